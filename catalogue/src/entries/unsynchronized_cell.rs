@@ -1,0 +1,76 @@
+//! # Unsynchronised cell
+//!
+//! A value in an `UnsafeCell` is shared between threads through a wrapper that claims to be
+//! `Sync`, and two threads write it with nothing ordering the writes: a data race, undefined
+//! behaviour in Rust whatever values it happens to produce.
+//!
+//! The fix guards the value with a mutex (here: the cell is only touched while holding one).
+//!
+//! Where it shows up: hand-written `unsafe impl Sync` on types with interior mutability, caches
+//! and statistics written "rarely enough" to skip locking.
+
+use tapestry::cell::UnsafeCell;
+use tapestry::sync::{Arc, Mutex};
+use tapestry::{EngineKind, FailureKind, thread};
+
+use crate::{Category, Entry};
+
+/// The catalogue entry.
+pub const ENTRY: Entry = Entry {
+    name: "unsynchronized_cell",
+    category: Category::Atomicity,
+    summary: "two threads write an UnsafeCell with nothing ordering the writes",
+    kind: FailureKind::DataRace,
+    buggy,
+    fixed,
+    found_by: &[EngineKind::Exhaustive],
+    missed_by: &[
+        (
+            EngineKind::Random,
+            "shuttle does not check UnsafeCell accesses for races",
+        ),
+        (
+            EngineKind::Pct,
+            "shuttle does not check UnsafeCell accesses for races",
+        ),
+        (
+            EngineKind::Stress,
+            "real threads race without a detector to see it",
+        ),
+    ],
+};
+
+struct Shared {
+    value: UnsafeCell<u64>,
+    lock: Mutex<()>,
+}
+
+// SAFETY: deliberately wrong for `buggy` (that is the bug); `fixed` only touches `value`
+// while holding `lock`.
+unsafe impl Sync for Shared {}
+
+fn run(locked: bool) {
+    let shared = Arc::new(Shared {
+        value: UnsafeCell::named("value", 0),
+        lock: Mutex::named("lock", ()),
+    });
+    let add = move |shared: &Shared| {
+        let _guard = locked.then(|| shared.lock.lock().unwrap());
+        // SAFETY: only sound with the lock held (`fixed`); `buggy` races here on purpose.
+        shared.value.with_mut(|v| unsafe { *v += 1 });
+    };
+    let other = shared.clone();
+    let t = thread::spawn(move || add(&other));
+    add(&shared);
+    t.join().unwrap();
+}
+
+/// Both threads write without the lock.
+pub fn buggy() {
+    run(false);
+}
+
+/// Both threads write holding the lock.
+pub fn fixed() {
+    run(true);
+}

@@ -1,0 +1,18 @@
+//! A catalogue of concurrency bugs: each entry is a small program written against the
+//! `tapestry` facade in a buggy and a fixed version, with a lesson on how the bug happens.
+//!
+//! The catalogue is tapestry's proof that it finds these bug classes, and a regression suite
+//! for every engine.
+
+#![deny(missing_docs)]
+
+mod entries;
+mod entry;
+
+pub use entries::ENTRIES;
+pub use entry::{Category, Entry};
+
+/// The entry called `name`.
+pub fn entry(name: &str) -> Option<&'static Entry> {
+    ENTRIES.iter().find(|e| e.name == name)
+}

@@ -1,0 +1,204 @@
+//! Settings of each engine, built like `Engine::pct().depth(3).schedules(5_000)`.
+//!
+//! Every engine has a budget: a number of executions and a wall-time limit, whichever comes
+//! first. A budget running out is not a failure; the report says how far the engine got.
+
+use std::time::Duration;
+
+/// Settings of the exhaustive engine (loom).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Exhaustive {
+    pub(crate) preemption_bound: Option<usize>,
+    pub(crate) iterative: bool,
+    pub(crate) max_executions: Option<u64>,
+    pub(crate) max_time: Duration,
+}
+
+impl Default for Exhaustive {
+    fn default() -> Self {
+        Exhaustive {
+            preemption_bound: Some(2),
+            iterative: true,
+            max_executions: None,
+            max_time: Duration::from_secs(30),
+        }
+    }
+}
+
+impl Exhaustive {
+    /// Explore only interleavings with at most `bound` preemptions (switches away from a thread
+    /// that could have continued). Most bugs need one or two; each extra one multiplies the
+    /// search. Default 2.
+    pub fn preemption_bound(mut self, bound: usize) -> Self {
+        self.preemption_bound = Some(bound);
+        self
+    }
+
+    /// Explore every interleaving, however many preemptions it has. Only small programs finish.
+    pub fn unbounded(mut self) -> Self {
+        self.preemption_bound = None;
+        self
+    }
+
+    /// Search with bound 0, then 1, ... up to the preemption bound (default), so the first
+    /// failure found has the fewest preemptions and shallow bugs are found first; or, with
+    /// `false`, search once with the full bound.
+    pub fn iterative(mut self, iterative: bool) -> Self {
+        self.iterative = iterative;
+        self
+    }
+
+    /// Stop after this many executions.
+    pub fn max_executions(mut self, executions: u64) -> Self {
+        self.max_executions = Some(executions);
+        self
+    }
+
+    /// Stop after this much time (default 30 s).
+    pub fn max_time(mut self, time: Duration) -> Self {
+        self.max_time = time;
+        self
+    }
+}
+
+/// Settings of the random engine (shuttle's uniformly random scheduler).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Random {
+    pub(crate) schedules: u64,
+    pub(crate) seed: u64,
+    pub(crate) max_time: Duration,
+}
+
+impl Default for Random {
+    fn default() -> Self {
+        Random {
+            schedules: 1_000,
+            seed: 0,
+            max_time: Duration::from_secs(30),
+        }
+    }
+}
+
+impl Random {
+    /// How many random schedules to run (default 1,000).
+    pub fn schedules(mut self, schedules: u64) -> Self {
+        self.schedules = schedules;
+        self
+    }
+
+    /// The seed of the schedules; the same seed runs the same schedules (default 0).
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// Stop after this much time (default 30 s).
+    pub fn max_time(mut self, time: Duration) -> Self {
+        self.max_time = time;
+        self
+    }
+}
+
+/// Settings of the PCT engine (probabilistic concurrency testing, on shuttle).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Pct {
+    pub(crate) depth: usize,
+    pub(crate) schedules: u64,
+    pub(crate) seed: u64,
+    pub(crate) max_time: Duration,
+}
+
+impl Default for Pct {
+    fn default() -> Self {
+        Pct {
+            depth: 3,
+            schedules: 1_000,
+            seed: 0,
+            max_time: Duration::from_secs(30),
+        }
+    }
+}
+
+impl Pct {
+    /// The bug depth PCT aims at: how many ordering constraints the bug needs (default 3).
+    /// Each schedule finds a bug of depth `d` with probability at least `1/(n k^(d-1))` for
+    /// `n` threads and `k` steps.
+    pub fn depth(mut self, depth: usize) -> Self {
+        self.depth = depth;
+        self
+    }
+
+    /// How many schedules to run (default 1,000).
+    pub fn schedules(mut self, schedules: u64) -> Self {
+        self.schedules = schedules;
+        self
+    }
+
+    /// The seed of the schedules (default 0).
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// Stop after this much time (default 30 s).
+    pub fn max_time(mut self, time: Duration) -> Self {
+        self.max_time = time;
+        self
+    }
+}
+
+/// Settings of the stress engine (real threads).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Stress {
+    pub(crate) iterations: Option<u64>,
+    pub(crate) time: Option<Duration>,
+    pub(crate) jitter: bool,
+    pub(crate) seed: u64,
+    pub(crate) watchdog: Duration,
+}
+
+impl Default for Stress {
+    fn default() -> Self {
+        Stress {
+            iterations: Some(10_000),
+            time: Some(Duration::from_secs(2)),
+            jitter: true,
+            seed: 0,
+            watchdog: Duration::from_secs(2),
+        }
+    }
+}
+
+impl Stress {
+    /// Run the body this many times (default 10,000), or until the time budget runs out.
+    pub fn iterations(mut self, iterations: u64) -> Self {
+        self.iterations = Some(iterations);
+        self
+    }
+
+    /// Run for this long (default 2 s), or until the iteration budget runs out.
+    pub fn time(mut self, time: Duration) -> Self {
+        self.time = Some(time);
+        self
+    }
+
+    /// Insert seeded random spins and yields before facade operations to widen race windows
+    /// (default on).
+    pub fn jitter(mut self, jitter: bool) -> Self {
+        self.jitter = jitter;
+        self
+    }
+
+    /// The seed of the jitter (default 0).
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// Report a deadlock (or a hang) when no facade operation completes for this long
+    /// (default 2 s).
+    pub fn watchdog(mut self, timeout: Duration) -> Self {
+        self.watchdog = timeout;
+        self
+    }
+}

@@ -1,0 +1,235 @@
+//! Locks of model engines whose lock methods hand out guards (loom, shuttle), as raw locks.
+//!
+//! A raw lock keeps the guard it took in a slot until the facade unlocks. Model engines run all
+//! model threads on one OS thread, one at a time, switching only inside their own calls, so a
+//! slot is never touched by two threads at once.
+//!
+//! Every engine call is skipped during [`teardown`](crate::rt::teardown): after loom reports a
+//! deadlock it has no running thread, and a call from a destructor would panic during unwinding
+//! and abort the whole test process (loom issues #52 and #291).
+
+/// Defines `$mutex`, `$rwlock` and `$condvar`: `RawMutex`, `RawRwLock` and `RawCondvar` over
+/// the `Mutex`, `RwLock` and `Condvar` of the std-shaped module `$m`.
+macro_rules! guarded_locks {
+    ($mutex:ident, $rwlock:ident, $condvar:ident, $($m:ident)::+) => {
+        struct $mutex {
+            // Declared before `lock`, which it borrows, so it would be dropped first; `Drop` forgets it.
+            guard: std::cell::UnsafeCell<Option<$($m)::+::MutexGuard<'static, ()>>>,
+            lock: $($m)::+::Mutex<()>,
+        }
+
+        // SAFETY: the engine runs every model thread on the OS thread that runs the model, one at a
+        // time; the guard slot is only touched by the thread holding the lock.
+        unsafe impl Send for $mutex {}
+        // SAFETY: as above.
+        unsafe impl Sync for $mutex {}
+
+        impl $mutex {
+            fn new() -> Self {
+                $mutex { guard: std::cell::UnsafeCell::new(None), lock: $($m)::+::Mutex::new(()) }
+            }
+
+            fn keep(&self, guard: $($m)::+::MutexGuard<'_, ()>) {
+                // SAFETY: the guard borrows `self.lock`, which lives as long as `self` (boxed, never
+                // moved), and `Drop` makes sure the guard never outlives it.
+                let guard = unsafe {
+                    std::mem::transmute::<$($m)::+::MutexGuard<'_, ()>, $($m)::+::MutexGuard<'static, ()>>(guard)
+                };
+                // SAFETY: only the thread that now holds the lock touches the slot (see above).
+                unsafe { *self.guard.get() = Some(guard) };
+            }
+
+            fn take(&self) -> Option<$($m)::+::MutexGuard<'static, ()>> {
+                // SAFETY: only the thread holding the lock touches the slot.
+                unsafe { (*self.guard.get()).take() }
+            }
+        }
+
+        impl Drop for $mutex {
+            fn drop(&mut self) {
+                // A guard still here was leaked by the program (`mem::forget` of a facade guard):
+                // the lock stays locked, as in std.
+                std::mem::forget(self.guard.get_mut().take());
+            }
+        }
+
+        impl $crate::rt::RawMutex for $mutex {
+            fn lock(&self) {
+                if $crate::rt::teardown() {
+                    return;
+                }
+                let guard = self.lock.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                self.keep(guard);
+            }
+
+            fn try_lock(&self) -> bool {
+                if $crate::rt::teardown() {
+                    return true;
+                }
+                match self.lock.try_lock() {
+                    Ok(guard) => {
+                        self.keep(guard);
+                        true
+                    }
+                    Err(_) => false,
+                }
+            }
+
+            fn unlock(&self) {
+                let guard = self.take();
+                if $crate::rt::teardown() {
+                    std::mem::forget(guard);
+                } else {
+                    drop(guard);
+                }
+            }
+
+            fn as_any(&self) -> &dyn std::any::Any {
+                self
+            }
+        }
+
+        struct $rwlock {
+            readers: std::cell::UnsafeCell<Vec<$($m)::+::RwLockReadGuard<'static, ()>>>,
+            writer: std::cell::UnsafeCell<Option<$($m)::+::RwLockWriteGuard<'static, ()>>>,
+            lock: $($m)::+::RwLock<()>,
+        }
+
+        // SAFETY: as for the mutex: one OS thread, and no engine call between taking a guard and
+        // storing it, so no other model thread runs while a slot is touched.
+        unsafe impl Send for $rwlock {}
+        // SAFETY: as above.
+        unsafe impl Sync for $rwlock {}
+
+        impl Drop for $rwlock {
+            fn drop(&mut self) {
+                std::mem::forget(std::mem::take(self.readers.get_mut()));
+                std::mem::forget(self.writer.get_mut().take());
+            }
+        }
+
+        impl $rwlock {
+            fn new() -> Self {
+                $rwlock {
+                    readers: std::cell::UnsafeCell::new(Vec::new()),
+                    writer: std::cell::UnsafeCell::new(None),
+                    lock: $($m)::+::RwLock::new(()),
+                }
+            }
+
+            fn keep_read(&self, guard: $($m)::+::RwLockReadGuard<'_, ()>) {
+                // SAFETY: the guard borrows `self.lock`, which outlives it (see `Drop`).
+                let guard = unsafe {
+                    std::mem::transmute::<$($m)::+::RwLockReadGuard<'_, ()>, $($m)::+::RwLockReadGuard<'static, ()>>(
+                        guard,
+                    )
+                };
+                // SAFETY: one model thread runs at a time and this does not call loom.
+                unsafe { (*self.readers.get()).push(guard) };
+            }
+
+            fn keep_write(&self, guard: $($m)::+::RwLockWriteGuard<'_, ()>) {
+                // SAFETY: as in `keep_read`.
+                let guard = unsafe {
+                    std::mem::transmute::<$($m)::+::RwLockWriteGuard<'_, ()>, $($m)::+::RwLockWriteGuard<'static, ()>>(
+                        guard,
+                    )
+                };
+                // SAFETY: only the writer touches the slot.
+                unsafe { *self.writer.get() = Some(guard) };
+            }
+        }
+
+        impl $crate::rt::RawRwLock for $rwlock {
+            fn read(&self) {
+                if !$crate::rt::teardown() {
+                    self.keep_read(self.lock.read().unwrap_or_else(std::sync::PoisonError::into_inner));
+                }
+            }
+
+            fn try_read(&self) -> bool {
+                if $crate::rt::teardown() {
+                    return true;
+                }
+                self.lock.try_read().map(|g| self.keep_read(g)).is_ok()
+            }
+
+            fn unlock_read(&self) {
+                // The engine releases a read lock for the thread that drops a guard, whichever guard it is.
+                // SAFETY: one model thread runs at a time and this does not call loom.
+                let guard = unsafe { (*self.readers.get()).pop() };
+                if $crate::rt::teardown() {
+                    std::mem::forget(guard);
+                } else {
+                    drop(guard);
+                }
+            }
+
+            fn write(&self) {
+                if !$crate::rt::teardown() {
+                    self.keep_write(self.lock.write().unwrap_or_else(std::sync::PoisonError::into_inner));
+                }
+            }
+
+            fn try_write(&self) -> bool {
+                if $crate::rt::teardown() {
+                    return true;
+                }
+                self.lock.try_write().map(|g| self.keep_write(g)).is_ok()
+            }
+
+            fn unlock_write(&self) {
+                // SAFETY: only the writer touches the slot.
+                let guard = unsafe { (*self.writer.get()).take() };
+                if $crate::rt::teardown() {
+                    std::mem::forget(guard);
+                } else {
+                    drop(guard);
+                }
+            }
+        }
+
+        struct $condvar($($m)::+::Condvar);
+
+        impl $condvar {
+            fn mutex(mutex: &dyn $crate::rt::RawMutex) -> &$mutex {
+                mutex
+                    .as_any()
+                    .downcast_ref::<$mutex>()
+                    .expect("a condition variable and its mutex come from the same backend")
+            }
+        }
+
+        impl $crate::rt::RawCondvar for $condvar {
+            fn wait(&self, mutex: &dyn $crate::rt::RawMutex) {
+                if $crate::rt::teardown() {
+                    return;
+                }
+                let mutex = Self::mutex(mutex);
+                let guard = mutex.take().expect("the waiting thread holds the mutex");
+                let guard = self.0.wait(guard).unwrap_or_else(std::sync::PoisonError::into_inner);
+                mutex.keep(guard);
+            }
+
+            /// Neither loom nor shuttle has a clock: their `wait_timeout` never times out.
+            fn wait_timeout(&self, mutex: &dyn $crate::rt::RawMutex, _timeout: std::time::Duration) -> bool {
+                self.wait(mutex);
+                false
+            }
+
+            fn notify_one(&self) {
+                if !$crate::rt::teardown() {
+                    self.0.notify_one();
+                }
+            }
+
+            fn notify_all(&self) {
+                if !$crate::rt::teardown() {
+                    self.0.notify_all();
+                }
+            }
+        }
+    };
+}
+
+pub(crate) use guarded_locks;

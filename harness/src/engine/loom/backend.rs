@@ -1,0 +1,206 @@
+//! Facade objects on loom's model: loom explores every interleaving of them and models the C++
+//! memory model for atomics and `UnsafeCell` accesses.
+//!
+//! Architecture invariant: every loom call here is skipped during [`teardown`]. After loom
+//! reports a deadlock it has no running thread, and a call from a destructor would panic during
+//! unwinding and abort the whole test process (loom issues #52 and #291).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::engine::guarded::guarded_locks;
+use crate::rt::{
+    AtomicRepr, Backend, Execution, RawAtomic, RawCell, RawCondvar, RawJoin, RawMutex, RawRwLock,
+    RmwOp, ThreadIdx, atomic_enum, teardown,
+};
+
+atomic_enum!(LoomAtomicInner, loom::sync::atomic);
+guarded_locks!(LoomMutex, LoomRwLock, LoomCondvar, loom::sync);
+
+#[derive(Debug)]
+pub(crate) struct LoomBackend;
+
+impl Backend for LoomBackend {
+    fn spawn(
+        &self,
+        _exec: &Arc<Execution>,
+        _child: ThreadIdx,
+        body: Box<dyn FnOnce() + Send + 'static>,
+        name: Option<&str>,
+    ) -> Box<dyn RawJoin> {
+        if teardown() {
+            return Box::new(NotStarted);
+        }
+        let mut builder = loom::thread::Builder::new();
+        if let Some(name) = name {
+            builder = builder.name(name.to_owned());
+        }
+        let handle = builder
+            .spawn(body)
+            .expect("loom spawns model threads without OS resources");
+        Box::new(LoomJoin(handle))
+    }
+
+    fn max_threads(&self) -> Option<u32> {
+        Some(loom::MAX_THREADS as u32)
+    }
+
+    fn yield_now(&self) {
+        if !teardown() {
+            loom::thread::yield_now();
+        }
+    }
+
+    fn new_mutex(&self) -> Box<dyn RawMutex> {
+        Box::new(LoomMutex::new())
+    }
+
+    fn new_rwlock(&self) -> Box<dyn RawRwLock> {
+        Box::new(LoomRwLock::new())
+    }
+
+    fn new_condvar(&self) -> Box<dyn RawCondvar> {
+        Box::new(LoomCondvar(loom::sync::Condvar::new()))
+    }
+
+    fn new_atomic(&self, repr: AtomicRepr, bits: u64) -> Box<dyn RawAtomic> {
+        Box::new(LoomAtomic {
+            inner: LoomAtomicInner::new(repr, bits),
+            shadow: AtomicU64::new(bits),
+        })
+    }
+
+    fn new_cell(&self) -> Option<Box<dyn RawCell>> {
+        Some(Box::new(LoomCell(loom::cell::UnsafeCell::new(()))))
+    }
+
+    fn fence(&self, order: Ordering) {
+        if !teardown() {
+            loom::sync::atomic::fence(order);
+        }
+    }
+}
+
+struct LoomJoin(loom::thread::JoinHandle<()>);
+
+impl RawJoin for LoomJoin {
+    fn join(self: Box<Self>) -> std::thread::Result<()> {
+        if teardown() {
+            return Err(Box::new(
+                "the execution failed before this thread was joined",
+            ));
+        }
+        self.0.join()
+    }
+}
+
+/// A thread that was never started because its execution had already failed.
+struct NotStarted;
+
+impl RawJoin for NotStarted {
+    fn join(self: Box<Self>) -> std::thread::Result<()> {
+        Err(Box::new(
+            "the execution failed before this thread could start",
+        ))
+    }
+}
+
+/// A loom atomic, plus the last value the facade saw, which stands in for it during
+/// [`teardown`] when loom cannot be asked.
+struct LoomAtomic {
+    inner: LoomAtomicInner,
+    shadow: AtomicU64,
+}
+
+// SAFETY: loom's atomics are used by model threads of one OS thread only.
+unsafe impl Send for LoomAtomic {}
+// SAFETY: as above.
+unsafe impl Sync for LoomAtomic {}
+
+impl LoomAtomic {
+    fn seen(&self, bits: u64) -> u64 {
+        self.shadow.store(bits, Ordering::Relaxed);
+        bits
+    }
+
+    fn last(&self) -> u64 {
+        self.shadow.load(Ordering::Relaxed)
+    }
+}
+
+impl RawAtomic for LoomAtomic {
+    fn load(&self, order: Ordering) -> u64 {
+        if teardown() {
+            return self.last();
+        }
+        self.seen(self.inner.load(order))
+    }
+
+    fn store(&self, bits: u64, order: Ordering) {
+        if !teardown() {
+            self.inner.store(bits, order);
+        }
+        self.seen(bits);
+    }
+
+    fn swap(&self, bits: u64, order: Ordering) -> u64 {
+        if teardown() {
+            return self.last();
+        }
+        let old = self.inner.swap(bits, order);
+        self.seen(bits);
+        old
+    }
+
+    fn compare_exchange(
+        &self,
+        current: u64,
+        new: u64,
+        success: Ordering,
+        failure: Ordering,
+        weak: bool,
+    ) -> Result<u64, u64> {
+        if teardown() {
+            return Err(self.last());
+        }
+        let result = self
+            .inner
+            .compare_exchange(current, new, success, failure, weak);
+        self.seen(match result {
+            Ok(_) => new,
+            Err(actual) => actual,
+        });
+        result
+    }
+
+    fn fetch(&self, op: RmwOp, bits: u64, order: Ordering) -> u64 {
+        if teardown() {
+            return self.last();
+        }
+        // The shadow keeps the old value: close enough for destructors of a failed execution.
+        self.seen(self.inner.fetch(op, bits, order))
+    }
+}
+
+struct LoomCell(loom::cell::UnsafeCell<()>);
+
+// SAFETY: used by model threads of one OS thread only; loom checks the accesses themselves.
+unsafe impl Send for LoomCell {}
+// SAFETY: as above.
+unsafe impl Sync for LoomCell {}
+
+impl RawCell for LoomCell {
+    fn read(&self, access: &mut dyn FnMut()) {
+        if teardown() {
+            return access();
+        }
+        self.0.with(|_| access());
+    }
+
+    fn write(&self, access: &mut dyn FnMut()) {
+        if teardown() {
+            return access();
+        }
+        self.0.with_mut(|_| access());
+    }
+}

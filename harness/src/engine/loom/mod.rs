@@ -1,0 +1,124 @@
+//! The exhaustive engine: loom's depth-first search over every interleaving, bounded by
+//! preemptions, searched with bound 0, 1, 2, ... so that the first failure found is one with
+//! the fewest preemptions.
+
+mod backend;
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use self::backend::LoomBackend;
+use super::{Body, EngineRun, Exhaustive, Found, Limits, failure_of, on_fresh_thread};
+use crate::rt::{self, Execution, Local};
+use crate::schedule::Replay;
+
+pub(crate) fn explore(body: &Body, config: &Exhaustive, limits: &Limits) -> EngineRun {
+    on_fresh_thread("tapestry-exhaustive", || {
+        explore_here(body, config, limits, None)
+    })
+}
+
+/// Runs only the `execution`-th execution of the search with `preemption_bound` (counting
+/// from 1): the depth-first search is deterministic, so that is the same interleaving.
+pub(crate) fn replay(
+    body: &Body,
+    limits: &Limits,
+    preemption_bound: Option<usize>,
+    execution: u64,
+) -> EngineRun {
+    let config = Exhaustive {
+        preemption_bound,
+        iterative: false,
+        max_executions: Some(execution),
+        ..Exhaustive::default()
+    };
+    on_fresh_thread("tapestry-exhaustive-replay", || {
+        explore_here(body, &config, limits, Some(execution))
+    })
+}
+
+fn explore_here(body: &Body, config: &Exhaustive, limits: &Limits, only: Option<u64>) -> EngineRun {
+    rt::hook::install();
+    let start = Instant::now();
+    let exec = Arc::new(Execution::new(Box::new(LoomBackend), false));
+    let local = Local::new(exec.clone());
+    let _installed = local.install();
+
+    let bounds: Vec<Option<usize>> = match config.preemption_bound {
+        Some(bound) if config.iterative => (0..=bound).map(Some).collect(),
+        bound => vec![bound],
+    };
+    let mut complete = true;
+    for bound in bounds {
+        let before = exec.executions();
+        let remaining_executions = config.max_executions.map(|max| max.saturating_sub(before));
+        let remaining_time = config.max_time.saturating_sub(start.elapsed());
+        if remaining_executions == Some(0) || remaining_time.is_zero() {
+            complete = false;
+            break;
+        }
+        let builder = builder(limits, bound, remaining_executions, remaining_time);
+        let body = body.clone();
+        let result = catch_unwind(AssertUnwindSafe(|| {
+            builder.check(move || rt::run_main(&*body))
+        }));
+        let ran = exec.executions() - before;
+        match result {
+            Err(payload) => {
+                let record = failure_of(&exec, &*payload);
+                return EngineRun {
+                    executions: exec.executions(),
+                    elapsed: start.elapsed(),
+                    complete: false,
+                    found: Some(Found {
+                        record,
+                        recording: local.take_recording(),
+                        execution: exec.executions(),
+                        replay: Replay::Exhaustive {
+                            preemption_bound: bound,
+                            execution: ran,
+                        },
+                        preemptions: None,
+                    }),
+                };
+            }
+            Ok(()) if only.is_some() => break,
+            Ok(()) => {
+                let out_of_executions = remaining_executions.is_some_and(|max| ran >= max);
+                let out_of_time = start.elapsed() >= config.max_time;
+                if out_of_executions || out_of_time {
+                    complete = false;
+                    break;
+                }
+            }
+        }
+    }
+    EngineRun {
+        executions: exec.executions(),
+        elapsed: start.elapsed(),
+        complete,
+        found: None,
+    }
+}
+
+fn builder(
+    limits: &Limits,
+    bound: Option<usize>,
+    executions: Option<u64>,
+    time: Duration,
+) -> loom::model::Builder {
+    let mut builder = loom::model::Builder::new();
+    builder.preemption_bound = bound;
+    builder.max_branches = limits.max_steps as usize;
+    // loom checks its execution and time budgets only every `checkpoint_interval` executions;
+    // with no checkpoint file, checking every time costs nothing.
+    builder.checkpoint_interval = 1;
+    builder.checkpoint_file = None;
+    // loom stops *before* execution number `max_permutations`.
+    builder.max_permutations = executions.map(|n| n.saturating_add(1) as usize);
+    builder.max_duration = Some(time);
+    builder.location = false;
+    builder.log = false;
+    builder
+}

@@ -1,0 +1,252 @@
+//! The engines that explore a test body, and their settings.
+//!
+//! | engine | runs on | explores | sees |
+//! |---|---|---|---|
+//! | [`Exhaustive`] | loom | every interleaving up to a preemption bound, depth-first | the C++ memory model: `Relaxed`/`Acquire`/`Release` reorderings, data races on [`UnsafeCell`](crate::cell::UnsafeCell) |
+//! | [`Random`] | shuttle | random schedules | sequentially consistent interleavings |
+//! | [`Pct`] | shuttle | schedules with few random priority changes (PCT), good at bugs that need a few preemptions at the right moments | sequentially consistent interleavings |
+//! | [`Stress`] | real OS threads on every core | whatever the hardware does, with seeded random yields to widen race windows | the hardware's memory model (x86 is TSO) |
+//!
+//! Architecture invariant: an engine is one module here. It runs the body through
+//! [`rt::run_main`](crate::rt::run_main) with a [`Local`](crate::rt::Local) installed and
+//! returns an [`EngineRun`]; the explorer knows nothing else about it.
+
+mod config;
+mod guarded;
+pub(crate) mod loom;
+mod native;
+mod rng;
+pub(crate) mod shuttle;
+pub(crate) mod stress;
+
+use std::fmt;
+use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use config::{Exhaustive, Pct, Random, Stress};
+pub(crate) use native::native;
+
+use crate::failure::{FailureKind, ParseKindError};
+use crate::rt::{FailureRecord, Recording};
+use crate::schedule::Replay;
+
+/// An engine and its settings, as given to [`Explorer::engine`](crate::Explorer::engine).
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum Engine {
+    /// Every interleaving up to a preemption bound, on loom.
+    Exhaustive(Exhaustive),
+    /// Random schedules, on shuttle.
+    Random(Random),
+    /// Probabilistic concurrency testing (priority-based random schedules), on shuttle.
+    Pct(Pct),
+    /// Real threads on every core.
+    Stress(Stress),
+}
+
+impl Engine {
+    /// Settings for the exhaustive engine, to adjust and pass to `Explorer::engine`.
+    pub fn exhaustive() -> Exhaustive {
+        Exhaustive::default()
+    }
+
+    /// Settings for the random engine.
+    pub fn random() -> Random {
+        Random::default()
+    }
+
+    /// Settings for the PCT engine.
+    pub fn pct() -> Pct {
+        Pct::default()
+    }
+
+    /// Settings for the stress engine.
+    pub fn stress() -> Stress {
+        Stress::default()
+    }
+
+    /// All four engines with their default settings: what runs when none is chosen.
+    pub fn defaults() -> Vec<Engine> {
+        vec![
+            Engine::Exhaustive(Exhaustive::default()),
+            Engine::Random(Random::default()),
+            Engine::Pct(Pct::default()),
+            Engine::Stress(Stress::default()),
+        ]
+    }
+
+    /// Which engine this is.
+    pub fn kind(&self) -> EngineKind {
+        match self {
+            Engine::Exhaustive(_) => EngineKind::Exhaustive,
+            Engine::Random(_) => EngineKind::Random,
+            Engine::Pct(_) => EngineKind::Pct,
+            Engine::Stress(_) => EngineKind::Stress,
+        }
+    }
+
+    pub(crate) fn explore(&self, body: &Body, limits: &Limits) -> EngineRun {
+        match self {
+            Engine::Exhaustive(config) => loom::explore(body, config, limits),
+            Engine::Random(config) => shuttle::explore_random(body, config, limits),
+            Engine::Pct(config) => shuttle::explore_pct(body, config, limits),
+            Engine::Stress(config) => stress::explore(body, config, limits),
+        }
+    }
+}
+
+impl From<Exhaustive> for Engine {
+    fn from(config: Exhaustive) -> Self {
+        Engine::Exhaustive(config)
+    }
+}
+
+impl From<Random> for Engine {
+    fn from(config: Random) -> Self {
+        Engine::Random(config)
+    }
+}
+
+impl From<Pct> for Engine {
+    fn from(config: Pct) -> Self {
+        Engine::Pct(config)
+    }
+}
+
+impl From<Stress> for Engine {
+    fn from(config: Stress) -> Self {
+        Engine::Stress(config)
+    }
+}
+
+impl From<EngineKind> for Engine {
+    fn from(kind: EngineKind) -> Self {
+        match kind {
+            EngineKind::Exhaustive => Exhaustive::default().into(),
+            EngineKind::Random => Random::default().into(),
+            EngineKind::Pct => Pct::default().into(),
+            EngineKind::Stress => Stress::default().into(),
+        }
+    }
+}
+
+/// Which engine, without settings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum EngineKind {
+    /// See [`Engine::Exhaustive`].
+    Exhaustive,
+    /// See [`Engine::Random`].
+    Random,
+    /// See [`Engine::Pct`].
+    Pct,
+    /// See [`Engine::Stress`].
+    Stress,
+}
+
+impl EngineKind {
+    /// Every engine, in the order the explorer runs them.
+    pub const ALL: [EngineKind; 4] = [
+        EngineKind::Exhaustive,
+        EngineKind::Random,
+        EngineKind::Pct,
+        EngineKind::Stress,
+    ];
+
+    /// The engine's name, as `FromStr` accepts it.
+    pub fn name(self) -> &'static str {
+        match self {
+            EngineKind::Exhaustive => "exhaustive",
+            EngineKind::Random => "random",
+            EngineKind::Pct => "pct",
+            EngineKind::Stress => "stress",
+        }
+    }
+}
+
+impl fmt::Display for EngineKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for EngineKind {
+    type Err = ParseKindError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let wanted = s.trim().to_ascii_lowercase();
+        EngineKind::ALL
+            .into_iter()
+            .find(|k| k.name() == wanted)
+            .ok_or_else(|| ParseKindError {
+                what: "engine",
+                input: s.to_owned(),
+                valid: EngineKind::ALL.iter().map(|k| k.name()).collect(),
+            })
+    }
+}
+
+/// The test body as every engine runs it.
+pub(crate) type Body = Arc<dyn Fn() + Send + Sync + 'static>;
+
+/// Settings shared by every engine of one exploration.
+#[derive(Clone, Debug)]
+pub(crate) struct Limits {
+    /// Steps (scheduling decisions; facade operations per thread under stress) after which an
+    /// execution fails with `StepLimit`.
+    pub max_steps: u64,
+}
+
+/// What one engine did.
+#[derive(Debug)]
+pub(crate) struct EngineRun {
+    pub executions: u64,
+    pub elapsed: Duration,
+    /// It ran its whole budget (exhaustive: finished the bounded search) before its time ran out.
+    pub complete: bool,
+    pub found: Option<Found>,
+}
+
+/// The first failing execution of an engine, as the runtime recorded it.
+#[derive(Debug)]
+pub(crate) struct Found {
+    pub record: FailureRecord,
+    pub recording: Recording,
+    pub execution: u64,
+    pub replay: Replay,
+    /// Preemptions in the failing schedule, where the engine knows them.
+    pub preemptions: Option<usize>,
+}
+
+/// The failure an execution recorded, or one made from the payload of a panic that escaped
+/// without passing the hook (which should not happen, but must not be lost).
+pub(crate) fn failure_of(
+    exec: &crate::rt::Execution,
+    payload: &(dyn std::any::Any + Send),
+) -> FailureRecord {
+    exec.failure().unwrap_or_else(|| FailureRecord {
+        kind: FailureKind::Panic,
+        message: crate::rt::hook::payload_message(payload),
+        thread: 0,
+        location: None,
+        blocked: Vec::new(),
+    })
+}
+
+/// Runs `f` on a new OS thread. Engines leave per-thread state behind them (shuttle can leave
+/// `std::thread::panicking()` set on its thread after a failure), so each exploration gets a
+/// thread of its own.
+pub(crate) fn on_fresh_thread<R: Send>(name: &str, f: impl FnOnce() -> R + Send) -> R {
+    std::thread::scope(|scope| {
+        let handle = std::thread::Builder::new()
+            .name(name.to_owned())
+            .spawn_scoped(scope, move || catch_unwind(AssertUnwindSafe(f)))
+            .expect("failed to start an exploration thread");
+        match handle.join() {
+            Ok(Ok(result)) => result,
+            Ok(Err(payload)) | Err(payload) => resume_unwind(payload),
+        }
+    })
+}

@@ -1,0 +1,72 @@
+//! Facade objects on shuttle's runtime: shuttle decides which thread runs at every facade
+//! operation. It is sequentially consistent: every `Ordering` behaves as `SeqCst`.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use crate::engine::guarded::guarded_locks;
+use crate::rt::{
+    AtomicRepr, Backend, Execution, RawAtomic, RawCell, RawCondvar, RawJoin, RawMutex, RawRwLock,
+    ThreadIdx, atomic_enum,
+};
+
+atomic_enum!(ShuttleAtomic, shuttle::sync::atomic);
+guarded_locks!(ShuttleMutex, ShuttleRwLock, ShuttleCondvar, shuttle::sync);
+
+#[derive(Debug)]
+pub(crate) struct ShuttleBackend;
+
+impl Backend for ShuttleBackend {
+    fn spawn(
+        &self,
+        _exec: &Arc<Execution>,
+        _child: ThreadIdx,
+        body: Box<dyn FnOnce() + Send + 'static>,
+        name: Option<&str>,
+    ) -> Box<dyn RawJoin> {
+        let mut builder = shuttle::thread::Builder::new();
+        if let Some(name) = name {
+            builder = builder.name(name.to_owned());
+        }
+        let handle = builder
+            .spawn(body)
+            .expect("shuttle spawns model threads without OS resources");
+        Box::new(ShuttleJoin(handle))
+    }
+
+    fn yield_now(&self) {
+        shuttle::thread::yield_now();
+    }
+
+    fn new_mutex(&self) -> Box<dyn RawMutex> {
+        Box::new(ShuttleMutex::new())
+    }
+
+    fn new_rwlock(&self) -> Box<dyn RawRwLock> {
+        Box::new(ShuttleRwLock::new())
+    }
+
+    fn new_condvar(&self) -> Box<dyn RawCondvar> {
+        Box::new(ShuttleCondvar(shuttle::sync::Condvar::new()))
+    }
+
+    fn new_atomic(&self, repr: AtomicRepr, bits: u64) -> Box<dyn RawAtomic> {
+        Box::new(ShuttleAtomic::new(repr, bits))
+    }
+
+    fn new_cell(&self) -> Option<Box<dyn RawCell>> {
+        None
+    }
+
+    fn fence(&self, order: Ordering) {
+        shuttle::sync::atomic::fence(order);
+    }
+}
+
+struct ShuttleJoin(shuttle::thread::JoinHandle<()>);
+
+impl RawJoin for ShuttleJoin {
+    fn join(self: Box<Self>) -> std::thread::Result<()> {
+        self.0.join()
+    }
+}

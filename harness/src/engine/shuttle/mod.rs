@@ -1,0 +1,114 @@
+//! The random and PCT engines: shuttle's schedulers, wrapped to record every decision so that a
+//! failing execution can be replayed exactly.
+
+mod backend;
+mod record;
+mod schedulers;
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use shuttle::scheduler::Scheduler;
+use shuttle::{Config, FailurePersistence, MaxSteps, Runner};
+
+use self::backend::ShuttleBackend;
+use self::record::{Log, Recorder, Replayer, SharedLog};
+use self::schedulers::{Pct as PctScheduler, RandomWalk};
+use super::{Body, EngineRun, Found, Limits, Pct, Random, failure_of, on_fresh_thread};
+use crate::rt::{self, Execution, Local};
+use crate::schedule::{Replay, Schedule};
+
+pub(crate) fn explore_random(body: &Body, config: &Random, limits: &Limits) -> EngineRun {
+    on_fresh_thread("tapestry-random", || {
+        let scheduler = RandomWalk::new(config.seed, config.schedules);
+        run(body, scheduler, limits, Some(config.max_time)).0
+    })
+}
+
+pub(crate) fn explore_pct(body: &Body, config: &Pct, limits: &Limits) -> EngineRun {
+    on_fresh_thread("tapestry-pct", || {
+        let scheduler = PctScheduler::new(config.seed, config.depth, config.schedules);
+        run(body, scheduler, limits, Some(config.max_time)).0
+    })
+}
+
+/// Runs one execution that makes the decisions of `schedule`. `Err` says where the program
+/// stopped fitting the schedule (it changed since the schedule was recorded).
+pub(crate) fn replay(
+    body: &Body,
+    schedule: &Schedule,
+    limits: &Limits,
+) -> Result<EngineRun, String> {
+    on_fresh_thread("tapestry-replay", || {
+        let log = SharedLog::default();
+        let replayer = Replayer::new(schedule.steps.clone(), log.clone());
+        let (run, log) = run_with_log(body, replayer, log, limits, None);
+        if let Some(divergence) = log.divergence {
+            return Err(divergence);
+        }
+        if run.found.is_none() && log.steps.len() < schedule.steps.len() {
+            return Err(format!(
+                "the schedule diverged from the program at step {}: the program finished, but the schedule has {} steps",
+                log.steps.len() + 1,
+                schedule.steps.len()
+            ));
+        }
+        Ok(run)
+    })
+}
+
+fn run<S: Scheduler + 'static>(
+    body: &Body,
+    scheduler: S,
+    limits: &Limits,
+    max_time: Option<Duration>,
+) -> (EngineRun, Log) {
+    let log = SharedLog::default();
+    let recorder = Recorder::new(scheduler, log.clone());
+    run_with_log(body, recorder, log, limits, max_time)
+}
+
+fn run_with_log<S: Scheduler + 'static>(
+    body: &Body,
+    scheduler: S,
+    log: SharedLog,
+    limits: &Limits,
+    max_time: Option<Duration>,
+) -> (EngineRun, Log) {
+    rt::hook::install();
+    let start = Instant::now();
+    let exec = Arc::new(Execution::new(Box::new(ShuttleBackend), false));
+    let local = Local::new(exec.clone());
+    let _installed = local.install();
+
+    let mut config = Config::new();
+    config.failure_persistence = FailurePersistence::None;
+    config.max_steps = MaxSteps::FailAfter(limits.max_steps as usize);
+    config.max_time = max_time;
+    config.silence_warnings = true;
+    // Room for user code that recurses; shuttle reuses the stacks.
+    config.stack_size = 0x40000;
+    let runner = Runner::new(scheduler, config);
+    let body = body.clone();
+    let result = catch_unwind(AssertUnwindSafe(|| {
+        runner.run(move || rt::run_main(&*body))
+    }));
+    let log = log.borrow().clone();
+    let found = result.err().map(|payload| Found {
+        record: failure_of(&exec, &*payload),
+        recording: local.take_recording(),
+        execution: exec.executions(),
+        replay: Replay::Schedule(Schedule {
+            steps: log.steps.clone(),
+        }),
+        preemptions: Some(log.preemptions),
+    });
+    let run = EngineRun {
+        executions: exec.executions(),
+        elapsed: start.elapsed(),
+        complete: found.is_none() && max_time.is_none_or(|t| start.elapsed() < t),
+        found,
+    };
+    (run, log)
+}

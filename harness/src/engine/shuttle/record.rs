@@ -1,0 +1,195 @@
+//! Schedulers wrapped around shuttle's: one records every decision of the current execution,
+//! one replays recorded decisions and says where a changed program stops fitting them.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use shuttle::scheduler::{Schedule as ShuttleSchedule, Scheduler, Task, TaskId};
+
+use crate::schedule::Step;
+
+/// The decisions of the current execution.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Log {
+    pub steps: Vec<Step>,
+    /// Switches away from a thread that could have gone on (not yielding, still runnable).
+    pub preemptions: usize,
+    /// Why a replayed schedule stopped fitting the program.
+    pub divergence: Option<String>,
+}
+
+impl Log {
+    fn choose(
+        &mut self,
+        runnable: &[&Task],
+        current: Option<TaskId>,
+        is_yielding: bool,
+        next: TaskId,
+    ) {
+        if let Some(current) = current
+            && current != next
+            && !is_yielding
+            && runnable.iter().any(|t| t.id() == current)
+        {
+            self.preemptions += 1;
+        }
+        self.steps.push(Step::Thread(usize::from(next) as u32));
+    }
+}
+
+pub(crate) type SharedLog = Rc<RefCell<Log>>;
+
+/// Forwards to `inner` and logs what it decides.
+#[derive(Debug)]
+pub(crate) struct Recorder<S> {
+    inner: S,
+    log: SharedLog,
+}
+
+impl<S> Recorder<S> {
+    pub(crate) fn new(inner: S, log: SharedLog) -> Self {
+        Recorder { inner, log }
+    }
+}
+
+impl<S: Scheduler> Scheduler for Recorder<S> {
+    fn new_execution(&mut self) -> Option<ShuttleSchedule> {
+        let schedule = self.inner.new_execution()?;
+        *self.log.borrow_mut() = Log::default();
+        Some(schedule)
+    }
+
+    fn next_task(
+        &mut self,
+        runnable: &[&Task],
+        current: Option<TaskId>,
+        is_yielding: bool,
+    ) -> Option<TaskId> {
+        let next = self.inner.next_task(runnable, current, is_yielding)?;
+        self.log
+            .borrow_mut()
+            .choose(runnable, current, is_yielding, next);
+        Some(next)
+    }
+
+    fn next_u64(&mut self) -> u64 {
+        let value = self.inner.next_u64();
+        self.log.borrow_mut().steps.push(Step::Random(value));
+        value
+    }
+}
+
+/// Runs one execution that makes exactly the decisions of `steps`.
+#[derive(Debug)]
+pub(crate) struct Replayer {
+    steps: Vec<Step>,
+    next: usize,
+    started: bool,
+    log: SharedLog,
+}
+
+impl Replayer {
+    pub(crate) fn new(steps: Vec<Step>, log: SharedLog) -> Self {
+        Replayer {
+            steps,
+            next: 0,
+            started: false,
+            log,
+        }
+    }
+
+    fn diverge(&self, why: String) {
+        let mut log = self.log.borrow_mut();
+        if log.divergence.is_none() {
+            log.divergence = Some(format!(
+                "the schedule diverged from the program at step {}: {why}",
+                self.next + 1
+            ));
+        }
+    }
+}
+
+fn thread_list(runnable: &[&Task]) -> String {
+    let names: Vec<String> = runnable
+        .iter()
+        .map(|t| thread_name(usize::from(t.id()) as u32))
+        .collect();
+    names.join(", ")
+}
+
+fn thread_name(idx: u32) -> String {
+    if idx == 0 {
+        "main".to_owned()
+    } else {
+        format!("T{idx}")
+    }
+}
+
+impl Scheduler for Replayer {
+    fn new_execution(&mut self) -> Option<ShuttleSchedule> {
+        if std::mem::replace(&mut self.started, true) {
+            return None;
+        }
+        *self.log.borrow_mut() = Log::default();
+        Some(ShuttleSchedule::new(0))
+    }
+
+    fn next_task(
+        &mut self,
+        runnable: &[&Task],
+        current: Option<TaskId>,
+        is_yielding: bool,
+    ) -> Option<TaskId> {
+        match self.steps.get(self.next).copied() {
+            Some(Step::Thread(wanted)) => {
+                let Some(task) = runnable
+                    .iter()
+                    .find(|t| usize::from(t.id()) == wanted as usize)
+                else {
+                    self.diverge(format!(
+                        "it runs thread {}, which is not runnable there (runnable: {})",
+                        thread_name(wanted),
+                        thread_list(runnable)
+                    ));
+                    return None;
+                };
+                self.next += 1;
+                self.log
+                    .borrow_mut()
+                    .choose(runnable, current, is_yielding, task.id());
+                Some(task.id())
+            }
+            Some(Step::Random(_)) => {
+                self.diverge(format!(
+                    "it expects a random draw, but the program reached a scheduling point (runnable: {})",
+                    thread_list(runnable)
+                ));
+                None
+            }
+            None => {
+                self.diverge(format!(
+                    "the schedule has {} steps, but the program goes on (runnable: {})",
+                    self.steps.len(),
+                    thread_list(runnable)
+                ));
+                None
+            }
+        }
+    }
+
+    fn next_u64(&mut self) -> u64 {
+        match self.steps.get(self.next).copied() {
+            Some(Step::Random(value)) => {
+                self.next += 1;
+                self.log.borrow_mut().steps.push(Step::Random(value));
+                value
+            }
+            _ => {
+                self.diverge(
+                    "the program draws a random number where the schedule runs a thread".to_owned(),
+                );
+                0
+            }
+        }
+    }
+}

@@ -1,0 +1,156 @@
+//! Random walk and PCT, as schedulers for shuttle's runtime.
+//!
+//! shuttle ships both, but they let the `SHUTTLE_RANDOM_SEED` environment variable replace the
+//! seed they are given and print to stderr when a test fails; tapestry's promise is that the
+//! seed alone decides the schedules. Each execution draws from its own generator, seeded by
+//! [`execution_seed`], so executions are independent.
+
+use shuttle::scheduler::{Schedule as ShuttleSchedule, Scheduler, Task, TaskId};
+
+use crate::engine::rng::{Rng, execution_seed};
+
+/// Picks a runnable thread uniformly at random at every step.
+#[derive(Debug)]
+pub(crate) struct RandomWalk {
+    seed: u64,
+    schedules: u64,
+    started: u64,
+    rng: Rng,
+}
+
+impl RandomWalk {
+    pub(crate) fn new(seed: u64, schedules: u64) -> Self {
+        RandomWalk {
+            seed,
+            schedules,
+            started: 0,
+            rng: Rng::new(seed),
+        }
+    }
+}
+
+/// The runnable threads to choose from: a thread that yields (a spin loop, say) steps aside
+/// when another can run, or it could spin forever.
+fn candidates<'a>(
+    runnable: &'a [&'a Task],
+    current: Option<TaskId>,
+    is_yielding: bool,
+) -> impl Iterator<Item = &'a Task> + Clone {
+    let step_aside = is_yielding && runnable.iter().any(|t| Some(t.id()) != current);
+    runnable
+        .iter()
+        .copied()
+        .filter(move |t| !step_aside || Some(t.id()) != current)
+}
+
+impl Scheduler for RandomWalk {
+    fn new_execution(&mut self) -> Option<ShuttleSchedule> {
+        if self.started >= self.schedules {
+            return None;
+        }
+        self.started += 1;
+        self.rng = Rng::new(execution_seed(self.seed, self.started));
+        Some(ShuttleSchedule::new(self.rng.next_u64()))
+    }
+
+    fn next_task(
+        &mut self,
+        runnable: &[&Task],
+        current: Option<TaskId>,
+        is_yielding: bool,
+    ) -> Option<TaskId> {
+        let candidates = candidates(runnable, current, is_yielding);
+        let chosen = self.rng.below(candidates.clone().count());
+        candidates.map(|t| t.id()).nth(chosen)
+    }
+
+    fn next_u64(&mut self) -> u64 {
+        self.rng.next_u64()
+    }
+}
+
+/// Probabilistic Concurrency Testing (Burckhardt, Kothari, Musuvathi, Nagarakatte, ASPLOS
+/// 2010): threads get random distinct priorities and the highest-priority runnable thread
+/// runs; at `depth - 1` random steps the running thread drops below every other. A bug that
+/// needs `depth` ordering constraints among `n` threads and `k` steps is found by one schedule
+/// with probability at least `1 / (n k^(depth-1))`.
+#[derive(Debug)]
+pub(crate) struct Pct {
+    seed: u64,
+    schedules: u64,
+    depth: usize,
+    started: u64,
+    rng: Rng,
+    /// The longest execution so far: `k`, the range of the change points.
+    longest: usize,
+    step: usize,
+    change_points: Vec<usize>,
+    /// Priority of each thread, by thread number; `None` until it first becomes runnable.
+    priorities: Vec<Option<u64>>,
+}
+
+impl Pct {
+    pub(crate) fn new(seed: u64, depth: usize, schedules: u64) -> Self {
+        Pct {
+            seed,
+            schedules,
+            depth: depth.max(1),
+            started: 0,
+            rng: Rng::new(seed),
+            longest: 1,
+            step: 0,
+            change_points: Vec::new(),
+            priorities: Vec::new(),
+        }
+    }
+}
+
+impl Scheduler for Pct {
+    fn new_execution(&mut self) -> Option<ShuttleSchedule> {
+        if self.started >= self.schedules {
+            return None;
+        }
+        self.started += 1;
+        self.rng = Rng::new(execution_seed(self.seed, self.started));
+        self.longest = self.longest.max(self.step);
+        self.step = 0;
+        self.priorities.clear();
+        self.change_points = (1..self.depth)
+            .map(|_| 1 + self.rng.below(self.longest))
+            .collect();
+        Some(ShuttleSchedule::new(self.rng.next_u64()))
+    }
+
+    fn next_task(
+        &mut self,
+        runnable: &[&Task],
+        current: Option<TaskId>,
+        is_yielding: bool,
+    ) -> Option<TaskId> {
+        self.step += 1;
+        let depth = self.depth as u64;
+        for task in runnable {
+            let slot = usize::from(task.id());
+            if slot >= self.priorities.len() {
+                self.priorities.resize(slot + 1, None);
+            }
+            if self.priorities[slot].is_none() {
+                // New threads get a random priority above every change-point priority.
+                self.priorities[slot] = Some(depth + self.rng.next_u64() % (u64::MAX - depth));
+            }
+        }
+        if let Some(current) = current {
+            // Change point `i` (of `depth - 1`) lowers the running thread to priority `i`.
+            if let Some(i) = self.change_points.iter().position(|&p| p == self.step) {
+                self.priorities[usize::from(current)] = Some(i as u64);
+            }
+        }
+        candidates(runnable, current, is_yielding)
+            .max_by_key(|t| self.priorities[usize::from(t.id())])
+            .map(|t| t.id())
+    }
+
+    fn next_u64(&mut self) -> u64 {
+        self.rng.next_u64()
+    }
+}

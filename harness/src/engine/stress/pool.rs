@@ -1,0 +1,326 @@
+//! Worker threads reused across iterations, and what each runs with.
+//!
+//! Spawning an OS thread takes tens of microseconds, far longer than most race windows, so
+//! threads spawned one after another rarely overlap. The pool keeps workers parked between
+//! iterations; a spawned model thread waits at a [`Gate`] until its spawner's next facade
+//! operation, so the threads of one iteration are released together.
+
+use std::cell::RefCell;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::*};
+use std::time::{Duration, Instant};
+
+use parking_lot::{Condvar, Mutex};
+
+use super::backend::Shared;
+use crate::engine::rng::{Rng, execution_seed};
+use crate::rt::{Execution, Local, ThreadIdx};
+
+/// How long a blocked stress operation sleeps between checks for an abort.
+pub(crate) const POLL: Duration = Duration::from_millis(5);
+
+/// The payload with which threads of an aborted iteration unwind; not a failure of its own.
+#[derive(Debug)]
+pub(crate) struct Aborted;
+
+/// Unwinds this thread if its iteration has failed or is being aborted. Never while the thread
+/// is already unwinding: a second panic in a destructor aborts the process.
+pub(crate) fn abort_if_requested(exec: &Execution) {
+    if (exec.has_failed() || exec.aborting.load(Relaxed)) && !std::thread::panicking() {
+        std::panic::resume_unwind(Box::new(Aborted));
+    }
+}
+
+/// Holds a spawned thread back until its spawner's next facade operation.
+#[derive(Debug, Default)]
+pub(crate) struct Gate(AtomicBool);
+
+impl Gate {
+    pub(crate) fn open(&self) {
+        self.0.store(true, Release);
+    }
+
+    /// Waits for the gate; gives up after a short while in case the spawner blocks outside the
+    /// facade, where it would never open it.
+    fn pass(&self) {
+        let start = Instant::now();
+        let mut spins = 0u32;
+        while !self.0.load(Acquire) {
+            std::hint::spin_loop();
+            spins = spins.wrapping_add(1);
+            if spins.is_multiple_of(256) {
+                if start.elapsed() > Duration::from_micros(200) {
+                    return;
+                }
+                std::thread::yield_now();
+            }
+        }
+    }
+}
+
+/// Per-OS-thread state of a model thread: jitter, step count, progress, pending gates.
+pub(crate) struct ThreadState {
+    rng: Rng,
+    jitter: bool,
+    steps: u64,
+    pub(crate) max_steps: u64,
+    progress: Arc<Progress>,
+    pub(crate) gates: Vec<Arc<Gate>>,
+}
+
+thread_local! {
+    static THREAD: RefCell<Option<ThreadState>> = const { RefCell::new(None) };
+}
+
+/// Facade operations completed by one thread; the watchdog sums them to see progress. Padded
+/// so that counting does not bounce a cache line between cores.
+#[derive(Debug, Default)]
+#[repr(align(128))]
+pub(crate) struct Progress(AtomicU64);
+
+impl Progress {
+    pub(crate) fn get(&self) -> u64 {
+        self.0.load(Relaxed)
+    }
+}
+
+/// What `before_op` decided, acted on outside the thread-local borrow.
+pub(crate) enum Verdict {
+    Go,
+    StepLimit(u64),
+}
+
+impl ThreadState {
+    pub(crate) fn new(
+        seed: u64,
+        iteration: u64,
+        thread: ThreadIdx,
+        jitter: bool,
+        max_steps: u64,
+        progress: Arc<Progress>,
+    ) -> Self {
+        let rng = Rng::new(execution_seed(
+            execution_seed(seed, iteration),
+            u64::from(thread),
+        ));
+        ThreadState {
+            rng,
+            jitter,
+            steps: 0,
+            max_steps,
+            progress,
+            gates: Vec::new(),
+        }
+    }
+
+    pub(crate) fn install(state: ThreadState) {
+        THREAD.with(|t| *t.borrow_mut() = Some(state));
+    }
+
+    pub(crate) fn uninstall() -> Option<ThreadState> {
+        THREAD.with(|t| t.borrow_mut().take())
+    }
+
+    pub(crate) fn with<R>(f: impl FnOnce(&mut ThreadState) -> R) -> Option<R> {
+        THREAD.with(|t| t.borrow_mut().as_mut().map(f))
+    }
+
+    pub(crate) fn open_gates(&mut self) {
+        for gate in self.gates.drain(..) {
+            gate.open();
+        }
+    }
+
+    pub(crate) fn before_op(&mut self) -> Verdict {
+        self.progress.0.fetch_add(1, Relaxed);
+        self.open_gates();
+        self.steps += 1;
+        if self.steps > self.max_steps {
+            return Verdict::StepLimit(self.max_steps);
+        }
+        if self.jitter {
+            let r = self.rng.next_u64();
+            // One operation in four spins a little, one in 64 yields the core: enough to move
+            // threads past each other, rarely enough to keep iterations fast.
+            if r & 3 == 0 {
+                for _ in 0..((r >> 8) & 0x3ff) {
+                    std::hint::spin_loop();
+                }
+            } else if (r >> 2) & 63 == 0 {
+                std::thread::yield_now();
+            }
+        }
+        Verdict::Go
+    }
+}
+
+/// The outcome of a model thread: `Err` holds the payload of a panic of the program.
+pub(crate) type Outcome = std::thread::Result<()>;
+
+/// Where a job's outcome arrives.
+#[derive(Default)]
+pub(crate) struct Done {
+    outcome: Mutex<Option<Outcome>>,
+    ready: Condvar,
+}
+
+impl Done {
+    fn set(&self, outcome: Outcome) {
+        *self.outcome.lock() = Some(outcome);
+        self.ready.notify_all();
+    }
+
+    /// Waits for the outcome, unwinding if `exec` is aborted meanwhile.
+    pub(crate) fn wait(&self, exec: &Execution) -> Outcome {
+        let mut outcome = self.outcome.lock();
+        loop {
+            if let Some(outcome) = outcome.take() {
+                return outcome;
+            }
+            if std::thread::panicking() {
+                self.ready.wait(&mut outcome);
+                continue;
+            }
+            drop(outcome);
+            abort_if_requested(exec);
+            outcome = self.outcome.lock();
+            if outcome.is_none() {
+                self.ready.wait_for(&mut outcome, POLL);
+            }
+        }
+    }
+}
+
+/// One model thread to run.
+pub(crate) struct Job {
+    pub exec: Arc<Execution>,
+    pub state: ThreadState,
+    pub gate: Arc<Gate>,
+    pub body: Box<dyn FnOnce() + Send + 'static>,
+    pub done: Arc<Done>,
+    pub shared: Arc<Shared>,
+}
+
+struct Worker {
+    job: Mutex<Option<Job>>,
+    wake: Condvar,
+    busy: AtomicBool,
+    progress: Arc<Progress>,
+}
+
+/// Workers of one exploration. Dropping the pool lets idle workers exit.
+pub(crate) struct Pool {
+    workers: Mutex<Vec<Arc<Worker>>>,
+    shutdown: Arc<AtomicBool>,
+}
+
+impl Pool {
+    pub(crate) fn new() -> Pool {
+        Pool {
+            workers: Mutex::new(Vec::new()),
+            shutdown: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
+    /// The progress counters of every worker, for the watchdog.
+    pub(crate) fn progress(&self) -> Vec<Arc<Progress>> {
+        self.workers
+            .lock()
+            .iter()
+            .map(|w| w.progress.clone())
+            .collect()
+    }
+
+    /// Gives `make_job` a progress counter and runs the job it returns on an idle worker.
+    pub(crate) fn run(&self, make_job: impl FnOnce(Arc<Progress>) -> Job) {
+        let mut workers = self.workers.lock();
+        let worker = match workers.iter().find(|w| !w.busy.load(Acquire)) {
+            Some(worker) => worker.clone(),
+            None => {
+                let worker = Arc::new(Worker {
+                    job: Mutex::new(None),
+                    wake: Condvar::new(),
+                    busy: AtomicBool::new(false),
+                    progress: Arc::new(Progress::default()),
+                });
+                let (w, shutdown) = (worker.clone(), self.shutdown.clone());
+                std::thread::Builder::new()
+                    .name("tapestry-stress".to_owned())
+                    .spawn(move || work(&w, &shutdown))
+                    .expect("failed to start a stress worker thread");
+                workers.push(worker.clone());
+                worker
+            }
+        };
+        worker.busy.store(true, Release);
+        *worker.job.lock() = Some(make_job(worker.progress.clone()));
+        worker.wake.notify_one();
+    }
+
+    /// Forgets workers still busy (stuck outside the facade after an abort); new ones replace
+    /// them. A stuck thread cannot be stopped, only left behind.
+    pub(crate) fn abandon_busy(&self) -> usize {
+        let mut workers = self.workers.lock();
+        let before = workers.len();
+        workers.retain(|w| !w.busy.load(Acquire));
+        before - workers.len()
+    }
+}
+
+impl Pool {
+    /// Lets idle workers exit. Called when the exploration ends: a worker left stuck in a
+    /// failed iteration keeps the pool alive, so dropping it is not enough.
+    pub(crate) fn shutdown(&self) {
+        self.shutdown.store(true, Release);
+        for worker in self.workers.lock().iter() {
+            let _job = worker.job.lock();
+            worker.wake.notify_one();
+        }
+    }
+}
+
+fn work(worker: &Worker, shutdown: &AtomicBool) {
+    loop {
+        let job = {
+            let mut slot = worker.job.lock();
+            loop {
+                if let Some(job) = slot.take() {
+                    break job;
+                }
+                if shutdown.load(Acquire) {
+                    return;
+                }
+                worker.wake.wait(&mut slot);
+            }
+        };
+        run_job(job);
+        worker.busy.store(false, Release);
+    }
+}
+
+fn run_job(job: Job) {
+    let Job {
+        exec,
+        state,
+        gate,
+        body,
+        done,
+        shared,
+    } = job;
+    let local = Local::new(exec);
+    let outcome = {
+        let _installed = local.install();
+        ThreadState::install(state);
+        gate.pass();
+        let outcome = catch_unwind(AssertUnwindSafe(body));
+        // Threads this one spawned and never waited for may still sit at their gates.
+        if let Some(mut state) = ThreadState::uninstall() {
+            state.open_gates();
+        }
+        outcome
+    };
+    shared.recordings.lock().push(local.take_recording());
+    done.set(outcome);
+    shared.outstanding.fetch_sub(1, AcqRel);
+}

@@ -1,0 +1,285 @@
+//! Runs a test body under one or more engines.
+
+use std::sync::Arc;
+
+use crate::engine::{Body, Engine, EngineKind, EngineRun, Found, Limits};
+use crate::failure::{Failure, FailureKind};
+use crate::report::{EngineReport, Outcome, Report};
+use crate::schedule::Replay;
+use crate::trace::{Labels, Trace, describe_blocked};
+
+/// Default step limit of an execution: scheduling points for model engines, facade operations
+/// per thread for the stress engine.
+const DEFAULT_MAX_STEPS: u64 = 20_000;
+
+/// Runs a test body under engines and reports what they found.
+///
+/// ```
+/// use tapestry::{Engine, Explorer, FailureKind};
+/// use tapestry::sync::{Arc, atomic::{AtomicUsize, Ordering}};
+/// use tapestry::thread;
+///
+/// let report = Explorer::new()
+///     .engine(Engine::exhaustive())
+///     .engine(Engine::random().schedules(200))
+///     .run(|| {
+///         let counter = Arc::new(AtomicUsize::new(0));
+///         let handles: Vec<_> = (0..2)
+///             .map(|_| {
+///                 let counter = counter.clone();
+///                 // Load, then store: two threads can both load 0.
+///                 thread::spawn(move || {
+///                     let n = counter.load(Ordering::SeqCst);
+///                     counter.store(n + 1, Ordering::SeqCst);
+///                 })
+///             })
+///             .collect();
+///         for handle in handles {
+///             handle.join().unwrap();
+///         }
+///         assert_eq!(counter.load(Ordering::SeqCst), 2);
+///     });
+/// let failure = report.failure().expect("the lost update is found");
+/// assert_eq!(failure.kind(), FailureKind::Panic);
+/// ```
+#[derive(Clone, Debug)]
+pub struct Explorer {
+    engines: Vec<Engine>,
+    keep_going: bool,
+    max_steps: u64,
+}
+
+impl Default for Explorer {
+    fn default() -> Self {
+        Explorer {
+            engines: Vec::new(),
+            keep_going: false,
+            max_steps: DEFAULT_MAX_STEPS,
+        }
+    }
+}
+
+impl Explorer {
+    /// An explorer with no engine chosen yet; if none is added, all four run with their default
+    /// settings ([`Engine::defaults`]).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds an engine. Engines run in the order they were added.
+    pub fn engine(mut self, engine: impl Into<Engine>) -> Self {
+        self.engines.push(engine.into());
+        self
+    }
+
+    /// Adds several engines.
+    pub fn engines<E: Into<Engine>>(mut self, engines: impl IntoIterator<Item = E>) -> Self {
+        self.engines.extend(engines.into_iter().map(Into::into));
+        self
+    }
+
+    /// Runs every engine even after one has found a failure (by default the first failure
+    /// stops the exploration).
+    pub fn keep_going(mut self, keep_going: bool) -> Self {
+        self.keep_going = keep_going;
+        self
+    }
+
+    /// Fails an execution with [`FailureKind::StepLimit`] after this many steps: scheduling
+    /// points under the exhaustive, random and PCT engines, facade operations of one thread
+    /// under the stress engine (default 20,000).
+    pub fn max_steps(mut self, steps: u64) -> Self {
+        self.max_steps = steps;
+        self
+    }
+
+    /// The engines that will run, in order.
+    pub fn chosen_engines(&self) -> Vec<Engine> {
+        if self.engines.is_empty() {
+            Engine::defaults()
+        } else {
+            self.engines.clone()
+        }
+    }
+
+    /// Runs `body` under every chosen engine, stopping at the first failure unless told to
+    /// keep going.
+    pub fn run<F>(&self, body: F) -> Report
+    where
+        F: Fn() + Send + Sync + 'static,
+    {
+        let body: Body = Arc::new(body);
+        let limits = Limits {
+            max_steps: self.max_steps,
+        };
+        let mut report = Report::default();
+        for engine in self.chosen_engines() {
+            let run = engine.explore(&body, &limits);
+            let stop = run.found.is_some() && !self.keep_going;
+            report.push(engine_report(engine.kind(), run));
+            if stop {
+                break;
+            }
+        }
+        report
+    }
+
+    /// Runs `body` like [`run`](Self::run) and panics with the report and the failing
+    /// interleaving if an engine found a failure or could not run the program.
+    #[track_caller]
+    pub fn check<F>(&self, body: F)
+    where
+        F: Fn() + Send + Sync + 'static,
+    {
+        let report = self.run(body);
+        if let Some(failure) = report.failure() {
+            panic!("{report}\n{failure}");
+        }
+        if let Some(reason) = report.unsupported() {
+            panic!("{report}\n{reason}");
+        }
+    }
+}
+
+fn engine_report(engine: EngineKind, run: EngineRun) -> EngineReport {
+    let EngineRun {
+        executions,
+        elapsed,
+        complete,
+        found,
+    } = run;
+    let (outcome, failure) = match found {
+        None => (Outcome::Passed { complete }, None),
+        Some(found) if found.record.kind == FailureKind::Unsupported => (
+            Outcome::Unsupported {
+                reason: found.record.message.clone(),
+            },
+            None,
+        ),
+        Some(found) => {
+            let failure = failure(engine, found);
+            (
+                Outcome::Failed {
+                    kind: failure.kind(),
+                    execution: failure.execution(),
+                },
+                Some(failure),
+            )
+        }
+    };
+    EngineReport {
+        engine,
+        executions,
+        elapsed,
+        outcome,
+        failure,
+    }
+}
+
+/// Turns what an engine recorded into a failure to show.
+pub(crate) fn failure(engine: EngineKind, found: Found) -> Failure {
+    let Found {
+        record,
+        recording,
+        execution,
+        replay,
+        preemptions,
+    } = found;
+    let labels = Labels::new(&recording);
+    let thread = labels.thread(record.thread);
+    let blocked = describe_blocked(&record.blocked, &recording);
+    let message = if record.kind == FailureKind::Deadlock && !blocked.is_empty() {
+        format!("every unfinished thread is blocked: {}", blocked.join("; "))
+    } else {
+        record.message.clone()
+    };
+    let mut outcome = match record.kind {
+        FailureKind::Panic => format!("{thread} panicked: {}", record.message),
+        FailureKind::Deadlock if !blocked.is_empty() => {
+            format!(
+                "deadlock: every unfinished thread is blocked\n{}",
+                blocked.join("\n")
+            )
+        }
+        kind => format!("{kind} in {thread}: {}", record.message),
+    };
+    if let Some(location) = &record.location
+        && record.kind == FailureKind::Panic
+    {
+        outcome.push_str(&format!("\n(at {location})"));
+    }
+    Failure {
+        kind: record.kind,
+        message,
+        thread,
+        // Other kinds are raised inside engines; their location is the engine's source.
+        location: record
+            .location
+            .filter(|_| record.kind == FailureKind::Panic),
+        engine,
+        execution,
+        replay,
+        preemptions,
+        trace: Trace::new(recording, Some(outcome)),
+    }
+}
+
+/// Why a saved failure could not be replayed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReplayError {
+    message: String,
+}
+
+impl std::fmt::Display for ReplayError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for ReplayError {}
+
+impl Explorer {
+    /// Runs again the execution that `replay` describes, with this explorer's step limit: the
+    /// same interleaving for the exhaustive, random and PCT engines; for the stress engine the
+    /// same seeds up to the failing iteration, which the hardware may or may not interleave the
+    /// same way. `Err` says where the program stopped fitting a schedule (the code changed).
+    pub fn replay<F>(&self, replay: &Replay, body: F) -> Result<Report, ReplayError>
+    where
+        F: Fn() + Send + Sync + 'static,
+    {
+        let body: Body = Arc::new(body);
+        let limits = Limits {
+            max_steps: self.max_steps,
+        };
+        let (engine, run) = match replay {
+            Replay::Exhaustive {
+                preemption_bound,
+                execution,
+            } => (
+                EngineKind::Exhaustive,
+                crate::engine::loom::replay(&body, &limits, *preemption_bound, *execution),
+            ),
+            Replay::Schedule(schedule) => {
+                let run = crate::engine::shuttle::replay(&body, schedule, &limits)
+                    .map_err(|message| ReplayError { message })?;
+                (EngineKind::Random, run)
+            }
+            Replay::Stress { seed, iteration } => {
+                let config = crate::engine::Stress::default()
+                    .seed(*seed)
+                    .iterations(*iteration);
+                let config = crate::engine::Stress {
+                    time: None,
+                    ..config
+                };
+                (
+                    EngineKind::Stress,
+                    crate::engine::stress::explore(&body, &config, &limits),
+                )
+            }
+        };
+        let mut report = Report::default();
+        report.push(engine_report(engine, run));
+        Ok(report)
+    }
+}

@@ -1,0 +1,13 @@
+//! Hints, as [`std::hint`].
+
+use std::panic::Location;
+
+use crate::rt::{self, Op};
+
+/// Signals a spin loop, as [`std::hint::spin_loop`]. Under the exhaustive, random and PCT
+/// engines it yields, so that the thread being waited for gets to run: call it in every spin
+/// loop, or those engines explore the loop until the step limit.
+#[track_caller]
+pub fn spin_loop() {
+    rt::backend_op(Location::caller(), |b| b.spin_loop(), |_| Op::Yield);
+}

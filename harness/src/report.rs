@@ -1,0 +1,154 @@
+//! What an exploration did and found.
+
+use std::fmt;
+use std::time::Duration;
+
+use crate::engine::EngineKind;
+use crate::failure::{Failure, FailureKind};
+
+/// What every engine of an exploration did, and the failures found.
+#[derive(Clone, Debug, Default)]
+pub struct Report {
+    engines: Vec<EngineReport>,
+}
+
+impl Report {
+    pub(crate) fn push(&mut self, engine: EngineReport) {
+        self.engines.push(engine);
+    }
+
+    /// The first failure found, if any.
+    pub fn failure(&self) -> Option<&Failure> {
+        self.failures().next()
+    }
+
+    /// Every failure found, one per engine at most, in the order the engines ran.
+    pub fn failures(&self) -> impl Iterator<Item = &Failure> {
+        self.engines.iter().filter_map(|e| e.failure.as_ref())
+    }
+
+    /// What each engine that ran did.
+    pub fn engines(&self) -> &[EngineReport] {
+        &self.engines
+    }
+
+    /// Whether every engine ran and none found a failure.
+    pub fn is_clean(&self) -> bool {
+        self.engines
+            .iter()
+            .all(|e| matches!(e.outcome, Outcome::Passed { .. }))
+    }
+
+    /// Why an engine could not run the program, for the first engine that could not.
+    pub fn unsupported(&self) -> Option<String> {
+        self.engines.iter().find_map(|e| match &e.outcome {
+            Outcome::Unsupported { reason } => Some(format!(
+                "the {} engine cannot run this program: {reason}",
+                e.engine
+            )),
+            _ => None,
+        })
+    }
+
+    /// Executions run by all engines together.
+    pub fn executions(&self) -> u64 {
+        self.engines.iter().map(|e| e.executions).sum()
+    }
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "{:<10}  {:>10}  {:>9}  result",
+            "engine", "executions", "time"
+        )?;
+        for e in &self.engines {
+            writeln!(
+                f,
+                "{:<10}  {:>10}  {:>8.2}s  {}",
+                e.engine.name(),
+                e.executions,
+                e.elapsed.as_secs_f64(),
+                e.outcome
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// What one engine did.
+#[derive(Clone, Debug)]
+pub struct EngineReport {
+    pub(crate) engine: EngineKind,
+    pub(crate) executions: u64,
+    pub(crate) elapsed: Duration,
+    pub(crate) outcome: Outcome,
+    pub(crate) failure: Option<Failure>,
+}
+
+impl EngineReport {
+    /// Which engine.
+    pub fn engine(&self) -> EngineKind {
+        self.engine
+    }
+
+    /// How many executions (schedules, iterations) it ran, including a failing one.
+    pub fn executions(&self) -> u64 {
+        self.executions
+    }
+
+    /// How long it ran.
+    pub fn elapsed(&self) -> Duration {
+        self.elapsed
+    }
+
+    /// How it ended.
+    pub fn outcome(&self) -> &Outcome {
+        &self.outcome
+    }
+
+    /// The failure it found, if any.
+    pub fn failure(&self) -> Option<&Failure> {
+        self.failure.as_ref()
+    }
+}
+
+/// How an engine's run ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Outcome {
+    /// No failure. `complete`: the engine used its whole budget (the exhaustive engine finished
+    /// its bounded search) rather than stopping when its time ran out.
+    Passed {
+        /// Whether the engine got through its whole budget.
+        complete: bool,
+    },
+    /// A failure of `kind` in the `execution`-th execution.
+    Failed {
+        /// What kind of failure.
+        kind: FailureKind,
+        /// Which execution, counting from 1.
+        execution: u64,
+    },
+    /// The engine cannot run this program, for `reason`.
+    Unsupported {
+        /// Why.
+        reason: String,
+    },
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Outcome::Passed { complete: true } => f.write_str("passed"),
+            Outcome::Passed { complete: false } => {
+                f.write_str("passed (stopped by its time budget)")
+            }
+            Outcome::Failed { kind, execution } => {
+                write!(f, "FAILED: {kind} in execution {execution}")
+            }
+            Outcome::Unsupported { reason } => write!(f, "unsupported: {reason}"),
+        }
+    }
+}

@@ -1,0 +1,218 @@
+//! What an execution records: compact, `Copy` events plus a description of every object and
+//! thread. Nothing here formats text; `trace::render` does that once a failure is shown.
+
+use std::borrow::Cow;
+use std::panic::Location;
+use std::sync::atomic::Ordering;
+
+use super::backend::{AtomicRepr, RmwOp};
+
+/// A model thread's number in its execution: 0 is the thread that runs the test body, and
+/// spawned threads count up in spawn order.
+pub(crate) type ThreadIdx = u32;
+/// An object's number in its execution, in creation order.
+pub(crate) type ObjId = u32;
+/// Where user code called the facade (`#[track_caller]`).
+pub(crate) type Site = &'static Location<'static>;
+
+/// One facade operation, recorded after it took effect.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Event {
+    pub thread: ThreadIdx,
+    pub obj: ObjId,
+    pub op: Op,
+    pub site: Site,
+    /// Nanoseconds since the process started, for engines with real threads, whose per-thread
+    /// recordings are merged by time. Model engines record in order and leave it 0.
+    pub stamp: u64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Op {
+    Spawn {
+        child: ThreadIdx,
+    },
+    Join {
+        child: ThreadIdx,
+    },
+    Exit,
+    Yield,
+    Lock,
+    TryLock {
+        ok: bool,
+    },
+    Unlock,
+    Read,
+    TryRead {
+        ok: bool,
+    },
+    ReadUnlock,
+    Write,
+    TryWrite {
+        ok: bool,
+    },
+    WriteUnlock,
+    /// A condition-variable wait began, releasing `mutex`.
+    Wait {
+        mutex: ObjId,
+    },
+    /// A condition-variable wait returned, holding `mutex` again.
+    Woken {
+        mutex: ObjId,
+        timed_out: bool,
+    },
+    NotifyOne,
+    NotifyAll,
+    BarrierWait {
+        leader: bool,
+    },
+    /// `Once::call_once` ran its closure (`ran`) or found it done.
+    Once {
+        ran: bool,
+    },
+    /// `Once::is_completed` found it `done` or not.
+    OnceCheck {
+        done: bool,
+    },
+    Send {
+        msg: u64,
+    },
+    SendFailed,
+    Recv {
+        msg: u64,
+    },
+    RecvEmpty,
+    RecvDisconnected,
+    Load {
+        order: Ordering,
+        bits: u64,
+    },
+    Store {
+        order: Ordering,
+        bits: u64,
+    },
+    Swap {
+        order: Ordering,
+        old: u64,
+        new: u64,
+    },
+    CompareExchange {
+        order: Ordering,
+        expected: u64,
+        new: u64,
+        actual: u64,
+        ok: bool,
+    },
+    Rmw {
+        rmw: RmwOp,
+        order: Ordering,
+        operand: u64,
+        old: u64,
+    },
+    Fence {
+        order: Ordering,
+    },
+    CellRead,
+    CellWrite,
+}
+
+/// What kind of facade object an [`ObjectInfo`] describes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ObjKind {
+    Mutex,
+    RwLock,
+    Condvar,
+    Barrier,
+    Once,
+    Channel,
+    Atomic(AtomicRepr),
+    Cell,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct ObjectInfo {
+    pub id: ObjId,
+    pub kind: ObjKind,
+    pub name: Option<Cow<'static, str>>,
+    pub site: Site,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct ThreadInfo {
+    pub idx: ThreadIdx,
+    pub name: Option<String>,
+}
+
+/// Everything one OS thread recorded during one execution.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Recording {
+    pub events: Vec<Event>,
+    pub objects: Vec<ObjectInfo>,
+    pub threads: Vec<ThreadInfo>,
+}
+
+impl Recording {
+    pub(crate) fn clear(&mut self) {
+        self.events.clear();
+        self.objects.clear();
+        self.threads.clear();
+    }
+
+    /// Merges the recordings of several OS threads into one, ordering events by time.
+    pub(crate) fn merge(parts: Vec<Recording>) -> Recording {
+        let mut merged = Recording::default();
+        for part in parts {
+            merged.events.extend(part.events);
+            merged.objects.extend(part.objects);
+            merged.threads.extend(part.threads);
+        }
+        // Stable: events of one thread keep their program order when stamps tie.
+        merged.events.sort_by_key(|e| e.stamp);
+        merged.objects.sort_by_key(|o| o.id);
+        merged.threads.sort_by_key(|t| t.idx);
+        merged
+    }
+}
+
+/// Why a thread cannot make progress: what it is blocked on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum BlockReason {
+    Lock,
+    Read,
+    Write,
+    Wait,
+    Join,
+    Recv,
+    Send,
+    Barrier,
+    Once,
+}
+
+impl BlockReason {
+    const ALL: [BlockReason; 9] = [
+        BlockReason::Lock,
+        BlockReason::Read,
+        BlockReason::Write,
+        BlockReason::Wait,
+        BlockReason::Join,
+        BlockReason::Recv,
+        BlockReason::Send,
+        BlockReason::Barrier,
+        BlockReason::Once,
+    ];
+
+    pub(crate) fn code(self) -> u8 {
+        self as u8
+    }
+
+    pub(crate) fn from_code(code: u8) -> Option<BlockReason> {
+        Self::ALL.get(code as usize).copied()
+    }
+}
+
+/// A thread blocked in a facade operation: on object `target` (a thread for `Join`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Blocked {
+    pub reason: BlockReason,
+    pub target: u32,
+}

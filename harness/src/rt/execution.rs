@@ -1,0 +1,272 @@
+//! The state one exploration shares between its model threads, reset for every execution.
+
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU32, AtomicU64, Ordering::*};
+use std::sync::{Arc, OnceLock};
+
+use parking_lot::Mutex;
+
+use super::backend::Backend;
+use super::event::{BlockReason, Blocked, ThreadIdx};
+use crate::failure::FailureKind;
+
+/// Execution ids are unique in the process, so an object that strays from one execution into
+/// another (through a `static`, say) is caught at its first use. 0 means "outside explorations".
+static NEXT_EXECUTION_ID: AtomicU64 = AtomicU64::new(1);
+
+/// A failure as the runtime first saw it; the explorer turns it into a `Failure`.
+#[derive(Clone, Debug)]
+pub(crate) struct FailureRecord {
+    pub kind: FailureKind,
+    pub message: String,
+    pub thread: ThreadIdx,
+    /// `file:line:column` of the panic, when there was one.
+    pub location: Option<String>,
+    /// What each unfinished thread was blocked on when the failure happened.
+    pub blocked: Vec<(ThreadIdx, Blocked)>,
+}
+
+pub(crate) struct Execution {
+    pub(crate) backend: Box<dyn Backend>,
+    /// Model threads are real OS threads (the stress engine): events carry timestamps and
+    /// every field here may be touched concurrently.
+    pub(crate) concurrent: bool,
+    id: AtomicU64,
+    executions: AtomicU64,
+    next_object: AtomicU32,
+    threads: ThreadTable,
+    unfinished: AtomicU32,
+    live_arcs: AtomicI64,
+    failed: AtomicBool,
+    failure: Mutex<Option<FailureRecord>>,
+    /// Set by an engine with real threads to make every blocked facade operation unwind.
+    pub(crate) aborting: AtomicBool,
+}
+
+impl std::fmt::Debug for Execution {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Execution")
+            .field("id", &self.id())
+            .field("concurrent", &self.concurrent)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Execution {
+    pub(crate) fn new(backend: Box<dyn Backend>, concurrent: bool) -> Execution {
+        Execution {
+            backend,
+            concurrent,
+            id: AtomicU64::new(0),
+            executions: AtomicU64::new(0),
+            next_object: AtomicU32::new(0),
+            threads: ThreadTable::new(),
+            unfinished: AtomicU32::new(0),
+            live_arcs: AtomicI64::new(0),
+            failed: AtomicBool::new(false),
+            failure: Mutex::new(None),
+            aborting: AtomicBool::new(false),
+        }
+    }
+
+    /// Starts a new execution: fresh id, no objects, one running thread (the test body).
+    pub(crate) fn begin(&self) {
+        self.id
+            .store(NEXT_EXECUTION_ID.fetch_add(1, Relaxed), Relaxed);
+        self.executions.fetch_add(1, Relaxed);
+        self.next_object.store(0, Relaxed);
+        self.threads.reset();
+        self.threads.push();
+        *self.threads.slot(0).name.lock() = Some(Arc::from("main"));
+        self.unfinished.store(1, Relaxed);
+        self.live_arcs.store(0, Relaxed);
+        self.failed.store(false, Relaxed);
+        *self.failure.lock() = None;
+        self.aborting.store(false, Relaxed);
+    }
+
+    pub(crate) fn id(&self) -> u64 {
+        self.id.load(Relaxed)
+    }
+
+    /// How many executions have begun.
+    pub(crate) fn executions(&self) -> u64 {
+        self.executions.load(Relaxed)
+    }
+
+    pub(crate) fn next_object(&self) -> u32 {
+        self.next_object.fetch_add(1, Relaxed)
+    }
+
+    /// Registers a new thread and returns its number.
+    pub(crate) fn new_thread(&self, name: Option<&str>) -> ThreadIdx {
+        self.unfinished.fetch_add(1, Relaxed);
+        let idx = self.threads.push();
+        *self.threads.slot(idx).name.lock() = name.map(Arc::from);
+        idx
+    }
+
+    pub(crate) fn thread_name(&self, idx: ThreadIdx) -> Option<Arc<str>> {
+        if idx >= self.threads.len() {
+            return None;
+        }
+        self.threads.slot(idx).name.lock().clone()
+    }
+
+    pub(crate) fn thread_count(&self) -> u32 {
+        self.threads.len()
+    }
+
+    /// Marks a thread finished; returns `true` for the last unfinished thread, which is where
+    /// end-of-execution checks run (inside the model, so they can still fail it).
+    pub(crate) fn finish_thread(&self, idx: ThreadIdx) -> bool {
+        self.threads.slot(idx).finished.store(true, Release);
+        self.unfinished.fetch_sub(1, AcqRel) == 1
+    }
+
+    pub(crate) fn is_finished(&self, idx: ThreadIdx) -> bool {
+        self.threads.slot(idx).finished.load(Acquire)
+    }
+
+    pub(crate) fn set_blocked(&self, idx: ThreadIdx, blocked: Option<Blocked>) {
+        self.threads.slot(idx).set_blocked(blocked);
+    }
+
+    /// The unfinished threads and what each is blocked on (`None`: running or runnable).
+    pub(crate) fn blocked_threads(&self) -> Vec<(ThreadIdx, Option<Blocked>)> {
+        (0..self.threads.len())
+            .filter(|&i| !self.is_finished(i))
+            .map(|i| (i, self.threads.slot(i).blocked()))
+            .collect()
+    }
+
+    pub(crate) fn arc_created(&self) {
+        self.live_arcs.fetch_add(1, Relaxed);
+    }
+
+    pub(crate) fn arc_dropped(&self) {
+        self.live_arcs.fetch_sub(1, Relaxed);
+    }
+
+    pub(crate) fn live_arcs(&self) -> i64 {
+        self.live_arcs.load(Acquire)
+    }
+
+    /// Once a failure is recorded the execution is over: later events (destructors running
+    /// while threads unwind) are not part of the interleaving that failed.
+    pub(crate) fn has_failed(&self) -> bool {
+        self.failed.load(Relaxed)
+    }
+
+    /// Records `record` unless a failure was recorded first. Returns whether it was recorded.
+    pub(crate) fn record_failure(&self, mut record: FailureRecord) -> bool {
+        let mut slot = self.failure.lock();
+        if slot.is_some() {
+            return false;
+        }
+        record.blocked = self
+            .blocked_threads()
+            .into_iter()
+            .filter_map(|(t, b)| Some((t, b?)))
+            .collect();
+        *slot = Some(record);
+        self.failed.store(true, Relaxed);
+        true
+    }
+
+    pub(crate) fn failure(&self) -> Option<FailureRecord> {
+        self.failure.lock().clone()
+    }
+}
+
+const CHUNK: usize = 64;
+const CHUNKS: usize = 64;
+
+/// Per-thread state, in fixed chunks so that threads can register without a lock and a slot
+/// never moves: at most `CHUNK * CHUNKS` threads per execution.
+struct ThreadTable {
+    chunks: [OnceLock<Box<[ThreadSlot; CHUNK]>>; CHUNKS],
+    len: AtomicU32,
+}
+
+const MAX_THREADS: u32 = (CHUNK * CHUNKS) as u32;
+
+impl ThreadTable {
+    fn new() -> ThreadTable {
+        ThreadTable {
+            chunks: [const { OnceLock::new() }; CHUNKS],
+            len: AtomicU32::new(0),
+        }
+    }
+
+    fn len(&self) -> u32 {
+        self.len.load(Acquire)
+    }
+
+    fn reset(&self) {
+        for i in 0..self.len() {
+            self.slot(i).reset();
+        }
+        self.len.store(0, Release);
+    }
+
+    fn push(&self) -> ThreadIdx {
+        let idx = self.len.fetch_add(1, AcqRel);
+        assert!(
+            idx < MAX_THREADS,
+            "an execution may start at most {MAX_THREADS} threads; this one started more"
+        );
+        self.slot(idx).reset();
+        idx
+    }
+
+    fn slot(&self, idx: ThreadIdx) -> &ThreadSlot {
+        let idx = idx as usize;
+        let chunk = self.chunks[idx / CHUNK]
+            .get_or_init(|| Box::new(std::array::from_fn(|_| ThreadSlot::new())));
+        &chunk[idx % CHUNK]
+    }
+}
+
+struct ThreadSlot {
+    /// `NOT_BLOCKED`, or a [`Blocked`] packed as `reason << 32 | target`.
+    blocked: AtomicU64,
+    finished: AtomicBool,
+    name: Mutex<Option<Arc<str>>>,
+}
+
+const NOT_BLOCKED: u64 = u64::MAX;
+
+impl ThreadSlot {
+    fn new() -> ThreadSlot {
+        ThreadSlot {
+            blocked: AtomicU64::new(NOT_BLOCKED),
+            finished: AtomicBool::new(false),
+            name: Mutex::new(None),
+        }
+    }
+
+    fn reset(&self) {
+        self.blocked.store(NOT_BLOCKED, Relaxed);
+        self.finished.store(false, Relaxed);
+        *self.name.lock() = None;
+    }
+
+    fn set_blocked(&self, blocked: Option<Blocked>) {
+        let packed = match blocked {
+            Some(b) => (u64::from(b.reason.code()) << 32) | u64::from(b.target),
+            None => NOT_BLOCKED,
+        };
+        self.blocked.store(packed, Release);
+    }
+
+    fn blocked(&self) -> Option<Blocked> {
+        let packed = self.blocked.load(Acquire);
+        if packed == NOT_BLOCKED {
+            return None;
+        }
+        Some(Blocked {
+            reason: BlockReason::from_code((packed >> 32) as u8)?,
+            target: packed as u32,
+        })
+    }
+}

@@ -1,0 +1,109 @@
+//! The process-wide panic hook.
+//!
+//! Inside an exploration a panic is a finding, not noise: the hook records it (kind, message,
+//! thread, location) on the running execution and prints nothing; the explorer reports it.
+//! loom's coroutines cancel and finish with panics of their own (`generator::Error`), which
+//! are control flow and are dropped. Everywhere else the hook that was installed before
+//! tapestry's runs, so ordinary test failures print as usual.
+//!
+//! shuttle installs a hook of its own the first time it runs in a process and chains to the
+//! previous one; it prints a schedule for every panic. tapestry makes shuttle install it first
+//! and then wraps it, forwarding only panics of shuttle executions that tapestry did not start.
+
+use std::any::Any;
+use std::panic::{self, PanicHookInfo};
+use std::sync::Once;
+
+use super::execution::FailureRecord;
+use super::{TapestryPanic, local};
+use crate::failure::FailureKind;
+
+type Hook = Box<dyn Fn(&PanicHookInfo<'_>) + Sync + Send + 'static>;
+
+/// Installs tapestry's hook once per process; every exploration calls this first.
+pub(crate) fn install() {
+    static INSTALL: Once = Once::new();
+    INSTALL.call_once(|| {
+        let original = panic::take_hook();
+        // A trivial run makes shuttle install (and chain to the default) hook now. It runs on a
+        // fresh thread because shuttle leaves per-thread state behind.
+        std::thread::spawn(|| shuttle::check_random(|| {}, 1))
+            .join()
+            .expect("a trivial shuttle run cannot fail");
+        let shuttle = panic::take_hook();
+        panic::set_hook(Box::new(move |info| on_panic(info, &original, &shuttle)));
+    });
+}
+
+fn on_panic(info: &PanicHookInfo<'_>, original: &Hook, shuttle: &Hook) {
+    if is_coroutine_control_flow(info.payload()) {
+        return;
+    }
+    if let Some(local) = local() {
+        let (kind, message) = classify(info);
+        local.exec.record_failure(FailureRecord {
+            kind,
+            message,
+            thread: local.running(),
+            location: info
+                .location()
+                .map(|l| format!("{}:{}:{}", l.file(), l.line(), l.column())),
+            blocked: Vec::new(),
+        });
+        return;
+    }
+    if shuttle::current::try_get_current_task().is_some() {
+        shuttle(info);
+    } else {
+        original(info);
+    }
+}
+
+fn is_coroutine_control_flow(payload: &(dyn Any + Send)) -> bool {
+    matches!(
+        payload.downcast_ref::<generator::Error>(),
+        Some(generator::Error::Cancel | generator::Error::Done)
+    )
+}
+
+/// The text of a panic payload.
+pub(crate) fn payload_message(payload: &(dyn Any + Send)) -> String {
+    if let Some(p) = payload.downcast_ref::<TapestryPanic>() {
+        p.message.clone()
+    } else if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "a panic with a payload that is not a string".to_owned()
+    }
+}
+
+/// Sorts a panic into a failure kind. Engines report what they detect by panicking with
+/// messages of their own, raised from their own source files.
+fn classify(info: &PanicHookInfo<'_>) -> (FailureKind, String) {
+    let payload = info.payload();
+    if let Some(p) = payload.downcast_ref::<TapestryPanic>() {
+        return (p.kind, p.message.clone());
+    }
+    let message = payload_message(payload);
+    let from_engine = info.location().is_some_and(|l| {
+        let file = l.file();
+        file.contains("loom") || file.contains("shuttle")
+    });
+    if !from_engine {
+        return (FailureKind::Panic, message);
+    }
+    let kind = if message.starts_with("deadlock") {
+        FailureKind::Deadlock
+    } else if message.contains("Causality violation") {
+        FailureKind::DataRace
+    } else if message.contains("exceeded maximum number of branches")
+        || message.starts_with("exceeded max_steps bound")
+    {
+        FailureKind::StepLimit
+    } else {
+        FailureKind::Panic
+    };
+    (kind, message)
+}

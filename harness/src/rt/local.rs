@@ -1,0 +1,134 @@
+//! The per-OS-thread view of the running execution.
+//!
+//! Model engines (loom, shuttle) run every model thread as a coroutine on the OS thread that
+//! started the exploration, so one `Local` serves all of them: it holds the execution, the
+//! recording in global order, and which model thread is running. Switches happen only inside
+//! engine calls, so a facade operation notes the running thread before its engine call and
+//! restores it afterwards. The stress engine runs model threads on real OS threads, each with a
+//! `Local` of its own over the shared execution.
+
+use std::cell::{Cell, UnsafeCell};
+use std::marker::PhantomData;
+use std::ptr;
+use std::sync::{Arc, OnceLock};
+use std::time::Instant;
+
+use super::event::{Event, ObjId, ObjectInfo, Op, Recording, Site, ThreadIdx, ThreadInfo};
+use super::execution::Execution;
+
+thread_local! {
+    static LOCAL: Cell<*const Local> = const { Cell::new(ptr::null()) };
+}
+
+/// The `Local` installed on this OS thread, if an exploration is running here.
+///
+/// The reference must not outlive the facade call that asked for it: [`Installed`] removes the
+/// pointer before its `Local` is dropped.
+pub(crate) fn local() -> Option<&'static Local> {
+    let ptr = LOCAL.with(Cell::get);
+    // SAFETY: the pointer is set only by `Local::install`, whose guard clears it before the
+    // `Local` can be dropped (the guard borrows it), and it is only read on this OS thread.
+    unsafe { ptr.as_ref() }
+}
+
+pub(crate) struct Local {
+    pub(crate) exec: Arc<Execution>,
+    running: Cell<ThreadIdx>,
+    recording: UnsafeCell<Recording>,
+}
+
+impl std::fmt::Debug for Local {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Local")
+            .field("exec", &self.exec)
+            .field("running", &self.running)
+            .finish()
+    }
+}
+
+/// Keeps a [`Local`] installed on this OS thread; reinstalls the previous one when dropped.
+pub(crate) struct Installed<'a> {
+    previous: *const Local,
+    _local: PhantomData<&'a Local>,
+}
+
+impl Drop for Installed<'_> {
+    fn drop(&mut self) {
+        LOCAL.with(|cell| cell.set(self.previous));
+    }
+}
+
+impl Local {
+    pub(crate) fn new(exec: Arc<Execution>) -> Local {
+        Local {
+            exec,
+            running: Cell::new(0),
+            recording: UnsafeCell::new(Recording::default()),
+        }
+    }
+
+    pub(crate) fn install(&self) -> Installed<'_> {
+        let previous = LOCAL.with(|cell| cell.replace(self));
+        Installed {
+            previous,
+            _local: PhantomData,
+        }
+    }
+
+    /// The model thread running on this OS thread now.
+    pub(crate) fn running(&self) -> ThreadIdx {
+        self.running.get()
+    }
+
+    pub(crate) fn set_running(&self, idx: ThreadIdx) {
+        self.running.set(idx);
+    }
+
+    pub(crate) fn record(&self, thread: ThreadIdx, obj: ObjId, op: Op, site: Site) {
+        if self.exec.has_failed() {
+            return;
+        }
+        let stamp = if self.exec.concurrent {
+            nanos_since_start()
+        } else {
+            0
+        };
+        self.with_recording(|r| {
+            r.events.push(Event {
+                thread,
+                obj,
+                op,
+                site,
+                stamp,
+            })
+        });
+    }
+
+    pub(crate) fn record_object(&self, info: ObjectInfo) {
+        self.with_recording(|r| r.objects.push(info));
+    }
+
+    pub(crate) fn record_thread(&self, info: ThreadInfo) {
+        self.with_recording(|r| r.threads.push(info));
+    }
+
+    pub(crate) fn clear_recording(&self) {
+        self.with_recording(Recording::clear);
+    }
+
+    pub(crate) fn take_recording(&self) -> Recording {
+        self.with_recording(std::mem::take)
+    }
+
+    fn with_recording<R>(&self, f: impl FnOnce(&mut Recording) -> R) -> R {
+        // SAFETY: a `Local` is used by one OS thread only (it is `!Sync`), and `f` never calls
+        // back into the facade, so no other reference to the recording exists meanwhile.
+        f(unsafe { &mut *self.recording.get() })
+    }
+}
+
+/// A monotonic clock shared by all threads, for ordering events recorded on different cores.
+pub(crate) fn nanos_since_start() -> u64 {
+    static START: OnceLock<Instant> = OnceLock::new();
+    START.get_or_init(Instant::now).elapsed().as_nanos() as u64
+}

@@ -1,0 +1,355 @@
+//! The model runtime: what every facade operation goes through.
+//!
+//! A facade call asks [`local`] whether an exploration is running on this OS thread. If not,
+//! the object is a plain std-like one and the call goes straight to it. If so, [`op`] checks
+//! that the object belongs to the running execution, lets the engine act (which may switch
+//! model threads), and records a compact [`Op`].
+//!
+//! Architecture invariant: nothing in `rt` formats text or knows about reports, files or
+//! particular engines; engines plug in through [`Backend`].
+
+mod backend;
+mod event;
+mod execution;
+pub(crate) mod hook;
+mod local;
+
+use std::borrow::Cow;
+use std::fmt;
+
+pub(crate) use backend::{
+    AtomicRepr, Backend, Bits, RawAtomic, RawCell, RawCondvar, RawJoin, RawMutex, RawRwLock, RmwOp,
+    atomic_enum, each_int,
+};
+pub(crate) use event::{
+    BlockReason, Blocked, Event, ObjId, ObjKind, ObjectInfo, Op, Recording, Site, ThreadIdx,
+    ThreadInfo,
+};
+pub(crate) use execution::{Execution, FailureRecord};
+pub(crate) use local::{Local, local};
+
+use crate::failure::FailureKind;
+
+/// A facade object's identity: the execution it belongs to (0: none) and its number there.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct ObjRef {
+    exec: u64,
+    pub(crate) id: ObjId,
+}
+
+impl ObjRef {
+    pub(crate) fn is_native(self) -> bool {
+        self.exec == 0
+    }
+}
+
+/// The payload of a panic that tapestry raises itself to fail an execution.
+#[derive(Debug)]
+pub(crate) struct TapestryPanic {
+    pub kind: FailureKind,
+    pub message: String,
+}
+
+impl fmt::Display for TapestryPanic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// Fails the running execution with a failure of `kind`.
+pub(crate) fn fail(kind: FailureKind, message: String) -> ! {
+    std::panic::panic_any(TapestryPanic { kind, message })
+}
+
+/// Creates the engine object of a new facade object: a native one outside explorations.
+pub(crate) fn create<R>(
+    kind: ObjKind,
+    name: Option<Cow<'static, str>>,
+    site: Site,
+    make: impl FnOnce(&dyn Backend) -> R,
+) -> (ObjRef, R) {
+    match local() {
+        None => (ObjRef { exec: 0, id: 0 }, make(crate::engine::native())),
+        Some(local) => {
+            let id = local.exec.next_object();
+            local.record_object(ObjectInfo {
+                id,
+                kind,
+                name,
+                site,
+            });
+            (
+                ObjRef {
+                    exec: local.exec.id(),
+                    id,
+                },
+                make(&*local.exec.backend),
+            )
+        }
+    }
+}
+
+/// Runs one facade operation on `obj`: `run` is the engine call, `event` what to record.
+#[inline]
+pub(crate) fn op<R>(
+    obj: ObjRef,
+    site: Site,
+    run: impl FnOnce() -> R,
+    event: impl FnOnce(&R) -> Op,
+) -> R {
+    let Some(local) = local() else {
+        check_native(obj, site);
+        return run();
+    };
+    check_owner(local, obj, site);
+    local.exec.backend.before_op();
+    let me = local.running();
+    let result = run();
+    local.set_running(me);
+    local.record(me, obj.id, event(&result), site);
+    result
+}
+
+/// Like [`op`] for an operation that may block; what it waits for shows in deadlock reports.
+#[inline]
+pub(crate) fn blocking<R>(
+    obj: ObjRef,
+    site: Site,
+    blocked: Blocked,
+    run: impl FnOnce() -> R,
+    event: impl FnOnce(&R) -> Op,
+) -> R {
+    let Some(local) = local() else {
+        check_native(obj, site);
+        return run();
+    };
+    check_owner(local, obj, site);
+    local.exec.backend.before_op();
+    let me = local.running();
+    // Cleared only on return: a thread that never returns (deadlock) stays marked blocked.
+    local.exec.set_blocked(me, Some(blocked));
+    let result = run();
+    local.set_running(me);
+    local.exec.set_blocked(me, None);
+    local.record(me, obj.id, event(&result), site);
+    result
+}
+
+/// Records an operation before the program performs it (cell accesses, whose engine checks run
+/// around the program's own code).
+#[inline]
+pub(crate) fn announce(obj: ObjRef, site: Site, op: Op) {
+    let Some(local) = local() else {
+        check_native(obj, site);
+        return;
+    };
+    check_owner(local, obj, site);
+    local.exec.backend.before_op();
+    local.record(local.running(), obj.id, op, site);
+}
+
+/// Runs an operation of the running thread's engine that acts on no object (fences, yields).
+#[inline]
+pub(crate) fn backend_op<R>(
+    site: Site,
+    run: impl FnOnce(&dyn Backend) -> R,
+    event: impl FnOnce(&R) -> Op,
+) -> R {
+    let Some(local) = local() else {
+        return run(crate::engine::native());
+    };
+    local.exec.backend.before_op();
+    let me = local.running();
+    let result = run(&*local.exec.backend);
+    local.set_running(me);
+    local.record(me, 0, event(&result), site);
+    result
+}
+
+/// Counts an allocation of `sync::Arc` made in the running execution, until the returned token
+/// is dropped; an execution whose threads all finish with allocations left fails with `Leak`.
+pub(crate) fn track_allocation() -> Option<Allocation> {
+    let local = local()?;
+    local.exec.arc_created();
+    Some(Allocation {
+        id: local.exec.id(),
+        exec: local.exec.clone(),
+    })
+}
+
+/// One live allocation of an execution; see [`track_allocation`].
+#[derive(Debug)]
+pub(crate) struct Allocation {
+    exec: std::sync::Arc<Execution>,
+    id: u64,
+}
+
+impl Drop for Allocation {
+    fn drop(&mut self) {
+        // Only the execution that made it counts it; a later one starts from zero.
+        if self.exec.id() == self.id {
+            self.exec.arc_dropped();
+        }
+    }
+}
+
+/// Like [`blocking`] for an operation on a thread rather than an object (joins).
+#[inline]
+pub(crate) fn blocking_on_thread<R>(
+    site: Site,
+    blocked: Blocked,
+    run: impl FnOnce() -> R,
+    event: impl FnOnce(&R) -> Op,
+) -> R {
+    let Some(local) = local() else {
+        return run();
+    };
+    local.exec.backend.before_op();
+    let me = local.running();
+    local.exec.set_blocked(me, Some(blocked));
+    let result = run();
+    local.set_running(me);
+    local.exec.set_blocked(me, None);
+    local.record(me, 0, event(&result), site);
+    result
+}
+
+/// Records an event before an operation that releases something (unlock, condvar wait): once
+/// released, another thread may act on the object before this one runs again.
+#[inline]
+pub(crate) fn record_release(obj: ObjRef, site: Site, op: Op) {
+    if let Some(local) = local()
+        && local.exec.id() == obj.exec
+    {
+        local.record(local.running(), obj.id, op, site);
+    }
+}
+
+/// Whether this thread is unwinding out of an execution that has already failed. Engine calls
+/// are unsafe then (loom has no running thread after it reports a deadlock, and any call panics
+/// inside a destructor, which aborts the process), and nothing done then matters: the
+/// execution is over. Destructors in the facade skip their bookkeeping; the loom backend stops
+/// calling loom.
+pub(crate) fn teardown() -> bool {
+    std::thread::panicking() && local().is_some_and(|l| l.exec.has_failed())
+}
+
+/// The running model thread and the execution it belongs to, when an exploration runs on this
+/// OS thread.
+pub(crate) fn current_thread() -> Option<(u64, ThreadIdx)> {
+    local().map(|l| (l.exec.id(), l.running()))
+}
+
+/// The name a model thread was spawned with.
+pub(crate) fn thread_name(idx: ThreadIdx) -> Option<std::sync::Arc<str>> {
+    local()?.exec.thread_name(idx)
+}
+
+/// Whether model thread `idx` of the running execution has finished.
+pub(crate) fn is_finished(idx: ThreadIdx) -> bool {
+    local().is_some_and(|l| l.exec.is_finished(idx))
+}
+
+#[cold]
+#[track_caller]
+fn check_native(obj: ObjRef, site: Site) {
+    if !obj.is_native() {
+        panic!(
+            "a tapestry object created inside an exploration was used outside it (at {site}); \
+             keep objects made in the test body inside the test body"
+        );
+    }
+}
+
+#[inline]
+fn check_owner(local: &Local, obj: ObjRef, site: Site) {
+    if obj.exec != local.exec.id() {
+        wrong_execution(obj, site);
+    }
+}
+
+#[cold]
+fn wrong_execution(obj: ObjRef, site: Site) -> ! {
+    let message = if obj.is_native() {
+        format!(
+            "an object created outside the exploration was used inside it (at {site}). Engines \
+             only see objects created by the test body: create shared state inside the closure \
+             given to Explorer::run (or the #[tapestry::test] function), not before it or in a \
+             static"
+        )
+    } else {
+        format!(
+            "an object created in an earlier execution was used again (at {site}). Each \
+             execution runs the test body afresh; keep its objects out of statics, \
+             thread-locals and OnceLocks"
+        )
+    };
+    fail(FailureKind::Misuse, message)
+}
+
+/// Starts a model thread. Returns `None` outside explorations (the caller uses std).
+pub(crate) fn spawn(
+    name: Option<String>,
+    site: Site,
+    body: Box<dyn FnOnce() + Send + 'static>,
+) -> Option<(ThreadIdx, Box<dyn RawJoin>)> {
+    let local = local()?;
+    let exec = &local.exec;
+    if let Some(max) = exec.backend.max_threads()
+        && exec.thread_count() >= max
+    {
+        fail(
+            FailureKind::Unsupported,
+            format!(
+                "this engine runs at most {max} threads per execution, including the test \
+                     body; the program started more at {site}"
+            ),
+        );
+    }
+    let parent = local.running();
+    let child = exec.new_thread(name.as_deref());
+    local.record_thread(ThreadInfo {
+        idx: child,
+        name: name.clone(),
+    });
+    local.record(parent, 0, Op::Spawn { child }, site);
+    let raw = exec.backend.spawn(
+        exec,
+        child,
+        Box::new(move || {
+            let local = crate::rt::local().expect("an engine runs model threads with a Local");
+            local.set_running(child);
+            body();
+            exit_thread(local, child);
+        }),
+        name.as_deref(),
+    );
+    local.set_running(parent);
+    Some((child, raw))
+}
+
+/// Runs the test body as thread 0 of a new execution of the `Local` installed here.
+pub(crate) fn run_main(body: &dyn Fn()) {
+    let local = local().expect("an engine runs the test body with a Local installed");
+    local.exec.begin();
+    local.clear_recording();
+    local.set_running(0);
+    body();
+    exit_thread(local, 0);
+}
+
+fn exit_thread(local: &Local, idx: ThreadIdx) {
+    local.record(idx, 0, Op::Exit, std::panic::Location::caller());
+    if local.exec.finish_thread(idx) && !local.exec.has_failed() {
+        let live = local.exec.live_arcs();
+        if live > 0 {
+            fail(
+                FailureKind::Leak,
+                format!(
+                    "{live} Arc allocation(s) made in this execution were never freed after \
+                     every thread finished (a reference cycle, or an Arc kept in a static?)"
+                ),
+            );
+        }
+    }
+}

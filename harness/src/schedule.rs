@@ -1,0 +1,172 @@
+//! What reproduces a failure: the scheduling choices of a model engine, or enough to re-hunt it.
+
+use std::fmt;
+use std::str::FromStr;
+
+/// How to reproduce a [`Failure`](crate::Failure).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Replay {
+    /// The exhaustive engine searches depth-first and deterministically: with the same program
+    /// and preemption bound, the `execution`-th execution of the search is the failing one.
+    Exhaustive {
+        /// The preemption bound of the search that failed.
+        preemption_bound: Option<usize>,
+        /// Which execution of that search failed, counting from 1.
+        execution: u64,
+    },
+    /// Every scheduling choice of the failing execution (random and PCT engines).
+    Schedule(Schedule),
+    /// Real hardware interleavings cannot be replayed step by step. The seed and iteration let
+    /// the stress engine hunt the same way again, which usually, not always, finds it again.
+    Stress {
+        /// The stress engine's seed.
+        seed: u64,
+        /// The iteration that failed, counting from 1.
+        iteration: u64,
+    },
+}
+
+impl fmt::Display for Replay {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Replay::Exhaustive {
+                preemption_bound: Some(bound),
+                execution,
+            } => {
+                write!(
+                    f,
+                    "exhaustive search with preemption bound {bound}, execution {execution}"
+                )
+            }
+            Replay::Exhaustive {
+                preemption_bound: None,
+                execution,
+            } => {
+                write!(f, "unbounded exhaustive search, execution {execution}")
+            }
+            Replay::Schedule(schedule) => write!(f, "schedule {schedule}"),
+            Replay::Stress { seed, iteration } => {
+                write!(
+                    f,
+                    "stress seed {seed}, iteration {iteration} (hardware interleavings do not replay exactly)"
+                )
+            }
+        }
+    }
+}
+
+/// One scheduling decision of a model engine.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Step {
+    /// Run this thread next (0 is the test body, then threads in spawn order).
+    Thread(u32),
+    /// The engine drew this random number.
+    Random(u64),
+}
+
+/// The sequence of scheduling decisions of one execution.
+///
+/// Its text form lists thread numbers separated by spaces, `t*n` for `n` decisions in a row for
+/// thread `t`, and `rN` for a random draw: `0 1*3 0 r42 2`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Schedule {
+    pub(crate) steps: Vec<Step>,
+}
+
+impl Schedule {
+    /// The decisions in order.
+    pub fn steps(&self) -> &[Step] {
+        &self.steps
+    }
+}
+
+impl fmt::Display for Schedule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut first = true;
+        let mut i = 0;
+        while i < self.steps.len() {
+            if !first {
+                f.write_str(" ")?;
+            }
+            first = false;
+            match self.steps[i] {
+                Step::Random(value) => {
+                    write!(f, "r{value}")?;
+                    i += 1;
+                }
+                Step::Thread(t) => {
+                    let run = self.steps[i..]
+                        .iter()
+                        .take_while(|s| **s == Step::Thread(t))
+                        .count();
+                    if run > 1 {
+                        write!(f, "{t}*{run}")?;
+                    } else {
+                        write!(f, "{t}")?;
+                    }
+                    i += run;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Why a schedule's text could not be read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParseScheduleError {
+    /// Which space-separated item (counting from 1) is wrong.
+    pub item: usize,
+    /// What is wrong with it.
+    pub problem: String,
+}
+
+impl fmt::Display for ParseScheduleError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "item {} of the schedule: {} (expected a thread number like `2`, a run like `2*5`, or a random draw like `r42`)",
+            self.item, self.problem
+        )
+    }
+}
+
+impl std::error::Error for ParseScheduleError {}
+
+impl FromStr for Schedule {
+    type Err = ParseScheduleError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let mut steps = Vec::new();
+        for (i, item) in s.split_whitespace().enumerate() {
+            let error = |problem: String| ParseScheduleError {
+                item: i + 1,
+                problem,
+            };
+            if let Some(value) = item.strip_prefix('r') {
+                let value = value
+                    .parse()
+                    .map_err(|_| error(format!("`{item}` is not `r` and a number")))?;
+                steps.push(Step::Random(value));
+                continue;
+            }
+            let (thread, run) = match item.split_once('*') {
+                Some((t, n)) => (
+                    t,
+                    n.parse::<usize>()
+                        .map_err(|_| error(format!("`{n}` in `{item}` is not a count")))?,
+                ),
+                None => (item, 1),
+            };
+            let thread = thread
+                .parse()
+                .map_err(|_| error(format!("`{thread}` is not a thread number")))?;
+            if run == 0 {
+                return Err(error(format!("`{item}` repeats a thread zero times")));
+            }
+            steps.extend(std::iter::repeat_n(Step::Thread(thread), run));
+        }
+        Ok(Schedule { steps })
+    }
+}

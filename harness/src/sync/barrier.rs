@@ -1,0 +1,99 @@
+use std::borrow::Cow;
+use std::fmt;
+use std::panic::Location;
+
+use super::monitor::Monitor;
+use crate::rt::{self, BlockReason, Blocked, ObjKind, ObjRef, Op};
+
+/// Lets a fixed number of threads wait for each other, as [`std::sync::Barrier`].
+pub struct Barrier {
+    obj: ObjRef,
+    n: usize,
+    monitor: Monitor<Round>,
+}
+
+struct Round {
+    arrived: usize,
+    generation: u64,
+}
+
+/// What [`Barrier::wait`] returns: one thread of each round is its leader.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BarrierWaitResult(bool);
+
+impl BarrierWaitResult {
+    /// Whether this thread was the round's leader (the last to arrive).
+    pub fn is_leader(&self) -> bool {
+        self.0
+    }
+}
+
+impl Barrier {
+    /// A barrier for `n` threads.
+    #[track_caller]
+    pub fn new(n: usize) -> Barrier {
+        Self::make(None, n)
+    }
+
+    /// A barrier for `n` threads that traces call `name`.
+    #[track_caller]
+    pub fn named(name: impl Into<Cow<'static, str>>, n: usize) -> Barrier {
+        Self::make(Some(name.into()), n)
+    }
+
+    #[track_caller]
+    fn make(name: Option<Cow<'static, str>>, n: usize) -> Barrier {
+        let (obj, monitor) = rt::create(ObjKind::Barrier, name, Location::caller(), |b| {
+            Monitor::new(
+                b,
+                Round {
+                    arrived: 0,
+                    generation: 0,
+                },
+            )
+        });
+        Barrier { obj, n, monitor }
+    }
+
+    /// Blocks until `n` threads have called `wait`; the last to arrive is the leader.
+    #[track_caller]
+    pub fn wait(&self) -> BarrierWaitResult {
+        let blocked = Blocked {
+            reason: BlockReason::Barrier,
+            target: self.obj.id,
+        };
+        let leader = rt::blocking(
+            self.obj,
+            Location::caller(),
+            blocked,
+            || {
+                self.monitor.with(|held| {
+                    let round = held.state();
+                    let generation = round.generation;
+                    round.arrived += 1;
+                    if round.arrived < self.n {
+                        while held.state().generation == generation {
+                            held.wait(0);
+                        }
+                        false
+                    } else {
+                        round.arrived = 0;
+                        round.generation += 1;
+                        held.notify_all(0);
+                        true
+                    }
+                })
+            },
+            |&leader| Op::BarrierWait { leader },
+        );
+        BarrierWaitResult(leader)
+    }
+}
+
+impl fmt::Debug for Barrier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Barrier")
+            .field("n", &self.n)
+            .finish_non_exhaustive()
+    }
+}

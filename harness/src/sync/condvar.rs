@@ -1,0 +1,181 @@
+use std::borrow::Cow;
+use std::fmt;
+use std::panic::Location;
+use std::sync::{LockResult, PoisonError};
+use std::time::{Duration, Instant};
+
+use super::MutexGuard;
+use crate::rt::{self, BlockReason, Blocked, ObjKind, ObjRef, Op, RawCondvar};
+
+/// A condition variable, as [`std::sync::Condvar`].
+///
+/// Under the exhaustive, random and PCT engines time does not pass: `wait_timeout` waits as
+/// `wait` does and never times out (loom and shuttle have no clock). Under the stress engine
+/// and outside explorations it times out as std's does.
+pub struct Condvar {
+    obj: ObjRef,
+    raw: Box<dyn RawCondvar>,
+}
+
+/// Whether a timed wait returned because its time ran out, as
+/// [`std::sync::WaitTimeoutResult`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WaitTimeoutResult(bool);
+
+impl WaitTimeoutResult {
+    /// Whether the wait timed out.
+    pub fn timed_out(&self) -> bool {
+        self.0
+    }
+}
+
+impl Condvar {
+    /// Creates a condition variable.
+    #[track_caller]
+    pub fn new() -> Condvar {
+        Self::make(None)
+    }
+
+    /// Creates a condition variable that traces call `name`.
+    #[track_caller]
+    pub fn named(name: impl Into<Cow<'static, str>>) -> Condvar {
+        Self::make(Some(name.into()))
+    }
+
+    #[track_caller]
+    fn make(name: Option<Cow<'static, str>>) -> Condvar {
+        let (obj, raw) = rt::create(ObjKind::Condvar, name, Location::caller(), |b| {
+            b.new_condvar()
+        });
+        Condvar { obj, raw }
+    }
+
+    /// Unlocks the guard's mutex, waits for a notification, and locks it again.
+    #[track_caller]
+    pub fn wait<'a, T>(&self, guard: MutexGuard<'a, T>) -> LockResult<MutexGuard<'a, T>> {
+        self.wait_for(guard, None)
+            .map(|(guard, _)| guard)
+            .map_err(|e| PoisonError::new(e.into_inner().0))
+    }
+
+    /// Waits while `condition` holds, re-checking it after every wake-up.
+    #[track_caller]
+    pub fn wait_while<'a, T, F>(
+        &self,
+        mut guard: MutexGuard<'a, T>,
+        mut condition: F,
+    ) -> LockResult<MutexGuard<'a, T>>
+    where
+        F: FnMut(&mut T) -> bool,
+    {
+        while condition(&mut *guard) {
+            guard = self.wait(guard)?;
+        }
+        Ok(guard)
+    }
+
+    /// Like [`wait`](Self::wait), giving up after `timeout`.
+    #[track_caller]
+    pub fn wait_timeout<'a, T>(
+        &self,
+        guard: MutexGuard<'a, T>,
+        timeout: Duration,
+    ) -> LockResult<(MutexGuard<'a, T>, WaitTimeoutResult)> {
+        self.wait_for(guard, Some(timeout))
+    }
+
+    /// Like [`wait_while`](Self::wait_while), giving up after `timeout` in all.
+    #[track_caller]
+    pub fn wait_timeout_while<'a, T, F>(
+        &self,
+        mut guard: MutexGuard<'a, T>,
+        timeout: Duration,
+        mut condition: F,
+    ) -> LockResult<(MutexGuard<'a, T>, WaitTimeoutResult)>
+    where
+        F: FnMut(&mut T) -> bool,
+    {
+        let deadline = Instant::now() + timeout;
+        while condition(&mut *guard) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let (next, result) = self.wait_timeout(guard, left)?;
+            guard = next;
+            if result.timed_out() {
+                let timed_out = condition(&mut *guard);
+                return Ok((guard, WaitTimeoutResult(timed_out)));
+            }
+        }
+        Ok((guard, WaitTimeoutResult(false)))
+    }
+
+    #[track_caller]
+    fn wait_for<'a, T>(
+        &self,
+        guard: MutexGuard<'a, T>,
+        timeout: Option<Duration>,
+    ) -> LockResult<(MutexGuard<'a, T>, WaitTimeoutResult)> {
+        let site = Location::caller();
+        let lock = guard.lock;
+        let mutex = lock.obj.id;
+        // The engine releases and retakes the lock; the guard's own release must not run.
+        std::mem::forget(guard);
+        rt::record_release(self.obj, site, Op::Wait { mutex });
+        let blocked = Blocked {
+            reason: BlockReason::Wait,
+            target: self.obj.id,
+        };
+        let timed_out = rt::blocking(
+            self.obj,
+            site,
+            blocked,
+            || match timeout {
+                None => {
+                    self.raw.wait(&*lock.raw);
+                    false
+                }
+                Some(timeout) => self.raw.wait_timeout(&*lock.raw, timeout),
+            },
+            |&timed_out| Op::Woken { mutex, timed_out },
+        );
+        let result = WaitTimeoutResult(timed_out);
+        match lock.guard(site) {
+            Ok(guard) => Ok((guard, result)),
+            Err(poisoned) => Err(PoisonError::new((poisoned.into_inner(), result))),
+        }
+    }
+
+    /// Wakes one waiting thread, if any.
+    #[track_caller]
+    pub fn notify_one(&self) {
+        rt::op(
+            self.obj,
+            Location::caller(),
+            || self.raw.notify_one(),
+            |_| Op::NotifyOne,
+        );
+    }
+
+    /// Wakes every waiting thread.
+    #[track_caller]
+    pub fn notify_all(&self) {
+        rt::op(
+            self.obj,
+            Location::caller(),
+            || self.raw.notify_all(),
+            |_| Op::NotifyAll,
+        );
+    }
+}
+
+impl Default for Condvar {
+    #[track_caller]
+    fn default() -> Self {
+        Condvar::new()
+    }
+}
+
+impl fmt::Debug for Condvar {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Condvar").finish_non_exhaustive()
+    }
+}

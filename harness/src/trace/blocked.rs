@@ -1,0 +1,70 @@
+//! What each blocked thread waits for, and who holds it: the words of a deadlock report.
+
+use std::collections::HashMap;
+
+use super::Labels;
+use crate::rt::{BlockReason, Blocked, ObjId, Op, Recording, ThreadIdx};
+
+/// One sentence per blocked thread, such as "T1 waits to lock `b`, held by T2".
+pub(crate) fn describe_blocked(
+    blocked: &[(ThreadIdx, Blocked)],
+    recording: &Recording,
+) -> Vec<String> {
+    let labels = Labels::new(recording);
+    let holders = holders(recording);
+    blocked
+        .iter()
+        .map(|&(thread, Blocked { reason, target })| {
+            let who = labels.thread(thread);
+            let object = || format!("`{}`", labels.object_name(target));
+            let held = || match holders.get(&target).map(Vec::as_slice) {
+                None | Some([]) => String::new(),
+                Some(threads) => {
+                    let names: Vec<String> = threads.iter().map(|&t| labels.thread(t)).collect();
+                    format!(", held by {}", names.join(" and "))
+                }
+            };
+            match reason {
+                BlockReason::Lock => format!("{who} waits to lock {}{}", object(), held()),
+                BlockReason::Read => format!("{who} waits to read-lock {}{}", object(), held()),
+                BlockReason::Write => format!("{who} waits to write-lock {}{}", object(), held()),
+                BlockReason::Wait => format!(
+                    "{who} waits on {} for a notification that never comes",
+                    object()
+                ),
+                BlockReason::Join => format!("{who} waits to join {}", labels.thread(target)),
+                BlockReason::Recv => format!("{who} waits to receive on {}", object()),
+                BlockReason::Send => format!("{who} waits to send on {}", object()),
+                BlockReason::Barrier => format!("{who} waits at {}", object()),
+                BlockReason::Once => format!(
+                    "{who} waits for {} to finish running in another thread",
+                    object()
+                ),
+            }
+        })
+        .collect()
+}
+
+/// Which threads hold each lock at the end of the recording.
+fn holders(recording: &Recording) -> HashMap<ObjId, Vec<ThreadIdx>> {
+    let mut holders: HashMap<ObjId, Vec<ThreadIdx>> = HashMap::new();
+    for event in &recording.events {
+        let (lock, taken) = match event.op {
+            Op::Lock | Op::Read | Op::Write => (event.obj, true),
+            Op::TryLock { ok: true } | Op::TryRead { ok: true } | Op::TryWrite { ok: true } => {
+                (event.obj, true)
+            }
+            Op::Woken { mutex, .. } => (mutex, true),
+            Op::Unlock | Op::ReadUnlock | Op::WriteUnlock => (event.obj, false),
+            Op::Wait { mutex } => (mutex, false),
+            _ => continue,
+        };
+        let threads = holders.entry(lock).or_default();
+        if taken {
+            threads.push(event.thread);
+        } else if let Some(i) = threads.iter().position(|&t| t == event.thread) {
+            threads.remove(i);
+        }
+    }
+    holders
+}

@@ -1,0 +1,116 @@
+//! Names for the threads and objects of a recording.
+
+use std::collections::HashMap;
+
+use crate::rt::{AtomicRepr, Bits, ObjId, ObjKind, Recording, Site, ThreadIdx};
+
+/// How a trace names an object.
+#[derive(Clone, Debug)]
+pub(crate) struct ObjectLabel {
+    pub name: String,
+    pub kind: ObjKind,
+    pub site: Site,
+}
+
+/// Thread and object names of one recording: the names the program gave (`Mutex::named`,
+/// `thread::Builder::name`), else `main` and `T1`, `T2`, ... for threads and the object's
+/// kind and number (`mutex1`, `atomic2`) for objects.
+#[derive(Debug)]
+pub(crate) struct Labels {
+    threads: HashMap<ThreadIdx, String>,
+    objects: HashMap<ObjId, ObjectLabel>,
+}
+
+impl Labels {
+    pub(crate) fn new(recording: &Recording) -> Labels {
+        let mut threads = HashMap::new();
+        for info in &recording.threads {
+            threads.insert(
+                info.idx,
+                info.name
+                    .clone()
+                    .unwrap_or_else(|| format!("T{}", info.idx)),
+            );
+        }
+        let mut counts: HashMap<&'static str, usize> = HashMap::new();
+        let mut objects = HashMap::new();
+        for info in &recording.objects {
+            let count = counts.entry(short_kind(info.kind)).or_default();
+            *count += 1;
+            let name = match &info.name {
+                Some(name) => name.to_string(),
+                None => format!("{}{}", short_kind(info.kind), count),
+            };
+            objects.insert(
+                info.id,
+                ObjectLabel {
+                    name,
+                    kind: info.kind,
+                    site: info.site,
+                },
+            );
+        }
+        Labels { threads, objects }
+    }
+
+    pub(crate) fn thread(&self, idx: ThreadIdx) -> String {
+        match self.threads.get(&idx) {
+            Some(name) => name.clone(),
+            None if idx == 0 => "main".to_owned(),
+            None => format!("T{idx}"),
+        }
+    }
+
+    pub(crate) fn object(&self, id: ObjId) -> Option<&ObjectLabel> {
+        self.objects.get(&id)
+    }
+
+    pub(crate) fn object_name(&self, id: ObjId) -> String {
+        self.object(id)
+            .map_or_else(|| format!("object{id}"), |o| o.name.clone())
+    }
+
+    /// A value of the atomic `id`, written as its type prints it.
+    pub(crate) fn value(&self, id: ObjId, bits: u64) -> String {
+        match self.object(id).map(|o| o.kind) {
+            Some(ObjKind::Atomic(AtomicRepr::Bool)) => bool::from_bits(bits).to_string(),
+            Some(ObjKind::Atomic(AtomicRepr::I32 | AtomicRepr::I64 | AtomicRepr::Isize)) => {
+                (bits as i64).to_string()
+            }
+            _ => bits.to_string(),
+        }
+    }
+}
+
+fn short_kind(kind: ObjKind) -> &'static str {
+    match kind {
+        ObjKind::Mutex => "mutex",
+        ObjKind::RwLock => "rwlock",
+        ObjKind::Condvar => "condvar",
+        ObjKind::Barrier => "barrier",
+        ObjKind::Once => "once",
+        ObjKind::Channel => "channel",
+        ObjKind::Atomic(_) => "atomic",
+        ObjKind::Cell => "cell",
+    }
+}
+
+/// The type name of an object kind, as the program wrote it.
+pub(crate) fn type_name(kind: ObjKind) -> &'static str {
+    match kind {
+        ObjKind::Mutex => "Mutex",
+        ObjKind::RwLock => "RwLock",
+        ObjKind::Condvar => "Condvar",
+        ObjKind::Barrier => "Barrier",
+        ObjKind::Once => "Once",
+        ObjKind::Channel => "channel",
+        ObjKind::Atomic(AtomicRepr::Bool) => "AtomicBool",
+        ObjKind::Atomic(AtomicRepr::U32) => "AtomicU32",
+        ObjKind::Atomic(AtomicRepr::I32) => "AtomicI32",
+        ObjKind::Atomic(AtomicRepr::U64) => "AtomicU64",
+        ObjKind::Atomic(AtomicRepr::I64) => "AtomicI64",
+        ObjKind::Atomic(AtomicRepr::Usize) => "AtomicUsize",
+        ObjKind::Atomic(AtomicRepr::Isize) => "AtomicIsize",
+        ObjKind::Cell => "UnsafeCell",
+    }
+}

@@ -1,0 +1,80 @@
+//! The interleaving of a failing execution, for people to read.
+//!
+//! Engines record compact events; text is made here, only when a failure is shown.
+
+mod blocked;
+mod labels;
+mod render;
+
+use std::fmt;
+use std::sync::Arc;
+
+pub(crate) use blocked::describe_blocked;
+pub(crate) use labels::Labels;
+
+use crate::rt::Recording;
+
+/// At most this many steps are shown by `Display`; the middle of longer traces is elided.
+const SHOWN_STEPS: usize = 300;
+
+/// The interleaving of a failing execution: every facade operation in the order it took
+/// effect, with the thread that did it and the line of user code that called it.
+///
+/// `Display` renders a table; the same engine, seed and program render byte-identical text.
+/// Traces of the stress engine are ordered by timestamps taken on each core, so operations
+/// closer together than the clock's resolution may show in either order.
+#[derive(Clone, Debug)]
+pub struct Trace {
+    recording: Arc<Recording>,
+    outcome: Option<String>,
+}
+
+impl Trace {
+    /// `outcome` is the last line: what went wrong, said by the thread it happened to.
+    pub(crate) fn new(recording: Recording, outcome: Option<String>) -> Trace {
+        Trace {
+            recording: Arc::new(recording),
+            outcome,
+        }
+    }
+
+    /// The number of operations recorded.
+    pub fn len(&self) -> usize {
+        self.recording.events.len()
+    }
+
+    /// Whether nothing was recorded.
+    pub fn is_empty(&self) -> bool {
+        self.recording.events.is_empty()
+    }
+
+    /// The whole trace, however long (`Display` elides the middle of long traces).
+    pub fn render_full(&self) -> String {
+        let mut out = String::new();
+        render::render(
+            &self.recording,
+            self.outcome.as_deref(),
+            usize::MAX,
+            &mut out,
+        )
+        .expect("writing to a String cannot fail");
+        out
+    }
+
+    /// The names of the threads that appear in the trace, in thread-number order.
+    pub fn threads(&self) -> Vec<String> {
+        let labels = Labels::new(&self.recording);
+        let mut seen: Vec<u32> = self.recording.events.iter().map(|e| e.thread).collect();
+        seen.sort_unstable();
+        seen.dedup();
+        seen.into_iter()
+            .map(|t| labels.thread(t).to_owned())
+            .collect()
+    }
+}
+
+impl fmt::Display for Trace {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        render::render(&self.recording, self.outcome.as_deref(), SHOWN_STEPS, f)
+    }
+}

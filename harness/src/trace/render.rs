@@ -1,0 +1,253 @@
+//! Renders a recording as a table a person can follow:
+//!
+//! ```text
+//! objects:
+//!   counter  AtomicUsize  tests/lost_update.rs:9
+//!
+//! step  thread  operation                        at
+//!    1  main    spawn T1                         tests/lost_update.rs:11
+//!    3  T1      load counter -> 0 (SeqCst)       tests/lost_update.rs:13
+//!    4  T2      load counter -> 0 (SeqCst)       tests/lost_update.rs:13
+//!       !! main panicked: assertion failed ...
+//! ```
+
+use std::collections::BTreeSet;
+use std::fmt::{self, Write};
+
+use super::Labels;
+use super::labels::type_name;
+use crate::rt::{Event, ObjId, Op, Recording, RmwOp};
+
+pub(crate) fn render(
+    recording: &Recording,
+    outcome: Option<&str>,
+    limit: usize,
+    out: &mut impl Write,
+) -> fmt::Result {
+    let labels = Labels::new(recording);
+    write_objects(recording, &labels, out)?;
+
+    let rows: Vec<[String; 4]> = recording
+        .events
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            [
+                (i + 1).to_string(),
+                labels.thread(e.thread),
+                operation(e, &labels),
+                site(e),
+            ]
+        })
+        .collect();
+    let width = |col: usize, title: &str| {
+        rows.iter()
+            .map(|r| r[col].len())
+            .chain([title.len()])
+            .max()
+            .unwrap_or(0)
+    };
+    let (w0, w1, w2) = (width(0, "step"), width(1, "thread"), width(2, "operation"));
+    writeln!(
+        out,
+        "{:>w0$}  {:<w1$}  {:<w2$}  at",
+        "step", "thread", "operation"
+    )?;
+    let row = |out: &mut dyn Write, r: &[String; 4]| {
+        writeln!(
+            out,
+            "{}",
+            format!("{:>w0$}  {:<w1$}  {:<w2$}  {}", r[0], r[1], r[2], r[3]).trim_end()
+        )
+    };
+    if rows.len() <= limit {
+        for r in &rows {
+            row(out, r)?;
+        }
+    } else {
+        let head = limit / 5;
+        let tail = limit - head;
+        for r in &rows[..head] {
+            row(out, r)?;
+        }
+        writeln!(
+            out,
+            "{:>w0$}  ... {} steps omitted ...",
+            "",
+            rows.len() - head - tail
+        )?;
+        for r in &rows[rows.len() - tail..] {
+            row(out, r)?;
+        }
+    }
+    if let Some(outcome) = outcome {
+        let mut lines = outcome.lines();
+        if let Some(first) = lines.next() {
+            writeln!(out, "{:>w0$}  !! {first}", "")?;
+        }
+        for line in lines {
+            writeln!(out, "{:>w0$}     {line}", "")?;
+        }
+    }
+    Ok(())
+}
+
+/// Lists the objects the trace mentions, with their types and where they were created.
+fn write_objects(recording: &Recording, labels: &Labels, out: &mut impl Write) -> fmt::Result {
+    let mut used = BTreeSet::new();
+    for event in &recording.events {
+        if let Some(id) = object_of(&event.op, event.obj) {
+            used.insert(id);
+        }
+        if let Op::Wait { mutex } | Op::Woken { mutex, .. } = event.op {
+            used.insert(mutex);
+        }
+    }
+    let objects: Vec<_> = used
+        .into_iter()
+        .filter_map(|id| labels.object(id))
+        .collect();
+    if objects.is_empty() {
+        return Ok(());
+    }
+    let name_width = objects.iter().map(|o| o.name.len()).max().unwrap_or(0);
+    let type_width = objects
+        .iter()
+        .map(|o| type_name(o.kind).len())
+        .max()
+        .unwrap_or(0);
+    writeln!(out, "objects:")?;
+    for o in objects {
+        writeln!(
+            out,
+            "  {:<name_width$}  {:<type_width$}  {}:{}",
+            o.name,
+            type_name(o.kind),
+            o.site.file(),
+            o.site.line()
+        )?;
+    }
+    writeln!(out)
+}
+
+/// The object an operation acts on; thread operations and fences act on none.
+fn object_of(op: &Op, obj: ObjId) -> Option<ObjId> {
+    match op {
+        Op::Spawn { .. } | Op::Join { .. } | Op::Exit | Op::Yield | Op::Fence { .. } => None,
+        _ => Some(obj),
+    }
+}
+
+fn site(event: &Event) -> String {
+    match event.op {
+        // Released by a guard's destructor: the site is where the lock was taken, not useful.
+        Op::Exit | Op::Unlock | Op::ReadUnlock | Op::WriteUnlock => String::new(),
+        _ => format!("{}:{}", event.site.file(), event.site.line()),
+    }
+}
+
+fn operation(event: &Event, labels: &Labels) -> String {
+    let o = labels.object_name(event.obj);
+    let v = |bits: u64| labels.value(event.obj, bits);
+    let m = |mutex: ObjId| labels.object_name(mutex);
+    match event.op {
+        Op::Spawn { child } => format!("spawn {}", labels.thread(child)),
+        Op::Join { child } => format!("join {}", labels.thread(child)),
+        Op::Exit => "exit".to_owned(),
+        Op::Yield => "yield".to_owned(),
+        Op::Lock => format!("lock {o}"),
+        Op::TryLock { ok } => format!("try_lock {o} -> {}", taken(ok)),
+        Op::Unlock => format!("unlock {o}"),
+        Op::Read => format!("read_lock {o}"),
+        Op::TryRead { ok } => format!("try_read {o} -> {}", taken(ok)),
+        Op::ReadUnlock => format!("read_unlock {o}"),
+        Op::Write => format!("write_lock {o}"),
+        Op::TryWrite { ok } => format!("try_write {o} -> {}", taken(ok)),
+        Op::WriteUnlock => format!("write_unlock {o}"),
+        Op::Wait { mutex } => format!("wait {o} (unlocks {})", m(mutex)),
+        Op::Woken {
+            mutex,
+            timed_out: false,
+        } => format!("woken {o} (locks {})", m(mutex)),
+        Op::Woken {
+            mutex,
+            timed_out: true,
+        } => format!("wait {o} timed out (locks {})", m(mutex)),
+        Op::NotifyOne => format!("notify_one {o}"),
+        Op::NotifyAll => format!("notify_all {o}"),
+        Op::BarrierWait { leader: true } => format!("wait {o} (leader)"),
+        Op::BarrierWait { leader: false } => format!("wait {o}"),
+        Op::Once { ran: true } => format!("call_once {o} (runs it)"),
+        Op::Once { ran: false } => format!("call_once {o} (already done)"),
+        Op::OnceCheck { done } => format!("is_completed {o} -> {done}"),
+        Op::Send { msg } => format!("send {o} #{msg}"),
+        Op::SendFailed => format!("send {o} -> disconnected"),
+        Op::Recv { msg } => format!("recv {o} -> #{msg}"),
+        Op::RecvEmpty => format!("try_recv {o} -> empty"),
+        Op::RecvDisconnected => format!("recv {o} -> disconnected"),
+        Op::Load { order, bits } => format!("load {o} -> {} ({order:?})", v(bits)),
+        Op::Store { order, bits } => format!("store {o} <- {} ({order:?})", v(bits)),
+        Op::Swap { order, old, new } => {
+            format!("swap {o} <- {}, was {} ({order:?})", v(new), v(old))
+        }
+        Op::CompareExchange {
+            order,
+            expected,
+            new,
+            ok: true,
+            ..
+        } => {
+            format!(
+                "compare_exchange {o}: {} -> {} ({order:?})",
+                v(expected),
+                v(new)
+            )
+        }
+        Op::CompareExchange {
+            order,
+            expected,
+            actual,
+            ok: false,
+            ..
+        } => {
+            format!(
+                "compare_exchange {o}: expected {}, found {} ({order:?})",
+                v(expected),
+                v(actual)
+            )
+        }
+        Op::Rmw {
+            rmw,
+            order,
+            operand,
+            old,
+        } => {
+            format!(
+                "fetch_{} {o} {}, was {} ({order:?})",
+                rmw_name(rmw),
+                v(operand),
+                v(old)
+            )
+        }
+        Op::Fence { order } => format!("fence ({order:?})"),
+        Op::CellRead => format!("read {o}"),
+        Op::CellWrite => format!("write {o}"),
+    }
+}
+
+fn taken(ok: bool) -> &'static str {
+    if ok { "acquired" } else { "busy" }
+}
+
+fn rmw_name(rmw: RmwOp) -> &'static str {
+    match rmw {
+        RmwOp::Add => "add",
+        RmwOp::Sub => "sub",
+        RmwOp::And => "and",
+        RmwOp::Nand => "nand",
+        RmwOp::Or => "or",
+        RmwOp::Xor => "xor",
+        RmwOp::Max => "max",
+        RmwOp::Min => "min",
+    }
+}

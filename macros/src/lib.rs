@@ -1,0 +1,1 @@
+//! The `#[tapestry::test]` attribute; use it through the `tapestry` crate.

@@ -1,0 +1,14 @@
+//! Helpers shared by the workspace's integration tests.
+
+use std::time::Duration;
+
+use tapestry::{Engine, EngineKind};
+
+/// An engine with budgets that keep a test quick on a 2-core CI machine and still find the
+/// catalogue's bugs: the stress watchdog fires after 300 ms instead of 2 s.
+pub fn quick(kind: EngineKind) -> Engine {
+    match kind {
+        EngineKind::Stress => Engine::stress().watchdog(Duration::from_millis(300)).into(),
+        kind => kind.into(),
+    }
+}

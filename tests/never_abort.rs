@@ -1,0 +1,139 @@
+//! No failure, under any engine, aborts or hangs the test process.
+
+use std::sync::mpsc as std_mpsc;
+use std::time::Duration;
+
+use tapestry::sync::atomic::{AtomicUsize, Ordering};
+use tapestry::sync::{Arc, Mutex};
+use tapestry::{Engine, EngineKind, Explorer, FailureKind, thread};
+use tapestry_tests::quick;
+
+/// ABBA where each thread owns `Arc`s and a value whose destructor uses the facade. With
+/// loom's own `Arc`, or with a destructor that calls loom, loom's deadlock report panics again
+/// while unwinding and aborts the process (loom issues #52 and #291).
+fn deadlock_with_arcs_and_destructors() {
+    struct Noisy {
+        drops: Arc<AtomicUsize>,
+        lock: Arc<Mutex<u32>>,
+    }
+
+    impl Drop for Noisy {
+        fn drop(&mut self) {
+            self.drops.fetch_add(1, Ordering::SeqCst);
+            *self.lock.lock().unwrap() += 1;
+        }
+    }
+
+    let a = Arc::new(Mutex::named("a", ()));
+    let b = Arc::new(Mutex::named("b", ()));
+    let drops = Arc::new(AtomicUsize::new(0));
+    let lock = Arc::new(Mutex::new(0));
+    let noisy = Noisy {
+        drops: drops.clone(),
+        lock: lock.clone(),
+    };
+    let (a2, b2) = (a.clone(), b.clone());
+    let t = thread::spawn(move || {
+        let _noisy = noisy;
+        let _a = a2.lock().unwrap();
+        let _b = b2.lock().unwrap();
+    });
+    let _noisy = Noisy { drops, lock };
+    {
+        let _b = b.lock().unwrap();
+        let _a = a.lock().unwrap();
+    }
+    t.join().unwrap();
+}
+
+#[test]
+fn a_deadlock_with_arcs_and_facade_destructors_is_reported_by_every_engine() {
+    for engine in EngineKind::ALL {
+        let report = Explorer::new()
+            .engine(quick(engine))
+            .run(deadlock_with_arcs_and_destructors);
+        let failure = report
+            .failure()
+            .unwrap_or_else(|| panic!("{engine} missed the deadlock:\n{report}"));
+        assert_eq!(
+            failure.kind(),
+            FailureKind::Deadlock,
+            "{engine}:\n{failure}"
+        );
+    }
+}
+
+#[test]
+fn a_panic_while_holding_locks_is_reported_by_every_engine() {
+    for engine in EngineKind::ALL {
+        let report = Explorer::new().engine(quick(engine)).run(|| {
+            let lock = Arc::new(Mutex::new(0));
+            let l = lock.clone();
+            let t = thread::spawn(move || {
+                let _held = l.lock().unwrap();
+                panic!("boom while holding the lock");
+            });
+            let _ = lock.lock();
+            let _ = t.join();
+        });
+        let failure = report
+            .failure()
+            .unwrap_or_else(|| panic!("{engine}:\n{report}"));
+        assert_eq!(failure.kind(), FailureKind::Panic, "{engine}:\n{failure}");
+        assert!(
+            failure.message().contains("boom"),
+            "{engine}: {}",
+            failure.message()
+        );
+    }
+}
+
+#[test]
+fn a_thread_stuck_outside_the_facade_is_reported_and_left_behind() {
+    let (release, stuck) = std_mpsc::channel::<()>();
+    let stuck = std::sync::Arc::new(std::sync::Mutex::new(stuck));
+    let report = Explorer::new()
+        .engine(Engine::stress().watchdog(Duration::from_millis(200)))
+        .run(move || {
+            let stuck = stuck.clone();
+            // Blocks in std, where tapestry cannot see or wake it.
+            let t = thread::spawn(move || {
+                let _ = stuck.lock().unwrap().recv();
+            });
+            t.join().unwrap();
+        });
+    let failure = report.failure().expect("the watchdog fires");
+    assert_eq!(failure.kind(), FailureKind::StepLimit, "{failure}");
+    assert!(
+        failure
+            .message()
+            .contains("not blocked on a tapestry object"),
+        "{failure}"
+    );
+    assert!(failure.message().contains("left running"), "{failure}");
+    drop(release);
+}
+
+#[test]
+fn a_livelock_hits_the_step_limit_under_every_engine() {
+    for engine in EngineKind::ALL {
+        let report = Explorer::new()
+            .engine(quick(engine))
+            .max_steps(2_000)
+            .run(|| {
+                let flag = Arc::new(AtomicUsize::new(0));
+                let f = flag.clone();
+                let t = thread::spawn(move || while f.load(Ordering::SeqCst) == 0 {});
+                while flag.load(Ordering::SeqCst) == 0 {}
+                t.join().unwrap();
+            });
+        let failure = report
+            .failure()
+            .unwrap_or_else(|| panic!("{engine}:\n{report}"));
+        assert_eq!(
+            failure.kind(),
+            FailureKind::StepLimit,
+            "{engine}:\n{failure}"
+        );
+    }
+}

@@ -1,0 +1,87 @@
+//! Traces are deterministic: the same engine, seed and program render the same text, and a
+//! replay reproduces it byte for byte.
+
+use tapestry::{Engine, Explorer, Failure, Report};
+use tapestry_catalogue::entry;
+
+fn failure(report: &Report) -> &Failure {
+    report
+        .failure()
+        .unwrap_or_else(|| panic!("expected a failure:\n{report}"))
+}
+
+fn program(name: &str) -> fn() {
+    entry(name).expect("catalogued").buggy
+}
+
+#[test]
+fn same_seed_same_trace() {
+    let engines: [Engine; 3] = [
+        Engine::random().seed(7).into(),
+        Engine::pct().seed(7).into(),
+        Engine::exhaustive().into(),
+    ];
+    for engine in engines {
+        let explorer = Explorer::new().engine(engine);
+        let first = explorer.run(program("lost_update"));
+        let second = explorer.run(program("lost_update"));
+        assert_eq!(failure(&first).execution(), failure(&second).execution());
+        assert_eq!(
+            failure(&first).trace().render_full(),
+            failure(&second).trace().render_full()
+        );
+        assert_eq!(failure(&first).replay(), failure(&second).replay());
+    }
+}
+
+#[test]
+fn replaying_a_failure_reproduces_its_trace() {
+    let engines: [Engine; 3] = [
+        Engine::random().seed(3).into(),
+        Engine::pct().seed(3).into(),
+        Engine::exhaustive().into(),
+    ];
+    for engine in engines {
+        let explorer = Explorer::new().engine(engine);
+        let report = explorer.run(program("lock_order_inversion"));
+        let original = failure(&report);
+        let replayed = explorer
+            .replay(original.replay(), program("lock_order_inversion"))
+            .expect("the schedule fits");
+        let again = failure(&replayed);
+        assert_eq!(again.kind(), original.kind());
+        assert_eq!(again.trace().render_full(), original.trace().render_full());
+    }
+}
+
+#[test]
+fn a_schedule_that_no_longer_fits_says_where() {
+    let explorer = Explorer::new().engine(Engine::random().seed(1));
+    let report = explorer.run(program("lost_update"));
+    let replay = failure(&report).replay().clone();
+    let error = explorer
+        .replay(&replay, || {})
+        .expect_err("an empty body cannot follow the schedule");
+    assert!(
+        error
+            .to_string()
+            .contains("the schedule diverged from the program at step"),
+        "{error}"
+    );
+}
+
+#[test]
+fn lost_update_under_random() {
+    let report = Explorer::new()
+        .engine(Engine::random().seed(7))
+        .run(program("lost_update"));
+    insta::assert_snapshot!(failure(&report).trace().to_string());
+}
+
+#[test]
+fn lock_order_inversion_under_exhaustive() {
+    let report = Explorer::new()
+        .engine(Engine::exhaustive())
+        .run(program("lock_order_inversion"));
+    insta::assert_snapshot!(failure(&report).trace().to_string());
+}

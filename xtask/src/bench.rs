@@ -1,0 +1,256 @@
+//! Benchmarks. Every figure is the median of several runs, and each comparison runs its
+//! baseline and its subject alternately in the same process, so that machine noise cancels.
+
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use serde::Serialize;
+use tapestry::{Engine, Explorer};
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Runs of each measurement; the median is reported.
+    #[arg(long, default_value_t = 5)]
+    runs: usize,
+    /// Executions per run.
+    #[arg(long, default_value_t = 2_000)]
+    executions: u64,
+    /// Where to write BENCHMARKS.md and benchmarks.json.
+    #[arg(long, default_value = ".")]
+    out: std::path::PathBuf,
+}
+
+/// Threads (including the test body's) and lock/unlock/fetch_add rounds per thread of the
+/// overhead program.
+const THREADS: usize = 3;
+const ROUNDS: usize = 50;
+
+#[derive(Serialize)]
+struct Overhead {
+    engine: &'static str,
+    baseline: &'static str,
+    executions: u64,
+    baseline_per_sec: f64,
+    tapestry_per_sec: f64,
+    slowdown: f64,
+}
+
+#[derive(Serialize)]
+struct Results {
+    machine: String,
+    date: String,
+    overhead: Vec<Overhead>,
+}
+
+pub fn run(args: &Args) -> Result<()> {
+    if cfg!(debug_assertions) {
+        eprintln!(
+            "warning: benchmarks built without optimisations; `cargo xtask` builds in release"
+        );
+    }
+    let n = args.executions;
+    let overhead = vec![
+        compare(
+            "exhaustive",
+            "raw loom",
+            n,
+            args.runs,
+            || raw_loom(n),
+            || {
+                tapestry_run(
+                    Engine::exhaustive()
+                        .preemption_bound(2)
+                        .iterative(false)
+                        .max_executions(n)
+                        .into(),
+                )
+            },
+        ),
+        compare(
+            "random",
+            "raw shuttle",
+            n,
+            args.runs,
+            || raw_shuttle(n),
+            || tapestry_run(Engine::random().schedules(n).into()),
+        ),
+    ];
+    let results = Results {
+        machine: machine(),
+        date: date(),
+        overhead,
+    };
+    let markdown = markdown(&results);
+    println!("{markdown}");
+    std::fs::write(args.out.join("BENCHMARKS.md"), &markdown).context("writing BENCHMARKS.md")?;
+    std::fs::write(
+        args.out.join("benchmarks.json"),
+        serde_json::to_string_pretty(&results)? + "\n",
+    )
+    .context("writing benchmarks.json")?;
+    Ok(())
+}
+
+fn compare(
+    engine: &'static str,
+    baseline: &'static str,
+    executions: u64,
+    runs: usize,
+    mut raw: impl FnMut() -> Duration,
+    mut ours: impl FnMut() -> Duration,
+) -> Overhead {
+    let (mut raw_times, mut our_times) = (Vec::new(), Vec::new());
+    for _ in 0..runs.max(1) {
+        raw_times.push(raw());
+        our_times.push(ours());
+    }
+    let per_sec = |times: &mut Vec<Duration>| executions as f64 / median(times).as_secs_f64();
+    let (baseline_per_sec, tapestry_per_sec) = (per_sec(&mut raw_times), per_sec(&mut our_times));
+    Overhead {
+        engine,
+        baseline,
+        executions,
+        baseline_per_sec,
+        tapestry_per_sec,
+        slowdown: baseline_per_sec / tapestry_per_sec,
+    }
+}
+
+fn median(times: &mut [Duration]) -> Duration {
+    times.sort();
+    times[times.len() / 2]
+}
+
+fn tapestry_run(engine: Engine) -> Duration {
+    let start = Instant::now();
+    let report = Explorer::new().engine(engine).run(facade_program);
+    assert!(report.is_clean(), "{report}");
+    start.elapsed()
+}
+
+/// The overhead program through tapestry's facade.
+fn facade_program() {
+    use tapestry::sync::atomic::{AtomicUsize, Ordering};
+    use tapestry::sync::{Arc, Mutex};
+    let lock = Arc::new(Mutex::new(0));
+    let count = Arc::new(AtomicUsize::new(0));
+    let work = move |lock: &Mutex<usize>, count: &AtomicUsize| {
+        for _ in 0..ROUNDS {
+            *lock.lock().unwrap() += 1;
+            count.fetch_add(1, Ordering::Relaxed);
+        }
+    };
+    let threads: Vec<_> = (1..THREADS)
+        .map(|_| {
+            let (lock, count) = (lock.clone(), count.clone());
+            tapestry::thread::spawn(move || work(&lock, &count))
+        })
+        .collect();
+    work(&lock, &count);
+    for t in threads {
+        t.join().unwrap();
+    }
+}
+
+/// The same program written against one engine's own types.
+macro_rules! raw_program {
+    ($name:ident, $sync:ident) => {
+        fn $name() {
+            use std::sync::Arc;
+            use $sync::sync::Mutex;
+            use $sync::sync::atomic::{AtomicUsize, Ordering};
+            let lock = Arc::new(Mutex::new(0));
+            let count = Arc::new(AtomicUsize::new(0));
+            let work = move |lock: &Mutex<usize>, count: &AtomicUsize| {
+                for _ in 0..ROUNDS {
+                    *lock.lock().unwrap() += 1;
+                    count.fetch_add(1, Ordering::Relaxed);
+                }
+            };
+            let threads: Vec<_> = (1..THREADS)
+                .map(|_| {
+                    let (lock, count) = (lock.clone(), count.clone());
+                    $sync::thread::spawn(move || work(&lock, &count))
+                })
+                .collect();
+            work(&lock, &count);
+            for t in threads {
+                t.join().unwrap();
+            }
+        }
+    };
+}
+
+raw_program!(loom_program, loom);
+raw_program!(shuttle_program, shuttle);
+
+fn raw_loom(executions: u64) -> Duration {
+    std::thread::spawn(move || {
+        let mut builder = loom::model::Builder::new();
+        builder.preemption_bound = Some(2);
+        builder.max_branches = 20_000;
+        builder.checkpoint_interval = 1;
+        builder.max_permutations = Some(executions as usize + 1);
+        let start = Instant::now();
+        builder.check(loom_program);
+        start.elapsed()
+    })
+    .join()
+    .expect("raw loom run")
+}
+
+fn raw_shuttle(executions: u64) -> Duration {
+    std::thread::spawn(move || {
+        let mut config = shuttle::Config::new();
+        config.failure_persistence = shuttle::FailurePersistence::None;
+        config.silence_warnings = true;
+        let scheduler = shuttle::scheduler::RandomScheduler::new_from_seed(0, executions as usize);
+        let start = Instant::now();
+        shuttle::Runner::new(scheduler, config).run(shuttle_program);
+        start.elapsed()
+    })
+    .join()
+    .expect("raw shuttle run")
+}
+
+fn machine() -> String {
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|info| {
+            info.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown CPU".to_owned());
+    format!("{cores} cores, {cpu}")
+}
+
+fn date() -> String {
+    std::process::Command::new("date")
+        .arg("+%Y-%m-%d")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .map_or_else(|| "unknown date".to_owned(), |d| d.trim().to_owned())
+}
+
+fn markdown(results: &Results) -> String {
+    let mut out = String::from("# Benchmarks\n\n");
+    out += &format!(
+        "Measured on {} on {} with `cargo xtask bench` (release build). Each figure is the median of several runs; baseline and tapestry ran alternately in one process.\n\n",
+        results.machine, results.date
+    );
+    out += "## Overhead of the facade\n\n";
+    out += &format!(
+        "The same program ({THREADS} threads, each doing {ROUNDS} rounds of lock, unlock and `fetch_add`) written against the engine's own types and against tapestry's facade (tracing on), run for the same number of executions. Target: at most 1.2x slower.\n\n"
+    );
+    out += "| engine | baseline | executions | baseline exec/s | tapestry exec/s | slowdown |\n|---|---|---:|---:|---:|---:|\n";
+    for o in &results.overhead {
+        out += &format!(
+            "| {} | {} | {} | {:.0} | {:.0} | {:.2}x |\n",
+            o.engine, o.baseline, o.executions, o.baseline_per_sec, o.tapestry_per_sec, o.slowdown
+        );
+    }
+    out
+}

@@ -1,0 +1,58 @@
+//! `cargo xtask <command>`: project automation.
+//!
+//! - `ci`: what CI runs, in the same order: format check, clippy, the test suite.
+//! - `bench`: the benchmarks; writes `BENCHMARKS.md` and `benchmarks.json`.
+
+mod bench;
+
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(about = "tapestry's project automation")]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Format check, clippy and the test suite, as CI runs them.
+    Ci,
+    /// Runs the benchmarks and writes BENCHMARKS.md and benchmarks.json.
+    Bench(bench::Args),
+}
+
+fn main() -> Result<()> {
+    match Cli::parse().command {
+        Cmd::Ci => ci(),
+        Cmd::Bench(args) => bench::run(&args),
+    }
+}
+
+fn ci() -> Result<()> {
+    cargo(&["fmt", "--all", "--check"])?;
+    cargo(&[
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ])?;
+    cargo(&["test", "--workspace"])
+}
+
+fn cargo(args: &[&str]) -> Result<()> {
+    eprintln!("$ cargo {}", args.join(" "));
+    let status = Command::new(env!("CARGO"))
+        .args(args)
+        .status()
+        .context("running cargo")?;
+    if !status.success() {
+        bail!("`cargo {}` failed ({status})", args.join(" "));
+    }
+    Ok(())
+}
