@@ -57,8 +57,10 @@ fn racy_cell() {
     t.join().unwrap();
 }
 
-/// (program, kind, engines that must report it)
-const CASES: &[(&str, fn(), FailureKind, &[EngineKind])] = &[
+/// A program, the kind of failure it has, and the engines that must report it.
+type Case = (&'static str, fn(), FailureKind, &'static [EngineKind]);
+
+const CASES: &[Case] = &[
     ("arc_cycle", arc_cycle, FailureKind::Leak, &EngineKind::ALL),
     (
         "lost_wakeup",

@@ -85,3 +85,26 @@ fn lock_order_inversion_under_exhaustive() {
         .run(program("lock_order_inversion"));
     insta::assert_snapshot!(failure(&report).trace().to_string());
 }
+
+#[test]
+fn failures_are_shrunk_to_the_fewest_preemptions() {
+    // Both bugs need exactly one preemption: T1 loads, then T2 runs; main locks b, then T1 runs.
+    for name in ["lost_update", "lock_order_inversion"] {
+        for seed in 0..5 {
+            let engines: [Engine; 3] = [
+                Engine::random().seed(seed).into(),
+                Engine::pct().seed(seed).into(),
+                Engine::exhaustive().into(),
+            ];
+            for engine in engines {
+                let report = Explorer::new().engine(engine).run(program(name));
+                let failure = failure(&report);
+                assert_eq!(
+                    failure.preemptions(),
+                    Some(1),
+                    "{name} seed {seed}:\n{failure}"
+                );
+            }
+        }
+    }
+}

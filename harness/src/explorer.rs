@@ -47,6 +47,7 @@ pub struct Explorer {
     engines: Vec<Engine>,
     keep_going: bool,
     max_steps: u64,
+    shrink: bool,
 }
 
 impl Default for Explorer {
@@ -55,6 +56,7 @@ impl Default for Explorer {
             engines: Vec::new(),
             keep_going: false,
             max_steps: DEFAULT_MAX_STEPS,
+            shrink: true,
         }
     }
 }
@@ -93,6 +95,14 @@ impl Explorer {
         self
     }
 
+    /// Shrinks failures of the random and PCT engines to the fewest preemptions that still
+    /// fail (default on), so that traces are short: it searches every schedule with fewer
+    /// preemptions, bound by bound, within a budget.
+    pub fn shrink(mut self, shrink: bool) -> Self {
+        self.shrink = shrink;
+        self
+    }
+
     /// The engines that will run, in order.
     pub fn chosen_engines(&self) -> Vec<Engine> {
         if self.engines.is_empty() {
@@ -114,7 +124,12 @@ impl Explorer {
         };
         let mut report = Report::default();
         for engine in self.chosen_engines() {
-            let run = engine.explore(&body, &limits);
+            let mut run = engine.explore(&body, &limits);
+            if self.shrink {
+                run.found = run
+                    .found
+                    .map(|found| shrink(&body, engine.kind(), found, &limits));
+            }
             let stop = run.found.is_some() && !self.keep_going;
             report.push(engine_report(engine.kind(), run));
             if stop {
@@ -138,6 +153,35 @@ impl Explorer {
         if let Some(reason) = report.unsupported() {
             panic!("{report}\n{reason}");
         }
+    }
+}
+
+/// Shrinking budget: executions per preemption bound, and time in all.
+const SHRINK_EXECUTIONS: u64 = 5_000;
+const SHRINK_TIME: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// The failure with the fewest preemptions that the shrinker finds, or `found` itself.
+fn shrink(body: &Body, engine: EngineKind, found: Found, limits: &Limits) -> Found {
+    let shrinkable = matches!(engine, EngineKind::Random | EngineKind::Pct);
+    match found.preemptions {
+        Some(preemptions) if shrinkable && preemptions > 0 => {
+            let kind = found.record.kind;
+            match crate::engine::shuttle::shrink(
+                body,
+                kind,
+                preemptions,
+                limits,
+                SHRINK_EXECUTIONS,
+                SHRINK_TIME,
+            ) {
+                Some(smaller) => Found {
+                    execution: found.execution,
+                    ..smaller
+                },
+                None => found,
+            }
+        }
+        _ => found,
     }
 }
 
@@ -220,7 +264,7 @@ pub(crate) fn failure(engine: EngineKind, found: Found) -> Failure {
         execution,
         replay,
         preemptions,
-        trace: Trace::new(recording, Some(outcome)),
+        trace: Trace::new(recording, Some(outcome), engine == EngineKind::Exhaustive),
     }
 }
 

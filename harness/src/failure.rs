@@ -174,6 +174,9 @@ impl fmt::Display for Failure {
         if let Some(location) = &self.location {
             write!(f, "\n  at {location}")?;
         }
+        if let Some(preemptions) = self.preemptions {
+            write!(f, "\n  preemptions: {preemptions}")?;
+        }
         write!(f, "\n  replay: {}\n\n{}", self.replay, self.trace)
     }
 }

@@ -81,5 +81,5 @@ pub use engine::{Engine, EngineKind};
 pub use explorer::{Explorer, ReplayError};
 pub use failure::{Failure, FailureKind, ParseKindError};
 pub use report::{EngineReport, Outcome, Report};
-pub use schedule::{ParseScheduleError, Replay, Schedule, Step};
+pub use schedule::{ParseReplayError, ParseScheduleError, Replay, Schedule, Step};
 pub use trace::Trace;

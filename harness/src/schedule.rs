@@ -27,6 +27,8 @@ pub enum Replay {
     },
 }
 
+/// The text form is one line, as saved in schedule files:
+/// `exhaustive bound=2 execution=17`, `schedule 0*3 1 2*2`, `stress seed=7 iteration=88`.
 impl fmt::Display for Replay {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -34,24 +36,85 @@ impl fmt::Display for Replay {
                 preemption_bound: Some(bound),
                 execution,
             } => {
-                write!(
-                    f,
-                    "exhaustive search with preemption bound {bound}, execution {execution}"
-                )
+                write!(f, "exhaustive bound={bound} execution={execution}")
             }
             Replay::Exhaustive {
                 preemption_bound: None,
                 execution,
             } => {
-                write!(f, "unbounded exhaustive search, execution {execution}")
+                write!(f, "exhaustive bound=none execution={execution}")
             }
             Replay::Schedule(schedule) => write!(f, "schedule {schedule}"),
             Replay::Stress { seed, iteration } => {
-                write!(
-                    f,
-                    "stress seed {seed}, iteration {iteration} (hardware interleavings do not replay exactly)"
-                )
+                write!(f, "stress seed={seed} iteration={iteration}")
             }
+        }
+    }
+}
+
+/// Why a [`Replay`]'s text could not be read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParseReplayError(String);
+
+impl fmt::Display for ParseReplayError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ParseReplayError {}
+
+impl FromStr for Replay {
+    type Err = ParseReplayError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = s.trim();
+        let (kind, rest) = s.split_once(' ').unwrap_or((s, ""));
+        let fields = || -> Result<std::collections::HashMap<&str, &str>, ParseReplayError> {
+            rest.split_whitespace()
+                .map(|field| {
+                    field.split_once('=').ok_or_else(|| {
+                        ParseReplayError(format!("`{field}` is not of the form `name=value`"))
+                    })
+                })
+                .collect()
+        };
+        let number = |fields: &std::collections::HashMap<&str, &str>,
+                      name: &str|
+         -> Result<u64, ParseReplayError> {
+            let value = fields
+                .get(name)
+                .ok_or_else(|| ParseReplayError(format!("`{kind}` needs `{name}=<number>`")))?;
+            value
+                .parse()
+                .map_err(|_| ParseReplayError(format!("`{name}={value}` is not a whole number")))
+        };
+        match kind {
+            "schedule" => rest
+                .parse()
+                .map(Replay::Schedule)
+                .map_err(|e: ParseScheduleError| ParseReplayError(e.to_string())),
+            "exhaustive" => {
+                let fields = fields()?;
+                let preemption_bound = match fields.get("bound") {
+                    Some(&"none") => None,
+                    _ => Some(number(&fields, "bound")? as usize),
+                };
+                Ok(Replay::Exhaustive {
+                    preemption_bound,
+                    execution: number(&fields, "execution")?,
+                })
+            }
+            "stress" => {
+                let fields = fields()?;
+                Ok(Replay::Stress {
+                    seed: number(&fields, "seed")?,
+                    iteration: number(&fields, "iteration")?,
+                })
+            }
+            other => Err(ParseReplayError(format!(
+                "unknown replay `{other}`; expected `schedule ...`, `exhaustive bound=N execution=N` or `stress seed=N iteration=N`"
+            ))),
         }
     }
 }

@@ -5,7 +5,7 @@
 use std::cell::UnsafeCell;
 use std::time::Duration;
 
-use crate::rt::{self, Backend, RawCondvar, RawMutex};
+use crate::rt::{Backend, RawCondvar, RawMutex};
 
 pub(crate) struct Monitor<S> {
     lock: Box<dyn RawMutex>,
@@ -66,8 +66,6 @@ impl<S> Held<'_, S> {
 
 impl<S> Drop for Held<'_, S> {
     fn drop(&mut self) {
-        if !rt::teardown() {
-            self.monitor.lock.unlock();
-        }
+        self.monitor.lock.unlock();
     }
 }

@@ -198,9 +198,9 @@ impl<T: ?Sized> DerefMut for MutexGuard<'_, T> {
 impl<T: ?Sized> Drop for MutexGuard<'_, T> {
     fn drop(&mut self) {
         self.poison_if_panicking();
-        if rt::teardown() {
-            return;
-        }
+        // Always released, even while a failed execution unwinds: other unwinding threads may
+        // need the lock for their destructors (the loom backend ignores the call when loom
+        // cannot take it).
         rt::record_release(self.lock.obj, self.site, Op::Unlock);
         self.lock.raw.unlock();
     }

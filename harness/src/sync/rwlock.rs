@@ -217,9 +217,9 @@ impl<T: ?Sized> Deref for RwLockReadGuard<'_, T> {
 
 impl<T: ?Sized> Drop for RwLockReadGuard<'_, T> {
     fn drop(&mut self) {
-        if rt::teardown() {
-            return;
-        }
+        // Always released, even while a failed execution unwinds: other unwinding threads may
+        // need the lock for their destructors (the loom backend ignores the call when loom
+        // cannot take it).
         rt::record_release(self.lock.obj, self.site, Op::ReadUnlock);
         self.lock.raw.unlock_read();
     }
@@ -258,9 +258,9 @@ impl<T: ?Sized> Drop for RwLockWriteGuard<'_, T> {
         if !self.panicking && std::thread::panicking() {
             self.lock.poisoned.store(true, Ordering::Relaxed);
         }
-        if rt::teardown() {
-            return;
-        }
+        // Always released, even while a failed execution unwinds: other unwinding threads may
+        // need the lock for their destructors (the loom backend ignores the call when loom
+        // cannot take it).
         rt::record_release(self.lock.obj, self.site, Op::WriteUnlock);
         self.lock.raw.unlock_write();
     }

@@ -5,6 +5,7 @@
 mod blocked;
 mod labels;
 mod render;
+mod stale;
 
 use std::fmt;
 use std::sync::Arc;
@@ -27,14 +28,18 @@ const SHOWN_STEPS: usize = 300;
 pub struct Trace {
     recording: Arc<Recording>,
     outcome: Option<String>,
+    stale_reads: bool,
 }
 
 impl Trace {
     /// `outcome` is the last line: what went wrong, said by the thread it happened to.
-    pub(crate) fn new(recording: Recording, outcome: Option<String>) -> Trace {
+    /// `stale_reads`: point out reads of a value older than the latest store; only meaningful
+    /// where the order of the trace is the order of the execution (model engines).
+    pub(crate) fn new(recording: Recording, outcome: Option<String>, stale_reads: bool) -> Trace {
         Trace {
             recording: Arc::new(recording),
             outcome,
+            stale_reads,
         }
     }
 
@@ -54,6 +59,7 @@ impl Trace {
         render::render(
             &self.recording,
             self.outcome.as_deref(),
+            self.stale_reads,
             usize::MAX,
             &mut out,
         )
@@ -75,6 +81,12 @@ impl Trace {
 
 impl fmt::Display for Trace {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        render::render(&self.recording, self.outcome.as_deref(), SHOWN_STEPS, f)
+        render::render(
+            &self.recording,
+            self.outcome.as_deref(),
+            self.stale_reads,
+            SHOWN_STEPS,
+            f,
+        )
     }
 }

@@ -16,26 +16,33 @@ use std::fmt::{self, Write};
 
 use super::Labels;
 use super::labels::type_name;
+use super::stale::Latest;
 use crate::rt::{Event, ObjId, Op, Recording, RmwOp};
 
 pub(crate) fn render(
     recording: &Recording,
     outcome: Option<&str>,
+    stale_reads: bool,
     limit: usize,
     out: &mut impl Write,
 ) -> fmt::Result {
     let labels = Labels::new(recording);
     write_objects(recording, &labels, out)?;
 
+    let mut latest = Latest::default();
     let rows: Vec<[String; 4]> = recording
         .events
         .iter()
         .enumerate()
         .map(|(i, e)| {
+            let mut operation = operation(e, &labels);
+            if let Some(note) = latest.step(i + 1, e, &labels).filter(|_| stale_reads) {
+                operation = format!("{operation}, {note}");
+            }
             [
                 (i + 1).to_string(),
                 labels.thread(e.thread),
-                operation(e, &labels),
+                operation,
                 site(e),
             ]
         })

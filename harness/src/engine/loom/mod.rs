@@ -79,7 +79,8 @@ fn explore_here(body: &Body, config: &Exhaustive, limits: &Limits, only: Option<
                             preemption_bound: bound,
                             execution: ran,
                         },
-                        preemptions: None,
+                        // Searched bound by bound, the first failure has the fewest preemptions.
+                        preemptions: if config.iterative { bound } else { None },
                     }),
                 };
             }

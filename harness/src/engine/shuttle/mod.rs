@@ -2,6 +2,7 @@
 //! failing execution can be replayed exactly.
 
 mod backend;
+mod bounded;
 mod record;
 mod schedulers;
 
@@ -13,9 +14,11 @@ use shuttle::scheduler::Scheduler;
 use shuttle::{Config, FailurePersistence, MaxSteps, Runner};
 
 use self::backend::ShuttleBackend;
+use self::bounded::BoundedDfs;
 use self::record::{Log, Recorder, Replayer, SharedLog};
 use self::schedulers::{Pct as PctScheduler, RandomWalk};
 use super::{Body, EngineRun, Found, Limits, Pct, Random, failure_of, on_fresh_thread};
+use crate::failure::FailureKind;
 use crate::rt::{self, Execution, Local};
 use crate::schedule::{Replay, Schedule};
 
@@ -55,6 +58,36 @@ pub(crate) fn replay(
             ));
         }
         Ok(run)
+    })
+}
+
+/// Looks for a failure of `kind` with fewer than `preemptions` preemptions: searches every
+/// schedule with 0 preemptions, then 1, ... within `max_executions` per bound and `max_time`
+/// in all. The first failure found has the fewest preemptions of any failure.
+pub(crate) fn shrink(
+    body: &Body,
+    kind: FailureKind,
+    preemptions: usize,
+    limits: &Limits,
+    max_executions: u64,
+    max_time: Duration,
+) -> Option<Found> {
+    on_fresh_thread("tapestry-shrink", || {
+        let start = Instant::now();
+        for bound in 0..preemptions {
+            let left = max_time.checked_sub(start.elapsed())?;
+            let (run, _) = run(
+                body,
+                BoundedDfs::new(bound, max_executions),
+                limits,
+                Some(left),
+            );
+            if let Some(found) = run.found {
+                // A failure of another kind first means this search cannot reach the one wanted.
+                return (found.record.kind == kind).then_some(found);
+            }
+        }
+        None
     })
 }
 

@@ -48,26 +48,16 @@ impl Backend for StressBackend {
         _name: Option<&str>,
     ) -> Box<dyn RawJoin> {
         let shared = &self.0;
-        let gate = Arc::new(Gate::default());
-        let done = Arc::new(Done::default());
-        ThreadState::with(|state| state.gates.push(gate.clone()));
-        shared.outstanding.fetch_add(1, Ordering::AcqRel);
         let iteration = shared.iteration.load(Ordering::Relaxed);
-        shared.pool.run(|progress| Job {
-            exec: exec.clone(),
-            state: ThreadState::new(
-                shared.seed,
-                iteration,
-                child,
-                shared.jitter,
-                shared.max_steps,
-                progress,
-            ),
-            gate,
-            body,
-            done: done.clone(),
-            shared: shared.clone(),
-        });
+        let state = ThreadState::new(
+            shared.seed,
+            iteration,
+            child,
+            shared.jitter,
+            shared.max_steps,
+        );
+        let (gate, done) = spawn_job(shared, exec, state, body);
+        ThreadState::with(|state| state.gates.push(gate));
         Box::new(StressJoin {
             done,
             exec: exec.clone(),
@@ -121,6 +111,28 @@ impl Backend for StressBackend {
     fn fence(&self, order: Ordering) {
         std::sync::atomic::fence(order);
     }
+}
+
+/// Runs `body` as a model thread of `exec` on a pool worker, held at the returned gate until
+/// it is opened; the returned `Done` receives its outcome.
+pub(crate) fn spawn_job(
+    shared: &Arc<Shared>,
+    exec: &Arc<Execution>,
+    state: ThreadState,
+    body: Box<dyn FnOnce() + Send + 'static>,
+) -> (Arc<Gate>, Arc<Done>) {
+    let gate = Arc::new(Gate::default());
+    let done = Arc::new(Done::default());
+    shared.outstanding.fetch_add(1, Ordering::AcqRel);
+    shared.pool.run(|progress| Job {
+        exec: exec.clone(),
+        state: state.with_progress(progress),
+        gate: gate.clone(),
+        body,
+        done: done.clone(),
+        shared: shared.clone(),
+    });
+    (gate, done)
 }
 
 struct StressJoin {

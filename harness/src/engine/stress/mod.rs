@@ -1,27 +1,28 @@
 //! The stress engine: the test body again and again on real threads, on every core.
 //!
-//! The body runs on the exploration's thread as model thread 0; threads it spawns run on
-//! pooled workers (see [`pool`]). Every facade operation counts as progress; a watchdog thread
-//! watches the counts and, when none moves for the configured time, records a `Deadlock` (every
-//! unfinished thread blocked in a facade operation) or a `StepLimit` (some thread running but
-//! not reaching the facade), then aborts the iteration: blocked operations poll for the abort
-//! and unwind, so the test process goes on. Threads stuck outside the facade are left behind.
+//! Every model thread, the body's (thread 0) included, runs on a pooled worker (see [`pool`]);
+//! the exploration's own thread only starts iterations and waits for them. Every facade
+//! operation counts as progress; a watchdog thread watches the counts and, when none moves for
+//! the configured time, records a `Deadlock` (every unfinished thread blocked in a facade
+//! operation) or a `StepLimit` (some thread running but not reaching the facade), then aborts
+//! the iteration: blocked operations poll for the abort and unwind, so the test process goes
+//! on. Threads that never come back (stuck outside the facade, or in destructors waiting for
+//! each other while they unwind) are left behind.
 
 mod backend;
 mod pool;
 
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::*};
 use std::time::{Duration, Instant};
 
 use parking_lot::{Condvar, Mutex};
 
-use self::backend::{Shared, StressBackend};
-use self::pool::{Pool, Progress, ThreadState};
+use self::backend::{Shared, StressBackend, spawn_job};
+use self::pool::{Pool, ThreadState};
 use super::{Body, EngineRun, Found, Limits, Stress, on_fresh_thread};
 use crate::failure::FailureKind;
-use crate::rt::{self, Execution, FailureRecord, Local, Recording};
+use crate::rt::{self, Execution, FailureRecord, Recording};
 use crate::schedule::Replay;
 
 pub(crate) fn explore(body: &Body, config: &Stress, limits: &Limits) -> EngineRun {
@@ -44,44 +45,33 @@ fn explore_here(body: &Body, config: &Stress, limits: &Limits) -> EngineRun {
         Box::new(StressBackend(shared.clone())),
         true,
     ));
-    let local = Local::new(exec.clone());
-    let _installed = local.install();
-    let main_progress = Arc::new(Progress::default());
-    let watchdog = Watchdog::start(
-        exec.clone(),
-        shared.clone(),
-        main_progress.clone(),
-        config.watchdog,
-    );
+    let watchdog = Watchdog::start(exec.clone(), shared.clone(), config.watchdog);
 
     let mut iteration = 0;
     let run = loop {
         let out_of_iterations = config.iterations.is_some_and(|n| iteration >= n);
         let out_of_time = config.time.is_some_and(|t| start.elapsed() >= t);
         if out_of_iterations || out_of_time {
+            let complete = !out_of_time || out_of_iterations;
             break EngineRun {
                 executions: iteration,
                 elapsed: start.elapsed(),
-                complete: !out_of_time || out_of_iterations,
+                complete,
                 found: None,
             };
         }
         iteration += 1;
         shared.iteration.store(iteration, Relaxed);
-        ThreadState::install(ThreadState::new(
-            config.seed,
-            iteration,
-            0,
-            config.jitter,
-            limits.max_steps,
-            main_progress.clone(),
-        ));
         watchdog.watch(true);
-        // A panic of the body was recorded by the hook; the payload is not needed.
-        let _ = catch_unwind(AssertUnwindSafe(|| rt::run_main(&**body)));
-        if let Some(mut state) = ThreadState::uninstall() {
-            state.open_gates();
-        }
+        let body = body.clone();
+        let state = ThreadState::new(config.seed, iteration, 0, config.jitter, limits.max_steps);
+        let (gate, _done) = spawn_job(
+            &shared,
+            &exec,
+            state,
+            Box::new(move || rt::run_main(&*body)),
+        );
+        gate.open();
         let all_finished = wait_for_threads(&shared, &exec, config.watchdog);
         watchdog.watch(false);
         if let Some(mut record) = exec.failure() {
@@ -91,8 +81,7 @@ fn explore_here(body: &Body, config: &Stress, limits: &Limits) -> EngineRun {
                     " ({lost} thread(s) never returned to the facade and were left running)"
                 ));
             }
-            let mut parts = vec![local.take_recording()];
-            parts.append(&mut shared.recordings.lock());
+            let parts = std::mem::take(&mut *shared.recordings.lock());
             break EngineRun {
                 executions: iteration,
                 elapsed: start.elapsed(),
@@ -152,12 +141,7 @@ struct WatchState {
 }
 
 impl Watchdog {
-    fn start(
-        exec: Arc<Execution>,
-        shared: Arc<Shared>,
-        main: Arc<Progress>,
-        timeout: Duration,
-    ) -> Watchdog {
+    fn start(exec: Arc<Execution>, shared: Arc<Shared>, timeout: Duration) -> Watchdog {
         let state = Arc::new(WatchState {
             watching: AtomicBool::new(false),
             stopped: Mutex::new(false),
@@ -166,7 +150,7 @@ impl Watchdog {
         let watch = state.clone();
         let thread = std::thread::Builder::new()
             .name("tapestry-watchdog".to_owned())
-            .spawn(move || watch_loop(&watch, &exec, &shared, &main, timeout))
+            .spawn(move || watch_loop(&watch, &exec, &shared, timeout))
             .expect("failed to start the stress watchdog");
         Watchdog {
             state,
@@ -187,13 +171,7 @@ impl Watchdog {
     }
 }
 
-fn watch_loop(
-    state: &WatchState,
-    exec: &Execution,
-    shared: &Shared,
-    main: &Progress,
-    timeout: Duration,
-) {
+fn watch_loop(state: &WatchState, exec: &Execution, shared: &Shared, timeout: Duration) {
     let tick = (timeout / 8).clamp(Duration::from_millis(1), Duration::from_millis(50));
     let mut last = (u64::MAX, u64::MAX);
     let mut last_change = Instant::now();
@@ -210,7 +188,7 @@ fn watch_loop(
         }
         let now = (
             shared.iteration.load(Relaxed),
-            main.get() + shared.pool.progress().iter().map(|p| p.get()).sum::<u64>(),
+            shared.pool.progress().iter().map(|p| p.get()).sum::<u64>(),
         );
         if now != last || !state.watching.load(Acquire) || exec.has_failed() {
             last = now;

@@ -65,7 +65,7 @@ pub(crate) struct ThreadState {
     jitter: bool,
     steps: u64,
     pub(crate) max_steps: u64,
-    progress: Arc<Progress>,
+    pub(crate) progress: Arc<Progress>,
     pub(crate) gates: Vec<Arc<Gate>>,
 }
 
@@ -92,13 +92,13 @@ pub(crate) enum Verdict {
 }
 
 impl ThreadState {
+    /// The state of model thread `thread` in `iteration`; the pool fills in its progress counter.
     pub(crate) fn new(
         seed: u64,
         iteration: u64,
         thread: ThreadIdx,
         jitter: bool,
         max_steps: u64,
-        progress: Arc<Progress>,
     ) -> Self {
         let rng = Rng::new(execution_seed(
             execution_seed(seed, iteration),
@@ -109,9 +109,13 @@ impl ThreadState {
             jitter,
             steps: 0,
             max_steps,
-            progress,
+            progress: Arc::default(),
             gates: Vec::new(),
         }
+    }
+
+    pub(crate) fn with_progress(self, progress: Arc<Progress>) -> Self {
+        ThreadState { progress, ..self }
     }
 
     pub(crate) fn install(state: ThreadState) {

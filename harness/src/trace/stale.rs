@@ -1,0 +1,85 @@
+//! Points out reads that did not read the latest value stored, in trace order. Weak memory
+//! orderings allow them (a `Relaxed` load may read an older store), and they are the step to
+//! look at in a memory-ordering bug.
+
+use std::collections::HashMap;
+
+use super::Labels;
+use crate::rt::{AtomicRepr, Bits, Event, ObjId, ObjKind, Op, RmwOp};
+
+/// The latest value stored to each atomic so far, and the step that stored it.
+#[derive(Default)]
+pub(crate) struct Latest(HashMap<ObjId, (u64, usize)>);
+
+impl Latest {
+    /// Takes event `step` (counting from 1) into account; returns a note if it read a value
+    /// other than the latest.
+    pub(crate) fn step(&mut self, step: usize, event: &Event, labels: &Labels) -> Option<String> {
+        let repr = match labels.object(event.obj).map(|o| o.kind) {
+            Some(ObjKind::Atomic(repr)) => repr,
+            _ => return None,
+        };
+        let (read, written) = match event.op {
+            Op::Load { bits, .. } => (Some(bits), None),
+            Op::Store { bits, .. } => (None, Some(bits)),
+            Op::Swap { old, new, .. } => (Some(old), Some(new)),
+            Op::CompareExchange {
+                actual, new, ok, ..
+            } => (Some(actual), ok.then_some(new)),
+            Op::Rmw {
+                rmw, operand, old, ..
+            } => (Some(old), Some(apply(repr, rmw, old, operand))),
+            _ => return None,
+        };
+        let note = read.and_then(|read| match self.0.get(&event.obj) {
+            Some(&(latest, at)) if latest != read => Some(format!(
+                "not the latest: {} stored at step {at}",
+                labels.value(event.obj, latest)
+            )),
+            _ => None,
+        });
+        if let Some(written) = written {
+            self.0.insert(event.obj, (written, step));
+        }
+        note
+    }
+}
+
+macro_rules! apply_int {
+    ($t:ty, $rmw:expr, $old:expr, $operand:expr) => {{
+        let (a, b) = (<$t>::from_bits($old), <$t>::from_bits($operand));
+        match $rmw {
+            RmwOp::Add => a.wrapping_add(b),
+            RmwOp::Sub => a.wrapping_sub(b),
+            RmwOp::And => a & b,
+            RmwOp::Nand => !(a & b),
+            RmwOp::Or => a | b,
+            RmwOp::Xor => a ^ b,
+            RmwOp::Max => a.max(b),
+            RmwOp::Min => a.min(b),
+        }
+        .to_bits()
+    }};
+}
+
+/// The value a read-modify-write stores.
+fn apply(repr: AtomicRepr, rmw: RmwOp, old: u64, operand: u64) -> u64 {
+    match repr {
+        AtomicRepr::Bool => {
+            let (a, b) = (bool::from_bits(old), bool::from_bits(operand));
+            match rmw {
+                RmwOp::And | RmwOp::Min => a & b,
+                RmwOp::Nand => !(a & b),
+                RmwOp::Or | RmwOp::Max => a | b,
+                RmwOp::Xor | RmwOp::Add | RmwOp::Sub => a ^ b,
+            }
+            .to_bits()
+        }
+        AtomicRepr::U32 => apply_int!(u32, rmw, old, operand),
+        AtomicRepr::I32 => apply_int!(i32, rmw, old, operand),
+        AtomicRepr::U64 => apply_int!(u64, rmw, old, operand),
+        AtomicRepr::I64 => apply_int!(i64, rmw, old, operand),
+        AtomicRepr::Usize => apply_int!(usize, rmw, old, operand),
+        AtomicRepr::Isize => apply_int!(isize, rmw, old, operand),
+    }
+}

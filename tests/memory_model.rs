@@ -1,0 +1,90 @@
+//! The exhaustive engine's memory model: weak orderings show their reorderings, and `SeqCst`
+//! behaves as C++'s single total order (loom alone treats it as `AcqRel`, which reports
+//! correct Dekker-style code as broken).
+
+use tapestry::sync::Arc;
+use tapestry::sync::atomic::{AtomicBool, Ordering, fence};
+use tapestry::{Engine, Explorer, FailureKind, thread};
+
+/// Store buffering: each thread raises its flag, then reads the other's. With `order` strong
+/// enough, at least one thread must see the other's flag.
+fn store_buffering(order: Ordering, fenced: bool) {
+    let (x, y) = (
+        Arc::new(AtomicBool::named("x", false)),
+        Arc::new(AtomicBool::named("y", false)),
+    );
+    let load_order = if order == Ordering::Release {
+        Ordering::Acquire
+    } else {
+        order
+    };
+    let (x2, y2) = (x.clone(), y.clone());
+    let t = thread::spawn(move || {
+        x2.store(true, order);
+        if fenced {
+            fence(Ordering::SeqCst);
+        }
+        y2.load(load_order)
+    });
+    y.store(true, order);
+    if fenced {
+        fence(Ordering::SeqCst);
+    }
+    let saw_x = x.load(load_order);
+    let saw_y = t.join().unwrap();
+    assert!(saw_x || saw_y, "both threads missed each other's flag");
+}
+
+fn exhaustive() -> Explorer {
+    Explorer::new().engine(Engine::exhaustive().preemption_bound(3))
+}
+
+#[test]
+fn release_acquire_flags_let_both_threads_miss_each_other() {
+    let report = exhaustive().run(|| store_buffering(Ordering::Release, false));
+    assert_eq!(
+        report.failure().map(|f| f.kind()),
+        Some(FailureKind::Panic),
+        "{report}"
+    );
+}
+
+#[test]
+fn seqcst_flags_do_not() {
+    let report = exhaustive().run(|| store_buffering(Ordering::SeqCst, false));
+    assert!(
+        report.is_clean(),
+        "{report}\n{}",
+        report
+            .failure()
+            .map(ToString::to_string)
+            .unwrap_or_default()
+    );
+}
+
+#[test]
+fn seqcst_fences_between_relaxed_accesses_do_not() {
+    let report = exhaustive().run(|| store_buffering(Ordering::Relaxed, true));
+    assert!(
+        report.is_clean(),
+        "{report}\n{}",
+        report
+            .failure()
+            .map(ToString::to_string)
+            .unwrap_or_default()
+    );
+}
+
+#[test]
+fn a_stale_read_is_pointed_out_in_the_trace() {
+    let report = exhaustive().run(
+        tapestry_catalogue::entry("relaxed_message_passing")
+            .unwrap()
+            .buggy,
+    );
+    let trace = report.failure().expect("found").trace().to_string();
+    assert!(
+        trace.contains("load data -> 0 (Relaxed), not the latest: 42 stored at step"),
+        "{trace}"
+    );
+}
