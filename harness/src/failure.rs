@@ -56,9 +56,10 @@ impl FailureKind {
     }
 }
 
+/// In words: "data race", "step limit" (`name` gives the `snake_case` form).
 impl fmt::Display for FailureKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
+        f.write_str(&self.name().replace('_', " "))
     }
 }
 

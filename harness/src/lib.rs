@@ -40,8 +40,86 @@
 //! assert!(report.is_clean(), "{report}");
 //! ```
 //!
-//! [`Explorer::check`] panics with the report and the failing interleaving instead, which is
-//! what a `#[test]` wants.
+//! [`Explorer::check`] panics with the report and the failing interleaving instead.
+//!
+//! # Testing with `#[tapestry::test]`
+//!
+//! Most tests need no explorer: the attribute makes a `#[test]` that runs the function body
+//! under every engine, with budgets that keep a small test to a few seconds.
+//!
+//! ```no_run
+//! use tapestry::sync::{Arc, Mutex};
+//! use tapestry::thread;
+//!
+//! #[tapestry::test]
+//! fn transfers_keep_the_total() {
+//!     let accounts = Arc::new(Mutex::named("accounts", [100, 0]));
+//!     let a = accounts.clone();
+//!     let t = thread::spawn(move || {
+//!         let mut acc = a.lock().unwrap();
+//!         acc[0] -= 10;
+//!         acc[1] += 10;
+//!     });
+//!     let total: i32 = accounts.lock().unwrap().iter().sum();
+//!     assert_eq!(total, 100);
+//!     t.join().unwrap();
+//! }
+//! ```
+//!
+//! Arguments, all optional, are `key = literal` pairs:
+//!
+//! | argument | meaning |
+//! |---|---|
+//! | `engines = "exhaustive, pct"` | which engines run (default: all four) |
+//! | `schedules = 1000` | random and PCT schedules |
+//! | `seed = 42` | seed of the random, PCT and stress engines (default 0) |
+//! | `preemption_bound = 2` | the exhaustive engine's bound |
+//! | `pct_depth = 3` | the bug depth PCT aims at |
+//! | `stress_iterations = 10000`, `stress_time = "2s"` | the stress engine's budget |
+//! | `max_steps = 20000` | an execution longer than this fails with `StepLimit` |
+//! | `expect = "deadlock"` | the test passes only if **every** engine that runs finds a failure of this kind; for keeping known bugs as tests |
+//! | `snapshot = true` | with `expect`: the minimal failing interleaving is checked against an [insta] snapshot |
+//!
+//! Mistakes are compile errors on the token that is wrong. `#[ignore]` and other attributes
+//! pass through. `#[should_panic]` works: a failure found is a panic whose message holds the
+//! report and the trace (and no schedule is saved, as the failure is expected); but prefer
+//! `expect`, which also checks the kind of failure and can snapshot its interleaving.
+//!
+//! ## Knobs
+//!
+//! Read when the test runs, never when it compiles. An argument in the attribute wins over
+//! the environment; an invalid value fails the test with a message naming the variable, the
+//! value and the expected form, and an unknown `TAPESTRY_*` variable is warned about.
+//!
+//! | variable | meaning |
+//! |---|---|
+//! | `TAPESTRY_ENGINES` | engines, as in `engines = ...` |
+//! | `TAPESTRY_SCHEDULES`, `TAPESTRY_SEED`, `TAPESTRY_PREEMPTION_BOUND` (a number or `none`), `TAPESTRY_PCT_DEPTH`, `TAPESTRY_STRESS_ITERATIONS`, `TAPESTRY_STRESS_TIME`, `TAPESTRY_MAX_STEPS` | as the arguments of the same names |
+//! | `TAPESTRY_BUDGET` | scales every budget: `0.1` for a quick local run, `10` for a nightly soak |
+//! | `TAPESTRY_REPLAY` | a `.schedule` file: replay its schedules for this test, print their traces, and explore nothing |
+//! | `TAPESTRY_SCHEDULE_DIR` | where schedules are saved (default: `tapestry-schedules/` in the package) |
+//! | `TAPESTRY_SAVE` | `0`: do not save failing schedules |
+//!
+//! ## Saved schedules and replay
+//!
+//! When a test fails, the failing schedule is written to
+//! `tapestry-schedules/<module path>/<test>.schedule` in the package, before the test reports
+//! the failure. The file is text: what it is, the test, engine, seed, failure kind,
+//! preemptions, the schedule itself, and the trace. Commit it: every run of the test replays
+//! its saved schedules first (outside every budget), so a fixed bug cannot come back unnoticed.
+//! The failure message prints the command that replays it alone:
+//!
+//! ```text
+//! TAPESTRY_REPLAY=tapestry-schedules/my_tests/transfers.schedule cargo test -p my-crate transfers -- --exact
+//! ```
+//!
+//! A schedule of the random and PCT engines replays step by step; one of the exhaustive engine
+//! replays by running its deterministic search to the same execution; one of the stress engine
+//! cannot replay a hardware interleaving, so it hunts again with the same seed. When the code
+//! changed so much that a schedule no longer fits, the replay says at which step it diverged.
+//!
+//! Before a failure is reported, it is shrunk to the fewest preemptions that still fail, so the
+//! trace shows the simplest interleaving that breaks the program.
 //!
 //! # Reading a failure
 //!
@@ -62,6 +140,7 @@
 //!
 //! [loom]: https://docs.rs/loom
 //! [shuttle]: https://docs.rs/shuttle
+//! [insta]: https://docs.rs/insta
 
 #![deny(missing_docs)]
 
@@ -72,6 +151,7 @@ mod failure;
 pub mod hint;
 mod report;
 mod rt;
+mod runner;
 mod schedule;
 pub mod sync;
 pub mod thread;
@@ -83,3 +163,14 @@ pub use failure::{Failure, FailureKind, ParseKindError};
 pub use report::{EngineReport, Outcome, Report};
 pub use schedule::{ParseReplayError, ParseScheduleError, Replay, Schedule, Step};
 pub use trace::Trace;
+
+/// Runs a test function under tapestry's engines: see the
+/// [crate docs](crate#testing-with-tapestrytest).
+pub use tapestry_macros::test;
+
+/// What `#[tapestry::test]` expands to uses these; not a public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::runner::{TestOutput, TestSpec, run_test};
+    pub use insta;
+}

@@ -7,9 +7,12 @@
 //! | [`Pct`] | shuttle | schedules with few random priority changes (PCT), good at bugs that need a few preemptions at the right moments | sequentially consistent interleavings |
 //! | [`Stress`] | real OS threads on every core | whatever the hardware does, with seeded random yields to widen race windows | the hardware's memory model (x86 is TSO) |
 //!
-//! Architecture invariant: an engine is one module here. It runs the body through
-//! [`rt::run_main`](crate::rt::run_main) with a [`Local`](crate::rt::Local) installed and
-//! returns an [`EngineRun`]; the explorer knows nothing else about it.
+//! Every engine has a budget of executions and of time; running out of it is not a failure, and
+//! the report says whether an engine got through its whole budget.
+
+// Architecture invariant: an engine is one module here. It runs the body through
+// `rt::run_main` with a `rt::Local` installed and returns an `EngineRun`; the explorer knows
+// nothing else about it.
 
 mod config;
 mod guarded;

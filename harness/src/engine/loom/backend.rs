@@ -133,14 +133,6 @@ impl RawAtomic for LoomAtomic {
         if teardown() {
             return self.last();
         }
-        if order == Ordering::SeqCst {
-            // loom treats SeqCst as AcqRel, so a SeqCst load may read a value older than the
-            // last SeqCst store, which C++'s single total order of SeqCst operations forbids
-            // (false alarms on Dekker-style code). A read-modify-write reads the latest value
-            // in modification order; `or 0` changes nothing. Caveat: it also counts as a
-            // SeqCst write of the same value.
-            return self.seen(self.inner.fetch(RmwOp::Or, 0, order));
-        }
         self.seen(self.inner.load(order))
     }
 

@@ -1,0 +1,413 @@
+//! Run-time knobs: `TAPESTRY_*` environment variables, read when a test runs.
+//!
+//! A setting written in the test's attribute wins over the environment, which wins over the
+//! default; `TAPESTRY_BUDGET` then scales every budget, whichever set it.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::Duration;
+
+use crate::engine::EngineKind;
+
+/// A knob: its variable, what its value must look like, and where it goes.
+struct Knob {
+    var: &'static str,
+    expected: &'static str,
+    set: fn(&mut Knobs, &str) -> Result<(), ()>,
+}
+
+const KNOBS: &[Knob] = &[
+    Knob {
+        var: "TAPESTRY_ENGINES",
+        expected: "engine names separated by commas, from: exhaustive, random, pct, stress",
+        set: |k, v| {
+            k.engines = Some(parse_engines(v).map_err(drop)?);
+            Ok(())
+        },
+    },
+    Knob {
+        var: "TAPESTRY_SCHEDULES",
+        expected: "a whole number of schedules, like 1000",
+        set: |k, v| {
+            k.schedules = Some(whole(v)?);
+            Ok(())
+        },
+    },
+    Knob {
+        var: "TAPESTRY_SEED",
+        expected: "a whole number, like 42",
+        set: |k, v| {
+            k.seed = Some(whole(v)?);
+            Ok(())
+        },
+    },
+    Knob {
+        var: "TAPESTRY_PREEMPTION_BOUND",
+        expected: "a whole number of preemptions, like 2, or `none` for no bound",
+        set: |k, v| {
+            k.preemption_bound = Some(bound(v)?);
+            Ok(())
+        },
+    },
+    Knob {
+        var: "TAPESTRY_PCT_DEPTH",
+        expected: "a whole number of at least 1, like 3",
+        set: |k, v| {
+            k.pct_depth = Some(positive(v)? as usize);
+            Ok(())
+        },
+    },
+    Knob {
+        var: "TAPESTRY_STRESS_ITERATIONS",
+        expected: "a whole number of iterations, like 10000",
+        set: |k, v| {
+            k.stress_iterations = Some(whole(v)?);
+            Ok(())
+        },
+    },
+    Knob {
+        var: "TAPESTRY_STRESS_TIME",
+        expected: "a duration like 500ms, 2s or 1m",
+        set: |k, v| {
+            k.stress_time = Some(parse_duration(v).map_err(drop)?);
+            Ok(())
+        },
+    },
+    Knob {
+        var: "TAPESTRY_MAX_STEPS",
+        expected: "a whole number of at least 1, like 20000",
+        set: |k, v| {
+            k.max_steps = Some(positive(v)?);
+            Ok(())
+        },
+    },
+    Knob {
+        var: "TAPESTRY_BUDGET",
+        expected: "a positive number that scales every budget, like 0.5 or 10",
+        set: |k, v| {
+            k.budget = scale(v)?;
+            Ok(())
+        },
+    },
+    Knob {
+        var: "TAPESTRY_REPLAY",
+        expected: "the path of a .schedule file",
+        set: |k, v| {
+            k.replay = Some(path(v)?);
+            Ok(())
+        },
+    },
+    Knob {
+        var: "TAPESTRY_SCHEDULE_DIR",
+        expected: "a directory path",
+        set: |k, v| {
+            k.schedule_dir = Some(path(v)?);
+            Ok(())
+        },
+    },
+    Knob {
+        var: "TAPESTRY_SAVE",
+        expected: "1 to save failing schedules (the default) or 0 not to",
+        set: |k, v| {
+            k.save = flag(v)?;
+            Ok(())
+        },
+    },
+];
+
+/// The knobs as the environment sets them.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Knobs {
+    pub engines: Option<Vec<EngineKind>>,
+    pub schedules: Option<u64>,
+    pub seed: Option<u64>,
+    pub preemption_bound: Option<Option<usize>>,
+    pub pct_depth: Option<usize>,
+    pub stress_iterations: Option<u64>,
+    pub stress_time: Option<Duration>,
+    pub max_steps: Option<u64>,
+    pub budget: f64,
+    pub replay: Option<PathBuf>,
+    pub schedule_dir: Option<PathBuf>,
+    pub save: bool,
+    /// Variables that look like knobs but are not.
+    pub unknown: Vec<String>,
+}
+
+impl Default for Knobs {
+    fn default() -> Self {
+        Knobs {
+            engines: None,
+            schedules: None,
+            seed: None,
+            preemption_bound: None,
+            pct_depth: None,
+            stress_iterations: None,
+            stress_time: None,
+            max_steps: None,
+            budget: 1.0,
+            replay: None,
+            schedule_dir: None,
+            save: true,
+            unknown: Vec::new(),
+        }
+    }
+}
+
+/// A knob with a value it cannot take.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct KnobError {
+    pub var: String,
+    pub value: String,
+    pub expected: &'static str,
+}
+
+impl fmt::Display for KnobError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}={:?} is not valid: expected {}",
+            self.var, self.value, self.expected
+        )
+    }
+}
+
+impl Knobs {
+    /// Reads the knobs from `vars` (name, value), ignoring variables that are not `TAPESTRY_*`.
+    pub(crate) fn from_vars<'a>(
+        vars: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Result<Knobs, KnobError> {
+        let mut knobs = Knobs::default();
+        for (var, value) in vars {
+            if !var.starts_with("TAPESTRY_") {
+                continue;
+            }
+            match KNOBS.iter().find(|k| k.var == var) {
+                Some(knob) => (knob.set)(&mut knobs, value.trim()).map_err(|()| KnobError {
+                    var: var.to_owned(),
+                    value: value.to_owned(),
+                    expected: knob.expected,
+                })?,
+                None => knobs.unknown.push(var.to_owned()),
+            }
+        }
+        Ok(knobs)
+    }
+
+    /// Reads the knobs from the process environment.
+    pub(crate) fn from_env() -> Result<Knobs, KnobError> {
+        let vars: Vec<(String, String)> = std::env::vars_os()
+            .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().unwrap_or_default())))
+            .collect();
+        Knobs::from_vars(vars.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+    }
+
+    /// A warning for each unknown `TAPESTRY_*` variable, with the nearest known name.
+    pub(crate) fn warnings(&self) -> Vec<String> {
+        self.unknown
+            .iter()
+            .map(|var| {
+                let nearest = KNOBS
+                    .iter()
+                    .map(|k| k.var)
+                    .min_by_key(|k| distance(k, var))
+                    .unwrap_or_default();
+                let hint = if distance(nearest, var) <= 3 {
+                    format!(" (did you mean {nearest}?)")
+                } else {
+                    String::new()
+                };
+                let known: Vec<&str> = KNOBS.iter().map(|k| k.var).collect();
+                format!(
+                    "tapestry: ignoring unknown environment variable {var}{hint}; known: {}",
+                    known.join(", ")
+                )
+            })
+            .collect()
+    }
+}
+
+fn whole(value: &str) -> Result<u64, ()> {
+    value.replace('_', "").parse().map_err(drop)
+}
+
+fn positive(value: &str) -> Result<u64, ()> {
+    whole(value).and_then(|n| if n >= 1 { Ok(n) } else { Err(()) })
+}
+
+fn bound(value: &str) -> Result<Option<usize>, ()> {
+    match value {
+        "none" | "unbounded" => Ok(None),
+        _ => Ok(Some(whole(value)? as usize)),
+    }
+}
+
+fn scale(value: &str) -> Result<f64, ()> {
+    match value.parse::<f64>() {
+        Ok(x) if x.is_finite() && x > 0.0 => Ok(x),
+        _ => Err(()),
+    }
+}
+
+fn path(value: &str) -> Result<PathBuf, ()> {
+    if value.is_empty() {
+        Err(())
+    } else {
+        Ok(PathBuf::from(value))
+    }
+}
+
+fn flag(value: &str) -> Result<bool, ()> {
+    match value {
+        "1" | "true" | "yes" => Ok(true),
+        "0" | "false" | "no" => Ok(false),
+        _ => Err(()),
+    }
+}
+
+/// Parses a comma-separated list of engine names.
+pub(crate) fn parse_engines(text: &str) -> Result<Vec<EngineKind>, String> {
+    let engines = text
+        .split(',')
+        .map(str::trim)
+        .filter(|name| !name.is_empty())
+        .map(|name| EngineKind::from_str(name).map_err(|e| e.to_string()))
+        .collect::<Result<Vec<_>, _>>()?;
+    if engines.is_empty() {
+        Err("no engine named".to_owned())
+    } else {
+        Ok(engines)
+    }
+}
+
+/// Parses a duration such as `250ms`, `2s`, `1.5s` or `1m`.
+pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: f64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` does not start with a number"))?;
+    let seconds = match unit.trim() {
+        "ms" => number / 1000.0,
+        "s" => number,
+        "m" | "min" => number * 60.0,
+        other => {
+            return Err(format!(
+                "unknown unit `{other}` in `{text}`; use ms, s or m"
+            ));
+        }
+    };
+    Duration::try_from_secs_f64(seconds).map_err(|_| format!("`{text}` is not a duration"))
+}
+
+/// Edit distance, for "did you mean".
+fn distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut previous = row[0];
+        row[0] = i + 1;
+        for (j, &cb) in b.iter().enumerate() {
+            let current = row[j + 1];
+            row[j + 1] = (previous + usize::from(ca != cb))
+                .min(row[j] + 1)
+                .min(row[j + 1] + 1);
+            previous = current;
+        }
+    }
+    row[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Bad values: the variable, the value, and words the message must contain.
+    const BAD: &[(&str, &str, &str)] = &[
+        ("TAPESTRY_SCHEDULES", "ten", "a whole number of schedules"),
+        ("TAPESTRY_SCHEDULES", "-5", "a whole number of schedules"),
+        ("TAPESTRY_SEED", "0x1f", "a whole number"),
+        (
+            "TAPESTRY_ENGINES",
+            "exhaustive, fuzz",
+            "from: exhaustive, random, pct, stress",
+        ),
+        ("TAPESTRY_ENGINES", " , ", "engine names"),
+        ("TAPESTRY_PREEMPTION_BOUND", "two", "or `none`"),
+        ("TAPESTRY_PCT_DEPTH", "0", "at least 1"),
+        (
+            "TAPESTRY_STRESS_TIME",
+            "2 hours",
+            "a duration like 500ms, 2s or 1m",
+        ),
+        ("TAPESTRY_STRESS_TIME", "fast", "a duration"),
+        ("TAPESTRY_BUDGET", "-1", "a positive number"),
+        ("TAPESTRY_BUDGET", "NaN", "a positive number"),
+        ("TAPESTRY_MAX_STEPS", "0", "at least 1"),
+        ("TAPESTRY_SAVE", "maybe", "1 to save"),
+        ("TAPESTRY_REPLAY", "", "the path of a .schedule file"),
+    ];
+
+    #[test]
+    fn each_bad_value_is_named_with_its_expected_form() {
+        for &(var, value, expected) in BAD {
+            let error = Knobs::from_vars([(var, value)]).expect_err(var);
+            let message = error.to_string();
+            assert!(
+                message.starts_with(&format!("{var}={value:?} is not valid: expected")),
+                "{message}"
+            );
+            assert!(message.contains(expected), "{message}");
+        }
+    }
+
+    #[test]
+    fn good_values_are_read() {
+        let knobs = Knobs::from_vars([
+            ("TAPESTRY_ENGINES", "pct, exhaustive"),
+            ("TAPESTRY_SCHEDULES", "10_000"),
+            ("TAPESTRY_PREEMPTION_BOUND", "none"),
+            ("TAPESTRY_STRESS_TIME", "1.5s"),
+            ("TAPESTRY_BUDGET", "0.5"),
+            ("TAPESTRY_SAVE", "0"),
+            ("PATH", "/bin"),
+        ])
+        .unwrap();
+        assert_eq!(
+            knobs.engines,
+            Some(vec![EngineKind::Pct, EngineKind::Exhaustive])
+        );
+        assert_eq!(knobs.schedules, Some(10_000));
+        assert_eq!(knobs.preemption_bound, Some(None));
+        assert_eq!(knobs.stress_time, Some(Duration::from_millis(1500)));
+        assert_eq!(knobs.budget, 0.5);
+        assert!(!knobs.save);
+    }
+
+    #[test]
+    fn unknown_knobs_are_warned_about_with_a_suggestion() {
+        let knobs =
+            Knobs::from_vars([("TAPESTRY_SCHEDULS", "5"), ("TAPESTRY_COLOR", "1")]).unwrap();
+        let warnings = knobs.warnings();
+        assert!(
+            warnings[0].contains("TAPESTRY_SCHEDULS (did you mean TAPESTRY_SCHEDULES?)"),
+            "{warnings:?}"
+        );
+        assert!(!warnings[1].contains("did you mean"), "{warnings:?}");
+    }
+
+    #[test]
+    fn durations() {
+        for (text, ms) in [("250ms", 250), ("2s", 2000), ("1.5s", 1500), ("1m", 60_000)] {
+            assert_eq!(
+                parse_duration(text),
+                Ok(Duration::from_millis(ms)),
+                "{text}"
+            );
+        }
+    }
+}

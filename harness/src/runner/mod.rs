@@ -1,0 +1,441 @@
+//! What a `#[tapestry::test]` function runs.
+//!
+//! The attribute passes what the test wrote (a [`TestSpec`]); everything else is decided here,
+//! when the test runs: the `TAPESTRY_*` knobs, the saved schedules to replay first, the engines
+//! and budgets, where a failing schedule is saved, and what the failure message says.
+//!
+//! Architecture invariant: a failing schedule is on disk before the test reports the failure.
+
+mod knobs;
+mod store;
+
+use std::fmt::Debug;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::sync::Once;
+use std::time::Duration;
+
+use self::knobs::{Knobs, parse_duration, parse_engines};
+use self::store::Entry;
+use crate::Explorer;
+use crate::engine::{Engine, EngineKind};
+use crate::failure::{Failure, FailureKind};
+use crate::report::{Outcome, Report};
+
+/// What a `#[tapestry::test]` attribute says, as the macro passes it.
+#[doc(hidden)]
+#[derive(Debug, Default)]
+pub struct TestSpec {
+    pub module_path: &'static str,
+    pub name: &'static str,
+    pub manifest_dir: &'static str,
+    pub package: &'static str,
+    pub engines: Option<&'static str>,
+    pub schedules: Option<u64>,
+    pub seed: Option<u64>,
+    pub preemption_bound: Option<u64>,
+    pub pct_depth: Option<u64>,
+    pub stress_iterations: Option<u64>,
+    pub stress_time: Option<&'static str>,
+    pub max_steps: Option<u64>,
+    pub expect: Option<&'static str>,
+    pub snapshot: bool,
+    pub should_panic: bool,
+}
+
+/// What a test function may return: `()` or `Result<(), E>`.
+#[doc(hidden)]
+pub trait TestOutput {
+    fn check(self);
+}
+
+impl TestOutput for () {
+    fn check(self) {}
+}
+
+impl<E: Debug> TestOutput for Result<(), E> {
+    #[track_caller]
+    fn check(self) {
+        if let Err(error) = self {
+            panic!("the test returned Err({error:?})");
+        }
+    }
+}
+
+/// Runs a `#[tapestry::test]`: panics (failing the test) with a message if it fails.
+/// `snapshot` is given the minimal failing interleaving when the test asks for one.
+#[doc(hidden)]
+#[track_caller]
+pub fn run_test<F>(spec: &TestSpec, body: F, snapshot: &dyn Fn(&str))
+where
+    F: Fn() + Send + Sync + 'static,
+{
+    let knobs = Knobs::from_env().unwrap_or_else(|e| panic!("{e}"));
+    static WARNINGS: Once = Once::new();
+    WARNINGS.call_once(|| knobs.warnings().iter().for_each(|w| eprintln!("{w}")));
+    if let Err(message) = TestRun::new(spec, knobs).run(body, snapshot) {
+        panic!("{message}");
+    }
+}
+
+/// One run of one test.
+struct TestRun<'a> {
+    spec: &'a TestSpec,
+    knobs: Knobs,
+    /// `module::path::name`, as saved in schedule files.
+    test: String,
+    schedules: PathBuf,
+}
+
+/// Default budgets of a `#[tapestry::test]`, before `TAPESTRY_BUDGET` scales them.
+const SCHEDULES: u64 = 1_000;
+const PREEMPTION_BOUND: usize = 2;
+const PCT_DEPTH: usize = 3;
+const STRESS_ITERATIONS: u64 = 10_000;
+const STRESS_TIME: Duration = Duration::from_secs(2);
+const EXHAUSTIVE_TIME: Duration = Duration::from_secs(30);
+
+impl<'a> TestRun<'a> {
+    fn new(spec: &'a TestSpec, knobs: Knobs) -> Self {
+        let test = format!("{}::{}", spec.module_path, spec.name);
+        let dir = match &knobs.schedule_dir {
+            Some(dir) => dir.clone(),
+            None => Path::new(spec.manifest_dir).join("tapestry-schedules"),
+        };
+        let schedules = store::path_for(&dir, spec.module_path, spec.name);
+        TestRun {
+            spec,
+            knobs,
+            test,
+            schedules,
+        }
+    }
+
+    fn run<F>(&self, body: F, snapshot: &dyn Fn(&str)) -> Result<(), String>
+    where
+        F: Fn() + Send + Sync + 'static,
+    {
+        let explorer = self.explorer()?;
+        let body = std::sync::Arc::new(body);
+        let run_body = move || body();
+        let replayed =
+            self.knobs.replay.as_ref().and_then(|file| {
+                self.replay_file(&explorer, &self.resolve(file), run_body.clone())
+            });
+        if let Some(result) = replayed {
+            return result;
+        }
+        if let Some(expected) = self.spec.expect {
+            let expected = FailureKind::from_str(expected).map_err(|e| e.to_string())?;
+            return self.expect(&explorer, expected, run_body, snapshot);
+        }
+        if !self.spec.should_panic {
+            self.replay_saved(&explorer, run_body.clone())?;
+        }
+        let report = explorer.run(run_body);
+        let Some(failure) = report.failure() else {
+            return self.check_supported(&report);
+        };
+        if self.spec.should_panic {
+            return Err(format!("{report}\n{failure}"));
+        }
+        let saved = self.save(failure);
+        Err(self.failure_message(&report, failure, saved))
+    }
+
+    /// The explorer for this test: attribute settings, else knobs, else defaults.
+    fn explorer(&self) -> Result<Explorer, String> {
+        let (spec, knobs) = (self.spec, &self.knobs);
+        let scale = |n: u64| ((n as f64 * knobs.budget).round() as u64).max(1);
+        let scale_time = |d: Duration| d.mul_f64(knobs.budget);
+        let seed = spec.seed.or(knobs.seed).unwrap_or(0);
+        let schedules = scale(spec.schedules.or(knobs.schedules).unwrap_or(SCHEDULES));
+        let bound = match spec.preemption_bound {
+            Some(bound) => Some(bound as usize),
+            None => knobs.preemption_bound.unwrap_or(Some(PREEMPTION_BOUND)),
+        };
+        let stress_time = match spec.stress_time {
+            Some(text) => parse_duration(text)?,
+            None => knobs.stress_time.unwrap_or(STRESS_TIME),
+        };
+        let mut explorer =
+            Explorer::new().max_steps(spec.max_steps.or(knobs.max_steps).unwrap_or(20_000));
+        for kind in self.engines()? {
+            let engine: Engine = match kind {
+                EngineKind::Exhaustive => {
+                    let e = Engine::exhaustive().max_time(scale_time(EXHAUSTIVE_TIME));
+                    match bound {
+                        Some(bound) => e.preemption_bound(bound).into(),
+                        None => e.unbounded().into(),
+                    }
+                }
+                EngineKind::Random => Engine::random().schedules(schedules).seed(seed).into(),
+                EngineKind::Pct => {
+                    let depth = spec
+                        .pct_depth
+                        .map(|d| d as usize)
+                        .or(knobs.pct_depth)
+                        .unwrap_or(PCT_DEPTH);
+                    Engine::pct()
+                        .depth(depth)
+                        .schedules(schedules)
+                        .seed(seed)
+                        .into()
+                }
+                EngineKind::Stress => Engine::stress()
+                    .iterations(scale(
+                        spec.stress_iterations
+                            .or(knobs.stress_iterations)
+                            .unwrap_or(STRESS_ITERATIONS),
+                    ))
+                    .time(scale_time(stress_time))
+                    .seed(seed)
+                    .into(),
+            };
+            explorer = explorer.engine(engine);
+        }
+        // Every engine must show an expected failure, so none stops the others.
+        Ok(explorer.keep_going(self.spec.expect.is_some()))
+    }
+
+    fn engines(&self) -> Result<Vec<EngineKind>, String> {
+        match (self.spec.engines, &self.knobs.engines) {
+            (Some(text), _) => parse_engines(text),
+            (None, Some(engines)) => Ok(engines.clone()),
+            (None, None) => Ok(EngineKind::ALL.to_vec()),
+        }
+    }
+
+    /// Whether the engines were chosen (by the attribute or `TAPESTRY_ENGINES`) rather than
+    /// defaulted: a chosen engine that cannot run the program is an error.
+    fn engines_chosen(&self) -> bool {
+        self.spec.engines.is_some() || self.knobs.engines.is_some()
+    }
+
+    fn check_supported(&self, report: &Report) -> Result<(), String> {
+        match report.unsupported() {
+            Some(reason) if self.engines_chosen() => Err(format!("{report}\n{reason}")),
+            Some(reason) => {
+                eprintln!("tapestry: {reason}; the other engines ran");
+                Ok(())
+            }
+            None => Ok(()),
+        }
+    }
+
+    fn seed(&self, engine: EngineKind) -> Option<u64> {
+        matches!(
+            engine,
+            EngineKind::Random | EngineKind::Pct | EngineKind::Stress
+        )
+        .then(|| self.spec.seed.or(self.knobs.seed).unwrap_or(0))
+    }
+
+    /// Saves the failing schedule; the error says why it could not be saved.
+    fn save(&self, failure: &Failure) -> Result<(), String> {
+        if !self.knobs.save {
+            return Err("not saved: TAPESTRY_SAVE=0".to_owned());
+        }
+        let entry = Entry::new(&self.test, failure, self.seed(failure.engine()));
+        store::append(
+            &self.schedules,
+            entry,
+            &self.replay_command(&self.schedules),
+        )
+        .map_err(|e| e.to_string())
+    }
+
+    /// `file` as the test process sees it: relative to the package, where `cargo test` runs
+    /// test binaries, when it is inside the package (so committed files name no machine's
+    /// paths).
+    fn shown(&self, file: &Path) -> PathBuf {
+        file.strip_prefix(self.spec.manifest_dir)
+            .map_or_else(|_| file.to_owned(), Path::to_owned)
+    }
+
+    /// A path given in `TAPESTRY_REPLAY`: relative ones are relative to the package.
+    fn resolve(&self, file: &Path) -> PathBuf {
+        if file.is_relative() && !file.exists() {
+            Path::new(self.spec.manifest_dir).join(file)
+        } else {
+            file.to_owned()
+        }
+    }
+
+    /// The command that replays the schedules in `file` for this test alone.
+    fn replay_command(&self, file: &Path) -> String {
+        // libtest names a test by its path inside its crate.
+        let path = match self.spec.module_path.split_once("::") {
+            Some((_, inner)) => format!("{inner}::{}", self.spec.name),
+            None => self.spec.name.to_owned(),
+        };
+        format!(
+            "TAPESTRY_REPLAY={} cargo test -p {} {path} -- --exact",
+            self.shown(file).display(),
+            self.spec.package
+        )
+    }
+
+    fn failure_message(
+        &self,
+        report: &Report,
+        failure: &Failure,
+        saved: Result<(), String>,
+    ) -> String {
+        let mut message = format!(
+            "tapestry found a {} in `{}`: {}\n\n{report}\n{failure}\n",
+            failure.kind(),
+            self.test,
+            failure.message()
+        );
+        match saved {
+            Ok(()) => message.push_str(&format!(
+                "The failing schedule is saved in {}; every run of this test replays it first. Commit it.\nReplay it alone:\n    {}\n",
+                self.schedules.display(),
+                self.replay_command(&self.schedules)
+            )),
+            Err(why) => message.push_str(&format!("The failing schedule could not be saved: {why}\n")),
+        }
+        message
+    }
+
+    /// Replays the saved schedules of this test; a failure of one is a regression.
+    fn replay_saved<F>(&self, explorer: &Explorer, body: F) -> Result<(), String>
+    where
+        F: Fn() + Send + Sync + Clone + 'static,
+    {
+        let entries = store::read(&self.schedules)
+            .map_err(|e| format!("cannot replay the saved schedules: {e}"))?;
+        for entry in entries.iter().filter(|e| e.test == self.test) {
+            match explorer.replay(&entry.replay, body.clone()) {
+                Ok(report) => {
+                    if let Some(failure) = report.failure() {
+                        return Err(format!(
+                            "tapestry: a saved schedule of `{}` fails again ({} from {}):\n\n{failure}\n\nReplay it alone:\n    {}\n",
+                            self.test,
+                            failure.kind(),
+                            self.schedules.display(),
+                            self.replay_command(&self.schedules)
+                        ));
+                    }
+                }
+                Err(diverged) => eprintln!(
+                    "tapestry: a saved schedule of `{}` no longer fits the test ({}): {diverged}. It tests nothing now; delete it from {} if the change was intended.",
+                    self.test,
+                    entry.replay,
+                    self.schedules.display()
+                ),
+            }
+        }
+        Ok(())
+    }
+
+    /// `TAPESTRY_REPLAY`: replays the schedules of `file` that belong to this test, and returns
+    /// the test's result; `None` when the file holds none of this test's (the test runs as usual).
+    fn replay_file<F>(
+        &self,
+        explorer: &Explorer,
+        file: &Path,
+        body: F,
+    ) -> Option<Result<(), String>>
+    where
+        F: Fn() + Send + Sync + Clone + 'static,
+    {
+        let entries = match store::read(file) {
+            Ok(entries) if entries.is_empty() => {
+                return Some(Err(format!(
+                    "TAPESTRY_REPLAY={}: no such file, or no schedules in it",
+                    file.display()
+                )));
+            }
+            Ok(entries) => entries,
+            Err(e) => return Some(Err(format!("TAPESTRY_REPLAY: {e}"))),
+        };
+        let mine: Vec<&Entry> = entries.iter().filter(|e| e.test == self.test).collect();
+        if mine.is_empty() {
+            return None;
+        }
+        for entry in mine {
+            match explorer.replay(&entry.replay, body.clone()) {
+                Err(diverged) => {
+                    return Some(Err(format!(
+                        "TAPESTRY_REPLAY={}: {diverged}",
+                        file.display()
+                    )));
+                }
+                Ok(report) => match report.failure() {
+                    Some(failure) => {
+                        return Some(Err(format!(
+                            "tapestry: replaying {} reproduces the {}:\n\n{failure}",
+                            file.display(),
+                            failure.kind()
+                        )));
+                    }
+                    None => eprintln!(
+                        "tapestry: replaying {} ({}): no failure now",
+                        file.display(),
+                        entry.replay
+                    ),
+                },
+            }
+        }
+        Some(Ok(()))
+    }
+
+    /// `expect = "<kind>"`: every engine that runs must find a failure of that kind.
+    fn expect<F>(
+        &self,
+        explorer: &Explorer,
+        expected: FailureKind,
+        body: F,
+        snapshot: &dyn Fn(&str),
+    ) -> Result<(), String>
+    where
+        F: Fn() + Send + Sync + 'static,
+    {
+        let report = explorer.run(body);
+        let mut found: Vec<&Failure> = Vec::new();
+        for engine in report.engines() {
+            match (engine.outcome(), engine.failure()) {
+                (Outcome::Failed { kind, .. }, Some(failure)) if *kind == expected => {
+                    found.push(failure)
+                }
+                (Outcome::Failed { kind, .. }, Some(failure)) => {
+                    return Err(format!(
+                        "`{}` expects a {expected}, but the {} engine found a {kind}:\n\n{report}\n{failure}",
+                        self.test,
+                        engine.engine()
+                    ));
+                }
+                (Outcome::Unsupported { reason }, _) if !self.engines_chosen() => {
+                    eprintln!(
+                        "tapestry: the {} engine cannot run `{}`: {reason}",
+                        engine.engine(),
+                        self.test
+                    );
+                }
+                _ => {
+                    return Err(format!(
+                        "`{}` expects a {expected}, but the {} engine found none ({}):\n\n{report}\nRestrict `engines` to the engines that can see this bug, or raise the budget.",
+                        self.test,
+                        engine.engine(),
+                        engine.outcome()
+                    ));
+                }
+            }
+        }
+        if self.spec.snapshot {
+            // The interleaving with the fewest preemptions, from a model engine (stress traces
+            // depend on the hardware and would not snapshot the same twice), preferring the
+            // sequentially consistent ones: the exhaustive engine can also fail through a
+            // weak-memory read, which is the trace to show only when it alone finds the bug.
+            let minimal = found
+                .iter()
+                .filter(|f| f.engine() != EngineKind::Stress)
+                .min_by_key(|f| (f.engine() == EngineKind::Exhaustive, f.preemptions().unwrap_or(usize::MAX)))
+                .ok_or_else(|| format!("`{}`: `snapshot` needs a model engine (exhaustive, random or pct) among the engines", self.test))?;
+            snapshot(&minimal.trace().to_string());
+        }
+        Ok(())
+    }
+}

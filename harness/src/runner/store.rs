@@ -1,0 +1,435 @@
+//! Saved failing schedules: one text file per test, beside the user's sources (as proptest
+//! keeps its regressions), replayed first by every run of the test.
+//!
+//! ```text
+//! # (a header that explains the file)
+//! tapestry-schedule 1
+//!
+//! [failure]
+//! test = user_tests::abba
+//! engine = pct
+//! kind = deadlock
+//! seed = 0
+//! preemptions = 1
+//! tapestry = 0.1.0
+//! replay = schedule 0*3 1*2 0
+//! # (the trace, as comments)
+//! ```
+
+use std::fmt::{self, Write as _};
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::engine::EngineKind;
+use crate::failure::{Failure, FailureKind};
+use crate::schedule::Replay;
+
+/// The format this tapestry writes and reads.
+const FORMAT: u32 = 1;
+
+/// One saved failure.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Entry {
+    pub test: String,
+    pub engine: EngineKind,
+    pub kind: FailureKind,
+    pub seed: Option<u64>,
+    pub preemptions: Option<usize>,
+    pub tapestry: String,
+    pub replay: Replay,
+    /// The failure's trace, kept for people reading the file.
+    pub trace: String,
+}
+
+impl Entry {
+    pub(crate) fn new(test: &str, failure: &Failure, seed: Option<u64>) -> Entry {
+        Entry {
+            test: test.to_owned(),
+            engine: failure.engine(),
+            kind: failure.kind(),
+            seed,
+            preemptions: failure.preemptions(),
+            tapestry: env!("CARGO_PKG_VERSION").to_owned(),
+            replay: failure.replay().clone(),
+            trace: failure.trace().to_string(),
+        }
+    }
+}
+
+/// Why a schedule file could not be read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct StoreError {
+    pub path: PathBuf,
+    /// The line the problem is on, counting from 1 (none: the file as a whole).
+    pub line: Option<usize>,
+    pub problem: String,
+}
+
+impl fmt::Display for StoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.line {
+            Some(line) => write!(f, "{}:{line}: {}", self.path.display(), self.problem),
+            None => write!(f, "{}: {}", self.path.display(), self.problem),
+        }
+    }
+}
+
+/// The file holding the saved schedules of `test` under `dir`: one directory per module.
+pub(crate) fn path_for(dir: &Path, module_path: &str, name: &str) -> PathBuf {
+    let mut path = dir.to_path_buf();
+    path.extend(module_path.split("::"));
+    path.push(format!("{name}.schedule"));
+    path
+}
+
+/// Reads the entries of `path`; an absent file holds none.
+pub(crate) fn read(path: &Path) -> Result<Vec<Entry>, StoreError> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => {
+            return Err(StoreError {
+                path: path.to_owned(),
+                line: None,
+                problem: format!("cannot read it: {e}"),
+            });
+        }
+    };
+    parse(&text).map_err(|(line, problem)| StoreError {
+        path: path.to_owned(),
+        line: Some(line),
+        problem,
+    })
+}
+
+/// Adds `entry` to the file at `path` unless an entry with the same replay is there, writing
+/// the whole file anew and renaming it into place, so that a reader never sees half of it.
+pub(crate) fn append(path: &Path, entry: Entry, replay_command: &str) -> Result<(), StoreError> {
+    let mut entries = read(path)?;
+    if entries
+        .iter()
+        .any(|e| e.test == entry.test && e.replay == entry.replay)
+    {
+        return Ok(());
+    }
+    entries.push(entry);
+    let io = |e: std::io::Error| StoreError {
+        path: path.to_owned(),
+        line: None,
+        problem: format!("cannot write it: {e}"),
+    };
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(io)?;
+    }
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let temporary = path.with_extension(format!(
+        "schedule.tmp.{}.{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    ));
+    let mut file = std::fs::File::create(&temporary).map_err(io)?;
+    file.write_all(render(&entries, replay_command).as_bytes())
+        .map_err(io)?;
+    file.sync_all().map_err(io)?;
+    drop(file);
+    std::fs::rename(&temporary, path).map_err(|e| {
+        let _ = std::fs::remove_file(&temporary);
+        io(e)
+    })
+}
+
+fn render(entries: &[Entry], replay_command: &str) -> String {
+    let mut out = String::new();
+    out.push_str(
+        "# Failing schedules that tapestry found for this test, saved so that they can be replayed.\n\
+         # Every run of the test replays them first, so a bug they caught cannot come back unnoticed:\n\
+         # commit this file. Delete an entry only if the test changed so much that it no longer fits.\n",
+    );
+    let _ = writeln!(
+        out,
+        "# Replay them alone, with their traces:\n#   {replay_command}\ntapestry-schedule {FORMAT}"
+    );
+    for e in entries {
+        let _ = writeln!(
+            out,
+            "\n[failure]\ntest = {}\nengine = {}\nkind = {}",
+            e.test, e.engine, e.kind
+        );
+        if let Some(seed) = e.seed {
+            let _ = writeln!(out, "seed = {seed}");
+        }
+        if let Some(preemptions) = e.preemptions {
+            let _ = writeln!(out, "preemptions = {preemptions}");
+        }
+        let _ = writeln!(out, "tapestry = {}\nreplay = {}", e.tapestry, e.replay);
+        if matches!(e.replay, Replay::Stress { .. }) {
+            out.push_str("# A real-hardware interleaving cannot be replayed step by step: replaying runs the\n# stress engine again with the same seed up to the failing iteration.\n");
+        }
+        for line in e.trace.lines() {
+            let _ = writeln!(out, "#   {line}");
+        }
+    }
+    out
+}
+
+/// The keys of an entry, in the order they are written.
+const KEYS: &[&str] = &[
+    "test",
+    "engine",
+    "kind",
+    "seed",
+    "preemptions",
+    "tapestry",
+    "replay",
+];
+
+/// Parses a file; an error gives the line (from 1) and the problem.
+fn parse(text: &str) -> Result<Vec<Entry>, (usize, String)> {
+    let mut lines = text
+        .lines()
+        .enumerate()
+        .map(|(i, l)| (i + 1, l.trim()))
+        .filter(|(_, l)| !l.is_empty() && !l.starts_with('#'));
+    match lines.next() {
+        Some((_, header)) if header == format!("tapestry-schedule {FORMAT}") => {}
+        Some((n, header)) => {
+            let problem = match header
+                .strip_prefix("tapestry-schedule ")
+                .map(str::parse::<u32>)
+            {
+                Some(Ok(version)) => format!(
+                    "the file is in format {version}, and this tapestry ({}) reads format {FORMAT}",
+                    env!("CARGO_PKG_VERSION")
+                ),
+                _ => format!("expected the header `tapestry-schedule {FORMAT}`, found `{header}`"),
+            };
+            return Err((n, problem));
+        }
+        None => {
+            return Err((
+                1,
+                format!("the file is empty; expected the header `tapestry-schedule {FORMAT}`"),
+            ));
+        }
+    }
+    let mut entries = Vec::new();
+    // The entry being read: its `[failure]` line and its (line, key, value) fields.
+    let mut current: Option<(usize, Vec<Field>)> = None;
+    for (n, line) in lines {
+        if line == "[failure]" {
+            if let Some((start, fields)) = current.take() {
+                entries.push(entry(start, &fields)?);
+            }
+            current = Some((n, Vec::new()));
+            continue;
+        }
+        let Some((_, fields)) = current.as_mut() else {
+            return Err((
+                n,
+                format!("expected `[failure]` to start an entry, found `{line}`"),
+            ));
+        };
+        let Some((key, value)) = line.split_once('=') else {
+            return Err((n, format!("expected `key = value`, found `{line}`")));
+        };
+        let key = key.trim();
+        if !KEYS.contains(&key) {
+            return Err((
+                n,
+                format!("unknown key `{key}`; expected one of: {}", KEYS.join(", ")),
+            ));
+        }
+        if fields.iter().any(|&(_, k, _)| k == key) {
+            return Err((n, format!("`{key}` appears twice in one entry")));
+        }
+        fields.push((n, key, value.trim()));
+    }
+    if let Some((start, fields)) = current {
+        entries.push(entry(start, &fields)?);
+    }
+    Ok(entries)
+}
+
+/// One `key = value` line of an entry: (line, key, value).
+type Field<'a> = (usize, &'a str, &'a str);
+
+/// The fields of one entry.
+struct Fields<'a> {
+    start: usize,
+    fields: &'a [Field<'a>],
+}
+
+impl<'a> Fields<'a> {
+    /// The line and non-empty value of `key`, if present.
+    fn get(&self, key: &str) -> Result<Option<(usize, &'a str)>, (usize, String)> {
+        match self.fields.iter().find(|&&(_, k, _)| k == key) {
+            Some(&(n, _, "")) => Err((n, format!("`{key}` is empty"))),
+            Some(&(n, _, value)) => Ok(Some((n, value))),
+            None => Ok(None),
+        }
+    }
+
+    fn required(&self, key: &str) -> Result<(usize, &'a str), (usize, String)> {
+        self.get(key)?
+            .ok_or_else(|| (self.start, format!("this entry has no `{key}`")))
+    }
+
+    fn parsed<T: FromStr>(&self, key: &str) -> Result<T, (usize, String)>
+    where
+        T::Err: fmt::Display,
+    {
+        let (n, value) = self.required(key)?;
+        value
+            .parse()
+            .map_err(|e: T::Err| (n, format!("bad `{key}`: {e}")))
+    }
+
+    fn number(&self, key: &str) -> Result<Option<u64>, (usize, String)> {
+        match self.get(key)? {
+            None => Ok(None),
+            Some((n, v)) => v
+                .parse()
+                .map(Some)
+                .map_err(|_| (n, format!("`{key} = {v}` is not a whole number"))),
+        }
+    }
+}
+
+fn entry(start: usize, fields: &[Field]) -> Result<Entry, (usize, String)> {
+    let fields = Fields { start, fields };
+    Ok(Entry {
+        test: fields.required("test")?.1.to_owned(),
+        engine: fields.parsed("engine")?,
+        kind: fields.parsed("kind")?,
+        seed: fields.number("seed")?,
+        preemptions: fields.number("preemptions")?.map(|p| p as usize),
+        tapestry: fields.required("tapestry")?.1.to_owned(),
+        replay: fields.parsed("replay")?,
+        trace: String::new(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = "# comment\ntapestry-schedule 1\n\n[failure]\ntest = t::abba\nengine = pct\nkind = deadlock\nseed = 3\npreemptions = 1\ntapestry = 0.1.0\nreplay = schedule 0*3 1*2 0\n";
+
+    #[test]
+    fn a_good_file_is_read() {
+        let entries = parse(GOOD).unwrap();
+        assert_eq!(entries.len(), 1);
+        assert_eq!(entries[0].engine, EngineKind::Pct);
+        assert_eq!(entries[0].kind, FailureKind::Deadlock);
+        assert_eq!(entries[0].replay.to_string(), "schedule 0*3 1*2 0");
+    }
+
+    #[test]
+    fn what_is_written_is_read_back() {
+        let entry = Entry {
+            test: "m::t".into(),
+            engine: EngineKind::Stress,
+            kind: FailureKind::Panic,
+            seed: Some(9),
+            preemptions: None,
+            tapestry: "0.1.0".into(),
+            replay: Replay::Stress {
+                seed: 9,
+                iteration: 12,
+            },
+            trace: "step  thread\n   1  main".into(),
+        };
+        let read = parse(&render(std::slice::from_ref(&entry), "cmd")).unwrap();
+        assert_eq!(
+            read,
+            vec![Entry {
+                trace: String::new(),
+                ..entry
+            }]
+        );
+    }
+
+    /// Broken files: the text, the line of the problem, and words the message must contain.
+    const BAD: &[(&str, usize, &str)] = &[
+        ("", 1, "the file is empty"),
+        ("tapestry-schedule 2\n", 1, "format 2, and this tapestry"),
+        ("garbage\n", 1, "expected the header `tapestry-schedule 1`"),
+        ("tapestry-schedule 1\ntest = x\n", 2, "expected `[failure]`"),
+        (
+            "tapestry-schedule 1\n[failure]\nengine pct\n",
+            3,
+            "expected `key = value`",
+        ),
+        (
+            "tapestry-schedule 1\n[failure]\ncolour = red\n",
+            3,
+            "unknown key `colour`; expected one of: test, engine",
+        ),
+        (
+            "tapestry-schedule 1\n[failure]\ntest = a\ntest = b\n",
+            4,
+            "appears twice",
+        ),
+        (
+            "tapestry-schedule 1\n[failure]\ntest = a\nengine = pct\n",
+            2,
+            "this entry has no `kind`",
+        ),
+        (
+            "tapestry-schedule 1\n[failure]\ntest = a\nengine = fuzz\nkind = panic\ntapestry = 0.1.0\nreplay = schedule 0\n",
+            4,
+            "unknown engine `fuzz`",
+        ),
+        (
+            "tapestry-schedule 1\n[failure]\ntest = a\nengine = pct\nkind = oops\ntapestry = 0.1.0\nreplay = schedule 0\n",
+            5,
+            "unknown failure kind `oops`",
+        ),
+        (
+            "tapestry-schedule 1\n[failure]\ntest = a\nengine = pct\nkind = panic\nseed = x\ntapestry = 0.1.0\nreplay = schedule 0\n",
+            6,
+            "`seed = x` is not a whole number",
+        ),
+        (
+            "tapestry-schedule 1\n[failure]\ntest = a\nengine = pct\nkind = panic\ntapestry = 0.1.0\nreplay = schedule 0 1*x\n",
+            7,
+            "`x` in `1*x` is not a count",
+        ),
+        (
+            "tapestry-schedule 1\n[failure]\ntest = a\nengine = pct\nkind = panic\ntapestry = 0.1.0\nreplay = teleport\n",
+            7,
+            "unknown replay `teleport`",
+        ),
+        (
+            "tapestry-schedule 1\n[failure]\ntest = a\nengine = pct\nkind = panic\ntapestry = 0.1.0\nreplay = exhaustive bound=2\n",
+            7,
+            "needs `execution=<number>`",
+        ),
+        (
+            "tapestry-schedule 1\n[failure]\ntest =\nengine = pct\nkind = panic\ntapestry = 0.1.0\nreplay = schedule 0\n",
+            3,
+            "`test` is empty",
+        ),
+    ];
+
+    #[test]
+    fn each_broken_file_names_its_line_and_problem() {
+        for &(text, line, problem) in BAD {
+            let error = parse(text).expect_err(text);
+            assert_eq!(error.0, line, "{text:?}: {}", error.1);
+            assert!(error.1.contains(problem), "{text:?}: {}", error.1);
+        }
+    }
+
+    #[test]
+    fn errors_name_the_file() {
+        let error = StoreError {
+            path: "dir/t.schedule".into(),
+            line: Some(3),
+            problem: "unknown key".into(),
+        };
+        assert_eq!(error.to_string(), "dir/t.schedule:3: unknown key");
+    }
+}

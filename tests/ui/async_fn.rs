@@ -1,0 +1,4 @@
+#[tapestry::test]
+async fn asynchronous() {}
+
+fn main() {}

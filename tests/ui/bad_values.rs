@@ -1,0 +1,4 @@
+#[tapestry::test(stress_time = "2 hours", schedules = 0, pct_depth = 0)]
+fn bad_values() {}
+
+fn main() {}

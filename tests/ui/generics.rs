@@ -1,0 +1,6 @@
+#[tapestry::test]
+fn generic<T: Default>() {
+    let _ = T::default();
+}
+
+fn main() {}

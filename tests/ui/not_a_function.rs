@@ -1,0 +1,4 @@
+#[tapestry::test]
+struct NotAFunction;
+
+fn main() {}

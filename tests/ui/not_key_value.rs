@@ -1,0 +1,4 @@
+#[tapestry::test(exhaustive)]
+fn bare_word() {}
+
+fn main() {}

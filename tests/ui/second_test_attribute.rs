@@ -1,0 +1,5 @@
+#[tapestry::test]
+#[test]
+fn tested_twice() {}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[tapestry::test(snapshot = true)]
+fn nothing_to_snapshot() {}
+
+fn main() {}

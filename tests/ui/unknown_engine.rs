@@ -1,0 +1,4 @@
+#[tapestry::test(engines = "exhaustive, fuzz")]
+fn unknown_engine() {}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[tapestry::test(expect = "crash")]
+fn unknown_kind() {}
+
+fn main() {}

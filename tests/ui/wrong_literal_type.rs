@@ -1,0 +1,4 @@
+#[tapestry::test(schedules = "many", snapshot = 1, engines = pct)]
+fn wrong_types() {}
+
+fn main() {}
