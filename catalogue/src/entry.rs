@@ -1,4 +1,4 @@
-//! What the catalogue knows about each program.
+//! What the catalogue knows about each program, and the lesson and code it shows.
 
 use tapestry::{EngineKind, FailureKind};
 
@@ -11,16 +11,29 @@ pub enum Category {
     MemoryOrdering,
     /// Threads wait for each other in a cycle.
     Deadlock,
-    /// Threads keep running but make no progress.
+    /// Threads keep running but make no progress, or the wrong thread runs.
     Liveness,
     /// A higher-level design flaw built from correct primitives.
     Pattern,
 }
 
+impl Category {
+    /// The category's name as the CLI prints it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Category::Atomicity => "atomicity",
+            Category::MemoryOrdering => "memory ordering",
+            Category::Deadlock => "deadlock",
+            Category::Liveness => "liveness",
+            Category::Pattern => "pattern",
+        }
+    }
+}
+
 /// One catalogued program.
 #[derive(Debug)]
 pub struct Entry {
-    /// Short `snake_case` name.
+    /// Short `snake_case` name, the name of its module.
     pub name: &'static str,
     /// The bug class.
     pub category: Category,
@@ -36,4 +49,59 @@ pub struct Entry {
     pub found_by: &'static [EngineKind],
     /// Engines that cannot find it, and why.
     pub missed_by: &'static [(EngineKind, &'static str)],
+    /// The module's source: its docs are the lesson, its functions the code.
+    pub source: &'static str,
+}
+
+impl Entry {
+    /// The lesson: the module's documentation, as Markdown.
+    pub fn lesson(&self) -> String {
+        let mut lesson = String::new();
+        for line in self.source.lines().take_while(|l| l.starts_with("//!")) {
+            lesson.push_str(line.trim_start_matches("//!").strip_prefix(' ').unwrap_or(""));
+            lesson.push('\n');
+        }
+        lesson
+    }
+
+    /// The program: the module's source without its documentation and its `ENTRY` metadata.
+    pub fn code(&self) -> String {
+        let body: Vec<&str> = self.source.lines().skip_while(|l| l.starts_with("//!")).collect();
+        let mut code = String::new();
+        let mut in_entry = false;
+        for line in body {
+            if line.starts_with("/// The catalogue entry.") || line.starts_with("pub const ENTRY") {
+                in_entry = true;
+            }
+            if !in_entry {
+                code.push_str(line);
+                code.push('\n');
+            }
+            if in_entry && line == "};" {
+                in_entry = false;
+            }
+        }
+        code.trim().to_owned() + "\n"
+    }
+
+    /// The source of the module's function `name` (`buggy`, `fixed`, or a helper), with its
+    /// doc comment.
+    pub fn function(&self, name: &str) -> Option<String> {
+        let lines: Vec<&str> = self.source.lines().collect();
+        let header = format!("fn {name}(");
+        let start = lines.iter().position(|l| l.contains(&header) && !l.trim_start().starts_with("//"))?;
+        let first = (0..start).rev().take_while(|&i| lines[i].trim_start().starts_with("///") || lines[i].trim_start().starts_with("#[")).last().unwrap_or(start);
+        let mut depth = 0i32;
+        let mut opened = false;
+        let mut end = start;
+        for (i, line) in lines.iter().enumerate().skip(start) {
+            depth += line.matches('{').count() as i32 - line.matches('}').count() as i32;
+            opened |= line.contains('{');
+            end = i;
+            if opened && depth <= 0 {
+                break;
+            }
+        }
+        Some(lines[first..=end].join("\n") + "\n")
+    }
 }

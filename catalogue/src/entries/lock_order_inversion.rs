@@ -1,19 +1,28 @@
 //! # Lock-order inversion (ABBA)
 //!
-//! One thread locks `a` then `b`; the other locks `b` then `a`. If each takes its first lock
-//! before the other takes its second, each waits forever for the lock the other holds.
+//! Two threads each need two locks, `a` and `b`: one takes `a` then `b`, the other `b` then `a`.
+//!
+//! ## The bug
+//!
+//! If each thread takes its first lock before the other takes its second, each then waits for
+//! the lock the other holds, forever.
 //!
 //! ```text
-//! T1: lock a
-//! main: lock b
-//! T1: lock b    (waits for main)
-//! main: lock a  (waits for T1): deadlock
+//! main  lock b
+//! T1    lock a
+//! T1    lock b      waits for main
+//! main  lock a      waits for T1: deadlock
 //! ```
 //!
-//! The fix gives locks a global order and takes them in that order everywhere.
+//! ## The fix
 //!
-//! Where it shows up: transfers between two accounts locked in argument order, parent/child
-//! locks taken in both directions, callbacks that lock while the caller holds a lock.
+//! Give the locks a global order and take them in that order everywhere (here: `a` before `b`).
+//!
+//! ## In real systems
+//!
+//! Transfers between two accounts locked in argument order (`transfer(x, y)` racing with
+//! `transfer(y, x)`), parent and child objects locked in both directions, callbacks that take a
+//! lock while their caller holds another.
 
 use tapestry::sync::{Arc, Mutex};
 use tapestry::{EngineKind, FailureKind, thread};
@@ -29,6 +38,7 @@ pub const ENTRY: Entry = Entry {
     buggy,
     fixed,
     found_by: &EngineKind::ALL,
+    source: include_str!("lock_order_inversion.rs"),
     missed_by: &[],
 };
 

@@ -1,19 +1,30 @@
 //! # Lost update
 //!
-//! Two threads each add one to a shared counter by loading it and storing the loaded value plus
-//! one. Both can load the same value before either stores: one increment is lost.
+//! Two threads each add one to a shared counter by loading it, adding one, and storing the
+//! result.
+//!
+//! ## The bug
+//!
+//! The load and the store are two steps. Both threads can load the same value before either
+//! stores, and then both store that value plus one: one increment is lost, and the counter ends
+//! at 1 instead of 2.
 //!
 //! ```text
-//! T1: load counter -> 0
-//! T2: load counter -> 0
-//! T2: store counter <- 1
-//! T1: store counter <- 1      (T2's increment is gone)
+//! T1    load counter -> 0
+//! T2    load counter -> 0
+//! T2    store counter <- 1
+//! T1    store counter <- 1      T2's increment is gone
 //! ```
 //!
-//! The fix makes the read-modify-write one indivisible step: `fetch_add`.
+//! ## The fix
 //!
-//! Where it shows up: hit counters, reference counts, sequence numbers, any "read, compute,
-//! write back" on shared state without a lock or an atomic read-modify-write.
+//! Make the read-modify-write one indivisible step: `fetch_add` (or do the load and the store
+//! under one lock).
+//!
+//! ## In real systems
+//!
+//! Hit counters and statistics, reference counts, sequence and ID generators, balances: any
+//! "read, compute, write back" on shared state without a lock or an atomic read-modify-write.
 
 use tapestry::sync::Arc;
 use tapestry::sync::atomic::{AtomicUsize, Ordering};
@@ -30,6 +41,7 @@ pub const ENTRY: Entry = Entry {
     buggy,
     fixed,
     found_by: &EngineKind::ALL,
+    source: include_str!("lost_update.rs"),
     missed_by: &[],
 };
 

@@ -1,21 +1,30 @@
 //! # Relaxed message passing
 //!
-//! A producer writes data, then sets a flag; a consumer that sees the flag reads the data. With
-//! `Relaxed` orderings nothing makes the data write visible before the flag write: the
-//! consumer can see the flag set and the data still old.
+//! A producer writes data, then sets a `ready` flag; a consumer that sees the flag reads the data.
+//!
+//! ## The bug
+//!
+//! With `Relaxed` orderings nothing makes the data write visible before the flag write: the
+//! consumer can see the flag set and still read the old data. No interleaving of the two threads
+//! explains it; the memory model allows it.
 //!
 //! ```text
-//! T1: store data <- 42 (Relaxed)
-//! T1: store ready <- true (Relaxed)
-//! main: load ready -> true (Relaxed)
-//! main: load data -> 0 (Relaxed)     (allowed: no happens-before from T1's store)
+//! T1    store data <- 42 (Relaxed)
+//! T1    store ready <- true (Relaxed)
+//! main  load ready -> true (Relaxed)
+//! main  load data -> 0 (Relaxed)     not the latest: 42 was stored before
 //! ```
 //!
-//! The fix publishes with `Release` and reads the flag with `Acquire`: everything written
-//! before the release store is visible after an acquire load that sees it.
+//! ## The fix
 //!
-//! Where it shows up: hand-rolled queues and "ready" flags, double-checked initialisation,
-//! seqlocks. x86 hides it (its stores are not reordered with each other), ARM and POWER do not.
+//! Publish with `Release` and read the flag with `Acquire`: everything written before a release
+//! store is visible after an acquire load that reads it.
+//!
+//! ## In real systems
+//!
+//! Hand-rolled queues and "ready" flags, lazy initialisation, seqlocks. x86 hides the bug (it
+//! never reorders two stores), so it often appears only on ARM or POWER, or after a compiler
+//! reorders the stores.
 
 use tapestry::sync::Arc;
 use tapestry::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -32,6 +41,7 @@ pub const ENTRY: Entry = Entry {
     buggy,
     fixed,
     found_by: &[EngineKind::Exhaustive],
+    source: include_str!("relaxed_message_passing.rs"),
     missed_by: &[
         (
             EngineKind::Random,

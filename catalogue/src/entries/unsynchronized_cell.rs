@@ -1,13 +1,28 @@
 //! # Unsynchronised cell
 //!
-//! A value in an `UnsafeCell` is shared between threads through a wrapper that claims to be
-//! `Sync`, and two threads write it with nothing ordering the writes: a data race, undefined
-//! behaviour in Rust whatever values it happens to produce.
+//! A counter lives in an `UnsafeCell` inside a type that claims to be `Sync`, and two threads
+//! increment it.
 //!
-//! The fix guards the value with a mutex (here: the cell is only touched while holding one).
+//! ## The bug
 //!
-//! Where it shows up: hand-written `unsafe impl Sync` on types with interior mutability, caches
-//! and statistics written "rarely enough" to skip locking.
+//! Nothing orders the two writes: they are a data race, which is undefined behaviour in Rust
+//! whatever values it happens to produce. The type's `unsafe impl Sync` promised a
+//! synchronisation that the code does not do.
+//!
+//! ```text
+//! main  write value
+//! T1    write value      no happens-before between the two writes
+//! ```
+//!
+//! ## The fix
+//!
+//! Touch the cell only while holding a mutex, so that each write happens before the next
+//! thread's access.
+//!
+//! ## In real systems
+//!
+//! Hand-written `unsafe impl Sync` on types with interior mutability; caches and statistics
+//! written "rarely enough" to skip locking; `static mut`.
 
 use tapestry::cell::UnsafeCell;
 use tapestry::sync::{Arc, Mutex};
@@ -24,6 +39,7 @@ pub const ENTRY: Entry = Entry {
     buggy,
     fixed,
     found_by: &[EngineKind::Exhaustive],
+    source: include_str!("unsynchronized_cell.rs"),
     missed_by: &[
         (
             EngineKind::Random,

@@ -1,0 +1,26 @@
+//! # actor_request_cycle (not written yet)
+//!
+//! A placeholder: the catalogue's tests skip entries whose summary is `TODO`.
+
+use tapestry::{EngineKind, FailureKind};
+
+use crate::{Category, Entry};
+
+/// The catalogue entry.
+pub const ENTRY: Entry = Entry {
+    name: "actor_request_cycle",
+    category: Category::Pattern,
+    summary: "TODO",
+    kind: FailureKind::Panic,
+    buggy,
+    fixed,
+    found_by: &[],
+    missed_by: &[],
+    source: include_str!("actor_request_cycle.rs"),
+};
+
+/// Not written yet.
+pub fn buggy() {}
+
+/// Not written yet.
+pub fn fixed() {}

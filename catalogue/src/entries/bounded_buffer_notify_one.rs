@@ -1,0 +1,26 @@
+//! # bounded_buffer_notify_one (not written yet)
+//!
+//! A placeholder: the catalogue's tests skip entries whose summary is `TODO`.
+
+use tapestry::{EngineKind, FailureKind};
+
+use crate::{Category, Entry};
+
+/// The catalogue entry.
+pub const ENTRY: Entry = Entry {
+    name: "bounded_buffer_notify_one",
+    category: Category::Deadlock,
+    summary: "TODO",
+    kind: FailureKind::Panic,
+    buggy,
+    fixed,
+    found_by: &[],
+    missed_by: &[],
+    source: include_str!("bounded_buffer_notify_one.rs"),
+};
+
+/// Not written yet.
+pub fn buggy() {}
+
+/// Not written yet.
+pub fn fixed() {}

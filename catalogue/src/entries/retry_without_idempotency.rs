@@ -1,0 +1,26 @@
+//! # retry_without_idempotency (not written yet)
+//!
+//! A placeholder: the catalogue's tests skip entries whose summary is `TODO`.
+
+use tapestry::{EngineKind, FailureKind};
+
+use crate::{Category, Entry};
+
+/// The catalogue entry.
+pub const ENTRY: Entry = Entry {
+    name: "retry_without_idempotency",
+    category: Category::Pattern,
+    summary: "TODO",
+    kind: FailureKind::Panic,
+    buggy,
+    fixed,
+    found_by: &[],
+    missed_by: &[],
+    source: include_str!("retry_without_idempotency.rs"),
+};
+
+/// Not written yet.
+pub fn buggy() {}
+
+/// Not written yet.
+pub fn fixed() {}

@@ -1,0 +1,26 @@
+//! # two_critical_sections (not written yet)
+//!
+//! A placeholder: the catalogue's tests skip entries whose summary is `TODO`.
+
+use tapestry::{EngineKind, FailureKind};
+
+use crate::{Category, Entry};
+
+/// The catalogue entry.
+pub const ENTRY: Entry = Entry {
+    name: "two_critical_sections",
+    category: Category::Atomicity,
+    summary: "TODO",
+    kind: FailureKind::Panic,
+    buggy,
+    fixed,
+    found_by: &[],
+    missed_by: &[],
+    source: include_str!("two_critical_sections.rs"),
+};
+
+/// Not written yet.
+pub fn buggy() {}
+
+/// Not written yet.
+pub fn fixed() {}
