@@ -154,7 +154,7 @@ fn every_engine_either_finds_an_entry_or_says_why_not() {
                 .map(|(_, why)| *why)
                 .collect();
             assert!(
-                finds != !misses.is_empty(),
+                finds == misses.is_empty(),
                 "`{}`: {kind} must be in exactly one of found_by and missed_by",
                 entry.name
             );
