@@ -1,6 +1,6 @@
 //! What the catalogue knows about each program, and the lesson and code it shows.
 
-use tapestry::{EngineKind, FailureKind};
+use tapestry::{EngineKind, Explorer, Failure, FailureKind};
 
 /// A bug class.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -58,7 +58,11 @@ impl Entry {
     pub fn lesson(&self) -> String {
         let mut lesson = String::new();
         for line in self.source.lines().take_while(|l| l.starts_with("//!")) {
-            lesson.push_str(line.trim_start_matches("//!").strip_prefix(' ').unwrap_or(""));
+            lesson.push_str(
+                line.trim_start_matches("//!")
+                    .strip_prefix(' ')
+                    .unwrap_or(""),
+            );
             lesson.push('\n');
         }
         lesson
@@ -66,14 +70,20 @@ impl Entry {
 
     /// The program: the module's source without its documentation and its `ENTRY` metadata.
     pub fn code(&self) -> String {
-        let body: Vec<&str> = self.source.lines().skip_while(|l| l.starts_with("//!")).collect();
+        let body: Vec<&str> = self
+            .source
+            .lines()
+            .skip_while(|l| l.starts_with("//!"))
+            .collect();
         let mut code = String::new();
         let mut in_entry = false;
         for line in body {
             if line.starts_with("/// The catalogue entry.") || line.starts_with("pub const ENTRY") {
                 in_entry = true;
             }
-            if !in_entry {
+            // The metadata's imports are not part of the program.
+            let blank_again = line.is_empty() && code.ends_with("\n\n");
+            if !in_entry && !line.starts_with("use crate::") && !blank_again {
                 code.push_str(line);
                 code.push('\n');
             }
@@ -84,13 +94,45 @@ impl Entry {
         code.trim().to_owned() + "\n"
     }
 
+    /// The bug's failure with the fewest preemptions, from the model engines that claim it
+    /// (stress traces depend on the hardware), preferring the sequentially consistent ones: the
+    /// exhaustive engine's alone can also fail through a weak-memory read, the trace to show
+    /// only when it alone finds the bug.
+    pub fn minimal_failure(&self) -> Option<Failure> {
+        let settings = crate::hunt::Settings::default();
+        self.found_by
+            .iter()
+            .filter(|&&k| k != EngineKind::Stress)
+            .filter_map(|&k| {
+                Explorer::new()
+                    .engine(settings.engine(k))
+                    .run(self.buggy)
+                    .failure()
+                    .cloned()
+            })
+            .min_by_key(|f| {
+                (
+                    f.engine() == EngineKind::Exhaustive,
+                    f.preemptions().unwrap_or(usize::MAX),
+                )
+            })
+    }
+
     /// The source of the module's function `name` (`buggy`, `fixed`, or a helper), with its
     /// doc comment.
     pub fn function(&self, name: &str) -> Option<String> {
         let lines: Vec<&str> = self.source.lines().collect();
         let header = format!("fn {name}(");
-        let start = lines.iter().position(|l| l.contains(&header) && !l.trim_start().starts_with("//"))?;
-        let first = (0..start).rev().take_while(|&i| lines[i].trim_start().starts_with("///") || lines[i].trim_start().starts_with("#[")).last().unwrap_or(start);
+        let start = lines
+            .iter()
+            .position(|l| l.contains(&header) && !l.trim_start().starts_with("//"))?;
+        let first = (0..start)
+            .rev()
+            .take_while(|&i| {
+                lines[i].trim_start().starts_with("///") || lines[i].trim_start().starts_with("#[")
+            })
+            .last()
+            .unwrap_or(start);
         let mut depth = 0i32;
         let mut opened = false;
         let mut end = start;

@@ -8,6 +8,7 @@
 
 mod entries;
 mod entry;
+pub mod hunt;
 
 pub use entries::ENTRIES;
 pub use entry::{Category, Entry};

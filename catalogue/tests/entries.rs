@@ -4,9 +4,8 @@
 //! minimal failing interleaving is snapshotted. `TAPESTRY_BUDGET=10` scales the budgets (what
 //! `cargo xtask soak` runs).
 
-use std::time::Duration;
-
-use tapestry::{Engine, EngineKind, Explorer, Failure, FailureKind, Report};
+use tapestry::{EngineKind, Explorer, FailureKind, Report};
+use tapestry_catalogue::hunt::Settings;
 use tapestry_catalogue::{ENTRIES, Entry};
 
 /// Entries not written yet say so in their summary; their tests pass vacuously, and
@@ -14,39 +13,36 @@ use tapestry_catalogue::{ENTRIES, Entry};
 const NOT_WRITTEN: &str = "TODO";
 
 fn entry(name: &str) -> Option<&'static Entry> {
-    let entry = ENTRIES.iter().find(|e| e.name == name).unwrap_or_else(|| panic!("no entry `{name}`"));
+    let entry = ENTRIES
+        .iter()
+        .find(|e| e.name == name)
+        .unwrap_or_else(|| panic!("no entry `{name}`"));
     (entry.summary != NOT_WRITTEN).then_some(entry)
 }
 
-fn budget() -> f64 {
-    std::env::var("TAPESTRY_BUDGET").ok().and_then(|b| b.parse().ok()).unwrap_or(1.0)
-}
-
-/// The engine with the catalogue's budgets. A deadlock under stress is found when the
-/// watchdog fires; 300 ms of no progress is plenty for these small programs.
-fn engine(kind: EngineKind) -> Engine {
-    let scale = |n: u64| (n as f64 * budget()) as u64;
-    match kind {
-        EngineKind::Exhaustive => Engine::exhaustive().preemption_bound(2).into(),
-        EngineKind::Random => Engine::random().schedules(scale(1_000)).into(),
-        EngineKind::Pct => Engine::pct().schedules(scale(1_000)).into(),
-        _ => Engine::stress()
-            .iterations(scale(10_000))
-            .time(Duration::from_secs_f64(2.0 * budget()))
-            .watchdog(Duration::from_millis(300))
-            .into(),
+/// The catalogue's budgets (shared with `tapestry hunt`), scaled by `TAPESTRY_BUDGET`.
+fn settings() -> Settings {
+    let budget = std::env::var("TAPESTRY_BUDGET")
+        .ok()
+        .and_then(|b| b.parse().ok())
+        .unwrap_or(1.0);
+    Settings {
+        budget,
+        ..Settings::default()
     }
 }
 
 fn explore(program: fn(), kind: EngineKind) -> Report {
-    Explorer::new().engine(engine(kind)).run(program)
+    Explorer::new().engine(settings().engine(kind)).run(program)
 }
 
 fn buggy_is_found(name: &str) {
     let Some(entry) = entry(name) else { return };
     for &kind in entry.found_by {
         let report = explore(entry.buggy, kind);
-        let failure = report.failure().unwrap_or_else(|| panic!("{kind} missed `{name}`:\n{report}"));
+        let failure = report
+            .failure()
+            .unwrap_or_else(|| panic!("{kind} missed `{name}`:\n{report}"));
         assert_eq!(failure.kind(), entry.kind, "{kind} on `{name}`:\n{failure}");
     }
 }
@@ -58,26 +54,17 @@ fn fixed_passes(name: &str) {
         assert!(
             report.is_clean(),
             "the fix of `{name}` fails under {kind}:\n{report}\n{}",
-            report.failure().map(ToString::to_string).unwrap_or_default()
+            report
+                .failure()
+                .map(ToString::to_string)
+                .unwrap_or_default()
         );
     }
 }
 
-/// The interleaving to show: from a model engine that finds the bug, preferring the
-/// sequentially consistent ones (the exhaustive engine's alone shows weak-memory bugs), with the
-/// fewest preemptions.
+/// The interleaving `tapestry show` shows.
 fn minimal_interleaving(name: &str) -> Option<String> {
-    let entry = entry(name)?;
-    let failures: Vec<Failure> = entry
-        .found_by
-        .iter()
-        .filter(|&&k| k != EngineKind::Stress)
-        .filter_map(|&k| explore(entry.buggy, k).failure().cloned())
-        .collect();
-    let minimal = failures
-        .iter()
-        .min_by_key(|f| (f.engine() == EngineKind::Exhaustive, f.preemptions().unwrap_or(usize::MAX)))?;
-    Some(minimal.trace().to_string())
+    Some(entry(name)?.minimal_failure()?.trace().to_string())
 }
 
 macro_rules! catalogue_tests {
@@ -147,7 +134,11 @@ fn every_entry_is_tested_once() {
 
 #[test]
 fn every_entry_is_written() {
-    let todo: Vec<&str> = ENTRIES.iter().filter(|e| e.summary == NOT_WRITTEN).map(|e| e.name).collect();
+    let todo: Vec<&str> = ENTRIES
+        .iter()
+        .filter(|e| e.summary == NOT_WRITTEN)
+        .map(|e| e.name)
+        .collect();
     assert!(todo.is_empty(), "entries not written yet: {todo:?}");
 }
 
@@ -156,12 +147,34 @@ fn every_engine_either_finds_an_entry_or_says_why_not() {
     for entry in ENTRIES.iter().filter(|e| e.summary != NOT_WRITTEN) {
         for kind in EngineKind::ALL {
             let finds = entry.found_by.contains(&kind);
-            let misses: Vec<&str> = entry.missed_by.iter().filter(|(k, _)| *k == kind).map(|(_, why)| *why).collect();
-            assert!(finds != !misses.is_empty(), "`{}`: {kind} must be in exactly one of found_by and missed_by", entry.name);
-            assert!(misses.iter().all(|why| why.len() > 20), "`{}`: say why {kind} misses it", entry.name);
+            let misses: Vec<&str> = entry
+                .missed_by
+                .iter()
+                .filter(|(k, _)| *k == kind)
+                .map(|(_, why)| *why)
+                .collect();
+            assert!(
+                finds == misses.is_empty(),
+                "`{}`: {kind} must be in exactly one of found_by and missed_by",
+                entry.name
+            );
+            assert!(
+                misses.iter().all(|why| why.len() > 20),
+                "`{}`: say why {kind} misses it",
+                entry.name
+            );
         }
-        assert!(!entry.found_by.is_empty(), "`{}`: no engine finds it", entry.name);
-        assert_ne!(entry.kind, FailureKind::Misuse, "`{}`: a bug, not a misuse", entry.name);
+        assert!(
+            !entry.found_by.is_empty(),
+            "`{}`: no engine finds it",
+            entry.name
+        );
+        assert_ne!(
+            entry.kind,
+            FailureKind::Misuse,
+            "`{}`: a bug, not a misuse",
+            entry.name
+        );
     }
 }
 
@@ -169,10 +182,28 @@ fn every_engine_either_finds_an_entry_or_says_why_not() {
 fn every_lesson_teaches_the_bug_the_interleaving_the_fix_and_where_it_shows_up() {
     for entry in ENTRIES.iter().filter(|e| e.summary != NOT_WRITTEN) {
         let lesson = entry.lesson();
-        for section in ["# ", "## The bug", "```text", "## The fix", "## In real systems"] {
-            assert!(lesson.contains(section), "the lesson of `{}` lacks `{section}`:\n{lesson}", entry.name);
+        for section in [
+            "# ",
+            "## The bug",
+            "```text",
+            "## The fix",
+            "## In real systems",
+        ] {
+            assert!(
+                lesson.contains(section),
+                "the lesson of `{}` lacks `{section}`:\n{lesson}",
+                entry.name
+            );
         }
-        assert!(entry.function("buggy").is_some() && entry.function("fixed").is_some(), "`{}`", entry.name);
-        assert!(!entry.code().contains("pub const ENTRY"), "`{}`", entry.name);
+        assert!(
+            entry.function("buggy").is_some() && entry.function("fixed").is_some(),
+            "`{}`",
+            entry.name
+        );
+        assert!(
+            !entry.code().contains("pub const ENTRY"),
+            "`{}`",
+            entry.name
+        );
     }
 }

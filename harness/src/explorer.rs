@@ -232,18 +232,22 @@ pub(crate) fn failure(engine: EngineKind, found: Found) -> Failure {
     let labels = Labels::new(&recording);
     let thread = labels.thread(record.thread);
     let blocked = describe_blocked(&record.blocked, &recording);
+    // Every unfinished thread blocked is the classic deadlock; a thread waiting for a lock it
+    // holds itself is one too, even while others could still run.
+    let headline = if record.blocked.len() == record.unfinished.len() {
+        "every unfinished thread is blocked"
+    } else {
+        "a thread is blocked forever"
+    };
     let message = if record.kind == FailureKind::Deadlock && !blocked.is_empty() {
-        format!("every unfinished thread is blocked: {}", blocked.join("; "))
+        format!("{headline}: {}", blocked.join("; "))
     } else {
         record.message.clone()
     };
     let mut outcome = match record.kind {
         FailureKind::Panic => format!("{thread} panicked: {}", record.message),
         FailureKind::Deadlock if !blocked.is_empty() => {
-            format!(
-                "deadlock: every unfinished thread is blocked\n{}",
-                blocked.join("\n")
-            )
+            format!("deadlock: {headline}\n{}", blocked.join("\n"))
         }
         kind => format!("{kind} in {thread}: {}", record.message),
     };

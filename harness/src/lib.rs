@@ -152,6 +152,7 @@ pub mod hint;
 mod report;
 mod rt;
 mod runner;
+pub mod saved;
 mod schedule;
 pub mod sync;
 pub mod thread;

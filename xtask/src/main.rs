@@ -2,6 +2,7 @@
 //!
 //! - `ci`: what CI runs, in the same order: format check, clippy, the test suite.
 //! - `bench`: the benchmarks; writes `BENCHMARKS.md` and `benchmarks.json`.
+//! - `soak`: the catalogue's tests with budgets ten times larger (or `--budget N`).
 
 mod bench;
 
@@ -23,12 +24,19 @@ enum Cmd {
     Ci,
     /// Runs the benchmarks and writes BENCHMARKS.md and benchmarks.json.
     Bench(bench::Args),
+    /// Runs the catalogue's tests with larger budgets (release build).
+    Soak {
+        /// How much larger than the catalogue's budgets.
+        #[arg(long, default_value_t = 10.0)]
+        budget: f64,
+    },
 }
 
 fn main() -> Result<()> {
     match Cli::parse().command {
         Cmd::Ci => ci(),
         Cmd::Bench(args) => bench::run(&args),
+        Cmd::Soak { budget } => soak(budget),
     }
 }
 
@@ -43,6 +51,19 @@ fn ci() -> Result<()> {
         "warnings",
     ])?;
     cargo(&["test", "--workspace"])
+}
+
+fn soak(budget: f64) -> Result<()> {
+    // SAFETY: single-threaded here; the variable is read by the child cargo and its tests.
+    unsafe { std::env::set_var("TAPESTRY_BUDGET", budget.to_string()) };
+    cargo(&[
+        "test",
+        "--release",
+        "-p",
+        "tapestry-catalogue",
+        "--test",
+        "entries",
+    ])
 }
 
 fn cargo(args: &[&str]) -> Result<()> {

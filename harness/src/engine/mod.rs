@@ -235,6 +235,7 @@ pub(crate) fn failure_of(
         thread: 0,
         location: None,
         blocked: Vec::new(),
+        unfinished: Vec::new(),
     })
 }
 

@@ -21,8 +21,10 @@ pub(crate) struct FailureRecord {
     pub thread: ThreadIdx,
     /// `file:line:column` of the panic, when there was one.
     pub location: Option<String>,
-    /// What each unfinished thread was blocked on when the failure happened.
+    /// What each blocked thread was blocked on when the failure happened.
     pub blocked: Vec<(ThreadIdx, Blocked)>,
+    /// The threads that had not finished when the failure happened.
+    pub unfinished: Vec<ThreadIdx>,
 }
 
 pub(crate) struct Execution {
@@ -163,8 +165,9 @@ impl Execution {
         if slot.is_some() {
             return false;
         }
-        record.blocked = self
-            .blocked_threads()
+        let threads = self.blocked_threads();
+        record.unfinished = threads.iter().map(|&(t, _)| t).collect();
+        record.blocked = threads
             .into_iter()
             .filter_map(|(t, b)| Some((t, b?)))
             .collect();

@@ -49,6 +49,7 @@ fn on_panic(info: &PanicHookInfo<'_>, original: &Hook, shuttle: &Hook) {
                 .location()
                 .map(|l| format!("{}:{}:{}", l.file(), l.line(), l.column())),
             blocked: Vec::new(),
+            unfinished: Vec::new(),
         });
         return;
     }

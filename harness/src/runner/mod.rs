@@ -7,7 +7,6 @@
 //! Architecture invariant: a failing schedule is on disk before the test reports the failure.
 
 mod knobs;
-mod store;
 
 use std::fmt::Debug;
 use std::path::{Path, PathBuf};
@@ -16,11 +15,11 @@ use std::sync::Once;
 use std::time::Duration;
 
 use self::knobs::{Knobs, parse_duration, parse_engines};
-use self::store::Entry;
 use crate::Explorer;
 use crate::engine::{Engine, EngineKind};
 use crate::failure::{Failure, FailureKind};
 use crate::report::{Outcome, Report};
+use crate::saved::{self, SavedFailure};
 
 /// What a `#[tapestry::test]` attribute says, as the macro passes it.
 #[doc(hidden)]
@@ -102,7 +101,7 @@ impl<'a> TestRun<'a> {
             Some(dir) => dir.clone(),
             None => Path::new(spec.manifest_dir).join("tapestry-schedules"),
         };
-        let schedules = store::path_for(&dir, spec.module_path, spec.name);
+        let schedules = saved::path_for(&dir, spec.module_path, spec.name);
         TestRun {
             spec,
             knobs,
@@ -236,8 +235,8 @@ impl<'a> TestRun<'a> {
         if !self.knobs.save {
             return Err("not saved: TAPESTRY_SAVE=0".to_owned());
         }
-        let entry = Entry::new(&self.test, failure, self.seed(failure.engine()));
-        store::append(
+        let entry = SavedFailure::new(&self.test, failure, self.seed(failure.engine()));
+        saved::save(
             &self.schedules,
             entry,
             &self.replay_command(&self.schedules),
@@ -304,7 +303,7 @@ impl<'a> TestRun<'a> {
     where
         F: Fn() + Send + Sync + Clone + 'static,
     {
-        let entries = store::read(&self.schedules)
+        let entries = saved::read(&self.schedules)
             .map_err(|e| format!("cannot replay the saved schedules: {e}"))?;
         for entry in entries.iter().filter(|e| e.test == self.test) {
             match explorer.replay(&entry.replay, body.clone()) {
@@ -341,7 +340,7 @@ impl<'a> TestRun<'a> {
     where
         F: Fn() + Send + Sync + Clone + 'static,
     {
-        let entries = match store::read(file) {
+        let entries = match saved::read(file) {
             Ok(entries) if entries.is_empty() => {
                 return Some(Err(format!(
                     "TAPESTRY_REPLAY={}: no such file, or no schedules in it",
@@ -351,7 +350,7 @@ impl<'a> TestRun<'a> {
             Ok(entries) => entries,
             Err(e) => return Some(Err(format!("TAPESTRY_REPLAY: {e}"))),
         };
-        let mine: Vec<&Entry> = entries.iter().filter(|e| e.test == self.test).collect();
+        let mine: Vec<&SavedFailure> = entries.iter().filter(|e| e.test == self.test).collect();
         if mine.is_empty() {
             return None;
         }

@@ -1,10 +1,11 @@
 //! Channels, as [`std::sync::mpsc`]: many senders, one receiver.
 //!
-//! `channel` is unbounded; `sync_channel(n)` holds at most `n` messages and `sync_channel(0)`
+//! `channel` is unbounded (`named_channel` gives it a name for traces); `sync_channel(n)` holds at most `n` messages and `sync_channel(0)`
 //! is a rendezvous, where `send` returns once the message is received. Every engine supports
 //! both. Under the exhaustive, random and PCT engines time does not pass, so `recv_timeout`
 //! waits as `recv` does.
 
+use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::fmt;
 use std::panic::Location;
@@ -39,19 +40,36 @@ struct Queue<T> {
 /// Creates an unbounded channel.
 #[track_caller]
 pub fn channel<T>() -> (Sender<T>, Receiver<T>) {
-    let channel = Channel::new(None, Location::caller());
+    let channel = Channel::new(None, None, Location::caller());
+    (Sender(Arc::clone(&channel)), Receiver(channel))
+}
+
+/// Creates an unbounded channel that traces call `name`.
+#[track_caller]
+pub fn named_channel<T>(name: impl Into<Cow<'static, str>>) -> (Sender<T>, Receiver<T>) {
+    let channel = Channel::new(Some(name.into()), None, Location::caller());
     (Sender(Arc::clone(&channel)), Receiver(channel))
 }
 
 /// Creates a channel holding at most `bound` messages; with 0, `send` waits for `recv`.
 #[track_caller]
 pub fn sync_channel<T>(bound: usize) -> (SyncSender<T>, Receiver<T>) {
-    let channel = Channel::new(Some(bound), Location::caller());
+    let channel = Channel::new(None, Some(bound), Location::caller());
+    (SyncSender(Arc::clone(&channel)), Receiver(channel))
+}
+
+/// Creates a bounded channel that traces call `name`.
+#[track_caller]
+pub fn named_sync_channel<T>(
+    name: impl Into<Cow<'static, str>>,
+    bound: usize,
+) -> (SyncSender<T>, Receiver<T>) {
+    let channel = Channel::new(Some(name.into()), Some(bound), Location::caller());
     (SyncSender(Arc::clone(&channel)), Receiver(channel))
 }
 
 impl<T> Channel<T> {
-    fn new(bound: Option<usize>, site: Site) -> Arc<Channel<T>> {
+    fn new(name: Option<Cow<'static, str>>, bound: Option<usize>, site: Site) -> Arc<Channel<T>> {
         let queue = Queue {
             messages: VecDeque::new(),
             next: 0,
@@ -59,7 +77,7 @@ impl<T> Channel<T> {
             senders: 1,
             receiver: true,
         };
-        let (obj, monitor) = rt::create(ObjKind::Channel, None, site, |b| Monitor::new(b, queue));
+        let (obj, monitor) = rt::create(ObjKind::Channel, name, site, |b| Monitor::new(b, queue));
         Arc::new(Channel {
             obj,
             bound,

@@ -19,6 +19,7 @@ pub(crate) fn describe_blocked(
             let object = || format!("`{}`", labels.object_name(target));
             let held = || match holders.get(&target).map(Vec::as_slice) {
                 None | Some([]) => String::new(),
+                Some(threads) if threads.contains(&thread) => ", which it already holds".to_owned(),
                 Some(threads) => {
                     let names: Vec<String> = threads.iter().map(|&t| labels.thread(t)).collect();
                     format!(", held by {}", names.join(" and "))

@@ -11,18 +11,19 @@
 
 mod backend;
 mod pool;
+mod watchdog;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::*};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::*};
 use std::time::{Duration, Instant};
 
-use parking_lot::{Condvar, Mutex};
+use parking_lot::Mutex;
 
 use self::backend::{Shared, StressBackend, spawn_job};
 use self::pool::{Pool, ThreadState};
+use self::watchdog::Watchdog;
 use super::{Body, EngineRun, Found, Limits, Stress, on_fresh_thread};
-use crate::failure::FailureKind;
-use crate::rt::{self, Execution, FailureRecord, Recording};
+use crate::rt::{self, Execution, Recording};
 use crate::schedule::Replay;
 
 pub(crate) fn explore(body: &Body, config: &Stress, limits: &Limits) -> EngineRun {
@@ -126,114 +127,4 @@ fn wait_for_threads(shared: &Shared, exec: &Execution, grace: Duration) -> bool 
         }
     }
     true
-}
-
-/// Watches progress while an iteration runs and fails the iteration when it stops.
-struct Watchdog {
-    state: Arc<WatchState>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-struct WatchState {
-    watching: AtomicBool,
-    stopped: Mutex<bool>,
-    wake: Condvar,
-}
-
-impl Watchdog {
-    fn start(exec: Arc<Execution>, shared: Arc<Shared>, timeout: Duration) -> Watchdog {
-        let state = Arc::new(WatchState {
-            watching: AtomicBool::new(false),
-            stopped: Mutex::new(false),
-            wake: Condvar::new(),
-        });
-        let watch = state.clone();
-        let thread = std::thread::Builder::new()
-            .name("tapestry-watchdog".to_owned())
-            .spawn(move || watch_loop(&watch, &exec, &shared, timeout))
-            .expect("failed to start the stress watchdog");
-        Watchdog {
-            state,
-            thread: Some(thread),
-        }
-    }
-
-    fn watch(&self, on: bool) {
-        self.state.watching.store(on, Release);
-    }
-
-    fn stop(mut self) {
-        *self.state.stopped.lock() = true;
-        self.state.wake.notify_all();
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-}
-
-fn watch_loop(state: &WatchState, exec: &Execution, shared: &Shared, timeout: Duration) {
-    let tick = (timeout / 8).clamp(Duration::from_millis(1), Duration::from_millis(50));
-    let mut last = (u64::MAX, u64::MAX);
-    let mut last_change = Instant::now();
-    loop {
-        {
-            let mut stopped = state.stopped.lock();
-            if *stopped {
-                return;
-            }
-            state.wake.wait_for(&mut stopped, tick);
-            if *stopped {
-                return;
-            }
-        }
-        let now = (
-            shared.iteration.load(Relaxed),
-            shared.pool.progress().iter().map(|p| p.get()).sum::<u64>(),
-        );
-        if now != last || !state.watching.load(Acquire) || exec.has_failed() {
-            last = now;
-            last_change = Instant::now();
-            continue;
-        }
-        if last_change.elapsed() >= timeout {
-            no_progress(exec, timeout);
-            last_change = Instant::now();
-        }
-    }
-}
-
-/// Records why an iteration stopped making progress, and aborts it.
-fn no_progress(exec: &Execution, timeout: Duration) {
-    let threads = exec.blocked_threads();
-    let running: Vec<_> = threads
-        .iter()
-        .filter(|(_, b)| b.is_none())
-        .map(|&(t, _)| t)
-        .collect();
-    let (kind, message, thread) = match running.first() {
-        None => (
-            FailureKind::Deadlock,
-            format!(
-                "no thread made progress for {timeout:?}, and every unfinished thread is blocked"
-            ),
-            threads.first().map_or(0, |&(t, _)| t),
-        ),
-        Some(&first) => (
-            FailureKind::StepLimit,
-            format!(
-                "no facade operation completed for {timeout:?}; {} unfinished thread(s) are not blocked on a tapestry \
-                 object: spinning without facade operations, or blocked outside the facade",
-                running.len()
-            ),
-            first,
-        ),
-    };
-    exec.record_failure(FailureRecord {
-        kind,
-        message,
-        thread,
-        location: None,
-        blocked: Vec::new(),
-    });
-    exec.aborting.store(true, Relaxed);
 }

@@ -137,7 +137,12 @@ impl ThreadState {
     }
 
     pub(crate) fn before_op(&mut self) -> Verdict {
-        self.progress.0.fetch_add(1, Relaxed);
+        // Only this thread writes its counter, so a load and a store do. A read-modify-write
+        // would be a locked instruction on x86: a full barrier before every operation, which
+        // would hide the store buffering the hardware really does.
+        self.progress
+            .0
+            .store(self.progress.0.load(Relaxed) + 1, Relaxed);
         self.open_gates();
         self.steps += 1;
         if self.steps > self.max_steps {
@@ -211,6 +216,8 @@ struct Worker {
     wake: Condvar,
     busy: AtomicBool,
     progress: Arc<Progress>,
+    /// The worker's kernel thread id (Linux), to read its CPU time; 0 until it starts.
+    tid: std::sync::atomic::AtomicI64,
 }
 
 /// Workers of one exploration. Dropping the pool lets idle workers exit.
@@ -247,6 +254,7 @@ impl Pool {
                     wake: Condvar::new(),
                     busy: AtomicBool::new(false),
                     progress: Arc::new(Progress::default()),
+                    tid: std::sync::atomic::AtomicI64::new(0),
                 });
                 let (w, shutdown) = (worker.clone(), self.shutdown.clone());
                 std::thread::Builder::new()
@@ -260,6 +268,16 @@ impl Pool {
         worker.busy.store(true, Release);
         *worker.job.lock() = Some(make_job(worker.progress.clone()));
         worker.wake.notify_one();
+    }
+
+    /// CPU time used so far by the workers running model threads, where the platform tells.
+    pub(crate) fn busy_cpu(&self) -> Option<Duration> {
+        let workers = self.workers.lock();
+        workers
+            .iter()
+            .filter(|w| w.busy.load(Acquire))
+            .map(|w| thread_cpu(w.tid.load(Acquire)))
+            .sum::<Option<Duration>>()
     }
 
     /// Forgets workers still busy (stuck outside the facade after an abort); new ones replace
@@ -285,6 +303,7 @@ impl Pool {
 }
 
 fn work(worker: &Worker, shutdown: &AtomicBool) {
+    worker.tid.store(thread_id(), Release);
     loop {
         let job = {
             let mut slot = worker.job.lock();
@@ -327,4 +346,36 @@ fn run_job(job: Job) {
     shared.recordings.lock().push(local.take_recording());
     done.set(outcome);
     shared.outstanding.fetch_sub(1, AcqRel);
+}
+
+#[cfg(target_os = "linux")]
+fn thread_id() -> i64 {
+    // SAFETY: `gettid` has no preconditions.
+    i64::from(unsafe { libc::gettid() })
+}
+
+#[cfg(not(target_os = "linux"))]
+fn thread_id() -> i64 {
+    0
+}
+
+/// The CPU time (user and system) thread `tid` of this process has used, from
+/// `/proc/self/task/<tid>/stat`.
+#[cfg(target_os = "linux")]
+fn thread_cpu(tid: i64) -> Option<Duration> {
+    if tid == 0 {
+        return None;
+    }
+    let stat = std::fs::read_to_string(format!("/proc/self/task/{tid}/stat")).ok()?;
+    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    // SAFETY: `sysconf` has no preconditions.
+    let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+    (per_second > 0).then(|| Duration::from_secs_f64(ticks as f64 / per_second as f64))
+}
+
+#[cfg(not(target_os = "linux"))]
+fn thread_cpu(_tid: i64) -> Option<Duration> {
+    None
 }

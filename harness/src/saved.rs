@@ -1,5 +1,6 @@
-//! Saved failing schedules: one text file per test, beside the user's sources (as proptest
-//! keeps its regressions), replayed first by every run of the test.
+//! Saved failing schedules: the text files `#[tapestry::test]` writes beside a package's
+//! sources (as proptest keeps its regressions), replays first on every run, and replays alone
+//! with `TAPESTRY_REPLAY`. Tools can read and write them with [`read`] and [`save`].
 //!
 //! ```text
 //! # (a header that explains the file)
@@ -29,23 +30,32 @@ use crate::schedule::Replay;
 /// The format this tapestry writes and reads.
 const FORMAT: u32 = 1;
 
-/// One saved failure.
+/// One failure saved in a schedule file.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct Entry {
+pub struct SavedFailure {
+    /// The test it belongs to: `module::path::name`.
     pub test: String,
+    /// The engine that found it.
     pub engine: EngineKind,
+    /// What kind of failure it is.
     pub kind: FailureKind,
+    /// The engine's seed, for engines that have one.
     pub seed: Option<u64>,
+    /// Preemptions of the failing schedule, where the engine knows them.
     pub preemptions: Option<usize>,
+    /// The tapestry version that saved it.
     pub tapestry: String,
+    /// What replays it.
     pub replay: Replay,
-    /// The failure's trace, kept for people reading the file.
+    /// The failure's trace as it was saved, for people reading the file (empty when read back:
+    /// the trace is kept as comments).
     pub trace: String,
 }
 
-impl Entry {
-    pub(crate) fn new(test: &str, failure: &Failure, seed: Option<u64>) -> Entry {
-        Entry {
+impl SavedFailure {
+    /// The saved form of `failure`, found in test `test` (by an engine seeded with `seed`).
+    pub fn new(test: &str, failure: &Failure, seed: Option<u64>) -> SavedFailure {
+        SavedFailure {
             test: test.to_owned(),
             engine: failure.engine(),
             kind: failure.kind(),
@@ -58,16 +68,20 @@ impl Entry {
     }
 }
 
-/// Why a schedule file could not be read.
+/// Why a schedule file could not be read or written.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct StoreError {
+pub struct ScheduleFileError {
+    /// The file.
     pub path: PathBuf,
     /// The line the problem is on, counting from 1 (none: the file as a whole).
     pub line: Option<usize>,
+    /// What is wrong.
     pub problem: String,
 }
 
-impl fmt::Display for StoreError {
+impl std::error::Error for ScheduleFileError {}
+
+impl fmt::Display for ScheduleFileError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.line {
             Some(line) => write!(f, "{}:{line}: {}", self.path.display(), self.problem),
@@ -76,37 +90,43 @@ impl fmt::Display for StoreError {
     }
 }
 
-/// The file holding the saved schedules of `test` under `dir`: one directory per module.
-pub(crate) fn path_for(dir: &Path, module_path: &str, name: &str) -> PathBuf {
+/// The file holding the saved schedules of test `name` of module `module_path` under `dir`:
+/// one directory per module.
+pub fn path_for(dir: &Path, module_path: &str, name: &str) -> PathBuf {
     let mut path = dir.to_path_buf();
     path.extend(module_path.split("::"));
     path.push(format!("{name}.schedule"));
     path
 }
 
-/// Reads the entries of `path`; an absent file holds none.
-pub(crate) fn read(path: &Path) -> Result<Vec<Entry>, StoreError> {
+/// Reads the failures saved in `path`; an absent file holds none.
+pub fn read(path: &Path) -> Result<Vec<SavedFailure>, ScheduleFileError> {
     let text = match std::fs::read_to_string(path) {
         Ok(text) => text,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
         Err(e) => {
-            return Err(StoreError {
+            return Err(ScheduleFileError {
                 path: path.to_owned(),
                 line: None,
                 problem: format!("cannot read it: {e}"),
             });
         }
     };
-    parse(&text).map_err(|(line, problem)| StoreError {
+    parse(&text).map_err(|(line, problem)| ScheduleFileError {
         path: path.to_owned(),
         line: Some(line),
         problem,
     })
 }
 
-/// Adds `entry` to the file at `path` unless an entry with the same replay is there, writing
-/// the whole file anew and renaming it into place, so that a reader never sees half of it.
-pub(crate) fn append(path: &Path, entry: Entry, replay_command: &str) -> Result<(), StoreError> {
+/// Adds `entry` to the file at `path` unless an entry with the same test and replay is there.
+/// The whole file is written anew and renamed into place, so that a reader never sees half of
+/// it. `replay_command` goes into the file's header: how to replay it.
+pub fn save(
+    path: &Path,
+    entry: SavedFailure,
+    replay_command: &str,
+) -> Result<(), ScheduleFileError> {
     let mut entries = read(path)?;
     if entries
         .iter()
@@ -115,7 +135,7 @@ pub(crate) fn append(path: &Path, entry: Entry, replay_command: &str) -> Result<
         return Ok(());
     }
     entries.push(entry);
-    let io = |e: std::io::Error| StoreError {
+    let io = |e: std::io::Error| ScheduleFileError {
         path: path.to_owned(),
         line: None,
         problem: format!("cannot write it: {e}"),
@@ -140,7 +160,7 @@ pub(crate) fn append(path: &Path, entry: Entry, replay_command: &str) -> Result<
     })
 }
 
-fn render(entries: &[Entry], replay_command: &str) -> String {
+fn render(entries: &[SavedFailure], replay_command: &str) -> String {
     let mut out = String::new();
     out.push_str(
         "# Failing schedules that tapestry found for this test, saved so that they can be replayed.\n\
@@ -186,7 +206,7 @@ const KEYS: &[&str] = &[
 ];
 
 /// Parses a file; an error gives the line (from 1) and the problem.
-fn parse(text: &str) -> Result<Vec<Entry>, (usize, String)> {
+fn parse(text: &str) -> Result<Vec<SavedFailure>, (usize, String)> {
     let mut lines = text
         .lines()
         .enumerate()
@@ -297,9 +317,9 @@ impl<'a> Fields<'a> {
     }
 }
 
-fn entry(start: usize, fields: &[Field]) -> Result<Entry, (usize, String)> {
+fn entry(start: usize, fields: &[Field]) -> Result<SavedFailure, (usize, String)> {
     let fields = Fields { start, fields };
-    Ok(Entry {
+    Ok(SavedFailure {
         test: fields.required("test")?.1.to_owned(),
         engine: fields.parsed("engine")?,
         kind: fields.parsed("kind")?,
@@ -328,7 +348,7 @@ mod tests {
 
     #[test]
     fn what_is_written_is_read_back() {
-        let entry = Entry {
+        let entry = SavedFailure {
             test: "m::t".into(),
             engine: EngineKind::Stress,
             kind: FailureKind::Panic,
@@ -344,7 +364,7 @@ mod tests {
         let read = parse(&render(std::slice::from_ref(&entry), "cmd")).unwrap();
         assert_eq!(
             read,
-            vec![Entry {
+            vec![SavedFailure {
                 trace: String::new(),
                 ..entry
             }]
@@ -425,7 +445,7 @@ mod tests {
 
     #[test]
     fn errors_name_the_file() {
-        let error = StoreError {
+        let error = ScheduleFileError {
             path: "dir/t.schedule".into(),
             line: Some(3),
             problem: "unknown key".into(),

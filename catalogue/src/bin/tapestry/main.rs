@@ -1,0 +1,280 @@
+//! `tapestry`: study and hunt the catalogue of concurrency bugs.
+//!
+//! - `tapestry list` — the entries.
+//! - `tapestry show <name>` — an entry's lesson, code, and minimal failing interleaving.
+//! - `tapestry hunt [<name>... | --all]` — runs entries under engines and prints the
+//!   bug-finding matrix (text, Markdown or JSON).
+//! - `tapestry replay <file>` — replays a saved schedule of a catalogue program.
+
+mod matrix;
+mod quiet;
+mod show;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand, ValueEnum};
+use tapestry::EngineKind;
+use tapestry_catalogue::hunt::{self, Settings, Variant};
+use tapestry_catalogue::{ENTRIES, Entry};
+
+#[derive(Parser)]
+#[command(
+    name = "tapestry",
+    version,
+    about = "Study and hunt tapestry's catalogue of concurrency bugs"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// List the catalogue's entries.
+    List {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Show an entry: the lesson, the buggy and fixed code, and the minimal failing interleaving.
+    Show {
+        /// The entry's name (see `tapestry list`).
+        name: String,
+    },
+    /// Run entries under engines and print what each engine found, where, and how fast.
+    Hunt {
+        /// Entries to hunt (see `tapestry list`).
+        names: Vec<String>,
+        /// Hunt every entry.
+        #[arg(long, conflicts_with = "names")]
+        all: bool,
+        /// Engines to run (repeat, or separate with commas); default: all four.
+        #[arg(long = "engine", value_delimiter = ',', value_parser = parse_engine)]
+        engines: Vec<EngineKind>,
+        /// Seed of the random, PCT and stress engines.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// How many programs to hunt at once. More than one shares the cores between stress runs.
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=64))]
+        jobs: u64,
+        /// Scales every engine's budget (10 for a long hunt).
+        #[arg(long, default_value_t = 1.0)]
+        budget: f64,
+        /// Save the failing schedule of each buggy program in this directory.
+        #[arg(long)]
+        save: Option<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Replay the schedules saved in a file (by `hunt --save`) and print their traces.
+    Replay {
+        /// The `.schedule` file.
+        file: PathBuf,
+    },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    Text,
+    Markdown,
+    Json,
+}
+
+fn parse_engine(text: &str) -> Result<EngineKind, String> {
+    text.parse()
+        .map_err(|e: tapestry::ParseKindError| e.to_string())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    quiet::silence_engines();
+    match run(cli) {
+        Ok(code) => code,
+        Err(error) => {
+            quiet::say(&format!("error: {error:#}"));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::List { format } => {
+            print!("{}", matrix::list(ENTRIES, format));
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Show { name } => {
+            print!("{}", show::show(find(&name)?));
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Hunt {
+            names,
+            all,
+            engines,
+            seed,
+            jobs,
+            budget,
+            save,
+            format,
+        } => {
+            if !(budget.is_finite() && budget > 0.0) {
+                bail!("--budget must be a positive number, like 0.5 or 10; got {budget}");
+            }
+            let entries: Vec<&'static Entry> = match (all, names.is_empty()) {
+                (true, _) => ENTRIES.iter().collect(),
+                (false, true) => {
+                    bail!("name the entries to hunt (see `tapestry list`), or pass --all")
+                }
+                (false, false) => names.iter().map(|n| find(n)).collect::<Result<_>>()?,
+            };
+            let engines = if engines.is_empty() {
+                EngineKind::ALL.to_vec()
+            } else {
+                engines
+            };
+            let settings = Settings {
+                engines: engines.clone(),
+                seed,
+                budget,
+                save,
+            };
+            hunt_entries(&entries, &settings, jobs as usize, format)
+        }
+        Command::Replay { file } => replay(&file),
+    }
+}
+
+/// The entry called `name`, or an error that suggests the nearest name.
+fn find(name: &str) -> Result<&'static Entry> {
+    if let Some(entry) = tapestry_catalogue::entry(name) {
+        return Ok(entry);
+    }
+    let nearest = ENTRIES
+        .iter()
+        .map(|e| e.name)
+        .min_by_key(|n| strsim::damerau_levenshtein(n, name));
+    match nearest {
+        Some(nearest) if strsim::damerau_levenshtein(nearest, name) <= nearest.len() / 3 + 1 => {
+            bail!("no entry `{name}`; did you mean `{nearest}`? (`tapestry list` lists them)")
+        }
+        _ => bail!("no entry `{name}`; `tapestry list` lists them"),
+    }
+}
+
+fn hunt_entries(
+    entries: &[&'static Entry],
+    settings: &Settings,
+    jobs: usize,
+    format: Format,
+) -> Result<ExitCode> {
+    let work: Vec<_> = entries
+        .iter()
+        .flat_map(|&e| {
+            [Variant::Buggy, Variant::Fixed]
+                .into_iter()
+                .map(move |v| (e, v))
+        })
+        .flat_map(|(e, v)| settings.engines.iter().map(move |&k| (e, v, k)))
+        .collect();
+    let progress = Progress::new(work.len() as u64);
+    let cells = hunt::hunt_all(&work, settings, jobs, &|cell| progress.done(cell));
+    progress.finish();
+    let out = match format {
+        Format::Text => matrix::text(&cells, &settings.engines),
+        Format::Markdown => matrix::markdown(&cells, &settings.engines),
+        Format::Json => matrix::json(&cells)?,
+    };
+    print!("{out}");
+    let broken = cells.iter().filter(|c| !c.verdict.as_claimed()).count();
+    if broken > 0 {
+        quiet::say(&format!("{broken} result(s) broke the catalogue's claims"));
+        return Ok(ExitCode::FAILURE);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A progress bar on a terminal; one plain line per finished run when piped.
+struct Progress(Option<indicatif::ProgressBar>);
+
+impl Progress {
+    fn new(total: u64) -> Progress {
+        let Some(terminal) = quiet::terminal() else {
+            return Progress(None);
+        };
+        let target = indicatif::ProgressDrawTarget::term_like(Box::new(terminal));
+        let bar = indicatif::ProgressBar::with_draw_target(Some(total), target);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} {elapsed} {msg}")
+                .expect("a valid template"),
+        );
+        Progress(Some(bar))
+    }
+
+    fn done(&self, cell: &hunt::Cell) {
+        let line = format!(
+            "{} {} {}: {} ({} executions, {})",
+            cell.entry,
+            cell.variant.name(),
+            cell.engine,
+            matrix::verdict(&cell.verdict),
+            cell.executions,
+            matrix::duration(cell.elapsed)
+        );
+        match &self.0 {
+            Some(bar) => {
+                bar.set_message(line);
+                bar.inc(1);
+            }
+            None => quiet::say(&line),
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.0 {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+fn replay(file: &std::path::Path) -> Result<ExitCode> {
+    let saved = tapestry::saved::read(file)?;
+    if saved.is_empty() {
+        bail!("{}: no such file, or no schedules in it", file.display());
+    }
+    for failure in saved {
+        let (name, variant) = failure
+            .test
+            .strip_prefix("catalogue::")
+            .and_then(|rest| rest.rsplit_once("::"))
+            .with_context(|| {
+                format!(
+                    "`{}` is not a catalogue program (`catalogue::<entry>::<buggy|fixed>`)",
+                    failure.test
+                )
+            })?;
+        let entry = find(name)?;
+        let variant = match variant {
+            "buggy" => Variant::Buggy,
+            "fixed" => Variant::Fixed,
+            other => bail!(
+                "`{other}` in `{}` is neither `buggy` nor `fixed`",
+                failure.test
+            ),
+        };
+        println!(
+            "== {} ({} engine, {}: {})",
+            failure.test, failure.engine, failure.kind, failure.replay
+        );
+        match tapestry::Explorer::new().replay(&failure.replay, variant.program(entry)) {
+            Err(diverged) => println!("{diverged}\n"),
+            Ok(report) => match report.failure() {
+                Some(found) => println!("{}\n", found.trace()),
+                None => println!("no failure now\n"),
+            },
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

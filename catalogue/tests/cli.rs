@@ -1,0 +1,160 @@
+//! The `tapestry` binary, run as a user runs it.
+
+use std::process::Command;
+
+fn tapestry(args: &[&str]) -> (i32, String, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_tapestry"))
+        .args(args)
+        .output()
+        .expect("the binary runs");
+    let text = |bytes: Vec<u8>| String::from_utf8(bytes).expect("UTF-8 output");
+    (
+        output.status.code().unwrap_or(-1),
+        text(output.stdout),
+        text(output.stderr),
+    )
+}
+
+#[test]
+fn list_names_every_entry_with_its_kind_and_engines() {
+    let (code, out, _) = tapestry(&["list"]);
+    assert_eq!(code, 0);
+    for entry in tapestry_catalogue::ENTRIES {
+        assert!(out.contains(entry.name), "{out}");
+    }
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("lost_update") && l.contains("exhaustive, random, pct, stress")),
+        "{out}"
+    );
+}
+
+#[test]
+fn show_teaches_the_lesson_the_code_and_the_interleaving() {
+    let (code, out, err) = tapestry(&["show", "lock_order_inversion"]);
+    assert_eq!(code, 0, "{err}");
+    for part in [
+        "# Lock-order inversion",
+        "## The code",
+        "fn run(",
+        "## Buggy and fixed",
+        "-pub fn buggy()",
+        "+pub fn fixed()",
+    ] {
+        assert!(out.contains(part), "missing `{part}`:\n{out}");
+    }
+    assert!(
+        out.contains("## The minimal failing interleaving (random engine, 1 preemption)"),
+        "{out}"
+    );
+    assert!(out.contains("T1 waits to lock `b`, held by main"), "{out}");
+    assert!(
+        !err.contains("SHUTTLE_CAPTURE_BACKTRACE"),
+        "engine noise reaches the terminal:\n{err}"
+    );
+}
+
+#[test]
+fn hunt_prints_the_matrix_in_every_format() {
+    let (code, out, err) = tapestry(&["hunt", "lost_update", "--engine", "exhaustive,pct"]);
+    assert_eq!(code, 0, "{err}");
+    let buggy = out
+        .lines()
+        .find(|l| l.starts_with("lost_update"))
+        .expect("a row");
+    assert!(
+        buggy.contains("buggy") && buggy.matches("panic #").count() == 2,
+        "{out}"
+    );
+    assert!(out.contains("clean 1000x"), "{out}");
+    assert!(
+        out.contains("4 runs: 2 bugs found as claimed, 0 missed"),
+        "{out}"
+    );
+    assert!(
+        err.contains("lost_update buggy pct: panic #"),
+        "piped progress is one line per run:\n{err}"
+    );
+
+    let (code, out, _) = tapestry(&[
+        "hunt",
+        "lost_update",
+        "--engine",
+        "pct",
+        "--format",
+        "markdown",
+    ]);
+    assert_eq!(code, 0);
+    assert!(
+        out.starts_with("| entry | program | pct |\n|---|---|---|\n"),
+        "{out}"
+    );
+
+    let (code, out, _) = tapestry(&["hunt", "lost_update", "--engine", "pct", "--format", "json"]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains(r#""verdict": "found""#) && out.contains(r#""verdict": "clean""#),
+        "{out}"
+    );
+}
+
+#[test]
+fn hunt_saves_schedules_that_replay_prints() {
+    let dir = std::env::temp_dir().join(format!("tapestry-cli-{}", std::process::id()));
+    let (code, _, err) = tapestry(&[
+        "hunt",
+        "lock_order_inversion",
+        "--engine",
+        "random",
+        "--save",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let file = dir.join("lock_order_inversion.schedule");
+    let (code, out, err) = tapestry(&["replay", file.to_str().unwrap()]);
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains(
+            "== catalogue::lock_order_inversion::buggy (random engine, deadlock: schedule "
+        ),
+        "{out}"
+    );
+    assert!(out.contains("main waits to lock `a`, held by T1"), "{out}");
+}
+
+#[test]
+fn mistakes_get_clear_errors_and_a_failing_exit() {
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["show", "lost_updte"],
+            "no entry `lost_updte`; did you mean `lost_update`?",
+        ),
+        (
+            &["hunt"],
+            "name the entries to hunt (see `tapestry list`), or pass --all",
+        ),
+        (
+            &["hunt", "lost_update", "--engine", "fuzz"],
+            "unknown engine `fuzz`; expected one of: exhaustive, random, pct, stress",
+        ),
+        (
+            &["hunt", "lost_update", "--budget", "0"],
+            "--budget must be a positive number",
+        ),
+        (
+            &["hunt", "lost_update", "--jobs", "0"],
+            "0 is not in 1..=64",
+        ),
+        (
+            &["replay", "/nonexistent.schedule"],
+            "no such file, or no schedules in it",
+        ),
+        (&["frobnicate"], "unrecognized subcommand 'frobnicate'"),
+    ];
+    for (args, message) in cases {
+        let (code, _, err) = tapestry(args);
+        assert_ne!(code, 0, "{args:?}");
+        assert!(err.contains(message), "{args:?}: {err}");
+    }
+}
