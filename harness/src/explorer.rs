@@ -5,6 +5,7 @@ use std::sync::Arc;
 use crate::engine::{Body, Engine, EngineKind, EngineRun, Found, Limits};
 use crate::failure::{Failure, FailureKind};
 use crate::report::{EngineReport, Outcome, Report};
+use crate::rt::BlockReason;
 use crate::schedule::Replay;
 use crate::trace::{Labels, Trace, describe_blocked};
 
@@ -232,6 +233,12 @@ pub(crate) fn failure(engine: EngineKind, found: Found) -> Failure {
     let labels = Labels::new(&recording);
     let thread = labels.thread(record.thread);
     let blocked = describe_blocked(&record.blocked, &recording);
+    let mentioned = record
+        .blocked
+        .iter()
+        .filter(|(_, b)| b.reason != BlockReason::Join)
+        .map(|(_, b)| b.target)
+        .collect();
     // Every unfinished thread blocked is the classic deadlock; a thread waiting for a lock it
     // holds itself is one too, even while others could still run.
     let headline = if record.blocked.len() == record.unfinished.len() {
@@ -268,7 +275,12 @@ pub(crate) fn failure(engine: EngineKind, found: Found) -> Failure {
         execution,
         replay,
         preemptions,
-        trace: Trace::new(recording, Some(outcome), engine == EngineKind::Exhaustive),
+        trace: Trace::new(
+            recording,
+            Some(outcome),
+            mentioned,
+            engine == EngineKind::Exhaustive,
+        ),
     }
 }
 

@@ -13,7 +13,7 @@ use std::sync::Arc;
 pub(crate) use blocked::describe_blocked;
 pub(crate) use labels::Labels;
 
-use crate::rt::Recording;
+use crate::rt::{ObjId, Recording};
 
 /// At most this many steps are shown by `Display`; the middle of longer traces is elided.
 const SHOWN_STEPS: usize = 300;
@@ -28,6 +28,9 @@ const SHOWN_STEPS: usize = 300;
 pub struct Trace {
     recording: Arc<Recording>,
     outcome: Option<String>,
+    /// Objects the outcome names (what blocked threads wait for), listed even if no recorded
+    /// operation touched them.
+    mentioned: Vec<ObjId>,
     stale_reads: bool,
 }
 
@@ -35,10 +38,16 @@ impl Trace {
     /// `outcome` is the last line: what went wrong, said by the thread it happened to.
     /// `stale_reads`: point out reads of a value older than the latest store; only meaningful
     /// where the order of the trace is the order of the execution (model engines).
-    pub(crate) fn new(recording: Recording, outcome: Option<String>, stale_reads: bool) -> Trace {
+    pub(crate) fn new(
+        recording: Recording,
+        outcome: Option<String>,
+        mentioned: Vec<ObjId>,
+        stale_reads: bool,
+    ) -> Trace {
         Trace {
             recording: Arc::new(recording),
             outcome,
+            mentioned,
             stale_reads,
         }
     }
@@ -59,6 +68,7 @@ impl Trace {
         render::render(
             &self.recording,
             self.outcome.as_deref(),
+            &self.mentioned,
             self.stale_reads,
             usize::MAX,
             &mut out,
@@ -84,6 +94,7 @@ impl fmt::Display for Trace {
         render::render(
             &self.recording,
             self.outcome.as_deref(),
+            &self.mentioned,
             self.stale_reads,
             SHOWN_STEPS,
             f,

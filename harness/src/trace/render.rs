@@ -22,12 +22,13 @@ use crate::rt::{Event, ObjId, Op, Recording, RmwOp};
 pub(crate) fn render(
     recording: &Recording,
     outcome: Option<&str>,
+    mentioned: &[ObjId],
     stale_reads: bool,
     limit: usize,
     out: &mut impl Write,
 ) -> fmt::Result {
     let labels = Labels::new(recording);
-    write_objects(recording, &labels, out)?;
+    write_objects(recording, mentioned, &labels, out)?;
 
     let mut latest = Latest::default();
     let rows: Vec<[String; 4]> = recording
@@ -100,8 +101,13 @@ pub(crate) fn render(
 }
 
 /// Lists the objects the trace mentions, with their types and where they were created.
-fn write_objects(recording: &Recording, labels: &Labels, out: &mut impl Write) -> fmt::Result {
-    let mut used = BTreeSet::new();
+fn write_objects(
+    recording: &Recording,
+    mentioned: &[ObjId],
+    labels: &Labels,
+    out: &mut impl Write,
+) -> fmt::Result {
+    let mut used: BTreeSet<ObjId> = mentioned.iter().copied().collect();
     for event in &recording.events {
         if let Some(id) = object_of(&event.op, event.obj) {
             used.insert(id);
