@@ -1,20 +1,25 @@
 //! Interior mutability checked for data races, in loom's style.
 //!
 //! [`UnsafeCell`] gives access only inside `with` (reads) and `with_mut` (writes), so an
-//! engine can see every access. The exhaustive engine reports two accesses of one cell that no
+//! engine can see every access. Every engine reports two accesses of one cell that no
 //! happens-before order separates, one of them a write, as a
-//! [`DataRace`](crate::FailureKind::DataRace).
+//! [`DataRace`](crate::FailureKind::DataRace): the exhaustive engine with loom's checks, the
+//! others with tapestry's vector clocks.
 
 use std::borrow::Cow;
 use std::fmt;
 use std::panic::Location;
 
+use crate::rt::race::{self, CellShadow};
 use crate::rt::{self, ObjKind, ObjRef, Op, RawCell};
 
 /// A cell whose accesses are checked for data races, like `loom::cell::UnsafeCell`.
 pub struct UnsafeCell<T: ?Sized> {
     obj: ObjRef,
+    /// The engine's own checks (loom).
     tracker: Option<Box<dyn RawCell>>,
+    /// The facade's race detector's view of the accesses, for engines that check nothing.
+    shadow: CellShadow,
     data: std::cell::UnsafeCell<T>,
 }
 
@@ -37,6 +42,7 @@ impl<T> UnsafeCell<T> {
         UnsafeCell {
             obj,
             tracker,
+            shadow: CellShadow::default(),
             data: std::cell::UnsafeCell::new(value),
         }
     }
@@ -71,8 +77,14 @@ impl<T: ?Sized> UnsafeCell<T> {
     fn access<R>(&self, op: Op, f: impl FnOnce() -> R) -> R {
         // Recorded before the access: if the engine reports a race here, this is the step
         // that raced.
-        rt::announce(self.obj, Location::caller(), op);
+        let site = Location::caller();
+        rt::announce(self.obj, site, op);
         let Some(tracker) = &self.tracker else {
+            if let Some(race) =
+                race::cell_access(&self.shadow, self.obj.id, op == Op::CellWrite, site)
+            {
+                rt::fail_race(race);
+            }
             return f();
         };
         let mut f = Some(f);

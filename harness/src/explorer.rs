@@ -5,7 +5,9 @@ use std::sync::Arc;
 use crate::engine::{Body, Engine, EngineKind, EngineRun, Found, Limits};
 use crate::failure::{Failure, FailureKind};
 use crate::report::{EngineReport, Outcome, Report};
-use crate::rt::BlockReason;
+use crate::rt::lock_order::Edge;
+use crate::rt::race::{CellAccess, Race};
+use crate::rt::{BlockReason, ObjId};
 use crate::schedule::Replay;
 use crate::trace::{Labels, Trace, describe_blocked};
 
@@ -192,7 +194,10 @@ fn engine_report(engine: EngineKind, run: EngineRun) -> EngineReport {
         elapsed,
         complete,
         found,
+        predicted,
     } = run;
+    // A real failure outranks a prediction.
+    let found = found.or(predicted);
     let (outcome, failure) = match found {
         None => (Outcome::Passed { complete }, None),
         Some(found) if found.record.kind == FailureKind::Unsupported => (
@@ -233,12 +238,14 @@ pub(crate) fn failure(engine: EngineKind, found: Found) -> Failure {
     let labels = Labels::new(&recording);
     let thread = labels.thread(record.thread);
     let blocked = describe_blocked(&record.blocked, &recording);
-    let mentioned = record
-        .blocked
-        .iter()
-        .filter(|(_, b)| b.reason != BlockReason::Join)
-        .map(|(_, b)| b.target)
-        .collect();
+    let mut mentioned: Vec<ObjId> = record.race.iter().map(|r| r.cell).collect();
+    mentioned.extend(
+        record
+            .blocked
+            .iter()
+            .filter(|(_, b)| b.reason != BlockReason::Join)
+            .map(|(_, b)| b.target),
+    );
     // Every unfinished thread blocked is the classic deadlock; a thread waiting for a lock it
     // holds itself is one too, even while others could still run.
     let headline = if record.blocked.len() == record.unfinished.len() {
@@ -246,8 +253,14 @@ pub(crate) fn failure(engine: EngineKind, found: Found) -> Failure {
     } else {
         "a thread is blocked forever"
     };
+    let cycle = describe_cycle(&record.cycle, &labels);
+    mentioned.extend(record.cycle.iter().map(|e| e.to));
     let message = if record.kind == FailureKind::Deadlock && !blocked.is_empty() {
         format!("{headline}: {}", blocked.join("; "))
+    } else if !cycle.is_empty() {
+        format!("locks are taken in a cycle of orders: {}", cycle.join("; "))
+    } else if let Some(race) = &record.race {
+        race_message(race, &labels)
     } else {
         record.message.clone()
     };
@@ -256,6 +269,11 @@ pub(crate) fn failure(engine: EngineKind, found: Found) -> Failure {
         FailureKind::Deadlock if !blocked.is_empty() => {
             format!("deadlock: {headline}\n{}", blocked.join("\n"))
         }
+        FailureKind::DataRace if record.race.is_some() => message.clone(),
+        FailureKind::PotentialDeadlock if !cycle.is_empty() => format!(
+            "potential deadlock: locks are taken in a cycle of orders (this execution did not deadlock)\n{}",
+            cycle.join("\n")
+        ),
         kind => format!("{kind} in {thread}: {}", record.message),
     };
     if let Some(location) = &record.location
@@ -342,4 +360,44 @@ impl Explorer {
         report.push(engine_report(engine, run));
         Ok(report)
     }
+}
+
+/// "data race on `value`: T1 writes it (at src/a.rs:12) and main reads it (at src/a.rs:20),
+/// with no happens-before order between the two".
+fn race_message(race: &Race, labels: &Labels) -> String {
+    let access = |a: &CellAccess| {
+        let verb = if a.write { "writes" } else { "reads" };
+        format!(
+            "{} {verb} it (at {}:{})",
+            labels.thread(a.epoch.thread),
+            a.site.file(),
+            a.site.line()
+        )
+    };
+    format!(
+        "data race on `{}`: {} and {}, with no happens-before order between the two",
+        labels.object_name(race.cell),
+        access(&race.earlier),
+        access(&race.later)
+    )
+}
+
+/// One sentence per edge of a lock-order cycle: "T1 holds `a` (taken at src/a.rs:10) while
+/// it takes `b` (at src/a.rs:11)".
+fn describe_cycle(cycle: &[Edge], labels: &Labels) -> Vec<String> {
+    cycle
+        .iter()
+        .map(|e| {
+            format!(
+                "{} holds `{}` (taken at {}:{}) while it takes `{}` (at {}:{})",
+                labels.thread(e.thread),
+                labels.object_name(e.from),
+                e.from_site.file(),
+                e.from_site.line(),
+                labels.object_name(e.to),
+                e.to_site.file(),
+                e.to_site.line()
+            )
+        })
+        .collect()
 }

@@ -22,6 +22,10 @@ pub enum FailureKind {
     Leak,
     /// An execution ran past the step limit: a livelock, or a spin loop without a yield.
     StepLimit,
+    /// Threads take locks in a cycle of orders (one `a` then `b`, another `b` then `a`): they
+    /// deadlock when they interleave the wrong way, though no execution explored did. Reported
+    /// only when the engine found no real failure.
+    PotentialDeadlock,
     /// The program used tapestry in a way that cannot be explored, such as sharing an object
     /// between executions. The message says how to fix it.
     Misuse,
@@ -32,12 +36,13 @@ pub enum FailureKind {
 
 impl FailureKind {
     /// Every kind, in declaration order.
-    pub const ALL: [FailureKind; 7] = [
+    pub const ALL: [FailureKind; 8] = [
         FailureKind::Panic,
         FailureKind::Deadlock,
         FailureKind::DataRace,
         FailureKind::Leak,
         FailureKind::StepLimit,
+        FailureKind::PotentialDeadlock,
         FailureKind::Misuse,
         FailureKind::Unsupported,
     ];
@@ -50,6 +55,7 @@ impl FailureKind {
             FailureKind::DataRace => "data_race",
             FailureKind::Leak => "leak",
             FailureKind::StepLimit => "step_limit",
+            FailureKind::PotentialDeadlock => "potential_deadlock",
             FailureKind::Misuse => "misuse",
             FailureKind::Unsupported => "unsupported",
         }

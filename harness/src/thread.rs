@@ -147,6 +147,7 @@ impl<T> JoinHandle<T> {
                     || raw.join(),
                     |_| Op::Join { child },
                 )?;
+                rt::race::joined(child);
                 let value = result.lock().unwrap_or_else(PoisonError::into_inner).take();
                 Ok(value.expect("a thread that finished without panicking left its result"))
             }

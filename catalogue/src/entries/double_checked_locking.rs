@@ -45,22 +45,9 @@ pub const ENTRY: Entry = Entry {
     kind: FailureKind::DataRace,
     buggy,
     fixed,
-    found_by: &[EngineKind::Exhaustive],
+    found_by: &EngineKind::ALL,
     source: include_str!("double_checked_locking.rs"),
-    missed_by: &[
-        (
-            EngineKind::Random,
-            "shuttle is sequentially consistent and does not check UnsafeCell accesses for races",
-        ),
-        (
-            EngineKind::Pct,
-            "shuttle is sequentially consistent and does not check UnsafeCell accesses for races",
-        ),
-        (
-            EngineKind::Stress,
-            "real threads race without a detector to see it, and x86 never reorders the two stores",
-        ),
-    ],
+    missed_by: &[],
 };
 
 /// A value initialised on first use.

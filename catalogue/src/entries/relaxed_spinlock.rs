@@ -46,22 +46,9 @@ pub const ENTRY: Entry = Entry {
     kind: FailureKind::DataRace,
     buggy,
     fixed,
-    found_by: &[EngineKind::Exhaustive],
+    found_by: &EngineKind::ALL,
     source: include_str!("relaxed_spinlock.rs"),
-    missed_by: &[
-        (
-            EngineKind::Random,
-            "shuttle is sequentially consistent and does not check UnsafeCell accesses for races",
-        ),
-        (
-            EngineKind::Pct,
-            "shuttle is sequentially consistent and does not check UnsafeCell accesses for races",
-        ),
-        (
-            EngineKind::Stress,
-            "real threads race without a detector to see it, and on x86 a compare-and-swap is a full barrier anyway",
-        ),
-    ],
+    missed_by: &[],
 };
 
 /// A spinlock and the counter it protects, taken with `acquire` and released with `release`.

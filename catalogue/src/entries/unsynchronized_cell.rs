@@ -38,22 +38,9 @@ pub const ENTRY: Entry = Entry {
     kind: FailureKind::DataRace,
     buggy,
     fixed,
-    found_by: &[EngineKind::Exhaustive],
+    found_by: &EngineKind::ALL,
     source: include_str!("unsynchronized_cell.rs"),
-    missed_by: &[
-        (
-            EngineKind::Random,
-            "shuttle does not check UnsafeCell accesses for races",
-        ),
-        (
-            EngineKind::Pct,
-            "shuttle does not check UnsafeCell accesses for races",
-        ),
-        (
-            EngineKind::Stress,
-            "real threads race without a detector to see it",
-        ),
-    ],
+    missed_by: &[],
 };
 
 struct Shared {

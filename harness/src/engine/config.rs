@@ -153,6 +153,7 @@ pub struct Stress {
     pub(crate) iterations: Option<u64>,
     pub(crate) time: Option<Duration>,
     pub(crate) jitter: bool,
+    pub(crate) race_detection: bool,
     pub(crate) seed: u64,
     pub(crate) watchdog: Duration,
 }
@@ -163,6 +164,7 @@ impl Default for Stress {
             iterations: Some(10_000),
             time: Some(Duration::from_secs(2)),
             jitter: true,
+            race_detection: true,
             seed: 0,
             watchdog: Duration::from_secs(2),
         }
@@ -186,6 +188,14 @@ impl Stress {
     /// (default on).
     pub fn jitter(mut self, jitter: bool) -> Self {
         self.jitter = jitter;
+        self
+    }
+
+    /// Check `cell::UnsafeCell` accesses for data races with vector clocks (default on). The
+    /// detector's bookkeeping at atomic operations is a barrier, which can hide hardware
+    /// reorderings around them; turn it off to see those.
+    pub fn race_detection(mut self, on: bool) -> Self {
+        self.race_detection = on;
         self
     }
 

@@ -58,7 +58,7 @@ macro_rules! guarded_locks {
                 if $crate::rt::teardown() {
                     return;
                 }
-                let guard = self.lock.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                let guard = $crate::rt::engine_call(|| self.lock.lock()).unwrap_or_else(std::sync::PoisonError::into_inner);
                 self.keep(guard);
             }
 
@@ -66,7 +66,7 @@ macro_rules! guarded_locks {
                 if $crate::rt::teardown() {
                     return true;
                 }
-                match self.lock.try_lock() {
+                match $crate::rt::engine_call(|| self.lock.try_lock()) {
                     Ok(guard) => {
                         self.keep(guard);
                         true
@@ -80,7 +80,7 @@ macro_rules! guarded_locks {
                 if $crate::rt::teardown() {
                     std::mem::forget(guard);
                 } else {
-                    drop(guard);
+                    $crate::rt::engine_call(|| drop(guard));
                 }
             }
 
@@ -143,7 +143,7 @@ macro_rules! guarded_locks {
         impl $crate::rt::RawRwLock for $rwlock {
             fn read(&self) {
                 if !$crate::rt::teardown() {
-                    self.keep_read(self.lock.read().unwrap_or_else(std::sync::PoisonError::into_inner));
+                    self.keep_read($crate::rt::engine_call(|| self.lock.read()).unwrap_or_else(std::sync::PoisonError::into_inner));
                 }
             }
 
@@ -151,7 +151,7 @@ macro_rules! guarded_locks {
                 if $crate::rt::teardown() {
                     return true;
                 }
-                self.lock.try_read().map(|g| self.keep_read(g)).is_ok()
+                $crate::rt::engine_call(|| self.lock.try_read()).map(|g| self.keep_read(g)).is_ok()
             }
 
             fn unlock_read(&self) {
@@ -161,13 +161,13 @@ macro_rules! guarded_locks {
                 if $crate::rt::teardown() {
                     std::mem::forget(guard);
                 } else {
-                    drop(guard);
+                    $crate::rt::engine_call(|| drop(guard));
                 }
             }
 
             fn write(&self) {
                 if !$crate::rt::teardown() {
-                    self.keep_write(self.lock.write().unwrap_or_else(std::sync::PoisonError::into_inner));
+                    self.keep_write($crate::rt::engine_call(|| self.lock.write()).unwrap_or_else(std::sync::PoisonError::into_inner));
                 }
             }
 
@@ -175,7 +175,7 @@ macro_rules! guarded_locks {
                 if $crate::rt::teardown() {
                     return true;
                 }
-                self.lock.try_write().map(|g| self.keep_write(g)).is_ok()
+                $crate::rt::engine_call(|| self.lock.try_write()).map(|g| self.keep_write(g)).is_ok()
             }
 
             fn unlock_write(&self) {
@@ -184,7 +184,7 @@ macro_rules! guarded_locks {
                 if $crate::rt::teardown() {
                     std::mem::forget(guard);
                 } else {
-                    drop(guard);
+                    $crate::rt::engine_call(|| drop(guard));
                 }
             }
         }
@@ -207,7 +207,7 @@ macro_rules! guarded_locks {
                 }
                 let mutex = Self::mutex(mutex);
                 let guard = mutex.take().expect("the waiting thread holds the mutex");
-                let guard = self.0.wait(guard).unwrap_or_else(std::sync::PoisonError::into_inner);
+                let guard = $crate::rt::engine_call(|| self.0.wait(guard)).unwrap_or_else(std::sync::PoisonError::into_inner);
                 mutex.keep(guard);
             }
 
@@ -219,13 +219,13 @@ macro_rules! guarded_locks {
 
             fn notify_one(&self) {
                 if !$crate::rt::teardown() {
-                    self.0.notify_one();
+                    $crate::rt::engine_call(|| self.0.notify_one());
                 }
             }
 
             fn notify_all(&self) {
                 if !$crate::rt::teardown() {
-                    self.0.notify_all();
+                    $crate::rt::engine_call(|| self.0.notify_all());
                 }
             }
         }
@@ -233,3 +233,39 @@ macro_rules! guarded_locks {
 }
 
 pub(crate) use guarded_locks;
+
+/// An atomic of a model engine, whose every operation is an engine call (see
+/// `rt::engine_call`).
+pub(crate) struct EngineAtomic<A>(pub(crate) A);
+
+impl<A: crate::rt::RawAtomic> crate::rt::RawAtomic for EngineAtomic<A> {
+    fn load(&self, order: std::sync::atomic::Ordering) -> u64 {
+        crate::rt::engine_call(|| self.0.load(order))
+    }
+
+    fn store(&self, bits: u64, order: std::sync::atomic::Ordering) {
+        crate::rt::engine_call(|| self.0.store(bits, order))
+    }
+
+    fn swap(&self, bits: u64, order: std::sync::atomic::Ordering) -> u64 {
+        crate::rt::engine_call(|| self.0.swap(bits, order))
+    }
+
+    fn compare_exchange(
+        &self,
+        current: u64,
+        new: u64,
+        success: std::sync::atomic::Ordering,
+        failure: std::sync::atomic::Ordering,
+        weak: bool,
+    ) -> Result<u64, u64> {
+        crate::rt::engine_call(|| {
+            self.0
+                .compare_exchange(current, new, success, failure, weak)
+        })
+    }
+
+    fn fetch(&self, op: crate::rt::RmwOp, bits: u64, order: std::sync::atomic::Ordering) -> u64 {
+        crate::rt::engine_call(|| self.0.fetch(op, bits, order))
+    }
+}

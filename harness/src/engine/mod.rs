@@ -210,6 +210,8 @@ pub(crate) struct EngineRun {
     /// It ran its whole budget (exhaustive: finished the bounded search) before its time ran out.
     pub complete: bool,
     pub found: Option<Found>,
+    /// A deadlock predicted from lock orders, for when nothing real was found.
+    pub predicted: Option<Found>,
 }
 
 /// The first failing execution of an engine, as the runtime recorded it.
@@ -221,6 +223,21 @@ pub(crate) struct Found {
     pub replay: Replay,
     /// Preemptions in the failing schedule, where the engine knows them.
     pub preemptions: Option<usize>,
+}
+
+/// The exploration's predicted deadlock, replayed by `replay(execution)`.
+pub(crate) fn predicted(
+    exec: &crate::rt::Execution,
+    replay: impl FnOnce(u64) -> Replay,
+) -> Option<Found> {
+    let prediction = exec.take_prediction()?;
+    Some(Found {
+        record: prediction.record,
+        recording: prediction.recording.unwrap_or_default(),
+        execution: prediction.execution,
+        replay: replay(prediction.execution),
+        preemptions: None,
+    })
 }
 
 /// The failure an execution recorded, or one made from the payload of a panic that escaped
@@ -236,6 +253,8 @@ pub(crate) fn failure_of(
         location: None,
         blocked: Vec::new(),
         unfinished: Vec::new(),
+        race: None,
+        cycle: Vec::new(),
     })
 }
 

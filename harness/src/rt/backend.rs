@@ -27,6 +27,11 @@ pub(crate) trait Backend: Send + Sync + 'static {
         body: Box<dyn FnOnce() + Send + 'static>,
         name: Option<&str>,
     ) -> Box<dyn RawJoin>;
+    /// Whether the facade should keep vector clocks and check cell accesses for races: engines
+    /// that check nothing themselves (loom has its own memory model and checks).
+    fn detects_races(&self) -> bool {
+        false
+    }
     /// The most threads (including the test body's) an execution may run, if limited.
     fn max_threads(&self) -> Option<u32> {
         None

@@ -7,6 +7,9 @@ use parking_lot::Mutex;
 
 use super::backend::Backend;
 use super::event::{BlockReason, Blocked, ThreadIdx};
+use super::event::{ObjId, Recording, Site};
+use super::lock_order::{Edge, LockGraph};
+use super::race::{Race, SyncClock, ThreadClocks};
 use crate::failure::FailureKind;
 
 /// Execution ids are unique in the process, so an object that strays from one execution into
@@ -25,6 +28,20 @@ pub(crate) struct FailureRecord {
     pub blocked: Vec<(ThreadIdx, Blocked)>,
     /// The threads that had not finished when the failure happened.
     pub unfinished: Vec<ThreadIdx>,
+    /// For a data race: the two accesses.
+    pub race: Option<Race>,
+    /// For a potential deadlock: the cycle of lock orders.
+    pub cycle: Vec<Edge>,
+}
+
+/// A deadlock predicted from lock orders, kept while the engine looks for a real failure.
+#[derive(Clone, Debug)]
+pub(crate) struct Prediction {
+    pub record: FailureRecord,
+    /// The execution that showed the cycle, counting from 1.
+    pub execution: u64,
+    /// Its recording, once it has ended.
+    pub recording: Option<Recording>,
 }
 
 pub(crate) struct Execution {
@@ -42,6 +59,14 @@ pub(crate) struct Execution {
     failure: Mutex<Option<FailureRecord>>,
     /// Set by an engine with real threads to make every blocked facade operation unwind.
     pub(crate) aborting: AtomicBool,
+    /// The facade keeps vector clocks and checks cell accesses (engines without a memory model
+    /// of their own).
+    pub(crate) detects_races: bool,
+    /// What every `SeqCst` fence so far released: the next one acquires it.
+    pub(crate) sequential: SyncClock,
+    lock_graph: Mutex<LockGraph>,
+    /// The first lock-order cycle of the exploration (it survives from execution to execution).
+    prediction: Mutex<Option<Prediction>>,
 }
 
 impl std::fmt::Debug for Execution {
@@ -56,7 +81,6 @@ impl std::fmt::Debug for Execution {
 impl Execution {
     pub(crate) fn new(backend: Box<dyn Backend>, concurrent: bool) -> Execution {
         Execution {
-            backend,
             concurrent,
             id: AtomicU64::new(0),
             executions: AtomicU64::new(0),
@@ -67,6 +91,11 @@ impl Execution {
             failed: AtomicBool::new(false),
             failure: Mutex::new(None),
             aborting: AtomicBool::new(false),
+            detects_races: backend.detects_races(),
+            sequential: SyncClock::default(),
+            lock_graph: Mutex::new(LockGraph::default()),
+            prediction: Mutex::new(None),
+            backend,
         }
     }
 
@@ -84,6 +113,8 @@ impl Execution {
         self.failed.store(false, Relaxed);
         *self.failure.lock() = None;
         self.aborting.store(false, Relaxed);
+        self.sequential.clear();
+        self.lock_graph.lock().clear();
     }
 
     pub(crate) fn id(&self) -> u64 {
@@ -141,6 +172,15 @@ impl Execution {
             .collect()
     }
 
+    /// Runs `f` on the clocks of thread `idx`.
+    pub(crate) fn with_clocks<R>(
+        &self,
+        idx: ThreadIdx,
+        f: impl FnOnce(&mut ThreadClocks) -> R,
+    ) -> R {
+        f(&mut self.threads.slot(idx).clocks.lock())
+    }
+
     pub(crate) fn arc_created(&self) {
         self.live_arcs.fetch_add(1, Relaxed);
     }
@@ -178,6 +218,60 @@ impl Execution {
 
     pub(crate) fn failure(&self) -> Option<FailureRecord> {
         self.failure.lock().clone()
+    }
+
+    /// Thread `thread` is about to block to take `lock`; a lock-order cycle it closes becomes the
+    /// exploration's prediction, if it has none.
+    pub(crate) fn lock_acquiring(&self, thread: ThreadIdx, lock: ObjId, site: Site) {
+        let Some(cycle) = self.lock_graph.lock().acquiring(thread, lock, site) else {
+            return;
+        };
+        let mut prediction = self.prediction.lock();
+        if prediction.is_none() {
+            let threads = self.blocked_threads();
+            *prediction = Some(Prediction {
+                record: FailureRecord {
+                    kind: FailureKind::PotentialDeadlock,
+                    message: "locks are taken in a cycle of orders".to_owned(),
+                    thread,
+                    location: None,
+                    blocked: Vec::new(),
+                    unfinished: threads.iter().map(|&(t, _)| t).collect(),
+                    race: None,
+                    cycle,
+                },
+                execution: self.executions(),
+                recording: None,
+            });
+        }
+    }
+
+    pub(crate) fn lock_acquired(&self, thread: ThreadIdx, lock: ObjId, site: Site) {
+        self.lock_graph.lock().acquired(thread, lock, site);
+    }
+
+    pub(crate) fn lock_released(&self, thread: ThreadIdx, lock: ObjId) {
+        self.lock_graph.lock().released(thread, lock);
+    }
+
+    /// The execution that made the prediction, while its recording is still wanted.
+    pub(crate) fn prediction_without_trace(&self) -> Option<u64> {
+        self.prediction
+            .lock()
+            .as_ref()
+            .filter(|p| p.recording.is_none())
+            .map(|p| p.execution)
+    }
+
+    /// Gives the prediction the recording of the execution that made it.
+    pub(crate) fn attach_prediction_trace(&self, recording: Recording) {
+        if let Some(prediction) = self.prediction.lock().as_mut() {
+            prediction.recording.get_or_insert(recording);
+        }
+    }
+
+    pub(crate) fn take_prediction(&self) -> Option<Prediction> {
+        self.prediction.lock().take()
     }
 }
 
@@ -235,6 +329,7 @@ struct ThreadSlot {
     blocked: AtomicU64,
     finished: AtomicBool,
     name: Mutex<Option<Arc<str>>>,
+    clocks: Mutex<ThreadClocks>,
 }
 
 const NOT_BLOCKED: u64 = u64::MAX;
@@ -245,6 +340,7 @@ impl ThreadSlot {
             blocked: AtomicU64::new(NOT_BLOCKED),
             finished: AtomicBool::new(false),
             name: Mutex::new(None),
+            clocks: Mutex::new(ThreadClocks::default()),
         }
     }
 
@@ -252,6 +348,7 @@ impl ThreadSlot {
         self.blocked.store(NOT_BLOCKED, Relaxed);
         self.finished.store(false, Relaxed);
         *self.name.lock() = None;
+        self.clocks.lock().reset();
     }
 
     fn set_blocked(&self, blocked: Option<Blocked>) {

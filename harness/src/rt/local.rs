@@ -116,6 +116,10 @@ impl Local {
         self.with_recording(Recording::clear);
     }
 
+    pub(crate) fn recording(&self) -> Recording {
+        self.with_recording(|r| r.clone())
+    }
+
     pub(crate) fn take_recording(&self) -> Recording {
         self.with_recording(std::mem::take)
     }

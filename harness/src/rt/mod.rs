@@ -9,10 +9,13 @@
 //! particular engines; engines plug in through [`Backend`].
 
 mod backend;
+mod clock;
 mod event;
 mod execution;
 pub(crate) mod hook;
 mod local;
+pub(crate) mod lock_order;
+pub(crate) mod race;
 
 use std::borrow::Cow;
 use std::fmt;
@@ -48,6 +51,7 @@ impl ObjRef {
 pub(crate) struct TapestryPanic {
     pub kind: FailureKind,
     pub message: String,
+    pub race: Option<race::Race>,
 }
 
 impl fmt::Display for TapestryPanic {
@@ -58,7 +62,23 @@ impl fmt::Display for TapestryPanic {
 
 /// Fails the running execution with a failure of `kind`.
 pub(crate) fn fail(kind: FailureKind, message: String) -> ! {
-    std::panic::panic_any(TapestryPanic { kind, message })
+    std::panic::panic_any(TapestryPanic {
+        kind,
+        message,
+        race: None,
+    })
+}
+
+/// Fails the running execution with a data race.
+pub(crate) fn fail_race(race: race::Race) -> ! {
+    let message =
+        "two accesses to a cell, at least one a write, with no happens-before order between them"
+            .to_owned();
+    std::panic::panic_any(TapestryPanic {
+        kind: FailureKind::DataRace,
+        message,
+        race: Some(race),
+    })
 }
 
 /// Creates the engine object of a new facade object: a native one outside explorations.
@@ -86,6 +106,25 @@ pub(crate) fn create<R>(
                 make(&*local.exec.backend),
             )
         }
+    }
+}
+
+/// Calls into a model engine, which may run other model threads before it returns, and marks
+/// the calling thread running again afterwards.
+///
+/// Architecture invariant: every call a backend makes into loom or shuttle goes through this,
+/// so facade code after any raw operation (a race-detector hook, the rest of a channel's
+/// monitor section) sees the right running thread.
+#[inline]
+pub(crate) fn engine_call<R>(call: impl FnOnce() -> R) -> R {
+    match local() {
+        Some(local) => {
+            let me = local.running();
+            let result = call();
+            local.set_running(me);
+            result
+        }
+        None => call(),
     }
 }
 
@@ -308,6 +347,7 @@ pub(crate) fn spawn(
     }
     let parent = local.running();
     let child = exec.new_thread(name.as_deref());
+    race::spawned(child);
     local.record_thread(ThreadInfo {
         idx: child,
         name: name.clone(),
@@ -331,11 +371,39 @@ pub(crate) fn spawn(
 /// Runs the test body as thread 0 of a new execution of the `Local` installed here.
 pub(crate) fn run_main(body: &dyn Fn()) {
     let local = local().expect("an engine runs the test body with a Local installed");
+    keep_prediction_trace(local);
     local.exec.begin();
     local.clear_recording();
     local.set_running(0);
     body();
     exit_thread(local, 0);
+}
+
+/// If the execution that just ended predicted a deadlock, keeps its recording (model engines
+/// record on one `Local`; the stress engine merges its threads' recordings itself).
+pub(crate) fn keep_prediction_trace(local: &Local) {
+    if local.exec.prediction_without_trace() == Some(local.exec.executions()) {
+        local.exec.attach_prediction_trace(local.recording());
+    }
+}
+
+/// Lock-order bookkeeping of the running thread (see `lock_order`).
+pub(crate) fn lock_acquiring(obj: ObjRef, site: Site) {
+    if let Some(local) = local() {
+        local.exec.lock_acquiring(local.running(), obj.id, site);
+    }
+}
+
+pub(crate) fn lock_acquired(obj: ObjRef, site: Site) {
+    if let Some(local) = local() {
+        local.exec.lock_acquired(local.running(), obj.id, site);
+    }
+}
+
+pub(crate) fn lock_released(obj: ObjRef) {
+    if let Some(local) = local() {
+        local.exec.lock_released(local.running(), obj.id);
+    }
 }
 
 fn exit_thread(local: &Local, idx: ThreadIdx) {

@@ -4,6 +4,7 @@ use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::ops::Deref;
 
+use crate::rt::race::{self, SyncClock};
 use crate::rt::{self, Allocation};
 
 /// A reference-counted pointer, as [`std::sync::Arc`], whose allocations tapestry counts: an
@@ -19,7 +20,29 @@ pub struct Arc<T: ?Sized> {
 
 struct Inner<T: ?Sized> {
     _allocation: Option<Allocation>,
+    /// Dropped just before `value` (fields drop in order), by whichever thread drops last.
+    sync: FinalDrop,
     value: T,
+}
+
+/// std's `Arc` makes every drop of a clone happen before the value's destruction (its count is
+/// released on every decrement and acquired by the last). The race detector learns the same:
+/// every drop releases into `clock`, and dropping this (with the last reference) acquires it.
+#[derive(Debug, Default)]
+struct FinalDrop {
+    clock: SyncClock,
+}
+
+impl Drop for FinalDrop {
+    fn drop(&mut self) {
+        race::acquire(&self.clock);
+    }
+}
+
+impl<T: ?Sized> Drop for Arc<T> {
+    fn drop(&mut self) {
+        race::release_join(&self.inner.sync.clock);
+    }
 }
 
 impl<T> Arc<T> {
@@ -28,6 +51,7 @@ impl<T> Arc<T> {
         Arc {
             inner: std::sync::Arc::new(Inner {
                 _allocation: rt::track_allocation(),
+                sync: FinalDrop::default(),
                 value,
             }),
         }
@@ -35,14 +59,31 @@ impl<T> Arc<T> {
 
     /// Returns the value if this is the only strong reference.
     pub fn try_unwrap(this: Arc<T>) -> Result<T, Arc<T>> {
-        std::sync::Arc::try_unwrap(this.inner)
-            .map(|inner| inner.value)
-            .map_err(|inner| Arc { inner })
+        match std::sync::Arc::try_unwrap(Arc::into_std(this)) {
+            Ok(inner) => Ok(inner.into_value()),
+            Err(inner) => Err(Arc { inner }),
+        }
     }
 
     /// Returns the value if this is the only strong reference, else drops this reference.
     pub fn into_inner(this: Arc<T>) -> Option<T> {
-        std::sync::Arc::into_inner(this.inner).map(|inner| inner.value)
+        std::sync::Arc::into_inner(Arc::into_std(this)).map(Inner::into_value)
+    }
+
+    /// The std `Arc` inside, as this reference's drop would leave it.
+    fn into_std(this: Arc<T>) -> std::sync::Arc<Inner<T>> {
+        race::release_join(&this.inner.sync.clock);
+        let this = std::mem::ManuallyDrop::new(this);
+        // SAFETY: `this` is never used or dropped again, so its one field is moved out once.
+        unsafe { std::ptr::read(&this.inner) }
+    }
+}
+
+impl<T> Inner<T> {
+    fn into_value(self) -> T {
+        let Inner { sync, value, .. } = self;
+        drop(sync);
+        value
     }
 }
 
@@ -69,7 +110,9 @@ impl<T: ?Sized> Arc<T> {
 
     /// A mutable reference, if there are no other references (strong or weak).
     pub fn get_mut(this: &mut Arc<T>) -> Option<&mut T> {
-        std::sync::Arc::get_mut(&mut this.inner).map(|inner| &mut inner.value)
+        let inner = std::sync::Arc::get_mut(&mut this.inner)?;
+        race::acquire(&inner.sync.clock);
+        Some(&mut inner.value)
     }
 
     /// Makes a weak reference.

@@ -14,6 +14,7 @@ use std::panic::Location;
 
 pub use std::sync::atomic::{Ordering, compiler_fence};
 
+use crate::rt::race::{self, AtomicSync, SyncClock};
 use crate::rt::{self, Bits, ObjKind, ObjRef, Op, RawAtomic, RmwOp};
 
 /// An ordering barrier, as [`std::sync::atomic::fence`].
@@ -24,7 +25,10 @@ pub fn fence(order: Ordering) {
     }
     rt::backend_op(
         Location::caller(),
-        |b| b.fence(order),
+        |b| {
+            b.fence(order);
+            race::fence(order);
+        },
         |_| Op::Fence { order },
     );
 }
@@ -60,6 +64,8 @@ fn check_failure(order: Ordering) {
 struct Atomic {
     obj: ObjRef,
     raw: Box<dyn RawAtomic>,
+    /// What the release sequence this atomic heads releases (race detection).
+    clock: SyncClock,
 }
 
 impl Atomic {
@@ -68,7 +74,11 @@ impl Atomic {
         let (obj, raw) = rt::create(ObjKind::Atomic(T::REPR), name, Location::caller(), |b| {
             b.new_atomic(T::REPR, value.to_bits())
         });
-        Atomic { obj, raw }
+        Atomic {
+            obj,
+            raw,
+            clock: SyncClock::default(),
+        }
     }
 
     #[track_caller]
@@ -77,7 +87,13 @@ impl Atomic {
         let bits = rt::op(
             self.obj,
             Location::caller(),
-            || self.raw.load(order),
+            || {
+                race::atomic(
+                    &self.clock,
+                    || self.raw.load(order),
+                    |_| AtomicSync::Load(order),
+                )
+            },
             |&bits| Op::Load { order, bits },
         );
         T::from_bits(bits)
@@ -90,7 +106,13 @@ impl Atomic {
         rt::op(
             self.obj,
             Location::caller(),
-            || self.raw.store(bits, order),
+            || {
+                race::atomic(
+                    &self.clock,
+                    || self.raw.store(bits, order),
+                    |_| AtomicSync::Store(order),
+                )
+            },
             |_| Op::Store { order, bits },
         );
     }
@@ -101,7 +123,13 @@ impl Atomic {
         let old = rt::op(
             self.obj,
             Location::caller(),
-            || self.raw.swap(new, order),
+            || {
+                race::atomic(
+                    &self.clock,
+                    || self.raw.swap(new, order),
+                    |_| AtomicSync::Rmw(order),
+                )
+            },
             |&old| Op::Swap { order, old, new },
         );
         T::from_bits(old)
@@ -122,8 +150,20 @@ impl Atomic {
             self.obj,
             Location::caller(),
             || {
-                self.raw
-                    .compare_exchange(expected, new, success, failure, weak)
+                race::atomic(
+                    &self.clock,
+                    || {
+                        self.raw
+                            .compare_exchange(expected, new, success, failure, weak)
+                    },
+                    |r| {
+                        if r.is_ok() {
+                            AtomicSync::Rmw(success)
+                        } else {
+                            AtomicSync::Load(failure)
+                        }
+                    },
+                )
             },
             |r| {
                 let (ok, actual) = match *r {
@@ -148,7 +188,13 @@ impl Atomic {
         let old = rt::op(
             self.obj,
             Location::caller(),
-            || self.raw.fetch(rmw, operand, order),
+            || {
+                race::atomic(
+                    &self.clock,
+                    || self.raw.fetch(rmw, operand, order),
+                    |_| AtomicSync::Rmw(order),
+                )
+            },
             |&old| Op::Rmw {
                 rmw,
                 order,

@@ -3,6 +3,7 @@ use std::fmt;
 use std::panic::Location;
 
 use super::monitor::Monitor;
+use crate::rt::race::{self, SyncClock};
 use crate::rt::{self, BlockReason, Blocked, ObjKind, ObjRef, Op};
 
 /// Lets a fixed number of threads wait for each other, as [`std::sync::Barrier`].
@@ -15,6 +16,11 @@ pub struct Barrier {
 struct Round {
     arrived: usize,
     generation: u64,
+    /// What the threads of this round released on arrival (race detection).
+    arrivals: SyncClock,
+    /// What the last completed round released: every thread leaving it acquires it. It cannot
+    /// change before they have left, as the next round needs them all.
+    departures: SyncClock,
 }
 
 /// What [`Barrier::wait`] returns: one thread of each round is its leader.
@@ -49,6 +55,8 @@ impl Barrier {
                 Round {
                     arrived: 0,
                     generation: 0,
+                    arrivals: SyncClock::default(),
+                    departures: SyncClock::default(),
                 },
             )
         });
@@ -71,7 +79,8 @@ impl Barrier {
                     let round = held.state();
                     let generation = round.generation;
                     round.arrived += 1;
-                    if round.arrived < self.n {
+                    race::release_join(&round.arrivals);
+                    let leader = if round.arrived < self.n {
                         while held.state().generation == generation {
                             held.wait(0);
                         }
@@ -79,9 +88,12 @@ impl Barrier {
                     } else {
                         round.arrived = 0;
                         round.generation += 1;
+                        round.arrivals.move_into(&round.departures);
                         held.notify_all(0);
                         true
-                    }
+                    };
+                    race::acquire(&held.state().departures);
+                    leader
                 })
             },
             |&leader| Op::BarrierWait { leader },

@@ -5,6 +5,7 @@ use std::sync::{LockResult, PoisonError};
 use std::time::{Duration, Instant};
 
 use super::MutexGuard;
+use crate::rt::race;
 use crate::rt::{self, BlockReason, Blocked, ObjKind, ObjRef, Op, RawCondvar};
 
 /// A condition variable, as [`std::sync::Condvar`].
@@ -120,6 +121,10 @@ impl Condvar {
         // The engine releases and retakes the lock; the guard's own release must not run.
         std::mem::forget(guard);
         rt::record_release(self.obj, site, Op::Wait { mutex });
+        race::release(&lock.clock);
+        rt::lock_released(lock.obj);
+        // Waking up takes the mutex again: a wait while holding another lock orders them.
+        rt::lock_acquiring(lock.obj, site);
         let blocked = Blocked {
             reason: BlockReason::Wait,
             target: self.obj.id,
@@ -128,12 +133,17 @@ impl Condvar {
             self.obj,
             site,
             blocked,
-            || match timeout {
-                None => {
-                    self.raw.wait(&*lock.raw);
-                    false
-                }
-                Some(timeout) => self.raw.wait_timeout(&*lock.raw, timeout),
+            || {
+                let timed_out = match timeout {
+                    None => {
+                        self.raw.wait(&*lock.raw);
+                        false
+                    }
+                    Some(timeout) => self.raw.wait_timeout(&*lock.raw, timeout),
+                };
+                rt::lock_acquired(lock.obj, site);
+                race::acquire(&lock.clock);
+                timed_out
             },
             |&timed_out| Op::Woken { mutex, timed_out },
         );

@@ -1,8 +1,9 @@
 //! Channels, as [`std::sync::mpsc`]: many senders, one receiver.
 //!
-//! `channel` is unbounded (`named_channel` gives it a name for traces); `sync_channel(n)` holds at most `n` messages and `sync_channel(0)`
-//! is a rendezvous, where `send` returns once the message is received. Every engine supports
-//! both. Under the exhaustive, random and PCT engines time does not pass, so `recv_timeout`
+//! `channel` is unbounded (`named_channel` gives it a name for traces); `sync_channel(n)`
+//! holds at most `n` messages and `sync_channel(0)` is a rendezvous, where `send` returns once
+//! the message is received. Every engine supports both. A message carries what its sender did
+//! to its receiver (race detection). Under the exhaustive, random and PCT engines time does not pass, so `recv_timeout`
 //! waits as `recv` does.
 
 use std::borrow::Cow;
@@ -15,6 +16,7 @@ use std::time::{Duration, Instant};
 pub use std::sync::mpsc::{RecvError, RecvTimeoutError, SendError, TryRecvError, TrySendError};
 
 use super::monitor::{Held, Monitor};
+use crate::rt::race::{self, VectorClock};
 use crate::rt::{self, BlockReason, Blocked, ObjKind, ObjRef, Op, Site};
 
 /// Conditions of a channel's monitor.
@@ -28,7 +30,8 @@ struct Channel<T> {
 }
 
 struct Queue<T> {
-    messages: VecDeque<(u64, T)>,
+    /// Each message with its number and the clock its sender released (race detection).
+    messages: VecDeque<(u64, T, Option<VectorClock>)>,
     /// Number the next message sent gets; trace events name messages by number.
     next: u64,
     /// Messages received so far (a rendezvous sender waits for its own).
@@ -157,14 +160,14 @@ impl<T> Channel<T> {
         }
         let number = queue.next;
         queue.next += 1;
-        queue.messages.push_back((number, message));
+        queue.messages.push_back((number, message, race::send()));
         held.notify_one(RECEIVER);
         if self.bound == Some(0) {
             while held.state().received <= number {
                 if !held.state().receiver {
                     let queue = held.state();
-                    let i = queue.messages.iter().position(|(n, _)| *n == number);
-                    if let Some((_, message)) = i.and_then(|i| queue.messages.remove(i)) {
+                    let i = queue.messages.iter().position(|(n, ..)| *n == number);
+                    if let Some((_, message, _)) = i.and_then(|i| queue.messages.remove(i)) {
                         return Err(SendError(message));
                     }
                     break;
@@ -236,7 +239,9 @@ impl<T> Channel<T> {
 
     fn pop(&self, held: &mut Held<'_, Queue<T>>) -> Option<(u64, T)> {
         let queue = held.state();
-        let message = queue.messages.pop_front()?;
+        let (number, message, clock) = queue.messages.pop_front()?;
+        race::receive(clock.as_ref());
+        let message = (number, message);
         queue.received += 1;
         held.notify_all(SENDERS);
         Some(message)

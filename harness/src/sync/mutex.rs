@@ -7,6 +7,7 @@ use std::panic::Location;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{LockResult, PoisonError, TryLockError, TryLockResult};
 
+use crate::rt::race::{self, SyncClock};
 use crate::rt::{self, BlockReason, Blocked, ObjKind, ObjRef, Op, RawMutex, Site};
 
 /// A mutual exclusion lock, as [`std::sync::Mutex`].
@@ -16,6 +17,8 @@ use crate::rt::{self, BlockReason, Blocked, ObjKind, ObjRef, Op, RawMutex, Site}
 pub struct Mutex<T: ?Sized> {
     pub(crate) obj: ObjRef,
     pub(crate) raw: Box<dyn RawMutex>,
+    /// What an unlock releases and the next lock acquires (race detection).
+    pub(crate) clock: SyncClock,
     poisoned: AtomicBool,
     data: UnsafeCell<T>,
 }
@@ -44,6 +47,7 @@ impl<T> Mutex<T> {
         Mutex {
             obj,
             raw,
+            clock: SyncClock::default(),
             poisoned: AtomicBool::new(false),
             data: UnsafeCell::new(value),
         }
@@ -70,7 +74,13 @@ impl<T: ?Sized> Mutex<T> {
             reason: BlockReason::Lock,
             target: self.obj.id,
         };
-        rt::blocking(self.obj, site, blocked, || self.raw.lock(), |_| Op::Lock);
+        let lock = || {
+            rt::lock_acquiring(self.obj, site);
+            self.raw.lock();
+            rt::lock_acquired(self.obj, site);
+            race::acquire(&self.clock);
+        };
+        rt::blocking(self.obj, site, blocked, lock, |_| Op::Lock);
         self.guard(site)
     }
 
@@ -78,12 +88,15 @@ impl<T: ?Sized> Mutex<T> {
     #[track_caller]
     pub fn try_lock(&self) -> TryLockResult<MutexGuard<'_, T>> {
         let site = Location::caller();
-        if rt::op(
-            self.obj,
-            site,
-            || self.raw.try_lock(),
-            |&ok| Op::TryLock { ok },
-        ) {
+        let try_lock = || {
+            let taken = self.raw.try_lock();
+            if taken {
+                rt::lock_acquired(self.obj, site);
+                race::acquire(&self.clock);
+            }
+            taken
+        };
+        if rt::op(self.obj, site, try_lock, |&ok| Op::TryLock { ok }) {
             self.guard(site).map_err(TryLockError::Poisoned)
         } else {
             Err(TryLockError::WouldBlock)
@@ -202,6 +215,8 @@ impl<T: ?Sized> Drop for MutexGuard<'_, T> {
         // need the lock for their destructors (the loom backend ignores the call when loom
         // cannot take it).
         rt::record_release(self.lock.obj, self.site, Op::Unlock);
+        race::release(&self.lock.clock);
+        rt::lock_released(self.lock.obj);
         self.lock.raw.unlock();
     }
 }

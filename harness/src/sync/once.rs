@@ -3,6 +3,7 @@ use std::fmt;
 use std::panic::Location;
 
 use super::monitor::Monitor;
+use crate::rt::race::{self, SyncClock};
 use crate::rt::{self, BlockReason, Blocked, ObjKind, ObjRef, Op};
 
 /// Runs a one-time initialisation, as [`std::sync::Once`]: the first `call_once` runs its
@@ -10,6 +11,8 @@ use crate::rt::{self, BlockReason, Blocked, ObjKind, ObjRef, Op};
 pub struct Once {
     obj: ObjRef,
     monitor: Monitor<Phase>,
+    /// What the closure that ran released, for every caller that finds it done.
+    done: SyncClock,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -51,7 +54,11 @@ impl Once {
         let (obj, monitor) = rt::create(ObjKind::Once, name, Location::caller(), |b| {
             Monitor::new(b, Phase::New)
         });
-        Once { obj, monitor }
+        Once {
+            obj,
+            monitor,
+            done: SyncClock::default(),
+        }
     }
 
     /// Runs `f` if no call has run yet; otherwise waits until the one running has finished.
@@ -73,7 +80,13 @@ impl Once {
         rt::op(
             self.obj,
             Location::caller(),
-            || self.monitor.with(|held| *held.state() == Phase::Done),
+            || {
+                let done = self.monitor.with(|held| *held.state() == Phase::Done);
+                if done {
+                    race::acquire(&self.done);
+                }
+                done
+            },
             |&done| Op::OnceCheck { done },
         )
     }
@@ -92,7 +105,10 @@ impl Once {
                 self.monitor.with(|held| {
                     loop {
                         match *held.state() {
-                            Phase::Done => return None,
+                            Phase::Done => {
+                                race::acquire(&self.done);
+                                return None;
+                            }
                             Phase::Poisoned if !force => return Some(Err(())),
                             phase @ (Phase::New | Phase::Poisoned) => {
                                 *held.state() = Phase::Running;
@@ -132,6 +148,7 @@ impl Drop for Finish<'_> {
         } else {
             Phase::Done
         };
+        race::release(&self.0.done);
         self.0.monitor.with(|held| {
             *held.state() = phase;
             held.notify_all(0);

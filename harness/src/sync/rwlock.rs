@@ -7,6 +7,7 @@ use std::panic::Location;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{LockResult, PoisonError, TryLockError, TryLockResult};
 
+use crate::rt::race::{self, SyncClock};
 use crate::rt::{self, BlockReason, Blocked, ObjKind, ObjRef, Op, RawRwLock, Site};
 
 /// A reader-writer lock, as [`std::sync::RwLock`]: many readers or one writer.
@@ -15,6 +16,10 @@ use crate::rt::{self, BlockReason, Blocked, ObjKind, ObjRef, Op, RawRwLock, Site
 pub struct RwLock<T: ?Sized> {
     obj: ObjRef,
     raw: Box<dyn RawRwLock>,
+    /// What a write unlock releases (race detection).
+    clock: SyncClock,
+    /// What read unlocks release, for the next writer.
+    read_clock: SyncClock,
     poisoned: AtomicBool,
     data: UnsafeCell<T>,
 }
@@ -45,6 +50,8 @@ impl<T> RwLock<T> {
         RwLock {
             obj,
             raw,
+            clock: SyncClock::default(),
+            read_clock: SyncClock::default(),
             poisoned: AtomicBool::new(false),
             data: UnsafeCell::new(value),
         }
@@ -71,7 +78,12 @@ impl<T: ?Sized> RwLock<T> {
             reason: BlockReason::Read,
             target: self.obj.id,
         };
-        rt::blocking(self.obj, site, blocked, || self.raw.read(), |_| Op::Read);
+        let read = || {
+            self.raw.read();
+            rt::lock_acquired(self.obj, site);
+            self.acquired_read();
+        };
+        rt::blocking(self.obj, site, blocked, read, |_| Op::Read);
         self.poisoned(RwLockReadGuard {
             lock: self,
             site,
@@ -86,7 +98,7 @@ impl<T: ?Sized> RwLock<T> {
         if rt::op(
             self.obj,
             site,
-            || self.raw.try_read(),
+            || self.raw.try_read() && self.acquired_read() && self.holds(site),
             |&ok| Op::TryRead { ok },
         ) {
             self.poisoned(RwLockReadGuard {
@@ -108,7 +120,13 @@ impl<T: ?Sized> RwLock<T> {
             reason: BlockReason::Write,
             target: self.obj.id,
         };
-        rt::blocking(self.obj, site, blocked, || self.raw.write(), |_| Op::Write);
+        let write = || {
+            rt::lock_acquiring(self.obj, site);
+            self.raw.write();
+            rt::lock_acquired(self.obj, site);
+            self.acquired_write();
+        };
+        rt::blocking(self.obj, site, blocked, write, |_| Op::Write);
         self.poisoned(self.write_guard(site))
     }
 
@@ -119,7 +137,7 @@ impl<T: ?Sized> RwLock<T> {
         if rt::op(
             self.obj,
             site,
-            || self.raw.try_write(),
+            || self.raw.try_write() && self.acquired_write() && self.holds(site),
             |&ok| Op::TryWrite { ok },
         ) {
             self.poisoned(self.write_guard(site))
@@ -148,6 +166,25 @@ impl<T: ?Sized> RwLock<T> {
         } else {
             Ok(value)
         }
+    }
+
+    /// The running thread holds the lock now (lock-order bookkeeping); `true` for `&&` chains.
+    fn holds(&self, site: Site) -> bool {
+        rt::lock_acquired(self.obj, site);
+        true
+    }
+
+    /// A reader learns what the last writer released; returns `true` for `&&` chains.
+    fn acquired_read(&self) -> bool {
+        race::acquire(&self.clock);
+        true
+    }
+
+    /// A writer learns what the last writer and every reader since released.
+    fn acquired_write(&self) -> bool {
+        race::acquire(&self.clock);
+        race::acquire(&self.read_clock);
+        true
     }
 
     fn write_guard(&self, site: Site) -> RwLockWriteGuard<'_, T> {
@@ -221,6 +258,8 @@ impl<T: ?Sized> Drop for RwLockReadGuard<'_, T> {
         // need the lock for their destructors (the loom backend ignores the call when loom
         // cannot take it).
         rt::record_release(self.lock.obj, self.site, Op::ReadUnlock);
+        race::release_join(&self.lock.read_clock);
+        rt::lock_released(self.lock.obj);
         self.lock.raw.unlock_read();
     }
 }
@@ -262,6 +301,8 @@ impl<T: ?Sized> Drop for RwLockWriteGuard<'_, T> {
         // need the lock for their destructors (the loom backend ignores the call when loom
         // cannot take it).
         rt::record_release(self.lock.obj, self.site, Op::WriteUnlock);
+        race::release(&self.lock.clock);
+        rt::lock_released(self.lock.obj);
         self.lock.raw.unlock_write();
     }
 }

@@ -10,8 +10,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::engine::guarded::guarded_locks;
 use crate::rt::{
-    AtomicRepr, Backend, Execution, RawAtomic, RawCell, RawCondvar, RawJoin, RawMutex, RawRwLock,
-    RmwOp, ThreadIdx, atomic_enum, teardown,
+    self, AtomicRepr, Backend, Execution, RawAtomic, RawCell, RawCondvar, RawJoin, RawMutex,
+    RawRwLock, RmwOp, ThreadIdx, atomic_enum, teardown,
 };
 
 atomic_enum!(LoomAtomicInner, loom::sync::atomic);
@@ -35,8 +35,7 @@ impl Backend for LoomBackend {
         if let Some(name) = name {
             builder = builder.name(name.to_owned());
         }
-        let handle = builder
-            .spawn(body)
+        let handle = rt::engine_call(|| builder.spawn(body))
             .expect("loom spawns model threads without OS resources");
         Box::new(LoomJoin(handle))
     }
@@ -47,7 +46,7 @@ impl Backend for LoomBackend {
 
     fn yield_now(&self) {
         if !teardown() {
-            loom::thread::yield_now();
+            rt::engine_call(loom::thread::yield_now);
         }
     }
 
@@ -76,7 +75,7 @@ impl Backend for LoomBackend {
 
     fn fence(&self, order: Ordering) {
         if !teardown() {
-            loom::sync::atomic::fence(order);
+            rt::engine_call(|| loom::sync::atomic::fence(order));
         }
     }
 }
@@ -90,7 +89,7 @@ impl RawJoin for LoomJoin {
                 "the execution failed before this thread was joined",
             ));
         }
-        self.0.join()
+        rt::engine_call(|| self.0.join())
     }
 }
 
@@ -133,12 +132,12 @@ impl RawAtomic for LoomAtomic {
         if teardown() {
             return self.last();
         }
-        self.seen(self.inner.load(order))
+        self.seen(rt::engine_call(|| self.inner.load(order)))
     }
 
     fn store(&self, bits: u64, order: Ordering) {
         if !teardown() {
-            self.inner.store(bits, order);
+            rt::engine_call(|| self.inner.store(bits, order));
         }
         self.seen(bits);
     }
@@ -147,7 +146,7 @@ impl RawAtomic for LoomAtomic {
         if teardown() {
             return self.last();
         }
-        let old = self.inner.swap(bits, order);
+        let old = rt::engine_call(|| self.inner.swap(bits, order));
         self.seen(bits);
         old
     }
@@ -163,9 +162,10 @@ impl RawAtomic for LoomAtomic {
         if teardown() {
             return Err(self.last());
         }
-        let result = self
-            .inner
-            .compare_exchange(current, new, success, failure, weak);
+        let result = rt::engine_call(|| {
+            self.inner
+                .compare_exchange(current, new, success, failure, weak)
+        });
         self.seen(match result {
             Ok(_) => new,
             Err(actual) => actual,
@@ -178,7 +178,7 @@ impl RawAtomic for LoomAtomic {
             return self.last();
         }
         // The shadow keeps the old value: close enough for destructors of a failed execution.
-        self.seen(self.inner.fetch(op, bits, order))
+        self.seen(rt::engine_call(|| self.inner.fetch(op, bits, order)))
     }
 }
 
@@ -194,13 +194,13 @@ impl RawCell for LoomCell {
         if teardown() {
             return access();
         }
-        self.0.with(|_| access());
+        rt::engine_call(|| self.0.with(|_| access()));
     }
 
     fn write(&self, access: &mut dyn FnMut()) {
         if teardown() {
             return access();
         }
-        self.0.with_mut(|_| access());
+        rt::engine_call(|| self.0.with_mut(|_| access()));
     }
 }

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use self::backend::LoomBackend;
-use super::{Body, EngineRun, Exhaustive, Found, Limits, failure_of, on_fresh_thread};
+use super::{Body, EngineRun, Exhaustive, Found, Limits, failure_of, on_fresh_thread, predicted};
 use crate::rt::{self, Execution, Local};
 use crate::schedule::Replay;
 
@@ -50,6 +50,8 @@ fn explore_here(body: &Body, config: &Exhaustive, limits: &Limits, only: Option<
         bound => vec![bound],
     };
     let mut complete = true;
+    // Where a predicted deadlock's execution sits in the search, to replay it.
+    let mut predicted_at = None;
     for bound in bounds {
         let before = exec.executions();
         let remaining_executions = config.max_executions.map(|max| max.saturating_sub(before));
@@ -64,6 +66,9 @@ fn explore_here(body: &Body, config: &Exhaustive, limits: &Limits, only: Option<
             builder.check(move || rt::run_main(&*body))
         }));
         let ran = exec.executions() - before;
+        if let Some(at) = exec.prediction_without_trace().filter(|&at| at > before) {
+            predicted_at.get_or_insert((bound, at - before));
+        }
         match result {
             Err(payload) => {
                 let record = failure_of(&exec, &*payload);
@@ -82,6 +87,7 @@ fn explore_here(body: &Body, config: &Exhaustive, limits: &Limits, only: Option<
                         // Searched bound by bound, the first failure has the fewest preemptions.
                         preemptions: if config.iterative { bound } else { None },
                     }),
+                    predicted: None,
                 };
             }
             Ok(()) if only.is_some() => break,
@@ -95,11 +101,20 @@ fn explore_here(body: &Body, config: &Exhaustive, limits: &Limits, only: Option<
             }
         }
     }
+    rt::keep_prediction_trace(&local);
+    let predicted = predicted(&exec, |_| {
+        let (preemption_bound, execution) = predicted_at.unwrap_or((None, 0));
+        Replay::Exhaustive {
+            preemption_bound,
+            execution,
+        }
+    });
     EngineRun {
         executions: exec.executions(),
         elapsed: start.elapsed(),
         complete,
         found: None,
+        predicted,
     }
 }
 

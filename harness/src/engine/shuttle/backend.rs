@@ -4,10 +4,10 @@
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use crate::engine::guarded::guarded_locks;
+use crate::engine::guarded::{EngineAtomic, guarded_locks};
 use crate::rt::{
-    AtomicRepr, Backend, Execution, RawAtomic, RawCell, RawCondvar, RawJoin, RawMutex, RawRwLock,
-    ThreadIdx, atomic_enum,
+    self, AtomicRepr, Backend, Execution, RawAtomic, RawCell, RawCondvar, RawJoin, RawMutex,
+    RawRwLock, ThreadIdx, atomic_enum,
 };
 
 atomic_enum!(ShuttleAtomic, shuttle::sync::atomic);
@@ -28,14 +28,17 @@ impl Backend for ShuttleBackend {
         if let Some(name) = name {
             builder = builder.name(name.to_owned());
         }
-        let handle = builder
-            .spawn(body)
+        let handle = rt::engine_call(|| builder.spawn(body))
             .expect("shuttle spawns model threads without OS resources");
         Box::new(ShuttleJoin(handle))
     }
 
     fn yield_now(&self) {
-        shuttle::thread::yield_now();
+        rt::engine_call(shuttle::thread::yield_now);
+    }
+
+    fn detects_races(&self) -> bool {
+        true
     }
 
     fn new_mutex(&self) -> Box<dyn RawMutex> {
@@ -51,7 +54,7 @@ impl Backend for ShuttleBackend {
     }
 
     fn new_atomic(&self, repr: AtomicRepr, bits: u64) -> Box<dyn RawAtomic> {
-        Box::new(ShuttleAtomic::new(repr, bits))
+        Box::new(EngineAtomic(ShuttleAtomic::new(repr, bits)))
     }
 
     fn new_cell(&self) -> Option<Box<dyn RawCell>> {
@@ -59,7 +62,7 @@ impl Backend for ShuttleBackend {
     }
 
     fn fence(&self, order: Ordering) {
-        shuttle::sync::atomic::fence(order);
+        rt::engine_call(|| shuttle::sync::atomic::fence(order));
     }
 }
 
@@ -67,6 +70,6 @@ struct ShuttleJoin(shuttle::thread::JoinHandle<()>);
 
 impl RawJoin for ShuttleJoin {
     fn join(self: Box<Self>) -> std::thread::Result<()> {
-        self.0.join()
+        rt::engine_call(|| self.0.join())
     }
 }

@@ -17,7 +17,7 @@ use self::backend::ShuttleBackend;
 use self::bounded::BoundedDfs;
 use self::record::{Log, Recorder, Replayer, SharedLog};
 use self::schedulers::{Pct as PctScheduler, RandomWalk};
-use super::{Body, EngineRun, Found, Limits, Pct, Random, failure_of, on_fresh_thread};
+use super::{Body, EngineRun, Found, Limits, Pct, Random, failure_of, on_fresh_thread, predicted};
 use crate::failure::FailureKind;
 use crate::rt::{self, Execution, Local};
 use crate::schedule::{Replay, Schedule};
@@ -127,6 +127,8 @@ fn run_with_log<S: Scheduler + 'static>(
     let result = catch_unwind(AssertUnwindSafe(|| {
         runner.run(move || rt::run_main(&*body))
     }));
+    log.borrow_mut().keep_prediction();
+    rt::keep_prediction_trace(&local);
     let log = log.borrow().clone();
     let found = result.err().map(|payload| Found {
         record: failure_of(&exec, &*payload),
@@ -137,11 +139,17 @@ fn run_with_log<S: Scheduler + 'static>(
         }),
         preemptions: Some(log.preemptions),
     });
+    let predicted = predicted(&exec, |_| {
+        Replay::Schedule(Schedule {
+            steps: log.predicted.clone().unwrap_or_default(),
+        })
+    });
     let run = EngineRun {
         executions: exec.executions(),
         elapsed: start.elapsed(),
         complete: found.is_none() && max_time.is_none_or(|t| start.elapsed() < t),
         found,
+        predicted,
     };
     (run, log)
 }

@@ -16,9 +16,32 @@ pub(crate) struct Log {
     pub preemptions: usize,
     /// Why a replayed schedule stopped fitting the program.
     pub divergence: Option<String>,
+    /// The decisions of the execution that predicted a deadlock (kept from execution to
+    /// execution, to replay it).
+    pub predicted: Option<Vec<Step>>,
 }
 
 impl Log {
+    /// Keeps the schedule of the execution that just ended if it predicted a deadlock (before
+    /// the runtime takes that execution's trace, which ends the search for it).
+    pub(crate) fn keep_prediction(&mut self) {
+        let ended_with_prediction = crate::rt::local()
+            .is_some_and(|l| l.exec.prediction_without_trace() == Some(l.exec.executions()));
+        if self.predicted.is_none() && ended_with_prediction {
+            self.predicted = Some(self.steps.clone());
+        }
+    }
+
+    /// Starts the log of a new execution.
+    fn restart(&mut self) {
+        self.keep_prediction();
+        let predicted = self.predicted.take();
+        *self = Log {
+            predicted,
+            ..Log::default()
+        };
+    }
+
     fn choose(
         &mut self,
         runnable: &[&Task],
@@ -55,7 +78,7 @@ impl<S> Recorder<S> {
 impl<S: Scheduler> Scheduler for Recorder<S> {
     fn new_execution(&mut self) -> Option<ShuttleSchedule> {
         let schedule = self.inner.new_execution()?;
-        *self.log.borrow_mut() = Log::default();
+        self.log.borrow_mut().restart();
         Some(schedule)
     }
 

@@ -23,6 +23,7 @@ pub(crate) struct Shared {
     pub(crate) pool: Pool,
     pub(crate) seed: u64,
     pub(crate) jitter: bool,
+    pub(crate) race_detection: bool,
     pub(crate) max_steps: u64,
     pub(crate) iteration: AtomicU64,
     /// Spawned threads of the current iteration that have not finished.
@@ -78,6 +79,10 @@ impl Backend for StressBackend {
 
     fn yield_now(&self) {
         std::thread::yield_now();
+    }
+
+    fn detects_races(&self) -> bool {
+        self.0.race_detection
     }
 
     fn spin_loop(&self) {

@@ -22,7 +22,7 @@ use parking_lot::Mutex;
 use self::backend::{Shared, StressBackend, spawn_job};
 use self::pool::{Pool, ThreadState};
 use self::watchdog::Watchdog;
-use super::{Body, EngineRun, Found, Limits, Stress, on_fresh_thread};
+use super::{Body, EngineRun, Found, Limits, Stress, on_fresh_thread, predicted};
 use crate::rt::{self, Execution, Recording};
 use crate::schedule::Replay;
 
@@ -37,6 +37,7 @@ fn explore_here(body: &Body, config: &Stress, limits: &Limits) -> EngineRun {
         pool: Pool::new(),
         seed: config.seed,
         jitter: config.jitter,
+        race_detection: config.race_detection,
         max_steps: limits.max_steps,
         iteration: AtomicU64::new(0),
         outstanding: AtomicUsize::new(0),
@@ -59,6 +60,10 @@ fn explore_here(body: &Body, config: &Stress, limits: &Limits) -> EngineRun {
                 elapsed: start.elapsed(),
                 complete,
                 found: None,
+                predicted: predicted(&exec, |iteration| Replay::Stress {
+                    seed: config.seed,
+                    iteration,
+                }),
             };
         }
         iteration += 1;
@@ -97,9 +102,14 @@ fn explore_here(body: &Body, config: &Stress, limits: &Limits) -> EngineRun {
                     },
                     preemptions: None,
                 }),
+                predicted: None,
             };
         }
-        shared.recordings.lock().clear();
+        let mut recordings = shared.recordings.lock();
+        if exec.prediction_without_trace() == Some(iteration) {
+            exec.attach_prediction_trace(Recording::merge(recordings.clone()));
+        }
+        recordings.clear();
     };
     watchdog.stop();
     shared.pool.shutdown();

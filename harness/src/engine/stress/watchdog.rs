@@ -156,6 +156,8 @@ fn fail(exec: &Execution, kind: FailureKind, message: String, thread: ThreadIdx)
         location: None,
         blocked: Vec::new(),
         unfinished: Vec::new(),
+        race: None,
+        cycle: Vec::new(),
     });
     exec.aborting.store(true, Relaxed);
 }

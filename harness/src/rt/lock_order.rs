@@ -1,0 +1,241 @@
+//! Lock-order deadlock prediction, as the Linux kernel's lockdep does: every time a thread
+//! blocks to take a lock while holding others, the pair "held, then taken" is an edge of a
+//! graph. A cycle in the graph is a deadlock waiting for the right interleaving, even when the
+//! execution that drew it did not deadlock.
+//!
+//! Only blocking, exclusive acquisitions are edge targets: a `try_lock` cannot block, and read
+//! locks alone cannot deadlock with each other. A cycle needs at least two threads, and no lock
+//! that every edge's thread held around both acquisitions (a gate lock makes the orders
+//! mutually exclusive).
+
+use super::event::{ObjId, Site, ThreadIdx};
+
+/// "`thread` held `from` (taken at `from_site`) while it blocked to take `to` (at `to_site`)".
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Edge {
+    pub from: ObjId,
+    pub to: ObjId,
+    pub thread: ThreadIdx,
+    pub from_site: Site,
+    pub to_site: Site,
+    /// The other locks the thread held meanwhile.
+    gates: Vec<ObjId>,
+}
+
+/// The locks each thread holds, and the lock-order graph of one execution.
+#[derive(Debug, Default)]
+pub(crate) struct LockGraph {
+    held: Vec<Vec<(ObjId, Site)>>,
+    edges: Vec<Edge>,
+}
+
+impl LockGraph {
+    pub(crate) fn clear(&mut self) {
+        self.held.clear();
+        self.edges.clear();
+    }
+
+    fn held(&mut self, thread: ThreadIdx) -> &mut Vec<(ObjId, Site)> {
+        let i = thread as usize;
+        if i >= self.held.len() {
+            self.held.resize_with(i + 1, Vec::new);
+        }
+        &mut self.held[i]
+    }
+
+    /// `thread` is about to block to take `lock`: adds its edges, and returns a cycle one of them
+    /// closes, if any.
+    pub(crate) fn acquiring(
+        &mut self,
+        thread: ThreadIdx,
+        lock: ObjId,
+        site: Site,
+    ) -> Option<Vec<Edge>> {
+        let held = self.held(thread).clone();
+        let mut cycle = None;
+        for &(from, from_site) in held.iter().filter(|&&(from, _)| from != lock) {
+            if self
+                .edges
+                .iter()
+                .any(|e| e.from == from && e.to == lock && e.thread == thread)
+            {
+                continue;
+            }
+            let gates = held
+                .iter()
+                .map(|&(l, _)| l)
+                .filter(|&l| l != from)
+                .collect();
+            self.edges.push(Edge {
+                from,
+                to: lock,
+                thread,
+                from_site,
+                to_site: site,
+                gates,
+            });
+            cycle = cycle.or_else(|| self.cycle_through(self.edges.len() - 1));
+        }
+        cycle
+    }
+
+    /// `thread` now holds `lock`.
+    pub(crate) fn acquired(&mut self, thread: ThreadIdx, lock: ObjId, site: Site) {
+        self.held(thread).push((lock, site));
+    }
+
+    /// `thread` released `lock`.
+    pub(crate) fn released(&mut self, thread: ThreadIdx, lock: ObjId) {
+        let held = self.held(thread);
+        if let Some(i) = held.iter().rposition(|&(l, _)| l == lock) {
+            held.remove(i);
+        }
+    }
+
+    /// A cycle of edges that starts with edge `first`, if its end leads back to its start along
+    /// edges of other threads (depth-first; these graphs have a handful of edges).
+    fn cycle_through(&self, first: usize) -> Option<Vec<Edge>> {
+        let start = &self.edges[first];
+        let mut path = vec![first];
+        self.extend(start.from, &mut path)
+            .then(|| path.iter().map(|&i| self.edges[i].clone()).collect())
+    }
+
+    fn extend(&self, home: ObjId, path: &mut Vec<usize>) -> bool {
+        let last = &self.edges[*path.last().expect("the path starts with an edge")];
+        if last.to == home {
+            return self.deadlockable(path);
+        }
+        for (i, edge) in self.edges.iter().enumerate() {
+            let visited = path.iter().any(|&p| self.edges[p].from == edge.from);
+            if edge.from != last.to || visited {
+                continue;
+            }
+            path.push(i);
+            if self.extend(home, path) {
+                return true;
+            }
+            path.pop();
+        }
+        false
+    }
+
+    /// Whether the threads of a cycle could really wait for each other: at least two of them,
+    /// and no gate lock held by all of them around their edges.
+    fn deadlockable(&self, path: &[usize]) -> bool {
+        let edges: Vec<&Edge> = path.iter().map(|&i| &self.edges[i]).collect();
+        let two_threads = edges.iter().any(|e| e.thread != edges[0].thread);
+        let gated = edges[0]
+            .gates
+            .iter()
+            .any(|g| edges.iter().all(|e| e.gates.contains(g)));
+        two_threads && !gated
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::panic::Location;
+
+    use super::*;
+
+    fn site() -> Site {
+        Location::caller()
+    }
+
+    /// Runs a script of (thread, lock, take or release) and returns whether a cycle showed.
+    fn run(script: &[(ThreadIdx, ObjId, bool)]) -> bool {
+        let mut graph = LockGraph::default();
+        let mut found = false;
+        for &(thread, lock, take) in script {
+            if take {
+                found |= graph.acquiring(thread, lock, site()).is_some();
+                graph.acquired(thread, lock, site());
+            } else {
+                graph.released(thread, lock);
+            }
+        }
+        found
+    }
+
+    #[test]
+    fn cycles_are_found_and_orders_gates_and_lone_threads_are_not() {
+        const A: ObjId = 1;
+        const B: ObjId = 2;
+        const C: ObjId = 3;
+        const GATE: ObjId = 9;
+        type Script<'a> = &'a [(ThreadIdx, ObjId, bool)];
+        let cases: &[(&str, Script, bool)] = &[
+            (
+                "ABBA",
+                &[
+                    (0, A, true),
+                    (0, B, true),
+                    (0, B, false),
+                    (0, A, false),
+                    (1, B, true),
+                    (1, A, true),
+                ],
+                true,
+            ),
+            (
+                "same order",
+                &[
+                    (0, A, true),
+                    (0, B, true),
+                    (0, B, false),
+                    (0, A, false),
+                    (1, A, true),
+                    (1, B, true),
+                ],
+                false,
+            ),
+            (
+                "one thread, both orders",
+                &[
+                    (0, A, true),
+                    (0, B, true),
+                    (0, B, false),
+                    (0, A, false),
+                    (0, B, true),
+                    (0, A, true),
+                ],
+                false,
+            ),
+            (
+                "three philosophers",
+                &[
+                    (0, A, true),
+                    (0, B, true),
+                    (0, B, false),
+                    (0, A, false),
+                    (1, B, true),
+                    (1, C, true),
+                    (1, C, false),
+                    (1, B, false),
+                    (2, C, true),
+                    (2, A, true),
+                ],
+                true,
+            ),
+            (
+                "behind a gate",
+                &[
+                    (0, GATE, true),
+                    (0, A, true),
+                    (0, B, true),
+                    (0, B, false),
+                    (0, A, false),
+                    (0, GATE, false),
+                    (1, GATE, true),
+                    (1, B, true),
+                    (1, A, true),
+                ],
+                false,
+            ),
+        ];
+        for &(name, script, cycle) in cases {
+            assert_eq!(run(script), cycle, "{name}");
+        }
+    }
+}
