@@ -40,6 +40,8 @@ struct Results {
     machine: String,
     date: String,
     overhead: Vec<Overhead>,
+    /// The stress engine with race detection on, against the same engine with it off.
+    detector: Overhead,
 }
 
 pub fn run(args: &Args) -> Result<()> {
@@ -75,10 +77,31 @@ pub fn run(args: &Args) -> Result<()> {
             || tapestry_run(Engine::random().schedules(n).into()),
         ),
     ];
+    let iterations = args.executions;
+    let stress = |detect: bool| {
+        let engine = Engine::stress()
+            .iterations(iterations)
+            .time(Duration::from_secs(600))
+            .jitter(false)
+            .race_detection(detect);
+        let start = Instant::now();
+        let report = Explorer::new().engine(engine).run(cell_program);
+        assert!(report.is_clean(), "{report}");
+        start.elapsed()
+    };
+    let detector = compare(
+        "stress",
+        "race detection off",
+        iterations,
+        args.runs,
+        || stress(false),
+        || stress(true),
+    );
     let results = Results {
         machine: machine(),
         date: date(),
         overhead,
+        detector,
     };
     let markdown = markdown(&results);
     println!("{markdown}");
@@ -150,6 +173,34 @@ fn facade_program() {
     for t in threads {
         t.join().unwrap();
     }
+}
+
+/// Cell accesses per stress iteration of the detector benchmark, split between two threads.
+const CELL_ACCESSES: usize = 1_000;
+
+/// Two threads each read and write a cell of their own, then hand the results over through
+/// a mutex: every access is checked, none races.
+fn cell_program() {
+    use tapestry::cell::UnsafeCell;
+    use tapestry::sync::{Arc, Mutex};
+    struct Private(UnsafeCell<u64>);
+    // SAFETY: each thread touches only its own `Private`.
+    unsafe impl Sync for Private {}
+    let total = Arc::new(Mutex::new(0));
+    let work = |total: &Mutex<u64>| {
+        let cell = Private(UnsafeCell::new(0));
+        for i in 0..CELL_ACCESSES / 4 {
+            let seen = cell.0.with(|v| unsafe { *v });
+            cell.0.with_mut(|v| unsafe { *v = seen + i as u64 });
+        }
+        *total.lock().unwrap() += cell.0.with(|v| unsafe { *v });
+    };
+    let t = {
+        let total = total.clone();
+        tapestry::thread::spawn(move || work(&total))
+    };
+    work(&total);
+    t.join().unwrap();
 }
 
 /// The same program written against one engine's own types.
@@ -252,5 +303,16 @@ fn markdown(results: &Results) -> String {
             o.engine, o.baseline, o.executions, o.baseline_per_sec, o.tapestry_per_sec, o.slowdown
         );
     }
+    let d = &results.detector;
+    out += "\n## Cost of race detection\n\n";
+    out += &format!(
+        "A stress run of a program whose two threads make {CELL_ACCESSES} `UnsafeCell` accesses per iteration (plus a lock, a spawn and a join), with `Stress::race_detection` off and on, {} iterations each, jitter off in both so that the difference is the detector's.\n\n",
+        d.executions
+    );
+    out += "| detection off iter/s | detection on iter/s | cost |\n|---:|---:|---:|\n";
+    out += &format!(
+        "| {:.0} | {:.0} | {:.2}x |\n",
+        d.baseline_per_sec, d.tapestry_per_sec, d.slowdown
+    );
     out
 }
