@@ -16,15 +16,17 @@ fn program(name: &str) -> fn() {
 
 #[test]
 fn same_seed_same_trace() {
-    let engines: [Engine; 3] = [
-        Engine::random().seed(7).into(),
-        Engine::pct().seed(7).into(),
-        Engine::exhaustive().into(),
+    let runs: [(Engine, &str); 5] = [
+        (Engine::random().seed(7).into(), "lost_update"),
+        (Engine::pct().seed(7).into(), "lost_update"),
+        (Engine::priority().seed(7).into(), "lost_update"),
+        (Engine::priority().seed(7).into(), "priority_inversion"),
+        (Engine::exhaustive().into(), "lost_update"),
     ];
-    for engine in engines {
+    for (engine, name) in runs {
         let explorer = Explorer::new().engine(engine);
-        let first = explorer.run(program("lost_update"));
-        let second = explorer.run(program("lost_update"));
+        let first = explorer.run(program(name));
+        let second = explorer.run(program(name));
         assert_eq!(failure(&first).execution(), failure(&second).execution());
         assert_eq!(
             failure(&first).trace().render_full(),
@@ -36,17 +38,22 @@ fn same_seed_same_trace() {
 
 #[test]
 fn replaying_a_failure_reproduces_its_trace() {
-    let engines: [Engine; 3] = [
-        Engine::random().seed(3).into(),
-        Engine::pct().seed(3).into(),
-        Engine::exhaustive().into(),
+    let runs: [(Engine, &str); 5] = [
+        (Engine::random().seed(3).into(), "lock_order_inversion"),
+        (Engine::pct().seed(3).into(), "lock_order_inversion"),
+        (Engine::priority().seed(3).into(), "lock_order_inversion"),
+        (Engine::priority().seed(3).into(), "priority_inversion"),
+        (Engine::exhaustive().into(), "lock_order_inversion"),
     ];
-    for engine in engines {
+    for (engine, name) in runs {
         let explorer = Explorer::new().engine(engine);
-        let report = explorer.run(program("lock_order_inversion"));
+        let report = explorer.run(program(name));
         let original = failure(&report);
+        // The text form, as saved in schedule files, replays the same.
+        let replay: tapestry::Replay = original.replay().to_string().parse().expect("parses");
+        assert_eq!(&replay, original.replay());
         let replayed = explorer
-            .replay(original.replay(), program("lock_order_inversion"))
+            .replay(&replay, program(name))
             .expect("the schedule fits");
         let again = failure(&replayed);
         assert_eq!(again.kind(), original.kind());

@@ -47,7 +47,7 @@ pub fn test_name(entry: &Entry, variant: Variant) -> String {
 pub struct Settings {
     /// Engines to run.
     pub engines: Vec<EngineKind>,
-    /// Seed of the random, PCT and stress engines.
+    /// Seed of the random, PCT, priority and stress engines.
     pub seed: u64,
     /// Scales every budget (1.0: the catalogue's budgets).
     pub budget: f64,
@@ -77,6 +77,10 @@ impl Settings {
                 .seed(self.seed)
                 .into(),
             EngineKind::Pct => Engine::pct().schedules(scale(1_000)).seed(self.seed).into(),
+            EngineKind::Priority => Engine::priority()
+                .schedules(scale(1_000))
+                .seed(self.seed)
+                .into(),
             _ => Engine::stress()
                 .iterations(scale(10_000))
                 .time(Duration::from_secs_f64(2.0 * self.budget))
@@ -220,11 +224,7 @@ fn judge(entry: &Entry, variant: Variant, engine: EngineKind, report: &Report) -
 
 fn save(entry: &Entry, failure: &Failure, dir: &std::path::Path, seed: u64) {
     let path = dir.join(format!("{}.schedule", entry.name));
-    let seed = matches!(
-        failure.engine(),
-        EngineKind::Random | EngineKind::Pct | EngineKind::Stress
-    )
-    .then_some(seed);
+    let seed = failure.engine().is_seeded().then_some(seed);
     let command = format!("tapestry replay {}", path.display());
     let saved = SavedFailure::new(&test_name(entry, Variant::Buggy), failure, seed);
     if let Err(error) = saved::save(&path, saved, &command) {

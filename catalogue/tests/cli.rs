@@ -23,8 +23,8 @@ fn list_names_every_entry_with_its_kind_and_engines() {
         assert!(out.contains(entry.name), "{out}");
     }
     assert!(
-        out.lines()
-            .any(|l| l.starts_with("lost_update") && l.contains("exhaustive, random, pct, stress")),
+        out.lines().any(|l| l.starts_with("lost_update")
+            && l.contains("exhaustive, random, pct, priority, stress")),
         "{out}"
     );
 }
@@ -136,7 +136,7 @@ fn mistakes_get_clear_errors_and_a_failing_exit() {
         ),
         (
             &["hunt", "lost_update", "--engine", "fuzz"],
-            "unknown engine `fuzz`; expected one of: exhaustive, random, pct, stress",
+            "unknown engine `fuzz`; expected one of: exhaustive, random, pct, priority, stress",
         ),
         (
             &["hunt", "lost_update", "--budget", "0"],

@@ -113,6 +113,7 @@ catalogue_tests!(
     join_while_holding_lock,
     bounded_buffer_notify_one,
     polite_livelock,
+    priority_inversion,
     semaphore_permit_leak,
     thread_pool_shutdown,
     actor_request_cycle,

@@ -3,13 +3,11 @@
 use std::sync::Arc;
 
 use crate::engine::{Body, Engine, EngineKind, EngineRun, Found, Limits};
+use crate::explain::{Explained, explain};
 use crate::failure::{Failure, FailureKind};
 use crate::report::{EngineReport, Outcome, Report};
-use crate::rt::lock_order::Edge;
-use crate::rt::race::{CellAccess, Race};
-use crate::rt::{BlockReason, ObjId};
 use crate::schedule::Replay;
-use crate::trace::{Labels, Trace, describe_blocked};
+use crate::trace::{Labels, Trace};
 
 /// Default step limit of an execution: scheduling points for model engines, facade operations
 /// per thread for the stress engine.
@@ -65,7 +63,7 @@ impl Default for Explorer {
 }
 
 impl Explorer {
-    /// An explorer with no engine chosen yet; if none is added, all four run with their default
+    /// An explorer with no engine chosen yet; if none is added, all five run with their default
     /// settings ([`Engine::defaults`]).
     pub fn new() -> Self {
         Self::default()
@@ -237,50 +235,11 @@ pub(crate) fn failure(engine: EngineKind, found: Found) -> Failure {
     } = found;
     let labels = Labels::new(&recording);
     let thread = labels.thread(record.thread);
-    let blocked = describe_blocked(&record.blocked, &recording);
-    let mut mentioned: Vec<ObjId> = record.race.iter().map(|r| r.cell).collect();
-    mentioned.extend(
-        record
-            .blocked
-            .iter()
-            .filter(|(_, b)| b.reason != BlockReason::Join)
-            .map(|(_, b)| b.target),
-    );
-    // Every unfinished thread blocked is the classic deadlock; a thread waiting for a lock it
-    // holds itself is one too, even while others could still run.
-    let headline = if record.blocked.len() == record.unfinished.len() {
-        "every unfinished thread is blocked"
-    } else {
-        "a thread is blocked forever"
-    };
-    let cycle = describe_cycle(&record.cycle, &labels);
-    mentioned.extend(record.cycle.iter().map(|e| e.to));
-    let message = if record.kind == FailureKind::Deadlock && !blocked.is_empty() {
-        format!("{headline}: {}", blocked.join("; "))
-    } else if !cycle.is_empty() {
-        format!("locks are taken in a cycle of orders: {}", cycle.join("; "))
-    } else if let Some(race) = &record.race {
-        race_message(race, &labels)
-    } else {
-        record.message.clone()
-    };
-    let mut outcome = match record.kind {
-        FailureKind::Panic => format!("{thread} panicked: {}", record.message),
-        FailureKind::Deadlock if !blocked.is_empty() => {
-            format!("deadlock: {headline}\n{}", blocked.join("\n"))
-        }
-        FailureKind::DataRace if record.race.is_some() => message.clone(),
-        FailureKind::PotentialDeadlock if !cycle.is_empty() => format!(
-            "potential deadlock: locks are taken in a cycle of orders (this execution did not deadlock)\n{}",
-            cycle.join("\n")
-        ),
-        kind => format!("{kind} in {thread}: {}", record.message),
-    };
-    if let Some(location) = &record.location
-        && record.kind == FailureKind::Panic
-    {
-        outcome.push_str(&format!("\n(at {location})"));
-    }
+    let Explained {
+        message,
+        outcome,
+        mentioned,
+    } = explain(&record, &recording, &labels);
     Failure {
         kind: record.kind,
         message,
@@ -338,9 +297,22 @@ impl Explorer {
                 crate::engine::loom::replay(&body, &limits, *preemption_bound, *execution),
             ),
             Replay::Schedule(schedule) => {
-                let run = crate::engine::shuttle::replay(&body, schedule, &limits)
+                let run = crate::engine::shuttle::replay(&body, schedule, None, &limits)
                     .map_err(|message| ReplayError { message })?;
                 (EngineKind::Random, run)
+            }
+            Replay::Priority {
+                inversion_bound,
+                schedule,
+            } => {
+                let run = crate::engine::shuttle::replay(
+                    &body,
+                    schedule,
+                    Some(*inversion_bound),
+                    &limits,
+                )
+                .map_err(|message| ReplayError { message })?;
+                (EngineKind::Priority, run)
             }
             Replay::Stress { seed, iteration } => {
                 let config = crate::engine::Stress::default()
@@ -360,44 +332,4 @@ impl Explorer {
         report.push(engine_report(engine, run));
         Ok(report)
     }
-}
-
-/// "data race on `value`: T1 writes it (at src/a.rs:12) and main reads it (at src/a.rs:20),
-/// with no happens-before order between the two".
-fn race_message(race: &Race, labels: &Labels) -> String {
-    let access = |a: &CellAccess| {
-        let verb = if a.write { "writes" } else { "reads" };
-        format!(
-            "{} {verb} it (at {}:{})",
-            labels.thread(a.epoch.thread),
-            a.site.file(),
-            a.site.line()
-        )
-    };
-    format!(
-        "data race on `{}`: {} and {}, with no happens-before order between the two",
-        labels.object_name(race.cell),
-        access(&race.earlier),
-        access(&race.later)
-    )
-}
-
-/// One sentence per edge of a lock-order cycle: "T1 holds `a` (taken at src/a.rs:10) while
-/// it takes `b` (at src/a.rs:11)".
-fn describe_cycle(cycle: &[Edge], labels: &Labels) -> Vec<String> {
-    cycle
-        .iter()
-        .map(|e| {
-            format!(
-                "{} holds `{}` (taken at {}:{}) while it takes `{}` (at {}:{})",
-                labels.thread(e.thread),
-                labels.object_name(e.from),
-                e.from_site.file(),
-                e.from_site.line(),
-                labels.object_name(e.to),
-                e.to_site.file(),
-                e.to_site.line()
-            )
-        })
-        .collect()
 }

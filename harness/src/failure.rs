@@ -26,6 +26,11 @@ pub enum FailureKind {
     /// deadlock when they interleave the wrong way, though no execution explored did. Reported
     /// only when the engine found no real failure.
     PotentialDeadlock,
+    /// A thread waited for a lock held by a less urgent thread while threads of priority
+    /// between theirs ran longer than the priority engine's bound: the inversion is unbounded
+    /// (the Mars Pathfinder's bug). Only the priority engine, which schedules by priority,
+    /// reports it; `sync::PiMutex` is the usual fix.
+    PriorityInversion,
     /// The program used tapestry in a way that cannot be explored, such as sharing an object
     /// between executions. The message says how to fix it.
     Misuse,
@@ -36,13 +41,14 @@ pub enum FailureKind {
 
 impl FailureKind {
     /// Every kind, in declaration order.
-    pub const ALL: [FailureKind; 8] = [
+    pub const ALL: [FailureKind; 9] = [
         FailureKind::Panic,
         FailureKind::Deadlock,
         FailureKind::DataRace,
         FailureKind::Leak,
         FailureKind::StepLimit,
         FailureKind::PotentialDeadlock,
+        FailureKind::PriorityInversion,
         FailureKind::Misuse,
         FailureKind::Unsupported,
     ];
@@ -56,6 +62,7 @@ impl FailureKind {
             FailureKind::Leak => "leak",
             FailureKind::StepLimit => "step_limit",
             FailureKind::PotentialDeadlock => "potential_deadlock",
+            FailureKind::PriorityInversion => "priority_inversion",
             FailureKind::Misuse => "misuse",
             FailureKind::Unsupported => "unsupported",
         }

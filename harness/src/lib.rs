@@ -4,13 +4,22 @@
 //! # Why a harness
 //!
 //! A concurrency bug needs a particular interleaving, and a plain test run sees one
-//! interleaving, usually the same one. tapestry runs the body many times under four engines:
+//! interleaving, usually the same one. tapestry runs the body many times under five engines:
 //!
 //! - **exhaustive** (on [loom]): every interleaving up to a bound on preemptions, including
 //!   the reorderings that `Relaxed`, `Acquire` and `Release` allow;
 //! - **random** and **PCT** (on [shuttle]): many random schedules, PCT's aimed at bugs that
 //!   need a few preemptions at the right moments;
+//! - **priority**: a real-time OS's scheduler, which always runs the most urgent thread
+//!   ([`thread::Builder::priority`]), with threads arriving at seeded times; it finds
+//!   unbounded priority inversion, and the ordinary bugs random finds;
 //! - **stress**: real threads on every core, released together, with random jitter.
+//!
+//! Besides panics, deadlocks, leaks and step limits, detectors see data races on
+//! [`cell::UnsafeCell`] under every engine (vector clocks under random, PCT, priority and
+//! stress; loom's own under exhaustive), deadlocks before they happen (a cycle in the order
+//! threads take locks: [`FailureKind::PotentialDeadlock`]), and priority inversion
+//! ([`FailureKind::PriorityInversion`], fixed by [`sync::PiMutex`]).
 //!
 //! # The facade
 //!
@@ -70,11 +79,12 @@
 //!
 //! | argument | meaning |
 //! |---|---|
-//! | `engines = "exhaustive, pct"` | which engines run (default: all four) |
-//! | `schedules = 1000` | random and PCT schedules |
-//! | `seed = 42` | seed of the random, PCT and stress engines (default 0) |
+//! | `engines = "exhaustive, pct"` | which engines run (default: all five: `exhaustive`, `random`, `pct`, `priority`, `stress`) |
+//! | `schedules = 1000` | random, PCT and priority schedules |
+//! | `seed = 42` | seed of the random, PCT, priority and stress engines (default 0) |
 //! | `preemption_bound = 2` | the exhaustive engine's bound |
 //! | `pct_depth = 3` | the bug depth PCT aims at |
+//! | `inversion_bound = 20` | steps of intermediate-priority threads after which the priority engine reports a priority inversion |
 //! | `stress_iterations = 10000`, `stress_time = "2s"` | the stress engine's budget |
 //! | `max_steps = 20000` | an execution longer than this fails with `StepLimit` |
 //! | `expect = "deadlock"` | the test passes only if **every** engine that runs finds a failure of this kind; for keeping known bugs as tests |
@@ -94,7 +104,7 @@
 //! | variable | meaning |
 //! |---|---|
 //! | `TAPESTRY_ENGINES` | engines, as in `engines = ...` |
-//! | `TAPESTRY_SCHEDULES`, `TAPESTRY_SEED`, `TAPESTRY_PREEMPTION_BOUND` (a number or `none`), `TAPESTRY_PCT_DEPTH`, `TAPESTRY_STRESS_ITERATIONS`, `TAPESTRY_STRESS_TIME`, `TAPESTRY_MAX_STEPS` | as the arguments of the same names |
+//! | `TAPESTRY_SCHEDULES`, `TAPESTRY_SEED`, `TAPESTRY_PREEMPTION_BOUND` (a number or `none`), `TAPESTRY_PCT_DEPTH`, `TAPESTRY_INVERSION_BOUND`, `TAPESTRY_STRESS_ITERATIONS`, `TAPESTRY_STRESS_TIME`, `TAPESTRY_MAX_STEPS` | as the arguments of the same names |
 //! | `TAPESTRY_BUDGET` | scales every budget: `0.1` for a quick local run, `10` for a nightly soak |
 //! | `TAPESTRY_REPLAY` | a `.schedule` file: replay its schedules for this test, print their traces, and explore nothing |
 //! | `TAPESTRY_SCHEDULE_DIR` | where schedules are saved (default: `tapestry-schedules/` in the package) |
@@ -146,6 +156,7 @@
 
 pub mod cell;
 pub mod engine;
+mod explain;
 mod explorer;
 mod failure;
 pub mod hint;

@@ -17,6 +17,14 @@ pub enum Replay {
     },
     /// Every scheduling choice of the failing execution (random and PCT engines).
     Schedule(Schedule),
+    /// Every scheduling choice of the failing execution of the priority engine, whose replay
+    /// also watches for priority inversions longer than `inversion_bound` steps.
+    Priority {
+        /// The engine's inversion bound.
+        inversion_bound: u64,
+        /// The scheduling choices.
+        schedule: Schedule,
+    },
     /// Real hardware interleavings cannot be replayed step by step. The seed and iteration let
     /// the stress engine hunt the same way again, which usually, not always, finds it again.
     Stress {
@@ -28,7 +36,8 @@ pub enum Replay {
 }
 
 /// The text form is one line, as saved in schedule files:
-/// `exhaustive bound=2 execution=17`, `schedule 0*3 1 2*2`, `stress seed=7 iteration=88`.
+/// `exhaustive bound=2 execution=17`, `schedule 0*3 1 2*2`,
+/// `priority inversion_bound=20 schedule 0*3 1 2*2`, `stress seed=7 iteration=88`.
 impl fmt::Display for Replay {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -45,6 +54,13 @@ impl fmt::Display for Replay {
                 write!(f, "exhaustive bound=none execution={execution}")
             }
             Replay::Schedule(schedule) => write!(f, "schedule {schedule}"),
+            Replay::Priority {
+                inversion_bound,
+                schedule,
+            } => write!(
+                f,
+                "priority inversion_bound={inversion_bound} schedule {schedule}"
+            ),
             Replay::Stress { seed, iteration } => {
                 write!(f, "stress seed={seed} iteration={iteration}")
             }
@@ -69,7 +85,21 @@ impl FromStr for Replay {
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let s = s.trim();
-        let (kind, rest) = s.split_once(' ').unwrap_or((s, ""));
+        let (kind, mut rest) = s.split_once(' ').unwrap_or((s, ""));
+        let mut schedule = None;
+        if kind == "priority" {
+            let (fields, steps) = rest.split_once("schedule").ok_or_else(|| {
+                ParseReplayError(
+                    "`priority` needs `inversion_bound=<number> schedule <steps>`".to_owned(),
+                )
+            })?;
+            rest = fields;
+            schedule = Some(
+                steps
+                    .parse::<Schedule>()
+                    .map_err(|e| ParseReplayError(e.to_string()))?,
+            );
+        }
         let fields = || -> Result<std::collections::HashMap<&str, &str>, ParseReplayError> {
             rest.split_whitespace()
                 .map(|field| {
@@ -105,6 +135,13 @@ impl FromStr for Replay {
                     execution: number(&fields, "execution")?,
                 })
             }
+            "priority" => {
+                let fields = fields()?;
+                Ok(Replay::Priority {
+                    inversion_bound: number(&fields, "inversion_bound")?,
+                    schedule: schedule.unwrap_or_default(),
+                })
+            }
             "stress" => {
                 let fields = fields()?;
                 Ok(Replay::Stress {
@@ -113,7 +150,7 @@ impl FromStr for Replay {
                 })
             }
             other => Err(ParseReplayError(format!(
-                "unknown replay `{other}`; expected `schedule ...`, `exhaustive bound=N execution=N` or `stress seed=N iteration=N`"
+                "unknown replay `{other}`; expected `schedule ...`, `exhaustive bound=N execution=N`, `priority inversion_bound=N schedule ...` or `stress seed=N iteration=N`"
             ))),
         }
     }

@@ -53,6 +53,7 @@ pub fn current() -> Thread {
 pub struct Builder {
     name: Option<String>,
     stack_size: Option<usize>,
+    priority: u8,
 }
 
 impl Builder {
@@ -70,6 +71,15 @@ impl Builder {
     /// Sets the stack size of std threads; engines use their own stacks and ignore it.
     pub fn stack_size(mut self, size: usize) -> Builder {
         self.stack_size = Some(size);
+        self
+    }
+
+    /// The thread's priority: higher is more urgent; the test body and threads spawned without
+    /// one have 0. The priority engine ([`Engine::Priority`](crate::Engine::Priority)) always
+    /// runs the most urgent runnable thread, like a real-time OS; every other engine, and std
+    /// outside an exploration, records it and ignores it.
+    pub fn priority(mut self, priority: u8) -> Builder {
+        self.priority = priority;
         self
     }
 
@@ -99,8 +109,8 @@ impl Builder {
             *slot.lock().unwrap_or_else(PoisonError::into_inner) = Some(value);
         });
         let name: Option<Arc<str>> = self.name.as_deref().map(Arc::from);
-        let (child, raw) =
-            rt::spawn(self.name, Location::caller(), body).expect("an exploration is running");
+        let (child, raw) = rt::spawn(self.name, self.priority, Location::caller(), body)
+            .expect("an exploration is running");
         let (exec, _) = rt::current_thread().expect("an exploration is running");
         let thread = Thread(Repr::Model {
             id: ThreadId(IdRepr::Model { exec, idx: child }),

@@ -9,7 +9,7 @@ use syn::spanned::Spanned;
 use syn::{Expr, ExprLit, Lit, LitBool, LitInt, LitStr, Meta, Token};
 
 /// Engine names the runner accepts.
-const ENGINES: &[&str] = &["exhaustive", "random", "pct", "stress"];
+const ENGINES: &[&str] = &["exhaustive", "random", "pct", "priority", "stress"];
 /// Failure kinds a test can expect.
 const KINDS: &[&str] = &[
     "panic",
@@ -17,6 +17,8 @@ const KINDS: &[&str] = &[
     "data_race",
     "leak",
     "step_limit",
+    "potential_deadlock",
+    "priority_inversion",
     "misuse",
 ];
 
@@ -34,6 +36,7 @@ const KEYS: &[(&str, Type, &str)] = &[
     ("seed", Type::Int, "seed = 42"),
     ("preemption_bound", Type::Int, "preemption_bound = 2"),
     ("pct_depth", Type::Int, "pct_depth = 3"),
+    ("inversion_bound", Type::Int, "inversion_bound = 20"),
     ("stress_iterations", Type::Int, "stress_iterations = 10000"),
     ("stress_time", Type::Str, r#"stress_time = "2s""#),
     ("max_steps", Type::Int, "max_steps = 20000"),

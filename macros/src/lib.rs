@@ -124,6 +124,7 @@ fn generate(function: &ItemFn, args: &args::Args, should_panic: bool) -> TokenSt
         number("stress_iterations"),
         number("max_steps"),
     );
+    let inversion_bound = number("inversion_bound");
     let snapshot = args.snapshot;
     let take_snapshot = if snapshot {
         quote!(|trace: &str| ::tapestry::__private::insta::assert_snapshot!(#name_text, trace))
@@ -147,6 +148,7 @@ fn generate(function: &ItemFn, args: &args::Args, should_panic: bool) -> TokenSt
                     seed: #seed,
                     preemption_bound: #bound,
                     pct_depth: #depth,
+                    inversion_bound: #inversion_bound,
                     stress_iterations: #iterations,
                     stress_time: #stress_time,
                     max_steps: #max_steps,

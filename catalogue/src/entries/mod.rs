@@ -1,5 +1,4 @@
-//! The entries, one module each. Entry 20 of the plan, `priority_inversion`, is reserved for
-//! the priority engine: it needs thread priorities, which no engine models yet.
+//! The entries, one module each.
 
 pub mod aba_stack;
 pub mod actor_request_cycle;
@@ -18,6 +17,7 @@ pub mod lock_order_inversion;
 pub mod lost_update;
 pub mod optimistic_update_without_version;
 pub mod polite_livelock;
+pub mod priority_inversion;
 pub mod relaxed_message_passing;
 pub mod relaxed_spinlock;
 pub mod retry_without_idempotency;
@@ -52,6 +52,7 @@ pub static ENTRIES: &[Entry] = &[
     join_while_holding_lock::ENTRY,
     bounded_buffer_notify_one::ENTRY,
     polite_livelock::ENTRY,
+    priority_inversion::ENTRY,
     semaphore_permit_leak::ENTRY,
     thread_pool_shutdown::ENTRY,
     actor_request_cycle::ENTRY,

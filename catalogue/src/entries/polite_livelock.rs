@@ -63,6 +63,10 @@ pub const ENTRY: Entry = Entry {
             "the higher-priority thread preempts the other after each of its steps, and soon finds both locks free",
         ),
         (
+            EngineKind::Priority,
+            "a yield lets the other thread run, but a newly arrived thread and random choices between the two equally urgent threads soon put one a move ahead",
+        ),
+        (
             EngineKind::Random,
             "random preemptions between yields soon put one thread a move ahead, and it takes both locks",
         ),

@@ -52,6 +52,10 @@ pub const ENTRY: Entry = Entry {
             "shuttle is sequentially consistent: every ordering acts as SeqCst",
         ),
         (
+            EngineKind::Priority,
+            "shuttle is sequentially consistent: every ordering acts as SeqCst",
+        ),
+        (
             EngineKind::Stress,
             "x86 is TSO: stores are never reordered with each other, so the weak outcome never happens here",
         ),

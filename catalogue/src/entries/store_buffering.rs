@@ -58,6 +58,10 @@ pub const ENTRY: Entry = Entry {
             "shuttle is sequentially consistent: every ordering acts as SeqCst",
         ),
         (
+            EngineKind::Priority,
+            "shuttle is sequentially consistent: every ordering acts as SeqCst",
+        ),
+        (
             EngineKind::Stress,
             "x86 does reorder a store with a later load, but tapestry's bookkeeping between the two (tens of nanoseconds) lets the store buffer drain first, so the weak outcome does not show within the budget",
         ),

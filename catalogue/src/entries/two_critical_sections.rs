@@ -39,7 +39,12 @@ pub const ENTRY: Entry = Entry {
     kind: FailureKind::Panic,
     buggy,
     fixed,
-    found_by: &[EngineKind::Exhaustive, EngineKind::Random, EngineKind::Pct],
+    found_by: &[
+        EngineKind::Exhaustive,
+        EngineKind::Random,
+        EngineKind::Pct,
+        EngineKind::Priority,
+    ],
     source: include_str!("two_critical_sections.rs"),
     missed_by: &[(
         EngineKind::Stress,

@@ -147,6 +147,55 @@ impl Pct {
     }
 }
 
+/// Settings of the priority engine (a real-time scheduler, on shuttle).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Priority {
+    pub(crate) schedules: u64,
+    pub(crate) seed: u64,
+    pub(crate) max_time: Duration,
+    pub(crate) inversion_bound: u64,
+}
+
+impl Default for Priority {
+    fn default() -> Self {
+        Priority {
+            schedules: 1_000,
+            seed: 0,
+            max_time: Duration::from_secs(30),
+            inversion_bound: 20,
+        }
+    }
+}
+
+impl Priority {
+    /// How many schedules to run (default 1,000).
+    pub fn schedules(mut self, schedules: u64) -> Self {
+        self.schedules = schedules;
+        self
+    }
+
+    /// The seed of the schedules: release times of threads and choices among threads of equal
+    /// priority (default 0).
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// Stop after this much time (default 30 s).
+    pub fn max_time(mut self, time: Duration) -> Self {
+        self.max_time = time;
+        self
+    }
+
+    /// A thread waiting for a lock held by a less urgent thread, while threads of priority
+    /// between theirs take more than this many steps, is an unbounded priority inversion
+    /// (default 20 steps).
+    pub fn inversion_bound(mut self, steps: u64) -> Self {
+        self.inversion_bound = steps;
+        self
+    }
+}
+
 /// Settings of the stress engine (real threads).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Stress {

@@ -5,6 +5,7 @@
 //! | [`Exhaustive`] | loom | every interleaving up to a preemption bound, depth-first | the C++ memory model: `Relaxed`/`Acquire`/`Release` reorderings, data races on [`UnsafeCell`](crate::cell::UnsafeCell) |
 //! | [`Random`] | shuttle | random schedules | sequentially consistent interleavings |
 //! | [`Pct`] | shuttle | schedules with few random priority changes (PCT), good at bugs that need a few preemptions at the right moments | sequentially consistent interleavings |
+//! | [`Priority`] | shuttle | like a real-time OS: the most urgent runnable thread (see [`thread::Builder::priority`](crate::thread::Builder::priority)) always runs; seeded release times and choices among equals | sequentially consistent interleavings, and unbounded priority inversion |
 //! | [`Stress`] | real OS threads on every core | whatever the hardware does, with seeded random yields to widen race windows | the hardware's memory model (x86 is TSO) |
 //!
 //! Every engine has a budget of executions and of time; running out of it is not a failure, and
@@ -28,7 +29,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use config::{Exhaustive, Pct, Random, Stress};
+pub use config::{Exhaustive, Pct, Priority, Random, Stress};
 pub(crate) use native::native;
 
 use crate::failure::{FailureKind, ParseKindError};
@@ -45,6 +46,8 @@ pub enum Engine {
     Random(Random),
     /// Probabilistic concurrency testing (priority-based random schedules), on shuttle.
     Pct(Pct),
+    /// Strict priority scheduling (a real-time OS), on shuttle.
+    Priority(Priority),
     /// Real threads on every core.
     Stress(Stress),
 }
@@ -65,19 +68,19 @@ impl Engine {
         Pct::default()
     }
 
+    /// Settings for the priority engine.
+    pub fn priority() -> Priority {
+        Priority::default()
+    }
+
     /// Settings for the stress engine.
     pub fn stress() -> Stress {
         Stress::default()
     }
 
-    /// All four engines with their default settings: what runs when none is chosen.
+    /// Every engine with its default settings: what runs when none is chosen.
     pub fn defaults() -> Vec<Engine> {
-        vec![
-            Engine::Exhaustive(Exhaustive::default()),
-            Engine::Random(Random::default()),
-            Engine::Pct(Pct::default()),
-            Engine::Stress(Stress::default()),
-        ]
+        EngineKind::ALL.into_iter().map(Engine::from).collect()
     }
 
     /// Which engine this is.
@@ -86,6 +89,7 @@ impl Engine {
             Engine::Exhaustive(_) => EngineKind::Exhaustive,
             Engine::Random(_) => EngineKind::Random,
             Engine::Pct(_) => EngineKind::Pct,
+            Engine::Priority(_) => EngineKind::Priority,
             Engine::Stress(_) => EngineKind::Stress,
         }
     }
@@ -95,6 +99,7 @@ impl Engine {
             Engine::Exhaustive(config) => loom::explore(body, config, limits),
             Engine::Random(config) => shuttle::explore_random(body, config, limits),
             Engine::Pct(config) => shuttle::explore_pct(body, config, limits),
+            Engine::Priority(config) => shuttle::explore_priority(body, config, limits),
             Engine::Stress(config) => stress::explore(body, config, limits),
         }
     }
@@ -118,6 +123,12 @@ impl From<Pct> for Engine {
     }
 }
 
+impl From<Priority> for Engine {
+    fn from(config: Priority) -> Self {
+        Engine::Priority(config)
+    }
+}
+
 impl From<Stress> for Engine {
     fn from(config: Stress) -> Self {
         Engine::Stress(config)
@@ -130,6 +141,7 @@ impl From<EngineKind> for Engine {
             EngineKind::Exhaustive => Exhaustive::default().into(),
             EngineKind::Random => Random::default().into(),
             EngineKind::Pct => Pct::default().into(),
+            EngineKind::Priority => Priority::default().into(),
             EngineKind::Stress => Stress::default().into(),
         }
     }
@@ -145,18 +157,26 @@ pub enum EngineKind {
     Random,
     /// See [`Engine::Pct`].
     Pct,
+    /// See [`Engine::Priority`].
+    Priority,
     /// See [`Engine::Stress`].
     Stress,
 }
 
 impl EngineKind {
     /// Every engine, in the order the explorer runs them.
-    pub const ALL: [EngineKind; 4] = [
+    pub const ALL: [EngineKind; 5] = [
         EngineKind::Exhaustive,
         EngineKind::Random,
         EngineKind::Pct,
+        EngineKind::Priority,
         EngineKind::Stress,
     ];
+
+    /// Whether a seed decides what the engine explores (every engine but the exhaustive one).
+    pub fn is_seeded(self) -> bool {
+        self != EngineKind::Exhaustive
+    }
 
     /// The engine's name, as `FromStr` accepts it.
     pub fn name(self) -> &'static str {
@@ -164,6 +184,7 @@ impl EngineKind {
             EngineKind::Exhaustive => "exhaustive",
             EngineKind::Random => "random",
             EngineKind::Pct => "pct",
+            EngineKind::Priority => "priority",
             EngineKind::Stress => "stress",
         }
     }
@@ -253,8 +274,7 @@ pub(crate) fn failure_of(
         location: None,
         blocked: Vec::new(),
         unfinished: Vec::new(),
-        race: None,
-        cycle: Vec::new(),
+        detail: None,
     })
 }
 

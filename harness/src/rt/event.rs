@@ -120,6 +120,8 @@ pub(crate) enum Op {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum ObjKind {
     Mutex,
+    /// A mutex with priority inheritance.
+    PiMutex,
     RwLock,
     Condvar,
     Barrier,

@@ -1,6 +1,6 @@
 //! The state one exploration shares between its model threads, reset for every execution.
 
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU32, AtomicU64, Ordering::*};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU8, AtomicU32, AtomicU64, Ordering::*};
 use std::sync::{Arc, OnceLock};
 
 use parking_lot::Mutex;
@@ -9,6 +9,7 @@ use super::backend::Backend;
 use super::event::{BlockReason, Blocked, ThreadIdx};
 use super::event::{ObjId, Recording, Site};
 use super::lock_order::{Edge, LockGraph};
+use super::priority::{Inversion, InversionWatch, Priority, ThreadView};
 use super::race::{Race, SyncClock, ThreadClocks};
 use crate::failure::FailureKind;
 
@@ -28,10 +29,19 @@ pub(crate) struct FailureRecord {
     pub blocked: Vec<(ThreadIdx, Blocked)>,
     /// The threads that had not finished when the failure happened.
     pub unfinished: Vec<ThreadIdx>,
-    /// For a data race: the two accesses.
-    pub race: Option<Race>,
-    /// For a potential deadlock: the cycle of lock orders.
-    pub cycle: Vec<Edge>,
+    /// What a detector found, for the failures it reports.
+    pub detail: Option<Detail>,
+}
+
+/// The structured finding behind a detector's failure; the explorer puts it into words.
+#[derive(Clone, Debug)]
+pub(crate) enum Detail {
+    /// A data race: the two accesses.
+    Race(Race),
+    /// A potential deadlock: the cycle of lock orders.
+    Cycle(Vec<Edge>),
+    /// An unbounded priority inversion: the three threads and the lock.
+    Inversion(Inversion),
 }
 
 /// A deadlock predicted from lock orders, kept while the engine looks for a real failure.
@@ -67,6 +77,9 @@ pub(crate) struct Execution {
     lock_graph: Mutex<LockGraph>,
     /// The first lock-order cycle of the exploration (it survives from execution to execution).
     prediction: Mutex<Option<Prediction>>,
+    /// The locks that pass waiters' priorities on to their holder (`sync::PiMutex`).
+    inheriting: Mutex<Vec<ObjId>>,
+    inversions: Mutex<InversionWatch>,
 }
 
 impl std::fmt::Debug for Execution {
@@ -95,6 +108,8 @@ impl Execution {
             sequential: SyncClock::default(),
             lock_graph: Mutex::new(LockGraph::default()),
             prediction: Mutex::new(None),
+            inheriting: Mutex::new(Vec::new()),
+            inversions: Mutex::new(InversionWatch::default()),
             backend,
         }
     }
@@ -115,6 +130,8 @@ impl Execution {
         self.aborting.store(false, Relaxed);
         self.sequential.clear();
         self.lock_graph.lock().clear();
+        self.inheriting.lock().clear();
+        self.inversions.lock().clear();
     }
 
     pub(crate) fn id(&self) -> u64 {
@@ -131,11 +148,57 @@ impl Execution {
     }
 
     /// Registers a new thread and returns its number.
-    pub(crate) fn new_thread(&self, name: Option<&str>) -> ThreadIdx {
+    pub(crate) fn new_thread(&self, name: Option<&str>, priority: Priority) -> ThreadIdx {
         self.unfinished.fetch_add(1, Relaxed);
         let idx = self.threads.push();
-        *self.threads.slot(idx).name.lock() = name.map(Arc::from);
+        let slot = self.threads.slot(idx);
+        *slot.name.lock() = name.map(Arc::from);
+        slot.priority.store(priority, Relaxed);
         idx
+    }
+
+    pub(crate) fn priority(&self, idx: ThreadIdx) -> Priority {
+        self.threads.slot(idx).priority.load(Relaxed)
+    }
+
+    /// Lock `lock` passes its waiters' priorities on to its holder.
+    pub(crate) fn inherit_priority(&self, lock: ObjId) {
+        self.inheriting.lock().push(lock);
+    }
+
+    /// Every thread's priority, blocked lock and held locks (finished threads hold nothing).
+    fn priority_view(&self) -> Vec<ThreadView> {
+        let graph = self.lock_graph.lock();
+        (0..self.threads.len())
+            .map(|idx| {
+                let waits_for = self.threads.slot(idx).blocked().and_then(|b| {
+                    matches!(
+                        b.reason,
+                        BlockReason::Lock | BlockReason::Read | BlockReason::Write
+                    )
+                    .then_some(b.target)
+                });
+                ThreadView {
+                    own: self.priority(idx),
+                    waits_for: waits_for.filter(|_| !self.is_finished(idx)),
+                    holds: graph.holds(idx),
+                }
+            })
+            .collect()
+    }
+
+    /// Every thread's effective priority (with inheritance), indexed by thread.
+    pub(crate) fn effective_priorities(&self) -> Vec<Priority> {
+        super::priority::effective(&self.priority_view(), &self.inheriting.lock())
+    }
+
+    /// Thread `running` takes a step: the inversion it prolongs past `bound` steps, if any.
+    pub(crate) fn inversion_step(&self, running: ThreadIdx, bound: u64) -> Option<Inversion> {
+        let view = self.priority_view();
+        let inheriting = self.inheriting.lock().clone();
+        self.inversions
+            .lock()
+            .step(&view, &inheriting, running, bound)
     }
 
     pub(crate) fn thread_name(&self, idx: ThreadIdx) -> Option<Arc<str>> {
@@ -237,8 +300,7 @@ impl Execution {
                     location: None,
                     blocked: Vec::new(),
                     unfinished: threads.iter().map(|&(t, _)| t).collect(),
-                    race: None,
-                    cycle,
+                    detail: Some(Detail::Cycle(cycle)),
                 },
                 execution: self.executions(),
                 recording: None,
@@ -329,6 +391,7 @@ struct ThreadSlot {
     blocked: AtomicU64,
     finished: AtomicBool,
     name: Mutex<Option<Arc<str>>>,
+    priority: AtomicU8,
     clocks: Mutex<ThreadClocks>,
 }
 
@@ -340,6 +403,7 @@ impl ThreadSlot {
             blocked: AtomicU64::new(NOT_BLOCKED),
             finished: AtomicBool::new(false),
             name: Mutex::new(None),
+            priority: AtomicU8::new(0),
             clocks: Mutex::new(ThreadClocks::default()),
         }
     }
@@ -348,6 +412,7 @@ impl ThreadSlot {
         self.blocked.store(NOT_BLOCKED, Relaxed);
         self.finished.store(false, Relaxed);
         *self.name.lock() = None;
+        self.priority.store(0, Relaxed);
         self.clocks.lock().reset();
     }
 

@@ -41,10 +41,10 @@ fn on_panic(info: &PanicHookInfo<'_>, original: &Hook, shuttle: &Hook) {
     }
     if let Some(local) = local() {
         let (kind, message) = classify(info);
-        let race = info
+        let detail = info
             .payload()
             .downcast_ref::<TapestryPanic>()
-            .and_then(|p| p.race);
+            .and_then(|p| p.detail.clone());
         local.exec.record_failure(FailureRecord {
             kind,
             message,
@@ -54,8 +54,7 @@ fn on_panic(info: &PanicHookInfo<'_>, original: &Hook, shuttle: &Hook) {
                 .map(|l| format!("{}:{}:{}", l.file(), l.line(), l.column())),
             blocked: Vec::new(),
             unfinished: Vec::new(),
-            race,
-            cycle: Vec::new(),
+            detail,
         });
         return;
     }

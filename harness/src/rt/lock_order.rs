@@ -79,6 +79,14 @@ impl LockGraph {
         cycle
     }
 
+    /// The locks `thread` holds.
+    pub(crate) fn holds(&self, thread: ThreadIdx) -> Vec<ObjId> {
+        self.held
+            .get(thread as usize)
+            .map(|held| held.iter().map(|&(lock, _)| lock).collect())
+            .unwrap_or_default()
+    }
+
     /// `thread` now holds `lock`.
     pub(crate) fn acquired(&mut self, thread: ThreadIdx, lock: ObjId, site: Site) {
         self.held(thread).push((lock, site));

@@ -15,6 +15,7 @@ mod execution;
 pub(crate) mod hook;
 mod local;
 pub(crate) mod lock_order;
+pub(crate) mod priority;
 pub(crate) mod race;
 
 use std::borrow::Cow;
@@ -28,7 +29,7 @@ pub(crate) use event::{
     BlockReason, Blocked, Event, ObjId, ObjKind, ObjectInfo, Op, Recording, Site, ThreadIdx,
     ThreadInfo,
 };
-pub(crate) use execution::{Execution, FailureRecord};
+pub(crate) use execution::{Detail, Execution, FailureRecord};
 pub(crate) use local::{Local, local};
 
 use crate::failure::FailureKind;
@@ -51,7 +52,7 @@ impl ObjRef {
 pub(crate) struct TapestryPanic {
     pub kind: FailureKind,
     pub message: String,
-    pub race: Option<race::Race>,
+    pub detail: Option<Detail>,
 }
 
 impl fmt::Display for TapestryPanic {
@@ -65,7 +66,7 @@ pub(crate) fn fail(kind: FailureKind, message: String) -> ! {
     std::panic::panic_any(TapestryPanic {
         kind,
         message,
-        race: None,
+        detail: None,
     })
 }
 
@@ -77,8 +78,27 @@ pub(crate) fn fail_race(race: race::Race) -> ! {
     std::panic::panic_any(TapestryPanic {
         kind: FailureKind::DataRace,
         message,
-        race: Some(race),
+        detail: Some(Detail::Race(race)),
     })
+}
+
+/// Fails the running execution if its step prolongs an unbounded priority inversion: a thread
+/// waiting for a lock held by a less urgent one while threads of priority between theirs have
+/// run more than `bound` steps.
+pub(crate) fn check_priority_inversion(bound: u64) {
+    let Some(local) = local() else { return };
+    if local.exec.has_failed() {
+        return;
+    }
+    if let Some(inversion) = local.exec.inversion_step(local.running(), bound) {
+        std::panic::panic_any(TapestryPanic {
+            kind: FailureKind::PriorityInversion,
+            message: "a thread waits for a lock held by a less urgent thread while threads of \
+                      priority between theirs run"
+                .to_owned(),
+            detail: Some(Detail::Inversion(inversion)),
+        });
+    }
 }
 
 /// Creates the engine object of a new facade object: a native one outside explorations.
@@ -329,6 +349,7 @@ fn wrong_execution(obj: ObjRef, site: Site) -> ! {
 /// Starts a model thread. Returns `None` outside explorations (the caller uses std).
 pub(crate) fn spawn(
     name: Option<String>,
+    priority: priority::Priority,
     site: Site,
     body: Box<dyn FnOnce() + Send + 'static>,
 ) -> Option<(ThreadIdx, Box<dyn RawJoin>)> {
@@ -346,7 +367,7 @@ pub(crate) fn spawn(
         );
     }
     let parent = local.running();
-    let child = exec.new_thread(name.as_deref());
+    let child = exec.new_thread(name.as_deref(), priority);
     race::spawned(child);
     local.record_thread(ThreadInfo {
         idx: child,
@@ -384,6 +405,15 @@ pub(crate) fn run_main(body: &dyn Fn()) {
 pub(crate) fn keep_prediction_trace(local: &Local) {
     if local.exec.prediction_without_trace() == Some(local.exec.executions()) {
         local.exec.attach_prediction_trace(local.recording());
+    }
+}
+
+/// Lock `obj` passes its waiters' priorities on to its holder (`sync::PiMutex`).
+pub(crate) fn inherit_priority(obj: ObjRef) {
+    if let Some(local) = local()
+        && local.exec.id() == obj.exec
+    {
+        local.exec.inherit_priority(obj.id);
     }
 }
 

@@ -59,6 +59,14 @@ const KNOBS: &[Knob] = &[
         },
     },
     Knob {
+        var: "TAPESTRY_INVERSION_BOUND",
+        expected: "a whole number of steps, like 20",
+        set: |k, v| {
+            k.inversion_bound = Some(whole(v)?);
+            Ok(())
+        },
+    },
+    Knob {
         var: "TAPESTRY_STRESS_ITERATIONS",
         expected: "a whole number of iterations, like 10000",
         set: |k, v| {
@@ -124,6 +132,7 @@ pub(crate) struct Knobs {
     pub seed: Option<u64>,
     pub preemption_bound: Option<Option<usize>>,
     pub pct_depth: Option<usize>,
+    pub inversion_bound: Option<u64>,
     pub stress_iterations: Option<u64>,
     pub stress_time: Option<Duration>,
     pub max_steps: Option<u64>,
@@ -143,6 +152,7 @@ impl Default for Knobs {
             seed: None,
             preemption_bound: None,
             pct_depth: None,
+            inversion_bound: None,
             stress_iterations: None,
             stress_time: None,
             max_steps: None,

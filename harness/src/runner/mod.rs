@@ -34,6 +34,7 @@ pub struct TestSpec {
     pub seed: Option<u64>,
     pub preemption_bound: Option<u64>,
     pub pct_depth: Option<u64>,
+    pub inversion_bound: Option<u64>,
     pub stress_iterations: Option<u64>,
     pub stress_time: Option<&'static str>,
     pub max_steps: Option<u64>,
@@ -181,6 +182,14 @@ impl<'a> TestRun<'a> {
                         .seed(seed)
                         .into()
                 }
+                EngineKind::Priority => {
+                    let bound = spec.inversion_bound.or(knobs.inversion_bound);
+                    let e = Engine::priority().schedules(schedules).seed(seed);
+                    match bound {
+                        Some(bound) => e.inversion_bound(bound).into(),
+                        None => e.into(),
+                    }
+                }
                 EngineKind::Stress => Engine::stress()
                     .iterations(scale(
                         spec.stress_iterations
@@ -223,11 +232,9 @@ impl<'a> TestRun<'a> {
     }
 
     fn seed(&self, engine: EngineKind) -> Option<u64> {
-        matches!(
-            engine,
-            EngineKind::Random | EngineKind::Pct | EngineKind::Stress
-        )
-        .then(|| self.spec.seed.or(self.knobs.seed).unwrap_or(0))
+        engine
+            .is_seeded()
+            .then(|| self.spec.seed.or(self.knobs.seed).unwrap_or(0))
     }
 
     /// Saves the failing schedule; the error says why it could not be saved.

@@ -12,6 +12,7 @@ mod monitor;
 pub mod mpsc;
 mod mutex;
 mod once;
+mod pi_mutex;
 mod rwlock;
 
 pub use std::sync::{LockResult, PoisonError, TryLockError, TryLockResult};
@@ -21,4 +22,5 @@ pub use barrier::{Barrier, BarrierWaitResult};
 pub use condvar::{Condvar, WaitTimeoutResult};
 pub use mutex::{Mutex, MutexGuard};
 pub use once::{Once, OnceState};
+pub use pi_mutex::PiMutex;
 pub use rwlock::{RwLock, RwLockReadGuard, RwLockWriteGuard};

@@ -43,7 +43,12 @@ impl<T> Mutex<T> {
 
     #[track_caller]
     fn make(name: Option<Cow<'static, str>>, value: T) -> Mutex<T> {
-        let (obj, raw) = rt::create(ObjKind::Mutex, name, Location::caller(), |b| b.new_mutex());
+        Self::make_kind(ObjKind::Mutex, name, value)
+    }
+
+    #[track_caller]
+    pub(crate) fn make_kind(kind: ObjKind, name: Option<Cow<'static, str>>, value: T) -> Mutex<T> {
+        let (obj, raw) = rt::create(kind, name, Location::caller(), |b| b.new_mutex());
         Mutex {
             obj,
             raw,

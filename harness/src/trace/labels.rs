@@ -85,6 +85,7 @@ impl Labels {
 fn short_kind(kind: ObjKind) -> &'static str {
     match kind {
         ObjKind::Mutex => "mutex",
+        ObjKind::PiMutex => "mutex",
         ObjKind::RwLock => "rwlock",
         ObjKind::Condvar => "condvar",
         ObjKind::Barrier => "barrier",
@@ -99,6 +100,7 @@ fn short_kind(kind: ObjKind) -> &'static str {
 pub(crate) fn type_name(kind: ObjKind) -> &'static str {
     match kind {
         ObjKind::Mutex => "Mutex",
+        ObjKind::PiMutex => "PiMutex",
         ObjKind::RwLock => "RwLock",
         ObjKind::Condvar => "Condvar",
         ObjKind::Barrier => "Barrier",

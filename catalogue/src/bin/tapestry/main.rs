@@ -50,10 +50,10 @@ enum Command {
         /// Hunt every entry.
         #[arg(long, conflicts_with = "names")]
         all: bool,
-        /// Engines to run (repeat, or separate with commas); default: all four.
+        /// Engines to run (repeat, or separate with commas); default: all five.
         #[arg(long = "engine", value_delimiter = ',', value_parser = parse_engine)]
         engines: Vec<EngineKind>,
-        /// Seed of the random, PCT and stress engines.
+        /// Seed of the random, PCT, priority and stress engines.
         #[arg(long, default_value_t = 0)]
         seed: u64,
         /// How many programs to hunt at once. More than one shares the cores between stress runs.

@@ -3,6 +3,9 @@
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use super::priority::PriorityMode;
 
 use crate::engine::guarded::{EngineAtomic, guarded_locks};
 use crate::rt::{
@@ -13,8 +16,12 @@ use crate::rt::{
 atomic_enum!(ShuttleAtomic, shuttle::sync::atomic);
 guarded_locks!(ShuttleMutex, ShuttleRwLock, ShuttleCondvar, shuttle::sync);
 
-#[derive(Debug)]
-pub(crate) struct ShuttleBackend;
+/// Shuttle's runtime; with `priority`, as the priority engine runs it: sleeps are release
+/// points for its scheduler, and every step is checked for an unbounded priority inversion.
+#[derive(Debug, Default)]
+pub(crate) struct ShuttleBackend {
+    pub priority: Option<Arc<PriorityMode>>,
+}
 
 impl Backend for ShuttleBackend {
     fn spawn(
@@ -35,6 +42,19 @@ impl Backend for ShuttleBackend {
 
     fn yield_now(&self) {
         rt::engine_call(shuttle::thread::yield_now);
+    }
+
+    fn sleep(&self, _duration: Duration) {
+        if let (Some(mode), Some((_, me))) = (&self.priority, rt::current_thread()) {
+            mode.sleep(me);
+        }
+        self.yield_now();
+    }
+
+    fn before_op(&self) {
+        if let Some(mode) = &self.priority {
+            rt::check_priority_inversion(mode.inversion_bound);
+        }
     }
 
     fn detects_races(&self) -> bool {

@@ -1,8 +1,9 @@
-//! The random and PCT engines: shuttle's schedulers, wrapped to record every decision so that a
-//! failing execution can be replayed exactly.
+//! The random, PCT and priority engines: schedulers for shuttle's runtime, wrapped to record
+//! every decision so that a failing execution can be replayed exactly.
 
 mod backend;
 mod bounded;
+mod priority;
 mod record;
 mod schedulers;
 
@@ -15,9 +16,12 @@ use shuttle::{Config, FailurePersistence, MaxSteps, Runner};
 
 use self::backend::ShuttleBackend;
 use self::bounded::BoundedDfs;
+use self::priority::{PriorityMode, RealTime};
 use self::record::{Log, Recorder, Replayer, SharedLog};
 use self::schedulers::{Pct as PctScheduler, RandomWalk};
-use super::{Body, EngineRun, Found, Limits, Pct, Random, failure_of, on_fresh_thread, predicted};
+use super::{
+    Body, EngineRun, Found, Limits, Pct, Priority, Random, failure_of, on_fresh_thread, predicted,
+};
 use crate::failure::FailureKind;
 use crate::rt::{self, Execution, Local};
 use crate::schedule::{Replay, Schedule};
@@ -29,6 +33,19 @@ pub(crate) fn explore_random(body: &Body, config: &Random, limits: &Limits) -> E
     })
 }
 
+pub(crate) fn explore_priority(body: &Body, config: &Priority, limits: &Limits) -> EngineRun {
+    on_fresh_thread("tapestry-priority", || {
+        let mode = Arc::new(PriorityMode::new(config.inversion_bound));
+        let scheduler = RealTime::new(config.seed, config.schedules, mode.clone());
+        let log = SharedLog::default();
+        let recorder = Recorder::new(scheduler, log.clone());
+        let backend = ShuttleBackend {
+            priority: Some(mode),
+        };
+        run_with_log(body, recorder, backend, log, limits, Some(config.max_time)).0
+    })
+}
+
 pub(crate) fn explore_pct(body: &Body, config: &Pct, limits: &Limits) -> EngineRun {
     on_fresh_thread("tapestry-pct", || {
         let scheduler = PctScheduler::new(config.seed, config.depth, config.schedules);
@@ -36,17 +53,22 @@ pub(crate) fn explore_pct(body: &Body, config: &Pct, limits: &Limits) -> EngineR
     })
 }
 
-/// Runs one execution that makes the decisions of `schedule`. `Err` says where the program
-/// stopped fitting the schedule (it changed since the schedule was recorded).
+/// Runs one execution that makes the decisions of `schedule`, watching for priority inversions
+/// longer than `inversion_bound` when it is a priority engine's schedule. `Err` says where the
+/// program stopped fitting the schedule (it changed since the schedule was recorded).
 pub(crate) fn replay(
     body: &Body,
     schedule: &Schedule,
+    inversion_bound: Option<u64>,
     limits: &Limits,
 ) -> Result<EngineRun, String> {
     on_fresh_thread("tapestry-replay", || {
         let log = SharedLog::default();
         let replayer = Replayer::new(schedule.steps.clone(), log.clone());
-        let (run, log) = run_with_log(body, replayer, log, limits, None);
+        let backend = ShuttleBackend {
+            priority: inversion_bound.map(|bound| Arc::new(PriorityMode::new(bound))),
+        };
+        let (run, log) = run_with_log(body, replayer, backend, log, limits, None);
         if let Some(divergence) = log.divergence {
             return Err(divergence);
         }
@@ -99,19 +121,38 @@ fn run<S: Scheduler + 'static>(
 ) -> (EngineRun, Log) {
     let log = SharedLog::default();
     let recorder = Recorder::new(scheduler, log.clone());
-    run_with_log(body, recorder, log, limits, max_time)
+    run_with_log(
+        body,
+        recorder,
+        ShuttleBackend::default(),
+        log,
+        limits,
+        max_time,
+    )
 }
 
 fn run_with_log<S: Scheduler + 'static>(
     body: &Body,
     scheduler: S,
+    backend: ShuttleBackend,
     log: SharedLog,
     limits: &Limits,
     max_time: Option<Duration>,
 ) -> (EngineRun, Log) {
     rt::hook::install();
     let start = Instant::now();
-    let exec = Arc::new(Execution::new(Box::new(ShuttleBackend), false));
+    let inversion_bound = backend.priority.as_ref().map(|m| m.inversion_bound);
+    let replay = move |steps: Vec<crate::schedule::Step>| {
+        let schedule = Schedule { steps };
+        match inversion_bound {
+            Some(inversion_bound) => Replay::Priority {
+                inversion_bound,
+                schedule,
+            },
+            None => Replay::Schedule(schedule),
+        }
+    };
+    let exec = Arc::new(Execution::new(Box::new(backend), false));
     let local = Local::new(exec.clone());
     let _installed = local.install();
 
@@ -134,16 +175,10 @@ fn run_with_log<S: Scheduler + 'static>(
         record: failure_of(&exec, &*payload),
         recording: local.take_recording(),
         execution: exec.executions(),
-        replay: Replay::Schedule(Schedule {
-            steps: log.steps.clone(),
-        }),
+        replay: replay(log.steps.clone()),
         preemptions: Some(log.preemptions),
     });
-    let predicted = predicted(&exec, |_| {
-        Replay::Schedule(Schedule {
-            steps: log.predicted.clone().unwrap_or_default(),
-        })
-    });
+    let predicted = predicted(&exec, |_| replay(log.predicted.clone().unwrap_or_default()));
     let run = EngineRun {
         executions: exec.executions(),
         elapsed: start.elapsed(),

@@ -9,21 +9,44 @@ use shuttle::scheduler::{Schedule as ShuttleSchedule, Scheduler, Task, TaskId};
 
 use crate::engine::rng::{Rng, execution_seed};
 
+/// A seeded budget of schedules, each drawing from a generator of its own.
+#[derive(Debug)]
+pub(crate) struct Schedules {
+    seed: u64,
+    total: u64,
+    started: u64,
+}
+
+impl Schedules {
+    pub(crate) fn new(seed: u64, total: u64) -> Self {
+        Schedules {
+            seed,
+            total,
+            started: 0,
+        }
+    }
+
+    /// The generator of the next schedule; `None` once the budget is spent.
+    pub(crate) fn start(&mut self) -> Option<Rng> {
+        if self.started >= self.total {
+            return None;
+        }
+        self.started += 1;
+        Some(Rng::new(execution_seed(self.seed, self.started)))
+    }
+}
+
 /// Picks a runnable thread uniformly at random at every step.
 #[derive(Debug)]
 pub(crate) struct RandomWalk {
-    seed: u64,
-    schedules: u64,
-    started: u64,
+    schedules: Schedules,
     rng: Rng,
 }
 
 impl RandomWalk {
     pub(crate) fn new(seed: u64, schedules: u64) -> Self {
         RandomWalk {
-            seed,
-            schedules,
-            started: 0,
+            schedules: Schedules::new(seed, schedules),
             rng: Rng::new(seed),
         }
     }
@@ -45,11 +68,7 @@ fn candidates<'a>(
 
 impl Scheduler for RandomWalk {
     fn new_execution(&mut self) -> Option<ShuttleSchedule> {
-        if self.started >= self.schedules {
-            return None;
-        }
-        self.started += 1;
-        self.rng = Rng::new(execution_seed(self.seed, self.started));
+        self.rng = self.schedules.start()?;
         Some(ShuttleSchedule::new(self.rng.next_u64()))
     }
 
@@ -76,10 +95,8 @@ impl Scheduler for RandomWalk {
 /// with probability at least `1 / (n k^(depth-1))`.
 #[derive(Debug)]
 pub(crate) struct Pct {
-    seed: u64,
-    schedules: u64,
+    schedules: Schedules,
     depth: usize,
-    started: u64,
     rng: Rng,
     /// The longest execution so far: `k`, the range of the change points.
     longest: usize,
@@ -92,10 +109,8 @@ pub(crate) struct Pct {
 impl Pct {
     pub(crate) fn new(seed: u64, depth: usize, schedules: u64) -> Self {
         Pct {
-            seed,
-            schedules,
+            schedules: Schedules::new(seed, schedules),
             depth: depth.max(1),
-            started: 0,
             rng: Rng::new(seed),
             longest: 1,
             step: 0,
@@ -107,11 +122,7 @@ impl Pct {
 
 impl Scheduler for Pct {
     fn new_execution(&mut self) -> Option<ShuttleSchedule> {
-        if self.started >= self.schedules {
-            return None;
-        }
-        self.started += 1;
-        self.rng = Rng::new(execution_seed(self.seed, self.started));
+        self.rng = self.schedules.start()?;
         self.longest = self.longest.max(self.step);
         self.step = 0;
         self.priorities.clear();

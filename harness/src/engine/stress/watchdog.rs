@@ -156,8 +156,7 @@ fn fail(exec: &Execution, kind: FailureKind, message: String, thread: ThreadIdx)
         location: None,
         blocked: Vec::new(),
         unfinished: Vec::new(),
-        race: None,
-        cycle: Vec::new(),
+        detail: None,
     });
     exec.aborting.store(true, Relaxed);
 }

@@ -1,0 +1,140 @@
+//! Puts what the runtime recorded about a failure into words: the one-line message of a
+//! `Failure` and the lines its trace ends with. Detectors record structured findings
+//! (`rt::Detail`); only here do they become text, with the trace's names for threads and
+//! objects.
+
+use crate::failure::FailureKind;
+use crate::rt::lock_order::Edge;
+use crate::rt::priority::Inversion;
+use crate::rt::race::{CellAccess, Race};
+use crate::rt::{BlockReason, Detail, FailureRecord, ObjId, Recording};
+use crate::trace::{Labels, describe_blocked};
+
+/// A failure in words.
+pub(crate) struct Explained {
+    /// One line (or a few, joined by "; ") for `Failure::message`.
+    pub message: String,
+    /// What the trace ends with.
+    pub outcome: String,
+    /// Objects the words name, which the trace's object list must show.
+    pub mentioned: Vec<ObjId>,
+}
+
+pub(crate) fn explain(record: &FailureRecord, recording: &Recording, labels: &Labels) -> Explained {
+    let thread = labels.thread(record.thread);
+    let mut mentioned: Vec<ObjId> = record
+        .blocked
+        .iter()
+        .filter(|(_, b)| b.reason != BlockReason::Join)
+        .map(|(_, b)| b.target)
+        .collect();
+    let fallback = || format!("{} in {thread}: {}", record.kind, record.message);
+    let (message, outcome) = match (&record.detail, record.kind) {
+        (Some(Detail::Race(race)), _) => {
+            mentioned.push(race.cell);
+            let message = race_message(race, labels);
+            (message.clone(), message)
+        }
+        (Some(Detail::Cycle(cycle)), _) => {
+            mentioned.extend(cycle.iter().map(|e| e.to));
+            let edges = describe_cycle(cycle, labels);
+            (
+                format!("locks are taken in a cycle of orders: {}", edges.join("; ")),
+                format!(
+                    "potential deadlock: locks are taken in a cycle of orders (this execution did not deadlock)\n{}",
+                    edges.join("\n")
+                ),
+            )
+        }
+        (Some(Detail::Inversion(inversion)), _) => {
+            mentioned.push(inversion.lock);
+            let message = inversion_message(inversion, labels);
+            (message.clone(), format!("priority inversion: {message}"))
+        }
+        (None, FailureKind::Deadlock) => {
+            let blocked = describe_blocked(&record.blocked, recording);
+            if blocked.is_empty() {
+                (record.message.clone(), fallback())
+            } else {
+                // Every unfinished thread blocked is the classic deadlock; a thread waiting for
+                // a lock it holds itself is one too, even while others could still run.
+                let headline = if record.blocked.len() == record.unfinished.len() {
+                    "every unfinished thread is blocked"
+                } else {
+                    "a thread is blocked forever"
+                };
+                (
+                    format!("{headline}: {}", blocked.join("; ")),
+                    format!("deadlock: {headline}\n{}", blocked.join("\n")),
+                )
+            }
+        }
+        (None, FailureKind::Panic) => {
+            let mut outcome = format!("{thread} panicked: {}", record.message);
+            if let Some(location) = &record.location {
+                outcome.push_str(&format!("\n(at {location})"));
+            }
+            (record.message.clone(), outcome)
+        }
+        (None, _) => (record.message.clone(), fallback()),
+    };
+    Explained {
+        message,
+        outcome,
+        mentioned,
+    }
+}
+
+/// "data race on `value`: T1 writes it (at src/a.rs:12) and main reads it (at src/a.rs:20),
+/// with no happens-before order between the two".
+fn race_message(race: &Race, labels: &Labels) -> String {
+    let access = |a: &CellAccess| {
+        let verb = if a.write { "writes" } else { "reads" };
+        format!(
+            "{} {verb} it (at {}:{})",
+            labels.thread(a.epoch.thread),
+            a.site.file(),
+            a.site.line()
+        )
+    };
+    format!(
+        "data race on `{}`: {} and {}, with no happens-before order between the two",
+        labels.object_name(race.cell),
+        access(&race.earlier),
+        access(&race.later)
+    )
+}
+
+/// One sentence per edge of a lock-order cycle: "T1 holds `a` (taken at src/a.rs:10) while
+/// it takes `b` (at src/a.rs:11)".
+fn describe_cycle(cycle: &[Edge], labels: &Labels) -> Vec<String> {
+    cycle
+        .iter()
+        .map(|e| {
+            format!(
+                "{} holds `{}` (taken at {}:{}) while it takes `{}` (at {}:{})",
+                labels.thread(e.thread),
+                labels.object_name(e.from),
+                e.from_site.file(),
+                e.from_site.line(),
+                labels.object_name(e.to),
+                e.to_site.file(),
+                e.to_site.line()
+            )
+        })
+        .collect()
+}
+
+/// "high (priority 3) waits for `bus`, held by low (priority 1), while medium (priority 2)
+/// runs: 21 steps of threads more urgent than the holder and less than the waiter".
+fn inversion_message(inversion: &Inversion, labels: &Labels) -> String {
+    let [high, middle, low] = inversion.priorities;
+    format!(
+        "{} (priority {high}) waits for `{}`, held by {} (priority {low}), while {} (priority {middle}) runs: {} steps of threads more urgent than the holder and less than the waiter",
+        labels.thread(inversion.high),
+        labels.object_name(inversion.lock),
+        labels.thread(inversion.low),
+        labels.thread(inversion.middle),
+        inversion.steps
+    )
+}
