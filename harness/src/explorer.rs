@@ -9,6 +9,7 @@ use crate::rt::lock_order::Edge;
 use crate::rt::race::{CellAccess, Race};
 use crate::rt::{BlockReason, ObjId};
 use crate::schedule::Replay;
+use crate::trace::cycle::{self, thousands};
 use crate::trace::{Labels, Trace, describe_blocked};
 
 /// Default step limit of an execution: scheduling points for model engines, facade operations
@@ -255,12 +256,26 @@ pub(crate) fn failure(engine: EngineKind, found: Found) -> Failure {
     };
     let cycle = describe_cycle(&record.cycle, &labels);
     mentioned.extend(record.cycle.iter().map(|e| e.to));
+    // What repeats at the end tells a livelock from a spin loop; a hang (silence, not steps)
+    // did not end in the loop its recording may end with.
+    let hang = record.message.starts_with(crate::engine::stress::HANG);
+    let looped = if record.kind == FailureKind::StepLimit && !hang {
+        cycle::find(&recording.events)
+    } else {
+        None
+    };
+    let steps = thousands(recording.events.len());
+    let looping = looped
+        .as_ref()
+        .map(|l| l.describe(&recording.events, &labels));
     let message = if record.kind == FailureKind::Deadlock && !blocked.is_empty() {
         format!("{headline}: {}", blocked.join("; "))
     } else if !cycle.is_empty() {
         format!("locks are taken in a cycle of orders: {}", cycle.join("; "))
     } else if let Some(race) = &record.race {
         race_message(race, &labels)
+    } else if let Some((what, verdict)) = &looping {
+        format!("{what}. {verdict} (the execution ran {steps} steps)")
     } else {
         record.message.clone()
     };
@@ -274,7 +289,12 @@ pub(crate) fn failure(engine: EngineKind, found: Found) -> Failure {
             "potential deadlock: locks are taken in a cycle of orders (this execution did not deadlock)\n{}",
             cycle.join("\n")
         ),
-        kind => format!("{kind} in {thread}: {}", record.message),
+        kind => match &looping {
+            Some((what, verdict)) => {
+                format!("{kind}: {what}.\n{verdict} (the execution ran {steps} steps)")
+            }
+            None => format!("{kind} in {thread}: {}", record.message),
+        },
     };
     if let Some(location) = &record.location
         && record.kind == FailureKind::Panic
@@ -298,6 +318,7 @@ pub(crate) fn failure(engine: EngineKind, found: Found) -> Failure {
             Some(outcome),
             mentioned,
             engine == EngineKind::Exhaustive,
+            looped.and_then(|l| l.in_step),
         ),
     }
 }
