@@ -2,9 +2,9 @@
 //! that can see it.
 
 use tapestry::cell::UnsafeCell;
-use tapestry::sync::atomic::{AtomicUsize, Ordering};
+use tapestry::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use tapestry::sync::{Arc, Condvar, Mutex};
-use tapestry::{EngineKind, Explorer, FailureKind, Outcome, thread};
+use tapestry::{EngineKind, Explorer, FailureKind, Outcome, hint, thread};
 use tapestry_tests::quick;
 
 /// Two nodes that point at each other: neither is ever freed.
@@ -85,6 +85,83 @@ fn each_kind_is_reported_by_the_engines_that_see_it() {
                 .failure()
                 .unwrap_or_else(|| panic!("{engine} missed {name}:\n{report}"));
             assert_eq!(failure.kind(), kind, "{engine} on {name}:\n{failure}");
+        }
+    }
+}
+
+/// Waits for a flag that no thread sets.
+fn wait_for_nothing(yielding: bool) {
+    let flag = Arc::new(AtomicBool::named("flag", false));
+    let t = thread::spawn(|| {});
+    while !flag.load(Ordering::SeqCst) {
+        if yielding {
+            hint::spin_loop();
+        }
+    }
+    t.join().unwrap();
+}
+
+/// A program that runs into the step limit, the engines, and what the message must say.
+type Looping = (
+    &'static str,
+    fn(),
+    &'static [EngineKind],
+    &'static [&'static str],
+);
+
+const LOOPS: &[Looping] = &[
+    (
+        "a spin loop without a yield",
+        || wait_for_nothing(false),
+        &EngineKind::ALL,
+        &[
+            "main repeats",
+            "`load flag -> false (SeqCst)`. A spin loop that never lets another thread run",
+        ],
+    ),
+    (
+        "a spin loop that yields",
+        || wait_for_nothing(true),
+        &EngineKind::ALL,
+        &[
+            "main repeats",
+            "`load flag -> false (SeqCst)`, `yield`. It lets other threads run, but none of them acts",
+        ],
+    ),
+    (
+        "a livelock",
+        || (tapestry_catalogue::entry("polite_livelock").unwrap().buggy)(),
+        &[EngineKind::Exhaustive],
+        &[
+            "T1 and T2 repeat",
+            "in step: T1 `yield`, `try_lock b -> busy`; T2 `yield`, `try_lock a -> busy`;",
+            "A livelock",
+        ],
+    ),
+];
+
+#[test]
+fn a_step_limit_names_the_loop() {
+    for &(name, program, engines, says) in LOOPS {
+        for &engine in engines {
+            let report = Explorer::new()
+                .engine(quick(engine))
+                .max_steps(2_000)
+                .run(program);
+            let failure = report.failure().unwrap_or_else(|| {
+                panic!(
+                    "{engine} missed {name}:
+{report}"
+                )
+            });
+            assert_eq!(failure.kind(), FailureKind::StepLimit, "{engine} on {name}");
+            for said in says {
+                assert!(
+                    failure.message().contains(said),
+                    "{engine} on {name}: no `{said}` in\n{}",
+                    failure.message()
+                );
+            }
         }
     }
 }

@@ -8,6 +8,7 @@ use crate::rt::lock_order::Edge;
 use crate::rt::priority::Inversion;
 use crate::rt::race::{CellAccess, Race};
 use crate::rt::{BlockReason, Detail, FailureRecord, ObjId, Recording};
+use crate::trace::cycle::{self, Span, thousands};
 use crate::trace::{Labels, describe_blocked};
 
 /// A failure in words.
@@ -18,6 +19,9 @@ pub(crate) struct Explained {
     pub outcome: String,
     /// Objects the words name, which the trace's object list must show.
     pub mentioned: Vec<ObjId>,
+    /// For a step limit: the rounds of the loop the threads were stuck in, in step, which the
+    /// trace shows only twice.
+    pub rounds: Option<Span>,
 }
 
 pub(crate) fn explain(record: &FailureRecord, recording: &Recording, labels: &Labels) -> Explained {
@@ -29,6 +33,7 @@ pub(crate) fn explain(record: &FailureRecord, recording: &Recording, labels: &La
         .map(|(_, b)| b.target)
         .collect();
     let fallback = || format!("{} in {thread}: {}", record.kind, record.message);
+    let mut rounds = None;
     let (message, outcome) = match (&record.detail, record.kind) {
         (Some(Detail::Race(race)), _) => {
             mentioned.push(race.cell);
@@ -76,12 +81,31 @@ pub(crate) fn explain(record: &FailureRecord, recording: &Recording, labels: &La
             }
             (record.message.clone(), outcome)
         }
+        // What repeats at the end tells a livelock from a spin loop; a hang (silence, not
+        // steps) did not end in the loop its recording may end with.
+        (None, FailureKind::StepLimit)
+            if !record.message.starts_with(crate::engine::stress::HANG) =>
+        {
+            match cycle::find(&recording.events) {
+                Some(found) => {
+                    let (what, verdict) = found.describe(&recording.events, labels);
+                    let steps = thousands(recording.events.len());
+                    rounds = found.in_step;
+                    (
+                        format!("{what}. {verdict} (the execution ran {steps} steps)"),
+                        format!("step limit: {what}.\n{verdict} (the execution ran {steps} steps)"),
+                    )
+                }
+                None => (record.message.clone(), fallback()),
+            }
+        }
         (None, _) => (record.message.clone(), fallback()),
     };
     Explained {
         message,
         outcome,
         mentioned,
+        rounds,
     }
 }
 

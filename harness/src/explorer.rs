@@ -239,6 +239,7 @@ pub(crate) fn failure(engine: EngineKind, found: Found) -> Failure {
         message,
         outcome,
         mentioned,
+        rounds,
     } = explain(&record, &recording, &labels);
     Failure {
         kind: record.kind,
@@ -257,6 +258,7 @@ pub(crate) fn failure(engine: EngineKind, found: Found) -> Failure {
             Some(outcome),
             mentioned,
             engine == EngineKind::Exhaustive,
+            rounds,
         ),
     }
 }

@@ -3,6 +3,7 @@
 //! Engines record compact events; text is made here, only when a failure is shown.
 
 mod blocked;
+pub(crate) mod cycle;
 mod labels;
 mod render;
 mod stale;
@@ -13,9 +14,11 @@ use std::sync::Arc;
 pub(crate) use blocked::describe_blocked;
 pub(crate) use labels::Labels;
 
+use self::cycle::Span;
 use crate::rt::{ObjId, Recording};
 
-/// At most this many steps are shown by `Display`; the middle of longer traces is elided.
+/// At most this many steps are shown by `Display`: of a longer trace that ends in a loop, all
+/// rounds but two are elided, else its middle.
 const SHOWN_STEPS: usize = 300;
 
 /// The interleaving of a failing execution: every facade operation in the order it took
@@ -32,23 +35,28 @@ pub struct Trace {
     /// operation touched them.
     mentioned: Vec<ObjId>,
     stale_reads: bool,
+    /// Rounds of a loop that `Display` shows two of.
+    rounds: Option<Span>,
 }
 
 impl Trace {
     /// `outcome` is the last line: what went wrong, said by the thread it happened to.
     /// `stale_reads`: point out reads of a value older than the latest store; only meaningful
     /// where the order of the trace is the order of the execution (model engines).
+    /// `rounds`: a loop the execution ended in, whose rounds but two `Display` elides.
     pub(crate) fn new(
         recording: Recording,
         outcome: Option<String>,
         mentioned: Vec<ObjId>,
         stale_reads: bool,
+        rounds: Option<Span>,
     ) -> Trace {
         Trace {
             recording: Arc::new(recording),
             outcome,
             mentioned,
             stale_reads,
+            rounds,
         }
     }
 
@@ -62,7 +70,7 @@ impl Trace {
         self.recording.events.is_empty()
     }
 
-    /// The whole trace, however long (`Display` elides the middle of long traces).
+    /// The whole trace, however long (`Display` elides parts of long traces).
     pub fn render_full(&self) -> String {
         let mut out = String::new();
         render::render(
@@ -70,6 +78,7 @@ impl Trace {
             self.outcome.as_deref(),
             &self.mentioned,
             self.stale_reads,
+            self.rounds,
             usize::MAX,
             &mut out,
         )
@@ -96,6 +105,7 @@ impl fmt::Display for Trace {
             self.outcome.as_deref(),
             &self.mentioned,
             self.stale_reads,
+            self.rounds,
             SHOWN_STEPS,
             f,
         )

@@ -15,6 +15,7 @@ use std::collections::BTreeSet;
 use std::fmt::{self, Write};
 
 use super::Labels;
+use super::cycle::{Span, thousands};
 use super::labels::type_name;
 use super::stale::Latest;
 use crate::rt::{Event, ObjId, Op, Recording, RmwOp};
@@ -24,6 +25,7 @@ pub(crate) fn render(
     outcome: Option<&str>,
     mentioned: &[ObjId],
     stale_reads: bool,
+    rounds: Option<Span>,
     limit: usize,
     out: &mut impl Write,
 ) -> fmt::Result {
@@ -68,7 +70,34 @@ pub(crate) fn render(
             format!("{:>w0$}  {:<w1$}  {:<w2$}  {}", r[0], r[1], r[2], r[3]).trim_end()
         )
     };
-    if rows.len() <= limit {
+    // Two rounds of a loop show it; the rest are elided if that is enough to fit.
+    let elided = rounds.filter(|span| {
+        rows.len() > limit
+            && span.repeats > 2
+            && rows.len() - (span.repeats - 2) * span.period <= limit
+    });
+    if let Some(span) = elided {
+        let from = span.start + 2 * span.period;
+        let to = span.start + span.repeats * span.period;
+        for r in &rows[..from] {
+            row(out, r)?;
+        }
+        let above = match span.period {
+            1 => "the step above repeats".to_owned(),
+            n => format!("the {n} steps above repeat"),
+        };
+        writeln!(
+            out,
+            "{:>w0$}  ... {above} {} more times (steps {} to {}) ...",
+            "",
+            thousands(span.repeats - 2),
+            from + 1,
+            to
+        )?;
+        for r in &rows[to..] {
+            row(out, r)?;
+        }
+    } else if rows.len() <= limit {
         for r in &rows {
             row(out, r)?;
         }
@@ -159,7 +188,7 @@ fn site(event: &Event) -> String {
     }
 }
 
-fn operation(event: &Event, labels: &Labels) -> String {
+pub(super) fn operation(event: &Event, labels: &Labels) -> String {
     let o = labels.object_name(event.obj);
     let v = |bits: u64| labels.value(event.obj, bits);
     let m = |mutex: ObjId| labels.object_name(mutex);

@@ -21,6 +21,7 @@ use parking_lot::Mutex;
 
 use self::backend::{Shared, StressBackend, spawn_job};
 use self::pool::{Pool, ThreadState};
+pub(crate) use self::watchdog::HANG;
 use self::watchdog::Watchdog;
 use super::{Body, EngineRun, Found, Limits, Stress, on_fresh_thread, predicted};
 use crate::rt::{self, Execution, Recording};

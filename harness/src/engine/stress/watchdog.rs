@@ -22,6 +22,9 @@ use super::backend::Shared;
 use crate::failure::FailureKind;
 use crate::rt::{Blocked, Execution, FailureRecord, ThreadIdx};
 
+/// How the message of a hang begins: a step limit for silence, not for steps.
+pub(crate) const HANG: &str = "no facade operation completed";
+
 /// Watches progress while an iteration runs and fails the iteration when it stops.
 pub(crate) struct Watchdog {
     state: Arc<WatchState>,
@@ -134,7 +137,7 @@ fn watch(state: &WatchState, exec: &Execution, shared: &Shared, timeout: Duratio
                 .map(|&(t, _)| t)
                 .collect();
             let message = format!(
-                "no facade operation completed for {elapsed:?}; {} unfinished thread(s) are not blocked on a tapestry \
+                "{HANG} for {elapsed:?}; {} unfinished thread(s) are not blocked on a tapestry \
                  object: spinning without facade operations, or blocked outside the facade",
                 running.len()
             );
