@@ -1,24 +1,12 @@
-//! Benchmarks. Every figure is the median of several runs, and each comparison runs its
-//! baseline and its subject alternately in the same process, so that machine noise cancels.
+//! The facade's overhead against raw loom and raw shuttle, and the race detector's cost.
 
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use serde::Serialize;
 use tapestry::{Engine, Explorer};
 
-#[derive(clap::Args)]
-pub struct Args {
-    /// Runs of each measurement; the median is reported.
-    #[arg(long, default_value_t = 5)]
-    runs: usize,
-    /// Executions per run.
-    #[arg(long, default_value_t = 2_000)]
-    executions: u64,
-    /// Where to write BENCHMARKS.md and benchmarks.json.
-    #[arg(long, default_value = ".")]
-    out: std::path::PathBuf,
-}
+use super::{Args, Section, median};
 
 /// Threads (including the test body's) and lock/unlock/fetch_add rounds per thread of the
 /// overhead program.
@@ -35,21 +23,8 @@ struct Overhead {
     slowdown: f64,
 }
 
-#[derive(Serialize)]
-struct Results {
-    machine: String,
-    date: String,
-    overhead: Vec<Overhead>,
-    /// The stress engine with race detection on, against the same engine with it off.
-    detector: Overhead,
-}
-
-pub fn run(args: &Args) -> Result<()> {
-    if cfg!(debug_assertions) {
-        eprintln!(
-            "warning: benchmarks built without optimisations; `cargo xtask` builds in release"
-        );
-    }
+/// Executions per second through the facade against raw loom and raw shuttle.
+pub fn overhead(args: &Args) -> Result<Section> {
     let n = args.executions;
     let overhead = vec![
         compare(
@@ -77,6 +52,26 @@ pub fn run(args: &Args) -> Result<()> {
             || tapestry_run(Engine::random().schedules(n).into()),
         ),
     ];
+    let mut markdown = String::from("## Overhead of the facade\n\n");
+    markdown += &format!(
+        "The same program ({THREADS} threads, each doing {ROUNDS} rounds of lock, unlock and `fetch_add`) written against the engine's own types and against tapestry's facade (tracing on), run for the same number of executions. Target: at most 1.2x slower.\n\n"
+    );
+    markdown += "| engine | baseline | executions | baseline exec/s | tapestry exec/s | slowdown |\n|---|---|---:|---:|---:|---:|\n";
+    for o in &overhead {
+        markdown += &format!(
+            "| {} | {} | {} | {:.0} | {:.0} | {:.2}x |\n",
+            o.engine, o.baseline, o.executions, o.baseline_per_sec, o.tapestry_per_sec, o.slowdown
+        );
+    }
+    Ok(Section {
+        name: "overhead",
+        markdown,
+        json: serde_json::to_value(overhead)?,
+    })
+}
+
+/// The stress engine with race detection on, against the same engine with it off.
+pub fn detector(args: &Args) -> Result<Section> {
     let iterations = args.executions;
     let stress = |detect: bool| {
         let engine = Engine::stress()
@@ -89,7 +84,7 @@ pub fn run(args: &Args) -> Result<()> {
         assert!(report.is_clean(), "{report}");
         start.elapsed()
     };
-    let detector = compare(
+    let d = compare(
         "stress",
         "race detection off",
         iterations,
@@ -97,21 +92,21 @@ pub fn run(args: &Args) -> Result<()> {
         || stress(false),
         || stress(true),
     );
-    let results = Results {
-        machine: machine(),
-        date: date(),
-        overhead,
-        detector,
-    };
-    let markdown = markdown(&results);
-    println!("{markdown}");
-    std::fs::write(args.out.join("BENCHMARKS.md"), &markdown).context("writing BENCHMARKS.md")?;
-    std::fs::write(
-        args.out.join("benchmarks.json"),
-        serde_json::to_string_pretty(&results)? + "\n",
-    )
-    .context("writing benchmarks.json")?;
-    Ok(())
+    let mut markdown = String::from("## Cost of race detection\n\n");
+    markdown += &format!(
+        "A stress run of a program whose two threads make {CELL_ACCESSES} `UnsafeCell` accesses per iteration (plus a lock, a spawn and a join), with `Stress::race_detection` off and on, {} iterations each, jitter off in both so that the difference is the detector's.\n\n",
+        d.executions
+    );
+    markdown += "| detection off iter/s | detection on iter/s | cost |\n|---:|---:|---:|\n";
+    markdown += &format!(
+        "| {:.0} | {:.0} | {:.2}x |\n",
+        d.baseline_per_sec, d.tapestry_per_sec, d.slowdown
+    );
+    Ok(Section {
+        name: "detector",
+        markdown,
+        json: serde_json::to_value(d)?,
+    })
 }
 
 fn compare(
@@ -137,11 +132,6 @@ fn compare(
         tapestry_per_sec,
         slowdown: baseline_per_sec / tapestry_per_sec,
     }
-}
-
-fn median(times: &mut [Duration]) -> Duration {
-    times.sort();
-    times[times.len() / 2]
 }
 
 fn tapestry_run(engine: Engine) -> Duration {
@@ -262,57 +252,4 @@ fn raw_shuttle(executions: u64) -> Duration {
     })
     .join()
     .expect("raw shuttle run")
-}
-
-fn machine() -> String {
-    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|info| {
-            info.lines()
-                .find(|l| l.starts_with("model name"))
-                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned())
-        })
-        .unwrap_or_else(|| "unknown CPU".to_owned());
-    format!("{cores} cores, {cpu}")
-}
-
-fn date() -> String {
-    std::process::Command::new("date")
-        .arg("+%Y-%m-%d")
-        .output()
-        .ok()
-        .and_then(|o| String::from_utf8(o.stdout).ok())
-        .map_or_else(|| "unknown date".to_owned(), |d| d.trim().to_owned())
-}
-
-fn markdown(results: &Results) -> String {
-    let mut out = String::from("# Benchmarks\n\n");
-    out += &format!(
-        "Measured on {} on {} with `cargo xtask bench` (release build). Each figure is the median of several runs; baseline and tapestry ran alternately in one process.\n\n",
-        results.machine, results.date
-    );
-    out += "## Overhead of the facade\n\n";
-    out += &format!(
-        "The same program ({THREADS} threads, each doing {ROUNDS} rounds of lock, unlock and `fetch_add`) written against the engine's own types and against tapestry's facade (tracing on), run for the same number of executions. Target: at most 1.2x slower.\n\n"
-    );
-    out += "| engine | baseline | executions | baseline exec/s | tapestry exec/s | slowdown |\n|---|---|---:|---:|---:|---:|\n";
-    for o in &results.overhead {
-        out += &format!(
-            "| {} | {} | {} | {:.0} | {:.0} | {:.2}x |\n",
-            o.engine, o.baseline, o.executions, o.baseline_per_sec, o.tapestry_per_sec, o.slowdown
-        );
-    }
-    let d = &results.detector;
-    out += "\n## Cost of race detection\n\n";
-    out += &format!(
-        "A stress run of a program whose two threads make {CELL_ACCESSES} `UnsafeCell` accesses per iteration (plus a lock, a spawn and a join), with `Stress::race_detection` off and on, {} iterations each, jitter off in both so that the difference is the detector's.\n\n",
-        d.executions
-    );
-    out += "| detection off iter/s | detection on iter/s | cost |\n|---:|---:|---:|\n";
-    out += &format!(
-        "| {:.0} | {:.0} | {:.2}x |\n",
-        d.baseline_per_sec, d.tapestry_per_sec, d.slowdown
-    );
-    out
 }
