@@ -6,7 +6,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use tapestry::saved::{self, SavedFailure};
-use tapestry::{Engine, EngineKind, Explorer, Failure, FailureKind, Outcome, Report};
+use tapestry::{Engine, EngineKind, Explorer, Failure, FailureKind, Outcome, Report, Shard};
 
 use crate::Entry;
 
@@ -53,6 +53,10 @@ pub struct Settings {
     pub budget: f64,
     /// Where to save failing schedules of buggy programs, one file per entry.
     pub save: Option<PathBuf>,
+    /// This machine's share of the seeded engines' schedules.
+    pub shard: Shard,
+    /// Worker threads for each random, PCT and priority run.
+    pub workers: usize,
 }
 
 impl Default for Settings {
@@ -62,6 +66,8 @@ impl Default for Settings {
             seed: 0,
             budget: 1.0,
             save: None,
+            shard: Shard::ALL,
+            workers: 1,
         }
     }
 }
@@ -172,6 +178,8 @@ pub fn hunt(
     let start = Instant::now();
     let report = Explorer::new()
         .engine(settings.engine(engine))
+        .shard(settings.shard)
+        .jobs(settings.workers)
         .run(variant.program(entry));
     let elapsed = start.elapsed();
     let run = &report.engines()[0];

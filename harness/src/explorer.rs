@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use crate::engine::{Body, Engine, EngineKind, EngineRun, Found, Limits};
+use crate::engine::{Body, Engine, EngineKind, EngineRun, Found, Limits, Shard};
 use crate::explain::{Explained, explain};
 use crate::failure::{Failure, FailureKind};
 use crate::report::{EngineReport, Outcome, Report};
@@ -49,6 +49,9 @@ pub struct Explorer {
     keep_going: bool,
     max_steps: u64,
     shrink: bool,
+    tracing: bool,
+    jobs: u64,
+    shard: Shard,
 }
 
 impl Default for Explorer {
@@ -58,6 +61,9 @@ impl Default for Explorer {
             keep_going: false,
             max_steps: DEFAULT_MAX_STEPS,
             shrink: true,
+            tracing: true,
+            jobs: 1,
+            shard: Shard::ALL,
         }
     }
 }
@@ -104,6 +110,44 @@ impl Explorer {
         self
     }
 
+    /// Records every facade operation while exploring (default on). Off, executions run
+    /// faster and a failure's trace comes from running its schedule once more with tracing on
+    /// (the stress engine's failures, which cannot be replayed, then have no trace).
+    pub fn tracing(mut self, on: bool) -> Self {
+        self.tracing = on;
+        self
+    }
+
+    /// Spreads the schedules of the random, PCT and priority engines over `jobs` worker
+    /// threads (default 1). Each worker runs its own share of the schedules of the same seed,
+    /// so the schedules run are the same with any number of jobs; the first failure stops the
+    /// other workers, and is reported with the schedule number that replays it alone. With
+    /// more than one job, which of several failing schedules is reported depends on timing.
+    pub fn jobs(mut self, jobs: usize) -> Self {
+        self.jobs = jobs.max(1) as u64;
+        self
+    }
+
+    /// Runs only this machine's share of the random, PCT and priority engines' schedules: with
+    /// shard `i/n` and a budget of `N` schedules, the schedules numbered `i+1`, `i+1+n`, ...,
+    /// so `n` machines run the `nN` schedules of one machine with budget `nN`, without talking
+    /// to each other (default: everything, `0/1`). The exhaustive and stress engines are not
+    /// split: every shard runs the exhaustive search, and the stress engine runs with a seed
+    /// of the shard's own.
+    pub fn shard(mut self, shard: Shard) -> Self {
+        self.shard = shard;
+        self
+    }
+
+    fn limits(&self) -> Limits {
+        Limits {
+            max_steps: self.max_steps,
+            tracing: self.tracing,
+            jobs: self.jobs,
+            shard: self.shard,
+        }
+    }
+
     /// The engines that will run, in order.
     pub fn chosen_engines(&self) -> Vec<Engine> {
         if self.engines.is_empty() {
@@ -120,9 +164,7 @@ impl Explorer {
         F: Fn() + Send + Sync + 'static,
     {
         let body: Body = Arc::new(body);
-        let limits = Limits {
-            max_steps: self.max_steps,
-        };
+        let limits = self.limits();
         let mut report = Report::default();
         for engine in self.chosen_engines() {
             let mut run = engine.explore(&body, &limits);
@@ -130,6 +172,14 @@ impl Explorer {
                 run.found = run
                     .found
                     .map(|found| shrink(&body, engine.kind(), found, &limits));
+            }
+            if !self.tracing {
+                run.found = run
+                    .found
+                    .map(|found| retrace(&body, found, &limits, |r| r.found));
+                run.predicted = run
+                    .predicted
+                    .map(|found| retrace(&body, found, &limits, |r| r.predicted));
             }
             let stop = run.found.is_some() && !self.keep_going;
             report.push(engine_report(engine.kind(), run));
@@ -182,6 +232,34 @@ fn shrink(body: &Body, engine: EngineKind, found: Found, limits: &Limits) -> Fou
                 None => found,
             }
         }
+        _ => found,
+    }
+}
+
+/// A failure found with tracing off, with the trace of running its schedule again with tracing
+/// on, if that fails the same way (`pick` chooses the real or the predicted failure).
+fn retrace(
+    body: &Body,
+    found: Found,
+    limits: &Limits,
+    pick: impl FnOnce(EngineRun) -> Option<Found>,
+) -> Found {
+    let traced = Limits {
+        tracing: true,
+        ..limits.clone()
+    };
+    if matches!(found.replay, Replay::Stress { .. }) {
+        return found;
+    }
+    match run_replay(body, &found.replay, &traced)
+        .ok()
+        .and_then(|(_, run)| pick(run))
+    {
+        Some(again) if again.record.kind == found.record.kind => Found {
+            record: again.record,
+            recording: again.recording,
+            ..found
+        },
         _ => found,
     }
 }
@@ -287,51 +365,54 @@ impl Explorer {
         F: Fn() + Send + Sync + 'static,
     {
         let body: Body = Arc::new(body);
-        let limits = Limits {
-            max_steps: self.max_steps,
-        };
-        let (engine, run) = match replay {
-            Replay::Exhaustive {
-                preemption_bound,
-                execution,
-            } => (
-                EngineKind::Exhaustive,
-                crate::engine::loom::replay(&body, &limits, *preemption_bound, *execution),
-            ),
-            Replay::Schedule(schedule) => {
-                let run = crate::engine::shuttle::replay(&body, schedule, None, &limits)
-                    .map_err(|message| ReplayError { message })?;
-                (EngineKind::Random, run)
-            }
-            Replay::Priority {
-                inversion_bound,
-                schedule,
-            } => {
-                let run = crate::engine::shuttle::replay(
-                    &body,
-                    schedule,
-                    Some(*inversion_bound),
-                    &limits,
-                )
-                .map_err(|message| ReplayError { message })?;
-                (EngineKind::Priority, run)
-            }
-            Replay::Stress { seed, iteration } => {
-                let config = crate::engine::Stress::default()
-                    .seed(*seed)
-                    .iterations(*iteration);
-                let config = crate::engine::Stress {
-                    time: None,
-                    ..config
-                };
-                (
-                    EngineKind::Stress,
-                    crate::engine::stress::explore(&body, &config, &limits),
-                )
-            }
-        };
+        let (engine, run) = run_replay(&body, replay, &self.limits())?;
         let mut report = Report::default();
         report.push(engine_report(engine, run));
         Ok(report)
     }
+}
+
+/// Runs the execution `replay` describes; see [`Explorer::replay`].
+fn run_replay(
+    body: &Body,
+    replay: &Replay,
+    limits: &Limits,
+) -> Result<(EngineKind, EngineRun), ReplayError> {
+    let (engine, run) = match replay {
+        Replay::Exhaustive {
+            preemption_bound,
+            execution,
+        } => (
+            EngineKind::Exhaustive,
+            crate::engine::loom::replay(body, limits, *preemption_bound, *execution),
+        ),
+        Replay::Schedule(schedule) => {
+            let run = crate::engine::shuttle::replay(body, schedule, None, limits)
+                .map_err(|message| ReplayError { message })?;
+            (EngineKind::Random, run)
+        }
+        Replay::Priority {
+            inversion_bound,
+            schedule,
+        } => {
+            let run =
+                crate::engine::shuttle::replay(body, schedule, Some(*inversion_bound), limits)
+                    .map_err(|message| ReplayError { message })?;
+            (EngineKind::Priority, run)
+        }
+        Replay::Stress { seed, iteration } => {
+            let config = crate::engine::Stress::default()
+                .seed(*seed)
+                .iterations(*iteration);
+            let config = crate::engine::Stress {
+                time: None,
+                ..config
+            };
+            (
+                EngineKind::Stress,
+                crate::engine::stress::explore(body, &config, limits),
+            )
+        }
+    };
+    Ok((engine, run))
 }

@@ -106,6 +106,9 @@
 //! | `TAPESTRY_ENGINES` | engines, as in `engines = ...` |
 //! | `TAPESTRY_SCHEDULES`, `TAPESTRY_SEED`, `TAPESTRY_PREEMPTION_BOUND` (a number or `none`), `TAPESTRY_PCT_DEPTH`, `TAPESTRY_INVERSION_BOUND`, `TAPESTRY_STRESS_ITERATIONS`, `TAPESTRY_STRESS_TIME`, `TAPESTRY_MAX_STEPS` | as the arguments of the same names |
 //! | `TAPESTRY_BUDGET` | scales every budget: `0.1` for a quick local run, `10` for a nightly soak |
+//! | `TAPESTRY_JOBS` | worker threads for the random, PCT and priority engines' schedules (default 1; see [`Explorer::jobs`]) |
+//! | `TAPESTRY_SHARD` | `i/n`: run only this CI machine's share of those schedules, so `n` machines together run `n` times as many (see [`Explorer::shard`]) |
+//! | `TAPESTRY_TRACING` | `0`: record nothing while exploring and trace a failure by replaying it (faster; see [`Explorer::tracing`]) |
 //! | `TAPESTRY_REPLAY` | a `.schedule` file: replay its schedules for this test, print their traces, and explore nothing |
 //! | `TAPESTRY_SCHEDULE_DIR` | where schedules are saved (default: `tapestry-schedules/` in the package) |
 //! | `TAPESTRY_SAVE` | `0`: do not save failing schedules |
@@ -169,7 +172,7 @@ pub mod sync;
 pub mod thread;
 mod trace;
 
-pub use engine::{Engine, EngineKind};
+pub use engine::{Engine, EngineKind, ParseShardError, Shard};
 pub use explorer::{Explorer, ReplayError};
 pub use failure::{Failure, FailureKind, ParseKindError};
 pub use report::{EngineReport, Outcome, Report};

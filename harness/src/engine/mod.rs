@@ -21,6 +21,7 @@ pub(crate) mod loom;
 mod native;
 mod rng;
 pub(crate) mod shuttle;
+mod split;
 pub(crate) mod stress;
 
 use std::fmt;
@@ -31,6 +32,7 @@ use std::time::Duration;
 
 pub use config::{Exhaustive, Pct, Priority, Random, Stress};
 pub(crate) use native::native;
+pub use split::{ParseShardError, Shard};
 
 use crate::failure::{FailureKind, ParseKindError};
 use crate::rt::{FailureRecord, Recording};
@@ -221,6 +223,12 @@ pub(crate) struct Limits {
     /// Steps (scheduling decisions; facade operations per thread under stress) after which an
     /// execution fails with `StepLimit`.
     pub max_steps: u64,
+    /// Record facade operations as events (the trace of a failure).
+    pub tracing: bool,
+    /// Worker threads for the schedules of the random, PCT and priority engines.
+    pub jobs: u64,
+    /// This machine's share of the seeded engines' schedules.
+    pub shard: Shard,
 }
 
 /// What one engine did.

@@ -5,8 +5,20 @@ use super::event::ThreadIdx;
 
 /// For each thread, how many of its synchronisation epochs happen before a point: a point
 /// happens before another if its clock is at most the other's, component by component.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Debug, Default, PartialEq, Eq)]
 pub(crate) struct VectorClock(Vec<u32>);
+
+// By hand, for `clone_from`: releasing into an object's clock reuses its buffer instead of
+// allocating one at every unlock and release store.
+impl Clone for VectorClock {
+    fn clone(&self) -> Self {
+        VectorClock(self.0.clone())
+    }
+
+    fn clone_from(&mut self, source: &Self) {
+        self.0.clone_from(&source.0);
+    }
+}
 
 impl VectorClock {
     pub(crate) fn get(&self, thread: ThreadIdx) -> u32 {

@@ -8,7 +8,7 @@ use parking_lot::Mutex;
 use super::backend::Backend;
 use super::event::{BlockReason, Blocked, ThreadIdx};
 use super::event::{ObjId, Recording, Site};
-use super::lock_order::{Edge, LockGraph};
+use super::lock_order::{Edge, Held, LockGraph};
 use super::priority::{Inversion, InversionWatch, Priority, ThreadView};
 use super::race::{Race, SyncClock, ThreadClocks};
 use crate::failure::FailureKind;
@@ -59,6 +59,8 @@ pub(crate) struct Execution {
     /// Model threads are real OS threads (the stress engine): events carry timestamps and
     /// every field here may be touched concurrently.
     pub(crate) concurrent: bool,
+    /// Facade operations are recorded as events (see `Explorer::tracing`).
+    pub(crate) tracing: bool,
     id: AtomicU64,
     executions: AtomicU64,
     next_object: AtomicU32,
@@ -95,6 +97,7 @@ impl Execution {
     pub(crate) fn new(backend: Box<dyn Backend>, concurrent: bool) -> Execution {
         Execution {
             concurrent,
+            tracing: true,
             id: AtomicU64::new(0),
             executions: AtomicU64::new(0),
             next_object: AtomicU32::new(0),
@@ -112,6 +115,12 @@ impl Execution {
             inversions: Mutex::new(InversionWatch::default()),
             backend,
         }
+    }
+
+    /// Records facade operations as events, or (`false`) only objects and threads.
+    pub(crate) fn tracing(mut self, on: bool) -> Execution {
+        self.tracing = on;
+        self
     }
 
     /// Starts a new execution: fresh id, no objects, one running thread (the test body).
@@ -168,7 +177,6 @@ impl Execution {
 
     /// Every thread's priority, blocked lock and held locks (finished threads hold nothing).
     fn priority_view(&self) -> Vec<ThreadView> {
-        let graph = self.lock_graph.lock();
         (0..self.threads.len())
             .map(|idx| {
                 let waits_for = self.threads.slot(idx).blocked().and_then(|b| {
@@ -181,7 +189,7 @@ impl Execution {
                 ThreadView {
                     own: self.priority(idx),
                     waits_for: waits_for.filter(|_| !self.is_finished(idx)),
-                    holds: graph.holds(idx),
+                    holds: self.threads.slot(idx).held.lock().locks(),
                 }
             })
             .collect()
@@ -286,9 +294,14 @@ impl Execution {
     /// Thread `thread` is about to block to take `lock`; a lock-order cycle it closes becomes the
     /// exploration's prediction, if it has none.
     pub(crate) fn lock_acquiring(&self, thread: ThreadIdx, lock: ObjId, site: Site) {
-        let Some(cycle) = self.lock_graph.lock().acquiring(thread, lock, site) else {
+        let held = self.threads.slot(thread).held.lock();
+        if !held.orders(lock) {
+            return;
+        }
+        let Some(cycle) = self.lock_graph.lock().acquiring(thread, &held, lock, site) else {
             return;
         };
+        drop(held);
         let mut prediction = self.prediction.lock();
         if prediction.is_none() {
             let threads = self.blocked_threads();
@@ -309,11 +322,11 @@ impl Execution {
     }
 
     pub(crate) fn lock_acquired(&self, thread: ThreadIdx, lock: ObjId, site: Site) {
-        self.lock_graph.lock().acquired(thread, lock, site);
+        self.threads.slot(thread).held.lock().acquired(lock, site);
     }
 
     pub(crate) fn lock_released(&self, thread: ThreadIdx, lock: ObjId) {
-        self.lock_graph.lock().released(thread, lock);
+        self.threads.slot(thread).held.lock().released(lock);
     }
 
     /// The execution that made the prediction, while its recording is still wanted.
@@ -393,6 +406,7 @@ struct ThreadSlot {
     name: Mutex<Option<Arc<str>>>,
     priority: AtomicU8,
     clocks: Mutex<ThreadClocks>,
+    held: Mutex<Held>,
 }
 
 const NOT_BLOCKED: u64 = u64::MAX;
@@ -405,6 +419,7 @@ impl ThreadSlot {
             name: Mutex::new(None),
             priority: AtomicU8::new(0),
             clocks: Mutex::new(ThreadClocks::default()),
+            held: Mutex::new(Held::default()),
         }
     }
 
@@ -414,6 +429,7 @@ impl ThreadSlot {
         *self.name.lock() = None;
         self.priority.store(0, Relaxed);
         self.clocks.lock().reset();
+        self.held.lock().clear();
     }
 
     fn set_blocked(&self, blocked: Option<Blocked>) {

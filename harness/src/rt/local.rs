@@ -85,7 +85,7 @@ impl Local {
     }
 
     pub(crate) fn record(&self, thread: ThreadIdx, obj: ObjId, op: Op, site: Site) {
-        if self.exec.has_failed() {
+        if !self.exec.tracing || self.exec.has_failed() {
             return;
         }
         let stamp = if self.exec.concurrent {

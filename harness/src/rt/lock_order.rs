@@ -22,36 +22,60 @@ pub(crate) struct Edge {
     gates: Vec<ObjId>,
 }
 
-/// The locks each thread holds, and the lock-order graph of one execution.
+/// The locks one thread holds, with where it took them. Kept per thread, so that taking a lock
+/// while holding none (the common case) touches no shared state.
+#[derive(Debug, Default)]
+pub(crate) struct Held(Vec<(ObjId, Site)>);
+
+impl Held {
+    pub(crate) fn clear(&mut self) {
+        self.0.clear();
+    }
+
+    /// Whether taking `lock` now would add an edge: some other lock is held.
+    pub(crate) fn orders(&self, lock: ObjId) -> bool {
+        self.0.iter().any(|&(held, _)| held != lock)
+    }
+
+    /// The locks held.
+    pub(crate) fn locks(&self) -> Vec<ObjId> {
+        self.0.iter().map(|&(lock, _)| lock).collect()
+    }
+
+    /// The thread now holds `lock`.
+    pub(crate) fn acquired(&mut self, lock: ObjId, site: Site) {
+        self.0.push((lock, site));
+    }
+
+    /// The thread released `lock`.
+    pub(crate) fn released(&mut self, lock: ObjId) {
+        if let Some(i) = self.0.iter().rposition(|&(l, _)| l == lock) {
+            self.0.remove(i);
+        }
+    }
+}
+
+/// The lock-order graph of one execution.
 #[derive(Debug, Default)]
 pub(crate) struct LockGraph {
-    held: Vec<Vec<(ObjId, Site)>>,
     edges: Vec<Edge>,
 }
 
 impl LockGraph {
     pub(crate) fn clear(&mut self) {
-        self.held.clear();
         self.edges.clear();
     }
 
-    fn held(&mut self, thread: ThreadIdx) -> &mut Vec<(ObjId, Site)> {
-        let i = thread as usize;
-        if i >= self.held.len() {
-            self.held.resize_with(i + 1, Vec::new);
-        }
-        &mut self.held[i]
-    }
-
-    /// `thread` is about to block to take `lock`: adds its edges, and returns a cycle one of them
-    /// closes, if any.
+    /// `thread`, holding `held`, is about to block to take `lock`: adds its edges, and returns
+    /// a cycle one of them closes, if any.
     pub(crate) fn acquiring(
         &mut self,
         thread: ThreadIdx,
+        held: &Held,
         lock: ObjId,
         site: Site,
     ) -> Option<Vec<Edge>> {
-        let held = self.held(thread).clone();
+        let held = &held.0;
         let mut cycle = None;
         for &(from, from_site) in held.iter().filter(|&&(from, _)| from != lock) {
             if self
@@ -77,27 +101,6 @@ impl LockGraph {
             cycle = cycle.or_else(|| self.cycle_through(self.edges.len() - 1));
         }
         cycle
-    }
-
-    /// The locks `thread` holds.
-    pub(crate) fn holds(&self, thread: ThreadIdx) -> Vec<ObjId> {
-        self.held
-            .get(thread as usize)
-            .map(|held| held.iter().map(|&(lock, _)| lock).collect())
-            .unwrap_or_default()
-    }
-
-    /// `thread` now holds `lock`.
-    pub(crate) fn acquired(&mut self, thread: ThreadIdx, lock: ObjId, site: Site) {
-        self.held(thread).push((lock, site));
-    }
-
-    /// `thread` released `lock`.
-    pub(crate) fn released(&mut self, thread: ThreadIdx, lock: ObjId) {
-        let held = self.held(thread);
-        if let Some(i) = held.iter().rposition(|&(l, _)| l == lock) {
-            held.remove(i);
-        }
     }
 
     /// A cycle of edges that starts with edge `first`, if its end leads back to its start along
@@ -154,13 +157,15 @@ mod tests {
     /// Runs a script of (thread, lock, take or release) and returns whether a cycle showed.
     fn run(script: &[(ThreadIdx, ObjId, bool)]) -> bool {
         let mut graph = LockGraph::default();
+        let mut held: Vec<Held> = (0..10).map(|_| Held::default()).collect();
         let mut found = false;
         for &(thread, lock, take) in script {
+            let held = &mut held[thread as usize];
             if take {
-                found |= graph.acquiring(thread, lock, site()).is_some();
-                graph.acquired(thread, lock, site());
+                found |= graph.acquiring(thread, held, lock, site()).is_some();
+                held.acquired(lock, site());
             } else {
-                graph.released(thread, lock);
+                held.released(lock);
             }
         }
         found

@@ -74,7 +74,7 @@ fn with_thread<R>(f: impl FnOnce(&mut ThreadClocks, ThreadIdx) -> R) -> Option<R
 /// Releases into `object`, replacing what it held (a mutex unlock, a write unlock).
 pub(crate) fn release(object: &SyncClock) {
     with_thread(|thread, me| {
-        *object.0.lock() = thread.now.clone();
+        object.0.lock().clone_from(&thread.now);
         thread.now.tick(me);
     });
 }
@@ -197,10 +197,10 @@ fn apply(sync: AtomicSync, object: &mut VectorClock, thread: &mut ThreadClocks, 
         AtomicSync::Load(order) => read(order, thread, object),
         AtomicSync::Store(order) => {
             if releases(order) {
-                *object = thread.now.clone();
+                object.clone_from(&thread.now);
                 thread.now.tick(me);
             } else if let Some(fenced) = &thread.fenced {
-                *object = fenced.clone();
+                object.clone_from(fenced);
             } else {
                 // A relaxed store ends the release sequence: it synchronises with nobody.
                 object.clear();
@@ -234,7 +234,10 @@ pub(crate) fn fence(order: Ordering) {
             global.join(&thread.now);
         }
         if releases(order) {
-            thread.fenced = Some(thread.now.clone());
+            match &mut thread.fenced {
+                Some(fenced) => fenced.clone_from(&thread.now),
+                None => thread.fenced = Some(thread.now.clone()),
+            }
             thread.now.tick(me);
         }
     });

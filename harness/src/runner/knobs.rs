@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
 
-use crate::engine::EngineKind;
+use crate::engine::{EngineKind, Shard};
 
 /// A knob: its variable, what its value must look like, and where it goes.
 struct Knob {
@@ -20,7 +20,7 @@ struct Knob {
 const KNOBS: &[Knob] = &[
     Knob {
         var: "TAPESTRY_ENGINES",
-        expected: "engine names separated by commas, from: exhaustive, random, pct, stress",
+        expected: "engine names separated by commas, from: exhaustive, random, pct, priority, stress",
         set: |k, v| {
             k.engines = Some(parse_engines(v).map_err(drop)?);
             Ok(())
@@ -91,6 +91,30 @@ const KNOBS: &[Knob] = &[
         },
     },
     Knob {
+        var: "TAPESTRY_JOBS",
+        expected: "a whole number of worker threads of at least 1, like 2",
+        set: |k, v| {
+            k.jobs = Some(positive(v)? as usize);
+            Ok(())
+        },
+    },
+    Knob {
+        var: "TAPESTRY_SHARD",
+        expected: "`i/n` with 0 <= i < n: this machine's share of the schedules, like 0/2",
+        set: |k, v| {
+            k.shard = Some(v.parse().map_err(drop)?);
+            Ok(())
+        },
+    },
+    Knob {
+        var: "TAPESTRY_TRACING",
+        expected: "1 to record every operation while exploring (the default) or 0 to trace only failures, by replaying them",
+        set: |k, v| {
+            k.tracing = flag(v)?;
+            Ok(())
+        },
+    },
+    Knob {
         var: "TAPESTRY_BUDGET",
         expected: "a positive number that scales every budget, like 0.5 or 10",
         set: |k, v| {
@@ -136,6 +160,9 @@ pub(crate) struct Knobs {
     pub stress_iterations: Option<u64>,
     pub stress_time: Option<Duration>,
     pub max_steps: Option<u64>,
+    pub jobs: Option<usize>,
+    pub shard: Option<Shard>,
+    pub tracing: bool,
     pub budget: f64,
     pub replay: Option<PathBuf>,
     pub schedule_dir: Option<PathBuf>,
@@ -156,6 +183,9 @@ impl Default for Knobs {
             stress_iterations: None,
             stress_time: None,
             max_steps: None,
+            jobs: None,
+            shard: None,
+            tracing: true,
             budget: 1.0,
             replay: None,
             schedule_dir: None,
@@ -344,7 +374,7 @@ mod tests {
         (
             "TAPESTRY_ENGINES",
             "exhaustive, fuzz",
-            "from: exhaustive, random, pct, stress",
+            "from: exhaustive, random, pct, priority, stress",
         ),
         ("TAPESTRY_ENGINES", " , ", "engine names"),
         ("TAPESTRY_PREEMPTION_BOUND", "two", "or `none`"),
@@ -360,6 +390,10 @@ mod tests {
         ("TAPESTRY_MAX_STEPS", "0", "at least 1"),
         ("TAPESTRY_SAVE", "maybe", "1 to save"),
         ("TAPESTRY_REPLAY", "", "the path of a .schedule file"),
+        ("TAPESTRY_JOBS", "0", "at least 1"),
+        ("TAPESTRY_SHARD", "2/2", "`i/n` with 0 <= i < n"),
+        ("TAPESTRY_SHARD", "1", "`i/n` with 0 <= i < n"),
+        ("TAPESTRY_TRACING", "off", "0 to trace only failures"),
     ];
 
     #[test]
@@ -384,9 +418,16 @@ mod tests {
             ("TAPESTRY_STRESS_TIME", "1.5s"),
             ("TAPESTRY_BUDGET", "0.5"),
             ("TAPESTRY_SAVE", "0"),
+            ("TAPESTRY_JOBS", "2"),
+            ("TAPESTRY_SHARD", "1/3"),
+            ("TAPESTRY_TRACING", "0"),
             ("PATH", "/bin"),
         ])
         .unwrap();
+        assert_eq!(
+            (knobs.jobs, knobs.shard, knobs.tracing),
+            (Some(2), Shard::new(1, 3), false)
+        );
         assert_eq!(
             knobs.engines,
             Some(vec![EngineKind::Pct, EngineKind::Exhaustive])

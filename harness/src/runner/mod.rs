@@ -158,8 +158,11 @@ impl<'a> TestRun<'a> {
             Some(text) => parse_duration(text)?,
             None => knobs.stress_time.unwrap_or(STRESS_TIME),
         };
-        let mut explorer =
-            Explorer::new().max_steps(spec.max_steps.or(knobs.max_steps).unwrap_or(20_000));
+        let mut explorer = Explorer::new()
+            .max_steps(spec.max_steps.or(knobs.max_steps).unwrap_or(20_000))
+            .jobs(knobs.jobs.unwrap_or(1))
+            .shard(knobs.shard.unwrap_or_default())
+            .tracing(knobs.tracing);
         for kind in self.engines()? {
             let engine: Engine = match kind {
                 EngineKind::Exhaustive => {

@@ -5,6 +5,7 @@
 //! `benchmarks.json`; `run` puts them together with the machine and the date.
 
 mod overhead;
+mod parallel;
 
 use std::time::Duration;
 
@@ -46,6 +47,7 @@ type Measure = fn(&Args) -> Result<Section>;
 const SECTIONS: &[(&str, Measure)] = &[
     ("overhead", overhead::overhead),
     ("detector", overhead::detector),
+    ("parallel", parallel::parallel),
 ];
 
 pub fn run(args: &Args) -> Result<()> {
@@ -112,6 +114,12 @@ pub fn run(args: &Args) -> Result<()> {
 pub fn median(times: &mut [Duration]) -> Duration {
     times.sort();
     times[times.len() / 2]
+}
+
+/// The median of `values` (which it sorts).
+pub fn median_f64(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
 }
 
 fn machine() -> String {

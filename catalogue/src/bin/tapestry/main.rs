@@ -15,7 +15,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand, ValueEnum};
-use tapestry::EngineKind;
+use tapestry::{EngineKind, Shard};
 use tapestry_catalogue::hunt::{self, Settings, Variant};
 use tapestry_catalogue::{ENTRIES, Entry};
 
@@ -59,6 +59,14 @@ enum Command {
         /// How many programs to hunt at once. More than one shares the cores between stress runs.
         #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=64))]
         jobs: u64,
+        /// Worker threads for each random, PCT and priority run (its schedules are split
+        /// between them; the schedules run are the same for any number).
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=64))]
+        workers: u64,
+        /// Run only this machine's share `i/n` of the random, PCT and priority schedules, so
+        /// that n machines together run n times as many (also `TAPESTRY_SHARD`).
+        #[arg(long, env = "TAPESTRY_SHARD", value_parser = parse_shard)]
+        shard: Option<Shard>,
         /// Scales every engine's budget (10 for a long hunt).
         #[arg(long, default_value_t = 1.0)]
         budget: f64,
@@ -86,6 +94,11 @@ enum Format {
 fn parse_engine(text: &str) -> Result<EngineKind, String> {
     text.parse()
         .map_err(|e: tapestry::ParseKindError| e.to_string())
+}
+
+fn parse_shard(text: &str) -> Result<Shard, String> {
+    text.parse()
+        .map_err(|e: tapestry::ParseShardError| e.to_string())
 }
 
 fn main() -> ExitCode {
@@ -116,6 +129,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
             engines,
             seed,
             jobs,
+            workers,
+            shard,
             budget,
             save,
             format,
@@ -140,6 +155,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 seed,
                 budget,
                 save,
+                shard: shard.unwrap_or_default(),
+                workers: workers as usize,
             };
             hunt_entries(&entries, &settings, jobs as usize, format)
         }

@@ -41,7 +41,7 @@ pub(crate) fn replay(
 fn explore_here(body: &Body, config: &Exhaustive, limits: &Limits, only: Option<u64>) -> EngineRun {
     rt::hook::install();
     let start = Instant::now();
-    let exec = Arc::new(Execution::new(Box::new(LoomBackend), false));
+    let exec = Arc::new(Execution::new(Box::new(LoomBackend), false).tracing(limits.tracing));
     let local = Local::new(exec.clone());
     let _installed = local.install();
 

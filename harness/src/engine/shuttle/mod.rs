@@ -7,8 +7,9 @@ mod priority;
 mod record;
 mod schedulers;
 
-use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
 use shuttle::scheduler::Scheduler;
@@ -18,7 +19,8 @@ use self::backend::ShuttleBackend;
 use self::bounded::BoundedDfs;
 use self::priority::{PriorityMode, RealTime};
 use self::record::{Log, Recorder, Replayer, SharedLog};
-use self::schedulers::{Pct as PctScheduler, RandomWalk};
+use self::schedulers::{Pct as PctScheduler, RandomWalk, Schedules};
+use super::split::Slice;
 use super::{
     Body, EngineRun, Found, Limits, Pct, Priority, Random, failure_of, on_fresh_thread, predicted,
 };
@@ -27,30 +29,118 @@ use crate::rt::{self, Execution, Local};
 use crate::schedule::{Replay, Schedule};
 
 pub(crate) fn explore_random(body: &Body, config: &Random, limits: &Limits) -> EngineRun {
-    on_fresh_thread("tapestry-random", || {
-        let scheduler = RandomWalk::new(config.seed, config.schedules);
-        run(body, scheduler, limits, Some(config.max_time)).0
-    })
+    explore_split(
+        "tapestry-random",
+        config.seed,
+        config.schedules,
+        limits,
+        |schedules| {
+            run(
+                body,
+                RandomWalk::new(schedules),
+                limits,
+                Some(config.max_time),
+            )
+            .0
+        },
+    )
 }
 
 pub(crate) fn explore_priority(body: &Body, config: &Priority, limits: &Limits) -> EngineRun {
-    on_fresh_thread("tapestry-priority", || {
-        let mode = Arc::new(PriorityMode::new(config.inversion_bound));
-        let scheduler = RealTime::new(config.seed, config.schedules, mode.clone());
-        let log = SharedLog::default();
-        let recorder = Recorder::new(scheduler, log.clone());
-        let backend = ShuttleBackend {
-            priority: Some(mode),
-        };
-        run_with_log(body, recorder, backend, log, limits, Some(config.max_time)).0
-    })
+    explore_split(
+        "tapestry-priority",
+        config.seed,
+        config.schedules,
+        limits,
+        |schedules| {
+            let mode = Arc::new(PriorityMode::new(config.inversion_bound));
+            let scheduler = RealTime::new(schedules, mode.clone());
+            let log = SharedLog::default();
+            let recorder = Recorder::new(scheduler, log.clone());
+            let backend = ShuttleBackend {
+                priority: Some(mode),
+            };
+            run_with_log(body, recorder, backend, log, limits, Some(config.max_time)).0
+        },
+    )
 }
 
 pub(crate) fn explore_pct(body: &Body, config: &Pct, limits: &Limits) -> EngineRun {
-    on_fresh_thread("tapestry-pct", || {
-        let scheduler = PctScheduler::new(config.seed, config.depth, config.schedules);
-        run(body, scheduler, limits, Some(config.max_time)).0
-    })
+    explore_split(
+        "tapestry-pct",
+        config.seed,
+        config.schedules,
+        limits,
+        |schedules| {
+            let scheduler = PctScheduler::new(config.depth, schedules);
+            run(body, scheduler, limits, Some(config.max_time)).0
+        },
+    )
+}
+
+/// Runs this machine's share (`limits.shard`) of a seeded engine's `total` schedules on
+/// `limits.jobs` workers, each on an OS thread of its own (shuttle runs a whole execution on
+/// the thread that started it); the first failure stops the others. Failures carry their
+/// schedule number (see `split`); the earliest found is reported.
+fn explore_split(
+    name: &str,
+    seed: u64,
+    total: u64,
+    limits: &Limits,
+    worker: impl Fn(Schedules) -> EngineRun + Sync,
+) -> EngineRun {
+    let jobs = limits.jobs.clamp(1, total.max(1));
+    let stop = Arc::new(AtomicBool::new(false));
+    let runs: Vec<EngineRun> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..jobs)
+            .map(|job| {
+                let slice = Slice {
+                    shard: limits.shard,
+                    job,
+                    jobs,
+                    total,
+                };
+                let (stop, worker) = (stop.clone(), &worker);
+                std::thread::Builder::new()
+                    .name(name.to_owned())
+                    .spawn_scoped(scope, move || {
+                        let mut run = worker(Schedules::new(seed, slice, stop.clone()));
+                        if run.found.is_some() {
+                            stop.store(true, Relaxed);
+                        }
+                        for found in run.found.iter_mut().chain(run.predicted.iter_mut()) {
+                            found.execution = slice.number(found.execution);
+                        }
+                        run
+                    })
+                    .expect("failed to start an exploration thread")
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| w.join().unwrap_or_else(|payload| resume_unwind(payload)))
+            .collect()
+    });
+    let mut merged = EngineRun {
+        executions: runs.iter().map(|r| r.executions).sum(),
+        elapsed: runs.iter().map(|r| r.elapsed).max().unwrap_or_default(),
+        complete: runs.iter().all(|r| r.complete),
+        found: None,
+        predicted: None,
+    };
+    for run in runs {
+        merged.found = earliest(merged.found, run.found);
+        merged.predicted = earliest(merged.predicted, run.predicted);
+    }
+    merged.complete &= merged.found.is_none();
+    merged
+}
+
+fn earliest(a: Option<Found>, b: Option<Found>) -> Option<Found> {
+    match (a, b) {
+        (Some(a), Some(b)) if b.execution < a.execution => Some(b),
+        (a, b) => a.or(b),
+    }
 }
 
 /// Runs one execution that makes the decisions of `schedule`, watching for priority inversions
@@ -152,7 +242,7 @@ fn run_with_log<S: Scheduler + 'static>(
             None => Replay::Schedule(schedule),
         }
     };
-    let exec = Arc::new(Execution::new(Box::new(backend), false));
+    let exec = Arc::new(Execution::new(Box::new(backend), false).tracing(limits.tracing));
     let local = Local::new(exec.clone());
     let _installed = local.install();
 

@@ -53,10 +53,10 @@ pub(crate) struct RealTime {
 }
 
 impl RealTime {
-    pub(crate) fn new(seed: u64, schedules: u64, mode: Arc<PriorityMode>) -> Self {
+    pub(crate) fn new(schedules: Schedules, mode: Arc<PriorityMode>) -> Self {
         RealTime {
-            schedules: Schedules::new(seed, schedules),
-            rng: Rng::new(seed),
+            schedules,
+            rng: Rng::new(0),
             mode,
             step: 0,
             longest: 0,

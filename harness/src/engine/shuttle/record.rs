@@ -35,11 +35,10 @@ impl Log {
     /// Starts the log of a new execution.
     fn restart(&mut self) {
         self.keep_prediction();
-        let predicted = self.predicted.take();
-        *self = Log {
-            predicted,
-            ..Log::default()
-        };
+        // Cleared, not replaced: the steps' buffer is reused by every execution.
+        self.steps.clear();
+        self.preemptions = 0;
+        self.divergence = None;
     }
 
     fn choose(

@@ -5,34 +5,43 @@
 //! seed alone decides the schedules. Each execution draws from its own generator, seeded by
 //! [`execution_seed`], so executions are independent.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+
 use shuttle::scheduler::{Schedule as ShuttleSchedule, Scheduler, Task, TaskId};
 
 use crate::engine::rng::{Rng, execution_seed};
+use crate::engine::split::Slice;
 
-/// A seeded budget of schedules, each drawing from a generator of its own.
+/// One worker's seeded share of the schedules, each drawing from a generator of its own.
 #[derive(Debug)]
 pub(crate) struct Schedules {
     seed: u64,
-    total: u64,
+    slice: Slice,
     started: u64,
+    /// Set when another worker has found a failure.
+    stop: Arc<AtomicBool>,
 }
 
 impl Schedules {
-    pub(crate) fn new(seed: u64, total: u64) -> Self {
+    pub(crate) fn new(seed: u64, slice: Slice, stop: Arc<AtomicBool>) -> Self {
         Schedules {
             seed,
-            total,
+            slice,
             started: 0,
+            stop,
         }
     }
 
-    /// The generator of the next schedule; `None` once the budget is spent.
+    /// The generator of the next schedule; `None` once the share is spent or another worker
+    /// has found a failure.
     pub(crate) fn start(&mut self) -> Option<Rng> {
-        if self.started >= self.total {
+        if self.started >= self.slice.len() || self.stop.load(Relaxed) {
             return None;
         }
         self.started += 1;
-        Some(Rng::new(execution_seed(self.seed, self.started)))
+        let number = self.slice.number(self.started);
+        Some(Rng::new(execution_seed(self.seed, number)))
     }
 }
 
@@ -44,10 +53,10 @@ pub(crate) struct RandomWalk {
 }
 
 impl RandomWalk {
-    pub(crate) fn new(seed: u64, schedules: u64) -> Self {
+    pub(crate) fn new(schedules: Schedules) -> Self {
         RandomWalk {
-            schedules: Schedules::new(seed, schedules),
-            rng: Rng::new(seed),
+            schedules,
+            rng: Rng::new(0),
         }
     }
 }
@@ -107,11 +116,11 @@ pub(crate) struct Pct {
 }
 
 impl Pct {
-    pub(crate) fn new(seed: u64, depth: usize, schedules: u64) -> Self {
+    pub(crate) fn new(depth: usize, schedules: Schedules) -> Self {
         Pct {
-            schedules: Schedules::new(seed, schedules),
+            schedules,
             depth: depth.max(1),
-            rng: Rng::new(seed),
+            rng: Rng::new(0),
             longest: 1,
             step: 0,
             change_points: Vec::new(),

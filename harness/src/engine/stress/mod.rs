@@ -44,10 +44,9 @@ fn explore_here(body: &Body, config: &Stress, limits: &Limits) -> EngineRun {
         outstanding: AtomicUsize::new(0),
         recordings: Mutex::new(Vec::new()),
     });
-    let exec = Arc::new(Execution::new(
-        Box::new(StressBackend(shared.clone())),
-        true,
-    ));
+    let exec = Arc::new(
+        Execution::new(Box::new(StressBackend(shared.clone())), true).tracing(limits.tracing),
+    );
     let watchdog = Watchdog::start(exec.clone(), shared.clone(), config.watchdog);
 
     let mut iteration = 0;

@@ -1,0 +1,126 @@
+//! Parallel and sharded exploration: schedules per second with one and two worker threads, and
+//! shards that split one run's schedules between machines.
+
+use std::time::Instant;
+
+use anyhow::{Result, ensure};
+use serde::Serialize;
+use tapestry::{Engine, Explorer, Shard};
+use tapestry_catalogue::entry;
+
+use super::{Args, Section, median_f64};
+
+/// A fixed program with a few threads and locks: every schedule runs to the end.
+const PROGRAM: &str = "dining_philosophers";
+const SCHEDULES: u64 = 20_000;
+
+type EngineOf = fn() -> Engine;
+
+#[derive(Serialize)]
+struct Speedup {
+    engine: String,
+    schedules: u64,
+    one_job_per_sec: f64,
+    two_jobs_per_sec: f64,
+    speedup: f64,
+}
+
+#[derive(Serialize)]
+struct Split {
+    entry: &'static str,
+    seed: u64,
+    unsharded_first_failure: u64,
+    shard: String,
+    shard_first_failure: u64,
+    same_trace: bool,
+}
+
+pub fn parallel(args: &Args) -> Result<Section> {
+    let program = entry(PROGRAM).expect("catalogued").fixed;
+    let engines: [(&str, EngineOf); 2] = [
+        ("random", || Engine::random().schedules(SCHEDULES).into()),
+        ("pct", || Engine::pct().schedules(SCHEDULES).into()),
+    ];
+    let mut speedups = Vec::new();
+    for (name, engine) in engines {
+        let rate = |jobs: usize| {
+            let start = Instant::now();
+            let report = Explorer::new().engine(engine()).jobs(jobs).run(program);
+            assert!(report.is_clean(), "{report}");
+            assert_eq!(report.engines()[0].executions(), SCHEDULES);
+            SCHEDULES as f64 / start.elapsed().as_secs_f64()
+        };
+        let (mut one, mut two) = (Vec::new(), Vec::new());
+        for _ in 0..args.runs.max(1) {
+            one.push(rate(1));
+            two.push(rate(2));
+        }
+        let (one, two) = (median_f64(&mut one), median_f64(&mut two));
+        speedups.push(Speedup {
+            engine: name.to_owned(),
+            schedules: SCHEDULES,
+            one_job_per_sec: one,
+            two_jobs_per_sec: two,
+            speedup: two / one,
+        });
+    }
+    let splits = shards()?;
+    let mut markdown = String::from("## Parallel and sharded exploration\n\n");
+    markdown += &format!(
+        "`Explorer::jobs(n)` (`TAPESTRY_JOBS`, `tapestry hunt --workers`) spreads a seeded engine's schedules over `n` worker threads; the schedules run are the same for any `n`. The fixed `{PROGRAM}` program, {SCHEDULES} schedules. Target: at least 1.8x with 2 jobs on 2 cores.\n\n"
+    );
+    markdown +=
+        "| engine | 1 job schedules/s | 2 jobs schedules/s | speedup |\n|---|---:|---:|---:|\n";
+    for s in &speedups {
+        markdown += &format!(
+            "| {} | {:.0} | {:.0} | {:.2}x |\n",
+            s.engine, s.one_job_per_sec, s.two_jobs_per_sec, s.speedup
+        );
+    }
+    markdown += "\n`Explorer::shard(i/n)` (`TAPESTRY_SHARD=i/n`, `tapestry hunt --shard`) runs schedules `i+1`, `i+1+n`, ... of the seed: two shards of 500 schedules run exactly the schedules of one run of 1,000 (tested in `tests/scaling.rs`). The first failing schedule of an unsharded random run, and what the shard holding it found:\n\n";
+    markdown += "| entry | seed | unsharded: first failure | shard | shard: first failure | same trace |\n|---|---:|---:|---|---:|---|\n";
+    for s in &splits {
+        markdown += &format!(
+            "| {} | {} | #{} | {} | #{} | {} |\n",
+            s.entry,
+            s.seed,
+            s.unsharded_first_failure,
+            s.shard,
+            s.shard_first_failure,
+            if s.same_trace { "yes" } else { "no" }
+        );
+    }
+    Ok(Section {
+        name: "parallel",
+        markdown,
+        json: serde_json::json!({ "jobs": speedups, "shards": splits }),
+    })
+}
+
+fn shards() -> Result<Vec<Split>> {
+    let random = |seed, schedules| {
+        Explorer::new()
+            .engine(Engine::random().seed(seed).schedules(schedules))
+            .shrink(false)
+    };
+    let mut splits = Vec::new();
+    for (name, seed) in [("thread_pool_shutdown", 2), ("aba_stack", 2)] {
+        let program = entry(name).expect("catalogued").buggy;
+        let whole = random(seed, 1_000).run(program);
+        let first = whole.failure().expect("found unsharded");
+        let number = first.execution();
+        let shard = Shard::new((number - 1) % 2, 2).expect("a shard of two");
+        let sharded = random(seed, 500).shard(shard).run(program);
+        let found = sharded.failure().expect("found by its shard");
+        ensure!(found.execution() == number, "{name}: shard found another");
+        splits.push(Split {
+            entry: name,
+            seed,
+            unsharded_first_failure: number,
+            shard: shard.to_string(),
+            shard_first_failure: found.execution(),
+            same_trace: found.trace().render_full() == first.trace().render_full(),
+        });
+    }
+    Ok(splits)
+}
