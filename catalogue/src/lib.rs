@@ -6,6 +6,7 @@
 
 #![deny(missing_docs)]
 
+pub mod classic;
 mod entries;
 mod entry;
 pub mod hunt;

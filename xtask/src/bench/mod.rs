@@ -4,6 +4,8 @@
 //! Each section measures one thing and hands back its part of `BENCHMARKS.md` and of
 //! `benchmarks.json`; `run` puts them together with the machine and the date.
 
+mod first_bug;
+mod optimum;
 mod overhead;
 mod parallel;
 
@@ -48,6 +50,8 @@ const SECTIONS: &[(&str, Measure)] = &[
     ("overhead", overhead::overhead),
     ("detector", overhead::detector),
     ("parallel", parallel::parallel),
+    ("first_bug", first_bug::first_bug),
+    ("optimum", optimum::optimum),
 ];
 
 pub fn run(args: &Args) -> Result<()> {
@@ -116,10 +120,15 @@ pub fn median(times: &mut [Duration]) -> Duration {
     times[times.len() / 2]
 }
 
-/// The median of `values` (which it sorts).
+/// The median of `values` (which it sorts): the middle one, or the mean of the two middle ones.
 pub fn median_f64(values: &mut [f64]) -> f64 {
     values.sort_by(f64::total_cmp);
-    values[values.len() / 2]
+    let mid = values.len() / 2;
+    if values.len().is_multiple_of(2) {
+        (values[mid - 1] + values[mid]) / 2.0
+    } else {
+        values[mid]
+    }
 }
 
 fn machine() -> String {

@@ -1,0 +1,272 @@
+//! Classic programs for measuring exhaustive exploration: each comes with the number of its
+//! Mazurkiewicz traces (interleavings up to reordering of independent steps), the fewest
+//! executions an exhaustive engine can run and still see every behaviour. An engine's
+//! executions divided by this optimum measures its redundant work.
+//!
+//! Every access is `SeqCst`: these measure interleavings, not weak memory. The test body's
+//! own thread does one thread's work, so that the largest sizes fit in loom's five threads;
+//! its spawns and joins conflict with no access, so they add no traces.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use tapestry::sync::atomic::{AtomicU64, Ordering::SeqCst};
+use tapestry::thread;
+
+/// A classic program at one size.
+#[derive(Clone)]
+pub struct Classic {
+    /// `readers`, `lastzero` or `counter`.
+    pub name: &'static str,
+    /// The size `n` it was built with.
+    pub size: usize,
+    /// The test body: one execution of the program, asserting on its final state.
+    pub program: Arc<dyn Fn() + Send + Sync>,
+    /// The number of Mazurkiewicz traces of the program.
+    pub optimum: u64,
+}
+
+impl std::fmt::Debug for Classic {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}({}), optimum {}", self.name, self.size, self.optimum)
+    }
+}
+
+fn shared(len: usize) -> tapestry::sync::Arc<Vec<AtomicU64>> {
+    tapestry::sync::Arc::new((0..len).map(|_| AtomicU64::new(0)).collect())
+}
+
+/// One writer stores to a shared variable while `n` readers each load it once (the body's
+/// thread writes; `n` is at most 4). Each reader sees the store or not: 2^n traces.
+pub fn readers(n: usize) -> Classic {
+    let program = move || {
+        let x = shared(1);
+        let threads: Vec<_> = (0..n)
+            .map(|_| {
+                let x = x.clone();
+                thread::spawn(move || x[0].load(SeqCst))
+            })
+            .collect();
+        x[0].store(1, SeqCst);
+        for t in threads {
+            assert!(t.join().unwrap() <= 1, "a reader saw a value nobody wrote");
+        }
+    };
+    Classic {
+        name: "readers",
+        size: n,
+        program: Arc::new(program),
+        optimum: 1 << n,
+    }
+}
+
+/// Abdulla et al.'s `lastzero` ("Optimal dynamic partial order reduction", POPL 2014): an
+/// array `a[0..=n]` of zeros; thread 0 scans it backwards for the last zero, threads
+/// `1..=n` each set `a[j] = a[j-1] + 1` (the body's thread scans; `n` is at most 4). Control
+/// flow depends on the values read, so its optimum has no closed form: it is counted by
+/// [`Model::traces`].
+pub fn lastzero(n: usize) -> Classic {
+    let program = move || {
+        let a = shared(n + 1);
+        let threads: Vec<_> = (1..=n)
+            .map(|j| {
+                let a = a.clone();
+                thread::spawn(move || a[j].store(a[j - 1].load(SeqCst) + 1, SeqCst))
+            })
+            .collect();
+        let zero = (0..=n).rev().find(|&i| a[i].load(SeqCst) == 0);
+        for t in threads {
+            t.join().unwrap();
+        }
+        // a[0] is never written, so the scan stops there at the latest; a[j] is one more
+        // than some value a[j-1] had, so it ends between 1 and j.
+        assert!(zero.is_some(), "the scan passed a[0]");
+        assert!((1..=n).all(|j| (1..=j as u64).contains(&a[j].load(SeqCst))));
+    };
+    Classic {
+        name: "lastzero",
+        size: n,
+        program: Arc::new(program),
+        optimum: Model::lastzero(n).traces(),
+    }
+}
+
+/// `n` threads (the body's among them; `n` is at most 5) each do one `fetch_add` on one
+/// counter: every order of the increments is its own trace, n! of them.
+pub fn counter(n: usize) -> Classic {
+    let program = move || {
+        let counter = shared(1);
+        let threads: Vec<_> = (1..n)
+            .map(|_| {
+                let counter = counter.clone();
+                thread::spawn(move || counter[0].fetch_add(1, SeqCst))
+            })
+            .collect();
+        counter[0].fetch_add(1, SeqCst);
+        for t in threads {
+            t.join().unwrap();
+        }
+        assert_eq!(counter[0].load(SeqCst), n as u64, "an increment was lost");
+    };
+    Classic {
+        name: "counter",
+        size: n,
+        program: Arc::new(program),
+        optimum: (1..=n as u64).product(),
+    }
+}
+
+/// One access of an abstract program to a shared variable (by index).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// Read the variable.
+    Load(usize),
+    /// Write this value to the variable.
+    Store(usize, u64),
+    /// Add to the variable, reading its old value: a write that also reads.
+    FetchAdd(usize, u64),
+}
+
+/// A thread of an abstract program: given what its accesses so far returned (a load or a
+/// `fetch_add` the value it read, a store the value it wrote), its next access, or `None`
+/// when it has finished.
+pub type ModelThread = Box<dyn Fn(&[u64]) -> Option<Access> + Send + Sync>;
+
+/// An abstract concurrent program, threads of accesses to variables that start at 0, plain
+/// Rust with no facade, whose Mazurkiewicz traces [`Model::traces`] counts by brute force.
+pub struct Model {
+    vars: usize,
+    threads: Vec<ModelThread>,
+}
+
+impl std::fmt::Debug for Model {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "Model({} threads, {} variables)",
+            self.threads.len(),
+            self.vars
+        )
+    }
+}
+
+impl Model {
+    /// A program over `vars` variables.
+    pub fn new(vars: usize, threads: Vec<ModelThread>) -> Model {
+        Model { vars, threads }
+    }
+
+    /// [`readers`] as a model.
+    pub fn readers(n: usize) -> Model {
+        let mut threads: Vec<ModelThread> = vec![Box::new(|done: &[u64]| {
+            done.is_empty().then_some(Access::Store(0, 1))
+        })];
+        for _ in 0..n {
+            threads.push(Box::new(|done: &[u64]| {
+                done.is_empty().then_some(Access::Load(0))
+            }));
+        }
+        Model::new(1, threads)
+    }
+
+    /// [`lastzero`] as a model.
+    pub fn lastzero(n: usize) -> Model {
+        let mut threads: Vec<ModelThread> = vec![Box::new(move |read: &[u64]| {
+            let k = read.len();
+            (k <= n && read.last() != Some(&0)).then(|| Access::Load(n - k))
+        })];
+        for j in 1..=n {
+            threads.push(Box::new(move |done: &[u64]| match done {
+                [] => Some(Access::Load(j - 1)),
+                [v] => Some(Access::Store(j, v + 1)),
+                _ => None,
+            }));
+        }
+        Model::new(n + 1, threads)
+    }
+
+    /// [`counter`] as a model.
+    pub fn counter(n: usize) -> Model {
+        let threads = (0..n)
+            .map(|_| -> ModelThread {
+                Box::new(|done: &[u64]| done.is_empty().then_some(Access::FetchAdd(0, 1)))
+            })
+            .collect();
+        Model::new(1, threads)
+    }
+
+    /// The number of Mazurkiewicz traces (two accesses conflict when they touch the same
+    /// variable and at least one writes), by running every interleaving and counting distinct
+    /// classes. Under sequential consistency a class is determined by the order of each
+    /// variable's writes and, for each read, how many writes of its variable came before it;
+    /// that pair is what is collected. Exponential: for programs of a dozen accesses.
+    pub fn traces(&self) -> u64 {
+        let mut state = State {
+            memory: vec![0; self.vars],
+            done: vec![Vec::new(); self.threads.len()],
+            writes: vec![Vec::new(); self.vars],
+            reads: Vec::new(),
+        };
+        let mut classes = HashSet::new();
+        self.explore(&mut state, &mut classes);
+        classes.len() as u64
+    }
+
+    fn explore(&self, state: &mut State, classes: &mut HashSet<(Vec<Vec<usize>>, Vec<Read>)>) {
+        let mut finished = true;
+        for (t, thread) in self.threads.iter().enumerate() {
+            let Some(access) = thread(&state.done[t]) else {
+                continue;
+            };
+            finished = false;
+            // Undo information: the state is shared by the whole search.
+            let (var, old) = match access {
+                Access::Load(v) | Access::Store(v, _) | Access::FetchAdd(v, _) => {
+                    (v, state.memory[v])
+                }
+            };
+            let event = (t, state.done[t].len());
+            match access {
+                Access::Load(_) => state.reads.push((event, state.writes[var].len())),
+                Access::Store(_, value) => {
+                    state.memory[var] = value;
+                    state.writes[var].push(t);
+                }
+                Access::FetchAdd(_, add) => {
+                    state.memory[var] = old + add;
+                    state.writes[var].push(t);
+                }
+            }
+            state.done[t].push(match access {
+                Access::Store(_, value) => value,
+                _ => old,
+            });
+            self.explore(state, classes);
+            state.done[t].pop();
+            state.memory[var] = old;
+            match access {
+                Access::Load(_) => drop(state.reads.pop()),
+                _ => drop(state.writes[var].pop()),
+            }
+        }
+        if finished {
+            let mut reads = state.reads.clone();
+            reads.sort_unstable();
+            classes.insert((state.writes.clone(), reads));
+        }
+    }
+}
+
+/// A read, as (thread, its index among the thread's accesses), and how many writes of its
+/// variable preceded it.
+type Read = ((usize, usize), usize);
+
+struct State {
+    memory: Vec<u64>,
+    /// What each thread's accesses returned so far.
+    done: Vec<Vec<u64>>,
+    /// Per variable, the threads that wrote it, in order. A thread's k-th write of a variable
+    /// is the same event in every interleaving, so the thread names it.
+    writes: Vec<Vec<usize>>,
+    reads: Vec<Read>,
+}
