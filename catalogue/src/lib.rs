@@ -10,6 +10,7 @@ pub mod classic;
 mod entries;
 mod entry;
 pub mod hunt;
+pub mod quiet;
 
 pub use entries::ENTRIES;
 pub use entry::{Category, Entry};

@@ -6,6 +6,7 @@ use anyhow::Result;
 use serde::Serialize;
 use tapestry::EngineKind;
 use tapestry_catalogue::hunt::{Cell, Settings, Variant, Verdict, hunt_all};
+use tapestry_catalogue::quiet::Silenced;
 use tapestry_catalogue::{ENTRIES, Entry};
 
 use super::{Args, Section, median_f64};
@@ -272,46 +273,5 @@ fn buggy_cell(b: &Buggy) -> String {
         }
         _ if b.cannot_see => "cannot see".to_owned(),
         _ => format!("not found ({of})"),
-    }
-}
-
-/// shuttle announces on stderr every deadlock it finds and every task that panics: hundreds
-/// of lines here, where every failure is expected. While this lives, file descriptor 2
-/// points at `/dev/null` (a panic's message would be lost too).
-struct Silenced {
-    real: Option<i32>,
-}
-
-impl Silenced {
-    fn stderr() -> Silenced {
-        use std::os::fd::AsRawFd;
-        let Ok(null) = std::fs::File::options().write(true).open("/dev/null") else {
-            return Silenced { real: None };
-        };
-        // SAFETY: `dup` and `dup2` on descriptors this process owns; `drop` puts fd 2 back
-        // and closes the duplicate, which nothing else holds.
-        unsafe {
-            let real = libc::dup(2);
-            if real < 0 {
-                return Silenced { real: None };
-            }
-            if libc::dup2(null.as_raw_fd(), 2) < 0 {
-                libc::close(real);
-                return Silenced { real: None };
-            }
-            Silenced { real: Some(real) }
-        }
-    }
-}
-
-impl Drop for Silenced {
-    fn drop(&mut self) {
-        if let Some(real) = self.real {
-            // SAFETY: see `stderr`.
-            unsafe {
-                libc::dup2(real, 2);
-                libc::close(real);
-            }
-        }
     }
 }
