@@ -170,7 +170,7 @@ pub mod saved;
 mod schedule;
 pub mod sync;
 pub mod thread;
-mod trace;
+pub mod trace;
 
 pub use engine::{Engine, EngineKind, ParseShardError, Shard};
 pub use explorer::{Explorer, ReplayError};
