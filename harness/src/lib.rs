@@ -112,6 +112,7 @@
 //! | `TAPESTRY_REPLAY` | a `.schedule` file: replay its schedules for this test, print their traces, and explore nothing |
 //! | `TAPESTRY_SCHEDULE_DIR` | where schedules are saved (default: `tapestry-schedules/` in the package) |
 //! | `TAPESTRY_SAVE` | `0`: do not save failing schedules |
+//! | `TAPESTRY_SVG` | `1`: also draw a saved failure as a swimlane diagram, `<schedule file>.svg` beside it (for a CI artifact) |
 //!
 //! ## Saved schedules and replay
 //!

@@ -151,6 +151,20 @@ pub fn save(
         return Ok(());
     }
     entries.push(entry);
+    write_atomically(path, render(&entries, replay_command).as_bytes())
+}
+
+/// Where `TAPESTRY_SVG=1` draws the failure saved in the schedule file `schedule`: beside it,
+/// `<schedule>.svg`.
+pub fn svg_path(schedule: &Path) -> PathBuf {
+    let mut name = schedule.as_os_str().to_owned();
+    name.push(".svg");
+    PathBuf::from(name)
+}
+
+/// Writes `bytes` to a temporary file beside `path` and renames it into place, so that a
+/// reader never sees half of it; creates the directory.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), ScheduleFileError> {
     let io = |e: std::io::Error| ScheduleFileError {
         path: path.to_owned(),
         line: None,
@@ -160,14 +174,15 @@ pub fn save(
         std::fs::create_dir_all(dir).map_err(io)?;
     }
     static NEXT: AtomicU64 = AtomicU64::new(0);
-    let temporary = path.with_extension(format!(
-        "schedule.tmp.{}.{}",
+    let mut temporary = path.as_os_str().to_owned();
+    temporary.push(format!(
+        ".tmp.{}.{}",
         std::process::id(),
         NEXT.fetch_add(1, Ordering::Relaxed)
     ));
+    let temporary = PathBuf::from(temporary);
     let mut file = std::fs::File::create(&temporary).map_err(io)?;
-    file.write_all(render(&entries, replay_command).as_bytes())
-        .map_err(io)?;
+    file.write_all(bytes).map_err(io)?;
     file.sync_all().map_err(io)?;
     drop(file);
     std::fs::rename(&temporary, path).map_err(|e| {
