@@ -153,3 +153,13 @@ fn a_timeline_keeps_the_traces_step_numbers_and_gaps() {
         .count();
     assert_eq!(svg, 1);
 }
+
+#[test]
+fn the_readmes_picture_is_what_the_renderer_draws_now() {
+    let drawn = minimal("lost_update").trace().svg();
+    let committed = include_str!("../docs/lost_update.svg");
+    assert!(
+        drawn == committed,
+        "docs/lost_update.svg is out of date; regenerate it with\n    cargo run -p tapestry-catalogue -- report lost_update --out /tmp/r && cp /tmp/r/lost_update.svg docs/"
+    );
+}

@@ -4,7 +4,7 @@
 //! - `index.html`: the bug-finding matrix of a hunt (run now, or read from the JSON that
 //!   `tapestry hunt --format json` wrote) and the entries by category;
 //! - `<entry>.html`: the lesson, the minimal failing interleaving as a swimlane diagram (and as
-//!   text), the buggy and fixed functions, and the whole program.
+//!   text), the buggy and fixed functions, and the whole program; `<entry>.svg`: the diagram.
 //!
 //! With `--schedule FILE`, the site draws the failures saved in those files instead, from the
 //! trace each schedule file keeps.
@@ -12,8 +12,8 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use tapestry::EngineKind;
 use tapestry::saved::SavedFailure;
+use tapestry::{EngineKind, Failure};
 use tapestry_catalogue::hunt::{Cell, Variant, Verdict};
 use tapestry_catalogue::{Category, Entry};
 
@@ -33,9 +33,14 @@ pub fn catalogue(dir: &Path, entries: &[&'static Entry], cells: &[Cell]) -> Resu
     let mut written = vec![dir.join("index.html")];
     write(dir, "index.html", &index(entries, cells))?;
     for entry in entries {
+        let failure = entry.minimal_failure();
         let name = format!("{}.html", entry.name);
-        write(dir, &name, &entry_page(entry))?;
+        write(dir, &name, &entry_page(entry, failure.as_ref()))?;
         written.push(dir.join(name));
+        // The diagram alone too, to link to or embed elsewhere.
+        if let Some(failure) = failure {
+            write(dir, &format!("{}.svg", entry.name), &failure.trace().svg())?;
+        }
     }
     Ok(written)
 }
@@ -141,7 +146,7 @@ fn matrix_table(cells: &[Cell], pages: &[&'static Entry]) -> String {
     out
 }
 
-fn entry_page(entry: &Entry) -> String {
+fn entry_page(entry: &Entry, failure: Option<&Failure>) -> String {
     // The lesson's own title is the page's; its sections become h2.
     let lesson: String = entry
         .lesson()
@@ -164,7 +169,7 @@ fn entry_page(entry: &Entry) -> String {
         ),
         markdown(&lesson, 0)
     );
-    match entry.minimal_failure() {
+    match failure {
         Some(failure) => {
             let preemptions = match failure.preemptions() {
                 Some(1) => ", 1 preemption".to_owned(),
