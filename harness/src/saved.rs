@@ -471,7 +471,7 @@ mod tests {
             lanes: vec!["main".into(), "worker | 1".into(), "-".into()],
             objects: vec![
                 TimelineObject {
-                    name: "100% done".into(),
+                    name: "100% dóne\u{a0}".into(),
                     kind: "AtomicBool".into(),
                     site: "src/a.rs:3".into(),
                 },
@@ -511,7 +511,7 @@ mod tests {
             ],
             failing: Some(0),
             blocked: vec![(1, "waits to lock `m`\nfor ever ".into())],
-            outcome: Some("main panicked: 50%\n  left: 1\n right: 2".into()),
+            outcome: Some("main panicked: 50%\n  left: 1\n right: 2\u{a0}".into()),
         }
     }
 

@@ -39,12 +39,19 @@ fn escape_with(text: &str, also: &[char]) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         if matches!(c, '%' | ' ' | '\t' | '\n' | '\r' | '|' | '"') || also.contains(&c) {
-            let _ = write!(out, "%{:02X}", c as u32);
+            percent(c, &mut out);
         } else {
             out.push(c);
         }
     }
     out
+}
+
+/// `c` as `%XX` escapes of its UTF-8 bytes.
+fn percent(c: char, out: &mut String) {
+    for byte in c.encode_utf8(&mut [0; 4]).bytes() {
+        let _ = write!(out, "%{byte:02X}");
+    }
 }
 
 fn token(text: &str) -> String {
@@ -61,8 +68,8 @@ fn text(text: &str) -> String {
     let last = text.chars().count().saturating_sub(1);
     for (i, c) in text.chars().enumerate() {
         let edge = (i == 0 || i == last) && c.is_whitespace();
-        if matches!(c, '%' | '\n' | '\r') || (edge && c.is_ascii()) {
-            let _ = write!(out, "%{:02X}", c as u32);
+        if matches!(c, '%' | '\n' | '\r') || edge {
+            percent(c, &mut out);
         } else {
             out.push(c);
         }
