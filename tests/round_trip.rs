@@ -220,3 +220,40 @@ fn a_schedule_that_no_longer_fits_says_where_it_diverged() {
     assert!(passed, "{output}");
     assert!(output.contains("no longer fits the test"), "{output}");
 }
+
+#[test]
+fn tapestry_svg_draws_the_saved_failure_beside_its_schedule() {
+    let scratch = Scratch::new();
+    let file = scratch.schedule("buggy_lost_update");
+    let svg = tapestry::saved::svg_path(&file);
+    assert_eq!(
+        svg.file_name().unwrap(),
+        "buggy_lost_update.schedule.svg",
+        "{}",
+        svg.display()
+    );
+
+    let (passed, output) = run("buggy_lost_update", &scratch.0, &[]);
+    assert!(!passed, "{output}");
+    assert!(!svg.exists(), "drawn without TAPESTRY_SVG=1");
+
+    std::fs::remove_file(&file).unwrap();
+    let (passed, output) = run("buggy_lost_update", &scratch.0, &[("TAPESTRY_SVG", "1")]);
+    assert!(!passed, "{output}");
+    assert!(
+        output.contains(&format!("The interleaving is drawn in {}", svg.display())),
+        "{output}"
+    );
+    let drawn = std::fs::read_to_string(&svg).expect("the diagram is beside the schedule");
+    let document = roxmltree::Document::parse(&drawn).expect("well-formed SVG");
+    let lanes = document
+        .descendants()
+        .filter(|n| n.attribute("class") == Some("tp-lane"))
+        .count();
+    assert_eq!(lanes, 2, "main and T1:\n{drawn}");
+
+    // The schedule file keeps the same trace as data: it draws the same picture.
+    let saved = tapestry::saved::read(&file).unwrap();
+    let timeline = saved[0].timeline.as_ref().expect("a [trace] section");
+    assert_eq!(timeline.svg(), drawn);
+}

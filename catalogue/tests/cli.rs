@@ -158,3 +158,110 @@ fn mistakes_get_clear_errors_and_a_failing_exit() {
         assert!(err.contains(message), "{args:?}: {err}");
     }
 }
+
+/// A directory of its own for one test, removed when dropped.
+struct Scratch(std::path::PathBuf);
+
+impl Scratch {
+    fn new(name: &str) -> Scratch {
+        let dir = std::env::temp_dir().join(format!("tapestry-cli-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        Scratch(dir)
+    }
+
+    fn path(&self, name: &str) -> String {
+        self.0.join(name).to_str().unwrap().to_owned()
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+#[test]
+fn report_writes_the_matrix_and_a_page_per_entry_with_its_diagram() {
+    let scratch = Scratch::new("report");
+    let (code, json, err) = tapestry(&[
+        "hunt",
+        "lost_update",
+        "--engine",
+        "exhaustive,pct",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    std::fs::write(scratch.path("hunt.json"), json).unwrap();
+    let site = scratch.path("site");
+    let (code, out, err) = tapestry(&[
+        "report",
+        "lost_update",
+        "--matrix",
+        &scratch.path("hunt.json"),
+        "--out",
+        &site,
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("wrote 2 pages"), "{out}");
+    let index = std::fs::read_to_string(scratch.path("site/index.html")).unwrap();
+    assert!(
+        index.contains(r#"<a href="lost_update.html">lost_update</a>"#),
+        "{index}"
+    );
+    assert!(index.contains(r#"<td class="found">panic #1 "#), "{index}");
+    assert!(index.contains("2 bugs found as claimed"), "{index}");
+    let page = std::fs::read_to_string(scratch.path("site/lost_update.html")).unwrap();
+    for part in [
+        "<h1>Lost update</h1>",
+        "<h2>The bug</h2>",
+        "<h2>The minimal failing interleaving</h2>",
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"tapestry-trace\"",
+        "class=\"tp-step tp-failing\"",
+        "<h3>buggy</h3>",
+        // Code is escaped: `Vec<_>` in the program.
+        "Vec&lt;_&gt;",
+    ] {
+        assert!(page.contains(part), "missing `{part}`:\n{page}");
+    }
+}
+
+#[test]
+fn report_draws_saved_schedules_and_names_the_line_of_a_broken_one() {
+    let scratch = Scratch::new("report-schedule");
+    let (code, _, err) = tapestry(&[
+        "hunt",
+        "lock_order_inversion",
+        "--engine",
+        "random",
+        "--save",
+        &scratch.0.to_string_lossy(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let file = scratch.path("lock_order_inversion.schedule");
+    let site = scratch.path("site");
+    let (code, out, err) = tapestry(&["report", "--schedule", &file, "--out", &site]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("wrote 2 pages"), "{out}");
+    let page = std::fs::read_to_string(scratch.path("site/1-lock_order_inversion.html")).unwrap();
+    assert!(
+        page.contains("catalogue::lock_order_inversion::buggy: deadlock"),
+        "{page}"
+    );
+    assert_eq!(page.matches("class=\"tp-blocked\"").count(), 2, "{page}");
+
+    let saved = std::fs::read_to_string(&file).unwrap();
+    let broken = saved.replacen("\nstep = ", "\nstep = x ", 1);
+    let line = broken
+        .lines()
+        .position(|l| l.starts_with("step = x"))
+        .unwrap()
+        + 1;
+    std::fs::write(&file, broken).unwrap();
+    let (code, _, err) = tapestry(&["report", "--schedule", &file, "--out", &site]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains(&format!("{file}:{line}: expected five fields before ` | `")),
+        "{err}"
+    );
+}

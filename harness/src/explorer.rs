@@ -7,7 +7,7 @@ use crate::explain::{Explained, explain};
 use crate::failure::{Failure, FailureKind};
 use crate::report::{EngineReport, Outcome, Report};
 use crate::schedule::Replay;
-use crate::trace::{Labels, Trace};
+use crate::trace::{Ending, Labels, Trace};
 
 /// Default step limit of an execution: scheduling points for model engines, facade operations
 /// per thread for the stress engine.
@@ -337,7 +337,11 @@ pub(crate) fn failure(engine: EngineKind, found: Found) -> Failure {
             mentioned,
             engine == EngineKind::Exhaustive,
             rounds,
-        ),
+        )
+        .with_ending(Ending {
+            thread: Some(record.thread),
+            blocked: record.blocked.clone(),
+        }),
     }
 }
 

@@ -1,10 +1,19 @@
 //! tapestry hunts concurrency bugs: it runs one test body under every way it knows to shake
-//! threads, and shows a failure as a readable interleaving.
+//! threads, and shows a failure as a readable interleaving, in text and as a picture.
+//!
+//! This page is a tutorial. It explains why concurrent code needs a harness, how to write
+//! code tapestry can test, how to write a first test, how to read and replay a failure, and
+//! how to choose engines and budgets; it ends with what each engine cannot see.
 //!
 //! # Why a harness
 //!
-//! A concurrency bug needs a particular interleaving, and a plain test run sees one
-//! interleaving, usually the same one. tapestry runs the body many times under five engines:
+//! A concurrency bug needs a particular interleaving: one thread must run between two steps
+//! of another. A plain `#[test]` sees one interleaving, usually the same one, so a racy
+//! counter passes a million runs on a laptop and fails once a week in production. Sleeping
+//! in tests to provoke the bad order is slow and still proves nothing.
+//!
+//! tapestry controls the interleaving instead. It runs the test body many times, each time
+//! choosing where threads switch, under five engines:
 //!
 //! - **exhaustive** (on [loom]): every interleaving up to a bound on preemptions, including
 //!   the reorderings that `Relaxed`, `Acquire` and `Release` allow;
@@ -28,33 +37,39 @@
 //! same code ships; inside one, every operation is a point where the engine may switch threads
 //! and is recorded for the trace. No `--cfg loom` rebuild: every engine runs in one binary.
 //!
-//! # A first test
-//!
 //! ```
-//! use tapestry::sync::atomic::{AtomicUsize, Ordering};
-//! use tapestry::sync::Arc;
-//! use tapestry::{thread, Engine, Explorer};
+//! // In the library: the facade where the code would use std.
+//! use tapestry::sync::{Arc, Mutex};
+//! use tapestry::thread;
 //!
-//! let report = Explorer::new()
-//!     .engine(Engine::exhaustive())
-//!     .engine(Engine::pct())
-//!     .run(|| {
-//!         let hits = Arc::new(AtomicUsize::named("hits", 0));
-//!         let h = hits.clone();
-//!         let t = thread::spawn(move || h.fetch_add(1, Ordering::SeqCst));
-//!         hits.fetch_add(1, Ordering::SeqCst);
-//!         t.join().unwrap();
-//!         assert_eq!(hits.load(Ordering::SeqCst), 2);
-//!     });
-//! assert!(report.is_clean(), "{report}");
+//! pub fn parallel_sum(parts: Vec<Vec<u64>>) -> u64 {
+//!     let total = Arc::new(Mutex::named("total", 0));
+//!     let workers: Vec<_> = parts
+//!         .into_iter()
+//!         .map(|part| {
+//!             let total = total.clone();
+//!             thread::spawn(move || *total.lock().unwrap() += part.iter().sum::<u64>())
+//!         })
+//!         .collect();
+//!     for w in workers {
+//!         w.join().unwrap();
+//!     }
+//!     let sum = *total.lock().unwrap();
+//!     sum
+//! }
+//!
+//! // Outside an exploration it is plain std: real threads, a real mutex.
+//! assert_eq!(parallel_sum(vec![vec![1, 2], vec![3]]), 6);
 //! ```
 //!
-//! [`Explorer::check`] panics with the report and the failing interleaving instead.
+//! Name the objects that matter (`Mutex::named`, `AtomicUsize::named`, and
+//! `thread::Builder::name` for threads): traces and diagrams use the names. Create shared
+//! state inside the test body, not in statics: an object belongs to one execution.
 //!
-//! # Testing with `#[tapestry::test]`
+//! # Writing a first test
 //!
-//! Most tests need no explorer: the attribute makes a `#[test]` that runs the function body
-//! under every engine, with budgets that keep a small test to a few seconds.
+//! Most tests need only the attribute: `#[tapestry::test]` makes a `#[test]` that runs the
+//! function body under every engine, with budgets that keep a small test to a few seconds.
 //!
 //! ```no_run
 //! use tapestry::sync::{Arc, Mutex};
@@ -112,13 +127,131 @@
 //! | `TAPESTRY_REPLAY` | a `.schedule` file: replay its schedules for this test, print their traces, and explore nothing |
 //! | `TAPESTRY_SCHEDULE_DIR` | where schedules are saved (default: `tapestry-schedules/` in the package) |
 //! | `TAPESTRY_SAVE` | `0`: do not save failing schedules |
+//! | `TAPESTRY_SVG` | `1`: also draw a saved failure as a swimlane diagram, `<schedule file>.svg` beside it (for a CI artifact) |
 //!
-//! ## Saved schedules and replay
+//! ## Running a body yourself: the explorer
+//!
+//! [`Explorer`] runs a closure under engines you choose and returns a [`Report`] of what each
+//! found; [`Explorer::check`] panics with the report and the failing interleaving instead.
+//!
+//! ```
+//! use tapestry::sync::atomic::{AtomicUsize, Ordering};
+//! use tapestry::sync::Arc;
+//! use tapestry::{thread, Engine, Explorer};
+//!
+//! let report = Explorer::new()
+//!     .engine(Engine::exhaustive())
+//!     .engine(Engine::pct().schedules(200))
+//!     .run(|| {
+//!         let hits = Arc::new(AtomicUsize::named("hits", 0));
+//!         let h = hits.clone();
+//!         let t = thread::spawn(move || h.fetch_add(1, Ordering::SeqCst));
+//!         hits.fetch_add(1, Ordering::SeqCst);
+//!         t.join().unwrap();
+//!         assert_eq!(hits.load(Ordering::SeqCst), 2);
+//!     });
+//! assert!(report.is_clean(), "{report}");
+//! ```
+//!
+//! # Reading a failure
+//!
+//! Here is the classic lost update: each thread loads the counter and stores one more, in two
+//! steps where one indivisible `fetch_add` was needed.
+//!
+//! ```
+//! use tapestry::sync::atomic::{AtomicUsize, Ordering};
+//! use tapestry::sync::Arc;
+//! use tapestry::{thread, Engine, Explorer, FailureKind};
+//!
+//! fn increment_twice() {
+//!     let counter = Arc::new(AtomicUsize::named("counter", 0));
+//!     let c = counter.clone();
+//!     let t = thread::spawn(move || c.store(c.load(Ordering::SeqCst) + 1, Ordering::SeqCst));
+//!     counter.store(counter.load(Ordering::SeqCst) + 1, Ordering::SeqCst);
+//!     t.join().unwrap();
+//!     assert_eq!(counter.load(Ordering::SeqCst), 2, "an increment was lost");
+//! }
+//!
+//! let report = Explorer::new().engine(Engine::random().seed(1)).run(increment_twice);
+//! let failure = report.failure().expect("random schedules find it");
+//! assert_eq!(failure.kind(), FailureKind::Panic);
+//! assert_eq!(failure.thread(), "main");
+//! assert!(failure.message().contains("an increment was lost"));
+//! // The trace: every operation in order, by which thread, on which object, from which line.
+//! let trace = failure.trace().to_string();
+//! assert!(trace.contains("load counter -> 0 (SeqCst)"));
+//! assert!(trace.contains("!! main panicked"));
+//! ```
+//!
+//! A [`Failure`] says what went wrong ([`FailureKind`]), in which thread, which engine found it
+//! in which execution, and how to [`Replay`] it. Its [`Trace`] prints as a table, one row per
+//! operation that took effect:
+//!
+//! ```text
+//! objects:
+//!   counter  AtomicUsize  src/lib.rs:9
+//!
+//! step  thread  operation                    at
+//!    1  main    spawn T1                     src/lib.rs:11
+//!    2  main    load counter -> 0 (SeqCst)   src/lib.rs:12
+//!    3  T1      load counter -> 0 (SeqCst)   src/lib.rs:11
+//!    4  T1      store counter <- 1 (SeqCst)  src/lib.rs:11
+//!    5  T1      exit
+//!    6  main    store counter <- 1 (SeqCst)  src/lib.rs:12
+//!    7  main    join T1                      src/lib.rs:13
+//!    8  main    load counter -> 1 (SeqCst)   src/lib.rs:14
+//!       !! main panicked: assertion `left == right` failed: an increment was lost
+//! ```
+//!
+//! Read it from the end: what failed (the `!!` line), then the values that led there. Both
+//! threads loaded 0 (steps 2 and 3), so both stored 1. A read that returned a value older than
+//! the latest store (possible with weak orderings, under the exhaustive engine) is marked
+//! `not the latest`. A deadlock ends with who waits for which lock and who holds it.
+//!
+//! Before a failure is reported, it is shrunk to the fewest preemptions that still fail, so the
+//! trace shows the simplest interleaving that breaks the program.
+//!
+//! ## The picture
+//!
+//! The same trace draws as a swimlane diagram ([`Trace::svg`]): one lane per thread, time
+//! flowing down, each step a box numbered as in the table, a bar beside a lane while its
+//! thread holds a lock, a blue arrow from a write to each read of its value in another
+//! thread, an interrupted update (step 4 above, between main's load and store) and the failing
+//! step marked, and what blocked threads wait for.
+//!
+//! ```
+//! # use tapestry::sync::atomic::{AtomicUsize, Ordering};
+//! # use tapestry::sync::Arc;
+//! # use tapestry::{thread, Engine, Explorer};
+//! # fn increment_twice() {
+//! #     let counter = Arc::new(AtomicUsize::named("counter", 0));
+//! #     let c = counter.clone();
+//! #     let t = thread::spawn(move || c.store(c.load(Ordering::SeqCst) + 1, Ordering::SeqCst));
+//! #     counter.store(counter.load(Ordering::SeqCst) + 1, Ordering::SeqCst);
+//! #     t.join().unwrap();
+//! #     assert_eq!(counter.load(Ordering::SeqCst), 2, "an increment was lost");
+//! # }
+//! let report = Explorer::new().engine(Engine::random().seed(1)).run(increment_twice);
+//! let trace = report.failure().unwrap().trace();
+//! let svg = trace.svg();
+//! assert!(svg.starts_with("<svg"));
+//! // The diagram's data: lanes, steps (with the trace's numbers) and how it ended.
+//! let timeline = trace.timeline();
+//! assert_eq!(timeline.lanes, ["main", "T1"]);
+//! assert_eq!(timeline.steps().count(), trace.len());
+//! ```
+//!
+//! `TAPESTRY_SVG=1` makes a failing `#[tapestry::test]` write this picture beside its saved
+//! schedule, for a CI artifact, and `tapestry report --schedule <file>` draws a saved schedule
+//! in an HTML page.
+//!
+//! # Replaying a failure
 //!
 //! When a test fails, the failing schedule is written to
 //! `tapestry-schedules/<module path>/<test>.schedule` in the package, before the test reports
 //! the failure. The file is text: what it is, the test, engine, seed, failure kind,
-//! preemptions, the schedule itself, and the trace. Commit it: every run of the test replays
+//! preemptions, the schedule itself, and the trace (as comments to read, and as data in a
+//! `[trace]` section that draws it; see [`saved`]). Commit it: every run of the test replays
 //! its saved schedules first (outside every budget), so a fixed bug cannot come back unnoticed.
 //! The failure message prints the command that replays it alone:
 //!
@@ -131,25 +264,87 @@
 //! cannot replay a hardware interleaving, so it hunts again with the same seed. When the code
 //! changed so much that a schedule no longer fits, the replay says at which step it diverged.
 //!
-//! Before a failure is reported, it is shrunk to the fewest preemptions that still fail, so the
-//! trace shows the simplest interleaving that breaks the program.
+//! With the explorer, [`Explorer::replay`] runs one [`Replay`]; its text form is what the
+//! schedule file keeps.
 //!
-//! # Reading a failure
+//! ```
+//! # use tapestry::sync::atomic::{AtomicUsize, Ordering};
+//! # use tapestry::sync::Arc;
+//! # use tapestry::{thread, Engine, Explorer};
+//! # fn increment_twice() {
+//! #     let counter = Arc::new(AtomicUsize::named("counter", 0));
+//! #     let c = counter.clone();
+//! #     let t = thread::spawn(move || c.store(c.load(Ordering::SeqCst) + 1, Ordering::SeqCst));
+//! #     counter.store(counter.load(Ordering::SeqCst) + 1, Ordering::SeqCst);
+//! #     t.join().unwrap();
+//! #     assert_eq!(counter.load(Ordering::SeqCst), 2, "an increment was lost");
+//! # }
+//! let explorer = Explorer::new().engine(Engine::pct().seed(3));
+//! let found = explorer.run(increment_twice);
+//! let failure = found.failure().unwrap();
+//! let replay: tapestry::Replay = failure.replay().to_string().parse().unwrap();
+//! let again = explorer.replay(&replay, increment_twice).expect("the schedule fits");
+//! assert_eq!(
+//!     again.failure().unwrap().trace().to_string(),
+//!     failure.trace().to_string()
+//! );
+//! ```
 //!
-//! A [`Failure`] says what went wrong ([`FailureKind`]), in which thread, which engine found it
-//! and how to [`Replay`] it, and carries the [`Trace`]: every operation in order, with the
-//! thread, the object (by the name given with `named`, or its kind and number) and the line of
-//! your code that did it.
+//! # Choosing engines and budgets
+//!
+//! By default a test runs all five engines; each stops at its first failure, and the others
+//! still run, so the report says which engines see the bug.
+//!
+//! | engine | use it for | budget (defaults) |
+//! |---|---|---|
+//! | exhaustive | small tests (two or three threads, a few dozen operations) and every memory-ordering question: it proves there is no failing interleaving within the bound | `preemption_bound = 2` (most bugs need 0 to 2); 30 s |
+//! | random | larger tests; quick and broad | `schedules = 1000` |
+//! | pct | bugs of a known small depth (the number of ordering constraints, often 1 to 3) in long runs | `schedules`, `pct_depth = 3` |
+//! | priority | code with thread priorities, real-time locks, and what random finds | `schedules`, `inversion_bound` |
+//! | stress | what the model engines cannot model: real hardware, code outside the facade | `stress_iterations = 10000`, `stress_time = "2s"` |
+//!
+//! Start with the defaults. If the exhaustive engine runs out of time, lower its bound or
+//! shrink the test (fewer threads, fewer operations) rather than drop it: a small test
+//! explored completely says more than a large one sampled. Raise budgets for a nightly run
+//! (`TAPESTRY_BUDGET=10`); spread schedules over cores (`TAPESTRY_JOBS`) and machines
+//! (`TAPESTRY_SHARD=i/n`). Seeds make every run reproducible: the same seed runs the same
+//! schedules.
+//!
+//! ```
+//! use std::time::Duration;
+//! use tapestry::{Engine, Explorer};
+//!
+//! let explorer = Explorer::new()
+//!     .engine(Engine::exhaustive().preemption_bound(1).max_time(Duration::from_secs(5)))
+//!     .engine(Engine::random().schedules(100).seed(42))
+//!     .engine(Engine::pct().depth(2).schedules(100).seed(42))
+//!     .engine(Engine::stress().iterations(50).time(Duration::from_millis(200)));
+//! explorer.check(|| {
+//!     let t = tapestry::thread::spawn(|| 1 + 1);
+//!     assert_eq!(t.join().unwrap(), 2);
+//! });
+//! ```
 //!
 //! # Limits
 //!
-//! - loom (exhaustive) treats `SeqCst` accesses as `AcqRel`, explores no load buffering, and
-//!   runs at most five threads (including the test body's).
-//! - shuttle (random, PCT) is sequentially consistent: it cannot see a bug that needs a weak
-//!   memory ordering.
-//! - stress sees what the hardware does: x86 is TSO, so message-passing reorderings that ARM
-//!   shows never appear there; and it cannot replay a failure step by step.
+//! Each engine misses something; tapestry runs several because none sees everything.
+//!
+//! - **exhaustive** (loom) treats `SeqCst` accesses as `AcqRel`, explores no load buffering,
+//!   runs at most five threads (including the test body's), and is complete only within its
+//!   preemption bound and time budget.
+//! - **random and PCT** (shuttle) are sequentially consistent: they cannot see a bug that
+//!   needs a weak memory ordering. They sample: a clean run is evidence, not proof.
+//! - **priority** models a real-time scheduler: a thread spinning on `yield_now` lets only
+//!   threads of its own priority run, as under `SCHED_FIFO`.
+//! - **stress** sees what the hardware does: x86 is TSO, so message-passing reorderings that
+//!   ARM shows never appear there; and it cannot replay a failure step by step (it hunts again
+//!   with the same seed). Its race detector synchronises atomics, which can hide a hardware
+//!   reordering (`Stress::race_detection(false)` removes it).
 //! - Model engines have no clock: `sleep` yields and timed waits never time out.
+//! - Only the facade is seen: code that synchronises through std, a C library or the OS is
+//!   one opaque step to the model engines.
+//! - The diagram's arrows match a read to the latest earlier write of the same value; when two
+//!   writes store the same value, it may name the wrong one.
 //!
 //! [loom]: https://docs.rs/loom
 //! [shuttle]: https://docs.rs/shuttle
@@ -170,7 +365,7 @@ pub mod saved;
 mod schedule;
 pub mod sync;
 pub mod thread;
-mod trace;
+pub mod trace;
 
 pub use engine::{Engine, EngineKind, ParseShardError, Shard};
 pub use explorer::{Explorer, ReplayError};

@@ -3,8 +3,10 @@
 //! - `ci`: what CI runs, in the same order: format check, clippy, the test suite.
 //! - `bench`: the benchmarks; writes `BENCHMARKS.md` and `benchmarks.json`.
 //! - `soak`: the catalogue's tests with budgets ten times larger (or `--budget N`).
+//! - `screenshots`: renders `tapestry report` in headless Chromium, one PNG per page.
 
 mod bench;
+mod screenshots;
 
 use std::process::Command;
 
@@ -30,6 +32,9 @@ enum Cmd {
         #[arg(long, default_value_t = 10.0)]
         budget: f64,
     },
+    /// Renders `tapestry report` in headless Chromium: one PNG per page (needs Debian's
+    /// `chromium`).
+    Screenshots(screenshots::Args),
 }
 
 fn main() -> Result<()> {
@@ -37,6 +42,7 @@ fn main() -> Result<()> {
         Cmd::Ci => ci(),
         Cmd::Bench(args) => bench::run(&args),
         Cmd::Soak { budget } => soak(budget),
+        Cmd::Screenshots(args) => screenshots::run(&args),
     }
 }
 

@@ -139,6 +139,14 @@ const KNOBS: &[Knob] = &[
         },
     },
     Knob {
+        var: "TAPESTRY_SVG",
+        expected: "1 to draw a saved schedule's failure as a swimlane diagram beside it (`<schedule>.svg`) or 0 not to (the default)",
+        set: |k, v| {
+            k.svg = flag(v)?;
+            Ok(())
+        },
+    },
+    Knob {
         var: "TAPESTRY_SAVE",
         expected: "1 to save failing schedules (the default) or 0 not to",
         set: |k, v| {
@@ -167,6 +175,7 @@ pub(crate) struct Knobs {
     pub replay: Option<PathBuf>,
     pub schedule_dir: Option<PathBuf>,
     pub save: bool,
+    pub svg: bool,
     /// Variables that look like knobs but are not.
     pub unknown: Vec<String>,
 }
@@ -190,6 +199,7 @@ impl Default for Knobs {
             replay: None,
             schedule_dir: None,
             save: true,
+            svg: false,
             unknown: Vec::new(),
         }
     }
@@ -394,6 +404,11 @@ mod tests {
         ("TAPESTRY_SHARD", "2/2", "`i/n` with 0 <= i < n"),
         ("TAPESTRY_SHARD", "1", "`i/n` with 0 <= i < n"),
         ("TAPESTRY_TRACING", "off", "0 to trace only failures"),
+        (
+            "TAPESTRY_SVG",
+            "pretty",
+            "1 to draw a saved schedule's failure",
+        ),
     ];
 
     #[test]
@@ -421,6 +436,7 @@ mod tests {
             ("TAPESTRY_JOBS", "2"),
             ("TAPESTRY_SHARD", "1/3"),
             ("TAPESTRY_TRACING", "0"),
+            ("TAPESTRY_SVG", "1"),
             ("PATH", "/bin"),
         ])
         .unwrap();
@@ -437,6 +453,8 @@ mod tests {
         assert_eq!(knobs.stress_time, Some(Duration::from_millis(1500)));
         assert_eq!(knobs.budget, 0.5);
         assert!(!knobs.save);
+        assert!(knobs.svg);
+        assert!(!Knobs::default().svg);
     }
 
     #[test]

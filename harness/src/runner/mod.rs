@@ -240,8 +240,9 @@ impl<'a> TestRun<'a> {
             .then(|| self.spec.seed.or(self.knobs.seed).unwrap_or(0))
     }
 
-    /// Saves the failing schedule; the error says why it could not be saved.
-    fn save(&self, failure: &Failure) -> Result<(), String> {
+    /// Saves the failing schedule, and with `TAPESTRY_SVG=1` its diagram beside it (returned);
+    /// the error says why it could not be saved.
+    fn save(&self, failure: &Failure) -> Result<Option<PathBuf>, String> {
         if !self.knobs.save {
             return Err("not saved: TAPESTRY_SAVE=0".to_owned());
         }
@@ -251,7 +252,14 @@ impl<'a> TestRun<'a> {
             entry,
             &self.replay_command(&self.schedules),
         )
-        .map_err(|e| e.to_string())
+        .map_err(|e| e.to_string())?;
+        if !self.knobs.svg {
+            return Ok(None);
+        }
+        let svg = saved::svg_path(&self.schedules);
+        saved::write_atomically(&svg, failure.trace().svg().as_bytes())
+            .map_err(|e| format!("the schedule is saved, but not its diagram: {e}"))?;
+        Ok(Some(svg))
     }
 
     /// `file` as the test process sees it: relative to the package, where `cargo test` runs
@@ -289,7 +297,7 @@ impl<'a> TestRun<'a> {
         &self,
         report: &Report,
         failure: &Failure,
-        saved: Result<(), String>,
+        saved: Result<Option<PathBuf>, String>,
     ) -> String {
         let mut message = format!(
             "tapestry found a {} in `{}`: {}\n\n{report}\n{failure}\n",
@@ -298,12 +306,19 @@ impl<'a> TestRun<'a> {
             failure.message()
         );
         match saved {
-            Ok(()) => message.push_str(&format!(
-                "The failing schedule is saved in {}; every run of this test replays it first. Commit it.\nReplay it alone:\n    {}\n",
-                self.schedules.display(),
-                self.replay_command(&self.schedules)
-            )),
-            Err(why) => message.push_str(&format!("The failing schedule could not be saved: {why}\n")),
+            Ok(svg) => {
+                message.push_str(&format!(
+                    "The failing schedule is saved in {}; every run of this test replays it first. Commit it.\nReplay it alone:\n    {}\n",
+                    self.schedules.display(),
+                    self.replay_command(&self.schedules)
+                ));
+                if let Some(svg) = svg {
+                    message.push_str(&format!("The interleaving is drawn in {}\n", svg.display()));
+                }
+            }
+            Err(why) => {
+                message.push_str(&format!("The failing schedule could not be saved: {why}\n"))
+            }
         }
         message
     }

@@ -1,18 +1,25 @@
-//! The interleaving of a failing execution, for people to read.
+//! The interleaving of a failing execution, for people to read: as text ([`Trace`]), as data
+//! ([`Timeline`]), and as a swimlane diagram ([`Timeline::svg`]).
 //!
-//! Engines record compact events; text is made here, only when a failure is shown.
+//! Engines record compact events; text and pictures are made here, only when a failure is
+//! shown.
 
 mod blocked;
+mod codec;
 pub(crate) mod cycle;
 mod labels;
 mod render;
 mod stale;
+mod svg;
+mod timeline;
 
 use std::fmt;
 use std::sync::Arc;
 
 pub(crate) use blocked::describe_blocked;
 pub(crate) use labels::Labels;
+pub(crate) use timeline::Ending;
+pub use timeline::{Action, Row, Timeline, TimelineObject, TimelineStep};
 
 use self::cycle::Span;
 use crate::rt::{ObjId, Recording};
@@ -37,6 +44,8 @@ pub struct Trace {
     stale_reads: bool,
     /// Rounds of a loop that `Display` shows two of.
     rounds: Option<Span>,
+    /// Which thread failed and what blocked threads waited for, for the diagram.
+    ending: Ending,
 }
 
 impl Trace {
@@ -57,7 +66,14 @@ impl Trace {
             mentioned,
             stale_reads,
             rounds,
+            ending: Ending::default(),
         }
+    }
+
+    /// Notes which thread failed and what the blocked threads waited for.
+    pub(crate) fn with_ending(mut self, ending: Ending) -> Trace {
+        self.ending = ending;
+        self
     }
 
     /// The number of operations recorded.
@@ -84,6 +100,25 @@ impl Trace {
         )
         .expect("writing to a String cannot fail");
         out
+    }
+
+    /// The trace as data, showing the same steps as `Display` (and so as a saved schedule's
+    /// comments): what [`Trace::svg`] draws and a schedule file keeps.
+    pub fn timeline(&self) -> Timeline {
+        timeline::build(
+            &self.recording,
+            self.outcome.as_deref(),
+            &self.mentioned,
+            self.stale_reads,
+            self.rounds,
+            SHOWN_STEPS,
+            &self.ending,
+        )
+    }
+
+    /// The trace as a swimlane diagram in SVG (see [`Timeline::svg`]).
+    pub fn svg(&self) -> String {
+        self.timeline().svg()
     }
 
     /// The names of the threads that appear in the trace, in thread-number order.

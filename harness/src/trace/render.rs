@@ -13,12 +13,89 @@
 
 use std::collections::BTreeSet;
 use std::fmt::{self, Write};
+use std::ops::Range;
 
 use super::Labels;
 use super::cycle::{Span, thousands};
-use super::labels::type_name;
+use super::labels::{ObjectLabel, type_name};
 use super::stale::Latest;
 use crate::rt::{Event, ObjId, Op, Recording, RmwOp};
+
+/// One step as the table shows it: step number, thread, operation, site; and whether it read
+/// a value older than the latest stored (then the operation says so).
+pub(super) struct StepRow {
+    pub cells: [String; 4],
+    pub stale: bool,
+}
+
+/// The steps of `recording` as table rows, in order.
+pub(super) fn step_rows(recording: &Recording, labels: &Labels, stale_reads: bool) -> Vec<StepRow> {
+    let mut latest = Latest::default();
+    recording
+        .events
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            let mut operation = operation(e, labels);
+            let note = latest.step(i + 1, e, labels).filter(|_| stale_reads);
+            if let Some(note) = &note {
+                operation = format!("{operation}, {note}");
+            }
+            StepRow {
+                cells: [
+                    (i + 1).to_string(),
+                    labels.thread(e.thread),
+                    operation,
+                    site(e),
+                ],
+                stale: note.is_some(),
+            }
+        })
+        .collect()
+}
+
+/// A part of the table: a run of steps (indices into the rows), or a line standing for the
+/// steps left out.
+pub(super) enum Shown {
+    Steps(Range<usize>),
+    Gap(String),
+}
+
+/// Which of `len` steps a table of at most `limit` shows: of a trace that ends in a loop,
+/// two rounds (if eliding the rest is enough to fit), else its head and tail.
+pub(super) fn shown(len: usize, rounds: Option<Span>, limit: usize) -> Vec<Shown> {
+    let elided = rounds.filter(|span| {
+        len > limit && span.repeats > 2 && len - (span.repeats - 2) * span.period <= limit
+    });
+    if let Some(span) = elided {
+        let from = span.start + 2 * span.period;
+        let to = span.start + span.repeats * span.period;
+        let above = match span.period {
+            1 => "the step above repeats".to_owned(),
+            n => format!("the {n} steps above repeat"),
+        };
+        vec![
+            Shown::Steps(0..from),
+            Shown::Gap(format!(
+                "... {above} {} more times (steps {} to {}) ...",
+                thousands(span.repeats - 2),
+                from + 1,
+                to
+            )),
+            Shown::Steps(to..len),
+        ]
+    } else if len <= limit {
+        vec![Shown::Steps(0..len)]
+    } else {
+        let head = limit / 5;
+        let tail = limit - head;
+        vec![
+            Shown::Steps(0..head),
+            Shown::Gap(format!("... {} steps omitted ...", len - head - tail)),
+            Shown::Steps(len - tail..len),
+        ]
+    }
+}
 
 pub(crate) fn render(
     recording: &Recording,
@@ -30,25 +107,11 @@ pub(crate) fn render(
     out: &mut impl Write,
 ) -> fmt::Result {
     let labels = Labels::new(recording);
-    write_objects(recording, mentioned, &labels, out)?;
+    write_objects(&listed_objects(recording, mentioned, &labels), out)?;
 
-    let mut latest = Latest::default();
-    let rows: Vec<[String; 4]> = recording
-        .events
-        .iter()
-        .enumerate()
-        .map(|(i, e)| {
-            let mut operation = operation(e, &labels);
-            if let Some(note) = latest.step(i + 1, e, &labels).filter(|_| stale_reads) {
-                operation = format!("{operation}, {note}");
-            }
-            [
-                (i + 1).to_string(),
-                labels.thread(e.thread),
-                operation,
-                site(e),
-            ]
-        })
+    let rows: Vec<[String; 4]> = step_rows(recording, &labels, stale_reads)
+        .into_iter()
+        .map(|r| r.cells)
         .collect();
     let width = |col: usize, title: &str| {
         rows.iter()
@@ -63,58 +126,15 @@ pub(crate) fn render(
         "{:>w0$}  {:<w1$}  {:<w2$}  at",
         "step", "thread", "operation"
     )?;
-    let row = |out: &mut dyn Write, r: &[String; 4]| {
-        writeln!(
-            out,
-            "{}",
-            format!("{:>w0$}  {:<w1$}  {:<w2$}  {}", r[0], r[1], r[2], r[3]).trim_end()
-        )
-    };
-    // Two rounds of a loop show it; the rest are elided if that is enough to fit.
-    let elided = rounds.filter(|span| {
-        rows.len() > limit
-            && span.repeats > 2
-            && rows.len() - (span.repeats - 2) * span.period <= limit
-    });
-    if let Some(span) = elided {
-        let from = span.start + 2 * span.period;
-        let to = span.start + span.repeats * span.period;
-        for r in &rows[..from] {
-            row(out, r)?;
-        }
-        let above = match span.period {
-            1 => "the step above repeats".to_owned(),
-            n => format!("the {n} steps above repeat"),
-        };
-        writeln!(
-            out,
-            "{:>w0$}  ... {above} {} more times (steps {} to {}) ...",
-            "",
-            thousands(span.repeats - 2),
-            from + 1,
-            to
-        )?;
-        for r in &rows[to..] {
-            row(out, r)?;
-        }
-    } else if rows.len() <= limit {
-        for r in &rows {
-            row(out, r)?;
-        }
-    } else {
-        let head = limit / 5;
-        let tail = limit - head;
-        for r in &rows[..head] {
-            row(out, r)?;
-        }
-        writeln!(
-            out,
-            "{:>w0$}  ... {} steps omitted ...",
-            "",
-            rows.len() - head - tail
-        )?;
-        for r in &rows[rows.len() - tail..] {
-            row(out, r)?;
+    for part in shown(rows.len(), rounds, limit) {
+        match part {
+            Shown::Steps(range) => {
+                for r in &rows[range] {
+                    let line = format!("{:>w0$}  {:<w1$}  {:<w2$}  {}", r[0], r[1], r[2], r[3]);
+                    writeln!(out, "{}", line.trim_end())?;
+                }
+            }
+            Shown::Gap(text) => writeln!(out, "{:>w0$}  {text}", "")?,
         }
     }
     if let Some(outcome) = outcome {
@@ -129,13 +149,13 @@ pub(crate) fn render(
     Ok(())
 }
 
-/// Lists the objects the trace mentions, with their types and where they were created.
-fn write_objects(
+/// The objects the trace mentions, in creation order: those its steps act on and those the
+/// outcome names.
+pub(super) fn listed_objects<'a>(
     recording: &Recording,
     mentioned: &[ObjId],
-    labels: &Labels,
-    out: &mut impl Write,
-) -> fmt::Result {
+    labels: &'a Labels,
+) -> Vec<(ObjId, &'a ObjectLabel)> {
     let mut used: BTreeSet<ObjId> = mentioned.iter().copied().collect();
     for event in &recording.events {
         if let Some(id) = object_of(&event.op, event.obj) {
@@ -145,21 +165,24 @@ fn write_objects(
             used.insert(mutex);
         }
     }
-    let objects: Vec<_> = used
-        .into_iter()
-        .filter_map(|id| labels.object(id))
-        .collect();
+    used.into_iter()
+        .filter_map(|id| Some((id, labels.object(id)?)))
+        .collect()
+}
+
+/// Lists the objects, with their types and where they were created.
+fn write_objects(objects: &[(ObjId, &ObjectLabel)], out: &mut impl Write) -> fmt::Result {
     if objects.is_empty() {
         return Ok(());
     }
-    let name_width = objects.iter().map(|o| o.name.len()).max().unwrap_or(0);
+    let name_width = objects.iter().map(|(_, o)| o.name.len()).max().unwrap_or(0);
     let type_width = objects
         .iter()
-        .map(|o| type_name(o.kind).len())
+        .map(|(_, o)| type_name(o.kind).len())
         .max()
         .unwrap_or(0);
     writeln!(out, "objects:")?;
-    for o in objects {
+    for (_, o) in objects {
         writeln!(
             out,
             "  {:<name_width$}  {:<type_width$}  {}:{}",
@@ -173,7 +196,7 @@ fn write_objects(
 }
 
 /// The object an operation acts on; thread operations and fences act on none.
-fn object_of(op: &Op, obj: ObjId) -> Option<ObjId> {
+pub(super) fn object_of(op: &Op, obj: ObjId) -> Option<ObjId> {
     match op {
         Op::Spawn { .. } | Op::Join { .. } | Op::Exit | Op::Yield | Op::Fence { .. } => None,
         _ => Some(obj),

@@ -19,18 +19,7 @@ impl Latest {
             Some(ObjKind::Atomic(repr)) => repr,
             _ => return None,
         };
-        let (read, written) = match event.op {
-            Op::Load { bits, .. } => (Some(bits), None),
-            Op::Store { bits, .. } => (None, Some(bits)),
-            Op::Swap { old, new, .. } => (Some(old), Some(new)),
-            Op::CompareExchange {
-                actual, new, ok, ..
-            } => (Some(actual), ok.then_some(new)),
-            Op::Rmw {
-                rmw, operand, old, ..
-            } => (Some(old), Some(apply(repr, rmw, old, operand))),
-            _ => return None,
-        };
+        let (read, written) = values(&event.op, repr)?;
         let note = read.and_then(|read| match self.0.get(&event.obj) {
             Some(&(latest, at)) if latest != read => Some(format!(
                 "not the latest: {} stored at step {at}",
@@ -43,6 +32,23 @@ impl Latest {
         }
         note
     }
+}
+
+/// The value an atomic operation read and the value it wrote, as bits (`None` for an
+/// operation that is not an atomic access).
+pub(crate) fn values(op: &Op, repr: AtomicRepr) -> Option<(Option<u64>, Option<u64>)> {
+    Some(match *op {
+        Op::Load { bits, .. } => (Some(bits), None),
+        Op::Store { bits, .. } => (None, Some(bits)),
+        Op::Swap { old, new, .. } => (Some(old), Some(new)),
+        Op::CompareExchange {
+            actual, new, ok, ..
+        } => (Some(actual), ok.then_some(new)),
+        Op::Rmw {
+            rmw, operand, old, ..
+        } => (Some(old), Some(apply(repr, rmw, old, operand))),
+        _ => return None,
+    })
 }
 
 macro_rules! apply_int {

@@ -5,9 +5,14 @@
 //! - `tapestry hunt [<name>... | --all]` — runs entries under engines and prints the
 //!   bug-finding matrix (text, Markdown or JSON).
 //! - `tapestry replay <file>` — replays a saved schedule of a catalogue program.
+//! - `tapestry report [--out <dir>]` — a static HTML site: the matrix, and each entry's lesson,
+//!   code and failing interleaving drawn as a swimlane diagram; or, with `--schedule <file>`,
+//!   the failures saved in schedule files, drawn.
 
+mod html;
 mod matrix;
 mod quiet;
+mod report;
 mod show;
 
 use std::path::PathBuf;
@@ -81,6 +86,30 @@ enum Command {
     Replay {
         /// The `.schedule` file.
         file: PathBuf,
+    },
+    /// Write a static HTML report: the bug-finding matrix and, per entry, the lesson, the code
+    /// and the minimal failing interleaving drawn as a swimlane diagram. With `--schedule`,
+    /// draw the failures saved in schedule files instead.
+    Report {
+        /// Entries to include (default: all).
+        names: Vec<String>,
+        /// The directory to write the site to (created if needed).
+        #[arg(long, default_value = "tapestry-report")]
+        out: PathBuf,
+        /// The matrix to show: a file written by `tapestry hunt --all --format json`. Without
+        /// it, the report runs the hunt itself (about a minute on 2 cores for every entry).
+        #[arg(long)]
+        matrix: Option<PathBuf>,
+        /// Scales the budgets of the hunt the report runs (without --matrix).
+        #[arg(long, default_value_t = 1.0)]
+        budget: f64,
+        /// How many programs the report's hunt runs at once.
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=64))]
+        jobs: u64,
+        /// Draw the failures saved in this schedule file, from the trace it keeps (repeat for
+        /// several files); the site then shows only these.
+        #[arg(long = "schedule", conflicts_with_all = ["names", "matrix"])]
+        schedules: Vec<PathBuf>,
     },
 }
 
@@ -161,6 +190,49 @@ fn run(cli: Cli) -> Result<ExitCode> {
             hunt_entries(&entries, &settings, jobs as usize, format)
         }
         Command::Replay { file } => replay(&file),
+        Command::Report {
+            names,
+            out,
+            matrix,
+            budget,
+            jobs,
+            schedules,
+        } => {
+            let pages = if !schedules.is_empty() {
+                report::schedules(&out, &schedules)?
+            } else {
+                if !(budget.is_finite() && budget > 0.0) {
+                    bail!("--budget must be a positive number, like 0.5 or 10; got {budget}");
+                }
+                let entries: Vec<&'static Entry> = if names.is_empty() {
+                    ENTRIES.iter().collect()
+                } else {
+                    names.iter().map(|n| find(n)).collect::<Result<_>>()?
+                };
+                let cells = match matrix {
+                    Some(file) => {
+                        let text = std::fs::read_to_string(&file)
+                            .with_context(|| format!("reading {}", file.display()))?;
+                        matrix::from_json(&text).with_context(|| file.display().to_string())?
+                    }
+                    None => {
+                        let settings = Settings {
+                            budget,
+                            ..Settings::default()
+                        };
+                        run_hunt(&entries, &settings, jobs as usize)
+                    }
+                };
+                report::catalogue(&out, &entries, &cells)?
+            };
+            println!(
+                "wrote {} pages to {}; open {}",
+                pages.len(),
+                out.display(),
+                out.join("index.html").display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 
@@ -187,18 +259,7 @@ fn hunt_entries(
     jobs: usize,
     format: Format,
 ) -> Result<ExitCode> {
-    let work: Vec<_> = entries
-        .iter()
-        .flat_map(|&e| {
-            [Variant::Buggy, Variant::Fixed]
-                .into_iter()
-                .map(move |v| (e, v))
-        })
-        .flat_map(|(e, v)| settings.engines.iter().map(move |&k| (e, v, k)))
-        .collect();
-    let progress = Progress::new(work.len() as u64);
-    let cells = hunt::hunt_all(&work, settings, jobs, &|cell| progress.done(cell));
-    progress.finish();
+    let cells = run_hunt(entries, settings, jobs);
     let out = match format {
         Format::Text => matrix::text(&cells, &settings.engines),
         Format::Markdown => matrix::markdown(&cells, &settings.engines),
@@ -211,6 +272,24 @@ fn hunt_entries(
         return Ok(ExitCode::FAILURE);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Hunts the buggy and fixed programs of `entries` under the settings' engines, with a progress
+/// bar.
+fn run_hunt(entries: &[&'static Entry], settings: &Settings, jobs: usize) -> Vec<hunt::Cell> {
+    let work: Vec<_> = entries
+        .iter()
+        .flat_map(|&e| {
+            [Variant::Buggy, Variant::Fixed]
+                .into_iter()
+                .map(move |v| (e, v))
+        })
+        .flat_map(|(e, v)| settings.engines.iter().map(move |&k| (e, v, k)))
+        .collect();
+    let progress = Progress::new(work.len() as u64);
+    let cells = hunt::hunt_all(&work, settings, jobs, &|cell| progress.done(cell));
+    progress.finish();
+    cells
 }
 
 /// A progress bar on a terminal; one plain line per finished run when piped.

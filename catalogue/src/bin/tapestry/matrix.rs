@@ -119,7 +119,7 @@ pub fn verdict(verdict: &Verdict) -> String {
 }
 
 /// One cell of the matrix: the verdict, and for a found bug or a clean run how long it took.
-fn cell_text(cell: &Cell) -> String {
+pub fn cell_text(cell: &Cell) -> String {
     match cell.verdict {
         Verdict::NotExpected | Verdict::Unsupported => verdict(&cell.verdict),
         Verdict::Clean { .. } => format!(
@@ -162,7 +162,8 @@ fn rows(cells: &[Cell], engines: &[EngineKind]) -> Vec<Vec<String>> {
     rows
 }
 
-fn summary(cells: &[Cell]) -> String {
+/// The matrix in one line: how many bugs were found, missed, and fixes clean.
+pub fn summary(cells: &[Cell]) -> String {
     let count = |f: &dyn Fn(&Verdict) -> bool| cells.iter().filter(|c| f(&c.verdict)).count();
     format!(
         "{} runs: {} bugs found as claimed, {} missed, {} of the wrong kind, {} found by engines that do not claim them; {} clean fixes, {} false alarms\n",
@@ -226,4 +227,71 @@ pub fn json(cells: &[Cell]) -> anyhow::Result<String> {
         })
         .collect();
     Ok(serde_json::to_string_pretty(&cells)? + "\n")
+}
+
+/// Reads back the cells that [`json`] wrote (`tapestry hunt --format json`).
+pub fn from_json(text: &str) -> anyhow::Result<Vec<Cell>> {
+    use anyhow::Context;
+    use tapestry::FailureKind;
+    let values: Vec<serde_json::Value> = serde_json::from_str(text)
+        .context("expected the JSON array that `tapestry hunt --format json` writes")?;
+    values
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            let field = |key: &str| {
+                v.get(key)
+                    .with_context(|| format!("cell {}: no `{key}`", i + 1))
+            };
+            let text = |key: &str| -> anyhow::Result<&str> {
+                field(key)?
+                    .as_str()
+                    .with_context(|| format!("cell {}: `{key}` is not a string", i + 1))
+            };
+            let name = text("entry")?;
+            let entry = tapestry_catalogue::entry(name)
+                .with_context(|| format!("cell {}: no entry `{name}` in this catalogue", i + 1))?;
+            let variant = match text("program")? {
+                "buggy" => Variant::Buggy,
+                "fixed" => Variant::Fixed,
+                other => anyhow::bail!(
+                    "cell {}: program `{other}` is neither buggy nor fixed",
+                    i + 1
+                ),
+            };
+            let engine: EngineKind = text("engine")?.parse()?;
+            let kind = || -> anyhow::Result<FailureKind> { Ok(text("kind")?.parse()?) };
+            let execution = || {
+                field("failing_execution")?
+                    .as_u64()
+                    .with_context(|| format!("cell {}: `failing_execution` is not a number", i + 1))
+            };
+            let verdict = match text("verdict")? {
+                "found" => Verdict::Found {
+                    kind: kind()?,
+                    execution: execution()?,
+                },
+                "found_unexpectedly" => Verdict::FoundUnexpectedly {
+                    kind: kind()?,
+                    execution: execution()?,
+                },
+                "wrong_kind" => Verdict::WrongKind { kind: kind()? },
+                "missed" => Verdict::Missed,
+                "not_expected" => Verdict::NotExpected,
+                "clean" => Verdict::Clean { complete: true },
+                "clean_out_of_time" => Verdict::Clean { complete: false },
+                "false_alarm" => Verdict::FalseAlarm { kind: kind()? },
+                "unsupported" => Verdict::Unsupported,
+                other => anyhow::bail!("cell {}: unknown verdict `{other}`", i + 1),
+            };
+            Ok(Cell {
+                entry: entry.name,
+                variant,
+                engine,
+                executions: field("executions")?.as_u64().unwrap_or(0),
+                elapsed: Duration::from_secs_f64(field("millis")?.as_f64().unwrap_or(0.0) / 1000.0),
+                verdict,
+            })
+        })
+        .collect()
 }

@@ -1,0 +1,179 @@
+//! HTML for `tapestry report`: escaping, a page's frame and style, and the little Markdown the
+//! lessons use (headings, paragraphs, lists, fenced code, inline code).
+
+/// `text` with `&`, `<`, `>`, `"` and `'` escaped, for element content and attribute values.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A line of Markdown text: escaped, with `code` spans.
+fn inline(text: &str) -> String {
+    let mut out = String::new();
+    for (i, part) in text.split('`').enumerate() {
+        // An odd number of backticks leaves the last part outside a span.
+        if i % 2 == 1 && text.matches('`').count() > i {
+            out.push_str(&format!("<code>{}</code>", escape(part)));
+        } else {
+            if i % 2 == 1 {
+                out.push('`');
+            }
+            out.push_str(&escape(part));
+        }
+    }
+    out
+}
+
+/// Markdown as HTML: `#` headings (shifted down by `shift` levels), paragraphs, `-` and `1.`
+/// lists, fenced code blocks and inline code. Everything else is text.
+pub fn markdown(source: &str, shift: usize) -> String {
+    let mut out = String::new();
+    let mut paragraph: Vec<&str> = Vec::new();
+    let mut list: Option<&str> = None;
+    let mut code: Option<Vec<&str>> = None;
+    let flush = |out: &mut String, paragraph: &mut Vec<&str>| {
+        if !paragraph.is_empty() {
+            out.push_str(&format!("<p>{}</p>\n", inline(&paragraph.join(" "))));
+            paragraph.clear();
+        }
+    };
+    let close_list = |out: &mut String, list: &mut Option<&str>| {
+        if let Some(tag) = list.take() {
+            out.push_str(&format!("</{tag}>\n"));
+        }
+    };
+    for line in source.lines() {
+        if let Some(lines) = code.as_mut() {
+            if line.trim_start().starts_with("```") {
+                out.push_str(&format!("<pre>{}</pre>\n", escape(&lines.join("\n"))));
+                code = None;
+            } else {
+                lines.push(line);
+            }
+            continue;
+        }
+        let trimmed = line.trim();
+        if trimmed.starts_with("```") {
+            flush(&mut out, &mut paragraph);
+            close_list(&mut out, &mut list);
+            code = Some(Vec::new());
+        } else if trimmed.is_empty() {
+            flush(&mut out, &mut paragraph);
+            close_list(&mut out, &mut list);
+        } else if let Some((hashes, title)) = trimmed
+            .split_once(' ')
+            .filter(|(h, _)| !h.is_empty() && h.len() <= 6 && h.chars().all(|c| c == '#'))
+        {
+            flush(&mut out, &mut paragraph);
+            close_list(&mut out, &mut list);
+            let level = (hashes.len() + shift).min(6);
+            out.push_str(&format!("<h{level}>{}</h{level}>\n", inline(title)));
+        } else if let Some(item) = list_item(trimmed) {
+            flush(&mut out, &mut paragraph);
+            let tag = if trimmed.starts_with('-') || trimmed.starts_with('*') {
+                "ul"
+            } else {
+                "ol"
+            };
+            if list != Some(tag) {
+                close_list(&mut out, &mut list);
+                out.push_str(&format!("<{tag}>\n"));
+                list = Some(tag);
+            }
+            out.push_str(&format!("<li>{}</li>\n", inline(item)));
+        } else if list.is_some() && line.starts_with(' ') {
+            // A list item's continuation line.
+            if let Some(end) = out.rfind("</li>") {
+                out.insert_str(end, &format!(" {}", inline(trimmed)));
+            }
+        } else {
+            paragraph.push(trimmed);
+        }
+    }
+    flush(&mut out, &mut paragraph);
+    close_list(&mut out, &mut list);
+    if let Some(lines) = code {
+        out.push_str(&format!("<pre>{}</pre>\n", escape(&lines.join("\n"))));
+    }
+    out
+}
+
+/// The text of a `- item`, `* item` or `1. item` line.
+fn list_item(line: &str) -> Option<&str> {
+    if let Some(item) = line.strip_prefix("- ").or_else(|| line.strip_prefix("* ")) {
+        return Some(item);
+    }
+    let (number, item) = line.split_once(". ")?;
+    (!number.is_empty() && number.chars().all(|c| c.is_ascii_digit())).then_some(item)
+}
+
+const STYLE: &str = "
+body { font-family: system-ui, -apple-system, 'Segoe UI', sans-serif; color: #263238; margin: 0; background: #fafafa; }
+main { max-width: 1180px; margin: 0 auto; padding: 24px 32px 64px; background: #fff; }
+nav { font-size: 14px; margin-bottom: 12px; }
+a { color: #1565c0; }
+h1 { margin-top: 8px; }
+h2 { border-bottom: 1px solid #eceff1; padding-bottom: 4px; margin-top: 32px; }
+pre { background: #f5f7f8; border: 1px solid #e0e6ea; border-radius: 4px; padding: 10px 12px; overflow-x: auto; font-size: 13px; line-height: 1.45; }
+code { background: #f1f3f4; border-radius: 3px; padding: 0 3px; font-size: 90%; }
+pre code { background: none; padding: 0; }
+.diagram { overflow-x: auto; border: 1px solid #e0e6ea; border-radius: 4px; padding: 8px; background: #fff; }
+.side { display: flex; gap: 16px; flex-wrap: wrap; }
+.side > div { flex: 1 1 420px; min-width: 0; }
+table.matrix { border-collapse: collapse; font-size: 12.5px; }
+table.matrix th, table.matrix td { border: 1px solid #e0e6ea; padding: 3px 7px; text-align: left; white-space: nowrap; }
+table.matrix th { background: #eceff1; }
+td.found { background: #e8f5e9; } td.clean { background: #f1f8e9; color: #558b2f; }
+td.missed, td.wrong, td.alarm { background: #ffebee; color: #c62828; font-weight: bold; }
+td.unexpected { background: #fff8e1; } td.none { color: #90a4ae; }
+.summary { font-weight: 600; }
+.muted { color: #78909c; font-size: 14px; }
+";
+
+/// A whole page: `title`, a link back to the index unless this is it, and `body`.
+pub fn page(title: &str, index: bool, body: &str) -> String {
+    let nav = if index {
+        String::new()
+    } else {
+        "<nav><a href=\"index.html\">← all entries</a></nav>\n".to_owned()
+    };
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<main>\n{nav}{body}</main>\n</body>\n</html>\n",
+        escape(title)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markdown_covers_what_lessons_use() {
+        let html = markdown(
+            "# Lost update\n\nTwo threads <add> one\nto `n`.\n\n```text\nT1  load <- 0\n```\n\n1. first\n2. second\n   continued\n",
+            0,
+        );
+        assert_eq!(
+            html,
+            "<h1>Lost update</h1>\n<p>Two threads &lt;add&gt; one to <code>n</code>.</p>\n<pre>T1  load &lt;- 0</pre>\n<ol>\n<li>first</li>\n<li>second continued</li>\n</ol>\n"
+        );
+    }
+
+    #[test]
+    fn escaping_covers_attributes() {
+        assert_eq!(
+            escape(r#"<a href="x">'&'</a>"#),
+            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
+        );
+    }
+}

@@ -1,0 +1,165 @@
+//! The swimlane diagram, checked as a structure: the SVG is parsed and its lanes, step boxes,
+//! lock bars, arrows and marks counted against the trace it draws. (How it looks in a browser is
+//! checked by `cargo xtask screenshots`, outside the test suite.)
+
+use roxmltree::{Document, Node};
+use tapestry::trace::{Row, Timeline};
+use tapestry::{Engine, Explorer, Failure};
+use tapestry_catalogue::entry;
+
+fn minimal(name: &str) -> Failure {
+    entry(name)
+        .expect("catalogued")
+        .minimal_failure()
+        .expect("the catalogue's engines find it")
+}
+
+fn has_class(node: &Node, class: &str) -> bool {
+    node.attribute("class")
+        .is_some_and(|c| c.split(' ').any(|x| x == class))
+}
+
+/// The elements of `svg` with class `class`.
+fn with_class<'a>(svg: &'a Document, class: &str) -> Vec<Node<'a, 'a>> {
+    svg.descendants()
+        .filter(|n| n.is_element() && has_class(n, class))
+        .collect()
+}
+
+fn steps_marked(svg: &Document, class: &str) -> Vec<usize> {
+    with_class(svg, class)
+        .iter()
+        .filter(|n| has_class(n, "tp-step"))
+        .map(|n| n.attribute("data-step").unwrap().parse().unwrap())
+        .collect()
+}
+
+#[test]
+fn lost_update_draws_its_lanes_steps_arrows_and_fatal_steps() {
+    let failure = minimal("lost_update");
+    let svg_text = failure.trace().svg();
+    let svg = Document::parse(&svg_text).expect("the SVG is well-formed XML");
+    assert_eq!(svg.root_element().tag_name().name(), "svg");
+
+    let lanes: Vec<&str> = with_class(&svg, "tp-lane")
+        .iter()
+        .map(|n| n.attribute("data-lane").unwrap())
+        .collect();
+    assert_eq!(lanes, failure.trace().threads(), "one lane per thread");
+    assert_eq!(lanes, ["main", "T1", "T2"]);
+
+    let boxes: Vec<usize> = with_class(&svg, "tp-step")
+        .iter()
+        .map(|n| n.attribute("data-step").unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(boxes, (1..=failure.trace().len()).collect::<Vec<_>>());
+
+    // The final load fails the assertion; the two workers' load, store and the store between
+    // them are the interrupted update.
+    let last = failure.trace().len();
+    assert_eq!(steps_marked(&svg, "tp-failing"), [last], "{svg_text}");
+    let conflict = steps_marked(&svg, "tp-conflict");
+    assert_eq!(conflict.len(), 3, "{svg_text}");
+    let timeline = failure.trace().timeline();
+    let lane_of = |n: usize| timeline.steps().find(|s| s.number == n).unwrap().lane;
+    let mut workers: Vec<usize> = conflict.iter().map(|&n| lane_of(n)).collect();
+    workers.sort();
+    workers.dedup();
+    assert_eq!(
+        workers,
+        [1, 2],
+        "the interrupted update is between T1 and T2"
+    );
+    assert!(
+        svg_text.contains("overwrites a value it never saw"),
+        "{svg_text}"
+    );
+
+    // The final load reads what a worker's store wrote.
+    let arrows = with_class(&svg, "tp-reads-from");
+    assert!(
+        arrows
+            .iter()
+            .any(|a| a.attribute("data-to") == Some(&last.to_string())),
+        "{svg_text}"
+    );
+    assert!(svg_text.contains("an increment was lost"));
+}
+
+#[test]
+fn the_same_trace_draws_the_same_bytes() {
+    let explorer = Explorer::new().engine(Engine::pct().seed(5));
+    let program = entry("lock_order_inversion").unwrap().buggy;
+    let first = explorer.run(program).failure().unwrap().trace().svg();
+    let second = explorer.run(program).failure().unwrap().trace().svg();
+    assert_eq!(first, second);
+}
+
+#[test]
+fn a_deadlock_draws_locks_held_to_the_end_and_what_each_thread_waits_for() {
+    let failure = minimal("lock_order_inversion");
+    let svg_text = failure.trace().svg();
+    let svg = Document::parse(&svg_text).expect("well-formed");
+    let blocked = with_class(&svg, "tp-blocked");
+    assert_eq!(blocked.len(), 2, "{svg_text}");
+    let waits: String = blocked
+        .iter()
+        .flat_map(|n| n.descendants())
+        .filter_map(|n| n.text())
+        .collect();
+    assert!(waits.contains("waits to lock"), "{waits}");
+    let held: Vec<&str> = with_class(&svg, "tp-held-to-end")
+        .iter()
+        .map(|n| n.attribute("data-lock").unwrap())
+        .collect();
+    assert_eq!(
+        held.len(),
+        2,
+        "each thread holds one lock to the end: {svg_text}"
+    );
+    assert_ne!(held[0], held[1]);
+}
+
+#[test]
+fn a_timeline_keeps_the_traces_step_numbers_and_gaps() {
+    // A spin loop that hits the step limit: the trace elides the middle, the diagram too.
+    let report = Explorer::new()
+        .engine(Engine::random().seed(1).schedules(5))
+        .max_steps(500)
+        .run(|| {
+            use tapestry::sync::atomic::{AtomicBool, Ordering};
+            let flag = AtomicBool::named("flag", false);
+            while !flag.load(Ordering::SeqCst) {
+                tapestry::thread::yield_now();
+            }
+        });
+    let trace = report.failure().expect("a step limit").trace();
+    let timeline: Timeline = trace.timeline();
+    let gaps = timeline
+        .rows
+        .iter()
+        .filter(|r| matches!(r, Row::Gap(_)))
+        .count();
+    assert_eq!(gaps, 1);
+    let text = trace.to_string();
+    for step in timeline.steps() {
+        let row = format!("{:>4}  main    {}", step.number, step.text);
+        assert!(text.contains(&row), "`{row}` is not in\n{text}");
+    }
+    let svg = Document::parse(&trace.svg())
+        .expect("well-formed")
+        .descendants()
+        .filter(|n| has_class(n, "tp-gap"))
+        .count();
+    assert_eq!(svg, 1);
+}
+
+#[test]
+fn the_readmes_picture_is_what_the_renderer_draws_now() {
+    let drawn = minimal("lost_update").trace().svg();
+    let committed = include_str!("../docs/lost_update.svg");
+    assert!(
+        drawn == committed,
+        "docs/lost_update.svg is out of date; regenerate it with\n    cargo run -p tapestry-catalogue -- report lost_update --out /tmp/r && cp /tmp/r/lost_update.svg docs/"
+    );
+}
