@@ -5,17 +5,17 @@
 use std::any::Any;
 use std::collections::VecDeque;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use parking_lot::{Condvar, Mutex};
 
-use super::pool::{Done, Gate, Job, POLL, Pool, ThreadState, Verdict, abort_if_requested};
+use super::pool::{Job, Link, POLL, Pool, Task, ThreadState, Verdict, abort_if_requested};
 use crate::engine::native::StdAtomic;
 use crate::failure::FailureKind;
 use crate::rt::{
     self, AtomicRepr, Backend, Execution, RawAtomic, RawCell, RawCondvar, RawJoin, RawMutex,
-    RawRwLock, Recording, ThreadIdx,
+    RawRwLock, ThreadIdx,
 };
 
 /// What the stress backend shares with its exploration loop and its worker threads.
@@ -28,8 +28,8 @@ pub(crate) struct Shared {
     pub(crate) iteration: AtomicU64,
     /// Spawned threads of the current iteration that have not finished.
     pub(crate) outstanding: AtomicUsize,
-    /// Recordings of finished threads, kept until the iteration is judged.
-    pub(crate) recordings: Mutex<Vec<Recording>>,
+    /// An iteration is running (the watchdog ignores silence between iterations).
+    pub(crate) watching: AtomicBool,
 }
 
 pub(crate) struct StressBackend(pub(crate) Arc<Shared>);
@@ -49,18 +49,18 @@ impl Backend for StressBackend {
         _name: Option<&str>,
     ) -> Box<dyn RawJoin> {
         let shared = &self.0;
-        let iteration = shared.iteration.load(Ordering::Relaxed);
-        let state = ThreadState::new(
-            shared.seed,
-            iteration,
-            child,
-            shared.jitter,
-            shared.max_steps,
-        );
-        let (gate, done) = spawn_job(shared, exec, state, body);
-        ThreadState::with(|state| state.gates.push(gate));
+        let link = Arc::new(Link::default());
+        shared.outstanding.fetch_add(1, Ordering::AcqRel);
+        let job = Job {
+            iteration: shared.iteration.load(Ordering::Relaxed),
+            thread: child,
+            link: link.clone(),
+            body,
+        };
+        shared.pool.run(shared, exec, Task::Thread(job));
+        ThreadState::with(|state| state.gates.push(link.clone()));
         Box::new(StressJoin {
-            done,
+            link,
             exec: exec.clone(),
         })
     }
@@ -118,36 +118,14 @@ impl Backend for StressBackend {
     }
 }
 
-/// Runs `body` as a model thread of `exec` on a pool worker, held at the returned gate until
-/// it is opened; the returned `Done` receives its outcome.
-pub(crate) fn spawn_job(
-    shared: &Arc<Shared>,
-    exec: &Arc<Execution>,
-    state: ThreadState,
-    body: Box<dyn FnOnce() + Send + 'static>,
-) -> (Arc<Gate>, Arc<Done>) {
-    let gate = Arc::new(Gate::default());
-    let done = Arc::new(Done::default());
-    shared.outstanding.fetch_add(1, Ordering::AcqRel);
-    shared.pool.run(|progress| Job {
-        exec: exec.clone(),
-        state: state.with_progress(progress),
-        gate: gate.clone(),
-        body,
-        done: done.clone(),
-        shared: shared.clone(),
-    });
-    (gate, done)
-}
-
 struct StressJoin {
-    done: Arc<Done>,
+    link: Arc<Link>,
     exec: Arc<Execution>,
 }
 
 impl RawJoin for StressJoin {
     fn join(self: Box<Self>) -> std::thread::Result<()> {
-        self.done.wait(&self.exec)
+        self.link.wait(&self.exec)
     }
 }
 

@@ -1,21 +1,33 @@
 //! Worker threads reused across iterations, and what each runs with.
 //!
 //! Spawning an OS thread takes tens of microseconds, far longer than most race windows, so
-//! threads spawned one after another rarely overlap. The pool keeps workers parked between
-//! iterations; a spawned model thread waits at a [`Gate`] until its spawner's next facade
-//! operation, so the threads of one iteration are released together.
+//! threads spawned one after another rarely overlap. The pool keeps its workers between
+//! iterations; a spawned model thread waits at a [`Link`] until its spawner's next facade
+//! operation, and the spawner waits briefly for it to get there, so the threads of one
+//! iteration start within a cache-line transfer of each other.
+//!
+//! Every handoff (a task to an idle worker, a thread's outcome to its joiner) spins briefly,
+//! then yields, then parks or sleeps ([`Backoff`]). An iteration of a small program lasts a
+//! few microseconds: when both sides have a core, the other side answers within the spin, and
+//! waking a parked thread would cost more than the iteration; when they share a core (a loaded
+//! machine), spinning only delays the other side, and a yield hands it the core at once. A
+//! thread that waits long (a worker nobody needs, a join of a slow thread) stops using the CPU
+//! after a fifth of a millisecond.
+//!
+//! The pool has no lock on its hot path: workers sit in a table that only grows, and a spawner
+//! claims an idle one with one compare-and-swap.
 
 use std::cell::RefCell;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::*};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU32, AtomicU64, AtomicUsize, Ordering::*};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use parking_lot::{Condvar, Mutex};
 
 use super::backend::Shared;
 use crate::engine::rng::{Rng, execution_seed};
-use crate::rt::{Execution, Local, ThreadIdx};
+use crate::rt::{Execution, Local, Recording, ThreadIdx};
 
 /// How long a blocked stress operation sleeps between checks for an abort.
 pub(crate) const POLL: Duration = Duration::from_millis(5);
@@ -24,36 +36,177 @@ pub(crate) const POLL: Duration = Duration::from_millis(5);
 #[derive(Debug)]
 pub(crate) struct Aborted;
 
+/// Whether `exec`'s iteration has failed or is being aborted.
+pub(crate) fn abort_requested(exec: &Execution) -> bool {
+    exec.has_failed() || exec.aborting.load(Relaxed)
+}
+
 /// Unwinds this thread if its iteration has failed or is being aborted. Never while the thread
 /// is already unwinding: a second panic in a destructor aborts the process.
 pub(crate) fn abort_if_requested(exec: &Execution) {
-    if (exec.has_failed() || exec.aborting.load(Relaxed)) && !std::thread::panicking() {
+    if abort_requested(exec) && !std::thread::panicking() {
         std::panic::resume_unwind(Box::new(Aborted));
     }
 }
 
-/// Holds a spawned thread back until its spawner's next facade operation.
-#[derive(Debug, Default)]
-pub(crate) struct Gate(AtomicBool);
+/// How many times a waiting thread spins (some 30 to 60 ns each on current x86) before it
+/// yields the core...
+const SPINS: u32 = 16;
+/// ...and how long it then yields before it parks or sleeps.
+const YIELD: Duration = Duration::from_micros(200);
 
-impl Gate {
-    pub(crate) fn open(&self) {
-        self.0.store(true, Release);
+/// Spin, then yield, then give up (and park or sleep): for waits that are short in the common
+/// case and may be long.
+pub(crate) struct Backoff {
+    spins: u32,
+    yields: u32,
+    yielding_since: Option<Instant>,
+}
+
+impl Backoff {
+    pub(crate) fn new() -> Backoff {
+        Backoff {
+            spins: 0,
+            yields: 0,
+            yielding_since: None,
+        }
+    }
+
+    /// Waits a little; returns `false` once the wait has lasted long enough that the caller
+    /// should stop using the CPU (park, or sleep).
+    pub(crate) fn snooze(&mut self) -> bool {
+        if self.spins < SPINS {
+            self.spins += 1;
+            std::hint::spin_loop();
+            return true;
+        }
+        // Read the clock every few yields only: it costs a twentieth of one.
+        if self.yields.is_multiple_of(8) {
+            let since = *self.yielding_since.get_or_insert_with(Instant::now);
+            if since.elapsed() >= YIELD {
+                return false;
+            }
+        }
+        self.yields = self.yields.wrapping_add(1);
+        std::thread::yield_now();
+        true
+    }
+}
+
+/// Ties a spawned thread to its spawner and joiner: the gate that holds it back until its
+/// spawner's next facade operation, and where its outcome arrives.
+#[derive(Default)]
+pub(crate) struct Link {
+    /// The thread waits at the gate.
+    arrived: AtomicBool,
+    gate: AtomicBool,
+    /// The thread has seen the gate open.
+    started: AtomicBool,
+    ready: AtomicBool,
+    outcome: Mutex<Option<Outcome>>,
+    changed: Condvar,
+}
+
+/// How long (in spins) a spawner waits for a spawned thread to arrive at its gate, adapted to
+/// what happened recently: a thread whose worker runs on another core arrives within a
+/// microsecond or so; one that shares its spawner's core (a loaded machine) cannot arrive
+/// while the spawner spins, and waiting for it is waste.
+static RENDEZVOUS: AtomicU32 = AtomicU32::new(RENDEZVOUS_MAX / 4);
+const RENDEZVOUS_MIN: u32 = 8;
+const RENDEZVOUS_MAX: u32 = 512;
+/// How long (in spins) a spawner waits for a thread at its gate to see it open.
+const STARTING: u32 = 64;
+
+impl Link {
+    /// Lets the thread go. With `together` (its spawner goes on with a facade operation),
+    /// first waits a little for it to reach the gate, then for it to see the gate open, so
+    /// that both start within a cache-line transfer of each other rather than microseconds
+    /// apart.
+    pub(crate) fn open(&self, together: bool) {
+        let arrived = together && self.wait_for_arrival();
+        self.gate.store(true, Release);
+        if arrived {
+            let mut spins = 0;
+            while !self.started.load(Acquire) && spins < STARTING {
+                std::hint::spin_loop();
+                spins += 1;
+            }
+        }
+    }
+
+    /// Waits (a while adapted to how such waits went recently) for the thread to reach its
+    /// gate; returns whether it did.
+    fn wait_for_arrival(&self) -> bool {
+        if self.arrived.load(Acquire) {
+            return true;
+        }
+        let budget = RENDEZVOUS.load(Relaxed);
+        let mut spins = 0;
+        while !self.arrived.load(Acquire) {
+            if spins == budget {
+                RENDEZVOUS.store((budget / 2).max(RENDEZVOUS_MIN), Relaxed);
+                return false;
+            }
+            std::hint::spin_loop();
+            spins += 1;
+        }
+        RENDEZVOUS.store((budget + budget / 4 + 1).min(RENDEZVOUS_MAX), Relaxed);
+        true
     }
 
     /// Waits for the gate; gives up after a short while in case the spawner blocks outside the
     /// facade, where it would never open it.
     fn pass(&self) {
-        let start = Instant::now();
+        self.arrived.store(true, Release);
+        let mut start = None;
         let mut spins = 0u32;
-        while !self.0.load(Acquire) {
+        while !self.gate.load(Acquire) {
             std::hint::spin_loop();
             spins = spins.wrapping_add(1);
-            if spins.is_multiple_of(256) {
+            if spins.is_multiple_of(64) {
+                let start = *start.get_or_insert_with(Instant::now);
                 if start.elapsed() > Duration::from_micros(200) {
                     return;
                 }
                 std::thread::yield_now();
+            }
+        }
+        self.started.store(true, Release);
+    }
+
+    fn set(&self, outcome: Outcome) {
+        *self.outcome.lock() = Some(outcome);
+        self.ready.store(true, Release);
+        // Without a parked waiter this is one load.
+        self.changed.notify_all();
+    }
+
+    /// Waits for the thread's outcome, unwinding if `exec` is aborted meanwhile.
+    pub(crate) fn wait(&self, exec: &Execution) -> Outcome {
+        let panicking = std::thread::panicking();
+        let mut backoff = Backoff::new();
+        while !self.ready.load(Acquire) {
+            if !panicking {
+                abort_if_requested(exec);
+            }
+            if !backoff.snooze() {
+                break;
+            }
+        }
+        let mut outcome = self.outcome.lock();
+        loop {
+            if let Some(outcome) = outcome.take() {
+                return outcome;
+            }
+            if panicking {
+                self.changed.wait(&mut outcome);
+                continue;
+            }
+            drop(outcome);
+            abort_if_requested(exec);
+            outcome = self.outcome.lock();
+            if outcome.is_none() {
+                self.changed.wait_for(&mut outcome, POLL);
             }
         }
     }
@@ -70,25 +223,19 @@ pub(crate) struct ThreadState {
     pub(crate) max_steps: u64,
     /// When the thread passed `max_steps`; see `STEP_LIMIT_GRACE`.
     over_limit: Option<Instant>,
-    pub(crate) progress: Arc<Progress>,
-    pub(crate) gates: Vec<Arc<Gate>>,
+    progress: Arc<Progress>,
+    pub(crate) gates: Vec<Arc<Link>>,
 }
 
 thread_local! {
     static THREAD: RefCell<Option<ThreadState>> = const { RefCell::new(None) };
 }
 
-/// Facade operations completed by one thread; the watchdog sums them to see progress. Padded
+/// Facade operations completed by one worker; the watchdog sums them to see progress. Padded
 /// so that counting does not bounce a cache line between cores.
 #[derive(Debug, Default)]
 #[repr(align(128))]
 pub(crate) struct Progress(AtomicU64);
-
-impl Progress {
-    pub(crate) fn get(&self) -> u64 {
-        self.0.load(Relaxed)
-    }
-}
 
 /// What `before_op` decided, acted on outside the thread-local borrow.
 pub(crate) enum Verdict {
@@ -97,38 +244,28 @@ pub(crate) enum Verdict {
 }
 
 impl ThreadState {
-    /// The state of model thread `thread` in `iteration`; the pool fills in its progress counter.
-    pub(crate) fn new(
-        seed: u64,
-        iteration: u64,
-        thread: ThreadIdx,
-        jitter: bool,
-        max_steps: u64,
-    ) -> Self {
+    /// The state of model thread `thread` in `iteration`, counting progress in `progress`.
+    fn new(shared: &Shared, iteration: u64, thread: ThreadIdx, progress: Arc<Progress>) -> Self {
         let rng = Rng::new(execution_seed(
-            execution_seed(seed, iteration),
+            execution_seed(shared.seed, iteration),
             u64::from(thread),
         ));
         ThreadState {
             rng,
-            jitter,
+            jitter: shared.jitter,
             steps: 0,
-            max_steps,
+            max_steps: shared.max_steps,
             over_limit: None,
-            progress: Arc::default(),
+            progress,
             gates: Vec::new(),
         }
     }
 
-    pub(crate) fn with_progress(self, progress: Arc<Progress>) -> Self {
-        ThreadState { progress, ..self }
-    }
-
-    pub(crate) fn install(state: ThreadState) {
+    fn install(state: ThreadState) {
         THREAD.with(|t| *t.borrow_mut() = Some(state));
     }
 
-    pub(crate) fn uninstall() -> Option<ThreadState> {
+    fn uninstall() -> Option<ThreadState> {
         THREAD.with(|t| t.borrow_mut().take())
     }
 
@@ -136,9 +273,11 @@ impl ThreadState {
         THREAD.with(|t| t.borrow_mut().as_mut().map(f))
     }
 
-    pub(crate) fn open_gates(&mut self) {
+    /// Lets the threads this one spawned go: together with it (before its next operation), or
+    /// not (it has finished).
+    pub(crate) fn open_gates(&mut self, together: bool) {
         for gate in self.gates.drain(..) {
-            gate.open();
+            gate.open(together);
         }
     }
 
@@ -149,7 +288,9 @@ impl ThreadState {
         self.progress
             .0
             .store(self.progress.0.load(Relaxed) + 1, Relaxed);
-        self.open_gates();
+        if !self.gates.is_empty() {
+            self.open_gates(true);
+        }
         self.steps += 1;
         if self.steps > self.max_steps {
             // A thread spinning for one the OS has not scheduled yet (a loaded CI machine)
@@ -181,185 +322,296 @@ impl ThreadState {
 /// The outcome of a model thread: `Err` holds the payload of a panic of the program.
 pub(crate) type Outcome = std::thread::Result<()>;
 
-/// Where a job's outcome arrives.
-#[derive(Default)]
-pub(crate) struct Done {
-    outcome: Mutex<Option<Outcome>>,
-    ready: Condvar,
+/// One model thread to run.
+pub(crate) struct Job {
+    pub iteration: u64,
+    pub thread: ThreadIdx,
+    pub link: Arc<Link>,
+    pub body: Box<dyn FnOnce() + Send + 'static>,
 }
 
-impl Done {
-    fn set(&self, outcome: Outcome) {
-        *self.outcome.lock() = Some(outcome);
-        self.ready.notify_all();
+/// What a worker runs: a model thread, or the loop of iterations (see `super::run_iterations`).
+pub(crate) enum Task {
+    Thread(Job),
+    Iterations(Box<dyn FnOnce(&Worker) + Send + 'static>),
+}
+
+const IDLE: u32 = 0;
+const READY: u32 = 1;
+const PARKED: u32 = 2;
+
+pub(crate) struct Worker {
+    /// Claimed by a spawner, or running a task.
+    busy: AtomicBool,
+    /// Left behind, stuck outside the facade; never given a task again.
+    abandoned: AtomicBool,
+    /// A model thread runs here now (the watchdog reads the CPU time of these).
+    running: AtomicBool,
+    /// `IDLE`, `READY` (a task waits in `task`) or `PARKED` (asleep, to be unparked).
+    signal: AtomicU32,
+    task: Mutex<Option<Task>>,
+    thread: OnceLock<std::thread::Thread>,
+    progress: Arc<Progress>,
+    /// The worker's kernel thread id (Linux), to read its CPU time; 0 until it starts.
+    tid: AtomicI64,
+    /// The recordings of the model threads this worker ran in one iteration, kept until the
+    /// iteration is judged.
+    recordings: Mutex<(u64, Vec<Recording>)>,
+}
+
+impl Worker {
+    /// Marks a model thread running here (or not), for the watchdog's CPU accounting.
+    pub(crate) fn set_running(&self, running: bool) {
+        self.running.store(running, Release);
     }
 
-    /// Waits for the outcome, unwinding if `exec` is aborted meanwhile.
-    pub(crate) fn wait(&self, exec: &Execution) -> Outcome {
-        let mut outcome = self.outcome.lock();
-        loop {
-            if let Some(outcome) = outcome.take() {
-                return outcome;
-            }
-            if std::thread::panicking() {
-                self.ready.wait(&mut outcome);
-                continue;
-            }
-            drop(outcome);
-            abort_if_requested(exec);
-            outcome = self.outcome.lock();
-            if outcome.is_none() {
-                self.ready.wait_for(&mut outcome, POLL);
-            }
+    /// A thread state for model thread `thread` of `iteration` run on this worker.
+    pub(crate) fn thread_state(
+        &self,
+        shared: &Shared,
+        iteration: u64,
+        thread: ThreadIdx,
+    ) -> ThreadState {
+        ThreadState::new(shared, iteration, thread, self.progress.clone())
+    }
+
+    fn keep_recording(&self, iteration: u64, recording: Recording) {
+        let mut kept = self.recordings.lock();
+        if kept.0 != iteration {
+            kept.0 = iteration;
+            kept.1.clear();
+        }
+        kept.1.push(recording);
+    }
+
+    fn give(&self, task: Task) {
+        *self.task.lock() = Some(task);
+        if self.signal.swap(READY, SeqCst) == PARKED
+            && let Some(thread) = self.thread.get()
+        {
+            thread.unpark();
         }
     }
 }
 
-/// One model thread to run.
-pub(crate) struct Job {
-    pub exec: Arc<Execution>,
-    pub state: ThreadState,
-    pub gate: Arc<Gate>,
-    pub body: Box<dyn FnOnce() + Send + 'static>,
-    pub done: Arc<Done>,
-    pub shared: Arc<Shared>,
-}
+/// Most workers a pool holds: one per thread an execution may start, the runner, and the few
+/// left behind by the failed iteration that ends the exploration.
+const MAX_WORKERS: usize = 4096 + 64;
 
-struct Worker {
-    job: Mutex<Option<Job>>,
-    wake: Condvar,
-    busy: AtomicBool,
-    progress: Arc<Progress>,
-    /// The worker's kernel thread id (Linux), to read its CPU time; 0 until it starts.
-    tid: std::sync::atomic::AtomicI64,
-}
-
-/// Workers of one exploration. Dropping the pool lets idle workers exit.
+/// Workers of one exploration. Workers exit at [`Pool::shutdown`].
 pub(crate) struct Pool {
-    workers: Mutex<Vec<Arc<Worker>>>,
-    shutdown: Arc<AtomicBool>,
+    workers: Box<[OnceLock<Arc<Worker>>]>,
+    len: AtomicUsize,
+    /// Held while a worker is added.
+    grow: Mutex<()>,
+    shutdown: AtomicBool,
 }
 
 impl Pool {
     pub(crate) fn new() -> Pool {
         Pool {
-            workers: Mutex::new(Vec::new()),
-            shutdown: Arc::new(AtomicBool::new(false)),
+            workers: (0..MAX_WORKERS).map(|_| OnceLock::new()).collect(),
+            len: AtomicUsize::new(0),
+            grow: Mutex::new(()),
+            shutdown: AtomicBool::new(false),
         }
     }
 
-    /// The progress counters of every worker, for the watchdog.
-    pub(crate) fn progress(&self) -> Vec<Arc<Progress>> {
-        self.workers
-            .lock()
+    fn workers(&self) -> impl Iterator<Item = &Arc<Worker>> {
+        self.workers[..self.len.load(Acquire)]
             .iter()
-            .map(|w| w.progress.clone())
-            .collect()
+            .filter_map(OnceLock::get)
     }
 
-    /// Gives `make_job` a progress counter and runs the job it returns on an idle worker.
-    pub(crate) fn run(&self, make_job: impl FnOnce(Arc<Progress>) -> Job) {
-        let mut workers = self.workers.lock();
-        let worker = match workers.iter().find(|w| !w.busy.load(Acquire)) {
-            Some(worker) => worker.clone(),
-            None => {
-                let worker = Arc::new(Worker {
-                    job: Mutex::new(None),
-                    wake: Condvar::new(),
-                    busy: AtomicBool::new(false),
-                    progress: Arc::new(Progress::default()),
-                    tid: std::sync::atomic::AtomicI64::new(0),
-                });
-                let (w, shutdown) = (worker.clone(), self.shutdown.clone());
-                std::thread::Builder::new()
-                    .name("tapestry-stress".to_owned())
-                    .spawn(move || work(&w, &shutdown))
-                    .expect("failed to start a stress worker thread");
-                workers.push(worker.clone());
-                worker
-            }
-        };
-        worker.busy.store(true, Release);
-        *worker.job.lock() = Some(make_job(worker.progress.clone()));
-        worker.wake.notify_one();
+    /// Facade operations completed on every worker so far, for the watchdog.
+    pub(crate) fn progress(&self) -> u64 {
+        self.workers().map(|w| w.progress.0.load(Relaxed)).sum()
+    }
+
+    /// Runs `task` on an idle worker, starting one if none is idle.
+    pub(crate) fn run(&self, shared: &Arc<Shared>, exec: &Arc<Execution>, task: Task) {
+        let idle = self.workers().find(|w| {
+            !w.busy.load(Relaxed)
+                && !w.abandoned.load(Relaxed)
+                && w.busy
+                    .compare_exchange(false, true, Acquire, Relaxed)
+                    .is_ok()
+        });
+        match idle {
+            Some(worker) => worker.give(task),
+            None => self.start_worker(shared, exec).give(task),
+        }
+    }
+
+    /// Starts a worker, already claimed (busy).
+    fn start_worker(&self, shared: &Arc<Shared>, exec: &Arc<Execution>) -> &Arc<Worker> {
+        let _grow = self.grow.lock();
+        let idx = self.len.load(Acquire);
+        assert!(
+            idx < MAX_WORKERS,
+            "the stress engine ran out of worker threads ({MAX_WORKERS})"
+        );
+        let worker = Arc::new(Worker {
+            busy: AtomicBool::new(true),
+            abandoned: AtomicBool::new(false),
+            running: AtomicBool::new(false),
+            signal: AtomicU32::new(IDLE),
+            task: Mutex::new(None),
+            thread: OnceLock::new(),
+            progress: Arc::new(Progress::default()),
+            tid: AtomicI64::new(0),
+            recordings: Mutex::new((0, Vec::new())),
+        });
+        let (w, shared, exec) = (worker.clone(), shared.clone(), exec.clone());
+        let handle = std::thread::Builder::new()
+            .name("tapestry-stress".to_owned())
+            .spawn(move || work(&w, &shared, &exec))
+            .expect("failed to start a stress worker thread");
+        // Set before anyone can see the worker, and before its first task is given.
+        let _ = worker.thread.set(handle.thread().clone());
+        let slot = &self.workers[idx];
+        let _ = slot.set(worker);
+        self.len.store(idx + 1, Release);
+        slot.get().expect("just set")
     }
 
     /// CPU time used so far by the workers running model threads, where the platform tells.
     pub(crate) fn busy_cpu(&self) -> Option<Duration> {
-        let workers = self.workers.lock();
-        workers
-            .iter()
-            .filter(|w| w.busy.load(Acquire))
+        self.workers()
+            .filter(|w| w.running.load(Acquire))
             .map(|w| thread_cpu(w.tid.load(Acquire)))
             .sum::<Option<Duration>>()
     }
 
-    /// Forgets workers still busy (stuck outside the facade after an abort); new ones replace
-    /// them. A stuck thread cannot be stopped, only left behind.
-    pub(crate) fn abandon_busy(&self) -> usize {
-        let mut workers = self.workers.lock();
-        let before = workers.len();
-        workers.retain(|w| !w.busy.load(Acquire));
-        before - workers.len()
+    /// Leaves behind the workers still busy (stuck outside the facade after an abort), but
+    /// `except`; returns how many. A stuck thread cannot be stopped, only left behind.
+    pub(crate) fn abandon_busy(&self, except: Option<&Worker>) -> usize {
+        self.workers()
+            .filter(|w| except.is_none_or(|e| !std::ptr::eq(&***w, e)))
+            .filter(|w| w.busy.load(Acquire) && !w.abandoned.swap(true, AcqRel))
+            .count()
     }
-}
 
-impl Pool {
+    /// The recordings of the model threads of `iteration` that have finished.
+    pub(crate) fn recordings(&self, iteration: u64) -> Vec<Recording> {
+        let mut all = Vec::new();
+        for worker in self.workers() {
+            let kept = worker.recordings.lock();
+            if kept.0 == iteration {
+                all.extend(kept.1.iter().cloned());
+            }
+        }
+        all
+    }
+
     /// Lets idle workers exit. Called when the exploration ends: a worker left stuck in a
-    /// failed iteration keeps the pool alive, so dropping it is not enough.
+    /// failed iteration exits if it ever comes back.
     pub(crate) fn shutdown(&self) {
-        self.shutdown.store(true, Release);
-        for worker in self.workers.lock().iter() {
-            let _job = worker.job.lock();
-            worker.wake.notify_one();
+        self.shutdown.store(true, SeqCst);
+        for worker in self.workers() {
+            if worker.signal.swap(READY, SeqCst) == PARKED
+                && let Some(thread) = worker.thread.get()
+            {
+                thread.unpark();
+            }
         }
     }
 }
 
-fn work(worker: &Worker, shutdown: &AtomicBool) {
+/// Waits until `worker` is given a task (or the pool shuts down: `false`).
+fn wait_for_task(worker: &Worker, shutdown: &AtomicBool) -> bool {
+    let mut backoff = Backoff::new();
+    loop {
+        if worker.signal.load(Acquire) == READY {
+            worker.signal.store(IDLE, Relaxed);
+            return true;
+        }
+        if shutdown.load(Relaxed) {
+            return false;
+        }
+        if !backoff.snooze() {
+            break;
+        }
+    }
+    if worker
+        .signal
+        .compare_exchange(IDLE, PARKED, SeqCst, SeqCst)
+        .is_ok()
+    {
+        loop {
+            if shutdown.load(SeqCst) {
+                return false;
+            }
+            std::thread::park();
+            if worker.signal.load(Acquire) != PARKED {
+                break;
+            }
+        }
+    }
+    worker.signal.store(IDLE, Relaxed);
+    true
+}
+
+fn work(worker: &Worker, shared: &Arc<Shared>, exec: &Arc<Execution>) {
     worker.tid.store(thread_id(), Release);
     loop {
-        let job = {
-            let mut slot = worker.job.lock();
-            loop {
-                if let Some(job) = slot.take() {
-                    break job;
-                }
-                if shutdown.load(Acquire) {
-                    return;
-                }
-                worker.wake.wait(&mut slot);
+        if !wait_for_task(worker, &shared.pool.shutdown) {
+            return;
+        }
+        let Some(task) = worker.task.lock().take() else {
+            if shared.pool.shutdown.load(SeqCst) {
+                return;
             }
+            continue;
         };
-        run_job(job);
-        worker.busy.store(false, Release);
+        match task {
+            Task::Thread(job) => run_job(worker, shared, exec, job),
+            Task::Iterations(run) => {
+                run(worker);
+                worker.busy.store(false, Release);
+            }
+        }
     }
 }
 
-fn run_job(job: Job) {
+fn run_job(worker: &Worker, shared: &Shared, exec: &Arc<Execution>, job: Job) {
     let Job {
-        exec,
-        state,
-        gate,
+        iteration,
+        thread,
+        link,
         body,
-        done,
-        shared,
     } = job;
-    let local = Local::new(exec);
+    let local = Local::new(exec.clone());
+    worker.set_running(true);
     let outcome = {
         let _installed = local.install();
-        ThreadState::install(state);
-        gate.pass();
+        ThreadState::install(worker.thread_state(shared, iteration, thread));
+        link.pass();
         let outcome = catch_unwind(AssertUnwindSafe(body));
         // Threads this one spawned and never waited for may still sit at their gates.
-        if let Some(mut state) = ThreadState::uninstall() {
-            state.open_gates();
-        }
+        finish_thread_state();
         outcome
     };
-    shared.recordings.lock().push(local.take_recording());
-    done.set(outcome);
+    worker.set_running(false);
+    worker.keep_recording(iteration, local.take_recording());
+    // Idle from here: the joiner may go on to spawn the next thread at once, and should find
+    // this worker free rather than start another.
+    worker.busy.store(false, Release);
+    link.set(outcome);
     shared.outstanding.fetch_sub(1, AcqRel);
+}
+
+/// Installs `state` as the running model thread's.
+pub(crate) fn start_thread_state(state: ThreadState) {
+    ThreadState::install(state);
+}
+
+/// Removes the model thread's state, opening the gates of threads it spawned and never ran
+/// another facade operation after.
+pub(crate) fn finish_thread_state() {
+    if let Some(mut state) = ThreadState::uninstall() {
+        state.open_gates(false);
+    }
 }
 
 #[cfg(target_os = "linux")]

@@ -13,7 +13,7 @@
 //! little CPU, and the watchdog waits on, up to ten timeouts.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering::*};
+use std::sync::atomic::Ordering::*;
 use std::time::{Duration, Instant};
 
 use parking_lot::{Condvar, Mutex};
@@ -32,7 +32,6 @@ pub(crate) struct Watchdog {
 }
 
 struct WatchState {
-    watching: AtomicBool,
     stopped: Mutex<bool>,
     wake: Condvar,
 }
@@ -40,7 +39,6 @@ struct WatchState {
 impl Watchdog {
     pub(crate) fn start(exec: Arc<Execution>, shared: Arc<Shared>, timeout: Duration) -> Watchdog {
         let state = Arc::new(WatchState {
-            watching: AtomicBool::new(false),
             stopped: Mutex::new(false),
             wake: Condvar::new(),
         });
@@ -53,11 +51,6 @@ impl Watchdog {
             state,
             thread: Some(thread),
         }
-    }
-
-    /// Whether an iteration is running (silence between iterations is no concern).
-    pub(crate) fn watch(&self, on: bool) {
-        self.state.watching.store(on, Release);
     }
 
     pub(crate) fn stop(mut self) {
@@ -92,11 +85,8 @@ fn watch(state: &WatchState, exec: &Execution, shared: &Shared, timeout: Duratio
                 return;
             }
         }
-        let now = (
-            shared.iteration.load(Relaxed),
-            shared.pool.progress().iter().map(|p| p.get()).sum::<u64>(),
-        );
-        if now != last || !state.watching.load(Acquire) || exec.has_failed() {
+        let now = (shared.iteration.load(Relaxed), shared.pool.progress());
+        if now != last || !shared.watching.load(Acquire) || exec.has_failed() {
             last = now;
             silence = None;
             continue;
