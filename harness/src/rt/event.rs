@@ -22,7 +22,7 @@ pub(crate) struct Event {
     pub obj: ObjId,
     pub op: Op,
     pub site: Site,
-    /// Nanoseconds since the process started, for engines with real threads, whose per-thread
+    /// A timestamp (`local::timestamp`), for engines with real threads, whose per-thread
     /// recordings are merged by time. Model engines record in order and leave it 0.
     pub stamp: u64,
 }

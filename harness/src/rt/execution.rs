@@ -131,7 +131,8 @@ impl Execution {
         self.next_object.store(0, Relaxed);
         self.threads.reset();
         self.threads.push();
-        *self.threads.slot(0).name.lock() = Some(Arc::from("main"));
+        static MAIN: OnceLock<Arc<str>> = OnceLock::new();
+        *self.threads.slot(0).name.lock() = Some(MAIN.get_or_init(|| Arc::from("main")).clone());
         self.unfinished.store(1, Relaxed);
         self.live_arcs.store(0, Relaxed);
         self.failed.store(false, Relaxed);
@@ -387,7 +388,7 @@ impl ThreadTable {
             idx < MAX_THREADS,
             "an execution may start at most {MAX_THREADS} threads; this one started more"
         );
-        self.slot(idx).reset();
+        // Clean already: new, or reset by `reset` when the next execution began.
         idx
     }
 
