@@ -8,6 +8,7 @@ mod first_bug;
 mod optimum;
 mod overhead;
 mod parallel;
+mod stress;
 
 use std::time::Duration;
 
@@ -52,6 +53,7 @@ const SECTIONS: &[(&str, Measure)] = &[
     ("parallel", parallel::parallel),
     ("first_bug", first_bug::first_bug),
     ("optimum", optimum::optimum),
+    ("stress", stress::stress),
 ];
 
 pub fn run(args: &Args) -> Result<()> {
