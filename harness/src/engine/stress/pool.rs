@@ -212,8 +212,11 @@ impl Link {
     }
 }
 
-/// How long a thread past its step limit keeps yielding before the limit fails it.
-const STEP_LIMIT_GRACE: Duration = Duration::from_millis(20);
+/// How long a thread past its step limit keeps sleeping before the limit fails it: long
+/// enough for a thread the OS has not scheduled yet to run even on a machine running several
+/// test processes per core (20 ms was not, on a loaded 2-core CI machine), short next to the
+/// watchdog.
+const STEP_LIMIT_GRACE: Duration = Duration::from_millis(250);
 
 /// Per-OS-thread state of a model thread: jitter, step count, progress, pending gates.
 pub(crate) struct ThreadState {
@@ -294,13 +297,14 @@ impl ThreadState {
         self.steps += 1;
         if self.steps > self.max_steps {
             // A thread spinning for one the OS has not scheduled yet (a loaded CI machine)
-            // passes any step count; it is stuck only if it still spins after yielding the
-            // core for a while.
+            // passes any step count; it is stuck only if it still spins after giving up its
+            // core for a while. Sleeping, not yielding: a yield leaves the core to whatever
+            // else the OS prefers, which need not be the thread it waits for.
             let since = *self.over_limit.get_or_insert_with(Instant::now);
             if since.elapsed() >= STEP_LIMIT_GRACE {
                 return Verdict::StepLimit(self.max_steps);
             }
-            std::thread::yield_now();
+            std::thread::sleep(Duration::from_millis(1));
             return Verdict::Go;
         }
         if self.jitter {
