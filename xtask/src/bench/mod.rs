@@ -18,10 +18,10 @@ use serde_json::{Map, Value};
 #[derive(clap::Args)]
 pub struct Args {
     /// Runs of each measurement; the median is reported.
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, default_value_t = 7)]
     pub runs: usize,
     /// Executions per run of the overhead measurements.
-    #[arg(long, default_value_t = 2_000)]
+    #[arg(long, default_value_t = 5_000)]
     pub executions: u64,
     /// Run only these sections (by name; see `--list`). Default: all.
     #[arg(long, value_delimiter = ',')]

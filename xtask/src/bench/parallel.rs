@@ -64,6 +64,10 @@ pub fn parallel(args: &Args) -> Result<Section> {
             speedup: two / one,
         });
     }
+    let ceiling = {
+        let mut runs: Vec<f64> = (0..args.runs.max(1)).map(|_| machine_ceiling()).collect();
+        median_f64(&mut runs)
+    };
     let splits = shards()?;
     let mut markdown = String::from("## Parallel and sharded exploration\n\n");
     markdown += &format!(
@@ -77,6 +81,9 @@ pub fn parallel(args: &Args) -> Result<Section> {
             s.engine, s.one_job_per_sec, s.two_jobs_per_sec, s.speedup
         );
     }
+    markdown += &format!(
+        "\nWhat this machine gives two threads at all: the same arithmetic loop on two threads at once runs {ceiling:.2}x the work of one (2.0 on two free cores; a virtual machine's cores may share a physical one, and its neighbours the host).\n"
+    );
     markdown += "\n`Explorer::shard(i/n)` (`TAPESTRY_SHARD=i/n`, `tapestry hunt --shard`) runs schedules `i+1`, `i+1+n`, ... of the seed: two shards of 500 schedules run exactly the schedules of one run of 1,000 (tested in `tests/scaling.rs`). The first failing schedule of an unsharded random run, and what the shard holding it found:\n\n";
     markdown += "| entry | seed | unsharded: first failure | shard | shard: first failure | same trace |\n|---|---:|---:|---|---:|---|\n";
     for s in &splits {
@@ -93,8 +100,32 @@ pub fn parallel(args: &Args) -> Result<Section> {
     Ok(Section {
         name: "parallel",
         markdown,
-        json: serde_json::json!({ "jobs": speedups, "shards": splits }),
+        json: serde_json::json!({ "jobs": speedups, "machine_ceiling": ceiling, "shards": splits }),
     })
+}
+
+/// How much more work two threads do than one in the same time, on a loop that shares
+/// nothing: the most any parallel exploration can gain here.
+fn machine_ceiling() -> f64 {
+    fn work() -> u64 {
+        let mut x = 0x9e37_79b9_7f4a_7c15_u64;
+        for _ in 0..50_000_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+        }
+        std::hint::black_box(x)
+    }
+    let start = Instant::now();
+    work();
+    let one = start.elapsed().as_secs_f64();
+    let start = Instant::now();
+    std::thread::scope(|scope| {
+        let other = scope.spawn(work);
+        work();
+        other.join().expect("the loop does not panic");
+    });
+    2.0 * one / start.elapsed().as_secs_f64()
 }
 
 fn shards() -> Result<Vec<Split>> {
