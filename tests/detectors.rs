@@ -5,6 +5,8 @@
 //! relies on it (and must come out clean) and, where there is one, a near miss that does not
 //! (and must be reported).
 
+use std::time::Duration;
+
 use tapestry::cell::UnsafeCell;
 use tapestry::sync::atomic::{AtomicUsize, Ordering, fence};
 use tapestry::sync::{Arc, Barrier, Condvar, Mutex, Once, RwLock, mpsc};
@@ -302,7 +304,18 @@ fn each_synchronisation_edge_orders_cell_accesses_and_each_near_miss_races() {
     let mut wrong = Vec::new();
     for &(name, program, races) in RACE_CASES {
         for engine in DETECTING {
-            let report = explore(quick(engine), program);
+            // A race that needs three threads in one order can take the stress engine more
+            // than its default 10,000 iterations (a fraction of a second): give it its time.
+            let report = match engine {
+                EngineKind::Stress if races => explore(
+                    Engine::stress()
+                        .iterations(u64::MAX)
+                        .time(Duration::from_secs(5))
+                        .watchdog(Duration::from_millis(300)),
+                    program,
+                ),
+                _ => explore(quick(engine), program),
+            };
             let verdict = match (races, report.failure()) {
                 (true, Some(f)) if f.kind() == FailureKind::DataRace => continue,
                 (false, None) => continue,
