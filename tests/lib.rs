@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use tapestry::{Engine, EngineKind};
+use tapestry::{Engine, EngineKind, Failure, Report};
 
 /// An engine with budgets that keep a test quick on a 2-core CI machine and still find the
 /// catalogue's bugs: the stress watchdog fires after 300 ms instead of 2 s.
@@ -11,4 +11,11 @@ pub fn quick(kind: EngineKind) -> Engine {
         EngineKind::Stress => Engine::stress().watchdog(Duration::from_millis(300)).into(),
         kind => kind.into(),
     }
+}
+
+/// The report's first failure; panics with the report when there is none.
+pub fn failure(report: &Report) -> &Failure {
+    report
+        .failure()
+        .unwrap_or_else(|| panic!("expected a failure:\n{report}"))
 }

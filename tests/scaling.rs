@@ -2,14 +2,9 @@
 //! the same schedule numbers run, a failure keeps its number and trace on any machine, and
 //! replays alone.
 
-use tapestry::{Engine, Explorer, Failure, Report, Shard};
+use tapestry::{Engine, Explorer, Shard};
 use tapestry_catalogue::entry;
-
-fn failure(report: &Report) -> &Failure {
-    report
-        .failure()
-        .unwrap_or_else(|| panic!("expected a failure:\n{report}"))
-}
+use tapestry_tests::failure;
 
 fn buggy(name: &str) -> fn() {
     entry(name).expect("catalogued").buggy

@@ -1,14 +1,9 @@
 //! Traces are deterministic: the same engine, seed and program render the same text, and a
 //! replay reproduces it byte for byte.
 
-use tapestry::{Engine, Explorer, Failure, Report};
+use tapestry::{Engine, Explorer};
 use tapestry_catalogue::entry;
-
-fn failure(report: &Report) -> &Failure {
-    report
-        .failure()
-        .unwrap_or_else(|| panic!("expected a failure:\n{report}"))
-}
+use tapestry_tests::failure;
 
 fn program(name: &str) -> fn() {
     entry(name).expect("catalogued").buggy

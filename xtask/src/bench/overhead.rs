@@ -182,30 +182,6 @@ fn tapestry_run(engine: Engine, tracing: bool) -> Duration {
     start.elapsed()
 }
 
-/// The overhead program through tapestry's facade.
-fn facade_program() {
-    use tapestry::sync::atomic::{AtomicUsize, Ordering};
-    use tapestry::sync::{Arc, Mutex};
-    let lock = Arc::new(Mutex::new(0));
-    let count = Arc::new(AtomicUsize::new(0));
-    let work = move |lock: &Mutex<usize>, count: &AtomicUsize| {
-        for _ in 0..ROUNDS {
-            *lock.lock().unwrap() += 1;
-            count.fetch_add(1, Ordering::Relaxed);
-        }
-    };
-    let threads: Vec<_> = (1..THREADS)
-        .map(|_| {
-            let (lock, count) = (lock.clone(), count.clone());
-            tapestry::thread::spawn(move || work(&lock, &count))
-        })
-        .collect();
-    work(&lock, &count);
-    for t in threads {
-        t.join().unwrap();
-    }
-}
-
 /// Cell accesses per stress iteration of the detector benchmark, split between two threads.
 const CELL_ACCESSES: usize = 1_000;
 
@@ -234,11 +210,12 @@ fn cell_program() {
     t.join().unwrap();
 }
 
-/// The same program written against one engine's own types.
-macro_rules! raw_program {
-    ($name:ident, $sync:ident) => {
+/// The overhead program written against `$sync`'s types: tapestry's facade, or one engine's
+/// own (with std's `Arc`, which the engines do not model).
+macro_rules! overhead_program {
+    ($name:ident, $sync:ident, $arc:path) => {
         fn $name() {
-            use std::sync::Arc;
+            use $arc;
             use $sync::sync::Mutex;
             use $sync::sync::atomic::{AtomicUsize, Ordering};
             let lock = Arc::new(Mutex::new(0));
@@ -263,8 +240,9 @@ macro_rules! raw_program {
     };
 }
 
-raw_program!(loom_program, loom);
-raw_program!(shuttle_program, shuttle);
+overhead_program!(facade_program, tapestry, tapestry::sync::Arc);
+overhead_program!(loom_program, loom, std::sync::Arc);
+overhead_program!(shuttle_program, shuttle, std::sync::Arc);
 
 fn raw_loom(executions: u64) -> Duration {
     std::thread::spawn(move || {
