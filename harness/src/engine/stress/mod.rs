@@ -14,6 +14,7 @@
 //! waiting for each other while they unwind) are left behind.
 
 mod backend;
+mod link;
 mod pool;
 mod watchdog;
 
