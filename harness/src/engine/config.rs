@@ -61,6 +61,65 @@ impl Exhaustive {
     }
 }
 
+/// Settings of the DPOR engine (partial-order reduction, on shuttle's runtime).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Dpor {
+    pub(crate) preemption_bound: Option<usize>,
+    pub(crate) iterative: bool,
+    pub(crate) max_executions: Option<u64>,
+    pub(crate) max_time: Duration,
+}
+
+impl Default for Dpor {
+    fn default() -> Self {
+        Dpor {
+            preemption_bound: None,
+            iterative: true,
+            max_executions: Some(10_000),
+            max_time: Duration::from_secs(30),
+        }
+    }
+}
+
+impl Dpor {
+    /// Explore only executions with at most `bound` preemptions (with [`iterative`](Self::iterative),
+    /// bound 0, then 1, ... up to this one). Default: no bound, deepened until the search
+    /// completes or the budget runs out.
+    pub fn preemption_bound(mut self, bound: usize) -> Self {
+        self.preemption_bound = Some(bound);
+        self
+    }
+
+    /// One search of every execution, with no preemption bound and no execution budget (the
+    /// time limit still holds): each equivalence class of executions is explored exactly once.
+    pub fn unbounded(mut self) -> Self {
+        self.preemption_bound = None;
+        self.iterative = false;
+        self.max_executions = None;
+        self
+    }
+
+    /// Search with preemption bound 0, then 1, 2, ... (default), each round a complete search
+    /// of its bound, until a round leaves nothing out or the budget runs out; shallow bugs come
+    /// first and the failure found has the fewest preemptions. With `false`, one search.
+    pub fn iterative(mut self, iterative: bool) -> Self {
+        self.iterative = iterative;
+        self
+    }
+
+    /// Stop after this many executions in all (default 10,000).
+    pub fn max_executions(mut self, executions: u64) -> Self {
+        self.max_executions = Some(executions);
+        self
+    }
+
+    /// Stop after this much time (default 30 s).
+    pub fn max_time(mut self, time: Duration) -> Self {
+        self.max_time = time;
+        self
+    }
+}
+
 /// Settings of the random engine (shuttle's uniformly random scheduler).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Random {

@@ -3,6 +3,7 @@
 //! | engine | runs on | explores | sees |
 //! |---|---|---|---|
 //! | [`Exhaustive`] | loom | every interleaving up to a preemption bound, depth-first | the C++ memory model: `Relaxed`/`Acquire`/`Release` reorderings, data races on [`UnsafeCell`](crate::cell::UnsafeCell) |
+//! | [`Dpor`] | shuttle, with a scheduler of ours | one execution per class of equivalent interleavings (source-DPOR with sleep sets); iterative preemption bounds within a budget | sequentially consistent interleavings |
 //! | [`Random`] | shuttle | random schedules | sequentially consistent interleavings |
 //! | [`Pct`] | shuttle | schedules with few random priority changes (PCT), good at bugs that need a few preemptions at the right moments | sequentially consistent interleavings |
 //! | [`Priority`] | shuttle | like a real-time OS: the most urgent runnable thread (see [`thread::Builder::priority`](crate::thread::Builder::priority)) always runs; seeded release times and choices among equals | sequentially consistent interleavings, and unbounded priority inversion |
@@ -16,6 +17,7 @@
 // nothing else about it.
 
 mod config;
+pub(crate) mod dpor;
 mod guarded;
 pub(crate) mod loom;
 mod native;
@@ -30,7 +32,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use config::{Exhaustive, Pct, Priority, Random, Stress};
+pub use config::{Dpor, Exhaustive, Pct, Priority, Random, Stress};
 pub(crate) use native::native;
 pub use split::{ParseShardError, Shard};
 
@@ -44,6 +46,8 @@ use crate::schedule::Replay;
 pub enum Engine {
     /// Every interleaving up to a preemption bound, on loom.
     Exhaustive(Exhaustive),
+    /// One execution per equivalence class of interleavings (dynamic partial-order reduction).
+    Dpor(Dpor),
     /// Random schedules, on shuttle.
     Random(Random),
     /// Probabilistic concurrency testing (priority-based random schedules), on shuttle.
@@ -58,6 +62,11 @@ impl Engine {
     /// Settings for the exhaustive engine, to adjust and pass to `Explorer::engine`.
     pub fn exhaustive() -> Exhaustive {
         Exhaustive::default()
+    }
+
+    /// Settings for the DPOR engine.
+    pub fn dpor() -> Dpor {
+        Dpor::default()
     }
 
     /// Settings for the random engine.
@@ -89,6 +98,7 @@ impl Engine {
     pub fn kind(&self) -> EngineKind {
         match self {
             Engine::Exhaustive(_) => EngineKind::Exhaustive,
+            Engine::Dpor(_) => EngineKind::Dpor,
             Engine::Random(_) => EngineKind::Random,
             Engine::Pct(_) => EngineKind::Pct,
             Engine::Priority(_) => EngineKind::Priority,
@@ -99,6 +109,7 @@ impl Engine {
     pub(crate) fn explore(&self, body: &Body, limits: &Limits) -> EngineRun {
         match self {
             Engine::Exhaustive(config) => loom::explore(body, config, limits),
+            Engine::Dpor(config) => dpor::explore(body, config, limits),
             Engine::Random(config) => shuttle::explore_random(body, config, limits),
             Engine::Pct(config) => shuttle::explore_pct(body, config, limits),
             Engine::Priority(config) => shuttle::explore_priority(body, config, limits),
@@ -110,6 +121,12 @@ impl Engine {
 impl From<Exhaustive> for Engine {
     fn from(config: Exhaustive) -> Self {
         Engine::Exhaustive(config)
+    }
+}
+
+impl From<Dpor> for Engine {
+    fn from(config: Dpor) -> Self {
+        Engine::Dpor(config)
     }
 }
 
@@ -141,6 +158,7 @@ impl From<EngineKind> for Engine {
     fn from(kind: EngineKind) -> Self {
         match kind {
             EngineKind::Exhaustive => Exhaustive::default().into(),
+            EngineKind::Dpor => Dpor::default().into(),
             EngineKind::Random => Random::default().into(),
             EngineKind::Pct => Pct::default().into(),
             EngineKind::Priority => Priority::default().into(),
@@ -155,6 +173,8 @@ impl From<EngineKind> for Engine {
 pub enum EngineKind {
     /// See [`Engine::Exhaustive`].
     Exhaustive,
+    /// See [`Engine::Dpor`].
+    Dpor,
     /// See [`Engine::Random`].
     Random,
     /// See [`Engine::Pct`].
@@ -167,23 +187,25 @@ pub enum EngineKind {
 
 impl EngineKind {
     /// Every engine, in the order the explorer runs them.
-    pub const ALL: [EngineKind; 5] = [
+    pub const ALL: [EngineKind; 6] = [
         EngineKind::Exhaustive,
+        EngineKind::Dpor,
         EngineKind::Random,
         EngineKind::Pct,
         EngineKind::Priority,
         EngineKind::Stress,
     ];
 
-    /// Whether a seed decides what the engine explores (every engine but the exhaustive one).
+    /// Whether a seed decides what the engine explores (every engine but the exhaustive ones).
     pub fn is_seeded(self) -> bool {
-        self != EngineKind::Exhaustive
+        !matches!(self, EngineKind::Exhaustive | EngineKind::Dpor)
     }
 
     /// The engine's name, as `FromStr` accepts it.
     pub fn name(self) -> &'static str {
         match self {
             EngineKind::Exhaustive => "exhaustive",
+            EngineKind::Dpor => "dpor",
             EngineKind::Random => "random",
             EngineKind::Pct => "pct",
             EngineKind::Priority => "priority",

@@ -94,6 +94,7 @@ const PCT_DEPTH: usize = 3;
 const STRESS_ITERATIONS: u64 = 10_000;
 const STRESS_TIME: Duration = Duration::from_secs(2);
 const EXHAUSTIVE_TIME: Duration = Duration::from_secs(30);
+const DPOR_EXECUTIONS: u64 = 10_000;
 
 impl<'a> TestRun<'a> {
     fn new(spec: &'a TestSpec, knobs: Knobs) -> Self {
@@ -170,6 +171,18 @@ impl<'a> TestRun<'a> {
                     match bound {
                         Some(bound) => e.preemption_bound(bound).into(),
                         None => e.unbounded().into(),
+                    }
+                }
+                EngineKind::Dpor => {
+                    let e = Engine::dpor()
+                        .max_executions(scale(DPOR_EXECUTIONS))
+                        .max_time(scale_time(EXHAUSTIVE_TIME));
+                    // Deepened from bound 0 unless a bound was asked for.
+                    let asked = spec.preemption_bound.map(|b| Some(b as usize));
+                    match asked.or(knobs.preemption_bound) {
+                        Some(Some(bound)) => e.preemption_bound(bound).into(),
+                        Some(None) => e.iterative(false).into(),
+                        None => e.into(),
                     }
                 }
                 EngineKind::Random => Engine::random().schedules(schedules).seed(seed).into(),

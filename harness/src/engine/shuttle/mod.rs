@@ -15,10 +15,11 @@ use std::time::{Duration, Instant};
 use shuttle::scheduler::Scheduler;
 use shuttle::{Config, FailurePersistence, MaxSteps, Runner};
 
-use self::backend::ShuttleBackend;
+pub(crate) use self::backend::ShuttleBackend;
 use self::bounded::BoundedDfs;
 use self::priority::{PriorityMode, RealTime};
-use self::record::{Log, Recorder, Replayer, SharedLog};
+pub(crate) use self::record::{Log, Recorder, SharedLog};
+use self::record::Replayer;
 use self::schedulers::{Pct as PctScheduler, RandomWalk, Schedules};
 use super::split::Slice;
 use super::{
@@ -57,9 +58,11 @@ pub(crate) fn explore_priority(body: &Body, config: &Priority, limits: &Limits) 
             let scheduler = RealTime::new(schedules, mode.clone());
             let log = SharedLog::default();
             let recorder = Recorder::new(scheduler, log.clone());
+            let inversion_bound = Some(mode.inversion_bound);
             let backend = ShuttleBackend {
                 priority: Some(mode),
             };
+            let backend = (Box::new(backend) as Box<dyn rt::Backend>, inversion_bound);
             run_with_log(body, recorder, backend, log, limits, Some(config.max_time)).0
         },
     )
@@ -158,6 +161,7 @@ pub(crate) fn replay(
         let backend = ShuttleBackend {
             priority: inversion_bound.map(|bound| Arc::new(PriorityMode::new(bound))),
         };
+        let backend = (Box::new(backend) as Box<dyn rt::Backend>, inversion_bound);
         let (run, log) = run_with_log(body, replayer, backend, log, limits, None);
         if let Some(divergence) = log.divergence {
             return Err(divergence);
@@ -211,27 +215,22 @@ fn run<S: Scheduler + 'static>(
 ) -> (EngineRun, Log) {
     let log = SharedLog::default();
     let recorder = Recorder::new(scheduler, log.clone());
-    run_with_log(
-        body,
-        recorder,
-        ShuttleBackend::default(),
-        log,
-        limits,
-        max_time,
-    )
+    let backend = Box::new(ShuttleBackend::default());
+    run_with_log(body, recorder, (backend, None), log, limits, max_time)
 }
 
-fn run_with_log<S: Scheduler + 'static>(
+/// Runs `scheduler`'s executions of `body` on shuttle with `backend` (and its priority
+/// engine's inversion bound, which its failures replay with), `log` recording the decisions.
+pub(crate) fn run_with_log<S: Scheduler + 'static>(
     body: &Body,
     scheduler: S,
-    backend: ShuttleBackend,
+    (backend, inversion_bound): (Box<dyn rt::Backend>, Option<u64>),
     log: SharedLog,
     limits: &Limits,
     max_time: Option<Duration>,
 ) -> (EngineRun, Log) {
     rt::hook::install();
     let start = Instant::now();
-    let inversion_bound = backend.priority.as_ref().map(|m| m.inversion_bound);
     let replay = move |steps: Vec<crate::schedule::Step>| {
         let schedule = Schedule { steps };
         match inversion_bound {
@@ -242,7 +241,7 @@ fn run_with_log<S: Scheduler + 'static>(
             None => Replay::Schedule(schedule),
         }
     };
-    let exec = Arc::new(Execution::new(Box::new(backend), false).tracing(limits.tracing));
+    let exec = Arc::new(Execution::new(backend, false).tracing(limits.tracing));
     let local = Local::new(exec.clone());
     let _installed = local.install();
 

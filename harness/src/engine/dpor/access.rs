@@ -1,0 +1,186 @@
+//! What each scheduling step of an execution touched, as the DPOR engine's backend announces it.
+//!
+//! shuttle switches threads *before* an operation takes effect. So a wrapper announces the
+//! operation it is about to run ([`Tracker::begin`]); the thread then waits at the switch with
+//! that operation pending, and the step in which the scheduler next runs it is the step in which
+//! it takes effect. A step's footprint is the chosen thread's pending operation, plus anything
+//! it begins and finishes, or does at once ([`Tracker::instant`]), before its next switch.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+
+/// A facade object's number in the DPOR engine's current execution (creation order).
+pub(crate) type Obj = u32;
+/// A model thread: shuttle's task number, which is also tapestry's thread number.
+pub(crate) type Tid = usize;
+
+/// One operation's effect on shared state, as far as ordering goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Access {
+    /// An atomic load.
+    Read(Obj),
+    /// An atomic store or read-modify-write (a failed compare-exchange too: conservative).
+    Write(Obj),
+    /// Acquiring a lock exclusively: a mutex, a write lock, a condvar wait's relock.
+    Lock(Obj),
+    /// Acquiring a read lock.
+    Share(Obj),
+    /// An attempt that may fail (`try_lock`, `try_write`); its outcome replaces it once known.
+    TryLock(Obj),
+    /// `try_read`, likewise.
+    TryShare(Obj),
+    /// Releasing an exclusive lock.
+    Unlock(Obj),
+    /// Releasing a read lock.
+    Unshare(Obj),
+    /// A condvar wait, pending: the first step runs releases the mutex and waits; later steps
+    /// take the mutex back (see `Phase`).
+    Wait { cv: Obj, mutex: Obj },
+    /// The wait's notification: orders the waiter after the notifier, never reversed.
+    Woken(Obj),
+    /// `notify_one` / `notify_all`.
+    Notify(Obj),
+    /// Starting thread `.0`: its first step happens after this one.
+    Spawn(Tid),
+    /// Joining thread `.0`: this step happens after its last.
+    Join(Tid),
+}
+
+/// How an access is ordered against other accesses to its object.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Class {
+    /// Commutes with other reads.
+    Read,
+    /// Conflicts with every access of its object.
+    Write,
+}
+
+impl Access {
+    /// The object and class of the access, or `None` for accesses ordered by thread edges
+    /// only (spawn and join) and for pending waits (expanded when they run).
+    pub(crate) fn on(self) -> Option<(Obj, Class)> {
+        match self {
+            Access::Read(o) | Access::Share(o) | Access::TryShare(o) | Access::Unshare(o) => {
+                Some((o, Class::Read))
+            }
+            Access::Write(o)
+            | Access::Lock(o)
+            | Access::TryLock(o)
+            | Access::Unlock(o)
+            | Access::Notify(o) => Some((o, Class::Write)),
+            Access::Woken(o) => Some((o, Class::Read)),
+            Access::Wait { .. } | Access::Spawn(_) | Access::Join(_) => None,
+        }
+    }
+
+    /// Whether this takes a lock: its races are with earlier acquisitions of the lock only.
+    /// (An acquisition after a release cannot be moved before it: that race is not reversible.)
+    pub(crate) fn acquires(self) -> bool {
+        matches!(self, Access::Lock(_) | Access::Share(_))
+    }
+
+    /// Whether this access only orders (happens-before), and is never a race to reverse.
+    pub(crate) fn orders_only(self) -> bool {
+        matches!(self, Access::Woken(_) | Access::Spawn(_) | Access::Join(_))
+    }
+}
+
+/// The accesses of one step (most steps have one).
+pub(crate) type Footprint = smallvec::SmallVec<[Access; 2]>;
+
+/// Whether two steps' footprints conflict: some object both touch, one of them writing.
+pub(crate) fn conflict(a: &[Access], b: &[Access]) -> bool {
+    a.iter().filter_map(|x| x.on()).any(|(o, c)| {
+        b.iter()
+            .filter_map(|y| y.on())
+            .any(|(p, d)| o == p && (c == Class::Write || d == Class::Write))
+    })
+}
+
+/// Announcements of the running execution, shared by the backend (model threads) and the
+/// scheduler. All model threads run on one OS thread, so the lock is never contended.
+#[derive(Debug, Default)]
+pub(crate) struct Tracker {
+    objects: Obj,
+    /// Each thread's announced operation that has not returned yet.
+    pending: Vec<Option<Access>>,
+    /// Whether it was announced during the current step (so no step has run it yet).
+    fresh: Vec<bool>,
+    /// The footprint of the step in progress.
+    step: Footprint,
+}
+
+/// The tracker as the backend and the scheduler share it.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct SharedTracker(Arc<Mutex<Tracker>>);
+
+impl SharedTracker {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Tracker> {
+        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+impl Tracker {
+    /// Forgets the last execution.
+    pub(crate) fn reset(&mut self) {
+        self.objects = 0;
+        self.pending.clear();
+        self.fresh.clear();
+        self.step.clear();
+    }
+
+    pub(crate) fn new_object(&mut self) -> Obj {
+        self.objects += 1;
+        self.objects
+    }
+
+    fn slot(&mut self, t: Tid) -> &mut Option<Access> {
+        if t >= self.pending.len() {
+            self.pending.resize(t + 1, None);
+            self.fresh.resize(t + 1, false);
+        }
+        &mut self.pending[t]
+    }
+
+    /// Thread `t` is about to run `access`, which starts with a switch.
+    pub(crate) fn begin(&mut self, t: Tid, access: Access) {
+        *self.slot(t) = Some(access);
+        self.fresh[t] = true;
+    }
+
+    /// Thread `t`'s pending operation returned; `outcome` is what it turned out to be (a
+    /// `try_lock` that got the lock is a `Lock`).
+    pub(crate) fn end(&mut self, t: Tid, outcome: Access) {
+        let Some(pending) = self.slot(t).take() else {
+            return;
+        };
+        if self.fresh[t] {
+            // It never switched: this step ran it.
+            self.step.push(outcome);
+        } else if let Some(slot) = self.step.iter_mut().find(|a| **a == pending) {
+            *slot = outcome;
+        }
+    }
+
+    /// Thread `t` did `access` without a switch (spawning).
+    pub(crate) fn instant(&mut self, _t: Tid, access: Access) {
+        self.step.push(access);
+    }
+
+    /// What thread `t` is waiting to run, if anything.
+    pub(crate) fn pending(&self, t: Tid) -> Option<Access> {
+        self.pending.get(t).copied().flatten()
+    }
+
+    /// The scheduler runs thread `t` next, its pending operation taking effect as `now`.
+    pub(crate) fn start_step(&mut self, t: Tid, now: &[Access]) {
+        self.slot(t);
+        self.fresh[t] = false;
+        self.step.clear();
+        self.step.extend_from_slice(now);
+    }
+
+    /// The footprint of the step that just ended.
+    pub(crate) fn take_step(&mut self) -> Footprint {
+        std::mem::take(&mut self.step)
+    }
+}

@@ -1,0 +1,301 @@
+//! Facade objects for the DPOR engine: shuttle's, each wrapped to announce what it is about to
+//! do (see `access`). The wrappers add no scheduling point of their own, so a schedule found
+//! here replays on the plain shuttle backend step for step.
+
+use std::any::Any;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use super::access::{Access, Obj, SharedTracker, Tid};
+use crate::engine::shuttle::ShuttleBackend;
+use crate::rt::{
+    self, AtomicRepr, Backend, Execution, RawAtomic, RawCell, RawCondvar, RawJoin, RawMutex,
+    RawRwLock, RmwOp, ThreadIdx,
+};
+
+#[derive(Debug, Default)]
+pub(crate) struct DporBackend {
+    pub tracker: SharedTracker,
+    inner: ShuttleBackend,
+}
+
+impl DporBackend {
+    pub(crate) fn new(tracker: SharedTracker) -> Self {
+        DporBackend {
+            tracker,
+            inner: ShuttleBackend::default(),
+        }
+    }
+
+    fn object(&self) -> Announcer {
+        Announcer {
+            obj: self.tracker.lock().new_object(),
+            tracker: self.tracker.clone(),
+        }
+    }
+}
+
+fn me() -> Tid {
+    rt::current_thread().map_or(0, |(_, t)| t as Tid)
+}
+
+/// An object's number and the tracker it announces to.
+struct Announcer {
+    obj: Obj,
+    tracker: SharedTracker,
+}
+
+impl Announcer {
+    /// Runs `op`, announced as `access`; `outcome` says what it turned out to be.
+    fn run<R>(&self, access: Access, op: impl FnOnce() -> R, outcome: impl Fn(&R) -> Access) -> R {
+        if rt::teardown() {
+            // Nothing after a failure matters, and the tracker may be mid-reset.
+            return op();
+        }
+        let t = me();
+        self.tracker.lock().begin(t, access);
+        let result = op();
+        self.tracker.lock().end(t, outcome(&result));
+        result
+    }
+
+    fn announce<R>(&self, access: Access, op: impl FnOnce() -> R) -> R {
+        self.run(access, op, |_| access)
+    }
+}
+
+impl Backend for DporBackend {
+    fn spawn(
+        &self,
+        exec: &Arc<Execution>,
+        child: ThreadIdx,
+        body: Box<dyn FnOnce() + Send + 'static>,
+        name: Option<&str>,
+    ) -> Box<dyn RawJoin> {
+        self.tracker
+            .lock()
+            .instant(me(), Access::Spawn(child as Tid));
+        Box::new(DporJoin {
+            child: child as Tid,
+            tracker: self.tracker.clone(),
+            inner: self.inner.spawn(exec, child, body, name),
+        })
+    }
+
+    fn yield_now(&self) {
+        self.inner.yield_now();
+    }
+
+    fn detects_races(&self) -> bool {
+        true
+    }
+
+    fn new_mutex(&self) -> Box<dyn RawMutex> {
+        Box::new(DporMutex {
+            at: self.object(),
+            inner: self.inner.new_mutex(),
+        })
+    }
+
+    fn new_rwlock(&self) -> Box<dyn RawRwLock> {
+        Box::new(DporRwLock {
+            at: self.object(),
+            inner: self.inner.new_rwlock(),
+        })
+    }
+
+    fn new_condvar(&self) -> Box<dyn RawCondvar> {
+        Box::new(DporCondvar {
+            at: self.object(),
+            inner: self.inner.new_condvar(),
+        })
+    }
+
+    fn new_atomic(&self, repr: AtomicRepr, bits: u64) -> Box<dyn RawAtomic> {
+        Box::new(DporAtomic {
+            at: self.object(),
+            inner: self.inner.new_atomic(repr, bits),
+        })
+    }
+
+    fn new_cell(&self) -> Option<Box<dyn RawCell>> {
+        None
+    }
+
+    fn fence(&self, order: Ordering) {
+        // Sequentially consistent: a fence orders nothing more.
+        self.inner.fence(order);
+    }
+}
+
+struct DporJoin {
+    child: Tid,
+    tracker: SharedTracker,
+    inner: Box<dyn RawJoin>,
+}
+
+impl RawJoin for DporJoin {
+    fn join(self: Box<Self>) -> std::thread::Result<()> {
+        let at = Announcer {
+            obj: 0,
+            tracker: self.tracker.clone(),
+        };
+        at.announce(Access::Join(self.child), || self.inner.join())
+    }
+}
+
+struct DporMutex {
+    at: Announcer,
+    inner: Box<dyn RawMutex>,
+}
+
+impl RawMutex for DporMutex {
+    fn lock(&self) {
+        self.at.announce(Access::Lock(self.at.obj), || self.inner.lock());
+    }
+
+    fn try_lock(&self) -> bool {
+        let o = self.at.obj;
+        self.at
+            .run(Access::TryLock(o), || self.inner.try_lock(), |&ok| taken(ok, o))
+    }
+
+    fn unlock(&self) {
+        self.at.announce(Access::Unlock(self.at.obj), || self.inner.unlock());
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+/// A `try_lock`'s outcome: the lock taken, or a look at it.
+fn taken(ok: bool, o: Obj) -> Access {
+    if ok { Access::Lock(o) } else { Access::TryLock(o) }
+}
+
+struct DporRwLock {
+    at: Announcer,
+    inner: Box<dyn RawRwLock>,
+}
+
+impl RawRwLock for DporRwLock {
+    fn read(&self) {
+        self.at.announce(Access::Share(self.at.obj), || self.inner.read());
+    }
+
+    fn try_read(&self) -> bool {
+        let o = self.at.obj;
+        self.at.run(
+            Access::TryShare(o),
+            || self.inner.try_read(),
+            |&ok| if ok { Access::Share(o) } else { Access::TryShare(o) },
+        )
+    }
+
+    fn unlock_read(&self) {
+        self.at
+            .announce(Access::Unshare(self.at.obj), || self.inner.unlock_read());
+    }
+
+    fn write(&self) {
+        self.at.announce(Access::Lock(self.at.obj), || self.inner.write());
+    }
+
+    fn try_write(&self) -> bool {
+        let o = self.at.obj;
+        self.at
+            .run(Access::TryLock(o), || self.inner.try_write(), |&ok| taken(ok, o))
+    }
+
+    fn unlock_write(&self) {
+        self.at
+            .announce(Access::Unlock(self.at.obj), || self.inner.unlock_write());
+    }
+}
+
+struct DporCondvar {
+    at: Announcer,
+    inner: Box<dyn RawCondvar>,
+}
+
+impl DporCondvar {
+    fn mutex(mutex: &dyn RawMutex) -> &DporMutex {
+        mutex
+            .as_any()
+            .downcast_ref::<DporMutex>()
+            .expect("a condition variable and its mutex come from the same backend")
+    }
+}
+
+impl RawCondvar for DporCondvar {
+    fn wait(&self, mutex: &dyn RawMutex) {
+        let mutex = Self::mutex(mutex);
+        let wait = Access::Wait {
+            cv: self.at.obj,
+            mutex: mutex.at.obj,
+        };
+        self.at.announce(wait, || self.inner.wait(&*mutex.inner));
+    }
+
+    fn wait_timeout(&self, mutex: &dyn RawMutex, _timeout: Duration) -> bool {
+        // shuttle has no clock: a wait never times out.
+        self.wait(mutex);
+        false
+    }
+
+    fn notify_one(&self) {
+        self.at
+            .announce(Access::Notify(self.at.obj), || self.inner.notify_one());
+    }
+
+    fn notify_all(&self) {
+        self.at
+            .announce(Access::Notify(self.at.obj), || self.inner.notify_all());
+    }
+}
+
+struct DporAtomic {
+    at: Announcer,
+    inner: Box<dyn RawAtomic>,
+}
+
+impl RawAtomic for DporAtomic {
+    fn load(&self, order: Ordering) -> u64 {
+        self.at
+            .announce(Access::Read(self.at.obj), || self.inner.load(order))
+    }
+
+    fn store(&self, bits: u64, order: Ordering) {
+        self.at
+            .announce(Access::Write(self.at.obj), || self.inner.store(bits, order));
+    }
+
+    fn swap(&self, bits: u64, order: Ordering) -> u64 {
+        self.at
+            .announce(Access::Write(self.at.obj), || self.inner.swap(bits, order))
+    }
+
+    fn compare_exchange(
+        &self,
+        current: u64,
+        new: u64,
+        success: Ordering,
+        failure: Ordering,
+        weak: bool,
+    ) -> Result<u64, u64> {
+        let o = self.at.obj;
+        // A failed exchange only read the value.
+        self.at.run(
+            Access::Write(o),
+            || self.inner.compare_exchange(current, new, success, failure, weak),
+            |r| if r.is_ok() { Access::Write(o) } else { Access::Read(o) },
+        )
+    }
+
+    fn fetch(&self, op: RmwOp, bits: u64, order: Ordering) -> u64 {
+        self.at
+            .announce(Access::Write(self.at.obj), || self.inner.fetch(op, bits, order))
+    }
+}

@@ -1,0 +1,151 @@
+//! The DPOR engine: exhaustive exploration that runs one execution per class of equivalent
+//! interleavings, instead of every interleaving.
+//!
+//! Two interleavings are equivalent (the same Mazurkiewicz trace) when one becomes the other by
+//! swapping adjacent steps of different threads that do not conflict: steps on different
+//! objects, two loads, two read locks. Equivalent interleavings end in the same state, so
+//! running one of each class checks every behaviour. loom explores far more (each class many
+//! times); the search here is source-DPOR with sleep sets (Abdulla, Aronis, Jonsson and
+//! Sagonas, "Source Sets: A Foundation for Optimal Dynamic Partial Order Reduction", JACM 2017,
+//! first as "Optimal Dynamic Partial Order Reduction", POPL 2014):
+//!
+//! - run an execution, choosing freely;
+//! - find its races, pairs of conflicting steps of different threads that nothing else orders
+//!   (`races`), and for each make sure the state before the first step explores some thread
+//!   that can start the reversed order (the race's *initials*);
+//! - explore those branches depth-first (`tree`), each with a *sleep set*: threads whose next
+//!   step was explored in a sibling branch and commutes with everything since, which are not
+//!   run again. Sleep sets make the search run at most one complete execution per class;
+//!   source sets make it run at least one.
+//!
+//! An execution can end early when every thread that could go on is asleep ("blocked"): all its
+//! continuations were explored elsewhere. Wakeup trees (the paper's optimal algorithm) avoid
+//! even those; the classic programs of `tapestry_catalogue::classic` never block.
+//!
+//! The engine runs on shuttle's runtime with a scheduler of its own (`search`), fed by wrappers
+//! around shuttle's objects that announce each operation before it runs (`access`, `backend`).
+//! Limits: sequentially consistent only (use the exhaustive engine, on loom, for
+//! `Relaxed`/`Acquire`/`Release` bugs); a program must do the same under the same schedule
+//! (randomness, time or state kept between executions break the search, and are reported as
+//! misuse); a failed `compare_exchange` is a read, a successful one a write; a condvar wait
+//! conflicts with every notify of its condvar.
+
+pub(crate) mod access;
+pub(crate) mod backend;
+mod races;
+mod search;
+mod tree;
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::time::Instant;
+
+use self::access::SharedTracker;
+use self::backend::DporBackend;
+use self::search::{Dpor as Search, Stats};
+use super::shuttle::{Recorder, SharedLog, run_with_log};
+use super::{Body, Dpor, EngineRun, Found, Limits, on_fresh_thread};
+use crate::failure::FailureKind;
+use crate::rt::FailureRecord;
+
+pub(crate) fn explore(body: &Body, config: &Dpor, limits: &Limits) -> EngineRun {
+    on_fresh_thread("tapestry-dpor", || explore_here(body, config, limits))
+}
+
+/// The preemption bounds of the rounds: `None` is a search with no bound.
+fn bounds(config: &Dpor) -> Box<dyn Iterator<Item = Option<usize>>> {
+    match (config.iterative, config.preemption_bound) {
+        (true, Some(max)) => Box::new((0..=max).map(Some)),
+        (true, None) => Box::new((0..).map(Some)),
+        (false, bound) => Box::new(std::iter::once(bound)),
+    }
+}
+
+fn explore_here(body: &Body, config: &Dpor, limits: &Limits) -> EngineRun {
+    let start = Instant::now();
+    let mut total = EngineRun {
+        executions: 0,
+        elapsed: Default::default(),
+        complete: false,
+        found: None,
+        predicted: None,
+    };
+    for bound in bounds(config) {
+        let left = config.max_executions.map(|m| m.saturating_sub(total.executions));
+        let Some(time) = config.max_time.checked_sub(start.elapsed()) else {
+            break;
+        };
+        if left == Some(0) {
+            break;
+        }
+        let (mut run, stats) = round(body, bound, left, limits, time);
+        if std::env::var_os("DPOR_DEBUG").is_some() { eprintln!("round {bound:?}: {stats:?} executions {}", run.executions); }
+        let before = total.executions;
+        total.executions += run.executions;
+        if let Some(found) = run.found.as_mut() {
+            found.execution += before;
+            // Searched bound by bound, the first failure has the fewest preemptions.
+            found.preemptions = found.preemptions.or(bound.filter(|_| config.iterative));
+        }
+        if total.predicted.is_none()
+            && let Some(mut predicted) = run.predicted.take()
+        {
+            predicted.execution += before;
+            total.predicted = Some(predicted);
+        }
+        if run.found.is_some() {
+            total.found = run.found;
+            break;
+        }
+        if let Some(why) = stats.nondeterminism {
+            total.found = Some(nondeterminism(why, total.executions));
+            break;
+        }
+        if !stats.exhausted {
+            break;
+        }
+        if !stats.pruned {
+            total.complete = true;
+            break;
+        }
+    }
+    total.elapsed = start.elapsed();
+    total
+}
+
+/// One search with preemption bound `bound`.
+fn round(
+    body: &Body,
+    bound: Option<usize>,
+    max_executions: Option<u64>,
+    limits: &Limits,
+    time: std::time::Duration,
+) -> (EngineRun, Stats) {
+    let tracker = SharedTracker::default();
+    let stats = Rc::new(RefCell::new(Stats::default()));
+    let search = Search::new(tracker.clone(), stats.clone(), bound, max_executions);
+    let log = SharedLog::default();
+    let recorder = Recorder::new(search, log.clone());
+    let backend = Box::new(DporBackend::new(tracker));
+    let (run, _) = run_with_log(body, recorder, (backend, None), log, limits, Some(time));
+    let stats = stats.borrow().clone();
+    (run, stats)
+}
+
+fn nondeterminism(why: String, execution: u64) -> Found {
+    Found {
+        record: FailureRecord {
+            kind: FailureKind::Misuse,
+            message: format!("the DPOR engine cannot explore this program: {why}"),
+            thread: 0,
+            location: None,
+            blocked: Vec::new(),
+            unfinished: Vec::new(),
+            detail: None,
+        },
+        recording: Default::default(),
+        execution,
+        replay: crate::schedule::Replay::Schedule(Default::default()),
+        preemptions: None,
+    }
+}

@@ -1,0 +1,193 @@
+//! Race detection over one finished execution, and the backtrack points it adds (source-DPOR,
+//! Abdulla, Aronis, Jonsson and Sagonas, POPL 2014, Algorithm 1).
+//!
+//! Steps are ordered by happens-before: program order, spawn and join, and conflicting
+//! accesses in the order they ran. Two steps of different threads *race* when they conflict
+//! and nothing else orders them: the second could have run first. For each race `e ⋖ e'` the
+//! algorithm makes sure some thread that can start the reversed order is explored from the
+//! state before `e`.
+
+use std::collections::HashMap;
+
+use super::access::{Access, Class, Obj, Tid};
+use super::tree::Node;
+
+/// A vector clock: per thread, one past the index of its latest step known to have happened
+/// before.
+type Clock = Vec<u32>;
+
+fn join(into: &mut Clock, other: &Clock) {
+    if into.len() < other.len() {
+        into.resize(other.len(), 0);
+    }
+    for (a, b) in into.iter_mut().zip(other) {
+        *a = (*a).max(*b);
+    }
+}
+
+/// Whether step `step` of thread `thread` happened before what `clock` has seen.
+fn saw(clock: &Clock, thread: Tid, step: usize) -> bool {
+    clock.get(thread).is_some_and(|&c| c as usize > step)
+}
+
+/// Reads since the last write, and that write: the accesses a new one may be ordered after.
+#[derive(Debug, Default)]
+struct History {
+    last_write: Option<usize>,
+    reads: Vec<usize>,
+}
+
+impl History {
+    fn add(&mut self, class: Class, step: usize) {
+        match class {
+            Class::Write => {
+                self.last_write = Some(step);
+                self.reads.clear();
+            }
+            Class::Read => self.reads.push(step),
+        }
+    }
+
+    /// What an access of `class` is ordered after.
+    fn before(&self, class: Class) -> impl Iterator<Item = usize> + '_ {
+        let reads = match class {
+            Class::Write => &self.reads[..],
+            Class::Read => &[],
+        };
+        self.last_write.into_iter().chain(reads.iter().copied())
+    }
+
+    /// The steps an access of `class` races with directly: for a write, the reads since the
+    /// last write (they read from it, so it is ordered before them), or else that write.
+    fn candidates(&self, class: Class) -> impl Iterator<Item = usize> + '_ {
+        let reads = match class {
+            Class::Write => &self.reads[..],
+            Class::Read => &[],
+        };
+        let write = if reads.is_empty() {
+            self.last_write
+        } else {
+            None
+        };
+        write.into_iter().chain(reads.iter().copied())
+    }
+}
+
+/// Adds to the nodes' backtrack sets what the races of the execution they describe ask for.
+pub(crate) fn analyse(nodes: &mut [Node]) {
+    let mut clocks: Vec<Clock> = Vec::with_capacity(nodes.len());
+    let mut threads: Vec<Clock> = Vec::new();
+    let mut last_step: Vec<Option<usize>> = Vec::new();
+    let mut spawned: HashMap<Tid, Clock> = HashMap::new();
+    let mut all: HashMap<Obj, History> = HashMap::new();
+    let mut acquisitions: HashMap<Obj, History> = HashMap::new();
+    let mut races: Vec<(usize, usize)> = Vec::new();
+
+    for i in 0..nodes.len() {
+        let t = nodes[i].chosen;
+        if t >= threads.len() {
+            threads.resize(t + 1, Clock::new());
+            last_step.resize(t + 1, None);
+        }
+        if last_step[t].is_none()
+            && let Some(parent) = spawned.remove(&t)
+        {
+            join(&mut threads[t], &parent);
+        }
+        // The thread's clock before this step: a step it has not seen may race with this one.
+        let before = threads[t].clone();
+        let mut clock = before.clone();
+        for &access in &nodes[i].footprint {
+            if let Access::Join(child) = access
+                && let Some(Some(last)) = last_step.get(child)
+            {
+                join(&mut clock, &clocks[*last]);
+            }
+            let Some((obj, class)) = access.on() else {
+                continue;
+            };
+            for j in all.entry(obj).or_default().before(class) {
+                join(&mut clock, &clocks[j]);
+            }
+            if access.orders_only() {
+                continue;
+            }
+            let history = if access.acquires() {
+                acquisitions.entry(obj).or_default()
+            } else {
+                all.entry(obj).or_default()
+            };
+            for j in history.candidates(class) {
+                if nodes[j].chosen != t && !saw(&before, nodes[j].chosen, j) {
+                    races.push((j, i));
+                }
+            }
+        }
+        if clock.len() <= t {
+            clock.resize(t + 1, 0);
+        }
+        clock[t] = i as u32 + 1;
+        for &access in &nodes[i].footprint {
+            if let Access::Spawn(child) = access {
+                spawned.insert(child, clock.clone());
+            }
+            if let Some((obj, class)) = access.on() {
+                all.entry(obj).or_default().add(class, i);
+                if access.acquires() {
+                    acquisitions.entry(obj).or_default().add(class, i);
+                }
+            }
+        }
+        threads[t] = clock.clone();
+        last_step[t] = Some(i);
+        clocks.push(clock);
+    }
+
+    races.sort_unstable();
+    races.dedup();
+    for (e, e2) in races {
+        reverse(nodes, &clocks, e, e2);
+    }
+}
+
+/// Makes sure the state before step `e` explores a thread that can start `v`: the steps after
+/// `e` that do not depend on it, then `e2`.
+fn reverse(nodes: &mut [Node], clocks: &[Clock], e: usize, e2: usize) {
+    let after_e = |k: usize| saw(&clocks[k], nodes[e].chosen, e);
+    let v: Vec<usize> = (e + 1..e2)
+        .filter(|&k| !after_e(k))
+        .chain(std::iter::once(e2))
+        .collect();
+    // Initials: threads whose first step in `v` has nothing in `v` before it.
+    let mut initials: Vec<Tid> = Vec::new();
+    let mut seen: Vec<Tid> = Vec::new();
+    for (n, &k) in v.iter().enumerate() {
+        let t = nodes[k].chosen;
+        if seen.contains(&t) {
+            continue;
+        }
+        seen.push(t);
+        let first = v[..n]
+            .iter()
+            .all(|&k2| !saw(&clocks[k], nodes[k2].chosen, k2));
+        if first {
+            initials.push(t);
+        }
+    }
+    let node = &mut nodes[e];
+    let covered = initials
+        .iter()
+        .any(|&t| node.backtrack.contains(&t) || node.is_asleep(t));
+    if covered {
+        return;
+    }
+    match initials.iter().find(|t| node.enabled.contains(t)) {
+        Some(&t) => node.add_backtrack(t),
+        // Not expected; exploring every thread there keeps the search complete.
+        None => {
+            for t in node.enabled.clone() {
+                node.add_backtrack(t);
+            }
+        }
+    }
+}
