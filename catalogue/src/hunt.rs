@@ -78,6 +78,7 @@ impl Settings {
         let scale = |n: u64| ((n as f64 * self.budget) as u64).max(1);
         match kind {
             EngineKind::Exhaustive => Engine::exhaustive().preemption_bound(2).into(),
+            EngineKind::Dpor => Engine::dpor().max_executions(scale(10_000)).into(),
             EngineKind::Random => Engine::random()
                 .schedules(scale(1_000))
                 .seed(self.seed)

@@ -24,7 +24,7 @@ fn list_names_every_entry_with_its_kind_and_engines() {
     }
     assert!(
         out.lines().any(|l| l.starts_with("lost_update")
-            && l.contains("exhaustive, random, pct, priority, stress")),
+            && l.contains("exhaustive, dpor, random, pct, priority, stress")),
         "{out}"
     );
 }
@@ -44,7 +44,7 @@ fn show_teaches_the_lesson_the_code_and_the_interleaving() {
         assert!(out.contains(part), "missing `{part}`:\n{out}");
     }
     assert!(
-        out.contains("## The minimal failing interleaving (random engine, 1 preemption)"),
+        out.contains("## The minimal failing interleaving (dpor engine, 1 preemption)"),
         "{out}"
     );
     assert!(out.contains("T1 waits to lock `b`, held by main"), "{out}");
@@ -136,7 +136,7 @@ fn mistakes_get_clear_errors_and_a_failing_exit() {
         ),
         (
             &["hunt", "lost_update", "--engine", "fuzz"],
-            "unknown engine `fuzz`; expected one of: exhaustive, random, pct, priority, stress",
+            "unknown engine `fuzz`; expected one of: exhaustive, dpor, random, pct, priority, stress",
         ),
         (
             &["hunt", "lost_update", "--budget", "0"],

@@ -13,10 +13,15 @@
 //! in tests to provoke the bad order is slow and still proves nothing.
 //!
 //! tapestry controls the interleaving instead. It runs the test body many times, each time
-//! choosing where threads switch, under five engines:
+//! choosing where threads switch, under six engines:
 //!
 //! - **exhaustive** (on [loom]): every interleaving up to a bound on preemptions, including
 //!   the reorderings that `Relaxed`, `Acquire` and `Release` allow;
+//! - **dpor** (on [shuttle], with a scheduler of ours): optimal dynamic partial-order
+//!   reduction, one execution per class of equivalent interleavings (two interleavings are
+//!   equivalent when they differ only in the order of steps that commute, such as accesses
+//!   to different objects or two loads), far fewer than loom's, for any number of threads;
+//!   sequentially consistent, with iterative preemption bounds within a budget;
 //! - **random** and **PCT** (on [shuttle]): many random schedules, PCT's aimed at bugs that
 //!   need a few preemptions at the right moments;
 //! - **priority**: a real-time OS's scheduler, which always runs the most urgent thread
@@ -94,7 +99,7 @@
 //!
 //! | argument | meaning |
 //! |---|---|
-//! | `engines = "exhaustive, pct"` | which engines run (default: all five: `exhaustive`, `random`, `pct`, `priority`, `stress`) |
+//! | `engines = "exhaustive, pct"` | which engines run (default: all six: `exhaustive`, `dpor`, `random`, `pct`, `priority`, `stress`) |
 //! | `schedules = 1000` | random, PCT and priority schedules |
 //! | `seed = 42` | seed of the random, PCT, priority and stress engines (default 0) |
 //! | `preemption_bound = 2` | the exhaustive engine's bound |
@@ -292,7 +297,7 @@
 //!
 //! # Choosing engines and budgets
 //!
-//! By default a test runs all five engines; each stops at its first failure, and the others
+//! By default a test runs all six engines; each stops at its first failure, and the others
 //! still run, so the report says which engines see the bug.
 //!
 //! | engine | use it for | budget (defaults) |

@@ -55,7 +55,7 @@ pub const ENTRY: Entry = Entry {
     kind: FailureKind::StepLimit,
     buggy,
     fixed,
-    found_by: &[EngineKind::Exhaustive],
+    found_by: &[EngineKind::Exhaustive, EngineKind::Dpor],
     source: include_str!("polite_livelock.rs"),
     missed_by: &[
         (

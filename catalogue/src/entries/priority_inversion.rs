@@ -60,6 +60,10 @@ pub const ENTRY: Entry = Entry {
             "it ignores priorities: every interleaving is as likely, and a long wait is no failure",
         ),
         (
+            EngineKind::Dpor,
+            "it ignores priorities, like the exhaustive engine: a long wait is no failure",
+        ),
+        (
             EngineKind::Random,
             "it ignores priorities and runs the holder as often as the others, so the wait stays short",
         ),

@@ -50,6 +50,10 @@ pub const ENTRY: Entry = Entry {
     source: include_str!("store_buffering.rs"),
     missed_by: &[
         (
+            EngineKind::Dpor,
+            "it explores sequentially consistent interleavings only: every ordering acts as SeqCst",
+        ),
+        (
             EngineKind::Random,
             "shuttle is sequentially consistent: every ordering acts as SeqCst",
         ),

@@ -48,6 +48,7 @@ pub const ENTRY: Entry = Entry {
     fixed,
     found_by: &[
         EngineKind::Exhaustive,
+        EngineKind::Dpor,
         EngineKind::Random,
         EngineKind::Pct,
         EngineKind::Priority,

@@ -55,7 +55,7 @@ enum Command {
         /// Hunt every entry.
         #[arg(long, conflicts_with = "names")]
         all: bool,
-        /// Engines to run (repeat, or separate with commas); default: all five.
+        /// Engines to run (repeat, or separate with commas); default: all.
         #[arg(long = "engine", value_delimiter = ',', value_parser = parse_engine)]
         engines: Vec<EngineKind>,
         /// Seed of the random, PCT, priority and stress engines.

@@ -1,16 +1,17 @@
-//! Race detection over one finished execution, and the backtrack points it adds (source-DPOR,
-//! Abdulla, Aronis, Jonsson and Sagonas, POPL 2014, Algorithm 1).
+//! Race detection over one finished execution, and the wakeup sequences it adds (optimal DPOR,
+//! Abdulla, Aronis, Jonsson and Sagonas, POPL 2014, Algorithm 2).
 //!
 //! Steps are ordered by happens-before: program order, spawn and join, and conflicting
 //! accesses in the order they ran. Two steps of different threads *race* when they conflict
-//! and nothing else orders them: the second could have run first. For each race `e ⋖ e'` the
-//! algorithm makes sure some thread that can start the reversed order is explored from the
-//! state before `e`.
+//! and nothing else orders them: the second could have run first. For each race `e ⋖ e'`, the
+//! steps after `e` that do not depend on it, then `e'`, reverse it; unless a thread asleep
+//! before `e` can start that sequence (it was explored), it goes into the wakeup tree there.
 
 use std::collections::HashMap;
 
 use super::access::{Access, Class, Obj, Tid};
 use super::tree::Node;
+use super::wakeup::{self, Event};
 
 /// A vector clock: per thread, one past the index of its latest step known to have happened
 /// before.
@@ -73,7 +74,7 @@ impl History {
     }
 }
 
-/// Adds to the nodes' backtrack sets what the races of the execution they describe ask for.
+/// Adds to the nodes' wakeup trees what the races of the execution they describe ask for.
 pub(crate) fn analyse(nodes: &mut [Node]) {
     let mut clocks: Vec<Clock> = Vec::with_capacity(nodes.len());
     let mut threads: Vec<Clock> = Vec::new();
@@ -150,44 +151,20 @@ pub(crate) fn analyse(nodes: &mut [Node]) {
     }
 }
 
-/// Makes sure the state before step `e` explores a thread that can start `v`: the steps after
-/// `e` that do not depend on it, then `e2`.
+/// Makes sure the state before step `e` explores `v`: the steps after `e` that do not depend
+/// on it, then `e2`, which reverses their race.
 fn reverse(nodes: &mut [Node], clocks: &[Clock], e: usize, e2: usize) {
     let after_e = |k: usize| saw(&clocks[k], nodes[e].chosen, e);
-    let v: Vec<usize> = (e + 1..e2)
+    let v: Vec<Event> = (e + 1..e2)
         .filter(|&k| !after_e(k))
         .chain(std::iter::once(e2))
+        .map(|k| (nodes[k].chosen, nodes[k].footprint.clone()))
         .collect();
-    // Initials: threads whose first step in `v` has nothing in `v` before it.
-    let mut initials: Vec<Tid> = Vec::new();
-    let mut seen: Vec<Tid> = Vec::new();
-    for (n, &k) in v.iter().enumerate() {
-        let t = nodes[k].chosen;
-        if seen.contains(&t) {
-            continue;
-        }
-        seen.push(t);
-        let first = v[..n]
-            .iter()
-            .all(|&k2| !saw(&clocks[k], nodes[k2].chosen, k2));
-        if first {
-            initials.push(t);
-        }
-    }
     let node = &mut nodes[e];
-    let covered = initials
-        .iter()
-        .any(|&t| node.backtrack.contains(&t) || node.is_asleep(t));
-    if covered {
-        return;
-    }
-    match initials.iter().find(|t| node.enabled.contains(t)) {
-        Some(&t) => node.add_backtrack(t),
-        // Not expected; exploring every thread there keeps the search complete.
-        None => {
-            for t in node.enabled.clone() {
-                node.add_backtrack(t);
-            }
-        }
+    let explored = node
+        .covered()
+        .any(|(t, f)| wakeup::weak_initial(&v, *t, f).is_some());
+    if !explored {
+        wakeup::insert(&mut node.wakeup, v);
     }
 }

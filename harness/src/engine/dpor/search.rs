@@ -1,6 +1,6 @@
 //! The DPOR engine's scheduler for shuttle's runtime: replays the prefix of the next branch of
-//! the exploration tree, then runs freshly, avoiding sleeping threads, and after each execution
-//! adds the backtrack points its races ask for.
+//! the exploration tree, then follows the wakeup tree it was given, then runs freshly, avoiding
+//! sleeping threads; after each execution it adds the wakeup sequences its races ask for.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -11,6 +11,7 @@ use shuttle::scheduler::{Schedule as ShuttleSchedule, Scheduler, Task, TaskId};
 use super::access::{Access, Footprint, Obj, SharedTracker, Tid};
 use super::races;
 use super::tree::{Node, Threads};
+use super::wakeup::Branch;
 
 /// What a search did, shared with the engine that reads it after shuttle's runner returns.
 #[derive(Clone, Debug, Default)]
@@ -22,6 +23,8 @@ pub(crate) struct Stats {
     pub blocked: u64,
     /// Executions stopped by the preemption bound.
     pub bounded: u64,
+    /// Branches that turned out not to start with a thread that can run.
+    pub skipped: u64,
     /// Whether the bound left out a branch (so a larger bound explores more).
     pub pruned: bool,
     /// Whether the tree was explored to the end.
@@ -73,6 +76,17 @@ impl Locks {
         Some(now)
     }
 
+    /// Thread `t` runs its pending operation: a condvar wait that has not released its mutex
+    /// releases it now.
+    fn chose(&mut self, t: Tid, pending: Option<Access>) {
+        if t >= self.released.len() {
+            self.released.resize(t + 1, false);
+        }
+        if matches!(pending, Some(Access::Wait { .. })) {
+            self.released[t] = true;
+        }
+    }
+
     fn apply(&mut self, t: Tid, footprint: &[Access], still_waiting: bool) {
         for &access in footprint {
             match access {
@@ -90,10 +104,9 @@ impl Locks {
                 _ => {}
             }
         }
-        if t >= self.released.len() {
-            self.released.resize(t + 1, false);
+        if !still_waiting && let Some(released) = self.released.get_mut(t) {
+            *released = false;
         }
-        self.released[t] = still_waiting;
     }
 }
 
@@ -108,6 +121,8 @@ pub(crate) struct Dpor {
     depth: usize,
     locks: Locks,
     started: bool,
+    /// How many steps of the current execution replay steps of the last one.
+    replayed: usize,
     /// Whether a step is in progress (its footprint not yet recorded).
     open: bool,
     /// Why the current execution was stopped early, if it was.
@@ -118,6 +133,7 @@ pub(crate) struct Dpor {
 enum Stop {
     Blocked,
     Bounded,
+    Skipped,
     Diverged,
 }
 
@@ -138,49 +154,84 @@ impl Dpor {
             locks: Locks::default(),
             started: false,
             open: false,
+            replayed: 0,
             stopped: None,
         }
     }
 
     /// Records the footprint of the step in progress, if one is.
-    fn end_step(&mut self) {
+    /// Records the footprint of the step in progress, if one is. `Err` says how a replayed
+    /// step differs from the step it replays.
+    fn end_step(&mut self) -> Result<(), String> {
         if !std::mem::replace(&mut self.open, false) {
-            return;
+            return Ok(());
         }
-        let Some(node) = self.depth.checked_sub(1).and_then(|d| self.nodes.get_mut(d)) else {
-            return;
+        let d = self.depth - 1;
+        let replayed = d < self.replayed;
+        let Some(node) = self.nodes.get_mut(d) else {
+            return Ok(());
         };
         let mut tracker = self.tracker.lock();
-        node.footprint = tracker.take_step();
+        let footprint = tracker.take_step();
+        if replayed && footprint != node.footprint {
+            return Err(format!(
+                "at step {} thread {} did {footprint:?} where it did {:?} before",
+                d + 1,
+                node.chosen,
+                node.footprint
+            ));
+        }
+        node.footprint = footprint;
+        if let Some(branch) = node.wakeup.first_mut() {
+            // The branch now says what its step touches, for races found later.
+            branch.footprint = node.footprint.clone();
+        }
         let t = node.chosen;
         let waiting = matches!(tracker.pending(t), Some(Access::Wait { .. }));
         drop(tracker);
         self.locks.apply(t, &node.footprint, waiting);
+        Ok(())
     }
 
-    /// Ends the execution that just ran: counts it, adds the backtrack points its races ask
+    /// Gives up the search: the program does not repeat itself under the same schedule.
+    fn diverged(&mut self, what: String) -> Option<TaskId> {
+        self.stats.borrow_mut().nondeterminism = Some(format!(
+            "{what}; the program must behave the same under the same schedule (no \
+             randomness, time or state kept between executions)"
+        ));
+        self.stopped = Some(Stop::Diverged);
+        None
+    }
+
+    /// Ends the execution that just ran: counts it, adds the wakeup sequences its races ask
     /// for, and moves to the next branch. `false` when the tree is explored.
     fn finish_execution(&mut self) -> bool {
-        self.end_step();
-        self.nodes.truncate(self.depth);
+        if let Err(what) = self.end_step() {
+            self.diverged(what);
+        }
+        let stopped = self.stopped.take();
+        let skipped = matches!(stopped, Some(Stop::Skipped));
+        // A skipped branch's node is the last one kept; its step never ran.
+        self.nodes.truncate(self.depth + usize::from(skipped));
         {
             let mut stats = self.stats.borrow_mut();
-            match self.stopped.take() {
+            match stopped {
                 None => stats.complete += 1,
                 Some(Stop::Blocked) => stats.blocked += 1,
                 Some(Stop::Bounded) => stats.bounded += 1,
                 Some(Stop::Diverged) => return false,
+                Some(Stop::Skipped) => stats.skipped += 1,
             }
         }
-        races::analyse(&mut self.nodes);
+        if !skipped {
+            races::analyse(&mut self.nodes);
+        }
+        let mut explored = !skipped;
         while let Some(node) = self.nodes.last_mut() {
-            let footprint = std::mem::take(&mut node.footprint);
-            node.done.push((node.chosen, footprint));
-            match node.next_branch(self.bound) {
-                Ok(t) => {
-                    node.chosen = t;
-                    return true;
-                }
+            let next = node.next_branch(explored, self.bound);
+            explored = true;
+            match next {
+                Ok(_) => return true,
                 Err(pruned) => {
                     self.stats.borrow_mut().pruned |= pruned;
                     self.nodes.pop();
@@ -217,11 +268,17 @@ impl Dpor {
     }
 
     /// A new node for the state the execution has reached, or why the execution must stop.
-    fn fresh_node(&self, enabled: Threads, current: Option<TaskId>) -> Result<Node, Stop> {
-        let (sleep, preemptions) = match self.nodes.last() {
+    fn fresh_node(&mut self, enabled: Threads, current: Option<TaskId>) -> Result<Node, Stop> {
+        let (sleep, preemptions, mut wakeup) = match self.nodes.last_mut() {
             Some(parent) => (
                 parent.child_sleep(&parent.footprint),
                 parent.preemptions + usize::from(parent.preempts(parent.chosen)),
+                // What the wakeup tree says to run after the parent's step.
+                parent
+                    .wakeup
+                    .first_mut()
+                    .map(|b| std::mem::take(&mut b.children))
+                    .unwrap_or_default(),
             ),
             None => Default::default(),
         };
@@ -232,25 +289,39 @@ impl Dpor {
             chosen: 0,
             footprint: Footprint::new(),
             previous,
-            backtrack: Threads::new(),
+            wakeup: Vec::new(),
             done: Default::default(),
             sleep,
             preemptions,
         };
-        let awake = |t: &&Tid| !node.is_asleep(**t);
-        // Going on with the running thread costs no preemption.
-        let chosen = current
-            .filter(|c| node.enabled.contains(c) && !node.is_asleep(*c))
-            .or_else(|| node.enabled.iter().find(awake).copied())
-            .ok_or(Stop::Blocked)?;
+        let runnable = |t: &Tid| node.enabled.contains(t) && !node.is_asleep(*t);
+        // A wakeup sequence runs as inserted; a thread it names can always run (the sequence
+        // ran before), but if the program disagrees, choose freely rather than stop.
+        wakeup.retain(|b| runnable(&b.thread));
+        let chosen = match wakeup.first() {
+            Some(branch) => branch.thread,
+            // Going on with the running thread costs no preemption.
+            None => current
+                .filter(runnable)
+                .or_else(|| node.enabled.iter().copied().find(runnable))
+                .ok_or(Stop::Blocked)?,
+        };
         if self
             .bound
             .is_some_and(|b| preemptions + usize::from(node.preempts(chosen)) > b)
         {
+            self.stats.borrow_mut().pruned = true;
             return Err(Stop::Bounded);
         }
+        if wakeup.is_empty() {
+            wakeup.push(Branch {
+                thread: chosen,
+                footprint: Footprint::new(),
+                children: Vec::new(),
+            });
+        }
         node.chosen = chosen;
-        node.backtrack.push(chosen);
+        node.wakeup = wakeup;
         Ok(node)
     }
 }
@@ -262,7 +333,7 @@ impl Scheduler for Dpor {
         }
         let ran = {
             let s = self.stats.borrow();
-            s.complete + s.blocked + s.bounded
+            s.complete + s.blocked + s.bounded + s.skipped
         };
         if self.max_executions.is_some_and(|max| ran >= max) {
             return None;
@@ -270,6 +341,8 @@ impl Scheduler for Dpor {
         self.tracker.lock().reset();
         self.locks = Locks::default();
         self.depth = 0;
+        // The last node's step changes (a new branch); the steps before it must repeat.
+        self.replayed = self.nodes.len().saturating_sub(1);
         Some(ShuttleSchedule::new(0))
     }
 
@@ -279,20 +352,26 @@ impl Scheduler for Dpor {
         current: Option<TaskId>,
         is_yielding: bool,
     ) -> Option<TaskId> {
-        self.end_step();
+        if let Err(what) = self.end_step() {
+            return self.diverged(what);
+        }
         let enabled = self.enabled(runnable, current, is_yielding);
         let chosen = if let Some(node) = self.nodes.get(self.depth) {
             // Replaying the prefix of the branch to explore.
+            if !enabled.contains(&node.chosen) && self.depth + 1 == self.nodes.len() {
+                // The branch to explore starts with a thread that cannot run here after all
+                // (one that just yielded): nothing to explore.
+                self.stopped = Some(Stop::Skipped);
+                return None;
+            }
             if !enabled.contains(&node.chosen) {
-                self.stats.borrow_mut().nondeterminism = Some(format!(
-                    "at step {} thread {} should run again as it did before, but it cannot \
-                     (it can: {enabled:?}); the program must behave the same under the same \
-                     schedule (no randomness, time or state kept between executions)",
+                let what = format!(
+                    "at step {} thread {} cannot run as it did before (threads that can: \
+                     {enabled:?})",
                     self.depth + 1,
                     node.chosen
-                ));
-                self.stopped = Some(Stop::Diverged);
-                return None;
+                );
+                return self.diverged(what);
             }
             node.chosen
         } else {
@@ -309,10 +388,9 @@ impl Scheduler for Dpor {
             }
         };
         let mut tracker = self.tracker.lock();
-        let now = self
-            .locks
-            .now(chosen, tracker.pending(chosen))
-            .unwrap_or_default();
+        let pending = tracker.pending(chosen);
+        let now = self.locks.now(chosen, pending).unwrap_or_default();
+        self.locks.chose(chosen, pending);
         tracker.start_step(chosen, &now);
         drop(tracker);
         self.open = true;

@@ -18,8 +18,8 @@ use shuttle::{Config, FailurePersistence, MaxSteps, Runner};
 pub(crate) use self::backend::ShuttleBackend;
 use self::bounded::BoundedDfs;
 use self::priority::{PriorityMode, RealTime};
-pub(crate) use self::record::{Log, Recorder, SharedLog};
 use self::record::Replayer;
+pub(crate) use self::record::{Log, Recorder, SharedLog};
 use self::schedulers::{Pct as PctScheduler, RandomWalk, Schedules};
 use super::split::Slice;
 use super::{

@@ -1,0 +1,177 @@
+//! The DPOR engine beyond the counting programs (catalogue/tests/dpor.rs): what does not
+//! multiply executions, locks, bounds and budgets, replay, and programs it cannot explore.
+
+use std::sync::atomic::{AtomicU64 as StdAtomic, Ordering::Relaxed};
+
+use tapestry::sync::atomic::{AtomicU64, Ordering::SeqCst};
+use tapestry::sync::{Arc, Mutex};
+use tapestry::{Engine, EngineKind, Explorer, FailureKind, Outcome, Report, thread};
+use tapestry_tests::failure;
+
+fn exhaust(body: impl Fn() + Send + Sync + 'static) -> Report {
+    Explorer::new().engine(Engine::dpor().unbounded()).run(body)
+}
+
+/// Executions of a search that must have finished clean.
+fn executions(report: &Report) -> u64 {
+    let run = &report.engines()[0];
+    assert_eq!(
+        run.outcome(),
+        &Outcome::Passed { complete: true },
+        "{report}"
+    );
+    run.executions()
+}
+
+#[test]
+fn threads_on_disjoint_objects_explore_one_execution() {
+    for n in 1..=6 {
+        let report = exhaust(move || {
+            let threads: Vec<_> = (0..n)
+                .map(|_| {
+                    thread::spawn(|| {
+                        let own = AtomicU64::new(0);
+                        own.fetch_add(1, SeqCst);
+                        assert_eq!(own.load(SeqCst), 1);
+                    })
+                })
+                .collect();
+            for t in threads {
+                t.join().unwrap();
+            }
+        });
+        assert_eq!(executions(&report), 1, "{n} threads");
+    }
+}
+
+#[test]
+fn spawning_and_joining_do_not_multiply_executions() {
+    // Two writers of one variable: 2 orders, however the threads are started and joined,
+    // and whatever the body's thread does on other objects meanwhile.
+    let report = exhaust(|| {
+        let x = Arc::new(AtomicU64::new(0));
+        let mine = AtomicU64::new(0);
+        let a = thread::spawn({
+            let x = x.clone();
+            move || x.store(1, SeqCst)
+        });
+        mine.store(1, SeqCst);
+        let b = thread::spawn({
+            let x = x.clone();
+            move || x.store(2, SeqCst)
+        });
+        mine.store(2, SeqCst);
+        b.join().unwrap();
+        a.join().unwrap();
+        assert!(x.load(SeqCst) >= 1);
+    });
+    assert_eq!(executions(&report), 2);
+}
+
+#[test]
+fn critical_sections_of_one_lock_explore_every_order_once() {
+    for n in 2..=4u64 {
+        let report = exhaust(move || {
+            let total = Arc::new(Mutex::new(0));
+            let threads: Vec<_> = (0..n)
+                .map(|_| {
+                    let total = total.clone();
+                    thread::spawn(move || *total.lock().unwrap() += 1)
+                })
+                .collect();
+            for t in threads {
+                t.join().unwrap();
+            }
+            assert_eq!(*total.lock().unwrap(), n);
+        });
+        let orders: u64 = (1..=n).product();
+        assert_eq!(executions(&report), orders, "{n} threads");
+    }
+}
+
+fn lost_update() {
+    let counter = Arc::new(AtomicU64::new(0));
+    let threads: Vec<_> = (0..2)
+        .map(|_| {
+            let counter = counter.clone();
+            thread::spawn(move || {
+                let seen = counter.load(SeqCst);
+                counter.store(seen + 1, SeqCst);
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    assert_eq!(counter.load(SeqCst), 2, "an increment was lost");
+}
+
+#[test]
+fn a_failure_replays_with_the_same_trace() {
+    let report = Explorer::new().engine(Engine::dpor()).run(lost_update);
+    let found = failure(&report);
+    assert_eq!(found.engine(), EngineKind::Dpor);
+    assert_eq!(found.kind(), FailureKind::Panic);
+    // Deepened bound by bound, the failure has the fewest preemptions: one.
+    assert_eq!(found.preemptions(), Some(1));
+    let replayed = Explorer::new().replay(found.replay(), lost_update).unwrap();
+    let again = failure(&replayed);
+    assert_eq!(again.kind(), found.kind());
+    assert_eq!(again.trace().to_string(), found.trace().to_string());
+}
+
+#[test]
+fn the_budget_stops_a_search_that_is_too_large() {
+    let report = Explorer::new()
+        .engine(Engine::dpor().max_executions(50))
+        .run(|| {
+            let x = Arc::new(AtomicU64::new(0));
+            let threads: Vec<_> = (0..5)
+                .map(|_| {
+                    let x = x.clone();
+                    thread::spawn(move || {
+                        x.fetch_add(1, SeqCst);
+                        x.fetch_add(1, SeqCst);
+                    })
+                })
+                .collect();
+            for t in threads {
+                t.join().unwrap();
+            }
+        });
+    let run = &report.engines()[0];
+    assert_eq!(
+        run.outcome(),
+        &Outcome::Passed { complete: false },
+        "{report}"
+    );
+    assert_eq!(run.executions(), 50);
+}
+
+#[test]
+fn a_program_that_changes_between_executions_is_reported_not_explored_wrongly() {
+    static RUNS: StdAtomic = StdAtomic::new(0);
+    let report = exhaust(|| {
+        // State kept outside the execution: the second execution takes another path.
+        let first = RUNS.fetch_add(1, Relaxed) == 0;
+        let x = Arc::new(AtomicU64::new(0));
+        let t = thread::spawn({
+            let x = x.clone();
+            move || x.store(1, SeqCst)
+        });
+        if first {
+            x.load(SeqCst);
+        }
+        x.store(2, SeqCst);
+        t.join().unwrap();
+    });
+    let found = failure(&report);
+    assert_eq!(found.kind(), FailureKind::Misuse);
+    assert!(
+        found
+            .message()
+            .contains("must behave the same under the same schedule"),
+        "{}",
+        found.message()
+    );
+}
