@@ -273,8 +273,9 @@ pub(crate) fn blocking_on_thread<R>(
     result
 }
 
-/// Records an event before an operation that releases something (unlock, condvar wait): once
-/// released, another thread may act on the object before this one runs again.
+/// Records an event before an operation that releases something (unlocks): once released,
+/// another thread may act on the object before this one runs again. (A condition variable's
+/// wait, which also joins the waiters, is recorded with [`record_when_waiting`].)
 #[inline]
 pub(crate) fn record_release(obj: ObjRef, site: Site, op: Op) {
     if let Some(local) = local()
