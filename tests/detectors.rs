@@ -305,7 +305,7 @@ fn each_synchronisation_edge_orders_cell_accesses_and_each_near_miss_races() {
     for &(name, program, races) in RACE_CASES {
         for engine in DETECTING {
             // A race that needs three threads in one order can take the stress engine more
-            // than its default 10,000 iterations (a fraction of a second): give it its time.
+            // than its default budget (100,000 iterations or 1 s): give it its time.
             let report = match engine {
                 EngineKind::Stress if races => explore(
                     Engine::stress()

@@ -1,7 +1,9 @@
 //! Traces are deterministic: the same engine, seed and program render the same text, and a
-//! replay reproduces it byte for byte.
+//! replay reproduces it byte for byte. They list operations in the order they took effect.
 
-use tapestry::{Engine, Explorer};
+use tapestry::sync::atomic::{AtomicBool, Ordering};
+use tapestry::sync::{Arc, Condvar, Mutex};
+use tapestry::{Engine, Explorer, Failure, thread};
 use tapestry_catalogue::entry;
 use tapestry_tests::failure;
 
@@ -130,4 +132,98 @@ fn the_exhaustive_engine_reports_its_fewest_preemptions() {
             .to_string()
             .contains("not the latest: 1 stored at step")
     );
+}
+
+/// The model engines, each with a seed.
+fn model_engines() -> [Engine; 4] {
+    [
+        Engine::exhaustive().into(),
+        Engine::random().seed(1).into(),
+        Engine::pct().seed(1).into(),
+        Engine::priority().seed(1).into(),
+    ]
+}
+
+/// The number of the failure's first step of `thread` whose text starts with `text`.
+fn step(failure: &Failure, thread: &str, text: &str) -> usize {
+    let timeline = failure.trace().timeline();
+    let found = timeline
+        .steps()
+        .find(|s| timeline.lanes[s.lane] == thread && s.text.starts_with(text));
+    found
+        .unwrap_or_else(|| panic!("no step `{thread} {text}` in\n{failure}"))
+        .number
+}
+
+#[test]
+fn a_missed_notification_comes_before_the_wait() {
+    // T1 can set the flag and notify only while main holds the lock: between main's check and
+    // its wait. Then main waits forever; it was not waiting yet when T1 notified, and the
+    // trace must say so. (The engines switch threads inside their wait, before the waiter
+    // releases the lock and joins the waiters.)
+    let program = || {
+        let shared = Arc::new((
+            Mutex::named("m", ()),
+            Condvar::named("cv"),
+            AtomicBool::named("done", false),
+        ));
+        let other = shared.clone();
+        let t = thread::spawn(move || {
+            other.2.store(true, Ordering::SeqCst);
+            other.1.notify_all();
+        });
+        let (m, cv, done) = &*shared;
+        let guard = m.lock().unwrap();
+        if !done.load(Ordering::SeqCst) {
+            drop(cv.wait(guard).unwrap());
+        }
+        t.join().unwrap();
+    };
+    for engine in model_engines() {
+        let report = Explorer::new().engine(engine).run(program);
+        let failure = failure(&report);
+        assert_eq!(failure.kind(), tapestry::FailureKind::Deadlock, "{failure}");
+        assert!(
+            step(failure, "T1", "notify_all cv") < step(failure, "main", "wait cv"),
+            "the notification main missed is shown after its wait:\n{failure}"
+        );
+    }
+}
+
+#[test]
+fn a_wait_comes_before_the_notification_that_wakes_it() {
+    // Main fails only after it waited and was woken: its wait, then T1's lock (it needs the
+    // lock main's wait released) and notification, then the wake-up.
+    let program = || {
+        let shared = Arc::new((Mutex::named("m", false), Condvar::named("cv")));
+        let other = shared.clone();
+        let t = thread::spawn(move || {
+            *other.0.lock().unwrap() = true;
+            other.1.notify_all();
+        });
+        let (m, cv) = &*shared;
+        let mut done = m.lock().unwrap();
+        let mut waited = false;
+        while !*done {
+            waited = true;
+            done = cv.wait(done).unwrap();
+        }
+        drop(done);
+        t.join().unwrap();
+        assert!(!waited, "main waited");
+    };
+    for engine in model_engines() {
+        let report = Explorer::new().engine(engine).run(program);
+        let failure = failure(&report);
+        let order = [
+            step(failure, "main", "wait cv"),
+            step(failure, "T1", "lock m"),
+            step(failure, "T1", "notify_all cv"),
+            step(failure, "main", "woken cv"),
+        ];
+        assert!(
+            order.is_sorted(),
+            "steps out of order {order:?}:\n{failure}"
+        );
+    }
 }

@@ -88,9 +88,10 @@ impl Settings {
                 .schedules(scale(1_000))
                 .seed(self.seed)
                 .into(),
+            // The engine's default budget: 100,000 iterations or 1 s.
             _ => Engine::stress()
-                .iterations(scale(10_000))
-                .time(Duration::from_secs_f64(2.0 * self.budget))
+                .iterations(scale(100_000))
+                .time(Duration::from_secs_f64(self.budget))
                 .watchdog(Duration::from_millis(300))
                 .seed(self.seed)
                 .into(),

@@ -1,6 +1,6 @@
 //! Every entry keeps its promises: the engines it names find the bug, with the right kind,
 //! within their default budgets; the fix passes every engine (exhaustive with preemption bound
-//! 2, random and PCT with 1,000 schedules, stress with 10,000 iterations or 2 s); and the
+//! 2, random and PCT with 1,000 schedules, stress with 100,000 iterations or 1 s); and the
 //! minimal failing interleaving is snapshotted. `TAPESTRY_BUDGET=10` scales the budgets (what
 //! `cargo xtask soak` runs).
 

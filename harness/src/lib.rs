@@ -105,7 +105,7 @@
 //! | `preemption_bound = 2` | the exhaustive engine's bound |
 //! | `pct_depth = 3` | the bug depth PCT aims at |
 //! | `inversion_bound = 20` | steps of intermediate-priority threads after which the priority engine reports a priority inversion |
-//! | `stress_iterations = 10000`, `stress_time = "2s"` | the stress engine's budget |
+//! | `stress_iterations = 100000`, `stress_time = "1s"` | the stress engine's budget |
 //! | `max_steps = 20000` | an execution longer than this fails with `StepLimit` |
 //! | `expect = "deadlock"` | the test passes only if **every** engine that runs finds a failure of this kind; for keeping known bugs as tests |
 //! | `snapshot = true` | with `expect`: the minimal failing interleaving is checked against an [insta] snapshot |
@@ -306,7 +306,7 @@
 //! | random | larger tests; quick and broad | `schedules = 1000` |
 //! | pct | bugs of a known small depth (the number of ordering constraints, often 1 to 3) in long runs | `schedules`, `pct_depth = 3` |
 //! | priority | code with thread priorities, real-time locks, and what random finds | `schedules`, `inversion_bound` |
-//! | stress | what the model engines cannot model: real hardware, code outside the facade | `stress_iterations = 10000`, `stress_time = "2s"` |
+//! | stress | what the model engines cannot model: real hardware, code outside the facade | `stress_iterations = 100000`, `stress_time = "1s"` |
 //!
 //! Start with the defaults. If the exhaustive engine runs out of time, lower its bound or
 //! shrink the test (fewer threads, fewer operations) rather than drop it: a small test

@@ -8,10 +8,11 @@
 //! deadlock it has no running thread, and a call from a destructor would panic during unwinding
 //! and abort the whole test process (loom issues #52 and #291).
 
-/// Defines `$mutex`, `$rwlock` and `$condvar`: `RawMutex`, `RawRwLock` and `RawCondvar` over
-/// the `Mutex`, `RwLock` and `Condvar` of the std-shaped module `$m`.
+/// Defines `$mutex` and `$rwlock`: `RawMutex` and `RawRwLock` over the `Mutex` and `RwLock` of
+/// the std-shaped module `$m`. Condition variables differ by engine (each backend's own module):
+/// the facade must learn when a waiter has joined the waiters.
 macro_rules! guarded_locks {
-    ($mutex:ident, $rwlock:ident, $condvar:ident, $($m:ident)::+) => {
+    ($mutex:ident, $rwlock:ident, $($m:ident)::+) => {
         struct $mutex {
             // Declared before `lock`, which it borrows, so it would be dropped first; `Drop` forgets it.
             guard: std::cell::UnsafeCell<Option<$($m)::+::MutexGuard<'static, ()>>>,
@@ -185,47 +186,6 @@ macro_rules! guarded_locks {
                     std::mem::forget(guard);
                 } else {
                     $crate::rt::engine_call(|| drop(guard));
-                }
-            }
-        }
-
-        struct $condvar($($m)::+::Condvar);
-
-        impl $condvar {
-            fn mutex(mutex: &dyn $crate::rt::RawMutex) -> &$mutex {
-                mutex
-                    .as_any()
-                    .downcast_ref::<$mutex>()
-                    .expect("a condition variable and its mutex come from the same backend")
-            }
-        }
-
-        impl $crate::rt::RawCondvar for $condvar {
-            fn wait(&self, mutex: &dyn $crate::rt::RawMutex) {
-                if $crate::rt::teardown() {
-                    return;
-                }
-                let mutex = Self::mutex(mutex);
-                let guard = mutex.take().expect("the waiting thread holds the mutex");
-                let guard = $crate::rt::engine_call(|| self.0.wait(guard)).unwrap_or_else(std::sync::PoisonError::into_inner);
-                mutex.keep(guard);
-            }
-
-            /// Neither loom nor shuttle has a clock: their `wait_timeout` never times out.
-            fn wait_timeout(&self, mutex: &dyn $crate::rt::RawMutex, _timeout: std::time::Duration) -> bool {
-                self.wait(mutex);
-                false
-            }
-
-            fn notify_one(&self) {
-                if !$crate::rt::teardown() {
-                    $crate::rt::engine_call(|| self.0.notify_one());
-                }
-            }
-
-            fn notify_all(&self) {
-                if !$crate::rt::teardown() {
-                    $crate::rt::engine_call(|| self.0.notify_all());
                 }
             }
         }

@@ -7,7 +7,7 @@
 //! restores it afterwards. The stress engine runs model threads on real OS threads, each with a
 //! `Local` of its own over the shared execution.
 
-use std::cell::{Cell, UnsafeCell};
+use std::cell::{Cell, RefCell, UnsafeCell};
 use std::marker::PhantomData;
 use std::ptr;
 use std::sync::{Arc, OnceLock};
@@ -35,6 +35,10 @@ pub(crate) struct Local {
     pub(crate) exec: Arc<Execution>,
     running: Cell<ThreadIdx>,
     recording: UnsafeCell<Recording>,
+    /// Events announced but not recorded yet, at most one per model thread: a condition
+    /// variable's wait, recorded once its thread has joined the waiters (see
+    /// `rt::record_when_waiting`).
+    pending: RefCell<Vec<Event>>,
 }
 
 impl std::fmt::Debug for Local {
@@ -64,6 +68,7 @@ impl Local {
             exec,
             running: Cell::new(0),
             recording: UnsafeCell::new(Recording::default()),
+            pending: RefCell::new(Vec::new()),
         }
     }
 
@@ -100,6 +105,35 @@ impl Local {
         });
     }
 
+    /// Keeps an event of `thread` until [`commit`](Self::commit) records it.
+    pub(crate) fn defer(&self, thread: ThreadIdx, obj: ObjId, op: Op, site: Site) {
+        if !self.exec.tracing {
+            return;
+        }
+        let mut pending = self.pending.borrow_mut();
+        pending.retain(|e| e.thread != thread);
+        pending.push(Event {
+            thread,
+            obj,
+            op,
+            site,
+            stamp: 0,
+        });
+    }
+
+    /// Records the event announced for `thread`, if any, now.
+    #[inline]
+    pub(crate) fn commit(&self, thread: ThreadIdx) {
+        let event = {
+            let mut pending = self.pending.borrow_mut();
+            let Some(i) = pending.iter().position(|e| e.thread == thread) else {
+                return;
+            };
+            pending.swap_remove(i)
+        };
+        self.record(event.thread, event.obj, event.op, event.site);
+    }
+
     pub(crate) fn record_object(&self, info: ObjectInfo) {
         self.with_recording(|r| r.objects.push(info));
     }
@@ -108,7 +142,10 @@ impl Local {
         self.with_recording(|r| r.threads.push(info));
     }
 
+    /// Starts a new recording; events announced in the last execution are dropped (their
+    /// threads never got that far).
     pub(crate) fn clear_recording(&self) {
+        self.pending.borrow_mut().clear();
         self.with_recording(Recording::clear);
     }
 
@@ -117,6 +154,7 @@ impl Local {
     }
 
     pub(crate) fn take_recording(&self) -> Recording {
+        self.pending.borrow_mut().clear();
         self.with_recording(std::mem::take)
     }
 

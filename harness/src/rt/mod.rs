@@ -273,14 +273,53 @@ pub(crate) fn blocking_on_thread<R>(
     result
 }
 
-/// Records an event before an operation that releases something (unlock, condvar wait): once
-/// released, another thread may act on the object before this one runs again.
+/// Records an event before an operation that releases something (unlocks): once released,
+/// another thread may act on the object before this one runs again. (A condition variable's
+/// wait, which also joins the waiters, is recorded with [`record_when_waiting`].)
 #[inline]
 pub(crate) fn record_release(obj: ObjRef, site: Site, op: Op) {
     if let Some(local) = local()
         && local.exec.id() == obj.exec
     {
         local.record(local.running(), obj.id, op, site);
+    }
+}
+
+/// Records `op`, a condition variable's wait, when the running thread has joined the waiters,
+/// which only its engine knows; the engine says so with [`now_waiting`] or [`scheduled`].
+///
+/// Recorded before the engine call, the wait would come too early: loom and shuttle switch
+/// threads at the start of their wait, while the waiter still holds the mutex and waits for
+/// nothing, so a notification another thread sent then (and the waiter missed) would follow
+/// the wait in the trace.
+#[inline]
+pub(crate) fn record_when_waiting(obj: ObjRef, site: Site, op: Op) {
+    if let Some(local) = local()
+        && local.exec.id() == obj.exec
+    {
+        local.defer(local.running(), obj.id, op, site);
+    }
+}
+
+/// The running thread has joined a condition variable's waiters and released the mutex (a
+/// notification from now on reaches it): records its wait (see [`record_when_waiting`]).
+/// Backends whose wait runs on the waiting thread call it (loom, stress); the facade calls it
+/// again when the wait returns, which records nothing unless the engine never said.
+#[inline]
+pub(crate) fn now_waiting() {
+    if let Some(local) = local() {
+        local.commit(local.running());
+    }
+}
+
+/// Model thread `thread` is about to run: shuttle's schedulers call this at every decision. A
+/// thread that starts a wait in shuttle joins the waiters, unobserved, as soon as it runs again
+/// after the switch its wait starts with, and then blocks; so its wait is recorded here (see
+/// [`record_when_waiting`]).
+#[inline]
+pub(crate) fn scheduled(thread: ThreadIdx) {
+    if let Some(local) = local() {
+        local.commit(thread);
     }
 }
 

@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use self::knobs::{Knobs, parse_duration, parse_engines};
 use crate::Explorer;
-use crate::engine::{Engine, EngineKind};
+use crate::engine::{Engine, EngineKind, Stress};
 use crate::failure::{Failure, FailureKind};
 use crate::report::{Outcome, Report};
 use crate::saved::{self, SavedFailure};
@@ -87,12 +87,11 @@ struct TestRun<'a> {
     schedules: PathBuf,
 }
 
-/// Default budgets of a `#[tapestry::test]`, before `TAPESTRY_BUDGET` scales them.
+/// Default budgets of a `#[tapestry::test]`, before `TAPESTRY_BUDGET` scales them (the stress
+/// engine's are its own: `Stress::DEFAULT_ITERATIONS`, `Stress::DEFAULT_TIME`).
 const SCHEDULES: u64 = 1_000;
 const PREEMPTION_BOUND: usize = 2;
 const PCT_DEPTH: usize = 3;
-const STRESS_ITERATIONS: u64 = 10_000;
-const STRESS_TIME: Duration = Duration::from_secs(2);
 const EXHAUSTIVE_TIME: Duration = Duration::from_secs(30);
 const DPOR_EXECUTIONS: u64 = 10_000;
 
@@ -157,7 +156,7 @@ impl<'a> TestRun<'a> {
         };
         let stress_time = match spec.stress_time {
             Some(text) => parse_duration(text)?,
-            None => knobs.stress_time.unwrap_or(STRESS_TIME),
+            None => knobs.stress_time.unwrap_or(Stress::DEFAULT_TIME),
         };
         let mut explorer = Explorer::new()
             .max_steps(spec.max_steps.or(knobs.max_steps).unwrap_or(20_000))
@@ -210,7 +209,7 @@ impl<'a> TestRun<'a> {
                     .iterations(scale(
                         spec.stress_iterations
                             .or(knobs.stress_iterations)
-                            .unwrap_or(STRESS_ITERATIONS),
+                            .unwrap_or(Stress::DEFAULT_ITERATIONS),
                     ))
                     .time(scale_time(stress_time))
                     .seed(seed)

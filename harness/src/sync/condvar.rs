@@ -120,7 +120,9 @@ impl Condvar {
         let mutex = lock.obj.id;
         // The engine releases and retakes the lock; the guard's own release must not run.
         std::mem::forget(guard);
-        rt::record_release(self.obj, site, Op::Wait { mutex });
+        // Recorded when the engine has this thread among the waiters, not now: see
+        // `rt::record_when_waiting`.
+        rt::record_when_waiting(self.obj, site, Op::Wait { mutex });
         race::release(&lock.clock);
         rt::lock_released(lock.obj);
         // Waking up takes the mutex again: a wait while holding another lock orders them.
@@ -141,6 +143,7 @@ impl Condvar {
                     }
                     Some(timeout) => self.raw.wait_timeout(&*lock.raw, timeout),
                 };
+                rt::now_waiting();
                 rt::lock_acquired(lock.obj, site);
                 race::acquire(&lock.clock);
                 timed_out

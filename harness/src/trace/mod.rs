@@ -21,6 +21,11 @@ pub(crate) use labels::Labels;
 pub(crate) use timeline::Ending;
 pub use timeline::{Action, Row, Timeline, TimelineObject, TimelineStep};
 
+/// For pages that embed the diagrams and escape their own text the same way (the catalogue's
+/// report); not a public API.
+#[doc(hidden)]
+pub use svg::escape;
+
 use self::cycle::Span;
 use crate::rt::{ObjId, Recording};
 

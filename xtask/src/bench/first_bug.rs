@@ -17,7 +17,7 @@ const SEEDS: u64 = 5;
 /// whose timings two programs at once would disturb.
 const JOBS: usize = 2;
 /// The fixed programs' budget, as a fraction of the catalogue's: a throughput needs no more,
-/// and they use their whole budget (stress: 2 s each).
+/// and they use their whole budget (stress: up to 1 s each).
 const FIXED_BUDGET: f64 = 0.3;
 /// Runs of each fixed program; the median throughput is reported.
 const FIXED_RUNS: usize = 5;
@@ -225,7 +225,7 @@ fn page(buggy: &[Buggy], fixed: &[Fixed]) -> String {
     };
     let mut md = String::from("## Time to first bug\n\n");
     md += &format!(
-        "Each buggy program of the catalogue under each engine with the catalogue's budgets (1,000 schedules; stress 10,000 iterations or 2 s), once per seed 0 to {} (the exhaustive engine once: it is deterministic). A cell is the median number of executions to the first failure / the median time to it, over the seeds that found the bug, and how many did. *cannot see*: the entry says the engine cannot find this bug; *not found*: it should have and did not; `*`: a run failed otherwise than the entry claims (an engine it says cannot see the bug found it, or a failure of another kind; `benchmarks.json` has each run's verdict). The stress engine finds a deadlock through its watchdog (300 ms without progress), hence its ~380 ms. Programs ran two at a time, but stress runs alone since it uses every core.\n\n",
+        "Each buggy program of the catalogue under each engine with the catalogue's budgets (1,000 schedules; stress 100,000 iterations or 1 s), once per seed 0 to {} (the exhaustive engine once: it is deterministic). A cell is the median number of executions to the first failure / the median time to it, over the seeds that found the bug, and how many did. *cannot see*: the entry says the engine cannot find this bug; *not found*: it should have and did not; `*`: a run failed otherwise than the entry claims (an engine it says cannot see the bug found it, or a failure of another kind; `benchmarks.json` has each run's verdict). The stress engine finds a deadlock through its watchdog (300 ms without progress), hence its ~380 ms. Programs ran two at a time, but stress runs alone since it uses every core.\n\n",
         SEEDS - 1
     );
     md += &header("entry");

@@ -8,6 +8,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use super::condvar::LoomCondvar;
 use crate::engine::guarded::guarded_locks;
 use crate::rt::{
     self, AtomicRepr, Backend, Execution, RawAtomic, RawCell, RawCondvar, RawJoin, RawMutex,
@@ -15,7 +16,7 @@ use crate::rt::{
 };
 
 atomic_enum!(LoomAtomicInner, loom::sync::atomic);
-guarded_locks!(LoomMutex, LoomRwLock, LoomCondvar, loom::sync);
+guarded_locks!(LoomMutex, LoomRwLock, loom::sync);
 
 #[derive(Debug)]
 pub(crate) struct LoomBackend;
@@ -59,7 +60,7 @@ impl Backend for LoomBackend {
     }
 
     fn new_condvar(&self) -> Box<dyn RawCondvar> {
-        Box::new(LoomCondvar(loom::sync::Condvar::new()))
+        Box::new(LoomCondvar::new())
     }
 
     fn new_atomic(&self, repr: AtomicRepr, bits: u64) -> Box<dyn RawAtomic> {

@@ -3,6 +3,7 @@
 //! the fewest preemptions.
 
 mod backend;
+mod condvar;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;

@@ -14,7 +14,7 @@ use crate::rt::{
 };
 
 atomic_enum!(ShuttleAtomic, shuttle::sync::atomic);
-guarded_locks!(ShuttleMutex, ShuttleRwLock, ShuttleCondvar, shuttle::sync);
+guarded_locks!(ShuttleMutex, ShuttleRwLock, shuttle::sync);
 
 /// Shuttle's runtime; with `priority`, as the priority engine runs it: sleeps are release
 /// points for its scheduler, and every step is checked for an unbounded priority inversion.
@@ -83,6 +83,46 @@ impl Backend for ShuttleBackend {
 
     fn fence(&self, order: Ordering) {
         rt::engine_call(|| shuttle::sync::atomic::fence(order));
+    }
+}
+
+/// Shuttle's condition variable. Its `wait` switches threads while the waiter still holds the
+/// mutex, then, when the waiter runs again, releases the mutex, joins the waiters and blocks,
+/// with no call the facade could observe in between: so the wait is recorded when shuttle's
+/// scheduler next picks the waiting thread (`rt::scheduled`, from `record.rs`).
+struct ShuttleCondvar(shuttle::sync::Condvar);
+
+impl RawCondvar for ShuttleCondvar {
+    fn wait(&self, mutex: &dyn RawMutex) {
+        if rt::teardown() {
+            return;
+        }
+        let mutex = mutex
+            .as_any()
+            .downcast_ref::<ShuttleMutex>()
+            .expect("a condition variable and its mutex come from the same backend");
+        let guard = mutex.take().expect("the waiting thread holds the mutex");
+        let guard = rt::engine_call(|| self.0.wait(guard))
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        mutex.keep(guard);
+    }
+
+    /// Shuttle has no clock: its `wait_timeout` never times out.
+    fn wait_timeout(&self, mutex: &dyn RawMutex, _timeout: Duration) -> bool {
+        self.wait(mutex);
+        false
+    }
+
+    fn notify_one(&self) {
+        if !rt::teardown() {
+            rt::engine_call(|| self.0.notify_one());
+        }
+    }
+
+    fn notify_all(&self) {
+        if !rt::teardown() {
+            rt::engine_call(|| self.0.notify_all());
+        }
     }
 }
 

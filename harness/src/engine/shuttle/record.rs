@@ -41,6 +41,7 @@ impl Log {
         self.divergence = None;
     }
 
+    /// Logs that the scheduler chose `next`, and tells the runtime (`rt::scheduled`).
     fn choose(
         &mut self,
         runnable: &[&Task],
@@ -55,7 +56,10 @@ impl Log {
         {
             self.preemptions += 1;
         }
-        self.steps.push(Step::Thread(usize::from(next) as u32));
+        let thread = usize::from(next) as u32;
+        self.steps.push(Step::Thread(thread));
+        // Shuttle's task ids are the runtime's thread numbers: both count spawns from 0.
+        crate::rt::scheduled(thread);
     }
 }
 

@@ -253,6 +253,8 @@ impl StressCondvar {
             let ticket = tickets.next;
             tickets.next += 1;
             tickets.waiting.push_back(ticket);
+            // Stamped while no notification can run: one sent before this missed the waiter.
+            rt::now_waiting();
             ticket
         };
         // The ticket is queued before the mutex is released: a notification sent after the

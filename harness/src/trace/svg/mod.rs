@@ -44,7 +44,9 @@ fn width(chars: usize) -> usize {
     (chars * TENTHS_PER_CHAR).div_ceil(10)
 }
 
-fn escape(text: &str) -> String {
+/// `text` with `&`, `<`, `>`, `"` and `'` escaped, for element content and attribute values of
+/// SVG and HTML.
+pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
@@ -436,4 +438,15 @@ pub(crate) fn render(t: &Timeline) -> String {
     let _ = writeln!(out, "</g>");
     let _ = writeln!(out, "</svg>");
     svg
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn escaping_covers_attributes() {
+        assert_eq!(
+            super::escape(r#"<a href="x">'&'</a>"#),
+            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
+        );
+    }
 }
