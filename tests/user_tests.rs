@@ -169,6 +169,22 @@ fn release_publication() {
     publish(Ordering::Release);
 }
 
+/// The DPOR engine chosen by name: it explores both orders of the increments and finds the
+/// lost one.
+#[tapestry::test(engines = "dpor", expect = "panic")]
+fn dpor_by_name_finds_a_lost_increment() {
+    let counter = tapestry::sync::Arc::new(tapestry::sync::atomic::AtomicUsize::new(0));
+    let other = counter.clone();
+    let t = tapestry::thread::spawn(move || {
+        let seen = other.load(Ordering::SeqCst);
+        other.store(seen + 1, Ordering::SeqCst);
+    });
+    let seen = counter.load(Ordering::SeqCst);
+    counter.store(seen + 1, Ordering::SeqCst);
+    t.join().unwrap();
+    assert_eq!(counter.load(Ordering::SeqCst), 2);
+}
+
 /// A counter kept across executions in a static: tapestry says how to fix that. (A
 /// `tapestry::sync::Arc` there would first be reported as a leak of the execution that made it.)
 fn counter_in_static() -> &'static AtomicUsize {
