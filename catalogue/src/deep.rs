@@ -154,7 +154,11 @@ pub fn stale_read(n: usize) -> Deep {
             let mut threads = Vec::new();
             let checker = version.clone();
             threads.push(thread::spawn(move || {
-                assert_ne!(checker[0].load(SeqCst), 1, "the checker saw the intermediate version");
+                assert_ne!(
+                    checker[0].load(SeqCst),
+                    1,
+                    "the checker saw the intermediate version"
+                );
             }));
             for _ in 0..n.saturating_sub(2) {
                 let version = version.clone();

@@ -37,7 +37,11 @@ fn readers_explores_two_to_the_n() {
 fn lastzero_explores_its_traces() {
     for (n, expected) in [(1, 2), (2, 5), (3, 12), (4, 28), (5, 64)] {
         let c = classic::lastzero(n);
-        assert_eq!(Model::lastzero(n).traces(), expected, "the brute-force count");
+        assert_eq!(
+            Model::lastzero(n).traces(),
+            expected,
+            "the brute-force count"
+        );
         assert_eq!(executions(&c), expected, "{c:?}");
     }
 }

@@ -115,7 +115,9 @@ pub(crate) struct SharedTracker(Arc<Mutex<Tracker>>);
 
 impl SharedTracker {
     pub(crate) fn lock(&self) -> MutexGuard<'_, Tracker> {
-        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 

@@ -152,17 +152,22 @@ struct DporMutex {
 
 impl RawMutex for DporMutex {
     fn lock(&self) {
-        self.at.announce(Access::Lock(self.at.obj), || self.inner.lock());
+        self.at
+            .announce(Access::Lock(self.at.obj), || self.inner.lock());
     }
 
     fn try_lock(&self) -> bool {
         let o = self.at.obj;
-        self.at
-            .run(Access::TryLock(o), || self.inner.try_lock(), |&ok| taken(ok, o))
+        self.at.run(
+            Access::TryLock(o),
+            || self.inner.try_lock(),
+            |&ok| taken(ok, o),
+        )
     }
 
     fn unlock(&self) {
-        self.at.announce(Access::Unlock(self.at.obj), || self.inner.unlock());
+        self.at
+            .announce(Access::Unlock(self.at.obj), || self.inner.unlock());
     }
 
     fn as_any(&self) -> &dyn Any {
@@ -172,7 +177,11 @@ impl RawMutex for DporMutex {
 
 /// A `try_lock`'s outcome: the lock taken, or a look at it.
 fn taken(ok: bool, o: Obj) -> Access {
-    if ok { Access::Lock(o) } else { Access::TryLock(o) }
+    if ok {
+        Access::Lock(o)
+    } else {
+        Access::TryLock(o)
+    }
 }
 
 struct DporRwLock {
@@ -182,7 +191,8 @@ struct DporRwLock {
 
 impl RawRwLock for DporRwLock {
     fn read(&self) {
-        self.at.announce(Access::Share(self.at.obj), || self.inner.read());
+        self.at
+            .announce(Access::Share(self.at.obj), || self.inner.read());
     }
 
     fn try_read(&self) -> bool {
@@ -190,7 +200,13 @@ impl RawRwLock for DporRwLock {
         self.at.run(
             Access::TryShare(o),
             || self.inner.try_read(),
-            |&ok| if ok { Access::Share(o) } else { Access::TryShare(o) },
+            |&ok| {
+                if ok {
+                    Access::Share(o)
+                } else {
+                    Access::TryShare(o)
+                }
+            },
         )
     }
 
@@ -200,13 +216,17 @@ impl RawRwLock for DporRwLock {
     }
 
     fn write(&self) {
-        self.at.announce(Access::Lock(self.at.obj), || self.inner.write());
+        self.at
+            .announce(Access::Lock(self.at.obj), || self.inner.write());
     }
 
     fn try_write(&self) -> bool {
         let o = self.at.obj;
-        self.at
-            .run(Access::TryLock(o), || self.inner.try_write(), |&ok| taken(ok, o))
+        self.at.run(
+            Access::TryLock(o),
+            || self.inner.try_write(),
+            |&ok| taken(ok, o),
+        )
     }
 
     fn unlock_write(&self) {
@@ -289,13 +309,23 @@ impl RawAtomic for DporAtomic {
         // A failed exchange only read the value.
         self.at.run(
             Access::Write(o),
-            || self.inner.compare_exchange(current, new, success, failure, weak),
-            |r| if r.is_ok() { Access::Write(o) } else { Access::Read(o) },
+            || {
+                self.inner
+                    .compare_exchange(current, new, success, failure, weak)
+            },
+            |r| {
+                if r.is_ok() {
+                    Access::Write(o)
+                } else {
+                    Access::Read(o)
+                }
+            },
         )
     }
 
     fn fetch(&self, op: RmwOp, bits: u64, order: Ordering) -> u64 {
-        self.at
-            .announce(Access::Write(self.at.obj), || self.inner.fetch(op, bits, order))
+        self.at.announce(Access::Write(self.at.obj), || {
+            self.inner.fetch(op, bits, order)
+        })
     }
 }

@@ -71,7 +71,9 @@ fn explore_here(body: &Body, config: &Dpor, limits: &Limits) -> EngineRun {
         predicted: None,
     };
     for bound in bounds(config) {
-        let left = config.max_executions.map(|m| m.saturating_sub(total.executions));
+        let left = config
+            .max_executions
+            .map(|m| m.saturating_sub(total.executions));
         let Some(time) = config.max_time.checked_sub(start.elapsed()) else {
             break;
         };
@@ -79,7 +81,9 @@ fn explore_here(body: &Body, config: &Dpor, limits: &Limits) -> EngineRun {
             break;
         }
         let (mut run, stats) = round(body, bound, left, limits, time);
-        if std::env::var_os("DPOR_DEBUG").is_some() { eprintln!("round {bound:?}: {stats:?} executions {}", run.executions); }
+        if std::env::var_os("DPOR_DEBUG").is_some() {
+            eprintln!("round {bound:?}: {stats:?} executions {}", run.executions);
+        }
         let before = total.executions;
         total.executions += run.executions;
         if let Some(found) = run.found.as_mut() {

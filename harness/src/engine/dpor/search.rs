@@ -147,7 +147,11 @@ impl Dpor {
         if !std::mem::replace(&mut self.open, false) {
             return;
         }
-        let Some(node) = self.depth.checked_sub(1).and_then(|d| self.nodes.get_mut(d)) else {
+        let Some(node) = self
+            .depth
+            .checked_sub(1)
+            .and_then(|d| self.nodes.get_mut(d))
+        else {
             return;
         };
         let mut tracker = self.tracker.lock();

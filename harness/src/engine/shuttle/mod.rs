@@ -19,8 +19,8 @@ use shuttle::{Config, FailurePersistence, MaxSteps, Runner};
 pub(crate) use self::backend::ShuttleBackend;
 use self::bounded::BoundedDfs;
 use self::priority::{PriorityMode, RealTime};
-pub(crate) use self::record::{Log, Recorder, SharedLog};
 use self::record::Replayer;
+pub(crate) use self::record::{Log, Recorder, SharedLog};
 use self::schedulers::{Pct as PctScheduler, RandomWalk, Schedules};
 use self::surw::Surw as SurwScheduler;
 use super::split::Slice;
@@ -109,7 +109,15 @@ pub(crate) fn explore_surw(body: &Body, config: &Surw, limits: &Limits) -> Engin
             let log = SharedLog::default();
             let recorder = Recorder::new(scheduler, log.clone());
             let backend = Box::new(DporBackend::new(tracker)) as Box<dyn rt::Backend>;
-            run_with_log(body, recorder, (backend, None), log, limits, Some(config.max_time)).0
+            run_with_log(
+                body,
+                recorder,
+                (backend, None),
+                log,
+                limits,
+                Some(config.max_time),
+            )
+            .0
         },
     )
 }

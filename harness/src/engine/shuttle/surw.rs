@@ -123,7 +123,11 @@ impl Surw {
                 .and_then(|u| u.counts.get(t).copied())
                 .unwrap_or(0)
         };
-        u64::from(count(&self.learned).saturating_sub(count(&self.seen)).max(1))
+        u64::from(
+            count(&self.learned)
+                .saturating_sub(count(&self.seen))
+                .max(1),
+        )
     }
 
     fn uniform(&mut self, among: &[TaskId]) -> TaskId {
@@ -189,7 +193,11 @@ impl Scheduler for Surw {
             }
             Some(_) => {
                 let t = self.uniform(&other);
-                let run = if self.streak.0 == Some(t) { self.streak.1 + 1 } else { 1 };
+                let run = if self.streak.0 == Some(t) {
+                    self.streak.1 + 1
+                } else {
+                    1
+                };
                 self.streak = (Some(t), run);
                 t
             }
