@@ -106,3 +106,32 @@ fn surw_finds_what_random_or_pct_finds() {
     }
     assert!(missed.is_empty(), "SURW missed: {missed:#?}");
 }
+
+/// A SURW failure replays on its own, with the same failure, and the same seed finds it in the
+/// same execution again.
+#[test]
+fn surw_failures_replay_and_seeds_repeat() {
+    let _quiet = Silenced::stderr();
+    for program in deep::all(10) {
+        let run = || {
+            let body = program.buggy.clone();
+            Explorer::new()
+                .engine(Engine::surw().schedules(1_000).seed(7))
+                .shrink(false)
+                .run(move || body())
+        };
+        let report = run();
+        let failure = report.failure().expect("SURW finds the bug");
+        assert_eq!(
+            run().failure().map(|f| f.execution()),
+            Some(failure.execution()),
+            "{program:?}: the same seed found it elsewhere"
+        );
+        let body = program.buggy.clone();
+        let replayed = Explorer::new()
+            .replay(failure.replay(), move || body())
+            .expect("the schedule fits the program");
+        let again = replayed.failure().expect("the replay fails too");
+        assert_eq!(again.kind(), failure.kind(), "{program:?}");
+    }
+}
