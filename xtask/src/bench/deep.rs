@@ -102,7 +102,7 @@ fn measure(program: &Deep, engine_name: &'static str, run: bool) -> Row {
 fn page(rows: &[Row]) -> String {
     let mut md = String::from("## Deep bugs among many threads\n\n");
     md += &format!(
-        "Programs of `tapestry_catalogue::deep` at sizes {SIZES:?} (threads spawned), each a bug that needs one specific thread to act at one moment, after another thread's {WORK} steps of private work. Per engine: seeds (of {SEEDS}) that found the bug within {BUDGET} schedules, and the mean schedules to the first failure over those seeds. `shuttle urw` is shuttle's `UrwRandomScheduler` (uniform over every event, event counts from one trial run) on tapestry's runtime; `surw` is tapestry's selectively uniform walk. An engine that found nothing at one size is not run at the larger ones above {ALWAYS_RUN_UP_TO} threads (`–`).\n\n"
+        "Programs of `tapestry_catalogue::deep` at sizes {SIZES:?} (threads spawned), each a bug that needs one specific thread to act at one moment, after another thread's {WORK} steps of private work. Per engine: seeds (of {SEEDS}) that found the bug within {BUDGET} schedules, and the mean schedules to the first failure over those seeds. `shuttle urw` is shuttle's `UrwRandomScheduler` (uniform over every event, event counts from one trial run) on tapestry's runtime; `surw` is tapestry's selectively uniform walk. An engine that found nothing at one size is not run at the larger ones above {ALWAYS_RUN_UP_TO} threads (`–`). The section takes about nine minutes on two cores, most of it random walk spending its whole budget on seeds that miss.\n\n"
     );
     md += "| program | threads |";
     for e in &ENGINES {
