@@ -84,6 +84,10 @@ impl Settings {
                 .seed(self.seed)
                 .into(),
             EngineKind::Pct => Engine::pct().schedules(scale(1_000)).seed(self.seed).into(),
+            EngineKind::Surw => Engine::surw()
+                .schedules(scale(1_000))
+                .seed(self.seed)
+                .into(),
             EngineKind::Priority => Engine::priority()
                 .schedules(scale(1_000))
                 .seed(self.seed)

@@ -7,6 +7,7 @@
 #![deny(missing_docs)]
 
 pub mod classic;
+pub mod deep;
 mod entries;
 mod entry;
 pub mod hunt;

@@ -305,6 +305,7 @@
 //! | exhaustive | small tests (two or three threads, a few dozen operations) and every memory-ordering question: it proves there is no failing interleaving within the bound | `preemption_bound = 2` (most bugs need 0 to 2); 30 s |
 //! | random | larger tests; quick and broad | `schedules = 1000` |
 //! | pct | bugs of a known small depth (the number of ordering constraints, often 1 to 3) in long runs | `schedules`, `pct_depth = 3` |
+//! | surw (opt-in: `TAPESTRY_ENGINES=surw` or [`Engine::surw`]) | many threads where one must act at one moment after others' long work (see `tapestry_catalogue::deep`): it interleaves the accesses to one contended object at a time uniformly | `schedules` |
 //! | priority | code with thread priorities, real-time locks, and what random finds | `schedules`, `inversion_bound` |
 //! | stress | what the model engines cannot model: real hardware, code outside the facade | `stress_iterations = 100000`, `stress_time = "1s"` |
 //!

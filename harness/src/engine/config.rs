@@ -206,6 +206,56 @@ impl Pct {
     }
 }
 
+/// Settings of the SURW engine (a selectively uniform random walk, on shuttle).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Surw {
+    pub(crate) schedules: u64,
+    pub(crate) seed: u64,
+    pub(crate) max_time: Duration,
+    /// Run shuttle's own `UrwRandomScheduler` instead (a baseline for benchmarks).
+    pub(crate) shuttle_urw: bool,
+}
+
+impl Default for Surw {
+    fn default() -> Self {
+        Surw {
+            schedules: 1_000,
+            seed: 0,
+            max_time: Duration::from_secs(30),
+            shuttle_urw: false,
+        }
+    }
+}
+
+impl Surw {
+    /// How many schedules to run (default 1,000).
+    pub fn schedules(mut self, schedules: u64) -> Self {
+        self.schedules = schedules;
+        self
+    }
+
+    /// The seed of the schedules (default 0).
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// Stop after this much time (default 30 s).
+    pub fn max_time(mut self, time: Duration) -> Self {
+        self.max_time = time;
+        self
+    }
+
+    /// Runs shuttle's `UrwRandomScheduler` (uniform over every event, no selection) instead,
+    /// on one worker, with the same runtime and detectors: a baseline for the benchmarks.
+    /// Its `SHUTTLE_RANDOM_SEED` environment variable can replace the seed.
+    #[doc(hidden)]
+    pub fn shuttle_urw(mut self) -> Self {
+        self.shuttle_urw = true;
+        self
+    }
+}
+
 /// Settings of the priority engine (a real-time scheduler, on shuttle).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Priority {

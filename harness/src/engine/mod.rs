@@ -6,6 +6,7 @@
 //! | [`Dpor`] | shuttle, with a scheduler of ours | one execution per class of equivalent interleavings (source-DPOR with sleep sets); iterative preemption bounds within a budget | sequentially consistent interleavings |
 //! | [`Random`] | shuttle | random schedules | sequentially consistent interleavings |
 //! | [`Pct`] | shuttle | schedules with few random priority changes (PCT), good at bugs that need a few preemptions at the right moments | sequentially consistent interleavings |
+//! | [`Surw`] | shuttle, with a scheduler of ours | random schedules uniform over the interleavings of the accesses to one contended object at a time (selectively uniform random walk), good at bugs that need one thread among many at one moment | sequentially consistent interleavings |
 //! | [`Priority`] | shuttle | like a real-time OS: the most urgent runnable thread (see [`thread::Builder::priority`](crate::thread::Builder::priority)) always runs; seeded release times and choices among equals | sequentially consistent interleavings, and unbounded priority inversion |
 //! | [`Stress`] | real OS threads on every core | whatever the hardware does, with seeded random yields to widen race windows | the hardware's memory model (x86 is TSO) |
 //!
@@ -32,7 +33,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use config::{Dpor, Exhaustive, Pct, Priority, Random, Stress};
+pub use config::{Dpor, Exhaustive, Pct, Priority, Random, Stress, Surw};
 pub(crate) use native::native;
 pub use split::{ParseShardError, Shard};
 
@@ -52,6 +53,8 @@ pub enum Engine {
     Random(Random),
     /// Probabilistic concurrency testing (priority-based random schedules), on shuttle.
     Pct(Pct),
+    /// Selectively uniform random walk, on shuttle.
+    Surw(Surw),
     /// Strict priority scheduling (a real-time OS), on shuttle.
     Priority(Priority),
     /// Real threads on every core.
@@ -79,6 +82,11 @@ impl Engine {
         Pct::default()
     }
 
+    /// Settings for the SURW engine.
+    pub fn surw() -> Surw {
+        Surw::default()
+    }
+
     /// Settings for the priority engine.
     pub fn priority() -> Priority {
         Priority::default()
@@ -101,6 +109,7 @@ impl Engine {
             Engine::Dpor(_) => EngineKind::Dpor,
             Engine::Random(_) => EngineKind::Random,
             Engine::Pct(_) => EngineKind::Pct,
+            Engine::Surw(_) => EngineKind::Surw,
             Engine::Priority(_) => EngineKind::Priority,
             Engine::Stress(_) => EngineKind::Stress,
         }
@@ -112,6 +121,7 @@ impl Engine {
             Engine::Dpor(config) => dpor::explore(body, config, limits),
             Engine::Random(config) => shuttle::explore_random(body, config, limits),
             Engine::Pct(config) => shuttle::explore_pct(body, config, limits),
+            Engine::Surw(config) => shuttle::explore_surw(body, config, limits),
             Engine::Priority(config) => shuttle::explore_priority(body, config, limits),
             Engine::Stress(config) => stress::explore(body, config, limits),
         }
@@ -142,6 +152,12 @@ impl From<Pct> for Engine {
     }
 }
 
+impl From<Surw> for Engine {
+    fn from(config: Surw) -> Self {
+        Engine::Surw(config)
+    }
+}
+
 impl From<Priority> for Engine {
     fn from(config: Priority) -> Self {
         Engine::Priority(config)
@@ -161,6 +177,7 @@ impl From<EngineKind> for Engine {
             EngineKind::Dpor => Dpor::default().into(),
             EngineKind::Random => Random::default().into(),
             EngineKind::Pct => Pct::default().into(),
+            EngineKind::Surw => Surw::default().into(),
             EngineKind::Priority => Priority::default().into(),
             EngineKind::Stress => Stress::default().into(),
         }
@@ -179,6 +196,8 @@ pub enum EngineKind {
     Random,
     /// See [`Engine::Pct`].
     Pct,
+    /// See [`Engine::Surw`].
+    Surw,
     /// See [`Engine::Priority`].
     Priority,
     /// See [`Engine::Stress`].
@@ -196,6 +215,10 @@ impl EngineKind {
         EngineKind::Stress,
     ];
 
+    /// Engines that run only when asked for (`engines = "surw"`, `TAPESTRY_ENGINES`,
+    /// [`Explorer::engine`](crate::Explorer::engine)), not by default.
+    pub const OPT_IN: [EngineKind; 1] = [EngineKind::Surw];
+
     /// Whether a seed decides what the engine explores (every engine but the exhaustive ones).
     pub fn is_seeded(self) -> bool {
         !matches!(self, EngineKind::Exhaustive | EngineKind::Dpor)
@@ -208,6 +231,7 @@ impl EngineKind {
             EngineKind::Dpor => "dpor",
             EngineKind::Random => "random",
             EngineKind::Pct => "pct",
+            EngineKind::Surw => "surw",
             EngineKind::Priority => "priority",
             EngineKind::Stress => "stress",
         }
@@ -225,13 +249,13 @@ impl FromStr for EngineKind {
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let wanted = s.trim().to_ascii_lowercase();
-        EngineKind::ALL
-            .into_iter()
+        let every = || EngineKind::ALL.into_iter().chain(EngineKind::OPT_IN);
+        every()
             .find(|k| k.name() == wanted)
             .ok_or_else(|| ParseKindError {
                 what: "engine",
                 input: s.to_owned(),
-                valid: EngineKind::ALL.iter().map(|k| k.name()).collect(),
+                valid: every().map(|k| k.name()).collect(),
             })
     }
 }

@@ -197,6 +197,7 @@ impl<'a> TestRun<'a> {
                         .seed(seed)
                         .into()
                 }
+                EngineKind::Surw => Engine::surw().schedules(schedules).seed(seed).into(),
                 EngineKind::Priority => {
                     let bound = spec.inversion_bound.or(knobs.inversion_bound);
                     let e = Engine::priority().schedules(schedules).seed(seed);

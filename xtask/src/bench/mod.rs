@@ -4,6 +4,7 @@
 //! Each section measures one thing and hands back its part of `BENCHMARKS.md` and of
 //! `benchmarks.json`; `run` puts them together with the machine and the date.
 
+mod deep;
 mod first_bug;
 mod optimum;
 mod overhead;
@@ -52,6 +53,7 @@ const SECTIONS: &[(&str, Measure)] = &[
     ("detector", overhead::detector),
     ("parallel", parallel::parallel),
     ("first_bug", first_bug::first_bug),
+    ("deep", deep::deep),
     ("optimum", optimum::optimum),
     ("stress", stress::stress),
 ];

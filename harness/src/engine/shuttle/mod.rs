@@ -1,4 +1,4 @@
-//! The random, PCT and priority engines: schedulers for shuttle's runtime, wrapped to record
+//! The random, PCT, SURW and priority engines: schedulers for shuttle's runtime, wrapped to record
 //! every decision so that a failing execution can be replayed exactly.
 
 mod backend;
@@ -6,6 +6,7 @@ mod bounded;
 mod priority;
 mod record;
 mod schedulers;
+mod surw;
 
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::sync::Arc;
@@ -21,10 +22,14 @@ use self::priority::{PriorityMode, RealTime};
 use self::record::Replayer;
 pub(crate) use self::record::{Log, Recorder, SharedLog};
 use self::schedulers::{Pct as PctScheduler, RandomWalk, Schedules};
+use self::surw::Surw as SurwScheduler;
 use super::split::Slice;
 use super::{
-    Body, EngineRun, Found, Limits, Pct, Priority, Random, failure_of, on_fresh_thread, predicted,
+    Body, EngineRun, Found, Limits, Pct, Priority, Random, Surw, failure_of, on_fresh_thread,
+    predicted,
 };
+use crate::engine::dpor::access::SharedTracker;
+use crate::engine::dpor::backend::DporBackend;
 use crate::failure::FailureKind;
 use crate::rt::{self, Execution, Local};
 use crate::schedule::{Replay, Schedule};
@@ -77,6 +82,42 @@ pub(crate) fn explore_pct(body: &Body, config: &Pct, limits: &Limits) -> EngineR
         |schedules| {
             let scheduler = PctScheduler::new(config.depth, schedules);
             run(body, scheduler, limits, Some(config.max_time)).0
+        },
+    )
+}
+
+pub(crate) fn explore_surw(body: &Body, config: &Surw, limits: &Limits) -> EngineRun {
+    if config.shuttle_urw {
+        return on_fresh_thread("tapestry-urw", || {
+            let urw = shuttle::scheduler::UrwRandomScheduler::new_from_seed(
+                config.seed,
+                config.schedules as usize,
+            );
+            run(body, urw, limits, Some(config.max_time)).0
+        });
+    }
+    explore_split(
+        "tapestry-surw",
+        config.seed,
+        config.schedules,
+        limits,
+        |schedules| {
+            // The DPOR engine's wrappers announce each operation before it runs; they add no
+            // scheduling point, so the schedules replay on the plain shuttle backend.
+            let tracker = SharedTracker::default();
+            let scheduler = SurwScheduler::new(schedules, tracker.clone());
+            let log = SharedLog::default();
+            let recorder = Recorder::new(scheduler, log.clone());
+            let backend = Box::new(DporBackend::new(tracker)) as Box<dyn rt::Backend>;
+            run_with_log(
+                body,
+                recorder,
+                (backend, None),
+                log,
+                limits,
+                Some(config.max_time),
+            )
+            .0
         },
     )
 }

@@ -63,7 +63,7 @@ impl RandomWalk {
 
 /// The runnable threads to choose from: a thread that yields (a spin loop, say) steps aside
 /// when another can run, or it could spin forever.
-fn candidates<'a>(
+pub(crate) fn candidates<'a>(
     runnable: &'a [&'a Task],
     current: Option<TaskId>,
     is_yielding: bool,
