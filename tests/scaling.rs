@@ -62,9 +62,10 @@ fn shards_and_jobs_run_every_schedule_of_the_budget_once() {
 
 #[test]
 fn a_failure_found_by_parallel_workers_replays_alone() {
-    let engines: [Engine; 3] = [
+    let engines: [Engine; 4] = [
         Engine::random().seed(1).into(),
         Engine::pct().seed(1).into(),
+        Engine::surw().seed(1).into(),
         Engine::priority().seed(1).into(),
     ];
     for engine in engines {
@@ -105,10 +106,12 @@ fn parallel_workers_find_a_failing_schedule_no_earlier_than_the_first() {
 
 #[test]
 fn tracing_off_traces_a_failure_by_replaying_it() {
-    let engines: [Engine; 3] = [
+    let engines: [Engine; 5] = [
         Engine::exhaustive().into(),
+        Engine::dpor().into(),
         Engine::random().seed(4).into(),
         Engine::pct().seed(4).into(),
+        Engine::surw().seed(4).into(),
     ];
     for engine in engines {
         for name in ["lost_update", "lock_order_inversion"] {

@@ -24,7 +24,7 @@ fn list_names_every_entry_with_its_kind_and_engines() {
     }
     assert!(
         out.lines().any(|l| l.starts_with("lost_update")
-            && l.contains("exhaustive, dpor, random, pct, priority, stress")),
+            && l.contains("exhaustive, dpor, random, pct, surw, priority, stress")),
         "{out}"
     );
 }
@@ -136,7 +136,7 @@ fn mistakes_get_clear_errors_and_a_failing_exit() {
         ),
         (
             &["hunt", "lost_update", "--engine", "fuzz"],
-            "unknown engine `fuzz`; expected one of: exhaustive, dpor, random, pct, priority, stress",
+            "unknown engine `fuzz`; expected one of: exhaustive, dpor, random, pct, surw, priority, stress",
         ),
         (
             &["hunt", "lost_update", "--budget", "0"],

@@ -13,7 +13,7 @@
 //! in tests to provoke the bad order is slow and still proves nothing.
 //!
 //! tapestry controls the interleaving instead. It runs the test body many times, each time
-//! choosing where threads switch, under six engines:
+//! choosing where threads switch, under seven engines:
 //!
 //! - **exhaustive** (on [loom]): every interleaving up to a bound on preemptions, including
 //!   the reorderings that `Relaxed`, `Acquire` and `Release` allow;
@@ -24,14 +24,18 @@
 //!   sequentially consistent, with iterative preemption bounds within a budget;
 //! - **random** and **PCT** (on [shuttle]): many random schedules, PCT's aimed at bugs that
 //!   need a few preemptions at the right moments;
+//! - **surw** (on [shuttle], with a scheduler of ours): a selectively uniform random walk,
+//!   which interleaves the accesses to one contended object at a time uniformly; it finds in
+//!   a few schedules bugs that need one thread among many to act at one moment, where random
+//!   walk and PCT need thousands;
 //! - **priority**: a real-time OS's scheduler, which always runs the most urgent thread
 //!   ([`thread::Builder::priority`]), with threads arriving at seeded times; it finds
 //!   unbounded priority inversion, and the ordinary bugs random finds;
 //! - **stress**: real threads on every core, released together, with random jitter.
 //!
 //! Besides panics, deadlocks, leaks and step limits, detectors see data races on
-//! [`cell::UnsafeCell`] under every engine (vector clocks under random, PCT, priority and
-//! stress; loom's own under exhaustive), deadlocks before they happen (a cycle in the order
+//! [`cell::UnsafeCell`] under every engine (vector clocks under DPOR, random, PCT, SURW,
+//! priority and stress; loom's own under exhaustive), deadlocks before they happen (a cycle in the order
 //! threads take locks: [`FailureKind::PotentialDeadlock`]), and priority inversion
 //! ([`FailureKind::PriorityInversion`], fixed by [`sync::PiMutex`]).
 //!
@@ -99,9 +103,9 @@
 //!
 //! | argument | meaning |
 //! |---|---|
-//! | `engines = "exhaustive, pct"` | which engines run (default: all six: `exhaustive`, `dpor`, `random`, `pct`, `priority`, `stress`) |
-//! | `schedules = 1000` | random, PCT and priority schedules |
-//! | `seed = 42` | seed of the random, PCT, priority and stress engines (default 0) |
+//! | `engines = "exhaustive, pct"` | which engines run (default: all seven: `exhaustive`, `dpor`, `random`, `pct`, `surw`, `priority`, `stress`) |
+//! | `schedules = 1000` | random, PCT, SURW and priority schedules |
+//! | `seed = 42` | seed of the random, PCT, SURW, priority and stress engines (default 0) |
 //! | `preemption_bound = 2` | the exhaustive engine's bound |
 //! | `pct_depth = 3` | the bug depth PCT aims at |
 //! | `inversion_bound = 20` | steps of intermediate-priority threads after which the priority engine reports a priority inversion |
@@ -126,7 +130,7 @@
 //! | `TAPESTRY_ENGINES` | engines, as in `engines = ...` |
 //! | `TAPESTRY_SCHEDULES`, `TAPESTRY_SEED`, `TAPESTRY_PREEMPTION_BOUND` (a number or `none`), `TAPESTRY_PCT_DEPTH`, `TAPESTRY_INVERSION_BOUND`, `TAPESTRY_STRESS_ITERATIONS`, `TAPESTRY_STRESS_TIME`, `TAPESTRY_MAX_STEPS` | as the arguments of the same names |
 //! | `TAPESTRY_BUDGET` | scales every budget: `0.1` for a quick local run, `10` for a nightly soak |
-//! | `TAPESTRY_JOBS` | worker threads for the random, PCT and priority engines' schedules (default 1; see [`Explorer::jobs`]) |
+//! | `TAPESTRY_JOBS` | worker threads for the random, PCT, SURW and priority engines' schedules (default 1; see [`Explorer::jobs`]) |
 //! | `TAPESTRY_SHARD` | `i/n`: run only this CI machine's share of those schedules, so `n` machines together run `n` times as many (see [`Explorer::shard`]) |
 //! | `TAPESTRY_TRACING` | `0`: record nothing while exploring and trace a failure by replaying it (faster; see [`Explorer::tracing`]) |
 //! | `TAPESTRY_REPLAY` | a `.schedule` file: replay its schedules for this test, print their traces, and explore nothing |
@@ -297,7 +301,7 @@
 //!
 //! # Choosing engines and budgets
 //!
-//! By default a test runs all six engines; each stops at its first failure, and the others
+//! By default a test runs all seven engines; each stops at its first failure, and the others
 //! still run, so the report says which engines see the bug.
 //!
 //! | engine | use it for | budget (defaults) |
@@ -305,7 +309,7 @@
 //! | exhaustive | small tests (two or three threads, a few dozen operations) and every memory-ordering question: it proves there is no failing interleaving within the bound | `preemption_bound = 2` (most bugs need 0 to 2); 30 s |
 //! | random | larger tests; quick and broad | `schedules = 1000` |
 //! | pct | bugs of a known small depth (the number of ordering constraints, often 1 to 3) in long runs | `schedules`, `pct_depth = 3` |
-//! | surw (opt-in: `TAPESTRY_ENGINES=surw` or [`Engine::surw`]) | many threads where one must act at one moment after others' long work (see `tapestry_catalogue::deep`): it interleaves the accesses to one contended object at a time uniformly | `schedules` |
+//! | surw | many threads where one must act at one moment after others' long work (see `tapestry_catalogue::deep`): it interleaves the accesses to one contended object at a time uniformly | `schedules` |
 //! | priority | code with thread priorities, real-time locks, and what random finds | `schedules`, `inversion_bound` |
 //! | stress | what the model engines cannot model: real hardware, code outside the facade | `stress_iterations = 100000`, `stress_time = "1s"` |
 //!

@@ -9,7 +9,15 @@ use syn::spanned::Spanned;
 use syn::{Expr, ExprLit, Lit, LitBool, LitInt, LitStr, Meta, Token};
 
 /// Engine names the runner accepts.
-const ENGINES: &[&str] = &["exhaustive", "dpor", "random", "pct", "priority", "stress"];
+const ENGINES: &[&str] = &[
+    "exhaustive",
+    "dpor",
+    "random",
+    "pct",
+    "surw",
+    "priority",
+    "stress",
+];
 /// Failure kinds a test can expect.
 const KINDS: &[&str] = &[
     "panic",

@@ -71,6 +71,10 @@ pub const ENTRY: Entry = Entry {
             "random preemptions between yields soon put one thread a move ahead, and it takes both locks",
         ),
         (
+            EngineKind::Surw,
+            "it interleaves the threads' lock operations at random, so one thread soon gets a move ahead and takes both locks",
+        ),
+        (
             EngineKind::Stress,
             "real threads drift out of step within a few rounds, and one of them takes both locks",
         ),

@@ -72,6 +72,10 @@ pub const ENTRY: Entry = Entry {
             "its priorities are random and its own, not the program's, so no wait is unbounded",
         ),
         (
+            EngineKind::Surw,
+            "it ignores priorities and samples interleavings uniformly, so the holder runs as often as the others and no wait is unbounded",
+        ),
+        (
             EngineKind::Stress,
             "the operating system schedules real threads on several cores: the holder keeps running",
         ),

@@ -56,6 +56,10 @@ pub const ENTRY: Entry = Entry {
             "shuttle is sequentially consistent: every ordering acts as SeqCst",
         ),
         (
+            EngineKind::Surw,
+            "it explores sequentially consistent interleavings only: every ordering acts as SeqCst",
+        ),
+        (
             EngineKind::Priority,
             "shuttle is sequentially consistent: every ordering acts as SeqCst",
         ),

@@ -206,18 +206,15 @@ pub enum EngineKind {
 
 impl EngineKind {
     /// Every engine, in the order the explorer runs them.
-    pub const ALL: [EngineKind; 6] = [
+    pub const ALL: [EngineKind; 7] = [
         EngineKind::Exhaustive,
         EngineKind::Dpor,
         EngineKind::Random,
         EngineKind::Pct,
+        EngineKind::Surw,
         EngineKind::Priority,
         EngineKind::Stress,
     ];
-
-    /// Engines that run only when asked for (`engines = "surw"`, `TAPESTRY_ENGINES`,
-    /// [`Explorer::engine`](crate::Explorer::engine)), not by default.
-    pub const OPT_IN: [EngineKind; 1] = [EngineKind::Surw];
 
     /// Whether a seed decides what the engine explores (every engine but the exhaustive ones).
     pub fn is_seeded(self) -> bool {
@@ -249,13 +246,13 @@ impl FromStr for EngineKind {
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let wanted = s.trim().to_ascii_lowercase();
-        let every = || EngineKind::ALL.into_iter().chain(EngineKind::OPT_IN);
-        every()
+        EngineKind::ALL
+            .into_iter()
             .find(|k| k.name() == wanted)
             .ok_or_else(|| ParseKindError {
                 what: "engine",
                 input: s.to_owned(),
-                valid: every().map(|k| k.name()).collect(),
+                valid: EngineKind::ALL.iter().map(|k| k.name()).collect(),
             })
     }
 }

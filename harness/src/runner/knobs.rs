@@ -20,7 +20,7 @@ struct Knob {
 const KNOBS: &[Knob] = &[
     Knob {
         var: "TAPESTRY_ENGINES",
-        expected: "engine names separated by commas, from: exhaustive, dpor, random, pct, priority, stress, surw",
+        expected: "engine names separated by commas, from: exhaustive, dpor, random, pct, surw, priority, stress",
         set: |k, v| {
             k.engines = Some(parse_engines(v).map_err(drop)?);
             Ok(())
@@ -384,7 +384,7 @@ mod tests {
         (
             "TAPESTRY_ENGINES",
             "exhaustive, fuzz",
-            "from: exhaustive, dpor, random, pct, priority, stress, surw",
+            "from: exhaustive, dpor, random, pct, surw, priority, stress",
         ),
         ("TAPESTRY_ENGINES", " , ", "engine names"),
         ("TAPESTRY_PREEMPTION_BOUND", "two", "or `none`"),

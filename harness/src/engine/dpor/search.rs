@@ -159,7 +159,6 @@ impl Dpor {
         }
     }
 
-    /// Records the footprint of the step in progress, if one is.
     /// Records the footprint of the step in progress, if one is. `Err` says how a replayed
     /// step differs from the step it replays.
     fn end_step(&mut self) -> Result<(), String> {
