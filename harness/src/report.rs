@@ -118,8 +118,9 @@ impl EngineReport {
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Outcome {
-    /// No failure. `complete`: the engine used its whole budget (the exhaustive engine finished
-    /// its bounded search) rather than stopping when its time ran out.
+    /// No failure. `complete`: the engine did all it set out to do (ran all its schedules or
+    /// iterations; the exhaustive engines finished their search) rather than being stopped by
+    /// its time limit (or, for the DPOR engine, its execution budget).
     Passed {
         /// Whether the engine got through its whole budget.
         complete: bool,
@@ -142,9 +143,7 @@ impl fmt::Display for Outcome {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Outcome::Passed { complete: true } => f.write_str("passed"),
-            Outcome::Passed { complete: false } => {
-                f.write_str("passed (stopped by its time budget)")
-            }
+            Outcome::Passed { complete: false } => f.write_str("passed (stopped by its budget)"),
             Outcome::Failed { kind, execution } => {
                 write!(f, "FAILED: {kind} in execution {execution}")
             }

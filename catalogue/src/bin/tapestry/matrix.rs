@@ -112,7 +112,7 @@ pub fn verdict(verdict: &Verdict) -> String {
         Verdict::Missed => "MISSED".to_owned(),
         Verdict::NotExpected => "-".to_owned(),
         Verdict::Clean { complete: true } => "clean".to_owned(),
-        Verdict::Clean { complete: false } => "clean (time ran out)".to_owned(),
+        Verdict::Clean { complete: false } => "clean (budget ran out)".to_owned(),
         Verdict::FalseAlarm { kind } => format!("FALSE ALARM: {kind}"),
         Verdict::Unsupported => "unsupported".to_owned(),
     }
