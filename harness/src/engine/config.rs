@@ -120,6 +120,33 @@ impl Dpor {
     }
 }
 
+/// The settings every seeded engine shares: how many schedules, their seed, and a time limit.
+macro_rules! seeded_settings {
+    ($($engine:ident),*) => {$(
+        impl $engine {
+            /// How many schedules to run (default 1,000).
+            pub fn schedules(mut self, schedules: u64) -> Self {
+                self.schedules = schedules;
+                self
+            }
+
+            /// The seed of the schedules: the same seed runs the same schedules (default 0).
+            pub fn seed(mut self, seed: u64) -> Self {
+                self.seed = seed;
+                self
+            }
+
+            /// Stop after this much time (default 30 s).
+            pub fn max_time(mut self, time: Duration) -> Self {
+                self.max_time = time;
+                self
+            }
+        }
+    )*};
+}
+
+seeded_settings!(Random, Pct, Surw, Priority);
+
 /// Settings of the random engine (shuttle's uniformly random scheduler).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Random {
@@ -135,26 +162,6 @@ impl Default for Random {
             seed: 0,
             max_time: Duration::from_secs(30),
         }
-    }
-}
-
-impl Random {
-    /// How many random schedules to run (default 1,000).
-    pub fn schedules(mut self, schedules: u64) -> Self {
-        self.schedules = schedules;
-        self
-    }
-
-    /// The seed of the schedules; the same seed runs the same schedules (default 0).
-    pub fn seed(mut self, seed: u64) -> Self {
-        self.seed = seed;
-        self
-    }
-
-    /// Stop after this much time (default 30 s).
-    pub fn max_time(mut self, time: Duration) -> Self {
-        self.max_time = time;
-        self
     }
 }
 
@@ -186,24 +193,6 @@ impl Pct {
         self.depth = depth;
         self
     }
-
-    /// How many schedules to run (default 1,000).
-    pub fn schedules(mut self, schedules: u64) -> Self {
-        self.schedules = schedules;
-        self
-    }
-
-    /// The seed of the schedules (default 0).
-    pub fn seed(mut self, seed: u64) -> Self {
-        self.seed = seed;
-        self
-    }
-
-    /// Stop after this much time (default 30 s).
-    pub fn max_time(mut self, time: Duration) -> Self {
-        self.max_time = time;
-        self
-    }
 }
 
 /// Settings of the SURW engine (a selectively uniform random walk, on shuttle).
@@ -228,24 +217,6 @@ impl Default for Surw {
 }
 
 impl Surw {
-    /// How many schedules to run (default 1,000).
-    pub fn schedules(mut self, schedules: u64) -> Self {
-        self.schedules = schedules;
-        self
-    }
-
-    /// The seed of the schedules (default 0).
-    pub fn seed(mut self, seed: u64) -> Self {
-        self.seed = seed;
-        self
-    }
-
-    /// Stop after this much time (default 30 s).
-    pub fn max_time(mut self, time: Duration) -> Self {
-        self.max_time = time;
-        self
-    }
-
     /// Runs shuttle's `UrwRandomScheduler` (uniform over every event, no selection) instead,
     /// on one worker, with the same runtime and detectors: a baseline for the benchmarks.
     /// Its `SHUTTLE_RANDOM_SEED` environment variable can replace the seed.
@@ -256,7 +227,8 @@ impl Surw {
     }
 }
 
-/// Settings of the priority engine (a real-time scheduler, on shuttle).
+/// Settings of the priority engine (a real-time scheduler, on shuttle). Its seed decides the
+/// threads' release times and the choices among threads of equal priority.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Priority {
     pub(crate) schedules: u64,
@@ -277,25 +249,6 @@ impl Default for Priority {
 }
 
 impl Priority {
-    /// How many schedules to run (default 1,000).
-    pub fn schedules(mut self, schedules: u64) -> Self {
-        self.schedules = schedules;
-        self
-    }
-
-    /// The seed of the schedules: release times of threads and choices among threads of equal
-    /// priority (default 0).
-    pub fn seed(mut self, seed: u64) -> Self {
-        self.seed = seed;
-        self
-    }
-
-    /// Stop after this much time (default 30 s).
-    pub fn max_time(mut self, time: Duration) -> Self {
-        self.max_time = time;
-        self
-    }
-
     /// A thread waiting for a lock held by a less urgent thread, while threads of priority
     /// between theirs take more than this many steps, is an unbounded priority inversion
     /// (default 20 steps).
