@@ -44,7 +44,7 @@ use std::time::Instant;
 use self::access::SharedTracker;
 use self::backend::DporBackend;
 use self::search::{Dpor as Search, Stats};
-use super::shuttle::{Recorder, SharedLog, run_with_log};
+use super::shuttle::run_on;
 use super::{Body, Dpor, EngineRun, Found, Limits, on_fresh_thread};
 use crate::failure::FailureKind;
 use crate::rt::FailureRecord;
@@ -126,10 +126,8 @@ fn round(
     let tracker = SharedTracker::default();
     let stats = Rc::new(RefCell::new(Stats::default()));
     let search = Search::new(tracker.clone(), stats.clone(), bound, max_executions);
-    let log = SharedLog::default();
-    let recorder = Recorder::new(search, log.clone());
     let backend = Box::new(DporBackend::new(tracker));
-    let (run, _) = run_with_log(body, recorder, (backend, None), log, limits, Some(time));
+    let (run, _) = run_on(body, search, (backend, None), limits, Some(time));
     let stats = stats.borrow().clone();
     (run, stats)
 }

@@ -19,8 +19,9 @@ use shuttle::{Config, FailurePersistence, MaxSteps, Runner};
 pub(crate) use self::backend::ShuttleBackend;
 use self::bounded::BoundedDfs;
 use self::priority::{PriorityMode, RealTime};
+pub(crate) use self::record::Log;
 use self::record::Replayer;
-pub(crate) use self::record::{Log, Recorder, SharedLog};
+use self::record::{Recorder, SharedLog};
 use self::schedulers::{Pct as PctScheduler, RandomWalk, Schedules};
 use self::surw::Surw as SurwScheduler;
 use super::split::Slice;
@@ -61,14 +62,12 @@ pub(crate) fn explore_priority(body: &Body, config: &Priority, limits: &Limits) 
         |schedules| {
             let mode = Arc::new(PriorityMode::new(config.inversion_bound));
             let scheduler = RealTime::new(schedules, mode.clone());
-            let log = SharedLog::default();
-            let recorder = Recorder::new(scheduler, log.clone());
             let inversion_bound = Some(mode.inversion_bound);
             let backend = ShuttleBackend {
                 priority: Some(mode),
             };
             let backend = (Box::new(backend) as Box<dyn rt::Backend>, inversion_bound);
-            run_with_log(body, recorder, backend, log, limits, Some(config.max_time)).0
+            run_on(body, scheduler, backend, limits, Some(config.max_time)).0
         },
     )
 }
@@ -106,14 +105,11 @@ pub(crate) fn explore_surw(body: &Body, config: &Surw, limits: &Limits) -> Engin
             // scheduling point, so the schedules replay on the plain shuttle backend.
             let tracker = SharedTracker::default();
             let scheduler = SurwScheduler::new(schedules, tracker.clone());
-            let log = SharedLog::default();
-            let recorder = Recorder::new(scheduler, log.clone());
             let backend = Box::new(DporBackend::new(tracker)) as Box<dyn rt::Backend>;
-            run_with_log(
+            run_on(
                 body,
-                recorder,
+                scheduler,
                 (backend, None),
-                log,
                 limits,
                 Some(config.max_time),
             )
@@ -254,15 +250,27 @@ fn run<S: Scheduler + 'static>(
     limits: &Limits,
     max_time: Option<Duration>,
 ) -> (EngineRun, Log) {
+    let backend = Box::new(ShuttleBackend::default());
+    run_on(body, scheduler, (backend, None), limits, max_time)
+}
+
+/// Runs `scheduler`'s executions of `body` on shuttle with `backend` (and its priority
+/// engine's inversion bound), recording every decision so that a failure can be replayed.
+pub(crate) fn run_on<S: Scheduler + 'static>(
+    body: &Body,
+    scheduler: S,
+    backend: (Box<dyn rt::Backend>, Option<u64>),
+    limits: &Limits,
+    max_time: Option<Duration>,
+) -> (EngineRun, Log) {
     let log = SharedLog::default();
     let recorder = Recorder::new(scheduler, log.clone());
-    let backend = Box::new(ShuttleBackend::default());
-    run_with_log(body, recorder, (backend, None), log, limits, max_time)
+    run_with_log(body, recorder, backend, log, limits, max_time)
 }
 
 /// Runs `scheduler`'s executions of `body` on shuttle with `backend` (and its priority
 /// engine's inversion bound, which its failures replay with), `log` recording the decisions.
-pub(crate) fn run_with_log<S: Scheduler + 'static>(
+fn run_with_log<S: Scheduler + 'static>(
     body: &Body,
     scheduler: S,
     (backend, inversion_bound): (Box<dyn rt::Backend>, Option<u64>),
