@@ -32,7 +32,8 @@ impl std::fmt::Debug for Classic {
     }
 }
 
-fn shared(len: usize) -> tapestry::sync::Arc<Vec<AtomicU64>> {
+/// `len` atomics, zero, shared between threads (also `deep`'s counters).
+pub(crate) fn shared(len: usize) -> tapestry::sync::Arc<Vec<AtomicU64>> {
     tapestry::sync::Arc::new((0..len).map(|_| AtomicU64::new(0)).collect())
 }
 

@@ -20,6 +20,8 @@ use tapestry::sync::Mutex;
 use tapestry::sync::atomic::{AtomicU64, Ordering::SeqCst};
 use tapestry::thread;
 
+use crate::classic::shared;
+
 /// Private steps the late thread runs before the steps the bug is about.
 pub const WORK: usize = 20;
 
@@ -47,10 +49,6 @@ pub fn all(n: usize) -> Vec<Deep> {
     vec![late_audit(n), torn_pair(n), stale_read(n)]
 }
 
-fn counters(len: usize) -> tapestry::sync::Arc<Vec<AtomicU64>> {
-    tapestry::sync::Arc::new((0..len).map(|_| AtomicU64::new(0)).collect())
-}
-
 fn work(counter: &AtomicU64) {
     for _ in 0..WORK {
         counter.fetch_add(1, SeqCst);
@@ -66,7 +64,7 @@ pub fn late_audit(n: usize) -> Deep {
         move || {
             // (state: 0 old, 1 half, 2 whole; visits)
             let record = tapestry::sync::Arc::new(Mutex::new((0u8, 0usize)));
-            let mine = counters(1);
+            let mine = shared(1);
             let mut threads = Vec::new();
             let auditor = record.clone();
             threads.push(thread::spawn(move || {
@@ -105,8 +103,8 @@ pub fn torn_pair(n: usize) -> Deep {
     let program = move |unlocked: bool| {
         move || {
             let lock = tapestry::sync::Arc::new(Mutex::new(()));
-            let pair = counters(2);
-            let mine = counters(1);
+            let pair = shared(2);
+            let mine = shared(1);
             let writers = n.saturating_sub(1).max(1);
             let mut threads = Vec::new();
             {
@@ -149,8 +147,8 @@ pub fn torn_pair(n: usize) -> Deep {
 pub fn stale_read(n: usize) -> Deep {
     let program = move |intermediate: bool| {
         move || {
-            let version = counters(1);
-            let mine = counters(1);
+            let version = shared(1);
+            let mine = shared(1);
             let mut threads = Vec::new();
             let checker = version.clone();
             threads.push(thread::spawn(move || {
