@@ -125,6 +125,38 @@ fn release_store_relaxed_load() {
     flag(Ordering::Release, Ordering::Relaxed);
 }
 
+/// Like [`flag`], but the cell is created only after the reader has started and the two
+/// threads have synchronised: a detector that keeps no clocks before an execution's first
+/// cell must start them so that they still order (or fail to order) what follows.
+fn late_cell_flag(store: Ordering, load: Ordering) {
+    // std's `OnceLock` is invisible to the detector: it hands the cell over, orders nothing.
+    let shared = Arc::new((
+        AtomicUsize::new(0),
+        Mutex::new(()),
+        std::sync::OnceLock::<Shared>::new(),
+    ));
+    let s = shared.clone();
+    let t = thread::spawn(move || {
+        drop(s.1.lock().unwrap());
+        if s.0.load(load) == 1 {
+            s.2.get().expect("set before the flag").read();
+        }
+    });
+    drop(shared.1.lock().unwrap());
+    let cell = shared.2.get_or_init(Shared::default);
+    cell.write();
+    shared.0.store(1, store);
+    t.join().unwrap();
+}
+
+fn late_cell_release_acquire_flag() {
+    late_cell_flag(Ordering::Release, Ordering::Acquire);
+}
+
+fn late_cell_relaxed_flag() {
+    late_cell_flag(Ordering::Relaxed, Ordering::Relaxed);
+}
+
 /// Publishes through a relaxed flag between a release fence and an acquire fence.
 fn fenced_flag(acquire_fence: bool) {
     let shared = Arc::new((AtomicUsize::new(0), Shared::default()));
@@ -268,6 +300,12 @@ const RACE_CASES: &[RaceCase] = &[
     ("rwlock_orders", rwlock_orders, false),
     ("relaxed_flag", relaxed_flag, true),
     ("release_acquire_flag", release_acquire_flag, false),
+    (
+        "late_cell_release_acquire_flag",
+        late_cell_release_acquire_flag,
+        false,
+    ),
+    ("late_cell_relaxed_flag", late_cell_relaxed_flag, true),
     (
         "release_store_relaxed_load",
         release_store_relaxed_load,

@@ -39,6 +39,7 @@ impl<T> UnsafeCell<T> {
     #[track_caller]
     fn make(name: Option<Cow<'static, str>>, value: T) -> UnsafeCell<T> {
         let (obj, tracker) = rt::create(ObjKind::Cell, name, Location::caller(), |b| b.new_cell());
+        race::cell_created();
         UnsafeCell {
             obj,
             tracker,

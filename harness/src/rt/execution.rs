@@ -74,6 +74,8 @@ pub(crate) struct Execution {
     /// The facade keeps vector clocks and checks cell accesses (engines without a memory model
     /// of their own).
     pub(crate) detects_races: bool,
+    /// The vector clocks are kept now; see [`Execution::keep_clocks`].
+    clocks_on: AtomicBool,
     /// What every `SeqCst` fence so far released: the next one acquires it.
     pub(crate) sequential: SyncClock,
     lock_graph: Mutex<LockGraph>,
@@ -108,6 +110,7 @@ impl Execution {
             failure: Mutex::new(None),
             aborting: AtomicBool::new(false),
             detects_races: backend.detects_races(),
+            clocks_on: AtomicBool::new(false),
             sequential: SyncClock::default(),
             lock_graph: Mutex::new(LockGraph::default()),
             prediction: Mutex::new(None),
@@ -139,6 +142,8 @@ impl Execution {
         *self.failure.lock() = None;
         self.aborting.store(false, Relaxed);
         self.sequential.clear();
+        self.clocks_on
+            .store(self.detects_races && self.concurrent, Relaxed);
         self.lock_graph.lock().clear();
         self.inheriting.lock().clear();
         self.inversions.lock().clear();
@@ -242,6 +247,28 @@ impl Execution {
             .filter(|&i| !self.is_finished(i))
             .map(|i| (i, self.threads.slot(i).blocked()))
             .collect()
+    }
+
+    /// Whether the race detector keeps vector clocks now.
+    pub(crate) fn clocks_on(&self) -> bool {
+        self.clocks_on.load(Relaxed)
+    }
+
+    /// Starts keeping vector clocks, if the engine wants races detected and they are not kept
+    /// yet. A model engine starts at the execution's first cell: a happens-before path between
+    /// two accesses to a cell only passes through events between them, so no event before the
+    /// cell existed matters, and until then every clock stayed empty. Each thread starts an
+    /// epoch of its own, so that no thread's past seems to happen before another's present.
+    /// Real threads (the stress engine) keep clocks from the start: there, no single moment
+    /// comes before every thread's next step.
+    pub(crate) fn keep_clocks(&self) {
+        if !self.detects_races || self.clocks_on() {
+            return;
+        }
+        for idx in 0..self.threads.len() {
+            self.with_clocks(idx, |clocks| clocks.now.tick(idx));
+        }
+        self.clocks_on.store(true, Relaxed);
     }
 
     /// Runs `f` on the clocks of thread `idx`.

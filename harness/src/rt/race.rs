@@ -10,6 +10,10 @@
 //! epoch and site of its last write and of each thread's last read (FastTrack: Flanagan and
 //! Freund, PLDI 2009); an access that does not happen after a conflicting one is a race.
 //!
+//! Only cells can race, so under a model engine an execution keeps no clocks until it creates
+//! its first cell (`Execution::keep_clocks` says why that loses nothing). A program without
+//! cells pays nothing for the detector.
+//!
 //! Real threads (the stress engine) touch the detector's state concurrently, so it sits behind
 //! short locks. Those locks order accesses in real time but never enter a vector clock, so they
 //! cannot hide a race: a race is two accesses that no *program* synchronisation orders,
@@ -60,10 +64,17 @@ impl ThreadClocks {
     }
 }
 
-/// The running thread, when its execution detects races.
+/// The running thread, when its execution keeps vector clocks now.
 fn detector() -> Option<(&'static Local, ThreadIdx)> {
     let local = local()?;
-    local.exec.detects_races.then(|| (local, local.running()))
+    local.exec.clocks_on().then(|| (local, local.running()))
+}
+
+/// A cell is being created in the running execution: from now on accesses can race.
+pub(crate) fn cell_created() {
+    if let Some(local) = local() {
+        local.exec.keep_clocks();
+    }
 }
 
 fn with_thread<R>(f: impl FnOnce(&mut ThreadClocks, ThreadIdx) -> R) -> Option<R> {
@@ -167,16 +178,20 @@ pub(crate) fn atomic<R>(
     run: impl FnOnce() -> R,
     sync: impl FnOnce(&R) -> AtomicSync,
 ) -> R {
-    let Some((local, me)) = detector() else {
-        return run();
-    };
-    let (result, mut object) = if local.exec.concurrent {
-        let held = object.0.lock();
-        (run(), held)
-    } else {
-        // Model engines switch threads only inside `run`; nothing else runs until we are done.
-        let result = run();
-        (result, object.0.lock())
+    let (result, mut object, local, me) = match local() {
+        Some(local) if local.exec.concurrent && local.exec.clocks_on() => {
+            let held = object.0.lock();
+            (run(), held, local, local.running())
+        }
+        _ => {
+            // Model engines switch threads only inside `run`; nothing else runs until we are
+            // done. Asked only afterwards: another thread may have created the first cell.
+            let result = run();
+            let Some((local, me)) = detector() else {
+                return result;
+            };
+            (result, object.0.lock(), local, me)
+        }
     };
     let sync = sync(&result);
     local
