@@ -30,6 +30,7 @@ macro_rules! guarded_locks {
                 $mutex { guard: std::cell::UnsafeCell::new(None), lock: $($m)::+::Mutex::new(()) }
             }
 
+            #[inline]
             fn keep(&self, guard: $($m)::+::MutexGuard<'_, ()>) {
                 // SAFETY: the guard borrows `self.lock`, which lives as long as `self` (boxed, never
                 // moved), and `Drop` makes sure the guard never outlives it.
@@ -40,6 +41,7 @@ macro_rules! guarded_locks {
                 unsafe { *self.guard.get() = Some(guard) };
             }
 
+            #[inline]
             fn take(&self) -> Option<$($m)::+::MutexGuard<'static, ()>> {
                 // SAFETY: only the thread holding the lock touches the slot.
                 unsafe { (*self.guard.get()).take() }

@@ -149,6 +149,7 @@ impl Execution {
         self.inversions.lock().clear();
     }
 
+    #[inline]
     pub(crate) fn id(&self) -> u64 {
         self.id.load(Relaxed)
     }
@@ -233,10 +234,12 @@ impl Execution {
         self.unfinished.fetch_sub(1, AcqRel) == 1
     }
 
+    #[inline]
     pub(crate) fn is_finished(&self, idx: ThreadIdx) -> bool {
         self.threads.slot(idx).finished.load(Acquire)
     }
 
+    #[inline]
     pub(crate) fn set_blocked(&self, idx: ThreadIdx, blocked: Option<Blocked>) {
         self.threads.slot(idx).set_blocked(blocked);
     }
@@ -250,6 +253,7 @@ impl Execution {
     }
 
     /// Whether the race detector keeps vector clocks now.
+    #[inline]
     pub(crate) fn clocks_on(&self) -> bool {
         self.clocks_on.load(Relaxed)
     }
@@ -272,6 +276,7 @@ impl Execution {
     }
 
     /// Runs `f` on the clocks of thread `idx`.
+    #[inline]
     pub(crate) fn with_clocks<R>(
         &self,
         idx: ThreadIdx,
@@ -294,6 +299,7 @@ impl Execution {
 
     /// Once a failure is recorded the execution is over: later events (destructors running
     /// while threads unwind) are not part of the interleaving that failed.
+    #[inline]
     pub(crate) fn has_failed(&self) -> bool {
         self.failed.load(Relaxed)
     }
@@ -321,11 +327,23 @@ impl Execution {
 
     /// Thread `thread` is about to block to take `lock`; a lock-order cycle it closes becomes the
     /// exploration's prediction, if it has none.
+    #[inline]
     pub(crate) fn lock_acquiring(&self, thread: ThreadIdx, lock: ObjId, site: Site) {
         let held = self.threads.slot(thread).held.lock();
-        if !held.orders(lock) {
-            return;
+        if held.orders(lock) {
+            self.add_lock_orders(thread, held, lock, site);
         }
+    }
+
+    /// Out of line: most threads take a lock while holding none.
+    #[inline(never)]
+    fn add_lock_orders(
+        &self,
+        thread: ThreadIdx,
+        held: parking_lot::MutexGuard<'_, Held>,
+        lock: ObjId,
+        site: Site,
+    ) {
         let Some(cycle) = self.lock_graph.lock().acquiring(thread, &held, lock, site) else {
             return;
         };
@@ -349,10 +367,12 @@ impl Execution {
         }
     }
 
+    #[inline]
     pub(crate) fn lock_acquired(&self, thread: ThreadIdx, lock: ObjId, site: Site) {
         self.threads.slot(thread).held.lock().acquired(lock, site);
     }
 
+    #[inline]
     pub(crate) fn lock_released(&self, thread: ThreadIdx, lock: ObjId) {
         self.threads.slot(thread).held.lock().released(lock);
     }
@@ -382,18 +402,25 @@ const CHUNK: usize = 64;
 const CHUNKS: usize = 64;
 
 /// Per-thread state, in fixed chunks so that threads can register without a lock and a slot
-/// never moves: at most `CHUNK * CHUNKS` threads per execution.
+/// never moves: at most `CHUNK * CHUNKS` threads per execution. The first chunk exists from
+/// the start, so the common lookup is an index.
 struct ThreadTable {
-    chunks: [OnceLock<Box<[ThreadSlot; CHUNK]>>; CHUNKS],
+    first: Box<[ThreadSlot; CHUNK]>,
+    more: [OnceLock<Box<[ThreadSlot; CHUNK]>>; CHUNKS - 1],
     len: AtomicU32,
 }
 
 const MAX_THREADS: u32 = (CHUNK * CHUNKS) as u32;
 
+fn new_chunk() -> Box<[ThreadSlot; CHUNK]> {
+    Box::new(std::array::from_fn(|_| ThreadSlot::new()))
+}
+
 impl ThreadTable {
     fn new() -> ThreadTable {
         ThreadTable {
-            chunks: [const { OnceLock::new() }; CHUNKS],
+            first: new_chunk(),
+            more: [const { OnceLock::new() }; CHUNKS - 1],
             len: AtomicU32::new(0),
         }
     }
@@ -419,11 +446,13 @@ impl ThreadTable {
         idx
     }
 
+    #[inline]
     fn slot(&self, idx: ThreadIdx) -> &ThreadSlot {
         let idx = idx as usize;
-        let chunk = self.chunks[idx / CHUNK]
-            .get_or_init(|| Box::new(std::array::from_fn(|_| ThreadSlot::new())));
-        &chunk[idx % CHUNK]
+        match self.first.get(idx) {
+            Some(slot) => slot,
+            None => &self.more[idx / CHUNK - 1].get_or_init(new_chunk)[idx % CHUNK],
+        }
     }
 }
 
@@ -460,6 +489,7 @@ impl ThreadSlot {
         self.held.lock().clear();
     }
 
+    #[inline]
     fn set_blocked(&self, blocked: Option<Blocked>) {
         let packed = match blocked {
             Some(b) => (u64::from(b.reason.code()) << 32) | u64::from(b.target),

@@ -39,6 +39,8 @@ pub(crate) struct Local {
     /// variable's wait, recorded once its thread has joined the waiters (see
     /// `rt::record_when_waiting`).
     pending: RefCell<Vec<Event>>,
+    /// Whether `pending` holds an event: asked at every scheduling decision.
+    any_pending: Cell<bool>,
 }
 
 impl std::fmt::Debug for Local {
@@ -69,6 +71,7 @@ impl Local {
             running: Cell::new(0),
             recording: UnsafeCell::new(Recording::default()),
             pending: RefCell::new(Vec::new()),
+            any_pending: Cell::new(false),
         }
     }
 
@@ -119,17 +122,23 @@ impl Local {
             site,
             stamp: 0,
         });
+        self.any_pending.set(true);
     }
 
     /// Records the event announced for `thread`, if any, now.
     #[inline]
     pub(crate) fn commit(&self, thread: ThreadIdx) {
+        if !self.any_pending.get() {
+            return;
+        }
         let event = {
             let mut pending = self.pending.borrow_mut();
             let Some(i) = pending.iter().position(|e| e.thread == thread) else {
                 return;
             };
-            pending.swap_remove(i)
+            let event = pending.swap_remove(i);
+            self.any_pending.set(!pending.is_empty());
+            event
         };
         self.record(event.thread, event.obj, event.op, event.site);
     }
@@ -146,6 +155,7 @@ impl Local {
     /// threads never got that far).
     pub(crate) fn clear_recording(&self) {
         self.pending.borrow_mut().clear();
+        self.any_pending.set(false);
         self.with_recording(Recording::clear);
     }
 
@@ -155,6 +165,7 @@ impl Local {
 
     pub(crate) fn take_recording(&self) -> Recording {
         self.pending.borrow_mut().clear();
+        self.any_pending.set(false);
         self.with_recording(std::mem::take)
     }
 

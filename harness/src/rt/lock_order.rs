@@ -33,6 +33,7 @@ impl Held {
     }
 
     /// Whether taking `lock` now would add an edge: some other lock is held.
+    #[inline]
     pub(crate) fn orders(&self, lock: ObjId) -> bool {
         self.0.iter().any(|&(held, _)| held != lock)
     }
@@ -43,11 +44,13 @@ impl Held {
     }
 
     /// The thread now holds `lock`.
+    #[inline]
     pub(crate) fn acquired(&mut self, lock: ObjId, site: Site) {
         self.0.push((lock, site));
     }
 
     /// The thread released `lock`.
+    #[inline]
     pub(crate) fn released(&mut self, lock: ObjId) {
         if let Some(i) = self.0.iter().rposition(|&(l, _)| l == lock) {
             self.0.remove(i);

@@ -273,18 +273,6 @@ pub(crate) fn blocking_on_thread<R>(
     result
 }
 
-/// Records an event before an operation that releases something (unlocks): once released,
-/// another thread may act on the object before this one runs again. (A condition variable's
-/// wait, which also joins the waiters, is recorded with [`record_when_waiting`].)
-#[inline]
-pub(crate) fn record_release(obj: ObjRef, site: Site, op: Op) {
-    if let Some(local) = local()
-        && local.exec.id() == obj.exec
-    {
-        local.record(local.running(), obj.id, op, site);
-    }
-}
-
 /// Records `op`, a condition variable's wait, when the running thread has joined the waiters,
 /// which only its engine knows; the engine says so with [`now_waiting`] or [`scheduled`].
 ///
@@ -454,6 +442,55 @@ pub(crate) fn inherit_priority(obj: ObjRef) {
     {
         local.exec.inherit_priority(obj.id);
     }
+}
+
+/// Takes lock `obj`, as [`blocking`] runs an operation, with the lock-order bookkeeping: `op`
+/// is `Lock` or `Write` (exclusive, so it may close a lock-order cycle) or `Read`, and `take`
+/// the engine call (and whatever the facade does once it holds the lock).
+#[inline]
+pub(crate) fn lock(obj: ObjRef, site: Site, op: Op, take: impl FnOnce()) {
+    let Some(local) = local() else {
+        check_native(obj, site);
+        return take();
+    };
+    check_owner(local, obj, site);
+    let exec = &local.exec;
+    exec.backend.before_op();
+    let me = local.running();
+    let reason = match op {
+        Op::Read => BlockReason::Read,
+        Op::Write => BlockReason::Write,
+        _ => BlockReason::Lock,
+    };
+    // Cleared only on return: a thread that never returns (deadlock) stays marked blocked.
+    let blocked = Blocked {
+        reason,
+        target: obj.id,
+    };
+    exec.set_blocked(me, Some(blocked));
+    if reason != BlockReason::Read {
+        exec.lock_acquiring(me, obj.id, site);
+    }
+    take();
+    local.set_running(me);
+    exec.lock_acquired(me, obj.id, site);
+    exec.set_blocked(me, None);
+    local.record(me, obj.id, op, site);
+}
+
+/// Releases lock `obj`: records `op` (an unlock) before `release`, the engine call: once
+/// released, another thread may act on the lock before this one runs again. (A condition
+/// variable's wait, which also releases, is recorded with [`record_when_waiting`].)
+#[inline]
+pub(crate) fn unlock(obj: ObjRef, site: Site, op: Op, release: impl FnOnce()) {
+    if let Some(local) = local()
+        && local.exec.id() == obj.exec
+    {
+        let me = local.running();
+        local.record(me, obj.id, op, site);
+        local.exec.lock_released(me, obj.id);
+    }
+    release();
 }
 
 /// Lock-order bookkeeping of the running thread (see `lock_order`).

@@ -65,6 +65,7 @@ impl ThreadClocks {
 }
 
 /// The running thread, when its execution keeps vector clocks now.
+#[inline]
 fn detector() -> Option<(&'static Local, ThreadIdx)> {
     let local = local()?;
     local.exec.clocks_on().then(|| (local, local.running()))
@@ -77,12 +78,14 @@ pub(crate) fn cell_created() {
     }
 }
 
+#[inline]
 fn with_thread<R>(f: impl FnOnce(&mut ThreadClocks, ThreadIdx) -> R) -> Option<R> {
     let (local, me) = detector()?;
     Some(local.exec.with_clocks(me, |clocks| f(clocks, me)))
 }
 
 /// Releases into `object`, replacing what it held (a mutex unlock, a write unlock).
+#[inline]
 pub(crate) fn release(object: &SyncClock) {
     with_thread(|thread, me| {
         object.0.lock().clone_from(&thread.now);
@@ -91,6 +94,7 @@ pub(crate) fn release(object: &SyncClock) {
 }
 
 /// Releases into `object`, adding to what it held (read unlocks, barrier arrivals).
+#[inline]
 pub(crate) fn release_join(object: &SyncClock) {
     with_thread(|thread, me| {
         object.0.lock().join(&thread.now);
@@ -99,6 +103,7 @@ pub(crate) fn release_join(object: &SyncClock) {
 }
 
 /// Acquires what `object` holds (a lock, a barrier departure).
+#[inline]
 pub(crate) fn acquire(object: &SyncClock) {
     with_thread(|thread, _| thread.now.join(&object.0.lock()));
 }
@@ -173,6 +178,7 @@ fn releases(order: Ordering) -> bool {
 /// Runs atomic operation `run` on the atomic whose clock is `object`, then applies how it
 /// synchronised (`sync`, from its result). With real threads the operation runs inside the
 /// clock's lock, so that the value read and the clock acquired belong together.
+#[inline]
 pub(crate) fn atomic<R>(
     object: &SyncClock,
     run: impl FnOnce() -> R,

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{LockResult, PoisonError, TryLockError, TryLockResult};
 
 use crate::rt::race::{self, SyncClock};
-use crate::rt::{self, BlockReason, Blocked, ObjKind, ObjRef, Op, RawMutex, Site};
+use crate::rt::{self, ObjKind, ObjRef, Op, RawMutex, Site};
 
 /// A mutual exclusion lock, as [`std::sync::Mutex`].
 ///
@@ -75,17 +75,10 @@ impl<T: ?Sized> Mutex<T> {
     #[track_caller]
     pub fn lock(&self) -> LockResult<MutexGuard<'_, T>> {
         let site = Location::caller();
-        let blocked = Blocked {
-            reason: BlockReason::Lock,
-            target: self.obj.id,
-        };
-        let lock = || {
-            rt::lock_acquiring(self.obj, site);
+        rt::lock(self.obj, site, Op::Lock, || {
             self.raw.lock();
-            rt::lock_acquired(self.obj, site);
             race::acquire(&self.clock);
-        };
-        rt::blocking(self.obj, site, blocked, lock, |_| Op::Lock);
+        });
         self.guard(site)
     }
 
@@ -219,10 +212,10 @@ impl<T: ?Sized> Drop for MutexGuard<'_, T> {
         // Always released, even while a failed execution unwinds: other unwinding threads may
         // need the lock for their destructors (the loom backend ignores the call when loom
         // cannot take it).
-        rt::record_release(self.lock.obj, self.site, Op::Unlock);
-        race::release(&self.lock.clock);
-        rt::lock_released(self.lock.obj);
-        self.lock.raw.unlock();
+        rt::unlock(self.lock.obj, self.site, Op::Unlock, || {
+            race::release(&self.lock.clock);
+            self.lock.raw.unlock();
+        });
     }
 }
 

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{LockResult, PoisonError, TryLockError, TryLockResult};
 
 use crate::rt::race::{self, SyncClock};
-use crate::rt::{self, BlockReason, Blocked, ObjKind, ObjRef, Op, RawRwLock, Site};
+use crate::rt::{self, ObjKind, ObjRef, Op, RawRwLock, Site};
 
 /// A reader-writer lock, as [`std::sync::RwLock`]: many readers or one writer.
 ///
@@ -74,16 +74,10 @@ impl<T: ?Sized> RwLock<T> {
     #[track_caller]
     pub fn read(&self) -> LockResult<RwLockReadGuard<'_, T>> {
         let site = Location::caller();
-        let blocked = Blocked {
-            reason: BlockReason::Read,
-            target: self.obj.id,
-        };
-        let read = || {
+        rt::lock(self.obj, site, Op::Read, || {
             self.raw.read();
-            rt::lock_acquired(self.obj, site);
             self.acquired_read();
-        };
-        rt::blocking(self.obj, site, blocked, read, |_| Op::Read);
+        });
         self.poisoned(RwLockReadGuard {
             lock: self,
             site,
@@ -116,17 +110,10 @@ impl<T: ?Sized> RwLock<T> {
     #[track_caller]
     pub fn write(&self) -> LockResult<RwLockWriteGuard<'_, T>> {
         let site = Location::caller();
-        let blocked = Blocked {
-            reason: BlockReason::Write,
-            target: self.obj.id,
-        };
-        let write = || {
-            rt::lock_acquiring(self.obj, site);
+        rt::lock(self.obj, site, Op::Write, || {
             self.raw.write();
-            rt::lock_acquired(self.obj, site);
             self.acquired_write();
-        };
-        rt::blocking(self.obj, site, blocked, write, |_| Op::Write);
+        });
         self.poisoned(self.write_guard(site))
     }
 
@@ -257,10 +244,10 @@ impl<T: ?Sized> Drop for RwLockReadGuard<'_, T> {
         // Always released, even while a failed execution unwinds: other unwinding threads may
         // need the lock for their destructors (the loom backend ignores the call when loom
         // cannot take it).
-        rt::record_release(self.lock.obj, self.site, Op::ReadUnlock);
-        race::release_join(&self.lock.read_clock);
-        rt::lock_released(self.lock.obj);
-        self.lock.raw.unlock_read();
+        rt::unlock(self.lock.obj, self.site, Op::ReadUnlock, || {
+            race::release_join(&self.lock.read_clock);
+            self.lock.raw.unlock_read();
+        });
     }
 }
 
@@ -300,10 +287,10 @@ impl<T: ?Sized> Drop for RwLockWriteGuard<'_, T> {
         // Always released, even while a failed execution unwinds: other unwinding threads may
         // need the lock for their destructors (the loom backend ignores the call when loom
         // cannot take it).
-        rt::record_release(self.lock.obj, self.site, Op::WriteUnlock);
-        race::release(&self.lock.clock);
-        rt::lock_released(self.lock.obj);
-        self.lock.raw.unlock_write();
+        rt::unlock(self.lock.obj, self.site, Op::WriteUnlock, || {
+            race::release(&self.lock.clock);
+            self.lock.raw.unlock_write();
+        });
     }
 }
 

@@ -42,6 +42,7 @@ impl Log {
     }
 
     /// Logs that the scheduler chose `next`, and tells the runtime (`rt::scheduled`).
+    #[inline]
     fn choose(
         &mut self,
         runnable: &[&Task],
@@ -49,17 +50,21 @@ impl Log {
         is_yielding: bool,
         next: TaskId,
     ) {
-        if let Some(current) = current
-            && current != next
-            && !is_yielding
-            && runnable.iter().any(|t| t.id() == current)
-        {
-            self.preemptions += 1;
-        }
+        // Shuttle's task ids are the runtime's thread numbers: both count spawns from 0.
         let thread = usize::from(next) as u32;
         self.steps.push(Step::Thread(thread));
-        // Shuttle's task ids are the runtime's thread numbers: both count spawns from 0.
+        if !is_yielding && current.is_some_and(|current| current != next) {
+            self.switched(runnable, current);
+        }
         crate::rt::scheduled(thread);
+    }
+
+    /// The scheduler switched away from `current`: a preemption if it could have gone on.
+    #[inline(never)]
+    fn switched(&mut self, runnable: &[&Task], current: Option<TaskId>) {
+        if runnable.iter().any(|t| Some(t.id()) == current) {
+            self.preemptions += 1;
+        }
     }
 }
 

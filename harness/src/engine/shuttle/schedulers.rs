@@ -59,6 +59,14 @@ impl RandomWalk {
             rng: Rng::new(0),
         }
     }
+
+    /// Picks among the threads that may run after the running one yields.
+    #[inline(never)]
+    fn step_aside(&mut self, runnable: &[&Task], current: Option<TaskId>) -> Option<TaskId> {
+        let candidates = candidates(runnable, current, true);
+        let chosen = self.rng.below(candidates.clone().count());
+        candidates.map(|t| t.id()).nth(chosen)
+    }
 }
 
 /// The runnable threads to choose from: a thread that yields (a spin loop, say) steps aside
@@ -81,15 +89,18 @@ impl Scheduler for RandomWalk {
         Some(ShuttleSchedule::new(self.rng.next_u64()))
     }
 
+    #[inline]
     fn next_task(
         &mut self,
         runnable: &[&Task],
         current: Option<TaskId>,
         is_yielding: bool,
     ) -> Option<TaskId> {
-        let candidates = candidates(runnable, current, is_yielding);
-        let chosen = self.rng.below(candidates.clone().count());
-        candidates.map(|t| t.id()).nth(chosen)
+        if is_yielding {
+            return self.step_aside(runnable, current);
+        }
+        // Every runnable thread is a candidate: the same draw as `step_aside`'s.
+        Some(runnable.get(self.rng.below(runnable.len()))?.id())
     }
 
     fn next_u64(&mut self) -> u64 {
