@@ -58,6 +58,10 @@ pub(crate) struct Execution {
     pub(crate) backend: Box<dyn Backend>,
     /// Model threads are real OS threads (the stress engine): events carry timestamps and
     /// every field here may be touched concurrently.
+    ///
+    /// Architecture invariant: an execution that is not concurrent is only ever touched by the
+    /// OS thread that runs it (a model engine runs every model thread there, one at a time, and
+    /// only that thread has a `Local` for it), so its per-thread state needs no lock.
     pub(crate) concurrent: bool,
     /// Facade operations are recorded as events (see `Explorer::tracing`).
     pub(crate) tracing: bool,
@@ -196,7 +200,7 @@ impl Execution {
                 ThreadView {
                     own: self.priority(idx),
                     waits_for: waits_for.filter(|_| !self.is_finished(idx)),
-                    holds: self.threads.slot(idx).held.lock().locks(),
+                    holds: self.with_state(&self.threads.slot(idx).held, |held| held.locks()),
                 }
             })
             .collect()
@@ -275,6 +279,19 @@ impl Execution {
         self.clocks_on.store(true, Relaxed);
     }
 
+    /// Runs `f` on `state`, part of one thread's state. Only a concurrent execution takes its
+    /// lock (see [`Execution::concurrent`]).
+    #[inline]
+    fn with_state<T, R>(&self, state: &Mutex<T>, f: impl FnOnce(&mut T) -> R) -> R {
+        if self.concurrent {
+            return f(&mut state.lock());
+        }
+        // SAFETY: this execution is only touched by the OS thread running this call (the
+        // invariant on `concurrent`), and `f` does not reach `state` again, so no other
+        // reference to it exists while `f` runs.
+        f(unsafe { &mut *state.data_ptr() })
+    }
+
     /// Runs `f` on the clocks of thread `idx`.
     #[inline]
     pub(crate) fn with_clocks<R>(
@@ -282,7 +299,7 @@ impl Execution {
         idx: ThreadIdx,
         f: impl FnOnce(&mut ThreadClocks) -> R,
     ) -> R {
-        f(&mut self.threads.slot(idx).clocks.lock())
+        self.with_state(&self.threads.slot(idx).clocks, f)
     }
 
     pub(crate) fn arc_created(&self) {
@@ -329,25 +346,21 @@ impl Execution {
     /// exploration's prediction, if it has none.
     #[inline]
     pub(crate) fn lock_acquiring(&self, thread: ThreadIdx, lock: ObjId, site: Site) {
-        let held = self.threads.slot(thread).held.lock();
-        if held.orders(lock) {
-            self.add_lock_orders(thread, held, lock, site);
+        let held = &self.threads.slot(thread).held;
+        let cycle = self.with_state(held, |held| {
+            held.orders(lock)
+                .then(|| self.lock_graph.lock().acquiring(thread, held, lock, site))
+                .flatten()
+        });
+        if let Some(cycle) = cycle {
+            self.predict(thread, cycle);
         }
     }
 
-    /// Out of line: most threads take a lock while holding none.
-    #[inline(never)]
-    fn add_lock_orders(
-        &self,
-        thread: ThreadIdx,
-        held: parking_lot::MutexGuard<'_, Held>,
-        lock: ObjId,
-        site: Site,
-    ) {
-        let Some(cycle) = self.lock_graph.lock().acquiring(thread, &held, lock, site) else {
-            return;
-        };
-        drop(held);
+    /// Makes lock-order cycle `cycle`, closed by `thread`, the exploration's prediction unless
+    /// it has one.
+    #[cold]
+    fn predict(&self, thread: ThreadIdx, cycle: Vec<Edge>) {
         let mut prediction = self.prediction.lock();
         if prediction.is_none() {
             let threads = self.blocked_threads();
@@ -369,12 +382,14 @@ impl Execution {
 
     #[inline]
     pub(crate) fn lock_acquired(&self, thread: ThreadIdx, lock: ObjId, site: Site) {
-        self.threads.slot(thread).held.lock().acquired(lock, site);
+        self.with_state(&self.threads.slot(thread).held, |held| {
+            held.acquired(lock, site)
+        });
     }
 
     #[inline]
     pub(crate) fn lock_released(&self, thread: ThreadIdx, lock: ObjId) {
-        self.threads.slot(thread).held.lock().released(lock);
+        self.with_state(&self.threads.slot(thread).held, |held| held.released(lock));
     }
 
     /// The execution that made the prediction, while its recording is still wanted.

@@ -24,6 +24,7 @@ thread_local! {
 ///
 /// The reference must not outlive the facade call that asked for it: [`Installed`] removes the
 /// pointer before its `Local` is dropped.
+#[inline]
 pub(crate) fn local() -> Option<&'static Local> {
     let ptr = LOCAL.with(Cell::get);
     // SAFETY: the pointer is set only by `Local::install`, whose guard clears it before the
@@ -84,14 +85,17 @@ impl Local {
     }
 
     /// The model thread running on this OS thread now.
+    #[inline]
     pub(crate) fn running(&self) -> ThreadIdx {
         self.running.get()
     }
 
+    #[inline]
     pub(crate) fn set_running(&self, idx: ThreadIdx) {
         self.running.set(idx);
     }
 
+    #[inline]
     pub(crate) fn record(&self, thread: ThreadIdx, obj: ObjId, op: Op, site: Site) {
         if !self.exec.tracing || self.exec.has_failed() {
             return;
@@ -128,9 +132,13 @@ impl Local {
     /// Records the event announced for `thread`, if any, now.
     #[inline]
     pub(crate) fn commit(&self, thread: ThreadIdx) {
-        if !self.any_pending.get() {
-            return;
+        if self.any_pending.get() {
+            self.commit_pending(thread);
         }
+    }
+
+    #[inline(never)]
+    fn commit_pending(&self, thread: ThreadIdx) {
         let event = {
             let mut pending = self.pending.borrow_mut();
             let Some(i) = pending.iter().position(|e| e.thread == thread) else {
