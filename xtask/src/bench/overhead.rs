@@ -6,7 +6,7 @@ use anyhow::Result;
 use serde::Serialize;
 use tapestry::{Engine, Explorer};
 
-use super::{Args, Section, median};
+use super::{Args, Section, median, median_f64};
 
 /// Threads (including the test body's) and lock/unlock/fetch_add rounds per thread of the
 /// overhead program.
@@ -38,7 +38,7 @@ pub fn overhead(args: &Args) -> Result<Section> {
             .iterative(false)
             .max_executions(n)
     };
-    let [raw, traced, untraced] = rates(
+    let loom = rates(
         n,
         rounds,
         [
@@ -47,9 +47,9 @@ pub fn overhead(args: &Args) -> Result<Section> {
             &mut || tapestry_run(exhaustive().into(), false),
         ],
     );
-    let loom = overhead_of("exhaustive", "raw loom", n, raw, traced, untraced);
+    let loom = overhead_of("exhaustive", "raw loom", n, &loom);
     let random = || Engine::random().schedules(n).into();
-    let [raw, traced, untraced] = rates(
+    let shuttle = rates(
         n,
         rounds,
         [
@@ -58,11 +58,11 @@ pub fn overhead(args: &Args) -> Result<Section> {
             &mut || tapestry_run(random(), false),
         ],
     );
-    let shuttle = overhead_of("random", "raw shuttle", n, raw, traced, untraced);
+    let shuttle = overhead_of("random", "raw shuttle", n, &shuttle);
     let overhead = [loom, shuttle];
     let mut markdown = String::from("## Overhead of the facade\n\n");
     markdown += &format!(
-        "The same program ({THREADS} threads, each doing {ROUNDS} rounds of lock, unlock and `fetch_add`) written against the engine's own types and against tapestry's facade, run for the same number of executions in {rounds} rounds taking turns (the table gives each one's median round), with tracing on (every operation recorded, the default) and off (`Explorer::tracing(false)`: a failure is traced by running its schedule once more). tapestry also keeps vector clocks for race detection under the random engine, which raw shuttle does not. Target: at most 1.2x slower with tracing on, 1.1x with it off.\n\n"
+        "The same program ({THREADS} threads, each doing {ROUNDS} rounds of lock, unlock and `fetch_add`) written against the engine's own types and against tapestry's facade, run for the same number of executions in {rounds} rounds taking turns, with tracing on (every operation recorded, the default) and off (`Explorer::tracing(false)`: a failure is traced by running its schedule once more). Executions per second are each one's median round; a slowdown is the median over the rounds of the round's time against the baseline's time in the same round, so that the machine's drift cancels. Under the random engine tapestry's race detector is armed but keeps no vector clocks, since the program creates no `UnsafeCell` (clocks start at an execution's first cell). Target: at most 1.2x slower with tracing on, 1.1x with it off.\n\n"
     );
     markdown += "| engine | baseline | executions | baseline exec/s | tracing on exec/s | slowdown | tracing off exec/s | slowdown |\n|---|---|---:|---:|---:|---:|---:|---:|\n";
     for o in &overhead {
@@ -89,29 +89,34 @@ fn overhead_of(
     engine: &'static str,
     baseline: &'static str,
     executions: u64,
-    raw: f64,
-    traced: f64,
-    untraced: f64,
+    [raw, traced, untraced]: &[Rate; 3],
 ) -> Overhead {
     Overhead {
         engine,
         baseline,
         executions,
-        baseline_per_sec: raw,
-        traced_per_sec: traced,
-        traced_slowdown: raw / traced,
-        untraced_per_sec: untraced,
-        untraced_slowdown: raw / untraced,
+        baseline_per_sec: raw.per_sec,
+        traced_per_sec: traced.per_sec,
+        traced_slowdown: traced.slowdown,
+        untraced_per_sec: untraced.per_sec,
+        untraced_slowdown: untraced.slowdown,
     }
 }
 
-/// Executions per second of each subject: the median of `runs` runs, the subjects taking turns
-/// so that machine noise hits them alike.
+/// How fast one subject ran, and how much slower than the first subject.
+struct Rate {
+    /// Executions per second in its median run.
+    per_sec: f64,
+    /// The median over the rounds of its time divided by the first subject's time.
+    slowdown: f64,
+}
+
+/// Runs each subject `runs` times, taking turns so that machine noise hits them alike.
 fn rates<const N: usize>(
     executions: u64,
     runs: usize,
     subjects: [&mut dyn FnMut() -> Duration; N],
-) -> [f64; N] {
+) -> [Rate; N] {
     let mut times: [Vec<Duration>; N] = std::array::from_fn(|_| Vec::new());
     for round in 0..runs.max(1) {
         // Each round starts with the next subject, so that none always runs after another.
@@ -119,7 +124,18 @@ fn rates<const N: usize>(
             times[i].push(subjects[i]());
         }
     }
-    times.map(|mut times| executions as f64 / median(&mut times).as_secs_f64())
+    let baseline = times[0].clone();
+    times.map(|mut times| {
+        let mut ratios: Vec<f64> = times
+            .iter()
+            .zip(&baseline)
+            .map(|(t, b)| t.as_secs_f64() / b.as_secs_f64())
+            .collect();
+        Rate {
+            per_sec: executions as f64 / median(&mut times).as_secs_f64(),
+            slowdown: median_f64(&mut ratios),
+        }
+    })
 }
 
 #[derive(Serialize)]
@@ -151,9 +167,9 @@ pub fn detector(args: &Args) -> Result<Section> {
     );
     let d = Detector {
         iterations,
-        off_per_sec: off,
-        on_per_sec: on,
-        cost: off / on,
+        off_per_sec: off.per_sec,
+        on_per_sec: on.per_sec,
+        cost: on.slowdown,
     };
     let mut markdown = String::from("## Cost of race detection\n\n");
     markdown += &format!(
