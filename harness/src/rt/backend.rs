@@ -48,9 +48,14 @@ pub(crate) trait Backend: Send + Sync + 'static {
     fn spin_loop(&self) {
         self.yield_now();
     }
-    /// Called before every facade operation except spawning; the stress engine releases the
-    /// threads this one spawned and widens race windows here.
+    /// Called before every facade operation except spawning, if `acts_before_ops`; the stress
+    /// engine releases the threads this one spawned and widens race windows here.
     fn before_op(&self) {}
+    /// Whether `before_op` does anything. Asked once per exploration, so that the other
+    /// engines pay no call per operation.
+    fn acts_before_ops(&self) -> bool {
+        false
+    }
     fn new_mutex(&self) -> Box<dyn RawMutex>;
     fn new_rwlock(&self) -> Box<dyn RawRwLock>;
     fn new_condvar(&self) -> Box<dyn RawCondvar>;

@@ -73,6 +73,8 @@ pub(crate) struct Execution {
     live_arcs: AtomicI64,
     failed: AtomicBool,
     failure: Mutex<Option<FailureRecord>>,
+    /// `backend.acts_before_ops()`.
+    before_ops: bool,
     /// Set by an engine with real threads to make every blocked facade operation unwind.
     pub(crate) aborting: AtomicBool,
     /// The facade keeps vector clocks and checks cell accesses (engines without a memory model
@@ -114,6 +116,7 @@ impl Execution {
             failure: Mutex::new(None),
             aborting: AtomicBool::new(false),
             detects_races: backend.detects_races(),
+            before_ops: backend.acts_before_ops(),
             clocks_on: AtomicBool::new(false),
             sequential: SyncClock::default(),
             lock_graph: Mutex::new(LockGraph::default()),
@@ -121,6 +124,14 @@ impl Execution {
             inheriting: Mutex::new(Vec::new()),
             inversions: Mutex::new(InversionWatch::default()),
             backend,
+        }
+    }
+
+    /// Lets the engine act before a facade operation (see `Backend::before_op`).
+    #[inline]
+    pub(crate) fn before_op(&self) {
+        if self.before_ops {
+            self.backend.before_op();
         }
     }
 

@@ -161,7 +161,7 @@ pub(crate) fn op<R>(
         return run();
     };
     check_owner(local, obj, site);
-    local.exec.backend.before_op();
+    local.exec.before_op();
     let me = local.running();
     let result = run();
     local.set_running(me);
@@ -183,7 +183,7 @@ pub(crate) fn blocking<R>(
         return run();
     };
     check_owner(local, obj, site);
-    local.exec.backend.before_op();
+    local.exec.before_op();
     let me = local.running();
     // Cleared only on return: a thread that never returns (deadlock) stays marked blocked.
     local.exec.set_blocked(me, Some(blocked));
@@ -203,7 +203,7 @@ pub(crate) fn announce(obj: ObjRef, site: Site, op: Op) {
         return;
     };
     check_owner(local, obj, site);
-    local.exec.backend.before_op();
+    local.exec.before_op();
     local.record(local.running(), obj.id, op, site);
 }
 
@@ -217,7 +217,7 @@ pub(crate) fn backend_op<R>(
     let Some(local) = local() else {
         return run(crate::engine::native());
     };
-    local.exec.backend.before_op();
+    local.exec.before_op();
     let me = local.running();
     let result = run(&*local.exec.backend);
     local.set_running(me);
@@ -263,7 +263,7 @@ pub(crate) fn blocking_on_thread<R>(
     let Some(local) = local() else {
         return run();
     };
-    local.exec.backend.before_op();
+    local.exec.before_op();
     let me = local.running();
     local.exec.set_blocked(me, Some(blocked));
     let result = run();
@@ -455,7 +455,7 @@ pub(crate) fn lock(obj: ObjRef, site: Site, op: Op, take: impl FnOnce()) {
     };
     check_owner(local, obj, site);
     let exec = &local.exec;
-    exec.backend.before_op();
+    exec.before_op();
     let me = local.running();
     let reason = match op {
         Op::Read => BlockReason::Read,

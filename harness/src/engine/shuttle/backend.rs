@@ -51,6 +51,10 @@ impl Backend for ShuttleBackend {
         self.yield_now();
     }
 
+    fn acts_before_ops(&self) -> bool {
+        self.priority.is_some()
+    }
+
     fn before_op(&self) {
         if let Some(mode) = &self.priority {
             rt::check_priority_inversion(mode.inversion_bound);

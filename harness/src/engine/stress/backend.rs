@@ -65,6 +65,10 @@ impl Backend for StressBackend {
         })
     }
 
+    fn acts_before_ops(&self) -> bool {
+        true
+    }
+
     fn before_op(&self) {
         match ThreadState::with(ThreadState::before_op) {
             Some(Verdict::StepLimit(max)) if !std::thread::panicking() => rt::fail(
