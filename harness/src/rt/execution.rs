@@ -15,7 +15,10 @@ use crate::failure::FailureKind;
 
 /// Execution ids are unique in the process, so an object that strays from one execution into
 /// another (through a `static`, say) is caught at its first use. 0 means "outside explorations".
-static NEXT_EXECUTION_ID: AtomicU64 = AtomicU64::new(1);
+/// Each exploration takes them in blocks of `ID_BLOCK`, so that parallel workers do not write
+/// one shared counter at every execution.
+static NEXT_ID_BLOCK: AtomicU64 = AtomicU64::new(1);
+const ID_BLOCK: u64 = 1 << 16;
 
 /// A failure as the runtime first saw it; the explorer turns it into a `Failure`.
 #[derive(Clone, Debug)]
@@ -67,6 +70,8 @@ pub(crate) struct Execution {
     pub(crate) tracing: bool,
     id: AtomicU64,
     executions: AtomicU64,
+    /// The name of thread 0, shared by every execution of this exploration only.
+    main_name: Arc<str>,
     next_object: AtomicU32,
     threads: ThreadTable,
     unfinished: AtomicU32,
@@ -108,6 +113,7 @@ impl Execution {
             tracing: true,
             id: AtomicU64::new(0),
             executions: AtomicU64::new(0),
+            main_name: Arc::from("main"),
             next_object: AtomicU32::new(0),
             threads: ThreadTable::new(),
             unfinished: AtomicU32::new(0),
@@ -143,14 +149,18 @@ impl Execution {
 
     /// Starts a new execution: fresh id, no objects, one running thread (the test body).
     pub(crate) fn begin(&self) {
-        self.id
-            .store(NEXT_EXECUTION_ID.fetch_add(1, Relaxed), Relaxed);
+        let next = self.id.load(Relaxed) + 1;
+        let id = if next == 1 || next.is_multiple_of(ID_BLOCK) {
+            NEXT_ID_BLOCK.fetch_add(1, Relaxed) * ID_BLOCK
+        } else {
+            next
+        };
+        self.id.store(id, Relaxed);
         self.executions.fetch_add(1, Relaxed);
         self.next_object.store(0, Relaxed);
         self.threads.reset();
         self.threads.push();
-        static MAIN: OnceLock<Arc<str>> = OnceLock::new();
-        *self.threads.slot(0).name.lock() = Some(MAIN.get_or_init(|| Arc::from("main")).clone());
+        *self.threads.slot(0).name.lock() = Some(self.main_name.clone());
         self.unfinished.store(1, Relaxed);
         self.live_arcs.store(0, Relaxed);
         self.failed.store(false, Relaxed);
