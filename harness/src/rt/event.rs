@@ -22,9 +22,6 @@ pub(crate) struct Event {
     pub obj: ObjId,
     pub op: Op,
     pub site: Site,
-    /// A timestamp (`local::timestamp`), for engines with real threads, whose per-thread
-    /// recordings are merged by time. Model engines record in order and leave it 0.
-    pub stamp: u64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -149,6 +146,10 @@ pub(crate) struct ThreadInfo {
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Recording {
     pub events: Vec<Event>,
+    /// A timestamp (`local::timestamp`) per event, for engines with real threads, whose
+    /// per-thread recordings are merged by time; empty under model engines, which record in
+    /// order. Kept apart so that the events model engines record stay small.
+    pub stamps: Vec<u64>,
     pub objects: Vec<ObjectInfo>,
     pub threads: Vec<ThreadInfo>,
 }
@@ -156,6 +157,7 @@ pub(crate) struct Recording {
 impl Recording {
     pub(crate) fn clear(&mut self) {
         self.events.clear();
+        self.stamps.clear();
         self.objects.clear();
         self.threads.clear();
     }
@@ -163,13 +165,20 @@ impl Recording {
     /// Merges the recordings of several OS threads into one, ordering events by time.
     pub(crate) fn merge(parts: Vec<Recording>) -> Recording {
         let mut merged = Recording::default();
+        let mut stamped = Vec::new();
         for part in parts {
-            merged.events.extend(part.events);
+            debug_assert_eq!(
+                part.events.len(),
+                part.stamps.len(),
+                "an event without a stamp"
+            );
+            stamped.extend(part.stamps.into_iter().zip(part.events));
             merged.objects.extend(part.objects);
             merged.threads.extend(part.threads);
         }
         // Stable: events of one thread keep their program order when stamps tie.
-        merged.events.sort_by_key(|e| e.stamp);
+        stamped.sort_by_key(|&(stamp, _)| stamp);
+        (merged.stamps, merged.events) = stamped.into_iter().unzip();
         merged.objects.sort_by_key(|o| o.id);
         merged.threads.sort_by_key(|t| t.idx);
         merged
@@ -218,3 +227,6 @@ pub(crate) struct Blocked {
     pub reason: BlockReason,
     pub target: u32,
 }
+
+// Events are recorded at every facade operation: keep them small.
+const _: () = assert!(std::mem::size_of::<Event>() <= 48);

@@ -100,16 +100,21 @@ impl Local {
         if !self.exec.tracing || self.exec.has_failed() {
             return;
         }
-        let stamp = if self.exec.concurrent { timestamp() } else { 0 };
-        self.with_recording(|r| {
-            r.events.push(Event {
-                thread,
-                obj,
-                op,
-                site,
-                stamp,
-            })
-        });
+        let event = Event {
+            thread,
+            obj,
+            op,
+            site,
+        };
+        if self.exec.concurrent {
+            let stamp = timestamp();
+            self.with_recording(|r| {
+                r.events.push(event);
+                r.stamps.push(stamp);
+            });
+        } else {
+            self.with_recording(|r| r.events.push(event));
+        }
     }
 
     /// Keeps an event of `thread` until [`commit`](Self::commit) records it.
@@ -124,7 +129,6 @@ impl Local {
             obj,
             op,
             site,
-            stamp: 0,
         });
         self.any_pending.set(true);
     }

@@ -24,7 +24,6 @@ fn ev(thread: ThreadIdx, obj: ObjId, op: Op) -> Event {
         obj,
         op,
         site: Location::caller(),
-        stamp: 0,
     }
 }
 #[track_caller]
@@ -256,6 +255,7 @@ fn labels() -> Labels {
     };
     Labels::new(&Recording {
         events: Vec::new(),
+        stamps: Vec::new(),
         objects: vec![
             object(A, ObjKind::Mutex, "a"),
             object(B, ObjKind::Mutex, "b"),
