@@ -2,6 +2,7 @@
 //!
 //! - `ci`: what CI runs, in the same order: format check, clippy, the test suite.
 //! - `bench`: the benchmarks; writes `BENCHMARKS.md` and `benchmarks.json`.
+//! - `probe`: one subject of the overhead benchmark alone, to run under a profiler.
 //! - `soak`: the catalogue's tests with budgets ten times larger (or `--budget N`).
 //! - `screenshots`: renders `tapestry report` in headless Chromium, one PNG per page.
 
@@ -26,6 +27,14 @@ enum Cmd {
     Ci,
     /// Runs the benchmarks and writes BENCHMARKS.md and benchmarks.json.
     Bench(bench::Args),
+    /// Runs one subject of the overhead benchmark alone, to run under a profiler (e.g.
+    /// `valgrind --tool=callgrind target/release/xtask probe random`).
+    Probe {
+        subject: bench::Probe,
+        /// Executions to run.
+        #[arg(long, default_value_t = 300)]
+        executions: u64,
+    },
     /// Runs the catalogue's tests with larger budgets (release build).
     Soak {
         /// How much larger than the catalogue's budgets.
@@ -41,6 +50,14 @@ fn main() -> Result<()> {
     match Cli::parse().command {
         Cmd::Ci => ci(),
         Cmd::Bench(args) => bench::run(&args),
+        Cmd::Probe {
+            subject,
+            executions,
+        } => {
+            let elapsed = bench::probe(subject, executions);
+            eprintln!("{subject:?}: {executions} executions in {elapsed:.2?}");
+            Ok(())
+        }
         Cmd::Soak { budget } => soak(budget),
         Cmd::Screenshots(args) => screenshots::run(&args),
     }

@@ -8,6 +8,8 @@ mod deep;
 mod first_bug;
 mod optimum;
 mod overhead;
+
+pub use overhead::{Probe, probe};
 mod parallel;
 mod stress;
 

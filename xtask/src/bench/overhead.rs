@@ -73,7 +73,7 @@ pub fn overhead(args: &Args) -> Result<Section> {
     let overhead = [loom, shuttle, clocked];
     let mut markdown = String::from("## Overhead of the facade\n\n");
     markdown += &format!(
-        "The same program ({THREADS} threads, each doing {ROUNDS} rounds of lock, unlock and `fetch_add`) written against the engine's own types and against tapestry's facade, run for the same number of executions in {rounds} rounds taking turns, with tracing on (every operation recorded, the default) and off (`Explorer::tracing(false)`: a failure is traced by running its schedule once more). Executions per second are each one's median round; a slowdown is the median over the rounds of the round's time against the baseline's time in the same round, so that the machine's drift cancels. Under the random engine tapestry's race detector is armed but keeps no vector clocks, since the program creates no `UnsafeCell` (clocks start at an execution's first cell); the row \"random, clocks on\" runs the same program after it creates one cell, so every synchronisation also updates vector clocks (raw shuttle detects no races). Target: at most 1.2x slower with tracing on, 1.1x with it off.\n\n"
+        "The same program ({THREADS} threads, each doing {ROUNDS} rounds of lock, unlock and `fetch_add`) written against the engine's own types and against tapestry's facade, run for the same number of executions in {rounds} rounds taking turns, with tracing on (every operation recorded, the default) and off (`Explorer::tracing(false)`: a failure is traced by running its schedule once more). Executions per second are each one's median round; a slowdown is the median over the rounds of the round's time against the baseline's time in the same round, so that the machine's drift cancels. Under the random engine tapestry's race detector is armed but keeps no vector clocks, since the program creates no `UnsafeCell` (clocks start at an execution's first cell); the row \"random, clocks on\" runs the same program after it creates one cell, so every synchronisation also updates vector clocks (raw shuttle detects no races). Target: at most 1.2x slower with tracing on, 1.1x with it off. This machine's speed varies from run to run; for counts that do not, run one subject under a profiler, e.g. `valgrind --tool=callgrind target/release/xtask probe random` (`xtask probe --help` lists the subjects).\n\n"
     );
     markdown += "| engine | baseline | executions | baseline exec/s | tracing on exec/s | slowdown | tracing off exec/s | slowdown |\n|---|---|---:|---:|---:|---:|---:|---:|\n";
     for o in &overhead {
@@ -197,6 +197,41 @@ pub fn detector(args: &Args) -> Result<Section> {
         markdown,
         json: serde_json::to_value(d)?,
     })
+}
+
+/// One subject of the overhead section, run alone (`cargo xtask probe`): for profilers, which
+/// count instructions where the section's wall clock is noisy, e.g.
+/// `valgrind --tool=callgrind target/release/xtask probe random --executions 300`.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub enum Probe {
+    RawShuttle,
+    Random,
+    RandomUntraced,
+    RandomClocksOn,
+    RawLoom,
+    Exhaustive,
+    ExhaustiveUntraced,
+}
+
+/// Runs `subject` for `executions` executions; returns how long it took.
+pub fn probe(subject: Probe, executions: u64) -> Duration {
+    let random = || Engine::random().schedules(executions).into();
+    let exhaustive = || {
+        Engine::exhaustive()
+            .preemption_bound(2)
+            .iterative(false)
+            .max_executions(executions)
+            .into()
+    };
+    match subject {
+        Probe::RawShuttle => raw_shuttle(executions),
+        Probe::Random => tapestry_run(random(), true, facade_program),
+        Probe::RandomUntraced => tapestry_run(random(), false, facade_program),
+        Probe::RandomClocksOn => tapestry_run(random(), true, program_with_cell),
+        Probe::RawLoom => raw_loom(executions),
+        Probe::Exhaustive => tapestry_run(exhaustive(), true, facade_program),
+        Probe::ExhaustiveUntraced => tapestry_run(exhaustive(), false, facade_program),
+    }
 }
 
 fn tapestry_run(engine: Engine, tracing: bool, program: fn()) -> Duration {
