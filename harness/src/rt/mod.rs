@@ -178,18 +178,40 @@ pub(crate) fn blocking<R>(
     run: impl FnOnce() -> R,
     event: impl FnOnce(&R) -> Op,
 ) -> R {
+    let no_hook = |_: &Execution, _: ThreadIdx| {};
+    blocking_with(obj, site, blocked, (no_hook, no_hook), run, event)
+}
+
+/// [`blocking`], with two hooks given the execution and the running thread: one before `run`
+/// and one after it, both while the thread is marked blocked (the lock-order bookkeeping of
+/// [`lock`]).
+#[inline]
+fn blocking_with<R>(
+    obj: ObjRef,
+    site: Site,
+    blocked: Blocked,
+    (before, after): (
+        impl FnOnce(&Execution, ThreadIdx),
+        impl FnOnce(&Execution, ThreadIdx),
+    ),
+    run: impl FnOnce() -> R,
+    event: impl FnOnce(&R) -> Op,
+) -> R {
     let Some(local) = local() else {
         check_native(obj, site);
         return run();
     };
     check_owner(local, obj, site);
-    local.exec.before_op();
+    let exec = &local.exec;
+    exec.before_op();
     let me = local.running();
     // Cleared only on return: a thread that never returns (deadlock) stays marked blocked.
-    local.exec.set_blocked(me, Some(blocked));
+    exec.set_blocked(me, Some(blocked));
+    before(exec, me);
     let result = run();
     local.set_running(me);
-    local.exec.set_blocked(me, None);
+    after(exec, me);
+    exec.set_blocked(me, None);
     local.record(me, obj.id, event(&result), site);
     result
 }
@@ -449,33 +471,22 @@ pub(crate) fn inherit_priority(obj: ObjRef) {
 /// the engine call (and whatever the facade does once it holds the lock).
 #[inline]
 pub(crate) fn lock(obj: ObjRef, site: Site, op: Op, take: impl FnOnce()) {
-    let Some(local) = local() else {
-        check_native(obj, site);
-        return take();
-    };
-    check_owner(local, obj, site);
-    let exec = &local.exec;
-    exec.before_op();
-    let me = local.running();
     let reason = match op {
         Op::Read => BlockReason::Read,
         Op::Write => BlockReason::Write,
         _ => BlockReason::Lock,
     };
-    // Cleared only on return: a thread that never returns (deadlock) stays marked blocked.
     let blocked = Blocked {
         reason,
         target: obj.id,
     };
-    exec.set_blocked(me, Some(blocked));
-    if reason != BlockReason::Read {
-        exec.lock_acquiring(me, obj.id, site);
-    }
-    take();
-    local.set_running(me);
-    exec.lock_acquired(me, obj.id, site);
-    exec.set_blocked(me, None);
-    local.record(me, obj.id, op, site);
+    let acquiring = |exec: &Execution, me| {
+        if reason != BlockReason::Read {
+            exec.lock_acquiring(me, obj.id, site);
+        }
+    };
+    let acquired = |exec: &Execution, me| exec.lock_acquired(me, obj.id, site);
+    blocking_with(obj, site, blocked, (acquiring, acquired), take, |_| op);
 }
 
 /// Releases lock `obj`: records `op` (an unlock) before `release`, the engine call: once
