@@ -33,44 +33,13 @@ pub fn overhead(args: &Args) -> Result<Section> {
     // third as many rounds, three times as long, single runs of this section moved by 5-10%.
     let n = (args.executions / 9).max(1);
     let rounds = args.runs * 9;
-    let exhaustive = || {
-        Engine::exhaustive()
-            .preemption_bound(2)
-            .iterative(false)
-            .max_executions(n)
-    };
-    let loom = rates(
-        n,
-        rounds,
-        [
-            &mut || raw_loom(n),
-            &mut || tapestry_run(exhaustive().into(), true, facade_program),
-            &mut || tapestry_run(exhaustive().into(), false, facade_program),
-        ],
-    );
-    let loom = overhead_of("exhaustive", "raw loom", n, &loom);
-    let random = || Engine::random().schedules(n).into();
-    let shuttle = rates(
-        n,
-        rounds,
-        [
-            &mut || raw_shuttle(n),
-            &mut || tapestry_run(random(), true, facade_program),
-            &mut || tapestry_run(random(), false, facade_program),
-        ],
-    );
-    let shuttle = overhead_of("random", "raw shuttle", n, &shuttle);
-    let clocked = rates(
-        n,
-        rounds,
-        [
-            &mut || raw_shuttle(n),
-            &mut || tapestry_run(random(), true, program_with_cell),
-            &mut || tapestry_run(random(), false, program_with_cell),
-        ],
-    );
-    let clocked = overhead_of("random, clocks on", "raw shuttle", n, &clocked);
-    let overhead = [loom, shuttle, clocked];
+    let overhead = ROWS.map(|(engine, baseline, subjects)| {
+        let mut runs = subjects.map(|subject| move || probe(subject, n));
+        let runs = runs
+            .each_mut()
+            .map(|run| run as &mut dyn FnMut() -> Duration);
+        overhead_of(engine, baseline, n, &rates(n, rounds, runs))
+    });
     let mut markdown = String::from("## Overhead of the facade\n\n");
     markdown += &format!(
         "The same program ({THREADS} threads, each doing {ROUNDS} rounds of lock, unlock and `fetch_add`) written against the engine's own types and against tapestry's facade, run for the same number of executions in {rounds} rounds taking turns, with tracing on (every operation recorded, the default) and off (`Explorer::tracing(false)`: a failure is traced by running its schedule once more). Executions per second are each one's median round; a slowdown is the median over the rounds of the round's time against the baseline's time in the same round, so that the machine's drift cancels. Under the random engine tapestry's race detector is armed but keeps no vector clocks, since the program creates no `UnsafeCell` (clocks start at an execution's first cell); the row \"random, clocks on\" runs the same program after it creates one cell, so every synchronisation also updates vector clocks (raw shuttle detects no races). Target: at most 1.2x slower with tracing on, 1.1x with it off. This machine's speed varies from run to run; for counts that do not, run one subject under a profiler, e.g. `valgrind --tool=callgrind target/release/xtask probe random` (`xtask probe --help` lists the subjects).\n\n"
@@ -199,6 +168,30 @@ pub fn detector(args: &Args) -> Result<Section> {
     })
 }
 
+/// The section's rows: the engine, its baseline, and the subjects run (the baseline, then
+/// tapestry with tracing on and off).
+const ROWS: [(&str, &str, [Probe; 3]); 3] = [
+    (
+        "exhaustive",
+        "raw loom",
+        [Probe::RawLoom, Probe::Exhaustive, Probe::ExhaustiveUntraced],
+    ),
+    (
+        "random",
+        "raw shuttle",
+        [Probe::RawShuttle, Probe::Random, Probe::RandomUntraced],
+    ),
+    (
+        "random, clocks on",
+        "raw shuttle",
+        [
+            Probe::RawShuttle,
+            Probe::RandomClocksOn,
+            Probe::RandomClocksOnUntraced,
+        ],
+    ),
+];
+
 /// One subject of the overhead section, run alone (`cargo xtask probe`): for profilers, which
 /// count instructions where the section's wall clock is noisy, e.g.
 /// `valgrind --tool=callgrind target/release/xtask probe random --executions 300`.
@@ -208,6 +201,7 @@ pub enum Probe {
     Random,
     RandomUntraced,
     RandomClocksOn,
+    RandomClocksOnUntraced,
     RawLoom,
     Exhaustive,
     ExhaustiveUntraced,
@@ -228,6 +222,7 @@ pub fn probe(subject: Probe, executions: u64) -> Duration {
         Probe::Random => tapestry_run(random(), true, facade_program),
         Probe::RandomUntraced => tapestry_run(random(), false, facade_program),
         Probe::RandomClocksOn => tapestry_run(random(), true, program_with_cell),
+        Probe::RandomClocksOnUntraced => tapestry_run(random(), false, program_with_cell),
         Probe::RawLoom => raw_loom(executions),
         Probe::Exhaustive => tapestry_run(exhaustive(), true, facade_program),
         Probe::ExhaustiveUntraced => tapestry_run(exhaustive(), false, facade_program),
