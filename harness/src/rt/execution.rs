@@ -302,7 +302,7 @@ impl Execution {
 
     /// Runs `f` on `state`, part of one thread's state. Only a concurrent execution takes its
     /// lock (see [`Execution::concurrent`]).
-    #[inline]
+    #[inline(always)]
     fn with_state<T, R>(&self, state: &Mutex<T>, f: impl FnOnce(&mut T) -> R) -> R {
         if self.concurrent {
             return f(&mut state.lock());
@@ -367,11 +367,18 @@ impl Execution {
     /// exploration's prediction, if it has none.
     #[inline]
     pub(crate) fn lock_acquiring(&self, thread: ThreadIdx, lock: ObjId, site: Site) {
+        // Inlined: taking a lock while holding no other (the common case) adds no edge.
+        let held = &self.threads.slot(thread).held;
+        if self.with_state(held, |held| held.orders(lock)) {
+            self.add_lock_order(thread, lock, site);
+        }
+    }
+
+    #[inline(never)]
+    fn add_lock_order(&self, thread: ThreadIdx, lock: ObjId, site: Site) {
         let held = &self.threads.slot(thread).held;
         let cycle = self.with_state(held, |held| {
-            held.orders(lock)
-                .then(|| self.lock_graph.lock().acquiring(thread, held, lock, site))
-                .flatten()
+            self.lock_graph.lock().acquiring(thread, held, lock, site)
         });
         if let Some(cycle) = cycle {
             self.predict(thread, cycle);

@@ -52,7 +52,10 @@ impl Held {
     /// The thread released `lock`.
     #[inline]
     pub(crate) fn released(&mut self, lock: ObjId) {
-        if let Some(i) = self.0.iter().rposition(|&(l, _)| l == lock) {
+        // Locks are mostly released in the reverse order of taking them.
+        if self.0.last().is_some_and(|&(last, _)| last == lock) {
+            self.0.pop();
+        } else if let Some(i) = self.0.iter().rposition(|&(l, _)| l == lock) {
             self.0.remove(i);
         }
     }

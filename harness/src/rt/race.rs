@@ -65,7 +65,7 @@ impl ThreadClocks {
 }
 
 /// The running thread, when its execution keeps vector clocks now.
-#[inline]
+#[inline(always)]
 fn detector() -> Option<(&'static Local, ThreadIdx)> {
     let local = local()?;
     local.exec.clocks_on().then(|| (local, local.running()))
@@ -78,10 +78,21 @@ pub(crate) fn cell_created() {
     }
 }
 
-#[inline]
+/// Runs `f` on the running thread's clocks, if its execution keeps clocks now. Only the check
+/// is inlined into the facade's operations, whose code stays small while no clocks are kept.
+#[inline(always)]
 fn with_thread<R>(f: impl FnOnce(&mut ThreadClocks, ThreadIdx) -> R) -> Option<R> {
     let (local, me) = detector()?;
-    Some(local.exec.with_clocks(me, |clocks| f(clocks, me)))
+    Some(with_clocks_of(local, me, f))
+}
+
+#[inline(never)]
+fn with_clocks_of<R>(
+    local: &Local,
+    me: ThreadIdx,
+    f: impl FnOnce(&mut ThreadClocks, ThreadIdx) -> R,
+) -> R {
+    local.exec.with_clocks(me, |clocks| f(clocks, me))
 }
 
 /// Releases into `object`, replacing what it held (a mutex unlock, a write unlock).
