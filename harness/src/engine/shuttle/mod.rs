@@ -214,6 +214,27 @@ pub(crate) fn replay(
     })
 }
 
+/// The preemptions of `steps`, the schedule of a failure of `kind`, counted by running it once
+/// more (schedulers do not count them as they go: that would cost every decision of every
+/// execution for what only a failure needs). `None` if it does not fail that way again.
+fn preemptions(
+    body: &Body,
+    steps: &[crate::schedule::Step],
+    inversion_bound: Option<u64>,
+    kind: FailureKind,
+    limits: &Limits,
+) -> Option<usize> {
+    let schedule = Schedule {
+        steps: steps.to_vec(),
+    };
+    let untraced = Limits {
+        tracing: false,
+        ..limits.clone()
+    };
+    let run = replay(body, &schedule, inversion_bound, &untraced).ok()?;
+    run.found.filter(|f| f.record.kind == kind)?.preemptions
+}
+
 /// Looks for a failure of `kind` with fewer than `preemptions` preemptions: searches every
 /// schedule with 0 preemptions, then 1, ... within `max_executions` per bound and `max_time`
 /// in all. The first failure found has the fewest preemptions of any failure.
@@ -302,19 +323,25 @@ fn run_with_log<S: Scheduler + 'static>(
     // Room for user code that recurses; shuttle reuses the stacks.
     config.stack_size = 0x40000;
     let runner = Runner::new(scheduler, config);
-    let body = body.clone();
+    let program = body.clone();
     let result = catch_unwind(AssertUnwindSafe(|| {
-        runner.run(move || rt::run_main(&*body))
+        runner.run(move || rt::run_main(&*program))
     }));
     log.borrow_mut().keep_prediction();
     rt::keep_prediction_trace(&local);
     let log = log.borrow().clone();
-    let found = result.err().map(|payload| Found {
-        record: failure_of(&exec, &*payload),
-        recording: local.take_recording(),
-        execution: exec.executions(),
-        replay: replay(log.steps.clone()),
-        preemptions: Some(log.preemptions),
+    let found = result.err().map(|payload| {
+        let record = failure_of(&exec, &*payload);
+        let preemptions = log
+            .preemptions
+            .or_else(|| preemptions(body, &log.steps, inversion_bound, record.kind, limits));
+        Found {
+            record,
+            recording: local.take_recording(),
+            execution: exec.executions(),
+            replay: replay(log.steps.clone()),
+            preemptions,
+        }
     });
     let predicted = predicted(&exec, |_| replay(log.predicted.clone().unwrap_or_default()));
     let run = EngineRun {

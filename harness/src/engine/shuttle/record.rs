@@ -12,8 +12,10 @@ use crate::schedule::Step;
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Log {
     pub steps: Vec<Step>,
-    /// Switches away from a thread that could have gone on (not yielding, still runnable).
-    pub preemptions: usize,
+    /// Switches away from a thread that could have gone on (not yielding, still runnable),
+    /// counted only when replaying: counting costs every decision of every execution, and
+    /// only a failure's count is wanted (see `shuttle::preemptions`).
+    pub preemptions: Option<usize>,
     /// Why a replayed schedule stopped fitting the program.
     pub divergence: Option<String>,
     /// The decisions of the execution that predicted a deadlock (kept from execution to
@@ -37,33 +39,33 @@ impl Log {
         self.keep_prediction();
         // Cleared, not replaced: the steps' buffer is reused by every execution.
         self.steps.clear();
-        self.preemptions = 0;
         self.divergence = None;
     }
 
     /// Logs that the scheduler chose `next`, and tells the runtime (`rt::scheduled`).
     #[inline]
-    fn choose(
+    fn choose(&mut self, next: TaskId) {
+        // Shuttle's task ids are the runtime's thread numbers: both count spawns from 0.
+        let thread = usize::from(next) as u32;
+        self.steps.push(Step::Thread(thread));
+        crate::rt::scheduled(thread);
+    }
+
+    /// Counts a preemption if choosing `next` switches away from `current` while it could have
+    /// gone on.
+    fn count_preemption(
         &mut self,
         runnable: &[&Task],
         current: Option<TaskId>,
         is_yielding: bool,
         next: TaskId,
     ) {
-        // Shuttle's task ids are the runtime's thread numbers: both count spawns from 0.
-        let thread = usize::from(next) as u32;
-        self.steps.push(Step::Thread(thread));
-        if !is_yielding && current.is_some_and(|current| current != next) {
-            self.switched(runnable, current);
-        }
-        crate::rt::scheduled(thread);
-    }
-
-    /// The scheduler switched away from `current`: a preemption if it could have gone on.
-    #[inline(never)]
-    fn switched(&mut self, runnable: &[&Task], current: Option<TaskId>) {
-        if runnable.iter().any(|t| Some(t.id()) == current) {
-            self.preemptions += 1;
+        let preempted = !is_yielding
+            && current.is_some_and(|current| {
+                current != next && runnable.iter().any(|t| t.id() == current)
+            });
+        if preempted && let Some(count) = &mut self.preemptions {
+            *count += 1;
         }
     }
 }
@@ -97,9 +99,7 @@ impl<S: Scheduler> Scheduler for Recorder<S> {
         is_yielding: bool,
     ) -> Option<TaskId> {
         let next = self.inner.next_task(runnable, current, is_yielding)?;
-        self.log
-            .borrow_mut()
-            .choose(runnable, current, is_yielding, next);
+        self.log.borrow_mut().choose(next);
         Some(next)
     }
 
@@ -161,7 +161,10 @@ impl Scheduler for Replayer {
         if std::mem::replace(&mut self.started, true) {
             return None;
         }
-        *self.log.borrow_mut() = Log::default();
+        *self.log.borrow_mut() = Log {
+            preemptions: Some(0),
+            ..Log::default()
+        };
         Some(ShuttleSchedule::new(0))
     }
 
@@ -185,9 +188,9 @@ impl Scheduler for Replayer {
                     return None;
                 };
                 self.next += 1;
-                self.log
-                    .borrow_mut()
-                    .choose(runnable, current, is_yielding, task.id());
+                let mut log = self.log.borrow_mut();
+                log.count_preemption(runnable, current, is_yielding, task.id());
+                log.choose(task.id());
                 Some(task.id())
             }
             Some(Step::Random(_)) => {
