@@ -264,9 +264,14 @@ impl Execution {
         self.threads.slot(idx).finished.load(Acquire)
     }
 
+    /// Thread `idx`, looked up once for the several updates of one operation.
     #[inline]
-    pub(crate) fn set_blocked(&self, idx: ThreadIdx, blocked: Option<Blocked>) {
-        self.threads.slot(idx).set_blocked(blocked);
+    pub(crate) fn thread(&self, idx: ThreadIdx) -> ThreadRef<'_> {
+        ThreadRef {
+            exec: self,
+            slot: self.threads.slot(idx),
+            idx,
+        }
     }
 
     /// The unfinished threads and what each is blocked on (`None`: running or runnable).
@@ -363,17 +368,8 @@ impl Execution {
         self.failure.lock().clone()
     }
 
-    /// Thread `thread` is about to block to take `lock`; a lock-order cycle it closes becomes the
-    /// exploration's prediction, if it has none.
-    #[inline]
-    pub(crate) fn lock_acquiring(&self, thread: ThreadIdx, lock: ObjId, site: Site) {
-        // Inlined: taking a lock while holding no other (the common case) adds no edge.
-        let held = &self.threads.slot(thread).held;
-        if self.with_state(held, |held| held.orders(lock)) {
-            self.add_lock_order(thread, lock, site);
-        }
-    }
-
+    /// Adds the lock-order edges of `thread`, about to block to take `lock` while holding
+    /// others (see [`ThreadRef::lock_acquiring`]).
     #[inline(never)]
     fn add_lock_order(&self, thread: ThreadIdx, lock: ObjId, site: Site) {
         let held = &self.threads.slot(thread).held;
@@ -408,18 +404,6 @@ impl Execution {
         }
     }
 
-    #[inline]
-    pub(crate) fn lock_acquired(&self, thread: ThreadIdx, lock: ObjId, site: Site) {
-        self.with_state(&self.threads.slot(thread).held, |held| {
-            held.acquired(lock, site)
-        });
-    }
-
-    #[inline]
-    pub(crate) fn lock_released(&self, thread: ThreadIdx, lock: ObjId) {
-        self.with_state(&self.threads.slot(thread).held, |held| held.released(lock));
-    }
-
     /// The execution that made the prediction, while its recording is still wanted.
     pub(crate) fn prediction_without_trace(&self) -> Option<u64> {
         self.prediction
@@ -438,6 +422,46 @@ impl Execution {
 
     pub(crate) fn take_prediction(&self) -> Option<Prediction> {
         self.prediction.lock().take()
+    }
+}
+
+/// One thread of an execution: what a facade operation updates about its running thread.
+#[derive(Clone, Copy)]
+pub(crate) struct ThreadRef<'a> {
+    exec: &'a Execution,
+    slot: &'a ThreadSlot,
+    idx: ThreadIdx,
+}
+
+impl ThreadRef<'_> {
+    #[inline]
+    pub(crate) fn set_blocked(self, blocked: Option<Blocked>) {
+        self.slot.set_blocked(blocked);
+    }
+
+    /// The thread is about to block to take `lock`; a lock-order cycle it closes becomes the
+    /// exploration's prediction, if it has none.
+    #[inline]
+    pub(crate) fn lock_acquiring(self, lock: ObjId, site: Site) {
+        // Inlined: taking a lock while holding no other (the common case) adds no edge.
+        if self
+            .exec
+            .with_state(&self.slot.held, |held| held.orders(lock))
+        {
+            self.exec.add_lock_order(self.idx, lock, site);
+        }
+    }
+
+    #[inline]
+    pub(crate) fn lock_acquired(self, lock: ObjId, site: Site) {
+        self.exec
+            .with_state(&self.slot.held, |held| held.acquired(lock, site));
+    }
+
+    #[inline]
+    pub(crate) fn lock_released(self, lock: ObjId) {
+        self.exec
+            .with_state(&self.slot.held, |held| held.released(lock));
     }
 }
 

@@ -95,11 +95,16 @@ impl Local {
         self.running.set(idx);
     }
 
-    #[inline]
+    #[inline(always)]
     pub(crate) fn record(&self, thread: ThreadIdx, obj: ObjId, op: Op, site: Site) {
-        if !self.exec.tracing || self.exec.has_failed() {
-            return;
+        // Only the check is inlined into every facade operation: with tracing off it is all.
+        if self.exec.tracing && !self.exec.has_failed() {
+            self.push(thread, obj, op, site);
         }
+    }
+
+    #[inline(never)]
+    fn push(&self, thread: ThreadIdx, obj: ObjId, op: Op, site: Site) {
         let event = Event {
             thread,
             obj,

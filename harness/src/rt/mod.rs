@@ -29,7 +29,7 @@ pub(crate) use event::{
     BlockReason, Blocked, Event, ObjId, ObjKind, ObjectInfo, Op, Recording, Site, ThreadIdx,
     ThreadInfo,
 };
-pub(crate) use execution::{Detail, Execution, FailureRecord};
+pub(crate) use execution::{Detail, Execution, FailureRecord, ThreadRef};
 pub(crate) use local::{Local, local};
 
 use crate::failure::FailureKind;
@@ -178,7 +178,7 @@ pub(crate) fn blocking<R>(
     run: impl FnOnce() -> R,
     event: impl FnOnce(&R) -> Op,
 ) -> R {
-    let no_hook = |_: &Execution, _: ThreadIdx| {};
+    let no_hook = |_: ThreadRef| {};
     blocking_with(obj, site, blocked, (no_hook, no_hook), run, event)
 }
 
@@ -190,10 +190,7 @@ fn blocking_with<R>(
     obj: ObjRef,
     site: Site,
     blocked: Blocked,
-    (before, after): (
-        impl FnOnce(&Execution, ThreadIdx),
-        impl FnOnce(&Execution, ThreadIdx),
-    ),
+    (before, after): (impl FnOnce(ThreadRef), impl FnOnce(ThreadRef)),
     run: impl FnOnce() -> R,
     event: impl FnOnce(&R) -> Op,
 ) -> R {
@@ -202,16 +199,16 @@ fn blocking_with<R>(
         return run();
     };
     check_owner(local, obj, site);
-    let exec = &local.exec;
-    exec.before_op();
+    local.exec.before_op();
     let me = local.running();
+    let thread = local.exec.thread(me);
     // Cleared only on return: a thread that never returns (deadlock) stays marked blocked.
-    exec.set_blocked(me, Some(blocked));
-    before(exec, me);
+    thread.set_blocked(Some(blocked));
+    before(thread);
     let result = run();
     local.set_running(me);
-    after(exec, me);
-    exec.set_blocked(me, None);
+    after(thread);
+    thread.set_blocked(None);
     local.record(me, obj.id, event(&result), site);
     result
 }
@@ -287,10 +284,11 @@ pub(crate) fn blocking_on_thread<R>(
     };
     local.exec.before_op();
     let me = local.running();
-    local.exec.set_blocked(me, Some(blocked));
+    let thread = local.exec.thread(me);
+    thread.set_blocked(Some(blocked));
     let result = run();
     local.set_running(me);
-    local.exec.set_blocked(me, None);
+    thread.set_blocked(None);
     local.record(me, 0, event(&result), site);
     result
 }
@@ -480,12 +478,12 @@ pub(crate) fn lock(obj: ObjRef, site: Site, op: Op, take: impl FnOnce()) {
         reason,
         target: obj.id,
     };
-    let acquiring = |exec: &Execution, me| {
+    let acquiring = |thread: ThreadRef| {
         if reason != BlockReason::Read {
-            exec.lock_acquiring(me, obj.id, site);
+            thread.lock_acquiring(obj.id, site);
         }
     };
-    let acquired = |exec: &Execution, me| exec.lock_acquired(me, obj.id, site);
+    let acquired = |thread: ThreadRef| thread.lock_acquired(obj.id, site);
     blocking_with(obj, site, blocked, (acquiring, acquired), take, |_| op);
 }
 
@@ -499,7 +497,7 @@ pub(crate) fn unlock(obj: ObjRef, site: Site, op: Op, release: impl FnOnce()) {
     {
         let me = local.running();
         local.record(me, obj.id, op, site);
-        local.exec.lock_released(me, obj.id);
+        local.exec.thread(me).lock_released(obj.id);
     }
     release();
 }
@@ -507,19 +505,25 @@ pub(crate) fn unlock(obj: ObjRef, site: Site, op: Op, release: impl FnOnce()) {
 /// Lock-order bookkeeping of the running thread (see `lock_order`).
 pub(crate) fn lock_acquiring(obj: ObjRef, site: Site) {
     if let Some(local) = local() {
-        local.exec.lock_acquiring(local.running(), obj.id, site);
+        local
+            .exec
+            .thread(local.running())
+            .lock_acquiring(obj.id, site);
     }
 }
 
 pub(crate) fn lock_acquired(obj: ObjRef, site: Site) {
     if let Some(local) = local() {
-        local.exec.lock_acquired(local.running(), obj.id, site);
+        local
+            .exec
+            .thread(local.running())
+            .lock_acquired(obj.id, site);
     }
 }
 
 pub(crate) fn lock_released(obj: ObjRef) {
     if let Some(local) = local() {
-        local.exec.lock_released(local.running(), obj.id);
+        local.exec.thread(local.running()).lock_released(obj.id);
     }
 }
 

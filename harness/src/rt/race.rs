@@ -189,32 +189,50 @@ fn releases(order: Ordering) -> bool {
 /// Runs atomic operation `run` on the atomic whose clock is `object`, then applies how it
 /// synchronised (`sync`, from its result). With real threads the operation runs inside the
 /// clock's lock, so that the value read and the clock acquired belong together.
-#[inline]
+#[inline(always)]
 pub(crate) fn atomic<R>(
     object: &SyncClock,
     run: impl FnOnce() -> R,
     sync: impl FnOnce(&R) -> AtomicSync,
 ) -> R {
-    let (result, mut object, local, me) = match local() {
-        Some(local) if local.exec.concurrent && local.exec.clocks_on() => {
-            let held = object.0.lock();
-            (run(), held, local, local.running())
-        }
-        _ => {
-            // Model engines switch threads only inside `run`; nothing else runs until we are
-            // done. Asked only afterwards: another thread may have created the first cell.
-            let result = run();
-            let Some((local, me)) = detector() else {
-                return result;
-            };
-            (result, object.0.lock(), local, me)
-        }
-    };
+    if let Some(local) = local()
+        && local.exec.concurrent
+        && local.exec.clocks_on()
+    {
+        return atomic_on_real_threads(local, object, run, sync);
+    }
+    // Model engines switch threads only inside `run`; nothing else runs until we are done.
+    // Asked only afterwards: another thread may have created the first cell.
+    let result = run();
+    if let Some((local, me)) = detector() {
+        apply_to(local, me, object, sync(&result));
+    }
+    result
+}
+
+#[inline(never)]
+fn atomic_on_real_threads<R>(
+    local: &Local,
+    object: &SyncClock,
+    run: impl FnOnce() -> R,
+    sync: impl FnOnce(&R) -> AtomicSync,
+) -> R {
+    let mut object = object.0.lock();
+    let result = run();
+    let me = local.running();
     let sync = sync(&result);
     local
         .exec
         .with_clocks(me, |thread| apply(sync, &mut object, thread, me));
     result
+}
+
+#[inline(never)]
+fn apply_to(local: &Local, me: ThreadIdx, object: &SyncClock, sync: AtomicSync) {
+    let mut object = object.0.lock();
+    local
+        .exec
+        .with_clocks(me, |thread| apply(sync, &mut object, thread, me));
 }
 
 fn apply(sync: AtomicSync, object: &mut VectorClock, thread: &mut ThreadClocks, me: ThreadIdx) {
