@@ -38,7 +38,10 @@ macro_rules! guarded_locks {
                     std::mem::transmute::<$($m)::+::MutexGuard<'_, ()>, $($m)::+::MutexGuard<'static, ()>>(guard)
                 };
                 // SAFETY: only the thread that now holds the lock touches the slot (see above).
-                unsafe { *self.guard.get() = Some(guard) };
+                // Written without dropping what was there: `unlock` took it (a guard still
+                // there would have kept the lock locked), so the code that drops one is not
+                // on the lock path.
+                unsafe { self.guard.get().write(Some(guard)) };
             }
 
             #[inline]
