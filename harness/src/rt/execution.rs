@@ -310,7 +310,7 @@ impl Execution {
     #[inline(always)]
     fn with_state<T, R>(&self, state: &Mutex<T>, f: impl FnOnce(&mut T) -> R) -> R {
         if self.concurrent {
-            return f(&mut state.lock());
+            return locked(state, f);
         }
         // SAFETY: this execution is only touched by the OS thread running this call (the
         // invariant on `concurrent`), and `f` does not reach `state` again, so no other
@@ -425,6 +425,13 @@ impl Execution {
     }
 }
 
+/// [`Execution::with_state`] for a concurrent execution: out of line, so that the model
+/// engines' inlined code holds no locking.
+#[inline(never)]
+fn locked<T, R>(state: &Mutex<T>, f: impl FnOnce(&mut T) -> R) -> R {
+    f(&mut state.lock())
+}
+
 /// One thread of an execution: what a facade operation updates about its running thread.
 #[derive(Clone, Copy)]
 pub(crate) struct ThreadRef<'a> {
@@ -518,8 +525,14 @@ impl ThreadTable {
         let idx = idx as usize;
         match self.first.get(idx) {
             Some(slot) => slot,
-            None => &self.more[idx / CHUNK - 1].get_or_init(new_chunk)[idx % CHUNK],
+            None => self.slot_beyond_first(idx),
         }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn slot_beyond_first(&self, idx: usize) -> &ThreadSlot {
+        &self.more[idx / CHUNK - 1].get_or_init(new_chunk)[idx % CHUNK]
     }
 }
 
