@@ -64,7 +64,8 @@ macro_rules! guarded_locks {
                 if $crate::rt::teardown() {
                     return;
                 }
-                let guard = $crate::rt::engine_call(|| self.lock.lock()).unwrap_or_else(std::sync::PoisonError::into_inner);
+                // No `engine_call`: the `rt` frame restores the running thread (see `RawMutex`).
+                let guard = self.lock.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
                 self.keep(guard);
             }
 
@@ -72,7 +73,7 @@ macro_rules! guarded_locks {
                 if $crate::rt::teardown() {
                     return true;
                 }
-                match $crate::rt::engine_call(|| self.lock.try_lock()) {
+                match self.lock.try_lock() {
                     Ok(guard) => {
                         self.keep(guard);
                         true
@@ -86,7 +87,7 @@ macro_rules! guarded_locks {
                 if $crate::rt::teardown() {
                     std::mem::forget(guard);
                 } else {
-                    $crate::rt::engine_call(|| drop(guard));
+                    drop(guard);
                 }
             }
 
@@ -199,21 +200,21 @@ macro_rules! guarded_locks {
 
 pub(crate) use guarded_locks;
 
-/// An atomic of a model engine, whose every operation is an engine call (see
-/// `rt::engine_call`).
+/// An atomic of a model engine. Its operations are engine calls made without `engine_call`:
+/// the `rt` frame restores the running thread (see `RawAtomic`).
 pub(crate) struct EngineAtomic<A>(pub(crate) A);
 
 impl<A: crate::rt::RawAtomic> crate::rt::RawAtomic for EngineAtomic<A> {
     fn load(&self, order: std::sync::atomic::Ordering) -> u64 {
-        crate::rt::engine_call(|| self.0.load(order))
+        self.0.load(order)
     }
 
     fn store(&self, bits: u64, order: std::sync::atomic::Ordering) {
-        crate::rt::engine_call(|| self.0.store(bits, order))
+        self.0.store(bits, order)
     }
 
     fn swap(&self, bits: u64, order: std::sync::atomic::Ordering) -> u64 {
-        crate::rt::engine_call(|| self.0.swap(bits, order))
+        self.0.swap(bits, order)
     }
 
     fn compare_exchange(
@@ -224,13 +225,11 @@ impl<A: crate::rt::RawAtomic> crate::rt::RawAtomic for EngineAtomic<A> {
         failure: std::sync::atomic::Ordering,
         weak: bool,
     ) -> Result<u64, u64> {
-        crate::rt::engine_call(|| {
-            self.0
-                .compare_exchange(current, new, success, failure, weak)
-        })
+        self.0
+            .compare_exchange(current, new, success, failure, weak)
     }
 
     fn fetch(&self, op: crate::rt::RmwOp, bits: u64, order: std::sync::atomic::Ordering) -> u64 {
-        crate::rt::engine_call(|| self.0.fetch(op, bits, order))
+        self.0.fetch(op, bits, order)
     }
 }

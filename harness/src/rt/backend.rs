@@ -73,6 +73,11 @@ pub(crate) trait RawJoin: Send + Sync {
 }
 
 /// A lock with no data and no guard: the facade pairs every `lock` with one `unlock`.
+///
+/// Architecture invariant: whoever calls `lock`, `try_lock` or `unlock` restores the running
+/// thread right after: the `rt` frames (`rt::lock`, `rt::op`, `rt::unlock`) do, and other
+/// callers (`sync::Monitor`) wrap the call in `rt::engine_call`. So model engines make these
+/// calls without `engine_call`, which would restore it twice on the facade's hottest path.
 pub(crate) trait RawMutex: Send + Sync {
     fn lock(&self);
     fn try_lock(&self) -> bool;
@@ -126,6 +131,8 @@ pub(crate) enum RmwOp {
     Min,
 }
 
+/// Architecture invariant: called only from `rt::atomic`, which restores the running thread
+/// right after the call (see [`RawMutex`]).
 pub(crate) trait RawAtomic: Send + Sync {
     fn load(&self, order: Ordering) -> u64;
     fn store(&self, bits: u64, order: Ordering);

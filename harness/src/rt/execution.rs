@@ -441,6 +441,24 @@ pub(crate) struct ThreadRef<'a> {
 }
 
 impl ThreadRef<'_> {
+    /// The thread's number.
+    #[inline]
+    pub(crate) fn idx(self) -> ThreadIdx {
+        self.idx
+    }
+
+    /// Whether its execution keeps vector clocks now (see [`Execution::keep_clocks`]).
+    #[inline]
+    pub(crate) fn clocks_on(self) -> bool {
+        self.exec.clocks_on()
+    }
+
+    /// Runs `f` on the thread's clocks.
+    #[inline]
+    pub(crate) fn with_clocks<R>(self, f: impl FnOnce(&mut ThreadClocks) -> R) -> R {
+        self.exec.with_state(&self.slot.clocks, f)
+    }
+
     #[inline]
     pub(crate) fn set_blocked(self, blocked: Option<Blocked>) {
         self.slot.set_blocked(blocked);

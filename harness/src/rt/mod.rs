@@ -134,7 +134,10 @@ pub(crate) fn create<R>(
 ///
 /// Architecture invariant: every call a backend makes into loom or shuttle goes through this,
 /// so facade code after any raw operation (a race-detector hook, the rest of a channel's
-/// monitor section) sees the right running thread.
+/// monitor section) sees the right running thread. The one exception is the facade's hottest
+/// calls, `RawMutex` and `RawAtomic`, whose callers restore the running thread instead: the
+/// `rt` frames ([`lock`], [`unlock`], [`op`], [`atomic`]) do before any other facade code
+/// runs, and other callers go through this.
 #[inline]
 pub(crate) fn engine_call<R>(call: impl FnOnce() -> R) -> R {
     match local() {
@@ -209,6 +212,32 @@ fn blocking_with<R>(
     local.set_running(me);
     after(thread);
     thread.set_blocked(None);
+    local.record(me, obj.id, event(&result), site);
+    result
+}
+
+/// Runs an atomic operation on `obj`, as [`op`] runs an operation, with the race detector's
+/// update: `run` is the engine call (which leaves restoring the running thread to this frame;
+/// see [`RawAtomic`]), `sync` how it synchronised (from its result), `clock` the atomic's
+/// clock and `event` what to record.
+#[inline]
+pub(crate) fn atomic<R>(
+    obj: ObjRef,
+    site: Site,
+    clock: &race::SyncClock,
+    run: impl FnOnce() -> R,
+    sync: impl FnOnce(&R) -> race::AtomicSync,
+    event: impl FnOnce(&R) -> Op,
+) -> R {
+    let Some(local) = local() else {
+        check_native(obj, site);
+        return run();
+    };
+    check_owner(local, obj, site);
+    local.exec.before_op();
+    let me = local.running();
+    let result = race::atomic(local, me, clock, run, sync);
+    local.set_running(me);
     local.record(me, obj.id, event(&result), site);
     result
 }
@@ -465,10 +494,17 @@ pub(crate) fn inherit_priority(obj: ObjRef) {
 }
 
 /// Takes lock `obj`, as [`blocking`] runs an operation, with the lock-order bookkeeping: `op`
-/// is `Lock` or `Write` (exclusive, so it may close a lock-order cycle) or `Read`, and `take`
-/// the engine call (and whatever the facade does once it holds the lock).
+/// is `Lock` or `Write` (exclusive, so it may close a lock-order cycle) or `Read`, `take` the
+/// engine call, and `acquired` what the thread learns (`race::acquire_by`) once it holds the
+/// lock and this frame has restored it as the running thread (see [`RawMutex`]).
 #[inline]
-pub(crate) fn lock(obj: ObjRef, site: Site, op: Op, take: impl FnOnce()) {
+pub(crate) fn lock(
+    obj: ObjRef,
+    site: Site,
+    op: Op,
+    take: impl FnOnce(),
+    acquired: impl FnOnce(ThreadRef),
+) {
     let reason = match op {
         Op::Read => BlockReason::Read,
         Op::Write => BlockReason::Write,
@@ -483,23 +519,38 @@ pub(crate) fn lock(obj: ObjRef, site: Site, op: Op, take: impl FnOnce()) {
             thread.lock_acquiring(obj.id, site);
         }
     };
-    let acquired = |thread: ThreadRef| thread.lock_acquired(obj.id, site);
+    let acquired = |thread: ThreadRef| {
+        thread.lock_acquired(obj.id, site);
+        acquired(thread);
+    };
     blocking_with(obj, site, blocked, (acquiring, acquired), take, |_| op);
 }
 
-/// Releases lock `obj`: records `op` (an unlock) before `release`, the engine call: once
-/// released, another thread may act on the lock before this one runs again. (A condition
-/// variable's wait, which also releases, is recorded with [`record_when_waiting`].)
+/// Releases lock `obj`: records `op` (an unlock) and lets the thread release what it knows
+/// (`releasing`, `race::release_by`) before `release`, the engine call: once released, another
+/// thread may act on the lock before this one runs again. Restores the running thread after
+/// `release` (see [`RawMutex`]). (A condition variable's wait, which also releases, is
+/// recorded with [`record_when_waiting`].)
 #[inline]
-pub(crate) fn unlock(obj: ObjRef, site: Site, op: Op, release: impl FnOnce()) {
-    if let Some(local) = local()
-        && local.exec.id() == obj.exec
-    {
-        let me = local.running();
+pub(crate) fn unlock(
+    obj: ObjRef,
+    site: Site,
+    op: Op,
+    releasing: impl FnOnce(ThreadRef),
+    release: impl FnOnce(),
+) {
+    let Some(local) = local() else {
+        return release();
+    };
+    let me = local.running();
+    if local.exec.id() == obj.exec {
         local.record(me, obj.id, op, site);
-        local.exec.thread(me).lock_released(obj.id);
+        let thread = local.exec.thread(me);
+        thread.lock_released(obj.id);
+        releasing(thread);
     }
     release();
+    local.set_running(me);
 }
 
 /// Lock-order bookkeeping of the running thread (see `lock_order`).

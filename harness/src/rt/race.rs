@@ -29,6 +29,7 @@ use parking_lot::Mutex;
 use super::clock::Epoch;
 pub(crate) use super::clock::VectorClock;
 use super::event::{ObjId, Site, ThreadIdx};
+use super::execution::ThreadRef;
 use super::local::{Local, local};
 
 /// What a thread acquiring a synchronisation object learns.
@@ -98,25 +99,61 @@ fn with_clocks_of<R>(
 /// Releases into `object`, replacing what it held (a mutex unlock, a write unlock).
 #[inline]
 pub(crate) fn release(object: &SyncClock) {
-    with_thread(|thread, me| {
-        object.0.lock().clone_from(&thread.now);
-        thread.now.tick(me);
-    });
+    if let Some((local, me)) = detector() {
+        release_into(local.exec.thread(me), object, false);
+    }
 }
 
 /// Releases into `object`, adding to what it held (read unlocks, barrier arrivals).
 #[inline]
 pub(crate) fn release_join(object: &SyncClock) {
-    with_thread(|thread, me| {
-        object.0.lock().join(&thread.now);
-        thread.now.tick(me);
+    if let Some((local, me)) = detector() {
+        release_into(local.exec.thread(me), object, true);
+    }
+}
+
+/// [`release`] (or with `join`, [`release_join`]) by `thread`, the running thread of an `rt`
+/// frame, which has looked it up already.
+#[inline(always)]
+pub(crate) fn release_by(thread: ThreadRef, object: &SyncClock, join: bool) {
+    if thread.clocks_on() {
+        release_into(thread, object, join);
+    }
+}
+
+#[inline(never)]
+fn release_into(thread: ThreadRef, object: &SyncClock, join: bool) {
+    let me = thread.idx();
+    thread.with_clocks(|clocks| {
+        let mut object = object.0.lock();
+        if join {
+            object.join(&clocks.now);
+        } else {
+            object.clone_from(&clocks.now);
+        }
+        clocks.now.tick(me);
     });
 }
 
 /// Acquires what `object` holds (a lock, a barrier departure).
 #[inline]
 pub(crate) fn acquire(object: &SyncClock) {
-    with_thread(|thread, _| thread.now.join(&object.0.lock()));
+    if let Some((local, me)) = detector() {
+        acquire_into(local.exec.thread(me), object);
+    }
+}
+
+/// [`acquire`] by `thread`, the running thread of an `rt` frame.
+#[inline(always)]
+pub(crate) fn acquire_by(thread: ThreadRef, object: &SyncClock) {
+    if thread.clocks_on() {
+        acquire_into(thread, object);
+    }
+}
+
+#[inline(never)]
+fn acquire_into(thread: ThreadRef, object: &SyncClock) {
+    thread.with_clocks(|clocks| clocks.now.join(&object.0.lock()));
 }
 
 /// The clock a message carries from its sender; the sender starts a new epoch.
@@ -189,22 +226,23 @@ fn releases(order: Ordering) -> bool {
 /// Runs atomic operation `run` on the atomic whose clock is `object`, then applies how it
 /// synchronised (`sync`, from its result). With real threads the operation runs inside the
 /// clock's lock, so that the value read and the clock acquired belong together.
+/// Called by `rt::atomic`, whose frame has `local` and knows `me`, the running thread (which
+/// `local` may not say right after `run`: the frame restores it).
 #[inline(always)]
 pub(crate) fn atomic<R>(
+    local: &Local,
+    me: ThreadIdx,
     object: &SyncClock,
     run: impl FnOnce() -> R,
     sync: impl FnOnce(&R) -> AtomicSync,
 ) -> R {
-    if let Some(local) = local()
-        && local.exec.concurrent
-        && local.exec.clocks_on()
-    {
-        return atomic_on_real_threads(local, object, run, sync);
+    if local.exec.concurrent && local.exec.clocks_on() {
+        return atomic_on_real_threads(local, me, object, run, sync);
     }
     // Model engines switch threads only inside `run`; nothing else runs until we are done.
     // Asked only afterwards: another thread may have created the first cell.
     let result = run();
-    if let Some((local, me)) = detector() {
+    if local.exec.clocks_on() {
         apply_to(local, me, object, sync(&result));
     }
     result
@@ -213,13 +251,13 @@ pub(crate) fn atomic<R>(
 #[inline(never)]
 fn atomic_on_real_threads<R>(
     local: &Local,
+    me: ThreadIdx,
     object: &SyncClock,
     run: impl FnOnce() -> R,
     sync: impl FnOnce(&R) -> AtomicSync,
 ) -> R {
     let mut object = object.0.lock();
     let result = run();
-    let me = local.running();
     let sync = sync(&result);
     local
         .exec

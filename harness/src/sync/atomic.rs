@@ -84,16 +84,12 @@ impl Atomic {
     #[track_caller]
     fn load<T: Bits>(&self, order: Ordering) -> T {
         check_load(order);
-        let bits = rt::op(
+        let bits = rt::atomic(
             self.obj,
             Location::caller(),
-            || {
-                race::atomic(
-                    &self.clock,
-                    || self.raw.load(order),
-                    |_| AtomicSync::Load(order),
-                )
-            },
+            &self.clock,
+            || self.raw.load(order),
+            |_| AtomicSync::Load(order),
             |&bits| Op::Load { order, bits },
         );
         T::from_bits(bits)
@@ -103,16 +99,12 @@ impl Atomic {
     fn store<T: Bits>(&self, value: T, order: Ordering) {
         check_store(order);
         let bits = value.to_bits();
-        rt::op(
+        rt::atomic(
             self.obj,
             Location::caller(),
-            || {
-                race::atomic(
-                    &self.clock,
-                    || self.raw.store(bits, order),
-                    |_| AtomicSync::Store(order),
-                )
-            },
+            &self.clock,
+            || self.raw.store(bits, order),
+            |_| AtomicSync::Store(order),
             |_| Op::Store { order, bits },
         );
     }
@@ -120,16 +112,12 @@ impl Atomic {
     #[track_caller]
     fn swap<T: Bits>(&self, value: T, order: Ordering) -> T {
         let new = value.to_bits();
-        let old = rt::op(
+        let old = rt::atomic(
             self.obj,
             Location::caller(),
-            || {
-                race::atomic(
-                    &self.clock,
-                    || self.raw.swap(new, order),
-                    |_| AtomicSync::Rmw(order),
-                )
-            },
+            &self.clock,
+            || self.raw.swap(new, order),
+            |_| AtomicSync::Rmw(order),
             |&old| Op::Swap { order, old, new },
         );
         T::from_bits(old)
@@ -146,24 +134,20 @@ impl Atomic {
     ) -> Result<T, T> {
         check_failure(failure);
         let (expected, new) = (current.to_bits(), new.to_bits());
-        let result = rt::op(
+        let result = rt::atomic(
             self.obj,
             Location::caller(),
+            &self.clock,
             || {
-                race::atomic(
-                    &self.clock,
-                    || {
-                        self.raw
-                            .compare_exchange(expected, new, success, failure, weak)
-                    },
-                    |r| {
-                        if r.is_ok() {
-                            AtomicSync::Rmw(success)
-                        } else {
-                            AtomicSync::Load(failure)
-                        }
-                    },
-                )
+                self.raw
+                    .compare_exchange(expected, new, success, failure, weak)
+            },
+            |r| {
+                if r.is_ok() {
+                    AtomicSync::Rmw(success)
+                } else {
+                    AtomicSync::Load(failure)
+                }
             },
             |r| {
                 let (ok, actual) = match *r {
@@ -185,16 +169,12 @@ impl Atomic {
     #[track_caller]
     fn fetch<T: Bits>(&self, rmw: RmwOp, value: T, order: Ordering) -> T {
         let operand = value.to_bits();
-        let old = rt::op(
+        let old = rt::atomic(
             self.obj,
             Location::caller(),
-            || {
-                race::atomic(
-                    &self.clock,
-                    || self.raw.fetch(rmw, operand, order),
-                    |_| AtomicSync::Rmw(order),
-                )
-            },
+            &self.clock,
+            || self.raw.fetch(rmw, operand, order),
+            |_| AtomicSync::Rmw(order),
             |&old| Op::Rmw {
                 rmw,
                 order,

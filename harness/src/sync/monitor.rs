@@ -5,7 +5,7 @@
 use std::cell::UnsafeCell;
 use std::time::Duration;
 
-use crate::rt::{Backend, RawCondvar, RawMutex};
+use crate::rt::{self, Backend, RawCondvar, RawMutex};
 
 pub(crate) struct Monitor<S> {
     lock: Box<dyn RawMutex>,
@@ -29,7 +29,8 @@ impl<S> Monitor<S> {
 
     /// Runs `f` holding the lock.
     pub(crate) fn with<R>(&self, f: impl FnOnce(&mut Held<'_, S>) -> R) -> R {
-        self.lock.lock();
+        // Outside an `rt` frame, so the running thread is restored here (see `RawMutex`).
+        rt::engine_call(|| self.lock.lock());
         f(&mut Held { monitor: self })
     }
 }
@@ -66,6 +67,6 @@ impl<S> Held<'_, S> {
 
 impl<S> Drop for Held<'_, S> {
     fn drop(&mut self) {
-        self.monitor.lock.unlock();
+        rt::engine_call(|| self.monitor.lock.unlock());
     }
 }

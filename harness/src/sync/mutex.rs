@@ -75,10 +75,13 @@ impl<T: ?Sized> Mutex<T> {
     #[track_caller]
     pub fn lock(&self) -> LockResult<MutexGuard<'_, T>> {
         let site = Location::caller();
-        rt::lock(self.obj, site, Op::Lock, || {
-            self.raw.lock();
-            race::acquire(&self.clock);
-        });
+        rt::lock(
+            self.obj,
+            site,
+            Op::Lock,
+            || self.raw.lock(),
+            |thread| race::acquire_by(thread, &self.clock),
+        );
         self.guard(site)
     }
 
@@ -86,15 +89,15 @@ impl<T: ?Sized> Mutex<T> {
     #[track_caller]
     pub fn try_lock(&self) -> TryLockResult<MutexGuard<'_, T>> {
         let site = Location::caller();
-        let try_lock = || {
-            let taken = self.raw.try_lock();
-            if taken {
-                rt::lock_acquired(self.obj, site);
-                race::acquire(&self.clock);
-            }
-            taken
-        };
-        if rt::op(self.obj, site, try_lock, |&ok| Op::TryLock { ok }) {
+        // The bookkeeping runs after `op`, which restores the running thread (see `RawMutex`).
+        if rt::op(
+            self.obj,
+            site,
+            || self.raw.try_lock(),
+            |&ok| Op::TryLock { ok },
+        ) {
+            rt::lock_acquired(self.obj, site);
+            race::acquire(&self.clock);
             self.guard(site).map_err(TryLockError::Poisoned)
         } else {
             Err(TryLockError::WouldBlock)
@@ -212,10 +215,13 @@ impl<T: ?Sized> Drop for MutexGuard<'_, T> {
         // Always released, even while a failed execution unwinds: other unwinding threads may
         // need the lock for their destructors (the loom backend ignores the call when loom
         // cannot take it).
-        rt::unlock(self.lock.obj, self.site, Op::Unlock, || {
-            race::release(&self.lock.clock);
-            self.lock.raw.unlock();
-        });
+        rt::unlock(
+            self.lock.obj,
+            self.site,
+            Op::Unlock,
+            |thread| race::release_by(thread, &self.lock.clock, false),
+            || self.lock.raw.unlock(),
+        );
     }
 }
 

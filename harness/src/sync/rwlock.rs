@@ -74,10 +74,13 @@ impl<T: ?Sized> RwLock<T> {
     #[track_caller]
     pub fn read(&self) -> LockResult<RwLockReadGuard<'_, T>> {
         let site = Location::caller();
-        rt::lock(self.obj, site, Op::Read, || {
-            self.raw.read();
-            self.acquired_read();
-        });
+        rt::lock(
+            self.obj,
+            site,
+            Op::Read,
+            || self.raw.read(),
+            |thread| race::acquire_by(thread, &self.clock),
+        );
         self.poisoned(RwLockReadGuard {
             lock: self,
             site,
@@ -110,10 +113,17 @@ impl<T: ?Sized> RwLock<T> {
     #[track_caller]
     pub fn write(&self) -> LockResult<RwLockWriteGuard<'_, T>> {
         let site = Location::caller();
-        rt::lock(self.obj, site, Op::Write, || {
-            self.raw.write();
-            self.acquired_write();
-        });
+        rt::lock(
+            self.obj,
+            site,
+            Op::Write,
+            || self.raw.write(),
+            |thread| {
+                // A writer learns what the last writer and every reader since released.
+                race::acquire_by(thread, &self.clock);
+                race::acquire_by(thread, &self.read_clock);
+            },
+        );
         self.poisoned(self.write_guard(site))
     }
 
@@ -244,10 +254,13 @@ impl<T: ?Sized> Drop for RwLockReadGuard<'_, T> {
         // Always released, even while a failed execution unwinds: other unwinding threads may
         // need the lock for their destructors (the loom backend ignores the call when loom
         // cannot take it).
-        rt::unlock(self.lock.obj, self.site, Op::ReadUnlock, || {
-            race::release_join(&self.lock.read_clock);
-            self.lock.raw.unlock_read();
-        });
+        rt::unlock(
+            self.lock.obj,
+            self.site,
+            Op::ReadUnlock,
+            |thread| race::release_by(thread, &self.lock.read_clock, true),
+            || self.lock.raw.unlock_read(),
+        );
     }
 }
 
@@ -287,10 +300,13 @@ impl<T: ?Sized> Drop for RwLockWriteGuard<'_, T> {
         // Always released, even while a failed execution unwinds: other unwinding threads may
         // need the lock for their destructors (the loom backend ignores the call when loom
         // cannot take it).
-        rt::unlock(self.lock.obj, self.site, Op::WriteUnlock, || {
-            race::release(&self.lock.clock);
-            self.lock.raw.unlock_write();
-        });
+        rt::unlock(
+            self.lock.obj,
+            self.site,
+            Op::WriteUnlock,
+            |thread| race::release_by(thread, &self.lock.clock, false),
+            || self.lock.raw.unlock_write(),
+        );
     }
 }
 

@@ -128,17 +128,19 @@ impl LoomAtomic {
     }
 }
 
+// No `engine_call` around loom here: the `rt` frame restores the running thread (see
+// `RawAtomic`).
 impl RawAtomic for LoomAtomic {
     fn load(&self, order: Ordering) -> u64 {
         if teardown() {
             return self.last();
         }
-        self.seen(rt::engine_call(|| self.inner.load(order)))
+        self.seen(self.inner.load(order))
     }
 
     fn store(&self, bits: u64, order: Ordering) {
         if !teardown() {
-            rt::engine_call(|| self.inner.store(bits, order));
+            self.inner.store(bits, order);
         }
         self.seen(bits);
     }
@@ -147,7 +149,7 @@ impl RawAtomic for LoomAtomic {
         if teardown() {
             return self.last();
         }
-        let old = rt::engine_call(|| self.inner.swap(bits, order));
+        let old = self.inner.swap(bits, order);
         self.seen(bits);
         old
     }
@@ -163,10 +165,9 @@ impl RawAtomic for LoomAtomic {
         if teardown() {
             return Err(self.last());
         }
-        let result = rt::engine_call(|| {
-            self.inner
-                .compare_exchange(current, new, success, failure, weak)
-        });
+        let result = self
+            .inner
+            .compare_exchange(current, new, success, failure, weak);
         self.seen(match result {
             Ok(_) => new,
             Err(actual) => actual,
@@ -179,7 +180,7 @@ impl RawAtomic for LoomAtomic {
             return self.last();
         }
         // The shadow keeps the old value: close enough for destructors of a failed execution.
-        self.seen(rt::engine_call(|| self.inner.fetch(op, bits, order)))
+        self.seen(self.inner.fetch(op, bits, order))
     }
 }
 

@@ -92,12 +92,13 @@ impl RawCondvar for LoomCondvar {
             waiters.waiting.push_back((ticket, me));
             ticket
         };
-        mutex.unlock();
+        // Raw mutex calls leave restoring the running thread to their caller (see `RawMutex`).
+        rt::engine_call(|| mutex.unlock());
         rt::now_waiting();
         while !self.take_woken(ticket) {
             rt::engine_call(loom::thread::park);
         }
-        mutex.lock();
+        rt::engine_call(|| mutex.lock());
     }
 
     /// Loom has no clock: a wait never times out.
