@@ -258,19 +258,20 @@ fn atomic_on_real_threads<R>(
 ) -> R {
     let mut object = object.0.lock();
     let result = run();
-    let sync = sync(&result);
-    local
-        .exec
-        .with_clocks(me, |thread| apply(sync, &mut object, thread, me));
+    apply_held(local, me, &mut object, sync(&result));
     result
 }
 
 #[inline(never)]
 fn apply_to(local: &Local, me: ThreadIdx, object: &SyncClock, sync: AtomicSync) {
-    let mut object = object.0.lock();
+    apply_held(local, me, &mut object.0.lock(), sync);
+}
+
+/// Applies `sync` to thread `me`'s clocks and `object`, the atomic's clock, held locked.
+fn apply_held(local: &Local, me: ThreadIdx, object: &mut VectorClock, sync: AtomicSync) {
     local
         .exec
-        .with_clocks(me, |thread| apply(sync, &mut object, thread, me));
+        .with_clocks(me, |thread| apply(sync, object, thread, me));
 }
 
 fn apply(sync: AtomicSync, object: &mut VectorClock, thread: &mut ThreadClocks, me: ThreadIdx) {
