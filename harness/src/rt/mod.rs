@@ -159,14 +159,26 @@ pub(crate) fn op<R>(
     run: impl FnOnce() -> R,
     event: impl FnOnce(&R) -> Op,
 ) -> R {
+    op_in(obj, site, |_| run(), event)
+}
+
+/// [`op`], with `run` given the frame's `Local` and running thread (`None` outside
+/// explorations).
+#[inline(always)]
+fn op_in<R>(
+    obj: ObjRef,
+    site: Site,
+    run: impl FnOnce(Option<(&Local, ThreadIdx)>) -> R,
+    event: impl FnOnce(&R) -> Op,
+) -> R {
     let Some(local) = local() else {
         check_native(obj, site);
-        return run();
+        return run(None);
     };
     check_owner(local, obj, site);
     local.exec.before_op();
     let me = local.running();
-    let result = run();
+    let result = run(Some((local, me)));
     local.set_running(me);
     local.record(me, obj.id, event(&result), site);
     result
@@ -182,15 +194,15 @@ pub(crate) fn blocking<R>(
     event: impl FnOnce(&R) -> Op,
 ) -> R {
     let no_hook = |_: ThreadRef| {};
-    blocking_with(obj, site, blocked, (no_hook, no_hook), run, event)
+    blocking_with(Some(obj), site, blocked, (no_hook, no_hook), run, event)
 }
 
-/// [`blocking`], with two hooks given the execution and the running thread: one before `run`
-/// and one after it, both while the thread is marked blocked (the lock-order bookkeeping of
-/// [`lock`]).
+/// [`blocking`] on `obj`, or on no object (`None`: a join), with two hooks given the running
+/// thread: one before `run` and one after it, both while the thread is marked blocked (the
+/// lock-order bookkeeping of [`lock`]).
 #[inline]
 fn blocking_with<R>(
-    obj: ObjRef,
+    obj: Option<ObjRef>,
     site: Site,
     blocked: Blocked,
     (before, after): (impl FnOnce(ThreadRef), impl FnOnce(ThreadRef)),
@@ -198,10 +210,14 @@ fn blocking_with<R>(
     event: impl FnOnce(&R) -> Op,
 ) -> R {
     let Some(local) = local() else {
-        check_native(obj, site);
+        if let Some(obj) = obj {
+            check_native(obj, site);
+        }
         return run();
     };
-    check_owner(local, obj, site);
+    if let Some(obj) = obj {
+        check_owner(local, obj, site);
+    }
     local.exec.before_op();
     let me = local.running();
     let thread = local.exec.thread(me);
@@ -212,7 +228,7 @@ fn blocking_with<R>(
     local.set_running(me);
     after(thread);
     thread.set_blocked(None);
-    local.record(me, obj.id, event(&result), site);
+    local.record(me, obj.map_or(0, |obj| obj.id), event(&result), site);
     result
 }
 
@@ -229,17 +245,11 @@ pub(crate) fn atomic<R>(
     sync: impl FnOnce(&R) -> race::AtomicSync,
     event: impl FnOnce(&R) -> Op,
 ) -> R {
-    let Some(local) = local() else {
-        check_native(obj, site);
-        return run();
+    let run = |frame: Option<(&Local, ThreadIdx)>| match frame {
+        Some((local, me)) => race::atomic(local, me, clock, run, sync),
+        None => run(),
     };
-    check_owner(local, obj, site);
-    local.exec.before_op();
-    let me = local.running();
-    let result = race::atomic(local, me, clock, run, sync);
-    local.set_running(me);
-    local.record(me, obj.id, event(&result), site);
-    result
+    op_in(obj, site, run, event)
 }
 
 /// Records an operation before the program performs it (cell accesses, whose engine checks run
@@ -308,18 +318,8 @@ pub(crate) fn blocking_on_thread<R>(
     run: impl FnOnce() -> R,
     event: impl FnOnce(&R) -> Op,
 ) -> R {
-    let Some(local) = local() else {
-        return run();
-    };
-    local.exec.before_op();
-    let me = local.running();
-    let thread = local.exec.thread(me);
-    thread.set_blocked(Some(blocked));
-    let result = run();
-    local.set_running(me);
-    thread.set_blocked(None);
-    local.record(me, 0, event(&result), site);
-    result
+    let no_hook = |_: ThreadRef| {};
+    blocking_with(None, site, blocked, (no_hook, no_hook), run, event)
 }
 
 /// Records `op`, a condition variable's wait, when the running thread has joined the waiters,
@@ -523,7 +523,14 @@ pub(crate) fn lock(
         thread.lock_acquired(obj.id, site);
         acquired(thread);
     };
-    blocking_with(obj, site, blocked, (acquiring, acquired), take, |_| op);
+    blocking_with(
+        Some(obj),
+        site,
+        blocked,
+        (acquiring, acquired),
+        take,
+        |_| op,
+    );
 }
 
 /// Releases lock `obj`: records `op` (an unlock) and lets the thread release what it knows
