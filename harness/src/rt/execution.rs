@@ -1,16 +1,17 @@
 //! The state one exploration shares between its model threads, reset for every execution.
 
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU8, AtomicU32, AtomicU64, Ordering::*};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU32, AtomicU64, Ordering::*};
 
 use parking_lot::Mutex;
 
 use super::backend::Backend;
 use super::event::{BlockReason, Blocked, ThreadIdx};
 use super::event::{ObjId, Recording, Site};
-use super::lock_order::{Edge, Held, LockGraph};
+use super::lock_order::{Edge, LockGraph};
 use super::priority::{Inversion, InversionWatch, Priority, ThreadView};
 use super::race::{Race, SyncClock, ThreadClocks};
+use super::threads::{ThreadSlot, ThreadTable};
 use crate::failure::FailureKind;
 
 /// Execution ids are unique in the process, so an object that strays from one execution into
@@ -487,123 +488,5 @@ impl ThreadRef<'_> {
     pub(crate) fn lock_released(self, lock: ObjId) {
         self.exec
             .with_state(&self.slot.held, |held| held.released(lock));
-    }
-}
-
-const CHUNK: usize = 64;
-const CHUNKS: usize = 64;
-
-/// Per-thread state, in fixed chunks so that threads can register without a lock and a slot
-/// never moves: at most `CHUNK * CHUNKS` threads per execution. The first chunk exists from
-/// the start, so the common lookup is an index.
-struct ThreadTable {
-    first: Box<[ThreadSlot; CHUNK]>,
-    more: [OnceLock<Box<[ThreadSlot; CHUNK]>>; CHUNKS - 1],
-    len: AtomicU32,
-}
-
-const MAX_THREADS: u32 = (CHUNK * CHUNKS) as u32;
-
-fn new_chunk() -> Box<[ThreadSlot; CHUNK]> {
-    Box::new(std::array::from_fn(|_| ThreadSlot::new()))
-}
-
-impl ThreadTable {
-    fn new() -> ThreadTable {
-        ThreadTable {
-            first: new_chunk(),
-            more: [const { OnceLock::new() }; CHUNKS - 1],
-            len: AtomicU32::new(0),
-        }
-    }
-
-    fn len(&self) -> u32 {
-        self.len.load(Acquire)
-    }
-
-    fn reset(&self) {
-        for i in 0..self.len() {
-            self.slot(i).reset();
-        }
-        self.len.store(0, Release);
-    }
-
-    fn push(&self) -> ThreadIdx {
-        let idx = self.len.fetch_add(1, AcqRel);
-        assert!(
-            idx < MAX_THREADS,
-            "an execution may start at most {MAX_THREADS} threads; this one started more"
-        );
-        // Clean already: new, or reset by `reset` when the next execution began.
-        idx
-    }
-
-    #[inline]
-    fn slot(&self, idx: ThreadIdx) -> &ThreadSlot {
-        let idx = idx as usize;
-        match self.first.get(idx) {
-            Some(slot) => slot,
-            None => self.slot_beyond_first(idx),
-        }
-    }
-
-    #[cold]
-    #[inline(never)]
-    fn slot_beyond_first(&self, idx: usize) -> &ThreadSlot {
-        &self.more[idx / CHUNK - 1].get_or_init(new_chunk)[idx % CHUNK]
-    }
-}
-
-struct ThreadSlot {
-    /// `NOT_BLOCKED`, or a [`Blocked`] packed as `reason << 32 | target`.
-    blocked: AtomicU64,
-    finished: AtomicBool,
-    name: Mutex<Option<Arc<str>>>,
-    priority: AtomicU8,
-    clocks: Mutex<ThreadClocks>,
-    held: Mutex<Held>,
-}
-
-const NOT_BLOCKED: u64 = u64::MAX;
-
-impl ThreadSlot {
-    fn new() -> ThreadSlot {
-        ThreadSlot {
-            blocked: AtomicU64::new(NOT_BLOCKED),
-            finished: AtomicBool::new(false),
-            name: Mutex::new(None),
-            priority: AtomicU8::new(0),
-            clocks: Mutex::new(ThreadClocks::default()),
-            held: Mutex::new(Held::default()),
-        }
-    }
-
-    fn reset(&self) {
-        self.blocked.store(NOT_BLOCKED, Relaxed);
-        self.finished.store(false, Relaxed);
-        *self.name.lock() = None;
-        self.priority.store(0, Relaxed);
-        self.clocks.lock().reset();
-        self.held.lock().clear();
-    }
-
-    #[inline]
-    fn set_blocked(&self, blocked: Option<Blocked>) {
-        let packed = match blocked {
-            Some(b) => (u64::from(b.reason.code()) << 32) | u64::from(b.target),
-            None => NOT_BLOCKED,
-        };
-        self.blocked.store(packed, Release);
-    }
-
-    fn blocked(&self) -> Option<Blocked> {
-        let packed = self.blocked.load(Acquire);
-        if packed == NOT_BLOCKED {
-            return None;
-        }
-        Some(Blocked {
-            reason: BlockReason::from_code((packed >> 32) as u8)?,
-            target: packed as u32,
-        })
     }
 }

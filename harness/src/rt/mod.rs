@@ -17,6 +17,7 @@ mod local;
 pub(crate) mod lock_order;
 pub(crate) mod priority;
 pub(crate) mod race;
+mod threads;
 
 use std::borrow::Cow;
 use std::fmt;

@@ -1,0 +1,129 @@
+//! The per-thread state of an execution: a table of slots that threads register in without a
+//! lock, and what each slot holds (what the thread is blocked on, its clocks, its held locks).
+
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, AtomicU64, Ordering::*};
+use std::sync::{Arc, OnceLock};
+
+use parking_lot::Mutex;
+
+use super::event::{BlockReason, Blocked, ThreadIdx};
+use super::lock_order::Held;
+use super::race::ThreadClocks;
+
+const CHUNK: usize = 64;
+const CHUNKS: usize = 64;
+
+/// Per-thread state, in fixed chunks so that threads can register without a lock and a slot
+/// never moves: at most `CHUNK * CHUNKS` threads per execution. The first chunk exists from
+/// the start, so the common lookup is an index.
+pub(super) struct ThreadTable {
+    first: Box<[ThreadSlot; CHUNK]>,
+    more: [OnceLock<Box<[ThreadSlot; CHUNK]>>; CHUNKS - 1],
+    len: AtomicU32,
+}
+
+const MAX_THREADS: u32 = (CHUNK * CHUNKS) as u32;
+
+fn new_chunk() -> Box<[ThreadSlot; CHUNK]> {
+    Box::new(std::array::from_fn(|_| ThreadSlot::new()))
+}
+
+impl ThreadTable {
+    pub(super) fn new() -> ThreadTable {
+        ThreadTable {
+            first: new_chunk(),
+            more: [const { OnceLock::new() }; CHUNKS - 1],
+            len: AtomicU32::new(0),
+        }
+    }
+
+    pub(super) fn len(&self) -> u32 {
+        self.len.load(Acquire)
+    }
+
+    pub(super) fn reset(&self) {
+        for i in 0..self.len() {
+            self.slot(i).reset();
+        }
+        self.len.store(0, Release);
+    }
+
+    pub(super) fn push(&self) -> ThreadIdx {
+        let idx = self.len.fetch_add(1, AcqRel);
+        assert!(
+            idx < MAX_THREADS,
+            "an execution may start at most {MAX_THREADS} threads; this one started more"
+        );
+        // Clean already: new, or reset by `reset` when the next execution began.
+        idx
+    }
+
+    #[inline]
+    pub(super) fn slot(&self, idx: ThreadIdx) -> &ThreadSlot {
+        let idx = idx as usize;
+        match self.first.get(idx) {
+            Some(slot) => slot,
+            None => self.slot_beyond_first(idx),
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn slot_beyond_first(&self, idx: usize) -> &ThreadSlot {
+        &self.more[idx / CHUNK - 1].get_or_init(new_chunk)[idx % CHUNK]
+    }
+}
+
+pub(super) struct ThreadSlot {
+    /// `NOT_BLOCKED`, or a [`Blocked`] packed as `reason << 32 | target`.
+    pub(super) blocked: AtomicU64,
+    pub(super) finished: AtomicBool,
+    pub(super) name: Mutex<Option<Arc<str>>>,
+    pub(super) priority: AtomicU8,
+    pub(super) clocks: Mutex<ThreadClocks>,
+    pub(super) held: Mutex<Held>,
+}
+
+const NOT_BLOCKED: u64 = u64::MAX;
+
+impl ThreadSlot {
+    fn new() -> ThreadSlot {
+        ThreadSlot {
+            blocked: AtomicU64::new(NOT_BLOCKED),
+            finished: AtomicBool::new(false),
+            name: Mutex::new(None),
+            priority: AtomicU8::new(0),
+            clocks: Mutex::new(ThreadClocks::default()),
+            held: Mutex::new(Held::default()),
+        }
+    }
+
+    fn reset(&self) {
+        self.blocked.store(NOT_BLOCKED, Relaxed);
+        self.finished.store(false, Relaxed);
+        *self.name.lock() = None;
+        self.priority.store(0, Relaxed);
+        self.clocks.lock().reset();
+        self.held.lock().clear();
+    }
+
+    #[inline]
+    pub(super) fn set_blocked(&self, blocked: Option<Blocked>) {
+        let packed = match blocked {
+            Some(b) => (u64::from(b.reason.code()) << 32) | u64::from(b.target),
+            None => NOT_BLOCKED,
+        };
+        self.blocked.store(packed, Release);
+    }
+
+    pub(super) fn blocked(&self) -> Option<Blocked> {
+        let packed = self.blocked.load(Acquire);
+        if packed == NOT_BLOCKED {
+            return None;
+        }
+        Some(Blocked {
+            reason: BlockReason::from_code((packed >> 32) as u8)?,
+            target: packed as u32,
+        })
+    }
+}
