@@ -317,6 +317,7 @@ macro_rules! atomic_enum {
                 })
             }
 
+            #[inline]
             fn fetch(&self, op: $crate::rt::RmwOp, bits: u64, order: std::sync::atomic::Ordering) -> u64 {
                 use $crate::rt::{Bits, RmwOp};
                 $crate::rt::each_int!($name, self, a, T, {

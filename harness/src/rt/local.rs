@@ -95,11 +95,19 @@ impl Local {
         self.running.set(idx);
     }
 
+    /// Records what `op` makes, unless tracing is off: `op` is only called when recording, so
+    /// a facade operation builds no event with tracing off.
     #[inline(always)]
-    pub(crate) fn record(&self, thread: ThreadIdx, obj: ObjId, op: Op, site: Site) {
+    pub(crate) fn record(
+        &self,
+        thread: ThreadIdx,
+        obj: ObjId,
+        op: impl FnOnce() -> Op,
+        site: Site,
+    ) {
         // Only the check is inlined into every facade operation: with tracing off it is all.
         if self.exec.tracing && !self.exec.has_failed() {
-            self.push(thread, obj, op, site);
+            self.push(thread, obj, op(), site);
         }
     }
 
@@ -157,7 +165,7 @@ impl Local {
             self.any_pending.set(!pending.is_empty());
             event
         };
-        self.record(event.thread, event.obj, event.op, event.site);
+        self.record(event.thread, event.obj, || event.op, event.site);
     }
 
     pub(crate) fn record_object(&self, info: ObjectInfo) {

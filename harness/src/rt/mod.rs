@@ -181,7 +181,7 @@ fn op_in<R>(
     let me = local.running();
     let result = run(Some((local, me)));
     local.set_running(me);
-    local.record(me, obj.id, event(&result), site);
+    local.record(me, obj.id, || event(&result), site);
     result
 }
 
@@ -229,7 +229,7 @@ fn blocking_with<R>(
     local.set_running(me);
     after(thread);
     thread.set_blocked(None);
-    local.record(me, obj.map_or(0, |obj| obj.id), event(&result), site);
+    local.record(me, obj.map_or(0, |obj| obj.id), || event(&result), site);
     result
 }
 
@@ -263,7 +263,7 @@ pub(crate) fn announce(obj: ObjRef, site: Site, op: Op) {
     };
     check_owner(local, obj, site);
     local.exec.before_op();
-    local.record(local.running(), obj.id, op, site);
+    local.record(local.running(), obj.id, || op, site);
 }
 
 /// Runs an operation of the running thread's engine that acts on no object (fences, yields).
@@ -280,7 +280,7 @@ pub(crate) fn backend_op<R>(
     let me = local.running();
     let result = run(&*local.exec.backend);
     local.set_running(me);
-    local.record(me, 0, event(&result), site);
+    local.record(me, 0, || event(&result), site);
     result
 }
 
@@ -450,7 +450,7 @@ pub(crate) fn spawn(
         idx: child,
         name: name.clone(),
     });
-    local.record(parent, 0, Op::Spawn { child }, site);
+    local.record(parent, 0, || Op::Spawn { child }, site);
     let raw = exec.backend.spawn(
         exec,
         child,
@@ -552,7 +552,7 @@ pub(crate) fn unlock(
     };
     let me = local.running();
     if local.exec.id() == obj.exec {
-        local.record(me, obj.id, op, site);
+        local.record(me, obj.id, || op, site);
         let thread = local.exec.thread(me);
         thread.lock_released(obj.id);
         releasing(thread);
@@ -587,7 +587,7 @@ pub(crate) fn lock_released(obj: ObjRef) {
 }
 
 fn exit_thread(local: &Local, idx: ThreadIdx) {
-    local.record(idx, 0, Op::Exit, std::panic::Location::caller());
+    local.record(idx, 0, || Op::Exit, std::panic::Location::caller());
     if local.exec.finish_thread(idx) && !local.exec.has_failed() {
         let live = local.exec.live_arcs();
         if live > 0 {
