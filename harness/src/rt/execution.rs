@@ -372,13 +372,14 @@ impl Execution {
     /// Adds the lock-order edges of `thread`, about to block to take `lock` while holding
     /// others (see [`ThreadRef::lock_acquiring`]).
     #[inline(never)]
-    fn add_lock_order(&self, thread: ThreadIdx, lock: ObjId, site: Site) {
-        let held = &self.threads.slot(thread).held;
-        let cycle = self.with_state(held, |held| {
-            self.lock_graph.lock().acquiring(thread, held, lock, site)
+    fn add_lock_order(&self, thread: ThreadRef<'_>, lock: ObjId, site: Site) {
+        let cycle = self.with_state(&thread.slot.held, |held| {
+            self.lock_graph
+                .lock()
+                .acquiring(thread.idx, held, lock, site)
         });
         if let Some(cycle) = cycle {
-            self.predict(thread, cycle);
+            self.predict(thread.idx, cycle);
         }
     }
 
@@ -474,7 +475,7 @@ impl ThreadRef<'_> {
             .exec
             .with_state(&self.slot.held, |held| held.orders(lock))
         {
-            self.exec.add_lock_order(self.idx, lock, site);
+            self.exec.add_lock_order(self, lock, site);
         }
     }
 
