@@ -181,7 +181,13 @@ impl Explorer {
                     .predicted
                     .map(|found| retrace(&body, found, &limits, |r| r.predicted));
             }
-            let stop = run.found.is_some() && !self.keep_going;
+            // An engine that cannot run the program (loom's thread limit) stops nobody: the
+            // others still run, and the report says what was not explored.
+            let failed = run
+                .found
+                .as_ref()
+                .is_some_and(|found| found.record.kind != FailureKind::Unsupported);
+            let stop = failed && !self.keep_going;
             report.push(engine_report(engine.kind(), run));
             if stop {
                 break;
@@ -191,7 +197,10 @@ impl Explorer {
     }
 
     /// Runs `body` like [`run`](Self::run) and panics with the report and the failing
-    /// interleaving if an engine found a failure or could not run the program.
+    /// interleaving if an engine found a failure, or if an engine chosen with
+    /// [`engine`](Self::engine) could not run the program. When no engine was chosen (every
+    /// engine runs), one that cannot run the program is skipped with a notice on standard
+    /// error, unless none could: then nothing was tested, and it panics.
     #[track_caller]
     pub fn check<F>(&self, body: F)
     where
@@ -201,8 +210,12 @@ impl Explorer {
         if let Some(failure) = report.failure() {
             panic!("{report}\n{failure}");
         }
-        if let Some(reason) = report.unsupported() {
-            panic!("{report}\n{reason}");
+        if let Some(note) = report.skipped_note() {
+            if self.engines.is_empty() && report.ran_any() {
+                crate::notice::notice(&format!("tapestry: the other engines passed, but {note}"));
+            } else {
+                panic!("{report}\n{note}");
+            }
         }
     }
 }

@@ -368,6 +368,7 @@ mod explain;
 mod explorer;
 mod failure;
 pub mod hint;
+mod notice;
 mod report;
 mod rt;
 mod runner;

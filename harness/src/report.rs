@@ -39,6 +39,22 @@ impl Report {
             .all(|e| matches!(e.outcome, Outcome::Passed { .. }))
     }
 
+    /// The engines that could not run the program, with why.
+    pub fn skipped(&self) -> impl Iterator<Item = (EngineKind, &str)> {
+        self.engines.iter().filter_map(|e| match &e.outcome {
+            Outcome::Unsupported { reason } => Some((e.engine, reason.as_str())),
+            _ => None,
+        })
+    }
+
+    /// Whether at least one engine ran the program (none may have, if every engine chosen
+    /// refused it: then nothing was tested).
+    pub fn ran_any(&self) -> bool {
+        self.engines
+            .iter()
+            .any(|e| !matches!(e.outcome, Outcome::Unsupported { .. }))
+    }
+
     /// Why an engine could not run the program, for the first engine that could not.
     pub fn unsupported(&self) -> Option<String> {
         self.engines.iter().find_map(|e| match &e.outcome {
@@ -48,6 +64,21 @@ impl Report {
             )),
             _ => None,
         })
+    }
+
+    /// What the engines that could not run the program mean for it, a paragraph per engine;
+    /// `None` when every engine ran.
+    pub fn skipped_note(&self) -> Option<String> {
+        let notes: Vec<String> = self
+            .skipped()
+            .map(|(engine, reason)| {
+                format!(
+                    "the {engine} engine cannot run this program: {reason}\n  not explored: {}",
+                    engine.alone_sees()
+                )
+            })
+            .collect();
+        (!notes.is_empty()).then(|| notes.join("\n"))
     }
 
     /// Executions run by all engines together.

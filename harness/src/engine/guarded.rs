@@ -13,7 +13,7 @@
 /// the facade must learn when a waiter has joined the waiters.
 macro_rules! guarded_locks {
     ($mutex:ident, $rwlock:ident, $($m:ident)::+) => {
-        struct $mutex {
+        pub(crate) struct $mutex {
             // Declared before `lock`, which it borrows, so it would be dropped first; `Drop` forgets it.
             guard: std::cell::UnsafeCell<Option<$($m)::+::MutexGuard<'static, ()>>>,
             lock: $($m)::+::Mutex<()>,
@@ -31,7 +31,7 @@ macro_rules! guarded_locks {
             }
 
             #[inline]
-            fn keep(&self, guard: $($m)::+::MutexGuard<'_, ()>) {
+            pub(crate) fn keep(&self, guard: $($m)::+::MutexGuard<'_, ()>) {
                 // SAFETY: the guard borrows `self.lock`, which lives as long as `self` (boxed, never
                 // moved), and `Drop` makes sure the guard never outlives it.
                 let guard = unsafe {
@@ -45,7 +45,7 @@ macro_rules! guarded_locks {
             }
 
             #[inline]
-            fn take(&self) -> Option<$($m)::+::MutexGuard<'static, ()>> {
+            pub(crate) fn take(&self) -> Option<$($m)::+::MutexGuard<'static, ()>> {
                 // SAFETY: only the thread holding the lock touches the slot.
                 unsafe { (*self.guard.get()).take() }
             }

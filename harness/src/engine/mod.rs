@@ -26,6 +26,7 @@ mod rng;
 pub(crate) mod shuttle;
 mod split;
 pub(crate) mod stress;
+pub(crate) mod timed;
 
 use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
@@ -215,6 +216,26 @@ impl EngineKind {
         EngineKind::Priority,
         EngineKind::Stress,
     ];
+
+    /// What a test loses when this engine cannot run it: what it explores that the others do
+    /// not, in a phrase that completes "not explored: ...".
+    pub(crate) fn alone_sees(self) -> &'static str {
+        match self {
+            EngineKind::Exhaustive => {
+                "the reorderings that weak memory orderings (`Relaxed`, `Acquire`, `Release`) \
+                 allow, which only the exhaustive engine models; the other engines are \
+                 sequentially consistent or see only what this machine's hardware does"
+            }
+            EngineKind::Dpor => {
+                "every class of interleavings, exhaustively; the sampling engines still ran"
+            }
+            EngineKind::Random | EngineKind::Pct | EngineKind::Surw => {
+                "this engine's sample of schedules; the other engines still ran"
+            }
+            EngineKind::Priority => "priority inversion, which only the priority engine checks",
+            EngineKind::Stress => "what real threads on this machine's cores do",
+        }
+    }
 
     /// Whether a seed decides what the engine explores (every engine but the exhaustive ones).
     pub fn is_seeded(self) -> bool {

@@ -79,6 +79,8 @@ pub(crate) enum Op {
         msg: u64,
     },
     RecvEmpty,
+    /// `recv_timeout` gave up: no message came in time.
+    RecvTimedOut,
     RecvDisconnected,
     Load {
         order: Ordering,

@@ -18,6 +18,7 @@ use self::knobs::{Knobs, parse_duration, parse_engines};
 use crate::Explorer;
 use crate::engine::{Engine, EngineKind, Stress};
 use crate::failure::{Failure, FailureKind};
+use crate::notice::notice;
 use crate::report::{Outcome, Report};
 use crate::saved::{self, SavedFailure};
 
@@ -72,7 +73,7 @@ where
 {
     let knobs = Knobs::from_env().unwrap_or_else(|e| panic!("{e}"));
     static WARNINGS: Once = Once::new();
-    WARNINGS.call_once(|| knobs.warnings().iter().for_each(|w| eprintln!("{w}")));
+    WARNINGS.call_once(|| knobs.warnings().iter().for_each(|w| notice(w)));
     if let Err(message) = TestRun::new(spec, knobs).run(body, snapshot) {
         panic!("{message}");
     }
@@ -230,21 +231,30 @@ impl<'a> TestRun<'a> {
         }
     }
 
-    /// Whether the engines were chosen (by the attribute or `TAPESTRY_ENGINES`) rather than
-    /// defaulted: a chosen engine that cannot run the program is an error.
-    fn engines_chosen(&self) -> bool {
-        self.spec.engines.is_some() || self.knobs.engines.is_some()
-    }
-
+    /// An engine that cannot run the program: the test fails if no engine ran it or if the
+    /// attribute chose that engine; otherwise the others' verdict stands and a notice says what
+    /// was not explored.
     fn check_supported(&self, report: &Report) -> Result<(), String> {
-        match report.unsupported() {
-            Some(reason) if self.engines_chosen() => Err(format!("{report}\n{reason}")),
-            Some(reason) => {
-                eprintln!("tapestry: {reason}; the other engines ran");
-                Ok(())
-            }
-            None => Ok(()),
+        let Some(note) = report.skipped_note() else {
+            return Ok(());
+        };
+        if !report.ran_any() {
+            return Err(format!(
+                "{report}\nno engine could run `{}`, so nothing was tested:\n{note}\nChoose engines that can run it (`engines = \"...\"`), or make the program smaller.",
+                self.test
+            ));
         }
+        if self.spec.engines.is_some() {
+            return Err(format!(
+                "{report}\n{note}\n`{}` chose this engine with `engines = \"...\"`; drop it from the list to run the test without it.",
+                self.test
+            ));
+        }
+        notice(&format!(
+            "tapestry: `{}` passed under the other engines, but {note}",
+            self.test
+        ));
+        Ok(())
     }
 
     fn seed(&self, engine: EngineKind) -> Option<u64> {
@@ -356,12 +366,12 @@ impl<'a> TestRun<'a> {
                         ));
                     }
                 }
-                Err(diverged) => eprintln!(
+                Err(diverged) => notice(&format!(
                     "tapestry: a saved schedule of `{}` no longer fits the test ({}): {diverged}. It tests nothing now; delete it from {} if the change was intended.",
                     self.test,
                     entry.replay,
                     self.schedules.display()
-                ),
+                )),
             }
         }
         Ok(())
@@ -408,11 +418,11 @@ impl<'a> TestRun<'a> {
                             failure.kind()
                         )));
                     }
-                    None => eprintln!(
+                    None => notice(&format!(
                         "tapestry: replaying {} ({}): no failure now",
                         file.display(),
                         entry.replay
-                    ),
+                    )),
                 },
             }
         }
@@ -444,12 +454,13 @@ impl<'a> TestRun<'a> {
                         engine.engine()
                     ));
                 }
-                (Outcome::Unsupported { reason }, _) if !self.engines_chosen() => {
-                    eprintln!(
-                        "tapestry: the {} engine cannot run `{}`: {reason}",
+                (Outcome::Unsupported { reason }, _) if self.spec.engines.is_none() => {
+                    notice(&format!(
+                        "tapestry: the {} engine cannot run `{}`: {reason}\n  not explored: {}",
                         engine.engine(),
-                        self.test
-                    );
+                        self.test,
+                        engine.engine().alone_sees()
+                    ));
                 }
                 _ => {
                     return Err(format!(
@@ -460,6 +471,12 @@ impl<'a> TestRun<'a> {
                     ));
                 }
             }
+        }
+        if found.is_empty() {
+            return Err(format!(
+                "`{}` expects a {expected}, but no engine could run it:\n\n{report}",
+                self.test
+            ));
         }
         if self.spec.snapshot {
             // The interleaving with the fewest preemptions, from a model engine (stress traces

@@ -211,7 +211,7 @@ impl<T> Channel<T> {
             |received| match received {
                 Ok((msg, _)) => Op::Recv { msg: *msg },
                 Err(RecvTimeoutError::Disconnected) => Op::RecvDisconnected,
-                Err(RecvTimeoutError::Timeout) => Op::RecvEmpty,
+                Err(RecvTimeoutError::Timeout) => Op::RecvTimedOut,
             },
         );
         received.map(|(_, message)| message)

@@ -249,6 +249,7 @@ pub(super) fn operation(event: &Event, labels: &Labels) -> String {
         Op::SendFailed => format!("send {o} -> disconnected"),
         Op::Recv { msg } => format!("recv {o} -> #{msg}"),
         Op::RecvEmpty => format!("try_recv {o} -> empty"),
+        Op::RecvTimedOut => format!("recv {o} timed out"),
         Op::RecvDisconnected => format!("recv {o} -> disconnected"),
         Op::Load { order, bits } => format!("load {o} -> {} ({order:?})", v(bits)),
         Op::Store { order, bits } => format!("store {o} <- {} ({order:?})", v(bits)),

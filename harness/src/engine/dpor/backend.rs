@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use super::access::{Access, Obj, SharedTracker, Tid};
 use crate::engine::shuttle::ShuttleBackend;
+use crate::engine::shuttle::condvar::{ShuttleCondvar, TimedWait};
 use crate::rt::{
     self, AtomicRepr, Backend, Execution, RawAtomic, RawCell, RawCondvar, RawJoin, RawMutex,
     RawRwLock, RmwOp, ThreadIdx,
@@ -108,7 +109,7 @@ impl Backend for DporBackend {
     fn new_condvar(&self) -> Box<dyn RawCondvar> {
         Box::new(DporCondvar {
             at: self.object(),
-            inner: self.inner.new_condvar(),
+            inner: self.inner.condvar(),
         })
     }
 
@@ -237,7 +238,7 @@ impl RawRwLock for DporRwLock {
 
 struct DporCondvar {
     at: Announcer,
-    inner: Box<dyn RawCondvar>,
+    inner: ShuttleCondvar,
 }
 
 impl DporCondvar {
@@ -259,10 +260,19 @@ impl RawCondvar for DporCondvar {
         self.at.announce(wait, || self.inner.wait(&*mutex.inner));
     }
 
+    /// Announced part by part (see `ShuttleCondvar`): releasing the mutex, joining the
+    /// waiters, the step after the pause in which the waiter learns whether it was notified
+    /// (it conflicts with notifications, so the search runs a notification both before it and
+    /// after, where the wait times out), and taking the mutex back.
     fn wait_timeout(&self, mutex: &dyn RawMutex, _timeout: Duration) -> bool {
-        // shuttle has no clock: a wait never times out.
-        self.wait(mutex);
-        false
+        let mutex = Self::mutex(mutex);
+        let cv = self.at.obj;
+        self.inner.timed_wait(TimedWait {
+            unlock: &|| rt::engine_call(|| mutex.unlock()),
+            joined: &|| self.at.tracker.lock().instant(me(), Access::Write(cv)),
+            pause: &|pause| self.at.announce(Access::Write(cv), pause),
+            lock: &|| rt::engine_call(|| mutex.lock()),
+        })
     }
 
     fn notify_one(&self) {

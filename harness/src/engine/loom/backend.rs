@@ -107,6 +107,18 @@ impl RawJoin for NotStarted {
 
 /// A loom atomic, plus the last value the facade saw, which stands in for it during
 /// [`teardown`] when loom cannot be asked.
+///
+/// `SeqCst` accesses get a `SeqCst` fence: after a store (and a read-modify-write), before a
+/// load. Loom treats `SeqCst` accesses as `AcqRel` (loom#180): two `SeqCst` stores of
+/// different threads are unordered unless something else orders them, and a `SeqCst` load
+/// may read the older one, so correct code such as store buffering, Dekker's handshake,
+/// Peterson's lock and IRIW with every access `SeqCst` failed. Loom's `SeqCst` fences are
+/// totally ordered and carry everything their thread has seen to every later fence; with one
+/// after every `SeqCst` write and before every `SeqCst` read, a read sees every `SeqCst`
+/// write whose fence came before its own, which is the total order sequential consistency
+/// asks for. The fences are no branch points, so the search has the same shape. (They order
+/// more than the language does, so loom may need another interleaving to show a race between
+/// threads that only share `SeqCst` atomics; the other engines check those too.)
 struct LoomAtomic {
     inner: LoomAtomicInner,
     shadow: AtomicU64,
@@ -116,6 +128,13 @@ struct LoomAtomic {
 unsafe impl Send for LoomAtomic {}
 // SAFETY: as above.
 unsafe impl Sync for LoomAtomic {}
+
+/// The fence that makes `order` sequentially consistent, if it is `SeqCst` (see [`LoomAtomic`]).
+fn seq_cst_fence(order: Ordering) {
+    if order == Ordering::SeqCst {
+        loom::sync::atomic::fence(Ordering::SeqCst);
+    }
+}
 
 impl LoomAtomic {
     fn seen(&self, bits: u64) -> u64 {
@@ -135,12 +154,14 @@ impl RawAtomic for LoomAtomic {
         if teardown() {
             return self.last();
         }
+        seq_cst_fence(order);
         self.seen(self.inner.load(order))
     }
 
     fn store(&self, bits: u64, order: Ordering) {
         if !teardown() {
             self.inner.store(bits, order);
+            seq_cst_fence(order);
         }
         self.seen(bits);
     }
@@ -150,6 +171,7 @@ impl RawAtomic for LoomAtomic {
             return self.last();
         }
         let old = self.inner.swap(bits, order);
+        seq_cst_fence(order);
         self.seen(bits);
         old
     }
@@ -165,9 +187,14 @@ impl RawAtomic for LoomAtomic {
         if teardown() {
             return Err(self.last());
         }
+        // A failed exchange is a load with the failure ordering, a successful one a write.
+        seq_cst_fence(failure);
         let result = self
             .inner
             .compare_exchange(current, new, success, failure, weak);
+        if result.is_ok() {
+            seq_cst_fence(success);
+        }
         self.seen(match result {
             Ok(_) => new,
             Err(actual) => actual,
@@ -179,8 +206,10 @@ impl RawAtomic for LoomAtomic {
         if teardown() {
             return self.last();
         }
+        let old = self.inner.fetch(op, bits, order);
+        seq_cst_fence(order);
         // The shadow keeps the old value: close enough for destructors of a failed execution.
-        self.seen(self.inner.fetch(op, bits, order))
+        self.seen(old)
     }
 }
 

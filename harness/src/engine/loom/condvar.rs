@@ -11,6 +11,7 @@
 use std::cell::RefCell;
 use std::collections::VecDeque;
 
+use crate::engine::timed::Pace;
 use crate::rt::{self, RawCondvar, RawMutex, teardown};
 
 pub(super) struct LoomCondvar {
@@ -19,6 +20,7 @@ pub(super) struct LoomCondvar {
     /// `Condvar` begins.
     branch: loom::sync::Condvar,
     waiters: RefCell<Waiters>,
+    pace: Pace,
 }
 
 // SAFETY: loom runs every model thread on one OS thread, one at a time, and the waiter lists are
@@ -40,7 +42,18 @@ impl LoomCondvar {
         LoomCondvar {
             branch: loom::sync::Condvar::new(),
             waiters: RefCell::default(),
+            pace: Pace::default(),
         }
+    }
+
+    /// Puts the running thread at the end of the waiters; returns its ticket.
+    fn join_waiters(&self) -> u64 {
+        let me = rt::engine_call(loom::thread::current);
+        let mut waiters = self.waiters.borrow_mut();
+        let ticket = waiters.next;
+        waiters.next += 1;
+        waiters.waiting.push_back((ticket, me));
+        ticket
     }
 
     /// Whether `ticket` was woken; forgets it if so.
@@ -84,14 +97,7 @@ impl RawCondvar for LoomCondvar {
         rt::engine_call(|| self.branch.notify_one());
         // From here to `park`, no branch point: to the other threads, joining the waiters and
         // releasing the mutex happen at once (loom releases a lock without one).
-        let me = rt::engine_call(loom::thread::current);
-        let ticket = {
-            let mut waiters = self.waiters.borrow_mut();
-            let ticket = waiters.next;
-            waiters.next += 1;
-            waiters.waiting.push_back((ticket, me));
-            ticket
-        };
+        let ticket = self.join_waiters();
         // Raw mutex calls leave restoring the running thread to their caller (see `RawMutex`).
         rt::engine_call(|| mutex.unlock());
         rt::now_waiting();
@@ -101,10 +107,31 @@ impl RawCondvar for LoomCondvar {
         rt::engine_call(|| mutex.lock());
     }
 
-    /// Loom has no clock: a wait never times out.
+    /// Loom has no clock: the waiter joins the waiters and releases the mutex as `wait` does,
+    /// then pauses at a branch point (or yields) instead of parking; whenever it runs again it
+    /// was notified by then, or its time is up (the model: `engine::timed`).
     fn wait_timeout(&self, mutex: &dyn RawMutex, _timeout: std::time::Duration) -> bool {
-        self.wait(mutex);
-        false
+        if teardown() {
+            return false;
+        }
+        rt::engine_call(|| self.branch.notify_one());
+        let ticket = self.join_waiters();
+        rt::engine_call(|| mutex.unlock());
+        rt::now_waiting();
+        let yields = self.pace.must_yield();
+        if yields {
+            rt::engine_call(loom::thread::yield_now);
+        } else {
+            rt::engine_call(|| self.branch.notify_one());
+        }
+        let timed_out = !self.take_woken(ticket);
+        if timed_out {
+            let mut waiters = self.waiters.borrow_mut();
+            waiters.waiting.retain(|&(t, _)| t != ticket);
+        }
+        self.pace.ended(timed_out, yields);
+        rt::engine_call(|| mutex.lock());
+        timed_out
     }
 
     fn notify_one(&self) {

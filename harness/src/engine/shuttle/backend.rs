@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
+use super::condvar::ShuttleCondvar;
 use super::priority::PriorityMode;
 
 use crate::engine::guarded::{EngineAtomic, guarded_locks};
@@ -21,6 +22,13 @@ guarded_locks!(ShuttleMutex, ShuttleRwLock, shuttle::sync);
 #[derive(Debug, Default)]
 pub(crate) struct ShuttleBackend {
     pub priority: Option<Arc<PriorityMode>>,
+}
+
+impl ShuttleBackend {
+    /// A condition variable, as the DPOR engine's backend wraps it.
+    pub(crate) fn condvar(&self) -> ShuttleCondvar {
+        ShuttleCondvar::new(self.priority.clone())
+    }
 }
 
 impl Backend for ShuttleBackend {
@@ -74,7 +82,7 @@ impl Backend for ShuttleBackend {
     }
 
     fn new_condvar(&self) -> Box<dyn RawCondvar> {
-        Box::new(ShuttleCondvar(shuttle::sync::Condvar::new()))
+        Box::new(self.condvar())
     }
 
     fn new_atomic(&self, repr: AtomicRepr, bits: u64) -> Box<dyn RawAtomic> {
@@ -87,46 +95,6 @@ impl Backend for ShuttleBackend {
 
     fn fence(&self, order: Ordering) {
         rt::engine_call(|| shuttle::sync::atomic::fence(order));
-    }
-}
-
-/// Shuttle's condition variable. Its `wait` switches threads while the waiter still holds the
-/// mutex, then, when the waiter runs again, releases the mutex, joins the waiters and blocks,
-/// with no call the facade could observe in between: so the wait is recorded when shuttle's
-/// scheduler next picks the waiting thread (`rt::scheduled`, from `record.rs`).
-struct ShuttleCondvar(shuttle::sync::Condvar);
-
-impl RawCondvar for ShuttleCondvar {
-    fn wait(&self, mutex: &dyn RawMutex) {
-        if rt::teardown() {
-            return;
-        }
-        let mutex = mutex
-            .as_any()
-            .downcast_ref::<ShuttleMutex>()
-            .expect("a condition variable and its mutex come from the same backend");
-        let guard = mutex.take().expect("the waiting thread holds the mutex");
-        let guard = rt::engine_call(|| self.0.wait(guard))
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        mutex.keep(guard);
-    }
-
-    /// Shuttle has no clock: its `wait_timeout` never times out.
-    fn wait_timeout(&self, mutex: &dyn RawMutex, _timeout: Duration) -> bool {
-        self.wait(mutex);
-        false
-    }
-
-    fn notify_one(&self) {
-        if !rt::teardown() {
-            rt::engine_call(|| self.0.notify_one());
-        }
-    }
-
-    fn notify_all(&self) {
-        if !rt::teardown() {
-            rt::engine_call(|| self.0.notify_all());
-        }
     }
 }
 

@@ -3,6 +3,7 @@
 
 mod backend;
 mod bounded;
+pub(crate) mod condvar;
 mod priority;
 mod record;
 mod schedulers;

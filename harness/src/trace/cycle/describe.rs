@@ -75,6 +75,7 @@ fn only_looks(op: Op) -> bool {
             | Op::TryWrite { ok: false }
             | Op::CompareExchange { ok: false, .. }
             | Op::RecvEmpty
+            | Op::RecvTimedOut
             | Op::RecvDisconnected
             | Op::SendFailed
             | Op::OnceCheck { .. }
