@@ -35,7 +35,8 @@ pub enum FailureKind {
     /// between executions. The message says how to fix it.
     Misuse,
     /// The engine cannot run this program (loom's limit of five threads, say). Not a bug in the
-    /// program; the explorer reports it as the engine's outcome rather than as a failure.
+    /// program; the explorer reports it as the engine's outcome rather than as a failure, and
+    /// the other engines still run.
     Unsupported,
 }
 

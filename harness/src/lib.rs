@@ -335,13 +335,46 @@
 //! });
 //! ```
 //!
+//! # Verdicts
+//!
+//! A test fails when an engine finds a failure. Three rules keep the verdict right on code
+//! the engines model differently:
+//!
+//! - **An engine that cannot run the program is skipped, never a pass.** The exhaustive engine
+//!   runs at most five threads (loom's limit); given more, it says so and the other engines
+//!   still run. The test passes on their verdict, and a notice on standard error (shown by
+//!   `cargo test` even for a passing test) names the engine, why, and what was therefore not
+//!   explored (for the exhaustive engine: the reorderings of weak memory orderings). A test
+//!   that no engine could run fails: nothing was tested. An engine chosen with `engines =
+//!   "..."` that cannot run the test fails it too, since the test asked for it.
+//! - **`SeqCst` is sequentially consistent everywhere.** loom treats `SeqCst` accesses as
+//!   `AcqRel` (loom#180), so correct code such as store buffering, Dekker's handshake,
+//!   Peterson's lock or IRIW with every access `SeqCst` would fail under it. The exhaustive
+//!   engine puts a `SeqCst` fence after every `SeqCst` write and before every `SeqCst` read,
+//!   which loom models exactly: every `SeqCst` access then sees all the `SeqCst` writes
+//!   ordered before it, and an all-`SeqCst` program behaves as some interleaving, as the
+//!   language promises. `Release`/`Acquire` code keeps all its weak behaviours.
+//! - **A timed wait ends by notification or by timeout, and both are explored.**
+//!   `Condvar::wait_timeout` (and `wait_timeout_while`) and `Receiver::recv_timeout` may time
+//!   out at any point while they wait under the model engines, which have no clock: the moment
+//!   the wait starts, or after any steps of the other threads; with nothing else left to run,
+//!   a timed wait times out as it would under std rather than deadlock. Correct polling loops
+//!   pass; a bug that needs a timeout to fire (a lease that expires while its holder still
+//!   works) is found, and its trace shows the step `wait ... timed out`. A timeout is a
+//!   possible outcome, not a failure: code that treats one as impossible fails. So that a
+//!   polling loop cannot time out forever while nobody else moves (which a real clock rules
+//!   out), a thread that keeps timing out on one condition variable lets the others run
+//!   between its timeouts. The stress engine and plain std wait in real time.
+//!
 //! # Limits
 //!
 //! Each engine misses something; tapestry runs several because none sees everything.
 //!
-//! - **exhaustive** (loom) treats `SeqCst` accesses as `AcqRel`, explores no load buffering,
-//!   runs at most five threads (including the test body's), and is complete only within its
-//!   preemption bound and time budget.
+//! - **exhaustive** (loom) explores no load buffering, runs at most five threads (including
+//!   the test body's; a larger test skips it, see [Verdicts](#verdicts)), and is complete only
+//!   within its preemption bound and time budget. Its `SeqCst` fences order more than the
+//!   language does, so it may need another interleaving to show a race between threads that
+//!   share only `SeqCst` atomics (the other engines check those too).
 //! - **random and PCT** (shuttle) are sequentially consistent: they cannot see a bug that
 //!   needs a weak memory ordering. They sample: a clean run is evidence, not proof.
 //! - **priority** models a real-time scheduler: a thread spinning on `yield_now` lets only
@@ -350,7 +383,9 @@
 //!   ARM shows never appear there; and it cannot replay a failure step by step (it hunts again
 //!   with the same seed). Its race detector synchronises atomics, which can hide a hardware
 //!   reordering (`Stress::race_detection(false)` removes it).
-//! - Model engines have no clock: `sleep` yields and timed waits never time out.
+//! - Model engines have no clock: `sleep` lets the other threads run first, and a timed wait
+//!   may time out at any point (see [Verdicts](#verdicts)); `Instant::now()` is the real
+//!   clock, which they do not control.
 //! - Only the facade is seen: code that synchronises through std, a C library or the OS is
 //!   one opaque step to the model engines.
 //! - The diagram's arrows match a read to the latest earlier write of the same value; when two

@@ -30,11 +30,17 @@ pub fn yield_now() {
     rt::backend_op(Location::caller(), |b| b.yield_now(), |_| Op::Yield);
 }
 
-/// Sleeps for `duration`. Under the exhaustive, random and PCT engines, which have no clock,
-/// it yields instead.
+/// Sleeps for `duration`. Model engines have no clock: there a sleep lets the other threads
+/// run first, as a yield does (under the priority engine the thread arrives again after a
+/// seeded number of steps); the stress engine and std sleep for real.
 #[track_caller]
 pub fn sleep(duration: Duration) {
-    rt::backend_op(Location::caller(), |b| b.sleep(duration), |_| Op::Yield);
+    let micros = u64::try_from(duration.as_micros()).unwrap_or(u64::MAX);
+    rt::backend_op(
+        Location::caller(),
+        |b| b.sleep(duration),
+        |_| Op::Sleep { micros },
+    );
 }
 
 /// The thread that calls it.

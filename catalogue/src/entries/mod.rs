@@ -13,9 +13,11 @@ pub mod double_lock_in_match;
 pub mod join_while_holding_lock;
 pub mod lazy_init_race;
 pub mod lease_lock_expiry;
+pub mod lease_timeout_takeover;
 pub mod lock_order_inversion;
 pub mod lost_update;
 pub mod optimistic_update_without_version;
+pub mod peterson_lock;
 pub mod polite_livelock;
 pub mod priority_inversion;
 pub mod relaxed_message_passing;
@@ -41,6 +43,7 @@ pub static ENTRIES: &[Entry] = &[
     wrong_lock::ENTRY,
     relaxed_message_passing::ENTRY,
     store_buffering::ENTRY,
+    peterson_lock::ENTRY,
     double_checked_locking::ENTRY,
     relaxed_spinlock::ENTRY,
     lock_order_inversion::ENTRY,
@@ -58,6 +61,7 @@ pub static ENTRIES: &[Entry] = &[
     actor_request_cycle::ENTRY,
     optimistic_update_without_version::ENTRY,
     lease_lock_expiry::ENTRY,
+    lease_timeout_takeover::ENTRY,
     retry_without_idempotency::ENTRY,
     aba_stack::ENTRY,
     barrier_reuse::ENTRY,

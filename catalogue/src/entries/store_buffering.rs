@@ -23,8 +23,8 @@
 //!
 //! A `SeqCst` fence between the store and the load in each thread: all `SeqCst` fences are in
 //! one total order, so whichever thread's fence comes second sees the other's store. (`SeqCst`
-//! on both the store and the load also works in Rust, but the exhaustive engine, like loom,
-//! treats `SeqCst` accesses as `AcqRel` and would report it broken; fences it models exactly.)
+//! on both the store and the load works too: `peterson_lock` fixes the same reordering that
+//! way.)
 //!
 //! ## In real systems
 //!

@@ -99,7 +99,7 @@ pub(crate) trait RawCondvar: Send + Sync {
     /// Atomically releases `mutex`, waits for a notification, and takes `mutex` again.
     fn wait(&self, mutex: &dyn RawMutex);
     /// Like `wait`, but may give up after `timeout`; returns `true` when it timed out. Model
-    /// engines have no clock, so they decide nondeterministically or never time out.
+    /// engines have no clock: a timed wait may time out at any point (`engine::timed`).
     fn wait_timeout(&self, mutex: &dyn RawMutex, timeout: Duration) -> bool;
     fn notify_one(&self);
     fn notify_all(&self);

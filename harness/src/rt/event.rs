@@ -34,6 +34,10 @@ pub(crate) enum Op {
     },
     Exit,
     Yield,
+    /// `thread::sleep`: a yield under model engines, which have no clock.
+    Sleep {
+        micros: u64,
+    },
     Lock,
     TryLock {
         ok: bool,

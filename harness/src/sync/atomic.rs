@@ -1,9 +1,9 @@
 //! Atomic types, as [`std::sync::atomic`].
 //!
 //! Every ordering means what it means in std. The exhaustive engine (loom) explores the
-//! reorderings weak orderings allow (treating `SeqCst` as `AcqRel` for accesses, as loom
-//! documents); shuttle's engines run everything sequentially consistent; the stress engine
-//! gets whatever the hardware does.
+//! reorderings weak orderings allow, with `SeqCst` accesses sequentially consistent (loom
+//! alone treats them as `AcqRel`; see the crate docs' "Verdicts"); shuttle's engines run
+//! everything sequentially consistent; the stress engine gets whatever the hardware does.
 //!
 //! Constructors are not `const`: an atomic in a `static` would outlive the executions that
 //! use it, so create atomics inside the test body.

@@ -10,9 +10,9 @@ use crate::rt::{self, BlockReason, Blocked, ObjKind, ObjRef, Op, RawCondvar};
 
 /// A condition variable, as [`std::sync::Condvar`].
 ///
-/// Under the exhaustive, random and PCT engines time does not pass: `wait_timeout` waits as
-/// `wait` does and never times out (loom and shuttle have no clock). Under the stress engine
-/// and outside explorations it times out as std's does.
+/// Model engines have no clock: there `wait_timeout` may time out at any point while it
+/// waits, and the engines explore both endings, notification and timeout (the crate docs'
+/// "Verdicts"). Under the stress engine and outside explorations it times out as std's does.
 pub struct Condvar {
     obj: ObjRef,
     raw: Box<dyn RawCondvar>,

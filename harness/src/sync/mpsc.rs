@@ -3,8 +3,9 @@
 //! `channel` is unbounded (`named_channel` gives it a name for traces); `sync_channel(n)`
 //! holds at most `n` messages and `sync_channel(0)` is a rendezvous, where `send` returns once
 //! the message is received. Every engine supports both. A message carries what its sender did
-//! to its receiver (race detection). Under the exhaustive, random and PCT engines time does not pass, so `recv_timeout`
-//! waits as `recv` does.
+//! to its receiver (race detection). Model engines have no clock: there `recv_timeout` may
+//! time out at any point while it waits, and the engines explore both endings (the crate
+//! docs' "Verdicts"); the stress engine waits in real time.
 
 use std::borrow::Cow;
 use std::collections::VecDeque;

@@ -198,7 +198,12 @@ fn write_objects(objects: &[(ObjId, &ObjectLabel)], out: &mut impl Write) -> fmt
 /// The object an operation acts on; thread operations and fences act on none.
 pub(super) fn object_of(op: &Op, obj: ObjId) -> Option<ObjId> {
     match op {
-        Op::Spawn { .. } | Op::Join { .. } | Op::Exit | Op::Yield | Op::Fence { .. } => None,
+        Op::Spawn { .. }
+        | Op::Join { .. }
+        | Op::Exit
+        | Op::Yield
+        | Op::Sleep { .. }
+        | Op::Fence { .. } => None,
         _ => Some(obj),
     }
 }
@@ -220,6 +225,7 @@ pub(super) fn operation(event: &Event, labels: &Labels) -> String {
         Op::Join { child } => format!("join {}", labels.thread(child)),
         Op::Exit => "exit".to_owned(),
         Op::Yield => "yield".to_owned(),
+        Op::Sleep { micros } => format!("sleep {:?}", std::time::Duration::from_micros(micros)),
         Op::Lock => format!("lock {o}"),
         Op::TryLock { ok } => format!("try_lock {o} -> {}", taken(ok)),
         Op::Unlock => format!("unlock {o}"),

@@ -46,7 +46,8 @@ impl Cycle {
                 format!("{who} each repeat their own steps: {}", each.join("; "))
             }
         };
-        let pauses = steps().any(|e| matches!(e.op, Op::Yield | Op::Wait { .. }));
+        let pauses =
+            steps().any(|e| matches!(e.op, Op::Yield | Op::Sleep { .. } | Op::Wait { .. }));
         let verdict = match threads.len() {
             1 if !pauses => {
                 "A spin loop that never lets another thread run: add \
@@ -67,6 +68,7 @@ fn only_looks(op: Op) -> bool {
     matches!(
         op,
         Op::Yield
+            | Op::Sleep { .. }
             | Op::Load { .. }
             | Op::CellRead
             | Op::Fence { .. }
