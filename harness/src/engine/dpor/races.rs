@@ -175,14 +175,14 @@ fn reverse(nodes: &mut [Node], clocks: &[Clock], e: usize, e2: usize) {
 /// a read after that write). The steps of `v` before `e2` do not depend on `e`, so they run as
 /// they ran.
 ///
-/// The footprint must be exact, not conservative. `v` is checked against the sleeping threads
-/// and inserted among the wakeup tree's branches by weak initials, which Abdulla et al.
-/// (JACM 2017, Algorithm 2) compute with the happens-before relation of the execution `E'.v`
-/// itself, where `e2` runs before `e`. A wakeup tree must not hold a sequence that an earlier
-/// sibling branch (or a sleeping thread) can start (their definition of wakeup trees, section
-/// 6): a redundant branch made by calling a failing exchange a write is then taken to cover
-/// later races, while the sibling it duplicates relies on the later branch to reverse them, and
-/// an execution is lost.
+/// The footprint must be exact, not conservative. Abdulla et al. (POPL 2014, Algorithm 2)
+/// decide weak initials of `v`, against the sleeping threads and the wakeup tree's branches,
+/// with the happens-before relation of the execution `E'.v` itself, where `e2` runs before `e`;
+/// and a wakeup tree holds no sequence of which an earlier sibling is a weak initial (their
+/// definition of wakeup trees, section 6). With a failing exchange taken for a write, such a
+/// redundant branch goes in; later races are taken to be covered by it, while inside it the
+/// sibling it duplicates, asleep, is taken to cover its races, and an execution is lost
+/// (`tests/dpor.rs`, `failing_exchanges_explore_every_trace`).
 fn reversed(e: &Node, e2: &Node) -> Footprint {
     let mut footprint = e2.footprint.clone();
     let (Some(found), Some(exchange)) = (e.found, e2.found) else {
