@@ -175,3 +175,68 @@ fn a_program_that_changes_between_executions_is_reported_not_explored_wrongly() 
         found.message()
     );
 }
+
+/// Two exchanges that may fail, a release store and an acquire load guarding a cell write:
+/// under sequential consistency 14 traces (T3 fails only before T1's store, reading 0, and
+/// then T2 fails reading 0 or 1 and T4 reads 0 or 1: 4; T3 succeeds after it and T2 fails
+/// first, reading 0 or 1, while T4 reads 0, 1 or 2: 6; T3 then T2 succeed, T4 reads 0 to
+/// 3: 4). Each trace has its own outcome.
+#[test]
+fn failing_exchanges_explore_every_trace() {
+    use std::collections::BTreeSet;
+    use std::sync::Mutex as StdMutex;
+    use tapestry::cell::UnsafeCell;
+    use tapestry::sync::atomic::Ordering::{Acquire, Relaxed, Release};
+
+    /// `x`: written by T1, and by T4 when T4 saw the exchanges' 3.
+    struct Shared(UnsafeCell<u64>);
+    // SAFETY: T4 writes only after an acquire load that reads 3, which a release sequence
+    // headed by T1's store wrote (an exchange continues it); the detector checks it.
+    unsafe impl Sync for Shared {}
+
+    type Outcome = (Result<u64, u64>, Result<u64, u64>, u64, u64);
+    let outcomes: std::sync::Arc<StdMutex<BTreeSet<Outcome>>> = Default::default();
+    let report = exhaust({
+        let outcomes = outcomes.clone();
+        move || {
+            let x = Arc::new(Shared(UnsafeCell::new(0u64)));
+            let y = Arc::new(AtomicU64::new(0));
+            let t1 = thread::spawn({
+                let (x, y) = (x.clone(), y.clone());
+                move || {
+                    x.0.with_mut(|x| unsafe { *x = 1 });
+                    y.store(1, Release);
+                }
+            });
+            let t2 = thread::spawn({
+                let y = y.clone();
+                move || y.compare_exchange(2, 3, Relaxed, Relaxed)
+            });
+            let t3 = thread::spawn({
+                let y = y.clone();
+                move || y.compare_exchange(1, 2, Relaxed, Relaxed)
+            });
+            let t4 = thread::spawn({
+                let (x, y) = (x.clone(), y.clone());
+                move || {
+                    let seen = y.load(Acquire);
+                    if seen > 2 {
+                        x.0.with_mut(|x| unsafe { *x = 2 });
+                    }
+                    seen
+                }
+            });
+            t1.join().unwrap();
+            let outcome = (
+                t2.join().unwrap(),
+                t3.join().unwrap(),
+                t4.join().unwrap(),
+                x.0.with(|x| unsafe { *x }),
+            );
+            outcomes.lock().unwrap().insert(outcome);
+        }
+    });
+    let outcomes = outcomes.lock().unwrap();
+    assert_eq!(outcomes.len(), 14, "{outcomes:?}");
+    assert_eq!(executions(&report), 14);
+}

@@ -69,7 +69,7 @@ macro_rules! apply_int {
 }
 
 /// The value a read-modify-write stores.
-fn apply(repr: AtomicRepr, rmw: RmwOp, old: u64, operand: u64) -> u64 {
+pub(crate) fn apply(repr: AtomicRepr, rmw: RmwOp, old: u64, operand: u64) -> u64 {
     match repr {
         AtomicRepr::Bool => {
             let (a, b) = (bool::from_bits(old), bool::from_bits(operand));

@@ -16,9 +16,9 @@ pub(crate) type Tid = usize;
 /// One operation's effect on shared state, as far as ordering goes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Access {
-    /// An atomic load.
+    /// An atomic load, or a compare-exchange that failed (it only read).
     Read(Obj),
-    /// An atomic store or read-modify-write (a failed compare-exchange too: conservative).
+    /// An atomic store or read-modify-write; a condvar wait's entry among the waiters.
     Write(Obj),
     /// Acquiring a lock exclusively: a mutex, a write lock, a condvar wait's relock.
     Lock(Obj),
@@ -87,6 +87,17 @@ impl Access {
 /// The accesses of one step (most steps have one).
 pub(crate) type Footprint = smallvec::SmallVec<[Access; 2]>;
 
+/// What a step's atomic operation found: enough to tell what a compare-exchange does when a
+/// reversed race runs it earlier, where another value may be there (`races::reversed`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Found {
+    pub obj: Obj,
+    /// The value the atomic held when the step ran.
+    pub value: u64,
+    /// The value a compare-exchange expected.
+    pub expected: Option<u64>,
+}
+
 /// Whether two steps' footprints conflict: some object both touch, one of them writing.
 pub(crate) fn conflict(a: &[Access], b: &[Access]) -> bool {
     a.iter().filter_map(|x| x.on()).any(|(o, c)| {
@@ -107,6 +118,8 @@ pub(crate) struct Tracker {
     fresh: Vec<bool>,
     /// The footprint of the step in progress.
     step: Footprint,
+    /// What its atomic operation found, if it ran one.
+    found: Option<Found>,
 }
 
 /// The tracker as the backend and the scheduler share it.
@@ -128,6 +141,7 @@ impl Tracker {
         self.pending.clear();
         self.fresh.clear();
         self.step.clear();
+        self.found = None;
     }
 
     pub(crate) fn new_object(&mut self) -> Obj {
@@ -168,6 +182,12 @@ impl Tracker {
         self.step.push(access);
     }
 
+    /// The step in progress ran an atomic operation, which found `found`. (An atomic operation
+    /// always starts with a switch, so a step runs at most one.)
+    pub(crate) fn found(&mut self, found: Found) {
+        self.found = Some(found);
+    }
+
     /// What thread `t` is waiting to run, if anything.
     pub(crate) fn pending(&self, t: Tid) -> Option<Access> {
         self.pending.get(t).copied().flatten()
@@ -179,10 +199,11 @@ impl Tracker {
         self.fresh[t] = false;
         self.step.clear();
         self.step.extend_from_slice(now);
+        self.found = None;
     }
 
-    /// The footprint of the step that just ended.
-    pub(crate) fn take_step(&mut self) -> Footprint {
-        std::mem::take(&mut self.step)
+    /// The footprint of the step that just ended, and what its atomic operation found.
+    pub(crate) fn take_step(&mut self) -> (Footprint, Option<Found>) {
+        (std::mem::take(&mut self.step), self.found.take())
     }
 }

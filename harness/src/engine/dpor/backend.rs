@@ -4,16 +4,17 @@
 
 use std::any::Any;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use super::access::{Access, Obj, SharedTracker, Tid};
+use super::access::{Access, Found, Obj, SharedTracker, Tid};
 use crate::engine::shuttle::ShuttleBackend;
 use crate::engine::shuttle::condvar::{ShuttleCondvar, TimedWait};
 use crate::rt::{
     self, AtomicRepr, Backend, Execution, RawAtomic, RawCell, RawCondvar, RawJoin, RawMutex,
     RawRwLock, RmwOp, ThreadIdx,
 };
+use crate::trace::rmw_result;
 
 #[derive(Debug, Default)]
 pub(crate) struct DporBackend {
@@ -57,7 +58,9 @@ impl Announcer {
         let t = me();
         self.tracker.lock().begin(t, access);
         let result = op();
-        self.tracker.lock().end(t, outcome(&result));
+        // Before locking: an atomic's `outcome` reports to the tracker too.
+        let outcome = outcome(&result);
+        self.tracker.lock().end(t, outcome);
         result
     }
 
@@ -116,6 +119,8 @@ impl Backend for DporBackend {
     fn new_atomic(&self, repr: AtomicRepr, bits: u64) -> Box<dyn RawAtomic> {
         Box::new(DporAtomic {
             at: self.object(),
+            repr,
+            value: AtomicU64::new(bits),
             inner: self.inner.new_atomic(repr, bits),
         })
     }
@@ -288,23 +293,64 @@ impl RawCondvar for DporCondvar {
 
 struct DporAtomic {
     at: Announcer,
+    repr: AtomicRepr,
+    /// The value shuttle's atomic holds, followed here (every access passes through this
+    /// wrapper) because a store does not say what it overwrote, and a compare-exchange moved
+    /// before that store would read it.
+    value: AtomicU64,
     inner: Box<dyn RawAtomic>,
+}
+
+impl DporAtomic {
+    /// Runs `op`, announced as `access`; `outcome` says what it turned out to be and the value
+    /// it left. Tells the tracker what it found.
+    fn run<R>(
+        &self,
+        access: Access,
+        expected: Option<u64>,
+        op: impl FnOnce() -> R,
+        outcome: impl Fn(&R) -> (Access, u64),
+    ) -> R {
+        self.at.run(access, op, |result| {
+            let (access, left) = outcome(result);
+            // Model threads run one at a time: no other access ran since this one took effect.
+            let value = self.value.swap(left, Ordering::Relaxed);
+            let obj = self.at.obj;
+            let found = Found {
+                obj,
+                value,
+                expected,
+            };
+            self.at.tracker.lock().found(found);
+            access
+        })
+    }
 }
 
 impl RawAtomic for DporAtomic {
     fn load(&self, order: Ordering) -> u64 {
-        self.at
-            .announce(Access::Read(self.at.obj), || self.inner.load(order))
+        let read = Access::Read(self.at.obj);
+        self.run(read, None, || self.inner.load(order), |&v| (read, v))
     }
 
     fn store(&self, bits: u64, order: Ordering) {
-        self.at
-            .announce(Access::Write(self.at.obj), || self.inner.store(bits, order));
+        let write = Access::Write(self.at.obj);
+        self.run(
+            write,
+            None,
+            || self.inner.store(bits, order),
+            |_| (write, bits),
+        );
     }
 
     fn swap(&self, bits: u64, order: Ordering) -> u64 {
-        self.at
-            .announce(Access::Write(self.at.obj), || self.inner.swap(bits, order))
+        let write = Access::Write(self.at.obj);
+        self.run(
+            write,
+            None,
+            || self.inner.swap(bits, order),
+            |_| (write, bits),
+        )
     }
 
     fn compare_exchange(
@@ -317,25 +363,27 @@ impl RawAtomic for DporAtomic {
     ) -> Result<u64, u64> {
         let o = self.at.obj;
         // A failed exchange only read the value.
-        self.at.run(
+        self.run(
             Access::Write(o),
+            Some(current),
             || {
                 self.inner
                     .compare_exchange(current, new, success, failure, weak)
             },
-            |r| {
-                if r.is_ok() {
-                    Access::Write(o)
-                } else {
-                    Access::Read(o)
-                }
+            |r| match *r {
+                Ok(_) => (Access::Write(o), new),
+                Err(actual) => (Access::Read(o), actual),
             },
         )
     }
 
     fn fetch(&self, op: RmwOp, bits: u64, order: Ordering) -> u64 {
-        self.at.announce(Access::Write(self.at.obj), || {
-            self.inner.fetch(op, bits, order)
-        })
+        let write = Access::Write(self.at.obj);
+        self.run(
+            write,
+            None,
+            || self.inner.fetch(op, bits, order),
+            |&old| (write, rmw_result(self.repr, op, old, bits)),
+        )
     }
 }

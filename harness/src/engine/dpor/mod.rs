@@ -27,7 +27,9 @@
 //! Limits: sequentially consistent only (use the exhaustive engine, on loom, for
 //! `Relaxed`/`Acquire`/`Release` bugs); a program must do the same under the same schedule
 //! (randomness, time or state kept between executions break the search, and are reported as
-//! misuse); a failed `compare_exchange` is a read, a successful one a write; a condvar wait
+//! misuse); a failed `compare_exchange` is a read, a successful one a write (so reversing a race
+//! can turn one into the other: the wrappers note the value each atomic operation found, and
+//! `races` gives an exchange it moves the footprint it will have there); a condvar wait
 //! conflicts with every notify of its condvar.
 
 pub(crate) mod access;

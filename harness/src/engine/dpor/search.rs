@@ -171,7 +171,7 @@ impl Dpor {
             return Ok(());
         };
         let mut tracker = self.tracker.lock();
-        let footprint = tracker.take_step();
+        let (footprint, found) = tracker.take_step();
         if replayed && footprint != node.footprint {
             return Err(format!(
                 "at step {} thread {} did {footprint:?} where it did {:?} before",
@@ -181,6 +181,7 @@ impl Dpor {
             ));
         }
         node.footprint = footprint;
+        node.found = found;
         if let Some(branch) = node.wakeup.first_mut() {
             // The branch now says what its step touches, for races found later.
             branch.footprint = node.footprint.clone();
@@ -287,6 +288,7 @@ impl Dpor {
             enabled,
             chosen: 0,
             footprint: Footprint::new(),
+            found: None,
             previous,
             wakeup: Vec::new(),
             done: Default::default(),

@@ -4,7 +4,7 @@
 
 use smallvec::SmallVec;
 
-use super::access::{Access, Footprint, Tid, conflict};
+use super::access::{Access, Footprint, Found, Tid, conflict};
 use super::wakeup::Branch;
 
 /// Threads, in ascending order.
@@ -21,6 +21,8 @@ pub(crate) struct Node {
     pub chosen: Tid,
     /// Its step's accesses (known once the step ends).
     pub footprint: Footprint,
+    /// What its atomic operation found, if it ran one.
+    pub found: Option<Found>,
     /// The thread that ran the step before, and whether it could have gone on: switching away
     /// from it is a preemption.
     pub previous: Option<(Tid, bool)>,
