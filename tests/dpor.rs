@@ -240,3 +240,30 @@ fn failing_exchanges_explore_every_trace() {
     assert_eq!(outcomes.len(), 14, "{outcomes:?}");
     assert_eq!(executions(&report), 14);
 }
+
+/// A yield is a hint: the thread may go on at once, or let the other run first. One writer
+/// that yields before its store, and a reader that loads twice: three traces (both loads
+/// before the store, between them, after both), each explored once.
+#[test]
+fn a_yield_may_go_on_at_once() {
+    let outcomes = std::sync::Arc::new(std::sync::Mutex::new(std::collections::BTreeSet::new()));
+    let seen = outcomes.clone();
+    let report = Explorer::new()
+        .engine(Engine::dpor().unbounded())
+        .run(move || {
+            let x = Arc::new(AtomicU64::new(0));
+            let x2 = x.clone();
+            let writer = thread::spawn(move || {
+                thread::yield_now();
+                x2.store(1, SeqCst);
+            });
+            let first = x.load(SeqCst);
+            let second = x.load(SeqCst);
+            writer.join().unwrap();
+            seen.lock().unwrap().insert((first, second));
+        });
+    assert!(report.is_clean(), "{report}");
+    assert_eq!(report.executions(), 3, "{report}");
+    let outcomes = outcomes.lock().unwrap();
+    assert_eq!(*outcomes, [(0, 0), (0, 1), (1, 1)].into_iter().collect());
+}

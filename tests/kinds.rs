@@ -134,7 +134,9 @@ const LOOPS: &[Looping] = &[
         &[EngineKind::Exhaustive],
         &[
             "T1 and T2 repeat",
-            "in step: T1 `yield`, `try_lock b -> busy`; T2 `yield`, `try_lock a -> busy`;",
+            "in step: ",
+            "T1 `yield`, `try_lock b -> busy`;",
+            "T2 `yield`, `try_lock a -> busy`;",
             "A livelock",
         ],
     ),

@@ -9,7 +9,8 @@
 //!   IRIW) passes, and its `Release`/`Acquire` twin, which the language lets fail, fails;
 //! - waits that time out: correct polling loops pass, a bug that needs a timeout is found;
 //! - locks taken in opposite orders by sections that something orders pass, unordered ones
-//!   are still predicted.
+//!   are still predicted;
+//! - a yield or a sleep is a hint, not an order: the thread may go on at once.
 
 use std::sync::atomic::Ordering;
 use std::sync::atomic::Ordering::{Acquire, Relaxed, Release, SeqCst};
@@ -392,6 +393,30 @@ verdicts! {
     polling_with_recv_timeout_that_drops_messages_fails: case("polling_channel(no drain)", || polling_channel(false), Verdict::Fails(FailureKind::Panic));
     a_lease_that_expires_while_its_holder_works_is_found: case("lease(unfenced)", || lease(false), Verdict::Fails(FailureKind::Panic));
     a_fenced_lease_passes: case("lease(fenced)", || lease(true), Verdict::Passes);
+}
+
+// ---- A yield or a sleep orders nothing ----
+
+/// The worker sleeps before it raises a flag; the test assumes it is still asleep. Under std
+/// the sleep may end before the main thread's next step: a bug, found only if a thread may go
+/// on right after it yields.
+fn sleep_as_synchronisation(yielding: fn()) {
+    let ready = Arc::new(AtomicBool::named("ready", false));
+    let r = ready.clone();
+    let worker = thread::spawn(move || {
+        yielding();
+        r.store(true, SeqCst);
+    });
+    assert!(
+        !ready.load(SeqCst),
+        "the worker was ready before the test looked"
+    );
+    worker.join().unwrap();
+}
+
+verdicts! {
+    a_sleep_does_not_order_threads: case("sleep", || sleep_as_synchronisation(|| thread::sleep(TICK)), Verdict::Fails(FailureKind::Panic));
+    a_yield_does_not_order_threads: case("yield_now", || sleep_as_synchronisation(thread::yield_now), Verdict::Fails(FailureKind::Panic));
 }
 
 /// A relaxed twin, to keep `Relaxed` in use by the table's helpers.

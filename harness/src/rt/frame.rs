@@ -167,6 +167,34 @@ pub(crate) fn backend_op<R>(
     result
 }
 
+/// A yield of the running model thread (`thread::yield_now`, a spin-loop hint, a sleep, a timed
+/// wait's pause), which `switch` makes; `switch` is told whether the thread must let another
+/// run first.
+///
+/// Under std a yield is a hint: the thread may go on at once. So may a model thread's, once; a
+/// thread that yields again with no switch between threads since its last yield steps aside
+/// while another can run (and `force_aside` makes it), or a spin loop could spin forever while
+/// nobody else moves. Engines whose schedulers are ours learn which with [`stepping_aside`];
+/// the loom backend yields to loom only when stepping aside, and otherwise passes a plain
+/// branch point.
+pub(crate) fn yield_point(force_aside: bool, switch: impl FnOnce(bool)) {
+    let Some(local) = local() else {
+        return switch(true);
+    };
+    let me = local.running();
+    let aside = force_aside || local.yielded_alone(me);
+    local.set_aside(aside);
+    switch(aside);
+    local.set_aside(false);
+    local.set_running(me);
+    local.note_yield(me);
+}
+
+/// Whether the yield being scheduled must let another thread run first (see [`yield_point`]).
+pub(crate) fn stepping_aside() -> bool {
+    local().is_some_and(Local::aside)
+}
+
 /// Like [`blocking`] for an operation on a thread rather than an object (joins).
 #[inline]
 pub(crate) fn blocking_on_thread<R>(

@@ -42,6 +42,13 @@ pub(crate) struct Local {
     pending: RefCell<Vec<Event>>,
     /// Whether `pending` holds an event: asked at every scheduling decision.
     any_pending: Cell<bool>,
+    /// Switches between model threads seen so far (changes of `running`).
+    switches: Cell<u64>,
+    /// For each model thread, `switches` when its last yield returned.
+    yields: RefCell<Vec<u64>>,
+    /// Whether the yield being scheduled must let another thread run first (see
+    /// `rt::yield_point`).
+    aside: Cell<bool>,
 }
 
 impl std::fmt::Debug for Local {
@@ -73,6 +80,9 @@ impl Local {
             recording: UnsafeCell::new(Recording::default()),
             pending: RefCell::new(Vec::new()),
             any_pending: Cell::new(false),
+            switches: Cell::new(0),
+            yields: RefCell::new(Vec::new()),
+            aside: Cell::new(false),
         }
     }
 
@@ -92,7 +102,34 @@ impl Local {
 
     #[inline]
     pub(crate) fn set_running(&self, idx: ThreadIdx) {
-        self.running.set(idx);
+        if self.running.get() != idx {
+            self.running.set(idx);
+            self.switches.set(self.switches.get() + 1);
+        }
+    }
+
+    /// Whether no thread switch happened since `thread`'s last yield returned: yielding again
+    /// now, it must let another thread run first.
+    pub(crate) fn yielded_alone(&self, thread: ThreadIdx) -> bool {
+        self.yields.borrow().get(thread as usize) == Some(&self.switches.get())
+    }
+
+    /// `thread`'s yield returned.
+    pub(crate) fn note_yield(&self, thread: ThreadIdx) {
+        let mut yields = self.yields.borrow_mut();
+        let i = thread as usize;
+        if yields.len() <= i {
+            yields.resize(i + 1, u64::MAX);
+        }
+        yields[i] = self.switches.get();
+    }
+
+    pub(crate) fn set_aside(&self, aside: bool) {
+        self.aside.set(aside);
+    }
+
+    pub(crate) fn aside(&self) -> bool {
+        self.aside.get()
     }
 
     /// Records what `op` makes, unless tracing is off: `op` is only called when recording, so
@@ -182,6 +219,11 @@ impl Local {
         self.pending.borrow_mut().clear();
         self.any_pending.set(false);
         self.with_recording(Recording::clear);
+    }
+
+    /// Forgets the last execution's yields.
+    pub(crate) fn forget_yields(&self) {
+        self.yields.borrow_mut().clear();
     }
 
     pub(crate) fn recording(&self) -> Recording {

@@ -34,7 +34,7 @@ pub(crate) use event::{
 pub(crate) use execution::{Detail, Execution, FailureRecord, ThreadRef};
 pub(crate) use frame::{
     announce, atomic, backend_op, blocking, blocking_on_thread, engine_call, lock, lock_acquired,
-    lock_acquiring, lock_released, op, unlock,
+    lock_acquiring, lock_released, op, stepping_aside, unlock, yield_point,
 };
 pub(crate) use local::{Local, local};
 
@@ -274,6 +274,7 @@ pub(crate) fn run_main(body: &dyn Fn()) {
     keep_prediction_trace(local);
     local.exec.begin();
     local.clear_recording();
+    local.forget_yields();
     local.set_running(0);
     body();
     exit_thread(local, 0);

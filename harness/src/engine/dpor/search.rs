@@ -12,6 +12,7 @@ use super::access::{Access, Footprint, Obj, SharedTracker, Tid};
 use super::races;
 use super::tree::{Node, Threads};
 use super::wakeup::Branch;
+use crate::rt;
 
 /// What a search did, shared with the engine that reads it after shuttle's runner returns.
 #[derive(Clone, Debug, Default)]
@@ -256,10 +257,12 @@ impl Dpor {
             enabled = runnable.iter().map(|t| usize::from(t.id())).collect();
         }
         enabled.sort_unstable();
-        // A thread that yields (a spin loop) steps aside while another can run, or the search
-        // would spin with it forever.
+        // A thread that yields again with nobody else having run since (a spin loop) steps
+        // aside while another can run, or the search would spin with it forever
+        // (`rt::yield_point`). A first yield may go on: under std a yield is only a hint.
         if let Some(current) = current.map(usize::from)
             && yielding
+            && rt::stepping_aside()
             && enabled.iter().any(|&t| t != current)
         {
             enabled.retain(|t| *t != current);

@@ -5,6 +5,8 @@
 //! reports a deadlock it has no running thread, and a call from a destructor would panic during
 //! unwinding and abort the whole test process (loom issues #52 and #291).
 
+use std::cell::RefCell;
+use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -18,8 +20,49 @@ use crate::rt::{
 atomic_enum!(LoomAtomicInner, loom::sync::atomic);
 guarded_locks!(LoomMutex, LoomRwLock, loom::sync);
 
-#[derive(Debug)]
-pub(crate) struct LoomBackend;
+#[derive(Debug, Default)]
+pub(crate) struct LoomBackend {
+    /// A condition variable of the running execution that nobody waits on: notifying it is a
+    /// branch point with no effect.
+    branch: PlainBranch,
+}
+
+#[derive(Default)]
+struct PlainBranch(RefCell<Option<(u64, Rc<loom::sync::Condvar>)>>);
+
+// SAFETY: loom runs every model thread on the OS thread that runs the model, one at a time;
+// the cell is touched only between loom calls.
+unsafe impl Send for PlainBranch {}
+// SAFETY: as above.
+unsafe impl Sync for PlainBranch {}
+
+impl std::fmt::Debug for PlainBranch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PlainBranch")
+    }
+}
+
+impl LoomBackend {
+    /// A branch point of loom's with no effect, made on this execution's own object.
+    fn plain_branch(&self) {
+        let Some((exec, _)) = rt::current_thread() else {
+            return;
+        };
+        let condvar = {
+            let mut branch = self.branch.0.borrow_mut();
+            match &*branch {
+                Some((id, condvar)) if *id == exec => condvar.clone(),
+                _ => {
+                    let condvar = Rc::new(loom::sync::Condvar::new());
+                    *branch = Some((exec, condvar.clone()));
+                    condvar
+                }
+            }
+        };
+        // Not borrowed across the call: loom may run other threads, which may yield too.
+        rt::engine_call(|| condvar.notify_one());
+    }
+}
 
 impl Backend for LoomBackend {
     fn spawn(
@@ -45,10 +88,19 @@ impl Backend for LoomBackend {
         Some(loom::MAX_THREADS as u32)
     }
 
+    /// Loom's yield always lets another thread run first; a yield that need not (see
+    /// `rt::yield_point`) is a plain branch point instead, where loom may go on or switch.
     fn yield_now(&self) {
-        if !teardown() {
-            rt::engine_call(loom::thread::yield_now);
+        if teardown() {
+            return;
         }
+        rt::yield_point(false, |aside| {
+            if aside {
+                rt::engine_call(loom::thread::yield_now);
+            } else {
+                self.plain_branch();
+            }
+        });
     }
 
     fn new_mutex(&self) -> Box<dyn RawMutex> {

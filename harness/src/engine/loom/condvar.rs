@@ -120,7 +120,7 @@ impl RawCondvar for LoomCondvar {
         rt::now_waiting();
         let yields = self.pace.must_yield();
         if yields {
-            rt::engine_call(loom::thread::yield_now);
+            rt::yield_point(true, |_| rt::engine_call(loom::thread::yield_now));
         } else {
             rt::engine_call(|| self.branch.notify_one());
         }

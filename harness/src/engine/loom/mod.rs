@@ -42,7 +42,8 @@ pub(crate) fn replay(
 fn explore_here(body: &Body, config: &Exhaustive, limits: &Limits, only: Option<u64>) -> EngineRun {
     rt::hook::install();
     let start = Instant::now();
-    let exec = Arc::new(Execution::new(Box::new(LoomBackend), false).tracing(limits.tracing));
+    let exec =
+        Arc::new(Execution::new(Box::<LoomBackend>::default(), false).tracing(limits.tracing));
     let local = Local::new(exec.clone());
     let _installed = local.install();
 

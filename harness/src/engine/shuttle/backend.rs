@@ -48,8 +48,10 @@ impl Backend for ShuttleBackend {
         Box::new(ShuttleJoin(handle))
     }
 
+    /// Shuttle's yield lets our schedulers decide whether the thread steps aside
+    /// (`rt::stepping_aside`).
     fn yield_now(&self) {
-        rt::engine_call(shuttle::thread::yield_now);
+        rt::yield_point(false, |_| rt::engine_call(shuttle::thread::yield_now));
     }
 
     fn sleep(&self, _duration: Duration) {

@@ -118,7 +118,7 @@ impl ShuttleCondvar {
         let yields = self.pace.must_yield();
         (parts.pause)(&|| {
             if yields {
-                rt::engine_call(shuttle::thread::yield_now);
+                rt::yield_point(true, |_| rt::engine_call(shuttle::thread::yield_now));
             } else {
                 // A scheduling point with no effect: nobody waits on the gate.
                 rt::engine_call(|| self.gate.notify_one());

@@ -12,6 +12,7 @@ use shuttle::scheduler::{Schedule as ShuttleSchedule, Scheduler, Task, TaskId};
 
 use crate::engine::rng::{Rng, execution_seed};
 use crate::engine::split::Slice;
+use crate::rt;
 
 /// One worker's seeded share of the schedules, each drawing from a generator of its own.
 #[derive(Debug)]
@@ -69,14 +70,16 @@ impl RandomWalk {
     }
 }
 
-/// The runnable threads to choose from: a thread that yields (a spin loop, say) steps aside
-/// when another can run, or it could spin forever.
+/// The runnable threads to choose from: a thread that yields again with nobody else having
+/// run since (a spin loop, say) steps aside when another can run, or it could spin forever
+/// (see `rt::yield_point`).
 pub(crate) fn candidates<'a>(
     runnable: &'a [&'a Task],
     current: Option<TaskId>,
     is_yielding: bool,
 ) -> impl Iterator<Item = &'a Task> + Clone {
-    let step_aside = is_yielding && runnable.iter().any(|t| Some(t.id()) != current);
+    let step_aside =
+        is_yielding && rt::stepping_aside() && runnable.iter().any(|t| Some(t.id()) != current);
     runnable
         .iter()
         .copied()
