@@ -168,9 +168,17 @@ impl RawJoin for NotStarted {
 /// totally ordered and carry everything their thread has seen to every later fence; with one
 /// after every `SeqCst` write and before every `SeqCst` read, a read sees every `SeqCst`
 /// write whose fence came before its own, which is the total order sequential consistency
-/// asks for. The fences are no branch points, so the search has the same shape. (They order
-/// more than the language does, so loom may need another interleaving to show a race between
-/// threads that only share `SeqCst` atomics; the other engines check those too.)
+/// asks for. The fences are no branch points, so the search has the same shape.
+///
+/// A `SeqCst` store is made a swap too. Loom orders a plain store only after the writes its
+/// thread has seen, and lets a later load pick between two stores it left unordered, even
+/// when a read-modify-write read the older one: after `store(2)` and a concurrent `swap(0)`
+/// that read the initial 0, a load after both could read 0, which no interleaving allows.
+/// A read-modify-write always goes after the write it read, so `SeqCst` writes are totally
+/// ordered. (Fences and swaps order more than the language does: loom may need another
+/// interleaving to show a race between threads that only share `SeqCst` atomics, and the
+/// other engines check those too. The property test `tests/dpor_complete.rs` checks that
+/// all-`SeqCst` programs show exactly the behaviours of their interleavings.)
 struct LoomAtomic {
     inner: LoomAtomicInner,
     shadow: AtomicU64,
@@ -212,7 +220,13 @@ impl RawAtomic for LoomAtomic {
 
     fn store(&self, bits: u64, order: Ordering) {
         if !teardown() {
-            self.inner.store(bits, order);
+            if order == Ordering::SeqCst {
+                // A swap: loom puts a read-modify-write after every write it could read, so
+                // `SeqCst` writes are totally ordered (see `LoomAtomic`).
+                self.inner.swap(bits, order);
+            } else {
+                self.inner.store(bits, order);
+            }
             seq_cst_fence(order);
         }
         self.seen(bits);
