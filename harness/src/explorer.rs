@@ -52,6 +52,7 @@ pub struct Explorer {
     tracing: bool,
     jobs: u64,
     shard: Shard,
+    lock_order: bool,
 }
 
 impl Default for Explorer {
@@ -64,6 +65,7 @@ impl Default for Explorer {
             tracing: true,
             jobs: 1,
             shard: Shard::ALL,
+            lock_order: true,
         }
     }
 }
@@ -139,12 +141,21 @@ impl Explorer {
         self
     }
 
+    /// Predicts deadlocks from lock orders (default on): a cycle of lock orders whose
+    /// sections nothing else orders fails with [`FailureKind::PotentialDeadlock`] even when no
+    /// execution deadlocked. Off, only a deadlock an engine runs into is reported.
+    pub fn lock_order(mut self, on: bool) -> Self {
+        self.lock_order = on;
+        self
+    }
+
     fn limits(&self) -> Limits {
         Limits {
             max_steps: self.max_steps,
             tracing: self.tracing,
             jobs: self.jobs,
             shard: self.shard,
+            lock_order: self.lock_order,
         }
     }
 

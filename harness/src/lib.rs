@@ -36,8 +36,9 @@
 //! Besides panics, deadlocks, leaks and step limits, detectors see data races on
 //! [`cell::UnsafeCell`] under every engine (vector clocks under DPOR, random, PCT, SURW,
 //! priority and stress; loom's own under exhaustive), deadlocks before they happen (a cycle in the order
-//! threads take locks: [`FailureKind::PotentialDeadlock`]), and priority inversion
-//! ([`FailureKind::PriorityInversion`], fixed by [`sync::PiMutex`]).
+//! threads take locks, in sections that no other synchronisation orders:
+//! [`FailureKind::PotentialDeadlock`]; [`Explorer::lock_order`] turns it off), and priority
+//! inversion ([`FailureKind::PriorityInversion`], fixed by [`sync::PiMutex`]).
 //!
 //! # The facade
 //!
@@ -111,6 +112,7 @@
 //! | `inversion_bound = 20` | steps of intermediate-priority threads after which the priority engine reports a priority inversion |
 //! | `stress_iterations = 100000`, `stress_time = "1s"` | the stress engine's budget |
 //! | `max_steps = 20000` | an execution longer than this fails with `StepLimit` |
+//! | `lock_order = false` | no lock-order prediction: only a deadlock an engine runs into fails the test, not a `PotentialDeadlock` (default `true`; see [`Explorer::lock_order`]) |
 //! | `expect = "deadlock"` | the test passes only if **every** engine that runs finds a failure of this kind; for keeping known bugs as tests |
 //! | `snapshot = true` | with `expect`: the minimal failing interleaving is checked against an [insta] snapshot |
 //!
@@ -133,6 +135,7 @@
 //! | `TAPESTRY_JOBS` | worker threads for the random, PCT, SURW and priority engines' schedules (default 1; see [`Explorer::jobs`]) |
 //! | `TAPESTRY_SHARD` | `i/n`: run only this CI machine's share of those schedules, so `n` machines together run `n` times as many (see [`Explorer::shard`]) |
 //! | `TAPESTRY_TRACING` | `0`: record nothing while exploring and trace a failure by replaying it (faster; see [`Explorer::tracing`]) |
+//! | `TAPESTRY_LOCK_ORDER` | `0`: no lock-order prediction, as `lock_order = false` |
 //! | `TAPESTRY_REPLAY` | a `.schedule` file: replay its schedules for this test, print their traces, and explore nothing |
 //! | `TAPESTRY_SCHEDULE_DIR` | where schedules are saved (default: `tapestry-schedules/` in the package) |
 //! | `TAPESTRY_SAVE` | `0`: do not save failing schedules |

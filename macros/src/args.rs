@@ -48,6 +48,7 @@ const KEYS: &[(&str, Type, &str)] = &[
     ("stress_iterations", Type::Int, "stress_iterations = 10000"),
     ("stress_time", Type::Str, r#"stress_time = "2s""#),
     ("max_steps", Type::Int, "max_steps = 20000"),
+    ("lock_order", Type::Bool, "lock_order = false"),
     ("expect", Type::Str, r#"expect = "deadlock""#),
     ("snapshot", Type::Bool, "snapshot = true"),
 ];
@@ -57,7 +58,7 @@ const KEYS: &[(&str, Type, &str)] = &[
 pub(crate) struct Args {
     pub strs: Vec<(&'static str, LitStr)>,
     pub ints: Vec<(&'static str, u64)>,
-    pub snapshot: bool,
+    pub bools: Vec<(&'static str, bool)>,
 }
 
 impl Args {
@@ -67,6 +68,10 @@ impl Args {
 
     pub(crate) fn int(&self, key: &str) -> Option<u64> {
         self.ints.iter().find(|(k, _)| *k == key).map(|&(_, v)| v)
+    }
+
+    pub(crate) fn bool(&self, key: &str) -> Option<bool> {
+        self.bools.iter().find(|(k, _)| *k == key).map(|&(_, v)| v)
     }
 }
 
@@ -158,13 +163,16 @@ pub(crate) fn parse(tokens: TokenStream, errors: &mut Vec<syn::Error>) -> Args {
                 Err(e) => errors.push(e),
             },
             (Type::Bool, Some(Lit::Bool(LitBool { value, span }))) => {
-                args.snapshot = *value;
-                snapshot_span = Some(*span);
+                args.bools.push((name, *value));
+                if name == "snapshot" {
+                    snapshot_span = Some(*span);
+                }
             }
             _ => errors.push(wrong_type()),
         }
     }
-    if let (true, Some(span), None) = (args.snapshot, snapshot_span, args.str("expect")) {
+    let snapshot = args.bool("snapshot") == Some(true);
+    if let (true, Some(span), None) = (snapshot, snapshot_span, args.str("expect")) {
         errors.push(syn::Error::new(
             span,
             r#"`snapshot = true` needs `expect`: only a known failure has an interleaving to snapshot, like `expect = "deadlock", snapshot = true`"#,

@@ -125,7 +125,11 @@ fn generate(function: &ItemFn, args: &args::Args, should_panic: bool) -> TokenSt
         number("max_steps"),
     );
     let inversion_bound = number("inversion_bound");
-    let snapshot = args.snapshot;
+    let lock_order = match args.bool("lock_order") {
+        Some(value) => quote!(::core::option::Option::Some(#value)),
+        None => quote!(::core::option::Option::None),
+    };
+    let snapshot = args.bool("snapshot").unwrap_or(false);
     let take_snapshot = if snapshot {
         quote!(|trace: &str| ::tapestry::__private::insta::assert_snapshot!(#name_text, trace))
     } else {
@@ -152,6 +156,7 @@ fn generate(function: &ItemFn, args: &args::Args, should_panic: bool) -> TokenSt
                     stress_iterations: #iterations,
                     stress_time: #stress_time,
                     max_steps: #max_steps,
+                    lock_order: #lock_order,
                     expect: #expect,
                     snapshot: #snapshot,
                     should_panic: #should_panic,

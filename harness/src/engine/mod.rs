@@ -293,6 +293,8 @@ pub(crate) struct Limits {
     pub jobs: u64,
     /// This machine's share of the seeded engines' schedules.
     pub shard: Shard,
+    /// Predict deadlocks from lock orders (`Explorer::lock_order`).
+    pub lock_order: bool,
 }
 
 /// What one engine did.

@@ -1,5 +1,5 @@
 //! Vector clocks: the happens-before order of an execution, as the facade's synchronisation
-//! operations create it.
+//! operations create it, in the two views the runtime keeps (see [`Clocks`]).
 
 use super::event::ThreadIdx;
 
@@ -16,7 +16,12 @@ impl Clone for VectorClock {
     }
 
     fn clone_from(&mut self, source: &Self) {
-        self.0.clone_from(&source.0);
+        // Most often empty: the clock of a view that is not kept.
+        if source.0.is_empty() {
+            self.0.clear();
+        } else {
+            self.0.clone_from(&source.0);
+        }
     }
 }
 
@@ -41,6 +46,9 @@ impl VectorClock {
 
     /// Takes in everything `other` knows.
     pub(crate) fn join(&mut self, other: &VectorClock) {
+        if other.0.is_empty() {
+            return;
+        }
         if other.0.len() > self.0.len() {
             self.0.resize(other.0.len(), 0);
         }
@@ -76,6 +84,97 @@ impl Epoch {
     }
 }
 
+/// Which views of happens-before an execution keeps clocks in now; each starts lazily (see
+/// `Execution::keep_clocks`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Views(u8);
+
+impl Views {
+    pub(crate) const NONE: Views = Views(0);
+    /// Every happens-before edge: what the race detector decides by.
+    pub(crate) const RACE: Views = Views(1);
+    /// Happens-before without the handoffs of locks that nest: what the lock-order predictor
+    /// decides by (see `lock_order`).
+    pub(crate) const ORDER: Views = Views(2);
+
+    pub(crate) fn from_bits(bits: u8) -> Views {
+        Views(bits)
+    }
+
+    pub(crate) fn bits(self) -> u8 {
+        self.0
+    }
+
+    /// Whether any view is kept.
+    #[inline]
+    pub(crate) fn any(self) -> bool {
+        self.0 != 0
+    }
+
+    /// Whether every view of `views` is kept.
+    #[inline]
+    pub(crate) fn has(self, views: Views) -> bool {
+        self.0 & views.0 == views.0
+    }
+
+    /// These views but `views`.
+    #[inline]
+    pub(crate) fn without(self, views: Views) -> Views {
+        Views(self.0 & !views.0)
+    }
+}
+
+/// What a point knows, in each view. A view that is not kept stays empty in every clock (no
+/// thread ever ticks it), so joining or copying it costs a length check.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(crate) struct Clocks {
+    /// Every happens-before edge ([`Views::RACE`]).
+    pub race: VectorClock,
+    /// Every edge but the handoffs of locks that nest ([`Views::ORDER`]).
+    pub order: VectorClock,
+}
+
+impl Clone for Clocks {
+    fn clone(&self) -> Self {
+        Clocks {
+            race: self.race.clone(),
+            order: self.order.clone(),
+        }
+    }
+
+    #[inline]
+    fn clone_from(&mut self, source: &Self) {
+        self.race.clone_from(&source.race);
+        self.order.clone_from(&source.order);
+    }
+}
+
+impl Clocks {
+    /// Takes in everything `other` knows, in both views.
+    #[inline]
+    pub(crate) fn join(&mut self, other: &Clocks) {
+        self.race.join(&other.race);
+        self.order.join(&other.order);
+    }
+
+    #[inline]
+    pub(crate) fn clear(&mut self) {
+        self.race.clear();
+        self.order.clear();
+    }
+
+    /// Starts a new epoch of `thread` in each view of `views`.
+    #[inline]
+    pub(crate) fn tick(&mut self, thread: ThreadIdx, views: Views) {
+        if views.has(Views::RACE) {
+            self.race.tick(thread);
+        }
+        if views.has(Views::ORDER) {
+            self.order.tick(thread);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -93,5 +192,16 @@ mod tests {
         a.tick(0);
         assert!(before.happens_before(&a));
         assert!(!a.epoch(0).happens_before(&b));
+    }
+
+    #[test]
+    fn a_view_not_kept_stays_empty() {
+        let mut a = Clocks::default();
+        a.tick(1, Views::ORDER);
+        let mut b = Clocks::default();
+        b.tick(0, Views::RACE);
+        b.join(&a);
+        assert_eq!((b.race.get(0), b.order.get(1)), (1, 1));
+        assert_eq!(a.race, VectorClock::default());
     }
 }

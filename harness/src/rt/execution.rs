@@ -1,14 +1,15 @@
 //! The state one exploration shares between its model threads, reset for every execution.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU32, AtomicU64, Ordering::*};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU8, AtomicU32, AtomicU64, Ordering::*};
 
 use parking_lot::Mutex;
 
 use super::backend::Backend;
+use super::clock::Views;
 use super::event::{BlockReason, Blocked, ThreadIdx};
 use super::event::{ObjId, Recording, Site};
-use super::lock_order::{Edge, LockGraph};
+use super::lock_order::{Edge, LockGraph, Nesting};
 use super::priority::{Inversion, InversionWatch, Priority, ThreadView};
 use super::race::{Race, SyncClock, ThreadClocks};
 use super::threads::{ThreadSlot, ThreadTable};
@@ -86,11 +87,15 @@ pub(crate) struct Execution {
     /// The facade keeps vector clocks and checks cell accesses (engines without a memory model
     /// of their own).
     pub(crate) detects_races: bool,
-    /// The vector clocks are kept now; see [`Execution::keep_clocks`].
-    clocks_on: AtomicBool,
+    /// Lock-order cycles are predicted (`Explorer::lock_order`).
+    lock_order: bool,
+    /// The [`Views`] vector clocks are kept in now; see [`Execution::keep_clocks`].
+    views: AtomicU8,
     /// What every `SeqCst` fence so far released: the next one acquires it.
     pub(crate) sequential: SyncClock,
     lock_graph: Mutex<LockGraph>,
+    /// The locks of this execution's lock-order edges, whose handoffs the order view skips.
+    nesting: Mutex<Nesting>,
     /// The first lock-order cycle of the exploration (it survives from execution to execution).
     prediction: Mutex<Option<Prediction>>,
     /// The locks that pass waiters' priorities on to their holder (`sync::PiMutex`).
@@ -123,10 +128,12 @@ impl Execution {
             failure: Mutex::new(None),
             aborting: AtomicBool::new(false),
             detects_races: backend.detects_races(),
+            lock_order: true,
             before_ops: backend.acts_before_ops(),
-            clocks_on: AtomicBool::new(false),
+            views: AtomicU8::new(0),
             sequential: SyncClock::default(),
             lock_graph: Mutex::new(LockGraph::default()),
+            nesting: Mutex::new(Nesting::default()),
             prediction: Mutex::new(None),
             inheriting: Mutex::new(Vec::new()),
             inversions: Mutex::new(InversionWatch::default()),
@@ -145,6 +152,12 @@ impl Execution {
     /// Records facade operations as events, or (`false`) only objects and threads.
     pub(crate) fn tracing(mut self, on: bool) -> Execution {
         self.tracing = on;
+        self
+    }
+
+    /// Predicts deadlocks from lock orders (the default), or (`false`) not at all.
+    pub(crate) fn lock_order(mut self, on: bool) -> Execution {
+        self.lock_order = on;
         self
     }
 
@@ -168,9 +181,14 @@ impl Execution {
         *self.failure.lock() = None;
         self.aborting.store(false, Relaxed);
         self.sequential.clear();
-        self.clocks_on
-            .store(self.detects_races && self.concurrent, Relaxed);
+        // Real threads keep the race view from the start (see `keep_clocks`).
+        let views = match self.detects_races && self.concurrent {
+            true => Views::RACE,
+            false => Views::NONE,
+        };
+        self.views.store(views.bits(), Relaxed);
         self.lock_graph.lock().clear();
+        self.nesting.lock().clear();
         self.inheriting.lock().clear();
         self.inversions.lock().clear();
     }
@@ -283,27 +301,56 @@ impl Execution {
             .collect()
     }
 
-    /// Whether the race detector keeps vector clocks now.
+    /// Whether vector clocks are kept now, in any view.
     #[inline]
     pub(crate) fn clocks_on(&self) -> bool {
-        self.clocks_on.load(Relaxed)
+        self.views().any()
     }
 
-    /// Starts keeping vector clocks, if the engine wants races detected and they are not kept
-    /// yet. A model engine starts at the execution's first cell: a happens-before path between
-    /// two accesses to a cell only passes through events between them, so no event before the
-    /// cell existed matters, and until then every clock stayed empty. Each thread starts an
-    /// epoch of its own, so that no thread's past seems to happen before another's present.
-    /// Real threads (the stress engine) keep clocks from the start: there, no single moment
-    /// comes before every thread's next step.
-    pub(crate) fn keep_clocks(&self) {
-        if !self.detects_races || self.clocks_on() {
+    /// The views vector clocks are kept in now.
+    #[inline]
+    pub(crate) fn views(&self) -> Views {
+        Views::from_bits(self.views.load(Relaxed))
+    }
+
+    /// Starts keeping vector clocks in `view` (`Views::RACE` or `Views::ORDER`), if this
+    /// execution wants that view (the engine wants races detected; lock orders are predicted)
+    /// and it is not kept yet.
+    ///
+    /// A model engine starts the race view at the execution's first cell: a happens-before
+    /// path between two accesses to a cell only passes through events between them, so no
+    /// event before the cell existed matters, and until then every clock stayed empty. It
+    /// starts the order view at the first lock-order edge, for the same reason (`lock_order`
+    /// compares edges only). Each thread starts an epoch of its own, so that no thread's past
+    /// seems to happen before another's present.
+    ///
+    /// Real threads (the stress engine) keep the race view from the start: there, no single
+    /// moment comes before every thread's next step, and a cell access can be racing with one
+    /// made before the cell's creation was seen. The order view starts lazily there too: an
+    /// edge's own thread starts it before recording the edge, and every later link of a
+    /// happens-before path from that edge is an operation that synchronised with a thread
+    /// that had seen the view start, so it sees it too (see ARCHITECTURE.md on what an atomic
+    /// operation in flight at that moment may miss). The view is marked kept before the
+    /// threads' epochs start, and a thread reads which views are kept with its clocks locked:
+    /// so a thread whose epoch has started in a view also ticks it, and one that publishes
+    /// before its epoch started publishes nothing in that view.
+    pub(crate) fn keep_clocks(&self, view: Views) {
+        let wanted = match view {
+            Views::RACE => self.detects_races,
+            _ => self.lock_order,
+        };
+        if !wanted || self.views().has(view) {
             return;
         }
+        self.views.fetch_or(view.bits(), Relaxed);
         for idx in 0..self.threads.len() {
-            self.with_clocks(idx, |clocks| clocks.now.tick(idx));
+            self.with_clocks(idx, |clocks| clocks.now.tick(idx, view));
         }
-        self.clocks_on.store(true, Relaxed);
+    }
+
+    /// Whether `lock` has taken part in a lock-order edge of this execution.
+    pub(crate) fn nests(&self, lock: ObjId) -> bool {
+        self.with_state(&self.nesting, |nesting| nesting.contains(lock))
     }
 
     /// Runs `f` on `state`, part of one thread's state. Only a concurrent execution takes its
@@ -370,13 +417,28 @@ impl Execution {
     }
 
     /// Adds the lock-order edges of `thread`, about to block to take `lock` while holding
-    /// others (see [`ThreadRef::lock_acquiring`]).
+    /// others (see [`ThreadRef::lock_acquiring`]), with its clock in the order view.
     #[inline(never)]
     fn add_lock_order(&self, thread: ThreadRef<'_>, lock: ObjId, site: Site) {
+        // Once predicted, the exploration needs no more edges, nor their clocks.
+        if !self.lock_order || self.prediction.lock().is_some() {
+            return;
+        }
+        // Before any lock of the lock graph: starting a view takes every thread's clocks.
+        self.keep_clocks(Views::ORDER);
         let cycle = self.with_state(&thread.slot.held, |held| {
-            self.lock_graph
-                .lock()
-                .acquiring(thread.idx, held, lock, site)
+            self.with_state(&self.nesting, |nesting| nesting.add(held, lock));
+            thread.with_clocks(|clocks| {
+                let clock = &mut clocks.now.order;
+                // On real threads, another thread may be starting the view and not have
+                // reached this one's clock yet.
+                if clock.get(thread.idx) == 0 {
+                    clock.tick(thread.idx);
+                }
+                self.lock_graph
+                    .lock()
+                    .acquiring(thread.idx, held, lock, site, clock)
+            })
         });
         if let Some(cycle) = cycle {
             self.predict(thread.idx, cycle);
@@ -442,17 +504,44 @@ pub(crate) struct ThreadRef<'a> {
     idx: ThreadIdx,
 }
 
-impl ThreadRef<'_> {
+/// The running thread in the frame of lock `lock`'s acquisition or release (`rt::lock`,
+/// `rt::unlock`): the clock the facade then acquires or releases (`race::acquire_by`,
+/// `race::release_by`) is that lock's. Apart from [`ThreadRef`], so that the frames' inlined
+/// code, which passes threads around, carries no lock.
+#[derive(Clone, Copy)]
+pub(crate) struct LockFrame<'a> {
+    pub thread: ThreadRef<'a>,
+    pub lock: ObjId,
+}
+
+impl<'a> ThreadRef<'a> {
     /// The thread's number.
     #[inline]
     pub(crate) fn idx(self) -> ThreadIdx {
         self.idx
     }
 
+    /// Its execution.
+    #[inline]
+    pub(crate) fn exec(self) -> &'a Execution {
+        self.exec
+    }
+
     /// Whether its execution keeps vector clocks now (see [`Execution::keep_clocks`]).
     #[inline]
     pub(crate) fn clocks_on(self) -> bool {
         self.exec.clocks_on()
+    }
+
+    /// The views its execution keeps clocks in now.
+    #[inline]
+    pub(crate) fn views(self) -> Views {
+        self.exec.views()
+    }
+
+    /// Whether `lock` has taken part in a lock-order edge of the execution.
+    pub(crate) fn nests(self, lock: ObjId) -> bool {
+        self.exec.nests(lock)
     }
 
     /// Runs `f` on the thread's clocks.

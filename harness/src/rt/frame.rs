@@ -7,7 +7,8 @@
 //! into a facade operation is checks only (see ARCHITECTURE.md).
 
 use super::{
-    Backend, BlockReason, Blocked, Local, ObjRef, Op, Site, ThreadIdx, ThreadRef, fail, local, race,
+    Backend, BlockReason, Blocked, Local, LockFrame, ObjRef, Op, Site, ThreadIdx, ThreadRef, fail,
+    local, race,
 };
 #[cfg(doc)]
 use super::{RawAtomic, RawMutex, record_when_waiting};
@@ -246,15 +247,16 @@ fn wrong_execution(obj: ObjRef, site: Site) -> ! {
 
 /// Takes lock `obj`, as [`blocking`] runs an operation, with the lock-order bookkeeping: `op`
 /// is `Lock` or `Write` (exclusive, so it may close a lock-order cycle) or `Read`, `take` the
-/// engine call, and `acquired` what the thread learns (`race::acquire_by`) once it holds the
-/// lock and this frame has restored it as the running thread (see [`RawMutex`]).
+/// engine call, and `acquired` what the thread learns (`race::acquire_by`, in the
+/// [`LockFrame`] of `obj`) once it holds the lock and this frame has restored it as the running
+/// thread (see [`RawMutex`]).
 #[inline]
 pub(crate) fn lock(
     obj: ObjRef,
     site: Site,
     op: Op,
     take: impl FnOnce(),
-    acquired: impl FnOnce(ThreadRef),
+    acquired: impl FnOnce(LockFrame),
 ) {
     let reason = match op {
         Op::Read => BlockReason::Read,
@@ -272,7 +274,10 @@ pub(crate) fn lock(
     };
     let acquired = |thread: ThreadRef| {
         thread.lock_acquired(obj.id, site);
-        acquired(thread);
+        acquired(LockFrame {
+            thread,
+            lock: obj.id,
+        });
     };
     blocking_with(
         Some(obj),
@@ -285,7 +290,8 @@ pub(crate) fn lock(
 }
 
 /// Releases lock `obj`: records `op` (an unlock) and lets the thread release what it knows
-/// (`releasing`, `race::release_by`) before `release`, the engine call: once released, another
+/// (`releasing`, `race::release_by`, in the [`LockFrame`] of `obj`) before `release`, the
+/// engine call: once released, another
 /// thread may act on the lock before this one runs again. Restores the running thread after
 /// `release` (see [`RawMutex`]). (A condition variable's wait, which also releases, is
 /// recorded with [`record_when_waiting`].)
@@ -294,7 +300,7 @@ pub(crate) fn unlock(
     obj: ObjRef,
     site: Site,
     op: Op,
-    releasing: impl FnOnce(ThreadRef),
+    releasing: impl FnOnce(LockFrame),
     release: impl FnOnce(),
 ) {
     let Some(local) = local() else {
@@ -305,7 +311,10 @@ pub(crate) fn unlock(
         local.record(me, obj.id, || op, site);
         let thread = local.exec.thread(me);
         thread.lock_released(obj.id);
-        releasing(thread);
+        releasing(LockFrame {
+            thread,
+            lock: obj.id,
+        });
     }
     release();
     local.set_running(me);

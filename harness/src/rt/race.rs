@@ -14,6 +14,13 @@
 //! its first cell (`Execution::keep_clocks` says why that loses nothing). A program without
 //! cells pays nothing for the detector.
 //!
+//! The same operations keep a second view of happens-before for the lock-order predictor
+//! (`lock_order`): [`Clocks`] holds both, `race` with every edge and `order` without the
+//! handoffs of locks that nest. A lock's `rt` frame tells the clock which lock it belongs to
+//! ([`LockFrame`]), and the order view skips its handoffs once that lock has taken
+//! part in a lock-order edge. Each view starts on its own (the order view at an execution's
+//! first lock-order edge); one not kept stays empty in every clock.
+//!
 //! Real threads (the stress engine) touch the detector's state concurrently, so it sits behind
 //! short locks. Those locks order accesses in real time but never enter a vector clock, so they
 //! cannot hide a race: a race is two accesses that no *program* synchronisation orders,
@@ -26,35 +33,66 @@ use std::sync::atomic::Ordering;
 
 use parking_lot::Mutex;
 
-use super::clock::Epoch;
-pub(crate) use super::clock::VectorClock;
+pub(crate) use super::clock::Clocks;
+use super::clock::{Epoch, Views};
 use super::event::{ObjId, Site, ThreadIdx};
-use super::execution::ThreadRef;
+use super::execution::{Execution, LockFrame, ThreadRef};
 use super::local::{Local, local};
+
+/// What a message carries from its sender: the sender's clocks, in every view (named for the
+/// facade's channels, which only pass it from [`send`] to [`receive`]).
+pub(crate) type VectorClock = Clocks;
 
 /// What a thread acquiring a synchronisation object learns.
 #[derive(Debug, Default)]
-pub(crate) struct SyncClock(Mutex<VectorClock>);
+pub(crate) struct SyncClock(Mutex<SyncState>);
+
+#[derive(Debug, Default)]
+struct SyncState {
+    clocks: Clocks,
+    /// The lock whose handoffs this clock carries, once a lock's frame has used it while the
+    /// order view was kept.
+    lock: Option<ObjId>,
+}
+
+impl SyncState {
+    /// Whether the order view is kept and passes through this clock, for `thread` (in a
+    /// lock's frame, `lock` says which lock this clock belongs to, and the clock remembers it
+    /// for the operations that do not say: a condition variable's wait and wake, `try_lock`).
+    /// Not through the handoffs of a lock that nests: see `lock_order`.
+    #[inline]
+    fn order_passes(&mut self, thread: ThreadRef, lock: Option<ObjId>, views: Views) -> bool {
+        if !views.has(Views::ORDER) {
+            return false;
+        }
+        if lock.is_some() {
+            self.lock = lock;
+        }
+        self.lock.is_none_or(|lock| !thread.nests(lock))
+    }
+}
 
 impl SyncClock {
     pub(crate) fn clear(&self) {
-        self.0.lock().clear();
+        let mut state = self.0.lock();
+        state.clocks.clear();
+        state.lock = None;
     }
 
     /// Moves what this clock holds into `to` (a completed barrier round into its departures).
     pub(crate) fn move_into(&self, to: &SyncClock) {
-        *to.0.lock() = std::mem::take(&mut *self.0.lock());
+        to.0.lock().clocks = std::mem::take(&mut self.0.lock().clocks);
     }
 }
 
 /// A thread's clocks.
 #[derive(Debug, Default)]
 pub(crate) struct ThreadClocks {
-    pub now: VectorClock,
+    pub now: Clocks,
     /// Joined clocks of stores that relaxed loads read: an acquire fence acquires them.
-    pending: VectorClock,
+    pending: Clocks,
     /// The clock at the last release fence: relaxed stores after it release it.
-    fenced: Option<VectorClock>,
+    fenced: Option<Clocks>,
 }
 
 impl ThreadClocks {
@@ -75,14 +113,15 @@ fn detector() -> Option<(&'static Local, ThreadIdx)> {
 /// A cell is being created in the running execution: from now on accesses can race.
 pub(crate) fn cell_created() {
     if let Some(local) = local() {
-        local.exec.keep_clocks();
+        local.exec.keep_clocks(Views::RACE);
     }
 }
 
-/// Runs `f` on the running thread's clocks, if its execution keeps clocks now. Only the check
-/// is inlined into the facade's operations, whose code stays small while no clocks are kept.
+/// Runs `f` on the running thread's clocks (with its number and the views kept), if its
+/// execution keeps clocks now. Only the check is inlined into the facade's operations, whose
+/// code stays small while no clocks are kept.
 #[inline(always)]
-fn with_thread<R>(f: impl FnOnce(&mut ThreadClocks, ThreadIdx) -> R) -> Option<R> {
+fn with_thread<R>(f: impl FnOnce(&mut ThreadClocks, ThreadIdx, Views) -> R) -> Option<R> {
     let (local, me) = detector()?;
     Some(with_clocks_of(local, me, f))
 }
@@ -91,16 +130,19 @@ fn with_thread<R>(f: impl FnOnce(&mut ThreadClocks, ThreadIdx) -> R) -> Option<R
 fn with_clocks_of<R>(
     local: &Local,
     me: ThreadIdx,
-    f: impl FnOnce(&mut ThreadClocks, ThreadIdx) -> R,
+    f: impl FnOnce(&mut ThreadClocks, ThreadIdx, Views) -> R,
 ) -> R {
-    local.exec.with_clocks(me, |clocks| f(clocks, me))
+    // The views are read with the thread's clocks locked: see `Execution::keep_clocks`.
+    local
+        .exec
+        .with_clocks(me, |clocks| f(clocks, me, local.exec.views()))
 }
 
 /// Releases into `object`, replacing what it held (a mutex unlock, a write unlock).
 #[inline]
 pub(crate) fn release(object: &SyncClock) {
     if let Some((local, me)) = detector() {
-        release_into(local.exec.thread(me), object, false);
+        release_into(&local.exec, me, None, object, false);
     }
 }
 
@@ -108,30 +150,57 @@ pub(crate) fn release(object: &SyncClock) {
 #[inline]
 pub(crate) fn release_join(object: &SyncClock) {
     if let Some((local, me)) = detector() {
-        release_into(local.exec.thread(me), object, true);
+        release_into(&local.exec, me, None, object, true);
     }
 }
 
-/// [`release`] (or with `join`, [`release_join`]) by `thread`, the running thread of an `rt`
-/// frame, which has looked it up already.
+/// [`release`] (or with `join`, [`release_join`]) of the lock of `frame`, an `rt` frame that
+/// has looked its running thread up already; `object` is the lock's clock.
 #[inline(always)]
-pub(crate) fn release_by(thread: ThreadRef, object: &SyncClock, join: bool) {
+pub(crate) fn release_by(frame: LockFrame, object: &SyncClock, join: bool) {
+    let thread = frame.thread;
     if thread.clocks_on() {
-        release_into(thread, object, join);
+        release_into(thread.exec(), thread.idx(), Some(frame.lock), object, join);
     }
 }
 
+/// Releases what thread `me` knows into `object`, the clock of `lock` if it is a lock's.
+/// (Given scalars, not a [`ThreadRef`]: the frames' inlined code then builds no struct for a
+/// call it does not make.)
 #[inline(never)]
-fn release_into(thread: ThreadRef, object: &SyncClock, join: bool) {
-    let me = thread.idx();
+fn release_into(
+    exec: &Execution,
+    me: ThreadIdx,
+    lock: Option<ObjId>,
+    object: &SyncClock,
+    join: bool,
+) {
+    let thread = exec.thread(me);
     thread.with_clocks(|clocks| {
+        let views = thread.views();
         let mut object = object.0.lock();
+        let order = object.order_passes(thread, lock, views);
+        let (object, now) = (&mut object.clocks, &clocks.now);
         if join {
-            object.join(&clocks.now);
+            object.race.join(&now.race);
         } else {
-            object.clone_from(&clocks.now);
+            object.race.clone_from(&now.race);
         }
-        clocks.now.tick(me);
+        if order && join {
+            object.order.join(&now.order);
+        } else if order {
+            object.order.clone_from(&now.order);
+        } else if views.has(Views::ORDER) {
+            // A lock that nests hands nothing over in the order view, from now on (so no
+            // epoch of the view ends here).
+            object.order.clear();
+        }
+        let ended = if order {
+            views
+        } else {
+            views.without(Views::ORDER)
+        };
+        clocks.now.tick(me, ended);
     });
 }
 
@@ -139,28 +208,39 @@ fn release_into(thread: ThreadRef, object: &SyncClock, join: bool) {
 #[inline]
 pub(crate) fn acquire(object: &SyncClock) {
     if let Some((local, me)) = detector() {
-        acquire_into(local.exec.thread(me), object);
+        acquire_into(&local.exec, me, None, object);
     }
 }
 
-/// [`acquire`] by `thread`, the running thread of an `rt` frame.
+/// [`acquire`] of `object`, the clock of the lock of `frame`, an `rt` frame.
 #[inline(always)]
-pub(crate) fn acquire_by(thread: ThreadRef, object: &SyncClock) {
+pub(crate) fn acquire_by(frame: LockFrame, object: &SyncClock) {
+    let thread = frame.thread;
     if thread.clocks_on() {
-        acquire_into(thread, object);
+        acquire_into(thread.exec(), thread.idx(), Some(frame.lock), object);
     }
 }
 
+/// Thread `me` learns what `object`, the clock of `lock` if it is a lock's, holds.
 #[inline(never)]
-fn acquire_into(thread: ThreadRef, object: &SyncClock) {
-    thread.with_clocks(|clocks| clocks.now.join(&object.0.lock()));
+fn acquire_into(exec: &Execution, me: ThreadIdx, lock: Option<ObjId>, object: &SyncClock) {
+    let thread = exec.thread(me);
+    thread.with_clocks(|clocks| {
+        let views = thread.views();
+        let mut object = object.0.lock();
+        let order = object.order_passes(thread, lock, views);
+        clocks.now.race.join(&object.clocks.race);
+        if order {
+            clocks.now.order.join(&object.clocks.order);
+        }
+    });
 }
 
 /// The clock a message carries from its sender; the sender starts a new epoch.
 pub(crate) fn send() -> Option<VectorClock> {
-    with_thread(|thread, me| {
+    with_thread(|thread, me, views| {
         let clock = thread.now.clone();
-        thread.now.tick(me);
+        thread.now.tick(me, views);
         clock
     })
 }
@@ -168,7 +248,7 @@ pub(crate) fn send() -> Option<VectorClock> {
 /// The receiver of a message learns what its sender knew.
 pub(crate) fn receive(message: Option<&VectorClock>) {
     if let Some(message) = message {
-        with_thread(|thread, _| thread.now.join(message));
+        with_thread(|thread, _, _| thread.now.join(message));
     }
 }
 
@@ -177,15 +257,16 @@ pub(crate) fn spawned(child: ThreadIdx) {
     let Some((local, parent)) = detector() else {
         return;
     };
+    let views = || local.exec.views();
     let start = local.exec.with_clocks(parent, |clocks| {
         let start = clocks.now.clone();
-        clocks.now.tick(parent);
+        clocks.now.tick(parent, views());
         start
     });
     local.exec.with_clocks(child, |clocks| {
         clocks.reset();
         clocks.now = start;
-        clocks.now.tick(child);
+        clocks.now.tick(child, views());
     });
 }
 
@@ -258,24 +339,29 @@ fn atomic_on_real_threads<R>(
 ) -> R {
     let mut object = object.0.lock();
     let result = run();
-    apply_held(local, me, &mut object, sync(&result));
+    apply_held(local, me, &mut object.clocks, sync(&result));
     result
 }
 
 #[inline(never)]
 fn apply_to(local: &Local, me: ThreadIdx, object: &SyncClock, sync: AtomicSync) {
-    apply_held(local, me, &mut object.0.lock(), sync);
+    apply_held(local, me, &mut object.0.lock().clocks, sync);
 }
 
 /// Applies `sync` to thread `me`'s clocks and `object`, the atomic's clock, held locked.
-fn apply_held(local: &Local, me: ThreadIdx, object: &mut VectorClock, sync: AtomicSync) {
-    local
-        .exec
-        .with_clocks(me, |thread| apply(sync, object, thread, me));
+fn apply_held(local: &Local, me: ThreadIdx, object: &mut Clocks, sync: AtomicSync) {
+    local.exec.with_clocks(me, |thread| {
+        apply(sync, object, thread, (me, local.exec.views()));
+    });
 }
 
-fn apply(sync: AtomicSync, object: &mut VectorClock, thread: &mut ThreadClocks, me: ThreadIdx) {
-    let read = |order, thread: &mut ThreadClocks, object: &VectorClock| {
+fn apply(
+    sync: AtomicSync,
+    object: &mut Clocks,
+    thread: &mut ThreadClocks,
+    (me, views): (ThreadIdx, Views),
+) {
+    let read = |order, thread: &mut ThreadClocks, object: &Clocks| {
         if acquires(order) {
             thread.now.join(object);
         } else {
@@ -287,7 +373,7 @@ fn apply(sync: AtomicSync, object: &mut VectorClock, thread: &mut ThreadClocks, 
         AtomicSync::Store(order) => {
             if releases(order) {
                 object.clone_from(&thread.now);
-                thread.now.tick(me);
+                thread.now.tick(me, views);
             } else if let Some(fenced) = &thread.fenced {
                 object.clone_from(fenced);
             } else {
@@ -300,7 +386,7 @@ fn apply(sync: AtomicSync, object: &mut VectorClock, thread: &mut ThreadClocks, 
             // A read-modify-write continues the release sequence it read from.
             if releases(order) {
                 object.join(&thread.now);
-                thread.now.tick(me);
+                thread.now.tick(me, views);
             } else if let Some(fenced) = &thread.fenced {
                 object.join(fenced);
             }
@@ -312,14 +398,14 @@ fn apply(sync: AtomicSync, object: &mut VectorClock, thread: &mut ThreadClocks, 
 pub(crate) fn fence(order: Ordering) {
     let Some((local, _)) = detector() else { return };
     let sequential = &local.exec.sequential;
-    with_thread(|thread, me| {
+    with_thread(|thread, me, views| {
         if acquires(order) {
             let pending = std::mem::take(&mut thread.pending);
             thread.now.join(&pending);
         }
         if order == Ordering::SeqCst {
-            let mut global = sequential.0.lock();
-            thread.now.join(&global);
+            let global = &mut sequential.0.lock().clocks;
+            thread.now.join(global);
             global.join(&thread.now);
         }
         if releases(order) {
@@ -327,7 +413,7 @@ pub(crate) fn fence(order: Ordering) {
                 Some(fenced) => fenced.clone_from(&thread.now),
                 None => thread.fenced = Some(thread.now.clone()),
             }
-            thread.now.tick(me);
+            thread.now.tick(me, views);
         }
     });
 }
@@ -367,9 +453,12 @@ pub(crate) fn cell_access(
     site: Site,
 ) -> Option<Race> {
     let (local, me) = detector()?;
+    if !local.exec.views().has(Views::RACE) {
+        return None;
+    }
     let mut shadow = shadow.0.lock();
     local.exec.with_clocks(me, |thread| {
-        let now = &thread.now;
+        let now = &thread.now.race;
         let access = CellAccess {
             epoch: now.epoch(me),
             write,

@@ -115,6 +115,14 @@ const KNOBS: &[Knob] = &[
         },
     },
     Knob {
+        var: "TAPESTRY_LOCK_ORDER",
+        expected: "1 to predict deadlocks from lock orders (the default) or 0 to report only deadlocks an engine runs into",
+        set: |k, v| {
+            k.lock_order = Some(flag(v)?);
+            Ok(())
+        },
+    },
+    Knob {
         var: "TAPESTRY_BUDGET",
         expected: "a positive number that scales every budget, like 0.5 or 10",
         set: |k, v| {
@@ -171,6 +179,8 @@ pub(crate) struct Knobs {
     pub jobs: Option<usize>,
     pub shard: Option<Shard>,
     pub tracing: bool,
+    /// `None` when not set: the attribute decides, else the default (on).
+    pub lock_order: Option<bool>,
     pub budget: f64,
     pub replay: Option<PathBuf>,
     pub schedule_dir: Option<PathBuf>,
@@ -195,6 +205,7 @@ impl Default for Knobs {
             jobs: None,
             shard: None,
             tracing: true,
+            lock_order: None,
             budget: 1.0,
             replay: None,
             schedule_dir: None,
@@ -405,6 +416,11 @@ mod tests {
         ("TAPESTRY_SHARD", "1", "`i/n` with 0 <= i < n"),
         ("TAPESTRY_TRACING", "off", "0 to trace only failures"),
         (
+            "TAPESTRY_LOCK_ORDER",
+            "off",
+            "0 to report only deadlocks an engine runs into",
+        ),
+        (
             "TAPESTRY_SVG",
             "pretty",
             "1 to draw a saved schedule's failure",
@@ -437,9 +453,12 @@ mod tests {
             ("TAPESTRY_SHARD", "1/3"),
             ("TAPESTRY_TRACING", "0"),
             ("TAPESTRY_SVG", "1"),
+            ("TAPESTRY_LOCK_ORDER", "0"),
             ("PATH", "/bin"),
         ])
         .unwrap();
+        assert_eq!(knobs.lock_order, Some(false));
+        assert_eq!(Knobs::default().lock_order, None);
         assert_eq!(
             (knobs.jobs, knobs.shard, knobs.tracing),
             (Some(2), Shard::new(1, 3), false)

@@ -39,6 +39,7 @@ pub struct TestSpec {
     pub stress_iterations: Option<u64>,
     pub stress_time: Option<&'static str>,
     pub max_steps: Option<u64>,
+    pub lock_order: Option<bool>,
     pub expect: Option<&'static str>,
     pub snapshot: bool,
     pub should_panic: bool,
@@ -163,7 +164,8 @@ impl<'a> TestRun<'a> {
             .max_steps(spec.max_steps.or(knobs.max_steps).unwrap_or(20_000))
             .jobs(knobs.jobs.unwrap_or(1))
             .shard(knobs.shard.unwrap_or_default())
-            .tracing(knobs.tracing);
+            .tracing(knobs.tracing)
+            .lock_order(spec.lock_order.or(knobs.lock_order).unwrap_or(true));
         for kind in self.engines()? {
             let engine: Engine = match kind {
                 EngineKind::Exhaustive => {

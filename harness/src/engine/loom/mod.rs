@@ -42,8 +42,11 @@ pub(crate) fn replay(
 fn explore_here(body: &Body, config: &Exhaustive, limits: &Limits, only: Option<u64>) -> EngineRun {
     rt::hook::install();
     let start = Instant::now();
-    let exec =
-        Arc::new(Execution::new(Box::<LoomBackend>::default(), false).tracing(limits.tracing));
+    let exec = Arc::new(
+        Execution::new(Box::<LoomBackend>::default(), false)
+            .tracing(limits.tracing)
+            .lock_order(limits.lock_order),
+    );
     let local = Local::new(exec.clone());
     let _installed = local.install();
 

@@ -312,7 +312,11 @@ fn run_with_log<S: Scheduler + 'static>(
             None => Replay::Schedule(schedule),
         }
     };
-    let exec = Arc::new(Execution::new(backend, false).tracing(limits.tracing));
+    let exec = Arc::new(
+        Execution::new(backend, false)
+            .tracing(limits.tracing)
+            .lock_order(limits.lock_order),
+    );
     let local = Local::new(exec.clone());
     let _installed = local.install();
 

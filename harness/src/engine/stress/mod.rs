@@ -72,7 +72,9 @@ fn explore_here(body: &Body, config: &Stress, limits: &Limits) -> EngineRun {
         watching: AtomicBool::new(false),
     });
     let exec = Arc::new(
-        Execution::new(Box::new(StressBackend(shared.clone())), true).tracing(limits.tracing),
+        Execution::new(Box::new(StressBackend(shared.clone())), true)
+            .tracing(limits.tracing)
+            .lock_order(limits.lock_order),
     );
     let watchdog = Watchdog::start(exec.clone(), shared.clone(), config.watchdog);
     let control = Arc::new(Control {
