@@ -395,6 +395,81 @@ verdicts! {
     a_fenced_lease_passes: case("lease(fenced)", || lease(true), Verdict::Passes);
 }
 
+// ---- Opposite lock orders: a deadlock only if nothing orders the sections ----
+
+/// Takes `first` then `second`.
+fn nested(first: &Mutex<()>, second: &Mutex<()>) {
+    let _first = first.lock().unwrap();
+    let _second = second.lock().unwrap();
+}
+
+/// A thread takes `a` then `b`; the main thread takes `b` then `a`, after `separate` has run
+/// (which may wait for the thread: it gets the thread's handle and the channel on which the
+/// thread says it is done, and returns the handle if it did not join it).
+type Separate = fn(thread::JoinHandle<()>, &mpsc::Receiver<()>) -> Option<thread::JoinHandle<()>>;
+
+fn opposite_orders(separate: Separate) {
+    let a = Arc::new(Mutex::named("a", ()));
+    let b = Arc::new(Mutex::named("b", ()));
+    let (done, finished) = mpsc::named_channel("done");
+    let (a2, b2) = (a.clone(), b.clone());
+    let t = thread::spawn(move || {
+        nested(&a2, &b2);
+        done.send(()).unwrap();
+    });
+    let t = separate(t, &finished);
+    nested(&b, &a);
+    if let Some(t) = t {
+        t.join().unwrap();
+    }
+}
+
+verdicts! {
+    opposite_orders_separated_by_a_join_pass: case("join", || opposite_orders(|t, _| {
+        t.join().unwrap();
+        None
+    }), Verdict::Passes);
+    opposite_orders_separated_by_a_message_pass: case("message", || opposite_orders(|t, done| {
+        done.recv().unwrap();
+        Some(t)
+    }), Verdict::Passes);
+    unordered_opposite_orders_deadlock: case("unordered", || opposite_orders(|t, _| Some(t)), Verdict::Fails(FailureKind::Deadlock));
+}
+
+/// With the predictor, an unordered ABBA is reported even where no explored execution
+/// deadlocks (the exhaustive and DPOR engines with no preemption run each section whole);
+/// `Explorer::lock_order(false)` turns the predictor off.
+#[test]
+fn an_unordered_abba_is_predicted_unless_the_predictor_is_off() {
+    for engine in [
+        tapestry::Engine::from(
+            tapestry::Engine::exhaustive()
+                .preemption_bound(0)
+                .iterative(false),
+        ),
+        tapestry::Engine::from(
+            tapestry::Engine::dpor()
+                .preemption_bound(0)
+                .iterative(false),
+        ),
+    ] {
+        let run = |on: bool| {
+            Explorer::new()
+                .engine(engine.clone())
+                .lock_order(on)
+                .run(|| opposite_orders(|t, _| Some(t)))
+        };
+        let predicted = run(true);
+        assert_eq!(
+            predicted.failure().map(|f| f.kind()),
+            Some(FailureKind::PotentialDeadlock),
+            "{predicted}"
+        );
+        let off = run(false);
+        assert!(off.is_clean(), "{off}");
+    }
+}
+
 // ---- A yield or a sleep orders nothing ----
 
 /// The worker sleeps before it raises a flag; the test assumes it is still asleep. Under std
