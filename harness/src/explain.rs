@@ -46,7 +46,7 @@ pub(crate) fn explain(record: &FailureRecord, recording: &Recording, labels: &La
             (
                 format!("locks are taken in a cycle of orders: {}", edges.join("; ")),
                 format!(
-                    "potential deadlock: locks are taken in a cycle of orders (this execution did not deadlock)\n{}",
+                    "potential deadlock: locks are taken in a cycle of orders, and nothing else orders these sections (this execution did not deadlock; `lock_order = false` turns the prediction off)\n{}",
                     edges.join("\n")
                 ),
             )

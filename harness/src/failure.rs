@@ -22,9 +22,11 @@ pub enum FailureKind {
     Leak,
     /// An execution ran past the step limit: a livelock, or a spin loop without a yield.
     StepLimit,
-    /// Threads take locks in a cycle of orders (one `a` then `b`, another `b` then `a`): they
-    /// deadlock when they interleave the wrong way, though no execution explored did. Reported
-    /// only when the engine found no real failure.
+    /// Threads take locks in a cycle of orders (one `a` then `b`, another `b` then `a`) in
+    /// sections that nothing but those locks orders (no join, message, condition variable or
+    /// atomic flag between them): they deadlock when they interleave the wrong way, though no
+    /// execution explored did. Reported only when the engine found no real failure;
+    /// `lock_order = false` (or `TAPESTRY_LOCK_ORDER=0`) turns the prediction off.
     PotentialDeadlock,
     /// A thread waited for a lock held by a less urgent thread while threads of priority
     /// between theirs ran longer than the priority engine's bound: the inversion is unbounded

@@ -340,7 +340,7 @@
 //!
 //! # Verdicts
 //!
-//! A test fails when an engine finds a failure. Three rules keep the verdict right on code
+//! A test fails when an engine finds a failure. These rules keep the verdict right on code
 //! the engines model differently:
 //!
 //! - **An engine that cannot run the program is skipped, never a pass.** The exhaustive engine
@@ -368,16 +368,31 @@
 //!   polling loop cannot time out forever while nobody else moves (which a real clock rules
 //!   out), a thread that keeps timing out on one condition variable lets the others run
 //!   between its timeouts. The stress engine and plain std wait in real time.
+//! - **A yield or a sleep is a hint, not an order.** `thread::yield_now`, `thread::sleep` and
+//!   `hint::spin_loop` let the other threads run, but under std the thread may also go on at
+//!   once, and the engines explore that too: code that sleeps to let another thread get
+//!   somewhere first fails. A thread that yields again with no other thread having run since
+//!   lets the others run first, so a spin loop cannot spin forever while nobody else moves.
+//! - **A lock-order cycle is a deadlock only if nothing else orders it.** Two sections that
+//!   take locks in opposite orders are a [`FailureKind::PotentialDeadlock`] only if no other
+//!   synchronisation (a join, a message, a condition variable, an atomic flag, a barrier) orders
+//!   them; the vector clocks decide, ignoring the handoffs of the cycle's own locks. An
+//!   unordered ABBA is predicted even when no execution explored deadlocked.
+//!   `lock_order = false` turns the prediction off for a test.
 //!
 //! # Limits
 //!
 //! Each engine misses something; tapestry runs several because none sees everything.
 //!
 //! - **exhaustive** (loom) explores no load buffering, runs at most five threads (including
-//!   the test body's; a larger test skips it, see [Verdicts](#verdicts)), and is complete only
-//!   within its preemption bound and time budget. Its `SeqCst` fences order more than the
-//!   language does, so it may need another interleaving to show a race between threads that
-//!   share only `SeqCst` atomics (the other engines check those too).
+//!   the test body's; a larger test skips it, see [Verdicts](#verdicts)), and is bounded by
+//!   its preemption bound and time budget. Even unbounded it is not complete: loom's search
+//!   remembers only the last access to each atomic, so it never moves one thread's
+//!   read-modify-write before another's earlier load when a load came between them (4 of 150
+//!   random programs lost a behaviour in `tests/dpor_complete.rs`). The **dpor** engine is the
+//!   complete one for sequentially consistent interleavings. The `SeqCst` fences and swaps
+//!   order more than the language does, so loom may need another interleaving to show a race
+//!   between threads that share only `SeqCst` atomics (the other engines check those too).
 //! - **random and PCT** (shuttle) are sequentially consistent: they cannot see a bug that
 //!   needs a weak memory ordering. They sample: a clean run is evidence, not proof.
 //! - **priority** models a real-time scheduler: a thread spinning on `yield_now` lets only
