@@ -217,3 +217,39 @@ fn a_test_may_return_a_result() -> Result<(), String> {
         Err("changed".to_owned())
     }
 }
+
+fn count_among(threads: usize, increment: fn(&AtomicUsize)) {
+    let counter = Arc::new(AtomicUsize::named("counter", 0));
+    let workers: Vec<_> = (0..threads)
+        .map(|_| {
+            let c = counter.clone();
+            thread::spawn(move || increment(&c))
+        })
+        .collect();
+    for w in workers {
+        w.join().unwrap();
+    }
+    assert_eq!(
+        counter.load(Ordering::SeqCst),
+        threads,
+        "an update was lost"
+    );
+}
+
+/// Eight threads: more than the exhaustive engine runs, which steps aside; the other engines
+/// still run and find the lost update.
+#[tapestry::test]
+#[should_panic(expected = "an update was lost")]
+fn lost_update_among_eight_threads() {
+    count_among(8, |c| {
+        c.store(c.load(Ordering::SeqCst) + 1, Ordering::SeqCst)
+    });
+}
+
+/// The fix passes; the exhaustive engine's refusal is a notice on standard error, not a failure.
+#[tapestry::test]
+fn counted_among_eight_threads() {
+    count_among(8, |c| {
+        c.fetch_add(1, Ordering::SeqCst);
+    });
+}
