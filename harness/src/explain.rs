@@ -3,7 +3,7 @@
 //! (`rt::Detail`); only here do they become text, with the trace's names for threads and
 //! objects.
 
-use crate::failure::FailureKind;
+use crate::kinds::FailureKind;
 use crate::rt::lock_order::Edge;
 use crate::rt::priority::Inversion;
 use crate::rt::race::{CellAccess, Race};

@@ -4,7 +4,8 @@ use std::sync::Arc;
 
 use crate::engine::{Body, Engine, EngineKind, EngineRun, Found, Limits, Shard};
 use crate::explain::{Explained, explain};
-use crate::failure::{Failure, FailureKind};
+use crate::failure::Failure;
+use crate::kinds::FailureKind;
 use crate::report::{EngineReport, Outcome, Report};
 use crate::schedule::Replay;
 use crate::trace::{Ending, Labels, Trace};

@@ -421,6 +421,7 @@ mod explain;
 mod explorer;
 mod failure;
 pub mod hint;
+mod kinds;
 mod notice;
 mod report;
 mod rt;
@@ -433,7 +434,8 @@ pub mod trace;
 
 pub use engine::{Engine, EngineKind, ParseShardError, Shard};
 pub use explorer::{Explorer, ReplayError};
-pub use failure::{Failure, FailureKind, ParseKindError};
+pub use failure::Failure;
+pub use kinds::{FailureKind, ParseKindError};
 pub use report::{EngineReport, Outcome, Report};
 pub use schedule::{ParseReplayError, ParseScheduleError, Replay, Schedule, Step};
 pub use trace::Trace;

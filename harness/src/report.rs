@@ -4,7 +4,8 @@ use std::fmt;
 use std::time::Duration;
 
 use crate::engine::EngineKind;
-use crate::failure::{Failure, FailureKind};
+use crate::failure::Failure;
+use crate::kinds::FailureKind;
 
 /// What every engine of an exploration did, and the failures found.
 #[derive(Clone, Debug, Default)]

@@ -21,24 +21,21 @@ mod config;
 pub(crate) mod dpor;
 mod guarded;
 pub(crate) mod loom;
-mod native;
 mod rng;
 pub(crate) mod shuttle;
 mod split;
 pub(crate) mod stress;
 pub(crate) mod timed;
 
-use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
-use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
 pub use config::{Dpor, Exhaustive, Pct, Priority, Random, Stress, Surw};
-pub(crate) use native::native;
 pub use split::{ParseShardError, Shard};
 
-use crate::failure::{FailureKind, ParseKindError};
+pub use crate::kinds::EngineKind;
+use crate::kinds::FailureKind;
 use crate::rt::{FailureRecord, Recording};
 use crate::schedule::Replay;
 
@@ -182,99 +179,6 @@ impl From<EngineKind> for Engine {
             EngineKind::Priority => Priority::default().into(),
             EngineKind::Stress => Stress::default().into(),
         }
-    }
-}
-
-/// Which engine, without settings.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum EngineKind {
-    /// See [`Engine::Exhaustive`].
-    Exhaustive,
-    /// See [`Engine::Dpor`].
-    Dpor,
-    /// See [`Engine::Random`].
-    Random,
-    /// See [`Engine::Pct`].
-    Pct,
-    /// See [`Engine::Surw`].
-    Surw,
-    /// See [`Engine::Priority`].
-    Priority,
-    /// See [`Engine::Stress`].
-    Stress,
-}
-
-impl EngineKind {
-    /// Every engine, in the order the explorer runs them.
-    pub const ALL: [EngineKind; 7] = [
-        EngineKind::Exhaustive,
-        EngineKind::Dpor,
-        EngineKind::Random,
-        EngineKind::Pct,
-        EngineKind::Surw,
-        EngineKind::Priority,
-        EngineKind::Stress,
-    ];
-
-    /// What a test loses when this engine cannot run it: what it explores that the others do
-    /// not, in a phrase that completes "not explored: ...".
-    pub(crate) fn alone_sees(self) -> &'static str {
-        match self {
-            EngineKind::Exhaustive => {
-                "the reorderings that weak memory orderings (`Relaxed`, `Acquire`, `Release`) \
-                 allow, which only the exhaustive engine models; the other engines are \
-                 sequentially consistent or see only what this machine's hardware does"
-            }
-            EngineKind::Dpor => {
-                "every class of interleavings, exhaustively; the sampling engines still ran"
-            }
-            EngineKind::Random | EngineKind::Pct | EngineKind::Surw => {
-                "this engine's sample of schedules; the other engines still ran"
-            }
-            EngineKind::Priority => "priority inversion, which only the priority engine checks",
-            EngineKind::Stress => "what real threads on this machine's cores do",
-        }
-    }
-
-    /// Whether a seed decides what the engine explores (every engine but the exhaustive ones).
-    pub fn is_seeded(self) -> bool {
-        !matches!(self, EngineKind::Exhaustive | EngineKind::Dpor)
-    }
-
-    /// The engine's name, as `FromStr` accepts it.
-    pub fn name(self) -> &'static str {
-        match self {
-            EngineKind::Exhaustive => "exhaustive",
-            EngineKind::Dpor => "dpor",
-            EngineKind::Random => "random",
-            EngineKind::Pct => "pct",
-            EngineKind::Surw => "surw",
-            EngineKind::Priority => "priority",
-            EngineKind::Stress => "stress",
-        }
-    }
-}
-
-impl fmt::Display for EngineKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl FromStr for EngineKind {
-    type Err = ParseKindError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let wanted = s.trim().to_ascii_lowercase();
-        EngineKind::ALL
-            .into_iter()
-            .find(|k| k.name() == wanted)
-            .ok_or_else(|| ParseKindError {
-                what: "engine",
-                input: s.to_owned(),
-                valid: EngineKind::ALL.iter().map(|k| k.name()).collect(),
-            })
     }
 }
 

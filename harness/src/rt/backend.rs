@@ -131,6 +131,48 @@ pub(crate) enum RmwOp {
     Min,
 }
 
+macro_rules! apply_int {
+    ($t:ty, $rmw:expr, $old:expr, $operand:expr) => {{
+        let (a, b) = (<$t>::from_bits($old), <$t>::from_bits($operand));
+        match $rmw {
+            RmwOp::Add => a.wrapping_add(b),
+            RmwOp::Sub => a.wrapping_sub(b),
+            RmwOp::And => a & b,
+            RmwOp::Nand => !(a & b),
+            RmwOp::Or => a | b,
+            RmwOp::Xor => a ^ b,
+            RmwOp::Max => a.max(b),
+            RmwOp::Min => a.min(b),
+        }
+        .to_bits()
+    }};
+}
+
+impl RmwOp {
+    /// The value this read-modify-write stores, given the value it read.
+    pub(crate) fn apply(self, repr: AtomicRepr, old: u64, operand: u64) -> u64 {
+        let rmw = self;
+        match repr {
+            AtomicRepr::Bool => {
+                let (a, b) = (bool::from_bits(old), bool::from_bits(operand));
+                match rmw {
+                    RmwOp::And | RmwOp::Min => a & b,
+                    RmwOp::Nand => !(a & b),
+                    RmwOp::Or | RmwOp::Max => a | b,
+                    RmwOp::Xor | RmwOp::Add | RmwOp::Sub => a ^ b,
+                }
+                .to_bits()
+            }
+            AtomicRepr::U32 => apply_int!(u32, rmw, old, operand),
+            AtomicRepr::I32 => apply_int!(i32, rmw, old, operand),
+            AtomicRepr::U64 => apply_int!(u64, rmw, old, operand),
+            AtomicRepr::I64 => apply_int!(i64, rmw, old, operand),
+            AtomicRepr::Usize => apply_int!(usize, rmw, old, operand),
+            AtomicRepr::Isize => apply_int!(isize, rmw, old, operand),
+        }
+    }
+}
+
 /// Architecture invariant: called only from `rt::atomic`, which restores the running thread
 /// right after the call (see [`RawMutex`]).
 pub(crate) trait RawAtomic: Send + Sync {

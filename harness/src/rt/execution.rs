@@ -13,7 +13,7 @@ use super::lock_order::{Edge, LockGraph, Nesting};
 use super::priority::{Inversion, InversionWatch, Priority, ThreadView};
 use super::race::{Race, SyncClock, ThreadClocks};
 use super::threads::{ThreadSlot, ThreadTable};
-use crate::failure::FailureKind;
+use crate::kinds::FailureKind;
 
 /// Execution ids are unique in the process, so an object that strays from one execution into
 /// another (through a `static`, say) is caught at its first use. 0 means "outside explorations".

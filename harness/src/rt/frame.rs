@@ -12,7 +12,7 @@ use super::{
 };
 #[cfg(doc)]
 use super::{RawAtomic, RawMutex, record_when_waiting};
-use crate::failure::FailureKind;
+use crate::kinds::FailureKind;
 
 /// Calls into a model engine, which may run other model threads before it returns, and marks
 /// the calling thread running again afterwards.
@@ -158,7 +158,7 @@ pub(crate) fn backend_op<R>(
     event: impl FnOnce(&R) -> Op,
 ) -> R {
     let Some(local) = local() else {
-        return run(crate::engine::native());
+        return run(super::native::native());
     };
     local.exec.before_op();
     let me = local.running();

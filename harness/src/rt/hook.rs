@@ -16,7 +16,7 @@ use std::sync::Once;
 
 use super::execution::FailureRecord;
 use super::{TapestryPanic, local};
-use crate::failure::FailureKind;
+use crate::kinds::FailureKind;
 
 type Hook = Box<dyn Fn(&PanicHookInfo<'_>) + Sync + Send + 'static>;
 

@@ -16,6 +16,7 @@ mod frame;
 pub(crate) mod hook;
 mod local;
 pub(crate) mod lock_order;
+pub(crate) mod native;
 pub(crate) mod priority;
 pub(crate) mod race;
 mod threads;
@@ -38,7 +39,7 @@ pub(crate) use frame::{
 };
 pub(crate) use local::{Local, local};
 
-use crate::failure::FailureKind;
+use crate::kinds::FailureKind;
 
 /// A facade object's identity: the execution it belongs to (0: none) and its number there.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -115,7 +116,7 @@ pub(crate) fn create<R>(
     make: impl FnOnce(&dyn Backend) -> R,
 ) -> (ObjRef, R) {
     match local() {
-        None => (ObjRef { exec: 0, id: 0 }, make(crate::engine::native())),
+        None => (ObjRef { exec: 0, id: 0 }, make(native::native())),
         Some(local) => {
             let id = local.exec.next_object();
             local.record_object(ObjectInfo {

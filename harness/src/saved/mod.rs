@@ -33,7 +33,8 @@ use std::str::FromStr;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::engine::EngineKind;
-use crate::failure::{Failure, FailureKind};
+use crate::failure::Failure;
+use crate::kinds::FailureKind;
 use crate::schedule::Replay;
 use crate::trace::Timeline;
 

@@ -18,7 +18,6 @@ use std::sync::Arc;
 
 pub(crate) use blocked::describe_blocked;
 pub(crate) use labels::Labels;
-pub(crate) use stale::apply as rmw_result;
 pub(crate) use timeline::Ending;
 pub use timeline::{Action, Row, Timeline, TimelineObject, TimelineStep};
 

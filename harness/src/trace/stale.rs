@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use super::Labels;
-use crate::rt::{AtomicRepr, Bits, Event, ObjId, ObjKind, Op, RmwOp};
+use crate::rt::{AtomicRepr, Event, ObjId, ObjKind, Op};
 
 /// The latest value stored to each atomic so far, and the step that stored it.
 #[derive(Default)]
@@ -46,46 +46,7 @@ pub(crate) fn values(op: &Op, repr: AtomicRepr) -> Option<(Option<u64>, Option<u
         } => (Some(actual), ok.then_some(new)),
         Op::Rmw {
             rmw, operand, old, ..
-        } => (Some(old), Some(apply(repr, rmw, old, operand))),
+        } => (Some(old), Some(rmw.apply(repr, old, operand))),
         _ => return None,
     })
-}
-
-macro_rules! apply_int {
-    ($t:ty, $rmw:expr, $old:expr, $operand:expr) => {{
-        let (a, b) = (<$t>::from_bits($old), <$t>::from_bits($operand));
-        match $rmw {
-            RmwOp::Add => a.wrapping_add(b),
-            RmwOp::Sub => a.wrapping_sub(b),
-            RmwOp::And => a & b,
-            RmwOp::Nand => !(a & b),
-            RmwOp::Or => a | b,
-            RmwOp::Xor => a ^ b,
-            RmwOp::Max => a.max(b),
-            RmwOp::Min => a.min(b),
-        }
-        .to_bits()
-    }};
-}
-
-/// The value a read-modify-write stores.
-pub(crate) fn apply(repr: AtomicRepr, rmw: RmwOp, old: u64, operand: u64) -> u64 {
-    match repr {
-        AtomicRepr::Bool => {
-            let (a, b) = (bool::from_bits(old), bool::from_bits(operand));
-            match rmw {
-                RmwOp::And | RmwOp::Min => a & b,
-                RmwOp::Nand => !(a & b),
-                RmwOp::Or | RmwOp::Max => a | b,
-                RmwOp::Xor | RmwOp::Add | RmwOp::Sub => a ^ b,
-            }
-            .to_bits()
-        }
-        AtomicRepr::U32 => apply_int!(u32, rmw, old, operand),
-        AtomicRepr::I32 => apply_int!(i32, rmw, old, operand),
-        AtomicRepr::U64 => apply_int!(u64, rmw, old, operand),
-        AtomicRepr::I64 => apply_int!(i64, rmw, old, operand),
-        AtomicRepr::Usize => apply_int!(usize, rmw, old, operand),
-        AtomicRepr::Isize => apply_int!(isize, rmw, old, operand),
-    }
 }

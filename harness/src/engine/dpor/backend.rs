@@ -14,7 +14,6 @@ use crate::rt::{
     self, AtomicRepr, Backend, Execution, RawAtomic, RawCell, RawCondvar, RawJoin, RawMutex,
     RawRwLock, RmwOp, ThreadIdx,
 };
-use crate::trace::rmw_result;
 
 #[derive(Debug, Default)]
 pub(crate) struct DporBackend {
@@ -383,7 +382,7 @@ impl RawAtomic for DporAtomic {
             write,
             None,
             || self.inner.fetch(op, bits, order),
-            |&old| (write, rmw_result(self.repr, op, old, bits)),
+            |&old| (write, op.apply(self.repr, old, bits)),
         )
     }
 }

@@ -48,7 +48,7 @@ use self::backend::DporBackend;
 use self::search::{Dpor as Search, Stats};
 use super::shuttle::run_on;
 use super::{Body, Dpor, EngineRun, Found, Limits, on_fresh_thread};
-use crate::failure::FailureKind;
+use crate::kinds::FailureKind;
 use crate::rt::FailureRecord;
 
 pub(crate) fn explore(body: &Body, config: &Dpor, limits: &Limits) -> EngineRun {

@@ -32,7 +32,7 @@ use super::{
 };
 use crate::engine::dpor::access::SharedTracker;
 use crate::engine::dpor::backend::DporBackend;
-use crate::failure::FailureKind;
+use crate::kinds::FailureKind;
 use crate::rt::{self, Execution, Local};
 use crate::schedule::{Replay, Schedule};
 

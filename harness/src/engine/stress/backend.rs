@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 use parking_lot::{Condvar, Mutex};
 
 use super::pool::{Job, Link, POLL, Pool, Task, ThreadState, Verdict, abort_if_requested};
-use crate::engine::native::StdAtomic;
-use crate::failure::FailureKind;
+use crate::kinds::FailureKind;
+use crate::rt::native::StdAtomic;
 use crate::rt::{
     self, AtomicRepr, Backend, Execution, RawAtomic, RawCell, RawCondvar, RawJoin, RawMutex,
     RawRwLock, ThreadIdx,

@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use parking_lot::{Condvar, Mutex};
 
 use super::backend::Shared;
-use crate::failure::FailureKind;
+use crate::kinds::FailureKind;
 use crate::rt::{Blocked, Execution, FailureRecord, ThreadIdx};
 
 /// How the message of a hang begins: a step limit for silence, not for steps.

@@ -1,0 +1,209 @@
+//! The names of things every layer uses: what kind of failure an execution found, and which
+//! engine found it. They sit below the runtime, the engines and the reports, so that each of
+//! those takes them from here and none reaches up for them.
+
+use std::fmt;
+use std::str::FromStr;
+
+/// What kind of bug a [`Failure`](crate::Failure) is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum FailureKind {
+    /// A thread panicked: an assertion failed, an `unwrap` met an `Err`, ...
+    Panic,
+    /// Every unfinished thread was blocked, so none could make progress.
+    Deadlock,
+    /// Two threads accessed a [`cell::UnsafeCell`](crate::cell::UnsafeCell) with no
+    /// happens-before order between them, at least one of them writing.
+    DataRace,
+    /// Memory the execution allocated with [`sync::Arc`](crate::sync::Arc) was never freed.
+    Leak,
+    /// An execution ran past the step limit: a livelock, or a spin loop without a yield.
+    StepLimit,
+    /// Threads take locks in a cycle of orders (one `a` then `b`, another `b` then `a`) in
+    /// sections that nothing but those locks orders (no join, message, condition variable or
+    /// atomic flag between them): they deadlock when they interleave the wrong way, though no
+    /// execution explored did. Reported only when the engine found no real failure;
+    /// `lock_order = false` (or `TAPESTRY_LOCK_ORDER=0`) turns the prediction off.
+    PotentialDeadlock,
+    /// A thread waited for a lock held by a less urgent thread while threads of priority
+    /// between theirs ran longer than the priority engine's bound: the inversion is unbounded
+    /// (the Mars Pathfinder's bug). Only the priority engine, which schedules by priority,
+    /// reports it; `sync::PiMutex` is the usual fix.
+    PriorityInversion,
+    /// The program used tapestry in a way that cannot be explored, such as sharing an object
+    /// between executions. The message says how to fix it.
+    Misuse,
+    /// The engine cannot run this program (loom's limit of five threads, say). Not a bug in the
+    /// program; the explorer reports it as the engine's outcome rather than as a failure, and
+    /// the other engines still run.
+    Unsupported,
+}
+
+impl FailureKind {
+    /// Every kind, in declaration order.
+    pub const ALL: [FailureKind; 9] = [
+        FailureKind::Panic,
+        FailureKind::Deadlock,
+        FailureKind::DataRace,
+        FailureKind::Leak,
+        FailureKind::StepLimit,
+        FailureKind::PotentialDeadlock,
+        FailureKind::PriorityInversion,
+        FailureKind::Misuse,
+        FailureKind::Unsupported,
+    ];
+
+    /// The kind's name in `snake_case`, as `FromStr` accepts it.
+    pub fn name(self) -> &'static str {
+        match self {
+            FailureKind::Panic => "panic",
+            FailureKind::Deadlock => "deadlock",
+            FailureKind::DataRace => "data_race",
+            FailureKind::Leak => "leak",
+            FailureKind::StepLimit => "step_limit",
+            FailureKind::PotentialDeadlock => "potential_deadlock",
+            FailureKind::PriorityInversion => "priority_inversion",
+            FailureKind::Misuse => "misuse",
+            FailureKind::Unsupported => "unsupported",
+        }
+    }
+}
+
+/// In words: "data race", "step limit" (`name` gives the `snake_case` form).
+impl fmt::Display for FailureKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.name().replace('_', " "))
+    }
+}
+
+/// The error of parsing a [`FailureKind`] or an [`EngineKind`] from text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParseKindError {
+    pub(crate) what: &'static str,
+    pub(crate) input: String,
+    pub(crate) valid: Vec<&'static str>,
+}
+
+impl fmt::Display for ParseKindError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "unknown {} `{}`; expected one of: {}",
+            self.what,
+            self.input,
+            self.valid.join(", ")
+        )
+    }
+}
+
+impl std::error::Error for ParseKindError {}
+
+impl FromStr for FailureKind {
+    type Err = ParseKindError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let wanted = s.trim().to_ascii_lowercase().replace(['-', ' '], "_");
+        FailureKind::ALL
+            .into_iter()
+            .find(|k| k.name() == wanted)
+            .ok_or_else(|| ParseKindError {
+                what: "failure kind",
+                input: s.to_owned(),
+                valid: FailureKind::ALL.iter().map(|k| k.name()).collect(),
+            })
+    }
+}
+
+/// Which engine, without settings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum EngineKind {
+    /// See [`Engine::Exhaustive`].
+    Exhaustive,
+    /// See [`Engine::Dpor`].
+    Dpor,
+    /// See [`Engine::Random`].
+    Random,
+    /// See [`Engine::Pct`].
+    Pct,
+    /// See [`Engine::Surw`].
+    Surw,
+    /// See [`Engine::Priority`].
+    Priority,
+    /// See [`Engine::Stress`].
+    Stress,
+}
+
+impl EngineKind {
+    /// Every engine, in the order the explorer runs them.
+    pub const ALL: [EngineKind; 7] = [
+        EngineKind::Exhaustive,
+        EngineKind::Dpor,
+        EngineKind::Random,
+        EngineKind::Pct,
+        EngineKind::Surw,
+        EngineKind::Priority,
+        EngineKind::Stress,
+    ];
+
+    /// What a test loses when this engine cannot run it: what it explores that the others do
+    /// not, in a phrase that completes "not explored: ...".
+    pub(crate) fn alone_sees(self) -> &'static str {
+        match self {
+            EngineKind::Exhaustive => {
+                "the reorderings that weak memory orderings (`Relaxed`, `Acquire`, `Release`) \
+                 allow, which only the exhaustive engine models; the other engines are \
+                 sequentially consistent or see only what this machine's hardware does"
+            }
+            EngineKind::Dpor => {
+                "every class of interleavings, exhaustively; the sampling engines still ran"
+            }
+            EngineKind::Random | EngineKind::Pct | EngineKind::Surw => {
+                "this engine's sample of schedules; the other engines still ran"
+            }
+            EngineKind::Priority => "priority inversion, which only the priority engine checks",
+            EngineKind::Stress => "what real threads on this machine's cores do",
+        }
+    }
+
+    /// Whether a seed decides what the engine explores (every engine but the exhaustive ones).
+    pub fn is_seeded(self) -> bool {
+        !matches!(self, EngineKind::Exhaustive | EngineKind::Dpor)
+    }
+
+    /// The engine's name, as `FromStr` accepts it.
+    pub fn name(self) -> &'static str {
+        match self {
+            EngineKind::Exhaustive => "exhaustive",
+            EngineKind::Dpor => "dpor",
+            EngineKind::Random => "random",
+            EngineKind::Pct => "pct",
+            EngineKind::Surw => "surw",
+            EngineKind::Priority => "priority",
+            EngineKind::Stress => "stress",
+        }
+    }
+}
+
+impl fmt::Display for EngineKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for EngineKind {
+    type Err = ParseKindError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let wanted = s.trim().to_ascii_lowercase();
+        EngineKind::ALL
+            .into_iter()
+            .find(|k| k.name() == wanted)
+            .ok_or_else(|| ParseKindError {
+                what: "engine",
+                input: s.to_owned(),
+                valid: EngineKind::ALL.iter().map(|k| k.name()).collect(),
+            })
+    }
+}
