@@ -7,8 +7,8 @@
 //! forever. The fixed queue keeps the flag under the lock, with the jobs.
 //!
 //! ```sh
-//! cargo run --example work_queue -p tapestry     # explores both and prints what it found
-//! cargo test --example work_queue -p tapestry    # the two #[tapestry::test]s
+//! cargo run --example work_queue -p tapestry-harness     # explores both and prints what it found
+//! cargo test --example work_queue -p tapestry-harness    # the two #[tapestry::test]s
 //! ```
 
 use std::collections::VecDeque;

@@ -5,8 +5,10 @@
 //! - `probe`: one subject of the overhead benchmark alone, to run under a profiler.
 //! - `soak`: the catalogue's tests with budgets ten times larger (or `--budget N`).
 //! - `screenshots`: renders `tapestry report` in headless Chromium, one PNG per page.
+//! - `quickstart`: a new crate of the README's Quick Start lines, built and tested as a user would.
 
 mod bench;
+mod quickstart;
 mod screenshots;
 
 use std::process::Command;
@@ -44,6 +46,9 @@ enum Cmd {
     /// Renders `tapestry report` in headless Chromium: one PNG per page (needs Debian's
     /// `chromium`).
     Screenshots(screenshots::Args),
+    /// Builds a new crate from the README's Quick Start, exactly as written (the git address
+    /// pointing at this checkout), and checks that its test finds the planted bug.
+    Quickstart,
 }
 
 fn main() -> Result<()> {
@@ -60,6 +65,7 @@ fn main() -> Result<()> {
         }
         Cmd::Soak { budget } => soak(budget),
         Cmd::Screenshots(args) => screenshots::run(&args),
+        Cmd::Quickstart => quickstart::run(),
     }
 }
 

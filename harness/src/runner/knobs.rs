@@ -186,8 +186,6 @@ pub(crate) struct Knobs {
     pub schedule_dir: Option<PathBuf>,
     pub save: bool,
     pub svg: bool,
-    /// Variables that look like knobs but are not.
-    pub unknown: Vec<String>,
 }
 
 impl Default for Knobs {
@@ -211,26 +209,46 @@ impl Default for Knobs {
             schedule_dir: None,
             save: true,
             svg: false,
-            unknown: Vec::new(),
         }
     }
 }
 
-/// A knob with a value it cannot take.
+/// A knob with a value it cannot take, or a `TAPESTRY_*` variable that is no knob (a misspelt
+/// knob is a mistake: the setting the user meant would silently not apply).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct KnobError {
-    pub var: String,
-    pub value: String,
-    pub expected: &'static str,
+pub(crate) enum KnobError {
+    Invalid {
+        var: String,
+        value: String,
+        expected: &'static str,
+    },
+    Unknown {
+        var: String,
+    },
 }
 
 impl fmt::Display for KnobError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}={:?} is not valid: expected {}",
-            self.var, self.value, self.expected
-        )
+        match self {
+            KnobError::Invalid {
+                var,
+                value,
+                expected,
+            } => write!(f, "{var}={value:?} is not valid: expected {expected}"),
+            KnobError::Unknown { var } => {
+                let nearest = KNOBS
+                    .iter()
+                    .map(|k| k.var)
+                    .min_by_key(|k| distance(k, var))
+                    .unwrap_or_default();
+                write!(f, "{var} is not a tapestry setting")?;
+                if distance(nearest, var) <= 3 {
+                    write!(f, " (did you mean {nearest}?)")?;
+                }
+                let known: Vec<&str> = KNOBS.iter().map(|k| k.var).collect();
+                write!(f, "; unset it or use one of: {}", known.join(", "))
+            }
+        }
     }
 }
 
@@ -245,12 +263,18 @@ impl Knobs {
                 continue;
             }
             match KNOBS.iter().find(|k| k.var == var) {
-                Some(knob) => (knob.set)(&mut knobs, value.trim()).map_err(|()| KnobError {
-                    var: var.to_owned(),
-                    value: value.to_owned(),
-                    expected: knob.expected,
-                })?,
-                None => knobs.unknown.push(var.to_owned()),
+                Some(knob) => {
+                    (knob.set)(&mut knobs, value.trim()).map_err(|()| KnobError::Invalid {
+                        var: var.to_owned(),
+                        value: value.to_owned(),
+                        expected: knob.expected,
+                    })?
+                }
+                None => {
+                    return Err(KnobError::Unknown {
+                        var: var.to_owned(),
+                    });
+                }
             }
         }
         Ok(knobs)
@@ -262,30 +286,6 @@ impl Knobs {
             .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().unwrap_or_default())))
             .collect();
         Knobs::from_vars(vars.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-    }
-
-    /// A warning for each unknown `TAPESTRY_*` variable, with the nearest known name.
-    pub(crate) fn warnings(&self) -> Vec<String> {
-        self.unknown
-            .iter()
-            .map(|var| {
-                let nearest = KNOBS
-                    .iter()
-                    .map(|k| k.var)
-                    .min_by_key(|k| distance(k, var))
-                    .unwrap_or_default();
-                let hint = if distance(nearest, var) <= 3 {
-                    format!(" (did you mean {nearest}?)")
-                } else {
-                    String::new()
-                };
-                let known: Vec<&str> = KNOBS.iter().map(|k| k.var).collect();
-                format!(
-                    "tapestry: ignoring unknown environment variable {var}{hint}; known: {}",
-                    known.join(", ")
-                )
-            })
-            .collect()
     }
 }
 
@@ -477,15 +477,20 @@ mod tests {
     }
 
     #[test]
-    fn unknown_knobs_are_warned_about_with_a_suggestion() {
-        let knobs =
-            Knobs::from_vars([("TAPESTRY_SCHEDULS", "5"), ("TAPESTRY_COLOR", "1")]).unwrap();
-        let warnings = knobs.warnings();
+    fn an_unknown_knob_is_an_error_with_a_suggestion() {
+        let misspelt = Knobs::from_vars([("TAPESTRY_SCHEDULS", "5")]).unwrap_err();
+        let message = misspelt.to_string();
         assert!(
-            warnings[0].contains("TAPESTRY_SCHEDULS (did you mean TAPESTRY_SCHEDULES?)"),
-            "{warnings:?}"
+            message.contains(
+                "TAPESTRY_SCHEDULS is not a tapestry setting (did you mean TAPESTRY_SCHEDULES?)"
+            ),
+            "{message}"
         );
-        assert!(!warnings[1].contains("did you mean"), "{warnings:?}");
+        let far = Knobs::from_vars([("TAPESTRY_COLOR", "1")])
+            .unwrap_err()
+            .to_string();
+        assert!(!far.contains("did you mean"), "{far}");
+        assert!(far.contains("TAPESTRY_SEED"), "{far}");
     }
 
     #[test]
