@@ -73,7 +73,11 @@ pub fn run_test<F>(spec: &TestSpec, body: F, snapshot: &dyn Fn(&str))
 where
     F: Fn() + Send + Sync + 'static,
 {
-    let knobs = Knobs::from_env().unwrap_or_else(|e| panic!("tapestry: {e}"));
+    // Not `unwrap_or_else`: a closure would not pass on the test's location to the panic.
+    let knobs = match Knobs::from_env() {
+        Ok(knobs) => knobs,
+        Err(e) => panic!("tapestry: {e}"),
+    };
     static UNOPTIMISED: Once = Once::new();
     if env!("TAPESTRY_OPT_LEVEL") == "0" {
         UNOPTIMISED.call_once(|| notice(UNOPTIMISED_NOTICE));
