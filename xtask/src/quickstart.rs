@@ -1,6 +1,9 @@
 //! `cargo xtask quickstart`: a new crate made of the README's Quick Start, exactly as written
 //! (only the git address points at this checkout), built and tested as a first-time user
 //! would: the test must fail with the lost update the Quick Start plants, and save its schedule.
+//! Then what a person must read from tapestry reaches them without `--nocapture`: a passing
+//! test that an engine could not run says so under `cargo test` (and under `cargo nextest run`
+//! when it shows passing tests' output), and a misspelt knob fails the test.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -60,19 +63,29 @@ pub(crate) fn run() -> Result<()> {
         ),
     )?;
     std::fs::write(dir.join("tests/counter.rs"), test)?;
-    eprintln!("$ cargo test (in {})", dir.display());
-    let output = Command::new(env!("CARGO"))
-        .arg("test")
-        .current_dir(&dir)
-        // The workspace's dependencies, built with the same profile, are reused.
-        .env("CARGO_TARGET_DIR", root.join("target"))
-        .env_remove("CARGO_MANIFEST_DIR")
-        .output()
-        .context("running cargo test in the scratch crate")?;
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    std::fs::write(dir.join("tests/notices.rs"), NOTICES)?;
+    let cargo = |args: &[&str], env: &[(&str, &str)]| -> Result<(bool, String, String)> {
+        eprintln!("$ cargo {} (in {})", args.join(" "), dir.display());
+        let mut command = Command::new(env!("CARGO"));
+        command
+            .args(args)
+            .current_dir(&dir)
+            // The workspace's dependencies, built with the same profile, are reused.
+            .env("CARGO_TARGET_DIR", root.join("target"))
+            .env_remove("CARGO_MANIFEST_DIR");
+        for (var, _) in std::env::vars().filter(|(var, _)| var.starts_with("TAPESTRY_")) {
+            command.env_remove(var);
+        }
+        let output = command.envs(env.iter().copied()).output()?;
+        Ok((
+            output.status.success(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        ))
+    };
+    let (passed, stdout, stderr) = cargo(&["test", "--test", "counter"], &[])?;
     ensure!(
-        !output.status.success(),
+        !passed,
         "the Quick Start's test passed, but it plants a lost update:\n{stdout}\n{stderr}"
     );
     for expected in [
@@ -94,6 +107,91 @@ pub(crate) fn run() -> Result<()> {
         "quickstart: the README's Quick Start builds, finds its lost update and saves {}",
         schedule.display()
     );
+    notices(&cargo)
+}
+
+/// A passing test the exhaustive engine cannot run (eight threads).
+const NOTICES: &str = r#"use tapestry::sync::{atomic::{AtomicUsize, Ordering}, Arc};
+use tapestry::thread;
+
+#[tapestry::test]
+fn eight_threads_count() {
+    let hits = Arc::new(AtomicUsize::new(0));
+    let workers: Vec<_> = (0..8)
+        .map(|_| {
+            let h = hits.clone();
+            thread::spawn(move || {
+                h.fetch_add(1, Ordering::SeqCst);
+            })
+        })
+        .collect();
+    for w in workers {
+        w.join().unwrap();
+    }
+    assert_eq!(hits.load(Ordering::SeqCst), 8);
+}
+"#;
+
+type Cargo<'a> = dyn Fn(&[&str], &[(&str, &str)]) -> Result<(bool, String, String)> + 'a;
+
+/// What a person sees of tapestry's notices and of a misspelt knob.
+fn notices(cargo: &Cargo<'_>) -> Result<()> {
+    let skipped = "the exhaustive engine cannot run this program";
+    let (passed, stdout, stderr) = cargo(&["test", "--test", "notices"], &[])?;
+    ensure!(passed, "eight_threads_count failed:\n{stdout}\n{stderr}");
+    ensure!(
+        stderr.contains(skipped),
+        "`cargo test` did not show that the exhaustive engine was skipped:\n{stderr}"
+    );
+    let (passed, stdout, stderr) = cargo(
+        &["test", "--test", "notices"],
+        &[("TAPESTRY_SCHEDULS", "5")],
+    )?;
+    let misspelt = "TAPESTRY_SCHEDULS is not a tapestry setting (did you mean TAPESTRY_SCHEDULES?)";
+    ensure!(
+        !passed && (stdout.contains(misspelt) || stderr.contains(misspelt)),
+        "a misspelt knob did not fail the test with its name:\n{stdout}\n{stderr}"
+    );
+    eprintln!("quickstart: cargo test shows the skipped engine and fails the misspelt knob");
+    if cargo(&["nextest", "--version"], &[])?.0 {
+        let (passed, stdout, stderr) = cargo(&["nextest", "run", "--test", "notices"], &[])?;
+        ensure!(
+            passed,
+            "nextest: eight_threads_count failed:\n{stdout}\n{stderr}"
+        );
+        let shown = stdout.contains(skipped) || stderr.contains(skipped);
+        let (_, stdout, stderr) = cargo(
+            &[
+                "nextest",
+                "run",
+                "--test",
+                "notices",
+                "--success-output",
+                "immediate",
+            ],
+            &[],
+        )?;
+        ensure!(
+            stdout.contains(skipped) || stderr.contains(skipped),
+            "nextest --success-output immediate did not show the notice:\n{stdout}\n{stderr}"
+        );
+        let (passed, stdout, stderr) = cargo(
+            &["nextest", "run", "--test", "notices"],
+            &[("TAPESTRY_SCHEDULS", "5")],
+        )?;
+        ensure!(
+            !passed && (stdout.contains(misspelt) || stderr.contains(misspelt)),
+            "nextest: a misspelt knob did not fail the test with its name:\n{stdout}\n{stderr}"
+        );
+        eprintln!(
+            "quickstart: nextest fails the misspelt knob; it shows the skipped engine's notice {}",
+            if shown {
+                "by default"
+            } else {
+                "with --success-output immediate (not by default)"
+            }
+        );
+    }
     Ok(())
 }
 
