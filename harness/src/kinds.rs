@@ -119,19 +119,19 @@ impl FromStr for FailureKind {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum EngineKind {
-    /// See [`Engine::Exhaustive`].
+    /// See [`Engine::Exhaustive`](crate::Engine::Exhaustive).
     Exhaustive,
-    /// See [`Engine::Dpor`].
+    /// See [`Engine::Dpor`](crate::Engine::Dpor).
     Dpor,
-    /// See [`Engine::Random`].
+    /// See [`Engine::Random`](crate::Engine::Random).
     Random,
-    /// See [`Engine::Pct`].
+    /// See [`Engine::Pct`](crate::Engine::Pct).
     Pct,
-    /// See [`Engine::Surw`].
+    /// See [`Engine::Surw`](crate::Engine::Surw).
     Surw,
-    /// See [`Engine::Priority`].
+    /// See [`Engine::Priority`](crate::Engine::Priority).
     Priority,
-    /// See [`Engine::Stress`].
+    /// See [`Engine::Stress`](crate::Engine::Stress).
     Stress,
 }
 

@@ -125,7 +125,8 @@
 //!
 //! Read when the test runs, never when it compiles. An argument in the attribute wins over
 //! the environment; an invalid value fails the test with a message naming the variable, the
-//! value and the expected form, and an unknown `TAPESTRY_*` variable is warned about.
+//! value and the expected form, and so does a `TAPESTRY_*` variable that is no knob (with the
+//! nearest name: a misspelt knob is a setting that silently would not apply).
 //!
 //! | variable | meaning |
 //! |---|---|
@@ -140,6 +141,23 @@
 //! | `TAPESTRY_SCHEDULE_DIR` | where schedules are saved (default: `tapestry-schedules/` in the package) |
 //! | `TAPESTRY_SAVE` | `0`: do not save failing schedules |
 //! | `TAPESTRY_SVG` | `1`: also draw a saved failure as a swimlane diagram, `<schedule file>.svg` beside it (for a CI artifact) |
+//!
+//! ## What tapestry tells you, and where
+//!
+//! A test that tapestry fails says why in its panic message, which every test runner shows. What
+//! a person should read from a test that passes (an engine that could not run it and what that
+//! leaves unexplored, a build without optimisation) is a *notice*: written to the process's
+//! standard error directly, which `cargo test` shows without `--nocapture` (libtest captures only
+//! the `print!` family). `cargo nextest run` shows a passing test's output only when asked
+//! (`--success-output immediate`, or `success-output` in `.config/nextest.toml`). What a person
+//! must act on fails the test instead:
+//!
+//! | condition | what happens |
+//! |---|---|
+//! | a knob with an invalid value, or a `TAPESTRY_*` variable that is no knob | the test fails, naming the variable and what it expects |
+//! | no engine could run the test, or an engine chosen with `engines = "..."` cannot | the test fails: nothing (or not what was asked) was tested |
+//! | an engine chosen by default cannot run the test (the exhaustive engine and more than five threads) | a notice; the other engines decide |
+//! | tapestry built without optimisation | a notice, once per test binary, with the `Cargo.toml` lines that fix it |
 //!
 //! ## Running a body yourself: the explorer
 //!
