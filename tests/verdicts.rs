@@ -560,3 +560,57 @@ fn every_model_engine_finds_the_bugs_that_need_a_timeout() {
         }
     }
 }
+
+/// Two threads spin, yielding, until the main thread raises a flag: correct code. Every engine
+/// must let the main thread run (PCT once handed the processor between the two spinners
+/// forever: a false livelock). The exhaustive engine explores the spins for its whole time
+/// budget, so it runs here with one preemption, which it completes.
+#[test]
+fn two_spinners_wait_for_a_third_thread() {
+    fn gate(pause: fn()) {
+        let flag = Arc::new(AtomicBool::named("flag", false));
+        let spinners: Vec<_> = (0..2)
+            .map(|_| {
+                let f = flag.clone();
+                thread::spawn(move || {
+                    while !f.load(Acquire) {
+                        pause();
+                    }
+                })
+            })
+            .collect();
+        flag.store(true, Release);
+        for s in spinners {
+            s.join().unwrap();
+        }
+    }
+    let pauses: [(&str, fn()); 3] = [
+        ("yield_now", thread::yield_now),
+        ("spin_loop", hint::spin_loop),
+        ("sleep", || thread::sleep(TICK)),
+    ];
+    for (name, pause) in pauses {
+        let report = Explorer::new()
+            .engines(
+                EngineKind::ALL
+                    .into_iter()
+                    .filter(|&e| e != EngineKind::Exhaustive),
+            )
+            .engine(tapestry::Engine::exhaustive().preemption_bound(1))
+            .keep_going(true)
+            .run(move || gate(pause));
+        assert!(
+            report.failure().is_none(),
+            "{name}: a false alarm\n{report}"
+        );
+        for engine in report.engines() {
+            if matches!(engine.engine(), EngineKind::Exhaustive | EngineKind::Dpor) {
+                assert_eq!(
+                    engine.outcome(),
+                    &Outcome::Passed { complete: true },
+                    "{name}\n{report}"
+                );
+            }
+        }
+    }
+}

@@ -79,7 +79,7 @@ where
         Err(e) => panic!("tapestry: {e}"),
     };
     static UNOPTIMISED: Once = Once::new();
-    if env!("TAPESTRY_OPT_LEVEL") == "0" {
+    if cfg!(tapestry_unoptimised) {
         UNOPTIMISED.call_once(|| notice(UNOPTIMISED_NOTICE));
     }
     if let Err(message) = TestRun::new(spec, knobs).run(body, snapshot) {

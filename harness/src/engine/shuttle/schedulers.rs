@@ -116,6 +116,11 @@ impl Scheduler for RandomWalk {
 /// runs; at `depth - 1` random steps the running thread drops below every other. A bug that
 /// needs `depth` ordering constraints among `n` threads and `k` steps is found by one schedule
 /// with probability at least `1 / (n k^(depth-1))`.
+///
+/// A thread that steps aside (it yields again with nobody else having run: a spin loop) also
+/// drops below every other thread, as in fair PCT implementations: with only stepping aside,
+/// two spinners of high priority would hand the processor to each other forever while the
+/// thread they wait for, of lower priority, never ran (a false livelock).
 #[derive(Debug)]
 pub(crate) struct Pct {
     schedules: Schedules,
@@ -129,7 +134,18 @@ pub(crate) struct Pct {
     priorities: Vec<Option<u64>>,
 }
 
+/// Priorities: threads start in the upper half, change points lower a thread to `CHANGE + i`,
+/// and a thread that steps aside goes below every priority given so far.
+const START: u64 = 1 << 63;
+const CHANGE: u64 = 1 << 62;
+
 impl Pct {
+    /// The priority below every priority given so far.
+    fn lowest(&self) -> u64 {
+        let lowest = self.priorities.iter().flatten().min().copied();
+        lowest.map_or(CHANGE, |p| p.min(CHANGE)) - 1
+    }
+
     pub(crate) fn new(depth: usize, schedules: Schedules) -> Self {
         Pct {
             schedules,
@@ -162,7 +178,6 @@ impl Scheduler for Pct {
         is_yielding: bool,
     ) -> Option<TaskId> {
         self.step += 1;
-        let depth = self.depth as u64;
         for task in runnable {
             let slot = usize::from(task.id());
             if slot >= self.priorities.len() {
@@ -170,13 +185,16 @@ impl Scheduler for Pct {
             }
             if self.priorities[slot].is_none() {
                 // New threads get a random priority above every change-point priority.
-                self.priorities[slot] = Some(depth + self.rng.next_u64() % (u64::MAX - depth));
+                self.priorities[slot] = Some(START + self.rng.next_u64() % START);
             }
         }
         if let Some(current) = current {
             // Change point `i` (of `depth - 1`) lowers the running thread to priority `i`.
             if let Some(i) = self.change_points.iter().position(|&p| p == self.step) {
-                self.priorities[usize::from(current)] = Some(i as u64);
+                self.priorities[usize::from(current)] = Some(CHANGE + i as u64);
+            }
+            if is_yielding && rt::stepping_aside() {
+                self.priorities[usize::from(current)] = Some(self.lowest());
             }
         }
         candidates(runnable, current, is_yielding)
