@@ -72,7 +72,7 @@ impl Default for Explorer {
 }
 
 impl Explorer {
-    /// An explorer with no engine chosen yet; if none is added, all five run with their default
+    /// An explorer with no engine chosen yet; if none is added, all seven run with their default
     /// settings ([`Engine::defaults`]).
     pub fn new() -> Self {
         Self::default()
@@ -98,8 +98,9 @@ impl Explorer {
     }
 
     /// Fails an execution with [`FailureKind::StepLimit`] after this many steps: scheduling
-    /// points under the exhaustive, random and PCT engines, facade operations of one thread
-    /// under the stress engine (default 20,000).
+    /// points under the model engines, facade operations of one thread under the stress engine
+    /// (which then waits a grace period before failing, so that a thread the OS has not run yet
+    /// is not taken for a livelock) (default 20,000).
     pub fn max_steps(mut self, steps: u64) -> Self {
         self.max_steps = steps;
         self
@@ -121,7 +122,7 @@ impl Explorer {
         self
     }
 
-    /// Spreads the schedules of the random, PCT and priority engines over `jobs` worker
+    /// Spreads the schedules of the random, PCT, SURW and priority engines over `jobs` worker
     /// threads (default 1). Each worker runs its own share of the schedules of the same seed,
     /// so the schedules run are the same with any number of jobs; the first failure stops the
     /// other workers, and is reported with the schedule number that replays it alone. With
@@ -131,7 +132,7 @@ impl Explorer {
         self
     }
 
-    /// Runs only this machine's share of the random, PCT and priority engines' schedules: with
+    /// Runs only this machine's share of the random, PCT, SURW and priority engines' schedules: with
     /// shard `i/n` and a budget of `N` schedules, the schedules numbered `i+1`, `i+1+n`, ...,
     /// so `n` machines run the `nN` schedules of one machine with budget `nN`, without talking
     /// to each other (default: everything, `0/1`). The exhaustive and stress engines are not

@@ -322,8 +322,10 @@
 //!
 //! # Choosing engines and budgets
 //!
-//! By default a test runs all seven engines; each stops at its first failure, and the others
-//! still run, so the report says which engines see the bug.
+//! By default a test runs all seven engines in turn, and the first failure found ends the
+//! test (the engines after it do not run: the report shows which ran). With `expect = "..."`
+//! every engine runs, so the report says which engines see the bug; so does
+//! [`Explorer::keep_going`].
 //!
 //! | engine | use it for | budget (defaults) |
 //! |---|---|---|

@@ -193,7 +193,7 @@ pub(crate) struct Limits {
     pub max_steps: u64,
     /// Record facade operations as events (the trace of a failure).
     pub tracing: bool,
-    /// Worker threads for the schedules of the random, PCT and priority engines.
+    /// Worker threads for the schedules of the random, PCT, SURW and priority engines.
     pub jobs: u64,
     /// This machine's share of the seeded engines' schedules.
     pub shard: Shard,
