@@ -103,7 +103,13 @@ fn classify(info: &PanicHookInfo<'_>) -> (FailureKind, String) {
     let kind = if message.starts_with("deadlock") {
         FailureKind::Deadlock
     } else if message.contains("Causality violation") {
-        FailureKind::DataRace
+        // Said as the other engines' race detector says it; loom's words follow.
+        let loom = message.lines().next().unwrap_or_default().trim();
+        let message = format!(
+            "two accesses to a cell, at least one a write, with no happens-before order between \
+             them; the trace ends at the second (loom: {loom})"
+        );
+        return (FailureKind::DataRace, message);
     } else if message.contains("exceeded maximum number of branches")
         || message.starts_with("exceeded max_steps bound")
     {
