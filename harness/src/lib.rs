@@ -426,6 +426,15 @@
 //!   clock, which they do not control.
 //! - Only the facade is seen: code that synchronises through std, a C library or the OS is
 //!   one opaque step to the model engines.
+//! - `std::thread_local!` is shared by every model thread of a model engine (they are
+//!   coroutines on one OS thread), and kept by the stress engine's pooled threads from one
+//!   iteration to the next: state kept there leaks between threads and executions.
+//! - A condition variable's wait never wakes spuriously under the model engines, though std
+//!   allows it: code that checks its condition with `if` rather than `while` passes.
+//! - Spin loops (a thread that yields until another acts) give the exhaustive engine many
+//!   executions to explore: a test with several spinning threads can use its whole time
+//!   budget (30 s by default). The DPOR engine covers them in a few executions; lower the
+//!   exhaustive engine's bound (`preemption_bound = 1`) or wait on a condition variable.
 //! - The diagram's arrows match a read to the latest earlier write of the same value; when two
 //!   writes store the same value, it may name the wrong one.
 //!
