@@ -24,6 +24,7 @@ pub(crate) mod loom;
 mod rng;
 pub(crate) mod shuttle;
 mod split;
+pub(crate) mod stack;
 pub(crate) mod stress;
 pub(crate) mod timed;
 

@@ -229,6 +229,7 @@ pub(crate) fn is_finished(idx: ThreadIdx) -> bool {
 /// Starts a model thread. Returns `None` outside explorations (the caller uses std).
 pub(crate) fn spawn(
     name: Option<String>,
+    stack_size: Option<usize>,
     priority: priority::Priority,
     site: Site,
     body: Box<dyn FnOnce() + Send + 'static>,
@@ -264,6 +265,7 @@ pub(crate) fn spawn(
             exit_thread(local, child);
         }),
         name.as_deref(),
+        stack_size,
     );
     local.set_running(parent);
     Some((child, raw))

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use self::backend::LoomBackend;
+use super::stack;
 use super::{Body, EngineRun, Exhaustive, Found, Limits, failure_of, on_fresh_thread, predicted};
 use crate::rt::{self, Execution, Local};
 use crate::schedule::Replay;
@@ -68,7 +69,8 @@ fn explore_here(body: &Body, config: &Exhaustive, limits: &Limits, only: Option<
         let builder = builder(limits, bound, remaining_executions, remaining_time);
         let body = body.clone();
         let result = catch_unwind(AssertUnwindSafe(|| {
-            builder.check(move || rt::run_main(&*body))
+            // loom's coroutine stacks are 32 KiB; the body runs on one of ours.
+            builder.check(move || stack::run_on(stack::MAIN, || rt::run_main(&*body)))
         }));
         let ran = exec.executions() - before;
         if let Some(at) = exec.prediction_without_trace().filter(|&at| at > before) {

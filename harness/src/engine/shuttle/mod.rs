@@ -26,6 +26,7 @@ use self::record::{Recorder, SharedLog};
 use self::schedulers::{Pct as PctScheduler, RandomWalk, Schedules};
 use self::surw::Surw as SurwScheduler;
 use super::split::Slice;
+use super::stack;
 use super::{
     Body, EngineRun, Found, Limits, Pct, Priority, Random, Surw, failure_of, on_fresh_thread,
     predicted,
@@ -325,12 +326,13 @@ fn run_with_log<S: Scheduler + 'static>(
     config.max_steps = MaxSteps::FailAfter(limits.max_steps as usize);
     config.max_time = max_time;
     config.silence_warnings = true;
-    // Room for user code that recurses; shuttle reuses the stacks.
+    // Model threads run on stacks of ours (`engine::stack`); shuttle's hold the switch to them
+    // and shuttle's own scheduling.
     config.stack_size = 0x40000;
     let runner = Runner::new(scheduler, config);
     let program = body.clone();
     let result = catch_unwind(AssertUnwindSafe(|| {
-        runner.run(move || rt::run_main(&*program))
+        runner.run(move || stack::run_on(stack::MAIN, || rt::run_main(&*program)))
     }));
     log.borrow_mut().keep_prediction();
     rt::keep_prediction_trace(&local);
