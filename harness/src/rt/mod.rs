@@ -10,6 +10,7 @@
 
 mod backend;
 mod clock;
+pub(crate) mod crumbs;
 mod event;
 mod execution;
 mod frame;
@@ -280,6 +281,11 @@ pub(crate) fn run_main(body: &dyn Fn()) {
     local.forget_yields();
     local.set_running(0);
     body();
+    // A std thread of the body's used an object of this execution; the body may not have
+    // noticed its panic.
+    if let Some(message) = hook::take_foreign_use(local.exec.id()) {
+        fail(FailureKind::Misuse, message);
+    }
     exit_thread(local, 0);
 }
 

@@ -10,8 +10,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use self::backend::LoomBackend;
-use super::stack;
 use super::{Body, EngineRun, Exhaustive, Found, Limits, failure_of, on_fresh_thread, predicted};
+use super::{hang, stack};
 use crate::rt::{self, Execution, Local};
 use crate::schedule::Replay;
 
@@ -45,11 +45,13 @@ fn explore_here(body: &Body, config: &Exhaustive, limits: &Limits, only: Option<
     let start = Instant::now();
     let exec = Arc::new(
         Execution::new(Box::<LoomBackend>::default(), false)
+            .engine(limits.engine)
             .tracing(limits.tracing)
             .lock_order(limits.lock_order),
     );
     let local = Local::new(exec.clone());
     let _installed = local.install();
+    let _watched = hang::watch(&exec, limits.watchdog);
 
     let bounds: Vec<Option<usize>> = match config.preemption_bound {
         Some(bound) if config.iterative => (0..=bound).map(Some).collect(),

@@ -26,11 +26,11 @@ use self::record::{Recorder, SharedLog};
 use self::schedulers::{Pct as PctScheduler, RandomWalk, Schedules};
 use self::surw::Surw as SurwScheduler;
 use super::split::Slice;
-use super::stack;
 use super::{
     Body, EngineRun, Found, Limits, Pct, Priority, Random, Surw, failure_of, on_fresh_thread,
     predicted,
 };
+use super::{hang, stack};
 use crate::engine::dpor::access::SharedTracker;
 use crate::engine::dpor::backend::DporBackend;
 use crate::kinds::FailureKind;
@@ -315,11 +315,13 @@ fn run_with_log<S: Scheduler + 'static>(
     };
     let exec = Arc::new(
         Execution::new(backend, false)
+            .engine(limits.engine)
             .tracing(limits.tracing)
             .lock_order(limits.lock_order),
     );
     let local = Local::new(exec.clone());
     let _installed = local.install();
+    let _watched = hang::watch(&exec, limits.watchdog);
 
     let mut config = Config::new();
     config.failure_persistence = FailurePersistence::None;
