@@ -48,15 +48,18 @@ fn big_buffer(shared: &AtomicUsize) -> usize {
 
 const EIGHT_MIB: usize = 8 << 20;
 
-/// What runs in a thread: the work, and the stack it asks for (`None`: the default).
-type Work = (fn(&AtomicUsize) -> usize, Option<usize>);
+/// What a thread does with the counter it shares.
+type Job = fn(&AtomicUsize) -> usize;
 
-const DEEP: fn(&AtomicUsize) -> usize = |shared| recurse(5_000, shared);
-const BUFFER: fn(&AtomicUsize) -> usize = big_buffer;
-const NOTHING: fn(&AtomicUsize) -> usize = |shared| shared.fetch_add(1, Ordering::SeqCst);
+/// What runs in a spawned thread: the job, and the stack it asks for (`None`: the default).
+type Work = (Job, Option<usize>);
+
+const DEEP: Job = |shared| recurse(5_000, shared);
+const BUFFER: Job = big_buffer;
+const NOTHING: Job = |shared| shared.fetch_add(1, Ordering::SeqCst);
 
 /// (case, what the test body does, what a spawned thread does).
-const CASES: &[(&str, fn(&AtomicUsize) -> usize, Work)] = &[
+const CASES: &[(&str, Job, Work)] = &[
     ("a 1 MiB buffer in the body", BUFFER, (NOTHING, None)),
     (
         "a 1 MiB buffer in a spawned thread (std's 2 MiB default)",
