@@ -13,6 +13,7 @@
 //! `runner::isolate`). With no handler set, the watchdog says what it knows and ends the
 //! process itself: a hang would otherwise never end.
 
+use std::io::Write;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, OnceLock};
 
@@ -157,10 +158,12 @@ fn patrol() {
 /// Without a handler: says what is known, and ends the process.
 fn stop(stuck: &Stuck) -> ! {
     let engine = stuck.engine.map_or("a model", EngineKind::name);
-    crate::notice::notice(&format!(
+    // Straight to the process's standard error: this thread's output is nobody's test's.
+    let _ = writeln!(
+        std::io::stderr(),
         "tapestry: a hang under the {engine} engine: its running thread reached no tapestry \
          operation for {:?}; {HINT}. Ending the process, which cannot stop the thread.",
         stuck.silent
-    ));
+    );
     std::process::exit(101)
 }
