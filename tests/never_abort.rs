@@ -106,7 +106,7 @@ fn a_thread_stuck_outside_the_facade_is_reported_and_left_behind() {
             t.join().unwrap();
         });
     let failure = report.failure().expect("the watchdog fires");
-    assert_eq!(failure.kind(), FailureKind::StepLimit, "{failure}");
+    assert_eq!(failure.kind(), FailureKind::Hang, "{failure}");
     assert!(
         failure
             .message()

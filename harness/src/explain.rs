@@ -81,24 +81,19 @@ pub(crate) fn explain(record: &FailureRecord, recording: &Recording, labels: &La
             }
             (record.message.clone(), outcome)
         }
-        // What repeats at the end tells a livelock from a spin loop; a hang (silence, not
-        // steps) did not end in the loop its recording may end with.
-        (None, FailureKind::StepLimit)
-            if !record.message.starts_with(crate::engine::stress::HANG) =>
-        {
-            match cycle::find(&recording.events) {
-                Some(found) => {
-                    let (what, verdict) = found.describe(&recording.events, labels);
-                    let steps = thousands(recording.events.len());
-                    rounds = found.in_step;
-                    (
-                        format!("{what}. {verdict} (the execution ran {steps} steps)"),
-                        format!("step limit: {what}.\n{verdict} (the execution ran {steps} steps)"),
-                    )
-                }
-                None => (record.message.clone(), fallback()),
+        // What repeats at the end tells a livelock from a spin loop.
+        (None, FailureKind::StepLimit) => match cycle::find(&recording.events) {
+            Some(found) => {
+                let (what, verdict) = found.describe(&recording.events, labels);
+                let steps = thousands(recording.events.len());
+                rounds = found.in_step;
+                (
+                    format!("{what}. {verdict} (the execution ran {steps} steps)"),
+                    format!("step limit: {what}.\n{verdict} (the execution ran {steps} steps)"),
+                )
             }
-        }
+            None => (record.message.clone(), fallback()),
+        },
         (None, _) => (record.message.clone(), fallback()),
     };
     Explained {

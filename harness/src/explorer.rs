@@ -54,6 +54,7 @@ pub struct Explorer {
     jobs: u64,
     shard: Shard,
     lock_order: bool,
+    watchdog: Option<std::time::Duration>,
 }
 
 impl Default for Explorer {
@@ -67,6 +68,7 @@ impl Default for Explorer {
             jobs: 1,
             shard: Shard::ALL,
             lock_order: true,
+            watchdog: Some(crate::engine::hang::DEFAULT_BOUND),
         }
     }
 }
@@ -151,6 +153,17 @@ impl Explorer {
         self
     }
 
+    /// A model engine's thread that reaches no facade operation for this long (default 10 s)
+    /// hangs: it spins on plain memory or waits on a std lock or channel, which no engine can
+    /// preempt, so the exploration would never end. It is reported as a
+    /// [`FailureKind::Hang`] and the process exploring it ends (in a `#[tapestry::test]`, the
+    /// test's child process: see the crate docs, "Crashes, stacks and hangs"). `None` never
+    /// times out. The stress engine has a watchdog of its own ([`Stress::watchdog`](crate::engine::Stress::watchdog)).
+    pub fn watchdog(mut self, bound: Option<std::time::Duration>) -> Self {
+        self.watchdog = bound;
+        self
+    }
+
     fn limits(&self) -> Limits {
         Limits {
             max_steps: self.max_steps,
@@ -158,6 +171,8 @@ impl Explorer {
             jobs: self.jobs,
             shard: self.shard,
             lock_order: self.lock_order,
+            engine: None,
+            watchdog: self.watchdog,
         }
     }
 
@@ -180,6 +195,10 @@ impl Explorer {
         let limits = self.limits();
         let mut report = Report::default();
         for engine in self.chosen_engines() {
+            let limits = Limits {
+                engine: Some(engine.kind()),
+                ..limits.clone()
+            };
             let mut run = engine.explore(&body, &limits);
             if self.shrink {
                 run.found = run
@@ -408,6 +427,16 @@ fn run_replay(
     replay: &Replay,
     limits: &Limits,
 ) -> Result<(EngineKind, EngineRun), ReplayError> {
+    let engine = match replay {
+        Replay::Exhaustive { .. } => EngineKind::Exhaustive,
+        Replay::Schedule(_) => EngineKind::Random,
+        Replay::Priority { .. } => EngineKind::Priority,
+        Replay::Stress { .. } => EngineKind::Stress,
+    };
+    let limits = &Limits {
+        engine: limits.engine.or(Some(engine)),
+        ..limits.clone()
+    };
     let (engine, run) = match replay {
         Replay::Exhaustive {
             preemption_bound,

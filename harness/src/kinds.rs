@@ -31,6 +31,18 @@ pub enum FailureKind {
     /// (the Mars Pathfinder's bug). Only the priority engine, which schedules by priority,
     /// reports it; `sync::PiMutex` is the usual fix.
     PriorityInversion,
+    /// A thread ran past the end of its stack: unbounded recursion, or a frame larger than the
+    /// stack (see `thread::Builder::stack_size`). The process that explored it crashed; the
+    /// test that runs it fails, and the test binary's other tests still run (see the crate
+    /// docs, "Crashes, stacks and hangs").
+    StackOverflow,
+    /// The process exploring the test died of a signal other than a stack overflow (a
+    /// segmentation fault, an abort); the message names the signal.
+    Crash,
+    /// A thread ran for longer than the watchdog's bound (`TAPESTRY_WATCHDOG`) without reaching
+    /// a facade operation: it spins on plain memory (a std atomic, a plain flag) or waits on a
+    /// std lock or channel, which no engine can see or preempt.
+    Hang,
     /// The program used tapestry in a way that cannot be explored, such as sharing an object
     /// between executions. The message says how to fix it.
     Misuse,
@@ -42,7 +54,7 @@ pub enum FailureKind {
 
 impl FailureKind {
     /// Every kind, in declaration order.
-    pub const ALL: [FailureKind; 9] = [
+    pub const ALL: [FailureKind; 12] = [
         FailureKind::Panic,
         FailureKind::Deadlock,
         FailureKind::DataRace,
@@ -50,6 +62,9 @@ impl FailureKind {
         FailureKind::StepLimit,
         FailureKind::PotentialDeadlock,
         FailureKind::PriorityInversion,
+        FailureKind::StackOverflow,
+        FailureKind::Crash,
+        FailureKind::Hang,
         FailureKind::Misuse,
         FailureKind::Unsupported,
     ];
@@ -64,6 +79,9 @@ impl FailureKind {
             FailureKind::StepLimit => "step_limit",
             FailureKind::PotentialDeadlock => "potential_deadlock",
             FailureKind::PriorityInversion => "priority_inversion",
+            FailureKind::StackOverflow => "stack_overflow",
+            FailureKind::Crash => "crash",
+            FailureKind::Hang => "hang",
             FailureKind::Misuse => "misuse",
             FailureKind::Unsupported => "unsupported",
         }

@@ -141,6 +141,9 @@
 //! | `TAPESTRY_SCHEDULE_DIR` | where schedules are saved (default: `tapestry-schedules/` in the package) |
 //! | `TAPESTRY_SAVE` | `0`: do not save failing schedules |
 //! | `TAPESTRY_SVG` | `1`: also draw a saved failure as a swimlane diagram, `<schedule file>.svg` beside it (for a CI artifact) |
+//! | `TAPESTRY_ISOLATE` | `0`: run each test in the test binary's own process rather than a child process (faster by one process start per test, but a crash then ends every test of the binary; see [Crashes, stacks and hangs](#crashes-stacks-and-hangs)) |
+//! | `TAPESTRY_WATCHDOG` | how long a thread may run without reaching a tapestry operation before it is a hang (default `10s`; `off` for never); also the stress engine's watchdog |
+//! | `RUST_MIN_STACK` | as for std: the stack of a spawned thread that asks for no size (default 2 MiB) |
 //!
 //! ## What tapestry tells you, and where
 //!
@@ -357,6 +360,45 @@
 //!     assert_eq!(t.join().unwrap(), 2);
 //! });
 //! ```
+//!
+//! # Crashes, stacks and hangs
+//!
+//! **Stacks.** Model threads get stacks as large as real threads': the test body 8 MiB (a
+//! process's main thread's usual size), a spawned thread what
+//! [`thread::Builder::stack_size`] asks for, else std's default (`RUST_MIN_STACK`, else 2 MiB);
+//! the stress engine's threads likewise. The memory is reserved, not committed, so a large
+//! stack costs only the pages a thread touches, and stacks are reused from one execution to the
+//! next (no system call per execution).
+//!
+//! **Crashes.** Each `#[tapestry::test]` runs in a child process: the test binary again,
+//! filtered to that test. A stack overflow, a segmentation fault or an abort in the code under
+//! test then ends the child, not the binary: the test fails with
+//! [`FailureKind::StackOverflow`] or [`FailureKind::Crash`], naming the engine, the execution,
+//! the thread and its last tapestry operation, and the binary's other tests run on and are
+//! reported. The child's output is shown as the test's (on failure, or with `--nocapture`), a
+//! failing schedule is saved by the child before the test reports, and `#[should_panic]`,
+//! `expect` and `snapshot` behave as without the child. A crash ends the exploration: the
+//! engines after the one that crashed do not run, and no schedule can be saved for it.
+//! Isolation costs one process start per test: 2 ms for a trivial test, about 35 ms for one
+//! that runs all seven engines (each child warms them up again); `TAPESTRY_ISOLATE=0`
+//! turns it off, and a crash is then described on standard error before the process dies.
+//! Under `cargo nextest`, which already runs each test in a process of its own, the child is
+//! started all the same: it is what reports where the crash happened.
+//!
+//! **Hangs.** Model threads are switched only at tapestry's operations, so a thread that never
+//! reaches one (a loop on a std `AtomicBool` or a plain flag, a wait on a std `Mutex` or
+//! channel) cannot be preempted, and the exploration would never end. A watchdog notices a
+//! thread that reaches no tapestry operation for `TAPESTRY_WATCHDOG` (default 10 s) and fails
+//! the test with [`FailureKind::Hang`], naming the thread and the last line where it used
+//! tapestry, with the hint that it spins on plain memory or waits on a std lock; the child
+//! process, which cannot stop that thread, ends. The stress engine's own watchdog
+//! ([`Stress::watchdog`](engine::Stress::watchdog)) reports threads stuck outside the facade
+//! the same way. With [`Explorer`] alone ([`Explorer::watchdog`]), a hang ends the process
+//! after saying what it knows.
+//!
+//! **Threads tapestry did not start.** A facade object used on a `std::thread` (spawned in
+//! the test body with `std::thread::spawn` or `std::thread::scope`) fails the test as
+//! [`FailureKind::Misuse`], saying to use [`thread::spawn`] instead.
 //!
 //! # Verdicts
 //!

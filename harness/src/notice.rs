@@ -7,10 +7,23 @@
 //! be missed there fails the test instead.)
 
 use std::io::Write;
+use std::sync::OnceLock;
+
+/// Where notices go instead, when set: a test's child process hands them to its parent, which
+/// writes them (see `runner::isolate`).
+static DIVERTED: OnceLock<fn(&str)> = OnceLock::new();
+
+/// Sends every notice from now on to `to` instead of standard error (once per process).
+pub(crate) fn divert(to: fn(&str)) {
+    let _ = DIVERTED.set(to);
+}
 
 /// Writes `message` on its own line to the process's standard error, where `cargo test`
 /// shows it whether or not the test passes.
 pub(crate) fn notice(message: &str) {
+    if let Some(to) = DIVERTED.get() {
+        return to(message);
+    }
     let mut stderr = std::io::stderr().lock();
     // Nothing sensible is left to do if standard error is closed.
     let _ = writeln!(stderr, "{message}");

@@ -74,7 +74,9 @@ impl Builder {
         self
     }
 
-    /// Sets the stack size of std threads; engines use their own stacks and ignore it.
+    /// Sets the size of the thread's stack in bytes, as std's does. Every engine honours it:
+    /// model threads run on stacks of this size (see the crate docs, "Crashes, stacks and
+    /// hangs"); without it a spawned thread gets std's default (`RUST_MIN_STACK`, else 2 MiB).
     pub fn stack_size(mut self, size: usize) -> Builder {
         self.stack_size = Some(size);
         self
@@ -115,8 +117,14 @@ impl Builder {
             *slot.lock().unwrap_or_else(PoisonError::into_inner) = Some(value);
         });
         let name: Option<Arc<str>> = self.name.as_deref().map(Arc::from);
-        let (child, raw) = rt::spawn(self.name, self.priority, Location::caller(), body)
-            .expect("an exploration is running");
+        let (child, raw) = rt::spawn(
+            self.name,
+            self.stack_size,
+            self.priority,
+            Location::caller(),
+            body,
+        )
+        .expect("an exploration is running");
         let (exec, _) = rt::current_thread().expect("an exploration is running");
         let thread = Thread(Repr::Model {
             id: ThreadId(IdRepr::Model { exec, idx: child }),

@@ -20,10 +20,12 @@
 mod config;
 pub(crate) mod dpor;
 mod guarded;
+pub(crate) mod hang;
 pub(crate) mod loom;
 mod rng;
 pub(crate) mod shuttle;
 mod split;
+pub(crate) mod stack;
 pub(crate) mod stress;
 pub(crate) mod timed;
 
@@ -199,6 +201,11 @@ pub(crate) struct Limits {
     pub shard: Shard,
     /// Predict deadlocks from lock orders (`Explorer::lock_order`).
     pub lock_order: bool,
+    /// The engine exploring, for crash and hang reports.
+    pub engine: Option<EngineKind>,
+    /// A model exploration whose running thread reaches no facade operation for this long is
+    /// stuck (see `hang`); `None`: never.
+    pub watchdog: Option<Duration>,
 }
 
 /// What one engine did.

@@ -19,13 +19,16 @@ use super::execution::Execution;
 
 /// How the model threads of an execution are run.
 pub(crate) trait Backend: Send + Sync + 'static {
-    /// Starts model thread `child` of `exec`, running `body`.
+    /// Starts model thread `child` of `exec`, running `body`, on a stack of `stack_size` bytes
+    /// if the program asked for one (`thread::Builder::stack_size`), else of the engine's
+    /// default.
     fn spawn(
         &self,
         exec: &Arc<Execution>,
         child: ThreadIdx,
         body: Box<dyn FnOnce() + Send + 'static>,
         name: Option<&str>,
+        stack_size: Option<usize>,
     ) -> Box<dyn RawJoin>;
     /// Whether the facade should keep vector clocks and check cell accesses for races: engines
     /// that check nothing themselves (loom has its own memory model and checks).

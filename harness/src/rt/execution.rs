@@ -13,7 +13,7 @@ use super::lock_order::{Edge, LockGraph, Nesting};
 use super::priority::{Inversion, InversionWatch, Priority, ThreadView};
 use super::race::{Race, SyncClock, ThreadClocks};
 use super::threads::{ThreadSlot, ThreadTable};
-use crate::kinds::FailureKind;
+use crate::kinds::{EngineKind, FailureKind};
 
 /// Execution ids are unique in the process, so an object that strays from one execution into
 /// another (through a `static`, say) is caught at its first use. 0 means "outside explorations".
@@ -82,6 +82,11 @@ pub(crate) struct Execution {
     failure: Mutex<Option<FailureRecord>>,
     /// `backend.acts_before_ops()`.
     before_ops: bool,
+    /// Facade operations so far, counted under model engines for the watchdog
+    /// (`engine::hang`); the stress engine counts its own, per worker.
+    heartbeat: AtomicU64,
+    /// The engine exploring, for what a crash or a hang report says.
+    pub(crate) engine: Option<EngineKind>,
     /// Set by an engine with real threads to make every blocked facade operation unwind.
     pub(crate) aborting: AtomicBool,
     /// The facade keeps vector clocks and checks cell accesses (engines without a memory model
@@ -130,6 +135,8 @@ impl Execution {
             detects_races: backend.detects_races(),
             lock_order: true,
             before_ops: backend.acts_before_ops(),
+            heartbeat: AtomicU64::new(0),
+            engine: None,
             views: AtomicU8::new(0),
             sequential: SyncClock::default(),
             lock_graph: Mutex::new(LockGraph::default()),
@@ -147,6 +154,24 @@ impl Execution {
         if self.before_ops {
             self.backend.before_op();
         }
+        if !self.concurrent {
+            // Only the exploration's OS thread writes it: a load and a store, no locked
+            // instruction.
+            self.heartbeat
+                .store(self.heartbeat.load(Relaxed).wrapping_add(1), Relaxed);
+        }
+    }
+
+    /// Facade operations of a model engine so far, and executions begun: the watchdog sees
+    /// progress when either moves.
+    pub(crate) fn heartbeat(&self) -> (u64, u64) {
+        (self.heartbeat.load(Relaxed), self.executions.load(Relaxed))
+    }
+
+    /// Names the engine exploring, for crash and hang reports.
+    pub(crate) fn engine(mut self, engine: Option<EngineKind>) -> Execution {
+        self.engine = engine;
+        self
     }
 
     /// Records facade operations as events, or (`false`) only objects and threads.

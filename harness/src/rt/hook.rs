@@ -35,12 +35,33 @@ pub(crate) fn install() {
     });
 }
 
+/// Objects of running executions used on threads tapestry did not start, by execution id, and
+/// what to tell the user: the execution fails with it (see [`foreign_use`]).
+static FOREIGN: parking_lot::Mutex<Vec<(u64, String)>> = parking_lot::Mutex::new(Vec::new());
+
+/// An object of execution `exec` was used on an OS thread no engine started (a
+/// `std::thread::spawn` in the test body): that thread panics with `message`, and the
+/// execution fails with it as a `Misuse`, whatever the body makes of the thread's panic.
+pub(crate) fn foreign_use(exec: u64, message: String) {
+    FOREIGN.lock().push((exec, message));
+}
+
+/// The message of a foreign use of an object of execution `exec`, if one happened.
+pub(crate) fn take_foreign_use(exec: u64) -> Option<String> {
+    let mut foreign = FOREIGN.lock();
+    let i = foreign.iter().position(|(e, _)| *e == exec)?;
+    Some(foreign.swap_remove(i).1)
+}
+
 fn on_panic(info: &PanicHookInfo<'_>, original: &Hook, shuttle: &Hook) {
     if is_coroutine_control_flow(info.payload()) {
         return;
     }
     if let Some(local) = local() {
-        let (kind, message) = classify(info);
+        let (kind, message) = match take_foreign_use(local.exec.id()) {
+            Some(message) => (FailureKind::Misuse, message),
+            None => classify(info),
+        };
         let detail = info
             .payload()
             .downcast_ref::<TapestryPanic>()

@@ -236,6 +236,13 @@ impl Local {
         self.with_recording(std::mem::take)
     }
 
+    /// Reads the recording in place, for a signal handler on this thread (`rt::crumbs`).
+    pub(crate) fn peek_recording<R>(&self, f: impl FnOnce(&Recording) -> R) -> R {
+        // SAFETY: a `Local` is used by one OS thread only; a signal handler that interrupted
+        // this thread reads while the interrupted code waits.
+        f(unsafe { &*self.recording.get() })
+    }
+
     fn with_recording<R>(&self, f: impl FnOnce(&mut Recording) -> R) -> R {
         // SAFETY: a `Local` is used by one OS thread only (it is `!Sync`), and `f` never calls
         // back into the facade, so no other reference to the recording exists meanwhile.

@@ -10,6 +10,7 @@
 
 mod backend;
 mod clock;
+pub(crate) mod crumbs;
 mod event;
 mod execution;
 mod frame;
@@ -229,6 +230,7 @@ pub(crate) fn is_finished(idx: ThreadIdx) -> bool {
 /// Starts a model thread. Returns `None` outside explorations (the caller uses std).
 pub(crate) fn spawn(
     name: Option<String>,
+    stack_size: Option<usize>,
     priority: priority::Priority,
     site: Site,
     body: Box<dyn FnOnce() + Send + 'static>,
@@ -264,6 +266,7 @@ pub(crate) fn spawn(
             exit_thread(local, child);
         }),
         name.as_deref(),
+        stack_size,
     );
     local.set_running(parent);
     Some((child, raw))
@@ -278,6 +281,11 @@ pub(crate) fn run_main(body: &dyn Fn()) {
     local.forget_yields();
     local.set_running(0);
     body();
+    // A std thread of the body's used an object of this execution; the body may not have
+    // noticed its panic.
+    if let Some(message) = hook::take_foreign_use(local.exec.id()) {
+        fail(FailureKind::Misuse, message);
+    }
     exit_thread(local, 0);
 }
 

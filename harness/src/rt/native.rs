@@ -29,6 +29,7 @@ impl Backend for Native {
         _child: ThreadIdx,
         _body: Box<dyn FnOnce() + Send + 'static>,
         _name: Option<&str>,
+        _stack_size: Option<usize>,
     ) -> Box<dyn RawJoin> {
         unreachable!("outside explorations the facade spawns std threads itself")
     }

@@ -155,6 +155,25 @@ const KNOBS: &[Knob] = &[
         },
     },
     Knob {
+        var: "TAPESTRY_ISOLATE",
+        expected: "1 to run each test in a child process, so that a crash fails that test alone (the default), or 0 to run it in the test's own process",
+        set: |k, v| {
+            k.isolate = flag(v)?;
+            Ok(())
+        },
+    },
+    Knob {
+        var: "TAPESTRY_WATCHDOG",
+        expected: "a duration like 500ms, 10s or 1m after which a thread that reaches no tapestry operation hangs, or `off`",
+        set: |k, v| {
+            k.watchdog = Some(match v {
+                "off" | "none" => None,
+                _ => Some(parse_duration(v).map_err(drop)?).filter(|d| !d.is_zero()),
+            });
+            Ok(())
+        },
+    },
+    Knob {
         var: "TAPESTRY_SAVE",
         expected: "1 to save failing schedules (the default) or 0 not to",
         set: |k, v| {
@@ -186,6 +205,10 @@ pub(crate) struct Knobs {
     pub schedule_dir: Option<PathBuf>,
     pub save: bool,
     pub svg: bool,
+    /// Run each test in a child process (`runner::isolate`).
+    pub isolate: bool,
+    /// `None` when not set; `Some(None)`: no watchdog.
+    pub watchdog: Option<Option<Duration>>,
 }
 
 impl Default for Knobs {
@@ -209,6 +232,8 @@ impl Default for Knobs {
             schedule_dir: None,
             save: true,
             svg: false,
+            isolate: true,
+            watchdog: None,
         }
     }
 }
@@ -412,6 +437,12 @@ mod tests {
         ("TAPESTRY_SAVE", "maybe", "1 to save"),
         ("TAPESTRY_REPLAY", "", "the path of a .schedule file"),
         ("TAPESTRY_JOBS", "0", "at least 1"),
+        (
+            "TAPESTRY_ISOLATE",
+            "maybe",
+            "1 to run each test in a child process",
+        ),
+        ("TAPESTRY_WATCHDOG", "soon", "a duration like 500ms"),
         ("TAPESTRY_SHARD", "2/2", "`i/n` with 0 <= i < n"),
         ("TAPESTRY_SHARD", "1", "`i/n` with 0 <= i < n"),
         ("TAPESTRY_TRACING", "off", "0 to trace only failures"),
@@ -454,9 +485,19 @@ mod tests {
             ("TAPESTRY_TRACING", "0"),
             ("TAPESTRY_SVG", "1"),
             ("TAPESTRY_LOCK_ORDER", "0"),
+            ("TAPESTRY_ISOLATE", "0"),
+            ("TAPESTRY_WATCHDOG", "2s"),
             ("PATH", "/bin"),
         ])
         .unwrap();
+        assert!(!knobs.isolate && Knobs::default().isolate);
+        assert_eq!(knobs.watchdog, Some(Some(Duration::from_secs(2))));
+        assert_eq!(
+            Knobs::from_vars([("TAPESTRY_WATCHDOG", "off")])
+                .unwrap()
+                .watchdog,
+            Some(None)
+        );
         assert_eq!(knobs.lock_order, Some(false));
         assert_eq!(Knobs::default().lock_order, None);
         assert_eq!(

@@ -6,9 +6,12 @@
 //!
 //! Architecture invariant: a failing schedule is on disk before the test reports the failure.
 
+mod crash;
+mod isolate;
 mod knobs;
 
 use std::fmt::Debug;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::Once;
@@ -16,7 +19,7 @@ use std::time::Duration;
 
 use self::knobs::{Knobs, parse_duration, parse_engines};
 use crate::Explorer;
-use crate::engine::{Engine, EngineKind, Stress};
+use crate::engine::{Engine, EngineKind, Stress, hang};
 use crate::failure::Failure;
 use crate::kinds::FailureKind;
 use crate::notice::notice;
@@ -79,10 +82,19 @@ where
         Err(e) => panic!("tapestry: {e}"),
     };
     static UNOPTIMISED: Once = Once::new();
-    if cfg!(tapestry_unoptimised) {
+    if cfg!(tapestry_unoptimised) && !isolate::is_child_process() {
         UNOPTIMISED.call_once(|| notice(UNOPTIMISED_NOTICE));
     }
-    if let Err(message) = TestRun::new(spec, knobs).run(body, snapshot) {
+    // In a child process unless `TAPESTRY_ISOLATE=0`, so that a crash fails this test alone.
+    let here = match isolate::start(spec, &knobs) {
+        isolate::Start::Parent(Ok(())) => return,
+        isolate::Start::Parent(Err(message)) => panic!("{message}"),
+        isolate::Start::Here(here) => here,
+    };
+    let result = catch_unwind(AssertUnwindSafe(|| {
+        TestRun::new(spec, knobs).run(body, snapshot)
+    }));
+    if let Err(message) = here.finish(result) {
         panic!("{message}");
     }
 }
@@ -176,7 +188,8 @@ impl<'a> TestRun<'a> {
             .jobs(knobs.jobs.unwrap_or(1))
             .shard(knobs.shard.unwrap_or_default())
             .tracing(knobs.tracing)
-            .lock_order(spec.lock_order.or(knobs.lock_order).unwrap_or(true));
+            .lock_order(spec.lock_order.or(knobs.lock_order).unwrap_or(true))
+            .watchdog(knobs.watchdog.unwrap_or(Some(hang::DEFAULT_BOUND)));
         for kind in self.engines()? {
             let engine: Engine = match kind {
                 EngineKind::Exhaustive => {
@@ -220,15 +233,20 @@ impl<'a> TestRun<'a> {
                         None => e.into(),
                     }
                 }
-                EngineKind::Stress => Engine::stress()
-                    .iterations(scale(
+                EngineKind::Stress => {
+                    let e = match knobs.watchdog {
+                        Some(Some(bound)) => Engine::stress().watchdog(bound),
+                        _ => Engine::stress(),
+                    };
+                    e.iterations(scale(
                         spec.stress_iterations
                             .or(knobs.stress_iterations)
                             .unwrap_or(Stress::DEFAULT_ITERATIONS),
                     ))
                     .time(scale_time(stress_time))
                     .seed(seed)
-                    .into(),
+                    .into()
+                }
             };
             explorer = explorer.engine(engine);
         }

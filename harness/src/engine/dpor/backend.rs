@@ -75,6 +75,7 @@ impl Backend for DporBackend {
         child: ThreadIdx,
         body: Box<dyn FnOnce() + Send + 'static>,
         name: Option<&str>,
+        stack_size: Option<usize>,
     ) -> Box<dyn RawJoin> {
         self.tracker
             .lock()
@@ -82,7 +83,7 @@ impl Backend for DporBackend {
         Box::new(DporJoin {
             child: child as Tid,
             tracker: self.tracker.clone(),
-            inner: self.inner.spawn(exec, child, body, name),
+            inner: self.inner.spawn(exec, child, body, name, stack_size),
         })
     }
 

@@ -12,6 +12,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::condvar::LoomCondvar;
 use crate::engine::guarded::guarded_locks;
+use crate::engine::stack;
 use crate::rt::{
     self, AtomicRepr, Backend, Execution, RawAtomic, RawCell, RawCondvar, RawJoin, RawMutex,
     RawRwLock, RmwOp, ThreadIdx, atomic_enum, teardown,
@@ -71,10 +72,13 @@ impl Backend for LoomBackend {
         _child: ThreadIdx,
         body: Box<dyn FnOnce() + Send + 'static>,
         name: Option<&str>,
+        stack_size: Option<usize>,
     ) -> Box<dyn RawJoin> {
         if teardown() {
             return Box::new(NotStarted);
         }
+        // loom's own stack holds only the switch to ours (`engine::stack`).
+        let body = stack::wrap(stack::for_spawned(stack_size), body);
         let mut builder = loom::thread::Builder::new();
         if let Some(name) = name {
             builder = builder.name(name.to_owned());

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use self::backend::LoomBackend;
 use super::{Body, EngineRun, Exhaustive, Found, Limits, failure_of, on_fresh_thread, predicted};
+use super::{hang, stack};
 use crate::rt::{self, Execution, Local};
 use crate::schedule::Replay;
 
@@ -44,11 +45,13 @@ fn explore_here(body: &Body, config: &Exhaustive, limits: &Limits, only: Option<
     let start = Instant::now();
     let exec = Arc::new(
         Execution::new(Box::<LoomBackend>::default(), false)
+            .engine(limits.engine)
             .tracing(limits.tracing)
             .lock_order(limits.lock_order),
     );
     let local = Local::new(exec.clone());
     let _installed = local.install();
+    let _watched = hang::watch(&exec, limits.watchdog);
 
     let bounds: Vec<Option<usize>> = match config.preemption_bound {
         Some(bound) if config.iterative => (0..=bound).map(Some).collect(),
@@ -68,7 +71,8 @@ fn explore_here(body: &Body, config: &Exhaustive, limits: &Limits, only: Option<
         let builder = builder(limits, bound, remaining_executions, remaining_time);
         let body = body.clone();
         let result = catch_unwind(AssertUnwindSafe(|| {
-            builder.check(move || rt::run_main(&*body))
+            // loom's coroutine stacks are 32 KiB; the body runs on one of ours.
+            builder.check(move || stack::run_on(stack::MAIN, || rt::run_main(&*body)))
         }));
         let ran = exec.executions() - before;
         if let Some(at) = exec.prediction_without_trace().filter(|&at| at > before) {

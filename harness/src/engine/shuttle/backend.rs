@@ -9,6 +9,7 @@ use super::condvar::ShuttleCondvar;
 use super::priority::PriorityMode;
 
 use crate::engine::guarded::{EngineAtomic, guarded_locks};
+use crate::engine::stack;
 use crate::rt::{
     self, AtomicRepr, Backend, Execution, RawAtomic, RawCell, RawCondvar, RawJoin, RawMutex,
     RawRwLock, ThreadIdx, atomic_enum,
@@ -38,7 +39,10 @@ impl Backend for ShuttleBackend {
         _child: ThreadIdx,
         body: Box<dyn FnOnce() + Send + 'static>,
         name: Option<&str>,
+        stack_size: Option<usize>,
     ) -> Box<dyn RawJoin> {
+        // shuttle's stacks are all one size, reused whatever a thread asks for: ours are not.
+        let body = stack::wrap(stack::for_spawned(stack_size), body);
         let mut builder = shuttle::thread::Builder::new();
         if let Some(name) = name {
             builder = builder.name(name.to_owned());

@@ -30,6 +30,7 @@ use super::{
     Body, EngineRun, Found, Limits, Pct, Priority, Random, Surw, failure_of, on_fresh_thread,
     predicted,
 };
+use super::{hang, stack};
 use crate::engine::dpor::access::SharedTracker;
 use crate::engine::dpor::backend::DporBackend;
 use crate::kinds::FailureKind;
@@ -314,23 +315,26 @@ fn run_with_log<S: Scheduler + 'static>(
     };
     let exec = Arc::new(
         Execution::new(backend, false)
+            .engine(limits.engine)
             .tracing(limits.tracing)
             .lock_order(limits.lock_order),
     );
     let local = Local::new(exec.clone());
     let _installed = local.install();
+    let _watched = hang::watch(&exec, limits.watchdog);
 
     let mut config = Config::new();
     config.failure_persistence = FailurePersistence::None;
     config.max_steps = MaxSteps::FailAfter(limits.max_steps as usize);
     config.max_time = max_time;
     config.silence_warnings = true;
-    // Room for user code that recurses; shuttle reuses the stacks.
+    // Model threads run on stacks of ours (`engine::stack`); shuttle's hold the switch to them
+    // and shuttle's own scheduling.
     config.stack_size = 0x40000;
     let runner = Runner::new(scheduler, config);
     let program = body.clone();
     let result = catch_unwind(AssertUnwindSafe(|| {
-        runner.run(move || rt::run_main(&*program))
+        runner.run(move || stack::run_on(stack::MAIN, || rt::run_main(&*program)))
     }));
     log.borrow_mut().keep_prediction();
     rt::keep_prediction_trace(&local);

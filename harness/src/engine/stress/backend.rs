@@ -10,7 +10,10 @@ use std::time::{Duration, Instant};
 
 use parking_lot::{Condvar, Mutex};
 
-use super::pool::{Job, Link, POLL, Pool, Task, ThreadState, Verdict, abort_if_requested};
+use super::pool::{
+    Job, Link, POLL, Pool, Task, ThreadState, Verdict, WORKER_STACK, abort_if_requested,
+};
+use crate::engine::stack;
 use crate::kinds::FailureKind;
 use crate::rt::native::StdAtomic;
 use crate::rt::{
@@ -47,8 +50,14 @@ impl Backend for StressBackend {
         child: ThreadIdx,
         body: Box<dyn FnOnce() + Send + 'static>,
         _name: Option<&str>,
+        stack_size: Option<usize>,
     ) -> Box<dyn RawJoin> {
         let shared = &self.0;
+        // Workers have `pool::WORKER_STACK`; a thread that asks for more gets a stack of its own.
+        let body = match stack_size {
+            Some(size) if size > WORKER_STACK => stack::wrap(size, body),
+            _ => body,
+        };
         let link = Arc::new(Link::default());
         shared.outstanding.fetch_add(1, Ordering::AcqRel);
         let job = Job {

@@ -8,7 +8,7 @@
 //!
 //! Every facade operation counts as progress; a watchdog thread watches the counts and, when
 //! none moves for the configured time, records a `Deadlock` (every unfinished thread blocked in
-//! a facade operation) or a `StepLimit` (some thread running but not reaching the facade),
+//! a facade operation) or a `Hang` (some thread running but not reaching the facade),
 //! then aborts the iteration: blocked operations poll for the abort and unwind, so the test
 //! process goes on. Threads that never come back (stuck outside the facade, or in destructors
 //! waiting for each other while they unwind) are left behind.
@@ -27,7 +27,6 @@ use parking_lot::{Condvar, Mutex};
 
 use self::backend::{Shared, StressBackend};
 use self::pool::{Backoff, POLL, Pool, Task, Worker, finish_thread_state, start_thread_state};
-pub(crate) use self::watchdog::HANG;
 use self::watchdog::Watchdog;
 use super::{Body, EngineRun, Found, Limits, Stress, on_fresh_thread, predicted};
 use crate::rt::{self, Execution, Local, Recording};
@@ -73,6 +72,7 @@ fn explore_here(body: &Body, config: &Stress, limits: &Limits) -> EngineRun {
     });
     let exec = Arc::new(
         Execution::new(Box::new(StressBackend(shared.clone())), true)
+            .engine(limits.engine)
             .tracing(limits.tracing)
             .lock_order(limits.lock_order),
     );

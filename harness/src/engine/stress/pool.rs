@@ -25,6 +25,11 @@ pub(crate) use super::link::{Backoff, Link};
 use crate::engine::rng::{Rng, execution_seed};
 use crate::rt::{Execution, Local, Recording, ThreadIdx};
 
+/// The stack of every worker: the test body's (`stack::MAIN`), the largest any thread gets by
+/// default. Reserved, not committed, so its size costs nothing; a thread that asks for more
+/// runs on a stack of its own (see `backend::StressBackend::spawn`).
+pub(crate) const WORKER_STACK: usize = crate::engine::stack::MAIN;
+
 /// How long a blocked stress operation sleeps between checks for an abort.
 pub(crate) const POLL: Duration = Duration::from_millis(5);
 
@@ -308,6 +313,7 @@ impl Pool {
         let (w, shared, exec) = (worker.clone(), shared.clone(), exec.clone());
         let handle = std::thread::Builder::new()
             .name("tapestry-stress".to_owned())
+            .stack_size(WORKER_STACK)
             .spawn(move || work(&w, &shared, &exec))
             .expect("failed to start a stress worker thread");
         // Set before anyone can see the worker, and before its first task is given.

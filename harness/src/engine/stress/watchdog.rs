@@ -7,7 +7,7 @@
 //! - every unfinished thread blocked in a facade operation, on the same objects at the start
 //!   and at the end of the silence: a `Deadlock`;
 //! - some thread not blocked, and the busy workers used CPU meanwhile (at least a quarter of the
-//!   silence): it spins or waits outside the facade, a hang, reported as `StepLimit`.
+//!   silence): it spins or waits outside the facade, a `Hang`.
 //!
 //! A machine too loaded to run the threads at all is neither: the busy workers then use
 //! little CPU, and the watchdog waits on, up to ten timeouts.
@@ -23,7 +23,7 @@ use crate::kinds::FailureKind;
 use crate::rt::{Blocked, Execution, FailureRecord, ThreadIdx};
 
 /// How the message of a hang begins: a step limit for silence, not for steps.
-pub(crate) const HANG: &str = "no facade operation completed";
+const HANG: &str = "no facade operation completed";
 
 /// Watches progress while an iteration runs and fails the iteration when it stops.
 pub(crate) struct Watchdog {
@@ -126,12 +126,19 @@ fn watch(state: &WatchState, exec: &Execution, shared: &Shared, timeout: Duratio
                 .filter(|(_, b)| b.is_none())
                 .map(|&(t, _)| t)
                 .collect();
+            let names: Vec<String> = running
+                .iter()
+                .map(|&t| match exec.thread_name(t) {
+                    Some(name) => format!("`{name}`"),
+                    None => format!("`T{t}`"),
+                })
+                .collect();
             let message = format!(
-                "{HANG} for {elapsed:?}; {} unfinished thread(s) are not blocked on a tapestry \
-                 object: spinning without facade operations, or blocked outside the facade",
-                running.len()
+                "{HANG} for {elapsed:?}; thread(s) {} are not blocked on a tapestry object: {}",
+                names.join(", "),
+                crate::engine::hang::HINT
             );
-            fail(exec, FailureKind::StepLimit, message, running[0]);
+            fail(exec, FailureKind::Hang, message, running[0]);
         }
     }
 }

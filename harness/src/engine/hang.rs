@@ -1,0 +1,169 @@
+//! The model engines' watchdog: notices an exploration whose running thread has reached no
+//! facade operation for too long.
+//!
+//! Model threads are coroutines on one OS thread, switched only inside facade operations, so
+//! code that never reaches one (a loop on plain memory, a std atomic, a wait on a std lock or
+//! channel) cannot be preempted: the exploration would run forever. Every facade operation of
+//! a model engine beats a heartbeat (`Execution::heartbeat`); a process-wide watchdog thread
+//! looks at the heartbeats of the explorations running, and one that has not moved for the
+//! bound (`Limits::watchdog`, `TAPESTRY_WATCHDOG`) is stuck. The stuck OS thread cannot be
+//! stopped from outside, and code on it cannot be unwound, so the watchdog hands it to the
+//! handler the runner set ([`on_stuck`]), which interrupts that thread with a signal to learn
+//! where it is and ends the process it runs in (the runner's child process, see
+//! `runner::isolate`). With no handler set, the watchdog says what it knows and ends the
+//! process itself: a hang would otherwise never end.
+
+use std::io::Write;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::{Arc, OnceLock};
+
+use parking_lot::{Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::kinds::EngineKind;
+use crate::rt::Execution;
+
+/// What a hang's report says after naming the thread: why it can be stuck, and the fix.
+pub(crate) const HINT: &str = "it may be spinning on plain memory (a std atomic, a plain \
+    flag) or blocked on a std lock or channel instead of tapestry's; the engines switch threads \
+    only at tapestry's operations (`tapestry::sync`, `tapestry::hint::spin_loop`, \
+    `tapestry::thread::yield_now`), so use those";
+
+/// The default bound: long enough that no facade operation for that long is a hang even on a
+/// loaded machine, short enough that a hung test ends soon.
+pub(crate) const DEFAULT_BOUND: Duration = Duration::from_secs(10);
+
+/// An exploration thread that reached no facade operation for `silent`.
+#[derive(Debug)]
+pub(crate) struct Stuck {
+    /// The OS thread running the exploration.
+    pub thread: libc::pthread_t,
+    pub engine: Option<EngineKind>,
+    pub silent: Duration,
+}
+
+static ON_STUCK: OnceLock<fn(&Stuck)> = OnceLock::new();
+
+/// Sets what the watchdog does with a stuck exploration (once per process; the runner does).
+pub(crate) fn on_stuck(handler: fn(&Stuck)) {
+    let _ = ON_STUCK.set(handler);
+}
+
+struct Entry {
+    id: u64,
+    exec: Arc<Execution>,
+    thread: libc::pthread_t,
+    bound: Duration,
+    last: (u64, u64),
+    since: Instant,
+    fired: bool,
+}
+
+// SAFETY: `pthread_t` is an opaque handle, only passed to `pthread_kill`.
+unsafe impl Send for Entry {}
+
+struct Registry {
+    entries: Mutex<Vec<Entry>>,
+    changed: Condvar,
+}
+
+fn registry() -> &'static Registry {
+    static REGISTRY: OnceLock<Registry> = OnceLock::new();
+    REGISTRY.get_or_init(|| {
+        std::thread::Builder::new()
+            .name("tapestry-watchdog".to_owned())
+            .spawn(patrol)
+            .expect("failed to start tapestry's watchdog");
+        Registry {
+            entries: Mutex::new(Vec::new()),
+            changed: Condvar::new(),
+        }
+    })
+}
+
+/// Watched while alive: the exploration of `exec`, running on this OS thread.
+pub(crate) struct Watched(u64);
+
+impl Drop for Watched {
+    fn drop(&mut self) {
+        let registry = registry();
+        let mut entries = registry.entries.lock();
+        entries.retain(|e| e.id != self.0);
+    }
+}
+
+/// Watches the exploration of `exec`, which runs on this OS thread, until the returned guard is
+/// dropped; `None` (no bound) watches nothing.
+pub(crate) fn watch(exec: &Arc<Execution>, bound: Option<Duration>) -> Option<Watched> {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    let bound = bound?;
+    let id = NEXT.fetch_add(1, Relaxed);
+    let registry = registry();
+    registry.entries.lock().push(Entry {
+        id,
+        exec: exec.clone(),
+        // SAFETY: `pthread_self` has no preconditions.
+        thread: unsafe { libc::pthread_self() },
+        bound,
+        last: exec.heartbeat(),
+        since: Instant::now(),
+        fired: false,
+    });
+    registry.changed.notify_all();
+    Some(Watched(id))
+}
+
+fn patrol() {
+    let registry = registry();
+    let mut entries = registry.entries.lock();
+    loop {
+        let tick = entries
+            .iter()
+            .map(|e| e.bound / 8)
+            .min()
+            .map(|t| t.clamp(Duration::from_millis(5), Duration::from_millis(250)));
+        match tick {
+            None => registry.changed.wait(&mut entries),
+            Some(tick) => drop(registry.changed.wait_for(&mut entries, tick)),
+        }
+        let mut stuck = Vec::new();
+        for entry in entries.iter_mut() {
+            let beat = entry.exec.heartbeat();
+            if beat != entry.last {
+                entry.last = beat;
+                entry.since = Instant::now();
+            } else if !entry.fired && entry.since.elapsed() >= entry.bound {
+                entry.fired = true;
+                stuck.push(Stuck {
+                    thread: entry.thread,
+                    engine: entry.exec.engine,
+                    silent: entry.since.elapsed(),
+                });
+            }
+        }
+        if stuck.is_empty() {
+            continue;
+        }
+        drop(entries);
+        for stuck in &stuck {
+            match ON_STUCK.get() {
+                Some(handler) => handler(stuck),
+                None => stop(stuck),
+            }
+        }
+        entries = registry.entries.lock();
+    }
+}
+
+/// Without a handler: says what is known, and ends the process.
+fn stop(stuck: &Stuck) -> ! {
+    let engine = stuck.engine.map_or("a model", EngineKind::name);
+    // Straight to the process's standard error: this thread's output is nobody's test's.
+    let _ = writeln!(
+        std::io::stderr(),
+        "tapestry: a hang under the {engine} engine: its running thread reached no tapestry \
+         operation for {:?}; {HINT}. Ending the process, which cannot stop the thread.",
+        stuck.silent
+    );
+    std::process::exit(101)
+}
