@@ -47,7 +47,12 @@ fn show_teaches_the_lesson_the_code_and_the_interleaving() {
         out.contains("## The minimal failing interleaving (dpor engine, 1 preemption)"),
         "{out}"
     );
-    assert!(out.contains("T1 waits to lock `b`, held by main"), "{out}");
+    assert!(
+        out.contains(
+            "T1 waits to lock `b` (at catalogue/src/entries/lock_order_inversion.rs:51), held by main"
+        ),
+        "{out}"
+    );
     assert!(
         !err.contains("SHUTTLE_CAPTURE_BACKTRACE"),
         "engine noise reaches the terminal:\n{err}"
@@ -120,7 +125,12 @@ fn hunt_saves_schedules_that_replay_prints() {
         ),
         "{out}"
     );
-    assert!(out.contains("main waits to lock `a`, held by T1"), "{out}");
+    assert!(
+        out.contains(
+            "main waits to lock `a` (at catalogue/src/entries/lock_order_inversion.rs:58), held by T1"
+        ),
+        "{out}"
+    );
 }
 
 #[test]
