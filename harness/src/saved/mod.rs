@@ -217,7 +217,7 @@ fn render(entries: &[SavedFailure], replay_command: &str) -> String {
         }
         let _ = writeln!(out, "tapestry = {}\nreplay = {}", e.tapestry, e.replay);
         if matches!(e.replay, Replay::Stress { .. }) {
-            out.push_str("# A real-hardware interleaving cannot be replayed step by step: replaying runs the\n# stress engine again with the same seed up to the failing iteration.\n");
+            out.push_str("# A real-hardware interleaving cannot be replayed step by step: replaying it hunts\n# again with the stress engine's seed and budget, which may or may not find it again.\n");
         }
         for line in e.trace.lines() {
             let _ = writeln!(out, "#   {line}");
