@@ -295,3 +295,24 @@ fn a_stress_replay_without_a_budget_is_still_read() {
         "stress seed=9 iteration=12 iterations=40 time_ms=1000"
     );
 }
+
+#[test]
+fn a_file_names_its_test_by_its_place() {
+    let dir = Path::new("/p/tapestry-schedules");
+    let file = path_for(dir, "user_tests::inner", "abba");
+    assert_eq!(
+        file,
+        Path::new("/p/tapestry-schedules/user_tests/inner/abba.schedule")
+    );
+    assert_eq!(
+        test_of(dir, &file).as_deref(),
+        Some("user_tests::inner::abba")
+    );
+    for not_one in [
+        "/p/tapestry-schedules/abba.schedule",
+        "/p/tapestry-schedules/user_tests/abba.schedule.svg",
+        "/elsewhere/user_tests/abba.schedule",
+    ] {
+        assert_eq!(test_of(dir, Path::new(not_one)), None, "{not_one}");
+    }
+}
