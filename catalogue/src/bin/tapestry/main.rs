@@ -455,7 +455,9 @@ fn print_saved(file: &std::path::Path, failure: &tapestry::saved::SavedFailure) 
         "Not a catalogue program: this CLI cannot run your test's program, so this is the trace saved with the schedule. {how}:"
     );
     match header_command(file) {
-        Some(command) => println!("    {command}\n(from the package's folder)"),
+        // A relative path in it is relative to the package, where `cargo test` runs tests.
+        Some(command) if command.starts_with("TAPESTRY_REPLAY=/") => println!("    {command}"),
+        Some(command) => println!("    {command}\n(in the package's folder)"),
         None => println!(
             "    TAPESTRY_REPLAY={} cargo test <test> -- --exact",
             file.display()
