@@ -108,6 +108,10 @@ fn a_deadlock_draws_locks_held_to_the_end_and_what_each_thread_waits_for() {
         .filter_map(|n| n.text())
         .collect();
     assert!(waits.contains("waits to lock"), "{waits}");
+    assert!(
+        waits.contains("(at catalogue/src/entries/lock_order_inversion.rs:"),
+        "the line each thread waits at: {waits}"
+    );
     let held: Vec<&str> = with_class(&svg, "tp-held-to-end")
         .iter()
         .map(|n| n.attribute("data-lock").unwrap())
@@ -162,4 +166,19 @@ fn the_readmes_picture_is_what_the_renderer_draws_now() {
         drawn == committed,
         "docs/lost_update.svg is out of date; regenerate it with\n    cargo run -p tapestry-catalogue -- report lost_update --out /tmp/r && cp /tmp/r/lost_update.svg docs/"
     );
+}
+
+#[test]
+fn a_timeline_prints_as_the_trace_it_was_built_from() {
+    // Short and long traces, a deadlock's ending, weak-memory notes, and elided loop rounds.
+    for name in [
+        "lost_update",
+        "lock_order_inversion",
+        "relaxed_message_passing",
+        "condvar_lost_wakeup",
+        "polite_livelock",
+    ] {
+        let trace = minimal(name).trace().clone();
+        assert_eq!(trace.timeline().to_string(), trace.to_string(), "{name}");
+    }
 }

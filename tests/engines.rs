@@ -67,12 +67,13 @@ fn a_deadlock_names_who_waits_for_whom() {
     let failure = report.failure().expect("found");
     assert_eq!(failure.kind(), FailureKind::Deadlock);
     let message = failure.message();
+    let at = "(at catalogue/src/entries/lock_order_inversion.rs:";
     assert!(
-        message.contains("waits to lock `a`, held by T1"),
+        message.contains(&format!("main waits to lock `a` {at}58), held by T1")),
         "{message}"
     );
     assert!(
-        message.contains("T1 waits to lock `b`, held by main"),
+        message.contains(&format!("T1 waits to lock `b` {at}51), held by main")),
         "{message}"
     );
 }

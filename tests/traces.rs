@@ -220,3 +220,64 @@ fn a_wait_comes_before_the_notification_that_wakes_it() {
         );
     }
 }
+
+/// Two threads take `alice` and `bob` in opposite orders.
+fn abba() {
+    let a = Arc::new(Mutex::named("alice", 0));
+    let b = Arc::new(Mutex::named("bob", 0));
+    let (a2, b2) = (a.clone(), b.clone());
+    let t = thread::spawn(move || {
+        let _b = b2.lock().unwrap();
+        let _a = a2.lock().unwrap(); // T1 waits here
+    });
+    {
+        let _a = a.lock().unwrap();
+        let _b = b.lock().unwrap(); // main waits here
+    }
+    t.join().unwrap();
+}
+
+/// `tests/traces.rs:<line>` of the line of this file that ends with `marker`.
+fn line_of(marker: &str) -> String {
+    let line = include_str!("traces.rs")
+        .lines()
+        .position(|l| l.ends_with(marker))
+        .expect("the marker is in this file");
+    format!("tests/traces.rs:{}", line + 1)
+}
+
+#[test]
+fn a_deadlock_names_the_line_each_blocked_thread_waits_at() {
+    let main = format!(
+        "main waits to lock `bob` (at {}), held by T1",
+        line_of("// main waits here")
+    );
+    let t1 = format!(
+        "T1 waits to lock `alice` (at {}), held by main",
+        line_of("// T1 waits here")
+    );
+    let engines: [Engine; 4] = [
+        Engine::exhaustive().into(),
+        Engine::dpor().into(),
+        Engine::random().seed(1).into(),
+        Engine::pct().seed(1).into(),
+    ];
+    for engine in engines {
+        let report = Explorer::new().engine(engine).lock_order(false).run(abba);
+        let failure = failure(&report);
+        assert_eq!(failure.kind(), tapestry::FailureKind::Deadlock, "{report}");
+        let trace = failure.trace().to_string();
+        for words in [&main, &t1] {
+            assert!(
+                failure.message().contains(words.as_str()),
+                "{}",
+                failure.message()
+            );
+            assert!(trace.contains(&format!("      {words}")), "{trace}");
+            // The diagram's last marks: what each lane waits for, and where.
+            let waits = words.split_once(' ').unwrap().1;
+            let svg = failure.trace().svg();
+            assert!(svg.contains(&format!(">{waits}</text>")), "{svg}");
+        }
+    }
+}

@@ -405,10 +405,14 @@ impl std::fmt::Display for ReplayError {
 impl std::error::Error for ReplayError {}
 
 impl Explorer {
-    /// Runs again the execution that `replay` describes, with this explorer's step limit: the
-    /// same interleaving for the exhaustive, random and PCT engines; for the stress engine the
-    /// same seeds up to the failing iteration, which the hardware may or may not interleave the
-    /// same way. `Err` says where the program stopped fitting a schedule (the code changed).
+    /// Runs again the execution that `replay` describes, with this explorer's step limit and
+    /// always traced: the same interleaving for the model engines (the random, PCT, SURW,
+    /// priority and DPOR engines' schedules step by step; the exhaustive engine's by running its
+    /// deterministic search to the same execution). The stress engine's cannot be replayed
+    /// step by step: it hunts again with the same seed and budget, which the hardware may or
+    /// may not interleave the same way. `Err` says why the program no longer fits: where it
+    /// stopped fitting a schedule, or that the exhaustive search no longer reaches the
+    /// execution (the code changed).
     pub fn replay<F>(&self, replay: &Replay, body: F) -> Result<Report, ReplayError>
     where
         F: Fn() + Send + Sync + 'static,
@@ -433,20 +437,32 @@ fn run_replay(
         Replay::Priority { .. } => EngineKind::Priority,
         Replay::Stress { .. } => EngineKind::Stress,
     };
-    let limits = &Limits {
+    // One execution costs the same traced: a failure it shows always has its trace.
+    let traced = Limits {
         engine: limits.engine.or(Some(engine)),
+        tracing: true,
         ..limits.clone()
     };
     let (engine, run) = match replay {
         Replay::Exhaustive {
             preemption_bound,
             execution,
-        } => (
-            EngineKind::Exhaustive,
-            crate::engine::loom::replay(body, limits, *preemption_bound, *execution),
-        ),
+        } => {
+            let run = crate::engine::loom::replay(body, &traced, *preemption_bound, *execution);
+            if run.found.is_none() && run.predicted.is_none() && run.executions < *execution {
+                let bound = preemption_bound
+                    .map_or("no bound".to_owned(), |b| format!("preemption bound {b}"));
+                return Err(ReplayError {
+                    message: format!(
+                        "the exhaustive search with {bound} now ends after {} executions, so execution {execution} no longer exists",
+                        run.executions
+                    ),
+                });
+            }
+            (EngineKind::Exhaustive, run)
+        }
         Replay::Schedule(schedule) => {
-            let run = crate::engine::shuttle::replay(body, schedule, None, limits)
+            let run = crate::engine::shuttle::replay(body, schedule, None, &traced)
                 .map_err(|message| ReplayError { message })?;
             (EngineKind::Random, run)
         }
@@ -455,18 +471,17 @@ fn run_replay(
             schedule,
         } => {
             let run =
-                crate::engine::shuttle::replay(body, schedule, Some(*inversion_bound), limits)
+                crate::engine::shuttle::replay(body, schedule, Some(*inversion_bound), &traced)
                     .map_err(|message| ReplayError { message })?;
             (EngineKind::Priority, run)
         }
-        Replay::Stress { seed, iteration } => {
-            let config = crate::engine::Stress::default()
-                .seed(*seed)
-                .iterations(*iteration);
-            let config = crate::engine::Stress {
-                time: None,
-                ..config
-            };
+        Replay::Stress {
+            seed,
+            iterations,
+            time_ms,
+            ..
+        } => {
+            let config = crate::engine::stress::hunt_again(*seed, *iterations, *time_ms);
             (
                 EngineKind::Stress,
                 crate::engine::stress::explore(body, &config, limits),

@@ -137,10 +137,10 @@
 //! | `TAPESTRY_SHARD` | `i/n`: run only this CI machine's share of those schedules, so `n` machines together run `n` times as many (see [`Explorer::shard`]) |
 //! | `TAPESTRY_TRACING` | `0`: record nothing while exploring and trace a failure by replaying it (faster; see [`Explorer::tracing`]) |
 //! | `TAPESTRY_LOCK_ORDER` | `0`: no lock-order prediction, as `lock_order = false` |
-//! | `TAPESTRY_REPLAY` | a `.schedule` file: replay its schedules for this test, print their traces, and explore nothing |
+//! | `TAPESTRY_REPLAY` | a `.schedule` file: replay its schedules of this test, print their traces, and explore nothing (a file that holds none of this test's is an error naming the tests it does hold) |
 //! | `TAPESTRY_SCHEDULE_DIR` | where schedules are saved (default: `tapestry-schedules/` in the package) |
 //! | `TAPESTRY_SAVE` | `0`: do not save failing schedules |
-//! | `TAPESTRY_SVG` | `1`: also draw a saved failure as a swimlane diagram, `<schedule file>.svg` beside it (for a CI artifact) |
+//! | `TAPESTRY_SVG` | `1`: also draw a failure as a swimlane diagram beside its schedule file, `<schedule file>.svg`: a new failure, one a saved schedule replays first, or one `TAPESTRY_REPLAY` replays (for a CI artifact) |
 //! | `TAPESTRY_ISOLATE` | `0`: run each test in the test binary's own process rather than a child process (faster by one process start per test, but a crash then ends every test of the binary; see [Crashes, stacks and hangs](#crashes-stacks-and-hangs)) |
 //! | `TAPESTRY_WATCHDOG` | how long a thread may run without reaching a tapestry operation before it is a hang (default `10s`; `off` for never); also the stress engine's watchdog |
 //! | `RUST_MIN_STACK` | as for std: the stack of a spawned thread that asks for no size (default 2 MiB) |
@@ -239,7 +239,8 @@
 //! Read it from the end: what failed (the `!!` line), then the values that led there. Both
 //! threads loaded 0 (steps 2 and 3), so both stored 1. A read that returned a value older than
 //! the latest store (possible with weak orderings, under the exhaustive engine) is marked
-//! `not the latest`. A deadlock ends with who waits for which lock and who holds it.
+//! `not the latest`. A deadlock ends with who waits for which lock, at which line, and who holds
+//! it: `main waits to lock `a` (at src/bank.rs:12), held by T1`.
 //!
 //! Before a failure is reported, it is shrunk to the fewest preemptions that still fail, so the
 //! trace shows the simplest interleaving that breaks the program.
@@ -275,8 +276,9 @@
 //! ```
 //!
 //! `TAPESTRY_SVG=1` makes a failing `#[tapestry::test]` write this picture beside its saved
-//! schedule, for a CI artifact, and `tapestry report --schedule <file>` draws a saved schedule
-//! in an HTML page.
+//! schedule, for a CI artifact, whether the failure is new or came from a committed schedule
+//! replayed first; `tapestry report --schedule <file or folder>` draws saved schedules in HTML
+//! pages, without the program.
 //!
 //! # Replaying a failure
 //!
@@ -292,10 +294,19 @@
 //! TAPESTRY_REPLAY=tapestry-schedules/my_tests/transfers.schedule cargo test -p my-crate transfers -- --exact
 //! ```
 //!
-//! A schedule of the random and PCT engines replays step by step; one of the exhaustive engine
-//! replays by running its deterministic search to the same execution; one of the stress engine
-//! cannot replay a hardware interleaving, so it hunts again with the same seed. When the code
-//! changed so much that a schedule no longer fits, the replay says at which step it diverged.
+//! A schedule of the random, PCT, SURW, priority and DPOR engines replays step by step; one of
+//! the exhaustive engine replays by running its deterministic search to the same execution. A
+//! failure of the stress engine cannot be replayed: real threads need not interleave the same
+//! way twice. Its message says so and prints, instead, the command that hunts again with the
+//! same seed and budget,
+//!
+//! ```text
+//! TAPESTRY_ENGINES=stress TAPESTRY_SEED=0 TAPESTRY_STRESS_ITERATIONS=100000 TAPESTRY_STRESS_TIME=1s cargo test -p my-crate transfers -- --exact
+//! ```
+//!
+//! and its saved entry keeps them (`replay = stress seed=0 iteration=6 iterations=100000
+//! time_ms=1000`): replayed first on later runs, it hunts again with that seed and budget, and
+//! says what it found.
 //!
 //! With the explorer, [`Explorer::replay`] runs one [`Replay`]; its text form is what the
 //! schedule file keeps.
@@ -322,6 +333,43 @@
 //!     failure.trace().to_string()
 //! );
 //! ```
+//!
+//! ## What a saved schedule does
+//!
+//! Nothing in a schedule file is skipped silently. What a person must act on fails the test,
+//! because a notice on standard error can go unseen (`cargo test` shows it even for a passing
+//! test, but nextest shows a passing test's output only when configured to, and CI logs are
+//! rarely read when green); what only informs is such a notice.
+//!
+//! | found when the test runs | what happens |
+//! |---|---|
+//! | an entry that fails again | the test fails, with the trace and the command that replays it alone (the bug is back) |
+//! | a step-by-step schedule that fits the program and passes | nothing: the bug it caught stays fixed |
+//! | a schedule that no longer fits the program (it diverges, or the program ends first) | *stale*: the test fails, naming the entry, where it diverged, and what to delete |
+//! | an exhaustive entry whose execution no longer exists, or no longer fails | *stale*: the test fails, as above |
+//! | a stress entry | hunted again with its seed and budget: a failure fails the test; none is a notice saying what ran |
+//! | an entry of another test in this test's file | the test fails: this test never replays it; the message says whose file it belongs in |
+//! | a file that cannot be read, or of a newer format | the test fails, naming the line and the problem |
+//! | saved schedules of a test with `expect` | the test fails: they are never replayed, delete them (under `#[should_panic]`, whose failing is its passing: a notice) |
+//! | `TAPESTRY_REPLAY` naming a file with none of this test's schedules | the test fails, naming the tests the file holds, with the command for each |
+//! | `TAPESTRY_REPLAY`: a schedule that passes now | a notice |
+//! | the file of a test that was renamed or deleted | no test runs to see it: `tapestry schedules --orphans` lists such files and entries |
+//!
+//! A stale entry fails the test rather than warn, because it tests nothing while it looks like a
+//! regression test, and deleting it takes a minute: the message names the file, or the entries
+//! to cut. Deleting loses nothing, since the engines search on every run: if the bug is still
+//! there they find it and save a schedule that fits. An exhaustive entry is stale as soon as it
+//! passes: it is a position in a deterministic search, not an interleaving, so once the
+//! program changed it names another interleaving, and a pass cannot tell a fixed bug from an
+//! entry that points elsewhere; so fixing a bug the exhaustive engine found ends with deleting
+//! its entry, as the message says. A stress entry never goes stale (a seed and a budget fit any
+//! program), and a hunt that finds nothing is what real threads do, so it is a notice.
+//!
+//! The `tapestry` command (crate `tapestry-catalogue`) reads schedule files without the program:
+//! `tapestry replay <file or folder>` prints the traces saved with them, `tapestry report
+//! --schedule <file or folder>` draws them as web pages, and `tapestry schedules --orphans`,
+//! run in the package, lists the files and entries of tests that no longer exist (it builds
+//! the package's test binaries with `cargo test --no-run` and lists each one's tests).
 //!
 //! # Choosing engines and budgets
 //!
@@ -461,8 +509,8 @@
 //!   threads of its own priority run, as under `SCHED_FIFO`.
 //! - **stress** sees what the hardware does: x86 is TSO, so message-passing reorderings that
 //!   ARM shows never appear there; and it cannot replay a failure step by step (it hunts again
-//!   with the same seed). Its race detector synchronises atomics, which can hide a hardware
-//!   reordering (`Stress::race_detection(false)` removes it).
+//!   with the same seed and budget). Its race detector synchronises atomics, which can hide a
+//!   hardware reordering (`Stress::race_detection(false)` removes it).
 //! - Model engines have no clock: `sleep` lets the other threads run first, and a timed wait
 //!   may time out at any point (see [Verdicts](#verdicts)); `Instant::now()` is the real
 //!   clock, which they do not control.

@@ -25,19 +25,25 @@ pub enum Replay {
         /// The scheduling choices.
         schedule: Schedule,
     },
-    /// Real hardware interleavings cannot be replayed step by step. The seed and iteration let
-    /// the stress engine hunt the same way again, which usually, not always, finds it again.
+    /// Real hardware interleavings cannot be replayed step by step. The seed and budget let
+    /// the stress engine hunt the same way again, which often, not always, finds it again.
     Stress {
         /// The stress engine's seed.
         seed: u64,
         /// The iteration that failed, counting from 1.
         iteration: u64,
+        /// The iteration budget of the hunt that found it (`None`: not saved, as by older
+        /// versions; a hunt again uses the engine's default).
+        iterations: Option<u64>,
+        /// The time budget of that hunt, in whole milliseconds (`None`: as for `iterations`).
+        time_ms: Option<u64>,
     },
 }
 
 /// The text form is one line, as saved in schedule files:
 /// `exhaustive bound=2 execution=17`, `schedule 0*3 1 2*2`,
-/// `priority inversion_bound=20 schedule 0*3 1 2*2`, `stress seed=7 iteration=88`.
+/// `priority inversion_bound=20 schedule 0*3 1 2*2`,
+/// `stress seed=7 iteration=88 iterations=100000 time_ms=1000` (the budget is optional).
 impl fmt::Display for Replay {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -61,8 +67,20 @@ impl fmt::Display for Replay {
                 f,
                 "priority inversion_bound={inversion_bound} schedule {schedule}"
             ),
-            Replay::Stress { seed, iteration } => {
-                write!(f, "stress seed={seed} iteration={iteration}")
+            Replay::Stress {
+                seed,
+                iteration,
+                iterations,
+                time_ms,
+            } => {
+                write!(f, "stress seed={seed} iteration={iteration}")?;
+                if let Some(iterations) = iterations {
+                    write!(f, " iterations={iterations}")?;
+                }
+                if let Some(time_ms) = time_ms {
+                    write!(f, " time_ms={time_ms}")?;
+                }
+                Ok(())
             }
         }
     }
@@ -144,13 +162,21 @@ impl FromStr for Replay {
             }
             "stress" => {
                 let fields = fields()?;
+                let optional = |name: &str| {
+                    fields
+                        .contains_key(name)
+                        .then(|| number(&fields, name))
+                        .transpose()
+                };
                 Ok(Replay::Stress {
                     seed: number(&fields, "seed")?,
                     iteration: number(&fields, "iteration")?,
+                    iterations: optional("iterations")?,
+                    time_ms: optional("time_ms")?,
                 })
             }
             other => Err(ParseReplayError(format!(
-                "unknown replay `{other}`; expected `schedule ...`, `exhaustive bound=N execution=N`, `priority inversion_bound=N schedule ...` or `stress seed=N iteration=N`"
+                "unknown replay `{other}`; expected `schedule ...`, `exhaustive bound=N execution=N`, `priority inversion_bound=N schedule ...` or `stress seed=N iteration=N [iterations=N] [time_ms=N]`"
             ))),
         }
     }

@@ -161,10 +161,7 @@ impl<T> JoinHandle<T> {
             Handle::Model {
                 raw, result, child, ..
             } => {
-                let blocked = Blocked {
-                    reason: BlockReason::Join,
-                    target: child,
-                };
+                let blocked = Blocked::new(BlockReason::Join, child);
                 rt::blocking_on_thread(
                     Location::caller(),
                     blocked,

@@ -227,11 +227,24 @@ impl BlockReason {
     }
 }
 
-/// A thread blocked in a facade operation: on object `target` (a thread for `Join`).
+/// A thread blocked in a facade operation: on object `target` (a thread for `Join`), at
+/// `site`, the line of the blocking operation (known once the operation's frame has run).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Blocked {
     pub reason: BlockReason,
     pub target: u32,
+    pub site: Option<Site>,
+}
+
+impl Blocked {
+    /// Blocked for `reason` on `target`; the frame that runs the operation adds the site.
+    pub(crate) fn new(reason: BlockReason, target: u32) -> Blocked {
+        Blocked {
+            reason,
+            target,
+            site: None,
+        }
+    }
 }
 
 // Events are recorded at every facade operation: keep them small.

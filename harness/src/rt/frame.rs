@@ -106,8 +106,12 @@ fn blocking_with<R>(
     local.exec.before_op();
     let me = local.running();
     let thread = local.exec.thread(me);
-    // Cleared only on return: a thread that never returns (deadlock) stays marked blocked.
-    thread.set_blocked(Some(blocked));
+    // Cleared only on return: a thread that never returns (deadlock) stays marked blocked,
+    // with the line it waits at.
+    thread.set_blocked(Some(Blocked {
+        site: Some(site),
+        ..blocked
+    }));
     before(thread);
     let result = run();
     local.set_running(me);
@@ -269,10 +273,7 @@ pub(crate) fn lock(
         Op::Write => BlockReason::Write,
         _ => BlockReason::Lock,
     };
-    let blocked = Blocked {
-        reason,
-        target: obj.id,
-    };
+    let blocked = Blocked::new(reason, obj.id);
     let acquiring = |thread: ThreadRef| {
         if reason != BlockReason::Read {
             thread.lock_acquiring(obj.id, site);

@@ -1,7 +1,8 @@
 //! The per-thread state of an execution: a table of slots that threads register in without a
 //! lock, and what each slot holds (what the thread is blocked on, its clocks, its held locks).
 
-use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, AtomicU64, Ordering::*};
+use std::panic::Location;
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU8, AtomicU32, AtomicU64, Ordering::*};
 use std::sync::{Arc, OnceLock};
 
 use parking_lot::Mutex;
@@ -77,6 +78,8 @@ impl ThreadTable {
 pub(super) struct ThreadSlot {
     /// `NOT_BLOCKED`, or a [`Blocked`] packed as `reason << 32 | target`.
     pub(super) blocked: AtomicU64,
+    /// The site of the blocking operation (null: none), stored before `blocked`.
+    blocked_at: AtomicPtr<Location<'static>>,
     pub(super) finished: AtomicBool,
     pub(super) name: Mutex<Option<Arc<str>>>,
     pub(super) priority: AtomicU8,
@@ -90,6 +93,7 @@ impl ThreadSlot {
     fn new() -> ThreadSlot {
         ThreadSlot {
             blocked: AtomicU64::new(NOT_BLOCKED),
+            blocked_at: AtomicPtr::new(std::ptr::null_mut()),
             finished: AtomicBool::new(false),
             name: Mutex::new(None),
             priority: AtomicU8::new(0),
@@ -100,6 +104,7 @@ impl ThreadSlot {
 
     fn reset(&self) {
         self.blocked.store(NOT_BLOCKED, Relaxed);
+        self.blocked_at.store(std::ptr::null_mut(), Relaxed);
         self.finished.store(false, Relaxed);
         *self.name.lock() = None;
         self.priority.store(0, Relaxed);
@@ -110,7 +115,14 @@ impl ThreadSlot {
     #[inline]
     pub(super) fn set_blocked(&self, blocked: Option<Blocked>) {
         let packed = match blocked {
-            Some(b) => (u64::from(b.reason.code()) << 32) | u64::from(b.target),
+            Some(b) => {
+                // Read only as a `&'static Location` again (see `blocked`).
+                let site = b
+                    .site
+                    .map_or(std::ptr::null_mut(), |s| std::ptr::from_ref(s).cast_mut());
+                self.blocked_at.store(site, Relaxed);
+                (u64::from(b.reason.code()) << 32) | u64::from(b.target)
+            }
             None => NOT_BLOCKED,
         };
         self.blocked.store(packed, Release);
@@ -121,9 +133,12 @@ impl ThreadSlot {
         if packed == NOT_BLOCKED {
             return None;
         }
+        let site = self.blocked_at.load(Relaxed);
         Some(Blocked {
             reason: BlockReason::from_code((packed >> 32) as u8)?,
             target: packed as u32,
+            // SAFETY: only null or a `&'static Location` is ever stored (`set_blocked`).
+            site: unsafe { site.as_ref() },
         })
     }
 }

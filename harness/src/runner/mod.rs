@@ -9,10 +9,11 @@
 mod crash;
 mod isolate;
 mod knobs;
+mod schedules;
 
 use std::fmt::Debug;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::str::FromStr;
 use std::sync::Once;
 use std::time::Duration;
@@ -24,7 +25,7 @@ use crate::failure::Failure;
 use crate::kinds::FailureKind;
 use crate::notice::notice;
 use crate::report::{Outcome, Report};
-use crate::saved::{self, SavedFailure};
+use crate::saved;
 
 /// What a `#[tapestry::test]` attribute says, as the macro passes it.
 #[doc(hidden)]
@@ -123,10 +124,7 @@ const DPOR_EXECUTIONS: u64 = 10_000;
 impl<'a> TestRun<'a> {
     fn new(spec: &'a TestSpec, knobs: Knobs) -> Self {
         let test = format!("{}::{}", spec.module_path, spec.name);
-        let dir = match &knobs.schedule_dir {
-            Some(dir) => dir.clone(),
-            None => Path::new(spec.manifest_dir).join("tapestry-schedules"),
-        };
+        let dir = Self::schedule_dir(spec, &knobs);
         let schedules = saved::path_for(&dir, spec.module_path, spec.name);
         TestRun {
             spec,
@@ -143,18 +141,17 @@ impl<'a> TestRun<'a> {
         let explorer = self.explorer()?;
         let body = std::sync::Arc::new(body);
         let run_body = move || body();
-        let replayed =
-            self.knobs.replay.as_ref().and_then(|file| {
-                self.replay_file(&explorer, &self.resolve(file), run_body.clone())
-            });
-        if let Some(result) = replayed {
-            return result;
+        if let Some(file) = &self.knobs.replay {
+            return self.replay_file(&explorer, &self.resolve(file), run_body);
         }
         if let Some(expected) = self.spec.expect {
             let expected = FailureKind::from_str(expected).map_err(|e| e.to_string())?;
+            self.not_replayed(&format!("expects a {expected}"))?;
             return self.expect(&explorer, expected, run_body, snapshot);
         }
-        if !self.spec.should_panic {
+        if self.spec.should_panic {
+            self.not_replayed("is `#[should_panic]`")?;
+        } else {
             self.replay_saved(&explorer, run_body.clone())?;
         }
         let report = explorer.run(run_body);
@@ -286,178 +283,6 @@ impl<'a> TestRun<'a> {
             self.test
         ));
         Ok(())
-    }
-
-    fn seed(&self, engine: EngineKind) -> Option<u64> {
-        engine
-            .is_seeded()
-            .then(|| self.spec.seed.or(self.knobs.seed).unwrap_or(0))
-    }
-
-    /// Saves the failing schedule, and with `TAPESTRY_SVG=1` its diagram beside it (returned);
-    /// the error says why it could not be saved.
-    fn save(&self, failure: &Failure) -> Result<Option<PathBuf>, String> {
-        if !self.knobs.save {
-            return Err("not saved: TAPESTRY_SAVE=0".to_owned());
-        }
-        let entry = SavedFailure::new(&self.test, failure, self.seed(failure.engine()));
-        saved::save(
-            &self.schedules,
-            entry,
-            &self.replay_command(&self.schedules),
-        )
-        .map_err(|e| e.to_string())?;
-        if !self.knobs.svg {
-            return Ok(None);
-        }
-        let svg = saved::svg_path(&self.schedules);
-        saved::write_atomically(&svg, failure.trace().svg().as_bytes())
-            .map_err(|e| format!("the schedule is saved, but not its diagram: {e}"))?;
-        Ok(Some(svg))
-    }
-
-    /// `file` as the test process sees it: relative to the package, where `cargo test` runs
-    /// test binaries, when it is inside the package (so committed files name no machine's
-    /// paths).
-    fn shown(&self, file: &Path) -> PathBuf {
-        file.strip_prefix(self.spec.manifest_dir)
-            .map_or_else(|_| file.to_owned(), Path::to_owned)
-    }
-
-    /// A path given in `TAPESTRY_REPLAY`: relative ones are relative to the package.
-    fn resolve(&self, file: &Path) -> PathBuf {
-        if file.is_relative() && !file.exists() {
-            Path::new(self.spec.manifest_dir).join(file)
-        } else {
-            file.to_owned()
-        }
-    }
-
-    /// The command that replays the schedules in `file` for this test alone.
-    fn replay_command(&self, file: &Path) -> String {
-        // libtest names a test by its path inside its crate.
-        let path = match self.spec.module_path.split_once("::") {
-            Some((_, inner)) => format!("{inner}::{}", self.spec.name),
-            None => self.spec.name.to_owned(),
-        };
-        format!(
-            "TAPESTRY_REPLAY={} cargo test -p {} {path} -- --exact",
-            self.shown(file).display(),
-            self.spec.package
-        )
-    }
-
-    fn failure_message(
-        &self,
-        report: &Report,
-        failure: &Failure,
-        saved: Result<Option<PathBuf>, String>,
-    ) -> String {
-        let mut message = format!(
-            "tapestry found a {} in `{}`: {}\n\n{report}\n{failure}\n",
-            failure.kind(),
-            self.test,
-            failure.message()
-        );
-        match saved {
-            Ok(svg) => {
-                message.push_str(&format!(
-                    "The failing schedule is saved in {}; every run of this test replays it first. Commit it.\nReplay it alone:\n    {}\n",
-                    self.schedules.display(),
-                    self.replay_command(&self.schedules)
-                ));
-                if let Some(svg) = svg {
-                    message.push_str(&format!("The interleaving is drawn in {}\n", svg.display()));
-                }
-            }
-            Err(why) => {
-                message.push_str(&format!("The failing schedule could not be saved: {why}\n"))
-            }
-        }
-        message
-    }
-
-    /// Replays the saved schedules of this test; a failure of one is a regression.
-    fn replay_saved<F>(&self, explorer: &Explorer, body: F) -> Result<(), String>
-    where
-        F: Fn() + Send + Sync + Clone + 'static,
-    {
-        let entries = saved::read(&self.schedules)
-            .map_err(|e| format!("cannot replay the saved schedules: {e}"))?;
-        for entry in entries.iter().filter(|e| e.test == self.test) {
-            match explorer.replay(&entry.replay, body.clone()) {
-                Ok(report) => {
-                    if let Some(failure) = report.failure() {
-                        return Err(format!(
-                            "tapestry: a saved schedule of `{}` fails again ({} from {}):\n\n{failure}\n\nReplay it alone:\n    {}\n",
-                            self.test,
-                            failure.kind(),
-                            self.schedules.display(),
-                            self.replay_command(&self.schedules)
-                        ));
-                    }
-                }
-                Err(diverged) => notice(&format!(
-                    "tapestry: a saved schedule of `{}` no longer fits the test ({}): {diverged}. It tests nothing now; delete it from {} if the change was intended.",
-                    self.test,
-                    entry.replay,
-                    self.schedules.display()
-                )),
-            }
-        }
-        Ok(())
-    }
-
-    /// `TAPESTRY_REPLAY`: replays the schedules of `file` that belong to this test, and returns
-    /// the test's result; `None` when the file holds none of this test's (the test runs as usual).
-    fn replay_file<F>(
-        &self,
-        explorer: &Explorer,
-        file: &Path,
-        body: F,
-    ) -> Option<Result<(), String>>
-    where
-        F: Fn() + Send + Sync + Clone + 'static,
-    {
-        let entries = match saved::read(file) {
-            Ok(entries) if entries.is_empty() => {
-                return Some(Err(format!(
-                    "TAPESTRY_REPLAY={}: no such file, or no schedules in it",
-                    file.display()
-                )));
-            }
-            Ok(entries) => entries,
-            Err(e) => return Some(Err(format!("TAPESTRY_REPLAY: {e}"))),
-        };
-        let mine: Vec<&SavedFailure> = entries.iter().filter(|e| e.test == self.test).collect();
-        if mine.is_empty() {
-            return None;
-        }
-        for entry in mine {
-            match explorer.replay(&entry.replay, body.clone()) {
-                Err(diverged) => {
-                    return Some(Err(format!(
-                        "TAPESTRY_REPLAY={}: {diverged}",
-                        file.display()
-                    )));
-                }
-                Ok(report) => match report.failure() {
-                    Some(failure) => {
-                        return Some(Err(format!(
-                            "tapestry: replaying {} reproduces the {}:\n\n{failure}",
-                            file.display(),
-                            failure.kind()
-                        )));
-                    }
-                    None => notice(&format!(
-                        "tapestry: replaying {} ({}): no failure now",
-                        file.display(),
-                        entry.replay
-                    )),
-                },
-            }
-        }
-        Some(Ok(()))
     }
 
     /// `expect = "<kind>"`: every engine that runs must find a failure of that kind.

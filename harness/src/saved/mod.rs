@@ -116,6 +116,47 @@ pub fn path_for(dir: &Path, module_path: &str, name: &str) -> PathBuf {
     path
 }
 
+/// The test whose schedules `file` holds by its place under `dir`, the inverse of
+/// [`path_for`] (`dir/a/b/t.schedule` holds those of `a::b::t`); `None` if `file` is not a
+/// `.schedule` file under `dir`.
+pub fn test_of(dir: &Path, file: &Path) -> Option<String> {
+    let inner = file.strip_prefix(dir).ok()?;
+    let name = inner.file_name()?.to_str()?.strip_suffix(".schedule")?;
+    let mut parts: Vec<&str> = inner
+        .parent()?
+        .components()
+        .map(|c| c.as_os_str().to_str())
+        .collect::<Option<_>>()?;
+    if parts.is_empty() || name.is_empty() {
+        return None;
+    }
+    parts.push(name);
+    Some(parts.join("::"))
+}
+
+/// The schedule files (`*.schedule`) in `dir` and its subfolders, in path order; `dir` itself
+/// if it is a file.
+pub fn files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    if !dir.is_dir() {
+        std::fs::metadata(dir)?;
+        return Ok(vec![dir.to_owned()]);
+    }
+    let mut found = Vec::new();
+    let mut folders = vec![dir.to_owned()];
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(&folder)? {
+            let path = entry?.path();
+            if path.is_dir() {
+                folders.push(path);
+            } else if path.extension().is_some_and(|e| e == "schedule") {
+                found.push(path);
+            }
+        }
+    }
+    found.sort();
+    Ok(found)
+}
+
 /// Reads the failures saved in `path`; an absent file holds none.
 pub fn read(path: &Path) -> Result<Vec<SavedFailure>, ScheduleFileError> {
     let text = match std::fs::read_to_string(path) {
@@ -217,7 +258,7 @@ fn render(entries: &[SavedFailure], replay_command: &str) -> String {
         }
         let _ = writeln!(out, "tapestry = {}\nreplay = {}", e.tapestry, e.replay);
         if matches!(e.replay, Replay::Stress { .. }) {
-            out.push_str("# A real-hardware interleaving cannot be replayed step by step: replaying runs the\n# stress engine again with the same seed up to the failing iteration.\n");
+            out.push_str("# A real-hardware interleaving cannot be replayed step by step: replaying it hunts\n# again with the stress engine's seed and budget, which may or may not find it again.\n");
         }
         for line in e.trace.lines() {
             let _ = writeln!(out, "#   {line}");

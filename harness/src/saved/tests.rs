@@ -23,6 +23,8 @@ fn what_is_written_is_read_back() {
         replay: Replay::Stress {
             seed: 9,
             iteration: 12,
+            iterations: Some(100_000),
+            time_ms: Some(1_500),
         },
         trace: "step  thread\n   1  main".into(),
         timeline: Some(timeline()),
@@ -271,4 +273,46 @@ fn errors_name_the_file() {
         problem: "unknown key".into(),
     };
     assert_eq!(error.to_string(), "dir/t.schedule:3: unknown key");
+}
+
+#[test]
+fn a_stress_replay_without_a_budget_is_still_read() {
+    let old: Replay = "stress seed=9 iteration=12".parse().unwrap();
+    assert_eq!(
+        old,
+        Replay::Stress {
+            seed: 9,
+            iteration: 12,
+            iterations: None,
+            time_ms: None,
+        }
+    );
+    let new: Replay = "stress seed=9 iteration=12 iterations=40 time_ms=1000"
+        .parse()
+        .unwrap();
+    assert_eq!(
+        new.to_string(),
+        "stress seed=9 iteration=12 iterations=40 time_ms=1000"
+    );
+}
+
+#[test]
+fn a_file_names_its_test_by_its_place() {
+    let dir = Path::new("/p/tapestry-schedules");
+    let file = path_for(dir, "user_tests::inner", "abba");
+    assert_eq!(
+        file,
+        Path::new("/p/tapestry-schedules/user_tests/inner/abba.schedule")
+    );
+    assert_eq!(
+        test_of(dir, &file).as_deref(),
+        Some("user_tests::inner::abba")
+    );
+    for not_one in [
+        "/p/tapestry-schedules/abba.schedule",
+        "/p/tapestry-schedules/user_tests/abba.schedule.svg",
+        "/elsewhere/user_tests/abba.schedule",
+    ] {
+        assert_eq!(test_of(dir, Path::new(not_one)), None, "{not_one}");
+    }
 }

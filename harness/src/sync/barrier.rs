@@ -66,10 +66,7 @@ impl Barrier {
     /// Blocks until `n` threads have called `wait`; the last to arrive is the leader.
     #[track_caller]
     pub fn wait(&self) -> BarrierWaitResult {
-        let blocked = Blocked {
-            reason: BlockReason::Barrier,
-            target: self.obj.id,
-        };
+        let blocked = Blocked::new(BlockReason::Barrier, self.obj.id);
         let leader = rt::blocking(
             self.obj,
             Location::caller(),

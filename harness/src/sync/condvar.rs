@@ -127,10 +127,7 @@ impl Condvar {
         rt::lock_released(lock.obj);
         // Waking up takes the mutex again: a wait while holding another lock orders them.
         rt::lock_acquiring(lock.obj, site);
-        let blocked = Blocked {
-            reason: BlockReason::Wait,
-            target: self.obj.id,
-        };
+        let blocked = Blocked::new(BlockReason::Wait, self.obj.id);
         let timed_out = rt::blocking(
             self.obj,
             site,

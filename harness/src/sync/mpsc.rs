@@ -99,10 +99,7 @@ impl<T> Channel<T> {
     }
 
     fn send(&self, message: T, site: Site) -> Result<(), SendError<T>> {
-        let blocked = Blocked {
-            reason: BlockReason::Send,
-            target: self.obj.id,
-        };
+        let blocked = Blocked::new(BlockReason::Send, self.obj.id);
         rt::blocking(
             self.obj,
             site,
@@ -180,10 +177,7 @@ impl<T> Channel<T> {
     }
 
     fn recv(&self, deadline: Option<Instant>, site: Site) -> Result<T, RecvTimeoutError> {
-        let blocked = Blocked {
-            reason: BlockReason::Recv,
-            target: self.obj.id,
-        };
+        let blocked = Blocked::new(BlockReason::Recv, self.obj.id);
         let received = rt::blocking(
             self.obj,
             site,

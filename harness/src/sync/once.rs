@@ -93,10 +93,7 @@ impl Once {
 
     #[track_caller]
     fn call(&self, force: bool, f: impl FnOnce(&OnceState)) {
-        let blocked = Blocked {
-            reason: BlockReason::Once,
-            target: self.obj.id,
-        };
+        let blocked = Blocked::new(BlockReason::Once, self.obj.id);
         let claimed = rt::blocking(
             self.obj,
             Location::caller(),

@@ -5,7 +5,8 @@ use std::collections::HashMap;
 use super::Labels;
 use crate::rt::{BlockReason, Blocked, ObjId, Op, Recording, ThreadIdx};
 
-/// One sentence per blocked thread, such as "T1 waits to lock `b`, held by T2".
+/// One sentence per blocked thread, with the line it waits at, such as "T1 waits to lock `b`
+/// (at src/bank.rs:12), held by T2".
 pub(crate) fn describe_blocked(
     blocked: &[(ThreadIdx, Blocked)],
     recording: &Recording,
@@ -14,35 +15,54 @@ pub(crate) fn describe_blocked(
     let holders = holders(recording);
     blocked
         .iter()
-        .map(|&(thread, Blocked { reason, target })| {
-            let who = labels.thread(thread);
-            let object = || format!("`{}`", labels.object_name(target));
-            let held = || match holders.get(&target).map(Vec::as_slice) {
-                None | Some([]) => String::new(),
-                Some(threads) if threads.contains(&thread) => ", which it already holds".to_owned(),
-                Some(threads) => {
-                    let names: Vec<String> = threads.iter().map(|&t| labels.thread(t)).collect();
-                    format!(", held by {}", names.join(" and "))
+        .map(
+            |&(
+                thread,
+                Blocked {
+                    reason,
+                    target,
+                    site,
+                },
+            )| {
+                let who = labels.thread(thread);
+                let at = site.map_or_else(String::new, |site| {
+                    format!(" (at {}:{})", site.file(), site.line())
+                });
+                let object = || format!("`{}`{at}", labels.object_name(target));
+                let held = || match holders.get(&target).map(Vec::as_slice) {
+                    None | Some([]) => String::new(),
+                    Some(threads) if threads.contains(&thread) => {
+                        ", which it already holds".to_owned()
+                    }
+                    Some(threads) => {
+                        let names: Vec<String> =
+                            threads.iter().map(|&t| labels.thread(t)).collect();
+                        format!(", held by {}", names.join(" and "))
+                    }
+                };
+                match reason {
+                    BlockReason::Lock => format!("{who} waits to lock {}{}", object(), held()),
+                    BlockReason::Read => format!("{who} waits to read-lock {}{}", object(), held()),
+                    BlockReason::Write => {
+                        format!("{who} waits to write-lock {}{}", object(), held())
+                    }
+                    BlockReason::Wait => format!(
+                        "{who} waits on {} for a notification that never comes",
+                        object()
+                    ),
+                    BlockReason::Join => {
+                        format!("{who} waits to join {}{at}", labels.thread(target))
+                    }
+                    BlockReason::Recv => format!("{who} waits to receive on {}", object()),
+                    BlockReason::Send => format!("{who} waits to send on {}", object()),
+                    BlockReason::Barrier => format!("{who} waits at {}", object()),
+                    BlockReason::Once => format!(
+                        "{who} waits for {} to finish running in another thread",
+                        object()
+                    ),
                 }
-            };
-            match reason {
-                BlockReason::Lock => format!("{who} waits to lock {}{}", object(), held()),
-                BlockReason::Read => format!("{who} waits to read-lock {}{}", object(), held()),
-                BlockReason::Write => format!("{who} waits to write-lock {}{}", object(), held()),
-                BlockReason::Wait => format!(
-                    "{who} waits on {} for a notification that never comes",
-                    object()
-                ),
-                BlockReason::Join => format!("{who} waits to join {}", labels.thread(target)),
-                BlockReason::Recv => format!("{who} waits to receive on {}", object()),
-                BlockReason::Send => format!("{who} waits to send on {}", object()),
-                BlockReason::Barrier => format!("{who} waits at {}", object()),
-                BlockReason::Once => format!(
-                    "{who} waits for {} to finish running in another thread",
-                    object()
-                ),
-            }
-        })
+            },
+        )
         .collect()
 }
 

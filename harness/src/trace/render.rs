@@ -107,15 +107,52 @@ pub(crate) fn render(
     out: &mut impl Write,
 ) -> fmt::Result {
     let labels = Labels::new(recording);
-    write_objects(&listed_objects(recording, mentioned, &labels), out)?;
-
-    let rows: Vec<[String; 4]> = step_rows(recording, &labels, stale_reads)
+    let objects: Vec<[String; 3]> = listed_objects(recording, mentioned, &labels)
         .into_iter()
-        .map(|r| r.cells)
+        .map(|(_, o)| {
+            [
+                o.name.clone(),
+                type_name(o.kind).to_owned(),
+                format!("{}:{}", o.site.file(), o.site.line()),
+            ]
+        })
         .collect();
+    let steps = step_rows(recording, &labels, stale_reads);
+    let mut rows = Vec::new();
+    for part in shown(steps.len(), rounds, limit) {
+        match part {
+            Shown::Steps(range) => {
+                rows.extend(steps[range].iter().map(|r| TableRow::Step(r.cells.clone())))
+            }
+            Shown::Gap(text) => rows.push(TableRow::Gap(text)),
+        }
+    }
+    write_table(&objects, &rows, outcome, out)
+}
+
+/// A row of the table: a step's cells (step, thread, operation, site), or a line standing for
+/// steps left out.
+pub(super) enum TableRow {
+    Step([String; 4]),
+    Gap(String),
+}
+
+/// Writes the table of a trace: the objects (name, type, site), the steps shown, and the
+/// outcome. Columns are as wide as the rows shown, so a trace and its timeline, which keeps
+/// only those rows, print the same text.
+pub(super) fn write_table(
+    objects: &[[String; 3]],
+    rows: &[TableRow],
+    outcome: Option<&str>,
+    out: &mut impl Write,
+) -> fmt::Result {
+    write_objects(objects, out)?;
     let width = |col: usize, title: &str| {
         rows.iter()
-            .map(|r| r[col].len())
+            .filter_map(|r| match r {
+                TableRow::Step(cells) => Some(cells[col].len()),
+                TableRow::Gap(_) => None,
+            })
             .chain([title.len()])
             .max()
             .unwrap_or(0)
@@ -126,15 +163,13 @@ pub(crate) fn render(
         "{:>w0$}  {:<w1$}  {:<w2$}  at",
         "step", "thread", "operation"
     )?;
-    for part in shown(rows.len(), rounds, limit) {
-        match part {
-            Shown::Steps(range) => {
-                for r in &rows[range] {
-                    let line = format!("{:>w0$}  {:<w1$}  {:<w2$}  {}", r[0], r[1], r[2], r[3]);
-                    writeln!(out, "{}", line.trim_end())?;
-                }
+    for row in rows {
+        match row {
+            TableRow::Step(r) => {
+                let line = format!("{:>w0$}  {:<w1$}  {:<w2$}  {}", r[0], r[1], r[2], r[3]);
+                writeln!(out, "{}", line.trim_end())?;
             }
-            Shown::Gap(text) => writeln!(out, "{:>w0$}  {text}", "")?,
+            TableRow::Gap(text) => writeln!(out, "{:>w0$}  {text}", "")?,
         }
     }
     if let Some(outcome) = outcome {
@@ -170,27 +205,16 @@ pub(super) fn listed_objects<'a>(
         .collect()
 }
 
-/// Lists the objects, with their types and where they were created.
-fn write_objects(objects: &[(ObjId, &ObjectLabel)], out: &mut impl Write) -> fmt::Result {
+/// Lists the objects: name, type, and where they were created.
+fn write_objects(objects: &[[String; 3]], out: &mut impl Write) -> fmt::Result {
     if objects.is_empty() {
         return Ok(());
     }
-    let name_width = objects.iter().map(|(_, o)| o.name.len()).max().unwrap_or(0);
-    let type_width = objects
-        .iter()
-        .map(|(_, o)| type_name(o.kind).len())
-        .max()
-        .unwrap_or(0);
+    let name_width = objects.iter().map(|o| o[0].len()).max().unwrap_or(0);
+    let type_width = objects.iter().map(|o| o[1].len()).max().unwrap_or(0);
     writeln!(out, "objects:")?;
-    for (_, o) in objects {
-        writeln!(
-            out,
-            "  {:<name_width$}  {:<type_width$}  {}:{}",
-            o.name,
-            type_name(o.kind),
-            o.site.file(),
-            o.site.line()
-        )?;
+    for [name, kind, site] in objects {
+        writeln!(out, "  {name:<name_width$}  {kind:<type_width$}  {site}")?;
     }
     writeln!(out)
 }

@@ -4,10 +4,11 @@
 //! program.
 
 use std::collections::BTreeSet;
+use std::fmt;
 
 use super::Labels;
 use super::labels::type_name;
-use super::render::{Shown, listed_objects, object_of, shown, step_rows};
+use super::render::{Shown, TableRow, listed_objects, object_of, shown, step_rows, write_table};
 use super::stale::values;
 use crate::rt::{Blocked, ObjId, ObjKind, Op, Recording, ThreadIdx};
 
@@ -230,5 +231,31 @@ impl Timeline {
     /// step marked. The same timeline gives the same bytes.
     pub fn svg(&self) -> String {
         super::svg::render(self)
+    }
+}
+
+/// The text trace the timeline was built from, as [`Trace`](super::Trace) prints it: a saved
+/// schedule's `[trace]` section prints as the failure did, without the program.
+impl fmt::Display for Timeline {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let objects: Vec<[String; 3]> = self
+            .objects
+            .iter()
+            .map(|o| [o.name.clone(), o.kind.clone(), o.site.clone()])
+            .collect();
+        let rows: Vec<TableRow> = self
+            .rows
+            .iter()
+            .map(|row| match row {
+                Row::Step(s) => TableRow::Step([
+                    s.number.to_string(),
+                    self.lanes.get(s.lane).cloned().unwrap_or_default(),
+                    s.text.clone(),
+                    s.site.clone().unwrap_or_default(),
+                ]),
+                Row::Gap(text) => TableRow::Gap(text.clone()),
+            })
+            .collect();
+        write_table(&objects, &rows, self.outcome.as_deref(), f)
     }
 }

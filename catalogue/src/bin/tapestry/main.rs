@@ -4,15 +4,19 @@
 //! - `tapestry show <name>` — an entry's lesson, code, and minimal failing interleaving.
 //! - `tapestry hunt [<name>... | --all]` — runs entries under engines and prints the
 //!   bug-finding matrix (text, Markdown or JSON).
-//! - `tapestry replay <file>` — replays a saved schedule of a catalogue program.
+//! - `tapestry replay <file|folder>...` — replays the saved schedules of catalogue programs;
+//!   of a user's tests, whose program the CLI cannot run, prints the trace saved with them.
 //! - `tapestry report [--out <dir>]` — a static HTML site: the matrix, and each entry's lesson,
-//!   code and failing interleaving drawn as a swimlane diagram; or, with `--schedule <file>`,
-//!   the failures saved in schedule files, drawn.
+//!   code and failing interleaving drawn as a swimlane diagram; or, with `--schedule
+//!   <file|folder>`, the failures saved in schedule files, drawn from the traces they keep.
+//! - `tapestry schedules [--orphans] [<folder>]` — a package's schedule files and entries;
+//!   with `--orphans`, those of tests that no longer exist (see `schedules.rs`).
 
 mod html;
 mod matrix;
 mod quiet;
 mod report;
+mod schedules;
 mod show;
 
 use std::path::PathBuf;
@@ -82,10 +86,36 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
-    /// Replay the schedules saved in a file (by `hunt --save`) and print their traces.
+    /// Replay saved schedules and print their traces. A catalogue program's (saved by `hunt
+    /// --save`) runs again; a schedule of your own test prints the trace saved with it, since
+    /// only your test binary can run your program (the output says how to replay it there).
     Replay {
-        /// The `.schedule` file.
-        file: PathBuf,
+        /// `.schedule` files, or folders of them (such as `tapestry-schedules`).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// List the schedule files a package keeps and their entries; with `--orphans`, only the
+    /// files and entries that no test replays (their test was renamed or deleted, or they are
+    /// filed under another test), exiting with 1 if there are any.
+    ///
+    /// The tests that exist are found by building the package's test binaries (`cargo test
+    /// --no-run`, with the arguments after `--`) and listing each one's tests (`--list`); run
+    /// it in the package. Or give them with `--tests`.
+    Schedules {
+        /// The folder of schedule files.
+        #[arg(default_value = "tapestry-schedules", env = "TAPESTRY_SCHEDULE_DIR")]
+        dir: PathBuf,
+        /// Only the files and entries of tests that do not exist.
+        #[arg(long)]
+        orphans: bool,
+        /// With --orphans: a file listing the tests that exist, one full path a line
+        /// (`my_crate::module::test`; `-` reads standard input), instead of asking cargo.
+        #[arg(long, requires = "orphans")]
+        tests: Option<PathBuf>,
+        /// With --orphans: arguments for `cargo test --no-run`, after `--` (`-- -p my-crate
+        /// --all-features`).
+        #[arg(last = true, requires = "orphans", conflicts_with = "tests")]
+        cargo_args: Vec<String>,
     },
     /// Write a static HTML report: the bug-finding matrix and, per entry, the lesson, the code
     /// and the minimal failing interleaving drawn as a swimlane diagram. With `--schedule`,
@@ -106,8 +136,9 @@ enum Command {
         /// How many programs the report's hunt runs at once.
         #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=64))]
         jobs: u64,
-        /// Draw the failures saved in this schedule file, from the trace it keeps (repeat for
-        /// several files); the site then shows only these.
+        /// Draw the failures saved in this schedule file, or in every schedule file of this
+        /// folder, from the trace each keeps, without running the program (repeat for several);
+        /// the site then shows only these. Any package's schedules, not only the catalogue's.
         #[arg(long = "schedule", conflicts_with_all = ["names", "matrix"])]
         schedules: Vec<PathBuf>,
     },
@@ -189,7 +220,22 @@ fn run(cli: Cli) -> Result<ExitCode> {
             };
             hunt_entries(&entries, &settings, jobs as usize, format)
         }
-        Command::Replay { file } => replay(&file),
+        Command::Replay { files } => replay(&files),
+        Command::Schedules {
+            dir,
+            orphans,
+            tests,
+            cargo_args,
+        } => {
+            if !orphans {
+                return schedules::list(&dir);
+            }
+            let tests = match tests {
+                Some(file) => schedules::Tests::File(file),
+                None => schedules::Tests::Cargo(cargo_args),
+            };
+            schedules::orphans(&dir, &tests)
+        }
         Command::Report {
             names,
             out,
@@ -199,7 +245,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             schedules,
         } => {
             let pages = if !schedules.is_empty() {
-                report::schedules(&out, &schedules)?
+                report::schedules(&out, &schedule_files(&schedules)?)?
             } else {
                 if !(budget.is_finite() && budget > 0.0) {
                     bail!("--budget must be a positive number, like 0.5 or 10; got {budget}");
@@ -335,42 +381,100 @@ impl Progress {
     }
 }
 
-fn replay(file: &std::path::Path) -> Result<ExitCode> {
-    let saved = tapestry::saved::read(file)?;
-    if saved.is_empty() {
-        bail!("{}: no such file, or no schedules in it", file.display());
+/// The schedule files of `paths`: files as given, folders' `.schedule` files.
+fn schedule_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    for path in paths {
+        let found = tapestry::saved::files(path)
+            .with_context(|| format!("{}: no such file or folder", path.display()))?;
+        if found.is_empty() {
+            bail!("{}: no schedule files in it", path.display());
+        }
+        files.extend(found);
     }
-    for failure in saved {
-        let (name, variant) = failure
-            .test
-            .strip_prefix("catalogue::")
-            .and_then(|rest| rest.rsplit_once("::"))
-            .with_context(|| {
-                format!(
-                    "`{}` is not a catalogue program (`catalogue::<entry>::<buggy|fixed>`)",
-                    failure.test
-                )
-            })?;
-        let entry = find(name)?;
-        let variant = match variant {
-            "buggy" => Variant::Buggy,
-            "fixed" => Variant::Fixed,
-            other => bail!(
-                "`{other}` in `{}` is neither `buggy` nor `fixed`",
-                failure.test
-            ),
-        };
-        println!(
-            "== {} ({} engine, {}: {})",
-            failure.test, failure.engine, failure.kind, failure.replay
-        );
-        match tapestry::Explorer::new().replay(&failure.replay, variant.program(entry)) {
-            Err(diverged) => println!("{diverged}\n"),
-            Ok(report) => match report.failure() {
-                Some(found) => println!("{}\n", found.trace()),
-                None => println!("no failure now\n"),
-            },
+    Ok(files)
+}
+
+fn replay(paths: &[PathBuf]) -> Result<ExitCode> {
+    for file in schedule_files(paths)? {
+        let saved = tapestry::saved::read(&file)?;
+        if saved.is_empty() {
+            bail!("{}: no such file, or no schedules in it", file.display());
+        }
+        for failure in saved {
+            println!(
+                "== {} ({} engine, {}: {}) from {}",
+                failure.test,
+                failure.engine,
+                failure.kind,
+                failure.replay,
+                file.display()
+            );
+            match catalogue_program(&failure.test)? {
+                Some(program) => match tapestry::Explorer::new().replay(&failure.replay, program) {
+                    Err(diverged) => println!("{diverged}\n"),
+                    Ok(report) => match report.failure() {
+                        Some(found) => println!("{}\n", found.trace()),
+                        None => println!("no failure now\n"),
+                    },
+                },
+                None => print_saved(&file, &failure),
+            }
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The program of `test` if it names a catalogue program (`catalogue::<entry>::<buggy|fixed>`).
+fn catalogue_program(test: &str) -> Result<Option<fn()>> {
+    let Some((name, variant)) = test
+        .strip_prefix("catalogue::")
+        .and_then(|rest| rest.rsplit_once("::"))
+    else {
+        return Ok(None);
+    };
+    let entry = find(name)?;
+    let variant = match variant {
+        "buggy" => Variant::Buggy,
+        "fixed" => Variant::Fixed,
+        other => bail!("`{other}` in `{test}` is neither `buggy` nor `fixed`"),
+    };
+    Ok(Some(variant.program(entry)))
+}
+
+/// A schedule of a user's test: the CLI cannot run the program, so it prints the trace saved
+/// with it, and how to replay it with the test.
+fn print_saved(file: &std::path::Path, failure: &tapestry::saved::SavedFailure) {
+    let how = match failure.replay {
+        tapestry::Replay::Stress { .. } => {
+            "A stress failure cannot be replayed step by step; its test hunts again with the saved seed and budget"
+        }
+        _ => "Its test replays it step by step",
+    };
+    println!(
+        "Not a catalogue program: this CLI cannot run your test's program, so this is the trace saved with the schedule. {how}:"
+    );
+    match header_command(file) {
+        // A relative path in it is relative to the package, where `cargo test` runs tests.
+        Some(command) if command.starts_with("TAPESTRY_REPLAY=/") => println!("    {command}"),
+        Some(command) => println!("    {command}\n(in the package's folder)"),
+        None => println!(
+            "    TAPESTRY_REPLAY={} cargo test <test> -- --exact",
+            file.display()
+        ),
+    }
+    match &failure.timeline {
+        Some(timeline) => println!("\n{timeline}"),
+        None => println!(
+            "\n(an older tapestry saved it without its trace as data; the trace is in the file's comments)\n"
+        ),
+    }
+}
+
+/// The replay command a schedule file's header names.
+fn header_command(file: &std::path::Path) -> Option<String> {
+    let text = std::fs::read_to_string(file).ok()?;
+    let mut lines = text.lines();
+    lines.find(|l| l.starts_with("# Replay them alone"))?;
+    Some(lines.next()?.strip_prefix('#')?.trim().to_owned())
 }

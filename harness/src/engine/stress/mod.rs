@@ -107,10 +107,7 @@ fn explore_here(body: &Body, config: &Stress, limits: &Limits) -> EngineRun {
     let ended = ended.unwrap_or_else(|payload| resume_unwind(payload));
     let predicted = match ended.found {
         Some(_) => None,
-        None => predicted(&exec, |iteration| Replay::Stress {
-            seed: config.seed,
-            iteration,
-        }),
+        None => predicted(&exec, |iteration| replay(config, iteration)),
     };
     EngineRun {
         executions: ended.executions,
@@ -180,7 +177,7 @@ fn run_iterations(
             return Some(Ended {
                 executions: iteration,
                 complete: false,
-                found: Some(found(record, recording(&local), config.seed, iteration)),
+                found: Some(found(record, recording(&local), config, iteration)),
             });
         }
         if exec.prediction_without_trace() == Some(iteration) {
@@ -193,14 +190,42 @@ fn left_running(lost: usize) -> String {
     format!(" ({lost} thread(s) never returned to the facade and were left running)")
 }
 
-fn found(record: rt::FailureRecord, recording: Recording, seed: u64, iteration: u64) -> Found {
+fn found(
+    record: rt::FailureRecord,
+    recording: Recording,
+    config: &Stress,
+    iteration: u64,
+) -> Found {
     Found {
         record,
         recording,
         execution: iteration,
-        replay: Replay::Stress { seed, iteration },
+        replay: replay(config, iteration),
         preemptions: None,
     }
+}
+
+/// What hunts for a failure in `iteration` again: the seed and the budget.
+fn replay(config: &Stress, iteration: u64) -> Replay {
+    Replay::Stress {
+        seed: config.seed,
+        iteration,
+        iterations: config.iterations,
+        time_ms: config.time.map(|t| t.as_millis() as u64),
+    }
+}
+
+/// The settings that hunt again as [`Replay::Stress`] says (the defaults for a budget it does
+/// not give).
+pub(crate) fn hunt_again(seed: u64, iterations: Option<u64>, time_ms: Option<u64>) -> Stress {
+    let mut config = Stress::default().seed(seed);
+    if let Some(iterations) = iterations {
+        config = config.iterations(iterations);
+    }
+    if let Some(time_ms) = time_ms {
+        config = config.time(Duration::from_millis(time_ms));
+    }
+    config
 }
 
 /// Waits for the runner to end. If an iteration has failed and the runner's body has not come
@@ -249,7 +274,7 @@ fn wait_for_runner(
         return Ok(Ended {
             executions: iteration,
             complete: false,
-            found: Some(found(record, recording, config.seed, iteration)),
+            found: Some(found(record, recording, config, iteration)),
         });
     }
 }

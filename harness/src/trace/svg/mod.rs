@@ -29,6 +29,8 @@ const MIN_LANE: usize = 110;
 const LINE: usize = 17;
 /// Longer operation texts are cut (the whole text is the box's tooltip).
 const MAX_CHARS: usize = 64;
+/// What a blocked thread waits for, and the line it waits at, is cut only past this.
+const MAX_BLOCKED_CHARS: usize = 120;
 
 const INK: &str = "#263238";
 const MUTED: &str = "#78909c";
@@ -62,10 +64,14 @@ pub fn escape(text: &str) -> String {
 }
 
 fn cut(text: &str) -> String {
-    if text.chars().count() <= MAX_CHARS {
+    cut_to(text, MAX_CHARS)
+}
+
+fn cut_to(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
         text.to_owned()
     } else {
-        text.chars().take(MAX_CHARS - 1).chain(['…']).collect()
+        text.chars().take(max - 1).chain(['…']).collect()
     }
 }
 
@@ -112,7 +118,7 @@ pub(crate) fn render(t: &Timeline) -> String {
                 t.blocked
                     .iter()
                     .filter(|b| b.0 == index)
-                    .map(|b| cut(&b.1).chars().count()),
+                    .map(|b| cut_to(&b.1, MAX_BLOCKED_CHARS).chars().count()),
             )
             .chain([name.chars().count()])
             .max()
@@ -305,7 +311,7 @@ pub(crate) fn render(t: &Timeline) -> String {
                 lane.x + lane.width - lane.boxes,
                 lane.boxes + PAD,
                 y + 14,
-                escape(&cut(what)),
+                escape(&cut_to(what, MAX_BLOCKED_CHARS)),
             );
         }
     }
