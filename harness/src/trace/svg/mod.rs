@@ -6,12 +6,19 @@
 //! A pure function of the timeline: integer coordinates and no map iteration, so the same
 //! timeline always gives the same bytes. Styles are attributes, not CSS, so the picture looks
 //! the same inline in a page, alone in a browser, or in an image viewer.
+//!
+//! Texts are drawn as text: a `code` span of the trace's words (between backticks) becomes a
+//! `<tspan>` of its own, without the backticks (`label.rs`); the sentences below the lanes are
+//! set in a sans-serif font with code in monospace, and wrapped so that they never make the
+//! picture wider than its lanes or [`WRAP_WIDTH`] pixels.
 
 use std::fmt::Write;
 
+mod label;
 mod legend;
 mod marks;
 
+use self::label::{Font, Label, wrap};
 use self::legend::legend;
 use self::marks::{holds, interrupted_updates, read_value, reads_from};
 use super::timeline::{Action, Row, Timeline};
@@ -29,6 +36,16 @@ const MIN_LANE: usize = 110;
 const LINE: usize = 17;
 /// Longer operation texts are cut (the whole text is the box's tooltip).
 const MAX_CHARS: usize = 64;
+/// The sentences below the lanes wrap at this many pixels, or at the lanes' width if wider, so
+/// that a diagram of two or three lanes fits a page.
+const WRAP_WIDTH: usize = 860;
+/// A sans-serif character is narrower than a monospace one, on average, unless bold.
+const SANS_TENTHS_PER_CHAR: usize = 66;
+/// Continuation lines of a wrapped sentence are indented by this many pixels.
+const INDENT: usize = 16;
+
+const MONO: &str = "DejaVu Sans Mono, Menlo, Consolas, monospace";
+const SANS: &str = "system-ui, -apple-system, Segoe UI, DejaVu Sans, sans-serif";
 
 const INK: &str = "#263238";
 const MUTED: &str = "#78909c";
@@ -39,6 +56,14 @@ const READS_FROM: &str = "#1565c0";
 const LOCK_COLOURS: [&str; 6] = [
     "#7e57c2", "#00897b", "#d81b60", "#6d4c41", "#3949ab", "#7cb342",
 ];
+
+/// How wide a character of `font` is, in tenths of a pixel, on average.
+fn tenths_per_char(font: Font, bold: bool) -> usize {
+    match font {
+        Font::Sans if !bold => SANS_TENTHS_PER_CHAR,
+        _ => TENTHS_PER_CHAR,
+    }
+}
 
 fn width(chars: usize) -> usize {
     (chars * TENTHS_PER_CHAR).div_ceil(10)
@@ -61,20 +86,22 @@ pub fn escape(text: &str) -> String {
     out
 }
 
-fn cut(text: &str) -> String {
-    if text.chars().count() <= MAX_CHARS {
-        text.to_owned()
-    } else {
-        text.chars().take(MAX_CHARS - 1).chain(['…']).collect()
-    }
-}
-
 /// Horizontal geometry of a lane.
 struct Lane {
     x: usize,
     width: usize,
     /// Where its boxes start: right of its lock bars.
     boxes: usize,
+}
+
+/// A line of the sentences below the lanes.
+struct Note {
+    label: Label,
+    colour: &'static str,
+    bold: bool,
+    font: Font,
+    /// Pixels: a wrapped sentence's later lines are indented.
+    indent: usize,
 }
 
 fn row_y(row: usize) -> usize {
@@ -107,12 +134,12 @@ pub(crate) fn render(t: &Timeline) -> String {
         let chars = t
             .steps()
             .filter(|s| s.lane == index)
-            .map(|s| cut(&s.text).chars().count())
+            .map(|s| Label::new(&s.text).cut(MAX_CHARS).chars())
             .chain(
                 t.blocked
                     .iter()
                     .filter(|b| b.0 == index)
-                    .map(|b| cut(&b.1).chars().count()),
+                    .map(|b| Label::new(&b.1).cut(MAX_CHARS).chars()),
             )
             .chain([name.chars().count()])
             .max()
@@ -128,11 +155,12 @@ pub(crate) fn render(t: &Timeline) -> String {
     }
     let lanes_end = x.saturating_sub(LANE_GAP) + 10;
 
-    let mut notes: Vec<(String, &str)> = Vec::new();
+    // Sentences below the lanes: (text, colour, is the headline).
+    let mut sentences: Vec<(String, &'static str, bool)> = Vec::new();
     if let Some(outcome) = &t.outcome {
         for (i, line) in outcome.lines().enumerate() {
             let colour = if i == 0 { FAILING } else { INK };
-            notes.push((line.to_owned(), colour));
+            sentences.push((line.to_owned(), colour, i == 0));
         }
     }
     for &(read, between, write) in &updates {
@@ -145,19 +173,47 @@ pub(crate) fn render(t: &Timeline) -> String {
             .object
             .and_then(|o| t.objects.get(o))
             .map_or("it", |o| o.name.as_str());
-        notes.push((
+        sentences.push((
             format!(
                 "step {}: {} writes `{object}` after {} read it (step {}) and before {} writes it (step {}), so {} overwrites a value it never saw",
                 b.number, t.lanes[b.lane], t.lanes[r.lane], r.number, t.lanes[w.lane], w.number, t.lanes[w.lane]
             ),
             CONFLICT,
+            false,
         ));
     }
+    // Wrapped to the lanes' width, or WRAP_WIDTH if that is wider. A line that starts with a
+    // space is laid out by its writer (a panic's `left:` and `right:`): monospace.
+    let wrap_width = WRAP_WIDTH.max(lanes_end.saturating_sub(GUTTER + 2 * PAD + 10));
+    let notes: Vec<Note> = sentences
+        .iter()
+        .flat_map(|&(ref text, colour, bold)| {
+            let font = if text.starts_with(' ') {
+                Font::Mono
+            } else {
+                Font::Sans
+            };
+            let chars = wrap_width * 10 / tenths_per_char(font, bold);
+            wrap(text, chars)
+                .into_iter()
+                .enumerate()
+                .map(move |(i, label)| Note {
+                    label,
+                    colour,
+                    bold,
+                    font,
+                    indent: if i > 0 { INDENT } else { 0 },
+                })
+        })
+        .collect();
     let legend = legend(t, &holds, &updates, &arrows, failing_row);
     let legend_end = GUTTER + legend.iter().map(|item| item.width()).sum::<usize>();
     let text_end = notes
         .iter()
-        .map(|(line, _)| GUTTER + 2 * PAD + width(line.chars().count()) + 10)
+        .map(|n| {
+            let tenths = n.label.chars() * tenths_per_char(n.font, n.bold);
+            GUTTER + 2 * PAD + n.indent + tenths.div_ceil(10) + 10
+        })
         .chain([legend_end + 10])
         .max()
         .unwrap_or(0);
@@ -175,7 +231,7 @@ pub(crate) fn render(t: &Timeline) -> String {
     let out = &mut svg;
     let _ = writeln!(
         out,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" class="tapestry-trace" width="{total_width}" height="{total_height}" viewBox="0 0 {total_width} {total_height}" font-family="DejaVu Sans Mono, Menlo, Consolas, monospace" font-size="12">"#
+        r#"<svg xmlns="http://www.w3.org/2000/svg" class="tapestry-trace" width="{total_width}" height="{total_height}" viewBox="0 0 {total_width} {total_height}" font-family="{MONO}" font-size="12">"#
     );
     let _ = writeln!(
         out,
@@ -219,7 +275,7 @@ pub(crate) fn render(t: &Timeline) -> String {
                 r#"<text class="tp-gap" x="{}" y="{}" font-style="italic" fill="{MUTED}">{}</text>"#,
                 GUTTER + 8,
                 row_y(i) + ROW / 2 + 4,
-                escape(text)
+                Label::new(text).svg(Font::Mono)
             );
         }
     }
@@ -286,7 +342,7 @@ pub(crate) fn render(t: &Timeline) -> String {
             lane.x + lane.width - lane.boxes,
             lane.boxes + PAD,
             y + 14,
-            escape(&cut(&s.text)),
+            Label::new(&s.text).cut(MAX_CHARS).svg(Font::Mono),
         );
     }
 
@@ -300,12 +356,12 @@ pub(crate) fn render(t: &Timeline) -> String {
                 r##"<g class="tp-blocked" data-lane="{}"><title>{} {}</title><rect x="{}" y="{y}" width="{}" height="{BOX}" rx="3" fill="#ffebee" stroke="{FAILING}" stroke-width="2" stroke-dasharray="5,3"/><text x="{}" y="{}" fill="{FAILING}">{}</text></g>"##,
                 escape(&t.lanes[*index]),
                 escape(&t.lanes[*index]),
-                escape(what),
+                escape(&Label::new(what).plain()),
                 lane.boxes,
                 lane.x + lane.width - lane.boxes,
                 lane.boxes + PAD,
                 y + 14,
-                escape(&cut(what)),
+                Label::new(what).cut(MAX_CHARS).svg(Font::Mono),
             );
         }
     }
@@ -414,14 +470,23 @@ pub(crate) fn render(t: &Timeline) -> String {
             GUTTER,
             total_width - GUTTER - 8,
         );
-        for (i, (line, colour)) in notes.iter().enumerate() {
-            let weight = if i == 0 { r#" font-weight="bold""# } else { "" };
+        for (i, note) in notes.iter().enumerate() {
+            let weight = if note.bold {
+                r#" font-weight="bold""#
+            } else {
+                ""
+            };
+            let family = match note.font {
+                Font::Sans => format!(r#" font-family="{SANS}""#),
+                Font::Mono => String::new(),
+            };
             let _ = writeln!(
                 out,
-                r#"<text x="{}" y="{}" fill="{colour}"{weight} xml:space="preserve">{}</text>"#,
-                GUTTER + PAD,
+                r#"<text x="{}" y="{}" fill="{}"{weight}{family} xml:space="preserve">{}</text>"#,
+                GUTTER + PAD + note.indent,
                 banner_y + 6 + (i + 1) * LINE - 4,
-                escape(line)
+                note.colour,
+                note.label.svg(note.font)
             );
         }
         let _ = writeln!(out, "</g>");
