@@ -31,7 +31,12 @@ fn sentences(svg: &Document, class: &str) -> String {
     with_class(svg, class)
         .iter()
         .flat_map(|n| n.descendants().filter(|d| d.has_tag_name("text")))
-        .map(|t| t.descendants().filter_map(|d| d.text()).collect::<String>())
+        .map(|t| {
+            t.descendants()
+                .filter(Node::is_text)
+                .filter_map(|d| d.text())
+                .collect::<String>()
+        })
         .collect::<Vec<_>>()
         .join(" ")
 }
@@ -103,10 +108,12 @@ const PAGE_WIDTH: f64 = 1080.0;
 
 #[test]
 fn labels_draw_code_without_backticks_and_long_sentences_wrap_to_the_page() {
-    // A deadlock's waits, an interrupted update, and long outcomes: a data race between two
-    // source lines, an unbounded priority inversion, a livelock's loop.
+    // Deadlocks' waits (four lanes, two of them waiting on a condition variable), an
+    // interrupted update, and long outcomes: a data race between two source lines, an unbounded
+    // priority inversion, a livelock's loop.
     for name in [
         "lock_order_inversion",
+        "bounded_buffer_notify_one",
         "lost_update",
         "double_checked_locking",
         "priority_inversion",
@@ -117,7 +124,12 @@ fn labels_draw_code_without_backticks_and_long_sentences_wrap_to_the_page() {
         let texts: Vec<String> = svg
             .descendants()
             .filter(|n| n.has_tag_name("text"))
-            .map(|n| n.descendants().filter_map(|d| d.text()).collect())
+            .map(|n| {
+                n.descendants()
+                    .filter(Node::is_text)
+                    .filter_map(|d| d.text())
+                    .collect()
+            })
             .collect();
         for text in &texts {
             assert!(!text.contains('`'), "{name}: a backtick in `{text}`");

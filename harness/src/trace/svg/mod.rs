@@ -41,6 +41,10 @@ const MAX_CHARS: usize = 64;
 const WRAP_WIDTH: usize = 860;
 /// A sans-serif character is narrower than a monospace one, on average, unless bold.
 const SANS_TENTHS_PER_CHAR: usize = 66;
+/// What a blocked thread waits for wraps at its lane's longest step, or this many characters.
+const BLOCKED_CHARS: usize = 30;
+/// The lines of a wrapped wait are this many pixels apart.
+const BLOCKED_LINE: usize = 14;
 /// Continuation lines of a wrapped sentence are indented by this many pixels.
 const INDENT: usize = 16;
 
@@ -109,9 +113,30 @@ fn row_y(row: usize) -> usize {
 }
 
 pub(crate) fn render(t: &Timeline) -> String {
+    // What each blocked thread waits for, wrapped to its lane's steps (or BLOCKED_CHARS): a
+    // sentence must not make a lane of short steps wide.
+    let step_chars = |lane: usize| {
+        t.steps()
+            .filter(|s| s.lane == lane)
+            .map(|s| Label::new(&s.text).cut(MAX_CHARS).chars())
+            .chain([t.lanes[lane].chars().count(), BLOCKED_CHARS])
+            .max()
+            .unwrap_or(0)
+    };
+    let blocked: Vec<(usize, &str, Vec<Label>)> = t
+        .blocked
+        .iter()
+        .map(|(lane, what)| (*lane, what.as_str(), wrap(what, step_chars(*lane))))
+        .collect();
+    let blocked_lines = blocked.iter().map(|b| b.2.len()).max().unwrap_or(0);
     let blocked_row = (!t.blocked.is_empty()).then_some(t.rows.len());
-    let rows_drawn = t.rows.len() + usize::from(blocked_row.is_some());
-    let last_row = rows_drawn.saturating_sub(1);
+    let blocked_rows = match blocked_lines {
+        0 => 0,
+        n => 1 + ((n - 1) * BLOCKED_LINE).div_ceil(ROW),
+    };
+    let rows_drawn = t.rows.len() + blocked_rows;
+    // Lifelines and locks held to the end reach the blocked row's top line.
+    let last_row = blocked_row.unwrap_or(rows_drawn.saturating_sub(1));
     let holds = holds(t, last_row);
     let updates = interrupted_updates(&t.rows);
     let arrows = reads_from(&t.rows);
@@ -136,10 +161,10 @@ pub(crate) fn render(t: &Timeline) -> String {
             .filter(|s| s.lane == index)
             .map(|s| Label::new(&s.text).cut(MAX_CHARS).chars())
             .chain(
-                t.blocked
+                blocked
                     .iter()
                     .filter(|b| b.0 == index)
-                    .map(|b| Label::new(&b.1).cut(MAX_CHARS).chars()),
+                    .flat_map(|b| b.2.iter().map(Label::chars)),
             )
             .chain([name.chars().count()])
             .max()
@@ -267,19 +292,6 @@ pub(crate) fn render(t: &Timeline) -> String {
         );
     }
 
-    // Gaps, full width.
-    for (i, row) in t.rows.iter().enumerate() {
-        if let Row::Gap(text) = row {
-            let _ = writeln!(
-                out,
-                r#"<text class="tp-gap" x="{}" y="{}" font-style="italic" fill="{MUTED}">{}</text>"#,
-                GUTTER + 8,
-                row_y(i) + ROW / 2 + 4,
-                Label::new(text).svg(Font::Mono)
-            );
-        }
-    }
-
     // Lock bars.
     for h in &holds {
         let lane = &lanes[h.lane];
@@ -301,6 +313,23 @@ pub(crate) fn render(t: &Timeline) -> String {
             thread = escape(&t.lanes[h.lane]),
             lock = escape(lock),
         );
+    }
+
+    // Gaps, full width, over the lanes and bars they interrupt, on a veil so they read.
+    for (i, row) in t.rows.iter().enumerate() {
+        if let Row::Gap(text) = row {
+            let label = Label::new(text);
+            let y = row_y(i) + (ROW - BOX) / 2;
+            let _ = writeln!(
+                out,
+                r##"<g class="tp-gap"><rect x="{}" y="{y}" width="{}" height="{BOX}" fill="#ffffff" fill-opacity="0.85"/><text x="{}" y="{}" font-style="italic" fill="{MUTED}">{}</text></g>"##,
+                GUTTER + 4,
+                width(label.chars()) + 8,
+                GUTTER + 8,
+                row_y(i) + ROW / 2 + 4,
+                label.svg(Font::Mono)
+            );
+        }
     }
 
     // Steps.
@@ -348,21 +377,29 @@ pub(crate) fn render(t: &Timeline) -> String {
 
     // What blocked threads wait for, below their last step.
     if let Some(row) = blocked_row {
-        for (index, what) in &t.blocked {
+        for (index, what, lines) in &blocked {
             let lane = &lanes[*index];
             let y = row_y(row) + (ROW - BOX) / 2;
-            let _ = writeln!(
+            let height = BOX + (lines.len() - 1) * BLOCKED_LINE;
+            let _ = write!(
                 out,
-                r##"<g class="tp-blocked" data-lane="{}"><title>{} {}</title><rect x="{}" y="{y}" width="{}" height="{BOX}" rx="3" fill="#ffebee" stroke="{FAILING}" stroke-width="2" stroke-dasharray="5,3"/><text x="{}" y="{}" fill="{FAILING}">{}</text></g>"##,
+                r##"<g class="tp-blocked" data-lane="{}"><title>{} {}</title><rect x="{}" y="{y}" width="{}" height="{height}" rx="3" fill="#ffebee" stroke="{FAILING}" stroke-width="2" stroke-dasharray="5,3"/>"##,
                 escape(&t.lanes[*index]),
                 escape(&t.lanes[*index]),
                 escape(&Label::new(what).plain()),
                 lane.boxes,
                 lane.x + lane.width - lane.boxes,
-                lane.boxes + PAD,
-                y + 14,
-                Label::new(what).cut(MAX_CHARS).svg(Font::Mono),
             );
+            for (i, line) in lines.iter().enumerate() {
+                let _ = write!(
+                    out,
+                    r#"<text x="{}" y="{}" fill="{FAILING}">{}</text>"#,
+                    lane.boxes + PAD,
+                    y + 14 + i * BLOCKED_LINE,
+                    line.svg(Font::Mono),
+                );
+            }
+            let _ = writeln!(out, "</g>");
         }
     }
 
