@@ -218,7 +218,9 @@ fn report_writes_the_matrix_and_a_page_per_entry_with_its_diagram() {
         "<h2>The minimal failing interleaving</h2>",
         "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"tapestry-trace\"",
         "class=\"tp-step tp-failing\"",
-        "<h3>buggy</h3>",
+        // The buggy and the fixed program, as a diff.
+        "<span class=\"del\">-     let n = counter.load(Ordering::SeqCst);</span>",
+        "<span class=\"add\">+     counter.fetch_add(1, Ordering::SeqCst);</span>",
         // Code is escaped: `Vec<_>` in the program.
         "Vec&lt;_&gt;",
     ] {

@@ -1,11 +1,14 @@
-//! HTML for `tapestry report`: a page's frame and style, and the little Markdown the lessons use
-//! (headings, paragraphs, lists, fenced code, inline code), escaped as the diagrams are.
+//! HTML for `tapestry report`: a page's frame and style, the little Markdown the lessons use
+//! (headings, paragraphs, lists, fenced code, inline code), escaped as the diagrams are, and
+//! diffs.
+
+use crate::variants::{Change, Hunk};
 
 /// The diagrams' own escaping, for element content and attribute values.
 pub use tapestry::trace::escape;
 
 /// A line of Markdown text: escaped, with `code` spans.
-fn inline(text: &str) -> String {
+pub fn inline(text: &str) -> String {
     let mut out = String::new();
     for (i, part) in text.split('`').enumerate() {
         // An odd number of backticks leaves the last part outside a span.
@@ -115,8 +118,7 @@ pre { background: #f5f7f8; border: 1px solid #e0e6ea; border-radius: 4px; paddin
 code { background: #f1f3f4; border-radius: 3px; padding: 0 3px; font-size: 90%; }
 pre code { background: none; padding: 0; }
 .diagram { overflow-x: auto; border: 1px solid #e0e6ea; border-radius: 4px; padding: 8px; background: #fff; }
-.side { display: flex; gap: 16px; flex-wrap: wrap; }
-.side > div { flex: 1 1 420px; min-width: 0; }
+.scroll { overflow-x: auto; max-width: 100%; }
 table.matrix { border-collapse: collapse; font-size: 12.5px; }
 table.matrix th, table.matrix td { border: 1px solid #e0e6ea; padding: 3px 7px; text-align: left; white-space: nowrap; }
 table.matrix th { background: #eceff1; }
@@ -125,6 +127,13 @@ td.missed, td.wrong, td.alarm { background: #ffebee; color: #c62828; font-weight
 td.unexpected { background: #fff8e1; } td.none { color: #90a4ae; }
 .summary { font-weight: 600; }
 .muted { color: #78909c; font-size: 14px; }
+pre.diff { padding: 6px 0; width: max-content; min-width: 100%; box-sizing: border-box; overflow: visible; }
+pre.diff span { display: block; padding: 0 12px; }
+pre.diff .del { background: #ffebee; color: #b71c1c; }
+pre.diff .add { background: #e8f5e9; color: #1b5e20; }
+pre.diff .within { color: #78909c; background: #eceff1; font-style: italic; }
+ul.programs { list-style: none; padding: 0; }
+ul.programs b.del { color: #b71c1c; } ul.programs b.add { color: #1b5e20; }
 ";
 
 /// A whole page: `title`, a link back to the index unless this is it, and `body`.
@@ -138,6 +147,34 @@ pub fn page(title: &str, index: bool, body: &str) -> String {
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<main>\n{nav}{body}</main>\n</body>\n</html>\n",
         escape(title)
     )
+}
+
+/// A diff as a block of code, each line marked as in both programs, removed (the buggy one's)
+/// or added (the fixed one's), by colour and by a `-` or `+` in front; a hunk that does not
+/// show the function it is in is headed by its signature.
+pub fn diff(hunks: &[Hunk]) -> String {
+    let mut out = String::from("<div class=\"scroll\"><pre class=\"diff\"><code>");
+    for hunk in hunks {
+        if let Some(within) = &hunk.within {
+            out.push_str(&format!(
+                "<span class=\"within\">   in {}</span>",
+                escape(within)
+            ));
+        }
+        for (change, line) in &hunk.lines {
+            let (class, sign) = match change {
+                Change::Same => ("same", ' '),
+                Change::Removed => ("del", '-'),
+                Change::Added => ("add", '+'),
+            };
+            out.push_str(&format!(
+                "<span class=\"{class}\">{sign} {}</span>",
+                escape(line)
+            ));
+        }
+    }
+    out.push_str("</code></pre></div>\n");
+    out
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@ mod matrix;
 mod quiet;
 mod report;
 mod show;
+mod variants;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

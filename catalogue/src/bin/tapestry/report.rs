@@ -4,7 +4,8 @@
 //! - `index.html`: the bug-finding matrix of a hunt (run now, or read from the JSON that
 //!   `tapestry hunt --format json` wrote) and the entries by category;
 //! - `<entry>.html`: the lesson, the minimal failing interleaving as a swimlane diagram (and as
-//!   text), the buggy and fixed functions, and the whole program; `<entry>.svg`: the diagram.
+//!   text), what differs between the buggy and the fixed program as a diff (`variants.rs`), and
+//!   the whole program; `<entry>.svg`: the diagram.
 //!
 //! With `--schedule FILE`, the site draws the failures saved in those files instead, from the
 //! trace each schedule file keeps.
@@ -17,8 +18,9 @@ use tapestry::{EngineKind, Failure};
 use tapestry_catalogue::hunt::{Cell, Variant, Verdict};
 use tapestry_catalogue::{Category, Entry};
 
-use crate::html::{escape, markdown, page};
+use crate::html::{diff, escape, inline, markdown, page};
 use crate::matrix;
+use crate::variants::variants;
 
 /// Writes `name` in `dir`.
 fn write(dir: &Path, name: &str, text: &str) -> Result<()> {
@@ -188,20 +190,49 @@ fn entry_page(entry: &Entry, failure: Option<&Failure>) -> String {
             "<h2>The minimal failing interleaving</h2>\n<p>No engine that claims this bug found it this time.</p>\n",
         ),
     }
-    body.push_str("<h2>Buggy and fixed</h2>\n<div class=\"side\">\n");
-    for name in ["buggy", "fixed"] {
-        if let Some(code) = entry.function(name) {
-            body.push_str(&format!(
-                "<div><h3>{name}</h3>\n<pre><code>{}</code></pre></div>\n",
-                escape(&code)
-            ));
-        }
-    }
+    body.push_str(&buggy_and_fixed(entry));
     body.push_str(&format!(
-        "</div>\n<details><summary>The whole program</summary>\n<pre><code>{}</code></pre>\n</details>\n",
+        "<details><summary>The whole program</summary>\n<pre><code>{}</code></pre>\n</details>\n",
         escape(&entry.code())
     ));
     page(&format!("{} · tapestry", title(entry)), false, &body)
+}
+
+/// What differs between the buggy and the fixed program: the diff of the two functions and,
+/// when they only pass different values to a shared function, the diff of the code those values
+/// change, as each program runs it.
+fn buggy_and_fixed(entry: &Entry) -> String {
+    let mut out = String::from("<h2 id=\"buggy-and-fixed\">Buggy and fixed</h2>\n");
+    let Some(v) = variants(entry) else {
+        return out;
+    };
+    out.push_str(&format!(
+        "<ul class=\"programs\">\n<li><b class=\"del\">- buggy</b>: {}</li>\n<li><b class=\"add\">+ fixed</b>: {}</li>\n</ul>\n",
+        inline(&v.buggy_doc),
+        inline(&v.fixed_doc)
+    ));
+    out.push_str(&diff(&v.calls));
+    if let Some(shared) = &v.shared {
+        let values: Vec<String> = shared
+            .values
+            .iter()
+            .map(|(name, buggy, fixed)| {
+                format!(
+                    "<code>{}</code> is <code>{}</code> in buggy and <code>{}</code> in fixed",
+                    escape(name),
+                    escape(buggy),
+                    escape(fixed)
+                )
+            })
+            .collect();
+        out.push_str(&format!(
+            "<p>Both call <code>{}</code> and pass different values: {}. Below is the code those values change, as each program runs it: each value put in where the code reads it, and the branches it rules out left out. The code as written is in the whole program.</p>\n",
+            escape(&shared.callee),
+            values.join("; "),
+        ));
+        out.push_str(&diff(&shared.hunks));
+    }
+    out
 }
 
 /// The site of saved schedule files: a page per file, drawing each failure saved in it from
