@@ -18,7 +18,7 @@ use tapestry::{EngineKind, Failure};
 use tapestry_catalogue::hunt::{Cell, Variant, Verdict};
 use tapestry_catalogue::{Category, Entry};
 
-use crate::html::{diff, escape, inline, markdown, page};
+use crate::html::{diff, escape, inline, machine, markdown, page};
 use crate::matrix;
 use crate::variants::variants;
 
@@ -109,7 +109,10 @@ fn matrix_table(cells: &[Cell], pages: &[&'static Entry]) -> String {
         .into_iter()
         .filter(|k| cells.iter().any(|c| c.engine == *k))
         .collect();
-    let mut out = String::from("<table class=\"matrix\">\n<tr><th>entry</th><th>program</th>");
+    // The table scrolls sideways within the page if it must, its first column staying.
+    let mut out = String::from(
+        "<div class=\"scroll\">\n<table class=\"matrix\">\n<tr><th>entry</th><th>program</th>",
+    );
     for engine in &engines {
         out.push_str(&format!("<th>{}</th>", engine.name()));
     }
@@ -121,11 +124,13 @@ fn matrix_table(cells: &[Cell], pages: &[&'static Entry]) -> String {
         }
     }
     for (entry, variant) in keys {
+        // Long names may break after an underscore.
+        let shown = escape(entry).replace('_', "_<wbr/>");
         let name = match variant {
             Variant::Buggy if pages.iter().any(|p| p.name == entry) => {
-                format!("<a href=\"{entry}.html\">{entry}</a>")
+                format!("<a href=\"{entry}.html\">{shown}</a>")
             }
-            Variant::Buggy => entry.to_owned(),
+            Variant::Buggy => shown,
             Variant::Fixed => String::new(),
         };
         out.push_str(&format!("<tr><td>{name}</td><td>{}</td>", variant.name()));
@@ -137,15 +142,33 @@ fn matrix_table(cells: &[Cell], pages: &[&'static Entry]) -> String {
                 Some(c) => out.push_str(&format!(
                     "<td class=\"{}\">{}</td>",
                     class(&c.verdict),
-                    escape(&matrix::cell_text(c))
+                    cell(c)
                 )),
                 None => out.push_str("<td></td>"),
             }
         }
         out.push_str("</tr>\n");
     }
-    out.push_str("</table>\n");
+    out.push_str("</table>\n</div>\n");
     out
+}
+
+/// A matrix cell, in lines: the verdict; how many executions (of a clean run) and how long;
+/// whether the budget ran out before the search was complete.
+fn cell(c: &Cell) -> String {
+    let line = |class: &str, text: &str| format!("<span class=\"{class}\">{}</span>", escape(text));
+    let time = matrix::duration(c.elapsed);
+    match c.verdict {
+        Verdict::NotExpected | Verdict::Unsupported => line("v", &matrix::verdict(&c.verdict)),
+        Verdict::Clean { complete } => {
+            let mut out = line("v", "clean") + &line("t", &format!("{}x {time}", c.executions));
+            if !complete {
+                out.push_str(&line("t", "budget ran out"));
+            }
+            out
+        }
+        _ => line("v", &matrix::verdict(&c.verdict)) + &line("t", &time),
+    }
 }
 
 fn entry_page(entry: &Entry, failure: Option<&Failure>) -> String {
@@ -178,16 +201,16 @@ fn entry_page(entry: &Entry, failure: Option<&Failure>) -> String {
                 Some(p) => format!(", {p} preemptions"),
                 None => String::new(),
             };
+            let (replay, folded) = machine("replay", &failure.replay().to_string());
             body.push_str(&format!(
-                "<h2>The minimal failing interleaving</h2>\n<p class=\"muted\">{} engine{preemptions}; replay: <code>{}</code></p>\n<div class=\"diagram\">\n{}</div>\n<details><summary>The trace as text</summary>\n<pre>{}</pre>\n</details>\n",
+                "<h2 id=\"interleaving\">The minimal failing interleaving</h2>\n<p class=\"muted\">{} engine{preemptions}; {replay}</p>\n{folded}<div class=\"diagram\">\n{}</div>\n<details><summary>The trace as text</summary>\n<pre class=\"trace\">{}</pre>\n</details>\n",
                 failure.engine(),
-                escape(&failure.replay().to_string()),
                 failure.trace().svg(),
                 escape(&failure.trace().to_string())
             ));
         }
         None => body.push_str(
-            "<h2>The minimal failing interleaving</h2>\n<p>No engine that claims this bug found it this time.</p>\n",
+            "<h2 id=\"interleaving\">The minimal failing interleaving</h2>\n<p>No engine that claims this bug found it this time.</p>\n",
         ),
     }
     body.push_str(&buggy_and_fixed(entry));
@@ -278,8 +301,9 @@ pub fn schedules(dir: &Path, files: &[PathBuf]) -> Result<Vec<PathBuf>> {
 }
 
 fn saved_failure(failure: &SavedFailure) -> String {
+    let (replay, folded) = machine("replay", &failure.replay.to_string());
     let mut out = format!(
-        "<h2>{}: {}</h2>\n<p class=\"muted\">{} engine{}; replay: <code>{}</code>; saved by tapestry {}</p>\n",
+        "<h2>{}: {}</h2>\n<p class=\"muted\">{} engine{}; saved by tapestry {}; {replay}</p>\n{folded}",
         escape(&failure.test),
         escape(&failure.kind.to_string()),
         failure.engine,
@@ -287,7 +311,6 @@ fn saved_failure(failure: &SavedFailure) -> String {
             ", {p} preemption{}",
             if p == 1 { "" } else { "s" }
         )),
-        escape(&failure.replay.to_string()),
         escape(&failure.tapestry)
     );
     match &failure.timeline {
