@@ -80,7 +80,7 @@ fn index(entries: &[&'static Entry], cells: &[Cell]) -> String {
             body.push_str(&format!(
                 "<li><a href=\"{}.html\">{}</a>: {} <span class=\"muted\">({})</span></li>\n",
                 e.name,
-                escape(&title(e)),
+                inline(&title(e)),
                 escape(e.summary),
                 escape(&e.kind.to_string())
             ));
@@ -181,7 +181,7 @@ fn entry_page(entry: &Entry, failure: Option<&Failure>) -> String {
         .collect();
     let mut body = format!(
         "<h1>{}</h1>\n<p class=\"muted\">{} · {} · found by {}</p>\n{}",
-        escape(&title(entry)),
+        inline(&title(entry)),
         escape(entry.category.name()),
         escape(&entry.kind.to_string()),
         escape(
@@ -218,7 +218,11 @@ fn entry_page(entry: &Entry, failure: Option<&Failure>) -> String {
         "<details><summary>The whole program</summary>\n<pre><code>{}</code></pre>\n</details>\n",
         escape(&entry.code())
     ));
-    page(&format!("{} · tapestry", title(entry)), false, &body)
+    page(
+        &format!("{} · tapestry", title(entry).replace('`', "")),
+        false,
+        &body,
+    )
 }
 
 /// What differs between the buggy and the fixed program: the diff of the two functions and,
