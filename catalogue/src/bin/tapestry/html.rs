@@ -150,12 +150,12 @@ ul.programs { list-style: none; padding: 0; }
 ul.programs b.del { color: #b71c1c; } ul.programs b.add { color: #1b5e20; }
 ";
 
-/// A whole page: `title`, a link back to the index unless this is it, and `body`.
-pub fn page(title: &str, index: bool, body: &str) -> String {
-    let nav = if index {
-        String::new()
-    } else {
-        "<nav><a href=\"index.html\">← all entries</a></nav>\n".to_owned()
+/// A whole page: `title`, a link back to the index (saying `back`) unless this is it, and
+/// `body`.
+pub fn page(title: &str, back: Option<&str>, body: &str) -> String {
+    let nav = match back {
+        None => String::new(),
+        Some(back) => format!("<nav><a href=\"index.html\">← {}</a></nav>\n", escape(back)),
     };
     format!(
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n<title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<main>\n{nav}{body}</main>\n</body>\n</html>\n",

@@ -87,7 +87,7 @@ fn index(entries: &[&'static Entry], cells: &[Cell]) -> String {
         }
         body.push_str("</ul>\n");
     }
-    page("tapestry catalogue", true, &body)
+    page("tapestry catalogue", None, &body)
 }
 
 /// The class of a matrix cell, for its colour.
@@ -220,7 +220,7 @@ fn entry_page(entry: &Entry, failure: Option<&Failure>) -> String {
     ));
     page(
         &format!("{} · tapestry", title(entry).replace('`', "")),
-        false,
+        Some("all entries"),
         &body,
     )
 }
@@ -281,7 +281,7 @@ pub fn schedules(dir: &Path, files: &[PathBuf]) -> Result<Vec<PathBuf>> {
         for failure in &saved {
             body.push_str(&saved_failure(failure));
         }
-        write(dir, &name, &page(&stem, false, &body))?;
+        write(dir, &name, &page(&stem, Some("all saved schedules"), &body))?;
         list.push_str(&format!(
             "<li><a href=\"{name}\">{}</a>: {}</li>\n",
             escape(&file.display().to_string()),
@@ -299,7 +299,7 @@ pub fn schedules(dir: &Path, files: &[PathBuf]) -> Result<Vec<PathBuf>> {
     write(
         dir,
         "index.html",
-        &page("tapestry: saved schedules", true, &body),
+        &page("tapestry: saved schedules", None, &body),
     )?;
     Ok(written)
 }
