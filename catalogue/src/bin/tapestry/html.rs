@@ -146,6 +146,7 @@ pre.diff span { display: block; padding: 0 12px; }
 pre.diff .del { background: #ffebee; color: #b71c1c; }
 pre.diff .add { background: #e8f5e9; color: #1b5e20; }
 pre.diff .within { color: #78909c; background: #eceff1; font-style: italic; }
+pre.diff .here { background: #fff8e1; font-weight: bold; }
 ul.programs { list-style: none; padding: 0; }
 ul.programs b.del { color: #b71c1c; } ul.programs b.add { color: #1b5e20; }
 ";
@@ -208,8 +209,9 @@ fn thousands(n: usize) -> String {
 }
 
 /// A diff as a block of code, each line marked as in both programs, removed (the buggy one's)
-/// or added (the fixed one's), by colour and by a `-` or `+` in front; a hunk that does not
-/// show the function it is in is headed by its signature.
+/// or added (the fixed one's), by colour and by a `-` or `+` in front (or, in an excerpt, the
+/// line it is about, by a `>`); a hunk that does not show the function it is in is headed by
+/// its signature.
 pub fn diff(hunks: &[Hunk]) -> String {
     let mut out = String::from("<div class=\"scroll\"><pre class=\"diff\"><code>");
     for hunk in hunks {
@@ -224,6 +226,7 @@ pub fn diff(hunks: &[Hunk]) -> String {
                 Change::Same => ("same", ' '),
                 Change::Removed => ("del", '-'),
                 Change::Added => ("add", '+'),
+                Change::Marked => ("here", '>'),
             };
             out.push_str(&format!(
                 "<span class=\"{class}\">{sign} {}</span>",

@@ -259,6 +259,14 @@ fn buggy_and_fixed(entry: &Entry) -> String {
         ));
         out.push_str(&diff(&shared.hunks));
     }
+    if let Some(called) = &v.called {
+        out.push_str(&format!(
+            "<p>Both pass what differs to <code>{}</code> as <code>{}</code>, which runs it here:</p>\n",
+            escape(&called.callee),
+            escape(&called.parameter)
+        ));
+        out.push_str(&diff(&called.hunks));
+    }
     out
 }
 

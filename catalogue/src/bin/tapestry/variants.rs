@@ -1,7 +1,8 @@
 //! What differs between an entry's buggy and fixed programs, as a reader needs to see it: the
 //! diff of the two functions' bodies and, when both only pass different values to a shared
 //! function (`run(false)`, `run(true)`), the diff of the shared code as each program runs it
-//! ([`specialise`]), so that the lines the value changes show as removed and added.
+//! ([`specialise`]), so that the lines the value changes show as removed and added; when they
+//! pass different closures, where the shared code calls them.
 
 mod specialise;
 
@@ -14,6 +15,8 @@ pub enum Change {
     Same,
     Removed,
     Added,
+    /// In both, and the line the excerpt is about (where a closure is called).
+    Marked,
 }
 
 /// Lines of a diff that belong together, with the item they sit in.
@@ -34,6 +37,17 @@ pub struct Variants {
     pub calls: Vec<Hunk>,
     /// When both call one function of the module with different values.
     pub shared: Option<Shared>,
+    /// When both call one function of the module with different closures.
+    pub called: Option<Called>,
+}
+
+/// Both programs pass `callee` different closures as `parameter`, which it calls in `hunks`.
+#[derive(Debug)]
+pub struct Called {
+    pub callee: String,
+    pub parameter: String,
+    /// The lines that call it (marked), with two lines around each.
+    pub hunks: Vec<Hunk>,
 }
 
 /// Both programs call `callee`, passing different values for some of its parameters.
@@ -146,12 +160,90 @@ pub fn variants(entry: &Entry) -> Option<Variants> {
         }
         _ => None,
     };
+    let called = match (call(&buggy.body), call(&fixed.body)) {
+        (Some((callee, a)), Some((other, b))) if callee == other && a.len() == b.len() => {
+            let code = entry
+                .code()
+                .replace(&buggy_text, "")
+                .replace(&fixed_text, "");
+            let name = callee.rsplit("::").next().unwrap_or(&callee).to_owned();
+            let params = specialise::parameters(&code, &name).filter(|p| p.len() == a.len());
+            // The first parameter that gets different closures.
+            let parameter = params.and_then(|params| {
+                params
+                    .into_iter()
+                    .zip(a.iter().zip(&b))
+                    .find(|(_, (a, b))| a != b && (is_closure(a) || is_closure(b)))
+                    .map(|(p, _)| p)
+            });
+            parameter.and_then(|parameter| {
+                let sites = specialise::call_sites(&code, &name, &parameter);
+                let hunks = excerpt(&code, &sites, 2);
+                (!hunks.is_empty()).then_some(Called {
+                    callee,
+                    parameter,
+                    hunks,
+                })
+            })
+        }
+        _ => None,
+    };
     Some(Variants {
         buggy_doc: buggy.doc,
         fixed_doc: fixed.doc,
         calls,
         shared,
+        called,
     })
+}
+
+/// The lines `marked` of `code`, with `context` lines around each, in hunks.
+fn excerpt(code: &str, marked: &[usize], context: usize) -> Vec<Hunk> {
+    let lines: Vec<&str> = code.lines().collect();
+    let mut hunks: Vec<(usize, usize)> = Vec::new();
+    for &m in marked {
+        let (from, to) = (
+            m.saturating_sub(context),
+            (m + context).min(lines.len() - 1),
+        );
+        match hunks.last_mut() {
+            Some(last) if from <= last.1 + 1 => last.1 = to,
+            _ => hunks.push((from, to)),
+        }
+    }
+    hunks
+        .into_iter()
+        .map(|(from, to)| {
+            let within = enclosing(
+                &lines,
+                marked.iter().copied().find(|&m| m >= from).unwrap_or(from),
+            )
+            .filter(|item| !lines[from..=to].iter().any(|l| l.trim() == item));
+            Hunk {
+                within: within.map(|item| signature(&item)),
+                lines: (from..=to)
+                    .map(|i| {
+                        let change = if marked.contains(&i) {
+                            Change::Marked
+                        } else {
+                            Change::Same
+                        };
+                        (change, lines[i].to_owned())
+                    })
+                    .collect(),
+            }
+        })
+        .collect()
+}
+
+/// An item's first line as a hunk's heading: without its opening brace, a signature over
+/// several lines named by its first.
+fn signature(item: &str) -> String {
+    let item = item.trim_end_matches(" {");
+    match item.strip_suffix('(') {
+        Some(open) => format!("{open}(…)"),
+        None => item.to_owned(),
+    }
 }
 
 /// The line diff of `old` and `new`, in hunks with `context` lines around each change.
@@ -181,15 +273,10 @@ fn diff(old: &str, new: &str, context: usize) -> Vec<Hunk> {
             }
             let within = first_change.and_then(|i| enclosing(&old_lines, i));
             let within = within.filter(|item| !lines.iter().any(|(_, l)| l.trim() == item));
-            // A signature over several lines is named by its first.
-            let within = within.map(|item| {
-                let item = item.trim_end_matches(" {");
-                match item.strip_suffix('(') {
-                    Some(open) => format!("{open}(…)"),
-                    None => item.to_owned(),
-                }
-            });
-            Hunk { within, lines }
+            Hunk {
+                within: within.map(|item| signature(&item)),
+                lines,
+            }
         })
         .filter(|h| h.lines.iter().any(|(c, _)| *c != Change::Same))
         .collect()
@@ -313,12 +400,30 @@ mod tests {
     }
 
     #[test]
-    fn closures_show_in_the_calls_alone() {
+    fn closures_show_in_the_calls_and_where_they_run() {
         let v = variants(tapestry_catalogue::entry("lost_update").unwrap()).unwrap();
         assert!(v.shared.is_none());
         assert_eq!(
             changed(&v.calls, Change::Added),
             ["counter.fetch_add(1, Ordering::SeqCst);"]
+        );
+        let called = v.called.unwrap();
+        assert_eq!(called.parameter, "increment");
+        assert_eq!(
+            changed(&called.hunks, Change::Marked),
+            ["thread::spawn(move || increment(&counter))"]
+        );
+
+        // Passed on to another function under the same name, and called there.
+        let v = variants(tapestry_catalogue::entry("store_buffering").unwrap()).unwrap();
+        let called = v.called.unwrap();
+        assert_eq!(changed(&called.hunks, Change::Marked), ["between();"]);
+        let hunk = &called.hunks[0];
+        assert!(
+            hunk.lines
+                .iter()
+                .any(|(_, l)| l.starts_with("fn try_enter(")),
+            "{hunk:?}"
         );
     }
 
@@ -330,6 +435,18 @@ mod tests {
                 !v.calls.is_empty(),
                 "{}: the calls do not differ",
                 entry.name
+            );
+            // Where they pass different closures, the shared code shows where they run.
+            let closures = matches!(
+                (call(&function(entry, "buggy").unwrap().1.body), call(&function(entry, "fixed").unwrap().1.body)),
+                (Some((_, a)), Some((_, b))) if a.iter().zip(&b).any(|(x, y)| x != y && (is_closure(x) || is_closure(y)))
+            );
+            assert_eq!(
+                v.called.is_some(),
+                closures,
+                "{}: {:?}",
+                entry.name,
+                v.called
             );
             // Where the calls differ only in values, the shared code shows what they change.
             let values_only = matches!(

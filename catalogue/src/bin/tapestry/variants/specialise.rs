@@ -66,6 +66,28 @@ pub fn parameters(code: &str, name: &str) -> Option<Vec<String>> {
         .map(|f| f.params)
 }
 
+/// The lines of `code` that call the closure (or function) that `callee` receives as `name`:
+/// in `callee`, or in a function it passes it on to under the same name.
+pub fn call_sites(code: &str, callee: &str, name: &str) -> Vec<usize> {
+    let lines: Vec<String> = code.lines().map(str::to_owned).collect();
+    let functions = functions(&lines);
+    let bound = bound_functions(&lines, &functions, callee, name);
+    let mut sites = Vec::new();
+    for f in functions.iter().filter(|f| bound.contains(&f.name)) {
+        for (i, line) in lines.iter().enumerate().take(f.last).skip(f.body + 1) {
+            let code = strip_comment(line);
+            let called = replace_word(code, name, |before, rest| {
+                let method = before.ends_with('.') || before.trim_end().ends_with("fn");
+                (rest.starts_with('(') && !method).then(|| "\u{0}".to_owned())
+            });
+            if called.contains('\u{0}') && !binds_in_closure(code, name) {
+                sites.push(i);
+            }
+        }
+    }
+    sites
+}
+
 /// The functions of `lines`, found by `fn name(` and brace depth.
 fn functions(lines: &[String]) -> Vec<Function> {
     let mut found = Vec::new();
@@ -311,11 +333,12 @@ fn matching(text: &str, open: usize) -> Option<(usize, usize)> {
     None
 }
 
-/// `text` split at commas outside brackets and strings.
+/// `text` split at commas outside brackets, strings and closures' parameter lists.
 pub fn split_top(text: &str) -> Vec<String> {
     let mut parts = Vec::new();
     let mut depth = 0i32;
     let mut in_string = false;
+    let mut in_params = false;
     let mut part = String::new();
     let mut previous = ' ';
     for c in text.chars() {
@@ -323,7 +346,12 @@ pub fn split_top(text: &str) -> Vec<String> {
             '"' if previous != '\\' => in_string = !in_string,
             '(' | '[' | '{' if !in_string => depth += 1,
             ')' | ']' | '}' if !in_string => depth -= 1,
-            ',' if !in_string && depth == 0 => {
+            // A closure's parameters open where an argument starts: `|a, b|`, `move |a|`.
+            '|' if !in_string && in_params => in_params = false,
+            '|' if !in_string && depth == 0 && matches!(part.trim(), "" | "move") => {
+                in_params = true
+            }
+            ',' if !in_string && !in_params && depth == 0 => {
                 parts.push(std::mem::take(&mut part).trim().to_owned());
                 previous = c;
                 continue;
@@ -638,6 +666,20 @@ fn run(tagged: bool, order: Ordering) {
         assert!(
             fixed.contains("        if stale {\n            return;"),
             "{fixed}"
+        );
+    }
+
+    #[test]
+    fn arguments_split_outside_closures() {
+        assert_eq!(
+            split_top(r#"|a, b| { f(a, b) }, "x, y", move |c| c, [1, 2], || 3"#),
+            [
+                "|a, b| { f(a, b) }",
+                r#""x, y""#,
+                "move |c| c",
+                "[1, 2]",
+                "|| 3"
+            ]
         );
     }
 
