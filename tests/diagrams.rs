@@ -26,6 +26,21 @@ fn with_class<'a>(svg: &'a Document, class: &str) -> Vec<Node<'a, 'a>> {
         .collect()
 }
 
+/// The text the elements of class `class` show, their lines joined by spaces as one reads them.
+fn sentences(svg: &Document, class: &str) -> String {
+    with_class(svg, class)
+        .iter()
+        .flat_map(|n| n.descendants().filter(|d| d.has_tag_name("text")))
+        .map(|t| {
+            t.descendants()
+                .filter(Node::is_text)
+                .filter_map(|d| d.text())
+                .collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 fn steps_marked(svg: &Document, class: &str) -> Vec<usize> {
     with_class(svg, class)
         .iter()
@@ -70,9 +85,10 @@ fn lost_update_draws_its_lanes_steps_arrows_and_fatal_steps() {
         [1, 2],
         "the interrupted update is between T1 and T2"
     );
+    let outcome = sentences(&svg, "tp-outcome");
     assert!(
-        svg_text.contains("overwrites a value it never saw"),
-        "{svg_text}"
+        outcome.contains("T1 overwrites a value it never saw"),
+        "{outcome}"
     );
 
     // The final load reads what a worker's store wrote.
@@ -83,7 +99,54 @@ fn lost_update_draws_its_lanes_steps_arrows_and_fatal_steps() {
             .any(|a| a.attribute("data-to") == Some(&last.to_string())),
         "{svg_text}"
     );
-    assert!(svg_text.contains("an increment was lost"));
+    assert!(outcome.contains("an increment was lost"), "{outcome}");
+}
+
+/// How wide a diagram may be to fit the report's page (its content is 1,116 pixels wide, less
+/// the diagram's frame) without scrolling.
+const PAGE_WIDTH: f64 = 1080.0;
+
+#[test]
+fn labels_draw_code_without_backticks_and_long_sentences_wrap_to_the_page() {
+    // Deadlocks' waits (four lanes, two of them waiting on a condition variable), an
+    // interrupted update, and long outcomes: a data race between two source lines, an unbounded
+    // priority inversion, a livelock's loop.
+    for name in [
+        "lock_order_inversion",
+        "bounded_buffer_notify_one",
+        "lost_update",
+        "double_checked_locking",
+        "priority_inversion",
+        "polite_livelock",
+    ] {
+        let svg_text = minimal(name).trace().svg();
+        let svg = Document::parse(&svg_text).expect("well-formed");
+        let texts: Vec<String> = svg
+            .descendants()
+            .filter(|n| n.has_tag_name("text"))
+            .map(|n| {
+                n.descendants()
+                    .filter(Node::is_text)
+                    .filter_map(|d| d.text())
+                    .collect()
+            })
+            .collect();
+        for text in &texts {
+            assert!(!text.contains('`'), "{name}: a backtick in `{text}`");
+        }
+        let code: Vec<&str> = with_class(&svg, "tp-code")
+            .iter()
+            .filter_map(|n| n.text())
+            .collect();
+        assert!(!code.is_empty(), "{name}: no code span drawn as code");
+        let width: f64 = svg
+            .root_element()
+            .attribute("width")
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(width <= PAGE_WIDTH, "{name}: {width} pixels wide");
+    }
 }
 
 #[test]

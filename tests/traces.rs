@@ -274,10 +274,21 @@ fn a_deadlock_names_the_line_each_blocked_thread_waits_at() {
                 failure.message()
             );
             assert!(trace.contains(&format!("      {words}")), "{trace}");
-            // The diagram's last marks: what each lane waits for, and where.
-            let waits = words.split_once(' ').unwrap().1;
+            // The diagram's last marks: what each lane waits for, and where (the box shows the
+            // line, its title the whole site).
             let svg = failure.trace().svg();
-            assert!(svg.contains(&format!(">{waits}</text>")), "{svg}");
+            assert!(
+                svg.contains(&format!("<title>{}</title>", words.replace('`', ""))),
+                "{svg}"
+            );
+            let line = words
+                .split_once(".rs:")
+                .unwrap()
+                .1
+                .split(')')
+                .next()
+                .unwrap();
+            assert!(svg.contains(&format!("(line {line})")), "{svg}");
         }
     }
 }

@@ -224,19 +224,24 @@ fn report_writes_the_matrix_and_a_page_per_entry_with_its_diagram() {
     assert!(out.contains("wrote 2 pages"), "{out}");
     let index = std::fs::read_to_string(scratch.path("site/index.html")).unwrap();
     assert!(
-        index.contains(r#"<a href="lost_update.html">lost_update</a>"#),
+        index.contains(r#"<a href="lost_update.html">lost_<wbr/>update</a>"#),
         "{index}"
     );
-    assert!(index.contains(r#"<td class="found">panic #"#), "{index}");
+    assert!(
+        index.contains(r#"<td class="found"><span class="v">panic #"#),
+        "{index}"
+    );
     assert!(index.contains("2 bugs found as claimed"), "{index}");
     let page = std::fs::read_to_string(scratch.path("site/lost_update.html")).unwrap();
     for part in [
         "<h1>Lost update</h1>",
         "<h2>The bug</h2>",
-        "<h2>The minimal failing interleaving</h2>",
+        "<h2 id=\"interleaving\">The minimal failing interleaving</h2>",
         "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"tapestry-trace\"",
         "class=\"tp-step tp-failing\"",
-        "<h3>buggy</h3>",
+        // The buggy and the fixed program, as a diff.
+        "<span class=\"del\">-     let n = counter.load(Ordering::SeqCst);</span>",
+        "<span class=\"add\">+     counter.fetch_add(1, Ordering::SeqCst);</span>",
         // Code is escaped: `Vec<_>` in the program.
         "Vec&lt;_&gt;",
     ] {

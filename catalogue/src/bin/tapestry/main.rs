@@ -18,6 +18,7 @@ mod quiet;
 mod report;
 mod schedules;
 mod show;
+mod variants;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

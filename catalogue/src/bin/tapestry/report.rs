@@ -4,7 +4,8 @@
 //! - `index.html`: the bug-finding matrix of a hunt (run now, or read from the JSON that
 //!   `tapestry hunt --format json` wrote) and the entries by category;
 //! - `<entry>.html`: the lesson, the minimal failing interleaving as a swimlane diagram (and as
-//!   text), the buggy and fixed functions, and the whole program; `<entry>.svg`: the diagram.
+//!   text), what differs between the buggy and the fixed program as a diff (`variants.rs`), and
+//!   the whole program; `<entry>.svg`: the diagram.
 //!
 //! With `--schedule FILE`, the site draws the failures saved in those files instead, from the
 //! trace each schedule file keeps.
@@ -17,8 +18,9 @@ use tapestry::{EngineKind, Failure};
 use tapestry_catalogue::hunt::{Cell, Variant, Verdict};
 use tapestry_catalogue::{Category, Entry};
 
-use crate::html::{escape, markdown, page};
+use crate::html::{diff, escape, inline, machine, markdown, page};
 use crate::matrix;
+use crate::variants::variants;
 
 /// Writes `name` in `dir`.
 fn write(dir: &Path, name: &str, text: &str) -> Result<()> {
@@ -78,14 +80,14 @@ fn index(entries: &[&'static Entry], cells: &[Cell]) -> String {
             body.push_str(&format!(
                 "<li><a href=\"{}.html\">{}</a>: {} <span class=\"muted\">({})</span></li>\n",
                 e.name,
-                escape(&title(e)),
+                inline(&title(e)),
                 escape(e.summary),
                 escape(&e.kind.to_string())
             ));
         }
         body.push_str("</ul>\n");
     }
-    page("tapestry catalogue", true, &body)
+    page("tapestry catalogue", None, &body)
 }
 
 /// The class of a matrix cell, for its colour.
@@ -107,7 +109,10 @@ fn matrix_table(cells: &[Cell], pages: &[&'static Entry]) -> String {
         .into_iter()
         .filter(|k| cells.iter().any(|c| c.engine == *k))
         .collect();
-    let mut out = String::from("<table class=\"matrix\">\n<tr><th>entry</th><th>program</th>");
+    // The table scrolls sideways within the page if it must, its first column staying.
+    let mut out = String::from(
+        "<div class=\"scroll\">\n<table class=\"matrix\">\n<tr><th>entry</th><th>program</th>",
+    );
     for engine in &engines {
         out.push_str(&format!("<th>{}</th>", engine.name()));
     }
@@ -119,11 +124,13 @@ fn matrix_table(cells: &[Cell], pages: &[&'static Entry]) -> String {
         }
     }
     for (entry, variant) in keys {
+        // Long names may break after an underscore.
+        let shown = escape(entry).replace('_', "_<wbr/>");
         let name = match variant {
             Variant::Buggy if pages.iter().any(|p| p.name == entry) => {
-                format!("<a href=\"{entry}.html\">{entry}</a>")
+                format!("<a href=\"{entry}.html\">{shown}</a>")
             }
-            Variant::Buggy => entry.to_owned(),
+            Variant::Buggy => shown,
             Variant::Fixed => String::new(),
         };
         out.push_str(&format!("<tr><td>{name}</td><td>{}</td>", variant.name()));
@@ -135,15 +142,33 @@ fn matrix_table(cells: &[Cell], pages: &[&'static Entry]) -> String {
                 Some(c) => out.push_str(&format!(
                     "<td class=\"{}\">{}</td>",
                     class(&c.verdict),
-                    escape(&matrix::cell_text(c))
+                    cell(c)
                 )),
                 None => out.push_str("<td></td>"),
             }
         }
         out.push_str("</tr>\n");
     }
-    out.push_str("</table>\n");
+    out.push_str("</table>\n</div>\n");
     out
+}
+
+/// A matrix cell, in lines: the verdict; how many executions (of a clean run) and how long;
+/// whether the budget ran out before the search was complete.
+fn cell(c: &Cell) -> String {
+    let line = |class: &str, text: &str| format!("<span class=\"{class}\">{}</span>", escape(text));
+    let time = matrix::duration(c.elapsed);
+    match c.verdict {
+        Verdict::NotExpected | Verdict::Unsupported => line("v", &matrix::verdict(&c.verdict)),
+        Verdict::Clean { complete } => {
+            let mut out = line("v", "clean") + &line("t", &format!("{}x {time}", c.executions));
+            if !complete {
+                out.push_str(&line("t", "budget ran out"));
+            }
+            out
+        }
+        _ => line("v", &matrix::verdict(&c.verdict)) + &line("t", &time),
+    }
 }
 
 fn entry_page(entry: &Entry, failure: Option<&Failure>) -> String {
@@ -156,7 +181,7 @@ fn entry_page(entry: &Entry, failure: Option<&Failure>) -> String {
         .collect();
     let mut body = format!(
         "<h1>{}</h1>\n<p class=\"muted\">{} · {} · found by {}</p>\n{}",
-        escape(&title(entry)),
+        inline(&title(entry)),
         escape(entry.category.name()),
         escape(&entry.kind.to_string()),
         escape(
@@ -176,32 +201,73 @@ fn entry_page(entry: &Entry, failure: Option<&Failure>) -> String {
                 Some(p) => format!(", {p} preemptions"),
                 None => String::new(),
             };
+            let (replay, folded) = machine("replay", &failure.replay().to_string());
             body.push_str(&format!(
-                "<h2>The minimal failing interleaving</h2>\n<p class=\"muted\">{} engine{preemptions}; replay: <code>{}</code></p>\n<div class=\"diagram\">\n{}</div>\n<details><summary>The trace as text</summary>\n<pre>{}</pre>\n</details>\n",
+                "<h2 id=\"interleaving\">The minimal failing interleaving</h2>\n<p class=\"muted\">{} engine{preemptions}; {replay}</p>\n{folded}<div class=\"diagram\">\n{}</div>\n<details><summary>The trace as text</summary>\n<pre class=\"trace\">{}</pre>\n</details>\n",
                 failure.engine(),
-                escape(&failure.replay().to_string()),
                 failure.trace().svg(),
                 escape(&failure.trace().to_string())
             ));
         }
         None => body.push_str(
-            "<h2>The minimal failing interleaving</h2>\n<p>No engine that claims this bug found it this time.</p>\n",
+            "<h2 id=\"interleaving\">The minimal failing interleaving</h2>\n<p>No engine that claims this bug found it this time.</p>\n",
         ),
     }
-    body.push_str("<h2>Buggy and fixed</h2>\n<div class=\"side\">\n");
-    for name in ["buggy", "fixed"] {
-        if let Some(code) = entry.function(name) {
-            body.push_str(&format!(
-                "<div><h3>{name}</h3>\n<pre><code>{}</code></pre></div>\n",
-                escape(&code)
-            ));
-        }
-    }
+    body.push_str(&buggy_and_fixed(entry));
     body.push_str(&format!(
-        "</div>\n<details><summary>The whole program</summary>\n<pre><code>{}</code></pre>\n</details>\n",
+        "<details><summary>The whole program</summary>\n<pre><code>{}</code></pre>\n</details>\n",
         escape(&entry.code())
     ));
-    page(&format!("{} · tapestry", title(entry)), false, &body)
+    page(
+        &format!("{} · tapestry", title(entry).replace('`', "")),
+        Some("all entries"),
+        &body,
+    )
+}
+
+/// What differs between the buggy and the fixed program: the diff of the two functions and,
+/// when they only pass different values to a shared function, the diff of the code those values
+/// change, as each program runs it.
+fn buggy_and_fixed(entry: &Entry) -> String {
+    let mut out = String::from("<h2 id=\"buggy-and-fixed\">Buggy and fixed</h2>\n");
+    let Some(v) = variants(entry) else {
+        return out;
+    };
+    out.push_str(&format!(
+        "<ul class=\"programs\">\n<li><b class=\"del\">- buggy</b>: {}</li>\n<li><b class=\"add\">+ fixed</b>: {}</li>\n</ul>\n",
+        inline(&v.buggy_doc),
+        inline(&v.fixed_doc)
+    ));
+    out.push_str(&diff(&v.calls));
+    if let Some(shared) = &v.shared {
+        let values: Vec<String> = shared
+            .values
+            .iter()
+            .map(|(name, buggy, fixed)| {
+                format!(
+                    "<code>{}</code> is <code>{}</code> in buggy and <code>{}</code> in fixed",
+                    escape(name),
+                    escape(buggy),
+                    escape(fixed)
+                )
+            })
+            .collect();
+        out.push_str(&format!(
+            "<p>Both call <code>{}</code> and pass different values: {}. Below is the code those values change, as each program runs it: each value put in where the code reads it, and the branches it rules out left out. The code as written is in the whole program.</p>\n",
+            escape(&shared.callee),
+            values.join("; "),
+        ));
+        out.push_str(&diff(&shared.hunks));
+    }
+    if let Some(called) = &v.called {
+        out.push_str(&format!(
+            "<p>Both pass what differs to <code>{}</code> as <code>{}</code>, which runs it here:</p>\n",
+            escape(&called.callee),
+            escape(&called.parameter)
+        ));
+        out.push_str(&diff(&called.hunks));
+    }
+    out
 }
 
 /// The site of saved schedule files: a page per file, drawing each failure saved in it from
@@ -223,7 +289,7 @@ pub fn schedules(dir: &Path, files: &[PathBuf]) -> Result<Vec<PathBuf>> {
         for failure in &saved {
             body.push_str(&saved_failure(failure));
         }
-        write(dir, &name, &page(&stem, false, &body))?;
+        write(dir, &name, &page(&stem, Some("all saved schedules"), &body))?;
         list.push_str(&format!(
             "<li><a href=\"{name}\">{}</a>: {}</li>\n",
             escape(&file.display().to_string()),
@@ -241,14 +307,15 @@ pub fn schedules(dir: &Path, files: &[PathBuf]) -> Result<Vec<PathBuf>> {
     write(
         dir,
         "index.html",
-        &page("tapestry: saved schedules", true, &body),
+        &page("tapestry: saved schedules", None, &body),
     )?;
     Ok(written)
 }
 
 fn saved_failure(failure: &SavedFailure) -> String {
+    let (replay, folded) = machine("replay", &failure.replay.to_string());
     let mut out = format!(
-        "<h2>{}: {}</h2>\n<p class=\"muted\">{} engine{}; replay: <code>{}</code>; saved by tapestry {}</p>\n",
+        "<h2>{}: {}</h2>\n<p class=\"muted\">{} engine{}; saved by tapestry {}; {replay}</p>\n{folded}",
         escape(&failure.test),
         escape(&failure.kind.to_string()),
         failure.engine,
@@ -256,7 +323,6 @@ fn saved_failure(failure: &SavedFailure) -> String {
             ", {p} preemption{}",
             if p == 1 { "" } else { "s" }
         )),
-        escape(&failure.replay.to_string()),
         escape(&failure.tapestry)
     );
     match &failure.timeline {

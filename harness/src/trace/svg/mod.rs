@@ -6,12 +6,19 @@
 //! A pure function of the timeline: integer coordinates and no map iteration, so the same
 //! timeline always gives the same bytes. Styles are attributes, not CSS, so the picture looks
 //! the same inline in a page, alone in a browser, or in an image viewer.
+//!
+//! Texts are drawn as text: a `code` span of the trace's words (between backticks) becomes a
+//! `<tspan>` of its own, without the backticks (`label.rs`); the sentences below the lanes are
+//! set in a sans-serif font with code in monospace, and wrapped so that they never make the
+//! picture wider than its lanes or [`WRAP_WIDTH`] pixels.
 
 use std::fmt::Write;
 
+mod label;
 mod legend;
 mod marks;
 
+use self::label::{Font, Label, wrap};
 use self::legend::legend;
 use self::marks::{holds, interrupted_updates, read_value, reads_from};
 use super::timeline::{Action, Row, Timeline};
@@ -29,8 +36,20 @@ const MIN_LANE: usize = 110;
 const LINE: usize = 17;
 /// Longer operation texts are cut (the whole text is the box's tooltip).
 const MAX_CHARS: usize = 64;
-/// What a blocked thread waits for, and the line it waits at, is cut only past this.
-const MAX_BLOCKED_CHARS: usize = 120;
+/// The sentences below the lanes wrap at this many pixels, or at the lanes' width if wider, so
+/// that a diagram of two or three lanes fits a page.
+const WRAP_WIDTH: usize = 860;
+/// A sans-serif character is narrower than a monospace one, on average, unless bold.
+const SANS_TENTHS_PER_CHAR: usize = 66;
+/// What a blocked thread waits for wraps at its lane's longest step, or this many characters.
+const BLOCKED_CHARS: usize = 30;
+/// The lines of a wrapped wait are this many pixels apart.
+const BLOCKED_LINE: usize = 14;
+/// Continuation lines of a wrapped sentence are indented by this many pixels.
+const INDENT: usize = 16;
+
+const MONO: &str = "DejaVu Sans Mono, Menlo, Consolas, monospace";
+const SANS: &str = "system-ui, -apple-system, Segoe UI, DejaVu Sans, sans-serif";
 
 const INK: &str = "#263238";
 const MUTED: &str = "#78909c";
@@ -41,6 +60,14 @@ const READS_FROM: &str = "#1565c0";
 const LOCK_COLOURS: [&str; 6] = [
     "#7e57c2", "#00897b", "#d81b60", "#6d4c41", "#3949ab", "#7cb342",
 ];
+
+/// How wide a character of `font` is, in tenths of a pixel, on average.
+fn tenths_per_char(font: Font, bold: bool) -> usize {
+    match font {
+        Font::Sans if !bold => SANS_TENTHS_PER_CHAR,
+        _ => TENTHS_PER_CHAR,
+    }
+}
 
 fn width(chars: usize) -> usize {
     (chars * TENTHS_PER_CHAR).div_ceil(10)
@@ -63,18 +90,6 @@ pub fn escape(text: &str) -> String {
     out
 }
 
-fn cut(text: &str) -> String {
-    cut_to(text, MAX_CHARS)
-}
-
-fn cut_to(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        text.to_owned()
-    } else {
-        text.chars().take(max - 1).chain(['…']).collect()
-    }
-}
-
 /// Horizontal geometry of a lane.
 struct Lane {
     x: usize,
@@ -83,14 +98,70 @@ struct Lane {
     boxes: usize,
 }
 
+/// A line of the sentences below the lanes.
+struct Note {
+    label: Label,
+    colour: &'static str,
+    bold: bool,
+    font: Font,
+    /// Pixels: a wrapped sentence's later lines are indented.
+    indent: usize,
+}
+
+/// A wait as its box shows it: `(at src/a.rs:12)` becomes `(line 12)`, since a path would
+/// widen the lane past the page; the box's title keeps the whole site.
+fn line_only(what: &str) -> String {
+    let Some(start) = what.find("(at ") else {
+        return what.to_owned();
+    };
+    let Some(len) = what[start..].find(')') else {
+        return what.to_owned();
+    };
+    let site = &what[start + "(at ".len()..start + len];
+    match site.rsplit_once(':') {
+        Some((_, line)) if line.chars().all(|c| c.is_ascii_digit()) => {
+            format!(
+                "{}(line {line}){}",
+                &what[..start],
+                &what[start + len + 1..]
+            )
+        }
+        _ => what.to_owned(),
+    }
+}
+
 fn row_y(row: usize) -> usize {
     TOP + row * ROW
 }
 
 pub(crate) fn render(t: &Timeline) -> String {
+    // What each blocked thread waits for, wrapped to its lane's steps (or BLOCKED_CHARS): a
+    // sentence must not make a lane of short steps wide.
+    let step_chars = |lane: usize| {
+        t.steps()
+            .filter(|s| s.lane == lane)
+            .map(|s| Label::new(&s.text).cut(MAX_CHARS).chars())
+            .chain([t.lanes[lane].chars().count(), BLOCKED_CHARS])
+            .max()
+            .unwrap_or(0)
+    };
+    let blocked: Vec<(usize, &str, Vec<Label>)> = t
+        .blocked
+        .iter()
+        .map(|(lane, what)| {
+            let shown = line_only(what);
+            (*lane, what.as_str(), wrap(&shown, step_chars(*lane)))
+        })
+        .collect();
+    let blocked_lines = blocked.iter().map(|b| b.2.len()).max().unwrap_or(0);
     let blocked_row = (!t.blocked.is_empty()).then_some(t.rows.len());
-    let rows_drawn = t.rows.len() + usize::from(blocked_row.is_some());
-    let last_row = rows_drawn.saturating_sub(1);
+    let blocked_rows = match blocked_lines {
+        0 => 0,
+        n => 1 + ((n - 1) * BLOCKED_LINE).div_ceil(ROW),
+    };
+    let rows_drawn = t.rows.len() + blocked_rows;
+    // Lifelines and locks held to the end reach the blocked row's top line.
+    let last_row = blocked_row.unwrap_or(rows_drawn.saturating_sub(1));
     let holds = holds(t, last_row);
     let updates = interrupted_updates(&t.rows);
     let arrows = reads_from(&t.rows);
@@ -113,12 +184,12 @@ pub(crate) fn render(t: &Timeline) -> String {
         let chars = t
             .steps()
             .filter(|s| s.lane == index)
-            .map(|s| cut(&s.text).chars().count())
+            .map(|s| Label::new(&s.text).cut(MAX_CHARS).chars())
             .chain(
-                t.blocked
+                blocked
                     .iter()
                     .filter(|b| b.0 == index)
-                    .map(|b| cut_to(&b.1, MAX_BLOCKED_CHARS).chars().count()),
+                    .flat_map(|b| b.2.iter().map(Label::chars)),
             )
             .chain([name.chars().count()])
             .max()
@@ -134,11 +205,12 @@ pub(crate) fn render(t: &Timeline) -> String {
     }
     let lanes_end = x.saturating_sub(LANE_GAP) + 10;
 
-    let mut notes: Vec<(String, &str)> = Vec::new();
+    // Sentences below the lanes: (text, colour, is the headline).
+    let mut sentences: Vec<(String, &'static str, bool)> = Vec::new();
     if let Some(outcome) = &t.outcome {
         for (i, line) in outcome.lines().enumerate() {
             let colour = if i == 0 { FAILING } else { INK };
-            notes.push((line.to_owned(), colour));
+            sentences.push((line.to_owned(), colour, i == 0));
         }
     }
     for &(read, between, write) in &updates {
@@ -151,19 +223,47 @@ pub(crate) fn render(t: &Timeline) -> String {
             .object
             .and_then(|o| t.objects.get(o))
             .map_or("it", |o| o.name.as_str());
-        notes.push((
+        sentences.push((
             format!(
                 "step {}: {} writes `{object}` after {} read it (step {}) and before {} writes it (step {}), so {} overwrites a value it never saw",
                 b.number, t.lanes[b.lane], t.lanes[r.lane], r.number, t.lanes[w.lane], w.number, t.lanes[w.lane]
             ),
             CONFLICT,
+            false,
         ));
     }
+    // Wrapped to the lanes' width, or WRAP_WIDTH if that is wider. A line that starts with a
+    // space is laid out by its writer (a panic's `left:` and `right:`): monospace.
+    let wrap_width = WRAP_WIDTH.max(lanes_end.saturating_sub(GUTTER + 2 * PAD + 10));
+    let notes: Vec<Note> = sentences
+        .iter()
+        .flat_map(|&(ref text, colour, bold)| {
+            let font = if text.starts_with(' ') {
+                Font::Mono
+            } else {
+                Font::Sans
+            };
+            let chars = wrap_width * 10 / tenths_per_char(font, bold);
+            wrap(text, chars)
+                .into_iter()
+                .enumerate()
+                .map(move |(i, label)| Note {
+                    label,
+                    colour,
+                    bold,
+                    font,
+                    indent: if i > 0 { INDENT } else { 0 },
+                })
+        })
+        .collect();
     let legend = legend(t, &holds, &updates, &arrows, failing_row);
     let legend_end = GUTTER + legend.iter().map(|item| item.width()).sum::<usize>();
     let text_end = notes
         .iter()
-        .map(|(line, _)| GUTTER + 2 * PAD + width(line.chars().count()) + 10)
+        .map(|n| {
+            let tenths = n.label.chars() * tenths_per_char(n.font, n.bold);
+            GUTTER + 2 * PAD + n.indent + tenths.div_ceil(10) + 10
+        })
         .chain([legend_end + 10])
         .max()
         .unwrap_or(0);
@@ -181,7 +281,7 @@ pub(crate) fn render(t: &Timeline) -> String {
     let out = &mut svg;
     let _ = writeln!(
         out,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" class="tapestry-trace" width="{total_width}" height="{total_height}" viewBox="0 0 {total_width} {total_height}" font-family="DejaVu Sans Mono, Menlo, Consolas, monospace" font-size="12">"#
+        r#"<svg xmlns="http://www.w3.org/2000/svg" class="tapestry-trace" width="{total_width}" height="{total_height}" viewBox="0 0 {total_width} {total_height}" font-family="{MONO}" font-size="12">"#
     );
     let _ = writeln!(
         out,
@@ -217,19 +317,6 @@ pub(crate) fn render(t: &Timeline) -> String {
         );
     }
 
-    // Gaps, full width.
-    for (i, row) in t.rows.iter().enumerate() {
-        if let Row::Gap(text) = row {
-            let _ = writeln!(
-                out,
-                r#"<text class="tp-gap" x="{}" y="{}" font-style="italic" fill="{MUTED}">{}</text>"#,
-                GUTTER + 8,
-                row_y(i) + ROW / 2 + 4,
-                escape(text)
-            );
-        }
-    }
-
     // Lock bars.
     for h in &holds {
         let lane = &lanes[h.lane];
@@ -251,6 +338,23 @@ pub(crate) fn render(t: &Timeline) -> String {
             thread = escape(&t.lanes[h.lane]),
             lock = escape(lock),
         );
+    }
+
+    // Gaps, full width, over the lanes and bars they interrupt, on a veil so they read.
+    for (i, row) in t.rows.iter().enumerate() {
+        if let Row::Gap(text) = row {
+            let label = Label::new(text);
+            let y = row_y(i) + (ROW - BOX) / 2;
+            let _ = writeln!(
+                out,
+                r##"<g class="tp-gap"><rect x="{}" y="{y}" width="{}" height="{BOX}" fill="#ffffff" fill-opacity="0.85"/><text x="{}" y="{}" font-style="italic" fill="{MUTED}">{}</text></g>"##,
+                GUTTER + 4,
+                width(label.chars()) + 8,
+                GUTTER + 8,
+                row_y(i) + ROW / 2 + 4,
+                label.svg(Font::Mono)
+            );
+        }
     }
 
     // Steps.
@@ -292,27 +396,35 @@ pub(crate) fn render(t: &Timeline) -> String {
             lane.x + lane.width - lane.boxes,
             lane.boxes + PAD,
             y + 14,
-            escape(&cut(&s.text)),
+            Label::new(&s.text).cut(MAX_CHARS).svg(Font::Mono),
         );
     }
 
     // What blocked threads wait for, below their last step.
     if let Some(row) = blocked_row {
-        for (index, what) in &t.blocked {
+        for (index, what, lines) in &blocked {
             let lane = &lanes[*index];
             let y = row_y(row) + (ROW - BOX) / 2;
-            let _ = writeln!(
+            let height = BOX + (lines.len() - 1) * BLOCKED_LINE;
+            let _ = write!(
                 out,
-                r##"<g class="tp-blocked" data-lane="{}"><title>{} {}</title><rect x="{}" y="{y}" width="{}" height="{BOX}" rx="3" fill="#ffebee" stroke="{FAILING}" stroke-width="2" stroke-dasharray="5,3"/><text x="{}" y="{}" fill="{FAILING}">{}</text></g>"##,
+                r##"<g class="tp-blocked" data-lane="{}"><title>{} {}</title><rect x="{}" y="{y}" width="{}" height="{height}" rx="3" fill="#ffebee" stroke="{FAILING}" stroke-width="2" stroke-dasharray="5,3"/>"##,
                 escape(&t.lanes[*index]),
                 escape(&t.lanes[*index]),
-                escape(what),
+                escape(&Label::new(what).plain()),
                 lane.boxes,
                 lane.x + lane.width - lane.boxes,
-                lane.boxes + PAD,
-                y + 14,
-                escape(&cut_to(what, MAX_BLOCKED_CHARS)),
             );
+            for (i, line) in lines.iter().enumerate() {
+                let _ = write!(
+                    out,
+                    r#"<text x="{}" y="{}" fill="{FAILING}">{}</text>"#,
+                    lane.boxes + PAD,
+                    y + 14 + i * BLOCKED_LINE,
+                    line.svg(Font::Mono),
+                );
+            }
+            let _ = writeln!(out, "</g>");
         }
     }
 
@@ -420,14 +532,23 @@ pub(crate) fn render(t: &Timeline) -> String {
             GUTTER,
             total_width - GUTTER - 8,
         );
-        for (i, (line, colour)) in notes.iter().enumerate() {
-            let weight = if i == 0 { r#" font-weight="bold""# } else { "" };
+        for (i, note) in notes.iter().enumerate() {
+            let weight = if note.bold {
+                r#" font-weight="bold""#
+            } else {
+                ""
+            };
+            let family = match note.font {
+                Font::Sans => format!(r#" font-family="{SANS}""#),
+                Font::Mono => String::new(),
+            };
             let _ = writeln!(
                 out,
-                r#"<text x="{}" y="{}" fill="{colour}"{weight} xml:space="preserve">{}</text>"#,
-                GUTTER + PAD,
+                r#"<text x="{}" y="{}" fill="{}"{weight}{family} xml:space="preserve">{}</text>"#,
+                GUTTER + PAD + note.indent,
                 banner_y + 6 + (i + 1) * LINE - 4,
-                escape(line)
+                note.colour,
+                note.label.svg(note.font)
             );
         }
         let _ = writeln!(out, "</g>");
