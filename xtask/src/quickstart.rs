@@ -3,7 +3,9 @@
 //! would: the test must fail with the lost update the Quick Start plants, and save its schedule.
 //! Then what a person must read from tapestry reaches them without `--nocapture`: a passing
 //! test that an engine could not run says so under `cargo test` (and under `cargo nextest run`
-//! when it shows passing tests' output), and a misspelt knob fails the test.
+//! when it shows passing tests' output), and a misspelt knob fails the test; and saved
+//! schedules that no longer mean what they did (another test's, stale after the fix, orphaned
+//! by a rename) are each named.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -62,7 +64,7 @@ pub(crate) fn run() -> Result<()> {
             manifest.replace(url, &local)
         ),
     )?;
-    std::fs::write(dir.join("tests/counter.rs"), test)?;
+    std::fs::write(dir.join("tests/counter.rs"), &test)?;
     std::fs::write(dir.join("tests/notices.rs"), NOTICES)?;
     let cargo = |args: &[&str], env: &[(&str, &str)]| -> Result<(bool, String, String)> {
         eprintln!("$ cargo {} (in {})", args.join(" "), dir.display());
@@ -107,7 +109,86 @@ pub(crate) fn run() -> Result<()> {
         "quickstart: the README's Quick Start builds, finds its lost update and saves {}",
         schedule.display()
     );
-    notices(&cargo)
+    notices(&cargo)?;
+    schedules(&cargo, &root, &dir, &schedule, &test)
+}
+
+/// The Quick Start's test with its bug fixed: one `fetch_add` where a load and a store were.
+fn fixed(test: &str) -> Result<String> {
+    let buggy = "h.store(h.load(Ordering::SeqCst) + 1, Ordering::SeqCst)";
+    ensure!(
+        test.contains(buggy),
+        "the Quick Start's bug is no longer `{buggy}`"
+    );
+    Ok(test.replace(buggy, "h.fetch_add(1, Ordering::SeqCst)"))
+}
+
+/// What the user sees of saved schedules that no longer mean what they did: another test's
+/// file given to `TAPESTRY_REPLAY`, another test's entry in a test's file, a schedule that
+/// no longer fits after the fix, and a file whose test was renamed. Each is named.
+fn schedules(
+    cargo: &Cargo<'_>,
+    root: &Path,
+    dir: &Path,
+    schedule: &Path,
+    test: &str,
+) -> Result<()> {
+    let counter = "counter::counter_counts_every_thread";
+    let replay = schedule.display().to_string();
+    let (passed, stdout, stderr) = cargo(
+        &["test", "--test", "notices"],
+        &[("TAPESTRY_REPLAY", &replay)],
+    )?;
+    ensure!(
+        !passed && (stdout.contains(counter) || stderr.contains(counter)),
+        "TAPESTRY_REPLAY with another test's file did not fail naming its test:\n{stdout}\n{stderr}"
+    );
+    let slot = dir.join("tapestry-schedules/notices/eight_threads_count.schedule");
+    std::fs::create_dir_all(slot.parent().expect("a folder"))?;
+    std::fs::copy(schedule, &slot)?;
+    let (passed, stdout, stderr) = cargo(&["test", "--test", "notices"], &[])?;
+    ensure!(
+        !passed && (stdout.contains(counter) || stderr.contains(counter)),
+        "another test's entry in a test's file was not named:\n{stdout}\n{stderr}"
+    );
+    std::fs::remove_file(&slot)?;
+    let renamed = dir.join("tapestry-schedules/counter/renamed_away.schedule");
+    std::fs::copy(schedule, &renamed)?;
+    std::fs::write(dir.join("tests/counter.rs"), fixed(test)?)?;
+    let (passed, stdout, stderr) = cargo(&["test", "--test", "counter"], &[])?;
+    ensure!(
+        !passed && stdout.contains("no longer fit the test"),
+        "the fixed test did not name its stale schedule:\n{stdout}\n{stderr}"
+    );
+    std::fs::remove_file(schedule)?;
+    let (passed, stdout, stderr) = cargo(&["test", "--test", "counter"], &[])?;
+    ensure!(passed, "the fixed test fails:\n{stdout}\n{stderr}");
+    eprintln!("$ tapestry schedules --orphans {}", dir.display());
+    let output = Command::new(env!("CARGO"))
+        .args([
+            "run",
+            "--quiet",
+            "-p",
+            "tapestry-catalogue",
+            "--bin",
+            "tapestry",
+            "--",
+        ])
+        .args(["schedules", "--orphans"])
+        .arg(dir)
+        .current_dir(root)
+        .env("CARGO_TARGET_DIR", root.join("target"))
+        .output()?;
+    let listed = String::from_utf8_lossy(&output.stdout);
+    ensure!(
+        !output.status.success() && listed.contains("renamed_away.schedule"),
+        "`tapestry schedules --orphans` did not list the renamed test's file:\n{listed}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    eprintln!(
+        "quickstart: another test's schedules, a stale schedule and an orphaned file are each named"
+    );
+    Ok(())
 }
 
 /// A passing test the exhaustive engine cannot run (eight threads).
