@@ -18,6 +18,12 @@ use crate::rt::{
 atomic_enum!(ShuttleAtomic, shuttle::sync::atomic);
 guarded_locks!(ShuttleMutex, ShuttleRwLock, shuttle::sync);
 
+/// The size of shuttle's stacks: a spawned thread's default (`engine::stack::spawned`), at least
+/// 256 KiB for shuttle's own frames.
+pub(crate) fn shuttle_stack() -> usize {
+    stack::spawned().max(256 << 10)
+}
+
 /// Shuttle's runtime; with `priority`, as the priority engine runs it: sleeps are release
 /// points for its scheduler, and every step is checked for an unbounded priority inversion.
 #[derive(Debug, Default)]
@@ -41,8 +47,15 @@ impl Backend for ShuttleBackend {
         name: Option<&str>,
         stack_size: Option<usize>,
     ) -> Box<dyn RawJoin> {
-        // shuttle's stacks are all one size, reused whatever a thread asks for: ours are not.
-        let body = stack::wrap(stack::for_spawned(stack_size), body);
+        // shuttle's stacks are all one size, reused whatever a thread asks for: a thread that
+        // asks for more runs on one of ours. (Switching to ours costs about 2% of a small
+        // execution's time, so a thread that fits shuttle's stays on it.)
+        let size = stack::for_spawned(stack_size);
+        let body = if size > shuttle_stack() {
+            stack::wrap(size, body)
+        } else {
+            body
+        };
         let mut builder = shuttle::thread::Builder::new();
         if let Some(name) = name {
             builder = builder.name(name.to_owned());

@@ -328,9 +328,9 @@ fn run_with_log<S: Scheduler + 'static>(
     config.max_steps = MaxSteps::FailAfter(limits.max_steps as usize);
     config.max_time = max_time;
     config.silence_warnings = true;
-    // Model threads run on stacks of ours (`engine::stack`); shuttle's hold the switch to them
-    // and shuttle's own scheduling.
-    config.stack_size = 0x40000;
+    // shuttle's stacks (pooled, committed as touched) are a spawned thread's default size; the
+    // test body and threads that ask for more run on stacks of ours (`engine::stack`).
+    config.stack_size = backend::shuttle_stack();
     let runner = Runner::new(scheduler, config);
     let program = body.clone();
     let result = catch_unwind(AssertUnwindSafe(|| {
