@@ -51,6 +51,13 @@ pub(crate) trait Backend: Send + Sync + 'static {
     fn spin_loop(&self) {
         self.yield_now();
     }
+    /// A new execution begins, on the test body's thread, before the body runs.
+    fn begin(&self) {}
+    /// Whether the failure of the execution that just ended may be the engine's artefact rather
+    /// than the program's: the engine's search is then started over (see `engine::loom::pool`).
+    fn unsure_failure(&self) -> bool {
+        false
+    }
     /// Called before every facade operation except spawning, if `acts_before_ops`; the stress
     /// engine releases the threads this one spawned and widens race windows here.
     fn before_op(&self) {}
@@ -110,7 +117,7 @@ pub(crate) trait RawCondvar: Send + Sync {
 
 /// The value type behind a facade atomic. Values cross this interface as `u64` bits:
 /// zero-extended for unsigned types and `bool`, sign-extended for signed ones.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(crate) enum AtomicRepr {
     Bool,
     U32,

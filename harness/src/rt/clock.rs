@@ -26,6 +26,8 @@ impl Clone for VectorClock {
 }
 
 impl VectorClock {
+    pub(crate) const EMPTY: VectorClock = VectorClock(Vec::new());
+
     pub(crate) fn get(&self, thread: ThreadIdx) -> u32 {
         self.0.get(thread as usize).copied().unwrap_or(0)
     }
@@ -150,6 +152,11 @@ impl Clone for Clocks {
 }
 
 impl Clocks {
+    pub(crate) const EMPTY: Clocks = Clocks {
+        race: VectorClock::EMPTY,
+        order: VectorClock::EMPTY,
+    };
+
     /// Takes in everything `other` knows, in both views.
     #[inline]
     pub(crate) fn join(&mut self, other: &Clocks) {

@@ -22,6 +22,39 @@ use crate::kinds::{EngineKind, FailureKind};
 static NEXT_ID_BLOCK: AtomicU64 = AtomicU64::new(1);
 const ID_BLOCK: u64 = 1 << 16;
 
+/// The id of the execution each exploration runs (or last ran), for [`is_live`].
+static LIVE: Mutex<Vec<Arc<AtomicU64>>> = Mutex::new(Vec::new());
+
+/// Whether execution `id` may still be running: its exploration has not begun another one.
+/// A `static` facade object bound to it must not be reset under it (see `rt::slot`).
+pub(crate) fn is_live(id: u64) -> bool {
+    LIVE.lock()
+        .iter()
+        .any(|current| current.load(Relaxed) == id)
+}
+
+/// The execution an exploration of this process runs (or last ran), if one exists.
+pub(crate) fn any_live() -> Option<u64> {
+    LIVE.lock()
+        .iter()
+        .map(|current| current.load(Relaxed))
+        .find(|&id| id != 0)
+}
+
+/// This process runs one test's explorations and nothing else (the child process of an
+/// isolated `#[tapestry::test]`): code outside explorations that touches a facade object while
+/// one runs is the test's own std thread.
+static SOLE: AtomicBool = AtomicBool::new(false);
+
+/// Says that this process runs one test's explorations and nothing else (see [`SOLE`]).
+pub(crate) fn set_sole() {
+    SOLE.store(true, Relaxed);
+}
+
+pub(crate) fn is_sole() -> bool {
+    SOLE.load(Relaxed)
+}
+
 /// A failure as the runtime first saw it; the explorer turns it into a `Failure`.
 #[derive(Clone, Debug)]
 pub(crate) struct FailureRecord {
@@ -71,6 +104,8 @@ pub(crate) struct Execution {
     /// Facade operations are recorded as events (see `Explorer::tracing`).
     pub(crate) tracing: bool,
     id: AtomicU64,
+    /// `id`, as [`is_live`] sees it.
+    published: Arc<AtomicU64>,
     executions: AtomicU64,
     /// The name of thread 0, shared by every execution of this exploration only.
     main_name: Arc<str>,
@@ -108,6 +143,13 @@ pub(crate) struct Execution {
     inversions: Mutex<InversionWatch>,
 }
 
+impl Drop for Execution {
+    fn drop(&mut self) {
+        LIVE.lock()
+            .retain(|current| !Arc::ptr_eq(current, &self.published));
+    }
+}
+
 impl std::fmt::Debug for Execution {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Execution")
@@ -119,7 +161,10 @@ impl std::fmt::Debug for Execution {
 
 impl Execution {
     pub(crate) fn new(backend: Box<dyn Backend>, concurrent: bool) -> Execution {
+        let published = Arc::new(AtomicU64::new(0));
+        LIVE.lock().push(published.clone());
         Execution {
+            published,
             concurrent,
             tracing: true,
             id: AtomicU64::new(0),
@@ -195,6 +240,7 @@ impl Execution {
             next
         };
         self.id.store(id, Relaxed);
+        self.published.store(id, Relaxed);
         self.executions.fetch_add(1, Relaxed);
         self.next_object.store(0, Relaxed);
         self.threads.reset();

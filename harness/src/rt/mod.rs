@@ -20,6 +20,8 @@ pub(crate) mod lock_order;
 pub(crate) mod native;
 pub(crate) mod priority;
 pub(crate) mod race;
+mod slot;
+mod statics;
 mod threads;
 
 use std::borrow::Cow;
@@ -33,12 +35,13 @@ pub(crate) use event::{
     BlockReason, Blocked, Event, ObjId, ObjKind, ObjectInfo, Op, Recording, Site, ThreadIdx,
     ThreadInfo,
 };
-pub(crate) use execution::{Detail, Execution, FailureRecord, LockFrame, ThreadRef};
+pub(crate) use execution::{Detail, Execution, FailureRecord, LockFrame, ThreadRef, set_sole};
 pub(crate) use frame::{
     announce, atomic, backend_op, blocking, blocking_on_thread, engine_call, lock, lock_acquired,
     lock_acquiring, lock_released, op, stepping_aside, unlock, yield_point,
 };
 pub(crate) use local::{Local, local};
+pub(crate) use slot::{Bound, Fresh, Slot};
 
 use crate::kinds::FailureKind;
 
@@ -217,6 +220,11 @@ pub(crate) fn current_thread() -> Option<(u64, ThreadIdx)> {
     local().map(|l| (l.exec.id(), l.running()))
 }
 
+/// How many model threads the running execution has started, the test body's included.
+pub(crate) fn thread_count() -> u32 {
+    local().map_or(0, |l| l.exec.thread_count())
+}
+
 /// The name a model thread was spawned with.
 pub(crate) fn thread_name(idx: ThreadIdx) -> Option<std::sync::Arc<str>> {
     local()?.exec.thread_name(idx)
@@ -277,6 +285,7 @@ pub(crate) fn run_main(body: &dyn Fn()) {
     let local = local().expect("an engine runs the test body with a Local installed");
     keep_prediction_trace(local);
     local.exec.begin();
+    local.exec.backend.begin();
     local.clear_recording();
     local.forget_yields();
     local.set_running(0);

@@ -73,6 +73,14 @@ impl SyncState {
 }
 
 impl SyncClock {
+    /// A clock that holds nothing (a `const`, for `static` facade objects).
+    pub(crate) const fn new() -> SyncClock {
+        SyncClock(Mutex::new(SyncState {
+            clocks: Clocks::EMPTY,
+            lock: None,
+        }))
+    }
+
     pub(crate) fn clear(&self) {
         let mut state = self.0.lock();
         state.clocks.clear();

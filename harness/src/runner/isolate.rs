@@ -116,6 +116,9 @@ fn child_report(spec: &TestSpec) -> Option<&'static File> {
     }
     let file = OpenOptions::new().append(true).open(path).ok()?;
     let report = REPORT.get_or_init(|| file);
+    // This process runs this one test: a facade object that code outside its explorations
+    // touches meanwhile is the test's own std thread at work.
+    crate::rt::set_sole();
     crash::install(Some(report.as_raw_fd()));
     divert(|message| {
         if let Some(mut report) = REPORT.get() {

@@ -5,8 +5,8 @@
 //! alone treats them as `AcqRel`; see the crate docs' "Verdicts"); shuttle's engines run
 //! everything sequentially consistent; the stress engine gets whatever the hardware does.
 //!
-//! Constructors are not `const`: an atomic in a `static` would outlive the executions that
-//! use it, so create atomics inside the test body.
+//! Constructors are `const`, as std's: an atomic in a `static` holds its initial value again at
+//! the start of every execution of an exploration (see the crate docs' "Statics").
 
 use std::borrow::Cow;
 use std::fmt;
@@ -15,7 +15,7 @@ use std::panic::Location;
 pub use std::sync::atomic::{Ordering, compiler_fence};
 
 use crate::rt::race::{self, AtomicSync, SyncClock};
-use crate::rt::{self, Bits, ObjKind, ObjRef, Op, RawAtomic, RmwOp};
+use crate::rt::{self, AtomicRepr, Bits, Bound, ObjKind, Op, RawAtomic, RmwOp, Slot};
 
 /// An ordering barrier, as [`std::sync::atomic::fence`].
 #[track_caller]
@@ -62,33 +62,64 @@ fn check_failure(order: Ordering) {
 
 /// The facade object behind every atomic type: values cross it as `u64` bits.
 struct Atomic {
-    obj: ObjRef,
-    raw: Box<dyn RawAtomic>,
+    slot: Slot<Box<dyn RawAtomic>>,
+    repr: AtomicRepr,
+    /// The value it is created with, and holds again at the start of every execution if it
+    /// is a `static`.
+    init: Init,
     /// What the release sequence this atomic heads releases (race detection).
     clock: SyncClock,
 }
 
+/// An atomic's first value: bits, or a pointer (whose address constant evaluation cannot
+/// read, so it is taken when the atomic is first used).
+#[derive(Clone, Copy)]
+enum Init {
+    Bits(u64),
+    #[allow(dead_code)]
+    Ptr(*const ()),
+}
+
+// SAFETY: `Init::Ptr` is only ever turned into an address.
+unsafe impl Send for Init {}
+// SAFETY: as above.
+unsafe impl Sync for Init {}
+
 impl Atomic {
+    /// An atomic of type `repr` holding `bits` (see `Bits`).
     #[track_caller]
-    fn new<T: Bits>(name: Option<Cow<'static, str>>, value: T) -> Atomic {
-        let (obj, raw) = rt::create(ObjKind::Atomic(T::REPR), name, Location::caller(), |b| {
-            b.new_atomic(T::REPR, value.to_bits())
-        });
+    const fn new(repr: AtomicRepr, bits: u64, name: Option<Cow<'static, str>>) -> Atomic {
         Atomic {
-            obj,
-            raw,
-            clock: SyncClock::default(),
+            slot: Slot::new(Location::caller(), name),
+            repr,
+            init: Init::Bits(bits),
+            clock: SyncClock::new(),
         }
+    }
+
+    /// This atomic's engine object in the running context (made at its first use there).
+    #[inline]
+    fn bound(&self) -> &Bound<Box<dyn RawAtomic>> {
+        let bits = match self.init {
+            Init::Bits(bits) => bits,
+            Init::Ptr(ptr) => ptr.expose_provenance() as u64,
+        };
+        self.slot.get(
+            ObjKind::Atomic(self.repr),
+            |b| b.new_atomic(self.repr, bits),
+            |_| self.clock.clear(),
+        )
     }
 
     #[track_caller]
     fn load<T: Bits>(&self, order: Ordering) -> T {
         check_load(order);
+        let bound = self.bound();
         let bits = rt::atomic(
-            self.obj,
+            bound.obj,
             Location::caller(),
             &self.clock,
-            || self.raw.load(order),
+            || bound.raw.load(order),
             |_| AtomicSync::Load(order),
             |&bits| Op::Load { order, bits },
         );
@@ -99,11 +130,12 @@ impl Atomic {
     fn store<T: Bits>(&self, value: T, order: Ordering) {
         check_store(order);
         let bits = value.to_bits();
+        let bound = self.bound();
         rt::atomic(
-            self.obj,
+            bound.obj,
             Location::caller(),
             &self.clock,
-            || self.raw.store(bits, order),
+            || bound.raw.store(bits, order),
             |_| AtomicSync::Store(order),
             |_| Op::Store { order, bits },
         );
@@ -112,11 +144,12 @@ impl Atomic {
     #[track_caller]
     fn swap<T: Bits>(&self, value: T, order: Ordering) -> T {
         let new = value.to_bits();
+        let bound = self.bound();
         let old = rt::atomic(
-            self.obj,
+            bound.obj,
             Location::caller(),
             &self.clock,
-            || self.raw.swap(new, order),
+            || bound.raw.swap(new, order),
             |_| AtomicSync::Rmw(order),
             |&old| Op::Swap { order, old, new },
         );
@@ -134,12 +167,14 @@ impl Atomic {
     ) -> Result<T, T> {
         check_failure(failure);
         let (expected, new) = (current.to_bits(), new.to_bits());
+        let bound = self.bound();
         let result = rt::atomic(
-            self.obj,
+            bound.obj,
             Location::caller(),
             &self.clock,
             || {
-                self.raw
+                bound
+                    .raw
                     .compare_exchange(expected, new, success, failure, weak)
             },
             |r| {
@@ -169,11 +204,12 @@ impl Atomic {
     #[track_caller]
     fn fetch<T: Bits>(&self, rmw: RmwOp, value: T, order: Ordering) -> T {
         let operand = value.to_bits();
+        let bound = self.bound();
         let old = rt::atomic(
-            self.obj,
+            bound.obj,
             Location::caller(),
             &self.clock,
-            || self.raw.fetch(rmw, operand, order),
+            || bound.raw.fetch(rmw, operand, order),
             |_| AtomicSync::Rmw(order),
             |&old| Op::Rmw {
                 rmw,
@@ -210,16 +246,23 @@ impl Atomic {
 macro_rules! atomic_common {
     ($name:ident, $t:ty) => {
         impl $name {
-            /// Creates an atomic holding `value`.
+            /// Creates an atomic holding `value`. A `const fn`, as std's: a `static` atomic
+            /// holds `value` again at the start of every execution of an exploration.
             #[track_caller]
-            pub fn new(value: $t) -> $name {
-                $name(Atomic::new(None, value))
+            pub const fn new(value: $t) -> $name {
+                // `as i128 as u64` extends signed values' signs and unsigned ones' zeros, as
+                // `Bits` does, in a constant.
+                $name(Atomic::new(<$t as Bits>::REPR, value as i128 as u64, None))
             }
 
             /// Creates an atomic that traces call `name`.
             #[track_caller]
             pub fn named(name: impl Into<Cow<'static, str>>, value: $t) -> $name {
-                $name(Atomic::new(Some(name.into()), value))
+                $name(Atomic::new(
+                    <$t as Bits>::REPR,
+                    value.to_bits(),
+                    Some(name.into()),
+                ))
             }
 
             /// Loads the value.

@@ -4,13 +4,12 @@ use std::panic::Location;
 
 use super::monitor::Monitor;
 use crate::rt::race::{self, SyncClock};
-use crate::rt::{self, BlockReason, Blocked, ObjKind, ObjRef, Op};
+use crate::rt::{self, BlockReason, Blocked, ObjKind, Op, Slot};
 
 /// Lets a fixed number of threads wait for each other, as [`std::sync::Barrier`].
 pub struct Barrier {
-    obj: ObjRef,
+    slot: Slot<Monitor<Round>>,
     n: usize,
-    monitor: Monitor<Round>,
 }
 
 struct Round {
@@ -35,44 +34,47 @@ impl BarrierWaitResult {
 }
 
 impl Barrier {
-    /// A barrier for `n` threads.
+    /// A barrier for `n` threads (a `const fn`, as std's).
     #[track_caller]
-    pub fn new(n: usize) -> Barrier {
-        Self::make(None, n)
+    pub const fn new(n: usize) -> Barrier {
+        Barrier {
+            slot: Slot::new(Location::caller(), None),
+            n,
+        }
     }
 
     /// A barrier for `n` threads that traces call `name`.
     #[track_caller]
     pub fn named(name: impl Into<Cow<'static, str>>, n: usize) -> Barrier {
-        Self::make(Some(name.into()), n)
-    }
-
-    #[track_caller]
-    fn make(name: Option<Cow<'static, str>>, n: usize) -> Barrier {
-        let (obj, monitor) = rt::create(ObjKind::Barrier, name, Location::caller(), |b| {
-            Monitor::new(
-                b,
-                Round {
-                    arrived: 0,
-                    generation: 0,
-                    arrivals: SyncClock::default(),
-                    departures: SyncClock::default(),
-                },
-            )
-        });
-        Barrier { obj, n, monitor }
+        Barrier {
+            slot: Slot::new(Location::caller(), Some(name.into())),
+            n,
+        }
     }
 
     /// Blocks until `n` threads have called `wait`; the last to arrive is the leader.
     #[track_caller]
     pub fn wait(&self) -> BarrierWaitResult {
-        let blocked = Blocked::new(BlockReason::Barrier, self.obj.id);
+        let bound = self.slot.get(
+            ObjKind::Barrier,
+            |b| {
+                let round = Round {
+                    arrived: 0,
+                    generation: 0,
+                    arrivals: SyncClock::default(),
+                    departures: SyncClock::default(),
+                };
+                Monitor::new(b, round)
+            },
+            |_| (),
+        );
+        let blocked = Blocked::new(BlockReason::Barrier, bound.obj.id);
         let leader = rt::blocking(
-            self.obj,
+            bound.obj,
             Location::caller(),
             blocked,
             || {
-                self.monitor.with(|held| {
+                bound.raw.with(|held| {
                     let round = held.state();
                     let generation = round.generation;
                     round.arrived += 1;

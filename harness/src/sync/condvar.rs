@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use super::MutexGuard;
 use crate::rt::race;
-use crate::rt::{self, BlockReason, Blocked, ObjKind, ObjRef, Op, RawCondvar};
+use crate::rt::{self, BlockReason, Blocked, Bound, ObjKind, Op, RawCondvar, Slot};
 
 /// A condition variable, as [`std::sync::Condvar`].
 ///
@@ -14,8 +14,7 @@ use crate::rt::{self, BlockReason, Blocked, ObjKind, ObjRef, Op, RawCondvar};
 /// waits, and the engines explore both endings, notification and timeout (the crate docs'
 /// "Verdicts"). Under the stress engine and outside explorations it times out as std's does.
 pub struct Condvar {
-    obj: ObjRef,
-    raw: Box<dyn RawCondvar>,
+    slot: Slot<Box<dyn RawCondvar>>,
 }
 
 /// Whether a timed wait returned because its time ran out, as
@@ -31,24 +30,26 @@ impl WaitTimeoutResult {
 }
 
 impl Condvar {
-    /// Creates a condition variable.
+    /// Creates a condition variable (a `const fn`, as std's).
     #[track_caller]
-    pub fn new() -> Condvar {
-        Self::make(None)
+    pub const fn new() -> Condvar {
+        Condvar {
+            slot: Slot::new(Location::caller(), None),
+        }
     }
 
     /// Creates a condition variable that traces call `name`.
     #[track_caller]
     pub fn named(name: impl Into<Cow<'static, str>>) -> Condvar {
-        Self::make(Some(name.into()))
+        Condvar {
+            slot: Slot::new(Location::caller(), Some(name.into())),
+        }
     }
 
-    #[track_caller]
-    fn make(name: Option<Cow<'static, str>>) -> Condvar {
-        let (obj, raw) = rt::create(ObjKind::Condvar, name, Location::caller(), |b| {
-            b.new_condvar()
-        });
-        Condvar { obj, raw }
+    /// This condition variable's engine object in the running context.
+    #[inline]
+    fn bound(&self) -> &Bound<Box<dyn RawCondvar>> {
+        self.slot.get(ObjKind::Condvar, |b| b.new_condvar(), |_| ())
     }
 
     /// Unlocks the guard's mutex, waits for a notification, and locks it again.
@@ -117,31 +118,32 @@ impl Condvar {
     ) -> LockResult<(MutexGuard<'a, T>, WaitTimeoutResult)> {
         let site = Location::caller();
         let lock = guard.lock;
-        let mutex = lock.obj.id;
+        let (lock_bound, me) = (lock.bound(), self.bound());
+        let mutex = lock_bound.obj.id;
         // The engine releases and retakes the lock; the guard's own release must not run.
         std::mem::forget(guard);
         // Recorded when the engine has this thread among the waiters, not now: see
         // `rt::record_when_waiting`.
-        rt::record_when_waiting(self.obj, site, Op::Wait { mutex });
+        rt::record_when_waiting(me.obj, site, Op::Wait { mutex });
         race::release(&lock.clock);
-        rt::lock_released(lock.obj);
+        rt::lock_released(lock_bound.obj);
         // Waking up takes the mutex again: a wait while holding another lock orders them.
-        rt::lock_acquiring(lock.obj, site);
-        let blocked = Blocked::new(BlockReason::Wait, self.obj.id);
+        rt::lock_acquiring(lock_bound.obj, site);
+        let blocked = Blocked::new(BlockReason::Wait, me.obj.id);
         let timed_out = rt::blocking(
-            self.obj,
+            me.obj,
             site,
             blocked,
             || {
                 let timed_out = match timeout {
                     None => {
-                        self.raw.wait(&*lock.raw);
+                        me.raw.wait(&*lock_bound.raw);
                         false
                     }
-                    Some(timeout) => self.raw.wait_timeout(&*lock.raw, timeout),
+                    Some(timeout) => me.raw.wait_timeout(&*lock_bound.raw, timeout),
                 };
                 rt::now_waiting();
-                rt::lock_acquired(lock.obj, site);
+                rt::lock_acquired(lock_bound.obj, site);
                 race::acquire(&lock.clock);
                 timed_out
             },
@@ -157,10 +159,11 @@ impl Condvar {
     /// Wakes one waiting thread, if any.
     #[track_caller]
     pub fn notify_one(&self) {
+        let me = self.bound();
         rt::op(
-            self.obj,
+            me.obj,
             Location::caller(),
-            || self.raw.notify_one(),
+            || me.raw.notify_one(),
             |_| Op::NotifyOne,
         );
     }
@@ -168,10 +171,11 @@ impl Condvar {
     /// Wakes every waiting thread.
     #[track_caller]
     pub fn notify_all(&self) {
+        let me = self.bound();
         rt::op(
-            self.obj,
+            me.obj,
             Location::caller(),
-            || self.raw.notify_all(),
+            || me.raw.notify_all(),
             |_| Op::NotifyAll,
         );
     }

@@ -12,6 +12,7 @@ mod monitor;
 pub mod mpsc;
 mod mutex;
 mod once;
+mod once_lock;
 mod pi_mutex;
 mod rwlock;
 
@@ -22,5 +23,6 @@ pub use barrier::{Barrier, BarrierWaitResult};
 pub use condvar::{Condvar, WaitTimeoutResult};
 pub use mutex::{Mutex, MutexGuard};
 pub use once::{Once, OnceState};
+pub use once_lock::{LazyLock, OnceLock};
 pub use pi_mutex::PiMutex;
 pub use rwlock::{RwLock, RwLockReadGuard, RwLockWriteGuard};

@@ -8,15 +8,16 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{LockResult, PoisonError, TryLockError, TryLockResult};
 
 use crate::rt::race::{self, SyncClock};
-use crate::rt::{self, ObjKind, ObjRef, Op, RawMutex, Site};
+use crate::rt::{self, Bound, ObjKind, Op, RawMutex, Site, Slot};
 
 /// A mutual exclusion lock, as [`std::sync::Mutex`].
 ///
 /// Poisoning works as in std: a guard dropped while its thread panics poisons the mutex, and
 /// later `lock` calls return `Err` holding the guard.
 pub struct Mutex<T: ?Sized> {
-    pub(crate) obj: ObjRef,
-    pub(crate) raw: Box<dyn RawMutex>,
+    pub(crate) slot: Slot<Box<dyn RawMutex>>,
+    /// `Mutex` or `PiMutex`.
+    kind: ObjKind,
     /// What an unlock releases and the next lock acquires (race detection).
     pub(crate) clock: SyncClock,
     poisoned: AtomicBool,
@@ -29,30 +30,29 @@ unsafe impl<T: ?Sized + Send> Send for Mutex<T> {}
 unsafe impl<T: ?Sized + Send> Sync for Mutex<T> {}
 
 impl<T> Mutex<T> {
-    /// Creates an unlocked mutex holding `value`.
+    /// Creates an unlocked mutex holding `value`. A `const fn`, as std's: a `static` mutex
+    /// starts every execution of an exploration holding `value` again.
     #[track_caller]
-    pub fn new(value: T) -> Mutex<T> {
-        Self::make(None, value)
+    pub const fn new(value: T) -> Mutex<T> {
+        Self::make_kind(ObjKind::Mutex, None, value)
     }
 
     /// Creates a mutex that traces call `name`.
     #[track_caller]
     pub fn named(name: impl Into<Cow<'static, str>>, value: T) -> Mutex<T> {
-        Self::make(Some(name.into()), value)
+        Self::make_kind(ObjKind::Mutex, Some(name.into()), value)
     }
 
     #[track_caller]
-    fn make(name: Option<Cow<'static, str>>, value: T) -> Mutex<T> {
-        Self::make_kind(ObjKind::Mutex, name, value)
-    }
-
-    #[track_caller]
-    pub(crate) fn make_kind(kind: ObjKind, name: Option<Cow<'static, str>>, value: T) -> Mutex<T> {
-        let (obj, raw) = rt::create(kind, name, Location::caller(), |b| b.new_mutex());
+    pub(crate) const fn make_kind(
+        kind: ObjKind,
+        name: Option<Cow<'static, str>>,
+        value: T,
+    ) -> Mutex<T> {
         Mutex {
-            obj,
-            raw,
-            clock: SyncClock::default(),
+            slot: Slot::new(Location::caller(), name),
+            kind,
+            clock: SyncClock::new(),
             poisoned: AtomicBool::new(false),
             data: UnsafeCell::new(value),
         }
@@ -71,15 +71,34 @@ impl<T> Mutex<T> {
 }
 
 impl<T: ?Sized> Mutex<T> {
+    /// This mutex's engine object in the running context (made at its first use there).
+    #[inline]
+    pub(crate) fn bound(&self) -> &Bound<Box<dyn RawMutex>> {
+        self.slot.get(
+            self.kind,
+            |b| b.new_mutex(),
+            |fresh| {
+                self.clock.clear();
+                self.poisoned.store(false, Ordering::Relaxed);
+                if self.kind == ObjKind::PiMutex {
+                    rt::inherit_priority(fresh.obj);
+                }
+                // SAFETY: the mutex is being bound: no thread of this context holds it.
+                unsafe { fresh.data(self.data.get()) };
+            },
+        )
+    }
+
     /// Blocks until the lock is free, then takes it.
     #[track_caller]
     pub fn lock(&self) -> LockResult<MutexGuard<'_, T>> {
         let site = Location::caller();
+        let bound = self.bound();
         rt::lock(
-            self.obj,
+            bound.obj,
             site,
             Op::Lock,
-            || self.raw.lock(),
+            || bound.raw.lock(),
             |thread| race::acquire_by(thread, &self.clock),
         );
         self.guard(site)
@@ -89,14 +108,15 @@ impl<T: ?Sized> Mutex<T> {
     #[track_caller]
     pub fn try_lock(&self) -> TryLockResult<MutexGuard<'_, T>> {
         let site = Location::caller();
+        let bound = self.bound();
         // The bookkeeping runs after `op`, which restores the running thread (see `RawMutex`).
         if rt::op(
-            self.obj,
+            bound.obj,
             site,
-            || self.raw.try_lock(),
+            || bound.raw.try_lock(),
             |&ok| Op::TryLock { ok },
         ) {
-            rt::lock_acquired(self.obj, site);
+            rt::lock_acquired(bound.obj, site);
             race::acquire(&self.clock);
             self.guard(site).map_err(TryLockError::Poisoned)
         } else {
@@ -215,12 +235,13 @@ impl<T: ?Sized> Drop for MutexGuard<'_, T> {
         // Always released, even while a failed execution unwinds: other unwinding threads may
         // need the lock for their destructors (the loom backend ignores the call when loom
         // cannot take it).
+        let bound = self.lock.bound();
         rt::unlock(
-            self.lock.obj,
+            bound.obj,
             self.site,
             Op::Unlock,
             |thread| race::release_by(thread, &self.lock.clock, false),
-            || self.lock.raw.unlock(),
+            || bound.raw.unlock(),
         );
     }
 }

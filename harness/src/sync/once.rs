@@ -4,19 +4,18 @@ use std::panic::Location;
 
 use super::monitor::Monitor;
 use crate::rt::race::{self, SyncClock};
-use crate::rt::{self, BlockReason, Blocked, ObjKind, ObjRef, Op};
+use crate::rt::{self, BlockReason, Blocked, Bound, Fresh, ObjKind, Op, Slot};
 
 /// Runs a one-time initialisation, as [`std::sync::Once`]: the first `call_once` runs its
 /// closure, others wait for it to finish and then return. A closure that panics poisons it.
 pub struct Once {
-    obj: ObjRef,
-    monitor: Monitor<Phase>,
+    slot: Slot<Monitor<Phase>>,
     /// What the closure that ran released, for every caller that finds it done.
     done: SyncClock,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Phase {
+pub(crate) enum Phase {
     New,
     Running,
     Done,
@@ -37,51 +36,67 @@ impl OnceState {
 }
 
 impl Once {
-    /// A `Once` that has not run.
+    /// A `Once` that has not run. A `const fn`, as std's: a `static` `Once` has not run at
+    /// the start of any execution of an exploration.
     #[track_caller]
-    pub fn new() -> Once {
-        Self::make(None)
+    pub const fn new() -> Once {
+        Once {
+            slot: Slot::new(Location::caller(), None),
+            done: SyncClock::new(),
+        }
     }
 
     /// A `Once` that traces call `name`.
     #[track_caller]
     pub fn named(name: impl Into<Cow<'static, str>>) -> Once {
-        Self::make(Some(name.into()))
+        Once {
+            slot: Slot::new(Location::caller(), Some(name.into())),
+            done: SyncClock::new(),
+        }
     }
 
-    #[track_caller]
-    fn make(name: Option<Cow<'static, str>>) -> Once {
-        let (obj, monitor) = rt::create(ObjKind::Once, name, Location::caller(), |b| {
-            Monitor::new(b, Phase::New)
-        });
-        Once {
-            obj,
-            monitor,
-            done: SyncClock::default(),
-        }
+    /// This `Once`'s engine state in the running context; `fresh` resets what the caller
+    /// keeps beside it (a `OnceLock`'s value) when it is bound.
+    #[inline]
+    pub(crate) fn bound_with(&self, fresh: impl FnOnce(&Fresh<'_>)) -> &Bound<Monitor<Phase>> {
+        self.slot.get(
+            ObjKind::Once,
+            |b| Monitor::new(b, Phase::New),
+            |f| {
+                self.done.clear();
+                fresh(f);
+            },
+        )
     }
 
     /// Runs `f` if no call has run yet; otherwise waits until the one running has finished.
     /// Panics if an earlier closure panicked.
     #[track_caller]
     pub fn call_once<F: FnOnce()>(&self, f: F) {
-        self.call(false, |_| f());
+        self.call(false, |_| (), |_| f());
     }
 
     /// Like `call_once`, but runs `f` even if an earlier closure panicked.
     #[track_caller]
     pub fn call_once_force<F: FnOnce(&OnceState)>(&self, f: F) {
-        self.call(true, f);
+        self.call(true, |_| (), f);
     }
 
     /// Whether a closure has run to completion.
     #[track_caller]
     pub fn is_completed(&self) -> bool {
+        self.completed(|_| ())
+    }
+
+    /// [`Once::is_completed`], binding with `fresh` (see [`Once::bound_with`]).
+    #[track_caller]
+    pub(crate) fn completed(&self, fresh: impl FnOnce(&Fresh<'_>)) -> bool {
+        let bound = self.bound_with(fresh);
         rt::op(
-            self.obj,
+            bound.obj,
             Location::caller(),
             || {
-                let done = self.monitor.with(|held| *held.state() == Phase::Done);
+                let done = bound.raw.with(|held| *held.state() == Phase::Done);
                 if done {
                     race::acquire(&self.done);
                 }
@@ -91,15 +106,23 @@ impl Once {
         )
     }
 
+    /// Runs `f` as `call_once` (or `call_once_force` if `force`) does, binding with `fresh`
+    /// (see [`Once::bound_with`]).
     #[track_caller]
-    fn call(&self, force: bool, f: impl FnOnce(&OnceState)) {
-        let blocked = Blocked::new(BlockReason::Once, self.obj.id);
+    pub(crate) fn call(
+        &self,
+        force: bool,
+        fresh: impl FnOnce(&Fresh<'_>),
+        f: impl FnOnce(&OnceState),
+    ) {
+        let bound = self.bound_with(fresh);
+        let blocked = Blocked::new(BlockReason::Once, bound.obj.id);
         let claimed = rt::blocking(
-            self.obj,
+            bound.obj,
             Location::caller(),
             blocked,
             || {
-                self.monitor.with(|held| {
+                bound.raw.with(|held| {
                     loop {
                         match *held.state() {
                             Phase::Done => {
@@ -124,7 +147,7 @@ impl Once {
             None => {}
             Some(Err(())) => panic!("Once instance has previously been poisoned"),
             Some(Ok(poisoned)) => {
-                let finish = Finish(self);
+                let finish = Finish(self, &bound.raw);
                 f(&OnceState { poisoned });
                 drop(finish);
             }
@@ -133,7 +156,7 @@ impl Once {
 }
 
 /// Marks the `Once` done, or poisoned if the closure panicked, and wakes the waiters.
-struct Finish<'a>(&'a Once);
+struct Finish<'a>(&'a Once, &'a Monitor<Phase>);
 
 impl Drop for Finish<'_> {
     fn drop(&mut self) {
@@ -146,7 +169,7 @@ impl Drop for Finish<'_> {
             Phase::Done
         };
         race::release(&self.0.done);
-        self.0.monitor.with(|held| {
+        self.1.with(|held| {
             *held.state() = phase;
             held.notify_all(0);
         });

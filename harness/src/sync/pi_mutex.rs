@@ -5,7 +5,7 @@ use std::fmt;
 use std::sync::{LockResult, TryLockResult};
 
 use super::{Mutex, MutexGuard};
-use crate::rt::{self, ObjKind};
+use crate::rt::ObjKind;
 
 /// A [`Mutex`] with priority inheritance: under the priority engine, a thread holding it runs
 /// at the highest priority of the threads waiting for it, so a thread of intermediate priority
@@ -31,9 +31,7 @@ impl<T> PiMutex<T> {
 
     #[track_caller]
     fn make(name: Option<Cow<'static, str>>, value: T) -> PiMutex<T> {
-        let mutex = Mutex::make_kind(ObjKind::PiMutex, name, value);
-        rt::inherit_priority(mutex.obj);
-        PiMutex(mutex)
+        PiMutex(Mutex::make_kind(ObjKind::PiMutex, name, value))
     }
 
     /// Consumes the mutex and returns its value; `Err` if it is poisoned.

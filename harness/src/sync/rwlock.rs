@@ -8,14 +8,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{LockResult, PoisonError, TryLockError, TryLockResult};
 
 use crate::rt::race::{self, SyncClock};
-use crate::rt::{self, ObjKind, ObjRef, Op, RawRwLock, Site};
+use crate::rt::{self, Bound, ObjKind, Op, RawRwLock, Site, Slot};
 
 /// A reader-writer lock, as [`std::sync::RwLock`]: many readers or one writer.
 ///
 /// A writer that panics poisons the lock, as in std.
 pub struct RwLock<T: ?Sized> {
-    obj: ObjRef,
-    raw: Box<dyn RawRwLock>,
+    slot: Slot<Box<dyn RawRwLock>>,
     /// What a write unlock releases (race detection).
     clock: SyncClock,
     /// What read unlocks release, for the next writer.
@@ -30,9 +29,10 @@ unsafe impl<T: ?Sized + Send> Send for RwLock<T> {}
 unsafe impl<T: ?Sized + Send + Sync> Sync for RwLock<T> {}
 
 impl<T> RwLock<T> {
-    /// Creates an unlocked lock holding `value`.
+    /// Creates an unlocked lock holding `value`. A `const fn`, as std's: a `static` lock
+    /// starts every execution of an exploration holding `value` again.
     #[track_caller]
-    pub fn new(value: T) -> RwLock<T> {
+    pub const fn new(value: T) -> RwLock<T> {
         Self::make(None, value)
     }
 
@@ -43,15 +43,11 @@ impl<T> RwLock<T> {
     }
 
     #[track_caller]
-    fn make(name: Option<Cow<'static, str>>, value: T) -> RwLock<T> {
-        let (obj, raw) = rt::create(ObjKind::RwLock, name, Location::caller(), |b| {
-            b.new_rwlock()
-        });
+    const fn make(name: Option<Cow<'static, str>>, value: T) -> RwLock<T> {
         RwLock {
-            obj,
-            raw,
-            clock: SyncClock::default(),
-            read_clock: SyncClock::default(),
+            slot: Slot::new(Location::caller(), name),
+            clock: SyncClock::new(),
+            read_clock: SyncClock::new(),
             poisoned: AtomicBool::new(false),
             data: UnsafeCell::new(value),
         }
@@ -70,15 +66,32 @@ impl<T> RwLock<T> {
 }
 
 impl<T: ?Sized> RwLock<T> {
+    /// This lock's engine object in the running context (made at its first use there).
+    #[inline]
+    fn bound(&self) -> &Bound<Box<dyn RawRwLock>> {
+        self.slot.get(
+            ObjKind::RwLock,
+            |b| b.new_rwlock(),
+            |fresh| {
+                self.clock.clear();
+                self.read_clock.clear();
+                self.poisoned.store(false, Ordering::Relaxed);
+                // SAFETY: the lock is being bound: no thread of this context holds it.
+                unsafe { fresh.data(self.data.get()) };
+            },
+        )
+    }
+
     /// Blocks until no writer holds the lock, then takes a read lock.
     #[track_caller]
     pub fn read(&self) -> LockResult<RwLockReadGuard<'_, T>> {
         let site = Location::caller();
+        let bound = self.bound();
         rt::lock(
-            self.obj,
+            bound.obj,
             site,
             Op::Read,
-            || self.raw.read(),
+            || bound.raw.read(),
             |thread| race::acquire_by(thread, &self.clock),
         );
         self.poisoned(RwLockReadGuard {
@@ -92,10 +105,11 @@ impl<T: ?Sized> RwLock<T> {
     #[track_caller]
     pub fn try_read(&self) -> TryLockResult<RwLockReadGuard<'_, T>> {
         let site = Location::caller();
+        let bound = self.bound();
         if rt::op(
-            self.obj,
+            bound.obj,
             site,
-            || self.raw.try_read() && self.acquired_read() && self.holds(site),
+            || bound.raw.try_read() && self.acquired_read() && self.holds(site),
             |&ok| Op::TryRead { ok },
         ) {
             self.poisoned(RwLockReadGuard {
@@ -113,11 +127,12 @@ impl<T: ?Sized> RwLock<T> {
     #[track_caller]
     pub fn write(&self) -> LockResult<RwLockWriteGuard<'_, T>> {
         let site = Location::caller();
+        let bound = self.bound();
         rt::lock(
-            self.obj,
+            bound.obj,
             site,
             Op::Write,
-            || self.raw.write(),
+            || bound.raw.write(),
             |thread| {
                 // A writer learns what the last writer and every reader since released.
                 race::acquire_by(thread, &self.clock);
@@ -131,10 +146,11 @@ impl<T: ?Sized> RwLock<T> {
     #[track_caller]
     pub fn try_write(&self) -> TryLockResult<RwLockWriteGuard<'_, T>> {
         let site = Location::caller();
+        let bound = self.bound();
         if rt::op(
-            self.obj,
+            bound.obj,
             site,
-            || self.raw.try_write() && self.acquired_write() && self.holds(site),
+            || bound.raw.try_write() && self.acquired_write() && self.holds(site),
             |&ok| Op::TryWrite { ok },
         ) {
             self.poisoned(self.write_guard(site))
@@ -167,7 +183,7 @@ impl<T: ?Sized> RwLock<T> {
 
     /// The running thread holds the lock now (lock-order bookkeeping); `true` for `&&` chains.
     fn holds(&self, site: Site) -> bool {
-        rt::lock_acquired(self.obj, site);
+        rt::lock_acquired(self.bound().obj, site);
         true
     }
 
@@ -254,12 +270,13 @@ impl<T: ?Sized> Drop for RwLockReadGuard<'_, T> {
         // Always released, even while a failed execution unwinds: other unwinding threads may
         // need the lock for their destructors (the loom backend ignores the call when loom
         // cannot take it).
+        let bound = self.lock.bound();
         rt::unlock(
-            self.lock.obj,
+            bound.obj,
             self.site,
             Op::ReadUnlock,
             |thread| race::release_by(thread, &self.lock.read_clock, true),
-            || self.lock.raw.unlock_read(),
+            || bound.raw.unlock_read(),
         );
     }
 }
@@ -300,12 +317,13 @@ impl<T: ?Sized> Drop for RwLockWriteGuard<'_, T> {
         // Always released, even while a failed execution unwinds: other unwinding threads may
         // need the lock for their destructors (the loom backend ignores the call when loom
         // cannot take it).
+        let bound = self.lock.bound();
         rt::unlock(
-            self.lock.obj,
+            bound.obj,
             self.site,
             Op::WriteUnlock,
             |thread| race::release_by(thread, &self.lock.clock, false),
-            || self.lock.raw.unlock_write(),
+            || bound.raw.unlock_write(),
         );
     }
 }

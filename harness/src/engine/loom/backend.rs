@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::condvar::LoomCondvar;
+use super::pool::AtomicPool;
 use crate::engine::guarded::guarded_locks;
 use crate::engine::stack;
 use crate::rt::{
@@ -23,6 +24,8 @@ guarded_locks!(LoomMutex, LoomRwLock, loom::sync);
 
 #[derive(Debug, Default)]
 pub(crate) struct LoomBackend {
+    /// The loom atomics of each execution, made at its start.
+    atomics: AtomicPool,
     /// A condition variable of the running execution that nobody waits on: notifying it is a
     /// branch point with no effect.
     branch: PlainBranch,
@@ -119,9 +122,17 @@ impl Backend for LoomBackend {
         Box::new(LoomCondvar::new())
     }
 
+    fn begin(&self) {
+        self.atomics.begin();
+    }
+
+    fn unsure_failure(&self) -> bool {
+        self.atomics.unsure()
+    }
+
     fn new_atomic(&self, repr: AtomicRepr, bits: u64) -> Box<dyn RawAtomic> {
         Box::new(LoomAtomic {
-            inner: LoomAtomicInner::new(repr, bits),
+            inner: self.atomics.take(repr, bits),
             shadow: AtomicU64::new(bits),
         })
     }

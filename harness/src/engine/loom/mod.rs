@@ -4,6 +4,7 @@
 
 mod backend;
 mod condvar;
+mod pool;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
@@ -60,7 +61,11 @@ fn explore_here(body: &Body, config: &Exhaustive, limits: &Limits, only: Option<
     let mut complete = true;
     // Where a predicted deadlock's execution sits in the search, to replay it.
     let mut predicted_at = None;
-    for bound in bounds {
+    // Searches started over because a failure may have been loom's complaint about an atomic
+    // made outside the pool (see `pool`); each learns more, so few are ever needed.
+    let mut restarts = 0;
+    let mut bounds = bounds.into_iter().peekable();
+    while let Some(&bound) = bounds.peek() {
         let before = exec.executions();
         let remaining_executions = config.max_executions.map(|max| max.saturating_sub(before));
         let remaining_time = config.max_time.saturating_sub(start.elapsed());
@@ -79,6 +84,10 @@ fn explore_here(body: &Body, config: &Exhaustive, limits: &Limits, only: Option<
             predicted_at.get_or_insert((bound, at - before));
         }
         match result {
+            Err(_) if exec.backend.unsure_failure() && restarts < MAX_RESTARTS => {
+                restarts += 1;
+                continue;
+            }
             Err(payload) => {
                 let record = failure_of(&exec, &*payload);
                 return EngineRun {
@@ -109,6 +118,7 @@ fn explore_here(body: &Body, config: &Exhaustive, limits: &Limits, only: Option<
                 }
             }
         }
+        bounds.next();
     }
     rt::keep_prediction_trace(&local);
     let predicted = predicted(&exec, |_| {
@@ -126,6 +136,9 @@ fn explore_here(body: &Body, config: &Exhaustive, limits: &Limits, only: Option<
         predicted,
     }
 }
+
+/// How often one exploration may start loom's search over (see `pool`).
+const MAX_RESTARTS: u32 = 8;
 
 fn builder(
     limits: &Limits,
