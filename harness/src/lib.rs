@@ -478,6 +478,14 @@
 //!   polling loop cannot time out forever while nobody else moves (which a real clock rules
 //!   out), a thread that keeps timing out on one condition variable lets the others run
 //!   between its timeouts. The stress engine and plain std wait in real time.
+//! - **A park may wake spuriously, but a spurious wakeup never rescues a hang.**
+//!   [`thread::park`] may return without a token under std, and the model engines explore
+//!   that, at once or after any steps of the other threads: code that parks once and trusts
+//!   it was unparked fails, while a `while !flag { park() }` loop passes (a thread that keeps
+//!   waking spuriously lets the others run between its wakeups). A park that no other thread
+//!   can end any more (all finished or blocked) does not wake: a lost unpark is reported as
+//!   the deadlock it is under std, `T1 is parked (at ...)`. The stress engine parks real
+//!   threads.
 //! - **A yield or a sleep is a hint, not an order.** `thread::yield_now`, `thread::sleep` and
 //!   `hint::spin_loop` let the other threads run, but under std the thread may also go on at
 //!   once, and the engines explore that too: code that sleeps to let another thread get
@@ -520,7 +528,8 @@
 //!   coroutines on one OS thread), and kept by the stress engine's pooled threads from one
 //!   iteration to the next: state kept there leaks between threads and executions.
 //! - A condition variable's wait never wakes spuriously under the model engines, though std
-//!   allows it: code that checks its condition with `if` rather than `while` passes.
+//!   allows it: code that checks its condition with `if` rather than `while` passes. (A
+//!   [`thread::park`] does wake spuriously: see [Verdicts](#verdicts).)
 //! - Spin loops (a thread that yields until another acts) give the exhaustive engine many
 //!   executions to explore: a test with several spinning threads can use its whole time
 //!   budget (30 s by default). The DPOR engine covers them in a few executions; lower the

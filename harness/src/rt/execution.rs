@@ -12,7 +12,7 @@ use super::event::{ObjId, Recording, Site};
 use super::lock_order::{Edge, LockGraph, Nesting};
 use super::priority::{Inversion, InversionWatch, Priority, ThreadView};
 use super::race::{Race, SyncClock, ThreadClocks};
-use super::threads::{ThreadSlot, ThreadTable};
+use super::threads::{Parker, ThreadSlot, ThreadTable};
 use crate::kinds::{EngineKind, FailureKind};
 
 /// Execution ids are unique in the process, so an object that strays from one execution into
@@ -294,6 +294,30 @@ impl Execution {
 
     pub(crate) fn thread_count(&self) -> u32 {
         self.threads.len()
+    }
+
+    /// Thread `idx`'s parker, made by `make` if it has none; `None` once it has exited.
+    pub(crate) fn parker(&self, idx: ThreadIdx, make: impl FnOnce() -> Parker) -> Option<Parker> {
+        let slot = self.threads.slot(idx);
+        let mut parker = slot.parker.lock();
+        // Checked under the parker's lock, which the exiting thread takes after marking itself
+        // finished: no parker is made for a thread that will not drop it.
+        if slot.finished.load(Acquire) {
+            return None;
+        }
+        Some(parker.get_or_insert_with(make).clone())
+    }
+
+    /// Takes thread `idx`'s parker, as it exits.
+    pub(crate) fn take_parker(&self, idx: ThreadIdx) -> Option<Parker> {
+        self.threads.slot(idx).parker.lock().take()
+    }
+
+    /// Whether a thread other than `me` has not finished and is not blocked in a facade
+    /// operation (it may be runnable; a thread marked blocked may be too, about to return).
+    pub(crate) fn another_may_run(&self, me: ThreadIdx) -> bool {
+        (0..self.threads.len())
+            .any(|i| i != me && !self.is_finished(i) && self.threads.slot(i).blocked().is_none())
     }
 
     /// Marks a thread finished; returns `true` for the last unfinished thread, which is where

@@ -31,7 +31,7 @@ pub(crate) use backend::{
 };
 pub(crate) use event::{
     BlockReason, Blocked, Event, ObjId, ObjKind, ObjectInfo, Op, Recording, Site, ThreadIdx,
-    ThreadInfo,
+    ThreadInfo, Woke,
 };
 pub(crate) use execution::{Detail, Execution, FailureRecord, LockFrame, ThreadRef};
 pub(crate) use frame::{
@@ -39,6 +39,7 @@ pub(crate) use frame::{
     lock_acquiring, lock_released, op, stepping_aside, unlock, yield_point,
 };
 pub(crate) use local::{Local, local};
+pub(crate) use threads::Parker;
 
 use crate::kinds::FailureKind;
 
@@ -76,6 +77,12 @@ pub(crate) fn fail(kind: FailureKind, message: String) -> ! {
         message,
         detail: None,
     })
+}
+
+/// Fails the running execution with a [`FailureKind::Misuse`]: the program used tapestry in a
+/// way no engine can model (for facade modules, which know no failure kinds).
+pub(crate) fn misuse(message: String) -> ! {
+    fail(FailureKind::Misuse, message)
 }
 
 /// Fails the running execution with a data race.
@@ -227,6 +234,28 @@ pub(crate) fn is_finished(idx: ThreadIdx) -> bool {
     local().is_some_and(|l| l.exec.is_finished(idx))
 }
 
+/// Model thread `idx`'s parker in the running execution, made by `make` on first use; `None`
+/// outside explorations and once the thread has exited (an unpark then has nothing to wake).
+pub(crate) fn parker(idx: ThreadIdx, make: impl FnOnce(&dyn Backend) -> Parker) -> Option<Parker> {
+    let local = local()?;
+    local.exec.parker(idx, || make(&*local.exec.backend))
+}
+
+/// Whether a `thread::park` of the running thread may end without a token now (a spurious
+/// wakeup, which std allows): only under model engines, and only while another thread may
+/// still run. When no other thread can run, a park that std might end spuriously would hang
+/// unless it did; the model lets it block, so that a lost wakeup shows as a deadlock rather
+/// than hide behind a wakeup that a real program can never count on.
+pub(crate) fn may_wake_spuriously() -> bool {
+    local().is_some_and(|l| !l.exec.concurrent && l.exec.another_may_run(l.running()))
+}
+
+/// Whether the running execution's threads are real OS threads (the stress engine), which run
+/// on while this one waits outside the engine.
+pub(crate) fn real_threads() -> bool {
+    local().is_some_and(|l| l.exec.concurrent)
+}
+
 /// Starts a model thread. Returns `None` outside explorations (the caller uses std).
 pub(crate) fn spawn(
     name: Option<String>,
@@ -308,7 +337,9 @@ pub(crate) fn inherit_priority(obj: ObjRef) {
 
 fn exit_thread(local: &Local, idx: ThreadIdx) {
     local.record(idx, 0, || Op::Exit, std::panic::Location::caller());
-    if local.exec.finish_thread(idx) && !local.exec.has_failed() {
+    let last = local.exec.finish_thread(idx);
+    drop(local.exec.take_parker(idx));
+    if last && !local.exec.has_failed() {
         let live = local.exec.live_arcs();
         if live > 0 {
             fail(

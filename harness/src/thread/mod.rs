@@ -5,6 +5,9 @@
 //! operations; the stress engine runs them on real threads from a pool. A panic in any thread
 //! fails the execution (under the stress engine `join` also returns it as `Err`, as in std).
 
+mod monitor;
+mod park;
+
 use std::io;
 use std::panic::Location;
 use std::sync::{Arc, PoisonError};
@@ -12,7 +15,9 @@ use std::time::Duration;
 
 pub use std::thread::{Result, panicking};
 
-use crate::rt::{self, BlockReason, Blocked, Op, RawJoin, ThreadIdx};
+pub use self::park::{park, park_timeout};
+
+use crate::rt::{self, BlockReason, Blocked, Op, RawJoin, Site, ThreadIdx};
 
 /// Spawns a thread running `f`, as [`std::thread::spawn`].
 #[track_caller]
@@ -43,14 +48,11 @@ pub fn sleep(duration: Duration) {
     );
 }
 
-/// The thread that calls it.
+/// The thread that calls it, as [`std::thread::current`].
 pub fn current() -> Thread {
     match rt::current_thread() {
         None => Thread(Repr::Std(std::thread::current())),
-        Some((exec, idx)) => Thread(Repr::Model {
-            id: ThreadId(IdRepr::Model { exec, idx }),
-            name: rt::thread_name(idx),
-        }),
+        Some((exec, idx)) => Thread::model(exec, idx, rt::thread_name(idx)),
     }
 }
 
@@ -99,16 +101,9 @@ impl Builder {
         T: Send + 'static,
     {
         if rt::current_thread().is_none() {
-            let mut builder = std::thread::Builder::new();
-            if let Some(name) = self.name {
-                builder = builder.name(name);
-            }
-            if let Some(size) = self.stack_size {
-                builder = builder.stack_size(size);
-            }
-            return builder
-                .spawn(f)
-                .map(|handle| JoinHandle(Handle::Std(handle)));
+            let handle = self.std().spawn(f)?;
+            let thread = Thread(Repr::Std(handle.thread().clone()));
+            return Ok(JoinHandle(Handle::Std { handle, thread }));
         }
         let result = Arc::new(std::sync::Mutex::new(None));
         let slot = Arc::clone(&result);
@@ -116,26 +111,36 @@ impl Builder {
             let value = f();
             *slot.lock().unwrap_or_else(PoisonError::into_inner) = Some(value);
         });
-        let name: Option<Arc<str>> = self.name.as_deref().map(Arc::from);
-        let (child, raw) = rt::spawn(
-            self.name,
-            self.stack_size,
-            self.priority,
-            Location::caller(),
-            body,
-        )
-        .expect("an exploration is running");
-        let (exec, _) = rt::current_thread().expect("an exploration is running");
-        let thread = Thread(Repr::Model {
-            id: ThreadId(IdRepr::Model { exec, idx: child }),
-            name,
-        });
+        let (raw, thread) = self.spawn_model(body, Location::caller());
         Ok(JoinHandle(Handle::Model {
-            raw,
+            child: ModelChild { raw, thread },
             result,
-            child,
-            thread,
         }))
+    }
+
+    /// The std builder with this one's settings (std has no priorities).
+    fn std(self) -> std::thread::Builder {
+        let mut builder = std::thread::Builder::new();
+        if let Some(name) = self.name {
+            builder = builder.name(name);
+        }
+        if let Some(size) = self.stack_size {
+            builder = builder.stack_size(size);
+        }
+        builder
+    }
+
+    /// Starts a model thread of the running execution running `body`.
+    fn spawn_model(
+        self,
+        body: Box<dyn FnOnce() + Send + 'static>,
+        site: Site,
+    ) -> (Box<dyn RawJoin>, Thread) {
+        let name: Option<Arc<str>> = self.name.as_deref().map(Arc::from);
+        let (child, raw) = rt::spawn(self.name, self.stack_size, self.priority, site, body)
+            .expect("an exploration is running");
+        let (exec, _) = rt::current_thread().expect("an exploration is running");
+        (raw, Thread::model(exec, child, name))
     }
 }
 
@@ -143,13 +148,37 @@ impl Builder {
 pub struct JoinHandle<T>(Handle<T>);
 
 enum Handle<T> {
-    Std(std::thread::JoinHandle<T>),
-    Model {
-        raw: Box<dyn RawJoin>,
-        result: Arc<std::sync::Mutex<Option<T>>>,
-        child: ThreadIdx,
+    Std {
+        handle: std::thread::JoinHandle<T>,
         thread: Thread,
     },
+    Model {
+        child: ModelChild,
+        result: Arc<std::sync::Mutex<Option<T>>>,
+    },
+}
+
+/// A model thread as its handle holds it.
+struct ModelChild {
+    raw: Box<dyn RawJoin>,
+    thread: Thread,
+}
+
+impl ModelChild {
+    fn idx(&self) -> ThreadIdx {
+        self.thread.model_idx().expect("a model thread")
+    }
+
+    /// Waits for the thread to finish, as a step of the running thread: afterwards it knows
+    /// what the thread did. `Err` holds the panic the engine let it die of.
+    fn join(self, site: Site) -> Result<()> {
+        let child = self.idx();
+        let blocked = Blocked::new(BlockReason::Join, child);
+        let raw = self.raw;
+        rt::blocking_on_thread(site, blocked, || raw.join(), |_| Op::Join { child })?;
+        rt::race::joined(child);
+        Ok(())
+    }
 }
 
 impl<T> JoinHandle<T> {
@@ -157,18 +186,9 @@ impl<T> JoinHandle<T> {
     #[track_caller]
     pub fn join(self) -> Result<T> {
         match self.0 {
-            Handle::Std(handle) => handle.join(),
-            Handle::Model {
-                raw, result, child, ..
-            } => {
-                let blocked = Blocked::new(BlockReason::Join, child);
-                rt::blocking_on_thread(
-                    Location::caller(),
-                    blocked,
-                    || raw.join(),
-                    |_| Op::Join { child },
-                )?;
-                rt::race::joined(child);
+            Handle::Std { handle, .. } => handle.join(),
+            Handle::Model { child, result } => {
+                child.join(Location::caller())?;
                 let value = result.lock().unwrap_or_else(PoisonError::into_inner).take();
                 Ok(value.expect("a thread that finished without panicking left its result"))
             }
@@ -178,16 +198,16 @@ impl<T> JoinHandle<T> {
     /// Whether the thread has finished.
     pub fn is_finished(&self) -> bool {
         match &self.0 {
-            Handle::Std(handle) => handle.is_finished(),
-            Handle::Model { child, .. } => rt::is_finished(*child),
+            Handle::Std { handle, .. } => handle.is_finished(),
+            Handle::Model { child, .. } => rt::is_finished(child.idx()),
         }
     }
 
     /// The thread.
-    pub fn thread(&self) -> Thread {
+    pub fn thread(&self) -> &Thread {
         match &self.0 {
-            Handle::Std(handle) => Thread(Repr::Std(handle.thread().clone())),
-            Handle::Model { thread, .. } => thread.clone(),
+            Handle::Std { thread, .. } => thread,
+            Handle::Model { child, .. } => &child.thread,
         }
     }
 }
@@ -212,6 +232,24 @@ enum Repr {
 }
 
 impl Thread {
+    fn model(exec: u64, idx: ThreadIdx, name: Option<Arc<str>>) -> Thread {
+        Thread(Repr::Model {
+            id: ThreadId(IdRepr::Model { exec, idx }),
+            name,
+        })
+    }
+
+    /// The model thread's number, if it is one.
+    fn model_idx(&self) -> Option<ThreadIdx> {
+        match self.0 {
+            Repr::Model {
+                id: ThreadId(IdRepr::Model { idx, .. }),
+                ..
+            } => Some(idx),
+            _ => None,
+        }
+    }
+
     /// The thread's identifier.
     pub fn id(&self) -> ThreadId {
         match &self.0 {
@@ -225,6 +263,22 @@ impl Thread {
         match &self.0 {
             Repr::Std(thread) => thread.name(),
             Repr::Model { name, .. } => name.as_deref(),
+        }
+    }
+
+    /// Gives the thread its token, so that its [`park`] returns (or its next one, at once), as
+    /// [`std::thread::Thread::unpark`]: a thread holds at most one token. Inside an
+    /// exploration it is a step of the calling thread, and the parked thread's `park` knows
+    /// what the caller did before it. Unparking a thread that has exited does nothing.
+    #[track_caller]
+    pub fn unpark(&self) {
+        match &self.0 {
+            Repr::Std(thread) => thread.unpark(),
+            Repr::Model {
+                id: ThreadId(IdRepr::Model { exec, idx }),
+                ..
+            } => park::unpark(*exec, *idx, Location::caller()),
+            Repr::Model { .. } => unreachable!("a model thread has a model id"),
         }
     }
 }
