@@ -446,7 +446,7 @@
 //!
 //! **Threads tapestry did not start.** A facade object used on a `std::thread` (spawned in
 //! the test body with `std::thread::spawn` or `std::thread::scope`) fails the test as
-//! [`FailureKind::Misuse`], saying to use [`thread::spawn`] instead.
+//! [`FailureKind::Misuse`], saying to use [`thread::spawn`] or [`thread::scope`] instead.
 //!
 //! # Verdicts
 //!

@@ -234,6 +234,13 @@ pub(crate) fn is_finished(idx: ThreadIdx) -> bool {
     local().is_some_and(|l| l.exec.is_finished(idx))
 }
 
+/// Runs `make` with the running execution's backend, to make raw objects that the facade keeps
+/// for itself and that are no object of the program (a thread's parker, how a scoped thread's
+/// end is waited for): nothing is recorded. `None` outside explorations.
+pub(crate) fn with_backend<R>(make: impl FnOnce(&dyn Backend) -> R) -> Option<R> {
+    local().map(|local| make(&*local.exec.backend))
+}
+
 /// Model thread `idx`'s parker in the running execution, made by `make` on first use; `None`
 /// outside explorations and once the thread has exited (an unpark then has nothing to wake).
 pub(crate) fn parker(idx: ThreadIdx, make: impl FnOnce(&dyn Backend) -> Parker) -> Option<Parker> {
@@ -257,12 +264,15 @@ pub(crate) fn real_threads() -> bool {
 }
 
 /// Starts a model thread. Returns `None` outside explorations (the caller uses std).
+/// `registered` learns the thread's number before the thread can run (a scope notes which
+/// thread each of its slots is).
 pub(crate) fn spawn(
     name: Option<String>,
     stack_size: Option<usize>,
     priority: priority::Priority,
     site: Site,
     body: Box<dyn FnOnce() + Send + 'static>,
+    registered: impl FnOnce(ThreadIdx),
 ) -> Option<(ThreadIdx, Box<dyn RawJoin>)> {
     let local = local()?;
     let exec = &local.exec;
@@ -279,6 +289,7 @@ pub(crate) fn spawn(
     }
     let parent = local.running();
     let child = exec.new_thread(name.as_deref(), priority);
+    registered(child);
     race::spawned(child);
     local.record_thread(ThreadInfo {
         idx: child,

@@ -7,6 +7,7 @@
 
 mod monitor;
 mod park;
+mod scope;
 
 use std::io;
 use std::panic::Location;
@@ -16,6 +17,7 @@ use std::time::Duration;
 pub use std::thread::{Result, panicking};
 
 pub use self::park::{park, park_timeout};
+pub use self::scope::{Scope, ScopedJoinHandle, scope};
 
 use crate::rt::{self, BlockReason, Blocked, Op, RawJoin, Site, ThreadIdx};
 
@@ -111,7 +113,7 @@ impl Builder {
             let value = f();
             *slot.lock().unwrap_or_else(PoisonError::into_inner) = Some(value);
         });
-        let (raw, thread) = self.spawn_model(body, Location::caller());
+        let (raw, thread) = self.spawn_model(body, Location::caller(), |_| {});
         Ok(JoinHandle(Handle::Model {
             child: ModelChild { raw, thread },
             result,
@@ -130,15 +132,24 @@ impl Builder {
         builder
     }
 
-    /// Starts a model thread of the running execution running `body`.
+    /// Starts a model thread of the running execution running `body`; `registered` learns
+    /// its number before it can run (see `rt::spawn`).
     fn spawn_model(
         self,
         body: Box<dyn FnOnce() + Send + 'static>,
         site: Site,
+        registered: impl FnOnce(ThreadIdx),
     ) -> (Box<dyn RawJoin>, Thread) {
         let name: Option<Arc<str>> = self.name.as_deref().map(Arc::from);
-        let (child, raw) = rt::spawn(self.name, self.stack_size, self.priority, site, body)
-            .expect("an exploration is running");
+        let (child, raw) = rt::spawn(
+            self.name,
+            self.stack_size,
+            self.priority,
+            site,
+            body,
+            registered,
+        )
+        .expect("an exploration is running");
         let (exec, _) = rt::current_thread().expect("an exploration is running");
         (raw, Thread::model(exec, child, name))
     }
