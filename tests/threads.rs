@@ -4,6 +4,7 @@
 //! real threads can show it), its fix passes every engine, and outside an exploration the item
 //! behaves as std's.
 
+use std::cell::{Cell, RefCell};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::Ordering::SeqCst;
 use std::time::{Duration, Instant};
@@ -468,4 +469,162 @@ fn scope_outside_an_exploration_is_std() {
     // A joined one returns its panic.
     let joined = thread::scope(|s| s.spawn(|| panic!("boom")).join());
     assert!(joined.is_err());
+}
+
+// ---- Thread-locals ----
+
+tapestry::thread_local! {
+    static COUNT: Cell<u32> = const { Cell::new(0) };
+    static NAMES: RefCell<Vec<String>> = RefCell::new(Vec::new());
+}
+
+/// Each thread counts to three in its own `COUNT`.
+fn own_values() {
+    let workers: Vec<_> = (0..2)
+        .map(|i| {
+            thread::spawn(move || {
+                for _ in 0..3 {
+                    COUNT.set(COUNT.get() + 1);
+                    thread::yield_now();
+                }
+                NAMES.with_borrow_mut(|names| names.push(format!("worker {i}")));
+                (COUNT.get(), NAMES.with_borrow(Vec::len))
+            })
+        })
+        .collect();
+    for worker in workers {
+        assert_eq!(
+            worker.join().unwrap(),
+            (3, 1),
+            "a thread saw another's value"
+        );
+    }
+    assert_eq!(COUNT.get(), 0, "the body saw its threads' values");
+}
+
+#[test]
+fn each_model_thread_has_its_own_value() {
+    passes_every_engine(own_values);
+}
+
+/// A value whose destructor counts on a shared counter.
+struct Counted(Arc<AtomicUsize>);
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, SeqCst);
+    }
+}
+
+tapestry::thread_local! {
+    static COUNTED: RefCell<Option<Counted>> = const { RefCell::new(None) };
+}
+
+fn destructor_at_exit() {
+    let dropped = Arc::new(AtomicUsize::named("dropped", 0));
+    let d = dropped.clone();
+    let t = thread::spawn(move || COUNTED.set(Some(Counted(d))));
+    t.join().unwrap();
+    assert_eq!(
+        dropped.load(SeqCst),
+        1,
+        "the join returned before the destructor ran"
+    );
+}
+
+#[test]
+fn a_value_is_dropped_when_its_thread_exits_before_the_join_returns() {
+    passes_every_engine(destructor_at_exit);
+    destructor_at_exit();
+}
+
+/// A buffer that logs a last line when its thread exits.
+struct Buffer;
+
+impl Drop for Buffer {
+    fn drop(&mut self) {
+        // The bug: `LOG` may be gone already. A thread's values are dropped last made first, so
+        // this works only in threads that used `LOG` before `BUFFER`.
+        LOG.with_borrow_mut(|log| log.push("flushed"));
+    }
+}
+
+/// The fix: a destructor that may outlive the keys it uses says what it does then.
+struct CarefulBuffer;
+
+impl Drop for CarefulBuffer {
+    fn drop(&mut self) {
+        let _gone = LOG.try_with(|log| log.borrow_mut().push("flushed"));
+    }
+}
+
+tapestry::thread_local! {
+    static LOG: RefCell<Vec<&'static str>> = const { RefCell::new(Vec::new()) };
+    static BUFFER: Buffer = const { Buffer };
+    static CAREFUL_BUFFER: CarefulBuffer = const { CarefulBuffer };
+}
+
+/// The worker logs early only if the body has asked for it by then: which key it makes first
+/// depends on the interleaving.
+fn flush_at_exit(fixed: bool) {
+    let verbose = Arc::new(AtomicBool::named("verbose", false));
+    let v = verbose.clone();
+    let worker = thread::spawn(move || {
+        if v.load(SeqCst) {
+            LOG.with_borrow_mut(|log| log.push("verbose"));
+        }
+        if fixed {
+            CAREFUL_BUFFER.with(|_| {});
+        } else {
+            BUFFER.with(|_| {});
+        }
+        LOG.with_borrow_mut(|log| log.push("done"));
+    });
+    verbose.store(true, SeqCst);
+    worker.join().unwrap();
+}
+
+#[test]
+fn a_destructor_that_uses_a_dropped_key_is_found() {
+    let reports = found_by(
+        || flush_at_exit(false),
+        &EngineKind::ALL,
+        FailureKind::Panic,
+    );
+    for report in reports {
+        let failure = report.failure().unwrap();
+        assert!(
+            failure
+                .message()
+                .contains("cannot access a Thread Local Storage value during or after destruction"),
+            "{failure}"
+        );
+        assert_eq!(failure.thread(), "T1", "{failure}");
+    }
+    passes_every_engine(|| flush_at_exit(true));
+    flush_at_exit(true);
+}
+
+tapestry::thread_local! {
+    /// Never initialised by its initialiser: `set` gives it a value directly.
+    static SET_ONLY: Cell<u32> = panic!("`set` ran the initialiser");
+    static SET_ONLY_REF: RefCell<String> = panic!("`set` ran the initialiser");
+}
+
+fn set_without_initialiser() {
+    SET_ONLY.set(5);
+    assert_eq!(SET_ONLY.replace(6), 5);
+    assert_eq!(SET_ONLY.take(), 6);
+    SET_ONLY_REF.set("set".to_owned());
+    assert_eq!(SET_ONLY_REF.replace("again".to_owned()), "set");
+    assert_eq!(SET_ONLY_REF.take(), "again");
+    assert_eq!(COUNT.try_with(Cell::get), Ok(0));
+}
+
+#[test]
+fn set_gives_a_value_without_the_initialiser_as_in_std() {
+    passes_every_engine(set_without_initialiser);
+    // Outside: std's thread-locals, on fresh std threads.
+    std::thread::spawn(set_without_initialiser).join().unwrap();
+    std::thread::spawn(own_values).join().unwrap();
 }

@@ -526,10 +526,14 @@
 //!   one opaque step to the model engines.
 //! - `std::thread_local!` is shared by every model thread of a model engine (they are
 //!   coroutines on one OS thread), and kept by the stress engine's pooled threads from one
-//!   iteration to the next: state kept there leaks between threads and executions.
+//!   iteration to the next: state kept there leaks between threads and executions. Declare
+//!   thread-locals with [`thread_local!`](crate::thread_local) instead, which gives each model
+//!   thread its own value and drops it when the thread exits.
 //! - A condition variable's wait never wakes spuriously under the model engines, though std
 //!   allows it: code that checks its condition with `if` rather than `while` passes. (A
 //!   [`thread::park`] does wake spuriously: see [Verdicts](#verdicts).)
+//! - Which of several `thread_local!` values a thread drops first at exit is the reverse of
+//!   the order it made them (as std on Linux); other platforms' orders are not explored.
 //! - Spin loops (a thread that yields until another acts) give the exhaustive engine many
 //!   executions to explore: a test with several spinning threads can use its whole time
 //!   budget (30 s by default). The DPOR engine covers them in a few executions; lower the

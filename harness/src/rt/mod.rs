@@ -16,6 +16,7 @@ mod execution;
 mod frame;
 pub(crate) mod hook;
 mod local;
+pub(crate) mod locals;
 pub(crate) mod lock_order;
 pub(crate) mod native;
 pub(crate) mod priority;
@@ -347,6 +348,9 @@ pub(crate) fn inherit_priority(obj: ObjRef) {
 }
 
 fn exit_thread(local: &Local, idx: ThreadIdx) {
+    // Before the thread counts as finished, as std runs them before its join returns; their
+    // destructors are the thread's last operations.
+    locals::drop_values(local.exec.id(), idx);
     local.record(idx, 0, || Op::Exit, std::panic::Location::caller());
     let last = local.exec.finish_thread(idx);
     drop(local.exec.take_parker(idx));

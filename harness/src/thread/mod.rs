@@ -5,6 +5,7 @@
 //! operations; the stress engine runs them on real threads from a pool. A panic in any thread
 //! fails the execution (under the stress engine `join` also returns it as `Err`, as in std).
 
+mod local;
 mod monitor;
 mod park;
 mod scope;
@@ -16,6 +17,7 @@ use std::time::Duration;
 
 pub use std::thread::{Result, panicking};
 
+pub use self::local::{AccessError, LocalKey};
 pub use self::park::{park, park_timeout};
 pub use self::scope::{Scope, ScopedJoinHandle, scope};
 
