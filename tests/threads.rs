@@ -628,3 +628,53 @@ fn set_gives_a_value_without_the_initialiser_as_in_std() {
     std::thread::spawn(set_without_initialiser).join().unwrap();
     std::thread::spawn(own_values).join().unwrap();
 }
+
+// ---- available_parallelism ----
+
+/// One worker per core, each adding one to a counter with a load and a store.
+fn pool_sized_by_parallelism() {
+    let n = thread::available_parallelism().unwrap().get();
+    let counter = Arc::new(AtomicUsize::named("counter", 0));
+    let workers: Vec<_> = (0..n)
+        .map(|_| {
+            let c = counter.clone();
+            thread::spawn(move || c.store(c.load(SeqCst) + 1, SeqCst))
+        })
+        .collect();
+    for worker in workers {
+        worker.join().unwrap();
+    }
+    assert_eq!(counter.load(SeqCst), n, "an update was lost");
+}
+
+#[test]
+fn available_parallelism_is_a_setting_of_the_exploration() {
+    assert_eq!(
+        thread::available_parallelism().ok(),
+        std::thread::available_parallelism().ok()
+    );
+    for engine in EngineKind::ALL {
+        let expected = match engine {
+            EngineKind::Stress => std::thread::available_parallelism().unwrap().get(),
+            _ => 4,
+        };
+        let report = Explorer::new().engine(quick(engine)).run(move || {
+            let there = thread::spawn(|| thread::available_parallelism().unwrap().get());
+            assert_eq!(thread::available_parallelism().unwrap().get(), expected);
+            assert_eq!(there.join().unwrap(), expected);
+        });
+        assert!(report.is_clean(), "{engine}: {report}");
+        let report = Explorer::new()
+            .engine(quick(engine))
+            .available_parallelism(3)
+            .run(|| assert_eq!(thread::available_parallelism().unwrap().get(), 3));
+        assert!(report.is_clean(), "{engine}: {report}");
+    }
+    // A pool of one thread per core fits the exhaustive engine's five threads by default, so
+    // every model engine explores it (and finds its lost update).
+    found_by(
+        pool_sized_by_parallelism,
+        &MODEL_ENGINES,
+        FailureKind::Panic,
+    );
+}

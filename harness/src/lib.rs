@@ -143,6 +143,7 @@
 //! | `TAPESTRY_SVG` | `1`: also draw a failure as a swimlane diagram beside its schedule file, `<schedule file>.svg`: a new failure, one a saved schedule replays first, or one `TAPESTRY_REPLAY` replays (for a CI artifact) |
 //! | `TAPESTRY_ISOLATE` | `0`: run each test in the test binary's own process rather than a child process (faster by one process start per test, but a crash then ends every test of the binary; see [Crashes, stacks and hangs](#crashes-stacks-and-hangs)) |
 //! | `TAPESTRY_WATCHDOG` | how long a thread may run without reaching a tapestry operation before it is a hang (default `10s`; `off` for never); also the stress engine's watchdog |
+//! | `TAPESTRY_PARALLELISM` | what `thread::available_parallelism` says inside explorations (default 4 under the model engines, the machine's count under stress; see [`Explorer::available_parallelism`]) |
 //! | `RUST_MIN_STACK` | as for std: the stack of a spawned thread that asks for no size (default 2 MiB) |
 //!
 //! ## What tapestry tells you, and where

@@ -1,5 +1,6 @@
 //! The state one exploration shares between its model threads, reset for every execution.
 
+use std::num::NonZeroUsize;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU8, AtomicU32, AtomicU64, Ordering::*};
 
@@ -106,7 +107,16 @@ pub(crate) struct Execution {
     /// The locks that pass waiters' priorities on to their holder (`sync::PiMutex`).
     inheriting: Mutex<Vec<ObjId>>,
     inversions: Mutex<InversionWatch>,
+    /// What `thread::available_parallelism` says (`Explorer::available_parallelism`); `None`:
+    /// the default (see [`Execution::parallelism`]).
+    parallelism: Option<NonZeroUsize>,
 }
+
+/// What `thread::available_parallelism` says under model engines unless told otherwise: a
+/// small machine's count, so that code sizing a pool by it spawns a few threads, not as many as
+/// the machine exploring has cores (which would be slower to explore and, above five, too many
+/// for loom).
+pub(crate) const MODEL_PARALLELISM: NonZeroUsize = NonZeroUsize::new(4).unwrap();
 
 impl std::fmt::Debug for Execution {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -144,6 +154,7 @@ impl Execution {
             prediction: Mutex::new(None),
             inheriting: Mutex::new(Vec::new()),
             inversions: Mutex::new(InversionWatch::default()),
+            parallelism: None,
             backend,
         }
     }
@@ -184,6 +195,22 @@ impl Execution {
     pub(crate) fn lock_order(mut self, on: bool) -> Execution {
         self.lock_order = on;
         self
+    }
+
+    /// Makes `thread::available_parallelism` say `n` (`None`: the default).
+    pub(crate) fn available_parallelism(mut self, n: Option<NonZeroUsize>) -> Execution {
+        self.parallelism = n;
+        self
+    }
+
+    /// What `thread::available_parallelism` says: the configured count, else
+    /// [`MODEL_PARALLELISM`] under model engines, or `None` for the machine's own (real threads).
+    pub(crate) fn parallelism(&self) -> Option<NonZeroUsize> {
+        match self.parallelism {
+            Some(n) => Some(n),
+            None if self.concurrent => None,
+            None => Some(MODEL_PARALLELISM),
+        }
     }
 
     /// Starts a new execution: fresh id, no objects, one running thread (the test body).

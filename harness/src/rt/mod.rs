@@ -264,6 +264,12 @@ pub(crate) fn real_threads() -> bool {
     local().is_some_and(|l| l.exec.concurrent)
 }
 
+/// What `thread::available_parallelism` says in the running execution: `None` outside
+/// explorations, `Some(None)` for the machine's own count (see `Execution::parallelism`).
+pub(crate) fn available_parallelism() -> Option<Option<std::num::NonZeroUsize>> {
+    local().map(|l| l.exec.parallelism())
+}
+
 /// Starts a model thread. Returns `None` outside explorations (the caller uses std).
 /// `registered` learns the thread's number before the thread can run (a scope notes which
 /// thread each of its slots is).

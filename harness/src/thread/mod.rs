@@ -11,6 +11,7 @@ mod park;
 mod scope;
 
 use std::io;
+use std::num::NonZeroUsize;
 use std::panic::Location;
 use std::sync::{Arc, PoisonError};
 use std::time::Duration;
@@ -57,6 +58,22 @@ pub fn current() -> Thread {
     match rt::current_thread() {
         None => Thread(Repr::Std(std::thread::current())),
         Some((exec, idx)) => Thread::model(exec, idx, rt::thread_name(idx)),
+    }
+}
+
+/// How many threads the program should use, as [`std::thread::available_parallelism`].
+///
+/// Outside an exploration, std's answer. Inside one it is a setting of the exploration, so
+/// that code sizing a pool by it behaves the same on every machine: by default 4 under the
+/// model engines (a small machine's count: a program spawning one thread per core then has
+/// five threads with the test body's, which loom, at most five, can still run) and the
+/// machine's own under the stress engine, whose threads are real; [`Explorer::available_parallelism`](crate::Explorer::available_parallelism)
+/// (`TAPESTRY_PARALLELISM`) sets it for every engine. It is no scheduling point and is not
+/// recorded.
+pub fn available_parallelism() -> io::Result<NonZeroUsize> {
+    match rt::available_parallelism() {
+        Some(Some(n)) => Ok(n),
+        None | Some(None) => std::thread::available_parallelism(),
     }
 }
 
