@@ -4,6 +4,16 @@
 //! engine: loom and shuttle run them as coroutines, one at a time, switching at facade
 //! operations; the stress engine runs them on real threads from a pool. A panic in any thread
 //! fails the execution (under the stress engine `join` also returns it as `Err`, as in std).
+//!
+//! | item | outside explorations | inside |
+//! |---|---|---|
+//! | [`spawn`], [`Builder`], [`JoinHandle`] | std's | model threads; `join` is a step, and orders what the thread did before what follows it |
+//! | [`scope`], [`Scope`], [`ScopedJoinHandle`], [`Builder::spawn_scoped`] | std's | model threads that borrow from the caller's stack; `scope` joins them all before it returns, even when its closure panics |
+//! | [`park`], [`park_timeout`], [`Thread::unpark`] | std's | a token per thread, as std's; model engines explore spurious wakeups |
+//! | [`thread_local!`](crate::thread_local), [`LocalKey`] | std's | a value per model thread, dropped when it exits |
+//! | [`available_parallelism`] | std's | 4 under model engines, the machine's under stress, or what [`Explorer::available_parallelism`](crate::Explorer::available_parallelism) says |
+//! | [`yield_now`], [`sleep`] | std's | a hint: the thread may go on at once or let the others run first (model engines have no clock) |
+//! | [`current`], [`Thread`], [`ThreadId`] | std's | the model thread, its name and a number unique in the execution |
 
 mod local;
 mod monitor;
