@@ -40,6 +40,13 @@ use crate::rt::{
 /// that nobody can end blocks, and the execution deadlocks. The stress engine waits for the
 /// token. The trace shows `park (unparked)` or `park (woke spuriously)`; a deadlock names the
 /// line where a thread is parked.
+///
+/// What each engine explores of spurious wakeups: the exhaustive engine one at once without
+/// a preemption and one after other threads' steps with one, within its bound; the DPOR
+/// engine whether a park ends by its unpark or spuriously (the two conflict), but not every
+/// moment at which another thread blocks, which decides whether a wakeup may be spurious, so
+/// it may miss one that only such a moment allows; random, PCT and SURW sample them, and the
+/// priority engine makes one a sleep that ends at a seeded step; the stress engine none.
 #[track_caller]
 pub fn park() {
     match rt::current_thread() {
