@@ -678,3 +678,14 @@ fn available_parallelism_is_a_setting_of_the_exploration() {
         FailureKind::Panic,
     );
 }
+
+// ---- As a user writes it ----
+
+/// The attribute's way: every engine, in a child process, with the knobs read at run time.
+#[tapestry::test]
+fn scoped_threads_and_parking_as_a_user_writes_them() {
+    scoped_counted();
+    park_in_a_loop();
+    COUNT.set(COUNT.get() + 1);
+    assert_eq!(COUNT.get(), 1, "an execution saw an earlier one's value");
+}
