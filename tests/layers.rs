@@ -33,19 +33,24 @@ fn files(path: &Path) -> Vec<PathBuf> {
     }
 }
 
-/// The modules of the crate named in `source` outside comments (`crate::x`), with a line.
+/// The modules of the crate named in `source` outside comments (`crate::x`), with a line. An
+/// exported macro's `$crate::x` is no import: it names the crate's root for the macro's users
+/// (`thread_local!` calls itself and its helper that way).
 fn uses(source: &str) -> Vec<(String, String)> {
     source
         .lines()
         .filter(|line| !line.trim_start().starts_with("//"))
         .flat_map(|line| {
-            line.match_indices("crate::").map(move |(i, _)| {
-                let module: String = line[i + "crate::".len()..]
-                    .chars()
-                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-                    .collect();
-                (module, line.trim().to_owned())
-            })
+            let from_macro = |i: usize| line[..i].ends_with('$');
+            line.match_indices("crate::")
+                .filter(move |&(i, _)| !from_macro(i))
+                .map(move |(i, _)| {
+                    let module: String = line[i + "crate::".len()..]
+                        .chars()
+                        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                        .collect();
+                    (module, line.trim().to_owned())
+                })
         })
         .collect()
 }

@@ -55,6 +55,7 @@ pub struct Explorer {
     shard: Shard,
     lock_order: bool,
     watchdog: Option<std::time::Duration>,
+    parallelism: Option<std::num::NonZeroUsize>,
 }
 
 impl Default for Explorer {
@@ -69,6 +70,7 @@ impl Default for Explorer {
             shard: Shard::ALL,
             lock_order: true,
             watchdog: Some(crate::engine::hang::DEFAULT_BOUND),
+            parallelism: None,
         }
     }
 }
@@ -164,6 +166,16 @@ impl Explorer {
         self
     }
 
+    /// What [`thread::available_parallelism`](crate::thread::available_parallelism) says
+    /// inside the exploration, under every engine (at least 1). By default 4 under the model
+    /// engines, so that code that sizes a pool by it runs the same everywhere with few threads
+    /// (the exhaustive engine runs at most five), and the machine's own count under the stress
+    /// engine, whose threads are real. `TAPESTRY_PARALLELISM` sets it for `#[tapestry::test]`.
+    pub fn available_parallelism(mut self, n: usize) -> Self {
+        self.parallelism = std::num::NonZeroUsize::new(n.max(1));
+        self
+    }
+
     fn limits(&self) -> Limits {
         Limits {
             max_steps: self.max_steps,
@@ -173,6 +185,7 @@ impl Explorer {
             lock_order: self.lock_order,
             engine: None,
             watchdog: self.watchdog,
+            parallelism: self.parallelism,
         }
     }
 

@@ -143,6 +143,7 @@
 //! | `TAPESTRY_SVG` | `1`: also draw a failure as a swimlane diagram beside its schedule file, `<schedule file>.svg`: a new failure, one a saved schedule replays first, or one `TAPESTRY_REPLAY` replays (for a CI artifact) |
 //! | `TAPESTRY_ISOLATE` | `0`: run each test in the test binary's own process rather than a child process (faster by one process start per test, but a crash then ends every test of the binary; see [Crashes, stacks and hangs](#crashes-stacks-and-hangs)) |
 //! | `TAPESTRY_WATCHDOG` | how long a thread may run without reaching a tapestry operation before it is a hang (default `10s`; `off` for never); also the stress engine's watchdog |
+//! | `TAPESTRY_PARALLELISM` | what `thread::available_parallelism` says inside explorations (default 4 under the model engines, the machine's count under stress; see [`Explorer::available_parallelism`]) |
 //! | `RUST_MIN_STACK` | as for std: the stack of a spawned thread that asks for no size (default 2 MiB) |
 //!
 //! ## What tapestry tells you, and where
@@ -446,7 +447,7 @@
 //!
 //! **Threads tapestry did not start.** A facade object used on a `std::thread` (spawned in
 //! the test body with `std::thread::spawn` or `std::thread::scope`) fails the test as
-//! [`FailureKind::Misuse`], saying to use [`thread::spawn`] instead.
+//! [`FailureKind::Misuse`], saying to use [`thread::spawn`] or [`thread::scope`] instead.
 //!
 //! # Verdicts
 //!
@@ -478,6 +479,14 @@
 //!   polling loop cannot time out forever while nobody else moves (which a real clock rules
 //!   out), a thread that keeps timing out on one condition variable lets the others run
 //!   between its timeouts. The stress engine and plain std wait in real time.
+//! - **A park may wake spuriously, but a spurious wakeup never rescues a hang.**
+//!   [`thread::park`] may return without a token under std, and the model engines explore
+//!   that, at once or after any steps of the other threads: code that parks once and trusts
+//!   it was unparked fails, while a `while !flag { park() }` loop passes (a thread that keeps
+//!   waking spuriously lets the others run between its wakeups). A park that no other thread
+//!   can end any more (all finished or blocked) does not wake: a lost unpark is reported as
+//!   the deadlock it is under std, `T1 is parked (at ...)`. The stress engine parks real
+//!   threads.
 //! - **A yield or a sleep is a hint, not an order.** `thread::yield_now`, `thread::sleep` and
 //!   `hint::spin_loop` let the other threads run, but under std the thread may also go on at
 //!   once, and the engines explore that too: code that sleeps to let another thread get
@@ -518,9 +527,14 @@
 //!   one opaque step to the model engines.
 //! - `std::thread_local!` is shared by every model thread of a model engine (they are
 //!   coroutines on one OS thread), and kept by the stress engine's pooled threads from one
-//!   iteration to the next: state kept there leaks between threads and executions.
+//!   iteration to the next: state kept there leaks between threads and executions. Declare
+//!   thread-locals with [`thread_local!`](crate::thread_local) instead, which gives each model
+//!   thread its own value and drops it when the thread exits.
 //! - A condition variable's wait never wakes spuriously under the model engines, though std
-//!   allows it: code that checks its condition with `if` rather than `while` passes.
+//!   allows it: code that checks its condition with `if` rather than `while` passes. (A
+//!   [`thread::park`] does wake spuriously: see [Verdicts](#verdicts).)
+//! - Which of several `thread_local!` values a thread drops first at exit is the reverse of
+//!   the order it made them (as std on Linux); other platforms' orders are not explored.
 //! - Spin loops (a thread that yields until another acts) give the exhaustive engine many
 //!   executions to explore: a test with several spinning threads can use its whole time
 //!   budget (30 s by default). The DPOR engine covers them in a few executions; lower the

@@ -206,6 +206,9 @@ pub(crate) struct Limits {
     /// A model exploration whose running thread reaches no facade operation for this long is
     /// stuck (see `hang`); `None`: never.
     pub watchdog: Option<Duration>,
+    /// What `thread::available_parallelism` says (`Explorer::available_parallelism`); `None`:
+    /// the default.
+    pub parallelism: Option<std::num::NonZeroUsize>,
 }
 
 /// What one engine did.

@@ -38,6 +38,15 @@ pub(crate) enum Op {
     Sleep {
         micros: u64,
     },
+    /// `thread::park` (`timeout`: `park_timeout`) returned, and why.
+    Park {
+        timeout: bool,
+        woke: Woke,
+    },
+    /// `Thread::unpark` of `thread`: its token is set.
+    Unpark {
+        thread: ThreadIdx,
+    },
     Lock,
     TryLock {
         ok: bool,
@@ -117,6 +126,17 @@ pub(crate) enum Op {
     },
     CellRead,
     CellWrite,
+}
+
+/// Why a `thread::park` or `park_timeout` returned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Woke {
+    /// It took the thread's token: an `unpark` came before or while it waited.
+    Unparked,
+    /// Without a token: a spurious wakeup, which std allows (model engines explore it).
+    Spurious,
+    /// Without a token: `park_timeout`'s time ran out.
+    TimedOut,
 }
 
 /// What kind of facade object an [`ObjectInfo`] describes.
@@ -203,10 +223,12 @@ pub(crate) enum BlockReason {
     Send,
     Barrier,
     Once,
+    /// `thread::park`: waits for its thread's token.
+    Park,
 }
 
 impl BlockReason {
-    const ALL: [BlockReason; 9] = [
+    const ALL: [BlockReason; 10] = [
         BlockReason::Lock,
         BlockReason::Read,
         BlockReason::Write,
@@ -216,6 +238,7 @@ impl BlockReason {
         BlockReason::Send,
         BlockReason::Barrier,
         BlockReason::Once,
+        BlockReason::Park,
     ];
 
     pub(crate) fn code(self) -> u8 {

@@ -1,5 +1,6 @@
 //! The state one exploration shares between its model threads, reset for every execution.
 
+use std::num::NonZeroUsize;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU8, AtomicU32, AtomicU64, Ordering::*};
 
@@ -12,7 +13,7 @@ use super::event::{ObjId, Recording, Site};
 use super::lock_order::{Edge, LockGraph, Nesting};
 use super::priority::{Inversion, InversionWatch, Priority, ThreadView};
 use super::race::{Race, SyncClock, ThreadClocks};
-use super::threads::{ThreadSlot, ThreadTable};
+use super::threads::{Parker, ThreadSlot, ThreadTable};
 use crate::kinds::{EngineKind, FailureKind};
 
 /// Execution ids are unique in the process, so an object that strays from one execution into
@@ -141,6 +142,9 @@ pub(crate) struct Execution {
     /// The locks that pass waiters' priorities on to their holder (`sync::PiMutex`).
     inheriting: Mutex<Vec<ObjId>>,
     inversions: Mutex<InversionWatch>,
+    /// What `thread::available_parallelism` says (`Explorer::available_parallelism`); `None`:
+    /// the default (see [`Execution::parallelism`]).
+    parallelism: Option<NonZeroUsize>,
 }
 
 impl Drop for Execution {
@@ -149,6 +153,11 @@ impl Drop for Execution {
             .retain(|current| !Arc::ptr_eq(current, &self.published));
     }
 }
+/// What `thread::available_parallelism` says under model engines unless told otherwise: a
+/// small machine's count, so that code sizing a pool by it spawns a few threads, not as many as
+/// the machine exploring has cores (which would be slower to explore and, above five, too many
+/// for loom).
+pub(crate) const MODEL_PARALLELISM: NonZeroUsize = NonZeroUsize::new(4).unwrap();
 
 impl std::fmt::Debug for Execution {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -189,6 +198,7 @@ impl Execution {
             prediction: Mutex::new(None),
             inheriting: Mutex::new(Vec::new()),
             inversions: Mutex::new(InversionWatch::default()),
+            parallelism: None,
             backend,
         }
     }
@@ -229,6 +239,22 @@ impl Execution {
     pub(crate) fn lock_order(mut self, on: bool) -> Execution {
         self.lock_order = on;
         self
+    }
+
+    /// Makes `thread::available_parallelism` say `n` (`None`: the default).
+    pub(crate) fn available_parallelism(mut self, n: Option<NonZeroUsize>) -> Execution {
+        self.parallelism = n;
+        self
+    }
+
+    /// What `thread::available_parallelism` says: the configured count, else
+    /// [`MODEL_PARALLELISM`] under model engines, or `None` for the machine's own (real threads).
+    pub(crate) fn parallelism(&self) -> Option<NonZeroUsize> {
+        match self.parallelism {
+            Some(n) => Some(n),
+            None if self.concurrent => None,
+            None => Some(MODEL_PARALLELISM),
+        }
     }
 
     /// Starts a new execution: fresh id, no objects, one running thread (the test body).
@@ -340,6 +366,30 @@ impl Execution {
 
     pub(crate) fn thread_count(&self) -> u32 {
         self.threads.len()
+    }
+
+    /// Thread `idx`'s parker, made by `make` if it has none; `None` once it has exited.
+    pub(crate) fn parker(&self, idx: ThreadIdx, make: impl FnOnce() -> Parker) -> Option<Parker> {
+        let slot = self.threads.slot(idx);
+        let mut parker = slot.parker.lock();
+        // Checked under the parker's lock, which the exiting thread takes after marking itself
+        // finished: no parker is made for a thread that will not drop it.
+        if slot.finished.load(Acquire) {
+            return None;
+        }
+        Some(parker.get_or_insert_with(make).clone())
+    }
+
+    /// Takes thread `idx`'s parker, as it exits.
+    pub(crate) fn take_parker(&self, idx: ThreadIdx) -> Option<Parker> {
+        self.threads.slot(idx).parker.lock().take()
+    }
+
+    /// Whether a thread other than `me` has not finished and is not blocked in a facade
+    /// operation (it may be runnable; a thread marked blocked may be too, about to return).
+    pub(crate) fn another_may_run(&self, me: ThreadIdx) -> bool {
+        (0..self.threads.len())
+            .any(|i| i != me && !self.is_finished(i) && self.threads.slot(i).blocked().is_none())
     }
 
     /// Marks a thread finished; returns `true` for the last unfinished thread, which is where

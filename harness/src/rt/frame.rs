@@ -219,10 +219,9 @@ fn check_native(obj: ObjRef, site: Site) {
         let message = format!(
             "a tapestry object created inside an exploration was used at {site} on a thread \
              tapestry did not start, where no engine can see it. Start the test's threads with \
-             `tapestry::thread::spawn` (or `tapestry::thread::Builder`), not \
-             `std::thread::spawn` or `std::thread::scope` (tapestry has no `scope`: share with \
-             `tapestry::sync::Arc` and join the handles); and keep objects made in the test body \
-             inside it"
+             `tapestry::thread::spawn` or `tapestry::thread::scope` (or \
+             `tapestry::thread::Builder`), not `std::thread::spawn` or `std::thread::scope`; and \
+             keep objects made in the test body inside it"
         );
         super::hook::foreign_use(obj.exec, message.clone());
         panic!("{message}");

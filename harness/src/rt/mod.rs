@@ -16,6 +16,7 @@ mod execution;
 mod frame;
 pub(crate) mod hook;
 mod local;
+pub(crate) mod locals;
 pub(crate) mod lock_order;
 pub(crate) mod native;
 pub(crate) mod priority;
@@ -33,7 +34,7 @@ pub(crate) use backend::{
 };
 pub(crate) use event::{
     BlockReason, Blocked, Event, ObjId, ObjKind, ObjectInfo, Op, Recording, Site, ThreadIdx,
-    ThreadInfo,
+    ThreadInfo, Woke,
 };
 pub(crate) use execution::{Detail, Execution, FailureRecord, LockFrame, ThreadRef, set_sole};
 pub(crate) use frame::{
@@ -42,6 +43,7 @@ pub(crate) use frame::{
 };
 pub(crate) use local::{Local, local};
 pub(crate) use slot::{Bound, Fresh, Slot};
+pub(crate) use threads::Parker;
 
 use crate::kinds::FailureKind;
 
@@ -79,6 +81,12 @@ pub(crate) fn fail(kind: FailureKind, message: String) -> ! {
         message,
         detail: None,
     })
+}
+
+/// Fails the running execution with a [`FailureKind::Misuse`]: the program used tapestry in a
+/// way no engine can model (for facade modules, which know no failure kinds).
+pub(crate) fn misuse(message: String) -> ! {
+    fail(FailureKind::Misuse, message)
 }
 
 /// Fails the running execution with a data race.
@@ -235,13 +243,51 @@ pub(crate) fn is_finished(idx: ThreadIdx) -> bool {
     local().is_some_and(|l| l.exec.is_finished(idx))
 }
 
+/// Runs `make` with the running execution's backend, to make raw objects that the facade keeps
+/// for itself and that are no object of the program (a thread's parker, how a scoped thread's
+/// end is waited for): nothing is recorded. `None` outside explorations.
+pub(crate) fn with_backend<R>(make: impl FnOnce(&dyn Backend) -> R) -> Option<R> {
+    local().map(|local| make(&*local.exec.backend))
+}
+
+/// Model thread `idx`'s parker in the running execution, made by `make` on first use; `None`
+/// outside explorations and once the thread has exited (an unpark then has nothing to wake).
+pub(crate) fn parker(idx: ThreadIdx, make: impl FnOnce(&dyn Backend) -> Parker) -> Option<Parker> {
+    let local = local()?;
+    local.exec.parker(idx, || make(&*local.exec.backend))
+}
+
+/// Whether a `thread::park` of the running thread may end without a token now (a spurious
+/// wakeup, which std allows): only under model engines, and only while another thread may
+/// still run. When no other thread can run, a park that std might end spuriously would hang
+/// unless it did; the model lets it block, so that a lost wakeup shows as a deadlock rather
+/// than hide behind a wakeup that a real program can never count on.
+pub(crate) fn may_wake_spuriously() -> bool {
+    local().is_some_and(|l| !l.exec.concurrent && l.exec.another_may_run(l.running()))
+}
+
+/// Whether the running execution's threads are real OS threads (the stress engine), which run
+/// on while this one waits outside the engine.
+pub(crate) fn real_threads() -> bool {
+    local().is_some_and(|l| l.exec.concurrent)
+}
+
+/// What `thread::available_parallelism` says in the running execution: `None` outside
+/// explorations, `Some(None)` for the machine's own count (see `Execution::parallelism`).
+pub(crate) fn available_parallelism() -> Option<Option<std::num::NonZeroUsize>> {
+    local().map(|l| l.exec.parallelism())
+}
+
 /// Starts a model thread. Returns `None` outside explorations (the caller uses std).
+/// `registered` learns the thread's number before the thread can run (a scope notes which
+/// thread each of its slots is).
 pub(crate) fn spawn(
     name: Option<String>,
     stack_size: Option<usize>,
     priority: priority::Priority,
     site: Site,
     body: Box<dyn FnOnce() + Send + 'static>,
+    registered: impl FnOnce(ThreadIdx),
 ) -> Option<(ThreadIdx, Box<dyn RawJoin>)> {
     let local = local()?;
     let exec = &local.exec;
@@ -258,6 +304,7 @@ pub(crate) fn spawn(
     }
     let parent = local.running();
     let child = exec.new_thread(name.as_deref(), priority);
+    registered(child);
     race::spawned(child);
     local.record_thread(ThreadInfo {
         idx: child,
@@ -316,8 +363,13 @@ pub(crate) fn inherit_priority(obj: ObjRef) {
 }
 
 fn exit_thread(local: &Local, idx: ThreadIdx) {
+    // Before the thread counts as finished, as std runs them before its join returns; their
+    // destructors are the thread's last operations.
+    locals::drop_values(local.exec.id(), idx);
     local.record(idx, 0, || Op::Exit, std::panic::Location::caller());
-    if local.exec.finish_thread(idx) && !local.exec.has_failed() {
+    let last = local.exec.finish_thread(idx);
+    drop(local.exec.take_parker(idx));
+    if last && !local.exec.has_failed() {
         let live = local.exec.live_arcs();
         if live > 0 {
             fail(

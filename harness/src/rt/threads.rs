@@ -1,6 +1,7 @@
 //! The per-thread state of an execution: a table of slots that threads register in without a
 //! lock, and what each slot holds (what the thread is blocked on, its clocks, its held locks).
 
+use std::any::Any;
 use std::panic::Location;
 use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU8, AtomicU32, AtomicU64, Ordering::*};
 use std::sync::{Arc, OnceLock};
@@ -85,7 +86,13 @@ pub(super) struct ThreadSlot {
     pub(super) priority: AtomicU8,
     pub(super) clocks: Mutex<ThreadClocks>,
     pub(super) held: Mutex<Held>,
+    /// What `thread::park` and `Thread::unpark` share (the facade's `Parker`), made at the
+    /// first of them and dropped when the thread exits.
+    pub(super) parker: Mutex<Option<Parker>>,
 }
+
+/// A thread's parker, as the facade makes it: `rt` only keeps it.
+pub(crate) type Parker = Arc<dyn Any + Send + Sync>;
 
 const NOT_BLOCKED: u64 = u64::MAX;
 
@@ -99,6 +106,7 @@ impl ThreadSlot {
             priority: AtomicU8::new(0),
             clocks: Mutex::new(ThreadClocks::default()),
             held: Mutex::new(Held::default()),
+            parker: Mutex::new(None),
         }
     }
 
@@ -110,6 +118,10 @@ impl ThreadSlot {
         self.priority.store(0, Relaxed);
         self.clocks.lock().reset();
         self.held.lock().clear();
+        // A thread that never exited belongs to a failed execution, whose engine left its
+        // objects behind without dropping them (they may be loom's or shuttle's, which must not
+        // be touched outside their execution): so is its parker.
+        std::mem::forget(self.parker.lock().take());
     }
 
     #[inline]

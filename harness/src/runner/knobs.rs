@@ -174,6 +174,14 @@ const KNOBS: &[Knob] = &[
         },
     },
     Knob {
+        var: "TAPESTRY_PARALLELISM",
+        expected: "a whole number of at least 1, like 8: what `thread::available_parallelism` says inside explorations",
+        set: |k, v| {
+            k.parallelism = Some(positive(v)? as usize);
+            Ok(())
+        },
+    },
+    Knob {
         var: "TAPESTRY_SAVE",
         expected: "1 to save failing schedules (the default) or 0 not to",
         set: |k, v| {
@@ -209,6 +217,8 @@ pub(crate) struct Knobs {
     pub isolate: bool,
     /// `None` when not set; `Some(None)`: no watchdog.
     pub watchdog: Option<Option<Duration>>,
+    /// What `thread::available_parallelism` says inside explorations; `None`: the default.
+    pub parallelism: Option<usize>,
 }
 
 impl Default for Knobs {
@@ -234,6 +244,7 @@ impl Default for Knobs {
             svg: false,
             isolate: true,
             watchdog: None,
+            parallelism: None,
         }
     }
 }
@@ -443,6 +454,8 @@ mod tests {
             "1 to run each test in a child process",
         ),
         ("TAPESTRY_WATCHDOG", "soon", "a duration like 500ms"),
+        ("TAPESTRY_PARALLELISM", "0", "at least 1"),
+        ("TAPESTRY_PARALLELISM", "many", "available_parallelism"),
         ("TAPESTRY_SHARD", "2/2", "`i/n` with 0 <= i < n"),
         ("TAPESTRY_SHARD", "1", "`i/n` with 0 <= i < n"),
         ("TAPESTRY_TRACING", "off", "0 to trace only failures"),
@@ -487,10 +500,15 @@ mod tests {
             ("TAPESTRY_LOCK_ORDER", "0"),
             ("TAPESTRY_ISOLATE", "0"),
             ("TAPESTRY_WATCHDOG", "2s"),
+            ("TAPESTRY_PARALLELISM", "8"),
             ("PATH", "/bin"),
         ])
         .unwrap();
         assert!(!knobs.isolate && Knobs::default().isolate);
+        assert_eq!(
+            (knobs.parallelism, Knobs::default().parallelism),
+            (Some(8), None)
+        );
         assert_eq!(knobs.watchdog, Some(Some(Duration::from_secs(2))));
         assert_eq!(
             Knobs::from_vars([("TAPESTRY_WATCHDOG", "off")])

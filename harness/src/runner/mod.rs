@@ -187,6 +187,9 @@ impl<'a> TestRun<'a> {
             .tracing(knobs.tracing)
             .lock_order(spec.lock_order.or(knobs.lock_order).unwrap_or(true))
             .watchdog(knobs.watchdog.unwrap_or(Some(hang::DEFAULT_BOUND)));
+        if let Some(n) = knobs.parallelism {
+            explorer = explorer.available_parallelism(n);
+        }
         for kind in self.engines()? {
             let engine: Engine = match kind {
                 EngineKind::Exhaustive => {

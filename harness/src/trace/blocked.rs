@@ -56,6 +56,9 @@ pub(crate) fn describe_blocked(
                     BlockReason::Recv => format!("{who} waits to receive on {}", object()),
                     BlockReason::Send => format!("{who} waits to send on {}", object()),
                     BlockReason::Barrier => format!("{who} waits at {}", object()),
+                    BlockReason::Park => {
+                        format!("{who} is parked{at}, and no thread will unpark it")
+                    }
                     BlockReason::Once => format!(
                         "{who} waits for {} to finish running in another thread",
                         object()

@@ -19,7 +19,7 @@ use super::Labels;
 use super::cycle::{Span, thousands};
 use super::labels::{ObjectLabel, type_name};
 use super::stale::Latest;
-use crate::rt::{Event, ObjId, Op, Recording, RmwOp};
+use crate::rt::{Event, ObjId, Op, Recording, RmwOp, Woke};
 
 /// One step as the table shows it: step number, thread, operation, site; and whether it read
 /// a value older than the latest stored (then the operation says so).
@@ -227,6 +227,8 @@ pub(super) fn object_of(op: &Op, obj: ObjId) -> Option<ObjId> {
         | Op::Exit
         | Op::Yield
         | Op::Sleep { .. }
+        | Op::Park { .. }
+        | Op::Unpark { .. }
         | Op::Fence { .. } => None,
         _ => Some(obj),
     }
@@ -250,6 +252,16 @@ pub(super) fn operation(event: &Event, labels: &Labels) -> String {
         Op::Exit => "exit".to_owned(),
         Op::Yield => "yield".to_owned(),
         Op::Sleep { micros } => format!("sleep {:?}", std::time::Duration::from_micros(micros)),
+        Op::Park { timeout, woke } => {
+            let call = if timeout { "park_timeout" } else { "park" };
+            let why = match woke {
+                Woke::Unparked => "unparked",
+                Woke::Spurious => "woke spuriously",
+                Woke::TimedOut => "timed out",
+            };
+            format!("{call} ({why})")
+        }
+        Op::Unpark { thread } => format!("unpark {}", labels.thread(thread)),
         Op::Lock => format!("lock {o}"),
         Op::TryLock { ok } => format!("try_lock {o} -> {}", taken(ok)),
         Op::Unlock => format!("unlock {o}"),

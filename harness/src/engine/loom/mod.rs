@@ -48,7 +48,8 @@ fn explore_here(body: &Body, config: &Exhaustive, limits: &Limits, only: Option<
         Execution::new(Box::<LoomBackend>::default(), false)
             .engine(limits.engine)
             .tracing(limits.tracing)
-            .lock_order(limits.lock_order),
+            .lock_order(limits.lock_order)
+            .available_parallelism(limits.parallelism),
     );
     let local = Local::new(exec.clone());
     let _installed = local.install();

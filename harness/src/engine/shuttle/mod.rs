@@ -317,7 +317,8 @@ fn run_with_log<S: Scheduler + 'static>(
         Execution::new(backend, false)
             .engine(limits.engine)
             .tracing(limits.tracing)
-            .lock_order(limits.lock_order),
+            .lock_order(limits.lock_order)
+            .available_parallelism(limits.parallelism),
     );
     let local = Local::new(exec.clone());
     let _installed = local.install();

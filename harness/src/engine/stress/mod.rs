@@ -74,7 +74,8 @@ fn explore_here(body: &Body, config: &Stress, limits: &Limits) -> EngineRun {
         Execution::new(Box::new(StressBackend(shared.clone())), true)
             .engine(limits.engine)
             .tracing(limits.tracing)
-            .lock_order(limits.lock_order),
+            .lock_order(limits.lock_order)
+            .available_parallelism(limits.parallelism),
     );
     let watchdog = Watchdog::start(exec.clone(), shared.clone(), config.watchdog);
     let control = Arc::new(Control {

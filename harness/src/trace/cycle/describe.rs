@@ -1,7 +1,7 @@
 //! A loop in words: who repeats what, how often, and what that looks like.
 
 use super::{Cycle, Loop};
-use crate::rt::{Event, Op, ThreadIdx};
+use crate::rt::{Event, Op, ThreadIdx, Woke};
 use crate::trace::Labels;
 use crate::trace::render::operation;
 
@@ -46,8 +46,12 @@ impl Cycle {
                 format!("{who} each repeat their own steps: {}", each.join("; "))
             }
         };
-        let pauses =
-            steps().any(|e| matches!(e.op, Op::Yield | Op::Sleep { .. } | Op::Wait { .. }));
+        let pauses = steps().any(|e| {
+            matches!(
+                e.op,
+                Op::Yield | Op::Sleep { .. } | Op::Wait { .. } | Op::Park { .. }
+            )
+        });
         let verdict = match threads.len() {
             1 if !pauses => {
                 "A spin loop that never lets another thread run: add \
@@ -84,6 +88,10 @@ fn only_looks(op: Op) -> bool {
             | Op::Once { ran: false }
             | Op::Wait { .. }
             | Op::Woken { .. }
+            | Op::Park {
+                woke: Woke::Spurious | Woke::TimedOut,
+                ..
+            }
     )
 }
 

@@ -1,0 +1,204 @@
+//! Parking, as std's: every thread has a token, at most one; [`park`] takes it, waiting for it
+//! if need be, and [`Thread::unpark`](super::Thread::unpark) gives it.
+//!
+//! Inside an exploration each model thread has a parker: the token behind a lock and a
+//! condition variable of the engine's (made at the thread's first park or unpark, dropped when
+//! it exits), and the clock its unparks release into, which every park acquires (std: all
+//! earlier unparks synchronise with a park).
+//!
+//! std lets `park` return without the token (a spurious wakeup), so code must check its
+//! condition in a loop. Model engines explore it: a park that finds no token waits as a timed
+//! wait does (`engine::timed`), so it may end at once or after any steps of the others, by an
+//! unpark or spuriously. Two rules keep that from hiding bugs or spinning forever:
+//!
+//! - it may end spuriously only while another thread may still run; a park whose thread no
+//!   one else can unpark blocks, so a lost wakeup is reported as the deadlock it is under std,
+//!   not rescued by a wakeup no real program can count on;
+//! - a thread that keeps waking spuriously lets the others run between its wakeups (the timed
+//!   wait's pace), so a correct `while !flag { park() }` loop ends.
+//!
+//! The stress engine parks real threads, which wake spuriously as rarely as the OS lets them:
+//! there `park` waits for the token.
+
+use std::any::Any;
+use std::panic::Location;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::monitor::{Held, Monitor};
+use crate::rt::race::{self, SyncClock};
+use crate::rt::{
+    self, Backend, BlockReason, Blocked, Op, Parker as AnyParker, Site, ThreadIdx, Woke,
+};
+
+/// Blocks until the thread's token is available and takes it, as [`std::thread::park`]; it may
+/// also return without one (spuriously), so call it in a loop that checks a condition.
+///
+/// Inside an exploration: a token given earlier makes it return at once; otherwise it waits for
+/// [`Thread::unpark`](super::Thread::unpark). The model engines also explore spurious wakeups,
+/// at once or after other threads' steps, but only while another thread may still run: a park
+/// that nobody can end blocks, and the execution deadlocks. The stress engine waits for the
+/// token. The trace shows `park (unparked)` or `park (woke spuriously)`; a deadlock names the
+/// line where a thread is parked.
+///
+/// What each engine explores of spurious wakeups: the exhaustive engine one at once without
+/// a preemption and one after other threads' steps with one, within its bound; the DPOR
+/// engine whether a park ends by its unpark or spuriously (the two conflict), but not every
+/// moment at which another thread blocks, which decides whether a wakeup may be spurious, so
+/// it may miss one that only such a moment allows; random, PCT and SURW sample them, and the
+/// priority engine makes one a sleep that ends at a seeded step; the stress engine none.
+#[track_caller]
+pub fn park() {
+    match rt::current_thread() {
+        None => std::thread::park(),
+        Some((_, me)) => park_model(me, None, Location::caller()),
+    }
+}
+
+/// Like [`park`], giving up after `dur`, as [`std::thread::park_timeout`].
+///
+/// Model engines have no clock: the wait may time out at once or after any steps of the other
+/// threads, and times out when nothing else can run (as the crate docs' "Verdicts" say of every
+/// timed wait). The stress engine and std wait in real time. The trace shows
+/// `park_timeout (unparked)` or `park_timeout (timed out)`.
+#[track_caller]
+pub fn park_timeout(dur: Duration) {
+    match rt::current_thread() {
+        None => std::thread::park_timeout(dur),
+        Some((_, me)) => park_model(me, Some(dur), Location::caller()),
+    }
+}
+
+fn park_model(me: ThreadIdx, timeout: Option<Duration>, site: Site) {
+    let parker = parker(me).expect("a running thread has not exited");
+    let blocked = Blocked::new(BlockReason::Park, me);
+    rt::blocking_on_thread(
+        site,
+        blocked,
+        || parker.park(timeout),
+        |&woke| Op::Park {
+            timeout: timeout.is_some(),
+            woke,
+        },
+    );
+}
+
+/// `Thread::unpark` of model thread `idx` of execution `exec`.
+pub(super) fn unpark(exec: u64, idx: ThreadIdx, site: Site) {
+    match rt::current_thread() {
+        Some((running, _)) if running == exec => {}
+        Some(_) => rt::misuse(format!(
+            "a `Thread` of an earlier execution was unparked (at {site}). Each execution runs \
+             the test body afresh; keep its threads' handles out of statics, thread-locals and \
+             OnceLocks"
+        )),
+        None => panic!(
+            "a `Thread` of a tapestry exploration was unparked outside it (at {site}), where its \
+             thread no longer exists"
+        ),
+    }
+    rt::backend_op(
+        site,
+        // A thread that has exited has no parker, and nothing to wake.
+        |_| {
+            if let Some(parker) = parker(idx) {
+                parker.unpark();
+            }
+        },
+        |_| Op::Unpark { thread: idx },
+    );
+}
+
+/// Model thread `idx`'s parker, made on first use; `None` once it has exited.
+fn parker(idx: ThreadIdx) -> Option<Arc<Parker>> {
+    let any: AnyParker = rt::parker(idx, |backend| Arc::new(Parker::new(backend)))?;
+    let parker: Arc<dyn Any + Send + Sync> = any;
+    Some(
+        parker
+            .downcast()
+            .expect("only this module makes threads' parkers"),
+    )
+}
+
+/// A model thread's token, behind a lock of the engine's with a condition variable its park
+/// waits on; only the owner waits, so a notification wakes it.
+struct Parker(Monitor<State>);
+
+struct State {
+    token: bool,
+    /// What the thread's unparks released: every park acquires it.
+    unparks: SyncClock,
+}
+
+impl Parker {
+    fn new(backend: &dyn Backend) -> Parker {
+        Parker(Monitor::new(
+            backend,
+            State {
+                token: false,
+                unparks: SyncClock::default(),
+            },
+        ))
+    }
+
+    /// The owner's park: takes the token, waiting for it as the module docs say.
+    fn park(&self, timeout: Option<Duration>) -> Woke {
+        self.0.with(|held| {
+            let woke = if held.state().token {
+                Woke::Unparked
+            } else {
+                match timeout {
+                    Some(timeout) => {
+                        held.wait_timeout(timeout);
+                        woke_or(held, Woke::TimedOut)
+                    }
+                    None if rt::may_wake_spuriously() => {
+                        // An untimed wait that may end spuriously is a timed wait with no time
+                        // limit: the model engines have no clock, and end it whenever the
+                        // waiter runs again without the token.
+                        held.wait_timeout(Duration::MAX);
+                        match woke_or(held, Woke::Spurious) {
+                            // Ended when nothing else could run any more: it blocks after all
+                            // (see `rt::may_wake_spuriously`).
+                            Woke::Spurious if !rt::may_wake_spuriously() => wait_for_token(held),
+                            woke => woke,
+                        }
+                    }
+                    None => wait_for_token(held),
+                }
+            };
+            let state = held.state();
+            if woke == Woke::Unparked {
+                state.token = false;
+            }
+            race::acquire(&state.unparks);
+            woke
+        })
+    }
+
+    /// Gives the token and wakes the owner if it waits.
+    fn unpark(&self) {
+        self.0.with(|held| {
+            let state = held.state();
+            state.token = true;
+            race::release_join(&state.unparks);
+            held.notify_all();
+        });
+    }
+}
+
+/// `Unparked` if the token is there, else `otherwise`.
+fn woke_or(held: &mut Held<'_, State>, otherwise: Woke) -> Woke {
+    if held.state().token {
+        Woke::Unparked
+    } else {
+        otherwise
+    }
+}
+
+fn wait_for_token(held: &mut Held<'_, State>) -> Woke {
+    while !held.state().token {
+        held.wait();
+    }
+    Woke::Unparked
+}
