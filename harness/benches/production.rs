@@ -1,0 +1,355 @@
+//! The production facade against std: the same workloads, written once, compiled against
+//! `std::sync` and against `tapestry::sync` built without `explore`, run alternately in one
+//! process. `cargo xtask bench --only production` builds and runs it (`cargo bench -p
+//! tapestry-harness --no-default-features --bench production`) and writes the section of
+//! BENCHMARKS.md; a build with `explore` refuses to run, as it would measure the wrong facade.
+//!
+//! Output, one record per line, tab-separated: `time <case> <std ns/op> <tapestry ns/op>
+//! <ratio>` (medians over runs; the ratio is the median of each run's ratio) and `size <type>
+//! <std type> <tapestry bytes> <std bytes>`.
+
+use std::hint::black_box;
+use std::mem::size_of;
+use std::time::Duration;
+
+/// The workloads, expanded once per facade: names resolve where the macro is called, so each
+/// module's `use` lines decide which `Mutex`, `RwLock`, ... the same code runs on.
+macro_rules! workloads {
+    () => {
+        use std::hint::black_box;
+        use std::time::{Duration, Instant};
+
+        /// Runs `each(thread, iterations)` on two threads released together; the time from
+        /// their release to the end of the slower one.
+        fn two_threads<S: Sync>(shared: &S, n: u64, each: impl Fn(&S, u64) + Sync) -> Duration {
+            // std's own barrier and threads on both sides: only the facade object is measured.
+            let start = std::sync::Barrier::new(3);
+            std::thread::scope(|s| {
+                for _ in 0..2 {
+                    s.spawn(|| {
+                        start.wait();
+                        each(shared, n / 2);
+                    });
+                }
+                start.wait();
+                let began = Instant::now();
+                // The scope joins both threads before it returns.
+                began
+            })
+            .elapsed()
+        }
+
+        pub fn mutex(n: u64) -> Duration {
+            let m = Mutex::new(0_u64);
+            let began = Instant::now();
+            for _ in 0..n {
+                *m.lock().unwrap() += 1;
+            }
+            black_box(&m);
+            began.elapsed()
+        }
+
+        pub fn mutex_contended(n: u64) -> Duration {
+            two_threads(&Mutex::new(0_u64), n, |m, n| {
+                for _ in 0..n {
+                    *m.lock().unwrap() += 1;
+                }
+            })
+        }
+
+        pub fn rwlock_read(n: u64) -> Duration {
+            let l = RwLock::new(1_u64);
+            let mut sum = 0;
+            let began = Instant::now();
+            for _ in 0..n {
+                sum += *l.read().unwrap();
+            }
+            black_box(sum);
+            began.elapsed()
+        }
+
+        pub fn rwlock_read_contended(n: u64) -> Duration {
+            two_threads(&RwLock::new(1_u64), n, |l, n| {
+                let mut sum = 0;
+                for _ in 0..n {
+                    sum += *l.read().unwrap();
+                }
+                black_box(sum);
+            })
+        }
+
+        pub fn rwlock_write(n: u64) -> Duration {
+            let l = RwLock::new(0_u64);
+            let began = Instant::now();
+            for _ in 0..n {
+                *l.write().unwrap() += 1;
+            }
+            black_box(&l);
+            began.elapsed()
+        }
+
+        pub fn rwlock_write_contended(n: u64) -> Duration {
+            two_threads(&RwLock::new(0_u64), n, |l, n| {
+                for _ in 0..n {
+                    *l.write().unwrap() += 1;
+                }
+            })
+        }
+
+        pub fn fetch_add(n: u64) -> Duration {
+            let a = AtomicU64::new(0);
+            let began = Instant::now();
+            for _ in 0..n {
+                a.fetch_add(1, Ordering::AcqRel);
+            }
+            black_box(&a);
+            began.elapsed()
+        }
+
+        pub fn fetch_add_contended(n: u64) -> Duration {
+            two_threads(&AtomicU64::new(0), n, |a, n| {
+                for _ in 0..n {
+                    a.fetch_add(1, Ordering::AcqRel);
+                }
+            })
+        }
+
+        /// An increment by compare-and-exchange: one load, one exchange per operation
+        /// uncontended; under contention failures retry with the value they saw.
+        fn increment(a: &AtomicU64, n: u64) {
+            for _ in 0..n {
+                let mut seen = a.load(Ordering::Relaxed);
+                while let Err(actual) =
+                    a.compare_exchange(seen, seen + 1, Ordering::AcqRel, Ordering::Relaxed)
+                {
+                    seen = actual;
+                }
+            }
+        }
+
+        pub fn compare_exchange(n: u64) -> Duration {
+            let a = AtomicU64::new(0);
+            let began = Instant::now();
+            increment(&a, n);
+            black_box(&a);
+            began.elapsed()
+        }
+
+        pub fn compare_exchange_contended(n: u64) -> Duration {
+            two_threads(&AtomicU64::new(0), n, increment)
+        }
+
+        pub fn arc_clone_drop(n: u64) -> Duration {
+            let a = Arc::new(0_u64);
+            let began = Instant::now();
+            for _ in 0..n {
+                drop(black_box(Arc::clone(&a)));
+            }
+            began.elapsed()
+        }
+
+        pub fn arc_clone_drop_contended(n: u64) -> Duration {
+            two_threads(&Arc::new(0_u64), n, |a, n| {
+                for _ in 0..n {
+                    drop(black_box(Arc::clone(a)));
+                }
+            })
+        }
+
+        pub fn channel(n: u64) -> Duration {
+            let (tx, rx) = mpsc::channel();
+            let began = Instant::now();
+            for i in 0..n {
+                tx.send(i).unwrap();
+                black_box(rx.recv().unwrap());
+            }
+            began.elapsed()
+        }
+
+        pub fn channel_contended(n: u64) -> Duration {
+            let (tx, rx) = mpsc::channel();
+            let start = std::sync::Barrier::new(2);
+            std::thread::scope(|s| {
+                s.spawn(|| {
+                    start.wait();
+                    for i in 0..n {
+                        tx.send(i).unwrap();
+                    }
+                });
+                start.wait();
+                let began = Instant::now();
+                for _ in 0..n {
+                    black_box(rx.recv().unwrap());
+                }
+                began.elapsed()
+            })
+        }
+
+        pub fn notify_one(n: u64) -> Duration {
+            let c = Condvar::new();
+            let began = Instant::now();
+            for _ in 0..n {
+                c.notify_one();
+            }
+            black_box(&c);
+            began.elapsed()
+        }
+
+        pub fn notify_one_contended(n: u64) -> Duration {
+            two_threads(&Condvar::new(), n, |c, n| {
+                for _ in 0..n {
+                    c.notify_one();
+                }
+            })
+        }
+    };
+}
+
+mod on_std {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::{Arc, Condvar, Mutex, RwLock, mpsc};
+
+    workloads!();
+}
+
+mod on_tapestry {
+    use tapestry::sync::atomic::{AtomicU64, Ordering};
+    use tapestry::sync::{Arc, Condvar, Mutex, RwLock, mpsc};
+
+    workloads!();
+}
+
+/// One comparison: a workload on each facade, and how many operations a run does.
+struct Case {
+    name: &'static str,
+    std: fn(u64) -> Duration,
+    tapestry: fn(u64) -> Duration,
+    ops: u64,
+}
+
+macro_rules! cases {
+    ($($name:ident: $ops:expr),* $(,)?) => {
+        [$(Case {
+            name: stringify!($name),
+            std: on_std::$name,
+            tapestry: on_tapestry::$name,
+            ops: $ops,
+        }),*]
+    };
+}
+
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+fn main() {
+    assert!(
+        !tapestry::EXPLORE,
+        "this benchmark measures the production facade: build it without `explore` \
+         (cargo bench -p tapestry-harness --no-default-features --bench production)"
+    );
+    // `cargo bench` passes `--bench`; `--runs N` sets the number of alternating runs.
+    let args: Vec<String> = std::env::args().collect();
+    let runs = args
+        .iter()
+        .position(|a| a == "--runs")
+        .and_then(|i| args.get(i + 1))
+        .map_or(15, |n| n.parse().expect("--runs takes a number"));
+    let filter = args
+        .iter()
+        .position(|a| a == "--case")
+        .and_then(|i| args.get(i + 1));
+
+    let cases = cases!(
+        mutex: 2_000_000,
+        mutex_contended: 400_000,
+        rwlock_read: 2_000_000,
+        rwlock_read_contended: 400_000,
+        rwlock_write: 2_000_000,
+        rwlock_write_contended: 400_000,
+        fetch_add: 4_000_000,
+        fetch_add_contended: 2_000_000,
+        compare_exchange: 4_000_000,
+        compare_exchange_contended: 1_000_000,
+        arc_clone_drop: 4_000_000,
+        arc_clone_drop_contended: 2_000_000,
+        channel: 1_000_000,
+        channel_contended: 1_000_000,
+        notify_one: 4_000_000,
+        notify_one_contended: 2_000_000,
+    );
+    println!(
+        "config\t{}",
+        if tapestry::EXPLORE {
+            "explore"
+        } else {
+            "production"
+        }
+    );
+    for case in cases.iter().filter(|c| filter.is_none_or(|f| f == c.name)) {
+        // Warm up both (page faults, thread creation, frequency).
+        black_box((case.std)(case.ops / 10));
+        black_box((case.tapestry)(case.ops / 10));
+        let (mut std_ns, mut tapestry_ns, mut ratios) = (vec![], vec![], vec![]);
+        for run in 0..runs {
+            let ns = |f: fn(u64) -> Duration| f(case.ops).as_nanos() as f64 / case.ops as f64;
+            // Alternate which goes first, so neither always runs on a warmer machine.
+            let (s, t) = if run % 2 == 0 {
+                let s = ns(case.std);
+                (s, ns(case.tapestry))
+            } else {
+                let t = ns(case.tapestry);
+                (ns(case.std), t)
+            };
+            std_ns.push(s);
+            tapestry_ns.push(t);
+            ratios.push(t / s);
+        }
+        let (s, t, r) = (
+            median(&mut std_ns),
+            median(&mut tapestry_ns),
+            median(&mut ratios),
+        );
+        println!("time\t{}\t{s:.2}\t{t:.2}\t{r:.3}", case.name);
+        eprintln!(
+            "{:<28} std {s:>7.2} ns  tapestry {t:>7.2} ns  {r:.3}x",
+            case.name
+        );
+    }
+
+    macro_rules! sizes {
+        ($($facade:ty => $std:ty),* $(,)?) => {$(
+            println!(
+                "size\t{}\t{}\t{}\t{}",
+                stringify!($facade),
+                stringify!($std),
+                size_of::<$facade>(),
+                size_of::<$std>()
+            );
+        )*};
+    }
+    use tapestry::{cell, sync, thread};
+    sizes!(
+        sync::Mutex<u64> => std::sync::Mutex<u64>,
+        sync::PiMutex<u64> => std::sync::Mutex<u64>,
+        sync::RwLock<u64> => std::sync::RwLock<u64>,
+        sync::Condvar => std::sync::Condvar,
+        sync::Barrier => std::sync::Barrier,
+        sync::Once => std::sync::Once,
+        sync::atomic::AtomicBool => std::sync::atomic::AtomicBool,
+        sync::atomic::AtomicU8 => std::sync::atomic::AtomicU8,
+        sync::atomic::AtomicU16 => std::sync::atomic::AtomicU16,
+        sync::atomic::AtomicU32 => std::sync::atomic::AtomicU32,
+        sync::atomic::AtomicU64 => std::sync::atomic::AtomicU64,
+        sync::atomic::AtomicUsize => std::sync::atomic::AtomicUsize,
+        sync::atomic::AtomicPtr<u8> => std::sync::atomic::AtomicPtr<u8>,
+        cell::UnsafeCell<u64> => std::cell::UnsafeCell<u64>,
+        thread::Builder => std::thread::Builder,
+        sync::Arc<u64> => std::sync::Arc<u64>,
+        sync::MutexGuard<'static, u64> => std::sync::MutexGuard<'static, u64>,
+        sync::mpsc::Sender<u64> => std::sync::mpsc::Sender<u64>,
+        sync::mpsc::Receiver<u64> => std::sync::mpsc::Receiver<u64>,
+        thread::JoinHandle<u64> => std::thread::JoinHandle<u64>,
+    );
+}
