@@ -5,13 +5,26 @@
 //! BENCHMARKS.md; a build with `explore` refuses to run, as it would measure the wrong facade.
 //!
 //! Output, one record per line, tab-separated: `time <case> <std ns/op> <tapestry ns/op>
-//! <ratio>` (medians over runs; the ratio is the median of each run's ratio) and `size <type>
-//! <std type> <tapestry bytes> <std bytes>`.
+//! <ratio> <twin ns/op> <twin ratio>` (medians over runs; a ratio is the median of each run's
+//! ratio to std's time; the twin is std's code compiled a second time, the control) and `size
+//! <type> <std type> <tapestry bytes> <std bytes>`.
 
+#[cfg(not(feature = "explore"))]
 use std::hint::black_box;
+#[cfg(not(feature = "explore"))]
 use std::mem::size_of;
+#[cfg(not(feature = "explore"))]
 use std::time::Duration;
 
+/// An object alone in its cache lines, on the heap: where the object under test lives must
+/// not differ between the two sides (on the stack, a neighbour in its cache line slows a
+/// contended case by up to 1.6x, whichever side has it).
+#[cfg(not(feature = "explore"))]
+#[derive(Debug)]
+#[repr(align(128))]
+pub struct Alone<T>(pub T);
+
+#[cfg(not(feature = "explore"))]
 /// The workloads, expanded once per facade: names resolve where the macro is called, so each
 /// module's `use` lines decide which `Mutex`, `RwLock`, ... the same code runs on.
 macro_rules! workloads {
@@ -19,11 +32,23 @@ macro_rules! workloads {
         use std::hint::black_box;
         use std::time::{Duration, Instant};
 
+        use super::Alone;
+
+        fn alone<T>(value: T) -> Box<Alone<T>> {
+            Box::new(Alone(value))
+        }
+
         /// Runs `each(thread, iterations)` on two threads released together; the time from
         /// their release to the end of the slower one.
-        fn two_threads<S: Sync>(shared: &S, n: u64, each: impl Fn(&S, u64) + Sync) -> Duration {
+        fn two_threads<S: Sync>(
+            shared: &Alone<S>,
+            n: u64,
+            each: impl Fn(&S, u64) + Sync,
+        ) -> Duration {
+            let shared = &shared.0;
             // std's own barrier and threads on both sides: only the facade object is measured.
-            let start = std::sync::Barrier::new(3);
+            let start = alone(std::sync::Barrier::new(3));
+            let start = &start.0;
             std::thread::scope(|s| {
                 for _ in 0..2 {
                     s.spawn(|| {
@@ -40,7 +65,7 @@ macro_rules! workloads {
         }
 
         pub fn mutex(n: u64) -> Duration {
-            let m = Mutex::new(0_u64);
+            let m = &alone(Mutex::new(0_u64)).0;
             let began = Instant::now();
             for _ in 0..n {
                 *m.lock().unwrap() += 1;
@@ -50,7 +75,7 @@ macro_rules! workloads {
         }
 
         pub fn mutex_contended(n: u64) -> Duration {
-            two_threads(&Mutex::new(0_u64), n, |m, n| {
+            two_threads(&alone(Mutex::new(0_u64)), n, |m, n| {
                 for _ in 0..n {
                     *m.lock().unwrap() += 1;
                 }
@@ -58,7 +83,7 @@ macro_rules! workloads {
         }
 
         pub fn rwlock_read(n: u64) -> Duration {
-            let l = RwLock::new(1_u64);
+            let l = &alone(RwLock::new(1_u64)).0;
             let mut sum = 0;
             let began = Instant::now();
             for _ in 0..n {
@@ -69,7 +94,7 @@ macro_rules! workloads {
         }
 
         pub fn rwlock_read_contended(n: u64) -> Duration {
-            two_threads(&RwLock::new(1_u64), n, |l, n| {
+            two_threads(&alone(RwLock::new(1_u64)), n, |l, n| {
                 let mut sum = 0;
                 for _ in 0..n {
                     sum += *l.read().unwrap();
@@ -79,7 +104,7 @@ macro_rules! workloads {
         }
 
         pub fn rwlock_write(n: u64) -> Duration {
-            let l = RwLock::new(0_u64);
+            let l = &alone(RwLock::new(0_u64)).0;
             let began = Instant::now();
             for _ in 0..n {
                 *l.write().unwrap() += 1;
@@ -89,7 +114,7 @@ macro_rules! workloads {
         }
 
         pub fn rwlock_write_contended(n: u64) -> Duration {
-            two_threads(&RwLock::new(0_u64), n, |l, n| {
+            two_threads(&alone(RwLock::new(0_u64)), n, |l, n| {
                 for _ in 0..n {
                     *l.write().unwrap() += 1;
                 }
@@ -97,7 +122,7 @@ macro_rules! workloads {
         }
 
         pub fn fetch_add(n: u64) -> Duration {
-            let a = AtomicU64::new(0);
+            let a = &alone(AtomicU64::new(0)).0;
             let began = Instant::now();
             for _ in 0..n {
                 a.fetch_add(1, Ordering::AcqRel);
@@ -107,7 +132,7 @@ macro_rules! workloads {
         }
 
         pub fn fetch_add_contended(n: u64) -> Duration {
-            two_threads(&AtomicU64::new(0), n, |a, n| {
+            two_threads(&alone(AtomicU64::new(0)), n, |a, n| {
                 for _ in 0..n {
                     a.fetch_add(1, Ordering::AcqRel);
                 }
@@ -128,7 +153,7 @@ macro_rules! workloads {
         }
 
         pub fn compare_exchange(n: u64) -> Duration {
-            let a = AtomicU64::new(0);
+            let a = &alone(AtomicU64::new(0)).0;
             let began = Instant::now();
             increment(&a, n);
             black_box(&a);
@@ -136,11 +161,11 @@ macro_rules! workloads {
         }
 
         pub fn compare_exchange_contended(n: u64) -> Duration {
-            two_threads(&AtomicU64::new(0), n, increment)
+            two_threads(&alone(AtomicU64::new(0)), n, increment)
         }
 
         pub fn arc_clone_drop(n: u64) -> Duration {
-            let a = Arc::new(0_u64);
+            let a = &alone(Arc::new(0_u64)).0;
             let began = Instant::now();
             for _ in 0..n {
                 drop(black_box(Arc::clone(&a)));
@@ -149,7 +174,7 @@ macro_rules! workloads {
         }
 
         pub fn arc_clone_drop_contended(n: u64) -> Duration {
-            two_threads(&Arc::new(0_u64), n, |a, n| {
+            two_threads(&alone(Arc::new(0_u64)), n, |a, n| {
                 for _ in 0..n {
                     drop(black_box(Arc::clone(a)));
                 }
@@ -186,7 +211,7 @@ macro_rules! workloads {
         }
 
         pub fn notify_one(n: u64) -> Duration {
-            let c = Condvar::new();
+            let c = &alone(Condvar::new()).0;
             let began = Instant::now();
             for _ in 0..n {
                 c.notify_one();
@@ -196,7 +221,7 @@ macro_rules! workloads {
         }
 
         pub fn notify_one_contended(n: u64) -> Duration {
-            two_threads(&Condvar::new(), n, |c, n| {
+            two_threads(&alone(Condvar::new()), n, |c, n| {
                 for _ in 0..n {
                     c.notify_one();
                 }
@@ -205,6 +230,7 @@ macro_rules! workloads {
     };
 }
 
+#[cfg(not(feature = "explore"))]
 mod on_std {
     use std::sync::atomic::{AtomicU64, Ordering};
     use std::sync::{Arc, Condvar, Mutex, RwLock, mpsc};
@@ -212,6 +238,18 @@ mod on_std {
     workloads!();
 }
 
+#[cfg(not(feature = "explore"))]
+/// std again, the same code compiled a second time: the control. Two copies of identical code
+/// differ only in where they sit in memory, so their ratio is what layout and this machine's
+/// noise alone make of a case.
+mod on_std_twin {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::{Arc, Condvar, Mutex, RwLock, mpsc};
+
+    workloads!();
+}
+
+#[cfg(not(feature = "explore"))]
 mod on_tapestry {
     use tapestry::sync::atomic::{AtomicU64, Ordering};
     use tapestry::sync::{Arc, Condvar, Mutex, RwLock, mpsc};
@@ -219,36 +257,47 @@ mod on_tapestry {
     workloads!();
 }
 
-/// One comparison: a workload on each facade, and how many operations a run does.
+#[cfg(not(feature = "explore"))]
+/// One comparison: a workload on each facade and on std's twin, and how many operations a
+/// run does.
 struct Case {
     name: &'static str,
     std: fn(u64) -> Duration,
     tapestry: fn(u64) -> Duration,
+    twin: fn(u64) -> Duration,
     ops: u64,
 }
 
+#[cfg(not(feature = "explore"))]
 macro_rules! cases {
     ($($name:ident: $ops:expr),* $(,)?) => {
         [$(Case {
             name: stringify!($name),
             std: on_std::$name,
             tapestry: on_tapestry::$name,
+            twin: on_std_twin::$name,
             ops: $ops,
         }),*]
     };
 }
 
+#[cfg(not(feature = "explore"))]
 fn median(values: &mut [f64]) -> f64 {
     values.sort_by(f64::total_cmp);
     values[values.len() / 2]
 }
 
+#[cfg(feature = "explore")]
 fn main() {
-    assert!(
-        !tapestry::EXPLORE,
+    eprintln!(
         "this benchmark measures the production facade: build it without `explore` \
          (cargo bench -p tapestry-harness --no-default-features --bench production)"
     );
+    std::process::exit(2);
+}
+
+#[cfg(not(feature = "explore"))]
+fn main() {
     // `cargo bench` passes `--bench`; `--runs N` sets the number of alternating runs.
     let args: Vec<String> = std::env::args().collect();
     let runs = args
@@ -263,15 +312,15 @@ fn main() {
 
     let cases = cases!(
         mutex: 2_000_000,
-        mutex_contended: 400_000,
+        mutex_contended: 2_000_000,
         rwlock_read: 2_000_000,
-        rwlock_read_contended: 400_000,
+        rwlock_read_contended: 2_000_000,
         rwlock_write: 2_000_000,
-        rwlock_write_contended: 400_000,
+        rwlock_write_contended: 2_000_000,
         fetch_add: 4_000_000,
         fetch_add_contended: 2_000_000,
         compare_exchange: 4_000_000,
-        compare_exchange_contended: 1_000_000,
+        compare_exchange_contended: 2_000_000,
         arc_clone_drop: 4_000_000,
         arc_clone_drop_contended: 2_000_000,
         channel: 1_000_000,
@@ -288,32 +337,32 @@ fn main() {
         }
     );
     for case in cases.iter().filter(|c| filter.is_none_or(|f| f == c.name)) {
-        // Warm up both (page faults, thread creation, frequency).
-        black_box((case.std)(case.ops / 10));
-        black_box((case.tapestry)(case.ops / 10));
-        let (mut std_ns, mut tapestry_ns, mut ratios) = (vec![], vec![], vec![]);
-        for run in 0..runs {
-            let ns = |f: fn(u64) -> Duration| f(case.ops).as_nanos() as f64 / case.ops as f64;
-            // Alternate which goes first, so neither always runs on a warmer machine.
-            let (s, t) = if run % 2 == 0 {
-                let s = ns(case.std);
-                (s, ns(case.tapestry))
-            } else {
-                let t = ns(case.tapestry);
-                (ns(case.std), t)
-            };
-            std_ns.push(s);
-            tapestry_ns.push(t);
-            ratios.push(t / s);
+        let subjects = [case.std, case.tapestry, case.twin];
+        // Warm up (page faults, thread creation, frequency).
+        for subject in subjects {
+            black_box(subject(case.ops / 10));
         }
-        let (s, t, r) = (
-            median(&mut std_ns),
-            median(&mut tapestry_ns),
-            median(&mut ratios),
+        let mut ns = [vec![], vec![], vec![]];
+        let (mut ratios, mut twin_ratios) = (vec![], vec![]);
+        for run in 0..runs {
+            // Each run starts with the next subject, so that none always runs on a warmer
+            // machine or right after another.
+            let mut this_run = [0.0; 3];
+            for i in (0..3).map(|i| (i + run) % 3) {
+                this_run[i] = subjects[i](case.ops).as_nanos() as f64 / case.ops as f64;
+                ns[i].push(this_run[i]);
+            }
+            ratios.push(this_run[1] / this_run[0]);
+            twin_ratios.push(this_run[2] / this_run[0]);
+        }
+        let [s, t, w] = ns.map(|mut v| median(&mut v));
+        let (r, wr) = (median(&mut ratios), median(&mut twin_ratios));
+        println!(
+            "time\t{}\t{s:.2}\t{t:.2}\t{r:.3}\t{w:.2}\t{wr:.3}",
+            case.name
         );
-        println!("time\t{}\t{s:.2}\t{t:.2}\t{r:.3}", case.name);
         eprintln!(
-            "{:<28} std {s:>7.2} ns  tapestry {t:>7.2} ns  {r:.3}x",
+            "{:<28} std {s:>7.2} ns  tapestry {t:>7.2} ns  {r:.3}x  (std twin {w:>7.2} ns  {wr:.3}x)",
             case.name
         );
     }
