@@ -247,6 +247,14 @@ fn scratch_library(root: &Path) -> Result<()> {
             "#[tapestry::test] without explore did not fail saying `{expected}`:\n{stdout}\n{stderr}"
         );
     }
+    // What the user reads: the error and rustc's note, which quotes tapestry's lines.
+    let error = stderr
+        .lines()
+        .skip_while(|l| !l.starts_with("error"))
+        .take_while(|l| !l.starts_with("error: could not compile"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    eprintln!("{error}");
     eprintln!(
         "production: #[tapestry::test] without explore is a compile error naming the feature"
     );
@@ -266,6 +274,11 @@ fn scratch_library(root: &Path) -> Result<()> {
             bail!("the library's failing test does not say `{expected}`:\n{stdout}\n{stderr}");
         }
     }
+    let trace: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.contains("src/lib.rs:") || l.contains("tapestry found"))
+        .collect();
+    eprintln!("{}", trace.join("\n"));
     eprintln!("production: the library's test explores its code and finds the lost update");
     std::fs::remove_dir_all(&dir)?;
     Ok(())
