@@ -5,8 +5,9 @@
 //! BENCHMARKS.md; a build with `explore` refuses to run, as it would measure the wrong facade.
 //!
 //! Output, one record per line, tab-separated: `time <case> <std ns/op> <tapestry ns/op>
-//! <ratio> <twin ns/op> <twin ratio>` (medians over runs; a ratio is the median of each run's
-//! ratio to std's time; the twin is std's code compiled a second time, the control) and `size
+//! <ratio> <twin ns/op> <twin ratio> <overlap>` (medians over runs; a ratio is the median of
+//! each run's ratio to std's time; the twin is std's code compiled a second time, the control;
+//! the overlap is the share of a two-thread run during which both threads ran) and `size
 //! <type> <std type> <tapestry bytes> <std bytes>`.
 
 #[cfg(not(feature = "explore"))]
@@ -14,7 +15,7 @@ use std::hint::black_box;
 #[cfg(not(feature = "explore"))]
 use std::mem::size_of;
 #[cfg(not(feature = "explore"))]
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// An object alone in its cache lines, on the heap: where the object under test lives must
 /// not differ between the two sides (on the stack, a neighbour in its cache line slows a
@@ -23,6 +24,20 @@ use std::time::Duration;
 #[derive(Debug)]
 #[repr(align(128))]
 pub struct Alone<T>(pub T);
+
+/// How much of the last two-thread run both threads ran, in millionths (0 for a one-thread
+/// case).
+#[cfg(not(feature = "explore"))]
+static OVERLAP: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Records the share of the two threads' spans (start, end) during which both ran.
+#[cfg(not(feature = "explore"))]
+fn record_overlap(a: (Instant, Instant), b: (Instant, Instant)) {
+    let both = a.1.min(b.1).saturating_duration_since(a.0.max(b.0));
+    let either = a.1.max(b.1).duration_since(a.0.min(b.0));
+    let share = both.as_secs_f64() / either.as_secs_f64().max(1e-9);
+    OVERLAP.store((share * 1e6) as u64, std::sync::atomic::Ordering::Relaxed);
+}
 
 #[cfg(not(feature = "explore"))]
 /// The workloads, expanded once per facade: names resolve where the macro is called, so each
@@ -39,7 +54,8 @@ macro_rules! workloads {
         }
 
         /// Runs `each(thread, iterations)` on two threads released together; the time from
-        /// their release to the end of the slower one.
+        /// their release to the end of the slower one. Records how much of that time both
+        /// ran (`super::record_overlap`): a contended case contends only while they do.
         fn two_threads<S: Sync>(
             shared: &Alone<S>,
             n: u64,
@@ -49,19 +65,25 @@ macro_rules! workloads {
             // std's own barrier and threads on both sides: only the facade object is measured.
             let start = alone(std::sync::Barrier::new(3));
             let start = &start.0;
-            std::thread::scope(|s| {
-                for _ in 0..2 {
-                    s.spawn(|| {
-                        start.wait();
-                        each(shared, n / 2);
-                    });
-                }
+            let (began, spans) = std::thread::scope(|s| {
+                let threads: Vec<_> = (0..2)
+                    .map(|_| {
+                        s.spawn(|| {
+                            start.wait();
+                            let began = Instant::now();
+                            each(shared, n / 2);
+                            (began, Instant::now())
+                        })
+                    })
+                    .collect();
                 start.wait();
                 let began = Instant::now();
-                // The scope joins both threads before it returns.
-                began
-            })
-            .elapsed()
+                let spans: Vec<_> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+                (began, spans)
+            });
+            let took = began.elapsed();
+            super::record_overlap(spans[0], spans[1]);
+            took
         }
 
         pub fn mutex(n: u64) -> Duration {
@@ -194,20 +216,25 @@ macro_rules! workloads {
         pub fn channel_contended(n: u64) -> Duration {
             let (tx, rx) = mpsc::channel();
             let start = std::sync::Barrier::new(2);
-            std::thread::scope(|s| {
-                s.spawn(|| {
+            let (took, spans) = std::thread::scope(|s| {
+                let producer = s.spawn(|| {
                     start.wait();
+                    let began = Instant::now();
                     for i in 0..n {
                         tx.send(i).unwrap();
                     }
+                    (began, Instant::now())
                 });
                 start.wait();
                 let began = Instant::now();
                 for _ in 0..n {
                     black_box(rx.recv().unwrap());
                 }
-                began.elapsed()
-            })
+                let took = began.elapsed();
+                (took, [producer.join().unwrap(), (began, began + took)])
+            });
+            super::record_overlap(spans[0], spans[1]);
+            took
         }
 
         pub fn notify_one(n: u64) -> Duration {
@@ -318,11 +345,11 @@ fn main() {
         rwlock_write: 2_000_000,
         rwlock_write_contended: 2_000_000,
         fetch_add: 4_000_000,
-        fetch_add_contended: 2_000_000,
+        fetch_add_contended: 8_000_000,
         compare_exchange: 4_000_000,
-        compare_exchange_contended: 2_000_000,
+        compare_exchange_contended: 4_000_000,
         arc_clone_drop: 4_000_000,
-        arc_clone_drop_contended: 2_000_000,
+        arc_clone_drop_contended: 4_000_000,
         channel: 1_000_000,
         channel_contended: 1_000_000,
         notify_one: 4_000_000,
@@ -343,26 +370,32 @@ fn main() {
             black_box(subject(case.ops / 10));
         }
         let mut ns = [vec![], vec![], vec![]];
-        let (mut ratios, mut twin_ratios) = (vec![], vec![]);
+        let (mut ratios, mut twin_ratios, mut overlaps) = (vec![], vec![], vec![]);
         for run in 0..runs {
             // Each run starts with the next subject, so that none always runs on a warmer
             // machine or right after another.
             let mut this_run = [0.0; 3];
             for i in (0..3).map(|i| (i + run) % 3) {
+                OVERLAP.store(0, std::sync::atomic::Ordering::Relaxed);
                 this_run[i] = subjects[i](case.ops).as_nanos() as f64 / case.ops as f64;
                 ns[i].push(this_run[i]);
+                overlaps.push(OVERLAP.load(std::sync::atomic::Ordering::Relaxed) as f64 / 1e6);
             }
             ratios.push(this_run[1] / this_run[0]);
             twin_ratios.push(this_run[2] / this_run[0]);
         }
         let [s, t, w] = ns.map(|mut v| median(&mut v));
-        let (r, wr) = (median(&mut ratios), median(&mut twin_ratios));
+        let (r, wr, o) = (
+            median(&mut ratios),
+            median(&mut twin_ratios),
+            median(&mut overlaps),
+        );
         println!(
-            "time\t{}\t{s:.2}\t{t:.2}\t{r:.3}\t{w:.2}\t{wr:.3}",
+            "time\t{}\t{s:.2}\t{t:.2}\t{r:.3}\t{w:.2}\t{wr:.3}\t{o:.3}",
             case.name
         );
         eprintln!(
-            "{:<28} std {s:>7.2} ns  tapestry {t:>7.2} ns  {r:.3}x  (std twin {w:>7.2} ns  {wr:.3}x)",
+            "{:<28} std {s:>7.2} ns  tapestry {t:>7.2} ns  {r:.3}x  (std twin {w:>7.2} ns  {wr:.3}x)  overlap {o:.2}",
             case.name
         );
     }

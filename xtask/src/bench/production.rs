@@ -59,6 +59,8 @@ struct Time {
     /// std's code compiled a second time: what layout and noise alone make of the case.
     twin_ns: f64,
     twin_ratio: f64,
+    /// The share of a two-thread run during which both threads ran (0 for one thread).
+    overlap: f64,
 }
 
 #[derive(Serialize)]
@@ -111,6 +113,7 @@ pub fn production(args: &Args) -> Result<Section> {
                 ratio,
                 twin_ns,
                 twin_ratio,
+                overlap,
             ] => times.push(Time {
                 case: case.to_string(),
                 std_ns: std_ns.parse()?,
@@ -118,6 +121,7 @@ pub fn production(args: &Args) -> Result<Section> {
                 ratio: ratio.parse()?,
                 twin_ns: twin_ns.parse()?,
                 twin_ratio: twin_ratio.parse()?,
+                overlap: overlap.parse()?,
             }),
             ["size", tapestry, std, tapestry_bytes, std_bytes] => sizes.push(Size {
                 tapestry: tapestry.to_string(),
@@ -140,9 +144,9 @@ pub fn production(args: &Args) -> Result<Section> {
     );
     let mut markdown = String::from("## Production builds: the facade without `explore`\n\n");
     markdown += &format!(
-        "A library depends on tapestry with `default-features = false`, so its shipped build has the facade without the engines: std itself, re-exported or wrapped in `#[repr(transparent)]` types with `#[inline]` methods. `harness/benches/production.rs` writes each workload once and compiles it three times: against `std::sync`, against `tapestry::sync` built that way (the benchmark checks `tapestry::EXPLORE` is false), and against `std::sync` again, the control. The three run in turn, {runs} runs each, an operation repeated a million times or more per run, on an object alone in its cache lines. ns/op are medians; a ratio is the median of each run's time against std's in the same run. Contended cases run two threads on the same object, released together. `Arc`, `mpsc` and the guards are std's own types here; `Mutex`, `RwLock`, `Condvar` and the atomics are wrappers, whose loops compile to the same instructions as std's (compared in the disassembly when this section was written). The control's ratio is what code placement and this machine's noise alone make of a case: a contended lock's threads either hand it over on every operation or run in turns, and which they do changes from run to run. Target: at most {TARGET:.2}x everywhere.\n\n"
+        "A library depends on tapestry with `default-features = false`, so its shipped build has the facade without the engines: std itself, re-exported or wrapped in `#[repr(transparent)]` types with `#[inline]` methods. `harness/benches/production.rs` writes each workload once and compiles it three times: against `std::sync`, against `tapestry::sync` built that way (the benchmark checks `tapestry::EXPLORE` is false), and against `std::sync` again, the control. The three run in turn, {runs} runs each, an operation repeated a million times or more per run, on an object alone in its cache lines. ns/op are medians; a ratio is the median of each run's time against std's in the same run. Contended cases run two threads on the same object, released together; they contend only while both run, and \"both ran\" is the median share of a run during which they did (other work on this shared machine can keep one waiting for a core). `Arc`, `mpsc` and the guards are std's own types here; `Mutex`, `RwLock`, `Condvar` and the atomics are wrappers, whose loops compile to the same instructions as std's (compared in the disassembly when this section was written). The control's ratio is what code placement and this machine's noise alone make of a case: a contended lock's threads either hand it over on every operation or run in turns, and which they do changes from run to run. Target: at most {TARGET:.2}x everywhere.\n\n"
     );
-    markdown += "| operation | contention | std ns/op | tapestry ns/op | ratio | control: std again | its ratio |\n|---|---|---:|---:|---:|---:|---:|\n";
+    markdown += "| operation | contention | both ran | std ns/op | tapestry ns/op | ratio | control: std again | its ratio |\n|---|---|---:|---:|---:|---:|---:|---:|\n";
     for t in &times {
         let (what, contention) = CASES
             .iter()
@@ -154,8 +158,13 @@ pub fn production(args: &Args) -> Result<Section> {
         } else {
             ""
         };
+        let both = if t.overlap > 0.0 {
+            format!("{:.0}%", 100.0 * t.overlap)
+        } else {
+            "-".to_owned()
+        };
         markdown += &format!(
-            "| {what} | {contention} | {:.1} | {:.1} | {:.2}x{flag} | {:.1} | {:.2}x |\n",
+            "| {what} | {contention} | {both} | {:.1} | {:.1} | {:.2}x{flag} | {:.1} | {:.2}x |\n",
             t.std_ns, t.tapestry_ns, t.ratio, t.twin_ns, t.twin_ratio
         );
     }
