@@ -73,8 +73,8 @@ struct Size {
 
 pub fn production(args: &Args) -> Result<Section> {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    // Twice the usual runs: the contended cases are noisy on two cores.
-    let runs = (2 * args.runs + 1).to_string();
+    // Four times the usual runs: the contended cases are noisy on two shared cores.
+    let runs = (4 * args.runs + 1).to_string();
     let bench = [
         "bench",
         "--quiet",
@@ -144,7 +144,7 @@ pub fn production(args: &Args) -> Result<Section> {
     );
     let mut markdown = String::from("## Production builds: the facade without `explore`\n\n");
     markdown += &format!(
-        "A library depends on tapestry with `default-features = false`, so its shipped build has the facade without the engines: std itself, re-exported or wrapped in `#[repr(transparent)]` types with `#[inline]` methods. `harness/benches/production.rs` writes each workload once and compiles it three times: against `std::sync`, against `tapestry::sync` built that way (the benchmark checks `tapestry::EXPLORE` is false), and against `std::sync` again, the control. The three run in turn, {runs} runs each, an operation repeated a million times or more per run, on an object alone in its cache lines. ns/op are medians; a ratio is the median of each run's time against std's in the same run. Contended cases run two threads on the same object, released together; they contend only while both run, and \"both ran\" is the median share of a run during which they did (other work on this shared machine can keep one waiting for a core). `Arc`, `mpsc` and the guards are std's own types here; `Mutex`, `RwLock`, `Condvar` and the atomics are wrappers, whose loops compile to the same instructions as std's (compared in the disassembly when this section was written). The control's ratio is what code placement and this machine's noise alone make of a case: a contended lock's threads either hand it over on every operation or run in turns, and which they do changes from run to run. Target: at most {TARGET:.2}x everywhere.\n\n"
+        "A library depends on tapestry with `default-features = false`, so its shipped build has the facade without the engines: std itself, re-exported or wrapped in `#[repr(transparent)]` types with `#[inline]` methods. `harness/benches/production.rs` writes each workload once and compiles it three times: against `std::sync`, against `tapestry::sync` built that way (the benchmark checks `tapestry::EXPLORE` is false), and against `std::sync` again, the control. The three run in turn, {runs} runs each, an operation repeated a million times or more per run, on an object alone in its cache lines. ns/op are medians; a ratio is the median of each run's time against std's in the same run. Contended cases run two threads on the same object, released together; they contend only while both run, and \"both ran\" is the median share of a run during which they did (other work on this shared machine can keep one waiting for a core). `Arc`, `mpsc` and the guards are std's own types here; `Mutex`, `RwLock`, `Condvar` and the atomics are wrappers, whose workloads compile to the same instructions as std's (in the disassembly of this benchmark when this section was written: 14 of 16 identical, 2 differing only in which registers they use). The control's ratio is what code placement and this machine's noise alone make of a case: a contended lock's threads either hand it over on every operation or run in turns, and which they do changes from run to run. Target: at most {TARGET:.2}x everywhere.\n\n"
     );
     markdown += "| operation | contention | both ran | std ns/op | tapestry ns/op | ratio | control: std again | its ratio |\n|---|---|---:|---:|---:|---:|---:|---:|\n";
     for t in &times {
