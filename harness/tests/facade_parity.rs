@@ -345,6 +345,9 @@ fn threads() {
             7
         })
         .unwrap();
+    // `thread()` gives a `Thread` with `explore` and std's `&Thread` without: code that binds
+    // it by type (`let t: Thread = handle.thread()`) compiles only with `explore`, so call
+    // methods on it, as here, until the explore facade returns a reference as std does.
     let id: ThreadId = handle.thread().id();
     assert_ne!(id, thread::current().id());
     let _ = handle.is_finished();
