@@ -187,6 +187,37 @@
 //! assert!(report.is_clean(), "{report}");
 //! ```
 //!
+//! # Production builds
+//!
+//! The facade is meant to ship: a library's code uses `tapestry::sync` where it would use
+//! `std::sync`, and its tests explore that code. The engines, the explorer, reports and
+//! `#[tapestry::test]` sit behind the cargo feature `explore`, which is on by default: a first
+//! user adds tapestry as a dev-dependency, writes `#[tapestry::test]`, and it works, with no
+//! feature to learn first. A library whose shipped code uses the facade depends on tapestry
+//! twice, so that its production build leaves `explore` out:
+//!
+//! ```toml
+//! [dependencies]
+//! tapestry = { package = "tapestry-harness", git = "https://github.com/tapestry-rs/tapestry", default-features = false }
+//!
+//! [dev-dependencies]
+//! tapestry = { package = "tapestry-harness", git = "https://github.com/tapestry-rs/tapestry", features = ["explore"] }
+//! ```
+//!
+//! Cargo builds the library itself with the first line alone (dev-dependencies enable features
+//! only for tests, examples and benchmarks), and there the facade is std: no engine, no
+//! runtime, no other crate (`cargo tree -e normal` shows tapestry alone). Each facade item is
+//! std's own, re-exported, or a `#[repr(transparent)]` wrapper of std's with std's size and
+//! every method `#[inline]`, where the facade has more than std (`Mutex::named`,
+//! `thread::Builder::priority`, `cell::UnsafeCell::with`). A lock, an atomic operation or a
+//! message then costs what std's does (BENCHMARKS.md, "production"). Code written against the
+//! facade compiles unchanged in both configurations; [`EXPLORE`] says which one a build has.
+//!
+//! What exists only for exploring is dropped: a name given with `named` (the object is what
+//! `new` makes), `thread::Builder::priority`, and `sync::PiMutex`'s priority inheritance (std
+//! has none: it is a plain mutex). Without `explore` there is no [`Explorer`], and
+//! `#[tapestry::test]` is a compile error that names the feature to enable.
+//!
 //! # Reading a failure
 //!
 //! Here is the classic lost update: each thread loads the counter and stores one more, in two
@@ -547,37 +578,87 @@
 //! [insta]: https://docs.rs/insta
 
 #![deny(missing_docs)]
+// In the production configuration (no `explore`) the tutorial above links to items that exist
+// only with `explore` (`Explorer`, `FailureKind`, ...); rustdoc keeps those links as text.
+#![cfg_attr(not(feature = "explore"), allow(rustdoc::broken_intra_doc_links))]
 
+// The facade: with `explore`, types that go through the runtime and its engines; without it,
+// `plain/`, which is std itself (re-exports, and `#[repr(transparent)]` wrappers where the
+// facade has extras such as `named`). User code compiles unchanged against either.
+#[cfg(feature = "explore")]
 pub mod cell;
-pub mod engine;
-mod explain;
-mod explorer;
-mod failure;
+#[cfg(feature = "explore")]
 pub mod hint;
-mod kinds;
-mod notice;
-mod report;
-mod rt;
-mod runner;
-pub mod saved;
-mod schedule;
+#[cfg(feature = "explore")]
 pub mod sync;
+#[cfg(feature = "explore")]
 pub mod thread;
+
+#[cfg(not(feature = "explore"))]
+mod plain;
+#[cfg(not(feature = "explore"))]
+pub use plain::{cell, hint, sync, thread, time};
+
+/// Declares a thread-local, as [`std::thread_local!`]: without `explore` it is std's own macro.
+#[cfg(not(feature = "explore"))]
+pub use std::thread_local;
+
+/// Whether this build of tapestry has the `explore` feature: the engines, the explorer and
+/// `#[tapestry::test]`. Without it the facade is std itself (see
+/// [Production builds](crate#production-builds)); code that must know which it runs against
+/// (a benchmark, a test of the setup) can ask.
+pub const EXPLORE: bool = cfg!(feature = "explore");
+
+#[cfg(feature = "explore")]
+pub mod engine;
+#[cfg(feature = "explore")]
+mod explain;
+#[cfg(feature = "explore")]
+mod explorer;
+#[cfg(feature = "explore")]
+mod failure;
+#[cfg(feature = "explore")]
+mod kinds;
+#[cfg(feature = "explore")]
+mod notice;
+#[cfg(feature = "explore")]
+mod report;
+#[cfg(feature = "explore")]
+mod rt;
+#[cfg(feature = "explore")]
+mod runner;
+#[cfg(feature = "explore")]
+pub mod saved;
+#[cfg(feature = "explore")]
+mod schedule;
+#[cfg(feature = "explore")]
 pub mod trace;
 
+#[cfg(feature = "explore")]
 pub use engine::{Engine, EngineKind, ParseShardError, Shard};
+#[cfg(feature = "explore")]
 pub use explorer::{Explorer, ReplayError};
+#[cfg(feature = "explore")]
 pub use failure::Failure;
+#[cfg(feature = "explore")]
 pub use kinds::{FailureKind, ParseKindError};
+#[cfg(feature = "explore")]
 pub use report::{EngineReport, Outcome, Report};
+#[cfg(feature = "explore")]
 pub use schedule::{ParseReplayError, ParseScheduleError, Replay, Schedule, Step};
+#[cfg(feature = "explore")]
 pub use trace::Trace;
 
 /// Runs a test function under tapestry's engines: see the
 /// [crate docs](crate#testing-with-tapestrytest).
+// Without `explore`, rustc's error for `#[tapestry::test]` quotes the next three lines (this item
+// is configured out), so the comment between them tells the user the fix.
+#[cfg(feature = "explore")]
+// `#[tapestry::test]` needs tapestry's feature "explore": `features = ["explore"]` on the dev-dependency
 pub use tapestry_macros::test;
 
 /// What `#[tapestry::test]` expands to uses these; not a public API.
+#[cfg(feature = "explore")]
 #[doc(hidden)]
 pub mod __private {
     pub use crate::runner::{TestOutput, TestSpec, run_test};

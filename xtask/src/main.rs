@@ -6,8 +6,11 @@
 //! - `soak`: the catalogue's tests with budgets ten times larger (or `--budget N`).
 //! - `screenshots`: renders `tapestry report` in headless Chromium, one PNG per page.
 //! - `quickstart`: a new crate of the README's Quick Start lines, built and tested as a user would.
+//! - `production`: tapestry without `explore` (clippy, tests, docs), and a new library crate with
+//!   the README's two dependency lines: its build is tapestry alone, its tests explore.
 
 mod bench;
+mod production;
 mod quickstart;
 mod screenshots;
 
@@ -49,6 +52,10 @@ enum Cmd {
     /// Builds a new crate from the README's Quick Start, exactly as written (the git address
     /// pointing at this checkout), and checks that its test finds the planted bug.
     Quickstart,
+    /// Checks the production configuration (no `explore`): tapestry's clippy, tests and docs
+    /// without it, then a new library crate with the README's two dependency lines, whose own
+    /// build must be tapestry alone and whose test must find the bug planted in its code.
+    Production,
 }
 
 fn main() -> Result<()> {
@@ -66,6 +73,7 @@ fn main() -> Result<()> {
         Cmd::Soak { budget } => soak(budget),
         Cmd::Screenshots(args) => screenshots::run(&args),
         Cmd::Quickstart => quickstart::run(),
+        Cmd::Production => production::run(),
     }
 }
 

@@ -11,6 +11,7 @@ mod overhead;
 
 pub use overhead::{Probe, probe};
 mod parallel;
+mod production;
 mod stress;
 
 use std::time::Duration;
@@ -58,6 +59,7 @@ const SECTIONS: &[(&str, Measure)] = &[
     ("deep", deep::deep),
     ("optimum", optimum::optimum),
     ("stress", stress::stress),
+    ("production", production::production),
 ];
 
 pub fn run(args: &Args) -> Result<()> {
