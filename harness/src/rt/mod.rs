@@ -27,7 +27,7 @@ use std::fmt;
 
 pub(crate) use backend::{
     AtomicRepr, Backend, Bits, RawAtomic, RawCell, RawCondvar, RawJoin, RawMutex, RawRwLock, RmwOp,
-    atomic_enum, each_int,
+    WriteBack, atomic_enum, each_int, load_part, read_bits, write_bits,
 };
 pub(crate) use event::{
     BlockReason, Blocked, Event, ObjId, ObjKind, ObjectInfo, Op, Recording, Site, ThreadIdx,
@@ -134,6 +134,20 @@ pub(crate) fn create<R>(
                 make(&*local.exec.backend),
             )
         }
+    }
+}
+
+/// The running thread now holds `value` `&mut` (see [`WriteBack`]).
+pub(crate) fn park(value: *const dyn WriteBack) {
+    if let Some(local) = local() {
+        local.park(value);
+    }
+}
+
+/// `value` is no longer held, or is being dropped (see [`WriteBack`]).
+pub(crate) fn unpark(value: *const dyn WriteBack) {
+    if let Some(local) = local() {
+        local.unpark(value);
     }
 }
 
@@ -248,6 +262,7 @@ pub(crate) fn spawn(
             ),
         );
     }
+    local.settle();
     let parent = local.running();
     let child = exec.new_thread(name.as_deref(), priority);
     race::spawned(child);
@@ -279,6 +294,7 @@ pub(crate) fn run_main(body: &dyn Fn()) {
     local.exec.begin();
     local.clear_recording();
     local.forget_yields();
+    local.forget_parked();
     local.set_running(0);
     body();
     // A std thread of the body's used an object of this execution; the body may not have
@@ -307,6 +323,7 @@ pub(crate) fn inherit_priority(obj: ObjRef) {
 }
 
 fn exit_thread(local: &Local, idx: ThreadIdx) {
+    local.settle();
     local.record(idx, 0, || Op::Exit, std::panic::Location::caller());
     if local.exec.finish_thread(idx) && !local.exec.has_failed() {
         let live = local.exec.live_arcs();

@@ -4,7 +4,7 @@
 
 use std::any::Any;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use super::access::{Access, Found, Obj, SharedTracker, Tid};
@@ -121,6 +121,7 @@ impl Backend for DporBackend {
             at: self.object(),
             repr,
             value: AtomicU64::new(bits),
+            stale: AtomicBool::new(false),
             inner: self.inner.new_atomic(repr, bits),
         })
     }
@@ -298,6 +299,9 @@ struct DporAtomic {
     /// wrapper) because a store does not say what it overwrote, and a compare-exchange moved
     /// before that store would read it.
     value: AtomicU64,
+    /// `value` may be out of date: the program held the atomic `&mut` (`get_mut`) and may
+    /// have written it, unseen, since.
+    stale: AtomicBool,
     inner: Box<dyn RawAtomic>,
 }
 
@@ -311,6 +315,10 @@ impl DporAtomic {
         op: impl FnOnce() -> R,
         outcome: impl Fn(&R) -> (Access, u64),
     ) -> R {
+        if self.stale.load(Ordering::Relaxed) {
+            self.stale.store(false, Ordering::Relaxed);
+            self.value.store(self.inner.peek(), Ordering::Relaxed);
+        }
         self.at.run(access, op, |result| {
             let (access, left) = outcome(result);
             // Model threads run one at a time: no other access ran since this one took effect.
@@ -385,5 +393,14 @@ impl RawAtomic for DporAtomic {
             || self.inner.fetch(op, bits, order),
             |&old| (write, op.apply(self.repr, old, bits)),
         )
+    }
+
+    fn get_mut(&mut self) -> *mut u8 {
+        *self.stale.get_mut() = true;
+        self.inner.get_mut()
+    }
+
+    fn peek(&self) -> u64 {
+        self.inner.peek()
     }
 }
