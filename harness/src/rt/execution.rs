@@ -106,6 +106,9 @@ pub(crate) struct Execution {
     /// The locks that pass waiters' priorities on to their holder (`sync::PiMutex`).
     inheriting: Mutex<Vec<ObjId>>,
     inversions: Mutex<InversionWatch>,
+    /// The virtual clock of a model engine's execution: nanoseconds since it began (see
+    /// `rt::virtual_now`).
+    clock: AtomicU64,
 }
 
 impl std::fmt::Debug for Execution {
@@ -144,6 +147,7 @@ impl Execution {
             prediction: Mutex::new(None),
             inheriting: Mutex::new(Vec::new()),
             inversions: Mutex::new(InversionWatch::default()),
+            clock: AtomicU64::new(0),
             backend,
         }
     }
@@ -206,6 +210,7 @@ impl Execution {
         *self.failure.lock() = None;
         self.aborting.store(false, Relaxed);
         self.sequential.clear();
+        self.clock.store(0, Relaxed);
         // Real threads keep the race view from the start (see `keep_clocks`).
         let views = match self.detects_races && self.concurrent {
             true => Views::RACE,
@@ -399,6 +404,16 @@ impl Execution {
         f: impl FnOnce(&mut ThreadClocks) -> R,
     ) -> R {
         self.with_state(&self.threads.slot(idx).clocks, f)
+    }
+
+    /// The virtual clock: nanoseconds since the execution began.
+    pub(crate) fn clock(&self) -> u64 {
+        self.clock.load(Relaxed)
+    }
+
+    /// Moves the virtual clock to `nanos`, if it is not past it already: it never goes back.
+    pub(crate) fn advance_clock(&self, nanos: u64) {
+        self.clock.fetch_max(nanos, Relaxed);
     }
 
     pub(crate) fn arc_created(&self) {

@@ -137,6 +137,36 @@ pub(crate) fn create<R>(
     }
 }
 
+/// The time on the running execution's virtual clock, since the execution began, under a
+/// model engine; `None` outside explorations and under the stress engine, whose threads are
+/// real and read the real clock.
+///
+/// Model engines run no thread for any real length of time, so their executions keep a clock
+/// of their own: it starts at 0 when the execution begins and moves only when a thread comes
+/// back from a sleep or from a timed wait that timed out, to the moment that sleep or wait was
+/// due to end ([`advance_to`]). It is a function of the schedule alone, so a replay reads the
+/// same times, and it never goes back.
+pub(crate) fn virtual_now() -> Option<std::time::Duration> {
+    let local = local()?;
+    if local.exec.concurrent {
+        return None;
+    }
+    Some(std::time::Duration::from_nanos(local.exec.clock()))
+}
+
+/// A sleep or a timed wait that started at `start` on the virtual clock (see [`virtual_now`])
+/// and lasted `duration` has ended: the clock moves on to its end, unless it is there already.
+pub(crate) fn advance_to(start: std::time::Duration, duration: std::time::Duration) {
+    if let Some(local) = local()
+        && !local.exec.concurrent
+    {
+        let end = start.saturating_add(duration);
+        local
+            .exec
+            .advance_clock(u64::try_from(end.as_nanos()).unwrap_or(u64::MAX));
+    }
+}
+
 /// The running thread now holds `value` `&mut` (see [`WriteBack`]).
 pub(crate) fn park(value: *const dyn WriteBack) {
     if let Some(local) = local() {

@@ -3,22 +3,24 @@
 //! `channel` is unbounded (`named_channel` gives it a name for traces); `sync_channel(n)`
 //! holds at most `n` messages and `sync_channel(0)` is a rendezvous, where `send` returns once
 //! the message is received. Every engine supports both. A message carries what its sender did
-//! to its receiver (race detection). Model engines have no clock: there `recv_timeout` may
-//! time out at any point while it waits, and the engines explore both endings (the crate
-//! docs' "Verdicts"); the stress engine waits in real time.
+//! to its receiver (race detection). Under the model engines `recv_timeout` may time out at
+//! any point while it waits, and the engines explore both endings (the crate docs'
+//! "Verdicts"); one that times out moves the execution's virtual clock to its deadline
+//! ([`time`](crate::time)). The stress engine waits in real time.
 
 use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::fmt;
 use std::panic::Location;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 pub use std::sync::mpsc::{RecvError, RecvTimeoutError, SendError, TryRecvError, TrySendError};
 
 use super::monitor::{Held, Monitor};
 use crate::rt::race::{self, VectorClock};
 use crate::rt::{self, BlockReason, Blocked, ObjKind, ObjRef, Op, Site};
+use crate::time::Instant;
 
 /// Conditions of a channel's monitor.
 const RECEIVER: usize = 0;
@@ -195,7 +197,11 @@ impl<T> Channel<T> {
                             None => held.wait(RECEIVER),
                             Some(deadline) => {
                                 let left = deadline.saturating_duration_since(Instant::now());
+                                let start = rt::virtual_now();
                                 if held.wait_timeout(RECEIVER, left) {
+                                    if let Some(start) = start {
+                                        rt::advance_to(start, left);
+                                    }
                                     return self.pop(held).ok_or(RecvTimeoutError::Timeout);
                                 }
                             }
@@ -330,11 +336,12 @@ impl<T> Receiver<T> {
         self.0.try_recv(Location::caller())
     }
 
-    /// Waits for a message for at most `timeout`.
+    /// Waits for a message for at most `timeout` (a timeout past what the clock can hold
+    /// waits without one, as in std).
     #[track_caller]
     pub fn recv_timeout(&self, timeout: Duration) -> Result<T, RecvTimeoutError> {
-        self.0
-            .recv(Some(Instant::now() + timeout), Location::caller())
+        let deadline = Instant::now().checked_add(timeout);
+        self.0.recv(deadline, Location::caller())
     }
 
     /// Messages until every sender is gone.
