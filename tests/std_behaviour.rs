@@ -502,3 +502,49 @@ fn atomics_have_std_s_auto_traits() {
     let caught = std::panic::catch_unwind(|| counter.fetch_add(1, SeqCst));
     assert_eq!(caught.ok(), Some(1));
 }
+
+/// One script of the non-blocking and timed channel operations, against a module shaped as
+/// `std::sync::mpsc`: the facade's and std's must give the same results.
+macro_rules! channel_script {
+    ($mpsc:path) => {{
+        use $mpsc as m;
+        let tick = Duration::from_millis(10);
+        let (tx, rx) = m::channel::<u32>();
+        let empty = rx.try_recv();
+        tx.send(1).unwrap();
+        tx.send(2).unwrap();
+        let waiting: Vec<u32> = rx.try_iter().collect();
+        let nothing_yet = rx.recv_timeout(tick);
+        tx.send(3).unwrap();
+        let third = rx.recv_timeout(tick);
+        tx.send(4).unwrap();
+        // A timeout past what the clock holds waits without one.
+        let fourth = rx.recv_timeout(Duration::MAX);
+        drop(tx);
+        let gone = (rx.recv_timeout(tick), rx.try_recv(), rx.try_iter().count());
+
+        let (tx, rx) = m::sync_channel::<u32>(1);
+        let sent = tx.try_send(1);
+        let full = tx.try_send(2);
+        let got = rx.try_recv();
+        drop(rx);
+        let disconnected = (tx.try_send(3), tx.send(4).map_err(|e| e.0));
+
+        let (tx, rx) = m::sync_channel::<u32>(0);
+        // A rendezvous with no receiver waiting is full.
+        let rendezvous = tx.try_send(5);
+        drop(rx);
+        (
+            (empty, waiting, nothing_yet, third, fourth, gone),
+            (sent, full, got, disconnected, rendezvous),
+        )
+    }};
+}
+
+#[test]
+fn channels_try_and_time_out_as_std_s_do() {
+    assert_eq!(
+        channel_script!(tapestry::sync::mpsc),
+        channel_script!(std::sync::mpsc)
+    );
+}

@@ -41,6 +41,9 @@ struct Queue<T> {
     received: u64,
     senders: usize,
     receiver: bool,
+    /// The receiver is blocked in `recv` (or `recv_timeout`) now: a rendezvous `try_send` can
+    /// hand it a message, as std's does.
+    receiving: bool,
 }
 
 /// Creates an unbounded channel.
@@ -82,6 +85,7 @@ impl<T> Channel<T> {
             received: 0,
             senders: 1,
             receiver: true,
+            receiving: false,
         };
         let (obj, monitor) = rt::create(ObjKind::Channel, name, site, |b| Monitor::new(b, queue));
         Arc::new(Channel {
@@ -129,11 +133,18 @@ impl<T> Channel<T> {
             site,
             || {
                 self.monitor.with(|held| {
-                    if held.state().receiver && !self.has_room(held.state()) {
+                    let queue = held.state();
+                    // A rendezvous has room only for a receiver waiting now, which takes the
+                    // message: the sender does not wait for it.
+                    let room = match self.bound {
+                        Some(0) => queue.receiving && queue.messages.is_empty(),
+                        _ => self.has_room(queue),
+                    };
+                    if queue.receiver && !room {
                         full = true;
                         return Err(SendError(message));
                     }
-                    self.push(held, message)
+                    self.enqueue(held, message)
                 })
             },
             |sent| {
@@ -154,14 +165,7 @@ impl<T> Channel<T> {
     /// Queues `message` (the lock held, room made) and, for a rendezvous, waits until it is
     /// received. Returns the message's number.
     fn push(&self, held: &mut Held<'_, Queue<T>>, message: T) -> Result<u64, SendError<T>> {
-        let queue = held.state();
-        if !queue.receiver {
-            return Err(SendError(message));
-        }
-        let number = queue.next;
-        queue.next += 1;
-        queue.messages.push_back((number, message, race::send()));
-        held.notify_one(RECEIVER);
+        let number = self.enqueue(held, message)?;
         if self.bound == Some(0) {
             while held.state().received <= number {
                 if !held.state().receiver {
@@ -175,6 +179,20 @@ impl<T> Channel<T> {
                 held.wait(SENDERS);
             }
         }
+        Ok(number)
+    }
+
+    /// Queues `message` (the lock held, room made) and wakes the receiver; returns the
+    /// message's number.
+    fn enqueue(&self, held: &mut Held<'_, Queue<T>>, message: T) -> Result<u64, SendError<T>> {
+        let queue = held.state();
+        if !queue.receiver {
+            return Err(SendError(message));
+        }
+        let number = queue.next;
+        queue.next += 1;
+        queue.messages.push_back((number, message, race::send()));
+        held.notify_one(RECEIVER);
         Ok(number)
     }
 
@@ -193,18 +211,25 @@ impl<T> Channel<T> {
                         if held.state().senders == 0 {
                             return Err(RecvTimeoutError::Disconnected);
                         }
-                        match deadline {
-                            None => held.wait(RECEIVER),
+                        held.state().receiving = true;
+                        let timed_out = match deadline {
+                            None => {
+                                held.wait(RECEIVER);
+                                false
+                            }
                             Some(deadline) => {
                                 let left = deadline.saturating_duration_since(Instant::now());
                                 let start = rt::virtual_now();
-                                if held.wait_timeout(RECEIVER, left) {
-                                    if let Some(start) = start {
-                                        rt::advance_to(start, left);
-                                    }
-                                    return self.pop(held).ok_or(RecvTimeoutError::Timeout);
+                                let timed_out = held.wait_timeout(RECEIVER, left);
+                                if let (true, Some(start)) = (timed_out, start) {
+                                    rt::advance_to(start, left);
                                 }
+                                timed_out
                             }
+                        };
+                        held.state().receiving = false;
+                        if timed_out {
+                            return self.pop(held).ok_or(RecvTimeoutError::Timeout);
                         }
                     }
                 })
