@@ -21,6 +21,20 @@
 //! - a bug that needs time to pass (a lease that expires while its holder still works) is
 //!   found when a schedule lets enough sleeps or timeouts happen, as it is by real time.
 //!
+//! ```
+//! use std::time::Duration;
+//! use tapestry::time::Instant;
+//! use tapestry::{thread, Engine, Explorer};
+//!
+//! let report = Explorer::new().engine(Engine::random().schedules(10)).run(|| {
+//!     let start = Instant::now();
+//!     // No real minute passes: the execution's clock moves on by one.
+//!     thread::sleep(Duration::from_secs(60));
+//!     assert!(start.elapsed() >= Duration::from_secs(60));
+//! });
+//! assert!(report.is_clean(), "{report}");
+//! ```
+//!
 //! What the virtual clock does not model: computation takes no time, so a loop that spins
 //! (without sleeping or waiting) until a deadline never reaches it and ends at the step
 //! limit; and a timed wait may end by a notification after its deadline has passed on the
