@@ -325,7 +325,8 @@ impl<T> SyncSender<T> {
         self.0.send(message, Location::caller())
     }
 
-    /// Sends `message` if there is room now.
+    /// Sends `message` if there is room now; on a rendezvous (`sync_channel(0)`), only if the
+    /// receiver waits in `recv` now and takes it, as std's.
     #[track_caller]
     pub fn try_send(&self, message: T) -> Result<(), TrySendError<T>> {
         self.0.try_send(message, Location::caller())
