@@ -288,6 +288,29 @@ fn last_arc_drop_orders() {
     t.join().unwrap();
 }
 
+/// `Arc::make_mut` finds the value no longer shared once the other thread dropped its clone,
+/// and writes it in place: as in std, the dropping thread's writes happen before.
+fn make_mut_orders() {
+    #[derive(Default)]
+    struct Copied(Shared);
+    impl Clone for Copied {
+        fn clone(&self) -> Copied {
+            Copied(Shared(UnsafeCell::new(self.0.read())))
+        }
+    }
+    let mut shared = Arc::new(Copied::default());
+    let s = shared.clone();
+    let t = thread::spawn(move || {
+        s.0.write();
+        drop(s);
+    });
+    while Arc::strong_count(&shared) > 1 {
+        thread::yield_now();
+    }
+    Arc::make_mut(&mut shared).0.write();
+    t.join().unwrap();
+}
+
 /// A program and whether it races.
 type RaceCase = (&'static str, fn(), bool);
 
@@ -328,6 +351,7 @@ const RACE_CASES: &[RaceCase] = &[
     ("barrier_orders", barrier_orders, false),
     ("once_orders", once_orders, false),
     ("last_arc_drop_orders", last_arc_drop_orders, false),
+    ("make_mut_orders", make_mut_orders, false),
 ];
 
 /// The engines whose race detection is tapestry's own.

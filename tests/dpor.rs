@@ -23,18 +23,26 @@ fn executions(report: &Report) -> u64 {
     run.executions()
 }
 
+/// Each thread's own object, made by a line of its own.
+fn own_object(t: usize) {
+    let own = match t {
+        0 => AtomicU64::new(0),
+        1 => AtomicU64::new(0),
+        2 => AtomicU64::new(0),
+        3 => AtomicU64::new(0),
+        4 => AtomicU64::new(0),
+        _ => AtomicU64::new(0),
+    };
+    own.fetch_add(1, SeqCst);
+    assert_eq!(own.load(SeqCst), 1);
+}
+
 #[test]
 fn threads_on_disjoint_objects_explore_one_execution() {
     for n in 1..=6 {
         let report = exhaust(move || {
             let threads: Vec<_> = (0..n)
-                .map(|_| {
-                    thread::spawn(|| {
-                        let own = AtomicU64::new(0);
-                        own.fetch_add(1, SeqCst);
-                        assert_eq!(own.load(SeqCst), 1);
-                    })
-                })
+                .map(|t| thread::spawn(move || own_object(t)))
                 .collect();
             for t in threads {
                 t.join().unwrap();

@@ -9,8 +9,9 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("kinds", &[]),
     ("rt", &["kinds"]),
     ("trace", &["rt"]),
-    ("sync", &["rt", "cell", "thread"]),
+    ("sync", &["kinds", "rt", "cell", "thread", "time"]),
     ("thread", &["rt"]),
+    ("time", &["kinds", "rt"]),
     ("cell", &["rt"]),
     ("hint", &["rt"]),
     (

@@ -4,7 +4,10 @@ use std::sync::atomic::Ordering::SeqCst;
 use std::time::Duration;
 
 use proptest::prelude::*;
-use tapestry::sync::atomic::{self, AtomicBool, AtomicI32, AtomicU32, AtomicUsize};
+use tapestry::sync::atomic::{
+    self, AtomicBool, AtomicI8, AtomicI16, AtomicI32, AtomicI64, AtomicIsize, AtomicPtr, AtomicU8,
+    AtomicU16, AtomicU32, AtomicU64, AtomicUsize,
+};
 use tapestry::sync::mpsc::{self, RecvTimeoutError, TryRecvError, TrySendError};
 use tapestry::sync::{Arc, Barrier, Condvar, Mutex, Once, RwLock, Weak};
 use tapestry::thread;
@@ -342,10 +345,56 @@ proptest! {
     fn atomics_compute_what_std_atomics_compute(start: i32, ops in proptest::collection::vec(atomic_op(), 1..40)) {
         let (fi, si) = (AtomicI32::new(start), std::sync::atomic::AtomicI32::new(start));
         let (fu, su) = (AtomicU32::new(start as u32), std::sync::atomic::AtomicU32::new(start as u32));
+        let (f8, s8) = (AtomicU8::new(start as u8), std::sync::atomic::AtomicU8::new(start as u8));
+        let (fi8, si8) = (AtomicI8::new(start as i8), std::sync::atomic::AtomicI8::new(start as i8));
+        let (f16, s16) = (AtomicU16::new(start as u16), std::sync::atomic::AtomicU16::new(start as u16));
+        let (fi16, si16) = (AtomicI16::new(start as i16), std::sync::atomic::AtomicI16::new(start as i16));
         for op in &ops {
             check_same!(fi, si, op, |v: i32| v);
             check_same!(fu, su, op, |v: i32| v as u32);
+            check_same!(f8, s8, op, |v: i32| v as u8);
+            check_same!(fi8, si8, op, |v: i32| v as i8);
+            check_same!(f16, s16, op, |v: i32| v as u16);
+            check_same!(fi16, si16, op, |v: i32| v as i16);
         }
+    }
+
+    #[test]
+    fn atomic_ptr_computes_what_std_computes(start in 0..8usize, ops in proptest::collection::vec((0..10u8, 0..8usize), 1..30)) {
+        let mut items = [0u64; 8];
+        let base = items.as_mut_ptr();
+        let at = |i: usize| base.wrapping_add(i);
+        let (f, s) = (AtomicPtr::new(at(start)), std::sync::atomic::AtomicPtr::new(at(start)));
+        for &(op, n) in &ops {
+            let (a, b) = match op {
+                0 => (f.swap(at(n), SeqCst), s.swap(at(n), SeqCst)),
+                1 => {
+                    let (x, y) = (at(n), at(7 - n));
+                    let (a, b) = (f.compare_exchange(x, y, SeqCst, SeqCst), s.compare_exchange(x, y, SeqCst, SeqCst));
+                    prop_assert_eq!(a.is_ok(), b.is_ok());
+                    (a.unwrap_or_else(|p| p), b.unwrap_or_else(|p| p))
+                }
+                2 => (f.fetch_ptr_add(n, SeqCst), s.fetch_ptr_add(n, SeqCst)),
+                3 => (f.fetch_ptr_sub(n, SeqCst), s.fetch_ptr_sub(n, SeqCst)),
+                4 => (f.fetch_byte_add(n, SeqCst), s.fetch_byte_add(n, SeqCst)),
+                5 => (f.fetch_byte_sub(n, SeqCst), s.fetch_byte_sub(n, SeqCst)),
+                6 => (f.fetch_or(n, SeqCst), s.fetch_or(n, SeqCst)),
+                7 => (f.fetch_and(!n, SeqCst), s.fetch_and(!n, SeqCst)),
+                8 => (f.fetch_xor(n, SeqCst), s.fetch_xor(n, SeqCst)),
+                _ => {
+                    f.store(at(n), SeqCst);
+                    s.store(at(n), SeqCst);
+                    (at(n), at(n))
+                }
+            };
+            prop_assert_eq!(a, b, "op {} {}", op, n);
+            prop_assert_eq!(f.load(SeqCst), s.load(SeqCst));
+        }
+        // What comes back is usable as a pointer into the array.
+        f.store(at(start), SeqCst);
+        // SAFETY: `at(start)` points into `items`, alive and not otherwise borrowed.
+        unsafe { *f.load(SeqCst) = 9 };
+        prop_assert_eq!(items[start], 9);
     }
 
     #[test]
@@ -364,4 +413,138 @@ proptest! {
             prop_assert_eq!(f.load(SeqCst), s.load(SeqCst));
         }
     }
+}
+
+/// The methods every atomic has beside its operations, on every type, against std's.
+macro_rules! same_as_std {
+    ($($facade:ty, $std:ty, $a:expr, $b:expr;)*) => {$({
+        let (a, b) = ($a, $b);
+        // Default, From, Debug.
+        assert_eq!(format!("{:?}", <$facade>::default()), format!("{:?}", <$std>::default()));
+        assert_eq!(format!("{:?}", <$facade>::from(a)), format!("{:?}", <$std>::from(a)));
+        // get_mut and into_inner.
+        let (mut f, mut s) = (<$facade>::new(a), <$std>::new(a));
+        *f.get_mut() = b;
+        *s.get_mut() = b;
+        assert_eq!(f.load(SeqCst), s.load(SeqCst));
+        assert_eq!(f.into_inner(), s.into_inner());
+        // The update family and the deprecated compare_and_swap.
+        let (f, s) = (<$facade>::new(a), <$std>::new(a));
+        #[allow(deprecated)]
+        {
+            assert_eq!(f.compare_and_swap(b, a, SeqCst), s.compare_and_swap(b, a, SeqCst));
+            assert_eq!(f.compare_and_swap(a, b, atomic::Ordering::AcqRel), s.compare_and_swap(a, b, atomic::Ordering::AcqRel));
+        }
+        assert_eq!(f.fetch_update(SeqCst, SeqCst, |_| None), s.fetch_update(SeqCst, SeqCst, |_| None));
+        assert_eq!(f.fetch_update(SeqCst, SeqCst, |_| Some(a)), s.fetch_update(SeqCst, SeqCst, |_| Some(a)));
+        assert_eq!(f.try_update(SeqCst, SeqCst, |v| Some(v)), s.try_update(SeqCst, SeqCst, |v| Some(v)));
+        assert_eq!(f.update(SeqCst, SeqCst, |_| b), s.update(SeqCst, SeqCst, |_| b));
+        assert_eq!(f.load(SeqCst), s.load(SeqCst));
+        // as_ptr reaches the value, as std's does.
+        // SAFETY: no other access while the pointers are used.
+        unsafe {
+            *f.as_ptr() = a;
+            *s.as_ptr() = a;
+        }
+        assert_eq!(f.load(SeqCst), s.load(SeqCst));
+    })*};
+}
+
+#[test]
+fn atomics_have_std_s_methods_and_traits() {
+    same_as_std! {
+        AtomicBool, std::sync::atomic::AtomicBool, true, false;
+        AtomicU8, std::sync::atomic::AtomicU8, 200, 7;
+        AtomicI8, std::sync::atomic::AtomicI8, -100, 7;
+        AtomicU16, std::sync::atomic::AtomicU16, 60_000, 7;
+        AtomicI16, std::sync::atomic::AtomicI16, -30_000, 7;
+        AtomicU32, std::sync::atomic::AtomicU32, 4_000_000_000, 7;
+        AtomicI32, std::sync::atomic::AtomicI32, -2_000_000_000, 7;
+        AtomicU64, std::sync::atomic::AtomicU64, u64::MAX, 7;
+        AtomicI64, std::sync::atomic::AtomicI64, i64::MIN, 7;
+        AtomicUsize, std::sync::atomic::AtomicUsize, usize::MAX, 7;
+        AtomicIsize, std::sync::atomic::AtomicIsize, isize::MIN, 7;
+    }
+    let (mut x, mut y) = (1u8, 2u8);
+    let (a, b): (*mut u8, *mut u8) = (&mut x, &mut y);
+    same_as_std! {
+        AtomicPtr<u8>, std::sync::atomic::AtomicPtr<u8>, a, b;
+    }
+    assert_eq!(
+        format!("{:p}", AtomicPtr::new(a)),
+        format!("{:p}", std::sync::atomic::AtomicPtr::new(a))
+    );
+    assert!(AtomicPtr::<u8>::default().load(SeqCst).is_null());
+    let flag = AtomicBool::new(true);
+    assert!(flag.fetch_not(SeqCst));
+    assert!(!flag.into_inner());
+}
+
+/// std's atomics are `Send`, `Sync`, unwind-safe and `Unpin` (`AtomicPtr<T>` whatever `T`):
+/// code that relies on it compiles with the facade's too.
+#[test]
+fn atomics_have_std_s_auto_traits() {
+    use std::panic::{RefUnwindSafe, UnwindSafe};
+    fn check<T: Send + Sync + RefUnwindSafe + UnwindSafe + Unpin>() {}
+    check::<AtomicBool>();
+    check::<AtomicU8>();
+    check::<AtomicI8>();
+    check::<AtomicU16>();
+    check::<AtomicI16>();
+    check::<AtomicU32>();
+    check::<AtomicI32>();
+    check::<AtomicU64>();
+    check::<AtomicI64>();
+    check::<AtomicUsize>();
+    check::<AtomicIsize>();
+    check::<AtomicPtr<std::cell::Cell<u8>>>();
+    let counter = AtomicUsize::new(1);
+    let caught = std::panic::catch_unwind(|| counter.fetch_add(1, SeqCst));
+    assert_eq!(caught.ok(), Some(1));
+}
+
+/// One script of the non-blocking and timed channel operations, against a module shaped as
+/// `std::sync::mpsc`: the facade's and std's must give the same results.
+macro_rules! channel_script {
+    ($mpsc:path) => {{
+        use $mpsc as m;
+        let tick = Duration::from_millis(10);
+        let (tx, rx) = m::channel::<u32>();
+        let empty = rx.try_recv();
+        tx.send(1).unwrap();
+        tx.send(2).unwrap();
+        let waiting: Vec<u32> = rx.try_iter().collect();
+        let nothing_yet = rx.recv_timeout(tick);
+        tx.send(3).unwrap();
+        let third = rx.recv_timeout(tick);
+        tx.send(4).unwrap();
+        // A timeout past what the clock holds waits without one.
+        let fourth = rx.recv_timeout(Duration::MAX);
+        drop(tx);
+        let gone = (rx.recv_timeout(tick), rx.try_recv(), rx.try_iter().count());
+
+        let (tx, rx) = m::sync_channel::<u32>(1);
+        let sent = tx.try_send(1);
+        let full = tx.try_send(2);
+        let got = rx.try_recv();
+        drop(rx);
+        let disconnected = (tx.try_send(3), tx.send(4).map_err(|e| e.0));
+
+        let (tx, rx) = m::sync_channel::<u32>(0);
+        // A rendezvous with no receiver waiting is full.
+        let rendezvous = tx.try_send(5);
+        drop(rx);
+        (
+            (empty, waiting, nothing_yet, third, fourth, gone),
+            (sent, full, got, disconnected, rendezvous),
+        )
+    }};
+}
+
+#[test]
+fn channels_try_and_time_out_as_std_s_do() {
+    assert_eq!(
+        channel_script!(tapestry::sync::mpsc),
+        channel_script!(std::sync::mpsc)
+    );
 }

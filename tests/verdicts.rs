@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use tapestry::cell::UnsafeCell;
 use tapestry::sync::atomic::{AtomicBool, AtomicUsize};
-use tapestry::sync::mpsc::{self, RecvTimeoutError};
+use tapestry::sync::mpsc::{self, RecvTimeoutError, TrySendError};
 use tapestry::sync::{Arc, Condvar, Mutex};
 use tapestry::{EngineKind, Explorer, FailureKind, Outcome, hint, thread};
 
@@ -393,6 +393,27 @@ verdicts! {
     polling_with_recv_timeout_that_drops_messages_fails: case("polling_channel(no drain)", || polling_channel(false), Verdict::Fails(FailureKind::Panic));
     a_lease_that_expires_while_its_holder_works_is_found: case("lease(unfenced)", || lease(false), Verdict::Fails(FailureKind::Panic));
     a_fenced_lease_passes: case("lease(fenced)", || lease(true), Verdict::Passes);
+}
+
+/// A rendezvous `try_send` succeeds only while the receiver waits in `recv`, as std's: with
+/// nobody receiving it is `Full` (and must not wait for a receiver), and a sender that
+/// retries gets through once the receiver waits.
+fn rendezvous_try_send() {
+    let (tx, rx) = mpsc::named_sync_channel::<u32>("handoff", 0);
+    assert!(matches!(tx.try_send(1), Err(TrySendError::Full(1))));
+    let receiver = thread::spawn(move || rx.recv().unwrap());
+    loop {
+        match tx.try_send(7) {
+            Ok(()) => break,
+            Err(TrySendError::Full(_)) => thread::yield_now(),
+            Err(TrySendError::Disconnected(_)) => unreachable!("the receiver is alive"),
+        }
+    }
+    assert_eq!(receiver.join().unwrap(), 7);
+}
+
+verdicts! {
+    rendezvous_try_send_hands_over_only_to_a_waiting_receiver: case("rendezvous_try_send", rendezvous_try_send, Verdict::Passes);
 }
 
 // ---- Opposite lock orders: a deadlock only if nothing orders the sections ----

@@ -42,7 +42,7 @@
 //!
 //! # The facade
 //!
-//! Write the code under test against [`sync`], [`thread`] and [`cell`] instead of `std`. The
+//! Write the code under test against [`sync`], [`thread`], [`cell`] and [`time`] instead of `std`. The
 //! types are shaped like std's and behave exactly like them outside an exploration, so the
 //! same code ships; inside one, every operation is a point where the engine may switch threads
 //! and is recorded for the trace. No `--cfg loom` rebuild: every engine runs in one binary.
@@ -501,8 +501,10 @@
 //!   language promises. `Release`/`Acquire` code keeps all its weak behaviours.
 //! - **A timed wait ends by notification or by timeout, and both are explored.**
 //!   `Condvar::wait_timeout` (and `wait_timeout_while`) and `Receiver::recv_timeout` may time
-//!   out at any point while they wait under the model engines, which have no clock: the moment
-//!   the wait starts, or after any steps of the other threads; with nothing else left to run,
+//!   out at any point while they wait under the model engines, which run no thread for a real
+//!   length of time: the moment the wait starts, or after any steps of the other threads (a
+//!   wait that times out moves the execution's virtual clock, [`time`], to its deadline); with
+//!   nothing else left to run,
 //!   a timed wait times out as it would under std rather than deadlock. Correct polling loops
 //!   pass; a bug that needs a timeout to fire (a lease that expires while its holder still
 //!   works) is found, and its trace shows the step `wait ... timed out`. A timeout is a
@@ -551,9 +553,12 @@
 //!   ARM shows never appear there; and it cannot replay a failure step by step (it hunts again
 //!   with the same seed and budget). Its race detector synchronises atomics, which can hide a
 //!   hardware reordering (`Stress::race_detection(false)` removes it).
-//! - Model engines have no clock: `sleep` lets the other threads run first, and a timed wait
-//!   may time out at any point (see [Verdicts](#verdicts)); `Instant::now()` is the real
-//!   clock, which they do not control.
+//! - Model engines keep a virtual clock per execution ([`time::Instant`], [`time::SystemTime`]):
+//!   it moves only when a sleep or a timed wait that times out ends, to the moment it was due
+//!   to end, so computation takes no time (a loop that spins until a deadline without sleeping
+//!   never reaches it), and a timed wait may be notified after its deadline passed on the
+//!   clock. `std::time::Instant::now()` is the real clock, which they do not control: use
+//!   `tapestry::time`.
 //! - Only the facade is seen: code that synchronises through std, a C library or the OS is
 //!   one opaque step to the model engines.
 //! - `std::thread_local!` is shared by every model thread of a model engine (they are
@@ -631,6 +636,8 @@ mod runner;
 pub mod saved;
 #[cfg(feature = "explore")]
 mod schedule;
+#[cfg(feature = "explore")]
+pub mod time;
 #[cfg(feature = "explore")]
 pub mod trace;
 

@@ -466,12 +466,20 @@ fn every_facade_item_is_called_here() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let this = std::fs::read_to_string(root.join("tests/facade_parity.rs")).unwrap();
     let mut files = vec![];
-    for dir in ["src/sync", "src/thread", "src/time"] {
-        let Ok(entries) = std::fs::read_dir(root.join(dir)) else {
+    let mut dirs: Vec<_> = ["src/sync", "src/thread", "src/time"]
+        .iter()
+        .map(|dir| root.join(dir))
+        .collect();
+    while let Some(dir) = dirs.pop() {
+        let Ok(entries) = std::fs::read_dir(dir) else {
             continue;
         };
         for entry in entries {
-            files.push(entry.unwrap().path());
+            let path = entry.unwrap().path();
+            match path.is_dir() {
+                true => dirs.push(path),
+                false => files.push(path),
+            }
         }
     }
     for file in ["src/cell.rs", "src/hint.rs", "src/time.rs"] {
@@ -565,4 +573,124 @@ fn once_locks_and_lazy_locks() {
     assert_eq!(cell.take(), Some(1));
     assert_eq!(cell.get(), None);
     assert_eq!(*tapestry::sync::LazyLock::force(&LAZY), 42);
+}
+
+#[test]
+#[allow(deprecated)]
+fn small_atomics_and_pointers() {
+    use tapestry::sync::atomic::{AtomicI8, AtomicI16, AtomicPtr, AtomicU8, AtomicU16};
+    let u8 = AtomicU8::new(255);
+    assert_eq!(u8.fetch_add(1, Ordering::SeqCst), 255);
+    assert_eq!(u8.compare_and_swap(0, 5, Ordering::SeqCst), 0);
+    assert_eq!(
+        u8.try_update(Ordering::SeqCst, Ordering::SeqCst, |v| Some(v + 1)),
+        Ok(5)
+    );
+    assert_eq!(u8.update(Ordering::SeqCst, Ordering::SeqCst, |v| v * 2), 6);
+    assert_eq!(u8.load(Ordering::SeqCst), 12);
+    assert_eq!(AtomicI8::new(-128).fetch_sub(1, Ordering::SeqCst), -128);
+    assert_eq!(AtomicU16::new(7).swap(8, Ordering::SeqCst), 7);
+    assert_eq!(AtomicI16::new(-1).fetch_max(3, Ordering::SeqCst), -1);
+
+    let mut values = [1u32, 2, 3];
+    let ptr = AtomicPtr::new(values.as_mut_ptr());
+    let first = ptr.fetch_ptr_add(1, Ordering::SeqCst);
+    assert_eq!(
+        ptr.fetch_ptr_sub(1, Ordering::SeqCst),
+        first.wrapping_add(1)
+    );
+    assert_eq!(ptr.fetch_byte_add(4, Ordering::SeqCst), first);
+    assert_eq!(
+        ptr.fetch_byte_sub(4, Ordering::SeqCst),
+        first.wrapping_add(1)
+    );
+    assert_eq!(ptr.compare_and_swap(first, first, Ordering::SeqCst), first);
+    let next = ptr.try_update(Ordering::SeqCst, Ordering::SeqCst, |p| {
+        Some(p.wrapping_add(2))
+    });
+    assert_eq!(next, Ok(first));
+    assert_eq!(
+        ptr.update(Ordering::SeqCst, Ordering::SeqCst, |p| p),
+        first.wrapping_add(2)
+    );
+    // SAFETY: the pointer is into `values`, which is alive.
+    assert_eq!(unsafe { *ptr.load(Ordering::SeqCst) }, 3);
+}
+
+#[test]
+fn clocks() {
+    use tapestry::time::{Instant, SystemTime, SystemTimeError, TryFromFloatSecsError, UNIX_EPOCH};
+    let start = Instant::now();
+    let later = Instant::now();
+    assert!(later.duration_since(start) <= later.elapsed() + start.elapsed());
+    assert!(later.checked_duration_since(start).is_some());
+    assert_eq!(start.saturating_duration_since(later), Duration::ZERO);
+    let shifted = start.checked_add(Duration::from_secs(1)).unwrap();
+    assert_eq!(shifted.checked_sub(Duration::from_secs(1)), Some(start));
+    let now = SystemTime::now();
+    assert!(now.duration_since(UNIX_EPOCH).is_ok());
+    let _ = now.elapsed();
+    let back: Option<SystemTime> = now.checked_sub(Duration::from_secs(1));
+    let ahead = now.checked_add(Duration::from_secs(1)).unwrap();
+    let error: SystemTimeError = back.unwrap().duration_since(ahead).unwrap_err();
+    assert_eq!(error.duration(), Duration::from_secs(2));
+    let bad: Result<Duration, TryFromFloatSecsError> = Duration::try_from_secs_f64(-1.0);
+    assert!(bad.is_err());
+}
+
+mod statics {
+    //! Every constructor std makes `const` is `const` in both configurations.
+    use tapestry::sync::atomic::*;
+    use tapestry::sync::{Barrier, Condvar, LazyLock, Mutex, Once, OnceLock, RwLock};
+
+    static M: Mutex<Vec<u8>> = Mutex::new(Vec::new());
+    static R: RwLock<u8> = RwLock::new(0);
+    static C: Condvar = Condvar::new();
+    static O: Once = Once::new();
+    static B: Barrier = Barrier::new(1);
+    static L: OnceLock<u8> = OnceLock::new();
+    static Z: LazyLock<u8> = LazyLock::new(|| 9);
+    static A: (
+        AtomicBool,
+        AtomicU8,
+        AtomicI8,
+        AtomicU16,
+        AtomicI16,
+        AtomicU32,
+    ) = (
+        AtomicBool::new(true),
+        AtomicU8::new(1),
+        AtomicI8::new(-1),
+        AtomicU16::new(2),
+        AtomicI16::new(-2),
+        AtomicU32::new(3),
+    );
+    static W: (AtomicI32, AtomicU64, AtomicI64, AtomicUsize, AtomicIsize) = (
+        AtomicI32::new(-3),
+        AtomicU64::new(4),
+        AtomicI64::new(-4),
+        AtomicUsize::new(5),
+        AtomicIsize::new(-5),
+    );
+    static P: AtomicPtr<u8> = AtomicPtr::new(std::ptr::null_mut());
+
+    #[test]
+    fn statics_of_every_const_constructor() {
+        M.lock().unwrap().push(1);
+        assert_eq!(*M.lock().unwrap(), [1]);
+        assert_eq!(*R.read().unwrap(), 0);
+        C.notify_all();
+        O.call_once(|| {});
+        assert!(B.wait().is_leader());
+        assert_eq!(*L.get_or_init(|| 8), 8);
+        assert_eq!(*Z, 9);
+        assert!(A.0.load(Ordering::SeqCst));
+        assert_eq!(
+            A.2.load(Ordering::SeqCst) + A.4.load(Ordering::SeqCst) as i8,
+            -3
+        );
+        assert_eq!(W.0.load(Ordering::SeqCst), -3);
+        assert_eq!(W.4.load(Ordering::SeqCst), -5);
+        assert!(P.load(Ordering::SeqCst).is_null());
+    }
 }

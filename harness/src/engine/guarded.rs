@@ -232,4 +232,16 @@ impl<A: crate::rt::RawAtomic> crate::rt::RawAtomic for EngineAtomic<A> {
     fn fetch(&self, op: crate::rt::RmwOp, bits: u64, order: std::sync::atomic::Ordering) -> u64 {
         self.0.fetch(op, bits, order)
     }
+
+    fn get_mut(&mut self) -> *mut u8 {
+        self.0.get_mut()
+    }
+
+    fn peek(&self) -> u64 {
+        self.0.peek()
+    }
+
+    fn as_ptr(&self) -> Option<*mut u8> {
+        self.0.as_ptr()
+    }
 }

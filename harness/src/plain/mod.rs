@@ -25,5 +25,7 @@ pub mod hint {
 pub mod time {
     //! Time, [`std::time`]'s: the real clock.
 
-    pub use std::time::{Duration, Instant, SystemTime, SystemTimeError, UNIX_EPOCH};
+    pub use std::time::{
+        Duration, Instant, SystemTime, SystemTimeError, TryFromFloatSecsError, UNIX_EPOCH,
+    };
 }

@@ -145,6 +145,9 @@ pub(crate) struct Execution {
     /// What `thread::available_parallelism` says (`Explorer::available_parallelism`); `None`:
     /// the default (see [`Execution::parallelism`]).
     parallelism: Option<NonZeroUsize>,
+    /// The virtual clock of a model engine's execution: nanoseconds since it began (see
+    /// `rt::virtual_now`).
+    clock: AtomicU64,
 }
 
 impl Drop for Execution {
@@ -199,6 +202,7 @@ impl Execution {
             inheriting: Mutex::new(Vec::new()),
             inversions: Mutex::new(InversionWatch::default()),
             parallelism: None,
+            clock: AtomicU64::new(0),
             backend,
         }
     }
@@ -278,6 +282,7 @@ impl Execution {
         *self.failure.lock() = None;
         self.aborting.store(false, Relaxed);
         self.sequential.clear();
+        self.clock.store(0, Relaxed);
         // Real threads keep the race view from the start (see `keep_clocks`).
         let views = match self.detects_races && self.concurrent {
             true => Views::RACE,
@@ -495,6 +500,16 @@ impl Execution {
         f: impl FnOnce(&mut ThreadClocks) -> R,
     ) -> R {
         self.with_state(&self.threads.slot(idx).clocks, f)
+    }
+
+    /// The virtual clock: nanoseconds since the execution began.
+    pub(crate) fn clock(&self) -> u64 {
+        self.clock.load(Relaxed)
+    }
+
+    /// Moves the virtual clock to `nanos`, if it is not past it already: it never goes back.
+    pub(crate) fn advance_clock(&self, nanos: u64) {
+        self.clock.fetch_max(nanos, Relaxed);
     }
 
     pub(crate) fn arc_created(&self) {

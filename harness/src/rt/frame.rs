@@ -62,6 +62,7 @@ fn op_in<R>(
     };
     check_owner(local, obj, site);
     local.exec.before_op();
+    local.settle();
     let me = local.running();
     let result = run(Some((local, me)));
     local.set_running(me);
@@ -104,6 +105,7 @@ fn blocking_with<R>(
         check_owner(local, obj, site);
     }
     local.exec.before_op();
+    local.settle();
     let me = local.running();
     let thread = local.exec.thread(me);
     // Cleared only on return: a thread that never returns (deadlock) stays marked blocked,
@@ -151,6 +153,7 @@ pub(crate) fn announce(obj: ObjRef, site: Site, op: Op) {
     };
     check_owner(local, obj, site);
     local.exec.before_op();
+    local.settle();
     local.record(local.running(), obj.id, || op, site);
 }
 
@@ -165,6 +168,7 @@ pub(crate) fn backend_op<R>(
         return run(super::native::native());
     };
     local.exec.before_op();
+    local.settle();
     let me = local.running();
     let result = run(&*local.exec.backend);
     local.set_running(me);
@@ -312,6 +316,7 @@ pub(crate) fn unlock(
     let Some(local) = local() else {
         return release();
     };
+    local.settle();
     let me = local.running();
     if local.exec.id() == obj.exec {
         local.record(me, obj.id, || op, site);

@@ -13,6 +13,7 @@ use std::ptr;
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
+use super::backend::WriteBack;
 use super::event::{Event, ObjId, ObjectInfo, Op, Recording, Site, ThreadIdx, ThreadInfo};
 use super::execution::Execution;
 
@@ -49,6 +50,11 @@ pub(crate) struct Local {
     /// Whether the yield being scheduled must let another thread run first (see
     /// `rt::yield_point`).
     aside: Cell<bool>,
+    /// Values the program holds `&mut` through an engine's `get_mut`, with the thread that
+    /// took each (see [`WriteBack`]). Registered objects unregister before they are dropped.
+    parked: RefCell<Vec<(ThreadIdx, *const dyn WriteBack)>>,
+    /// Whether `parked` holds anything: asked before every operation.
+    any_parked: Cell<bool>,
 }
 
 impl std::fmt::Debug for Local {
@@ -83,6 +89,8 @@ impl Local {
             switches: Cell::new(0),
             yields: RefCell::new(Vec::new()),
             aside: Cell::new(false),
+            parked: RefCell::new(Vec::new()),
+            any_parked: Cell::new(false),
         }
     }
 
@@ -219,6 +227,53 @@ impl Local {
         self.pending.borrow_mut().clear();
         self.any_pending.set(false);
         self.with_recording(Recording::clear);
+    }
+
+    /// `value` is held `&mut` by the running thread, which must write it back before each of its
+    /// operations (see [`WriteBack`]).
+    pub(crate) fn park(&self, value: *const dyn WriteBack) {
+        self.parked.borrow_mut().push((self.running(), value));
+        self.any_parked.set(true);
+    }
+
+    /// `value` is no longer held, or is about to be dropped.
+    pub(crate) fn unpark(&self, value: *const dyn WriteBack) {
+        let mut parked = self.parked.borrow_mut();
+        parked.retain(|&(_, p)| !std::ptr::addr_eq(p, value));
+        self.any_parked.set(!parked.is_empty());
+    }
+
+    /// The running thread is about to perform an operation through which what it wrote may
+    /// reach another thread: the values it holds `&mut` are written back first.
+    #[inline(always)]
+    pub(crate) fn settle(&self) {
+        if self.any_parked.get() {
+            self.write_back_parked();
+        }
+    }
+
+    #[inline(never)]
+    fn write_back_parked(&self) {
+        let me = self.running();
+        let mine: Vec<_> = self
+            .parked
+            .borrow()
+            .iter()
+            .filter(|&&(thread, _)| thread == me)
+            .map(|&(_, value)| value)
+            .collect();
+        for value in mine {
+            // SAFETY: a parked value unregisters before it is dropped (`unpark`), and the
+            // list is emptied when an execution begins, so every pointer here is live.
+            unsafe { (*value).write_back() };
+        }
+    }
+
+    /// Forgets the last execution's parked values: what was not unregistered then belongs to
+    /// objects leaked from it.
+    pub(crate) fn forget_parked(&self) {
+        self.parked.borrow_mut().clear();
+        self.any_parked.set(false);
     }
 
     /// Forgets the last execution's yields.

@@ -30,7 +30,7 @@ use std::fmt;
 
 pub(crate) use backend::{
     AtomicRepr, Backend, Bits, RawAtomic, RawCell, RawCondvar, RawJoin, RawMutex, RawRwLock, RmwOp,
-    atomic_enum, each_int,
+    WriteBack, atomic_enum, each_int, load_part, read_bits, write_bits,
 };
 pub(crate) use event::{
     BlockReason, Blocked, Event, ObjId, ObjKind, ObjectInfo, Op, Recording, Site, ThreadIdx,
@@ -137,14 +137,57 @@ pub(crate) fn create<R>(
                 name,
                 site,
             });
-            (
-                ObjRef {
-                    exec: local.exec.id(),
-                    id,
-                },
-                make(&*local.exec.backend),
-            )
+            let backend = &*local.exec.backend;
+            backend.creating(Some(site));
+            let raw = make(backend);
+            backend.creating(None);
+            let exec = local.exec.id();
+            (ObjRef { exec, id }, raw)
         }
+    }
+}
+
+/// The time on the running execution's virtual clock, since the execution began, under a
+/// model engine; `None` outside explorations and under the stress engine, whose threads are
+/// real and read the real clock.
+///
+/// Model engines run no thread for any real length of time, so their executions keep a clock
+/// of their own: it starts at 0 when the execution begins and moves only when a thread comes
+/// back from a sleep or from a timed wait that timed out, to the moment that sleep or wait was
+/// due to end ([`advance_to`]). It is a function of the schedule alone, so a replay reads the
+/// same times, and it never goes back.
+pub(crate) fn virtual_now() -> Option<std::time::Duration> {
+    let local = local()?;
+    if local.exec.concurrent {
+        return None;
+    }
+    Some(std::time::Duration::from_nanos(local.exec.clock()))
+}
+
+/// A sleep or a timed wait that started at `start` on the virtual clock (see [`virtual_now`])
+/// and lasted `duration` has ended: the clock moves on to its end, unless it is there already.
+pub(crate) fn advance_to(start: std::time::Duration, duration: std::time::Duration) {
+    if let Some(local) = local()
+        && !local.exec.concurrent
+    {
+        let end = start.saturating_add(duration);
+        local
+            .exec
+            .advance_clock(u64::try_from(end.as_nanos()).unwrap_or(u64::MAX));
+    }
+}
+
+/// The running thread now holds `value` `&mut` (see [`WriteBack`]).
+pub(crate) fn park(value: *const dyn WriteBack) {
+    if let Some(local) = local() {
+        local.park(value);
+    }
+}
+
+/// `value` is no longer held, or is being dropped (see [`WriteBack`]).
+pub(crate) fn unpark(value: *const dyn WriteBack) {
+    if let Some(local) = local() {
+        local.unpark(value);
     }
 }
 
@@ -302,6 +345,7 @@ pub(crate) fn spawn(
             ),
         );
     }
+    local.settle();
     let parent = local.running();
     let child = exec.new_thread(name.as_deref(), priority);
     registered(child);
@@ -335,6 +379,7 @@ pub(crate) fn run_main(body: &dyn Fn()) {
     local.exec.backend.begin();
     local.clear_recording();
     local.forget_yields();
+    local.forget_parked();
     local.set_running(0);
     body();
     // A std thread of the body's used an object of this execution; the body may not have
@@ -366,6 +411,7 @@ fn exit_thread(local: &Local, idx: ThreadIdx) {
     // Before the thread counts as finished, as std runs them before its join returns; their
     // destructors are the thread's last operations.
     locals::drop_values(local.exec.id(), idx);
+    local.settle();
     local.record(idx, 0, || Op::Exit, std::panic::Location::caller());
     let last = local.exec.finish_thread(idx);
     drop(local.exec.take_parker(idx));

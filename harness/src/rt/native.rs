@@ -11,7 +11,7 @@ use super::{
     ThreadIdx, atomic_enum,
 };
 
-atomic_enum!(StdAtomic, std::sync::atomic);
+atomic_enum!(StdAtomic, std::sync::atomic, memory);
 
 #[derive(Debug)]
 pub(crate) struct Native;

@@ -140,6 +140,15 @@ impl<R> Slot<R> {
         self.bind(context, kind, make, fresh)
     }
 
+    /// The binding, for an owner with exclusive access (`&mut self`) that has just bound it
+    /// with [`Slot::get`].
+    pub(crate) fn bound_mut(&mut self) -> &mut Bound<R> {
+        self.bound
+            .get_mut()
+            .as_mut()
+            .expect("bound by `Slot::get` first")
+    }
+
     #[cold]
     #[inline(never)]
     fn bind(

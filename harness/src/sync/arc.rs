@@ -1,8 +1,10 @@
+use std::alloc::{self, Layout};
 use std::borrow::Borrow;
 use std::cmp::Ordering;
 use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::ops::Deref;
+use std::ptr;
 
 use crate::rt::race::{self, SyncClock};
 use crate::rt::{self, Allocation};
@@ -12,17 +14,61 @@ use crate::rt::{self, Allocation};
 /// [`FailureKind::Leak`](crate::FailureKind::Leak).
 ///
 /// Reference counting is not modelled as a concurrent operation, so it adds no scheduling
-/// points to an exploration. Unlike std's, this `Arc` cannot be coerced to `Arc<dyn Trait>`
-/// (that needs an unstable trait); wrap the trait object instead: `Arc<Box<dyn Trait>>`.
+/// points to an exploration.
+///
+/// # `Arc<dyn Trait>`
+///
+/// std's `Arc<T>` coerces to `Arc<dyn Trait>` (and `Arc<[T; N]>` to `Arc<[T]>`) through
+/// `CoerceUnsized`, a trait stable Rust does not let other types implement; this one cannot.
+/// Make the trait object from a `Box`, which coerces, as std's `Arc` also allows:
+///
+/// ```
+/// use tapestry::sync::Arc;
+///
+/// trait Job: Send + Sync {
+///     fn run(&self) -> u32;
+/// }
+/// struct Twice(u32);
+/// impl Job for Twice {
+///     fn run(&self) -> u32 {
+///         2 * self.0
+///     }
+/// }
+///
+/// // The same line compiles with `std::sync::Arc`.
+/// let job: Arc<dyn Job> = Arc::from(Box::new(Twice(21)) as Box<dyn Job>);
+/// let other = job.clone();
+/// assert_eq!(other.run(), 42);
+/// // Slices and strings too.
+/// let items: Arc<[u8]> = Arc::from(vec![1, 2, 3]);
+/// let name: Arc<str> = Arc::from("worker");
+/// assert_eq!((items.len(), &*name), (3, "worker"));
+/// ```
 pub struct Arc<T: ?Sized> {
     inner: std::sync::Arc<Inner<T>>,
 }
 
+/// `repr(C)`, so that `value`'s offset is what [`Layout::extend`] computes: `Arc::from` a
+/// `Box<T>` of a type unknown here (`dyn Trait`) lays an `Inner<T>` out by hand.
+#[repr(C)]
 struct Inner<T: ?Sized> {
+    header: Header,
+    value: T,
+}
+
+struct Header {
     _allocation: Option<Allocation>,
     /// Dropped just before `value` (fields drop in order), by whichever thread drops last.
     sync: FinalDrop,
-    value: T,
+}
+
+impl Header {
+    fn new() -> Header {
+        Header {
+            _allocation: rt::track_allocation(),
+            sync: FinalDrop::default(),
+        }
+    }
 }
 
 /// std's `Arc` makes every drop of a clone happen before the value's destruction (its count is
@@ -41,7 +87,7 @@ impl Drop for FinalDrop {
 
 impl<T: ?Sized> Drop for Arc<T> {
     fn drop(&mut self) {
-        race::release_join(&self.inner.sync.clock);
+        race::release_join(&self.inner.header.sync.clock);
     }
 }
 
@@ -50,8 +96,7 @@ impl<T> Arc<T> {
     pub fn new(value: T) -> Arc<T> {
         Arc {
             inner: std::sync::Arc::new(Inner {
-                _allocation: rt::track_allocation(),
-                sync: FinalDrop::default(),
+                header: Header::new(),
                 value,
             }),
         }
@@ -72,7 +117,7 @@ impl<T> Arc<T> {
 
     /// The std `Arc` inside, as this reference's drop would leave it.
     fn into_std(this: Arc<T>) -> std::sync::Arc<Inner<T>> {
-        race::release_join(&this.inner.sync.clock);
+        race::release_join(&this.inner.header.sync.clock);
         let this = std::mem::ManuallyDrop::new(this);
         // SAFETY: `this` is never used or dropped again, so its one field is moved out once.
         unsafe { std::ptr::read(&this.inner) }
@@ -81,8 +126,8 @@ impl<T> Arc<T> {
 
 impl<T> Inner<T> {
     fn into_value(self) -> T {
-        let Inner { sync, value, .. } = self;
-        drop(sync);
+        let Inner { header, value } = self;
+        drop(header);
         value
     }
 }
@@ -111,7 +156,7 @@ impl<T: ?Sized> Arc<T> {
     /// A mutable reference, if there are no other references (strong or weak).
     pub fn get_mut(this: &mut Arc<T>) -> Option<&mut T> {
         let inner = std::sync::Arc::get_mut(&mut this.inner)?;
-        race::acquire(&inner.sync.clock);
+        race::acquire(&inner.header.sync.clock);
         Some(&mut inner.value)
     }
 
@@ -124,14 +169,27 @@ impl<T: ?Sized> Arc<T> {
 }
 
 impl<T: Clone> Arc<T> {
-    /// A mutable reference, cloning the value into a new allocation first if it is shared.
+    /// A mutable reference, as std's `make_mut`: the value is cloned into a new allocation if
+    /// other `Arc`s share it, moved into one (leaving the `Weak`s dangling) if only `Weak`s
+    /// point to it, and used where it is if this is the only reference. What the threads that
+    /// dropped their `Arc`s did happens before (as `get_mut`).
     pub fn make_mut(this: &mut Arc<T>) -> &mut T {
-        if std::sync::Arc::get_mut(&mut this.inner).is_none() {
-            *this = Arc::new(this.inner.value.clone());
+        if Arc::get_mut(this).is_none() && Arc::strong_count(this) == 1 {
+            // Only `Weak`s besides: move the value out, unless one was upgraded meanwhile.
+            // SAFETY: `this` is written back in both arms, and nothing in between unwinds
+            // (`try_unwrap` and `Arc::new` do not panic), so it is never used or dropped while
+            // moved out.
+            let only = unsafe { ptr::read(this) };
+            match Arc::try_unwrap(only) {
+                Ok(value) => unsafe { ptr::write(this, Arc::new(value)) },
+                Err(shared) => unsafe { ptr::write(this, shared) },
+            }
         }
-        &mut std::sync::Arc::get_mut(&mut this.inner)
-            .expect("just made unique")
-            .value
+        if Arc::get_mut(this).is_none() {
+            // Shared: clone; assigning drops (and so releases) this reference.
+            *this = Arc::new((**this).clone());
+        }
+        Arc::get_mut(this).expect("just made unique")
     }
 
     /// Returns the value if this is the only reference, else a clone of it.
@@ -177,6 +235,86 @@ impl<T: Default> Default for Arc<T> {
 impl<T> From<T> for Arc<T> {
     fn from(value: T) -> Self {
         Arc::new(value)
+    }
+}
+
+impl<T: ?Sized> From<Box<T>> for Arc<T> {
+    /// Moves the boxed value into a new allocation, as std's: the way to an `Arc<dyn Trait>`
+    /// (see [`Arc`]).
+    fn from(value: Box<T>) -> Arc<T> {
+        let value_layout = Layout::for_value::<T>(&value);
+        let (layout, offset) = Layout::new::<Header>()
+            .extend(value_layout)
+            .expect("a value that fits in memory fits with a header");
+        let layout = layout.pad_to_align();
+        let header = Header::new();
+        // SAFETY: `layout` is not zero-sized (it holds a `Header`).
+        let memory = unsafe { alloc::alloc(layout) };
+        if memory.is_null() {
+            alloc::handle_alloc_error(layout);
+        }
+        let boxed = Box::into_raw(value);
+        // SAFETY: `memory` holds `layout`: a `Header` at 0 and the value's bytes at `offset`,
+        // which is where `repr(C)` puts `value` in an `Inner<T>` of this value's metadata.
+        // The value moves (a copy of its bytes, its box freed without dropping it), as std's
+        // `From<Box<T>>` moves it.
+        let inner = unsafe {
+            memory.cast::<Header>().write(header);
+            let to = memory.add(offset);
+            ptr::copy_nonoverlapping(boxed.cast::<u8>(), to, value_layout.size());
+            if value_layout.size() != 0 {
+                alloc::dealloc(boxed.cast(), value_layout);
+            }
+            Box::from_raw(moved_to(boxed as *mut Inner<T>, memory))
+        };
+        Arc {
+            inner: std::sync::Arc::from(inner),
+        }
+    }
+}
+
+/// `ptr` (to an unsized `Inner<T>`: a data address and a length or a vtable) with its data
+/// address replaced by `to`, keeping its metadata.
+///
+/// Stable Rust cannot put a pointer to an unsized type together from parts
+/// (`ptr::from_raw_parts` is unstable). Every pointer rustc makes to an unsized type keeps its
+/// data address in its first word, so that word is overwritten; the result is checked, and a
+/// compiler that laid pointers out otherwise would panic here rather than go on.
+///
+/// # Safety
+///
+/// `to` is valid for what `ptr`'s metadata describes.
+unsafe fn moved_to<T: ?Sized>(mut ptr: *mut Inner<T>, to: *mut u8) -> *mut Inner<T> {
+    // SAFETY: `ptr` is at least one word long, and the word written is a data pointer.
+    unsafe { (&mut ptr as *mut *mut Inner<T>).cast::<*mut u8>().write(to) };
+    assert!(
+        ptr.cast::<u8>() == to,
+        "a pointer to an unsized type does not start with its data address"
+    );
+    ptr
+}
+
+impl<T> From<Vec<T>> for Arc<[T]> {
+    fn from(values: Vec<T>) -> Arc<[T]> {
+        Arc::from(values.into_boxed_slice())
+    }
+}
+
+impl<T: Clone> From<&[T]> for Arc<[T]> {
+    fn from(values: &[T]) -> Arc<[T]> {
+        Arc::from(values.to_vec())
+    }
+}
+
+impl From<&str> for Arc<str> {
+    fn from(text: &str) -> Arc<str> {
+        Arc::from(Box::<str>::from(text))
+    }
+}
+
+impl From<String> for Arc<str> {
+    fn from(text: String) -> Arc<str> {
+        Arc::from(text.into_boxed_str())
     }
 }
 

@@ -2,17 +2,20 @@ use std::borrow::Cow;
 use std::fmt;
 use std::panic::Location;
 use std::sync::{LockResult, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::MutexGuard;
 use crate::rt::race;
 use crate::rt::{self, BlockReason, Blocked, Bound, ObjKind, Op, RawCondvar, Slot};
+use crate::time::Instant;
 
 /// A condition variable, as [`std::sync::Condvar`].
 ///
-/// Model engines have no clock: there `wait_timeout` may time out at any point while it
-/// waits, and the engines explore both endings, notification and timeout (the crate docs'
-/// "Verdicts"). Under the stress engine and outside explorations it times out as std's does.
+/// Model engines run no thread for a real length of time: there `wait_timeout` may time out at
+/// any point while it waits, and the engines explore both endings, notification and timeout
+/// (the crate docs' "Verdicts"); a wait that times out moves the execution's virtual clock to
+/// its deadline ([`time`](crate::time)). Under the stress engine and outside explorations it
+/// times out as std's does.
 pub struct Condvar {
     slot: Slot<Box<dyn RawCondvar>>,
 }
@@ -97,17 +100,19 @@ impl Condvar {
     where
         F: FnMut(&mut T) -> bool,
     {
-        let deadline = Instant::now() + timeout;
-        while condition(&mut *guard) {
-            let left = deadline.saturating_duration_since(Instant::now());
-            let (next, result) = self.wait_timeout(guard, left)?;
-            guard = next;
-            if result.timed_out() {
-                let timed_out = condition(&mut *guard);
-                return Ok((guard, WaitTimeoutResult(timed_out)));
+        // As std's: the time left is measured on the clock (the virtual clock under a model
+        // engine) before every wait, so a wait woken after the deadline ends the loop.
+        let start = Instant::now();
+        loop {
+            if !condition(&mut *guard) {
+                return Ok((guard, WaitTimeoutResult(false)));
             }
+            let elapsed = start.elapsed();
+            if elapsed >= timeout {
+                return Ok((guard, WaitTimeoutResult(true)));
+            }
+            guard = self.wait_timeout(guard, timeout - elapsed)?.0;
         }
-        Ok((guard, WaitTimeoutResult(false)))
     }
 
     #[track_caller]
@@ -130,6 +135,7 @@ impl Condvar {
         // Waking up takes the mutex again: a wait while holding another lock orders them.
         rt::lock_acquiring(lock_bound.obj, site);
         let blocked = Blocked::new(BlockReason::Wait, me.obj.id);
+        let start = rt::virtual_now();
         let timed_out = rt::blocking(
             me.obj,
             site,
@@ -149,6 +155,9 @@ impl Condvar {
             },
             |&timed_out| Op::Woken { mutex, timed_out },
         );
+        if let (true, Some(start), Some(timeout)) = (timed_out, start, timeout) {
+            rt::advance_to(start, timeout);
+        }
         let result = WaitTimeoutResult(timed_out);
         match lock.guard(site) {
             Ok(guard) => Ok((guard, result)),

@@ -3,22 +3,24 @@
 //! `channel` is unbounded (`named_channel` gives it a name for traces); `sync_channel(n)`
 //! holds at most `n` messages and `sync_channel(0)` is a rendezvous, where `send` returns once
 //! the message is received. Every engine supports both. A message carries what its sender did
-//! to its receiver (race detection). Model engines have no clock: there `recv_timeout` may
-//! time out at any point while it waits, and the engines explore both endings (the crate
-//! docs' "Verdicts"); the stress engine waits in real time.
+//! to its receiver (race detection). Under the model engines `recv_timeout` may time out at
+//! any point while it waits, and the engines explore both endings (the crate docs'
+//! "Verdicts"); one that times out moves the execution's virtual clock to its deadline
+//! ([`time`](crate::time)). The stress engine waits in real time.
 
 use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::fmt;
 use std::panic::Location;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 pub use std::sync::mpsc::{RecvError, RecvTimeoutError, SendError, TryRecvError, TrySendError};
 
 use super::monitor::{Held, Monitor};
 use crate::rt::race::{self, VectorClock};
 use crate::rt::{self, BlockReason, Blocked, ObjKind, ObjRef, Op, Site};
+use crate::time::Instant;
 
 /// Conditions of a channel's monitor.
 const RECEIVER: usize = 0;
@@ -39,6 +41,9 @@ struct Queue<T> {
     received: u64,
     senders: usize,
     receiver: bool,
+    /// The receiver is blocked in `recv` (or `recv_timeout`) now: a rendezvous `try_send` can
+    /// hand it a message, as std's does.
+    receiving: bool,
 }
 
 /// Creates an unbounded channel.
@@ -80,6 +85,7 @@ impl<T> Channel<T> {
             received: 0,
             senders: 1,
             receiver: true,
+            receiving: false,
         };
         let (obj, monitor) = rt::create(ObjKind::Channel, name, site, |b| Monitor::new(b, queue));
         Arc::new(Channel {
@@ -127,11 +133,18 @@ impl<T> Channel<T> {
             site,
             || {
                 self.monitor.with(|held| {
-                    if held.state().receiver && !self.has_room(held.state()) {
+                    let queue = held.state();
+                    // A rendezvous has room only for a receiver waiting now, which takes the
+                    // message: the sender does not wait for it.
+                    let room = match self.bound {
+                        Some(0) => queue.receiving && queue.messages.is_empty(),
+                        _ => self.has_room(queue),
+                    };
+                    if queue.receiver && !room {
                         full = true;
                         return Err(SendError(message));
                     }
-                    self.push(held, message)
+                    self.enqueue(held, message)
                 })
             },
             |sent| {
@@ -152,14 +165,7 @@ impl<T> Channel<T> {
     /// Queues `message` (the lock held, room made) and, for a rendezvous, waits until it is
     /// received. Returns the message's number.
     fn push(&self, held: &mut Held<'_, Queue<T>>, message: T) -> Result<u64, SendError<T>> {
-        let queue = held.state();
-        if !queue.receiver {
-            return Err(SendError(message));
-        }
-        let number = queue.next;
-        queue.next += 1;
-        queue.messages.push_back((number, message, race::send()));
-        held.notify_one(RECEIVER);
+        let number = self.enqueue(held, message)?;
         if self.bound == Some(0) {
             while held.state().received <= number {
                 if !held.state().receiver {
@@ -173,6 +179,20 @@ impl<T> Channel<T> {
                 held.wait(SENDERS);
             }
         }
+        Ok(number)
+    }
+
+    /// Queues `message` (the lock held, room made) and wakes the receiver; returns the
+    /// message's number.
+    fn enqueue(&self, held: &mut Held<'_, Queue<T>>, message: T) -> Result<u64, SendError<T>> {
+        let queue = held.state();
+        if !queue.receiver {
+            return Err(SendError(message));
+        }
+        let number = queue.next;
+        queue.next += 1;
+        queue.messages.push_back((number, message, race::send()));
+        held.notify_one(RECEIVER);
         Ok(number)
     }
 
@@ -191,14 +211,25 @@ impl<T> Channel<T> {
                         if held.state().senders == 0 {
                             return Err(RecvTimeoutError::Disconnected);
                         }
-                        match deadline {
-                            None => held.wait(RECEIVER),
+                        held.state().receiving = true;
+                        let timed_out = match deadline {
+                            None => {
+                                held.wait(RECEIVER);
+                                false
+                            }
                             Some(deadline) => {
                                 let left = deadline.saturating_duration_since(Instant::now());
-                                if held.wait_timeout(RECEIVER, left) {
-                                    return self.pop(held).ok_or(RecvTimeoutError::Timeout);
+                                let start = rt::virtual_now();
+                                let timed_out = held.wait_timeout(RECEIVER, left);
+                                if let (true, Some(start)) = (timed_out, start) {
+                                    rt::advance_to(start, left);
                                 }
+                                timed_out
                             }
+                        };
+                        held.state().receiving = false;
+                        if timed_out {
+                            return self.pop(held).ok_or(RecvTimeoutError::Timeout);
                         }
                     }
                 })
@@ -294,7 +325,8 @@ impl<T> SyncSender<T> {
         self.0.send(message, Location::caller())
     }
 
-    /// Sends `message` if there is room now.
+    /// Sends `message` if there is room now; on a rendezvous (`sync_channel(0)`), only if the
+    /// receiver waits in `recv` now and takes it, as std's.
     #[track_caller]
     pub fn try_send(&self, message: T) -> Result<(), TrySendError<T>> {
         self.0.try_send(message, Location::caller())
@@ -330,11 +362,12 @@ impl<T> Receiver<T> {
         self.0.try_recv(Location::caller())
     }
 
-    /// Waits for a message for at most `timeout`.
+    /// Waits for a message for at most `timeout` (a timeout past what the clock can hold
+    /// waits without one, as in std).
     #[track_caller]
     pub fn recv_timeout(&self, timeout: Duration) -> Result<T, RecvTimeoutError> {
-        self.0
-            .recv(Some(Instant::now() + timeout), Location::caller())
+        let deadline = Instant::now().checked_add(timeout);
+        self.0.recv(deadline, Location::caller())
     }
 
     /// Messages until every sender is gone.

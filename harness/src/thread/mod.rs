@@ -50,17 +50,22 @@ pub fn yield_now() {
     rt::backend_op(Location::caller(), |b| b.yield_now(), |_| Op::Yield);
 }
 
-/// Sleeps for `duration`. Model engines have no clock: there a sleep lets the other threads
-/// run first, as a yield does (under the priority engine the thread arrives again after a
-/// seeded number of steps); the stress engine and std sleep for real.
+/// Sleeps for `duration`. Under the model engines a sleep lets the other threads run first,
+/// as a yield does (under the priority engine the thread arrives again after a seeded number
+/// of steps), and when the thread comes back the execution's virtual clock has moved on by
+/// at least `duration` (see [`time`](crate::time)); the stress engine and std sleep for real.
 #[track_caller]
 pub fn sleep(duration: Duration) {
     let micros = u64::try_from(duration.as_micros()).unwrap_or(u64::MAX);
+    let start = rt::virtual_now();
     rt::backend_op(
         Location::caller(),
         |b| b.sleep(duration),
         |_| Op::Sleep { micros },
     );
+    if let Some(start) = start {
+        rt::advance_to(start, duration);
+    }
 }
 
 /// The thread that calls it, as [`std::thread::current`].

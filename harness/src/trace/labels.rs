@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use crate::rt::{AtomicRepr, Bits, ObjId, ObjKind, Recording, Site, ThreadIdx};
+use crate::rt::{AtomicRepr, Bits, ObjId, ObjKind, Op, Recording, Site, ThreadIdx};
 
 /// How a trace names an object.
 #[derive(Clone, Debug)]
@@ -19,6 +19,8 @@ pub(crate) struct ObjectLabel {
 pub(crate) struct Labels {
     threads: HashMap<ThreadIdx, String>,
     objects: HashMap<ObjId, ObjectLabel>,
+    /// The addresses `AtomicPtr`s held, numbered in the order the recording shows them.
+    pointers: HashMap<u64, usize>,
 }
 
 impl Labels {
@@ -50,7 +52,12 @@ impl Labels {
                 },
             );
         }
-        Labels { threads, objects }
+        let pointers = pointers(recording, &objects);
+        Labels {
+            threads,
+            objects,
+            pointers,
+        }
     }
 
     pub(crate) fn thread(&self, idx: ThreadIdx) -> String {
@@ -70,14 +77,29 @@ impl Labels {
             .map_or_else(|| format!("object{id}"), |o| o.name.clone())
     }
 
-    /// A value of the atomic `id`, written as its type prints it.
+    /// A value of the atomic `id`, written as its type prints it; a pointer by its number
+    /// in the recording (`ptr#1`), since addresses change from run to run and a trace must
+    /// not.
     pub(crate) fn value(&self, id: ObjId, bits: u64) -> String {
+        use AtomicRepr::*;
         match self.object(id).map(|o| o.kind) {
-            Some(ObjKind::Atomic(AtomicRepr::Bool)) => bool::from_bits(bits).to_string(),
-            Some(ObjKind::Atomic(AtomicRepr::I32 | AtomicRepr::I64 | AtomicRepr::Isize)) => {
-                (bits as i64).to_string()
-            }
+            Some(ObjKind::Atomic(Bool)) => bool::from_bits(bits).to_string(),
+            Some(ObjKind::Atomic(I8 | I16 | I32 | I64 | Isize)) => (bits as i64).to_string(),
+            Some(ObjKind::Atomic(Ptr)) if bits == 0 => "null".to_owned(),
+            Some(ObjKind::Atomic(Ptr)) => match self.pointers.get(&bits) {
+                Some(n) => format!("ptr#{n}"),
+                None => "ptr#?".to_owned(),
+            },
             _ => bits.to_string(),
+        }
+    }
+
+    /// The operand of a read-modify-write on the atomic `id`: a pointer's is a byte offset
+    /// or a mask, not an address.
+    pub(crate) fn operand(&self, id: ObjId, bits: u64) -> String {
+        match self.object(id).map(|o| o.kind) {
+            Some(ObjKind::Atomic(AtomicRepr::Ptr)) => format!("{bits:#x}"),
+            _ => self.value(id, bits),
         }
     }
 }
@@ -107,12 +129,48 @@ pub(crate) fn type_name(kind: ObjKind) -> &'static str {
         ObjKind::Once => "Once",
         ObjKind::Channel => "channel",
         ObjKind::Atomic(AtomicRepr::Bool) => "AtomicBool",
+        ObjKind::Atomic(AtomicRepr::U8) => "AtomicU8",
+        ObjKind::Atomic(AtomicRepr::I8) => "AtomicI8",
+        ObjKind::Atomic(AtomicRepr::U16) => "AtomicU16",
+        ObjKind::Atomic(AtomicRepr::I16) => "AtomicI16",
         ObjKind::Atomic(AtomicRepr::U32) => "AtomicU32",
         ObjKind::Atomic(AtomicRepr::I32) => "AtomicI32",
         ObjKind::Atomic(AtomicRepr::U64) => "AtomicU64",
         ObjKind::Atomic(AtomicRepr::I64) => "AtomicI64",
         ObjKind::Atomic(AtomicRepr::Usize) => "AtomicUsize",
         ObjKind::Atomic(AtomicRepr::Isize) => "AtomicIsize",
+        ObjKind::Atomic(AtomicRepr::Ptr) => "AtomicPtr",
         ObjKind::Cell => "UnsafeCell",
     }
+}
+
+/// Numbers the non-null addresses that `AtomicPtr`s of `recording` held, from 1, in the order
+/// its events show them.
+fn pointers(recording: &Recording, objects: &HashMap<ObjId, ObjectLabel>) -> HashMap<u64, usize> {
+    let mut numbers = HashMap::new();
+    for event in &recording.events {
+        let is_ptr = objects
+            .get(&event.obj)
+            .is_some_and(|o| o.kind == ObjKind::Atomic(AtomicRepr::Ptr));
+        if !is_ptr {
+            continue;
+        }
+        let seen: &[u64] = match event.op {
+            Op::Load { bits, .. } | Op::Store { bits, .. } => &[bits],
+            Op::Swap { old, new, .. } => &[old, new],
+            Op::CompareExchange {
+                expected,
+                new,
+                actual,
+                ..
+            } => &[expected, actual, new],
+            Op::Rmw { old, .. } => &[old],
+            _ => &[],
+        };
+        for &bits in seen.iter().filter(|&&bits| bits != 0) {
+            let next = numbers.len() + 1;
+            numbers.entry(bits).or_insert(next);
+        }
+    }
+    numbers
 }

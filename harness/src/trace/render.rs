@@ -333,7 +333,7 @@ pub(super) fn operation(event: &Event, labels: &Labels) -> String {
             format!(
                 "fetch_{} {o} {}, was {} ({order:?})",
                 rmw_name(rmw),
-                v(operand),
+                labels.operand(event.obj, operand),
                 v(old)
             )
         }

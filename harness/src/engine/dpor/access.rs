@@ -6,9 +6,11 @@
 //! it takes effect. A step's footprint is the chosen thread's pending operation, plus anything
 //! it begins and finishes, or does at once ([`Tracker::instant`]), before its next switch.
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-/// A facade object's number in the DPOR engine's current execution (creation order).
+/// A facade object's number in the DPOR engine: the same in every execution of an exploration
+/// (see [`Tracker::object`]).
 pub(crate) type Obj = u32;
 /// A model thread: shuttle's task number, which is also tapestry's thread number.
 pub(crate) type Tid = usize;
@@ -111,7 +113,13 @@ pub(crate) fn conflict(a: &[Access], b: &[Access]) -> bool {
 /// scheduler. All model threads run on one OS thread, so the lock is never contended.
 #[derive(Debug, Default)]
 pub(crate) struct Tracker {
-    objects: Obj,
+    /// Each object's number, by the line that made it and how many that line had made before
+    /// in the execution: facade objects bind at their first use (`rt::slot`), in an order
+    /// that depends on the schedule, so a counter would give one object different numbers
+    /// in different executions, and the search compares steps across executions.
+    numbers: HashMap<(usize, u32), Obj>,
+    /// How many objects each line has made in this execution.
+    made: HashMap<usize, u32>,
     /// Each thread's announced operation that has not returned yet.
     pending: Vec<Option<Access>>,
     /// Whether it was announced during the current step (so no step has run it yet).
@@ -137,16 +145,31 @@ impl SharedTracker {
 impl Tracker {
     /// Forgets the last execution.
     pub(crate) fn reset(&mut self) {
-        self.objects = 0;
+        self.made.clear();
         self.pending.clear();
         self.fresh.clear();
         self.step.clear();
         self.found = None;
     }
 
-    pub(crate) fn new_object(&mut self) -> Obj {
-        self.objects += 1;
-        self.objects
+    /// The number of an object made now at line `site` (0: a line unknown): the same in
+    /// every execution for an object that is the only one its line makes, or whose line's
+    /// objects are first used in the same order (made and used by one thread, or used once by
+    /// the body's thread before the others start).
+    ///
+    /// Known limit: objects of one line that different threads use first, in an order that
+    /// depends on the schedule, take their numbers in that order, so one object may have
+    /// different numbers in executions the search compares. That costs executions (a step
+    /// seems to conflict with one it does not), and could in principle hide a conflict; the
+    /// property tests (`tests/dpor_complete.rs`) have found no behaviour missed. Numbering
+    /// them by the order they were made would need an observable construction, which `const`
+    /// constructors do not have.
+    pub(crate) fn object(&mut self, site: usize) -> Obj {
+        let made = self.made.entry(site).or_default();
+        let key = (site, *made);
+        *made += 1;
+        let next = self.numbers.len() as Obj + 1;
+        *self.numbers.entry(key).or_insert(next)
     }
 
     fn slot(&mut self, t: Tid) -> &mut Option<Access> {

@@ -4,7 +4,7 @@
 
 use std::any::Any;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use super::access::{Access, Found, Obj, SharedTracker, Tid};
@@ -12,12 +12,14 @@ use crate::engine::shuttle::ShuttleBackend;
 use crate::engine::shuttle::condvar::{ShuttleCondvar, TimedWait};
 use crate::rt::{
     self, AtomicRepr, Backend, Execution, RawAtomic, RawCell, RawCondvar, RawJoin, RawMutex,
-    RawRwLock, RmwOp, ThreadIdx,
+    RawRwLock, RmwOp, Site, ThreadIdx,
 };
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct DporBackend {
     pub tracker: SharedTracker,
+    /// The line of the object being made now (`Backend::creating`), as an address; 0: none.
+    site: AtomicUsize,
     inner: ShuttleBackend,
 }
 
@@ -25,13 +27,17 @@ impl DporBackend {
     pub(crate) fn new(tracker: SharedTracker) -> Self {
         DporBackend {
             tracker,
+            site: AtomicUsize::new(0),
             inner: ShuttleBackend::default(),
         }
     }
 
     fn object(&self) -> Announcer {
         Announcer {
-            obj: self.tracker.lock().new_object(),
+            obj: self
+                .tracker
+                .lock()
+                .object(self.site.load(Ordering::Relaxed)),
             tracker: self.tracker.clone(),
         }
     }
@@ -69,6 +75,11 @@ impl Announcer {
 }
 
 impl Backend for DporBackend {
+    fn creating(&self, site: Option<Site>) {
+        let address = site.map_or(0, |site| site as *const _ as usize);
+        self.site.store(address, Ordering::Relaxed);
+    }
+
     fn spawn(
         &self,
         exec: &Arc<Execution>,
@@ -121,6 +132,7 @@ impl Backend for DporBackend {
             at: self.object(),
             repr,
             value: AtomicU64::new(bits),
+            stale: AtomicBool::new(false),
             inner: self.inner.new_atomic(repr, bits),
         })
     }
@@ -298,6 +310,9 @@ struct DporAtomic {
     /// wrapper) because a store does not say what it overwrote, and a compare-exchange moved
     /// before that store would read it.
     value: AtomicU64,
+    /// `value` may be out of date: the program held the atomic `&mut` (`get_mut`) and may
+    /// have written it, unseen, since.
+    stale: AtomicBool,
     inner: Box<dyn RawAtomic>,
 }
 
@@ -311,6 +326,10 @@ impl DporAtomic {
         op: impl FnOnce() -> R,
         outcome: impl Fn(&R) -> (Access, u64),
     ) -> R {
+        if self.stale.load(Ordering::Relaxed) {
+            self.stale.store(false, Ordering::Relaxed);
+            self.value.store(self.inner.peek(), Ordering::Relaxed);
+        }
         self.at.run(access, op, |result| {
             let (access, left) = outcome(result);
             // Model threads run one at a time: no other access ran since this one took effect.
@@ -385,5 +404,14 @@ impl RawAtomic for DporAtomic {
             || self.inner.fetch(op, bits, order),
             |&old| (write, op.apply(self.repr, old, bits)),
         )
+    }
+
+    fn get_mut(&mut self) -> *mut u8 {
+        *self.stale.get_mut() = true;
+        self.inner.get_mut()
+    }
+
+    fn peek(&self) -> u64 {
+        self.inner.peek()
     }
 }

@@ -5,21 +5,20 @@
 //! reports a deadlock it has no running thread, and a call from a destructor would panic during
 //! unwinding and abort the whole test process (loom issues #52 and #291).
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell, UnsafeCell};
 use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::condvar::LoomCondvar;
-use super::pool::AtomicPool;
+use super::pool::{AtomicPool, PooledAtomic};
 use crate::engine::guarded::guarded_locks;
 use crate::engine::stack;
 use crate::rt::{
-    self, AtomicRepr, Backend, Execution, RawAtomic, RawCell, RawCondvar, RawJoin, RawMutex,
-    RawRwLock, RmwOp, ThreadIdx, atomic_enum, teardown,
+    self, AtomicRepr, Backend, Bits, Execution, RawAtomic, RawCell, RawCondvar, RawJoin, RawMutex,
+    RawRwLock, RmwOp, ThreadIdx, WriteBack, each_int, read_bits, teardown, write_bits,
 };
 
-atomic_enum!(LoomAtomicInner, loom::sync::atomic);
 guarded_locks!(LoomMutex, LoomRwLock, loom::sync);
 
 #[derive(Debug, Default)]
@@ -132,8 +131,10 @@ impl Backend for LoomBackend {
 
     fn new_atomic(&self, repr: AtomicRepr, bits: u64) -> Box<dyn RawAtomic> {
         Box::new(LoomAtomic {
-            inner: self.atomics.take(repr, bits),
+            repr,
+            inner: UnsafeCell::new(self.atomics.take(repr, bits)),
             shadow: AtomicU64::new(bits),
+            parked: Parked::default(),
         })
     }
 
@@ -172,6 +173,123 @@ impl RawJoin for NotStarted {
     }
 }
 
+/// One of loom's atomics per [`AtomicRepr`]. A `bool` lives in an `AtomicU8` and a pointer in
+/// an `AtomicUsize`, as 0 or 1 and as an address: loom's `AtomicBool` has no `with_mut`
+/// (which `get_mut` needs) and its `AtomicPtr` no arithmetic. Loom models every atomic as
+/// `u64` bits whatever its type, so the model is the same.
+pub(super) enum LoomAtomicInner {
+    Bool(loom::sync::atomic::AtomicU8),
+    U8(loom::sync::atomic::AtomicU8),
+    I8(loom::sync::atomic::AtomicI8),
+    U16(loom::sync::atomic::AtomicU16),
+    I16(loom::sync::atomic::AtomicI16),
+    U32(loom::sync::atomic::AtomicU32),
+    I32(loom::sync::atomic::AtomicI32),
+    U64(loom::sync::atomic::AtomicU64),
+    I64(loom::sync::atomic::AtomicI64),
+    Usize(loom::sync::atomic::AtomicUsize),
+    Isize(loom::sync::atomic::AtomicIsize),
+    Ptr(loom::sync::atomic::AtomicUsize),
+}
+
+impl LoomAtomicInner {
+    pub(super) fn new(repr: AtomicRepr, bits: u64) -> LoomAtomicInner {
+        use loom::sync::atomic as m;
+        match repr {
+            AtomicRepr::Bool => Self::Bool(m::AtomicU8::new(Bits::from_bits(bits))),
+            AtomicRepr::U8 => Self::U8(m::AtomicU8::new(Bits::from_bits(bits))),
+            AtomicRepr::I8 => Self::I8(m::AtomicI8::new(Bits::from_bits(bits))),
+            AtomicRepr::U16 => Self::U16(m::AtomicU16::new(Bits::from_bits(bits))),
+            AtomicRepr::I16 => Self::I16(m::AtomicI16::new(Bits::from_bits(bits))),
+            AtomicRepr::U32 => Self::U32(m::AtomicU32::new(Bits::from_bits(bits))),
+            AtomicRepr::I32 => Self::I32(m::AtomicI32::new(Bits::from_bits(bits))),
+            AtomicRepr::U64 => Self::U64(m::AtomicU64::new(Bits::from_bits(bits))),
+            AtomicRepr::I64 => Self::I64(m::AtomicI64::new(Bits::from_bits(bits))),
+            AtomicRepr::Usize => Self::Usize(m::AtomicUsize::new(Bits::from_bits(bits))),
+            AtomicRepr::Isize => Self::Isize(m::AtomicIsize::new(Bits::from_bits(bits))),
+            AtomicRepr::Ptr => Self::Ptr(m::AtomicUsize::new(Bits::from_bits(bits))),
+        }
+    }
+
+    pub(super) fn load(&self, order: Ordering) -> u64 {
+        each_int!(LoomAtomicInner, self, a, T, a.load(order).to_bits(), bool: u8, ptr: usize)
+    }
+
+    pub(super) fn store(&self, bits: u64, order: Ordering) {
+        each_int!(LoomAtomicInner, self, a, T, a.store(T::from_bits(bits), order),
+            bool: u8, ptr: usize)
+    }
+
+    pub(super) fn swap(&self, bits: u64, order: Ordering) -> u64 {
+        each_int!(LoomAtomicInner, self, a, T, a.swap(T::from_bits(bits), order).to_bits(),
+            bool: u8, ptr: usize)
+    }
+
+    pub(super) fn compare_exchange(
+        &self,
+        current: u64,
+        new: u64,
+        success: Ordering,
+        failure: Ordering,
+        weak: bool,
+    ) -> Result<u64, u64> {
+        each_int!(LoomAtomicInner, self, a, T, {
+            let (c, n) = (T::from_bits(current), T::from_bits(new));
+            let result = if weak {
+                a.compare_exchange_weak(c, n, success, failure)
+            } else {
+                a.compare_exchange(c, n, success, failure)
+            };
+            result.map(Bits::to_bits).map_err(Bits::to_bits)
+        }, bool: u8, ptr: usize)
+    }
+
+    pub(super) fn fetch(&self, op: RmwOp, bits: u64, order: Ordering) -> u64 {
+        macro_rules! rmw {
+            ($a:ident, $v:expr) => {
+                match op {
+                    RmwOp::Add => $a.fetch_add($v, order),
+                    RmwOp::Sub => $a.fetch_sub($v, order),
+                    RmwOp::And => $a.fetch_and($v, order),
+                    RmwOp::Nand => $a.fetch_nand($v, order),
+                    RmwOp::Or => $a.fetch_or($v, order),
+                    RmwOp::Xor => $a.fetch_xor($v, order),
+                    RmwOp::Max => $a.fetch_max($v, order),
+                    RmwOp::Min => $a.fetch_min($v, order),
+                }
+                .to_bits()
+            };
+        }
+        each_int!(LoomAtomicInner, self, a, T, rmw!(a, T::from_bits(bits)), bool: u8 => {
+            let v = u8::from(bool::from_bits(bits));
+            match op {
+                RmwOp::And => a.fetch_and(v, order),
+                RmwOp::Or => a.fetch_or(v, order),
+                RmwOp::Xor => a.fetch_xor(v, order),
+                // Bitwise nand on a byte would leave 0 and 1 behind. On a bool, `nand true`
+                // negates and `nand false` sets `true`: each one read-modify-write, as std's.
+                RmwOp::Nand if v == 1 => a.fetch_xor(1, order),
+                RmwOp::Nand => a.swap(1, order),
+                RmwOp::Add | RmwOp::Sub | RmwOp::Max | RmwOp::Min => {
+                    unreachable!("AtomicBool has no fetch_{op:?}")
+                }
+            }
+            .to_bits()
+        }, ptr: usize => rmw!(a, usize::from_bits(bits)))
+    }
+
+    /// Loom's exclusive access (`with_mut`): `f` reads and may change the value as bits. Loom
+    /// checks that this access happens after every other access to the atomic.
+    pub(super) fn with_bits<R>(&mut self, f: impl FnOnce(&mut u64) -> R) -> R {
+        each_int!(LoomAtomicInner, self, a, T, a.with_mut(|value| {
+            let mut bits = value.to_bits();
+            let result = f(&mut bits);
+            *value = T::from_bits(bits);
+            result
+        }), bool: u8, ptr: usize)
+    }
+}
+
 /// A loom atomic, plus the last value the facade saw, which stands in for it during
 /// [`teardown`] when loom cannot be asked.
 ///
@@ -194,9 +312,29 @@ impl RawJoin for NotStarted {
 /// interleaving to show a race between threads that only share `SeqCst` atomics, and the
 /// other engines check those too. The property test `tests/dpor_complete.rs` checks that
 /// all-`SeqCst` programs show exactly the behaviours of their interleavings.)
+///
+/// `get_mut` cannot lend loom's own cell (loom reaches it only inside `with_mut`), so the
+/// value is read out with `with_mut` (loom checks that the thread may access it exclusively)
+/// into [`Parked`], lent from there, and written back with `with_mut` as the thread that took
+/// it (see [`WriteBack`]).
 struct LoomAtomic {
-    inner: LoomAtomicInner,
+    repr: AtomicRepr,
+    /// Reached `&mut` only by `with_mut`, which is no branch point: model threads run one at a
+    /// time, so nothing else holds a reference to it then.
+    inner: UnsafeCell<PooledAtomic>,
     shadow: AtomicU64,
+    parked: Parked,
+}
+
+/// The value of a [`LoomAtomic`] while the program holds it `&mut`.
+#[derive(Default)]
+struct Parked {
+    /// Whether the value lives in `slot` rather than in loom's cell.
+    on: Cell<bool>,
+    /// A value of the atomic's type at offset 0, 8-aligned.
+    slot: UnsafeCell<u64>,
+    /// The bits last written back (or read out).
+    written: Cell<u64>,
 }
 
 // SAFETY: loom's atomics are used by model threads of one OS thread only.
@@ -212,6 +350,12 @@ fn seq_cst_fence(order: Ordering) {
 }
 
 impl LoomAtomic {
+    fn inner(&self) -> &PooledAtomic {
+        // SAFETY: see `inner`: no `&mut` to it exists outside `with_bits`, which does not
+        // reach this.
+        unsafe { &*self.inner.get() }
+    }
+
     fn seen(&self, bits: u64) -> u64 {
         self.shadow.store(bits, Ordering::Relaxed);
         bits
@@ -220,27 +364,69 @@ impl LoomAtomic {
     fn last(&self) -> u64 {
         self.shadow.load(Ordering::Relaxed)
     }
+
+    /// Ends the parking of a value held `&mut`, before an operation on the atomic: the
+    /// program's borrow has ended. Normally the thread that parked it has written it back
+    /// already (before the operation that shared the atomic); if not, whoever runs now does.
+    #[inline]
+    fn unpark(&self) {
+        if self.parked.on.get() {
+            self.write_back();
+            self.parked.on.set(false);
+            rt::unpark(self as &dyn WriteBack);
+        }
+    }
+}
+
+impl WriteBack for LoomAtomic {
+    fn write_back(&self) {
+        // SAFETY: `slot` holds a value of the atomic's type, written by `get_mut` and since
+        // only through the `&mut` it lent, whose borrow is not in use while a facade
+        // operation runs.
+        let bits = unsafe { read_bits(self.repr, self.parked.slot.get().cast()) };
+        if bits == self.parked.written.get() {
+            return;
+        }
+        self.parked.written.set(bits);
+        self.seen(bits);
+        if !teardown() {
+            // SAFETY: see `inner`; no reference from `inner()` is alive across a facade
+            // operation's start, where write-backs run.
+            let inner = unsafe { &mut *self.inner.get() };
+            inner.with_bits(|value| *value = bits);
+        }
+    }
+}
+
+impl Drop for LoomAtomic {
+    fn drop(&mut self) {
+        if self.parked.on.get() {
+            rt::unpark(self as &dyn WriteBack);
+        }
+    }
 }
 
 // No `engine_call` around loom here: the `rt` frame restores the running thread (see
 // `RawAtomic`).
 impl RawAtomic for LoomAtomic {
     fn load(&self, order: Ordering) -> u64 {
+        self.unpark();
         if teardown() {
             return self.last();
         }
         seq_cst_fence(order);
-        self.seen(self.inner.load(order))
+        self.seen(self.inner().load(order))
     }
 
     fn store(&self, bits: u64, order: Ordering) {
+        self.unpark();
         if !teardown() {
             if order == Ordering::SeqCst {
                 // A swap: loom puts a read-modify-write after every write it could read, so
                 // `SeqCst` writes are totally ordered (see `LoomAtomic`).
-                self.inner.swap(bits, order);
+                self.inner().swap(bits, order);
             } else {
-                self.inner.store(bits, order);
+                self.inner().store(bits, order);
             }
             seq_cst_fence(order);
         }
@@ -248,10 +434,11 @@ impl RawAtomic for LoomAtomic {
     }
 
     fn swap(&self, bits: u64, order: Ordering) -> u64 {
+        self.unpark();
         if teardown() {
             return self.last();
         }
-        let old = self.inner.swap(bits, order);
+        let old = self.inner().swap(bits, order);
         seq_cst_fence(order);
         self.seen(bits);
         old
@@ -265,13 +452,14 @@ impl RawAtomic for LoomAtomic {
         failure: Ordering,
         weak: bool,
     ) -> Result<u64, u64> {
+        self.unpark();
         if teardown() {
             return Err(self.last());
         }
         // A failed exchange is a load with the failure ordering, a successful one a write.
         seq_cst_fence(failure);
         let result = self
-            .inner
+            .inner()
             .compare_exchange(current, new, success, failure, weak);
         if result.is_ok() {
             seq_cst_fence(success);
@@ -284,13 +472,38 @@ impl RawAtomic for LoomAtomic {
     }
 
     fn fetch(&self, op: RmwOp, bits: u64, order: Ordering) -> u64 {
+        self.unpark();
         if teardown() {
             return self.last();
         }
-        let old = self.inner.fetch(op, bits, order);
+        let old = self.inner().fetch(op, bits, order);
         seq_cst_fence(order);
         // The shadow keeps the old value: close enough for destructors of a failed execution.
         self.seen(old)
+    }
+
+    fn get_mut(&mut self) -> *mut u8 {
+        let slot = self.parked.slot.get();
+        if !self.parked.on.get() {
+            let bits = match teardown() {
+                true => self.last(),
+                false => self.inner.get_mut().with_bits(|value| *value),
+            };
+            // SAFETY: `slot` is a `u64`: 8-aligned, large enough for every atomic's type.
+            unsafe { write_bits(self.repr, slot.cast(), bits) };
+            self.parked.written.set(bits);
+            self.parked.on.set(true);
+            rt::park(self as &dyn WriteBack);
+        }
+        slot.cast()
+    }
+
+    fn peek(&self) -> u64 {
+        match self.parked.on.get() {
+            // SAFETY: as in `write_back`.
+            true => unsafe { read_bits(self.repr, self.parked.slot.get().cast()) },
+            false => self.last(),
+        }
     }
 }
 

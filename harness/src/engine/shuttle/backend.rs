@@ -15,7 +15,7 @@ use crate::rt::{
     RawRwLock, ThreadIdx, atomic_enum,
 };
 
-atomic_enum!(ShuttleAtomic, shuttle::sync::atomic);
+atomic_enum!(ShuttleAtomic, shuttle::sync::atomic, engine);
 guarded_locks!(ShuttleMutex, ShuttleRwLock, shuttle::sync);
 
 /// The size of shuttle's stacks: a spawned thread's default (`engine::stack::spawned`), at least

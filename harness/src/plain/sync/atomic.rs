@@ -83,6 +83,36 @@ macro_rules! atomic_common {
                 self.0.fetch_update(set_order, fetch_order, f)
             }
 
+            /// Applies `f` until a compare-and-exchange succeeds, as std's `try_update`.
+            #[inline]
+            pub fn try_update(
+                &self,
+                set_order: Ordering,
+                fetch_order: Ordering,
+                f: impl FnMut($t) -> Option<$t>,
+            ) -> Result<$t, $t> {
+                self.0.try_update(set_order, fetch_order, f)
+            }
+
+            /// Stores what `f` makes of the value, as std's `update`; returns the previous value.
+            #[inline]
+            pub fn update(
+                &self,
+                set_order: Ordering,
+                fetch_order: Ordering,
+                f: impl FnMut($t) -> $t,
+            ) -> $t {
+                self.0.update(set_order, fetch_order, f)
+            }
+
+            /// Stores `new` if the value is `current`, as std's deprecated `compare_and_swap`.
+            #[inline]
+            #[deprecated(note = "Use `compare_exchange` or `compare_exchange_weak` instead")]
+            pub fn compare_and_swap(&self, current: $t, new: $t, order: Ordering) -> $t {
+                #[allow(deprecated)]
+                self.0.compare_and_swap(current, new, order)
+            }
+
             /// Consumes the atomic and returns its value.
             #[inline]
             pub const fn into_inner(self) -> $t {
@@ -302,6 +332,78 @@ impl<T> AtomicPtr<T> {
         F: FnMut(*mut T) -> Option<*mut T>,
     {
         self.0.fetch_update(set_order, fetch_order, f)
+    }
+
+    /// Applies `f` until a compare-and-exchange succeeds, as std's `try_update`.
+    #[inline]
+    pub fn try_update(
+        &self,
+        set_order: Ordering,
+        fetch_order: Ordering,
+        f: impl FnMut(*mut T) -> Option<*mut T>,
+    ) -> Result<*mut T, *mut T> {
+        self.0.try_update(set_order, fetch_order, f)
+    }
+
+    /// Stores what `f` makes of the pointer, as std's `update`; returns the previous one.
+    #[inline]
+    pub fn update(
+        &self,
+        set_order: Ordering,
+        fetch_order: Ordering,
+        f: impl FnMut(*mut T) -> *mut T,
+    ) -> *mut T {
+        self.0.update(set_order, fetch_order, f)
+    }
+
+    /// Stores `new` if the pointer is `current`, as std's deprecated `compare_and_swap`.
+    #[inline]
+    #[deprecated(note = "Use `compare_exchange` or `compare_exchange_weak` instead")]
+    pub fn compare_and_swap(&self, current: *mut T, new: *mut T, order: Ordering) -> *mut T {
+        #[allow(deprecated)]
+        self.0.compare_and_swap(current, new, order)
+    }
+
+    /// Offsets the pointer by `count` elements (wrapping); returns the previous pointer.
+    #[inline]
+    pub fn fetch_ptr_add(&self, count: usize, order: Ordering) -> *mut T {
+        self.0.fetch_ptr_add(count, order)
+    }
+
+    /// Offsets the pointer back by `count` elements (wrapping); returns the previous pointer.
+    #[inline]
+    pub fn fetch_ptr_sub(&self, count: usize, order: Ordering) -> *mut T {
+        self.0.fetch_ptr_sub(count, order)
+    }
+
+    /// Offsets the pointer by `bytes` bytes (wrapping); returns the previous pointer.
+    #[inline]
+    pub fn fetch_byte_add(&self, bytes: usize, order: Ordering) -> *mut T {
+        self.0.fetch_byte_add(bytes, order)
+    }
+
+    /// Offsets the pointer back by `bytes` bytes (wrapping); returns the previous pointer.
+    #[inline]
+    pub fn fetch_byte_sub(&self, bytes: usize, order: Ordering) -> *mut T {
+        self.0.fetch_byte_sub(bytes, order)
+    }
+
+    /// Bitwise "or" of the address with `value`; returns the previous pointer.
+    #[inline]
+    pub fn fetch_or(&self, value: usize, order: Ordering) -> *mut T {
+        self.0.fetch_or(value, order)
+    }
+
+    /// Bitwise "and" of the address with `value`; returns the previous pointer.
+    #[inline]
+    pub fn fetch_and(&self, value: usize, order: Ordering) -> *mut T {
+        self.0.fetch_and(value, order)
+    }
+
+    /// Bitwise "xor" of the address with `value`; returns the previous pointer.
+    #[inline]
+    pub fn fetch_xor(&self, value: usize, order: Ordering) -> *mut T {
+        self.0.fetch_xor(value, order)
     }
 
     /// Consumes the atomic and returns its pointer.

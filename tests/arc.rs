@@ -1,0 +1,168 @@
+//! `sync::Arc` against std's: trait objects, slices and strings through `From` (stable Rust
+//! lets no type but std's coerce `Arc<T>` to `Arc<dyn Trait>`), and `make_mut`'s three cases;
+//! and inside explorations, where its allocations are counted for leaks.
+
+use std::sync::atomic::AtomicUsize;
+use std::sync::atomic::Ordering::SeqCst;
+
+use tapestry::sync::Arc;
+use tapestry::{EngineKind, Explorer, FailureKind, thread};
+use tapestry_tests::quick;
+
+trait Job: Send + Sync {
+    fn run(&self) -> usize;
+}
+
+/// A job that counts its drops in a counter of its own.
+struct Counting {
+    value: usize,
+    drops: std::sync::Arc<AtomicUsize>,
+}
+
+impl Job for Counting {
+    fn run(&self) -> usize {
+        self.value
+    }
+}
+
+impl Drop for Counting {
+    fn drop(&mut self) {
+        self.drops.fetch_add(1, SeqCst);
+    }
+}
+
+/// The same code against an `Arc` type: `tapestry::sync::Arc` and `std::sync::Arc` must give
+/// the same results.
+macro_rules! dyn_arcs {
+    ($arc:ident) => {{
+        use $arc as A;
+        let drops = std::sync::Arc::new(AtomicUsize::new(0));
+        let job: A<dyn Job> = A::from(Box::new(Counting {
+            value: 7,
+            drops: drops.clone(),
+        }) as Box<dyn Job>);
+        let clone = A::clone(&job);
+        let weak = A::downgrade(&job);
+        let counts = (A::strong_count(&job), A::weak_count(&job));
+        let same = A::ptr_eq(&job, &clone);
+        drop(clone);
+        let run = weak.upgrade().map(|j| j.run());
+        drop(job);
+        let after = (weak.upgrade().is_none(), drops.load(SeqCst));
+        let items: A<[String]> = A::from(vec!["a".to_owned(), "b".to_owned()]);
+        let copied: A<[u8]> = A::from(&[1u8, 2, 3][..]);
+        let name: A<str> = A::from("worker");
+        let owned: A<str> = A::from(String::from("owned"));
+        let empty: A<[u64]> = A::from(Vec::new());
+        let zst: A<dyn Send + Sync> = A::from(Box::new(()) as Box<dyn Send + Sync>);
+        (
+            counts,
+            same,
+            run,
+            after,
+            items.join(","),
+            copied.iter().sum::<u8>(),
+            format!("{name:?} {owned}"),
+            empty.len(),
+            A::strong_count(&zst),
+        )
+    }};
+}
+
+#[test]
+fn trait_objects_slices_and_strings_come_from_boxes_as_in_std() {
+    use std::sync::Arc as StdArc;
+    assert_eq!(dyn_arcs!(Arc), dyn_arcs!(StdArc));
+}
+
+/// A value with a padded, over-aligned layout, behind a trait object: the value must land
+/// where `repr(C)` puts it, whatever its alignment.
+#[test]
+fn over_aligned_trait_objects_keep_their_value() {
+    #[repr(align(64))]
+    struct Wide([u8; 3]);
+    impl Job for Wide {
+        fn run(&self) -> usize {
+            assert_eq!(self as *const Wide as usize % 64, 0, "misaligned");
+            self.0.iter().map(|&b| b as usize).sum()
+        }
+    }
+    let job: Arc<dyn Job> = Arc::from(Box::new(Wide([1, 2, 3])) as Box<dyn Job>);
+    assert_eq!(job.run(), 6);
+}
+
+/// `make_mut` clones a shared value, moves one only `Weak`s point to (the `Weak`s then
+/// dangle, no clone), and uses a unique one in place: as std's, counted by clones.
+macro_rules! make_mut_cases {
+    ($arc:ident) => {{
+        use $arc as A;
+        #[derive(Debug)]
+        struct Cloned(u32, std::sync::Arc<AtomicUsize>);
+        impl Clone for Cloned {
+            fn clone(&self) -> Cloned {
+                self.1.fetch_add(1, SeqCst);
+                Cloned(self.0, self.1.clone())
+            }
+        }
+        let clones = std::sync::Arc::new(AtomicUsize::new(0));
+        let mut shared = A::new(Cloned(1, clones.clone()));
+        let other = A::clone(&shared);
+        A::make_mut(&mut shared).0 = 2;
+        let after_shared = (other.0, shared.0, clones.load(SeqCst));
+        let weak = A::downgrade(&shared);
+        A::make_mut(&mut shared).0 = 3;
+        let after_weak = (weak.upgrade().is_none(), shared.0, clones.load(SeqCst));
+        A::make_mut(&mut shared).0 = 4;
+        let unique = (
+            shared.0,
+            clones.load(SeqCst),
+            A::get_mut(&mut shared).is_some(),
+        );
+        (
+            after_shared,
+            after_weak,
+            unique,
+            A::try_unwrap(shared).map(|c| c.0).ok(),
+        )
+    }};
+}
+
+#[test]
+fn make_mut_clones_moves_or_writes_in_place_as_std() {
+    use std::sync::Arc as StdArc;
+    assert_eq!(make_mut_cases!(Arc), make_mut_cases!(StdArc));
+}
+
+/// Inside explorations an `Arc<dyn Trait>` is shared and dropped as any `Arc` is, under every
+/// engine; one never freed is a leak.
+#[test]
+fn trait_object_arcs_are_counted_inside_explorations() {
+    let shared = |forget: bool| {
+        move || {
+            let drops = std::sync::Arc::new(AtomicUsize::new(0));
+            let job: Arc<dyn Job> = Arc::from(Box::new(Counting {
+                value: 3,
+                drops: drops.clone(),
+            }) as Box<dyn Job>);
+            let j = job.clone();
+            let t = thread::spawn(move || j.run());
+            assert_eq!(job.run() + t.join().unwrap(), 6);
+            if forget {
+                std::mem::forget(job);
+            } else {
+                drop(job);
+                assert_eq!(drops.load(SeqCst), 1);
+            }
+        }
+    };
+    for kind in EngineKind::ALL {
+        let clean = Explorer::new().engine(quick(kind)).run(shared(false));
+        assert!(clean.failure().is_none(), "{clean}");
+        let leaked = Explorer::new().engine(quick(kind)).run(shared(true));
+        assert_eq!(
+            leaked.failure().map(|f| f.kind()),
+            Some(FailureKind::Leak),
+            "{leaked}"
+        );
+    }
+}
