@@ -74,7 +74,69 @@
 //!
 //! Name the objects that matter (`Mutex::named`, `AtomicUsize::named`, and
 //! `thread::Builder::name` for threads): traces and diagrams use the names. Create shared
-//! state inside the test body, not in statics: an object belongs to one execution.
+//! state inside the test body or in a `static` of the facade's types (see [Statics](#statics)):
+//! an object the body made belongs to one execution.
+//!
+//! ## Statics
+//!
+//! Constructors are `const fn` where std's are (`Mutex`, `RwLock`, `Condvar`, `Once`,
+//! `Barrier`, `OnceLock`, `LazyLock`, every atomic), so facade objects can live in statics:
+//!
+//! ```
+//! use tapestry::sync::atomic::{AtomicUsize, Ordering};
+//! use tapestry::sync::{LazyLock, Mutex, OnceLock};
+//!
+//! static REQUESTS: AtomicUsize = AtomicUsize::new(0);
+//! static LOG: Mutex<Vec<String>> = Mutex::new(Vec::new());
+//! static CONFIG: OnceLock<String> = OnceLock::new();
+//! static NAMES: LazyLock<Vec<&str>> = LazyLock::new(|| vec!["a", "b"]);
+//! # REQUESTS.fetch_add(1, Ordering::SeqCst);
+//! # LOG.lock().unwrap().push(NAMES[0].to_owned());
+//! # assert_eq!(CONFIG.get_or_init(|| "x".to_owned()), "x");
+//! ```
+//!
+//! Under exploration a static behaves as a fresh object in every execution, as loom's
+//! `lazy_static!` does: it holds its initial value again when an execution first uses it (a
+//! `OnceLock` is empty, a `LazyLock` runs its initialiser again), the value the last
+//! execution left is dropped then, and its operations are explored and traced like any
+//! object's, named by the line of its initialiser. Outside explorations it is std's static.
+//! How: a facade object binds to the engine at its first operation (constructors are `const`,
+//! so they cannot), and one found in the program's static memory, made by constant
+//! evaluation, gets the bytes it held before its first use copied back (`rt::slot`).
+//!
+//! What is not a static is not reset: an object the body made that reaches a later execution
+//! (through a std `static`, `std::sync::LazyLock`, a std thread-local) fails that execution
+//! as `Misuse`, naming the line that made it. A static used by two explorations at once in
+//! one process is a `Misuse` too (`#[tapestry::test]` runs each test in a process of its own);
+//! so is a facade object that a thread tapestry did not start (`std::thread::spawn`) uses
+//! while an exploration runs. Statics are found in the loaded program's writable segments,
+//! on Linux; elsewhere none is reset and a static used by two executions is a `Misuse`.
+//!
+//! ## The facade and std, item by item
+//!
+//! "Same as std": outside explorations (and without the `explore` feature) it is std's, or a
+//! wrapper that calls std's. "Modelled": inside an exploration the engines see it, explore its
+//! orders and trace it. "Not modelled": not offered, or offered only outside explorations.
+//!
+//! | std item | facade | inside an exploration |
+//! |---|---|---|
+//! | `sync::{Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard}` | same as std, `const fn new`, `into_inner`, `get_mut`, `clear_poison`, poisoning | modelled; lock order predicted |
+//! | `sync::{Condvar, WaitTimeoutResult}`, `wait_while`, `wait_timeout(_while)` | same as std | modelled: a timed wait may end by notification or time-out; no spurious wake-up of `wait` |
+//! | `sync::{Once, OnceState, OnceLock, LazyLock}` | same as std, `const` | modelled: racing initialisers, one runs; a static starts each execution empty |
+//! | `sync::{Barrier, BarrierWaitResult}` | same as std | modelled |
+//! | `sync::{Arc, Weak}` | same as std; `Arc<dyn Trait>` by `Arc::from(Box::new(x) as Box<dyn Trait>)` (stable Rust cannot coerce a custom `Arc`) | modelled: the last drop synchronises; a leak fails the execution |
+//! | `sync::mpsc` (`channel`, `sync_channel`, `try_recv`, `recv_timeout`, `try_iter`, `try_send`, errors) | same as std | modelled; `recv_timeout` may time out |
+//! | `sync::atomic::{AtomicBool, AtomicU8/I8/U16/I16/U32/I32/U64/I64/Usize/Isize, AtomicPtr}`, `fence`, `compiler_fence` | same as std, `const fn new`, every stable method | modelled; weak memory under the exhaustive engine only; `as_ptr` under stress only (`Unsupported` elsewhere); `from_ptr` not offered |
+//! | `thread::{spawn, Builder, JoinHandle, Thread, ThreadId, current, yield_now, panicking}` | same as std, `Builder::priority` added | modelled; `stack_size` honoured |
+//! | `thread::{scope, Scope, ScopedJoinHandle}`, `Builder::spawn_scoped` | same as std | modelled: scoped threads are model threads |
+//! | `thread::{park, park_timeout}`, `Thread::unpark` | same as std | modelled, spurious wake-ups included (not under stress) |
+//! | `thread::sleep` | same as std | a yield that moves the virtual clock |
+//! | `thread::available_parallelism` | same as std | 4 under model engines (`TAPESTRY_PARALLELISM`), real under stress |
+//! | `thread_local!`, `thread::LocalKey`, `thread::AccessError` | std's macro without `explore`; the key's methods as std's | modelled: a value per model thread, dropped at its exit |
+//! | `time::{Instant, SystemTime, UNIX_EPOCH, Duration}` | same as std | a virtual clock per execution under model engines; real under stress |
+//! | `hint::spin_loop` | same as std | a yield |
+//! | `cell::UnsafeCell` | loom's shape (`with`, `with_mut`), not std's | accesses checked for data races |
+//! | `sync::{Exclusive, ReentrantLock, mpmc}`, `thread::Builder::spawn_unchecked`, `Arc::new_cyclic`, `Arc::into_raw/from_raw` | not offered | — |
 //!
 //! # Writing a first test
 //!
