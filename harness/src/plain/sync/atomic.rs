@@ -91,7 +91,8 @@ macro_rules! atomic_common {
                 fetch_order: Ordering,
                 f: impl FnMut($t) -> Option<$t>,
             ) -> Result<$t, $t> {
-                self.0.try_update(set_order, fetch_order, f)
+                // std's own `try_update` is newer than this crate's oldest Rust; it is this.
+                self.0.fetch_update(set_order, fetch_order, f)
             }
 
             /// Stores what `f` makes of the value, as std's `update`; returns the previous value.
@@ -102,7 +103,10 @@ macro_rules! atomic_common {
                 fetch_order: Ordering,
                 f: impl FnMut($t) -> $t,
             ) -> $t {
-                self.0.update(set_order, fetch_order, f)
+                let mut f = f;
+                match self.0.fetch_update(set_order, fetch_order, |v| Some(f(v))) {
+                    Ok(previous) | Err(previous) => previous,
+                }
             }
 
             /// Stores `new` if the value is `current`, as std's deprecated `compare_and_swap`.
@@ -342,7 +346,8 @@ impl<T> AtomicPtr<T> {
         fetch_order: Ordering,
         f: impl FnMut(*mut T) -> Option<*mut T>,
     ) -> Result<*mut T, *mut T> {
-        self.0.try_update(set_order, fetch_order, f)
+        // std's own `try_update` is newer than this crate's oldest Rust; it is this.
+        self.0.fetch_update(set_order, fetch_order, f)
     }
 
     /// Stores what `f` makes of the pointer, as std's `update`; returns the previous one.
@@ -353,7 +358,10 @@ impl<T> AtomicPtr<T> {
         fetch_order: Ordering,
         f: impl FnMut(*mut T) -> *mut T,
     ) -> *mut T {
-        self.0.update(set_order, fetch_order, f)
+        let mut f = f;
+        match self.0.fetch_update(set_order, fetch_order, |p| Some(f(p))) {
+            Ok(previous) | Err(previous) => previous,
+        }
     }
 
     /// Stores `new` if the pointer is `current`, as std's deprecated `compare_and_swap`.
@@ -364,46 +372,60 @@ impl<T> AtomicPtr<T> {
         self.0.compare_and_swap(current, new, order)
     }
 
+    /// A read-modify-write of the pointer as one exchange loop: std's own pointer arithmetic
+    /// (`fetch_ptr_add`, ...) is newer than this crate's oldest Rust.
+    #[inline]
+    fn rmw(&self, order: Ordering, f: impl Fn(*mut T) -> *mut T) -> *mut T {
+        let load = match order {
+            Ordering::Release | Ordering::Relaxed => Ordering::Relaxed,
+            Ordering::AcqRel | Ordering::Acquire => Ordering::Acquire,
+            _ => Ordering::SeqCst,
+        };
+        match self.0.fetch_update(order, load, |p| Some(f(p))) {
+            Ok(previous) | Err(previous) => previous,
+        }
+    }
+
     /// Offsets the pointer by `count` elements (wrapping); returns the previous pointer.
     #[inline]
     pub fn fetch_ptr_add(&self, count: usize, order: Ordering) -> *mut T {
-        self.0.fetch_ptr_add(count, order)
+        self.rmw(order, |p| p.wrapping_add(count))
     }
 
     /// Offsets the pointer back by `count` elements (wrapping); returns the previous pointer.
     #[inline]
     pub fn fetch_ptr_sub(&self, count: usize, order: Ordering) -> *mut T {
-        self.0.fetch_ptr_sub(count, order)
+        self.rmw(order, |p| p.wrapping_sub(count))
     }
 
     /// Offsets the pointer by `bytes` bytes (wrapping); returns the previous pointer.
     #[inline]
     pub fn fetch_byte_add(&self, bytes: usize, order: Ordering) -> *mut T {
-        self.0.fetch_byte_add(bytes, order)
+        self.rmw(order, |p| p.wrapping_byte_add(bytes))
     }
 
     /// Offsets the pointer back by `bytes` bytes (wrapping); returns the previous pointer.
     #[inline]
     pub fn fetch_byte_sub(&self, bytes: usize, order: Ordering) -> *mut T {
-        self.0.fetch_byte_sub(bytes, order)
+        self.rmw(order, |p| p.wrapping_byte_sub(bytes))
     }
 
     /// Bitwise "or" of the address with `value`; returns the previous pointer.
     #[inline]
     pub fn fetch_or(&self, value: usize, order: Ordering) -> *mut T {
-        self.0.fetch_or(value, order)
+        self.rmw(order, |p| p.map_addr(|a| a | value))
     }
 
     /// Bitwise "and" of the address with `value`; returns the previous pointer.
     #[inline]
     pub fn fetch_and(&self, value: usize, order: Ordering) -> *mut T {
-        self.0.fetch_and(value, order)
+        self.rmw(order, |p| p.map_addr(|a| a & value))
     }
 
     /// Bitwise "xor" of the address with `value`; returns the previous pointer.
     #[inline]
     pub fn fetch_xor(&self, value: usize, order: Ordering) -> *mut T {
-        self.0.fetch_xor(value, order)
+        self.rmw(order, |p| p.map_addr(|a| a ^ value))
     }
 
     /// Consumes the atomic and returns its pointer.
