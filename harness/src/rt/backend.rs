@@ -92,7 +92,7 @@ pub(crate) trait RawJoin: Send + Sync {
 ///
 /// Architecture invariant: whoever calls `lock`, `try_lock` or `unlock` restores the running
 /// thread right after: the `rt` frames (`rt::lock`, `rt::op`, `rt::unlock`) do, and other
-/// callers (`sync::Monitor`) wrap the call in `rt::engine_call`. So model engines make these
+/// callers (`rt::monitor::Monitor`) wrap the call in `rt::engine_call`. So model engines make these
 /// calls without `engine_call`, which would restore it twice on the facade's hottest path.
 pub(crate) trait RawMutex: Send + Sync {
     fn lock(&self);

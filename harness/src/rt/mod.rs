@@ -18,6 +18,7 @@ pub(crate) mod hook;
 mod local;
 pub(crate) mod locals;
 pub(crate) mod lock_order;
+pub(crate) mod monitor;
 pub(crate) mod native;
 pub(crate) mod priority;
 pub(crate) mod race;

@@ -2,7 +2,7 @@ use std::borrow::Cow;
 use std::fmt;
 use std::panic::Location;
 
-use super::monitor::Monitor;
+use crate::rt::monitor::Monitor;
 use crate::rt::race::{self, SyncClock};
 use crate::rt::{self, BlockReason, Blocked, ObjKind, Op, Slot};
 

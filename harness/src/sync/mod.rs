@@ -8,7 +8,6 @@ mod arc;
 pub mod atomic;
 mod barrier;
 mod condvar;
-mod monitor;
 pub mod mpsc;
 mod mutex;
 mod once;

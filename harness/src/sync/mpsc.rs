@@ -17,7 +17,7 @@ use std::time::Duration;
 
 pub use std::sync::mpsc::{RecvError, RecvTimeoutError, SendError, TryRecvError, TrySendError};
 
-use super::monitor::{Held, Monitor};
+use crate::rt::monitor::{Held, Monitor};
 use crate::rt::race::{self, VectorClock};
 use crate::rt::{self, BlockReason, Blocked, ObjKind, ObjRef, Op, Site};
 use crate::time::Instant;

@@ -16,7 +16,6 @@
 //! | [`current`], [`Thread`], [`ThreadId`] | std's | the model thread, its name and a number unique in the execution |
 
 mod local;
-mod monitor;
 mod park;
 mod scope;
 

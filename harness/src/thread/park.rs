@@ -25,7 +25,7 @@ use std::panic::Location;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::monitor::{Held, Monitor};
+use crate::rt::monitor::{Held, Monitor};
 use crate::rt::race::{self, SyncClock};
 use crate::rt::{
     self, Backend, BlockReason, Blocked, Op, Parker as AnyParker, Site, ThreadIdx, Woke,
@@ -122,7 +122,7 @@ fn parker(idx: ThreadIdx) -> Option<Arc<Parker>> {
 
 /// A model thread's token, behind a lock of the engine's with a condition variable its park
 /// waits on; only the owner waits, so a notification wakes it.
-struct Parker(Monitor<State>);
+struct Parker(Monitor<State, 1>);
 
 struct State {
     token: bool,
@@ -149,14 +149,14 @@ impl Parker {
             } else {
                 match timeout {
                     Some(timeout) => {
-                        held.wait_timeout(timeout);
+                        held.wait_timeout(0, timeout);
                         woke_or(held, Woke::TimedOut)
                     }
                     None if rt::may_wake_spuriously() => {
                         // An untimed wait that may end spuriously is a timed wait with no time
                         // limit: the model engines have no clock, and end it whenever the
                         // waiter runs again without the token.
-                        held.wait_timeout(Duration::MAX);
+                        held.wait_timeout(0, Duration::MAX);
                         match woke_or(held, Woke::Spurious) {
                             // Ended when nothing else could run any more: it blocks after all
                             // (see `rt::may_wake_spuriously`).
@@ -182,13 +182,13 @@ impl Parker {
             let state = held.state();
             state.token = true;
             race::release_join(&state.unparks);
-            held.notify_all();
+            held.notify_all(0);
         });
     }
 }
 
 /// `Unparked` if the token is there, else `otherwise`.
-fn woke_or(held: &mut Held<'_, State>, otherwise: Woke) -> Woke {
+fn woke_or(held: &mut Held<'_, State, 1>, otherwise: Woke) -> Woke {
     if held.state().token {
         Woke::Unparked
     } else {
@@ -196,9 +196,9 @@ fn woke_or(held: &mut Held<'_, State>, otherwise: Woke) -> Woke {
     }
 }
 
-fn wait_for_token(held: &mut Held<'_, State>) -> Woke {
+fn wait_for_token(held: &mut Held<'_, State, 1>) -> Woke {
     while !held.state().token {
-        held.wait();
+        held.wait(0);
     }
     Woke::Unparked
 }

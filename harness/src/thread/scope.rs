@@ -32,8 +32,8 @@ use std::sync::atomic::Ordering::{self, Relaxed};
 use std::sync::atomic::{AtomicBool, AtomicPtr};
 use std::sync::{Arc, Condvar, Mutex, OnceLock, PoisonError};
 
-use super::monitor::Monitor;
 use super::{Builder, Repr, Result, Thread};
+use crate::rt::monitor::Monitor;
 use crate::rt::race::{self, SyncClock};
 use crate::rt::{self, BlockReason, Blocked, Op, Site, ThreadIdx};
 
@@ -250,7 +250,7 @@ impl Shared {
 struct Child {
     /// Whether the thread's closure has ended, behind a lock and condition variable of the
     /// engine's: its end and the waits for it are steps the engines order.
-    ended: Monitor<Ended>,
+    ended: Monitor<Ended, 1>,
     /// Its number, known before it runs; never, if spawning failed.
     thread: OnceLock<ThreadIdx>,
     /// A handle joined it: the scope's end need not.
@@ -286,7 +286,7 @@ impl Child {
             || {
                 self.ended.with(|held| {
                     while !held.state().ended {
-                        held.wait();
+                        held.wait(0);
                     }
                     let ended = held.state();
                     race::acquire(&ended.clock);
@@ -311,7 +311,7 @@ impl Drop for End {
             ended.ended = true;
             ended.panicked = panicked;
             race::release(&ended.clock);
-            held.notify_all();
+            held.notify_all(0);
         });
     }
 }
