@@ -65,9 +65,8 @@ pub(crate) struct Fresh<'a> {
     layout: &'a UnsafeCell<Option<Layout>>,
     /// The object's identity in the new context.
     pub(crate) obj: ObjRef,
-    /// The object is a `static` bound before, in another context: it starts over.
-    pub(crate) reset: bool,
     is_static: bool,
+    /// Never bound before; else a `static` bound in another context, which starts over.
     first: bool,
 }
 
@@ -95,7 +94,7 @@ impl Fresh<'_> {
             }
             // SAFETY: written while binding, by the one binding thread.
             unsafe { *self.layout.get() = Some(layout) };
-        } else if self.reset {
+        } else {
             let copy = self.slot_pristine.load(Acquire);
             // SAFETY: the data is valid and unshared (caller); dropping it in place and copying
             // the pristine bytes of a constant-evaluated value back is what re-evaluating that
@@ -192,7 +191,6 @@ impl<R> Slot<R> {
                 slot_pristine: &self.pristine,
                 layout: &self.pristine_layout,
                 obj,
-                reset: !first,
                 is_static,
                 first,
             });

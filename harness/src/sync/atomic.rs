@@ -142,13 +142,15 @@ impl Atomic {
     /// This atomic's engine object in the running context (made at its first use there).
     #[inline]
     fn bound(&self) -> &Bound<Box<dyn RawAtomic>> {
-        let bits = match self.init {
-            Init::Bits(bits) => bits,
-            Init::Ptr(ptr) => ptr.expose_provenance() as u64,
-        };
         self.slot.get(
             ObjKind::Atomic(self.repr),
-            |b| b.new_atomic(self.repr, bits),
+            |b| {
+                let bits = match self.init {
+                    Init::Bits(bits) => bits,
+                    Init::Ptr(ptr) => ptr.expose_provenance() as u64,
+                };
+                b.new_atomic(self.repr, bits)
+            },
             |_| self.clock.clear(),
         )
     }
