@@ -12,6 +12,7 @@
 mod bench;
 mod production;
 mod quickstart;
+mod scratch;
 mod screenshots;
 
 use std::process::Command;

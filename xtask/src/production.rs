@@ -8,7 +8,8 @@
 //! the facade as std, `#[tapestry::test]` in it must be a compile error naming the feature, and
 //! its `cargo test` must explore the same code and find the lost update in it.
 
-use std::path::{Path, PathBuf};
+use crate::scratch;
+use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
@@ -164,8 +165,6 @@ fn own_checks(root: &Path) -> Result<()> {
     )
 }
 
-type Output = (bool, String, String);
-
 fn scratch_library(root: &Path) -> Result<()> {
     let readme = std::fs::read_to_string(root.join("README.md"))?;
     let lines = readme_lines(&readme)?;
@@ -174,7 +173,7 @@ fn scratch_library(root: &Path) -> Result<()> {
         lines.contains(url) && lines.contains("default-features = false"),
         "the README's Production builds lines no longer name {url} with `default-features = false`"
     );
-    let dir = scratch_dir()?;
+    let dir = scratch::dir("production")?;
     std::fs::create_dir_all(dir.join("src/bin"))?;
     std::fs::create_dir_all(dir.join("tests"))?;
     std::fs::write(
@@ -187,26 +186,7 @@ fn scratch_library(root: &Path) -> Result<()> {
     std::fs::write(dir.join("src/lib.rs"), LIBRARY)?;
     std::fs::write(dir.join("src/bin/serve.rs"), BINARY)?;
     std::fs::write(dir.join("tests/stats.rs"), TEST)?;
-    let cargo = |args: &[&str]| -> Result<Output> {
-        eprintln!("$ cargo {} (in {})", args.join(" "), dir.display());
-        let mut command = Command::new(env!("CARGO"));
-        command
-            .args(args)
-            .current_dir(&dir)
-            // The quickstart's build of tapestry with `explore` (same commit, same profile) is
-            // reused from the workspace's target folder.
-            .env("CARGO_TARGET_DIR", root.join("target"))
-            .env_remove("CARGO_MANIFEST_DIR");
-        for (var, _) in std::env::vars().filter(|(var, _)| var.starts_with("TAPESTRY_")) {
-            command.env_remove(var);
-        }
-        let output = command.output()?;
-        Ok((
-            output.status.success(),
-            String::from_utf8_lossy(&output.stdout).into_owned(),
-            String::from_utf8_lossy(&output.stderr).into_owned(),
-        ))
-    };
+    let cargo = |args: &[&str]| scratch::cargo(&dir, root, args, &[]);
 
     let (ok, tree, stderr) = cargo(&["tree", "-e", "normal", "--prefix", "none"])?;
     ensure!(ok, "cargo tree failed:\n{stderr}");
@@ -282,13 +262,4 @@ fn scratch_library(root: &Path) -> Result<()> {
     eprintln!("production: the library's test explores its code and finds the lost update");
     std::fs::remove_dir_all(&dir)?;
     Ok(())
-}
-
-/// A fresh folder outside the workspace (a crate inside it would belong to it).
-fn scratch_dir() -> Result<PathBuf> {
-    let dir = std::env::temp_dir().join(format!("tapestry-production-{}", std::process::id()));
-    if dir.exists() {
-        std::fs::remove_dir_all(&dir)?;
-    }
-    Ok(dir)
 }

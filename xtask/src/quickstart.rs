@@ -7,7 +7,8 @@
 //! schedules that no longer mean what they did (another test's, stale after the fix, orphaned
 //! by a rename) are each named.
 
-use std::path::{Path, PathBuf};
+use crate::scratch;
+use std::path::Path;
 use std::process::Command;
 
 use anyhow::{Context, Result, bail, ensure};
@@ -53,7 +54,7 @@ pub(crate) fn run() -> Result<()> {
         "the Quick Start's dependency line no longer names {url}"
     );
     let local = format!("file://{}", root.display());
-    let dir = scratch_dir()?;
+    let dir = scratch::dir("quickstart")?;
     std::fs::create_dir_all(dir.join("tests"))?;
     std::fs::create_dir_all(dir.join("src"))?;
     std::fs::write(dir.join("src/lib.rs"), "")?;
@@ -66,25 +67,7 @@ pub(crate) fn run() -> Result<()> {
     )?;
     std::fs::write(dir.join("tests/counter.rs"), &test)?;
     std::fs::write(dir.join("tests/notices.rs"), NOTICES)?;
-    let cargo = |args: &[&str], env: &[(&str, &str)]| -> Result<(bool, String, String)> {
-        eprintln!("$ cargo {} (in {})", args.join(" "), dir.display());
-        let mut command = Command::new(env!("CARGO"));
-        command
-            .args(args)
-            .current_dir(&dir)
-            // The workspace's dependencies, built with the same profile, are reused.
-            .env("CARGO_TARGET_DIR", root.join("target"))
-            .env_remove("CARGO_MANIFEST_DIR");
-        for (var, _) in std::env::vars().filter(|(var, _)| var.starts_with("TAPESTRY_")) {
-            command.env_remove(var);
-        }
-        let output = command.envs(env.iter().copied()).output()?;
-        Ok((
-            output.status.success(),
-            String::from_utf8_lossy(&output.stdout).into_owned(),
-            String::from_utf8_lossy(&output.stderr).into_owned(),
-        ))
-    };
+    let cargo = |args: &[&str], env: &[(&str, &str)]| scratch::cargo(&dir, &root, args, env);
     let (passed, stdout, stderr) = cargo(&["test", "--test", "counter"], &[])?;
     ensure!(
         !passed,
@@ -274,13 +257,4 @@ fn notices(cargo: &Cargo<'_>) -> Result<()> {
         );
     }
     Ok(())
-}
-
-/// A fresh folder outside the workspace (a crate inside it would belong to it).
-fn scratch_dir() -> Result<PathBuf> {
-    let dir = std::env::temp_dir().join(format!("tapestry-quickstart-{}", std::process::id()));
-    if dir.exists() {
-        std::fs::remove_dir_all(&dir)?;
-    }
-    Ok(dir)
 }
