@@ -582,56 +582,71 @@ fn every_model_engine_finds_the_bugs_that_need_a_timeout() {
     }
 }
 
-/// Two threads spin, yielding, until the main thread raises a flag: correct code. Every engine
-/// must let the main thread run (PCT once handed the processor between the two spinners
-/// forever: a false livelock). The exhaustive engine explores the spins for its whole time
-/// budget, so it runs here with one preemption, which it completes.
-#[test]
-fn two_spinners_wait_for_a_third_thread() {
-    fn gate(pause: fn()) {
-        let flag = Arc::new(AtomicBool::named("flag", false));
-        let spinners: Vec<_> = (0..2)
-            .map(|_| {
-                let f = flag.clone();
-                thread::spawn(move || {
-                    while !f.load(Acquire) {
-                        pause();
-                    }
-                })
+/// Spinners yield until the main thread raises a flag (`raise`), or wait for a flag nobody
+/// raises. The first is correct code: every engine must let the main thread run (PCT once
+/// handed the processor between the two spinners forever, and loom's search explores the
+/// spinners handing over to each other ever longer until its branch limit: both false
+/// livelocks). The exhaustive engine's yields are fair (`engine/loom/fair.rs`), so it
+/// completes its default search. The second spins forever under any scheduler: a step limit.
+fn gate(spinners: usize, pause: fn(), raise: bool) {
+    let flag = Arc::new(AtomicBool::named("flag", false));
+    let spinners: Vec<_> = (0..spinners)
+        .map(|_| {
+            let f = flag.clone();
+            thread::spawn(move || {
+                while !f.load(Acquire) {
+                    pause();
+                }
             })
-            .collect();
+        })
+        .collect();
+    if raise {
         flag.store(true, Release);
-        for s in spinners {
-            s.join().unwrap();
-        }
     }
-    let pauses: [(&str, fn()); 3] = [
-        ("yield_now", thread::yield_now),
-        ("spin_loop", hint::spin_loop),
-        ("sleep", || thread::sleep(TICK)),
-    ];
-    for (name, pause) in pauses {
-        let report = Explorer::new()
-            .engines(
-                EngineKind::ALL
-                    .into_iter()
-                    .filter(|&e| e != EngineKind::Exhaustive),
-            )
-            .engine(tapestry::Engine::exhaustive().preemption_bound(1))
-            .keep_going(true)
-            .run(move || gate(pause));
-        assert!(
-            report.failure().is_none(),
-            "{name}: a false alarm\n{report}"
-        );
-        for engine in report.engines() {
-            if matches!(engine.engine(), EngineKind::Exhaustive | EngineKind::Dpor) {
-                assert_eq!(
-                    engine.outcome(),
-                    &Outcome::Passed { complete: true },
-                    "{name}\n{report}"
-                );
+    for s in spinners {
+        s.join().unwrap();
+    }
+}
+
+const PAUSES: [(&str, fn()); 3] = [
+    ("yield_now", thread::yield_now),
+    ("spin_loop", hint::spin_loop),
+    ("sleep", || thread::sleep(TICK)),
+];
+
+#[test]
+fn spinners_wait_for_a_third_thread() {
+    for spinners in [2, 3] {
+        for (name, pause) in PAUSES {
+            let report = Explorer::new()
+                .keep_going(true)
+                .run(move || gate(spinners, pause, true));
+            assert!(
+                report.failure().is_none(),
+                "{spinners} spinners, {name}: a false alarm\n{report}"
+            );
+            for engine in report.engines() {
+                if matches!(engine.engine(), EngineKind::Exhaustive | EngineKind::Dpor) {
+                    assert_eq!(
+                        engine.outcome(),
+                        &Outcome::Passed { complete: true },
+                        "{spinners} spinners, {name}\n{report}"
+                    );
+                }
             }
         }
+    }
+}
+
+#[test]
+fn spinners_waiting_for_nobody_hit_the_step_limit() {
+    for (name, pause) in PAUSES {
+        let report = Explorer::new()
+            .engine(EngineKind::Exhaustive)
+            .run(move || gate(2, pause, false));
+        let failure = report
+            .failure()
+            .unwrap_or_else(|| panic!("{name}: a livelock passed\n{report}"));
+        assert_eq!(failure.kind(), FailureKind::StepLimit, "{name}\n{report}");
     }
 }

@@ -13,6 +13,10 @@
 /// the facade must learn when a waiter has joined the waiters.
 macro_rules! guarded_locks {
     ($mutex:ident, $rwlock:ident, $($m:ident)::+) => {
+        guarded_locks!($mutex, $rwlock, $($m)::+, around = $crate::engine::guarded::direct);
+    };
+    // `$around` runs each call that takes a lock (which may block in the engine).
+    ($mutex:ident, $rwlock:ident, $($m:ident)::+, around = $around:path) => {
         pub(crate) struct $mutex {
             // Declared before `lock`, which it borrows, so it would be dropped first; `Drop` forgets it.
             guard: std::cell::UnsafeCell<Option<$($m)::+::MutexGuard<'static, ()>>>,
@@ -65,7 +69,7 @@ macro_rules! guarded_locks {
                     return;
                 }
                 // No `engine_call`: the `rt` frame restores the running thread (see `RawMutex`).
-                let guard = self.lock.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                let guard = $around(|| self.lock.lock()).unwrap_or_else(std::sync::PoisonError::into_inner);
                 self.keep(guard);
             }
 
@@ -73,7 +77,7 @@ macro_rules! guarded_locks {
                 if $crate::rt::teardown() {
                     return true;
                 }
-                match self.lock.try_lock() {
+                match $around(|| self.lock.try_lock()) {
                     Ok(guard) => {
                         self.keep(guard);
                         true
@@ -150,7 +154,7 @@ macro_rules! guarded_locks {
         impl $crate::rt::RawRwLock for $rwlock {
             fn read(&self) {
                 if !$crate::rt::teardown() {
-                    self.keep_read($crate::rt::engine_call(|| self.lock.read()).unwrap_or_else(std::sync::PoisonError::into_inner));
+                    self.keep_read($crate::rt::engine_call(|| $around(|| self.lock.read())).unwrap_or_else(std::sync::PoisonError::into_inner));
                 }
             }
 
@@ -158,7 +162,7 @@ macro_rules! guarded_locks {
                 if $crate::rt::teardown() {
                     return true;
                 }
-                $crate::rt::engine_call(|| self.lock.try_read()).map(|g| self.keep_read(g)).is_ok()
+                $crate::rt::engine_call(|| $around(|| self.lock.try_read())).map(|g| self.keep_read(g)).is_ok()
             }
 
             fn unlock_read(&self) {
@@ -174,7 +178,7 @@ macro_rules! guarded_locks {
 
             fn write(&self) {
                 if !$crate::rt::teardown() {
-                    self.keep_write($crate::rt::engine_call(|| self.lock.write()).unwrap_or_else(std::sync::PoisonError::into_inner));
+                    self.keep_write($crate::rt::engine_call(|| $around(|| self.lock.write())).unwrap_or_else(std::sync::PoisonError::into_inner));
                 }
             }
 
@@ -182,7 +186,7 @@ macro_rules! guarded_locks {
                 if $crate::rt::teardown() {
                     return true;
                 }
-                $crate::rt::engine_call(|| self.lock.try_write()).map(|g| self.keep_write(g)).is_ok()
+                $crate::rt::engine_call(|| $around(|| self.lock.try_write())).map(|g| self.keep_write(g)).is_ok()
             }
 
             fn unlock_write(&self) {
@@ -199,6 +203,12 @@ macro_rules! guarded_locks {
 }
 
 pub(crate) use guarded_locks;
+
+/// Runs an engine's lock call as it is (see `guarded_locks!`'s `around`).
+#[inline(always)]
+pub(crate) fn direct<R>(call: impl FnOnce() -> R) -> R {
+    call()
+}
 
 /// An atomic of a model engine. Its operations are engine calls made without `engine_call`:
 /// the `rt` frame restores the running thread (see `RawAtomic`).

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::condvar::LoomCondvar;
+use super::fair;
 use super::pool::{AtomicPool, PooledAtomic};
 use crate::engine::guarded::guarded_locks;
 use crate::engine::stack;
@@ -19,7 +20,7 @@ use crate::rt::{
     RawRwLock, RmwOp, ThreadIdx, WriteBack, each_int, read_bits, teardown, write_bits,
 };
 
-guarded_locks!(LoomMutex, LoomRwLock, loom::sync);
+guarded_locks!(LoomMutex, LoomRwLock, loom::sync, around = fair::locking);
 
 #[derive(Debug, Default)]
 pub(crate) struct LoomBackend {
@@ -81,6 +82,10 @@ impl Backend for LoomBackend {
         }
         // loom's own stack holds only the switch to ours (`engine::stack`).
         let body = stack::wrap(stack::for_spawned(stack_size), body);
+        let body = Box::new(move || {
+            body();
+            fair::ran();
+        });
         let mut builder = loom::thread::Builder::new();
         if let Some(name) = name {
             builder = builder.name(name.to_owned());
@@ -95,16 +100,17 @@ impl Backend for LoomBackend {
     }
 
     /// Loom's yield always lets another thread run first; a yield that need not (see
-    /// `rt::yield_point`) is a plain branch point instead, where loom may go on or switch.
+    /// `rt::yield_point`) is a plain branch point instead, where loom may go on or switch. A
+    /// yield that must waits for the others that could run (`fair`).
     fn yield_now(&self) {
         if teardown() {
             return;
         }
         rt::yield_point(false, |aside| {
-            if aside {
-                rt::engine_call(loom::thread::yield_now);
-            } else {
+            if !aside {
                 self.plain_branch();
+            } else if !fair::step_aside() {
+                rt::engine_call(loom::thread::yield_now);
             }
         });
     }
@@ -123,6 +129,14 @@ impl Backend for LoomBackend {
 
     fn begin(&self) {
         self.atomics.begin();
+    }
+
+    fn acts_before_ops(&self) -> bool {
+        true
+    }
+
+    fn before_op(&self) {
+        fair::ran();
     }
 
     fn unsure_failure(&self) -> bool {

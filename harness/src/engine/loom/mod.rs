@@ -4,6 +4,7 @@
 
 mod backend;
 mod condvar;
+mod fair;
 mod pool;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -78,7 +79,10 @@ fn explore_here(body: &Body, config: &Exhaustive, limits: &Limits, only: Option<
         let body = body.clone();
         let result = catch_unwind(AssertUnwindSafe(|| {
             // loom's coroutine stacks are 32 KiB; the body runs on one of ours.
-            builder.check(move || stack::run_on(stack::MAIN, || rt::run_main(&*body)))
+            builder.check(move || {
+                stack::run_on(stack::MAIN, || rt::run_main(&*body));
+                fair::ran();
+            })
         }));
         let ran = exec.executions() - before;
         if let Some(at) = exec.prediction_without_trace().filter(|&at| at > before) {
