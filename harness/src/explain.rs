@@ -74,6 +74,13 @@ pub(crate) fn explain(record: &FailureRecord, recording: &Recording, labels: &La
                 )
             }
         }
+        (None, FailureKind::LostWakeup) => {
+            let blocked = describe_blocked(&record.blocked, recording);
+            (
+                format!("{}: {}", record.message, blocked.join("; ")),
+                format!("lost wakeup: {}\n{}", record.message, blocked.join("\n")),
+            )
+        }
         (None, FailureKind::Panic) => {
             let mut outcome = format!("{thread} panicked: {}", record.message);
             if let Some(location) = &record.location {

@@ -18,6 +18,11 @@ pub enum FailureKind {
     DataRace,
     /// Memory the execution allocated with [`sync::Arc`](crate::sync::Arc) was never freed.
     Leak,
+    /// A task ([`future`](crate::future)) returned `Pending` and nothing can wake it any more:
+    /// every thread and task that is left waits, and the task's waker was never woken after
+    /// its last poll (a condition checked before the waker was registered, a waker dropped or
+    /// stored where nobody looks). Without tasks this would be a deadlock.
+    LostWakeup,
     /// An execution ran past the step limit: a livelock, or a spin loop without a yield.
     StepLimit,
     /// Threads take locks in a cycle of orders (one `a` then `b`, another `b` then `a`) in
@@ -54,11 +59,12 @@ pub enum FailureKind {
 
 impl FailureKind {
     /// Every kind, in declaration order.
-    pub const ALL: [FailureKind; 12] = [
+    pub const ALL: [FailureKind; 13] = [
         FailureKind::Panic,
         FailureKind::Deadlock,
         FailureKind::DataRace,
         FailureKind::Leak,
+        FailureKind::LostWakeup,
         FailureKind::StepLimit,
         FailureKind::PotentialDeadlock,
         FailureKind::PriorityInversion,
@@ -76,6 +82,7 @@ impl FailureKind {
             FailureKind::Deadlock => "deadlock",
             FailureKind::DataRace => "data_race",
             FailureKind::Leak => "leak",
+            FailureKind::LostWakeup => "lost_wakeup",
             FailureKind::StepLimit => "step_limit",
             FailureKind::PotentialDeadlock => "potential_deadlock",
             FailureKind::PriorityInversion => "priority_inversion",

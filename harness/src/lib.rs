@@ -685,6 +685,8 @@ mod explorer;
 #[cfg(feature = "explore")]
 mod failure;
 #[cfg(feature = "explore")]
+pub mod future;
+#[cfg(feature = "explore")]
 mod kinds;
 #[cfg(feature = "explore")]
 mod notice;

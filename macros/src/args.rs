@@ -24,6 +24,7 @@ const KINDS: &[&str] = &[
     "deadlock",
     "data_race",
     "leak",
+    "lost_wakeup",
     "step_limit",
     "potential_deadlock",
     "priority_inversion",

@@ -49,12 +49,6 @@ fn with_errors(errors: Vec<syn::Error>, item: TokenStream) -> TokenStream {
 
 fn check_signature(function: &ItemFn, errors: &mut Vec<syn::Error>) {
     let sig = &function.sig;
-    if let Some(token) = &sig.asyncness {
-        errors.push(syn::Error::new(
-            token.span(),
-            "`async fn` tests are not supported yet: tapestry explores threads, not async tasks; write a synchronous test",
-        ));
-    }
     if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
         errors.push(syn::Error::new(
             sig.generics.span(),
@@ -136,11 +130,17 @@ fn generate(function: &ItemFn, args: &args::Args, should_panic: bool) -> TokenSt
         quote!(|_: &str| {})
     };
     let test_attr = quote_spanned!(sig.ident.span()=> #[::core::prelude::v1::test]);
+    // An async body is the first task: run on the test's thread, its leftover tasks aborted
+    // when it returns (as `#[tokio::test]`'s runtime does).
+    let body = match sig.asyncness {
+        Some(_) => quote!({ ::tapestry::future::__run_test(async move #block) }),
+        None => quote!(#block),
+    };
     quote! {
         #(#attrs)*
         #test_attr
         #vis fn #name() {
-            fn __tapestry_body() #output #block
+            fn __tapestry_body() #output #body
             ::tapestry::__private::run_test(
                 &::tapestry::__private::TestSpec {
                     module_path: ::core::module_path!(),

@@ -47,6 +47,12 @@ pub(crate) enum Op {
     Unpark {
         thread: ThreadIdx,
     },
+    /// A task's poll returned `Pending` and its thread waited for a wake, which came.
+    Pending,
+    /// A waker of the task that runs on `thread` was woken.
+    Wake {
+        thread: ThreadIdx,
+    },
     Lock,
     TryLock {
         ok: bool,
@@ -225,10 +231,12 @@ pub(crate) enum BlockReason {
     Once,
     /// `thread::park`: waits for its thread's token.
     Park,
+    /// A task (`tapestry::future`) returned `Pending` and waits for a wake.
+    Wake,
 }
 
 impl BlockReason {
-    const ALL: [BlockReason; 10] = [
+    const ALL: [BlockReason; 11] = [
         BlockReason::Lock,
         BlockReason::Read,
         BlockReason::Write,
@@ -239,6 +247,7 @@ impl BlockReason {
         BlockReason::Barrier,
         BlockReason::Once,
         BlockReason::Park,
+        BlockReason::Wake,
     ];
 
     pub(crate) fn code(self) -> u8 {

@@ -543,6 +543,19 @@ impl Execution {
             .into_iter()
             .filter_map(|(t, b)| Some((t, b?)))
             .collect();
+        // Everything left waits for a wake: a task's wakeup was lost, whatever the engine that
+        // saw nothing could run calls it.
+        if record.kind == FailureKind::Deadlock
+            && !record.blocked.is_empty()
+            && record
+                .blocked
+                .iter()
+                .all(|(_, b)| b.reason == BlockReason::Wake)
+        {
+            record.kind = FailureKind::LostWakeup;
+            record.message =
+                "every unfinished task waits for a wake that nothing will send".to_owned();
+        }
         *slot = Some(record);
         self.failed.store(true, Relaxed);
         true

@@ -37,7 +37,9 @@ pub(crate) use event::{
     BlockReason, Blocked, Event, ObjId, ObjKind, ObjectInfo, Op, Recording, Site, ThreadIdx,
     ThreadInfo, Woke,
 };
-pub(crate) use execution::{Detail, Execution, FailureRecord, LockFrame, ThreadRef, set_sole};
+pub(crate) use execution::{
+    Detail, Execution, FailureRecord, LockFrame, ThreadRef, is_live, set_sole,
+};
 pub(crate) use frame::{
     announce, atomic, backend_op, blocking, blocking_on_thread, engine_call, lock, lock_acquired,
     lock_acquiring, lock_released, op, stepping_aside, unlock, yield_point,

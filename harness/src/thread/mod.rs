@@ -17,6 +17,7 @@
 
 mod local;
 mod park;
+pub(crate) use park::{await_wake, wake};
 mod scope;
 
 use std::io;

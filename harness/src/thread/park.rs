@@ -109,6 +109,39 @@ pub(super) fn unpark(exec: u64, idx: ThreadIdx, site: Site) {
     );
 }
 
+/// A task's wait for a wake (`crate::future`): the running model thread takes its token,
+/// waiting for it without spurious wakeups (a task's thread waits for nothing else). A wake
+/// that came during the poll left the token, and this returns at once.
+pub(crate) fn await_wake(site: Site) {
+    let Some((_, me)) = rt::current_thread() else {
+        return std::thread::park();
+    };
+    let parker = parker(me).expect("a running thread has not exited");
+    rt::blocking_on_thread(
+        site,
+        Blocked::new(BlockReason::Wake, me),
+        || parker.take_token(),
+        |_| Op::Pending,
+    );
+}
+
+/// A waker's wake of the task on model thread `idx` of execution `exec`: gives the thread its
+/// token. A wake from outside the execution (a waker kept past its end) does nothing.
+pub(crate) fn wake(exec: u64, idx: ThreadIdx, site: Site) {
+    if rt::current_thread().is_some_and(|(running, _)| running != exec) {
+        return;
+    }
+    rt::backend_op(
+        site,
+        |_| {
+            if let Some(parker) = parker(idx) {
+                parker.unpark();
+            }
+        },
+        |_| Op::Wake { thread: idx },
+    );
+}
+
 /// Model thread `idx`'s parker, made on first use; `None` once it has exited.
 fn parker(idx: ThreadIdx) -> Option<Arc<Parker>> {
     let any: AnyParker = rt::parker(idx, |backend| Arc::new(Parker::new(backend)))?;
@@ -174,6 +207,16 @@ impl Parker {
             race::acquire(&state.unparks);
             woke
         })
+    }
+
+    /// The owner takes the token, waiting for it (no spurious wakeups).
+    fn take_token(&self) {
+        self.0.with(|held| {
+            wait_for_token(held);
+            let state = held.state();
+            state.token = false;
+            race::acquire(&state.unparks);
+        });
     }
 
     /// Gives the token and wakes the owner if it waits.

@@ -59,6 +59,9 @@ pub(crate) fn describe_blocked(
                     BlockReason::Park => {
                         format!("{who} is parked{at}, and no thread will unpark it")
                     }
+                    BlockReason::Wake => format!(
+                        "{who} is a task that returned `Pending`{at}, and nothing will wake it"
+                    ),
                     BlockReason::Once => format!(
                         "{who} waits for {} to finish running in another thread",
                         object()

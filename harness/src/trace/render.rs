@@ -229,6 +229,8 @@ pub(super) fn object_of(op: &Op, obj: ObjId) -> Option<ObjId> {
         | Op::Sleep { .. }
         | Op::Park { .. }
         | Op::Unpark { .. }
+        | Op::Pending
+        | Op::Wake { .. }
         | Op::Fence { .. } => None,
         _ => Some(obj),
     }
@@ -262,6 +264,8 @@ pub(super) fn operation(event: &Event, labels: &Labels) -> String {
             format!("{call} ({why})")
         }
         Op::Unpark { thread } => format!("unpark {}", labels.thread(thread)),
+        Op::Pending => "pending, until woken".to_owned(),
+        Op::Wake { thread } => format!("wake {}", labels.thread(thread)),
         Op::Lock => format!("lock {o}"),
         Op::TryLock { ok } => format!("try_lock {o} -> {}", taken(ok)),
         Op::Unlock => format!("unlock {o}"),

@@ -49,7 +49,7 @@ impl Cycle {
         let pauses = steps().any(|e| {
             matches!(
                 e.op,
-                Op::Yield | Op::Sleep { .. } | Op::Wait { .. } | Op::Park { .. }
+                Op::Yield | Op::Sleep { .. } | Op::Wait { .. } | Op::Park { .. } | Op::Pending
             )
         });
         let verdict = match threads.len() {

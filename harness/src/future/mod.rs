@@ -1,0 +1,101 @@
+//! Async tasks under every engine: [`spawn`], [`block_on`], [`yield_now`] and [`JoinHandle`],
+//! executor-agnostic, shaped as tokio's.
+//!
+//! Each task runs on a model thread of its own, which polls it, waits for its waker when it
+//! returns `Pending`, and polls it again once woken. Every engine explores tasks as it explores
+//! threads: where a task's polls interleave with the other tasks' and threads' operations,
+//! which is every interleaving of their facade operations. A wake is an operation of the
+//! waking thread and a synchronisation (it happens before the poll it causes), so the DPOR
+//! engine stays optimal and the race detector sees the order.
+//!
+//! When a test's tasks all wait for wakes that nothing will send, the failure is a
+//! [`LostWakeup`](crate::FailureKind::LostWakeup), not a deadlock: a condition checked before
+//! the waker was registered, a waker dropped, or one stored where nobody looks.
+//!
+//! ```
+//! use tapestry::future::{block_on, spawn};
+//! use tapestry::sync::Arc;
+//! use tapestry::sync::atomic::{AtomicUsize, Ordering};
+//!
+//! let hits = Arc::new(AtomicUsize::new(0));
+//! let task = {
+//!     let hits = hits.clone();
+//!     spawn(async move { hits.fetch_add(1, Ordering::SeqCst) })
+//! };
+//! block_on(async {
+//!     assert_eq!(task.await.unwrap(), 0);
+//! });
+//! assert_eq!(hits.load(Ordering::SeqCst), 1);
+//! ```
+//!
+//! `#[tapestry::test] async fn` runs the function's body as the first task (on the test's
+//! main thread, with [`block_on`]); when it returns, tasks still running are aborted, as at
+//! the end of `#[tokio::test]`.
+//!
+//! Outside explorations the same code runs on std threads, one per task.
+
+mod shutdown;
+mod task;
+mod waker;
+
+use std::future::Future;
+use std::panic::Location;
+use std::pin::{Pin, pin};
+use std::task::{Context, Poll, Waker};
+
+pub use task::{JoinError, JoinHandle, spawn};
+
+use waker::Target;
+
+/// Runs `future` to completion on the calling thread, waiting for its waker whenever it
+/// returns `Pending`; returns its output. Tasks it spawned run on.
+#[track_caller]
+pub fn block_on<F: Future>(future: F) -> F::Output {
+    let site = Location::caller();
+    let target = Target::current();
+    let waker = Waker::from(target.clone());
+    let mut cx = Context::from_waker(&waker);
+    let mut future = pin!(future);
+    loop {
+        if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+            return output;
+        }
+        target.wait(site);
+    }
+}
+
+/// Runs an async test's body: [`block_on`], then the shutdown of the tasks still running.
+#[doc(hidden)]
+#[track_caller]
+pub fn __run_test<F: Future>(future: F) -> F::Output {
+    let output = block_on(future);
+    shutdown::shut_down();
+    output
+}
+
+/// Yields to the other tasks and threads: the task is woken at once, and the engines may run
+/// others before its next poll (a yield point, as [`thread::yield_now`](crate::thread::yield_now)).
+pub fn yield_now() -> YieldNow {
+    YieldNow { yielded: false }
+}
+
+/// The future of [`yield_now`].
+#[derive(Debug)]
+#[must_use = "futures do nothing unless awaited"]
+pub struct YieldNow {
+    yielded: bool,
+}
+
+impl Future for YieldNow {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.yielded {
+            return Poll::Ready(());
+        }
+        self.yielded = true;
+        crate::thread::yield_now();
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+}

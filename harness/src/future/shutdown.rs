@@ -1,0 +1,52 @@
+//! The end of an async test, as the end of `#[tokio::test]`: tasks still running when the
+//! test's future returns are aborted (dropped at the await point where they wait) and their
+//! threads joined, so the execution ends with every thread finished.
+
+use std::sync::{Arc, Mutex, PoisonError};
+
+use super::task::Abort;
+use crate::rt;
+
+/// Spawned tasks not yet shut down: the execution they belong to (`None` outside
+/// explorations), their abort, their thread.
+type Entry = (Option<u64>, Arc<dyn Abort>, crate::thread::JoinHandle<()>);
+
+static TASKS: Mutex<Vec<Entry>> = Mutex::new(Vec::new());
+
+fn tasks() -> std::sync::MutexGuard<'static, Vec<Entry>> {
+    TASKS.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+pub(super) fn register(task: Arc<dyn Abort>, thread: crate::thread::JoinHandle<()>) {
+    let exec = rt::current_thread().map(|(exec, _)| exec);
+    let mut tasks = tasks();
+    // Entries of executions that are over (failed before their end) are dropped: their
+    // threads are gone with their execution.
+    tasks.retain(|(of, ..)| of.is_none_or(|of| Some(of) == exec || rt::is_live(of)));
+    tasks.push((exec, task, thread));
+}
+
+/// Aborts the running execution's tasks (or, outside explorations, this process's) and joins
+/// their threads, until none is left: a task's drop may spawn another.
+pub(super) fn shut_down() {
+    let exec = rt::current_thread().map(|(exec, _)| exec);
+    loop {
+        let mine: Vec<Entry> = {
+            let mut tasks = tasks();
+            let (mine, others) = tasks.drain(..).partition(|(of, ..)| *of == exec);
+            *tasks = others;
+            mine
+        };
+        if mine.is_empty() {
+            return;
+        }
+        for (_, task, _) in &mine {
+            task.abort();
+        }
+        for (_, _, thread) in mine {
+            // A task that panicked failed the execution already; outside explorations its
+            // handle has the panic.
+            let _ = thread.join();
+        }
+    }
+}

@@ -1,0 +1,86 @@
+//! What a task's waker wakes: the model thread that runs the task (its parker's token, so a
+//! wake is an operation every engine sees and a synchronisation: the wake happens before the
+//! poll it causes), or, outside an exploration, a std thread and a flag.
+
+use std::panic::Location;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::Wake;
+
+use crate::rt::{self, ThreadIdx};
+
+pub(super) struct Target {
+    on: On,
+}
+
+enum On {
+    /// Model thread `thread` of execution `exec`.
+    Model { exec: u64, thread: ThreadIdx },
+    /// A std thread, outside explorations: woken when `woken` is set.
+    Std {
+        thread: std::thread::Thread,
+        woken: AtomicBool,
+    },
+}
+
+impl Target {
+    /// The running thread, which polls the task.
+    pub(super) fn current() -> Arc<Target> {
+        let on = match rt::current_thread() {
+            Some((exec, thread)) => On::Model { exec, thread },
+            None => On::Std {
+                thread: std::thread::current(),
+                woken: AtomicBool::new(false),
+            },
+        };
+        Arc::new(Target { on })
+    }
+
+    /// Model thread `thread` of the running execution, which will poll the task (a task's
+    /// thread, known before it starts, so that nothing has to hand its waker over).
+    pub(super) fn model(thread: ThreadIdx) -> Option<Arc<Target>> {
+        let (exec, _) = rt::current_thread()?;
+        Some(Arc::new(Target {
+            on: On::Model { exec, thread },
+        }))
+    }
+
+    /// Whether the running thread is the one this target wakes.
+    pub(super) fn is_current(&self) -> bool {
+        match &self.on {
+            On::Model { exec, thread } => rt::current_thread() == Some((*exec, *thread)),
+            On::Std { thread, .. } => thread.id() == std::thread::current().id(),
+        }
+    }
+
+    /// Waits until a wake came since the last wait returned (at once if one came during the
+    /// poll). `site` is where the task's wait shows in a trace.
+    pub(super) fn wait(&self, site: &'static Location<'static>) {
+        match &self.on {
+            On::Model { .. } => crate::thread::await_wake(site),
+            On::Std { woken, .. } => {
+                while !woken.swap(false, Ordering::Acquire) {
+                    std::thread::park();
+                }
+            }
+        }
+    }
+}
+
+impl Wake for Target {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        match &self.on {
+            On::Model { exec, thread } => {
+                crate::thread::wake(*exec, *thread, Location::caller());
+            }
+            On::Std { thread, woken } => {
+                woken.store(true, Ordering::Release);
+                thread.unpark();
+            }
+        }
+    }
+}

@@ -1,0 +1,257 @@
+//! Async tasks (`tapestry::future`) under every engine: a correct program passes everywhere, a
+//! lost wakeup is found and named as one (not as a deadlock), aborts and the end of an async
+//! test cancel tasks, and the DPOR engine counts task interleavings as thread ones.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll, Waker};
+
+use tapestry::future::{block_on, spawn, yield_now};
+use tapestry::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
+use tapestry::sync::{Arc, Mutex};
+use tapestry::{Engine, EngineKind, Explorer, FailureKind, Outcome};
+
+/// A flag a task waits for: `set` raises it and wakes the registered waiter. `check_first`
+/// is the bug: the waiter checks the flag, then registers its waker, so a `set` in between
+/// wakes nobody.
+struct Flag {
+    state: Mutex<(bool, Option<Waker>)>,
+    raised: AtomicBool,
+}
+
+impl Flag {
+    fn new() -> Arc<Flag> {
+        Arc::new(Flag {
+            state: Mutex::new((false, None)),
+            raised: AtomicBool::new(false),
+        })
+    }
+
+    fn set(&self) {
+        self.raised.store(true, SeqCst);
+        let waiter = self.state.lock().unwrap().1.take();
+        if let Some(waiter) = waiter {
+            waiter.wake();
+        }
+    }
+}
+
+fn wait(flag: &Arc<Flag>, check_first: bool) -> WaitFlag {
+    WaitFlag {
+        flag: flag.clone(),
+        check_first,
+    }
+}
+
+struct WaitFlag {
+    flag: Arc<Flag>,
+    check_first: bool,
+}
+
+impl Future for WaitFlag {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.check_first {
+            // The bug: between this check and the registration, `set` finds no waker.
+            if self.flag.raised.load(SeqCst) {
+                return Poll::Ready(());
+            }
+            self.flag.state.lock().unwrap().1 = Some(cx.waker().clone());
+            Poll::Pending
+        } else {
+            self.flag.state.lock().unwrap().1 = Some(cx.waker().clone());
+            if self.flag.raised.load(SeqCst) {
+                return Poll::Ready(());
+            }
+            Poll::Pending
+        }
+    }
+}
+
+fn handshake(check_first: bool) {
+    let flag = Flag::new();
+    let setter = {
+        let flag = flag.clone();
+        spawn(async move { flag.set() })
+    };
+    block_on(async {
+        wait(&flag, check_first).await;
+        setter.await.unwrap();
+    });
+}
+
+#[test]
+fn a_correct_handshake_passes_under_every_engine() {
+    let report = Explorer::new().keep_going(true).run(|| handshake(false));
+    assert!(report.failure().is_none(), "{report}");
+    assert_eq!(report.skipped().count(), 0, "{report}");
+    for engine in report.engines() {
+        if matches!(engine.engine(), EngineKind::Exhaustive | EngineKind::Dpor) {
+            assert_eq!(
+                engine.outcome(),
+                &Outcome::Passed { complete: true },
+                "{report}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_lost_wakeup_is_found_and_named_by_every_model_engine() {
+    for engine in EngineKind::ALL {
+        if engine == EngineKind::Stress {
+            continue;
+        }
+        let report = Explorer::new().engine(engine).run(|| handshake(true));
+        let failure = report
+            .failure()
+            .unwrap_or_else(|| panic!("{engine} missed the lost wakeup\n{report}"));
+        assert_eq!(
+            failure.kind(),
+            FailureKind::LostWakeup,
+            "{engine}\n{failure}"
+        );
+        let text = failure.to_string();
+        assert!(
+            text.contains("returned `Pending`") && text.contains("nothing will wake it"),
+            "{engine}: the waiting task is named\n{text}"
+        );
+    }
+}
+
+#[test]
+fn an_aborted_task_is_dropped_at_its_await_point_and_reports_cancelled() {
+    let report = Explorer::new().keep_going(true).run(|| {
+        let dropped = Arc::new(AtomicBool::new(false));
+        struct Guard(Arc<AtomicBool>);
+        impl Drop for Guard {
+            fn drop(&mut self) {
+                self.0.store(true, SeqCst);
+            }
+        }
+        let guard = Guard(dropped.clone());
+        let task = spawn(async move {
+            let _guard = guard;
+            std::future::pending::<()>().await;
+        });
+        block_on(async {
+            yield_now().await;
+            task.abort();
+            let error = task.await.unwrap_err();
+            assert!(error.is_cancelled() && !error.is_panic());
+        });
+        assert!(dropped.load(SeqCst), "the task's future was dropped");
+    });
+    assert!(report.failure().is_none(), "{report}");
+}
+
+#[test]
+fn a_finished_task_keeps_its_output_after_an_abort() {
+    let report = Explorer::new().engine(Engine::dpor().unbounded()).run(|| {
+        let task = spawn(async { 7 });
+        block_on(async {
+            while !task.is_finished() {
+                yield_now().await;
+            }
+            task.abort();
+            assert_eq!(task.await.unwrap(), 7);
+        });
+    });
+    assert!(report.failure().is_none(), "{report}");
+}
+
+/// `n` tasks each add one to a shared counter, and the body awaits them all.
+fn counting(n: usize) {
+    let counter = Arc::new(AtomicUsize::new(0));
+    let tasks: Vec<_> = (0..n)
+        .map(|_| {
+            let counter = counter.clone();
+            spawn(async move {
+                counter.fetch_add(1, SeqCst);
+            })
+        })
+        .collect();
+    block_on(async {
+        for task in tasks {
+            task.await.unwrap();
+        }
+    });
+    assert_eq!(counter.load(SeqCst), n);
+}
+
+/// The DPOR engine explores tasks as threads: `n` tasks whose one conflicting operation each
+/// is a `fetch_add` on one counter give `n!` orders of those; each task's hand-over of its
+/// output to its handle (a lock the body's await also takes) adds, per task, whether the
+/// body's first poll of that handle came before or after the task finished, but only for the
+/// handle the body is waiting on when the task finishes. Measured: 1, 2, 6 × that factor.
+#[test]
+fn dpor_counts_task_interleavings() {
+    let counts: Vec<u64> = (1..=3)
+        .map(|n| {
+            let report = Explorer::new()
+                .engine(Engine::dpor().unbounded())
+                .run(move || counting(n));
+            assert!(report.failure().is_none(), "{report}");
+            report.engines()[0].executions()
+        })
+        .collect();
+    eprintln!("dpor executions for 1..=3 tasks: {counts:?}");
+    assert!(counts.windows(2).all(|w| w[0] < w[1]), "{counts:?}");
+}
+
+#[tapestry::test]
+async fn an_async_test_runs_its_body_as_the_first_task() {
+    let counter = Arc::new(AtomicUsize::new(0));
+    let task = {
+        let counter = counter.clone();
+        spawn(async move { counter.fetch_add(1, SeqCst) })
+    };
+    counter.fetch_add(1, SeqCst);
+    task.await.unwrap();
+    assert_eq!(counter.load(SeqCst), 2);
+}
+
+/// A task left running when the async test returns is aborted, as `#[tokio::test]` does: were
+/// it not, it would wait for a wake forever and the test would fail with a lost wakeup.
+#[tapestry::test]
+async fn tasks_left_running_are_aborted_when_the_test_returns() {
+    spawn(std::future::pending::<()>());
+    yield_now().await;
+}
+
+#[test]
+fn outside_explorations_tasks_run_on_std_threads() {
+    let task = spawn(async { 40 + 2 });
+    assert_eq!(block_on(task).unwrap(), 42);
+    let panicked = spawn(async { panic!("inside a task") });
+    let error = block_on(panicked).unwrap_err();
+    assert!(error.is_panic());
+}
+
+/// The README's async example, as written there: every engine that finds its bug must name it
+/// a lost wakeup.
+#[tapestry::test(expect = "lost_wakeup")]
+async fn the_readme_example_is_a_lost_wakeup() {
+    use std::task::{Poll, Waker};
+    let flag = Arc::new(Mutex::new((false, None::<Waker>)));
+    let setter = flag.clone();
+    spawn(async move {
+        let waiter = {
+            let mut f = setter.lock().unwrap();
+            f.0 = true;
+            f.1.take()
+        };
+        if let Some(w) = waiter {
+            w.wake()
+        }
+    });
+    std::future::poll_fn(|cx| {
+        if flag.lock().unwrap().0 {
+            return Poll::Ready(());
+        }
+        flag.lock().unwrap().1 = Some(cx.waker().clone());
+        Poll::Pending
+    })
+    .await;
+}

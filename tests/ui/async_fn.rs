@@ -1,4 +1,0 @@
-#[tapestry::test]
-async fn asynchronous() {}
-
-fn main() {}
