@@ -41,6 +41,7 @@ mod waker;
 use std::future::Future;
 use std::panic::Location;
 use std::pin::{Pin, pin};
+use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
 pub use task::{JoinError, JoinHandle, spawn};
@@ -52,12 +53,26 @@ use waker::Target;
 #[track_caller]
 pub fn block_on<F: Future>(future: F) -> F::Output {
     let site = Location::caller();
-    let target = Target::current();
+    let mut future = pin!(future);
+    drive(Target::current(), site, |cx| {
+        match future.as_mut().poll(cx) {
+            Poll::Ready(output) => Some(output),
+            Poll::Pending => None,
+        }
+    })
+}
+
+/// The poll loop of a task or a `block_on`: `step` polls with the context of `target`'s
+/// waker until it returns an output, and the thread waits for a wake after each `None`.
+fn drive<T>(
+    target: Arc<Target>,
+    site: &'static Location<'static>,
+    mut step: impl FnMut(&mut Context<'_>) -> Option<T>,
+) -> T {
     let waker = Waker::from(target.clone());
     let mut cx = Context::from_waker(&waker);
-    let mut future = pin!(future);
     loop {
-        if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+        if let Some(output) = step(&mut cx) {
             return output;
         }
         target.wait(site);

@@ -158,7 +158,8 @@ where
 {
     let site = Location::caller();
     // Under an exploration the task's thread is the next one the execution starts.
-    let target = Target::model(rt::thread_count());
+    let thread = rt::thread_count();
+    let target = Target::model(thread);
     let shared = Arc::new(Shared {
         state: Mutex::new(State {
             output: None,
@@ -170,7 +171,7 @@ where
     });
     let task = shared.clone();
     let name = match target {
-        Some(_) => format!("task-{}", rt::thread_count()),
+        Some(_) => format!("task-{thread}"),
         None => "tapestry-task".to_owned(),
     };
     let thread = crate::thread::Builder::new()
@@ -198,29 +199,29 @@ fn run<F: Future>(
             target
         }
     };
-    let waker = Waker::from(target.clone());
-    let mut cx = Context::from_waker(&waker);
     let mut future = Box::pin(future);
     let outside = rt::current_thread().is_none();
-    let output = loop {
-        if shared.aborted.load(Ordering::Acquire) {
-            // Dropped here, on its own thread, at the await point where it waited.
-            drop(future);
-            break Err(JoinError { panic: None });
-        }
-        let poll = if outside {
-            match std::panic::catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(&mut cx))) {
-                Ok(poll) => poll,
-                Err(panic) => break Err(JoinError { panic: Some(panic) }),
-            }
+    // Polled while it runs; dropped here, on its own thread, at the await point where it
+    // waited, if aborted.
+    let mut poll = move |cx: &mut Context<'_>| {
+        if outside {
+            std::panic::catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx)))
+                .map_err(|panic| JoinError { panic: Some(panic) })
         } else {
-            future.as_mut().poll(&mut cx)
-        };
-        match poll {
-            Poll::Ready(output) => break Ok(output),
-            Poll::Pending => target.wait(site),
+            Ok(future.as_mut().poll(cx))
         }
     };
+    // `drive` drops its step, and the future with it, before the handle learns the output.
+    let output = super::drive(target, site, move |cx| {
+        if shared.aborted.load(Ordering::Acquire) {
+            return Some(Err(JoinError { panic: None }));
+        }
+        match poll(cx) {
+            Ok(Poll::Ready(output)) => Some(Ok(output)),
+            Ok(Poll::Pending) => None,
+            Err(panic) => Some(Err(panic)),
+        }
+    });
     shared.finish(output);
 }
 

@@ -393,8 +393,18 @@ impl Execution {
     /// Whether a thread other than `me` has not finished and is not blocked in a facade
     /// operation (it may be runnable; a thread marked blocked may be too, about to return).
     pub(crate) fn another_may_run(&self, me: ThreadIdx) -> bool {
+        (0..self.threads.len()).any(|i| i != me && self.may_run(i))
+    }
+
+    /// The threads that have not finished and are not blocked in a facade operation.
+    pub(crate) fn unblocked_threads(&self) -> Vec<ThreadIdx> {
         (0..self.threads.len())
-            .any(|i| i != me && !self.is_finished(i) && self.threads.slot(i).blocked().is_none())
+            .filter(|&i| self.may_run(i))
+            .collect()
+    }
+
+    fn may_run(&self, idx: ThreadIdx) -> bool {
+        !self.is_finished(idx) && self.threads.slot(idx).blocked().is_none()
     }
 
     /// Marks a thread finished; returns `true` for the last unfinished thread, which is where

@@ -277,13 +277,7 @@ pub(crate) fn current_thread() -> Option<(u64, ThreadIdx)> {
 /// The running execution's threads that have not finished and are not blocked in a facade
 /// operation (some of those marked blocked may be about to return).
 pub(crate) fn unblocked_threads() -> Vec<ThreadIdx> {
-    local().map_or_else(Vec::new, |l| {
-        let threads = l.exec.blocked_threads().into_iter();
-        threads
-            .filter(|(_, b)| b.is_none())
-            .map(|(t, _)| t)
-            .collect()
-    })
+    local().map_or_else(Vec::new, |l| l.exec.unblocked_threads())
 }
 
 /// How many model threads the running execution has started, the test body's included.

@@ -97,6 +97,11 @@ pub(super) fn unpark(exec: u64, idx: ThreadIdx, site: Site) {
              thread no longer exists"
         ),
     }
+    give_token(idx, site, Op::Unpark { thread: idx });
+}
+
+/// Gives model thread `idx` its token, as an operation of the running thread recorded as `op`.
+fn give_token(idx: ThreadIdx, site: Site, op: Op) {
     rt::backend_op(
         site,
         // A thread that has exited has no parker, and nothing to wake.
@@ -105,7 +110,7 @@ pub(super) fn unpark(exec: u64, idx: ThreadIdx, site: Site) {
                 parker.unpark();
             }
         },
-        |_| Op::Unpark { thread: idx },
+        |_| op,
     );
 }
 
@@ -131,15 +136,7 @@ pub(crate) fn wake(exec: u64, idx: ThreadIdx, site: Site) {
     if rt::current_thread().is_some_and(|(running, _)| running != exec) {
         return;
     }
-    rt::backend_op(
-        site,
-        |_| {
-            if let Some(parker) = parker(idx) {
-                parker.unpark();
-            }
-        },
-        |_| Op::Wake { thread: idx },
-    );
+    give_token(idx, site, Op::Wake { thread: idx });
 }
 
 /// Model thread `idx`'s parker, made on first use; `None` once it has exited.
