@@ -703,6 +703,8 @@ mod schedule;
 #[cfg(feature = "explore")]
 pub mod time;
 #[cfg(feature = "explore")]
+pub mod tokio;
+#[cfg(feature = "explore")]
 pub mod trace;
 
 #[cfg(feature = "explore")]

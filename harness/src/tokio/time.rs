@@ -1,0 +1,3 @@
+//! Tokio-shaped time (`tokio::time`).
+
+pub use crate::time::{Duration, Instant};
