@@ -36,6 +36,7 @@
 
 mod shutdown;
 mod task;
+pub(crate) mod timer;
 mod waker;
 
 use std::future::Future;
@@ -71,11 +72,22 @@ fn drive<T>(
 ) -> T {
     let waker = Waker::from(target.clone());
     let mut cx = Context::from_waker(&waker);
+    let mut after_timer = false;
     loop {
-        if let Some(output) = step(&mut cx) {
+        let (output, wanted) = timer::polling(|| step(&mut cx));
+        if after_timer {
+            timer::polled();
+        }
+        if let Some(output) = output {
             return output;
         }
-        target.wait(site);
+        after_timer = match wanted {
+            Some(wanted) => timer::wait(&target, site, wanted),
+            None => {
+                target.wait(site);
+                false
+            }
+        };
     }
 }
 

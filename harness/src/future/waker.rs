@@ -6,6 +6,7 @@ use std::panic::Location;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::Wake;
+use std::time::Duration;
 
 use crate::rt::{self, ThreadIdx};
 
@@ -61,6 +62,27 @@ impl Target {
             On::Std { woken, .. } => {
                 while !woken.swap(false, Ordering::Acquire) {
                     std::thread::park();
+                }
+            }
+        }
+    }
+
+    /// As [`wait`](Self::wait), giving up after `timeout` (under a model engine, at any point:
+    /// see `thread::await_wake_timeout`); returns whether it timed out.
+    pub(super) fn wait_timeout(&self, site: &'static Location<'static>, timeout: Duration) -> bool {
+        match &self.on {
+            On::Model { .. } => crate::thread::await_wake_timeout(site, timeout),
+            On::Std { woken, .. } => {
+                let deadline = std::time::Instant::now() + timeout;
+                loop {
+                    if woken.swap(false, Ordering::Acquire) {
+                        return false;
+                    }
+                    let now = std::time::Instant::now();
+                    if now >= deadline {
+                        return true;
+                    }
+                    std::thread::park_timeout(deadline - now);
                 }
             }
         }

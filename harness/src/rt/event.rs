@@ -49,6 +49,12 @@ pub(crate) enum Op {
     },
     /// A task's poll returned `Pending` and its thread waited for a wake, which came.
     Pending,
+    /// A task's poll returned `Pending` with a timer set (a sleep or timeout of
+    /// `tapestry::tokio::time`), and its thread waited for a wake or the timer: `fired` when
+    /// the timer ended the wait.
+    TimerWait {
+        fired: bool,
+    },
     /// A waker of the task that runs on `thread` was woken.
     Wake {
         thread: ThreadIdx,

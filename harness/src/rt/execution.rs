@@ -396,6 +396,33 @@ impl Execution {
         (0..self.threads.len()).any(|i| i != me && self.may_run(i))
     }
 
+    /// Whether a timer may fire now, as on tokio's paused clock (`future::timer`): no thread but
+    /// `me` can go on without another's step. A thread blocked in a lock call counts as going
+    /// on while no thread holds that lock (it was only paused before taking it), and one
+    /// waiting for its token while the token is there (`has_token`: it was woken).
+    pub(crate) fn time_may_pass(
+        &self,
+        me: ThreadIdx,
+        has_token: impl Fn(ThreadIdx) -> bool,
+    ) -> bool {
+        let held: Vec<ObjId> = (0..self.threads.len())
+            .filter(|&i| !self.is_finished(i))
+            .flat_map(|i| self.with_state(&self.threads.slot(i).held, |held| held.locks()))
+            .collect();
+        (0..self.threads.len())
+            .filter(|&i| i != me && !self.is_finished(i))
+            .all(|i| match self.threads.slot(i).blocked() {
+                None => false,
+                Some(b) => match b.reason {
+                    BlockReason::Lock | BlockReason::Read | BlockReason::Write => {
+                        held.contains(&b.target)
+                    }
+                    BlockReason::Wake | BlockReason::Park => !has_token(i),
+                    _ => true,
+                },
+            })
+    }
+
     /// The threads that have not finished and are not blocked in a facade operation.
     pub(crate) fn unblocked_threads(&self) -> Vec<ThreadIdx> {
         (0..self.threads.len())

@@ -318,6 +318,12 @@ pub(crate) fn may_wake_spuriously() -> bool {
     local().is_some_and(|l| !l.exec.concurrent && l.exec.another_may_run(l.running()))
 }
 
+/// Whether a timer of the running thread may fire now (see `Execution::time_may_pass`);
+/// `has_token` says whether a thread waiting for its token has it.
+pub(crate) fn time_may_pass(has_token: impl Fn(ThreadIdx) -> bool) -> bool {
+    local().is_none_or(|l| l.exec.time_may_pass(l.running(), has_token))
+}
+
 /// Whether the running execution's threads are real OS threads (the stress engine), which run
 /// on while this one waits outside the engine.
 pub(crate) fn real_threads() -> bool {

@@ -17,7 +17,7 @@
 
 mod local;
 mod park;
-pub(crate) use park::{await_wake, wake};
+pub(crate) use park::{await_wake, await_wake_timeout, has_token, wake};
 mod scope;
 
 use std::io;

@@ -130,6 +130,26 @@ pub(crate) fn await_wake(site: Site) {
     );
 }
 
+/// A task's wait for a wake or for its timer, due `timeout` from now: as [`await_wake`], but
+/// the wait may also time out, as every timed wait of a model engine does (at once, after
+/// other threads' steps, or when nothing else can run). Returns whether it timed out.
+pub(crate) fn await_wake_timeout(site: Site, timeout: Duration) -> bool {
+    let Some((_, me)) = rt::current_thread() else {
+        std::thread::park_timeout(timeout);
+        return false;
+    };
+    let parker = parker(me).expect("a running thread has not exited");
+    let woke = rt::blocking_on_thread(
+        site,
+        Blocked::new(BlockReason::Wake, me),
+        || parker.park(Some(timeout)),
+        |&woke| Op::TimerWait {
+            fired: woke == Woke::TimedOut,
+        },
+    );
+    woke == Woke::TimedOut
+}
+
 /// A waker's wake of the task on model thread `idx` of execution `exec`: gives the thread its
 /// token. A wake from outside the execution (a waker kept past its end) does nothing.
 pub(crate) fn wake(exec: u64, idx: ThreadIdx, site: Site) {
@@ -137,6 +157,12 @@ pub(crate) fn wake(exec: u64, idx: ThreadIdx, site: Site) {
         return;
     }
     give_token(idx, site, Op::Wake { thread: idx });
+}
+
+/// Whether model thread `idx` waits with its token given (woken, not yet run); `false` for a
+/// thread that never parked or waited for a wake.
+pub(crate) fn has_token(idx: ThreadIdx) -> bool {
+    parker(idx).is_some_and(|parker| parker.1.load(std::sync::atomic::Ordering::Relaxed))
 }
 
 /// Model thread `idx`'s parker, made on first use; `None` once it has exited.
@@ -152,7 +178,8 @@ fn parker(idx: ThreadIdx) -> Option<Arc<Parker>> {
 
 /// A model thread's token, behind a lock of the engine's with a condition variable its park
 /// waits on; only the owner waits, so a notification wakes it.
-struct Parker(Monitor<State, 1>);
+/// The flag mirrors the token for [`has_token`], which must not take the engine's lock.
+struct Parker(Monitor<State, 1>, std::sync::atomic::AtomicBool);
 
 struct State {
     token: bool,
@@ -162,13 +189,16 @@ struct State {
 
 impl Parker {
     fn new(backend: &dyn Backend) -> Parker {
-        Parker(Monitor::new(
-            backend,
-            State {
-                token: false,
-                unparks: SyncClock::default(),
-            },
-        ))
+        Parker(
+            Monitor::new(
+                backend,
+                State {
+                    token: false,
+                    unparks: SyncClock::default(),
+                },
+            ),
+            std::sync::atomic::AtomicBool::new(false),
+        )
     }
 
     /// The owner's park: takes the token, waiting for it as the module docs say.
@@ -200,6 +230,7 @@ impl Parker {
             let state = held.state();
             if woke == Woke::Unparked {
                 state.token = false;
+                self.1.store(false, std::sync::atomic::Ordering::Relaxed);
             }
             race::acquire(&state.unparks);
             woke
@@ -212,6 +243,7 @@ impl Parker {
             wait_for_token(held);
             let state = held.state();
             state.token = false;
+            self.1.store(false, std::sync::atomic::Ordering::Relaxed);
             race::acquire(&state.unparks);
         });
     }
@@ -221,6 +253,7 @@ impl Parker {
         self.0.with(|held| {
             let state = held.state();
             state.token = true;
+            self.1.store(true, std::sync::atomic::Ordering::Relaxed);
             race::release_join(&state.unparks);
             held.notify_all(0);
         });

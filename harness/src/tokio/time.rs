@@ -1,3 +1,250 @@
-//! Tokio-shaped time (`tokio::time`).
+//! Tokio-shaped time (`tokio::time`): [`sleep`], [`timeout`] and [`interval`] on
+//! [`tapestry::time::Instant`](crate::time::Instant).
+//!
+//! Under the model engines time is the execution's virtual clock, which moves only when a
+//! timer fires, and a timer may fire at any point of the schedule the engine chooses (at once,
+//! after other tasks' steps, or when nothing else can run), in deadline order among the tasks'
+//! timers. So no test waits for real time, and whether a [`timeout`] fires before the work it
+//! guards is done is explored at every await point of that work; the guarded future is then
+//! dropped there. Under the stress engine and outside explorations these are real-time timers.
+//!
+//! ```
+//! use tapestry::tokio::time::{self, Duration, Instant};
+//!
+//! tapestry::future::block_on(async {
+//!     let start = Instant::now();
+//!     time::sleep(Duration::from_millis(10)).await;
+//!     assert!(start.elapsed() >= Duration::from_millis(10));
+//!     let slow = time::sleep(Duration::from_secs(60));
+//!     assert!(time::timeout(Duration::from_millis(1), slow).await.is_err());
+//! });
+//! ```
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 
 pub use crate::time::{Duration, Instant};
+
+use crate::future::timer;
+
+/// Waits until `duration` has elapsed, as `tokio::time::sleep`.
+pub fn sleep(duration: Duration) -> Sleep {
+    let now = Instant::now();
+    sleep_until(now.checked_add(duration).unwrap_or_else(|| far_future(now)))
+}
+
+/// Waits until `deadline`, as `tokio::time::sleep_until`.
+pub fn sleep_until(deadline: Instant) -> Sleep {
+    Sleep { deadline }
+}
+
+/// About thirty years from `now`: tokio's stand-in for a deadline that does not fit.
+fn far_future(now: Instant) -> Instant {
+    now + Duration::from_secs(86_400 * 365 * 30)
+}
+
+/// The future of [`sleep`]: ready once its deadline has passed.
+#[derive(Debug)]
+#[must_use = "futures do nothing unless you `.await` or poll them"]
+pub struct Sleep {
+    deadline: Instant,
+}
+
+impl Sleep {
+    /// When it is due.
+    pub fn deadline(&self) -> Instant {
+        self.deadline
+    }
+
+    /// Whether its deadline has passed.
+    pub fn is_elapsed(&self) -> bool {
+        Instant::now() >= self.deadline
+    }
+
+    /// Moves its deadline to `deadline` (it may then be polled again after it completed).
+    pub fn reset(self: Pin<&mut Self>, deadline: Instant) {
+        self.get_mut().deadline = deadline;
+    }
+}
+
+impl Future for Sleep {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.is_elapsed() {
+            return Poll::Ready(());
+        }
+        timer::wake_at(self.deadline, cx.waker());
+        Poll::Pending
+    }
+}
+
+/// Requires `future` to complete within `duration`, as `tokio::time::timeout`: its output, or
+/// [`error::Elapsed`] (and the future is dropped where it waited) if the time ran out first.
+pub fn timeout<F: IntoFuture>(duration: Duration, future: F) -> Timeout<F::IntoFuture> {
+    Timeout {
+        future: future.into_future(),
+        sleep: sleep(duration),
+    }
+}
+
+/// Requires `future` to complete before `deadline`, as `tokio::time::timeout_at`.
+pub fn timeout_at<F: IntoFuture>(deadline: Instant, future: F) -> Timeout<F::IntoFuture> {
+    Timeout {
+        future: future.into_future(),
+        sleep: sleep_until(deadline),
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The future of [`timeout`].
+    #[derive(Debug)]
+    #[must_use = "futures do nothing unless you `.await` or poll them"]
+    pub struct Timeout<F> {
+        #[pin]
+        future: F,
+        sleep: Sleep,
+    }
+}
+
+impl<F> Timeout<F> {
+    /// The guarded future.
+    pub fn get_ref(&self) -> &F {
+        &self.future
+    }
+
+    /// The guarded future, mutably.
+    pub fn get_mut(&mut self) -> &mut F {
+        &mut self.future
+    }
+
+    /// The guarded future, dropping the timer.
+    pub fn into_inner(self) -> F {
+        self.future
+    }
+}
+
+impl<F: Future> Future for Timeout<F> {
+    type Output = Result<F::Output, error::Elapsed>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        // The work first, as tokio: work that is ready wins over a timer that is due.
+        if let Poll::Ready(output) = this.future.poll(cx) {
+            return Poll::Ready(Ok(output));
+        }
+        if this.sleep.is_elapsed() {
+            return Poll::Ready(Err(error::Elapsed(())));
+        }
+        timer::expire_at(this.sleep.deadline, cx.waker());
+        Poll::Pending
+    }
+}
+
+/// A ticker, as `tokio::time::interval`: the first tick completes at once, then one every
+/// `period`.
+///
+/// # Panics
+/// If `period` is zero, as tokio's.
+pub fn interval(period: Duration) -> Interval {
+    interval_at(Instant::now(), period)
+}
+
+/// A ticker whose first tick completes at `start`, as `tokio::time::interval_at`.
+///
+/// # Panics
+/// If `period` is zero, as tokio's.
+pub fn interval_at(start: Instant, period: Duration) -> Interval {
+    assert!(period > Duration::ZERO, "`period` must be non-zero.");
+    Interval {
+        next: start,
+        period,
+        missed: MissedTickBehavior::Burst,
+    }
+}
+
+/// What an [`Interval`] does with ticks it missed, as tokio's.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum MissedTickBehavior {
+    /// Ticks as fast as it can until it has caught up (the default).
+    #[default]
+    Burst,
+    /// Ticks once, then every `period` from then on.
+    Delay,
+    /// Ticks once, then at the next multiple of `period` from the start.
+    Skip,
+}
+
+/// The ticker of [`interval`].
+#[derive(Debug)]
+pub struct Interval {
+    next: Instant,
+    period: Duration,
+    missed: MissedTickBehavior,
+}
+
+impl Interval {
+    /// Waits for the next tick and returns when it was due.
+    pub async fn tick(&mut self) -> Instant {
+        std::future::poll_fn(|cx| self.poll_tick(cx)).await
+    }
+
+    /// Polls for the next tick.
+    pub fn poll_tick(&mut self, cx: &mut Context<'_>) -> Poll<Instant> {
+        let now = Instant::now();
+        if now < self.next {
+            timer::wake_at(self.next, cx.waker());
+            return Poll::Pending;
+        }
+        let due = self.next;
+        self.next = match self.missed {
+            MissedTickBehavior::Burst => due + self.period,
+            MissedTickBehavior::Delay => now + self.period,
+            MissedTickBehavior::Skip => {
+                let periods = (now - due).as_nanos() / self.period.as_nanos() + 1;
+                let ahead = self.period.as_nanos() * periods;
+                due + Duration::from_nanos(u64::try_from(ahead).unwrap_or(u64::MAX))
+            }
+        };
+        Poll::Ready(due)
+    }
+
+    /// Makes the next tick due one `period` from now.
+    pub fn reset(&mut self) {
+        self.next = Instant::now() + self.period;
+    }
+
+    /// Its period.
+    pub fn period(&self) -> Duration {
+        self.period
+    }
+
+    /// What it does with missed ticks.
+    pub fn missed_tick_behavior(&self) -> MissedTickBehavior {
+        self.missed
+    }
+
+    /// Sets what it does with missed ticks.
+    pub fn set_missed_tick_behavior(&mut self, behavior: MissedTickBehavior) {
+        self.missed = behavior;
+    }
+}
+
+/// Time errors, as `tokio::time::error`.
+pub mod error {
+    use super::fmt;
+
+    /// A [`timeout`](super::timeout) ran out before its future completed.
+    #[derive(Debug, PartialEq, Eq)]
+    pub struct Elapsed(pub(super) ());
+
+    impl fmt::Display for Elapsed {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("deadline has elapsed")
+        }
+    }
+
+    impl std::error::Error for Elapsed {}
+}

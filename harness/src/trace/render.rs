@@ -230,6 +230,7 @@ pub(super) fn object_of(op: &Op, obj: ObjId) -> Option<ObjId> {
         | Op::Park { .. }
         | Op::Unpark { .. }
         | Op::Pending
+        | Op::TimerWait { .. }
         | Op::Wake { .. }
         | Op::Fence { .. } => None,
         _ => Some(obj),
@@ -265,6 +266,8 @@ pub(super) fn operation(event: &Event, labels: &Labels) -> String {
         }
         Op::Unpark { thread } => format!("unpark {}", labels.thread(thread)),
         Op::Pending => "pending, until woken".to_owned(),
+        Op::TimerWait { fired: true } => "pending, until its timer fired".to_owned(),
+        Op::TimerWait { fired: false } => "pending, woken before its timer".to_owned(),
         Op::Wake { thread } => format!("wake {}", labels.thread(thread)),
         Op::Lock => format!("lock {o}"),
         Op::TryLock { ok } => format!("try_lock {o} -> {}", taken(ok)),

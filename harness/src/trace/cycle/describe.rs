@@ -49,7 +49,12 @@ impl Cycle {
         let pauses = steps().any(|e| {
             matches!(
                 e.op,
-                Op::Yield | Op::Sleep { .. } | Op::Wait { .. } | Op::Park { .. } | Op::Pending
+                Op::Yield
+                    | Op::Sleep { .. }
+                    | Op::Wait { .. }
+                    | Op::Park { .. }
+                    | Op::Pending
+                    | Op::TimerWait { .. }
             )
         });
         let verdict = match threads.len() {

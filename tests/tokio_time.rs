@@ -1,0 +1,113 @@
+//! `tapestry::tokio::time` under every engine: sleeps move the virtual clock and fire in
+//! deadline order (no false alarm on code that orders tasks by sleeping), a timeout may fire
+//! before or after the work it guards (both explored), and outside explorations timers are
+//! real.
+
+use tapestry::future::{block_on, spawn};
+use tapestry::sync::Arc;
+use tapestry::sync::atomic::{AtomicBool, Ordering::SeqCst};
+use tapestry::tokio::time::{self, Duration, Instant};
+use tapestry::{Engine, EngineKind, Explorer};
+
+/// A task that sleeps 1 s sets a flag; the body, which sleeps 2 s, finds it set.
+fn ordered_by_sleeping() {
+    let flag = Arc::new(AtomicBool::new(false));
+    let setter = {
+        let flag = flag.clone();
+        spawn(async move {
+            time::sleep(Duration::from_secs(1)).await;
+            flag.store(true, SeqCst);
+        })
+    };
+    block_on(async {
+        let start = Instant::now();
+        time::sleep(Duration::from_secs(2)).await;
+        assert!(start.elapsed() >= Duration::from_secs(2));
+        assert!(
+            flag.load(SeqCst),
+            "the 1 s sleeper ran before the 2 s one went on"
+        );
+        setter.await.unwrap();
+    });
+}
+
+#[test]
+fn timers_fire_in_deadline_order_under_every_engine() {
+    let report = Explorer::new().keep_going(true).run(ordered_by_sleeping);
+    assert!(report.failure().is_none(), "{report}");
+    assert_eq!(report.skipped().count(), 0, "{report}");
+}
+
+/// The body guards a task's work with a timeout: `expect_timeout` says which outcome it
+/// asserts, so each of the two asserts fails in the schedules of the other outcome.
+fn guarded(expect_timeout: bool) {
+    let done = Arc::new(AtomicBool::new(false));
+    let work = {
+        let done = done.clone();
+        spawn(async move {
+            tapestry::future::yield_now().await;
+            done.store(true, SeqCst);
+        })
+    };
+    block_on(async {
+        let outcome = time::timeout(Duration::from_secs(1), work).await;
+        assert_eq!(
+            outcome.is_err(),
+            expect_timeout,
+            "timed out: {}",
+            outcome.is_err()
+        );
+    });
+}
+
+#[test]
+fn a_timeout_may_fire_before_or_after_the_guarded_work() {
+    for engine in [
+        EngineKind::Exhaustive,
+        EngineKind::Dpor,
+        EngineKind::Random,
+        EngineKind::Pct,
+    ] {
+        for expect_timeout in [false, true] {
+            let report = Explorer::new()
+                .engine(engine)
+                .run(move || guarded(expect_timeout));
+            let failure = report.failure().unwrap_or_else(|| {
+                panic!(
+                    "{engine}: no schedule where the timeout {} first\n{report}",
+                    if expect_timeout { "loses" } else { "fires" }
+                )
+            });
+            assert!(
+                failure.to_string().contains("timed out:"),
+                "{engine}\n{failure}"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_virtual_clock_moves_by_the_sleeps() {
+    let report = Explorer::new().engine(Engine::dpor().unbounded()).run(|| {
+        block_on(async {
+            let start = Instant::now();
+            time::sleep(Duration::from_secs(3600)).await;
+            let mut ticks = time::interval(Duration::from_secs(10));
+            assert_eq!(ticks.tick().await, start + Duration::from_secs(3600));
+            assert_eq!(ticks.tick().await, start + Duration::from_secs(3610));
+            assert_eq!(start.elapsed(), Duration::from_secs(3610));
+        });
+    });
+    assert!(report.failure().is_none(), "{report}");
+}
+
+#[test]
+fn outside_explorations_timers_are_real() {
+    let start = std::time::Instant::now();
+    block_on(async {
+        time::sleep(Duration::from_millis(20)).await;
+        let slow = time::sleep(Duration::from_secs(60));
+        assert!(time::timeout(Duration::from_millis(5), slow).await.is_err());
+    });
+    assert!(start.elapsed() >= std::time::Duration::from_millis(25));
+}
