@@ -736,4 +736,5 @@ pub use tapestry_macros::test;
 pub mod __private {
     pub use crate::runner::{TestOutput, TestSpec, run_test};
     pub use insta;
+    pub use tapestry_macros::select_impl;
 }

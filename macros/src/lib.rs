@@ -4,6 +4,7 @@
 //! budgets, saved schedules) is made by `tapestry`'s runner when the test runs.
 
 mod args;
+mod select;
 
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
@@ -17,6 +18,13 @@ pub fn test(
     item: proc_macro::TokenStream,
 ) -> proc_macro::TokenStream {
     expand(args.into(), item.into()).into()
+}
+
+/// The expansion of `tapestry::tokio::select!`, which passes its `$crate` first.
+#[doc(hidden)]
+#[proc_macro]
+pub fn select_impl(input: proc_macro::TokenStream) -> proc_macro::TokenStream {
+    select::expand(input.into()).into()
 }
 
 fn expand(args: TokenStream, item: TokenStream) -> TokenStream {

@@ -90,11 +90,13 @@ impl<T> JoinHandle<T> {
     /// Cancels the task: it is dropped the next time it would be polled (at the await point
     /// where it waits, or before its first poll), and awaiting the handle returns a
     /// cancelled [`JoinError`]. A task that already finished keeps its output.
-    pub fn abort(&self)
-    where
-        T: Send,
-    {
-        Abort::abort(&*self.shared);
+    pub fn abort(&self) {
+        self.shared.abort_any();
+    }
+
+    /// [`abort`](Self::abort) for any output type: what a `JoinSet` dropped does.
+    pub(crate) fn abort_any(&self) {
+        self.shared.abort_any();
     }
 
     /// Whether the task has finished (returned, or been dropped after an abort).
@@ -232,6 +234,12 @@ pub(super) trait Abort: Send + Sync {
 
 impl<T: Send> Abort for Shared<T> {
     fn abort(&self) {
+        self.abort_any();
+    }
+}
+
+impl<T> Shared<T> {
+    fn abort_any(&self) {
         self.aborted.store(true, Ordering::Release);
         let task = self.lock().task.clone();
         if let Some(task) = task {

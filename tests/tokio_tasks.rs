@@ -1,0 +1,124 @@
+//! `tapestry::tokio::{select!, task::JoinSet}`: a select drops the branches that lost (and a
+//! half-done one loses its work, found by every engine), honours `biased;`, preconditions and
+//! `else`; a join set returns every task's output and aborts what it still holds when dropped.
+
+use tapestry::future::{block_on, yield_now};
+use tapestry::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use tapestry::sync::{Arc, Mutex};
+use tapestry::tokio::{self, task::JoinSet};
+use tapestry::{EngineKind, Explorer, FailureKind};
+
+/// A select between a branch that takes an item and then awaits before counting it, and one
+/// that is ready on its second poll: when the second wins, the first is dropped half-done.
+fn take_then_count(items: &Mutex<Vec<u32>>, counted: &AtomicUsize) {
+    block_on(async {
+        tokio::select! {
+            () = async {
+                let item = items.lock().unwrap().pop();
+                yield_now().await;
+                if let Some(item) = item {
+                    counted.fetch_add(item as usize, SeqCst);
+                }
+            } => {}
+            () = yield_now() => {}
+        }
+    });
+}
+
+#[test]
+fn a_select_drops_a_half_done_branch_and_its_work_is_lost() {
+    for engine in [EngineKind::Exhaustive, EngineKind::Dpor, EngineKind::Random] {
+        let report = Explorer::new().engine(engine).run(|| {
+            let items = Mutex::new(vec![1]);
+            let counted = AtomicUsize::new(0);
+            take_then_count(&items, &counted);
+            let taken = items.lock().unwrap().is_empty();
+            assert!(
+                !taken || counted.load(SeqCst) == 1,
+                "an item was taken and never counted"
+            );
+        });
+        let failure = report
+            .failure()
+            .unwrap_or_else(|| panic!("{engine}\n{report}"));
+        assert_eq!(failure.kind(), FailureKind::Panic, "{failure}");
+        assert!(failure.to_string().contains("never counted"), "{failure}");
+    }
+}
+
+#[test]
+fn select_honours_biased_preconditions_and_else() {
+    block_on(async {
+        // `biased;` polls in order: the first ready branch wins every time.
+        for _ in 0..4 {
+            let first = tokio::select! {
+                biased;
+                a = async { 1 } => a,
+                b = async { 2 } => b,
+            };
+            assert_eq!(first, 1);
+        }
+        // A false precondition disables its branch; a refuted pattern disables its branch.
+        let picked = tokio::select! {
+            a = async { 1 }, if false => a,
+            Some(b) = async { None::<i32> } => b,
+            c = async { 3 } => c,
+        };
+        assert_eq!(picked, 3);
+        let fallback = tokio::select! {
+            Some(a) = async { None::<i32> } => a,
+            else => 9,
+        };
+        assert_eq!(fallback, 9);
+    });
+}
+
+#[test]
+fn unbiased_select_starts_from_every_branch_in_turn() {
+    block_on(async {
+        let mut wins = [0; 3];
+        for _ in 0..30 {
+            let i = tokio::select! {
+                a = async { 0 } => a,
+                b = async { 1 } => b,
+                c = async { 2 } => c,
+            };
+            wins[i] += 1;
+        }
+        assert!(wins.iter().all(|&w| w > 0), "no branch starves: {wins:?}");
+    });
+}
+
+#[test]
+fn a_join_set_returns_every_output_under_every_engine() {
+    let report = Explorer::new().keep_going(true).run(|| {
+        let hits = Arc::new(AtomicUsize::new(0));
+        let mut set = JoinSet::new();
+        for i in 0..3 {
+            let hits = hits.clone();
+            set.spawn(async move {
+                hits.fetch_add(1, SeqCst);
+                i
+            });
+        }
+        assert_eq!(set.len(), 3);
+        let mut outputs = block_on(set.join_all());
+        outputs.sort_unstable();
+        assert_eq!(outputs, [0, 1, 2]);
+        assert_eq!(hits.load(SeqCst), 3);
+    });
+    assert!(report.failure().is_none(), "{report}");
+}
+
+#[test]
+fn dropping_a_join_set_aborts_its_tasks() {
+    let report = Explorer::new().keep_going(true).run(|| {
+        let mut set = JoinSet::new();
+        set.spawn(std::future::pending::<()>());
+        assert!(set.try_join_next().is_none());
+        // Without the abort the pending task would never finish, and the execution would end
+        // with it waiting.
+        drop(set);
+    });
+    assert!(report.failure().is_none(), "{report}");
+}
