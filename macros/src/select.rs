@@ -134,6 +134,7 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
             ::core::future::poll_fn(|__cx| {
                 let __start = #krate::tokio::__select_start(#count, #biased);
                 let mut __pending = false;
+                #[allow(clippy::modulo_one)]
                 for __turn in 0..#count {
                     let __branch = (__start + __turn) % #count;
                     #(
