@@ -111,3 +111,24 @@ fn outside_explorations_timers_are_real() {
     });
     assert!(start.elapsed() >= std::time::Duration::from_millis(25));
 }
+
+/// The README's tokio-shaped example, as written there: the retry after a timeout deposits
+/// twice in the schedules where the timeout fired after the first deposit.
+#[tapestry::test(
+    expect = "panic",
+    engines = "exhaustive, dpor, random, pct, surw, priority"
+)]
+async fn a_retry_after_a_timeout_deposits_once() {
+    use tapestry::sync::Mutex;
+    use tapestry::tokio;
+    use tapestry::tokio::time::timeout;
+
+    let balance = Arc::new(Mutex::new(0));
+    let deposit = |balance: Arc<Mutex<u64>>| async move { *balance.lock().unwrap() += 100 };
+    let first = tokio::spawn(deposit(balance.clone()));
+    if timeout(Duration::from_secs(1), first).await.is_err() {
+        // No answer in time: retry. But the first deposit may have happened.
+        tokio::spawn(deposit(balance.clone())).await.unwrap();
+    }
+    assert_eq!(*balance.lock().unwrap(), 100);
+}

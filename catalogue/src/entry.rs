@@ -15,6 +15,8 @@ pub enum Category {
     Liveness,
     /// A higher-level design flaw built from correct primitives.
     Pattern,
+    /// Async tasks: wakers, cancellation at await points, time.
+    Async,
 }
 
 impl Category {
@@ -26,6 +28,7 @@ impl Category {
             Category::Deadlock => "deadlock",
             Category::Liveness => "liveness",
             Category::Pattern => "pattern",
+            Category::Async => "async",
         }
     }
 }

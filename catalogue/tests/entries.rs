@@ -124,6 +124,9 @@ catalogue_tests!(
     retry_without_idempotency,
     aba_stack,
     barrier_reuse,
+    future_checks_before_registering,
+    select_drops_half_done_work,
+    timeout_retry_duplicates,
 );
 
 #[test]

@@ -10,6 +10,7 @@ pub mod condvar_lost_wakeup;
 pub mod dining_philosophers;
 pub mod double_checked_locking;
 pub mod double_lock_in_match;
+pub mod future_checks_before_registering;
 pub mod join_while_holding_lock;
 pub mod lazy_init_race;
 pub mod lease_lock_expiry;
@@ -24,9 +25,11 @@ pub mod relaxed_message_passing;
 pub mod relaxed_spinlock;
 pub mod retry_without_idempotency;
 pub mod rwlock_upgrade;
+pub mod select_drops_half_done_work;
 pub mod semaphore_permit_leak;
 pub mod store_buffering;
 pub mod thread_pool_shutdown;
+pub mod timeout_retry_duplicates;
 pub mod two_critical_sections;
 pub mod unsynchronized_cell;
 pub mod wrong_lock;
@@ -65,4 +68,7 @@ pub static ENTRIES: &[Entry] = &[
     retry_without_idempotency::ENTRY,
     aba_stack::ENTRY,
     barrier_reuse::ENTRY,
+    future_checks_before_registering::ENTRY,
+    select_drops_half_done_work::ENTRY,
+    timeout_retry_duplicates::ENTRY,
 ];
