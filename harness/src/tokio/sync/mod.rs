@@ -6,6 +6,7 @@ mod notify;
 mod permit;
 mod rwlock;
 mod semaphore;
+mod semaphore_error;
 mod waiters;
 
 pub use mutex::{Mutex, MutexGuard, OwnedMutexGuard, TryLockError};

@@ -19,6 +19,7 @@ use super::waiters::{Ticket, WaitQueue, Wakeups};
 use crate::sync::{Mutex, MutexGuard};
 
 pub use super::permit::{OwnedSemaphorePermit, SemaphorePermit};
+pub use super::semaphore_error::{AcquireError, TryAcquireError};
 
 /// A counting semaphore whose waiters are served in the order they came, as
 /// `tokio::sync::Semaphore`. Acquiring returns a permit that gives its permits back when dropped.
@@ -37,19 +38,6 @@ struct State {
 struct Want {
     needed: usize,
     assigned: usize,
-}
-
-/// The error of an acquire on a closed semaphore (`tokio::sync::AcquireError`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AcquireError(());
-
-/// Why a `try_acquire` failed (`tokio::sync::TryAcquireError`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TryAcquireError {
-    /// The semaphore was closed.
-    Closed,
-    /// Not enough permits are free.
-    NoPermits,
 }
 
 impl Semaphore {
@@ -251,7 +239,7 @@ impl Future for Acquire<'_> {
         let mut state = self.semaphore.state();
         let Some(ticket) = self.ticket else {
             if state.closed {
-                return Poll::Ready(Err(AcquireError(())));
+                return Poll::Ready(Err(AcquireError::closed()));
             }
             if state.permits >= self.needed {
                 state.permits -= self.needed;
@@ -277,7 +265,7 @@ impl Future for Acquire<'_> {
             let want = state.waiters.remove(ticket);
             self.ticket = None;
             let _closed = state.give(want.assigned);
-            return Poll::Ready(Err(AcquireError(())));
+            return Poll::Ready(Err(AcquireError::closed()));
         }
         entry.set_waker(cx.waker());
         Poll::Pending
@@ -305,36 +293,5 @@ impl fmt::Debug for Semaphore {
             .field("closed", &state.closed)
             .field("waiters", &state.waiters.len())
             .finish()
-    }
-}
-
-impl fmt::Display for AcquireError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("semaphore closed")
-    }
-}
-
-impl std::error::Error for AcquireError {}
-
-impl fmt::Display for TryAcquireError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            TryAcquireError::Closed => f.write_str("semaphore closed"),
-            TryAcquireError::NoPermits => f.write_str("no permits available"),
-        }
-    }
-}
-
-impl std::error::Error for TryAcquireError {}
-
-impl TryAcquireError {
-    /// Whether the semaphore was closed.
-    pub fn is_closed(&self) -> bool {
-        matches!(self, TryAcquireError::Closed)
-    }
-
-    /// Whether too few permits were free.
-    pub fn is_no_permits(&self) -> bool {
-        matches!(self, TryAcquireError::NoPermits)
     }
 }
