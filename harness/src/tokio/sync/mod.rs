@@ -1,2 +1,24 @@
 //! Tokio-shaped synchronisation for tasks (`tokio::sync`): locks, a semaphore, `Notify` and
 //! channels, with tokio's semantics (see each type).
+
+mod mutex;
+mod notify;
+mod permit;
+mod rwlock;
+mod semaphore;
+mod semaphore_error;
+mod waiters;
+
+pub use mutex::{Mutex, MutexGuard, OwnedMutexGuard, TryLockError};
+pub use notify::Notify;
+pub use rwlock::{
+    OwnedRwLockReadGuard, OwnedRwLockWriteGuard, RwLock, RwLockReadGuard, RwLockWriteGuard,
+};
+pub use semaphore::{
+    AcquireError, OwnedSemaphorePermit, Semaphore, SemaphorePermit, TryAcquireError,
+};
+
+/// The named futures of this module's types, as `tokio::sync::futures`.
+pub mod futures {
+    pub use super::notify::Notified;
+}

@@ -1,0 +1,239 @@
+//! Tokio's `Notify`: a task waits for a notification; `notify_one` wakes one waiter or, with
+//! nobody waiting, stores one permit for the next; `notify_waiters` wakes every waiter that
+//! exists when it is called and stores nothing.
+//!
+//! A [`Notified`] future joins the queue when it is first polled or [`enabled`]
+//! (`Notified::enable`). It also counts `notify_waiters` calls: one made after the future was
+//! created wakes it even if it had not joined the queue yet, as tokio documents.
+//!
+//! [`enabled`]: Notified::enable
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::PoisonError;
+use std::task::{Context, Poll, Waker};
+
+use super::waiters::{Ticket, WaitQueue, Wakeups};
+use crate::sync::{Mutex, MutexGuard};
+
+/// Notifies tasks waiting for an event, as `tokio::sync::Notify`.
+pub struct Notify {
+    state: Mutex<State>,
+}
+
+struct State {
+    /// Stored by a `notify_one` that found nobody waiting; at most one.
+    permit: bool,
+    /// How many times `notify_waiters` was called.
+    waiters_calls: u64,
+    /// Queued `Notified` futures, with the notification each received (if any) and has not
+    /// observed yet.
+    waiters: WaitQueue<Option<Notification>>,
+}
+
+/// Which call notified a waiter: a dropped waiter passes a `One` or `Last` on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Notification {
+    One,
+    Last,
+    All,
+}
+
+impl Notify {
+    /// Creates a `Notify` with no permit stored.
+    #[track_caller]
+    pub fn new() -> Notify {
+        Self::const_new()
+    }
+
+    /// As [`new`](Self::new), usable in a `static`.
+    #[track_caller]
+    pub const fn const_new() -> Notify {
+        Notify {
+            state: Mutex::new(State {
+                permit: false,
+                waiters_calls: 0,
+                waiters: WaitQueue::new(),
+            }),
+        }
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// A future that completes when this `Notify` notifies it. It waits for `notify_one` and
+    /// `notify_last` once polled or enabled; for `notify_waiters` from now on.
+    pub fn notified(&self) -> Notified<'_> {
+        let waiters_calls = self.state().waiters_calls;
+        Notified {
+            notify: self,
+            waiters_calls,
+            stage: Stage::Init,
+        }
+    }
+
+    /// Wakes the first waiter (the one queued longest); with nobody waiting, stores a permit
+    /// that the next `notified()` consumes at once. At most one permit is stored.
+    pub fn notify_one(&self) {
+        self.notify(Notification::One);
+    }
+
+    /// As [`notify_one`](Self::notify_one), but wakes the waiter queued last.
+    pub fn notify_last(&self) {
+        self.notify(Notification::Last);
+    }
+
+    /// Wakes every waiter queued now, and every `Notified` created before this call even if
+    /// not yet polled. Stores no permit.
+    pub fn notify_waiters(&self) {
+        let mut wakeups = Wakeups::default();
+        {
+            let mut state = self.state();
+            state.waiters_calls += 1;
+            for entry in state.waiters.iter_mut() {
+                if entry.data.is_none() {
+                    entry.data = Some(Notification::All);
+                    wakeups.push(entry.take_waker());
+                }
+            }
+        }
+        wakeups.wake_all();
+    }
+
+    fn notify(&self, notification: Notification) {
+        let wakeups = self.state().notify(notification);
+        wakeups.wake_all();
+    }
+}
+
+impl State {
+    /// Notifies the first (`One`) or last (`Last`) waiter not yet notified, or stores the permit.
+    fn notify(&mut self, notification: Notification) -> Wakeups {
+        let mut wakeups = Wakeups::default();
+        let mut waiting = self.waiters.iter_mut().filter(|entry| entry.data.is_none());
+        let chosen = match notification {
+            Notification::Last => waiting.next_back(),
+            _ => waiting.next(),
+        };
+        match chosen {
+            Some(entry) => {
+                entry.data = Some(notification);
+                wakeups.push(entry.take_waker());
+            }
+            None => self.permit = true,
+        }
+        wakeups
+    }
+}
+
+/// The future of [`Notify::notified`] (`tokio::sync::futures::Notified`).
+#[must_use = "futures do nothing unless awaited"]
+pub struct Notified<'a> {
+    notify: &'a Notify,
+    /// `notify_waiters` calls when this was created: a later one notifies it.
+    waiters_calls: u64,
+    stage: Stage,
+}
+
+enum Stage {
+    /// Not polled nor enabled yet.
+    Init,
+    /// In the queue.
+    Waiting(Ticket),
+    /// Notified, and has seen it.
+    Done,
+}
+
+impl Notified<'_> {
+    /// Joins the queue without polling (no waker registered), so that a `notify_one` from now
+    /// on picks this future rather than storing a permit. Returns whether it is already
+    /// notified; if so every later poll returns `Ready`.
+    pub fn enable(mut self: Pin<&mut Self>) -> bool {
+        self.as_mut().poll_notified(None)
+    }
+
+    /// The poll: `Init` consumes a stored permit, or sees a `notify_waiters` since creation,
+    /// or joins the queue; `Waiting` looks for its notification. State and registration are
+    /// read and written under one lock, so no notification falls between them.
+    fn poll_notified(self: Pin<&mut Self>, waker: Option<&Waker>) -> bool {
+        let this = self.get_mut();
+        let mut state = this.notify.state();
+        match this.stage {
+            Stage::Done => true,
+            Stage::Init => {
+                if std::mem::take(&mut state.permit) || state.waiters_calls != this.waiters_calls {
+                    this.stage = Stage::Done;
+                    return true;
+                }
+                this.stage = Stage::Waiting(state.waiters.push(None, waker));
+                false
+            }
+            Stage::Waiting(ticket) => {
+                let entry = state.waiters.get_mut(ticket);
+                if entry.data.is_some() {
+                    state.waiters.remove(ticket);
+                    this.stage = Stage::Done;
+                    return true;
+                }
+                if let Some(waker) = waker {
+                    entry.set_waker(waker);
+                }
+                false
+            }
+        }
+    }
+}
+
+impl Future for Notified<'_> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.poll_notified(Some(cx.waker())) {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    }
+}
+
+impl Drop for Notified<'_> {
+    fn drop(&mut self) {
+        let Stage::Waiting(ticket) = self.stage else {
+            return;
+        };
+        let wakeups = {
+            let mut state = self.notify.state();
+            match state.waiters.remove(ticket) {
+                // Chosen by `notify_one`/`notify_last` but never saw it: pass it on, as tokio.
+                Some(passed @ (Notification::One | Notification::Last)) => state.notify(passed),
+                _ => Wakeups::default(),
+            }
+        };
+        wakeups.wake_all();
+    }
+}
+
+impl Default for Notify {
+    #[track_caller]
+    fn default() -> Self {
+        Notify::new()
+    }
+}
+
+impl fmt::Debug for Notify {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = self.state();
+        f.debug_struct("Notify")
+            .field("permit", &state.permit)
+            .field("waiters", &state.waiters.len())
+            .finish()
+    }
+}
+
+impl fmt::Debug for Notified<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Notified").finish_non_exhaustive()
+    }
+}
