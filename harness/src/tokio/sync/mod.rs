@@ -3,5 +3,5 @@
 
 pub mod mpsc;
 pub mod oneshot;
-pub mod watch;
 mod waker_slot;
+pub mod watch;

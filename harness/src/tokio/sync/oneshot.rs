@@ -1,7 +1,7 @@
 //! A one-shot channel (`tokio::sync::oneshot`): one value, sent once, from one [`Sender`] to
 //! one [`Receiver`], which is a future of it.
 //!
-//! The state lives behind a facade [`Mutex`](crate::sync::Mutex), so under an exploration
+//! The state lives behind a facade [`Mutex`], so under an exploration
 //! each send, poll and drop is an explored operation; a waiting side is woken with its
 //! [`Waker`], which the engines see too.
 
@@ -157,7 +157,9 @@ impl<T> Sender<T> {
     }
 
     fn shared(&self) -> &Shared<T> {
-        self.shared.as_ref().expect("a `Sender` is used before it sends")
+        self.shared
+            .as_ref()
+            .expect("a `Sender` is used before it sends")
     }
 }
 

@@ -57,6 +57,26 @@ impl<T> Future for Reserve<'_, T> {
     }
 }
 
+/// A send: a [`Reserve`] whose slot is filled with `value` as soon as it is granted, under
+/// the same lock.
+struct Sending<'a, T> {
+    reserve: Reserve<'a, T>,
+    /// `None` once sent or given back.
+    value: Option<T>,
+}
+
+// The value is moved, never pinned.
+impl<T> Unpin for Sending<'_, T> {}
+
+impl<T> Future for Sending<'_, T> {
+    type Output = Result<(), T>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let Sending { reserve, value } = &mut *self;
+        reserve.chan.poll_send(&mut reserve.waiter, value, cx)
+    }
+}
+
 impl<T> Drop for Reserve<'_, T> {
     fn drop(&mut self) {
         if let Some(id) = self.waiter {
@@ -70,13 +90,14 @@ impl<T> Sender<T> {
     /// began to wait. Returns the value back as `Err` if the receiver closed or was dropped.
     /// Cancel-safe: dropping the future gives up its place in line and sends nothing.
     pub async fn send(&self, value: T) -> Result<(), SendError<T>> {
-        match self.reserve().await {
-            Ok(permit) => {
-                permit.send(value);
-                Ok(())
-            }
-            Err(SendError(())) => Err(SendError(value)),
-        }
+        let sending = Sending {
+            reserve: Reserve {
+                chan: &self.chan,
+                waiter: None,
+            },
+            value: Some(value),
+        };
+        sending.await.map_err(SendError)
     }
 
     /// Sends `value` if there is room now: [`TrySendError::Full`] if not,

@@ -5,11 +5,17 @@
 //! it; the receiver's `recv` frees the slot. A slot freed while senders wait is granted to the
 //! first of them directly, so a sender arriving later cannot take it first; a waiter that gives
 //! up (its future dropped) hands its grant on. Everything is behind one facade mutex, so every
-//! engine explores each step, and every check and waker registration is atomic.
+//! engine explores each step, and every check and waker registration is atomic. The permits
+//! and the line of waiting senders are in `permits`.
 
 use std::collections::VecDeque;
 use std::sync::PoisonError;
 use std::task::{Context, Poll, Waker};
+
+mod permits;
+
+pub(super) use permits::NoPermit;
+use permits::Waiter;
 
 use super::error::TryRecvError;
 use crate::sync::{Mutex, MutexGuard};
@@ -35,19 +41,6 @@ struct State<T> {
     next_waiter: u64,
     /// Tasks awaiting `closed()`.
     closed_wakers: Vec<Waker>,
-}
-
-struct Waiter {
-    id: u64,
-    waker: Waker,
-    /// A slot was granted to it (counted in `reserved`); its next poll takes it.
-    granted: bool,
-}
-
-/// Why no permit was given at once.
-pub(super) enum NoPermit {
-    Full,
-    Closed,
 }
 
 /// Wakers collected under the lock, woken after it is released.
@@ -94,25 +87,6 @@ impl<T> Chan<T> {
         }
     }
 
-    /// Grants free slots to the waiting senders in order; returns their wakers.
-    fn grant(&self, state: &mut State<T>) -> Wakers {
-        let mut wakers = Wakers::new();
-        if state.closed {
-            return wakers;
-        }
-        let mut free = self.available(state);
-        for waiter in state.waiters.iter_mut().filter(|w| !w.granted) {
-            if free == 0 {
-                break;
-            }
-            free -= 1;
-            waiter.granted = true;
-            wakers.push(waiter.waker.clone());
-        }
-        state.reserved += wakers.len();
-        wakers
-    }
-
     pub(super) fn capacity(&self) -> usize {
         self.available(&self.lock())
     }
@@ -123,82 +97,6 @@ impl<T> Chan<T> {
 
     pub(super) fn is_closed(&self) -> bool {
         self.lock().closed
-    }
-
-    /// Reserves a slot if one is free and no sender waits for one.
-    pub(super) fn try_reserve(&self) -> Result<(), NoPermit> {
-        let mut state = self.lock();
-        if state.closed {
-            return Err(NoPermit::Closed);
-        }
-        // Free slots are granted to waiters as soon as they free, so a free slot means that
-        // no sender waits.
-        if self.available(&state) == 0 {
-            return Err(NoPermit::Full);
-        }
-        state.reserved += 1;
-        Ok(())
-    }
-
-    /// Polls a sender's wait for a slot; `waiter` is its place in the line once it waits.
-    /// `Ready(Ok)` means a slot is reserved for it; `Ready(Err)` that the receiver closed.
-    pub(super) fn poll_reserve(
-        &self,
-        waiter: &mut Option<u64>,
-        cx: &Context<'_>,
-    ) -> Poll<Result<(), ()>> {
-        let mut state = self.lock();
-        if state.closed {
-            return Poll::Ready(Err(()));
-        }
-        let Some(id) = *waiter else {
-            if state.waiters.is_empty() && self.available(&state) > 0 {
-                state.reserved += 1;
-                return Poll::Ready(Ok(()));
-            }
-            let id = state.next_waiter;
-            state.next_waiter += 1;
-            let waker = cx.waker().clone();
-            state.waiters.push_back(Waiter {
-                id,
-                waker,
-                granted: false,
-            });
-            *waiter = Some(id);
-            return Poll::Pending;
-        };
-        let at = state
-            .waiters
-            .iter()
-            .position(|w| w.id == id)
-            .expect("a waiting sender keeps its place until it is served or closed");
-        if state.waiters[at].granted {
-            state.waiters.remove(at);
-            *waiter = None;
-            return Poll::Ready(Ok(()));
-        }
-        let mut slot = Some(state.waiters[at].waker.clone());
-        register(&mut slot, cx);
-        state.waiters[at].waker = slot.expect("just registered");
-        Poll::Pending
-    }
-
-    /// A waiting sender gives up (its future dropped): it leaves the line, and a slot granted
-    /// to it goes to the next one.
-    pub(super) fn cancel_reserve(&self, id: u64) {
-        let wakers = {
-            let mut state = self.lock();
-            let Some(at) = state.waiters.iter().position(|w| w.id == id) else {
-                return;
-            };
-            let waiter = state.waiters.remove(at).expect("found above");
-            if !waiter.granted {
-                return;
-            }
-            state.reserved -= 1;
-            self.grant(&mut state)
-        };
-        wake_all(wakers);
     }
 
     /// Queues `value` in a reserved slot (or, unbounded, with no slot) and wakes the receiver.
@@ -232,21 +130,6 @@ impl<T> Chan<T> {
         Ok(())
     }
 
-    /// A reserved slot is given back unfilled (a permit dropped).
-    pub(super) fn release(&self) {
-        let wakers = {
-            let mut state = self.lock();
-            state.reserved -= 1;
-            let mut wakers = self.grant(&mut state);
-            // After a close the receiver waits for the last permit before it ends.
-            if state.closed && state.reserved == 0 {
-                wakers.extend(state.receiver_waker.take());
-            }
-            wakers
-        };
-        wake_all(wakers);
-    }
-
     /// Whether the receiver has seen the end: nothing queued, and nothing can be (no sender,
     /// or closed with no permit out).
     fn ended(state: &State<T>) -> bool {
@@ -261,10 +144,8 @@ impl<T> Chan<T> {
             let n = limit.min(state.queue.len());
             let taken: Vec<T> = state.queue.drain(..n).collect();
             let ended = taken.is_empty() && Self::ended(&state);
-            if taken.is_empty() && !ended {
-                if let Some(cx) = cx {
-                    register(&mut state.receiver_waker, cx);
-                }
+            if let Some(cx) = cx.filter(|_| taken.is_empty() && !ended) {
+                register(&mut state.receiver_waker, cx);
             }
             (taken, ended, self.grant(&mut state))
         };

@@ -40,9 +40,10 @@ impl<T> TrySendError<T> {
 
 impl<T> fmt::Debug for TrySendError<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // As tokio's, which writes the variant as a quoted string.
         match self {
-            TrySendError::Full(_) => f.write_str("Full(..)"),
-            TrySendError::Closed(_) => f.write_str("Closed(..)"),
+            TrySendError::Full(_) => fmt::Debug::fmt("Full(..)", f),
+            TrySendError::Closed(_) => fmt::Debug::fmt("Closed(..)", f),
         }
     }
 }
