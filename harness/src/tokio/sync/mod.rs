@@ -1,13 +1,17 @@
 //! Tokio-shaped synchronisation for tasks (`tokio::sync`): locks, a semaphore, `Notify` and
 //! channels, with tokio's semantics (see each type).
 
+pub mod mpsc;
 mod mutex;
 mod notify;
+pub mod oneshot;
 mod permit;
 mod rwlock;
 mod semaphore;
 mod semaphore_error;
 mod waiters;
+mod waker_slot;
+pub mod watch;
 
 pub use mutex::{Mutex, MutexGuard, OwnedMutexGuard, TryLockError};
 pub use notify::Notify;

@@ -1,0 +1,308 @@
+//! The bounded channel's handles: [`Sender`], [`Receiver`], [`Permit`], [`WeakSender`].
+
+use std::fmt;
+use std::future::{Future, poll_fn};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use super::chan::{Chan, NoPermit};
+use super::error::{SendError, TryRecvError, TrySendError};
+
+/// Creates a channel holding at most `buffer` messages; a send waits for room. Panics if
+/// `buffer` is 0, as tokio's does.
+#[track_caller]
+pub fn channel<T>(buffer: usize) -> (Sender<T>, Receiver<T>) {
+    assert!(buffer > 0, "mpsc bounded channel requires buffer > 0");
+    let chan = Arc::new(Chan::new(Some(buffer)));
+    (Sender { chan: chan.clone() }, Receiver { chan })
+}
+
+/// A bounded channel's sending half; clone it for more senders. When every sender is
+/// dropped, the receiver gets `None` after the queued messages.
+pub struct Sender<T> {
+    chan: Arc<Chan<T>>,
+}
+
+/// A bounded channel's receiving half. Dropping it closes the channel and drops the queued
+/// messages.
+pub struct Receiver<T> {
+    chan: Arc<Chan<T>>,
+}
+
+/// One reserved slot of a bounded channel: [`send`](Permit::send) fills it without waiting;
+/// dropping the permit frees it.
+pub struct Permit<'a, T> {
+    chan: &'a Chan<T>,
+}
+
+/// A sender that does not keep the channel open; [`upgrade`](WeakSender::upgrade) it to send.
+pub struct WeakSender<T> {
+    chan: Arc<Chan<T>>,
+}
+
+/// A sender's wait for a slot: it takes a place in the line at its first `Pending`, and gives
+/// it up (with any slot already granted to it) when dropped.
+struct Reserve<'a, T> {
+    chan: &'a Chan<T>,
+    waiter: Option<u64>,
+}
+
+impl<T> Future for Reserve<'_, T> {
+    type Output = Result<(), ()>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = &mut *self;
+        this.chan.poll_reserve(&mut this.waiter, cx)
+    }
+}
+
+/// A send: a [`Reserve`] whose slot is filled with `value` as soon as it is granted, under
+/// the same lock.
+struct Sending<'a, T> {
+    reserve: Reserve<'a, T>,
+    /// `None` once sent or given back.
+    value: Option<T>,
+}
+
+// The value is moved, never pinned.
+impl<T> Unpin for Sending<'_, T> {}
+
+impl<T> Future for Sending<'_, T> {
+    type Output = Result<(), T>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let Sending { reserve, value } = &mut *self;
+        reserve.chan.poll_send(&mut reserve.waiter, value, cx)
+    }
+}
+
+impl<T> Drop for Reserve<'_, T> {
+    fn drop(&mut self) {
+        if let Some(id) = self.waiter {
+            self.chan.cancel_reserve(id);
+        }
+    }
+}
+
+impl<T> Sender<T> {
+    /// Sends `value`, waiting for room; senders waiting for room are served in the order they
+    /// began to wait. Returns the value back as `Err` if the receiver closed or was dropped.
+    /// Cancel-safe: dropping the future gives up its place in line and sends nothing.
+    pub async fn send(&self, value: T) -> Result<(), SendError<T>> {
+        let sending = Sending {
+            reserve: Reserve {
+                chan: &self.chan,
+                waiter: None,
+            },
+            value: Some(value),
+        };
+        sending.await.map_err(SendError)
+    }
+
+    /// Sends `value` if there is room now: [`TrySendError::Full`] if not,
+    /// [`TrySendError::Closed`] if the receiver closed or was dropped.
+    pub fn try_send(&self, value: T) -> Result<(), TrySendError<T>> {
+        match self.chan.try_reserve() {
+            Ok(()) => {
+                self.chan.push(value, true);
+                Ok(())
+            }
+            Err(NoPermit::Full) => Err(TrySendError::Full(value)),
+            Err(NoPermit::Closed) => Err(TrySendError::Closed(value)),
+        }
+    }
+
+    /// Sends `value` from synchronous code, blocking the calling thread until there is room.
+    #[track_caller]
+    pub fn blocking_send(&self, value: T) -> Result<(), SendError<T>> {
+        crate::future::block_on(self.send(value))
+    }
+
+    /// Waits for a slot and reserves it: the returned [`Permit`] sends without waiting.
+    pub async fn reserve(&self) -> Result<Permit<'_, T>, SendError<()>> {
+        let reserve = Reserve {
+            chan: &self.chan,
+            waiter: None,
+        };
+        match reserve.await {
+            Ok(()) => Ok(Permit { chan: &self.chan }),
+            Err(()) => Err(SendError(())),
+        }
+    }
+
+    /// Reserves a slot if one is free now.
+    pub fn try_reserve(&self) -> Result<Permit<'_, T>, TrySendError<()>> {
+        match self.chan.try_reserve() {
+            Ok(()) => Ok(Permit { chan: &self.chan }),
+            Err(NoPermit::Full) => Err(TrySendError::Full(())),
+            Err(NoPermit::Closed) => Err(TrySendError::Closed(())),
+        }
+    }
+
+    /// Free slots now: the bound minus the messages queued and the slots reserved.
+    pub fn capacity(&self) -> usize {
+        self.chan.capacity()
+    }
+
+    /// The channel's bound, as given to [`channel`].
+    pub fn max_capacity(&self) -> usize {
+        self.chan.max_capacity()
+    }
+
+    /// Whether the receiver closed or was dropped.
+    pub fn is_closed(&self) -> bool {
+        self.chan.is_closed()
+    }
+
+    /// Waits until the receiver closes or is dropped.
+    pub async fn closed(&self) {
+        poll_fn(|cx| self.chan.poll_closed(cx)).await;
+    }
+
+    /// Whether `other` sends on the same channel.
+    pub fn same_channel(&self, other: &Sender<T>) -> bool {
+        Arc::ptr_eq(&self.chan, &other.chan)
+    }
+
+    /// A weak sender of this channel.
+    pub fn downgrade(&self) -> WeakSender<T> {
+        WeakSender {
+            chan: self.chan.clone(),
+        }
+    }
+
+    /// The number of live senders of this channel.
+    pub fn strong_count(&self) -> usize {
+        self.chan.sender_count()
+    }
+}
+
+impl<T> Clone for Sender<T> {
+    fn clone(&self) -> Sender<T> {
+        self.chan.add_sender();
+        Sender {
+            chan: self.chan.clone(),
+        }
+    }
+}
+
+impl<T> Drop for Sender<T> {
+    fn drop(&mut self) {
+        self.chan.drop_sender();
+    }
+}
+
+impl<T> WeakSender<T> {
+    /// A sender, if one is still alive (else the channel is over for senders).
+    pub fn upgrade(&self) -> Option<Sender<T>> {
+        self.chan.upgrade().then(|| Sender {
+            chan: self.chan.clone(),
+        })
+    }
+}
+
+impl<T> Clone for WeakSender<T> {
+    fn clone(&self) -> WeakSender<T> {
+        WeakSender {
+            chan: self.chan.clone(),
+        }
+    }
+}
+
+impl<T> Permit<'_, T> {
+    /// Sends `value` in the reserved slot. If the receiver was dropped meanwhile, the value
+    /// is dropped with the channel.
+    pub fn send(self, value: T) {
+        let chan = self.chan;
+        // The slot is filled, not freed: the permit's drop must not run.
+        std::mem::forget(self);
+        chan.push(value, true);
+    }
+}
+
+impl<T> Drop for Permit<'_, T> {
+    fn drop(&mut self) {
+        self.chan.release();
+    }
+}
+
+impl<T> Receiver<T> {
+    /// Receives the next message, waiting for one; `None` once every sender is dropped (or
+    /// the receiver closed) and the queue is empty.
+    pub async fn recv(&mut self) -> Option<T> {
+        poll_fn(|cx| self.chan.poll_recv(cx)).await
+    }
+
+    /// Polls for the next message, as [`recv`](Receiver::recv).
+    pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        self.chan.poll_recv(cx)
+    }
+
+    /// Receives up to `limit` messages into `buffer`, waiting for at least one; returns how
+    /// many. 0 when `limit` is 0, or at the end (as `recv`'s `None`).
+    pub async fn recv_many(&mut self, buffer: &mut Vec<T>, limit: usize) -> usize {
+        poll_fn(|cx| self.chan.poll_recv_many(cx, buffer, limit)).await
+    }
+
+    /// Receives a message if one is queued: [`TryRecvError::Empty`] if none is yet,
+    /// [`TryRecvError::Disconnected`] at the end.
+    pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
+        self.chan.try_recv()
+    }
+
+    /// Receives from synchronous code, blocking the calling thread.
+    #[track_caller]
+    pub fn blocking_recv(&mut self) -> Option<T> {
+        crate::future::block_on(self.recv())
+    }
+
+    /// Closes the channel: sends fail from now on, waiting senders fail, and the messages
+    /// already queued (or sent with permits already held) are still received.
+    pub fn close(&mut self) {
+        self.chan.close();
+    }
+
+    /// Whether the channel is closed (by [`close`](Receiver::close), or every sender gone).
+    pub fn is_closed(&self) -> bool {
+        self.chan.is_closed() || self.chan.sender_count() == 0
+    }
+
+    /// The number of messages queued.
+    pub fn len(&self) -> usize {
+        self.chan.len()
+    }
+
+    /// Whether no message is queued.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Free slots now, as [`Sender::capacity`].
+    pub fn capacity(&self) -> usize {
+        self.chan.capacity()
+    }
+
+    /// The channel's bound.
+    pub fn max_capacity(&self) -> usize {
+        self.chan.max_capacity()
+    }
+}
+
+impl<T> Drop for Receiver<T> {
+    fn drop(&mut self) {
+        self.chan.drop_receiver();
+    }
+}
+
+macro_rules! opaque_debug {
+    ($($name:ident $(<$lt:lifetime>)?),*) => {$(
+        impl<T> fmt::Debug for $name<$($lt,)? T> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_struct(stringify!($name)).finish_non_exhaustive()
+            }
+        }
+    )*};
+}
+
+opaque_debug!(Sender, Receiver, WeakSender, Permit<'_>);
