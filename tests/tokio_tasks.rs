@@ -122,3 +122,81 @@ fn dropping_a_join_set_aborts_its_tasks() {
     });
     assert!(report.failure().is_none(), "{report}");
 }
+
+/// The body and a task share a std-shaped lock; the body holds it across an await (a guard is
+/// not `Send`, so it is the body or a local task that does this). On a runtime with one worker
+/// the task blocks inside its poll, holding the worker the body needs to go on.
+fn std_lock_across_await() {
+    let shared = Arc::new(Mutex::new(0));
+    let other = {
+        let shared = shared.clone();
+        tokio::spawn(async move {
+            *shared.lock().unwrap() += 1;
+        })
+    };
+    block_on(async {
+        {
+            let mut guard = shared.lock().unwrap();
+            yield_now().await;
+            *guard += 1;
+        }
+        other.await.unwrap();
+    });
+    assert_eq!(*shared.lock().unwrap(), 2);
+}
+
+#[test]
+fn a_std_lock_across_await_is_fine_with_a_thread_per_task() {
+    let report = Explorer::new().keep_going(true).run(std_lock_across_await);
+    assert!(report.failure().is_none(), "{report}");
+}
+
+#[test]
+fn a_std_lock_across_await_starves_a_one_worker_runtime() {
+    for engine in [
+        EngineKind::Exhaustive,
+        EngineKind::Dpor,
+        EngineKind::Random,
+        EngineKind::Pct,
+    ] {
+        let report = Explorer::new()
+            .engine(engine)
+            .workers(1)
+            .run(std_lock_across_await);
+        let failure = report
+            .failure()
+            .unwrap_or_else(|| panic!("{engine} missed the starved worker\n{report}"));
+        assert_eq!(failure.kind(), FailureKind::Deadlock, "{engine}\n{failure}");
+    }
+}
+
+/// The same bug, with the runtime built as tokio code builds it.
+#[tapestry::test(
+    expect = "deadlock",
+    engines = "exhaustive, dpor, random, pct, surw, priority"
+)]
+fn a_current_thread_runtime_built_in_the_body_has_one_worker() {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let shared = Arc::new(Mutex::new(0));
+    let other = {
+        let shared = shared.clone();
+        runtime.spawn(async move {
+            *shared.lock().unwrap() += 1;
+        })
+    };
+    runtime.block_on(async {
+        {
+            let _guard = shared.lock().unwrap();
+            yield_now().await;
+        }
+        other.await.unwrap();
+    });
+}
+
+#[tapestry::test(workers = 2, engines = "exhaustive, dpor, random, pct")]
+fn two_workers_are_enough_for_one_held_lock() {
+    std_lock_across_await();
+}

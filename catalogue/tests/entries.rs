@@ -127,6 +127,9 @@ catalogue_tests!(
     future_checks_before_registering,
     select_drops_half_done_work,
     timeout_retry_duplicates,
+    std_lock_across_await,
+    notify_waiters_too_early,
+    receiver_moved_after_pending,
 );
 
 #[test]

@@ -56,6 +56,7 @@ pub struct Explorer {
     lock_order: bool,
     watchdog: Option<std::time::Duration>,
     parallelism: Option<std::num::NonZeroUsize>,
+    workers: Option<std::num::NonZeroUsize>,
 }
 
 impl Default for Explorer {
@@ -71,6 +72,7 @@ impl Default for Explorer {
             lock_order: true,
             watchdog: Some(crate::engine::hang::DEFAULT_BOUND),
             parallelism: None,
+            workers: None,
         }
     }
 }
@@ -176,6 +178,18 @@ impl Explorer {
         self
     }
 
+    /// Models an async runtime with `n` worker threads (at least 1): at most `n` polls of
+    /// tasks (and of `block_on`) run at once, so a task that blocks inside its poll (a std
+    /// lock across `.await` met by another task, a blocking call) holds a worker, and with
+    /// all workers held the tasks that could free it are never polled: a deadlock, as on a
+    /// real runtime. `1` is tokio's current-thread runtime. By default tasks are not limited
+    /// by workers (every task polls on a thread of its own, which finds the most
+    /// interleavings). `#[tapestry::test(workers = N)]` sets it.
+    pub fn workers(mut self, n: usize) -> Self {
+        self.workers = std::num::NonZeroUsize::new(n.max(1));
+        self
+    }
+
     fn limits(&self) -> Limits {
         Limits {
             max_steps: self.max_steps,
@@ -186,6 +200,7 @@ impl Explorer {
             engine: None,
             watchdog: self.watchdog,
             parallelism: self.parallelism,
+            workers: self.workers,
         }
     }
 

@@ -49,6 +49,7 @@ const KEYS: &[(&str, Type, &str)] = &[
     ("stress_iterations", Type::Int, "stress_iterations = 10000"),
     ("stress_time", Type::Str, r#"stress_time = "2s""#),
     ("max_steps", Type::Int, "max_steps = 20000"),
+    ("workers", Type::Int, "workers = 1"),
     ("lock_order", Type::Bool, "lock_order = false"),
     ("expect", Type::Str, r#"expect = "deadlock""#),
     ("snapshot", Type::Bool, "snapshot = true"),

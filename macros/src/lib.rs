@@ -127,6 +127,7 @@ fn generate(function: &ItemFn, args: &args::Args, should_panic: bool) -> TokenSt
         number("max_steps"),
     );
     let inversion_bound = number("inversion_bound");
+    let workers = number("workers");
     let lock_order = match args.bool("lock_order") {
         Some(value) => quote!(::core::option::Option::Some(#value)),
         None => quote!(::core::option::Option::None),
@@ -164,6 +165,7 @@ fn generate(function: &ItemFn, args: &args::Args, should_panic: bool) -> TokenSt
                     stress_iterations: #iterations,
                     stress_time: #stress_time,
                     max_steps: #max_steps,
+                    workers: #workers,
                     lock_order: #lock_order,
                     expect: #expect,
                     snapshot: #snapshot,

@@ -17,16 +17,19 @@ pub mod lease_lock_expiry;
 pub mod lease_timeout_takeover;
 pub mod lock_order_inversion;
 pub mod lost_update;
+pub mod notify_waiters_too_early;
 pub mod optimistic_update_without_version;
 pub mod peterson_lock;
 pub mod polite_livelock;
 pub mod priority_inversion;
+pub mod receiver_moved_after_pending;
 pub mod relaxed_message_passing;
 pub mod relaxed_spinlock;
 pub mod retry_without_idempotency;
 pub mod rwlock_upgrade;
 pub mod select_drops_half_done_work;
 pub mod semaphore_permit_leak;
+pub mod std_lock_across_await;
 pub mod store_buffering;
 pub mod thread_pool_shutdown;
 pub mod timeout_retry_duplicates;
@@ -71,4 +74,7 @@ pub static ENTRIES: &[Entry] = &[
     future_checks_before_registering::ENTRY,
     select_drops_half_done_work::ENTRY,
     timeout_retry_duplicates::ENTRY,
+    std_lock_across_await::ENTRY,
+    notify_waiters_too_early::ENTRY,
+    receiver_moved_after_pending::ENTRY,
 ];

@@ -209,6 +209,8 @@ pub(crate) struct Limits {
     /// What `thread::available_parallelism` says (`Explorer::available_parallelism`); `None`:
     /// the default.
     pub parallelism: Option<std::num::NonZeroUsize>,
+    /// The async runtime's worker threads (`Explorer::workers`); `None`: unlimited.
+    pub workers: Option<std::num::NonZeroUsize>,
 }
 
 /// What one engine did.

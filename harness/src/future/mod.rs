@@ -34,10 +34,12 @@
 //!
 //! Outside explorations the same code runs on std threads, one per task.
 
+mod per_execution;
 mod shutdown;
 mod task;
 pub(crate) mod timer;
 mod waker;
+pub(crate) mod workers;
 
 use std::future::Future;
 use std::panic::Location;
@@ -74,7 +76,10 @@ fn drive<T>(
     let mut cx = Context::from_waker(&waker);
     let mut after_timer = false;
     loop {
-        let (output, wanted) = timer::polling(|| step(&mut cx));
+        let (output, wanted) = {
+            let _worker = workers::claim();
+            timer::polling(|| step(&mut cx))
+        };
         if after_timer {
             timer::polled();
         }
@@ -102,8 +107,12 @@ pub fn __run_test<F: Future>(future: F) -> F::Output {
 
 /// Yields to the other tasks and threads: the task is woken at once, and the engines may run
 /// others before its next poll (a yield point, as [`thread::yield_now`](crate::thread::yield_now)).
+#[track_caller]
 pub fn yield_now() -> YieldNow {
-    YieldNow { yielded: false }
+    YieldNow {
+        yielded: false,
+        site: Location::caller(),
+    }
 }
 
 /// The future of [`yield_now`].
@@ -111,6 +120,8 @@ pub fn yield_now() -> YieldNow {
 #[must_use = "futures do nothing unless awaited"]
 pub struct YieldNow {
     yielded: bool,
+    /// Where it was made: the line its yield shows at in a trace.
+    site: &'static Location<'static>,
 }
 
 impl Future for YieldNow {
@@ -121,7 +132,7 @@ impl Future for YieldNow {
             return Poll::Ready(());
         }
         self.yielded = true;
-        crate::thread::yield_now();
+        crate::thread::yield_at(self.site);
         cx.waker().wake_by_ref();
         Poll::Pending
     }

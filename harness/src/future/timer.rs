@@ -4,21 +4,25 @@
 //!
 //! Outside explorations and under the stress engine the deadline is on the real clock and the
 //! wait is a real timed wait. Under the model engines it is on the execution's virtual clock
-//! (`crate::time`) and the wait is a timed wait of the engine's: it may end by its timer at
-//! once, after any steps of the others, or when nothing else can run, and when the timer ends
-//! it the clock moves on to the deadline. So whether a timeout fires before the work it guards
-//! is done is explored at every point where the task waits.
+//! (`crate::time`) and the wait is a timed wait of the engine's; when a timer fires, the clock
+//! moves on to its deadline. Time passes as on tokio's paused clock, with one addition:
 //!
-//! Timers fire in deadline order, as on tokio's clock: a wait whose timer ends it while another
-//! task waits for an earlier deadline does not fire. Its task waits on (for a wake only) until
-//! a task whose timer wait ended has been polled again, then waits for its own deadline anew.
-//! So a task that sleeps 1 s has been polled before one that sleeps 2 s goes on, in every
+//! - a sleep fires only when no other thread can go on (`Execution::time_may_pass`), and in
+//!   deadline order: a sleep that comes due while another task waits for an earlier deadline
+//!   does not fire; its task waits on (for a wake only) until a task whose timer wait ended has
+//!   been polled again, then waits for its own deadline anew. So a task that sleeps 1 s has
+//!   been polled before one that sleeps 2 s goes on, in every schedule;
+//! - a timeout may also fire at any point where its task waits, while others still run (the
+//!   engine chooses: at once, or after any of their steps), because under a real clock the
+//!   work it guards may take any time. So whether a timeout fires before that work is done is
+//!   explored at every await point of the work.
 
 use std::cell::Cell;
 use std::panic::Location;
 use std::sync::Arc;
 use std::task::Waker;
 
+use super::per_execution::PerExecution;
 use super::waker::Target;
 use crate::rt::{self, ThreadIdx};
 use crate::sync::Mutex;
@@ -56,25 +60,13 @@ struct Timer {
 
 type Timers = Arc<Mutex<Vec<Timer>>>;
 
-/// Each execution's timer waits, behind a facade mutex made in that execution, so that the
-/// engines see (and the DPOR engine orders) every use of them. Executions of tests that run at
-/// once in one process each have their own.
-static EXECUTIONS: std::sync::Mutex<Vec<(u64, Timers)>> = std::sync::Mutex::new(Vec::new());
+/// Each execution's timer waits, behind a facade mutex, so that the engines see (and the DPOR
+/// engine orders) every use of them.
+static EXECUTIONS: PerExecution<Mutex<Vec<Timer>>> = PerExecution::new();
 
 /// The running execution's timer waits.
 fn timers() -> Timers {
-    let (exec, _) = rt::current_thread().expect("timer waits are kept under model engines");
-    let mut all = EXECUTIONS
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    if let Some((_, timers)) = all.iter().find(|(of, _)| *of == exec) {
-        return timers.clone();
-    }
-    // Those of executions that are over go with them.
-    all.retain(|(of, _)| rt::is_live(*of));
-    let timers = Arc::new(Mutex::new(Vec::new()));
-    all.push((exec, timers.clone()));
-    timers
+    EXECUTIONS.get(|| Mutex::new(Vec::new()))
 }
 
 fn lock(timers: &Timers) -> crate::sync::MutexGuard<'_, Vec<Timer>> {

@@ -145,6 +145,8 @@ pub(crate) struct Execution {
     /// What `thread::available_parallelism` says (`Explorer::available_parallelism`); `None`:
     /// the default (see [`Execution::parallelism`]).
     parallelism: Option<NonZeroUsize>,
+    /// The async runtime's workers (`Explorer::workers`); `None`: unlimited.
+    workers: Option<NonZeroUsize>,
     /// The virtual clock of a model engine's execution: nanoseconds since it began (see
     /// `rt::virtual_now`).
     clock: AtomicU64,
@@ -202,6 +204,7 @@ impl Execution {
             inheriting: Mutex::new(Vec::new()),
             inversions: Mutex::new(InversionWatch::default()),
             parallelism: None,
+            workers: None,
             clock: AtomicU64::new(0),
             backend,
         }
@@ -249,6 +252,17 @@ impl Execution {
     pub(crate) fn available_parallelism(mut self, n: Option<NonZeroUsize>) -> Execution {
         self.parallelism = n;
         self
+    }
+
+    /// Models an async runtime with `n` workers (`None`: unlimited).
+    pub(crate) fn workers(mut self, n: Option<NonZeroUsize>) -> Execution {
+        self.workers = n;
+        self
+    }
+
+    /// The async runtime's workers, if limited.
+    pub(crate) fn worker_count(&self) -> Option<NonZeroUsize> {
+        self.workers
     }
 
     /// What `thread::available_parallelism` says: the configured count, else

@@ -330,6 +330,11 @@ pub(crate) fn real_threads() -> bool {
     local().is_some_and(|l| l.exec.concurrent)
 }
 
+/// The running execution's async runtime workers, if limited (`Explorer::workers`).
+pub(crate) fn workers() -> Option<std::num::NonZeroUsize> {
+    local().and_then(|l| l.exec.worker_count())
+}
+
 /// What `thread::available_parallelism` says in the running execution: `None` outside
 /// explorations, `Some(None)` for the machine's own count (see `Execution::parallelism`).
 pub(crate) fn available_parallelism() -> Option<Option<std::num::NonZeroUsize>> {

@@ -44,6 +44,8 @@ pub struct TestSpec {
     pub stress_iterations: Option<u64>,
     pub stress_time: Option<&'static str>,
     pub max_steps: Option<u64>,
+    /// The modelled async runtime's workers (`Explorer::workers`).
+    pub workers: Option<u64>,
     pub lock_order: Option<bool>,
     pub expect: Option<&'static str>,
     pub snapshot: bool,
@@ -187,6 +189,9 @@ impl<'a> TestRun<'a> {
             .tracing(knobs.tracing)
             .lock_order(spec.lock_order.or(knobs.lock_order).unwrap_or(true))
             .watchdog(knobs.watchdog.unwrap_or(Some(hang::DEFAULT_BOUND)));
+        if let Some(n) = spec.workers {
+            explorer = explorer.workers(n as usize);
+        }
         if let Some(n) = knobs.parallelism {
             explorer = explorer.available_parallelism(n);
         }

@@ -47,7 +47,12 @@ where
 /// Lets another thread run.
 #[track_caller]
 pub fn yield_now() {
-    rt::backend_op(Location::caller(), |b| b.yield_now(), |_| Op::Yield);
+    yield_at(Location::caller());
+}
+
+/// [`yield_now`], shown at `site` in a trace.
+pub(crate) fn yield_at(site: &'static Location<'static>) {
+    rt::backend_op(site, |b| b.yield_now(), |_| Op::Yield);
 }
 
 /// Sleeps for `duration`. Under the model engines a sleep lets the other threads run first,

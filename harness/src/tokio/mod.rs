@@ -8,6 +8,7 @@
 //!
 //! Tasks are [`crate::future`]'s: each one runs on a model thread of its own.
 
+pub mod runtime;
 pub mod sync;
 pub mod task;
 pub mod time;

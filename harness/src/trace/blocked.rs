@@ -46,6 +46,14 @@ pub(crate) fn describe_blocked(
                     BlockReason::Write => {
                         format!("{who} waits to write-lock {}{}", object(), held())
                     }
+                    // The modelled async runtime's workers are a facade condvar of its own.
+                    BlockReason::Wait if site.is_some_and(crate::future::workers::is_pool_site) => {
+                        format!(
+                            "{who} waits for a worker of the async runtime to poll it: every \
+                             worker is held by a poll that cannot go on (a task blocked inside \
+                             its poll, on a std lock held across `.await` or a blocking call)"
+                        )
+                    }
                     BlockReason::Wait => format!(
                         "{who} waits on {} for a notification that never comes",
                         object()

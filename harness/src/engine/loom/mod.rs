@@ -50,7 +50,8 @@ fn explore_here(body: &Body, config: &Exhaustive, limits: &Limits, only: Option<
             .engine(limits.engine)
             .tracing(limits.tracing)
             .lock_order(limits.lock_order)
-            .available_parallelism(limits.parallelism),
+            .available_parallelism(limits.parallelism)
+            .workers(limits.workers),
     );
     let local = Local::new(exec.clone());
     let _installed = local.install();

@@ -318,7 +318,8 @@ fn run_with_log<S: Scheduler + 'static>(
             .engine(limits.engine)
             .tracing(limits.tracing)
             .lock_order(limits.lock_order)
-            .available_parallelism(limits.parallelism),
+            .available_parallelism(limits.parallelism)
+            .workers(limits.workers),
     );
     let local = Local::new(exec.clone());
     let _installed = local.install();

@@ -75,7 +75,8 @@ fn explore_here(body: &Body, config: &Stress, limits: &Limits) -> EngineRun {
             .engine(limits.engine)
             .tracing(limits.tracing)
             .lock_order(limits.lock_order)
-            .available_parallelism(limits.parallelism),
+            .available_parallelism(limits.parallelism)
+            .workers(limits.workers),
     );
     let watchdog = Watchdog::start(exec.clone(), shared.clone(), config.watchdog);
     let control = Arc::new(Control {

@@ -1,0 +1,97 @@
+//! Tokio-shaped runtimes (`tokio::runtime`): [`Builder`] and [`Runtime::block_on`], so that code
+//! that builds its own runtime runs under tapestry, and so that a test can say which runtime
+//! its tasks run on.
+//!
+//! Tasks are tapestry's whichever runtime is built. What the builder changes is the model of
+//! the runtime's workers under an exploration: [`Builder::new_current_thread`] is one worker,
+//! [`Builder::new_multi_thread`] as many as [`worker_threads`](Builder::worker_threads) says
+//! (default: `available_parallelism`). At most that many polls run at once, so a task that
+//! blocks inside its poll starves the others as it would on that runtime (see
+//! `Explorer::workers`). The first runtime of an execution decides; outside explorations the
+//! builder changes nothing.
+
+use std::future::Future;
+
+/// Builds a [`Runtime`], as `tokio::runtime::Builder`.
+#[derive(Debug)]
+pub struct Builder {
+    workers: Option<usize>,
+}
+
+impl Builder {
+    /// A runtime whose one worker is the thread that calls `block_on`.
+    pub fn new_current_thread() -> Builder {
+        Builder { workers: Some(1) }
+    }
+
+    /// A runtime with several workers.
+    pub fn new_multi_thread() -> Builder {
+        Builder { workers: None }
+    }
+
+    /// How many workers a multi-thread runtime has (at least 1).
+    ///
+    /// # Panics
+    /// If `n` is 0, as tokio's.
+    pub fn worker_threads(&mut self, n: usize) -> &mut Builder {
+        assert!(n > 0, "Worker threads cannot be set to 0");
+        self.workers = Some(n);
+        self
+    }
+
+    /// Accepted for tokio's sake: every driver is always on.
+    pub fn enable_all(&mut self) -> &mut Builder {
+        self
+    }
+
+    /// Accepted for tokio's sake: time is always on (virtual under the model engines).
+    pub fn enable_time(&mut self) -> &mut Builder {
+        self
+    }
+
+    /// Accepted for tokio's sake: tokio's paused clock is what the model engines always run.
+    pub fn start_paused(&mut self, _paused: bool) -> &mut Builder {
+        self
+    }
+
+    /// The runtime.
+    pub fn build(&mut self) -> std::io::Result<Runtime> {
+        let workers = match self.workers {
+            Some(n) => n,
+            None => crate::thread::available_parallelism().map_or(1, |n| n.get()),
+        };
+        Ok(Runtime { workers })
+    }
+}
+
+/// A runtime, as `tokio::runtime::Runtime`.
+#[derive(Debug)]
+pub struct Runtime {
+    workers: usize,
+}
+
+impl Runtime {
+    /// A multi-thread runtime with the default number of workers.
+    pub fn new() -> std::io::Result<Runtime> {
+        Builder::new_multi_thread().build()
+    }
+
+    /// Runs `future` to completion on the calling thread, polled by one of this runtime's
+    /// workers.
+    #[track_caller]
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        crate::future::workers::limit(self.workers);
+        crate::future::block_on(future)
+    }
+
+    /// Spawns a task, as [`crate::tokio::spawn`].
+    #[track_caller]
+    pub fn spawn<F>(&self, future: F) -> crate::tokio::task::JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        crate::future::workers::limit(self.workers);
+        crate::future::spawn(future)
+    }
+}
