@@ -503,12 +503,15 @@ fn an_async_lock_order_inversion_is_found_by_every_model_engine() {
         let failure = report
             .failure()
             .unwrap_or_else(|| panic!("{engine} missed the inversion\n{report}"));
-        // The tasks wait for wakes, not for a lock the engines know: a cycle of tasks each
-        // waiting for the other's wake is named a lost wakeup.
-        assert_eq!(
-            failure.kind(),
-            FailureKind::LostWakeup,
-            "{engine}\n{failure}"
+        // A deadlock that names, for each task, the async lock it waits for and its holder.
+        assert_eq!(failure.kind(), FailureKind::Deadlock, "{engine}\n{failure}");
+        let text = failure.to_string();
+        assert!(
+            text.contains("task-1 is a task waiting")
+                && text.contains("held by task-2")
+                && text.contains("task-2 is a task waiting")
+                && text.contains("held by task-1"),
+            "{engine}: the report names each waiter and its lock's holder\n{text}"
         );
     }
 }

@@ -130,6 +130,7 @@ catalogue_tests!(
     std_lock_across_await,
     notify_waiters_too_early,
     receiver_moved_after_pending,
+    async_lock_order_inversion,
 );
 
 #[test]

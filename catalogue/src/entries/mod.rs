@@ -2,6 +2,7 @@
 
 pub mod aba_stack;
 pub mod actor_request_cycle;
+pub mod async_lock_order_inversion;
 pub mod barrier_reuse;
 pub mod bounded_buffer_notify_one;
 pub mod channel_cycle;
@@ -77,4 +78,5 @@ pub static ENTRIES: &[Entry] = &[
     std_lock_across_await::ENTRY,
     notify_waiters_too_early::ENTRY,
     receiver_moved_after_pending::ENTRY,
+    async_lock_order_inversion::ENTRY,
 ];

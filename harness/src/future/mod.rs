@@ -34,6 +34,7 @@
 //!
 //! Outside explorations the same code runs on std threads, one per task.
 
+pub(crate) mod locks;
 mod per_execution;
 mod shutdown;
 mod task;

@@ -239,10 +239,14 @@ pub(crate) enum BlockReason {
     Park,
     /// A task (`tapestry::future`) returned `Pending` and waits for a wake.
     Wake,
+    /// A task waits for a lock or semaphore of `tapestry::tokio` (`target`: the thread that
+    /// holds it, `u32::MAX` if none is known). Only in failure records: a task blocks as
+    /// `Wake`, and `Execution::record_failure` says what it waited for.
+    AsyncLock,
 }
 
 impl BlockReason {
-    const ALL: [BlockReason; 11] = [
+    const ALL: [BlockReason; 12] = [
         BlockReason::Lock,
         BlockReason::Read,
         BlockReason::Write,
@@ -254,6 +258,7 @@ impl BlockReason {
         BlockReason::Once,
         BlockReason::Park,
         BlockReason::Wake,
+        BlockReason::AsyncLock,
     ];
 
     pub(crate) fn code(self) -> u8 {

@@ -147,6 +147,8 @@ pub(crate) struct Execution {
     parallelism: Option<NonZeroUsize>,
     /// The async runtime's workers (`Explorer::workers`); `None`: unlimited.
     workers: Option<NonZeroUsize>,
+    /// The locks of `tapestry::tokio` tasks wait for and hold, for deadlock reports.
+    async_locks: Mutex<AsyncLocks>,
     /// The virtual clock of a model engine's execution: nanoseconds since it began (see
     /// `rt::virtual_now`).
     clock: AtomicU64,
@@ -205,6 +207,7 @@ impl Execution {
             inversions: Mutex::new(InversionWatch::default()),
             parallelism: None,
             workers: None,
+            async_locks: Mutex::new(AsyncLocks::default()),
             clock: AtomicU64::new(0),
             backend,
         }
@@ -558,6 +561,11 @@ impl Execution {
         self.clock.load(Relaxed)
     }
 
+    /// The locks of `tapestry::tokio` that tasks wait for and hold.
+    pub(crate) fn async_locks(&self) -> parking_lot::MutexGuard<'_, AsyncLocks> {
+        self.async_locks.lock()
+    }
+
     /// Moves the virtual clock to `nanos`, if it is not past it already: it never goes back.
     pub(crate) fn advance_clock(&self, nanos: u64) {
         self.clock.fetch_max(nanos, Relaxed);
@@ -594,6 +602,19 @@ impl Execution {
             .into_iter()
             .filter_map(|(t, b)| Some((t, b?)))
             .collect();
+        // A task waiting for a lock of `tapestry::tokio` waits for a release that will not
+        // come: a deadlock, said as one with the lock's holder.
+        {
+            let locks = self.async_locks.lock();
+            for (thread, blocked) in &mut record.blocked {
+                if blocked.reason == BlockReason::Wake
+                    && let Some(holder) = locks.waits_for(*thread)
+                {
+                    blocked.reason = BlockReason::AsyncLock;
+                    blocked.target = holder.map_or(u32::MAX, |h| h as u32);
+                }
+            }
+        }
         // Everything left waits for a wake: a task's wakeup was lost, whatever the engine that
         // saw nothing could run calls it.
         if record.kind == FailureKind::Deadlock
@@ -778,5 +799,51 @@ impl<'a> ThreadRef<'a> {
     pub(crate) fn lock_released(self, lock: ObjId) {
         self.exec
             .with_state(&self.slot.held, |held| held.released(lock));
+    }
+}
+
+/// Which thread waits for which lock of `tapestry::tokio` (a lock known by its address), and
+/// which threads hold each: what a deadlock among tasks is reported with.
+#[derive(Debug, Default)]
+pub(crate) struct AsyncLocks {
+    waiting: Vec<(ThreadIdx, usize)>,
+    holding: Vec<(usize, ThreadIdx)>,
+}
+
+impl AsyncLocks {
+    pub(crate) fn wait(&mut self, thread: ThreadIdx, lock: usize) {
+        self.waiting.retain(|&(t, _)| t != thread);
+        self.waiting.push((thread, lock));
+    }
+
+    pub(crate) fn done_waiting(&mut self, thread: ThreadIdx, lock: usize) {
+        self.waiting.retain(|&w| w != (thread, lock));
+    }
+
+    pub(crate) fn hold(&mut self, thread: ThreadIdx, lock: usize) {
+        self.holding.push((lock, thread));
+    }
+
+    /// One hold of `lock` ends: `thread`'s if it has one (a guard may be dropped elsewhere).
+    pub(crate) fn release(&mut self, thread: ThreadIdx, lock: usize) {
+        let at = self
+            .holding
+            .iter()
+            .position(|&h| h == (lock, thread))
+            .or_else(|| self.holding.iter().position(|&(l, _)| l == lock));
+        if let Some(at) = at {
+            self.holding.remove(at);
+        }
+    }
+
+    /// `Some(holder)` if `thread` waits for a lock (`holder`: who holds it, if known).
+    fn waits_for(&self, thread: ThreadIdx) -> Option<Option<ThreadIdx>> {
+        let &(_, lock) = self.waiting.iter().find(|&&(t, _)| t == thread)?;
+        Some(
+            self.holding
+                .iter()
+                .find(|&&(l, h)| l == lock && h != thread)
+                .map(|&(_, h)| h),
+        )
     }
 }

@@ -330,6 +330,14 @@ pub(crate) fn real_threads() -> bool {
     local().is_some_and(|l| l.exec.concurrent)
 }
 
+/// Runs `f` on the running execution's record of the locks of `tapestry::tokio`, with the
+/// running thread; nothing outside explorations.
+pub(crate) fn async_locks(f: impl FnOnce(&mut execution::AsyncLocks, ThreadIdx)) {
+    if let Some(l) = local() {
+        f(&mut l.exec.async_locks(), l.running());
+    }
+}
+
 /// The running execution's async runtime workers, if limited (`Explorer::workers`).
 pub(crate) fn workers() -> Option<std::num::NonZeroUsize> {
     local().and_then(|l| l.exec.worker_count())

@@ -70,6 +70,16 @@ pub(crate) fn describe_blocked(
                     BlockReason::Wake => format!(
                         "{who} is a task that returned `Pending`{at}, and nothing will wake it"
                     ),
+                    BlockReason::AsyncLock => {
+                        let holder = match target {
+                            u32::MAX => "which no task will release".to_owned(),
+                            holder => format!("held by {}", labels.thread(holder)),
+                        };
+                        format!(
+                            "{who} is a task waiting{at} for a lock or semaphore of \
+                             `tapestry::tokio`, {holder}"
+                        )
+                    }
                     BlockReason::Once => format!(
                         "{who} waits for {} to finish running in another thread",
                         object()

@@ -16,6 +16,7 @@ use std::sync::PoisonError;
 use std::task::{Context, Poll};
 
 use super::waiters::{Ticket, WaitQueue, Wakeups};
+use crate::future::locks;
 use crate::sync::{Mutex, MutexGuard};
 
 pub use super::permit::{OwnedSemaphorePermit, SemaphorePermit};
@@ -78,7 +79,7 @@ impl Semaphore {
     /// Adds `n` permits; they go to the waiters first, in order. Panics if the free permits
     /// would exceed [`Self::MAX_PERMITS`].
     pub fn add_permits(&self, n: usize) {
-        self.release(n);
+        self.give(n);
     }
 
     /// Removes up to `n` free permits; returns how many it removed.
@@ -165,6 +166,11 @@ impl Semaphore {
     }
 
     /// The future of an acquire of `n` permits, not yet queued.
+    /// How the runtime knows it (`future::locks`).
+    fn key(&self) -> usize {
+        std::ptr::from_ref(self) as usize
+    }
+
     pub(super) fn acquire_raw(&self, n: usize) -> Acquire<'_> {
         Acquire {
             semaphore: self,
@@ -179,17 +185,23 @@ impl Semaphore {
             Err(TryAcquireError::Closed)
         } else if state.permits >= n {
             state.permits -= n;
+            locks::holding(self.key());
             Ok(())
         } else {
             Err(TryAcquireError::NoPermits)
         }
     }
 
-    /// Gives `n` permits back (a permit's drop, a lock's release, `add_permits`).
+    /// Gives `n` permits back, ending a hold (a permit's drop, a lock's release).
     pub(super) fn release(&self, n: usize) {
         if n == 0 {
             return;
         }
+        locks::released(self.key());
+        self.give(n);
+    }
+
+    fn give(&self, n: usize) {
         let wakeups = self.state().give(n);
         wakeups.wake_all();
     }
@@ -243,6 +255,7 @@ impl Future for Acquire<'_> {
             }
             if state.permits >= self.needed {
                 state.permits -= self.needed;
+                locks::holding(self.semaphore.key());
                 return Poll::Ready(Ok(()));
             }
             // Not enough: take what is free and queue for the rest.
@@ -252,6 +265,7 @@ impl Future for Acquire<'_> {
                 assigned,
             };
             self.ticket = Some(state.waiters.push(want, Some(cx.waker())));
+            locks::waiting(self.semaphore.key());
             return Poll::Pending;
         };
         let closed = state.closed;
@@ -259,15 +273,20 @@ impl Future for Acquire<'_> {
         if entry.data.assigned == entry.data.needed {
             state.waiters.remove(ticket);
             self.ticket = None;
+            locks::done_waiting(self.semaphore.key());
+            locks::holding(self.semaphore.key());
             return Poll::Ready(Ok(()));
         }
         if closed {
             let want = state.waiters.remove(ticket);
             self.ticket = None;
+            locks::done_waiting(self.semaphore.key());
             let _closed = state.give(want.assigned);
             return Poll::Ready(Err(AcquireError::closed()));
         }
         entry.set_waker(cx.waker());
+        // The future may have moved to another task since it queued.
+        locks::waiting(self.semaphore.key());
         Poll::Pending
     }
 }
@@ -275,6 +294,7 @@ impl Future for Acquire<'_> {
 impl Drop for Acquire<'_> {
     fn drop(&mut self) {
         if let Some(ticket) = self.ticket {
+            locks::done_waiting(self.semaphore.key());
             let wakeups = {
                 let mut state = self.semaphore.state();
                 let want = state.waiters.remove(ticket);
