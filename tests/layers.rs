@@ -18,6 +18,22 @@ const LAYERS: &[(&str, &[&str])] = &[
         "engine",
         &["kinds", "rt", "schedule", "trace", "cell", "thread", "sync"],
     ),
+    // `thread_local` is the facade's exported macro (of `thread`), at the crate's root.
+    (
+        "future",
+        &["kinds", "rt", "sync", "thread", "thread_local", "time"],
+    ),
+    (
+        "tokio",
+        &[
+            "future",
+            "sync",
+            "thread",
+            "thread_local",
+            "time",
+            "__tokio_select",
+        ],
+    ),
     ("schedule", &[]),
     ("notice", &[]),
 ];

@@ -5,6 +5,7 @@
 
 mod args;
 mod select;
+mod tokio_args;
 
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
@@ -27,7 +28,27 @@ pub fn select_impl(input: proc_macro::TokenStream) -> proc_macro::TokenStream {
     select::expand(input.into()).into()
 }
 
+/// `#[tokio::test]` of the crate `tapestry-tokio` (a drop-in renamed to `tokio`): tokio's
+/// arguments mapped to tapestry's, expanded against `::tokio::__tapestry`.
+#[doc(hidden)]
+#[proc_macro_attribute]
+pub fn tokio_test(
+    args: proc_macro::TokenStream,
+    item: proc_macro::TokenStream,
+) -> proc_macro::TokenStream {
+    let root = quote!(::tokio::__tapestry);
+    match tokio_args::translate(args.into()) {
+        Ok(args) => expand_with(args, item.into(), &root).into(),
+        Err(error) => with_errors(vec![error], item.into()).into(),
+    }
+}
+
 fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
+    expand_with(args, item, &quote!(::tapestry))
+}
+
+/// The expansion, naming the `tapestry` crate by `root`.
+fn expand_with(args: TokenStream, item: TokenStream, root: &TokenStream) -> TokenStream {
     let mut errors = Vec::new();
     let args = args::parse(args, &mut errors);
     let function: ItemFn = match syn::parse2(item.clone()) {
@@ -47,7 +68,7 @@ fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
         // The function is still emitted, unchanged, so that editors keep understanding it.
         return with_errors(errors, item);
     }
-    generate(&function, &args, should_panic)
+    generate(&function, &args, should_panic, root)
 }
 
 fn with_errors(errors: Vec<syn::Error>, item: TokenStream) -> TokenStream {
@@ -96,7 +117,12 @@ fn check_attributes(attrs: &[Attribute], errors: &mut Vec<syn::Error>) -> bool {
     should_panic
 }
 
-fn generate(function: &ItemFn, args: &args::Args, should_panic: bool) -> TokenStream {
+fn generate(
+    function: &ItemFn,
+    args: &args::Args,
+    should_panic: bool,
+    root: &TokenStream,
+) -> TokenStream {
     let ItemFn {
         attrs,
         vis,
@@ -134,7 +160,7 @@ fn generate(function: &ItemFn, args: &args::Args, should_panic: bool) -> TokenSt
     };
     let snapshot = args.bool("snapshot").unwrap_or(false);
     let take_snapshot = if snapshot {
-        quote!(|trace: &str| ::tapestry::__private::insta::assert_snapshot!(#name_text, trace))
+        quote!(|trace: &str| #root::__private::insta::assert_snapshot!(#name_text, trace))
     } else {
         quote!(|_: &str| {})
     };
@@ -142,7 +168,7 @@ fn generate(function: &ItemFn, args: &args::Args, should_panic: bool) -> TokenSt
     // An async body is the first task: run on the test's thread, its leftover tasks aborted
     // when it returns (as `#[tokio::test]`'s runtime does).
     let body = match sig.asyncness {
-        Some(_) => quote!({ ::tapestry::future::__run_test(async move #block) }),
+        Some(_) => quote!({ #root::future::__run_test(async move #block) }),
         None => quote!(#block),
     };
     quote! {
@@ -150,8 +176,8 @@ fn generate(function: &ItemFn, args: &args::Args, should_panic: bool) -> TokenSt
         #test_attr
         #vis fn #name() {
             fn __tapestry_body() #output #body
-            ::tapestry::__private::run_test(
-                &::tapestry::__private::TestSpec {
+            #root::__private::run_test(
+                &#root::__private::TestSpec {
                     module_path: ::core::module_path!(),
                     name: #name_text,
                     manifest_dir: ::core::env!("CARGO_MANIFEST_DIR"),
@@ -171,7 +197,7 @@ fn generate(function: &ItemFn, args: &args::Args, should_panic: bool) -> TokenSt
                     snapshot: #snapshot,
                     should_panic: #should_panic,
                 },
-                || ::tapestry::__private::TestOutput::check(__tapestry_body()),
+                || #root::__private::TestOutput::check(__tapestry_body()),
                 &#take_snapshot,
             );
         }

@@ -47,6 +47,7 @@ pub(super) fn claim() -> Worker {
         return Worker(None);
     };
     let mut free = lock(&pool.free);
+    // `rt::is_worker_wait` knows this wait by its file, for the words of a deadlock report.
     while *free == 0 {
         free = pool
             .released
@@ -69,9 +70,4 @@ impl Drop for Worker {
             pool.released.notify_one();
         }
     }
-}
-
-/// Whether `site` is where a poll waits for a worker (for the words of a deadlock report).
-pub(crate) fn is_pool_site(site: &'static std::panic::Location<'static>) -> bool {
-    site.file() == file!()
 }

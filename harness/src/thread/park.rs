@@ -23,6 +23,8 @@
 use std::any::Any;
 use std::panic::Location;
 use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
 
 use crate::rt::monitor::{Held, Monitor};
@@ -75,7 +77,7 @@ fn park_model(me: ThreadIdx, timeout: Option<Duration>, site: Site) {
     rt::blocking_on_thread(
         site,
         blocked,
-        || parker.park(timeout),
+        || parker.taking(|| parker.park(timeout)),
         |&woke| Op::Park {
             timeout: timeout.is_some(),
             woke,
@@ -125,7 +127,7 @@ pub(crate) fn await_wake(site: Site) {
     rt::blocking_on_thread(
         site,
         Blocked::new(BlockReason::Wake, me),
-        || parker.take_token(),
+        || parker.taking(|| parker.take_token()),
         |_| Op::Pending,
     );
 }
@@ -142,7 +144,7 @@ pub(crate) fn await_wake_timeout(site: Site, timeout: Duration) -> bool {
     let woke = rt::blocking_on_thread(
         site,
         Blocked::new(BlockReason::Wake, me),
-        || parker.park(Some(timeout)),
+        || parker.taking(|| parker.park(Some(timeout))),
         |&woke| Op::TimerWait {
             fired: woke == Woke::TimedOut,
         },
@@ -162,7 +164,7 @@ pub(crate) fn wake(exec: u64, idx: ThreadIdx, site: Site) {
 /// Whether model thread `idx` waits with its token given (woken, not yet run); `false` for a
 /// thread that never parked or waited for a wake.
 pub(crate) fn has_token(idx: ThreadIdx) -> bool {
-    parker(idx).is_some_and(|parker| parker.1.load(std::sync::atomic::Ordering::Relaxed))
+    parker(idx).is_some_and(|parker| parker.gives.load(Relaxed) > parker.takes.load(Relaxed))
 }
 
 /// Model thread `idx`'s parker, made on first use; `None` once it has exited.
@@ -178,8 +180,17 @@ fn parker(idx: ThreadIdx) -> Option<Arc<Parker>> {
 
 /// A model thread's token, behind a lock of the engine's with a condition variable its park
 /// waits on; only the owner waits, so a notification wakes it.
-/// The flag mirrors the token for [`has_token`], which must not take the engine's lock.
-struct Parker(Monitor<State, 1>, std::sync::atomic::AtomicBool);
+/// Besides the token, counts for [`has_token`], which must not take the engine's lock: the
+/// unparks given, and how many of them the owner had seen when it last took the token and
+/// went on. Counted when it goes on (it leaves the blocking frame), not when it takes the
+/// token: a thread that took it but is still in the frame will go on, and has it still.
+struct Parker {
+    monitor: Monitor<State, 1>,
+    gives: AtomicU64,
+    /// `gives` when the owner last took the token, inside its wait.
+    seen: AtomicU64,
+    takes: AtomicU64,
+}
 
 struct State {
     token: bool,
@@ -189,21 +200,31 @@ struct State {
 
 impl Parker {
     fn new(backend: &dyn Backend) -> Parker {
-        Parker(
-            Monitor::new(
+        Parker {
+            monitor: Monitor::new(
                 backend,
                 State {
                     token: false,
                     unparks: SyncClock::default(),
                 },
             ),
-            std::sync::atomic::AtomicBool::new(false),
-        )
+            gives: AtomicU64::new(0),
+            seen: AtomicU64::new(0),
+            takes: AtomicU64::new(0),
+        }
+    }
+
+    /// Runs a park or token wait of the owner, `wait`, then counts the unparks it saw as taken
+    /// (see [`Parker`]).
+    fn taking<R>(&self, wait: impl FnOnce() -> R) -> R {
+        let result = wait();
+        self.takes.store(self.seen.load(Relaxed), Relaxed);
+        result
     }
 
     /// The owner's park: takes the token, waiting for it as the module docs say.
     fn park(&self, timeout: Option<Duration>) -> Woke {
-        self.0.with(|held| {
+        self.monitor.with(|held| {
             let woke = if held.state().token {
                 Woke::Unparked
             } else {
@@ -230,7 +251,7 @@ impl Parker {
             let state = held.state();
             if woke == Woke::Unparked {
                 state.token = false;
-                self.1.store(false, std::sync::atomic::Ordering::Relaxed);
+                self.seen.store(self.gives.load(Relaxed), Relaxed);
             }
             race::acquire(&state.unparks);
             woke
@@ -239,21 +260,21 @@ impl Parker {
 
     /// The owner takes the token, waiting for it (no spurious wakeups).
     fn take_token(&self) {
-        self.0.with(|held| {
+        self.monitor.with(|held| {
             wait_for_token(held);
             let state = held.state();
             state.token = false;
-            self.1.store(false, std::sync::atomic::Ordering::Relaxed);
+            self.seen.store(self.gives.load(Relaxed), Relaxed);
             race::acquire(&state.unparks);
         });
     }
 
     /// Gives the token and wakes the owner if it waits.
     fn unpark(&self) {
-        self.0.with(|held| {
+        self.monitor.with(|held| {
             let state = held.state();
             state.token = true;
-            self.1.store(true, std::sync::atomic::Ordering::Relaxed);
+            self.gives.fetch_add(1, Relaxed);
             race::release_join(&state.unparks);
             held.notify_all(0);
         });

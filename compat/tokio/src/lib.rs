@@ -1,0 +1,26 @@
+//! tokio's API over tapestry, for a crate that wants its tokio code tested by tapestry's
+//! engines without changing a line of it: rename this crate to `tokio` in `Cargo.toml`,
+//!
+//! ```toml
+//! [dependencies]
+//! tokio = { package = "tapestry-tokio", git = "https://github.com/tapestry-rs/tapestry" }
+//! ```
+//!
+//! and `tokio::spawn`, `tokio::select!`, `tokio::sync::*`, `tokio::task::*`, `tokio::time::*`,
+//! `tokio::runtime::Builder` and `#[tokio::test]` are tapestry's (see `tapestry::tokio` for each
+//! one's semantics). `#[tokio::test]` is `#[tapestry::test]` on tokio's runtime: the default
+//! `flavor = "current_thread"` is one worker, `flavor = "multi_thread", worker_threads = N`
+//! is `N` (see `Explorer::workers`), `start_paused` is accepted (the model engines' clock is
+//! always paused), and tapestry's own arguments (`engines`, `expect`, ...) work too.
+//!
+//! Not provided: `#[tokio::main]`, `tokio::io`, `tokio::net`, `tokio::fs`, `tokio::signal`,
+//! `tokio::process` (I/O is outside what tapestry explores); a crate that uses them keeps the
+//! real tokio and imports `tapestry::tokio` in its tests instead.
+
+pub use tapestry::tokio::{runtime, select, spawn, sync, task, time};
+
+/// `#[tokio::test]`, as `#[tapestry::test]` on tokio's runtime (see the crate docs).
+pub use tapestry_macros::tokio_test as test;
+
+#[doc(hidden)]
+pub use tapestry as __tapestry;
