@@ -12,6 +12,9 @@ use crate::rt::{self, ThreadIdx};
 
 pub(super) struct Target {
     on: On,
+    /// Woken by its own thread, during a poll (a `yield_now`, a future that wakes itself): a
+    /// wake nothing else needs to see, so it passes no token and records no operation.
+    self_woken: AtomicBool,
 }
 
 enum On {
@@ -34,7 +37,10 @@ impl Target {
                 woken: AtomicBool::new(false),
             },
         };
-        Arc::new(Target { on })
+        Arc::new(Target {
+            on,
+            self_woken: AtomicBool::new(false),
+        })
     }
 
     /// Model thread `thread` of the running execution, which will poll the task (a task's
@@ -43,6 +49,7 @@ impl Target {
         let (exec, _) = rt::current_thread()?;
         Some(Arc::new(Target {
             on: On::Model { exec, thread },
+            self_woken: AtomicBool::new(false),
         }))
     }
 
@@ -57,6 +64,9 @@ impl Target {
     /// Waits until a wake came since the last wait returned (at once if one came during the
     /// poll). `site` is where the task's wait shows in a trace.
     pub(super) fn wait(&self, site: &'static Location<'static>) {
+        if self.self_woken.swap(false, Ordering::Relaxed) {
+            return;
+        }
         match &self.on {
             On::Model { .. } => crate::thread::await_wake(site),
             On::Std { woken, .. } => {
@@ -70,6 +80,9 @@ impl Target {
     /// As [`wait`](Self::wait), giving up after `timeout` (under a model engine, at any point:
     /// see `thread::await_wake_timeout`); returns whether it timed out.
     pub(super) fn wait_timeout(&self, site: &'static Location<'static>, timeout: Duration) -> bool {
+        if self.self_woken.swap(false, Ordering::Relaxed) {
+            return false;
+        }
         match &self.on {
             On::Model { .. } => crate::thread::await_wake_timeout(site, timeout),
             On::Std { woken, .. } => {
@@ -96,6 +109,9 @@ impl Wake for Target {
 
     fn wake_by_ref(self: &Arc<Self>) {
         match &self.on {
+            On::Model { exec, thread } if rt::current_thread() == Some((*exec, *thread)) => {
+                self.self_woken.store(true, Ordering::Relaxed);
+            }
             On::Model { exec, thread } => {
                 crate::thread::wake(*exec, *thread, Location::caller());
             }

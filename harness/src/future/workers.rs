@@ -7,6 +7,9 @@
 //! free them is never polled again: the execution deadlocks, as the real runtime hangs, and
 //! the report shows the polls waiting for a worker here.
 
+use std::sync::atomic::AtomicBool;
+use std::sync::atomic::Ordering::Relaxed;
+
 use super::per_execution::PerExecution;
 use crate::rt;
 use crate::sync::{Condvar, Mutex, MutexGuard, PoisonError};
@@ -18,6 +21,10 @@ struct Pool {
 }
 
 static POOLS: PerExecution<Pool> = PerExecution::new();
+
+/// Whether any runtime of this process limited its workers: until one does, a poll without
+/// `Explorer::workers` looks no further (every poll asks).
+static LIMITED: AtomicBool = AtomicBool::new(false);
 
 /// A worker, held for one poll.
 pub(super) struct Worker(Option<std::sync::Arc<Pool>>);
@@ -33,6 +40,7 @@ fn pool(workers: usize) -> Pool {
 /// already (the first runtime of an execution decides). Does nothing outside explorations.
 pub(crate) fn limit(workers: usize) {
     if rt::current_thread().is_some() {
+        LIMITED.store(true, Relaxed);
         POOLS.get(|| pool(workers.max(1)));
     }
 }
@@ -43,7 +51,11 @@ pub(super) fn claim() -> Worker {
     if rt::current_thread().is_none() {
         return Worker(None);
     }
-    let Some(pool) = POOLS.get_or(|| rt::workers().map(|n| pool(n.get()))) else {
+    let configured = rt::workers();
+    if configured.is_none() && !LIMITED.load(Relaxed) {
+        return Worker(None);
+    }
+    let Some(pool) = POOLS.get_or(|| configured.map(|n| pool(n.get()))) else {
         return Worker(None);
     };
     let mut free = lock(&pool.free);

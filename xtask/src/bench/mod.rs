@@ -13,6 +13,7 @@ pub use overhead::{Probe, probe};
 mod parallel;
 mod production;
 mod stress;
+mod tasks;
 
 use std::time::Duration;
 
@@ -60,6 +61,7 @@ const SECTIONS: &[(&str, Measure)] = &[
     ("optimum", optimum::optimum),
     ("stress", stress::stress),
     ("production", production::production),
+    ("async", tasks::tasks),
 ];
 
 pub fn run(args: &Args) -> Result<()> {
