@@ -78,9 +78,13 @@ fn a_timeout_may_fire_before_or_after_the_guarded_work() {
                     if expect_timeout { "loses" } else { "fires" }
                 )
             });
-            assert!(
-                failure.to_string().contains("timed out:"),
-                "{engine}\n{failure}"
+            let text = failure.to_string();
+            assert!(text.contains("timed out:"), "{engine}\n{text}");
+            // Where the timeout fired and dropped the work, the trace says so.
+            assert_eq!(
+                text.contains("timeout fired: dropped its future"),
+                !expect_timeout,
+                "{engine}\n{text}"
             );
         }
     }

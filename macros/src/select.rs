@@ -129,6 +129,8 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
     quote! {{
         enum __Out<#(#types),*> { #(#variants(#types),)* Disabled }
         let mut __disabled: [bool; #count] = [#(#conditions),*];
+        // Which branches last returned `Pending`: those a winner drops half done.
+        let mut __waiting: [bool; #count] = [false; #count];
         let __out = {
             #(let mut #futures = ::core::pin::pin!(::core::future::IntoFuture::into_future(#exprs));)*
             ::core::future::poll_fn(|__cx| {
@@ -142,9 +144,15 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
                             match ::core::future::Future::poll(#futures.as_mut(), __cx) {
                                 ::core::task::Poll::Ready(__value) => {
                                     __disabled[#indices] = true;
+                                    __waiting[#indices] = false;
                                     #[allow(unused_variables, unreachable_patterns)]
                                     match &__value {
                                         #pats => {
+                                            for __other in 0..#count {
+                                                if __waiting[__other] {
+                                                    #krate::tokio::__select_dropped(__other);
+                                                }
+                                            }
                                             return ::core::task::Poll::Ready(
                                                 __Out::#variants(__value),
                                             );
@@ -152,7 +160,10 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
                                         _ => {}
                                     }
                                 }
-                                ::core::task::Poll::Pending => __pending = true,
+                                ::core::task::Poll::Pending => {
+                                    __pending = true;
+                                    __waiting[#indices] = true;
+                                }
                             }
                         }
                     )*

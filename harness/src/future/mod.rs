@@ -97,6 +97,18 @@ fn drive<T>(
     }
 }
 
+/// Notes in the trace that a `select!` at `site` dropped its branch `branch` (from 0) while it
+/// was pending.
+pub(crate) fn dropped_select_branch(site: &'static Location<'static>, branch: usize) {
+    let branch = u8::try_from(branch + 1).unwrap_or(u8::MAX);
+    crate::rt::cancelled(site, crate::rt::Cancel::SelectBranch(branch));
+}
+
+/// Notes in the trace that a timeout made at `site` fired and drops its pending future.
+pub(crate) fn dropped_by_timeout(site: &'static Location<'static>) {
+    crate::rt::cancelled(site, crate::rt::Cancel::Timeout);
+}
+
 /// Runs an async test's body: [`block_on`], then the shutdown of the tasks still running.
 #[doc(hidden)]
 #[track_caller]

@@ -216,6 +216,7 @@ fn run<F: Future>(
     // `drive` drops its step, and the future with it, before the handle learns the output.
     let output = super::drive(target, site, move |cx| {
         if shared.aborted.load(Ordering::Acquire) {
+            crate::rt::cancelled(site, crate::rt::Cancel::Abort);
             return Some(Err(JoinError { panic: None }));
         }
         match poll(cx) {

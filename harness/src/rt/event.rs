@@ -55,6 +55,11 @@ pub(crate) enum Op {
     TimerWait {
         fired: bool,
     },
+    /// A future that was pending was dropped (cancelled): no operation of any engine, a note
+    /// in the trace at the line that made the future.
+    Cancelled {
+        why: Cancel,
+    },
     /// A waker of the task that runs on `thread` was woken.
     Wake {
         thread: ThreadIdx,
@@ -221,6 +226,17 @@ impl Recording {
         merged.threads.sort_by_key(|t| t.idx);
         merged
     }
+}
+
+/// Why a pending future was dropped ([`Op::Cancelled`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum Cancel {
+    /// A `select!` branch, when another branch won: which one (counted from 1).
+    SelectBranch(u8),
+    /// The future a `timeout` guards, when the timeout fired.
+    Timeout,
+    /// A task's future, aborted (`JoinHandle::abort`, the end of an async test).
+    Abort,
 }
 
 /// Why a thread cannot make progress: what it is blocked on.

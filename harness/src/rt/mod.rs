@@ -34,8 +34,8 @@ pub(crate) use backend::{
     WriteBack, atomic_enum, each_int, load_part, read_bits, write_bits,
 };
 pub(crate) use event::{
-    BlockReason, Blocked, Event, ObjId, ObjKind, ObjectInfo, Op, Recording, Site, ThreadIdx,
-    ThreadInfo, Woke,
+    BlockReason, Blocked, Cancel, Event, ObjId, ObjKind, ObjectInfo, Op, Recording, Site,
+    ThreadIdx, ThreadInfo, Woke,
 };
 pub(crate) use execution::{
     Detail, Execution, FailureRecord, LockFrame, ThreadRef, is_live, set_sole,
@@ -234,6 +234,14 @@ pub(crate) fn record_when_waiting(obj: ObjRef, site: Site, op: Op) {
         && local.exec.id() == obj.exec
     {
         local.defer(local.running(), obj.id, op, site);
+    }
+}
+
+/// Notes in the trace that the running thread dropped a pending future (`why`), made at
+/// `site`: no operation of any engine, and nothing outside explorations.
+pub(crate) fn cancelled(site: Site, why: Cancel) {
+    if let Some(local) = local() {
+        local.record(local.running(), 0, || Op::Cancelled { why }, site);
     }
 }
 

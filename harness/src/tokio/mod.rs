@@ -47,6 +47,13 @@ macro_rules! __tokio_select {
 #[doc(inline)]
 pub use crate::__tokio_select as select;
 
+/// A `select!` dropped its branch `branch` (from 0) while it was pending: a note in the trace.
+#[doc(hidden)]
+#[track_caller]
+pub fn __select_dropped(branch: usize) {
+    crate::future::dropped_select_branch(std::panic::Location::caller(), branch);
+}
+
 /// Where a `select!` with `count` branches starts polling: the first branch if `biased`, else
 /// a start that rotates with every unbiased poll of the running thread.
 #[doc(hidden)]

@@ -83,18 +83,22 @@ impl Future for Sleep {
 
 /// Requires `future` to complete within `duration`, as `tokio::time::timeout`: its output, or
 /// [`error::Elapsed`] (and the future is dropped where it waited) if the time ran out first.
+#[track_caller]
 pub fn timeout<F: IntoFuture>(duration: Duration, future: F) -> Timeout<F::IntoFuture> {
     Timeout {
         future: future.into_future(),
         sleep: sleep(duration),
+        site: std::panic::Location::caller(),
     }
 }
 
 /// Requires `future` to complete before `deadline`, as `tokio::time::timeout_at`.
+#[track_caller]
 pub fn timeout_at<F: IntoFuture>(deadline: Instant, future: F) -> Timeout<F::IntoFuture> {
     Timeout {
         future: future.into_future(),
         sleep: sleep_until(deadline),
+        site: std::panic::Location::caller(),
     }
 }
 
@@ -106,6 +110,8 @@ pin_project_lite::pin_project! {
         #[pin]
         future: F,
         sleep: Sleep,
+        // Where it was made: the line its expiry shows at in a trace.
+        site: &'static std::panic::Location<'static>,
     }
 }
 
@@ -136,6 +142,7 @@ impl<F: Future> Future for Timeout<F> {
             return Poll::Ready(Ok(output));
         }
         if this.sleep.is_elapsed() {
+            crate::future::dropped_by_timeout(this.site);
             return Poll::Ready(Err(error::Elapsed(())));
         }
         timer::expire_at(this.sleep.deadline, cx.waker());

@@ -19,7 +19,7 @@ use super::Labels;
 use super::cycle::{Span, thousands};
 use super::labels::{ObjectLabel, type_name};
 use super::stale::Latest;
-use crate::rt::{Event, ObjId, Op, Recording, RmwOp, Woke};
+use crate::rt::{Cancel, Event, ObjId, Op, Recording, RmwOp, Woke};
 
 /// One step as the table shows it: step number, thread, operation, site; and whether it read
 /// a value older than the latest stored (then the operation says so).
@@ -231,6 +231,7 @@ pub(super) fn object_of(op: &Op, obj: ObjId) -> Option<ObjId> {
         | Op::Unpark { .. }
         | Op::Pending
         | Op::TimerWait { .. }
+        | Op::Cancelled { .. }
         | Op::Wake { .. }
         | Op::Fence { .. } => None,
         _ => Some(obj),
@@ -268,6 +269,13 @@ pub(super) fn operation(event: &Event, labels: &Labels) -> String {
         Op::Pending => "pending, until woken".to_owned(),
         Op::TimerWait { fired: true } => "pending, until its timer fired".to_owned(),
         Op::TimerWait { fired: false } => "pending, woken before its timer".to_owned(),
+        Op::Cancelled { why } => match why {
+            Cancel::SelectBranch(branch) => {
+                format!("select! dropped branch {branch}, pending at an await point")
+            }
+            Cancel::Timeout => "timeout fired: dropped its future at an await point".to_owned(),
+            Cancel::Abort => "aborted: dropped the task's future at an await point".to_owned(),
+        },
         Op::Wake { thread } => format!("wake {}", labels.thread(thread)),
         Op::Lock => format!("lock {o}"),
         Op::TryLock { ok } => format!("try_lock {o} -> {}", taken(ok)),
