@@ -255,3 +255,44 @@ async fn the_readme_example_is_a_lost_wakeup() {
     })
     .await;
 }
+
+/// A cell two tasks write with nothing ordering them: the race detector sees tasks as it
+/// sees threads. With the writes ordered by awaiting the first task, it is clean.
+fn cell_written_by_two_tasks(ordered: bool) {
+    struct Shared(tapestry::cell::UnsafeCell<u32>);
+    // SAFETY: the test is about the race; the detector reports it.
+    unsafe impl Sync for Shared {}
+    let shared = Arc::new(Shared(tapestry::cell::UnsafeCell::new(0)));
+    let write = |shared: Arc<Shared>| async move {
+        // SAFETY: a plain write, racy by design when unordered.
+        shared.0.with_mut(|value| unsafe { *value += 1 });
+    };
+    let first = spawn(write(shared.clone()));
+    block_on(async {
+        if ordered {
+            first.await.unwrap();
+            spawn(write(shared.clone())).await.unwrap();
+        } else {
+            let second = spawn(write(shared.clone()));
+            first.await.unwrap();
+            second.await.unwrap();
+        }
+    });
+}
+
+#[test]
+fn a_data_race_between_tasks_is_found_and_ordered_tasks_are_clean() {
+    for engine in [EngineKind::Dpor, EngineKind::Random, EngineKind::Pct] {
+        let racy = Explorer::new()
+            .engine(engine)
+            .run(|| cell_written_by_two_tasks(false));
+        let failure = racy
+            .failure()
+            .unwrap_or_else(|| panic!("{engine} missed the race\n{racy}"));
+        assert_eq!(failure.kind(), FailureKind::DataRace, "{engine}\n{failure}");
+        let clean = Explorer::new()
+            .engine(engine)
+            .run(|| cell_written_by_two_tasks(true));
+        assert!(clean.failure().is_none(), "{engine}\n{clean}");
+    }
+}
