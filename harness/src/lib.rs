@@ -174,6 +174,7 @@
 //! | `inversion_bound = 20` | steps of intermediate-priority threads after which the priority engine reports a priority inversion |
 //! | `stress_iterations = 100000`, `stress_time = "1s"` | the stress engine's budget |
 //! | `max_steps = 20000` | an execution longer than this fails with `StepLimit` |
+//! | `workers = 1` | models an async runtime with this many worker threads: at most that many task polls run at once, so a task blocked inside its poll starves the others (see [`Explorer::workers`]; default: a thread per task) |
 //! | `lock_order = false` | no lock-order prediction: only a deadlock an engine runs into fails the test, not a `PotentialDeadlock` (default `true`; see [`Explorer::lock_order`]) |
 //! | `expect = "deadlock"` | the test passes only if **every** engine that runs finds a failure of this kind; for keeping known bugs as tests |
 //! | `snapshot = true` | with `expect`: the minimal failing interleaving is checked against an [insta] snapshot |
@@ -207,6 +208,73 @@
 //! | `TAPESTRY_WATCHDOG` | how long a thread may run without reaching a tapestry operation before it is a hang (default `10s`; `off` for never); also the stress engine's watchdog |
 //! | `TAPESTRY_PARALLELISM` | what `thread::available_parallelism` says inside explorations (default 4 under the model engines, the machine's count under stress; see [`Explorer::available_parallelism`]) |
 //! | `RUST_MIN_STACK` | as for std: the stack of a spawned thread that asks for no size (default 2 MiB) |
+//!
+//! ## Async code
+//!
+//! `#[tapestry::test] async fn` runs the body as the first task. [`future`] has the
+//! executor-agnostic pieces (`spawn`, `block_on`, `yield_now`, `JoinHandle`); [`tokio`] has
+//! tokio's API over them (`spawn`, `select!`, `sync`, `task`, `time`, `runtime`), so tokio code
+//! is tested by changing its `use` lines, or by renaming the `tapestry-tokio` crate to `tokio`
+//! in `Cargo.toml`. Every task runs on a model thread of its own, so every engine explores
+//! where its polls interleave with the others' operations; a wake is an operation and a
+//! synchronisation. What is found by name:
+//!
+//! - a task that waits for a wake nothing will send is a [`LostWakeup`](FailureKind::LostWakeup);
+//! - tasks waiting for [`tokio::sync`] locks held by each other are a `Deadlock` naming each
+//!   holder;
+//! - a std lock held across `.await` that blocks a runtime's worker (`workers = 1`, or a
+//!   runtime built with `Builder::new_current_thread()`) is a `Deadlock` "waiting for a worker";
+//! - time is virtual under the model engines: a sleep fires when no other task can go on, in
+//!   deadline order, and a `timeout` may also fire at any await point of its work; the trace
+//!   says where a `select!` branch, a timeout's future or an aborted task was dropped.
+//!
+//! A cache whose `get` checks and inserts under two separate locks loads a value twice when
+//! two tasks miss at once. Every engine that runs here finds it:
+//!
+//! ```
+//! use std::collections::HashMap;
+//! use tapestry::sync::Arc;
+//! use tapestry::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+//! use tapestry::tokio::{self, sync::Mutex};
+//! use tapestry::{Explorer, FailureKind};
+//!
+//! #[derive(Default)]
+//! struct Cache {
+//!     values: Mutex<HashMap<u32, u64>>,
+//!     loads: AtomicUsize,
+//! }
+//!
+//! impl Cache {
+//!     async fn get(&self, key: u32) -> u64 {
+//!         if let Some(&value) = self.values.lock().await.get(&key) {
+//!             return value;
+//!         }
+//!         self.loads.fetch_add(1, SeqCst); // the expensive load
+//!         tokio::task::yield_now().await;
+//!         self.values.lock().await.insert(key, 10);
+//!         10
+//!     }
+//! }
+//!
+//! let report = Explorer::new().run(|| {
+//!     tapestry::future::block_on(async {
+//!         let cache = Arc::new(Cache::default());
+//!         let other = {
+//!             let cache = cache.clone();
+//!             tokio::spawn(async move { cache.get(1).await })
+//!         };
+//!         cache.get(1).await;
+//!         other.await.unwrap();
+//!         assert_eq!(cache.loads.load(SeqCst), 1, "loaded twice");
+//!     });
+//! });
+//! assert_eq!(report.failure().unwrap().kind(), FailureKind::Panic);
+//! ```
+//!
+//! Limits: which of several `select!` branches ready at the same poll wins is not an explored
+//! choice (the start rotates with each poll); the DPOR engine's counts for tasks are far above
+//! the optimum, so on async code it may stop at its budget where the exhaustive engine
+//! completes; `future` and `tokio` need the `explore` feature.
 //!
 //! ## What tapestry tells you, and where
 //!
