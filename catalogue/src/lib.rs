@@ -14,7 +14,7 @@ pub mod hunt;
 pub mod quiet;
 
 pub use entries::ENTRIES;
-pub use entry::{Category, Entry};
+pub use entry::{Category, Entry, MODEL_ENGINES};
 
 /// The entry called `name`.
 pub fn entry(name: &str) -> Option<&'static Entry> {

@@ -34,7 +34,7 @@ use tapestry::sync::Arc;
 use tapestry::tokio::sync::Mutex;
 use tapestry::{EngineKind, FailureKind};
 
-use crate::{Category, Entry};
+use crate::{Category, Entry, MODEL_ENGINES};
 
 /// The catalogue entry.
 pub const ENTRY: Entry = Entry {
@@ -44,14 +44,7 @@ pub const ENTRY: Entry = Entry {
     kind: FailureKind::Deadlock,
     buggy,
     fixed,
-    found_by: &[
-        EngineKind::Exhaustive,
-        EngineKind::Dpor,
-        EngineKind::Random,
-        EngineKind::Pct,
-        EngineKind::Surw,
-        EngineKind::Priority,
-    ],
+    found_by: &MODEL_ENGINES,
     missed_by: &[(
         EngineKind::Stress,
         "not claimed: real threads deadlock only when both tasks hold their first lock at once",

@@ -39,7 +39,7 @@ use tapestry::sync::atomic::{AtomicBool, Ordering::SeqCst};
 use tapestry::sync::{Arc, Mutex};
 use tapestry::{EngineKind, FailureKind};
 
-use crate::{Category, Entry};
+use crate::{Category, Entry, MODEL_ENGINES};
 
 /// The catalogue entry.
 pub const ENTRY: Entry = Entry {
@@ -49,14 +49,7 @@ pub const ENTRY: Entry = Entry {
     kind: FailureKind::LostWakeup,
     buggy,
     fixed,
-    found_by: &[
-        EngineKind::Exhaustive,
-        EngineKind::Dpor,
-        EngineKind::Random,
-        EngineKind::Pct,
-        EngineKind::Surw,
-        EngineKind::Priority,
-    ],
+    found_by: &MODEL_ENGINES,
     missed_by: &[(
         EngineKind::Stress,
         "not claimed: real threads find it only when the raiser lands in the few instructions between check and registration",

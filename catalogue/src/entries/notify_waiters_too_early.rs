@@ -37,7 +37,7 @@ use tapestry::sync::atomic::{AtomicBool, Ordering::SeqCst};
 use tapestry::tokio::sync::Notify;
 use tapestry::{EngineKind, FailureKind};
 
-use crate::{Category, Entry};
+use crate::{Category, Entry, MODEL_ENGINES};
 
 /// The catalogue entry.
 pub const ENTRY: Entry = Entry {
@@ -47,14 +47,7 @@ pub const ENTRY: Entry = Entry {
     kind: FailureKind::LostWakeup,
     buggy,
     fixed,
-    found_by: &[
-        EngineKind::Exhaustive,
-        EngineKind::Dpor,
-        EngineKind::Random,
-        EngineKind::Pct,
-        EngineKind::Surw,
-        EngineKind::Priority,
-    ],
+    found_by: &MODEL_ENGINES,
     missed_by: &[(
         EngineKind::Stress,
         "not claimed: real threads hit it only when the notification lands between check and notified()",

@@ -36,7 +36,7 @@ use tapestry::future::{block_on, spawn};
 use tapestry::sync::{Arc, Mutex};
 use tapestry::{EngineKind, FailureKind};
 
-use crate::{Category, Entry};
+use crate::{Category, Entry, MODEL_ENGINES};
 
 /// The catalogue entry.
 pub const ENTRY: Entry = Entry {
@@ -46,14 +46,7 @@ pub const ENTRY: Entry = Entry {
     kind: FailureKind::LostWakeup,
     buggy,
     fixed,
-    found_by: &[
-        EngineKind::Exhaustive,
-        EngineKind::Dpor,
-        EngineKind::Random,
-        EngineKind::Pct,
-        EngineKind::Surw,
-        EngineKind::Priority,
-    ],
+    found_by: &MODEL_ENGINES,
     missed_by: &[(
         EngineKind::Stress,
         "not claimed: real threads hit it only when the send comes after the receiver moved",

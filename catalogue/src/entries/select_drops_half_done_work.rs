@@ -38,7 +38,7 @@ use tapestry::sync::{Arc, Mutex};
 use tapestry::tokio;
 use tapestry::{EngineKind, FailureKind};
 
-use crate::{Category, Entry};
+use crate::{Category, Entry, MODEL_ENGINES};
 
 /// The catalogue entry.
 pub const ENTRY: Entry = Entry {
@@ -48,14 +48,7 @@ pub const ENTRY: Entry = Entry {
     kind: FailureKind::Panic,
     buggy,
     fixed,
-    found_by: &[
-        EngineKind::Exhaustive,
-        EngineKind::Dpor,
-        EngineKind::Random,
-        EngineKind::Pct,
-        EngineKind::Surw,
-        EngineKind::Priority,
-    ],
+    found_by: &MODEL_ENGINES,
     missed_by: &[(
         EngineKind::Stress,
         "not claimed: real threads find it only when the stop task finishes while the job is between its awaits",

@@ -34,7 +34,7 @@ use tapestry::sync::{Arc, Mutex};
 use tapestry::tokio::time::{Duration, timeout};
 use tapestry::{EngineKind, FailureKind};
 
-use crate::{Category, Entry};
+use crate::{Category, Entry, MODEL_ENGINES};
 
 /// The catalogue entry.
 pub const ENTRY: Entry = Entry {
@@ -44,14 +44,7 @@ pub const ENTRY: Entry = Entry {
     kind: FailureKind::Panic,
     buggy,
     fixed,
-    found_by: &[
-        EngineKind::Exhaustive,
-        EngineKind::Dpor,
-        EngineKind::Random,
-        EngineKind::Pct,
-        EngineKind::Surw,
-        EngineKind::Priority,
-    ],
+    found_by: &MODEL_ENGINES,
     missed_by: &[(
         EngineKind::Stress,
         "real time: the server answers in microseconds, long before a one-second timeout",

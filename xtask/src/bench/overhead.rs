@@ -321,13 +321,18 @@ fn raw_loom(executions: u64) -> Duration {
 }
 
 fn raw_shuttle(executions: u64) -> Duration {
+    raw_shuttle_run(executions, shuttle_program)
+}
+
+/// The time raw shuttle's random scheduler takes to run `program` `executions` times.
+pub(super) fn raw_shuttle_run(executions: u64, program: fn()) -> Duration {
     std::thread::spawn(move || {
         let mut config = shuttle::Config::new();
         config.failure_persistence = shuttle::FailurePersistence::None;
         config.silence_warnings = true;
         let scheduler = shuttle::scheduler::RandomScheduler::new_from_seed(0, executions as usize);
         let start = Instant::now();
-        shuttle::Runner::new(scheduler, config).run(shuttle_program);
+        shuttle::Runner::new(scheduler, config).run(program);
         start.elapsed()
     })
     .join()

@@ -63,17 +63,7 @@ fn tapestry_run(executions: u64) -> Duration {
 }
 
 fn shuttle_run(executions: u64) -> Duration {
-    std::thread::spawn(move || {
-        let mut config = shuttle::Config::new();
-        config.failure_persistence = shuttle::FailurePersistence::None;
-        config.silence_warnings = true;
-        let scheduler = shuttle::scheduler::RandomScheduler::new_from_seed(0, executions as usize);
-        let start = Instant::now();
-        shuttle::Runner::new(scheduler, config).run(shuttle_program);
-        start.elapsed()
-    })
-    .join()
-    .expect("raw shuttle run")
+    super::overhead::raw_shuttle_run(executions, shuttle_program)
 }
 
 pub fn tasks(args: &Args) -> Result<Section> {
