@@ -183,7 +183,7 @@ pub(crate) fn parse(tokens: TokenStream, errors: &mut Vec<syn::Error>) -> Args {
     args
 }
 
-fn key_list() -> String {
+pub(crate) fn key_list() -> String {
     KEYS.iter().map(|(k, ..)| *k).collect::<Vec<_>>().join(", ")
 }
 

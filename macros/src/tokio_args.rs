@@ -38,6 +38,16 @@ pub(crate) fn translate(args: TokenStream) -> syn::Result<TokenStream> {
             },
             (Some("worker_threads"), Some(Lit::Int(n))) => workers = Some(n.base10_parse::<u64>()?),
             (Some("start_paused"), Some(Lit::Bool(_))) => {}
+            (Some(key), _) if !crate::args::key_list().split(", ").any(|k| k == key) => {
+                return Err(syn::Error::new_spanned(
+                    meta.path(),
+                    format!(
+                        "unknown argument `{key}`; expected one of tokio's: flavor, \
+                         worker_threads, start_paused; or tapestry's: {}",
+                        crate::args::key_list()
+                    ),
+                ));
+            }
             _ => rest.push(meta),
         }
     }
