@@ -1,7 +1,7 @@
 //! The bounded channel's handles: [`Sender`], [`Receiver`], [`Permit`], [`WeakSender`].
 
 use std::fmt;
-use std::future::{Future, poll_fn};
+use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -149,66 +149,9 @@ impl<T> Sender<T> {
     pub fn max_capacity(&self) -> usize {
         self.chan.max_capacity()
     }
-
-    /// Whether the receiver closed or was dropped.
-    pub fn is_closed(&self) -> bool {
-        self.chan.is_closed()
-    }
-
-    /// Waits until the receiver closes or is dropped.
-    pub async fn closed(&self) {
-        poll_fn(|cx| self.chan.poll_closed(cx)).await;
-    }
-
-    /// Whether `other` sends on the same channel.
-    pub fn same_channel(&self, other: &Sender<T>) -> bool {
-        Arc::ptr_eq(&self.chan, &other.chan)
-    }
-
-    /// A weak sender of this channel.
-    pub fn downgrade(&self) -> WeakSender<T> {
-        WeakSender {
-            chan: self.chan.clone(),
-        }
-    }
-
-    /// The number of live senders of this channel.
-    pub fn strong_count(&self) -> usize {
-        self.chan.sender_count()
-    }
 }
 
-impl<T> Clone for Sender<T> {
-    fn clone(&self) -> Sender<T> {
-        self.chan.add_sender();
-        Sender {
-            chan: self.chan.clone(),
-        }
-    }
-}
-
-impl<T> Drop for Sender<T> {
-    fn drop(&mut self) {
-        self.chan.drop_sender();
-    }
-}
-
-impl<T> WeakSender<T> {
-    /// A sender, if one is still alive (else the channel is over for senders).
-    pub fn upgrade(&self) -> Option<Sender<T>> {
-        self.chan.upgrade().then(|| Sender {
-            chan: self.chan.clone(),
-        })
-    }
-}
-
-impl<T> Clone for WeakSender<T> {
-    fn clone(&self) -> WeakSender<T> {
-        WeakSender {
-            chan: self.chan.clone(),
-        }
-    }
-}
+senders!(Sender, WeakSender);
 
 impl<T> Permit<'_, T> {
     /// Sends `value` in the reserved slot. If the receiver was dropped meanwhile, the value
@@ -227,57 +170,9 @@ impl<T> Drop for Permit<'_, T> {
     }
 }
 
+receivers!(Receiver);
+
 impl<T> Receiver<T> {
-    /// Receives the next message, waiting for one; `None` once every sender is dropped (or
-    /// the receiver closed) and the queue is empty.
-    pub async fn recv(&mut self) -> Option<T> {
-        poll_fn(|cx| self.chan.poll_recv(cx)).await
-    }
-
-    /// Polls for the next message, as [`recv`](Receiver::recv).
-    pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        self.chan.poll_recv(cx)
-    }
-
-    /// Receives up to `limit` messages into `buffer`, waiting for at least one; returns how
-    /// many. 0 when `limit` is 0, or at the end (as `recv`'s `None`).
-    pub async fn recv_many(&mut self, buffer: &mut Vec<T>, limit: usize) -> usize {
-        poll_fn(|cx| self.chan.poll_recv_many(cx, buffer, limit)).await
-    }
-
-    /// Receives a message if one is queued: [`TryRecvError::Empty`] if none is yet,
-    /// [`TryRecvError::Disconnected`] at the end.
-    pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
-        self.chan.try_recv()
-    }
-
-    /// Receives from synchronous code, blocking the calling thread.
-    #[track_caller]
-    pub fn blocking_recv(&mut self) -> Option<T> {
-        crate::future::block_on(self.recv())
-    }
-
-    /// Closes the channel: sends fail from now on, waiting senders fail, and the messages
-    /// already queued (or sent with permits already held) are still received.
-    pub fn close(&mut self) {
-        self.chan.close();
-    }
-
-    /// Whether the channel is closed (by [`close`](Receiver::close), or every sender gone).
-    pub fn is_closed(&self) -> bool {
-        self.chan.is_closed() || self.chan.sender_count() == 0
-    }
-
-    /// The number of messages queued.
-    pub fn len(&self) -> usize {
-        self.chan.len()
-    }
-
-    /// Whether no message is queued.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
     /// Free slots now, as [`Sender::capacity`].
     pub fn capacity(&self) -> usize {
         self.chan.capacity()
