@@ -91,12 +91,7 @@ impl<T> JoinHandle<T> {
     /// where it waits, or before its first poll), and awaiting the handle returns a
     /// cancelled [`JoinError`]. A task that already finished keeps its output.
     pub fn abort(&self) {
-        self.shared.abort_any();
-    }
-
-    /// [`abort`](Self::abort) for any output type: what a `JoinSet` dropped does.
-    pub(crate) fn abort_any(&self) {
-        self.shared.abort_any();
+        self.shared.cancel();
     }
 
     /// Whether the task has finished (returned, or been dropped after an abort).
@@ -109,6 +104,15 @@ impl<T> JoinHandle<T> {
 impl<T> Shared<T> {
     fn lock(&self) -> crate::sync::MutexGuard<'_, State<T>> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Marks the task aborted and wakes it, so that its next poll drops it instead.
+    fn cancel(&self) {
+        self.aborted.store(true, Ordering::Release);
+        let task = self.lock().task.clone();
+        if let Some(task) = task {
+            std::task::Wake::wake(task);
+        }
     }
 
     fn finish(&self, output: Result<T, JoinError>) {
@@ -235,16 +239,6 @@ pub(super) trait Abort: Send + Sync {
 
 impl<T: Send> Abort for Shared<T> {
     fn abort(&self) {
-        self.abort_any();
-    }
-}
-
-impl<T> Shared<T> {
-    fn abort_any(&self) {
-        self.aborted.store(true, Ordering::Release);
-        let task = self.lock().task.clone();
-        if let Some(task) = task {
-            std::task::Wake::wake(task);
-        }
+        self.cancel();
     }
 }

@@ -37,20 +37,21 @@ impl Target {
                 woken: AtomicBool::new(false),
             },
         };
-        Arc::new(Target {
-            on,
-            self_woken: AtomicBool::new(false),
-        })
+        Target::new(on)
     }
 
     /// Model thread `thread` of the running execution, which will poll the task (a task's
     /// thread, known before it starts, so that nothing has to hand its waker over).
     pub(super) fn model(thread: ThreadIdx) -> Option<Arc<Target>> {
         let (exec, _) = rt::current_thread()?;
-        Some(Arc::new(Target {
-            on: On::Model { exec, thread },
+        Some(Target::new(On::Model { exec, thread }))
+    }
+
+    fn new(on: On) -> Arc<Target> {
+        Arc::new(Target {
+            on,
             self_woken: AtomicBool::new(false),
-        }))
+        })
     }
 
     /// Whether the running thread is the one this target wakes.
@@ -109,7 +110,7 @@ impl Wake for Target {
 
     fn wake_by_ref(self: &Arc<Self>) {
         match &self.on {
-            On::Model { exec, thread } if rt::current_thread() == Some((*exec, *thread)) => {
+            On::Model { .. } if self.is_current() => {
                 self.self_woken.store(true, Ordering::Relaxed);
             }
             On::Model { exec, thread } => {

@@ -611,7 +611,7 @@ impl Execution {
                     && let Some(holder) = locks.waits_for(*thread)
                 {
                     blocked.reason = BlockReason::AsyncLock;
-                    blocked.target = holder.map_or(u32::MAX, |h| h);
+                    blocked.target = holder.unwrap_or(u32::MAX);
                 }
             }
         }

@@ -77,7 +77,7 @@ fn park_model(me: ThreadIdx, timeout: Option<Duration>, site: Site) {
     rt::blocking_on_thread(
         site,
         blocked,
-        || parker.taking(|| parker.park(timeout)),
+        || parker.park(timeout),
         |&woke| Op::Park {
             timeout: timeout.is_some(),
             woke,
@@ -127,7 +127,7 @@ pub(crate) fn await_wake(site: Site) {
     rt::blocking_on_thread(
         site,
         Blocked::new(BlockReason::Wake, me),
-        || parker.taking(|| parker.take_token()),
+        || parker.take_token(),
         |_| Op::Pending,
     );
 }
@@ -144,7 +144,7 @@ pub(crate) fn await_wake_timeout(site: Site, timeout: Duration) -> bool {
     let woke = rt::blocking_on_thread(
         site,
         Blocked::new(BlockReason::Wake, me),
-        || parker.taking(|| parker.park(Some(timeout))),
+        || parker.park(Some(timeout)),
         |&woke| Op::TimerWait {
             fired: woke == Woke::TimedOut,
         },
@@ -181,14 +181,12 @@ fn parker(idx: ThreadIdx) -> Option<Arc<Parker>> {
 /// A model thread's token, behind a lock of the engine's with a condition variable its park
 /// waits on; only the owner waits, so a notification wakes it.
 /// Besides the token, counts for [`has_token`], which must not take the engine's lock: the
-/// unparks given, and how many of them the owner had seen when it last took the token and
-/// went on. Counted when it goes on (it leaves the blocking frame), not when it takes the
-/// token: a thread that took it but is still in the frame will go on, and has it still.
+/// unparks given, and how many of them the owner had seen when it last took the token. The
+/// owner counts them once its wait has released the engine's lock, not when it takes the
+/// token: a thread that took it but is still in its wait will go on, and has it still.
 struct Parker {
     monitor: Monitor<State, 1>,
     gives: AtomicU64,
-    /// `gives` when the owner last took the token, inside its wait.
-    seen: AtomicU64,
     takes: AtomicU64,
 }
 
@@ -209,22 +207,21 @@ impl Parker {
                 },
             ),
             gives: AtomicU64::new(0),
-            seen: AtomicU64::new(0),
             takes: AtomicU64::new(0),
         }
     }
 
-    /// Runs a park or token wait of the owner, `wait`, then counts the unparks it saw as taken
-    /// (see [`Parker`]).
-    fn taking<R>(&self, wait: impl FnOnce() -> R) -> R {
-        let result = wait();
-        self.takes.store(self.seen.load(Relaxed), Relaxed);
-        result
+    /// Counts the unparks the owner had seen when it took the token (`seen`, if it took it)
+    /// as taken, now that its wait released the engine's lock (see [`Parker`]).
+    fn taken(&self, seen: Option<u64>) {
+        if let Some(seen) = seen {
+            self.takes.store(seen, Relaxed);
+        }
     }
 
     /// The owner's park: takes the token, waiting for it as the module docs say.
     fn park(&self, timeout: Option<Duration>) -> Woke {
-        self.monitor.with(|held| {
+        let (woke, seen) = self.monitor.with(|held| {
             let woke = if held.state().token {
                 Woke::Unparked
             } else {
@@ -249,24 +246,27 @@ impl Parker {
                 }
             };
             let state = held.state();
-            if woke == Woke::Unparked {
+            let seen = (woke == Woke::Unparked).then(|| {
                 state.token = false;
-                self.seen.store(self.gives.load(Relaxed), Relaxed);
-            }
+                self.gives.load(Relaxed)
+            });
             race::acquire(&state.unparks);
-            woke
-        })
+            (woke, seen)
+        });
+        self.taken(seen);
+        woke
     }
 
     /// The owner takes the token, waiting for it (no spurious wakeups).
     fn take_token(&self) {
-        self.monitor.with(|held| {
+        let seen = self.monitor.with(|held| {
             wait_for_token(held);
             let state = held.state();
             state.token = false;
-            self.seen.store(self.gives.load(Relaxed), Relaxed);
             race::acquire(&state.unparks);
+            self.gives.load(Relaxed)
         });
+        self.taken(Some(seen));
     }
 
     /// Gives the token and wakes the owner if it waits.

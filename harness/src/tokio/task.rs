@@ -113,7 +113,7 @@ impl<T: Send + 'static> JoinSet<T> {
 impl<T> Drop for JoinSet<T> {
     fn drop(&mut self) {
         for task in &self.tasks {
-            task.abort_any();
+            task.abort();
         }
     }
 }

@@ -31,8 +31,7 @@ use crate::future::timer;
 
 /// Waits until `duration` has elapsed, as `tokio::time::sleep`.
 pub fn sleep(duration: Duration) -> Sleep {
-    let now = Instant::now();
-    sleep_until(now.checked_add(duration).unwrap_or_else(|| far_future(now)))
+    sleep_until(after(duration))
 }
 
 /// Waits until `deadline`, as `tokio::time::sleep_until`.
@@ -40,9 +39,12 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
     Sleep { deadline }
 }
 
-/// About thirty years from `now`: tokio's stand-in for a deadline that does not fit.
-fn far_future(now: Instant) -> Instant {
-    now + Duration::from_secs(86_400 * 365 * 30)
+/// `duration` from now, or about thirty years from now (tokio's stand-in for a deadline that
+/// does not fit).
+fn after(duration: Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(duration)
+        .unwrap_or_else(|| now + Duration::from_secs(86_400 * 365 * 30))
 }
 
 /// The future of [`sleep`]: ready once its deadline has passed.
@@ -85,11 +87,7 @@ impl Future for Sleep {
 /// [`error::Elapsed`] (and the future is dropped where it waited) if the time ran out first.
 #[track_caller]
 pub fn timeout<F: IntoFuture>(duration: Duration, future: F) -> Timeout<F::IntoFuture> {
-    Timeout {
-        future: future.into_future(),
-        sleep: sleep(duration),
-        site: std::panic::Location::caller(),
-    }
+    timeout_at(after(duration), future)
 }
 
 /// Requires `future` to complete before `deadline`, as `tokio::time::timeout_at`.
@@ -97,7 +95,7 @@ pub fn timeout<F: IntoFuture>(duration: Duration, future: F) -> Timeout<F::IntoF
 pub fn timeout_at<F: IntoFuture>(deadline: Instant, future: F) -> Timeout<F::IntoFuture> {
     Timeout {
         future: future.into_future(),
-        sleep: sleep_until(deadline),
+        deadline,
         site: std::panic::Location::caller(),
     }
 }
@@ -109,7 +107,7 @@ pin_project_lite::pin_project! {
     pub struct Timeout<F> {
         #[pin]
         future: F,
-        sleep: Sleep,
+        deadline: Instant,
         // Where it was made: the line its expiry shows at in a trace.
         site: &'static std::panic::Location<'static>,
     }
@@ -141,11 +139,11 @@ impl<F: Future> Future for Timeout<F> {
         if let Poll::Ready(output) = this.future.poll(cx) {
             return Poll::Ready(Ok(output));
         }
-        if this.sleep.is_elapsed() {
+        if Instant::now() >= *this.deadline {
             crate::future::dropped_by_timeout(this.site);
             return Poll::Ready(Err(error::Elapsed(())));
         }
-        timer::expire_at(this.sleep.deadline, cx.waker());
+        timer::expire_at(*this.deadline, cx.waker());
         Poll::Pending
     }
 }
