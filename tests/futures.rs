@@ -180,24 +180,123 @@ fn counting(n: usize) {
     assert_eq!(counter.load(SeqCst), n);
 }
 
-/// The DPOR engine explores tasks as threads: `n` tasks whose one conflicting operation each
-/// is a `fetch_add` on one counter give `n!` orders of those; each task's hand-over of its
-/// output to its handle (a lock the body's await also takes) adds, per task, whether the
-/// body's first poll of that handle came before or after the task finished, but only for the
-/// handle the body is waiting on when the task finishes. Measured: 1, 2, 6 × that factor.
-#[test]
-fn dpor_counts_task_interleavings() {
-    let counts: Vec<u64> = (1..=3)
-        .map(|n| {
-            let report = Explorer::new()
-                .engine(Engine::dpor().unbounded())
-                .run(move || counting(n));
-            assert!(report.failure().is_none(), "{report}");
-            report.engines()[0].executions()
+/// `n` tasks each add one to a counter behind a tokio-shaped async mutex; the body awaits
+/// them all, then reads the counter.
+fn locked_counting(n: usize) {
+    let counter = Arc::new(tapestry::tokio::sync::Mutex::new(0));
+    let tasks: Vec<_> = (0..n)
+        .map(|_| {
+            let counter = counter.clone();
+            spawn(async move {
+                *counter.lock().await += 1;
+            })
         })
         .collect();
-    eprintln!("dpor executions for 1..=3 tasks: {counts:?}");
-    assert!(counts.windows(2).all(|w| w[0] < w[1]), "{counts:?}");
+    block_on(async {
+        for task in tasks {
+            task.await.unwrap();
+        }
+        assert_eq!(*counter.lock().await, n);
+    });
+}
+
+fn dpor_executions(program: impl Fn() + Send + Sync + 'static) -> u64 {
+    let report = Explorer::new()
+        .engine(Engine::dpor().unbounded())
+        .run(program);
+    assert!(report.failure().is_none(), "{report}");
+    let engine = &report.engines()[0];
+    assert_eq!(
+        engine.outcome(),
+        &Outcome::Passed { complete: true },
+        "{report}"
+    );
+    engine.executions()
+}
+
+fn factorial(n: u64) -> u64 {
+    (1..=n).product()
+}
+
+/// The DPOR engine runs one execution per Mazurkiewicz trace of the tasks' operations, as for
+/// threads, because a wake is one step that only orders (a give of the woken thread's token,
+/// which its next poll takes). The count is derived, not measured:
+///
+/// - `n` tasks doing one `fetch_add` each: `n!` orders of the adds, times 2 per task for its
+///   hand-over to its `JoinHandle` (the body's first poll of that handle comes before the task
+///   finished, and registers a waker the task wakes, or after, and finds the output): `2^n n!`.
+#[test]
+fn dpor_runs_one_execution_per_trace_of_tasks() {
+    for n in 1..=3u64 {
+        let expected = 2u64.pow(n as u32) * factorial(n);
+        assert_eq!(
+            dpor_executions(move || counting(n as usize)),
+            expected,
+            "{n} tasks"
+        );
+    }
+}
+
+/// Through an async mutex (a FIFO semaphore whose state sits behind one lock), the traces are
+/// the orders in which the tasks take the lock (`n!`), times the handles' `2^n` (above), times
+/// the orders of the semaphore's state accesses for one order of acquisition, which
+/// `semaphore_traces` counts: a task's attempt either finds the lock free (after the previous
+/// holder's release) or queues behind the previous task, anywhere between that task's attempt
+/// and its release; a queued task is woken by that release and polls once more (an access),
+/// then releases. 1, 2, 6, 23 for 1 to 4 tasks.
+#[test]
+fn dpor_counts_tasks_through_an_async_mutex() {
+    for n in 1..=4u64 {
+        let expected = factorial(n) * 2u64.pow(n as u32) * semaphore_traces(n as usize);
+        assert_eq!(
+            dpor_executions(move || locked_counting(n as usize)),
+            expected,
+            "{n} tasks"
+        );
+    }
+    assert_eq!(
+        (1..=4).map(semaphore_traces).collect::<Vec<_>>(),
+        [1, 2, 6, 23]
+    );
+}
+
+/// The sequences of semaphore-state accesses of `n` tasks taking the lock in the order 1..n
+/// (see `dpor_counts_tasks_through_an_async_mutex`).
+fn semaphore_traces(n: usize) -> u64 {
+    #[derive(Clone, Copy, PartialEq)]
+    enum Access {
+        Attempt(usize),
+        Repoll,
+        Release(usize),
+    }
+    fn sequences(n: usize) -> Vec<Vec<Access>> {
+        if n == 1 {
+            return vec![vec![Access::Attempt(1), Access::Release(1)]];
+        }
+        let mut all = Vec::new();
+        for before in sequences(n - 1) {
+            let attempt = before
+                .iter()
+                .position(|&a| a == Access::Attempt(n - 1))
+                .unwrap();
+            let release = before
+                .iter()
+                .position(|&a| a == Access::Release(n - 1))
+                .unwrap();
+            for at in attempt + 1..=before.len() {
+                let mut s = before.clone();
+                s.insert(at, Access::Attempt(n));
+                if at <= release {
+                    // Queued: the previous holder's release hands the lock over and wakes it.
+                    s.push(Access::Repoll);
+                }
+                s.push(Access::Release(n));
+                all.push(s);
+            }
+        }
+        all
+    }
+    sequences(n).len() as u64
 }
 
 #[tapestry::test]

@@ -1,6 +1,6 @@
-//! What a task's waker wakes: the model thread that runs the task (its parker's token, so a
-//! wake is an operation every engine sees and a synchronisation: the wake happens before the
-//! poll it causes), or, outside an exploration, a std thread and a flag.
+//! What a task's waker wakes: the model thread that runs the task (its wake token, so a wake
+//! is an operation every engine sees and a synchronisation: the wake happens before the poll
+//! it causes), or, outside an exploration, a std thread and a flag.
 
 use std::panic::Location;
 use std::sync::Arc;

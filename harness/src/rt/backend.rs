@@ -16,6 +16,7 @@ use std::time::Duration;
 
 use super::event::{Site, ThreadIdx};
 use super::execution::Execution;
+use super::token::RawToken;
 
 /// How the model threads of an execution are run.
 pub(crate) trait Backend: Send + Sync + 'static {
@@ -78,6 +79,12 @@ pub(crate) trait Backend: Send + Sync + 'static {
     fn new_atomic(&self, repr: AtomicRepr, bits: u64) -> Box<dyn RawAtomic>;
     /// A tracker for `cell::UnsafeCell` accesses, or `None` when the engine checks nothing.
     fn new_cell(&self) -> Option<Box<dyn RawCell>>;
+    /// Model thread `owner`'s wake token, if the engine makes its own (see `rt::token`);
+    /// `None`: one built from its lock and condition variable.
+    fn new_token(&self, owner: ThreadIdx) -> Option<Box<dyn RawToken>> {
+        let _ = owner;
+        None
+    }
     fn fence(&self, order: Ordering);
 }
 

@@ -25,6 +25,7 @@ pub(crate) mod race;
 mod slot;
 mod statics;
 mod threads;
+pub(crate) mod token;
 
 use std::borrow::Cow;
 use std::fmt;
@@ -47,6 +48,7 @@ pub(crate) use frame::{
 pub(crate) use local::{Local, local};
 pub(crate) use slot::{Bound, Fresh, Slot};
 pub(crate) use threads::Parker;
+pub(crate) use token::RawToken;
 
 use crate::kinds::FailureKind;
 

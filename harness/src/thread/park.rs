@@ -4,7 +4,9 @@
 //! Inside an exploration each model thread has a parker: the token behind a lock and a
 //! condition variable of the engine's (made at the thread's first park or unpark, dropped when
 //! it exits), and the clock its unparks release into, which every park acquires (std: all
-//! earlier unparks synchronise with a park).
+//! earlier unparks synchronise with a park). Beside it, the wake token that a task's waker
+//! gives and the task's thread takes between polls (`crate::future`): an engine's own where it
+//! has one (`rt::token`), so that a wake is a single step the DPOR engine knows.
 //!
 //! std lets `park` return without the token (a spurious wakeup), so code must check its
 //! condition in a loop. Model engines explore it: a park that finds no token waits as a timed
@@ -29,6 +31,7 @@ use std::time::Duration;
 
 use crate::rt::monitor::{Held, Monitor};
 use crate::rt::race::{self, SyncClock};
+use crate::rt::token::{MonitorToken, RawToken};
 use crate::rt::{
     self, Backend, BlockReason, Blocked, Op, Parker as AnyParker, Site, ThreadIdx, Woke,
 };
@@ -99,11 +102,6 @@ pub(super) fn unpark(exec: u64, idx: ThreadIdx, site: Site) {
              thread no longer exists"
         ),
     }
-    give_token(idx, site, Op::Unpark { thread: idx });
-}
-
-/// Gives model thread `idx` its token, as an operation of the running thread recorded as `op`.
-fn give_token(idx: ThreadIdx, site: Site, op: Op) {
     rt::backend_op(
         site,
         // A thread that has exited has no parker, and nothing to wake.
@@ -112,11 +110,11 @@ fn give_token(idx: ThreadIdx, site: Site, op: Op) {
                 parker.unpark();
             }
         },
-        |_| op,
+        |_| Op::Unpark { thread: idx },
     );
 }
 
-/// A task's wait for a wake (`crate::future`): the running model thread takes its token,
+/// A task's wait for a wake (`crate::future`): the running model thread takes its wake token,
 /// waiting for it without spurious wakeups (a task's thread waits for nothing else). A wake
 /// that came during the poll left the token, and this returns at once.
 pub(crate) fn await_wake(site: Site) {
@@ -127,7 +125,7 @@ pub(crate) fn await_wake(site: Site) {
     rt::blocking_on_thread(
         site,
         Blocked::new(BlockReason::Wake, me),
-        || parker.take_token(),
+        || parker.wakes.take(),
         |_| Op::Pending,
     );
 }
@@ -141,35 +139,43 @@ pub(crate) fn await_wake_timeout(site: Site, timeout: Duration) -> bool {
         return false;
     };
     let parker = parker(me).expect("a running thread has not exited");
-    let woke = rt::blocking_on_thread(
+    rt::blocking_on_thread(
         site,
         Blocked::new(BlockReason::Wake, me),
-        || parker.park(Some(timeout)),
-        |&woke| Op::TimerWait {
-            fired: woke == Woke::TimedOut,
-        },
-    );
-    woke == Woke::TimedOut
+        || parker.wakes.take_timeout(timeout),
+        |&fired| Op::TimerWait { fired },
+    )
 }
 
 /// A waker's wake of the task on model thread `idx` of execution `exec`: gives the thread its
-/// token. A wake from outside the execution (a waker kept past its end) does nothing.
+/// wake token. A wake from outside the execution (a waker kept past its end) does nothing.
 pub(crate) fn wake(exec: u64, idx: ThreadIdx, site: Site) {
     if rt::current_thread().is_some_and(|(running, _)| running != exec) {
         return;
     }
-    give_token(idx, site, Op::Wake { thread: idx });
+    rt::backend_op(
+        site,
+        // A thread that has exited has no parker, and nothing to wake.
+        |_| {
+            if let Some(parker) = parker(idx) {
+                parker.wakes.give();
+            }
+        },
+        |_| Op::Wake { thread: idx },
+    );
 }
 
-/// Whether model thread `idx` waits with its token given (woken, not yet run); `false` for a
-/// thread that never parked or waited for a wake.
+/// Whether model thread `idx` waits with a token given (unparked or woken, not yet run);
+/// `false` for a thread that never parked or waited for a wake.
 pub(crate) fn has_token(idx: ThreadIdx) -> bool {
-    parker(idx).is_some_and(|parker| parker.gives.load(Relaxed) > parker.takes.load(Relaxed))
+    parker(idx).is_some_and(|parker| {
+        parker.gives.load(Relaxed) > parker.takes.load(Relaxed) || parker.wakes.given()
+    })
 }
 
 /// Model thread `idx`'s parker, made on first use; `None` once it has exited.
 fn parker(idx: ThreadIdx) -> Option<Arc<Parker>> {
-    let any: AnyParker = rt::parker(idx, |backend| Arc::new(Parker::new(backend)))?;
+    let any: AnyParker = rt::parker(idx, |backend| Arc::new(Parker::new(backend, idx)))?;
     let parker: Arc<dyn Any + Send + Sync> = any;
     Some(
         parker
@@ -188,6 +194,9 @@ struct Parker {
     monitor: Monitor<State, 1>,
     gives: AtomicU64,
     takes: AtomicU64,
+    /// The token a task's waker gives (`crate::future`), apart from the thread's own: the
+    /// engine may make it (`rt::token`).
+    wakes: WakeToken,
 }
 
 struct State {
@@ -197,8 +206,9 @@ struct State {
 }
 
 impl Parker {
-    fn new(backend: &dyn Backend) -> Parker {
+    fn new(backend: &dyn Backend, idx: ThreadIdx) -> Parker {
         Parker {
+            wakes: WakeToken::new(backend, idx),
             monitor: Monitor::new(
                 backend,
                 State {
@@ -257,18 +267,6 @@ impl Parker {
         woke
     }
 
-    /// The owner takes the token, waiting for it (no spurious wakeups).
-    fn take_token(&self) {
-        let seen = self.monitor.with(|held| {
-            wait_for_token(held);
-            let state = held.state();
-            state.token = false;
-            race::acquire(&state.unparks);
-            self.gives.load(Relaxed)
-        });
-        self.taken(Some(seen));
-    }
-
     /// Gives the token and wakes the owner if it waits.
     fn unpark(&self) {
         self.monitor.with(|held| {
@@ -295,4 +293,56 @@ fn wait_for_token(held: &mut Held<'_, State, 1>) -> Woke {
         held.wait(0);
     }
     Woke::Unparked
+}
+
+/// A task thread's wake token (`rt::token`), with what its gives release for the race
+/// detector (a wake happens before the poll it causes) and counts for [`has_token`].
+struct WakeToken {
+    raw: Box<dyn RawToken>,
+    /// What the wakes released: every take acquires it.
+    wakes: SyncClock,
+    gives: AtomicU64,
+    takes: AtomicU64,
+}
+
+impl WakeToken {
+    fn new(backend: &dyn Backend, owner: ThreadIdx) -> WakeToken {
+        WakeToken {
+            raw: backend
+                .new_token(owner)
+                .unwrap_or_else(|| Box::new(MonitorToken::new(backend))),
+            wakes: SyncClock::default(),
+            gives: AtomicU64::new(0),
+            takes: AtomicU64::new(0),
+        }
+    }
+
+    fn give(&self) {
+        race::release_join(&self.wakes);
+        self.gives.fetch_add(1, Relaxed);
+        self.raw.give();
+    }
+
+    /// Counts the gives so far as taken (the token holds one at most) and acquires their clock.
+    fn taken(&self) {
+        self.takes.store(self.gives.load(Relaxed), Relaxed);
+        race::acquire(&self.wakes);
+    }
+
+    fn take(&self) {
+        self.raw.take();
+        self.taken();
+    }
+
+    fn take_timeout(&self, timeout: Duration) -> bool {
+        let fired = self.raw.take_timeout(timeout);
+        if !fired {
+            self.taken();
+        }
+        fired
+    }
+
+    fn given(&self) -> bool {
+        self.gives.load(Relaxed) > self.takes.load(Relaxed)
+    }
 }

@@ -45,6 +45,13 @@ pub(crate) enum Access {
     Spawn(Tid),
     /// Joining thread `.0`: this step happens after its last.
     Join(Tid),
+    /// Giving a wake token (`rt::token`): a waker's wake.
+    Give(Obj),
+    /// Taking a wake token, waiting for it: runs only once it is given, so its races are with
+    /// gives it could have run before, which another give left the token for (`races`).
+    Take(Obj),
+    /// A take that may time out: runs at once, and takes the token if it is there.
+    TakeTimed(Obj),
 }
 
 /// How an access is ordered against other accesses to its object.
@@ -68,7 +75,10 @@ impl Access {
             | Access::Lock(o)
             | Access::TryLock(o)
             | Access::Unlock(o)
-            | Access::Notify(o) => Some((o, Class::Write)),
+            | Access::Notify(o)
+            | Access::Give(o)
+            | Access::Take(o)
+            | Access::TakeTimed(o) => Some((o, Class::Write)),
             Access::Woken(o) => Some((o, Class::Read)),
             Access::Wait { .. } | Access::Spawn(_) | Access::Join(_) => None,
         }
@@ -168,6 +178,16 @@ impl Tracker {
         let made = self.made.entry(site).or_default();
         let key = (site, *made);
         *made += 1;
+        self.number(key)
+    }
+
+    /// The number of model thread `owner`'s wake token: by its owner, as the thread that
+    /// makes it (its first give or take) depends on the schedule.
+    pub(crate) fn token(&mut self, owner: Tid) -> Obj {
+        self.number((usize::MAX, owner as u32))
+    }
+
+    fn number(&mut self, key: (usize, u32)) -> Obj {
         let next = self.numbers.len() as Obj + 1;
         *self.numbers.entry(key).or_insert(next)
     }

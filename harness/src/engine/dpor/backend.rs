@@ -10,9 +10,10 @@ use std::time::Duration;
 use super::access::{Access, Found, Obj, SharedTracker, Tid};
 use crate::engine::shuttle::ShuttleBackend;
 use crate::engine::shuttle::condvar::{ShuttleCondvar, TimedWait};
+use crate::engine::shuttle::token::ShuttleToken;
 use crate::rt::{
     self, AtomicRepr, Backend, Execution, RawAtomic, RawCell, RawCondvar, RawJoin, RawMutex,
-    RawRwLock, RmwOp, Site, ThreadIdx,
+    RawRwLock, RawToken, RmwOp, Site, ThreadIdx,
 };
 
 #[derive(Debug)]
@@ -139,6 +140,16 @@ impl Backend for DporBackend {
 
     fn new_cell(&self) -> Option<Box<dyn RawCell>> {
         None
+    }
+
+    fn new_token(&self, owner: ThreadIdx) -> Option<Box<dyn RawToken>> {
+        Some(Box::new(DporToken {
+            at: Announcer {
+                obj: self.tracker.lock().token(owner as Tid),
+                tracker: self.tracker.clone(),
+            },
+            inner: self.inner.token(),
+        }))
     }
 
     fn fence(&self, order: Ordering) {
@@ -300,6 +311,29 @@ impl RawCondvar for DporCondvar {
     fn notify_all(&self) {
         self.at
             .announce(Access::Notify(self.at.obj), || self.inner.notify_all());
+    }
+}
+
+struct DporToken {
+    at: Announcer,
+    inner: ShuttleToken,
+}
+
+impl RawToken for DporToken {
+    fn give(&self) {
+        self.at
+            .announce(Access::Give(self.at.obj), || self.inner.give());
+    }
+
+    fn take(&self) {
+        self.at
+            .announce(Access::Take(self.at.obj), || self.inner.take());
+    }
+
+    fn take_timeout(&self, timeout: Duration) -> bool {
+        self.at.announce(Access::TakeTimed(self.at.obj), || {
+            self.inner.take_timeout(timeout)
+        })
     }
 }
 

@@ -9,6 +9,8 @@
 
 use std::collections::HashMap;
 
+use smallvec::SmallVec;
+
 use super::access::{Access, Class, Footprint, Obj, Tid};
 use super::tree::Node;
 use super::wakeup::{self, Event};
@@ -35,6 +37,8 @@ fn saw(clock: &Clock, thread: Tid, step: usize) -> bool {
 #[derive(Debug, Default)]
 struct History {
     last_write: Option<usize>,
+    /// The write before the last one.
+    prior_write: Option<usize>,
     reads: Vec<usize>,
 }
 
@@ -42,7 +46,7 @@ impl History {
     fn add(&mut self, class: Class, step: usize) {
         match class {
             Class::Write => {
-                self.last_write = Some(step);
+                self.prior_write = self.last_write.replace(step);
                 self.reads.clear();
             }
             Class::Read => self.reads.push(step),
@@ -118,7 +122,11 @@ pub(crate) fn analyse(nodes: &mut [Node]) {
             } else {
                 all.entry(obj).or_default()
             };
-            for j in history.candidates(class) {
+            let candidates: SmallVec<[usize; 4]> = match access {
+                Access::Take(_) => reversible_give(nodes, history, obj).into_iter().collect(),
+                _ => history.candidates(class).collect(),
+            };
+            for j in candidates {
                 if nodes[j].chosen != t && !saw(&before, nodes[j].chosen, j) {
                     races.push((j, i));
                 }
@@ -149,6 +157,18 @@ pub(crate) fn analyse(nodes: &mut [Node]) {
     for (e, e2) in races {
         reverse(nodes, &clocks, e, e2);
     }
+}
+
+/// The give a take of token `obj` races with, if it could have run before it: the token's last
+/// write, when that is a give and the write before it a give too (the token was there without
+/// it). A take that found the token thanks to its last give alone could not have run earlier:
+/// like a lock's acquisition after a release, that race is not reversible.
+fn reversible_give(nodes: &[Node], history: &History, obj: Obj) -> Option<usize> {
+    let gives =
+        |step: Option<usize>| step.is_some_and(|s| nodes[s].footprint.contains(&Access::Give(obj)));
+    history
+        .last_write
+        .filter(|&give| gives(Some(give)) && gives(history.prior_write))
 }
 
 /// Makes sure the state before step `e` explores `v`: the steps after `e` that do not depend

@@ -43,6 +43,8 @@ struct Locks {
     shared: HashMap<Obj, u32>,
     /// Threads in a condvar wait that has released its mutex.
     released: Vec<bool>,
+    /// Wake tokens given and not yet taken.
+    tokens: HashMap<Obj, bool>,
 }
 
 impl Locks {
@@ -61,6 +63,9 @@ impl Locks {
             None => {}
             Some(Access::Lock(o)) if !self.free(o, t) => return None,
             Some(Access::Share(o)) if self.held.contains_key(&o) => return None,
+            Some(Access::Take(o)) if !self.tokens.get(&o).copied().unwrap_or(false) => {
+                return None;
+            }
             Some(Access::Wait { cv, mutex }) if !self.released(t) => {
                 now.push(Access::Unlock(mutex));
                 now.push(Access::Write(cv));
@@ -101,6 +106,12 @@ impl Locks {
                 Access::Unshare(o) => {
                     let n = self.shared.entry(o).or_default();
                     *n = n.saturating_sub(1);
+                }
+                Access::Give(o) => {
+                    self.tokens.insert(o, true);
+                }
+                Access::Take(o) | Access::TakeTimed(o) => {
+                    self.tokens.insert(o, false);
                 }
                 _ => {}
             }

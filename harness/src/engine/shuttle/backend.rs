@@ -7,12 +7,13 @@ use std::time::Duration;
 
 use super::condvar::ShuttleCondvar;
 use super::priority::PriorityMode;
+use super::token::ShuttleToken;
 
 use crate::engine::guarded::{EngineAtomic, guarded_locks};
 use crate::engine::stack;
 use crate::rt::{
     self, AtomicRepr, Backend, Execution, RawAtomic, RawCell, RawCondvar, RawJoin, RawMutex,
-    RawRwLock, ThreadIdx, atomic_enum,
+    RawRwLock, RawToken, ThreadIdx, atomic_enum,
 };
 
 atomic_enum!(ShuttleAtomic, shuttle::sync::atomic, engine);
@@ -35,6 +36,11 @@ impl ShuttleBackend {
     /// A condition variable, as the DPOR engine's backend wraps it.
     pub(crate) fn condvar(&self) -> ShuttleCondvar {
         ShuttleCondvar::new(self.priority.clone())
+    }
+
+    /// A wake token, as the DPOR engine's backend wraps it.
+    pub(crate) fn token(&self) -> ShuttleToken {
+        ShuttleToken::new(self.priority.clone())
     }
 }
 
@@ -110,6 +116,10 @@ impl Backend for ShuttleBackend {
 
     fn new_cell(&self) -> Option<Box<dyn RawCell>> {
         None
+    }
+
+    fn new_token(&self, _owner: ThreadIdx) -> Option<Box<dyn RawToken>> {
+        Some(Box::new(self.token()))
     }
 
     fn fence(&self, order: Ordering) {

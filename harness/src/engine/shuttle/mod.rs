@@ -8,6 +8,7 @@ mod priority;
 mod record;
 mod schedulers;
 mod surw;
+pub(crate) mod token;
 
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::sync::Arc;

@@ -1,6 +1,7 @@
 //! Schedulers wrapped around shuttle's: one records every decision of the current execution,
 //! one replays recorded decisions and says where a changed program stops fitting them.
 
+use std::borrow::Cow;
 use std::cell::RefCell;
 use std::rc::Rc;
 
@@ -85,6 +86,23 @@ impl<S> Recorder<S> {
     }
 }
 
+/// The threads a scheduler may run: `runnable` without threads parked in shuttle's `park`,
+/// which shuttle offers as spurious wakeups. Only wake tokens park there (`token`), and a task
+/// waiting for a wake wakes only when woken.
+fn awake<'a>(runnable: &'a [&'a Task]) -> Cow<'a, [&'a Task]> {
+    if runnable.iter().any(|t| t.can_spuriously_wakeup()) {
+        Cow::Owned(
+            runnable
+                .iter()
+                .copied()
+                .filter(|t| !t.can_spuriously_wakeup())
+                .collect(),
+        )
+    } else {
+        Cow::Borrowed(runnable)
+    }
+}
+
 impl<S: Scheduler> Scheduler for Recorder<S> {
     fn new_execution(&mut self) -> Option<ShuttleSchedule> {
         let schedule = self.inner.new_execution()?;
@@ -98,7 +116,9 @@ impl<S: Scheduler> Scheduler for Recorder<S> {
         current: Option<TaskId>,
         is_yielding: bool,
     ) -> Option<TaskId> {
-        let next = self.inner.next_task(runnable, current, is_yielding)?;
+        let next = self
+            .inner
+            .next_task(&awake(runnable), current, is_yielding)?;
         self.log.borrow_mut().choose(next);
         Some(next)
     }
@@ -174,6 +194,7 @@ impl Scheduler for Replayer {
         current: Option<TaskId>,
         is_yielding: bool,
     ) -> Option<TaskId> {
+        let runnable = &*awake(runnable);
         match self.steps.get(self.next).copied() {
             Some(Step::Thread(wanted)) => {
                 let Some(task) = runnable
