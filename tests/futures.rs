@@ -117,6 +117,55 @@ fn a_lost_wakeup_is_found_and_named_by_every_model_engine() {
             text.contains("returned `Pending`") && text.contains("nothing will wake it"),
             "{engine}: the waiting task is named\n{text}"
         );
+        // The waker was registered after the flag was set, and nobody woke it since.
+        assert!(
+            text.contains("main's waker was last registered (cloned) by main after step"),
+            "{engine}: the registration is named\n{text}"
+        );
+    }
+}
+
+/// A task takes another's registered waker and drops it without waking it: the report says
+/// who dropped the last clone, and when.
+#[test]
+fn a_lost_wakeup_names_who_dropped_the_last_waker() {
+    for engine in [EngineKind::Dpor, EngineKind::Random, EngineKind::Exhaustive] {
+        let report = Explorer::new().engine(engine).run(|| {
+            let slot: Arc<Mutex<Option<Waker>>> = Arc::new(Mutex::new(None));
+            let registered = Arc::new(AtomicBool::new(false));
+            let dropper = {
+                let (slot, registered) = (slot.clone(), registered.clone());
+                spawn(async move {
+                    while !registered.load(SeqCst) {
+                        yield_now().await;
+                    }
+                    // The bug: the waker is taken and dropped, not woken.
+                    drop(slot.lock().unwrap().take());
+                })
+            };
+            block_on(async {
+                let mut first = true;
+                std::future::poll_fn(|cx| {
+                    if !std::mem::replace(&mut first, false) {
+                        return Poll::Ready(());
+                    }
+                    *slot.lock().unwrap() = Some(cx.waker().clone());
+                    registered.store(true, SeqCst);
+                    Poll::Pending
+                })
+                .await;
+                dropper.await.unwrap();
+            });
+        });
+        let failure = report
+            .failure()
+            .unwrap_or_else(|| panic!("{engine} missed the lost wakeup\n{report}"));
+        assert_eq!(failure.kind(), FailureKind::LostWakeup, "{failure}");
+        let text = failure.to_string();
+        assert!(
+            text.contains("the last clone of main's waker was dropped by task-1 after step"),
+            "{engine}\n{text}"
+        );
     }
 }
 

@@ -49,6 +49,82 @@ fn a_select_drops_a_half_done_branch_and_its_work_is_lost() {
     }
 }
 
+/// Both branches are ready at the first poll: which wins is the engine's choice.
+fn both_ready() -> u32 {
+    block_on(async {
+        tokio::select! {
+            a = async { 1 } => a,
+            b = async { 2 } => b,
+        }
+    })
+}
+
+fn the_first_must_win() {
+    assert_eq!(both_ready(), 1, "the second branch won");
+}
+
+/// Every model engine that makes choices finds the winner that fails; the DPOR engine runs
+/// exactly one execution per winner, and none when the select is biased.
+#[test]
+fn select_explores_which_ready_branch_wins() {
+    let engines = [
+        EngineKind::Dpor,
+        EngineKind::Random,
+        EngineKind::Pct,
+        EngineKind::Surw,
+        EngineKind::Priority,
+    ];
+    for engine in engines {
+        let report = Explorer::new().engine(engine).run(the_first_must_win);
+        let failure = report
+            .failure()
+            .unwrap_or_else(|| panic!("{engine}\n{report}"));
+        assert!(
+            failure.to_string().contains("the second branch won"),
+            "{failure}"
+        );
+        // The schedule records the choice: the replay takes the same branch, trace and all.
+        let replayed = Explorer::new()
+            .replay(failure.replay(), the_first_must_win)
+            .unwrap();
+        let again = replayed.failure().expect("the replay fails again");
+        let trace = again.trace().to_string();
+        assert!(
+            trace.contains("select! polls branch 2 of 2 first"),
+            "{trace}"
+        );
+        assert_eq!(again.trace().to_string(), failure.trace().to_string());
+    }
+    // Collected across executions: a std mutex, outside the exploration.
+    let winners = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = winners.clone();
+    let report = Explorer::new()
+        .engine(tapestry::Engine::dpor().unbounded())
+        .run(move || {
+            let winner = both_ready();
+            seen.lock().unwrap().push(winner);
+        });
+    assert!(report.failure().is_none(), "{report}");
+    assert_eq!(report.engines()[0].executions(), 2, "{report}");
+    let mut winners = std::mem::take(&mut *winners.lock().unwrap());
+    winners.sort_unstable();
+    assert_eq!(winners, [1, 2]);
+    let biased = Explorer::new()
+        .engine(tapestry::Engine::dpor().unbounded())
+        .run(|| {
+            let first = block_on(async {
+                tokio::select! {
+                    biased;
+                    a = async { 1 } => a,
+                    b = async { 2 } => b,
+                }
+            });
+            assert_eq!(first, 1);
+        });
+    assert!(biased.failure().is_none(), "{biased}");
+    assert_eq!(biased.engines()[0].executions(), 1, "{biased}");
+}
+
 #[test]
 fn select_honours_biased_preconditions_and_else() {
     block_on(async {

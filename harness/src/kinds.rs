@@ -21,7 +21,9 @@ pub enum FailureKind {
     /// A task ([`future`](crate::future)) returned `Pending` and nothing can wake it any more:
     /// every thread and task that is left waits, and the task's waker was never woken after
     /// its last poll (a condition checked before the waker was registered, a waker dropped or
-    /// stored where nobody looks). Without tasks this would be a deadlock.
+    /// stored where nobody looks). Without tasks this would be a deadlock. The message says
+    /// what last happened to each waiting task's waker, by which thread and after which step
+    /// of the trace: registered (cloned) and never woken since, or its last clone dropped.
     LostWakeup,
     /// An execution ran past the step limit: a livelock, or a spin loop without a yield.
     StepLimit,

@@ -271,10 +271,10 @@
 //! assert_eq!(report.failure().unwrap().kind(), FailureKind::Panic);
 //! ```
 //!
-//! Limits: which of several `select!` branches ready at the same poll wins is not an explored
-//! choice (the start rotates with each poll); the DPOR engine's counts for tasks are far above
-//! the optimum, so on async code it may stop at its budget where the exhaustive engine
-//! completes; `future` and `tokio` need the `explore` feature.
+//! Which ready branch of an unbiased `select!` wins is the engine's choice: the DPOR engine
+//! explores every one, the sampling engines draw it, and a replay repeats it. Limits: the
+//! exhaustive and stress engines make no such choice (the start rotates with each poll);
+//! `future` and `tokio` need the `explore` feature.
 //!
 //! ## What tapestry tells you, and where
 //!

@@ -46,7 +46,7 @@ use std::future::Future;
 use std::panic::Location;
 use std::pin::{Pin, pin};
 use std::sync::Arc;
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll};
 
 pub use task::{JoinError, JoinHandle, spawn};
 
@@ -73,7 +73,7 @@ fn drive<T>(
     site: &'static Location<'static>,
     mut step: impl FnMut(&mut Context<'_>) -> Option<T>,
 ) -> T {
-    let waker = Waker::from(target.clone());
+    let waker = target.waker();
     let mut cx = Context::from_waker(&waker);
     let mut after_timer = false;
     loop {
@@ -102,6 +102,12 @@ fn drive<T>(
 pub(crate) fn dropped_select_branch(site: &'static Location<'static>, branch: usize) {
     let branch = u8::try_from(branch + 1).unwrap_or(u8::MAX);
     crate::rt::cancelled(site, crate::rt::Cancel::SelectBranch(branch));
+}
+
+/// Where an unbiased `select!` of `count` branches at `site` starts polling, if the engine
+/// chooses it (see `tokio::__select_start`).
+pub(crate) fn select_start(site: &'static Location<'static>, count: usize) -> Option<usize> {
+    crate::rt::select_start(site, count)
 }
 
 /// Notes in the trace that a timeout made at `site` fired and drops its pending future.

@@ -111,7 +111,7 @@ impl<T> Shared<T> {
         self.aborted.store(true, Ordering::Release);
         let task = self.lock().task.clone();
         if let Some(task) = task {
-            std::task::Wake::wake(task);
+            task.wake();
         }
     }
 

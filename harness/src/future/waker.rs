@@ -4,17 +4,20 @@
 
 use std::panic::Location;
 use std::sync::Arc;
+use std::sync::atomic::AtomicUsize;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::task::Wake;
+use std::task::{RawWaker, RawWakerVTable, Waker};
 use std::time::Duration;
 
-use crate::rt::{self, ThreadIdx};
+use crate::rt::{self, ThreadIdx, WakerEvent};
 
 pub(super) struct Target {
     on: On,
     /// Woken by its own thread, during a poll (a `yield_now`, a future that wakes itself): a
     /// wake nothing else needs to see, so it passes no token and records no operation.
     self_woken: AtomicBool,
+    /// The wakers alive, the poll loop's own included (so 1 once the program holds none).
+    clones: AtomicUsize,
 }
 
 enum On {
@@ -51,6 +54,7 @@ impl Target {
         Arc::new(Target {
             on,
             self_woken: AtomicBool::new(false),
+            clones: AtomicUsize::new(0),
         })
     }
 
@@ -103,17 +107,25 @@ impl Target {
     }
 }
 
-impl Wake for Target {
-    fn wake(self: Arc<Self>) {
-        self.wake_by_ref();
+impl Target {
+    /// A waker of this target: the poll loop's own, whose clones the program registers. Under
+    /// an exploration each clone, wake and last drop is noted for a lost wakeup's report
+    /// (`rt::waker_note`), so the waker is made by hand rather than by `std::task::Wake`.
+    pub(super) fn waker(self: &Arc<Self>) -> Waker {
+        self.clones.fetch_add(1, Ordering::Relaxed);
+        let raw = RawWaker::new(Arc::into_raw(self.clone()).cast(), &VTABLE);
+        // SAFETY: the vtable's functions keep the contract of `RawWaker`: the data pointer is
+        // an `Arc<Target>` that each clone owns one count of.
+        unsafe { Waker::from_raw(raw) }
     }
 
-    fn wake_by_ref(self: &Arc<Self>) {
+    fn wake_by_ref(&self) {
         match &self.on {
             On::Model { .. } if self.is_current() => {
                 self.self_woken.store(true, Ordering::Relaxed);
             }
             On::Model { exec, thread } => {
+                rt::waker_note(*exec, *thread, WakerEvent::Woken);
                 crate::thread::wake(*exec, *thread, Location::caller());
             }
             On::Std { thread, woken } => {
@@ -122,4 +134,64 @@ impl Wake for Target {
             }
         }
     }
+
+    /// Notes a clone of the waker made, or one dropped.
+    fn count(&self, cloned: bool) {
+        let live = if cloned {
+            self.clones.fetch_add(1, Ordering::Relaxed) + 1
+        } else {
+            self.clones.fetch_sub(1, Ordering::Relaxed) - 1
+        };
+        if let On::Model { exec, thread } = self.on {
+            if cloned {
+                rt::waker_note(exec, thread, WakerEvent::Cloned);
+            } else if live == 1 {
+                // Only the poll loop's own is left.
+                rt::waker_note(exec, thread, WakerEvent::LastDropped);
+            }
+        }
+    }
+
+    /// Wakes the target without a waker (an abort, a timer).
+    pub(super) fn wake(&self) {
+        self.wake_by_ref();
+    }
+}
+
+static VTABLE: RawWakerVTable = RawWakerVTable::new(clone, wake, wake_by_ref, drop_waker);
+
+/// The `Target` a raw waker's data points to.
+///
+/// # Safety
+/// `data` comes from `Target::waker` or `clone`: an `Arc<Target>` whose count the waker owns.
+unsafe fn target<'a>(data: *const ()) -> &'a Target {
+    // SAFETY: see above; the waker keeps the `Arc` alive while it is used.
+    unsafe { &*data.cast::<Target>() }
+}
+
+unsafe fn clone(data: *const ()) -> RawWaker {
+    // SAFETY: the waker being cloned owns one count of the `Arc`; the clone takes another.
+    unsafe { Arc::increment_strong_count(data.cast::<Target>()) };
+    // SAFETY: as above.
+    unsafe { target(data) }.count(true);
+    RawWaker::new(data, &VTABLE)
+}
+
+unsafe fn wake(data: *const ()) {
+    // SAFETY: `wake` consumes the waker: wake, then drop its count.
+    unsafe {
+        wake_by_ref(data);
+        drop_waker(data);
+    }
+}
+
+unsafe fn wake_by_ref(data: *const ()) {
+    // SAFETY: the waker is alive for the call.
+    unsafe { target(data) }.wake_by_ref();
+}
+
+unsafe fn drop_waker(data: *const ()) {
+    // SAFETY: the waker owns one count of the `Arc`, given back here.
+    let target = unsafe { Arc::from_raw(data.cast::<Target>()) };
+    target.count(false);
 }

@@ -85,6 +85,13 @@ pub(crate) trait Backend: Send + Sync + 'static {
         let _ = owner;
         None
     }
+    /// A choice among `n` values of the running thread (which ready branch of a `select!`
+    /// wins): one the engine explores or samples, and a schedule replays; `None` from an engine
+    /// that makes none, whose caller then chooses by itself.
+    fn choose(&self, n: usize) -> Option<usize> {
+        let _ = n;
+        None
+    }
     fn fence(&self, order: Ordering);
 }
 

@@ -60,6 +60,12 @@ pub(crate) enum Op {
     Cancelled {
         why: Cancel,
     },
+    /// An unbiased `select!` polls its branch `branch` (counted from 1) of `of` first, as the
+    /// engine chose: the first of them that is ready wins.
+    SelectStart {
+        branch: u8,
+        of: u8,
+    },
     /// A waker of the task that runs on `thread` was woken.
     Wake {
         thread: ThreadIdx,
@@ -237,6 +243,27 @@ pub(crate) enum Cancel {
     Timeout,
     /// A task's future, aborted (`JoinHandle::abort`, the end of an async test).
     Abort,
+}
+
+/// The last thing that happened to a task's waker (its clones, as `Waker`s are cloned,
+/// woken and dropped), which a lost wakeup's report names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct WakerNote {
+    pub what: WakerEvent,
+    /// The thread that did it.
+    pub by: ThreadIdx,
+    /// How many steps the trace had then.
+    pub after: usize,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum WakerEvent {
+    /// A clone was made (a future registered the waker somewhere).
+    Cloned,
+    /// A clone was dropped, and none is left but the poll loop's own.
+    LastDropped,
+    /// The waker was woken.
+    Woken,
 }
 
 /// Why a thread cannot make progress: what it is blocked on.

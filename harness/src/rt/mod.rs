@@ -36,7 +36,7 @@ pub(crate) use backend::{
 };
 pub(crate) use event::{
     BlockReason, Blocked, Cancel, Event, ObjId, ObjKind, ObjectInfo, Op, Recording, Site,
-    ThreadIdx, ThreadInfo, Woke,
+    ThreadIdx, ThreadInfo, WakerEvent, WakerNote, Woke,
 };
 pub(crate) use execution::{
     Detail, Execution, FailureRecord, LockFrame, ThreadRef, is_live, set_sole,
@@ -317,6 +317,36 @@ pub(crate) fn with_backend<R>(make: impl FnOnce(&dyn Backend) -> R) -> Option<R>
 pub(crate) fn parker(idx: ThreadIdx, make: impl FnOnce(&dyn Backend) -> Parker) -> Option<Parker> {
     let local = local()?;
     local.exec.parker(idx, || make(&*local.exec.backend))
+}
+
+/// Notes `what` happened to the waker of the task on model thread `task` of execution `exec`,
+/// done by the running thread, for a lost wakeup's report (`Execution::record_failure`).
+pub(crate) fn waker_note(exec: u64, task: ThreadIdx, what: WakerEvent) {
+    let Some(local) = local().filter(|l| l.exec.id() == exec) else {
+        return;
+    };
+    let after = local.peek_recording(|r| r.events.len());
+    let note = WakerNote {
+        what,
+        by: local.running(),
+        after,
+    };
+    local.exec.note_waker(task, note);
+}
+
+/// Where an unbiased `select!` of `n > 0` branches made at `site` starts polling: a choice
+/// the running execution's engine explores or samples (`Backend::choose`), recorded as
+/// `Op::SelectStart`; `None` outside explorations and under engines that make none.
+pub(crate) fn select_start(site: Site, n: usize) -> Option<usize> {
+    let local = local()?;
+    let start = local.exec.backend.choose(n)? % n;
+    let (branch, of) = (start + 1, n);
+    let op = || Op::SelectStart {
+        branch: u8::try_from(branch).unwrap_or(u8::MAX),
+        of: u8::try_from(of).unwrap_or(u8::MAX),
+    };
+    local.record(local.running(), 0, op, site);
+    Some(start)
 }
 
 /// Whether a `thread::park` of the running thread may end without a token now (a spurious

@@ -8,7 +8,7 @@ use std::sync::{Arc, OnceLock};
 
 use parking_lot::Mutex;
 
-use super::event::{BlockReason, Blocked, ThreadIdx};
+use super::event::{BlockReason, Blocked, ThreadIdx, WakerNote};
 use super::lock_order::Held;
 use super::race::ThreadClocks;
 
@@ -89,6 +89,8 @@ pub(super) struct ThreadSlot {
     /// What `thread::park` and `Thread::unpark` share (the facade's `Parker`), made at the
     /// first of them and dropped when the thread exits.
     pub(super) parker: Mutex<Option<Parker>>,
+    /// The last thing that happened to the waker of the task this thread polls.
+    pub(super) waker: Mutex<Option<WakerNote>>,
 }
 
 /// A thread's parker, as the facade makes it: `rt` only keeps it.
@@ -107,6 +109,7 @@ impl ThreadSlot {
             clocks: Mutex::new(ThreadClocks::default()),
             held: Mutex::new(Held::default()),
             parker: Mutex::new(None),
+            waker: Mutex::new(None),
         }
     }
 
@@ -118,6 +121,7 @@ impl ThreadSlot {
         self.priority.store(0, Relaxed);
         self.clocks.lock().reset();
         self.held.lock().clear();
+        *self.waker.lock() = None;
         // A thread that never exited belongs to a failed execution, whose engine left its
         // objects behind without dropping them (they may be loom's or shuttle's, which must not
         // be touched outside their execution): so is its parker.

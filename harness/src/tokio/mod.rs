@@ -19,11 +19,12 @@ pub use task::spawn;
 /// output matches its pattern, dropping the others, as `tokio::select!` (same syntax:
 /// `pattern = future [, if condition] => handler`, `else => handler`, `biased;`).
 ///
-/// Without `biased;`, each poll starts from a different branch, as tokio's random start does,
-/// so no branch starves: here the start rotates with each poll of the thread, a function of
-/// the schedule, so a replay starts where the failing run started. Which branch wins among
-/// several that are ready at the same poll is not itself an explored choice; which branches
-/// are ready when the `select!` is polled is, as every interleaving is.
+/// Without `biased;`, tokio starts each poll from a random branch, so that no branch starves;
+/// which of several ready branches wins is then chance. Here the start is a choice of the
+/// engine, so that every winner is tested: the DPOR engine runs every start, the random, PCT,
+/// SURW and priority engines draw one, a replay repeats it, and the trace shows it. The
+/// exhaustive and stress engines, and code outside explorations, rotate the start with each
+/// poll of the thread.
 ///
 /// ```
 /// use tapestry::tokio::{self, time::{sleep, Duration}};
@@ -54,15 +55,22 @@ pub fn __select_dropped(branch: usize) {
     crate::future::dropped_select_branch(std::panic::Location::caller(), branch);
 }
 
-/// Where a `select!` with `count` branches starts polling: the first branch if `biased`, else
-/// a start that rotates with every unbiased poll of the running thread.
+/// Where a `select!` with `count` branches starts polling, so which of its ready branches wins:
+/// the first branch if `biased`; else a choice the engine explores (the DPOR engine runs every
+/// start, the sampling engines draw one; a schedule replays it), or, outside explorations and
+/// under engines that make no choices (the exhaustive and stress engines), a start that
+/// rotates with every unbiased poll of the running thread.
 #[doc(hidden)]
+#[track_caller]
 pub fn __select_start(count: usize, biased: bool) -> usize {
     crate::thread_local! {
         static POLLS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
     }
-    if biased {
+    if biased || count < 2 {
         return 0;
+    }
+    if let Some(start) = crate::future::select_start(std::panic::Location::caller(), count) {
+        return start;
     }
     let polls = POLLS.get();
     POLLS.set(polls.wrapping_add(1));

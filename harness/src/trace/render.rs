@@ -232,6 +232,7 @@ pub(super) fn object_of(op: &Op, obj: ObjId) -> Option<ObjId> {
         | Op::Pending
         | Op::TimerWait { .. }
         | Op::Cancelled { .. }
+        | Op::SelectStart { .. }
         | Op::Wake { .. }
         | Op::Fence { .. } => None,
         _ => Some(obj),
@@ -242,6 +243,7 @@ fn site(event: &Event) -> String {
     match event.op {
         // Released by a guard's destructor: the site is where the lock was taken, not useful.
         Op::Exit | Op::Unlock | Op::ReadUnlock | Op::WriteUnlock => String::new(),
+        _ if super::is_ours(event.site) => String::new(),
         _ => format!("{}:{}", event.site.file(), event.site.line()),
     }
 }
@@ -276,6 +278,9 @@ pub(super) fn operation(event: &Event, labels: &Labels) -> String {
             Cancel::Timeout => "timeout fired: dropped its future at an await point".to_owned(),
             Cancel::Abort => "aborted: dropped the task's future at an await point".to_owned(),
         },
+        Op::SelectStart { branch, of } => {
+            format!("select! polls branch {branch} of {of} first")
+        }
         Op::Wake { thread } => format!("wake {}", labels.thread(thread)),
         Op::Lock => format!("lock {o}"),
         Op::TryLock { ok } => format!("try_lock {o} -> {}", taken(ok)),

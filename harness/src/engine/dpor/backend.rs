@@ -152,6 +152,15 @@ impl Backend for DporBackend {
         }))
     }
 
+    /// The round's value for this choice (`access::Choices`), drawn through the scheduler so
+    /// that the schedule records it.
+    fn choose(&self, n: usize) -> Option<usize> {
+        if !rt::teardown() {
+            self.tracker.lock().choices.choose(me(), n);
+        }
+        self.inner.choose(n)
+    }
+
     fn fence(&self, order: Ordering) {
         // Sequentially consistent: a fence orders nothing more.
         self.inner.fence(order);

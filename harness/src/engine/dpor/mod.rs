@@ -33,7 +33,10 @@
 //! conflicts with every notify of its condvar. A task's wake is a give of its thread's wake
 //! token and its wait a take, which runs only once the token is there: a wake orders the
 //! poll it causes and is reversed only with another wake (`tests/futures.rs` counts tasks'
-//! traces against numbers derived by hand).
+//! traces against numbers derived by hand). A data choice (`Backend::choose`: which branch
+//! of a `select!` is polled first) is not a race: the engine searches once per combination of
+//! the values of the choices it meets, each named by its thread and its number there
+//! (`access::Choices`), and the schedule records the value as a draw so that it replays.
 
 pub(crate) mod access;
 pub(crate) mod backend;
@@ -43,10 +46,11 @@ mod tree;
 mod wakeup;
 
 use std::cell::RefCell;
+use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::time::Instant;
 
-use self::access::SharedTracker;
+use self::access::{Choice, SharedTracker};
 use self::backend::DporBackend;
 use self::search::{Dpor as Search, Stats};
 use super::shuttle::run_on;
@@ -76,6 +80,47 @@ fn explore_here(body: &Body, config: &Dpor, limits: &Limits) -> EngineRun {
         found: None,
         predicted: None,
     };
+    // Each combination of values of the data choices is searched once: a combination varies
+    // only choices after the last one it gives a value to (a choice is met, with the values
+    // before it, in some execution of the search that gives them: the one that would make it).
+    let mut todo: Vec<Given> = vec![Given::new()];
+    let mut complete = true;
+    while let Some(given) = todo.pop() {
+        let (met, searched) = search(body, config, limits, start, &given, &mut total);
+        if !searched || total.found.is_some() {
+            complete = false;
+            break;
+        }
+        let last = given.keys().next_back().copied();
+        for (&choice, &values) in &met {
+            if last.is_none_or(|last| choice > last) {
+                for value in 1..values {
+                    let mut more = given.clone();
+                    more.insert(choice, value);
+                    todo.push(more);
+                }
+            }
+        }
+    }
+    total.complete = complete;
+    total.elapsed = start.elapsed();
+    total
+}
+
+/// Values given to data choices (`access::Choices`).
+type Given = BTreeMap<Choice, usize>;
+
+/// Searches with the choices `given`, bound after bound, adding to `total`. Returns the choices
+/// met and whether the search was complete (for this combination).
+fn search(
+    body: &Body,
+    config: &Dpor,
+    limits: &Limits,
+    start: Instant,
+    given: &Given,
+    total: &mut EngineRun,
+) -> (Given, bool) {
+    let mut met = Given::new();
     for bound in bounds(config) {
         let left = config
             .max_executions
@@ -86,7 +131,11 @@ fn explore_here(body: &Body, config: &Dpor, limits: &Limits) -> EngineRun {
         if left == Some(0) {
             break;
         }
-        let (mut run, stats) = round(body, bound, left, limits, time);
+        let (mut run, stats, round_met) = round(body, bound, left, limits, time, given);
+        for (choice, values) in round_met {
+            let most = met.entry(choice).or_default();
+            *most = (*most).max(values);
+        }
         let before = total.executions;
         total.executions += run.executions;
         if let Some(found) = run.found.as_mut() {
@@ -112,29 +161,30 @@ fn explore_here(body: &Body, config: &Dpor, limits: &Limits) -> EngineRun {
             break;
         }
         if !stats.pruned {
-            total.complete = true;
-            break;
+            return (met, true);
         }
     }
-    total.elapsed = start.elapsed();
-    total
+    (met, false)
 }
 
-/// One search with preemption bound `bound`.
+/// One search with preemption bound `bound` and the choices `given`; returns the choices met.
 fn round(
     body: &Body,
     bound: Option<usize>,
     max_executions: Option<u64>,
     limits: &Limits,
     time: std::time::Duration,
-) -> (EngineRun, Stats) {
+    given: &Given,
+) -> (EngineRun, Stats, Given) {
     let tracker = SharedTracker::default();
+    tracker.lock().choices.given = given.clone();
     let stats = Rc::new(RefCell::new(Stats::default()));
     let search = Search::new(tracker.clone(), stats.clone(), bound, max_executions);
-    let backend = Box::new(DporBackend::new(tracker));
+    let backend = Box::new(DporBackend::new(tracker.clone()));
     let (run, _) = run_on(body, search, (backend, None), limits, Some(time));
     let stats = stats.borrow().clone();
-    (run, stats)
+    let met = std::mem::take(&mut tracker.lock().choices.met);
+    (run, stats, met)
 }
 
 fn nondeterminism(why: String, execution: u64) -> Found {

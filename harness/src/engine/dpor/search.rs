@@ -414,7 +414,8 @@ impl Scheduler for Dpor {
     }
 
     fn next_u64(&mut self) -> u64 {
-        // Randomness is not under the search's control: a constant keeps executions repeatable.
-        0
+        // A data choice's value, given by the round (`access::Choices`). Other randomness is
+        // not under the search's control: a constant keeps executions repeatable.
+        self.tracker.lock().choices.draw()
     }
 }

@@ -122,6 +122,13 @@ impl Backend for ShuttleBackend {
         Some(Box::new(self.token()))
     }
 
+    /// A draw from the scheduler, which samples it (or a replay repeats it).
+    fn choose(&self, n: usize) -> Option<usize> {
+        use shuttle::rand::RngCore;
+        let draw = shuttle::rand::thread_rng().next_u64();
+        Some((draw % n.max(1) as u64) as usize)
+    }
+
     fn fence(&self, order: Ordering) {
         rt::engine_call(|| shuttle::sync::atomic::fence(order));
     }
