@@ -200,3 +200,33 @@ fn an_object_outside_statics_that_strays_between_executions_is_still_misuse() {
     assert_eq!(failure.kind(), FailureKind::Misuse, "{report}");
     assert!(failure.message().contains("earlier execution"), "{report}");
 }
+
+static SHARED: LazyLock<tapestry::sync::Arc<Vec<u32>>> =
+    LazyLock::new(|| tapestry::sync::Arc::new(vec![1, 2]));
+static ARC_CONFIG: OnceLock<tapestry::sync::Arc<u32>> = OnceLock::new();
+
+fn use_static_arcs() {
+    let reader = thread::spawn(|| SHARED.len());
+    assert_eq!(SHARED.len(), 2);
+    assert_eq!(**ARC_CONFIG.get_or_init(|| tapestry::sync::Arc::new(7)), 7);
+    assert_eq!(reader.join().unwrap(), 2);
+}
+
+fn leak_an_arc() {
+    std::mem::forget(tapestry::sync::Arc::new(1));
+}
+
+/// An `Arc` a static's initialiser made belongs to the static, which outlives every execution
+/// as it outlives `main` under std: no leak. One the body forgets is still one.
+#[test]
+fn an_arc_owned_by_a_static_is_no_leak() {
+    for engine in model_engines() {
+        let report = run(engine, use_static_arcs);
+        assert!(report.failure().is_none(), "{engine}\n{report}");
+        let report = run(engine, leak_an_arc);
+        let failure = report
+            .failure()
+            .unwrap_or_else(|| panic!("{engine}\n{report}"));
+        assert_eq!(failure.kind(), FailureKind::Leak, "{engine}\n{failure}");
+    }
+}

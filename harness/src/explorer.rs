@@ -344,6 +344,7 @@ fn engine_report(engine: EngineKind, run: EngineRun) -> EngineReport {
         complete,
         found,
         predicted,
+        weak_orderings,
     } = run;
     // A real failure outranks a prediction.
     let found = found.or(predicted);
@@ -372,6 +373,7 @@ fn engine_report(engine: EngineKind, run: EngineRun) -> EngineReport {
         elapsed,
         outcome,
         failure,
+        weak_orderings,
     }
 }
 

@@ -117,6 +117,7 @@ pub struct EngineReport {
     pub(crate) elapsed: Duration,
     pub(crate) outcome: Outcome,
     pub(crate) failure: Option<Failure>,
+    pub(crate) weak_orderings: Option<bool>,
 }
 
 impl EngineReport {
@@ -143,6 +144,15 @@ impl EngineReport {
     /// The failure it found, if any.
     pub fn failure(&self) -> Option<&Failure> {
         self.failure.as_ref()
+    }
+
+    /// Whether an execution it ran used an atomic operation or fence with an ordering weaker
+    /// than `SeqCst` (`Relaxed`, `Acquire`, `Release`, `AcqRel`): if not, the program's
+    /// executions are all sequentially consistent ones, which the DPOR engine explores
+    /// exactly, and a weak-memory engine could add nothing but its own imprecision. `None` if
+    /// the engine did not say.
+    pub fn weak_orderings(&self) -> Option<bool> {
+        self.weak_orderings
     }
 }
 

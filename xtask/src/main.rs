@@ -6,10 +6,14 @@
 //! - `soak`: the catalogue's tests with budgets ten times larger (or `--budget N`).
 //! - `screenshots`: renders `tapestry report` in headless Chromium, one PNG per page.
 //! - `quickstart`: a new crate of the README's Quick Start lines, built and tested as a user would.
+//! - `loom-suite`: loom's own test suite, unchanged, under tapestry-loom and under loom.
+//! - `loom-crates`: the loom tests of published crates, likewise.
 //! - `production`: tapestry without `explore` (clippy, tests, docs), and a new library crate with
 //!   the README's two dependency lines: its build is tapestry alone, its tests explore.
 
 mod bench;
+mod loom_crates;
+mod loom_suite;
 mod production;
 mod quickstart;
 mod scratch;
@@ -57,6 +61,11 @@ enum Cmd {
     /// without it, then a new library crate with the README's two dependency lines, whose own
     /// build must be tapestry alone and whose test must find the bug planted in its code.
     Production,
+    /// Runs loom's own test suite, unchanged, under tapestry-loom and under loom: how many
+    /// tests end with loom's verdict, and executions and time per file.
+    LoomSuite(loom_suite::Args),
+    /// Runs the loom tests of published crates, unchanged, under tapestry-loom and under loom.
+    LoomCrates(loom_crates::Args),
 }
 
 fn main() -> Result<()> {
@@ -75,6 +84,8 @@ fn main() -> Result<()> {
         Cmd::Screenshots(args) => screenshots::run(&args),
         Cmd::Quickstart => quickstart::run(),
         Cmd::Production => production::run(),
+        Cmd::LoomSuite(args) => loom_suite::run(&args),
+        Cmd::LoomCrates(args) => loom_crates::run(&args),
     }
 }
 

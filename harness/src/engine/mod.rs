@@ -223,6 +223,9 @@ pub(crate) struct EngineRun {
     pub found: Option<Found>,
     /// A deadlock predicted from lock orders, for when nothing real was found.
     pub predicted: Option<Found>,
+    /// Whether an execution used an atomic ordering weaker than `SeqCst`; `None` from engines
+    /// that do not say (`EngineReport::weak_orderings`).
+    pub weak_orderings: Option<bool>,
 }
 
 /// The first failing execution of an engine, as the runtime recorded it.

@@ -113,6 +113,9 @@ pub(crate) struct Execution {
     next_object: AtomicU32,
     threads: ThreadTable,
     unfinished: AtomicU32,
+    /// Whether an atomic operation or fence of any execution so far used an ordering weaker
+    /// than `SeqCst` (kept across executions: see `weak_orderings`).
+    weak_orderings: AtomicBool,
     live_arcs: AtomicI64,
     failed: AtomicBool,
     failure: Mutex<Option<FailureRecord>>,
@@ -190,6 +193,7 @@ impl Execution {
             threads: ThreadTable::new(),
             unfinished: AtomicU32::new(0),
             live_arcs: AtomicI64::new(0),
+            weak_orderings: AtomicBool::new(false),
             failed: AtomicBool::new(false),
             failure: Mutex::new(None),
             aborting: AtomicBool::new(false),
@@ -569,6 +573,33 @@ impl Execution {
     /// Moves the virtual clock to `nanos`, if it is not past it already: it never goes back.
     pub(crate) fn advance_clock(&self, nanos: u64) {
         self.clock.fetch_max(nanos, Relaxed);
+    }
+
+    /// Notes an atomic operation's or fence's ordering.
+    #[inline]
+    pub(crate) fn note_order(&self, order: std::sync::atomic::Ordering) {
+        if order != std::sync::atomic::Ordering::SeqCst && !self.weak_orderings.load(Relaxed) {
+            self.weak_orderings.store(true, Relaxed);
+        }
+    }
+
+    /// Whether any execution of this exploration used an ordering weaker than `SeqCst`.
+    pub(crate) fn weak_orderings(&self) -> bool {
+        self.weak_orderings.load(Relaxed)
+    }
+
+    /// Thread `idx` starts initialising a static (see `rt::initialising_static`).
+    pub(crate) fn begin_static_init(&self, idx: ThreadIdx) {
+        self.threads.slot(idx).initialising.fetch_add(1, Relaxed);
+    }
+
+    pub(crate) fn end_static_init(&self, idx: ThreadIdx) {
+        self.threads.slot(idx).initialising.fetch_sub(1, Relaxed);
+    }
+
+    /// Whether thread `idx` is initialising a static.
+    pub(crate) fn initialising_static(&self, idx: ThreadIdx) -> bool {
+        self.threads.slot(idx).initialising.load(Relaxed) > 0
     }
 
     pub(crate) fn arc_created(&self) {

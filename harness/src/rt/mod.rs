@@ -200,11 +200,35 @@ pub(crate) fn unpark(value: *const dyn WriteBack) {
 /// is dropped; an execution whose threads all finish with allocations left fails with `Leak`.
 pub(crate) fn track_allocation() -> Option<Allocation> {
     let local = local()?;
+    if local.exec.initialising_static(local.running()) {
+        // Owned by a static, which outlives the execution as in std: not a leak.
+        return None;
+    }
     local.exec.arc_created();
     Some(Allocation {
         id: local.exec.id(),
         exec: local.exec.clone(),
     })
+}
+
+/// Runs `init`, the initialiser of the facade object at `addr` (a `LazyLock`'s, a
+/// `OnceLock`'s): if that object is a `static`, what `init` allocates belongs to it, and the
+/// execution's leak check does not count it (a static's value is not freed when an execution
+/// ends, under std or here).
+pub(crate) fn initialising_static<R>(addr: usize, init: impl FnOnce() -> R) -> R {
+    let Some(local) = local().filter(|_| statics::contains(addr)) else {
+        return init();
+    };
+    struct Done<'a>(&'a Execution, ThreadIdx);
+    impl Drop for Done<'_> {
+        fn drop(&mut self) {
+            self.0.end_static_init(self.1);
+        }
+    }
+    let me = local.running();
+    local.exec.begin_static_init(me);
+    let _done = Done(&local.exec, me);
+    init()
 }
 
 /// One live allocation of an execution; see [`track_allocation`].
@@ -317,6 +341,14 @@ pub(crate) fn with_backend<R>(make: impl FnOnce(&dyn Backend) -> R) -> Option<R>
 pub(crate) fn parker(idx: ThreadIdx, make: impl FnOnce(&dyn Backend) -> Parker) -> Option<Parker> {
     let local = local()?;
     local.exec.parker(idx, || make(&*local.exec.backend))
+}
+
+/// Notes an ordering a fence used (atomic operations note theirs in `race::atomic`): see
+/// `EngineReport::weak_orderings`.
+pub(crate) fn note_order(order: std::sync::atomic::Ordering) {
+    if let Some(local) = local() {
+        local.exec.note_order(order);
+    }
 }
 
 /// Notes `what` happened to the waker of the task on model thread `task` of execution `exec`,

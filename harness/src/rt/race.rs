@@ -298,6 +298,14 @@ pub(crate) enum AtomicSync {
     Rmw(Ordering),
 }
 
+impl AtomicSync {
+    fn order(&self) -> Ordering {
+        match *self {
+            AtomicSync::Load(order) | AtomicSync::Store(order) | AtomicSync::Rmw(order) => order,
+        }
+    }
+}
+
 fn acquires(order: Ordering) -> bool {
     matches!(
         order,
@@ -331,8 +339,10 @@ pub(crate) fn atomic<R>(
     // Model engines switch threads only inside `run`; nothing else runs until we are done.
     // Asked only afterwards: another thread may have created the first cell.
     let result = run();
+    let sync = sync(&result);
+    local.exec.note_order(sync.order());
     if local.exec.clocks_on() {
-        apply_to(local, me, object, sync(&result));
+        apply_to(local, me, object, sync);
     }
     result
 }
@@ -347,7 +357,9 @@ fn atomic_on_real_threads<R>(
 ) -> R {
     let mut object = object.0.lock();
     let result = run();
-    apply_held(local, me, &mut object.clocks, sync(&result));
+    let sync = sync(&result);
+    local.exec.note_order(sync.order());
+    apply_held(local, me, &mut object.clocks, sync);
     result
 }
 

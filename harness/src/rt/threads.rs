@@ -91,6 +91,9 @@ pub(super) struct ThreadSlot {
     pub(super) parker: Mutex<Option<Parker>>,
     /// The last thing that happened to the waker of the task this thread polls.
     pub(super) waker: Mutex<Option<WakerNote>>,
+    /// How many `static`s this thread is initialising now (nested): what they allocate
+    /// belongs to the static, not to the execution (`rt::initialising_static`).
+    pub(super) initialising: AtomicU32,
 }
 
 /// A thread's parker, as the facade makes it: `rt` only keeps it.
@@ -110,6 +113,7 @@ impl ThreadSlot {
             held: Mutex::new(Held::default()),
             parker: Mutex::new(None),
             waker: Mutex::new(None),
+            initialising: AtomicU32::new(0),
         }
     }
 
@@ -122,6 +126,7 @@ impl ThreadSlot {
         self.clocks.lock().reset();
         self.held.lock().clear();
         *self.waker.lock() = None;
+        self.initialising.store(0, Relaxed);
         // A thread that never exited belongs to a failed execution, whose engine left its
         // objects behind without dropping them (they may be loom's or shuttle's, which must not
         // be touched outside their execution): so is its parker.

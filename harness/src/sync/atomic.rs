@@ -55,6 +55,7 @@ pub fn fence(order: Ordering) {
     if order == Ordering::Relaxed {
         panic!("there is no such thing as a relaxed fence");
     }
+    rt::note_order(order);
     rt::backend_op(
         Location::caller(),
         |b| {

@@ -101,7 +101,7 @@ impl<T> OnceLock<T> {
     fn init(&self, f: impl FnOnce() -> T) {
         // Forced: a panicking initialiser leaves the cell empty for the next one, as in std.
         self.once.call(true, self.fresh(), |_| {
-            let value = f();
+            let value = crate::rt::initialising_static(std::ptr::from_ref(self).addr(), f);
             // SAFETY: only the thread that claimed the `Once` runs this; nobody reads the value
             // before the `Once` completes.
             unsafe { *self.value.get() = Some(value) };
@@ -193,7 +193,10 @@ impl<T, F: FnOnce() -> T> LazyLock<T, F> {
             // SAFETY: only the thread that claimed the `Once` runs this.
             let state = unsafe { &mut *this.state.get() };
             match std::mem::replace(state, State::Poisoned) {
-                State::Pending(f) => *state = State::Ready(f()),
+                State::Pending(f) => {
+                    let addr = std::ptr::from_ref(this).addr();
+                    *state = State::Ready(crate::rt::initialising_static(addr, f));
+                }
                 _ => panic!("LazyLock instance has previously been poisoned"),
             }
         });

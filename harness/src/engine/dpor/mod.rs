@@ -79,6 +79,7 @@ fn explore_here(body: &Body, config: &Dpor, limits: &Limits) -> EngineRun {
         complete: false,
         found: None,
         predicted: None,
+        weak_orderings: Some(false),
     };
     // Each combination of values of the data choices is searched once: a combination varies
     // only choices after the last one it gives a value to (a choice is met, with the values
@@ -138,6 +139,8 @@ fn search(
         }
         let before = total.executions;
         total.executions += run.executions;
+        total.weak_orderings =
+            Some(total.weak_orderings == Some(true) || run.weak_orderings != Some(false));
         if let Some(found) = run.found.as_mut() {
             found.execution += before;
             // Searched bound by bound, the first failure has the fewest preemptions.

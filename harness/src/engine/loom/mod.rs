@@ -112,6 +112,7 @@ fn explore_here(body: &Body, config: &Exhaustive, limits: &Limits, only: Option<
                         preemptions: if config.iterative { bound } else { None },
                     }),
                     predicted: None,
+                    weak_orderings: Some(exec.weak_orderings()),
                 };
             }
             Ok(()) if only.is_some() => break,
@@ -140,6 +141,7 @@ fn explore_here(body: &Body, config: &Exhaustive, limits: &Limits, only: Option<
         complete,
         found: None,
         predicted,
+        weak_orderings: Some(exec.weak_orderings()),
     }
 }
 

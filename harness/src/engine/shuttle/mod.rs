@@ -170,6 +170,11 @@ fn explore_split(
         complete: runs.iter().all(|r| r.complete),
         found: None,
         predicted: None,
+        weak_orderings: runs
+            .iter()
+            .map(|r| r.weak_orderings)
+            .reduce(|a, b| Some(a? || b?))
+            .flatten(),
     };
     for run in runs {
         merged.found = earliest(merged.found, run.found);
@@ -362,6 +367,7 @@ fn run_with_log<S: Scheduler + 'static>(
         complete: found.is_none() && max_time.is_none_or(|t| start.elapsed() < t),
         found,
         predicted,
+        weak_orderings: Some(exec.weak_orderings()),
     };
     (run, log)
 }

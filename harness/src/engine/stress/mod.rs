@@ -117,6 +117,7 @@ fn explore_here(body: &Body, config: &Stress, limits: &Limits) -> EngineRun {
         complete: ended.complete,
         found: ended.found,
         predicted,
+        weak_orderings: Some(exec.weak_orderings()),
     }
 }
 

@@ -1,0 +1,268 @@
+//! `cargo xtask loom-crates`: the loom tests of published crates, run unchanged under
+//! tapestry-loom and under loom. Each crate's published source is fetched by cargo and copied
+//! into a scratch folder twice: as published, and with one edit of its `Cargo.toml`, the
+//! `loom` dependency renamed to `tapestry-loom`. Nothing of those crates is in this repository.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+
+use crate::loom_suite::{FileRun, executions, loom_iterations, verdicts};
+use crate::scratch;
+
+/// A published crate with a loom test target.
+struct Subject {
+    name: &'static str,
+    version: &'static str,
+    /// The `--cfg` its loom code is behind.
+    cfg: &'static str,
+    /// The test target of its loom tests.
+    test: &'static str,
+}
+
+const SUBJECTS: &[Subject] = &[
+    Subject {
+        name: "concurrent-queue",
+        version: "2.5.0",
+        cfg: "loom",
+        test: "loom",
+    },
+    Subject {
+        name: "oneshot",
+        version: "0.1.13",
+        cfg: "oneshot_loom",
+        test: "loom",
+    },
+];
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Write the results as a Markdown section to this file.
+    #[arg(long)]
+    markdown: Option<PathBuf>,
+}
+
+pub fn run(args: &Args) -> Result<()> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .context("xtask sits in the workspace")?
+        .to_path_buf();
+    let base = scratch::dir("loom-crates")?;
+    let mut table = String::from(
+        "| crate | loom tests | pass under tapestry-loom | tapestry-loom executions | tapestry-loom time | pass under loom | loom executions | loom time |\n\
+         |---|---:|---:|---:|---:|---:|---:|---:|\n",
+    );
+    let mut outputs = Vec::new();
+    for subject in SUBJECTS {
+        let source = fetch(subject, &base, &root)?;
+        let as_published = base.join(format!("{}-loom", subject.name));
+        let renamed = base.join(format!("{}-tapestry", subject.name));
+        copy_dir(&source, &as_published)?;
+        copy_dir(&source, &renamed)?;
+        for dir in [&as_published, &renamed] {
+            let manifest = dir.join("Cargo.toml");
+            let mut text = std::fs::read_to_string(&manifest)?;
+            text.push_str("\n[workspace]\n");
+            if dir == &renamed {
+                text = rename_loom(&text, &root.join("compat/loom"))
+                    .with_context(|| format!("{}'s Cargo.toml", subject.name))?;
+            }
+            std::fs::write(&manifest, text)?;
+        }
+        let ours = run_tests(&renamed, subject, true)?;
+        let loom = run_tests(&as_published, subject, false)?;
+        let count = |run: &FileRun| run.tests.values().filter(|v| v.as_str() == "ok").count();
+        let all = ours.tests.len();
+        table.push_str(&format!(
+            "| {} {} | {all} | {}/{all} | {} | {:.1} s | {}/{} | {} | {:.1} s |\n",
+            subject.name,
+            subject.version,
+            count(&ours),
+            ours.executions.map_or("-".to_owned(), |n| n.to_string()),
+            ours.time.as_secs_f64(),
+            count(&loom),
+            loom.tests.len(),
+            loom.executions.map_or("-".to_owned(), |n| n.to_string()),
+            loom.time.as_secs_f64(),
+        ));
+        outputs.push((subject.name, ours));
+    }
+    println!("{table}");
+    if let Some(path) = &args.markdown {
+        std::fs::write(
+            path,
+            format!(
+                "## loom-crates\n\nThe loom tests of published crates, by `cargo xtask \
+                 loom-crates`: each crate's published source, fetched by cargo, built with its \
+                 loom `--cfg` and its `loom` feature, once as published and once with its \
+                 `loom` dependency renamed to `tapestry-loom` (the only edit); tests run one at \
+                 a time, release profile. Times are of `cargo test` on the target, the build \
+                 excluded.\n\n{table}"
+            ),
+        )?;
+    }
+    let failed: Vec<String> = outputs
+        .iter()
+        .flat_map(|(name, run)| {
+            run.tests
+                .iter()
+                .filter(|(_, v)| v.as_str() == "FAILED")
+                .map(move |(test, _)| format!("{name}::{test}"))
+        })
+        .collect();
+    if !failed.is_empty() {
+        for (_, run) in &outputs {
+            eprintln!("{}", run.output);
+        }
+        bail!("failed under tapestry-loom: {}", failed.join(", "));
+    }
+    Ok(())
+}
+
+/// Where cargo put the subject's published source.
+fn fetch(subject: &Subject, base: &Path, root: &Path) -> Result<PathBuf> {
+    let dir = base.join(format!("fetch-{}", subject.name));
+    std::fs::create_dir_all(dir.join("src"))?;
+    std::fs::write(dir.join("src/lib.rs"), "")?;
+    std::fs::write(
+        dir.join("Cargo.toml"),
+        format!(
+            "[package]\nname = \"fetch\"\nversion = \"0.0.0\"\nedition = \"2021\"\n\n\
+             [workspace]\n\n[dependencies]\n{} = \"={}\"\n",
+            subject.name, subject.version
+        ),
+    )?;
+    let (ok, stdout, stderr) =
+        scratch::cargo(&dir, root, &["metadata", "--format-version", "1"], &[])?;
+    if !ok {
+        bail!("cargo metadata failed:\n{stderr}");
+    }
+    let metadata: serde_json::Value = serde_json::from_str(&stdout)?;
+    let manifest = metadata["packages"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|p| p["name"] == subject.name && p["version"] == subject.version)
+        .and_then(|p| p["manifest_path"].as_str())
+        .with_context(|| format!("cargo metadata lists no {}", subject.name))?;
+    Ok(Path::new(manifest)
+        .parent()
+        .context("a manifest has a folder")?
+        .to_path_buf())
+}
+
+/// `manifest` with every `loom` dependency table renamed to `tapestry-loom` at `path`.
+fn rename_loom(manifest: &str, path: &Path) -> Result<String> {
+    let mut out = String::new();
+    let mut in_loom = false;
+    let mut renamed = 0;
+    for line in manifest.lines() {
+        if line.starts_with('[') {
+            in_loom = line.trim_end().ends_with("dependencies.loom]");
+            if in_loom {
+                renamed += 1;
+                out.push_str(line);
+                out.push_str(&format!(
+                    "\npackage = \"tapestry-loom\"\npath = {:?}\n",
+                    path.display().to_string()
+                ));
+                continue;
+            }
+        } else if in_loom && line.trim_start().starts_with("version") {
+            continue;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    if renamed == 0 {
+        bail!("no `loom` dependency table");
+    }
+    Ok(out)
+}
+
+fn copy_dir(from: &Path, to: &Path) -> Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            copy_dir(&entry.path(), &target)?;
+        } else {
+            std::fs::copy(entry.path(), &target)?;
+        }
+    }
+    Ok(())
+}
+
+/// Runs the subject's loom tests in `dir`, built with its `--cfg` (in a target folder of its
+/// own: the flag changes every crate's build).
+fn run_tests(dir: &Path, subject: &Subject, ours: bool) -> Result<FileRun> {
+    let rustflags = format!("--cfg {}", subject.cfg);
+    let target = dir.with_extension("target");
+    let target = target.display().to_string();
+    let stats = dir.join("loom.stats");
+    let stats_path = stats.display().to_string();
+    let mut env = vec![
+        ("RUSTFLAGS", rustflags.as_str()),
+        ("CARGO_TARGET_DIR", target.as_str()),
+    ];
+    let build = [
+        "test",
+        "--release",
+        "--features",
+        "loom",
+        "--test",
+        subject.test,
+        "--no-run",
+    ];
+    let (ok, _, stderr) = cargo(dir, &build, &env)?;
+    if !ok {
+        bail!("building {}'s loom tests failed:\n{stderr}", subject.name);
+    }
+    let mut test = vec![
+        "test",
+        "--release",
+        "--features",
+        "loom",
+        "--test",
+        subject.test,
+        "--",
+        "--test-threads=1",
+    ];
+    if ours {
+        env.push(("TAPESTRY_LOOM_STATS", stats_path.as_str()));
+    } else {
+        test.push("--nocapture");
+        env.push(("LOOM_LOG", "loom::model=info"));
+    }
+    let start = Instant::now();
+    let (_, stdout, stderr) = cargo(dir, &test, &env)?;
+    let time = start.elapsed();
+    Ok(FileRun {
+        tests: verdicts(&stdout),
+        executions: if ours {
+            executions(&stats)
+        } else {
+            loom_iterations(&format!("{stdout}\n{stderr}"))
+        },
+        time,
+        output: format!("{stdout}\n{stderr}"),
+    })
+}
+
+/// `cargo args` in `dir` with `env` (its own target folder among them).
+fn cargo(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Result<(bool, String, String)> {
+    eprintln!("$ cargo {} (in {})", args.join(" "), dir.display());
+    let output = std::process::Command::new(env!("CARGO"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("CARGO_MANIFEST_DIR")
+        .envs(env.iter().copied())
+        .output()?;
+    Ok((
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    ))
+}
