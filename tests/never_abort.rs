@@ -140,3 +140,46 @@ fn a_livelock_hits_the_step_limit_under_every_engine() {
         );
     }
 }
+
+/// Threads spawned with values whose destructors use the facade, in executions the DPOR
+/// engine stops early (preemption bounds, sleep sets). A stopped execution used to be left to
+/// shuttle to abandon: the closure of a thread that never started was dropped when shuttle
+/// reused its stack, inside a call of its own, where the destructor's facade operation aborted
+/// the process (concurrent-queue's loom tests), and the stacks of threads stopped mid-call were
+/// never reclaimed (out of memory). Now a stopped execution runs on to its end (`Dpor::drain`),
+/// and a closure that never ran is leaked, not dropped.
+fn spawns_with_noisy_captures() {
+    struct Noisy(Arc<AtomicUsize>);
+
+    impl Drop for Noisy {
+        fn drop(&mut self) {
+            self.0.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+
+    let count = Arc::new(AtomicUsize::new(3));
+    let threads: Vec<_> = (0..3)
+        .map(|_| {
+            let noisy = Noisy(count.clone());
+            thread::spawn(move || {
+                let noisy = noisy;
+                noisy.0.fetch_add(1, Ordering::SeqCst);
+            })
+        })
+        .collect();
+    // Races with the threads' adds: reversing one preempts the body before they all start.
+    count.load(Ordering::SeqCst);
+    for thread in threads {
+        thread.join().unwrap();
+    }
+    assert_eq!(count.load(Ordering::SeqCst), 3);
+}
+
+#[test]
+fn threads_that_never_start_in_a_stopped_execution_do_not_abort_the_process() {
+    // Iterative preemption bounds stop executions that would exceed the bound of the round.
+    let report = Explorer::new()
+        .engine(Engine::dpor())
+        .run(spawns_with_noisy_captures);
+    assert!(report.failure().is_none(), "{report}");
+}

@@ -161,23 +161,7 @@ fn write_crate(dir: &Path, dependency: &str) -> Result<()> {
 
 /// Where cargo put loom's source: its published crate, with its tests.
 fn loom_source(dir: &Path, root: &Path) -> Result<PathBuf> {
-    let (ok, stdout, stderr) =
-        scratch::cargo(dir, root, &["metadata", "--format-version", "1"], &[])?;
-    if !ok {
-        bail!("cargo metadata failed:\n{stderr}");
-    }
-    let metadata: serde_json::Value = serde_json::from_str(&stdout)?;
-    let manifest = metadata["packages"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|p| p["name"] == "loom" && p["version"] == LOOM)
-        .and_then(|p| p["manifest_path"].as_str())
-        .context("cargo metadata lists no loom package")?;
-    let source = Path::new(manifest)
-        .parent()
-        .context("loom's manifest has no folder")?
-        .to_path_buf();
+    let source = scratch::package_source(dir, root, "loom", LOOM)?;
     if !source.join("tests").is_dir() {
         bail!("loom's source at {} has no tests folder", source.display());
     }
@@ -347,6 +331,8 @@ fn section(table: &str) -> String {
          fetched by cargo), compiled unchanged by `cargo xtask loom-suite` in a scratch crate \
          whose `loom` is `tapestry-loom`, and in one whose `loom` is loom itself; tests run one \
          at a time. A test ends with loom's verdict when libtest says `ok` (a `#[should_panic]` \
-         test panicked). Times are of `cargo test` on the file, the build excluded.\n\n{table}"
+         test panicked). Executions: tapestry-loom's over every engine it ran; loom's, the iterations \
+         it reports for models that completed (a model that failed reports none). Times are of \
+         `cargo test` on the file, the build excluded.\n\n{table}"
     )
 }

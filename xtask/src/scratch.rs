@@ -43,3 +43,29 @@ pub(crate) fn cargo(
         String::from_utf8_lossy(&output.stderr).into_owned(),
     ))
 }
+
+/// The folder of the published source of package `name` at `version`, which the scratch crate
+/// at `dir` depends on: cargo fetches it (`cargo metadata`).
+pub(crate) fn package_source(
+    dir: &Path,
+    root: &Path,
+    name: &str,
+    version: &str,
+) -> Result<PathBuf> {
+    let (ok, stdout, stderr) = cargo(dir, root, &["metadata", "--format-version", "1"], &[])?;
+    if !ok {
+        anyhow::bail!("cargo metadata failed:\n{stderr}");
+    }
+    let metadata: serde_json::Value = serde_json::from_str(&stdout)?;
+    let manifest = metadata["packages"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|p| p["name"] == name && p["version"] == version)
+        .and_then(|p| p["manifest_path"].as_str())
+        .ok_or_else(|| anyhow::anyhow!("cargo metadata lists no {name} {version}"))?;
+    Path::new(manifest)
+        .parent()
+        .map(Path::to_path_buf)
+        .ok_or_else(|| anyhow::anyhow!("{name}'s manifest has no folder"))
+}

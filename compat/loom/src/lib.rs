@@ -43,7 +43,7 @@
 //! # loom's own tests
 //!
 //! `cargo xtask loom-suite` compiles loom 0.7.3's test suite unchanged against this crate
-//! (BENCHMARKS.md, section `loom-suite`). The tests that do not end with loom's verdict, and
+//! (LOOM-SUITE.md). The tests that do not end with loom's verdict, and
 //! why:
 //!
 //! - `atomic::invalid_unsync_load_relaxed` expects loom to reject an `unsync_load` concurrent

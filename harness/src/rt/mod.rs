@@ -461,13 +461,14 @@ pub(crate) fn spawn(
         name: name.clone(),
     });
     local.record(parent, 0, || Op::Spawn { child }, site);
+    let body = Unstarted::new(body);
     let raw = exec.backend.spawn(
         exec,
         child,
         Box::new(move || {
             let local = crate::rt::local().expect("an engine runs model threads with a Local");
             local.set_running(child);
-            body();
+            body.start();
             exit_thread(local, child);
         }),
         name.as_deref(),
@@ -475,6 +476,26 @@ pub(crate) fn spawn(
     );
     local.set_running(parent);
     Some((child, raw))
+}
+
+/// A spawned thread's body until the thread starts. An engine that abandons an execution may
+/// drop the body of a thread that never started, and when it pleases: shuttle drops it when
+/// its stack is reused in a later execution, inside a call of its own. The body's captures
+/// may hold the abandoned execution's objects, whose destructors would run facade operations
+/// there; so an unstarted body is leaked, never dropped, as the values of threads that never
+/// exit are (`locals`).
+struct Unstarted(std::mem::ManuallyDrop<Box<dyn FnOnce() + Send + 'static>>);
+
+impl Unstarted {
+    fn new(body: Box<dyn FnOnce() + Send + 'static>) -> Unstarted {
+        Unstarted(std::mem::ManuallyDrop::new(body))
+    }
+
+    fn start(mut self) {
+        // SAFETY: taken once, from a wrapper that is dropped (with no `Drop`) right after.
+        let body = unsafe { std::mem::ManuallyDrop::take(&mut self.0) };
+        body();
+    }
 }
 
 /// Runs the test body as thread 0 of a new execution of the `Local` installed here.

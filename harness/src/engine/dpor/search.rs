@@ -139,6 +139,9 @@ pub(crate) struct Dpor {
     open: bool,
     /// Why the current execution was stopped early, if it was.
     stopped: Option<Stop>,
+    /// The current execution is stopped and runs on to its end outside the search (see
+    /// [`Dpor::drain`]).
+    draining: bool,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -168,6 +171,7 @@ impl Dpor {
             open: false,
             replayed: 0,
             stopped: None,
+            draining: false,
         }
     }
 
@@ -203,6 +207,33 @@ impl Dpor {
         drop(tracker);
         self.locks.apply(t, &node.footprint, waiting);
         Ok(())
+    }
+
+    /// Runs the stopped execution on to its end: the running thread while it can go on, else
+    /// another. Its steps join no tree and no race. Ending it here instead, shuttle would
+    /// abandon its threads where they stand, and the stacks of threads suspended mid-call are
+    /// never reclaimed: a search that stops thousands of executions (sleep sets, preemption
+    /// bounds) ran the process out of memory and aborted it. A failure of such a run is a real
+    /// one (its prefix is a real execution), reported as any other.
+    fn drain(
+        &mut self,
+        runnable: &[&Task],
+        current: Option<TaskId>,
+        yielding: bool,
+    ) -> Option<TaskId> {
+        self.draining = true;
+        self.open = false;
+        // Its footprint is nobody's: dropped, so that the step in progress stays empty.
+        drop(self.tracker.lock().take_step());
+        let can_go_on = |id: TaskId| runnable.iter().any(|t| t.id() == id);
+        match current.filter(|&c| !yielding && can_go_on(c)) {
+            Some(current) => Some(current),
+            None => runnable
+                .iter()
+                .map(|t| t.id())
+                .find(|&t| Some(t) != current)
+                .or(current.filter(|&c| can_go_on(c))),
+        }
     }
 
     /// Gives up the search: the program does not repeat itself under the same schedule.
@@ -356,6 +387,7 @@ impl Scheduler for Dpor {
         self.tracker.lock().reset();
         self.locks = Locks::default();
         self.depth = 0;
+        self.draining = false;
         // The last node's step changes (a new branch); the steps before it must repeat.
         self.replayed = self.nodes.len().saturating_sub(1);
         Some(ShuttleSchedule::new(0))
@@ -367,6 +399,9 @@ impl Scheduler for Dpor {
         current: Option<TaskId>,
         is_yielding: bool,
     ) -> Option<TaskId> {
+        if self.draining {
+            return self.drain(runnable, current, is_yielding);
+        }
         if let Err(what) = self.end_step() {
             return self.diverged(what);
         }
@@ -377,7 +412,7 @@ impl Scheduler for Dpor {
                 // The branch to explore starts with a thread that cannot run here after all
                 // (one that just yielded): nothing to explore.
                 self.stopped = Some(Stop::Skipped);
-                return None;
+                return self.drain(runnable, current, is_yielding);
             }
             if !enabled.contains(&node.chosen) {
                 let what = format!(
@@ -398,7 +433,7 @@ impl Scheduler for Dpor {
                 }
                 Err(stop) => {
                     self.stopped = Some(stop);
-                    return None;
+                    return self.drain(runnable, current, is_yielding);
                 }
             }
         };
