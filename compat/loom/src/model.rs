@@ -9,13 +9,16 @@
 //! model (loom's, past its five threads) is skipped with a note on standard error; the
 //! other's verdict stands. `TAPESTRY_LOOM_ENGINES` (a comma-separated list of tapestry's
 //! engine names) runs others instead, in its order.
+//!
+//! A failure's message ends with the command that runs its execution again, alone and
+//! traced: `TAPESTRY_LOOM_REPLAY='<schedule>' cargo test <test> -- --exact`.
 
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
-use tapestry::{Engine, EngineKind, Explorer, Outcome};
+use tapestry::{Engine, EngineKind, Explorer, Outcome, Replay};
 
 /// loom's default `max_branches`.
 const DEFAULT_MAX_BRANCHES: usize = 1_000;
@@ -86,6 +89,9 @@ impl Builder {
     {
         self.note_unused();
         let f = std::sync::Arc::new(f);
+        if let Ok(replay) = std::env::var("TAPESTRY_LOOM_REPLAY") {
+            return replay_one(&replay, f);
+        }
         let mut sequentially_consistent = false;
         for engine in self.engines() {
             if engine.kind() == EngineKind::Exhaustive && sequentially_consistent {
@@ -104,7 +110,7 @@ impl Builder {
                 say(&format!("{report}"));
             }
             if let Some(failure) = report.failure() {
-                panic!("{report}\n{failure}");
+                panic!("{report}\n{failure}\n{}", replay_hint(failure.replay()));
             }
             if let Some(note) = report.skipped_note() {
                 say(&format!("tapestry-loom: {note}"));
@@ -176,6 +182,41 @@ impl Builder {
             });
         }
     }
+}
+
+/// Runs the one execution `replay` describes (`TAPESTRY_LOOM_REPLAY`), traced; panics with
+/// its failure if it fails again.
+#[track_caller]
+fn replay_one(replay: &str, f: std::sync::Arc<dyn Fn() + Sync + Send>) {
+    let parsed: Replay = replay.parse().unwrap_or_else(|e| {
+        panic!(
+            "tapestry-loom: TAPESTRY_LOOM_REPLAY={replay:?} is not a schedule tapestry wrote: {e}"
+        )
+    });
+    match Explorer::new().replay(&parsed, move || f()) {
+        Ok(report) => match report.failure() {
+            Some(failure) => panic!("{report}\n{failure}"),
+            None => say("tapestry-loom: the replayed execution passes"),
+        },
+        Err(e) => panic!(
+            "tapestry-loom: TAPESTRY_LOOM_REPLAY does not fit this model: {e}. Run the one test \
+             it was printed for (`cargo test <name> -- --exact`)"
+        ),
+    }
+}
+
+/// How to run a failure again alone: the test (libtest names its thread after it) with the
+/// failure's schedule.
+fn replay_hint(replay: &Replay) -> String {
+    let thread = std::thread::current();
+    let test = thread
+        .name()
+        .filter(|name| *name != "main")
+        .unwrap_or("<test>");
+    format!(
+        "to run this execution again, alone and traced:\n    \
+         TAPESTRY_LOOM_REPLAY='{replay}' cargo test {test} -- --exact"
+    )
 }
 
 impl Default for Builder {
