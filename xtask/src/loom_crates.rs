@@ -21,6 +21,8 @@ struct Subject {
     test: &'static str,
     /// `LOOM_MAX_PREEMPTIONS`, as the crate's own CI sets it (unbounded if `None`).
     preemptions: Option<&'static str>,
+    /// Features its loom tests need besides `loom`.
+    features: &'static str,
 }
 
 const SUBJECTS: &[Subject] = &[
@@ -31,6 +33,7 @@ const SUBJECTS: &[Subject] = &[
         test: "loom",
         // smol-rs's CI runs its loom tests with at most two preemptions.
         preemptions: Some("2"),
+        features: "loom",
     },
     Subject {
         name: "oneshot",
@@ -38,6 +41,16 @@ const SUBJECTS: &[Subject] = &[
         cfg: "oneshot_loom",
         test: "loom",
         preemptions: None,
+        features: "loom",
+    },
+    Subject {
+        name: "oneshot",
+        version: "0.2.1",
+        cfg: "oneshot_loom",
+        test: "loom",
+        preemptions: None,
+        // 0.2 has no default features; its async tests need `async`.
+        features: "loom,async,std",
     },
 ];
 
@@ -46,7 +59,9 @@ const SUBJECTS: &[Subject] = &[
 const FINDINGS: &[&str] = &[
     // oneshot's receiver, polled and then dropped while the sender is waking it, frees the
     // channel the sender still writes (`Receiver::drop`, the UNPARKING branch).
-    "oneshot::poll_then_drop_receiver_during_send",
+    "oneshot-0.1.13::poll_then_drop_receiver_during_send",
+    // The same in oneshot 0.2.1, the latest release (`AsyncReceiver::drop`).
+    "oneshot-0.2.1::poll_then_drop_receiver_during_send",
 ];
 
 #[derive(clap::Args)]
@@ -69,8 +84,8 @@ pub fn run(args: &Args) -> Result<()> {
     let mut outputs = Vec::new();
     for subject in SUBJECTS {
         let source = fetch(subject, &base, &root)?;
-        let as_published = base.join(format!("{}-loom", subject.name));
-        let renamed = base.join(format!("{}-tapestry", subject.name));
+        let as_published = base.join(format!("{}-{}-loom", subject.name, subject.version));
+        let renamed = base.join(format!("{}-{}-tapestry", subject.name, subject.version));
         copy_dir(&source, &as_published)?;
         copy_dir(&source, &renamed)?;
         for dir in [&as_published, &renamed] {
@@ -102,7 +117,7 @@ pub fn run(args: &Args) -> Result<()> {
             loom.executions.map_or("-".to_owned(), |n| n.to_string()),
             loom.time.as_secs_f64(),
         ));
-        outputs.push((subject.name, ours));
+        outputs.push((format!("{}-{}", subject.name, subject.version), ours));
     }
     println!("{table}");
     if let Some(path) = &args.markdown {
@@ -111,7 +126,8 @@ pub fn run(args: &Args) -> Result<()> {
             format!(
                 "## loom-crates\n\nThe loom tests of published crates, by `cargo xtask \
                  loom-crates`: each crate's published source, fetched by cargo, built with its \
-                 loom `--cfg` and its `loom` feature, run with the `LOOM_MAX_PREEMPTIONS` \
+                 loom `--cfg` and its `loom` feature (and the features its loom tests need: \
+                 oneshot 0.2, `async` and `std`), run with the `LOOM_MAX_PREEMPTIONS` \
                  its CI uses (concurrent-queue: 2), once as published and once with its \
                  `loom` dependency renamed to `tapestry-loom` (the only edit); tests run one at \
                  a time, release profile. Times are of `cargo test` on the target, the build \
@@ -143,7 +159,7 @@ pub fn run(args: &Args) -> Result<()> {
 
 /// Where cargo put the subject's published source.
 fn fetch(subject: &Subject, base: &Path, root: &Path) -> Result<PathBuf> {
-    let dir = base.join(format!("fetch-{}", subject.name));
+    let dir = base.join(format!("fetch-{}-{}", subject.name, subject.version));
     std::fs::create_dir_all(dir.join("src"))?;
     std::fs::write(dir.join("src/lib.rs"), "")?;
     std::fs::write(
@@ -219,7 +235,7 @@ fn run_tests(dir: &Path, subject: &Subject, ours: bool) -> Result<FileRun> {
         "test",
         "--release",
         "--features",
-        "loom",
+        subject.features,
         "--test",
         subject.test,
     ];
