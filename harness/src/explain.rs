@@ -7,7 +7,9 @@ use crate::kinds::FailureKind;
 use crate::rt::lock_order::Edge;
 use crate::rt::priority::Inversion;
 use crate::rt::race::{CellAccess, Race};
-use crate::rt::{BlockReason, Detail, FailureRecord, ObjId, Recording};
+use crate::rt::{
+    BlockReason, Detail, FailureRecord, ObjId, Recording, ThreadIdx, WakerEvent, WakerNote,
+};
 use crate::trace::cycle::{self, Span, thousands};
 use crate::trace::{Labels, describe_blocked};
 
@@ -74,11 +76,18 @@ pub(crate) fn explain(record: &FailureRecord, recording: &Recording, labels: &La
                 )
             }
         }
-        (None, FailureKind::LostWakeup) => {
+        (None | Some(Detail::Wakers(_)), FailureKind::LostWakeup) => {
             let blocked = describe_blocked(&record.blocked, recording);
+            let mut headline = record.message.clone();
+            if let Some(Detail::Wakers(notes)) = &record.detail {
+                for (task, note) in notes {
+                    headline.push_str("; ");
+                    headline.push_str(&waker_story(*task, note, labels));
+                }
+            }
             (
-                format!("{}: {}", record.message, blocked.join("; ")),
-                format!("lost wakeup: {}\n{}", record.message, blocked.join("\n")),
+                format!("{headline}: {}", blocked.join("; ")),
+                format!("lost wakeup: {headline}\n{}", blocked.join("\n")),
             )
         }
         (None, FailureKind::Panic) => {
@@ -101,13 +110,34 @@ pub(crate) fn explain(record: &FailureRecord, recording: &Recording, labels: &La
             }
             None => (record.message.clone(), fallback()),
         },
-        (None, _) => (record.message.clone(), fallback()),
+        // Waker notes come only with lost wakeups.
+        (None | Some(Detail::Wakers(_)), _) => (record.message.clone(), fallback()),
     };
     Explained {
         message,
         outcome,
         mentioned,
         rounds,
+    }
+}
+
+/// What last happened to `task`'s waker, for a lost wakeup: "main's waker was last registered
+/// (cloned) by main after step 2, and never woken since".
+fn waker_story(task: ThreadIdx, note: &WakerNote, labels: &Labels) -> String {
+    let (task, by, after) = (labels.thread(task), labels.thread(note.by), note.after);
+    match note.what {
+        WakerEvent::Cloned => format!(
+            "{task}'s waker was last registered (cloned) by {by} after step {after}, and never \
+             woken since"
+        ),
+        WakerEvent::LastDropped => format!(
+            "the last clone of {task}'s waker was dropped by {by} after step {after}: nothing \
+             holds it to wake it"
+        ),
+        WakerEvent::Woken => format!(
+            "{task}'s waker was last woken by {by} after step {after}, and nothing registered \
+             it since"
+        ),
     }
 }
 

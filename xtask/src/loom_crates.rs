@@ -4,11 +4,10 @@
 //! `loom` dependency renamed to `tapestry-loom`. Nothing of those crates is in this repository.
 
 use std::path::{Path, PathBuf};
-use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 
-use crate::loom_suite::{FileRun, executions, loom_iterations, verdicts};
+use crate::loom_suite::{FileRun, run_tests};
 use crate::scratch;
 
 /// A published crate with a loom test target.
@@ -101,8 +100,8 @@ pub fn run(args: &Args) -> Result<()> {
             }
             std::fs::write(&manifest, text)?;
         }
-        let ours = run_tests(&renamed, subject, true)?;
-        let loom = run_tests(&as_published, subject, false)?;
+        let ours = run_subject(&renamed, subject, true)?;
+        let loom = run_subject(&as_published, subject, false)?;
         let count = |run: &FileRun| run.tests.values().filter(|v| v.as_str() == "ok").count();
         let all = ours.tests.len();
         table.push_str(&format!(
@@ -218,12 +217,11 @@ fn copy_dir(from: &Path, to: &Path) -> Result<()> {
 
 /// Runs the subject's loom tests in `dir`, built with its `--cfg` (in a target folder of its
 /// own: the flag changes every crate's build).
-fn run_tests(dir: &Path, subject: &Subject, ours: bool) -> Result<FileRun> {
+fn run_subject(dir: &Path, subject: &Subject, ours: bool) -> Result<FileRun> {
     let rustflags = format!("--cfg {}", subject.cfg);
     let target = dir.with_extension("target");
     let target = target.display().to_string();
     let stats = dir.join("loom.stats");
-    let stats_path = stats.display().to_string();
     let mut env = vec![
         ("RUSTFLAGS", rustflags.as_str()),
         ("CARGO_TARGET_DIR", target.as_str()),
@@ -245,26 +243,8 @@ fn run_tests(dir: &Path, subject: &Subject, ours: bool) -> Result<FileRun> {
     if !ok {
         bail!("building {}'s loom tests failed:\n{stderr}", subject.name);
     }
-    let mut test = target_args.to_vec();
-    test.extend(["--", "--test-threads=1"]);
-    if ours {
-        env.push(("TAPESTRY_LOOM_STATS", stats_path.as_str()));
-    } else {
-        test.push("--nocapture");
-        env.push(("LOOM_LOG", "loom::model=info"));
-    }
-    let start = Instant::now();
-    let (_, stdout, stderr) = cargo(dir, &test, &env)?;
-    let time = start.elapsed();
-    Ok(FileRun {
-        tests: verdicts(&stdout),
-        executions: if ours {
-            executions(&stats)
-        } else {
-            loom_iterations(&format!("{stdout}\n{stderr}"))
-        },
-        time,
-        output: format!("{stdout}\n{stderr}"),
+    run_tests(target_args.to_vec(), env, ours, &stats, |args, env| {
+        cargo(dir, args, env)
     })
 }
 

@@ -192,41 +192,54 @@ fn run_file(dir: &Path, root: &Path, file: &str, release: bool, ours: bool) -> R
     if !ok {
         bail!("building {file} failed:\n{stderr}");
     }
-    let stats = dir.join(format!("{file}.stats"));
-    let _ = std::fs::remove_file(&stats);
-    let stats_path = stats.display().to_string();
     let mut test: Vec<&str> = vec!["test", "--test", file];
     if release {
         test.push("--release");
     }
-    test.extend(["--", "--test-threads=1"]);
-    let env: Vec<(&str, &str)> = if ours {
-        vec![("TAPESTRY_LOOM_STATS", stats_path.as_str())]
+    let stats = dir.join(format!("{file}.stats"));
+    run_tests(test, Vec::new(), ours, &stats, |args, env| {
+        scratch::cargo(dir, root, args, env)
+    })
+}
+
+/// Runs `cargo test` with `args` (`test` and the target) and `env`, its tests one at a time,
+/// and reads what they did: under tapestry-loom (`ours`) its executions from the stats file
+/// `stats`; under loom, the iterations it logs at the end of each model (`--nocapture`).
+pub(crate) fn run_tests<'a>(
+    mut args: Vec<&'a str>,
+    mut env: Vec<(&'a str, &'a str)>,
+    ours: bool,
+    stats: &'a Path,
+    cargo: impl FnOnce(&[&str], &[(&str, &str)]) -> Result<(bool, String, String)>,
+) -> Result<FileRun> {
+    let _ = std::fs::remove_file(stats);
+    let stats_path = stats.to_str().context("a stats path in UTF-8")?;
+    args.extend(["--", "--test-threads=1"]);
+    if ours {
+        env.push(("TAPESTRY_LOOM_STATS", stats_path));
     } else {
-        // loom logs each model's iterations at the end, shown with `--nocapture`.
-        test.push("--nocapture");
-        vec![("LOOM_LOG", "loom::model=info")]
-    };
+        args.push("--nocapture");
+        env.push(("LOOM_LOG", "loom::model=info"));
+    }
     let start = Instant::now();
-    let (_, stdout, stderr) = scratch::cargo(dir, root, &test, &env)?;
+    let (_, stdout, stderr) = cargo(&args, &env)?;
     let time = start.elapsed();
-    let tests = verdicts(&stdout);
-    let executions = if ours {
-        executions(&stats)
-    } else {
-        loom_iterations(&format!("{stdout}\n{stderr}"))
-    };
+    let output = format!("{stdout}\n{stderr}");
     Ok(FileRun {
-        tests,
-        executions,
+        tests: verdicts(&stdout),
+        executions: if ours {
+            executions(stats)
+        } else {
+            loom_iterations(&output)
+        },
         time,
-        output: format!("{stdout}\n{stderr}"),
+        output,
     })
 }
 
 /// Each test's verdict from libtest's output: `test name ... ok`, or, when the test printed
 /// (loom's count of iterations, under `--nocapture`), the verdict alone on a later line.
-pub(crate) fn verdicts(stdout: &str) -> BTreeMap<String, String> {
+fn verdicts(stdout: &str) -> BTreeMap<String, String> {
     let mut verdicts = BTreeMap::new();
     let mut pending: Option<String> = None;
     for line in stdout.lines() {
@@ -257,7 +270,7 @@ pub(crate) fn verdicts(stdout: &str) -> BTreeMap<String, String> {
 
 /// The iterations loom reported for a file's models that completed (`Completed in N
 /// iterations`, logged under `LOOM_LOG=loom::model=info`).
-pub(crate) fn loom_iterations(output: &str) -> Option<u64> {
+fn loom_iterations(output: &str) -> Option<u64> {
     let counts: Vec<u64> = output
         .lines()
         .filter_map(|line| {
@@ -269,7 +282,7 @@ pub(crate) fn loom_iterations(output: &str) -> Option<u64> {
 }
 
 /// The executions tapestry-loom's models of a file ran, from its stats file.
-pub(crate) fn executions(stats: &Path) -> Option<u64> {
+fn executions(stats: &Path) -> Option<u64> {
     let text = std::fs::read_to_string(stats).ok()?;
     Some(
         text.lines()

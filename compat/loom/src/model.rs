@@ -129,30 +129,24 @@ impl Builder {
     fn engines(&self) -> Vec<Engine> {
         let time = self.max_duration.unwrap_or(DEFAULT_TIME);
         let executions = self.max_permutations.map(|n| n as u64);
-        let chosen = chosen_engines();
-        let mut engines = Vec::new();
-        for kind in chosen {
-            let engine: Engine = match kind {
-                EngineKind::Dpor => {
-                    let mut dpor = Engine::dpor().unbounded().max_time(time);
-                    if let Some(bound) = self.preemption_bound {
-                        dpor = dpor.preemption_bound(bound).iterative(true);
-                    }
-                    if let Some(n) = executions {
-                        dpor = dpor.max_executions(n);
-                    }
-                    dpor.into()
+        // The exhaustive engines' settings have the same methods, on two types.
+        macro_rules! exhaustive {
+            ($engine:expr) => {{
+                let mut engine = $engine.unbounded().max_time(time);
+                if let Some(bound) = self.preemption_bound {
+                    engine = engine.preemption_bound(bound).iterative(true);
                 }
-                EngineKind::Exhaustive => {
-                    let mut loom = Engine::exhaustive().unbounded().max_time(time);
-                    if let Some(bound) = self.preemption_bound {
-                        loom = loom.preemption_bound(bound).iterative(true);
-                    }
-                    if let Some(n) = executions {
-                        loom = loom.max_executions(n);
-                    }
-                    loom.into()
+                if let Some(n) = executions {
+                    engine = engine.max_executions(n);
                 }
+                Engine::from(engine)
+            }};
+        }
+        chosen_engines()
+            .into_iter()
+            .map(|kind| match kind {
+                EngineKind::Dpor => exhaustive!(Engine::dpor()),
+                EngineKind::Exhaustive => exhaustive!(Engine::exhaustive()),
                 EngineKind::Stress => panic!(
                     "tapestry-loom: TAPESTRY_LOOM_ENGINES names the stress engine, whose \
                      threads are real: loom's threads need not be `Send`, so loom models \
@@ -160,10 +154,8 @@ impl Builder {
                      random, pct, surw, priority)"
                 ),
                 other => Engine::from(other),
-            };
-            engines.push(engine);
-        }
-        engines
+            })
+            .collect()
     }
 
     /// Says once per process which of loom's settings in use tapestry does not use.
@@ -171,7 +163,10 @@ impl Builder {
         static SAID: OnceLock<()> = OnceLock::new();
         let mut unused = Vec::new();
         if self.checkpoint_file.is_some() {
-            unused.push("a checkpoint file (tapestry saves and replays failing schedules instead)");
+            unused.push(
+                "a checkpoint file (a failure prints its interleaving and the command that \
+                 replays it instead)",
+            );
         }
         if self.expect_explicit_explore {
             unused.push("`expect_explicit_explore` (tapestry explores from the start)");

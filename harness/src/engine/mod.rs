@@ -228,6 +228,14 @@ pub(crate) struct EngineRun {
     pub weak_orderings: Option<bool>,
 }
 
+impl EngineRun {
+    /// Adds `other`'s word on weak orderings to this run's, as one run of both: unknown if
+    /// either does not say.
+    pub(crate) fn add_weak_orderings(&mut self, other: Option<bool>) {
+        self.weak_orderings = self.weak_orderings.zip(other).map(|(a, b)| a || b);
+    }
+}
+
 /// The first failing execution of an engine, as the runtime recorded it.
 #[derive(Debug)]
 pub(crate) struct Found {

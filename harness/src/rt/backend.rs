@@ -85,7 +85,7 @@ pub(crate) trait Backend: Send + Sync + 'static {
         let _ = owner;
         None
     }
-    /// A choice among `n` values of the running thread (which ready branch of a `select!`
+    /// A choice among `n > 0` values (`0..n`) of the running thread (which ready branch of a `select!`
     /// wins): one the engine explores or samples, and a schedule replays; `None` from an engine
     /// that makes none, whose caller then chooses by itself.
     fn choose(&self, n: usize) -> Option<usize> {

@@ -8,7 +8,7 @@ use parking_lot::Mutex;
 
 use super::backend::Backend;
 use super::clock::Views;
-use super::event::{BlockReason, Blocked, ThreadIdx, WakerEvent, WakerNote};
+use super::event::{BlockReason, Blocked, ThreadIdx, WakerNote};
 use super::event::{ObjId, Recording, Site};
 use super::lock_order::{Edge, LockGraph, Nesting};
 use super::priority::{Inversion, InversionWatch, Priority, ThreadView};
@@ -81,6 +81,8 @@ pub(crate) enum Detail {
     Cycle(Vec<Edge>),
     /// An unbounded priority inversion: the three threads and the lock.
     Inversion(Inversion),
+    /// A lost wakeup: what last happened to each waiting task's waker, by task.
+    Wakers(Vec<(ThreadIdx, WakerNote)>),
 }
 
 /// A deadlock predicted from lock orders, kept while the engine looks for a real failure.
@@ -658,11 +660,15 @@ impl Execution {
             record.kind = FailureKind::LostWakeup;
             record.message =
                 "every unfinished task waits for a wake that nothing will send".to_owned();
-            for (thread, _) in &record.blocked {
-                if let Some(why) = self.waker_story(*thread) {
-                    record.message.push_str("; ");
-                    record.message.push_str(&why);
-                }
+            let notes: Vec<_> = record
+                .blocked
+                .iter()
+                .filter_map(|&(thread, _)| {
+                    Some((thread, (*self.threads.slot(thread).waker.lock())?))
+                })
+                .collect();
+            if record.detail.is_none() && !notes.is_empty() {
+                record.detail = Some(Detail::Wakers(notes));
             }
         }
         *slot = Some(record);
@@ -673,31 +679,6 @@ impl Execution {
     /// Notes `note` as the last thing that happened to the waker of the task on `task`.
     pub(crate) fn note_waker(&self, task: ThreadIdx, note: WakerNote) {
         *self.threads.slot(task).waker.lock() = Some(note);
-    }
-
-    /// What last happened to the waker of the task on `task`, in words, for a lost wakeup.
-    fn waker_story(&self, task: ThreadIdx) -> Option<String> {
-        let note = (*self.threads.slot(task).waker.lock())?;
-        let name = |t: ThreadIdx| match self.thread_name(t) {
-            Some(name) => name.to_string(),
-            None if t == 0 => "main".to_owned(),
-            None => format!("T{t}"),
-        };
-        let (task, by, after) = (name(task), name(note.by), note.after);
-        Some(match note.what {
-            WakerEvent::Cloned => format!(
-                "{task}'s waker was last registered (cloned) by {by} after step {after}, and \
-                 never woken since"
-            ),
-            WakerEvent::LastDropped => format!(
-                "the last clone of {task}'s waker was dropped by {by} after step {after}: \
-                 nothing holds it to wake it"
-            ),
-            WakerEvent::Woken => format!(
-                "{task}'s waker was last woken by {by} after step {after}, and nothing \
-                 registered it since"
-            ),
-        })
     }
 
     pub(crate) fn failure(&self) -> Option<FailureRecord> {

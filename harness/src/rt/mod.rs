@@ -371,7 +371,7 @@ pub(crate) fn waker_note(exec: u64, task: ThreadIdx, what: WakerEvent) {
 /// `Op::SelectStart`; `None` outside explorations and under engines that make none.
 pub(crate) fn select_start(site: Site, n: usize) -> Option<usize> {
     let local = local()?;
-    let start = local.exec.backend.choose(n)? % n;
+    let start = local.exec.backend.choose(n)?;
     let (branch, of) = (start + 1, n);
     let op = || Op::SelectStart {
         branch: u8::try_from(branch).unwrap_or(u8::MAX),

@@ -139,8 +139,7 @@ fn search(
         }
         let before = total.executions;
         total.executions += run.executions;
-        total.weak_orderings =
-            Some(total.weak_orderings == Some(true) || run.weak_orderings != Some(false));
+        total.add_weak_orderings(run.weak_orderings);
         if let Some(found) = run.found.as_mut() {
             found.execution += before;
             // Searched bound by bound, the first failure has the fewest preemptions.

@@ -126,7 +126,7 @@ impl Backend for ShuttleBackend {
     fn choose(&self, n: usize) -> Option<usize> {
         use shuttle::rand::RngCore;
         let draw = shuttle::rand::thread_rng().next_u64();
-        Some((draw % n.max(1) as u64) as usize)
+        Some((draw % n as u64) as usize)
     }
 
     fn fence(&self, order: Ordering) {

@@ -170,13 +170,10 @@ fn explore_split(
         complete: runs.iter().all(|r| r.complete),
         found: None,
         predicted: None,
-        weak_orderings: runs
-            .iter()
-            .map(|r| r.weak_orderings)
-            .reduce(|a, b| Some(a? || b?))
-            .flatten(),
+        weak_orderings: Some(false),
     };
     for run in runs {
+        merged.add_weak_orderings(run.weak_orderings);
         merged.found = earliest(merged.found, run.found);
         merged.predicted = earliest(merged.predicted, run.predicted);
     }
