@@ -57,6 +57,7 @@ pub struct Explorer {
     watchdog: Option<std::time::Duration>,
     parallelism: Option<std::num::NonZeroUsize>,
     workers: Option<std::num::NonZeroUsize>,
+    exhaustive_after_sc: bool,
 }
 
 impl Default for Explorer {
@@ -73,6 +74,7 @@ impl Default for Explorer {
             watchdog: Some(crate::engine::hang::DEFAULT_BOUND),
             parallelism: None,
             workers: None,
+            exhaustive_after_sc: true,
         }
     }
 }
@@ -190,6 +192,17 @@ impl Explorer {
         self
     }
 
+    /// Runs the exhaustive engine after a DPOR search that proved the program correct under
+    /// sequential consistency (default on). Off, the exhaustive engine is skipped (and not
+    /// reported) when an earlier DPOR search was complete and saw only `SeqCst` atomic
+    /// operations and fences: every execution of such a program is sequentially consistent,
+    /// DPOR explored one of each class of them, and loom's search could add only its
+    /// `SeqCst`-as-`AcqRel` false alarms (loom#180). `tapestry-loom` turns it off.
+    pub fn exhaustive_after_sc(mut self, on: bool) -> Self {
+        self.exhaustive_after_sc = on;
+        self
+    }
+
     fn limits(&self) -> Limits {
         Limits {
             max_steps: self.max_steps,
@@ -222,7 +235,11 @@ impl Explorer {
         let body: Body = Arc::new(body);
         let limits = self.limits();
         let mut report = Report::default();
+        let mut proved_sc = false;
         for engine in self.chosen_engines() {
+            if engine.kind() == EngineKind::Exhaustive && proved_sc && !self.exhaustive_after_sc {
+                continue;
+            }
             let limits = Limits {
                 engine: Some(engine.kind()),
                 ..limits.clone()
@@ -248,7 +265,11 @@ impl Explorer {
                 .as_ref()
                 .is_some_and(|found| found.record.kind != FailureKind::Unsupported);
             let stop = failed && !self.keep_going;
-            report.push(engine_report(engine.kind(), run));
+            let engine_report = engine_report(engine.kind(), run);
+            proved_sc |= engine_report.engine() == EngineKind::Dpor
+                && engine_report.outcome() == &(Outcome::Passed { complete: true })
+                && engine_report.weak_orderings() == Some(false);
+            report.push(engine_report);
             if stop {
                 break;
             }

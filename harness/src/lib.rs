@@ -135,6 +135,7 @@
 //! | `thread_local!`, `thread::LocalKey`, `thread::AccessError` | std's macro without `explore`; the key's methods as std's | modelled: a value per model thread, dropped at its exit |
 //! | `time::{Instant, SystemTime, UNIX_EPOCH, Duration}` | same as std | a virtual clock per execution under model engines; real under stress |
 //! | `hint::spin_loop` | same as std | a yield |
+//! | `alloc::{alloc, alloc_zeroed, dealloc, realloc, Layout, GlobalAlloc, System}` | same as std | a block left allocated when every thread has finished fails the execution (`Leak`, naming where it was allocated) |
 //! | `cell::UnsafeCell` | loom's shape (`with`, `with_mut`), not std's | accesses checked for data races |
 //! | `sync::{Exclusive, ReentrantLock, mpmc}`, `thread::Builder::spawn_unchecked`, `Arc::new_cyclic`, `Arc::into_raw/from_raw` | not offered | — |
 //!
@@ -721,6 +722,8 @@
 // `plain/`, which is std itself (re-exports, and `#[repr(transparent)]` wrappers where the
 // facade has extras such as `named`). User code compiles unchanged against either.
 #[cfg(feature = "explore")]
+pub mod alloc;
+#[cfg(feature = "explore")]
 pub mod cell;
 #[cfg(feature = "explore")]
 pub mod hint;
@@ -732,7 +735,7 @@ pub mod thread;
 #[cfg(not(feature = "explore"))]
 mod plain;
 #[cfg(not(feature = "explore"))]
-pub use plain::{cell, hint, sync, thread, time};
+pub use plain::{alloc, cell, hint, sync, thread, time};
 
 /// Declares a thread-local, as [`std::thread_local!`]: without `explore` it is std's own macro.
 #[cfg(not(feature = "explore"))]
@@ -802,7 +805,7 @@ pub use tapestry_macros::test;
 #[cfg(feature = "explore")]
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::runner::{TestOutput, TestSpec, run_test};
+    pub use crate::runner::{TestOutput, TestSpec, run_model, run_test};
     pub use insta;
     pub use tapestry_macros::select_impl;
 }

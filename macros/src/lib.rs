@@ -196,6 +196,7 @@ fn generate(
                     expect: #expect,
                     snapshot: #snapshot,
                     should_panic: #should_panic,
+                    filter: ::core::option::Option::None,
                 },
                 || #root::__private::TestOutput::check(__tapestry_body()),
                 &#take_snapshot,

@@ -217,6 +217,8 @@ pub(crate) fn run_tests<'a>(
     args.extend(["--", "--test-threads=1"]);
     if ours {
         env.push(("TAPESTRY_LOOM_STATS", stats_path));
+        // Measured runs search every time: no schedule saved and replayed first next time.
+        env.push(("TAPESTRY_SAVE", "0"));
     } else {
         args.push("--nocapture");
         env.push(("LOOM_LOG", "loom::model=info"));

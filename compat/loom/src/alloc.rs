@@ -1,58 +1,66 @@
-//! `loom::alloc`: std's allocation functions and loom's `Track`.
+//! `loom::alloc`: allocation whose leaks fail the model, and loom's `Track`.
 //!
-//! Not emulated yet: loom fails a model whose execution leaks memory allocated here or a
-//! `Track`ed value; here they are std's allocation and a plain wrapper, so such a leak goes
-//! unreported (tapestry still reports a leaked `sync::Arc`).
+//! `alloc`, `alloc_zeroed` and `dealloc` are tapestry's ([`tapestry::alloc`]): a block an
+//! execution allocates and does not free by the time its threads have all finished fails the
+//! model with a `Leak` naming where it was allocated, as in loom. A [`Track`] counts the same
+//! way until it is dropped.
 
-pub use std::alloc::Layout;
+pub use tapestry::alloc::{Layout, alloc, alloc_zeroed, dealloc};
 
-/// As [`std::alloc::alloc`].
-///
-/// # Safety
-/// As std's.
-pub unsafe fn alloc(layout: Layout) -> *mut u8 {
-    // SAFETY: the caller's promise.
-    unsafe { std::alloc::alloc(layout) }
-}
-
-/// As [`std::alloc::alloc_zeroed`].
-///
-/// # Safety
-/// As std's.
-pub unsafe fn alloc_zeroed(layout: Layout) -> *mut u8 {
-    // SAFETY: the caller's promise.
-    unsafe { std::alloc::alloc_zeroed(layout) }
-}
-
-/// As [`std::alloc::dealloc`].
-///
-/// # Safety
-/// As std's.
-pub unsafe fn dealloc(ptr: *mut u8, layout: Layout) {
-    // SAFETY: the caller's promise.
-    unsafe { std::alloc::dealloc(ptr, layout) }
-}
-
-/// A value loom would check is dropped by the end of the execution (see the module docs).
+/// A value that must be dropped before the execution ends: one that is not (a reference
+/// cycle, a `mem::forget`) fails the model with a `Leak` naming where it was made.
 #[derive(Debug)]
 pub struct Track<T> {
     value: T,
+    /// A byte of tracked memory, standing for `value` in the execution's leak check.
+    token: *mut u8,
 }
 
+// SAFETY: `token` is a private, never-dereferenced block only freed by `drop`; `Track` is
+// otherwise its `value`.
+unsafe impl<T: Send> Send for Track<T> {}
+// SAFETY: as above.
+unsafe impl<T: Sync> Sync for Track<T> {}
+
+/// The layout of a `Track`'s token.
+const TOKEN: Layout = Layout::new::<u8>();
+
 impl<T> Track<T> {
+    /// Tracks `value`.
+    #[track_caller]
     pub fn new(value: T) -> Track<T> {
-        Track { value }
+        // SAFETY: `TOKEN` is not zero-sized.
+        let token = unsafe { alloc(TOKEN) };
+        if token.is_null() {
+            tapestry::alloc::handle_alloc_error(TOKEN);
+        }
+        Track { value, token }
     }
 
+    /// The value.
     pub fn get_ref(&self) -> &T {
         &self.value
     }
 
+    /// The value, mutably.
     pub fn get_mut(&mut self) -> &mut T {
         &mut self.value
     }
 
+    /// The value, no longer tracked.
     pub fn into_inner(self) -> T {
-        self.value
+        let this = std::mem::ManuallyDrop::new(self);
+        // SAFETY: `this` is never used again nor dropped; the token is freed once, here.
+        unsafe {
+            dealloc(this.token, TOKEN);
+            std::ptr::read(&this.value)
+        }
+    }
+}
+
+impl<T> Drop for Track<T> {
+    fn drop(&mut self) {
+        // SAFETY: allocated with `TOKEN` in `new`, freed only here or in `into_inner`.
+        unsafe { dealloc(self.token, TOKEN) }
     }
 }

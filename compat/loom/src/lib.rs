@@ -35,11 +35,12 @@
 //!   explored. [`sync::Notify::wait`] never returns without a notification, and
 //!   [`future::block_on`] polls only when woken (loom's may do either spuriously).
 //! - **Statics.** A value a `lazy_static!` or `thread_local!` initialiser made is not a leak.
-//! - **Not emulated.** loom's checkpoint files: tapestry reports the failing interleaving and
-//!   the command that runs it again alone (`TAPESTRY_LOOM_REPLAY`), but saves no schedule to
-//!   disk and replays none first, as `#[tapestry::test]` does; leak tracking of [`alloc`]; `unsync_load` is a `Relaxed` load, not a check that
-//!   no store is concurrent with it; `cell::ConstPtr` and `cell::MutPtr` record their access
-//!   when they are made, not for as long as they live.
+//! - **Failures are kept.** A failing model's schedule is saved beside the tests and replayed
+//!   first by every later run, as a `#[tapestry::test]`'s (see [`model`]); loom's checkpoint
+//!   files are not used.
+//! - **Not emulated.** `unsync_load` is a `Relaxed` load, not a check that no store is
+//!   concurrent with it; `cell::ConstPtr` and `cell::MutPtr` record their access when they are
+//!   made, not for as long as they live.
 //!
 //! # loom's own tests
 //!

@@ -10,15 +10,20 @@
 //! other's verdict stands. `TAPESTRY_LOOM_ENGINES` (a comma-separated list of tapestry's
 //! engine names) runs others instead, in its order.
 //!
-//! A failure's message ends with the command that runs its execution again, alone and
-//! traced: `TAPESTRY_LOOM_REPLAY='<schedule>' cargo test <test> -- --exact`.
+//! A failing model is treated as a failing `#[tapestry::test]`: its schedule is saved in
+//! `tapestry-schedules/<crate>/<test path>.schedule` in the package before the test fails,
+//! every later run replays it first, and the failure's message ends with the command that
+//! replays it alone (`TAPESTRY_REPLAY=<file> cargo test -p <package> <test> -- --exact`).
+//! tapestry's `TAPESTRY_SAVE`, `TAPESTRY_SVG` and `TAPESTRY_SCHEDULE_DIR` apply. A
+//! `#[should_panic]` test's model saves its failure too (tapestry cannot see the attribute);
+//! replayed first, it fails again, as the test expects.
 
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
-use tapestry::{Engine, EngineKind, Explorer, Outcome, Replay};
+use tapestry::{Engine, EngineKind, Explorer};
 
 /// loom's default `max_branches`.
 const DEFAULT_MAX_BRANCHES: usize = 1_000;
@@ -81,48 +86,29 @@ impl Builder {
     }
 
     /// Runs `f` under the engines (see the module docs); panics with tapestry's report and the
-    /// failing interleaving if one fails, as loom's panics with the failure.
+    /// failing interleaving if one fails, as loom's panics with the failure, once the failing
+    /// schedule is saved.
     #[track_caller]
     pub fn check<F>(&self, f: F)
     where
         F: Fn() + Sync + Send + 'static,
     {
         self.note_unused();
-        let f = std::sync::Arc::new(f);
-        if let Ok(replay) = std::env::var("TAPESTRY_LOOM_REPLAY") {
-            return replay_one(&replay, f);
+        let mut explorer = Explorer::new()
+            .engines(self.engines())
+            .exhaustive_after_sc(false);
+        if self.max_branches != DEFAULT_MAX_BRANCHES {
+            explorer = explorer.max_steps(self.max_branches as u64);
         }
-        let mut sequentially_consistent = false;
-        for engine in self.engines() {
-            if engine.kind() == EngineKind::Exhaustive && sequentially_consistent {
-                // Every execution was sequentially consistent and the DPOR engine explored
-                // them all: loom's search could add only its `SeqCst`-as-`AcqRel` false alarms.
-                continue;
-            }
-            let mut explorer = Explorer::new().engine(engine);
-            if self.max_branches != DEFAULT_MAX_BRANCHES {
-                explorer = explorer.max_steps(self.max_branches as u64);
-            }
-            let body = f.clone();
-            let report = explorer.run(move || body());
-            record_stats(&report);
-            if self.log {
+        let log = self.log;
+        let result = tapestry::__private::run_model(&explorer, f, &mut |report| {
+            record_stats(report);
+            if log {
                 say(&format!("{report}"));
             }
-            if let Some(failure) = report.failure() {
-                panic!("{report}\n{failure}\n{}", replay_hint(failure.replay()));
-            }
-            if let Some(note) = report.skipped_note() {
-                say(&format!("tapestry-loom: {note}"));
-            }
-            for run in report.engines() {
-                if run.engine() == EngineKind::Dpor
-                    && run.outcome() == &(Outcome::Passed { complete: true })
-                    && run.weak_orderings() == Some(false)
-                {
-                    sequentially_consistent = true;
-                }
-            }
+        });
+        if let Err(message) = result {
+            panic!("{message}");
         }
     }
 
@@ -177,41 +163,6 @@ impl Builder {
             });
         }
     }
-}
-
-/// Runs the one execution `replay` describes (`TAPESTRY_LOOM_REPLAY`), traced; panics with
-/// its failure if it fails again.
-#[track_caller]
-fn replay_one(replay: &str, f: std::sync::Arc<dyn Fn() + Sync + Send>) {
-    let parsed: Replay = replay.parse().unwrap_or_else(|e| {
-        panic!(
-            "tapestry-loom: TAPESTRY_LOOM_REPLAY={replay:?} is not a schedule tapestry wrote: {e}"
-        )
-    });
-    match Explorer::new().replay(&parsed, move || f()) {
-        Ok(report) => match report.failure() {
-            Some(failure) => panic!("{report}\n{failure}"),
-            None => say("tapestry-loom: the replayed execution passes"),
-        },
-        Err(e) => panic!(
-            "tapestry-loom: TAPESTRY_LOOM_REPLAY does not fit this model: {e}. Run the one test \
-             it was printed for (`cargo test <name> -- --exact`)"
-        ),
-    }
-}
-
-/// How to run a failure again alone: the test (libtest names its thread after it) with the
-/// failure's schedule.
-fn replay_hint(replay: &Replay) -> String {
-    let thread = std::thread::current();
-    let test = thread
-        .name()
-        .filter(|name| *name != "main")
-        .unwrap_or("<test>");
-    format!(
-        "to run this execution again, alone and traced:\n    \
-         TAPESTRY_LOOM_REPLAY='{replay}' cargo test {test} -- --exact"
-    )
 }
 
 impl Default for Builder {

@@ -1,6 +1,7 @@
 //! The facade without `explore`: std itself.
 //!
-//! A library ships code written against `tapestry::sync`, `thread`, `cell`, `hint` and `time`;
+//! A library ships code written against `tapestry::sync`, `thread`, `cell`, `alloc`, `hint` and
+//! `time`;
 //! its production build leaves the `explore` feature out and gets these modules instead of the
 //! ones that go through the runtime. Each item is std's own, re-exported, wherever the
 //! explore facade offers nothing std lacks; where it does (`named` constructors,
@@ -15,6 +16,15 @@
 pub mod cell;
 pub mod sync;
 pub mod thread;
+
+pub mod alloc {
+    //! Memory allocation, [`std::alloc`]'s.
+
+    pub use std::alloc::{
+        GlobalAlloc, Layout, LayoutError, System, alloc, alloc_zeroed, dealloc, handle_alloc_error,
+        realloc,
+    };
+}
 
 pub mod hint {
     //! Hints, [`std::hint`]'s.

@@ -2,7 +2,7 @@
 
 use std::num::NonZeroUsize;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU8, AtomicU32, AtomicU64, Ordering::*};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, AtomicU64, Ordering::*};
 
 use parking_lot::Mutex;
 
@@ -10,6 +10,7 @@ use super::backend::Backend;
 use super::clock::Views;
 use super::event::{BlockReason, Blocked, ThreadIdx, WakerNote};
 use super::event::{ObjId, Recording, Site};
+use super::heap::Heap;
 use super::lock_order::{Edge, LockGraph, Nesting};
 use super::priority::{Inversion, InversionWatch, Priority, ThreadView};
 use super::race::{Race, SyncClock, ThreadClocks};
@@ -118,7 +119,8 @@ pub(crate) struct Execution {
     /// Whether an atomic operation or fence of any execution so far used an ordering weaker
     /// than `SeqCst` (kept across executions: see `weak_orderings`).
     weak_orderings: AtomicBool,
-    live_arcs: AtomicI64,
+    /// What this execution allocated and has not freed.
+    pub(crate) heap: Heap,
     failed: AtomicBool,
     failure: Mutex<Option<FailureRecord>>,
     /// `backend.acts_before_ops()`.
@@ -194,7 +196,7 @@ impl Execution {
             next_object: AtomicU32::new(0),
             threads: ThreadTable::new(),
             unfinished: AtomicU32::new(0),
-            live_arcs: AtomicI64::new(0),
+            heap: Heap::default(),
             weak_orderings: AtomicBool::new(false),
             failed: AtomicBool::new(false),
             failure: Mutex::new(None),
@@ -300,7 +302,7 @@ impl Execution {
         self.threads.push();
         *self.threads.slot(0).name.lock() = Some(self.main_name.clone());
         self.unfinished.store(1, Relaxed);
-        self.live_arcs.store(0, Relaxed);
+        self.heap.reset();
         self.failed.store(false, Relaxed);
         *self.failure.lock() = None;
         self.aborting.store(false, Relaxed);
@@ -602,18 +604,6 @@ impl Execution {
     /// Whether thread `idx` is initialising a static.
     pub(crate) fn initialising_static(&self, idx: ThreadIdx) -> bool {
         self.threads.slot(idx).initialising.load(Relaxed) > 0
-    }
-
-    pub(crate) fn arc_created(&self) {
-        self.live_arcs.fetch_add(1, Relaxed);
-    }
-
-    pub(crate) fn arc_dropped(&self) {
-        self.live_arcs.fetch_sub(1, Relaxed);
-    }
-
-    pub(crate) fn live_arcs(&self) -> i64 {
-        self.live_arcs.load(Acquire)
     }
 
     /// Once a failure is recorded the execution is over: later events (destructors running

@@ -14,6 +14,7 @@ pub(crate) mod crumbs;
 mod event;
 mod execution;
 mod frame;
+mod heap;
 pub(crate) mod hook;
 mod local;
 pub(crate) mod locals;
@@ -204,11 +205,35 @@ pub(crate) fn track_allocation() -> Option<Allocation> {
         // Owned by a static, which outlives the execution as in std: not a leak.
         return None;
     }
-    local.exec.arc_created();
+    local.exec.heap.arc_created();
     Some(Allocation {
         id: local.exec.id(),
         exec: local.exec.clone(),
     })
+}
+
+/// `tapestry::alloc` made the block at `addr`, at `site`: counted by the running execution
+/// until freed, unless a static's initialiser made it (see [`heap`]).
+pub(crate) fn block_allocated(addr: usize, site: Site) {
+    if let Some(local) = local()
+        && !local.exec.initialising_static(local.running())
+    {
+        local.exec.heap.allocated(addr, site);
+    }
+}
+
+/// `tapestry::alloc` freed the block at `addr`.
+pub(crate) fn block_freed(addr: usize) {
+    if let Some(local) = local() {
+        local.exec.heap.freed(addr);
+    }
+}
+
+/// `tapestry::alloc` moved the block at `old` to `new`.
+pub(crate) fn block_moved(old: usize, new: usize) {
+    if let Some(local) = local() {
+        local.exec.heap.moved(old, new);
+    }
 }
 
 /// Runs `init`, the initialiser of the facade object at `addr` (a `LazyLock`'s, a
@@ -242,7 +267,7 @@ impl Drop for Allocation {
     fn drop(&mut self) {
         // Only the execution that made it counts it; a later one starts from zero.
         if self.exec.id() == self.id {
-            self.exec.arc_dropped();
+            self.exec.heap.arc_dropped();
         }
     }
 }
@@ -542,16 +567,10 @@ fn exit_thread(local: &Local, idx: ThreadIdx) {
     local.record(idx, 0, || Op::Exit, std::panic::Location::caller());
     let last = local.exec.finish_thread(idx);
     drop(local.exec.take_parker(idx));
-    if last && !local.exec.has_failed() {
-        let live = local.exec.live_arcs();
-        if live > 0 {
-            fail(
-                FailureKind::Leak,
-                format!(
-                    "{live} Arc allocation(s) made in this execution were never freed after \
-                     every thread finished (a reference cycle, or an Arc kept in a static?)"
-                ),
-            );
-        }
+    if last
+        && !local.exec.has_failed()
+        && let Some(leaks) = local.exec.heap.leaks()
+    {
+        fail(FailureKind::Leak, leaks.to_string());
     }
 }

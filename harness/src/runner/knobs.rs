@@ -249,6 +249,10 @@ impl Default for Knobs {
     }
 }
 
+/// `TAPESTRY_*` variables that another of tapestry's crates reads (and checks): tapestry-loom's
+/// engines and statistics for `loom::model`.
+const READ_ELSEWHERE: &[&str] = &["TAPESTRY_LOOM_ENGINES", "TAPESTRY_LOOM_STATS"];
+
 /// A knob with a value it cannot take, or a `TAPESTRY_*` variable that is no knob (a misspelt
 /// knob is a mistake: the setting the user meant would silently not apply).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -295,7 +299,7 @@ impl Knobs {
     ) -> Result<Knobs, KnobError> {
         let mut knobs = Knobs::default();
         for (var, value) in vars {
-            if !var.starts_with("TAPESTRY_") {
+            if !var.starts_with("TAPESTRY_") || READ_ELSEWHERE.contains(&var) {
                 continue;
             }
             match KNOBS.iter().find(|k| k.var == var) {

@@ -9,6 +9,7 @@
 mod crash;
 mod isolate;
 mod knobs;
+mod model;
 mod schedules;
 
 use std::fmt::Debug;
@@ -26,6 +27,8 @@ use crate::kinds::FailureKind;
 use crate::notice::notice;
 use crate::report::{Outcome, Report};
 use crate::saved;
+
+pub use self::model::run_model;
 
 /// What a `#[tapestry::test]` attribute says, as the macro passes it.
 #[doc(hidden)]
@@ -50,6 +53,9 @@ pub struct TestSpec {
     pub expect: Option<&'static str>,
     pub snapshot: bool,
     pub should_panic: bool,
+    /// The name `cargo test` selects the test by, when it is not the test's path without the
+    /// crate (a model's of a test that runs several: see `run_model`).
+    pub filter: Option<&'static str>,
 }
 
 /// What a test function may return: `()` or `Result<(), E>`.
@@ -95,7 +101,8 @@ where
         isolate::Start::Here(here) => here,
     };
     let result = catch_unwind(AssertUnwindSafe(|| {
-        TestRun::new(spec, knobs).run(body, snapshot)
+        let run = TestRun::new(spec, knobs);
+        run.run(&run.explorer()?, body, snapshot, &mut |_| {})
     }));
     if let Err(message) = here.finish(result) {
         panic!("{message}");
@@ -136,27 +143,35 @@ impl<'a> TestRun<'a> {
         }
     }
 
-    fn run<F>(&self, body: F, snapshot: &dyn Fn(&str)) -> Result<(), String>
+    /// Runs the test under `explorer`, after its saved schedules; `observe` sees the report of
+    /// the exploration before it is judged.
+    fn run<F>(
+        &self,
+        explorer: &Explorer,
+        body: F,
+        snapshot: &dyn Fn(&str),
+        observe: &mut dyn FnMut(&Report),
+    ) -> Result<(), String>
     where
         F: Fn() + Send + Sync + 'static,
     {
-        let explorer = self.explorer()?;
         let body = std::sync::Arc::new(body);
         let run_body = move || body();
         if let Some(file) = &self.knobs.replay {
-            return self.replay_file(&explorer, &self.resolve(file), run_body);
+            return self.replay_file(explorer, &self.resolve(file), run_body);
         }
         if let Some(expected) = self.spec.expect {
             let expected = FailureKind::from_str(expected).map_err(|e| e.to_string())?;
             self.not_replayed(&format!("expects a {expected}"))?;
-            return self.expect(&explorer, expected, run_body, snapshot);
+            return self.expect(explorer, expected, run_body, snapshot);
         }
         if self.spec.should_panic {
             self.not_replayed("is `#[should_panic]`")?;
         } else {
-            self.replay_saved(&explorer, run_body.clone())?;
+            self.replay_saved(explorer, run_body.clone())?;
         }
         let report = explorer.run(run_body);
+        observe(&report);
         let Some(failure) = report.failure() else {
             return self.check_supported(&report);
         };

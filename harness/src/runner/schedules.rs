@@ -165,8 +165,16 @@ impl TestRun<'_> {
             "TAPESTRY_REPLAY={} cargo test -p {} {} -- --exact",
             self.shown(file).display(),
             self.spec.package,
-            libtest_name(test)
+            self.filter_for(test)
         )
+    }
+
+    /// The name `cargo test` selects test `test` by.
+    fn filter_for<'t>(&'t self, test: &'t str) -> &'t str {
+        match self.spec.filter {
+            Some(filter) if test == self.test => filter,
+            _ => libtest_name(test),
+        }
     }
 
     /// The command that replays this test's schedules in `file` alone.
@@ -210,7 +218,7 @@ impl TestRun<'_> {
             "{} cargo test -p {} {} -- --exact",
             vars.join(" "),
             self.spec.package,
-            libtest_name(&self.test)
+            self.filter_for(&self.test)
         )
     }
 

@@ -1,4 +1,8 @@
 //! Loom tests as loom's users write them: `loom::model`, `loom::thread`, `loom::sync`.
+//!
+//! The racy test's failing schedule is committed, as tapestry asks when a model fails
+//! (`tapestry-schedules/loom/the_racy_counter_loses_a_hit.schedule`): every run replays it
+//! first, and the search runs after it only if it no longer fails.
 
 #![cfg(loom)]
 

@@ -1,0 +1,139 @@
+//! What an execution has allocated and not freed: `sync::Arc`s, counted, and memory from
+//! `tapestry::alloc`, by address. An execution whose threads all finish with either left
+//! fails with `Leak` (see `rt::exit_thread`).
+//!
+//! Memory allocated outside the execution (before the exploration, by an earlier execution,
+//! in a static's initialiser) is not tracked, and freeing it here is not counted: a static
+//! outlives every execution, under std or here.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, Ordering::*};
+
+use parking_lot::Mutex;
+
+use super::event::Site;
+
+/// One execution's live allocations.
+#[derive(Debug, Default)]
+pub(crate) struct Heap {
+    arcs: AtomicI64,
+    /// `tapestry::alloc` blocks by address: the order they were made in, and where.
+    blocks: Mutex<Blocks>,
+}
+
+#[derive(Debug, Default)]
+struct Blocks {
+    live: HashMap<usize, (u64, Site)>,
+    made: u64,
+}
+
+/// What an execution left allocated.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct Leaks {
+    pub arcs: i64,
+    pub blocks: usize,
+    /// Where the first block still live was allocated (the same on every run of a schedule,
+    /// unlike addresses).
+    pub first_block: Option<Site>,
+}
+
+impl Heap {
+    /// Forgets everything: a new execution starts.
+    pub(crate) fn reset(&self) {
+        self.arcs.store(0, Relaxed);
+        *self.blocks.lock() = Blocks::default();
+    }
+
+    pub(crate) fn arc_created(&self) {
+        self.arcs.fetch_add(1, Relaxed);
+    }
+
+    pub(crate) fn arc_dropped(&self) {
+        self.arcs.fetch_sub(1, Relaxed);
+    }
+
+    /// A block allocated at `site`, now at `addr`.
+    pub(crate) fn allocated(&self, addr: usize, site: Site) {
+        let mut blocks = self.blocks.lock();
+        blocks.made += 1;
+        let order = blocks.made;
+        blocks.live.insert(addr, (order, site));
+    }
+
+    /// The block at `addr` freed, if this execution allocated it.
+    pub(crate) fn freed(&self, addr: usize) {
+        self.blocks.lock().live.remove(&addr);
+    }
+
+    /// The block at `old` moved to `new` (`realloc`), if this execution allocated it.
+    pub(crate) fn moved(&self, old: usize, new: usize) {
+        let mut blocks = self.blocks.lock();
+        if let Some(block) = blocks.live.remove(&old) {
+            blocks.live.insert(new, block);
+        }
+    }
+
+    /// What is still allocated, or `None`.
+    pub(crate) fn leaks(&self) -> Option<Leaks> {
+        let arcs = self.arcs.load(Acquire);
+        let blocks = self.blocks.lock();
+        let first_block = blocks.live.values().min_by_key(|(order, _)| *order);
+        (arcs > 0 || first_block.is_some()).then(|| Leaks {
+            arcs,
+            blocks: blocks.live.len(),
+            first_block: first_block.map(|(_, site)| *site),
+        })
+    }
+}
+
+impl std::fmt::Display for Leaks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut parts = Vec::new();
+        if self.arcs > 0 {
+            parts.push(format!("{} Arc allocation(s)", self.arcs));
+        }
+        if let Some(site) = self.first_block {
+            parts.push(format!(
+                "{} block(s) of memory from `alloc` (the first allocated at {}:{})",
+                self.blocks,
+                site.file(),
+                site.line()
+            ));
+        }
+        write!(
+            f,
+            "{} made in this execution were never freed after every thread finished",
+            parts.join(" and ")
+        )?;
+        if self.arcs > 0 {
+            write!(f, " (a reference cycle, or an Arc kept in a static?)")?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::panic::Location;
+
+    #[test]
+    fn blocks_freed_moved_and_left() {
+        let heap = Heap::default();
+        let (first, second) = (Location::caller(), Location::caller());
+        heap.allocated(10, first);
+        heap.allocated(20, second);
+        heap.moved(10, 30);
+        heap.freed(20);
+        heap.freed(99); // not this execution's: ignored
+        let leaks = heap.leaks().expect("one block left");
+        assert_eq!((leaks.arcs, leaks.blocks), (0, 1));
+        assert!(std::ptr::eq(leaks.first_block.unwrap(), first));
+        heap.freed(30);
+        assert_eq!(heap.leaks(), None);
+        heap.arc_created();
+        assert_eq!(heap.leaks().map(|l| l.arcs), Some(1));
+        heap.reset();
+        assert_eq!(heap.leaks(), None);
+    }
+}
