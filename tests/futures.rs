@@ -9,6 +9,7 @@ use std::task::{Context, Poll, Waker};
 use tapestry::future::{block_on, spawn, yield_now};
 use tapestry::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use tapestry::sync::{Arc, Mutex};
+use tapestry::tokio::sync::Notify;
 use tapestry::{Engine, EngineKind, Explorer, FailureKind, Outcome};
 
 /// A flag a task waits for: `set` raises it and wakes the registered waiter. `check_first`
@@ -193,6 +194,45 @@ fn an_aborted_task_is_dropped_at_its_await_point_and_reports_cancelled() {
         assert!(dropped.load(SeqCst), "the task's future was dropped");
     });
     assert!(report.failure().is_none(), "{report}");
+}
+
+/// An aborted task's drop, in the trace, says where the task waited: its `notified()`; a task
+/// aborted before its first poll is said to be.
+#[test]
+fn an_abort_names_where_the_task_waited() {
+    let run = |first_poll: bool| {
+        Explorer::new().engine(EngineKind::Dpor).run(move || {
+            let (started, notify) = (Arc::new(Notify::new()), Arc::new(Notify::new()));
+            let task = spawn({
+                let (started, notify) = (started.clone(), notify.clone());
+                async move {
+                    started.notify_one();
+                    notify.notified().await
+                }
+            });
+            block_on(async {
+                if first_poll {
+                    started.notified().await;
+                }
+                task.abort();
+                let _ = task.await;
+            });
+            panic!("shown with its trace");
+        })
+    };
+    let text = run(true).failure().expect("the body panics").to_string();
+    let line = line!() - 14; // of `notify.notified().await`
+    assert!(
+        text.contains(&format!(
+            "aborted: dropped the task's future, left waiting at line {line}"
+        )),
+        "{text}"
+    );
+    let text = run(false).failure().expect("the body panics").to_string();
+    assert!(
+        text.contains("aborted before its first poll: dropped the task's future"),
+        "{text}"
+    );
 }
 
 #[test]

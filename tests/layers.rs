@@ -14,6 +14,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("time", &["kinds", "rt"]),
     ("cell", &["rt"]),
     ("hint", &["rt"]),
+    ("alloc", &["rt"]),
     (
         "engine",
         &["kinds", "rt", "schedule", "trace", "cell", "thread", "sync"],

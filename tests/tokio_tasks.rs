@@ -44,8 +44,15 @@ fn a_select_drops_a_half_done_branch_and_its_work_is_lost() {
         assert_eq!(failure.kind(), FailureKind::Panic, "{failure}");
         let text = failure.to_string();
         assert!(text.contains("never counted"), "{text}");
-        // The trace names the drop: the first branch, half done.
-        assert!(text.contains("select! dropped branch 1, pending"), "{text}");
+        // The trace names the drop: the first branch, as written, half done at its
+        // `yield_now().await` (line 18).
+        assert!(
+            text.contains(
+                "select! dropped branch 1 `async { let item = items.lock().unwrap()...`, \
+                 left waiting at line 18"
+            ),
+            "{text}"
+        );
     }
 }
 

@@ -136,3 +136,24 @@ async fn a_retry_after_a_timeout_deposits_once() {
     }
     assert_eq!(*balance.lock().unwrap(), 100);
 }
+
+/// A timeout around a receive that nothing sends to: it fires, and the trace says where the
+/// dropped receive waited.
+#[test]
+fn a_fired_timeout_names_where_its_future_waited() {
+    let report = Explorer::new().engine(EngineKind::Dpor).run(|| {
+        block_on(async {
+            let (_tx, mut rx) = tapestry::tokio::sync::mpsc::channel::<u32>(1);
+            let received = time::timeout(Duration::from_secs(1), rx.recv()).await;
+            assert!(received.is_ok(), "nothing was received in time");
+        });
+    });
+    let text = report.failure().expect("the timeout fires").to_string();
+    let line = line!() - 5; // of `rx.recv()`
+    assert!(
+        text.contains(&format!(
+            "timeout fired: dropped its future, left waiting at line {line}"
+        )),
+        "{text}"
+    );
+}

@@ -227,7 +227,8 @@
 //!   runtime built with `Builder::new_current_thread()`) is a `Deadlock` "waiting for a worker";
 //! - time is virtual under the model engines: a sleep fires when no other task can go on, in
 //!   deadline order, and a `timeout` may also fire at any await point of its work; the trace
-//!   says where a `select!` branch, a timeout's future or an aborted task was dropped.
+//!   says where a `select!` branch (named as written), a timeout's future or an aborted task
+//!   was dropped, and the line it waited at when that was in one of tapestry's futures.
 //!
 //! A cache whose `get` checks and inserts under two separate locks loads a value twice when
 //! two tasks miss at once. Every engine that runs here finds it:

@@ -118,6 +118,7 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
         None => quote!(false),
     });
     let exprs = branches.iter().map(|b| &b.future);
+    let written = branches.iter().map(|b| &b.future);
     let pats: Vec<_> = branches.iter().map(|b| &b.pat).collect();
     let handlers = branches.iter().map(|b| &b.handler);
     let otherwise = match otherwise {
@@ -131,6 +132,11 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
         let mut __disabled: [bool; #count] = [#(#conditions),*];
         // Which branches last returned `Pending`: those a winner drops half done.
         let mut __waiting: [bool; #count] = [false; #count];
+        // Where each of them waits, if tapestry's futures said.
+        let mut __waiting_at: [::core::option::Option<&'static ::core::panic::Location<'static>>; #count] =
+            [::core::option::Option::None; #count];
+        // Each branch's future as written, for the trace.
+        let __written: [&'static &'static str; #count] = [#(&::core::stringify!(#written)),*];
         let __out = {
             #(let mut #futures = ::core::pin::pin!(::core::future::IntoFuture::into_future(#exprs));)*
             ::core::future::poll_fn(|__cx| {
@@ -141,7 +147,10 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
                     let __branch = (__start + __turn) % #count;
                     #(
                         if __branch == #indices && !__disabled[#indices] {
-                            match ::core::future::Future::poll(#futures.as_mut(), __cx) {
+                            let (__poll, __at) = #krate::tokio::__select_poll(|| {
+                                ::core::future::Future::poll(#futures.as_mut(), __cx)
+                            });
+                            match __poll {
                                 ::core::task::Poll::Ready(__value) => {
                                     __disabled[#indices] = true;
                                     __waiting[#indices] = false;
@@ -150,7 +159,11 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
                                         #pats => {
                                             for __other in 0..#count {
                                                 if __waiting[__other] {
-                                                    #krate::tokio::__select_dropped(__other);
+                                                    #krate::tokio::__select_dropped(
+                                                        __other,
+                                                        __written[__other],
+                                                        __waiting_at[__other],
+                                                    );
                                                 }
                                             }
                                             return ::core::task::Poll::Ready(
@@ -163,6 +176,7 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
                                 ::core::task::Poll::Pending => {
                                     __pending = true;
                                     __waiting[#indices] = true;
+                                    __waiting_at[#indices] = __at;
                                 }
                             }
                         }

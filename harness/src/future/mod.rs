@@ -97,11 +97,17 @@ fn drive<T>(
     }
 }
 
-/// Notes in the trace that a `select!` at `site` dropped its branch `branch` (from 0) while it
-/// was pending.
-pub(crate) fn dropped_select_branch(site: &'static Location<'static>, branch: usize) {
+/// Notes in the trace that a `select!` at `site` dropped its branch `branch` (from 0), the
+/// future written `future`, while it was pending at `waiting_at`.
+pub(crate) fn dropped_select_branch(
+    site: &'static Location<'static>,
+    branch: usize,
+    future: &'static &'static str,
+    waiting_at: Option<&'static Location<'static>>,
+) {
     let branch = u8::try_from(branch + 1).unwrap_or(u8::MAX);
-    crate::rt::cancelled(site, crate::rt::Cancel::SelectBranch(branch));
+    let why = crate::rt::Cancel::SelectBranch { branch, future };
+    crate::rt::cancelled(site, why, waiting_at);
 }
 
 /// Where an unbiased `select!` of `count` branches at `site` starts polling, if the engine
@@ -110,9 +116,69 @@ pub(crate) fn select_start(site: &'static Location<'static>, count: usize) -> Op
     crate::rt::select_start(site, count)
 }
 
-/// Notes in the trace that a timeout made at `site` fired and drops its pending future.
-pub(crate) fn dropped_by_timeout(site: &'static Location<'static>) {
-    crate::rt::cancelled(site, crate::rt::Cancel::Timeout);
+/// Notes in the trace that a timeout made at `site` fired and drops its pending future, which
+/// waited at `waiting_at`.
+pub(crate) fn dropped_by_timeout(
+    site: &'static Location<'static>,
+    waiting_at: Option<&'static Location<'static>>,
+) {
+    crate::rt::cancelled(site, crate::rt::Cancel::Timeout, waiting_at);
+}
+
+/// Runs `poll`, a poll of one future, and says where that future waits if it is pending and
+/// one of tapestry's futures inside it said so ([`AwaitPoint`]). What an enclosing future
+/// learns is kept: the first pending future's await point.
+pub(crate) fn poll_noting<T>(
+    poll: impl FnOnce() -> Poll<T>,
+) -> (Poll<T>, Option<&'static Location<'static>>) {
+    let outer = crate::rt::take_pending_at();
+    let result = poll();
+    let inner = crate::rt::take_pending_at().filter(|_| result.is_pending());
+    if let Some(site) = outer.or(inner) {
+        crate::rt::pending_at(site);
+    }
+    (result, inner)
+}
+
+pin_project_lite::pin_project! {
+    /// One of tapestry's futures that a task can wait in, with the line of user code that made
+    /// it (and, as a rule, awaits it): while it is pending, that line is where the task waits,
+    /// which a report of the task's future dropped there names.
+    #[derive(Debug)]
+    #[must_use = "futures do nothing unless you `.await` or poll them"]
+    pub(crate) struct AwaitPoint<F> {
+        #[pin]
+        future: F,
+        site: &'static Location<'static>,
+    }
+}
+
+/// `future`, made at the caller's line: see [`AwaitPoint`].
+#[track_caller]
+pub(crate) fn await_point<F: Future>(future: F) -> AwaitPoint<F> {
+    AwaitPoint {
+        future,
+        site: Location::caller(),
+    }
+}
+
+impl<F: Future> Future for AwaitPoint<F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let this = self.project();
+        let result = this.future.poll(cx);
+        if result.is_pending() {
+            waiting_at(this.site);
+        }
+        result
+    }
+}
+
+/// One of tapestry's futures made at `site` returned `Pending`: the future the running
+/// thread polls waits there, unless a future inside it said where first.
+pub(crate) fn waiting_at(site: &'static Location<'static>) {
+    crate::rt::pending_at(site);
 }
 
 /// Runs an async test's body: [`block_on`], then the shutdown of the tasks still running.
@@ -153,6 +219,7 @@ impl Future for YieldNow {
         self.yielded = true;
         crate::thread::yield_at(self.site);
         cx.waker().wake_by_ref();
+        waiting_at(self.site);
         Poll::Pending
     }
 }

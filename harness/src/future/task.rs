@@ -217,13 +217,20 @@ fn run<F: Future>(
             Ok(future.as_mut().poll(cx))
         }
     };
+    // Where the task's future waits since its last poll: where an abort drops it.
+    let (mut polled, mut waiting_at) = (false, None);
     // `drive` drops its step, and the future with it, before the handle learns the output.
     let output = super::drive(target, site, move |cx| {
         if shared.aborted.load(Ordering::Acquire) {
-            crate::rt::cancelled(site, crate::rt::Cancel::Abort);
+            crate::rt::cancelled(site, crate::rt::Cancel::Abort { polled }, waiting_at);
             return Some(Err(JoinError { panic: None }));
         }
-        match poll(cx) {
+        // The task's future is the outermost: nothing encloses it to keep a site for.
+        let _stale = crate::rt::take_pending_at();
+        let result = poll(cx);
+        polled = true;
+        waiting_at = crate::rt::take_pending_at().filter(|_| matches!(result, Ok(Poll::Pending)));
+        match result {
             Ok(Poll::Ready(output)) => Some(Ok(output)),
             Ok(Poll::Pending) => None,
             Err(panic) => Some(Err(panic)),

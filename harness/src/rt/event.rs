@@ -59,6 +59,8 @@ pub(crate) enum Op {
     /// in the trace at the line that made the future.
     Cancelled {
         why: Cancel,
+        /// Where it waited, if one of tapestry's futures inside it said (`rt::pending_at`).
+        waiting_at: Option<Site>,
     },
     /// An unbiased `select!` polls its branch `branch` (counted from 1) of `of` first, as the
     /// engine chose: the first of them that is ready wins.
@@ -237,12 +239,17 @@ impl Recording {
 /// Why a pending future was dropped ([`Op::Cancelled`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(crate) enum Cancel {
-    /// A `select!` branch, when another branch won: which one (counted from 1).
-    SelectBranch(u8),
+    /// A `select!` branch, when another branch won: which one (counted from 1), and its
+    /// future's expression as written.
+    SelectBranch {
+        branch: u8,
+        future: &'static &'static str,
+    },
     /// The future a `timeout` guards, when the timeout fired.
     Timeout,
-    /// A task's future, aborted (`JoinHandle::abort`, the end of an async test).
-    Abort,
+    /// A task's future, aborted (`JoinHandle::abort`, the end of an async test); `polled`:
+    /// after its first poll.
+    Abort { polled: bool },
 }
 
 /// The last thing that happened to a task's waker (its clones, as `Waker`s are cloned,

@@ -1,6 +1,7 @@
 //! The state one exploration shares between its model threads, reset for every execution.
 
 use std::num::NonZeroUsize;
+use std::panic::Location;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, AtomicU64, Ordering::*};
 
@@ -669,6 +670,29 @@ impl Execution {
     /// Notes `note` as the last thing that happened to the waker of the task on `task`.
     pub(crate) fn note_waker(&self, task: ThreadIdx, note: WakerNote) {
         *self.threads.slot(task).waker.lock() = Some(note);
+    }
+
+    /// Notes that the future `task` polls waits at `site`, unless an inner one already did in
+    /// this poll (see [`take_pending_at`](Self::take_pending_at)).
+    pub(crate) fn note_pending_at(&self, task: ThreadIdx, site: Site) {
+        let site = site as *const Location<'static> as *mut Location<'static>;
+        let _ = self.threads.slot(task).pending_at.compare_exchange(
+            std::ptr::null_mut(),
+            site,
+            Relaxed,
+            Relaxed,
+        );
+    }
+
+    /// Where the future `task` polls waits, forgotten: the next poll starts unknown.
+    pub(crate) fn take_pending_at(&self, task: ThreadIdx) -> Option<Site> {
+        let site = self
+            .threads
+            .slot(task)
+            .pending_at
+            .swap(std::ptr::null_mut(), Relaxed);
+        // SAFETY: null, or a `&'static Location` stored by `note_pending_at`.
+        unsafe { site.as_ref() }
     }
 
     pub(crate) fn failure(&self) -> Option<FailureRecord> {

@@ -289,11 +289,42 @@ pub(crate) fn record_when_waiting(obj: ObjRef, site: Site, op: Op) {
 }
 
 /// Notes in the trace that the running thread dropped a pending future (`why`), made at
-/// `site`: no operation of any engine, and nothing outside explorations.
-pub(crate) fn cancelled(site: Site, why: Cancel) {
+/// `site`, which waited at `waiting_at` if known: no operation of any engine, and nothing
+/// outside explorations.
+pub(crate) fn cancelled(site: Site, why: Cancel, waiting_at: Option<Site>) {
     if let Some(local) = local() {
-        local.record(local.running(), 0, || Op::Cancelled { why }, site);
+        let op = || Op::Cancelled { why, waiting_at };
+        local.record(local.running(), 0, op, site);
     }
+}
+
+/// Whether `site` is a line of tapestry's own source (an operation tapestry does for a task,
+/// such as a waker's wake or a join handle's lock): it says nothing to a reader and moves with
+/// every edit of tapestry, so a trace shows no line for it.
+pub(crate) fn is_ours(site: &std::panic::Location<'_>) -> bool {
+    // This file's path ends in `rt/mod.rs`; what comes before is the crate's source folder,
+    // written as every `Location` of the crate writes it.
+    let this = file!();
+    let ours = &this[..this.len() - "rt/mod.rs".len()];
+    site.file().starts_with(ours)
+}
+
+/// The future the running thread polls waits at `site`, unless a future inside it already
+/// said where in this poll (the innermost says first). A line of tapestry's own (one of its
+/// futures made inside another) is no place a user can look at, and is not kept.
+pub(crate) fn pending_at(site: Site) {
+    if is_ours(site) {
+        return;
+    }
+    if let Some(local) = local() {
+        local.exec.note_pending_at(local.running(), site);
+    }
+}
+
+/// Where the future the running thread polled last waits, forgotten (see [`pending_at`]).
+pub(crate) fn take_pending_at() -> Option<Site> {
+    let local = local()?;
+    local.exec.take_pending_at(local.running())
 }
 
 /// The running thread has joined a condition variable's waiters and released the mutex (a

@@ -91,6 +91,9 @@ pub(super) struct ThreadSlot {
     pub(super) parker: Mutex<Option<Parker>>,
     /// The last thing that happened to the waker of the task this thread polls.
     pub(super) waker: Mutex<Option<WakerNote>>,
+    /// Where the future this thread polls waits (null: unknown), as the innermost of
+    /// tapestry's futures that returned `Pending` says (`rt::pending_at`).
+    pub(super) pending_at: AtomicPtr<Location<'static>>,
     /// How many `static`s this thread is initialising now (nested): what they allocate
     /// belongs to the static, not to the execution (`rt::initialising_static`).
     pub(super) initialising: AtomicU32,
@@ -113,6 +116,7 @@ impl ThreadSlot {
             held: Mutex::new(Held::default()),
             parker: Mutex::new(None),
             waker: Mutex::new(None),
+            pending_at: AtomicPtr::new(std::ptr::null_mut()),
             initialising: AtomicU32::new(0),
         }
     }
@@ -126,6 +130,7 @@ impl ThreadSlot {
         self.clocks.lock().reset();
         self.held.lock().clear();
         *self.waker.lock() = None;
+        self.pending_at.store(std::ptr::null_mut(), Relaxed);
         self.initialising.store(0, Relaxed);
         // A thread that never exited belongs to a failed execution, whose engine left its
         // objects behind without dropping them (they may be loom's or shuttle's, which must not

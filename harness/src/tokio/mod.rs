@@ -48,11 +48,29 @@ macro_rules! __tokio_select {
 #[doc(inline)]
 pub use crate::__tokio_select as select;
 
-/// A `select!` dropped its branch `branch` (from 0) while it was pending: a note in the trace.
+/// A `select!` dropped its branch `branch` (from 0), the future written `future`, while it was
+/// pending at `waiting_at`: a note in the trace.
 #[doc(hidden)]
 #[track_caller]
-pub fn __select_dropped(branch: usize) {
-    crate::future::dropped_select_branch(std::panic::Location::caller(), branch);
+pub fn __select_dropped(
+    branch: usize,
+    future: &'static &'static str,
+    waiting_at: Option<&'static std::panic::Location<'static>>,
+) {
+    let site = std::panic::Location::caller();
+    crate::future::dropped_select_branch(site, branch, future, waiting_at);
+}
+
+/// Polls a `select!` branch with `poll`: its result, and where the branch waits if it is
+/// pending and one of tapestry's futures said so.
+#[doc(hidden)]
+pub fn __select_poll<T>(
+    poll: impl FnOnce() -> std::task::Poll<T>,
+) -> (
+    std::task::Poll<T>,
+    Option<&'static std::panic::Location<'static>>,
+) {
+    crate::future::poll_noting(poll)
 }
 
 /// Where a `select!` with `count` branches starts polling, so which of its ready branches wins:

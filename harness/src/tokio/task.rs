@@ -46,8 +46,9 @@ impl<T: Send + 'static> JoinSet<T> {
 
     /// Waits for one of the tasks to finish and returns its output (or why it has none);
     /// `None` if the set is empty.
-    pub async fn join_next(&mut self) -> Option<Result<T, JoinError>> {
-        poll_fn(|cx| self.poll_join_next(cx)).await
+    #[track_caller]
+    pub fn join_next(&mut self) -> impl std::future::Future<Output = Option<Result<T, JoinError>>> {
+        crate::future::await_point(async move { poll_fn(|cx| self.poll_join_next(cx)).await })
     }
 
     /// Polls for a finished task's output, as [`join_next`](Self::join_next).
@@ -79,16 +80,19 @@ impl<T: Send + 'static> JoinSet<T> {
     ///
     /// # Panics
     /// If a task panicked (outside explorations) or was aborted, as tokio's.
-    pub async fn join_all(mut self) -> Vec<T> {
-        let mut outputs = Vec::with_capacity(self.len());
-        while let Some(output) = self.join_next().await {
-            match output {
-                Ok(output) => outputs.push(output),
-                Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
-                Err(error) => panic!("a task of a `JoinSet::join_all` failed: {error}"),
+    #[track_caller]
+    pub fn join_all(mut self) -> impl std::future::Future<Output = Vec<T>> {
+        crate::future::await_point(async move {
+            let mut outputs = Vec::with_capacity(self.len());
+            while let Some(output) = self.join_next().await {
+                match output {
+                    Ok(output) => outputs.push(output),
+                    Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
+                    Err(error) => panic!("a task of a `JoinSet::join_all` failed: {error}"),
+                }
             }
-        }
-        outputs
+            outputs
+        })
     }
 
     /// Aborts every task in the set; they stay in it until joined.
@@ -99,9 +103,12 @@ impl<T: Send + 'static> JoinSet<T> {
     }
 
     /// Aborts every task and waits for them all to finish.
-    pub async fn shutdown(&mut self) {
-        self.abort_all();
-        while self.join_next().await.is_some() {}
+    #[track_caller]
+    pub fn shutdown(&mut self) -> impl std::future::Future<Output = ()> {
+        crate::future::await_point(async move {
+            self.abort_all();
+            while self.join_next().await.is_some() {}
+        })
     }
 
     /// Removes every task from the set without aborting them: they run on.

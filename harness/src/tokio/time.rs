@@ -30,13 +30,18 @@ pub use crate::time::{Duration, Instant};
 use crate::future::timer;
 
 /// Waits until `duration` has elapsed, as `tokio::time::sleep`.
+#[track_caller]
 pub fn sleep(duration: Duration) -> Sleep {
     sleep_until(after(duration))
 }
 
 /// Waits until `deadline`, as `tokio::time::sleep_until`.
+#[track_caller]
 pub fn sleep_until(deadline: Instant) -> Sleep {
-    Sleep { deadline }
+    Sleep {
+        deadline,
+        site: std::panic::Location::caller(),
+    }
 }
 
 /// `duration` from now, or about thirty years from now (tokio's stand-in for a deadline that
@@ -52,6 +57,8 @@ fn after(duration: Duration) -> Instant {
 #[must_use = "futures do nothing unless you `.await` or poll them"]
 pub struct Sleep {
     deadline: Instant,
+    /// Where it was made: where a task waits while it is pending.
+    site: &'static std::panic::Location<'static>,
 }
 
 impl Sleep {
@@ -79,6 +86,7 @@ impl Future for Sleep {
             return Poll::Ready(());
         }
         timer::wake_at(self.deadline, cx.waker());
+        crate::future::waiting_at(self.site);
         Poll::Pending
     }
 }
@@ -136,11 +144,12 @@ impl<F: Future> Future for Timeout<F> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
         // The work first, as tokio: work that is ready wins over a timer that is due.
-        if let Poll::Ready(output) = this.future.poll(cx) {
+        let (poll, waiting_at) = crate::future::poll_noting(|| this.future.poll(cx));
+        if let Poll::Ready(output) = poll {
             return Poll::Ready(Ok(output));
         }
         if Instant::now() >= *this.deadline {
-            crate::future::dropped_by_timeout(this.site);
+            crate::future::dropped_by_timeout(this.site, waiting_at);
             return Poll::Ready(Err(error::Elapsed(())));
         }
         timer::expire_at(*this.deadline, cx.waker());
@@ -192,8 +201,11 @@ pub struct Interval {
 
 impl Interval {
     /// Waits for the next tick and returns when it was due.
-    pub async fn tick(&mut self) -> Instant {
-        std::future::poll_fn(|cx| self.poll_tick(cx)).await
+    #[track_caller]
+    pub fn tick(&mut self) -> impl std::future::Future<Output = Instant> {
+        crate::future::await_point(
+            async move { std::future::poll_fn(|cx| self.poll_tick(cx)).await },
+        )
     }
 
     /// Polls for the next tick.

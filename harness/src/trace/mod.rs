@@ -28,16 +28,7 @@ pub use svg::escape;
 
 use self::cycle::Span;
 
-/// Whether `site` is a line of tapestry's own source (an operation tapestry does for a task,
-/// such as a waker's wake or a join handle's lock): it says nothing to a reader and moves with
-/// every edit of tapestry, so a trace shows no line for it.
-pub(crate) fn is_ours(site: &std::panic::Location<'_>) -> bool {
-    // This file's path ends in `trace/mod.rs`; what comes before is the crate's source folder,
-    // written as every `Location` of the crate writes it.
-    let this = file!();
-    let ours = &this[..this.len() - "trace/mod.rs".len()];
-    site.file().starts_with(ours)
-}
+pub(crate) use crate::rt::is_ours;
 use crate::rt::{ObjId, Recording};
 
 /// At most this many steps are shown by `Display`: of a longer trace that ends in a loop, all

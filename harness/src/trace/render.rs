@@ -271,13 +271,32 @@ pub(super) fn operation(event: &Event, labels: &Labels) -> String {
         Op::Pending => "pending, until woken".to_owned(),
         Op::TimerWait { fired: true } => "pending, until its timer fired".to_owned(),
         Op::TimerWait { fired: false } => "pending, woken before its timer".to_owned(),
-        Op::Cancelled { why } => match why {
-            Cancel::SelectBranch(branch) => {
-                format!("select! dropped branch {branch}, pending at an await point")
+        Op::Cancelled { why, waiting_at } => {
+            // The line alone when it is in the file the step's line is in.
+            let waited = |pending: &str| match waiting_at {
+                Some(at) if at.file() == event.site.file() => {
+                    format!("{pending} waiting at line {}", at.line())
+                }
+                Some(at) => format!("{pending} waiting at {}:{}", at.file(), at.line()),
+                None => format!("{pending} pending"),
+            };
+            match why {
+                Cancel::SelectBranch { branch, future } => format!(
+                    "select! dropped branch {branch} `{}`, {}",
+                    expression(future),
+                    waited("left")
+                ),
+                Cancel::Timeout => {
+                    format!("timeout fired: dropped its future, {}", waited("left"))
+                }
+                Cancel::Abort { polled: true } => {
+                    format!("aborted: dropped the task's future, {}", waited("left"))
+                }
+                Cancel::Abort { polled: false } => {
+                    "aborted before its first poll: dropped the task's future".to_owned()
+                }
             }
-            Cancel::Timeout => "timeout fired: dropped its future at an await point".to_owned(),
-            Cancel::Abort => "aborted: dropped the task's future at an await point".to_owned(),
-        },
+        }
         Op::SelectStart { branch, of } => {
             format!("select! polls branch {branch} of {of} first")
         }
@@ -377,5 +396,14 @@ fn rmw_name(rmw: RmwOp) -> &'static str {
         RmwOp::Xor => "xor",
         RmwOp::Max => "max",
         RmwOp::Min => "min",
+    }
+}
+
+/// Source code as a trace line shows it: on one line, and at most 40 characters.
+fn expression(code: &str) -> String {
+    let flat: String = code.split_whitespace().collect::<Vec<_>>().join(" ");
+    match flat.char_indices().nth(40) {
+        Some((cut, _)) => format!("{}...", &flat[..cut]),
+        None => flat,
     }
 }

@@ -71,9 +71,12 @@ impl<T> Mutex<T> {
 
 impl<T: ?Sized> Mutex<T> {
     /// Waits for the lock, behind the tasks that asked before.
-    pub async fn lock(&self) -> MutexGuard<'_, T> {
-        self.wait().await;
-        MutexGuard::new(self)
+    #[track_caller]
+    pub fn lock(&self) -> impl std::future::Future<Output = MutexGuard<'_, T>> {
+        crate::future::await_point(async move {
+            self.wait().await;
+            MutexGuard::new(self)
+        })
     }
 
     /// Takes the lock if it is free and nobody waits for it.
@@ -83,9 +86,12 @@ impl<T: ?Sized> Mutex<T> {
     }
 
     /// As [`lock`](Self::lock), with a guard that owns a reference to the mutex.
-    pub async fn lock_owned(self: Arc<Self>) -> OwnedMutexGuard<T> {
-        self.wait().await;
-        OwnedMutexGuard { lock: self }
+    #[track_caller]
+    pub fn lock_owned(self: Arc<Self>) -> impl std::future::Future<Output = OwnedMutexGuard<T>> {
+        crate::future::await_point(async move {
+            self.wait().await;
+            OwnedMutexGuard { lock: self }
+        })
     }
 
     /// As [`try_lock`](Self::try_lock), with an owned guard.

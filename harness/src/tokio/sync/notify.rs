@@ -65,12 +65,14 @@ impl Notify {
 
     /// A future that completes when this `Notify` notifies it. It waits for `notify_one` and
     /// `notify_last` once polled or enabled; for `notify_waiters` from now on.
+    #[track_caller]
     pub fn notified(&self) -> Notified<'_> {
         let waiters_calls = self.state().waiters_calls;
         Notified {
             notify: self,
             waiters_calls,
             stage: Stage::Init,
+            site: std::panic::Location::caller(),
         }
     }
 
@@ -135,6 +137,8 @@ pub struct Notified<'a> {
     /// `notify_waiters` calls when this was created: a later one notifies it.
     waiters_calls: u64,
     stage: Stage,
+    /// Where it was made: where a task waits while it is pending.
+    site: &'static std::panic::Location<'static>,
 }
 
 enum Stage {
@@ -189,10 +193,11 @@ impl Notified<'_> {
 impl Future for Notified<'_> {
     type Output = ();
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        if self.poll_notified(Some(cx.waker())) {
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.as_mut().poll_notified(Some(cx.waker())) {
             Poll::Ready(())
         } else {
+            crate::future::waiting_at(self.site);
             Poll::Pending
         }
     }

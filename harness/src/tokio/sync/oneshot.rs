@@ -141,8 +141,11 @@ impl<T> Sender<T> {
     }
 
     /// Waits until the receiver is dropped or [closed](Receiver::close).
-    pub async fn closed(&mut self) {
-        poll_fn(|cx| self.poll_closed(cx)).await;
+    #[track_caller]
+    pub fn closed(&mut self) -> impl std::future::Future<Output = ()> {
+        crate::future::await_point(async move {
+            poll_fn(|cx| self.poll_closed(cx)).await;
+        })
     }
 
     /// Polls for the receiver's close: `Ready` once it is dropped or closed, else registers

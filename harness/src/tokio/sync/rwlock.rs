@@ -111,27 +111,43 @@ impl<T> RwLock<T> {
 
 impl<T: ?Sized> RwLock<T> {
     /// Waits for shared access, behind every task (reader or writer) that asked before.
-    pub async fn read(&self) -> RwLockReadGuard<'_, T> {
-        self.wait(1).await;
-        RwLockReadGuard::new(self)
+    #[track_caller]
+    pub fn read(&self) -> impl std::future::Future<Output = RwLockReadGuard<'_, T>> {
+        crate::future::await_point(async move {
+            self.wait(1).await;
+            RwLockReadGuard::new(self)
+        })
     }
 
     /// Waits for exclusive access, behind every task that asked before.
-    pub async fn write(&self) -> RwLockWriteGuard<'_, T> {
-        self.wait(self.max_readers).await;
-        RwLockWriteGuard::new(self)
+    #[track_caller]
+    pub fn write(&self) -> impl std::future::Future<Output = RwLockWriteGuard<'_, T>> {
+        crate::future::await_point(async move {
+            self.wait(self.max_readers).await;
+            RwLockWriteGuard::new(self)
+        })
     }
 
     /// As [`read`](Self::read), with a guard that owns a reference to the lock.
-    pub async fn read_owned(self: Arc<Self>) -> OwnedRwLockReadGuard<T> {
-        self.wait(1).await;
-        OwnedRwLockReadGuard { lock: self }
+    #[track_caller]
+    pub fn read_owned(
+        self: Arc<Self>,
+    ) -> impl std::future::Future<Output = OwnedRwLockReadGuard<T>> {
+        crate::future::await_point(async move {
+            self.wait(1).await;
+            OwnedRwLockReadGuard { lock: self }
+        })
     }
 
     /// As [`write`](Self::write), with a guard that owns a reference to the lock.
-    pub async fn write_owned(self: Arc<Self>) -> OwnedRwLockWriteGuard<T> {
-        self.wait(self.max_readers).await;
-        OwnedRwLockWriteGuard { lock: self }
+    #[track_caller]
+    pub fn write_owned(
+        self: Arc<Self>,
+    ) -> impl std::future::Future<Output = OwnedRwLockWriteGuard<T>> {
+        crate::future::await_point(async move {
+            self.wait(self.max_readers).await;
+            OwnedRwLockWriteGuard { lock: self }
+        })
     }
 
     /// Takes shared access if nobody writes or waits.

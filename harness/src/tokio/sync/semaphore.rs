@@ -91,14 +91,23 @@ impl Semaphore {
     }
 
     /// Waits for a permit. `Err` if the semaphore is closed (before or while waiting).
-    pub async fn acquire(&self) -> Result<SemaphorePermit<'_>, AcquireError> {
-        self.acquire_many(1).await
+    #[track_caller]
+    pub fn acquire(
+        &self,
+    ) -> impl std::future::Future<Output = Result<SemaphorePermit<'_>, AcquireError>> {
+        crate::future::await_point(async move { self.acquire_many(1).await })
     }
 
     /// Waits for `n` permits, taken at once; later waiters wait behind this one.
-    pub async fn acquire_many(&self, n: u32) -> Result<SemaphorePermit<'_>, AcquireError> {
-        self.acquire_raw(n as usize).await?;
-        Ok(SemaphorePermit::new(self, n))
+    #[track_caller]
+    pub fn acquire_many(
+        &self,
+        n: u32,
+    ) -> impl std::future::Future<Output = Result<SemaphorePermit<'_>, AcquireError>> {
+        crate::future::await_point(async move {
+            self.acquire_raw(n as usize).await?;
+            Ok(SemaphorePermit::new(self, n))
+        })
     }
 
     /// Takes a permit if one is free.
@@ -113,19 +122,23 @@ impl Semaphore {
     }
 
     /// As [`acquire`](Self::acquire), with a permit that owns a reference to the semaphore.
-    pub async fn acquire_owned(
+    #[track_caller]
+    pub fn acquire_owned(
         self: std::sync::Arc<Self>,
-    ) -> Result<OwnedSemaphorePermit, AcquireError> {
-        self.acquire_many_owned(1).await
+    ) -> impl std::future::Future<Output = Result<OwnedSemaphorePermit, AcquireError>> {
+        crate::future::await_point(async move { self.acquire_many_owned(1).await })
     }
 
     /// As [`acquire_many`](Self::acquire_many), with an owned permit.
-    pub async fn acquire_many_owned(
+    #[track_caller]
+    pub fn acquire_many_owned(
         self: std::sync::Arc<Self>,
         n: u32,
-    ) -> Result<OwnedSemaphorePermit, AcquireError> {
-        self.acquire_raw(n as usize).await?;
-        Ok(OwnedSemaphorePermit::new(self, n))
+    ) -> impl std::future::Future<Output = Result<OwnedSemaphorePermit, AcquireError>> {
+        crate::future::await_point(async move {
+            self.acquire_raw(n as usize).await?;
+            Ok(OwnedSemaphorePermit::new(self, n))
+        })
     }
 
     /// As [`try_acquire`](Self::try_acquire), with an owned permit.

@@ -185,18 +185,21 @@ impl<T> Sender<T> {
     }
 
     /// Waits until no receiver is left.
-    pub async fn closed(&self) {
-        poll_fn(|cx| {
-            let mut meta = self.shared.meta();
-            if meta.receivers == 0 {
-                return Poll::Ready(());
-            }
-            if !meta.closed_wakers.iter().any(|w| w.will_wake(cx.waker())) {
-                meta.closed_wakers.push(cx.waker().clone());
-            }
-            Poll::Pending
+    #[track_caller]
+    pub fn closed(&self) -> impl std::future::Future<Output = ()> {
+        crate::future::await_point(async move {
+            poll_fn(|cx| {
+                let mut meta = self.shared.meta();
+                if meta.receivers == 0 {
+                    return Poll::Ready(());
+                }
+                if !meta.closed_wakers.iter().any(|w| w.will_wake(cx.waker())) {
+                    meta.closed_wakers.push(cx.waker().clone());
+                }
+                Poll::Pending
+            })
+            .await;
         })
-        .await;
     }
 }
 
@@ -288,30 +291,36 @@ impl<T> Receiver<T> {
 
     /// Waits for a value newer than the last seen one and marks it seen: at once if one was
     /// sent since; [`RecvError`] if the sender is dropped and there is none.
-    pub async fn changed(&mut self) -> Result<(), RecvError> {
-        let Receiver { shared, id, seen } = self;
-        poll_fn(|cx| poll_changed(shared, *id, seen, cx)).await
+    #[track_caller]
+    pub fn changed(&mut self) -> impl std::future::Future<Output = Result<(), RecvError>> {
+        crate::future::await_point(async move {
+            let Receiver { shared, id, seen } = self;
+            poll_fn(|cx| poll_changed(shared, *id, seen, cx)).await
+        })
     }
 
     /// Waits until the value satisfies `predicate` (the current one is tried first, seen or
     /// not) and returns a borrow of it, marked seen; [`RecvError`] if the sender is dropped
     /// and the last value did not satisfy it.
-    pub async fn wait_for(
+    #[track_caller]
+    pub fn wait_for(
         &mut self,
         mut predicate: impl FnMut(&T) -> bool,
-    ) -> Result<Ref<'_, T>, RecvError> {
-        let Receiver { shared, id, seen } = self;
-        let shared: &Shared<T> = shared;
-        loop {
-            let (guard, version) = shared.read_versioned();
-            let has_changed = version != *seen;
-            *seen = version;
-            if predicate(&guard) {
-                return Ok(Ref { guard, has_changed });
+    ) -> impl std::future::Future<Output = Result<Ref<'_, T>, RecvError>> {
+        crate::future::await_point(async move {
+            let Receiver { shared, id, seen } = self;
+            let shared: &Shared<T> = shared;
+            loop {
+                let (guard, version) = shared.read_versioned();
+                let has_changed = version != *seen;
+                *seen = version;
+                if predicate(&guard) {
+                    return Ok(Ref { guard, has_changed });
+                }
+                drop(guard);
+                poll_fn(|cx| poll_changed(shared, *id, seen, cx)).await?;
             }
-            drop(guard);
-            poll_fn(|cx| poll_changed(shared, *id, seen, cx)).await?;
-        }
+        })
     }
 
     /// Whether `other` receives from the same channel.

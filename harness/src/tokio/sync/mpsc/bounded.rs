@@ -89,15 +89,18 @@ impl<T> Sender<T> {
     /// Sends `value`, waiting for room; senders waiting for room are served in the order they
     /// began to wait. Returns the value back as `Err` if the receiver closed or was dropped.
     /// Cancel-safe: dropping the future gives up its place in line and sends nothing.
-    pub async fn send(&self, value: T) -> Result<(), SendError<T>> {
-        let sending = Sending {
-            reserve: Reserve {
-                chan: &self.chan,
-                waiter: None,
-            },
-            value: Some(value),
-        };
-        sending.await.map_err(SendError)
+    #[track_caller]
+    pub fn send(&self, value: T) -> impl std::future::Future<Output = Result<(), SendError<T>>> {
+        crate::future::await_point(async move {
+            let sending = Sending {
+                reserve: Reserve {
+                    chan: &self.chan,
+                    waiter: None,
+                },
+                value: Some(value),
+            };
+            sending.await.map_err(SendError)
+        })
     }
 
     /// Sends `value` if there is room now: [`TrySendError::Full`] if not,
@@ -120,15 +123,20 @@ impl<T> Sender<T> {
     }
 
     /// Waits for a slot and reserves it: the returned [`Permit`] sends without waiting.
-    pub async fn reserve(&self) -> Result<Permit<'_, T>, SendError<()>> {
-        let reserve = Reserve {
-            chan: &self.chan,
-            waiter: None,
-        };
-        match reserve.await {
-            Ok(()) => Ok(Permit { chan: &self.chan }),
-            Err(()) => Err(SendError(())),
-        }
+    #[track_caller]
+    pub fn reserve(
+        &self,
+    ) -> impl std::future::Future<Output = Result<Permit<'_, T>, SendError<()>>> {
+        crate::future::await_point(async move {
+            let reserve = Reserve {
+                chan: &self.chan,
+                waiter: None,
+            };
+            match reserve.await {
+                Ok(()) => Ok(Permit { chan: &self.chan }),
+                Err(()) => Err(SendError(())),
+            }
+        })
     }
 
     /// Reserves a slot if one is free now.

@@ -21,8 +21,11 @@ macro_rules! senders {
             }
 
             /// Waits until the receiver closes or is dropped.
-            pub async fn closed(&self) {
-                std::future::poll_fn(|cx| self.chan.poll_closed(cx)).await;
+            #[track_caller]
+            pub fn closed(&self) -> impl std::future::Future<Output = ()> {
+                crate::future::await_point(async move {
+                    std::future::poll_fn(|cx| self.chan.poll_closed(cx)).await;
+                })
             }
 
             /// Whether `other` sends on the same channel.
@@ -84,8 +87,11 @@ macro_rules! receivers {
         impl<T> $receiver<T> {
             /// Receives the next message, waiting for one; `None` once every sender is dropped
             /// (or the receiver closed) and the queue is empty.
-            pub async fn recv(&mut self) -> Option<T> {
-                std::future::poll_fn(|cx| self.chan.poll_recv(cx)).await
+            #[track_caller]
+            pub fn recv(&mut self) -> impl std::future::Future<Output = Option<T>> {
+                crate::future::await_point(async move {
+                    std::future::poll_fn(|cx| self.chan.poll_recv(cx)).await
+                })
             }
 
             /// Polls for the next message, as `recv`.
@@ -98,8 +104,15 @@ macro_rules! receivers {
 
             /// Receives up to `limit` messages into `buffer`, waiting for at least one;
             /// returns how many. 0 when `limit` is 0, or at the end (as `recv`'s `None`).
-            pub async fn recv_many(&mut self, buffer: &mut Vec<T>, limit: usize) -> usize {
-                std::future::poll_fn(|cx| self.chan.poll_recv_many(cx, buffer, limit)).await
+            #[track_caller]
+            pub fn recv_many(
+                &mut self,
+                buffer: &mut Vec<T>,
+                limit: usize,
+            ) -> impl std::future::Future<Output = usize> {
+                crate::future::await_point(async move {
+                    std::future::poll_fn(|cx| self.chan.poll_recv_many(cx, buffer, limit)).await
+                })
             }
 
             /// Receives a message if one is queued: [`TryRecvError::Empty`] if none is yet,
