@@ -102,6 +102,17 @@ fn select_explores_which_ready_branch_wins() {
         );
         assert_eq!(again.trace().to_string(), failure.trace().to_string());
     }
+    // The stress engine draws the start too, from its seed (its failures are hunted again,
+    // not replayed step by step).
+    let report = Explorer::new()
+        .engine(tapestry_tests::quick(EngineKind::Stress))
+        .run(the_first_must_win);
+    assert!(
+        report
+            .failure()
+            .is_some_and(|f| f.to_string().contains("the second branch won")),
+        "{report}"
+    );
     // Collected across executions: a std mutex, outside the exploration.
     let winners = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let seen = winners.clone();

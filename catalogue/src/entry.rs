@@ -68,6 +68,17 @@ pub struct Entry {
 }
 
 impl Entry {
+    /// Whether a failure of `kind` found by `engine` is this entry's bug. The stress engine
+    /// runs real threads: whether the lock-order cycle of a deadlock entry deadlocks first or
+    /// is predicted first (`PotentialDeadlock`) depends on how the machine interleaves them,
+    /// so either is the bug. Every other engine must find the entry's own kind.
+    pub fn is_its_bug(&self, engine: EngineKind, kind: FailureKind) -> bool {
+        kind == self.kind
+            || (engine == EngineKind::Stress
+                && self.kind == FailureKind::Deadlock
+                && kind == FailureKind::PotentialDeadlock)
+    }
+
     /// The lesson: the module's documentation, as Markdown.
     pub fn lesson(&self) -> String {
         let mut lesson = String::new();

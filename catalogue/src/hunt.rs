@@ -213,7 +213,9 @@ fn judge(entry: &Entry, variant: Variant, engine: EngineKind, report: &Report) -
         (Variant::Fixed, _, _) => Verdict::Clean {
             complete: matches!(run.outcome(), Outcome::Passed { complete: true }),
         },
-        (Variant::Buggy, Outcome::Failed { kind, execution }, _) if *kind != entry.kind => {
+        (Variant::Buggy, Outcome::Failed { kind, execution }, _)
+            if !entry.is_its_bug(engine, *kind) =>
+        {
             if claimed {
                 Verdict::WrongKind { kind: *kind }
             } else {

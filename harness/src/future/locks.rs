@@ -23,3 +23,19 @@ pub(crate) fn holding(lock: usize) {
 pub(crate) fn released(lock: usize) {
     rt::async_locks(|locks, me| locks.release(me, lock));
 }
+
+/// The running task took the async lock whose state `state` guards (a `tapestry::tokio`
+/// mutex's), asked for at `site`: for lock-order prediction, it holds that lock until
+/// [`gave_back`], as a thread holds a facade mutex.
+pub(crate) fn took<T: ?Sized>(
+    state: &crate::sync::Mutex<T>,
+    site: &'static std::panic::Location<'static>,
+) {
+    rt::async_lock_taken(state.bound().obj, site);
+}
+
+/// The async lock whose state `state` guards was released, by any task (a guard moves with
+/// its future).
+pub(crate) fn gave_back<T: ?Sized>(state: &crate::sync::Mutex<T>) {
+    rt::async_lock_released(state.bound().obj);
+}

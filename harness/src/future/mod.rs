@@ -59,6 +59,8 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
     let site = Location::caller();
     let mut future = pin!(future);
     drive(Target::current(), site, |cx| {
+        // Where it waits is noted afresh by each poll, and kept until the next (`rt::pending_at`).
+        let _stale = crate::rt::take_pending_at();
         match future.as_mut().poll(cx) {
             Poll::Ready(output) => Some(output),
             Poll::Pending => None,

@@ -229,7 +229,8 @@ fn run<F: Future>(
         let _stale = crate::rt::take_pending_at();
         let result = poll(cx);
         polled = true;
-        waiting_at = crate::rt::take_pending_at().filter(|_| matches!(result, Ok(Poll::Pending)));
+        // Kept, for a lost wakeup's report, until the next poll.
+        waiting_at = crate::rt::peek_pending_at().filter(|_| matches!(result, Ok(Poll::Pending)));
         match result {
             Ok(Poll::Ready(output)) => Some(Ok(output)),
             Ok(Poll::Pending) => None,

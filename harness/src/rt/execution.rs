@@ -651,6 +651,13 @@ impl Execution {
             record.kind = FailureKind::LostWakeup;
             record.message =
                 "every unfinished task waits for a wake that nothing will send".to_owned();
+            // Where each task waits: the await point one of tapestry's futures noted, else
+            // where its poll loop runs (`block_on`, `spawn`).
+            for (thread, blocked) in &mut record.blocked {
+                if let Some(at) = self.pending_at(*thread, false) {
+                    blocked.site = Some(at);
+                }
+            }
             let notes: Vec<_> = record
                 .blocked
                 .iter()
@@ -684,13 +691,14 @@ impl Execution {
         );
     }
 
-    /// Where the future `task` polls waits, forgotten: the next poll starts unknown.
-    pub(crate) fn take_pending_at(&self, task: ThreadIdx) -> Option<Site> {
-        let site = self
-            .threads
-            .slot(task)
-            .pending_at
-            .swap(std::ptr::null_mut(), Relaxed);
+    /// Where the future `task` polls waits; `forget`: the next poll starts unknown.
+    pub(crate) fn pending_at(&self, task: ThreadIdx, forget: bool) -> Option<Site> {
+        let slot = &self.threads.slot(task).pending_at;
+        let site = if forget {
+            slot.swap(std::ptr::null_mut(), Relaxed)
+        } else {
+            slot.load(Relaxed)
+        };
         // SAFETY: null, or a `&'static Location` stored by `note_pending_at`.
         unsafe { site.as_ref() }
     }
@@ -703,8 +711,11 @@ impl Execution {
     /// others (see [`ThreadRef::lock_acquiring`]), with its clock in the order view.
     #[inline(never)]
     fn add_lock_order(&self, thread: ThreadRef<'_>, lock: ObjId, site: Site) {
-        // Once predicted, the exploration needs no more edges, nor their clocks.
-        if !self.lock_order || self.prediction.lock().is_some() {
+        // Once predicted, the exploration needs no more edges, nor their clocks. A lock taken
+        // in tapestry's own source guards the state of one of its primitives for a moment and
+        // waits for nothing else meanwhile: it closes no cycle, and releasing an async lock
+        // (whose state it guards) while holding another is no order between the two.
+        if !self.lock_order || self.prediction.lock().is_some() || super::is_ours(site) {
             return;
         }
         // Before any lock of the lock graph: starting a view takes every thread's clocks.
@@ -725,6 +736,19 @@ impl Execution {
         });
         if let Some(cycle) = cycle {
             self.predict(thread.idx, cycle);
+        }
+    }
+
+    /// Lock `lock` was released by thread `by`, which need not be the thread that took it (an
+    /// async lock's guard moves with its future): the thread that holds it, `by` first, no
+    /// longer does.
+    pub(crate) fn lock_released_anywhere(&self, by: ThreadIdx, lock: ObjId) {
+        let held = |idx: ThreadIdx| &self.threads.slot(idx).held;
+        let holder = std::iter::once(by)
+            .chain(0..self.threads.len())
+            .find(|&idx| self.with_state(held(idx), |held| held.holds(lock)));
+        if let Some(holder) = holder {
+            self.with_state(held(holder), |held| held.released(lock));
         }
     }
 

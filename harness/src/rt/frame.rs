@@ -350,6 +350,20 @@ pub(crate) fn lock_acquired(obj: ObjRef, site: Site) {
     }
 }
 
+/// The running thread took an async lock (one of `tapestry::tokio`'s) whose state `obj`
+/// guards, asked for at `site`: held, for lock orders, until [`async_lock_released`].
+pub(crate) fn async_lock_taken(obj: ObjRef, site: Site) {
+    lock_acquiring(obj, site);
+    lock_acquired(obj, site);
+}
+
+/// The async lock whose state `obj` guards was released, by any thread.
+pub(crate) fn async_lock_released(obj: ObjRef) {
+    if let Some(local) = local() {
+        local.exec.lock_released_anywhere(local.running(), obj.id);
+    }
+}
+
 pub(crate) fn lock_released(obj: ObjRef) {
     if let Some(local) = local() {
         local.exec.thread(local.running()).lock_released(obj.id);

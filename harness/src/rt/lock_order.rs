@@ -123,6 +123,11 @@ impl Held {
         self.0.iter().any(|&(held, _)| held != lock)
     }
 
+    /// Whether `lock` is held.
+    pub(crate) fn holds(&self, lock: ObjId) -> bool {
+        self.0.iter().any(|&(held, _)| held == lock)
+    }
+
     /// The locks held.
     pub(crate) fn locks(&self) -> Vec<ObjId> {
         self.0.iter().map(|&(lock, _)| lock).collect()

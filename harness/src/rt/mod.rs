@@ -43,8 +43,9 @@ pub(crate) use execution::{
     Detail, Execution, FailureRecord, LockFrame, ThreadRef, is_live, set_sole,
 };
 pub(crate) use frame::{
-    announce, atomic, backend_op, blocking, blocking_on_thread, engine_call, lock, lock_acquired,
-    lock_acquiring, lock_released, op, stepping_aside, unlock, yield_point,
+    announce, async_lock_released, async_lock_taken, atomic, backend_op, blocking,
+    blocking_on_thread, engine_call, lock, lock_acquired, lock_acquiring, lock_released, op,
+    stepping_aside, unlock, yield_point,
 };
 pub(crate) use local::{Local, local};
 pub(crate) use slot::{Bound, Fresh, Slot};
@@ -324,7 +325,14 @@ pub(crate) fn pending_at(site: Site) {
 /// Where the future the running thread polled last waits, forgotten (see [`pending_at`]).
 pub(crate) fn take_pending_at() -> Option<Site> {
     let local = local()?;
-    local.exec.take_pending_at(local.running())
+    local.exec.pending_at(local.running(), true)
+}
+
+/// Where the future the running thread polled last waits, kept: a lost wakeup's report names
+/// it (see [`pending_at`]).
+pub(crate) fn peek_pending_at() -> Option<Site> {
+    let local = local()?;
+    local.exec.pending_at(local.running(), false)
 }
 
 /// The running thread has joined a condition variable's waiters and released the mutex (a

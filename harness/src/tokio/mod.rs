@@ -75,9 +75,9 @@ pub fn __select_poll<T>(
 
 /// Where a `select!` with `count` branches starts polling, so which of its ready branches wins:
 /// the first branch if `biased`; else a choice the engine explores (the DPOR engine runs every
-/// start, the sampling engines draw one; a schedule replays it), or, outside explorations and
-/// under engines that make no choices (the exhaustive and stress engines), a start that
-/// rotates with every unbiased poll of the running thread.
+/// start, the sampling engines draw one and a schedule replays it; the stress engine draws one
+/// from its seed), or, outside explorations and under the exhaustive engine (loom's search has
+/// no choice to offer), a start that rotates with every unbiased poll of the running thread.
 #[doc(hidden)]
 #[track_caller]
 pub fn __select_start(count: usize, biased: bool) -> usize {

@@ -205,6 +205,10 @@ pub enum Probe {
     RawLoom,
     Exhaustive,
     ExhaustiveUntraced,
+    /// The async section's program through `tapestry::future`, random engine.
+    Tasks,
+    /// The same through raw `shuttle::future`.
+    RawShuttleTasks,
 }
 
 /// Runs `subject` for `executions` executions; returns how long it took.
@@ -226,6 +230,8 @@ pub fn probe(subject: Probe, executions: u64) -> Duration {
         Probe::RawLoom => raw_loom(executions),
         Probe::Exhaustive => tapestry_run(exhaustive(), true, facade_program),
         Probe::ExhaustiveUntraced => tapestry_run(exhaustive(), false, facade_program),
+        Probe::Tasks => super::tasks::tapestry_run(executions),
+        Probe::RawShuttleTasks => super::tasks::shuttle_run(executions),
     }
 }
 

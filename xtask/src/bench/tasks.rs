@@ -53,7 +53,7 @@ struct Throughput {
     slowdown: f64,
 }
 
-fn tapestry_run(executions: u64) -> Duration {
+pub(super) fn tapestry_run(executions: u64) -> Duration {
     let start = Instant::now();
     let report = Explorer::new()
         .engine(Engine::random().schedules(executions))
@@ -62,7 +62,7 @@ fn tapestry_run(executions: u64) -> Duration {
     start.elapsed()
 }
 
-fn shuttle_run(executions: u64) -> Duration {
+pub(super) fn shuttle_run(executions: u64) -> Duration {
     super::overhead::raw_shuttle_run(executions, shuttle_program)
 }
 

@@ -33,6 +33,10 @@ pub(crate) struct Shared {
     pub(crate) outstanding: AtomicUsize,
     /// An iteration is running (the watchdog ignores silence between iterations).
     pub(crate) watching: AtomicBool,
+    /// Choices drawn so far (`Backend::choose`): each draw is seeded by the engine's seed and
+    /// its number, so a run draws the same sequence; which thread gets which draw is the
+    /// hardware's doing, as is every interleaving here.
+    pub(crate) choices: AtomicU64,
 }
 
 pub(crate) struct StressBackend(pub(crate) Arc<Shared>);
@@ -124,6 +128,13 @@ impl Backend for StressBackend {
 
     fn new_cell(&self) -> Option<Box<dyn RawCell>> {
         None
+    }
+
+    fn choose(&self, n: usize) -> Option<usize> {
+        let shared = &self.0;
+        let draw = shared.choices.fetch_add(1, Ordering::Relaxed);
+        let seed = crate::engine::rng::execution_seed(shared.seed, draw);
+        Some(crate::engine::rng::Rng::new(seed).below(n))
     }
 
     fn fence(&self, order: Ordering) {

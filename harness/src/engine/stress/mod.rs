@@ -69,6 +69,7 @@ fn explore_here(body: &Body, config: &Stress, limits: &Limits) -> EngineRun {
         iteration: AtomicU64::new(0),
         outstanding: AtomicUsize::new(0),
         watching: AtomicBool::new(false),
+        choices: AtomicU64::new(0),
     });
     let exec = Arc::new(
         Execution::new(Box::new(StressBackend(shared.clone())), true)

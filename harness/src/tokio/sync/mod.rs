@@ -13,6 +13,9 @@ mod waiters;
 mod waker_slot;
 pub mod watch;
 
+/// A line of user code: where a lock was asked for.
+type Site = &'static std::panic::Location<'static>;
+
 pub use mutex::{Mutex, MutexGuard, OwnedMutexGuard, TryLockError};
 pub use notify::Notify;
 pub use rwlock::{

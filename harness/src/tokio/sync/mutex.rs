@@ -5,9 +5,10 @@ use std::cell::UnsafeCell;
 use std::fmt;
 use std::marker::PhantomData;
 use std::ops::{Deref, DerefMut};
+use std::panic::Location;
 use std::sync::Arc;
 
-use super::{Semaphore, TryAcquireError};
+use super::{Semaphore, Site, TryAcquireError};
 
 /// An async mutual exclusion lock, as `tokio::sync::Mutex`: `lock().await` waits without
 /// blocking the thread, waiters are served first come first, and there is no poisoning.
@@ -73,30 +74,34 @@ impl<T: ?Sized> Mutex<T> {
     /// Waits for the lock, behind the tasks that asked before.
     #[track_caller]
     pub fn lock(&self) -> impl std::future::Future<Output = MutexGuard<'_, T>> {
+        let site = Location::caller();
         crate::future::await_point(async move {
-            self.wait().await;
+            self.wait(site).await;
             MutexGuard::new(self)
         })
     }
 
     /// Takes the lock if it is free and nobody waits for it.
+    #[track_caller]
     pub fn try_lock(&self) -> Result<MutexGuard<'_, T>, TryLockError> {
-        self.try_take()?;
+        self.try_take(Location::caller())?;
         Ok(MutexGuard::new(self))
     }
 
     /// As [`lock`](Self::lock), with a guard that owns a reference to the mutex.
     #[track_caller]
     pub fn lock_owned(self: Arc<Self>) -> impl std::future::Future<Output = OwnedMutexGuard<T>> {
+        let site = Location::caller();
         crate::future::await_point(async move {
-            self.wait().await;
+            self.wait(site).await;
             OwnedMutexGuard { lock: self }
         })
     }
 
     /// As [`try_lock`](Self::try_lock), with an owned guard.
+    #[track_caller]
     pub fn try_lock_owned(self: Arc<Self>) -> Result<OwnedMutexGuard<T>, TryLockError> {
-        self.try_take()?;
+        self.try_take(Location::caller())?;
         Ok(OwnedMutexGuard { lock: self })
     }
 
@@ -118,14 +123,15 @@ impl<T: ?Sized> Mutex<T> {
         self.data.get_mut()
     }
 
-    async fn wait(&self) {
+    /// Takes the lock, asked for at `site` (where lock orders say it was taken).
+    async fn wait(&self, site: Site) {
         // The semaphore of a mutex is never closed.
-        let acquired = self.semaphore.acquire_raw(1).await;
+        let acquired = self.semaphore.acquire_lock(site).await;
         debug_assert!(acquired.is_ok());
     }
 
-    fn try_take(&self) -> Result<(), TryLockError> {
-        self.semaphore.try_acquire_raw(1).map_err(|error| {
+    fn try_take(&self, site: Site) -> Result<(), TryLockError> {
+        self.semaphore.try_acquire_lock(site).map_err(|error| {
             debug_assert_eq!(error, TryAcquireError::NoPermits);
             TryLockError(())
         })

@@ -15,6 +15,7 @@ use std::pin::Pin;
 use std::sync::PoisonError;
 use std::task::{Context, Poll};
 
+use super::Site;
 use super::waiters::{Ticket, WaitQueue, Wakeups};
 use crate::future::locks;
 use crate::sync::{Mutex, MutexGuard};
@@ -189,6 +190,15 @@ impl Semaphore {
             semaphore: self,
             needed: n,
             ticket: None,
+            lock_site: None,
+        }
+    }
+
+    /// The one permit of a mutex's semaphore, asked for at `site`: a lock, in lock orders.
+    pub(super) fn acquire_lock(&self, site: Site) -> Acquire<'_> {
+        Acquire {
+            lock_site: Some(site),
+            ..self.acquire_raw(1)
         }
     }
 
@@ -205,12 +215,21 @@ impl Semaphore {
         }
     }
 
+    /// As [`acquire_lock`](Self::acquire_lock), if the permit is free.
+    pub(super) fn try_acquire_lock(&self, site: Site) -> Result<(), TryAcquireError> {
+        self.try_acquire_raw(1)?;
+        locks::took(&self.state, site);
+        Ok(())
+    }
+
     /// Gives `n` permits back, ending a hold (a permit's drop, a lock's release).
     pub(super) fn release(&self, n: usize) {
         if n == 0 {
             return;
         }
         locks::released(self.key());
+        // A mutex's: no longer held, for lock orders (nothing for other semaphores).
+        locks::gave_back(&self.state);
         self.give(n);
     }
 
@@ -255,12 +274,27 @@ pub(super) struct Acquire<'a> {
     semaphore: &'a Semaphore,
     needed: usize,
     ticket: Option<Ticket>,
+    /// A mutex's lock, asked for here (see [`Semaphore::acquire_lock`]).
+    lock_site: Option<Site>,
 }
 
 impl Future for Acquire<'_> {
     type Output = Result<(), AcquireError>;
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        let result = this.poll_state(cx);
+        // Once the state's lock is released: a mutex's lock is held from here.
+        if let (Poll::Ready(Ok(())), Some(site)) = (&result, this.lock_site) {
+            locks::took(&this.semaphore.state, site);
+        }
+        result
+    }
+}
+
+impl Acquire<'_> {
+    /// The poll, under the semaphore's state lock.
+    fn poll_state(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), AcquireError>> {
         let mut state = self.semaphore.state();
         let Some(ticket) = self.ticket else {
             if state.closed {
