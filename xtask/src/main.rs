@@ -13,6 +13,7 @@
 
 mod bench;
 mod loom_crates;
+mod loom_rename;
 mod loom_suite;
 mod production;
 mod quickstart;
@@ -66,6 +67,9 @@ enum Cmd {
     LoomSuite(loom_suite::Args),
     /// Runs the loom tests of published crates, unchanged, under tapestry-loom and under loom.
     LoomCrates(loom_crates::Args),
+    /// Builds a new crate written as loom's users write theirs, with `loom` renamed to
+    /// tapestry-loom, and checks that its loom test finds, saves and replays its planted bug.
+    LoomRename,
 }
 
 fn main() -> Result<()> {
@@ -86,6 +90,7 @@ fn main() -> Result<()> {
         Cmd::Production => production::run(),
         Cmd::LoomSuite(args) => loom_suite::run(&args),
         Cmd::LoomCrates(args) => loom_crates::run(&args),
+        Cmd::LoomRename => loom_rename::run(),
     }
 }
 
