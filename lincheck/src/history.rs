@@ -1,0 +1,126 @@
+//! Histories: the calls threads made on an object, each invoked and (perhaps) returned, in the
+//! order those events happened.
+
+use std::fmt;
+
+/// One call of a history.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Call<Op, Ret> {
+    /// The thread that made it.
+    pub thread: usize,
+    /// The operation.
+    pub op: Op,
+    /// What it returned, if it returned.
+    pub ret: Option<Ret>,
+    /// When it was invoked: its place among the history's events.
+    pub invoked: u64,
+    /// When it returned, if it did.
+    pub returned: Option<u64>,
+}
+
+impl<Op, Ret> Call<Op, Ret> {
+    /// Whether this call returned before `other` was invoked: every linearization orders it
+    /// first.
+    pub fn precedes(&self, other: &Call<Op, Ret>) -> bool {
+        self.returned.is_some_and(|r| r < other.invoked)
+    }
+}
+
+/// A call of a [`History`], by the order it was invoked in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct CallId(pub usize);
+
+/// The calls made on one object, built event by event: [`invoke`](Self::invoke) when a call
+/// starts, [`returns`](Self::returns) when it ends. A call that never returns (its thread was
+/// still inside it at the end) may take effect or not.
+#[derive(Clone, PartialEq)]
+pub struct History<Op, Ret> {
+    calls: Vec<Call<Op, Ret>>,
+    events: u64,
+}
+
+impl<Op, Ret> Default for History<Op, Ret> {
+    fn default() -> Self {
+        History {
+            calls: Vec::new(),
+            events: 0,
+        }
+    }
+}
+
+impl<Op, Ret> History<Op, Ret> {
+    /// An empty history.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Thread `thread` invokes `op`, now.
+    pub fn invoke(&mut self, thread: usize, op: Op) -> CallId {
+        self.calls.push(Call {
+            thread,
+            op,
+            ret: None,
+            invoked: self.events,
+            returned: None,
+        });
+        self.events += 1;
+        CallId(self.calls.len() - 1)
+    }
+
+    /// Call `call` returns `ret`, now.
+    ///
+    /// # Panics
+    /// If `call` has returned already.
+    pub fn returns(&mut self, call: CallId, ret: Ret) {
+        let call = &mut self.calls[call.0];
+        assert!(call.returned.is_none(), "a call returns once");
+        call.ret = Some(ret);
+        call.returned = Some(self.events);
+        self.events += 1;
+    }
+
+    /// Adds `call`, made elsewhere with the times it has there (a part of another history,
+    /// whose events keep their order): calls must come in the order they were invoked.
+    pub(crate) fn push_call(&mut self, call: Call<Op, Ret>) {
+        debug_assert!(
+            self.calls
+                .last()
+                .is_none_or(|last| last.invoked < call.invoked)
+        );
+        self.events = self.events.max(call.returned.unwrap_or(call.invoked) + 1);
+        self.calls.push(call);
+    }
+
+    /// The calls, in the order they were invoked.
+    pub fn calls(&self) -> &[Call<Op, Ret>] {
+        &self.calls
+    }
+
+    /// The number of calls.
+    pub fn len(&self) -> usize {
+        self.calls.len()
+    }
+
+    /// Whether no call was made.
+    pub fn is_empty(&self) -> bool {
+        self.calls.is_empty()
+    }
+}
+
+impl<Op: fmt::Debug, Ret: fmt::Debug> fmt::Debug for History<Op, Ret> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut list = f.debug_list();
+        for call in &self.calls {
+            list.entry(&format_args!(
+                "T{} {:?} -> {:?} [{}, {}]",
+                call.thread,
+                call.op,
+                call.ret,
+                call.invoked,
+                call.returned
+                    .map_or_else(|| "pending".to_owned(), |r| r.to_string())
+            ));
+        }
+        list.finish()
+    }
+}
