@@ -12,6 +12,7 @@ mod entries;
 mod entry;
 pub mod hunt;
 pub mod quiet;
+pub mod structures;
 
 pub use entries::ENTRIES;
 pub use entry::{Category, Entry, MODEL_ENGINES};

@@ -62,6 +62,7 @@ pub fn check<M: Model>(model: M, history: &History<M::Op, M::Ret>) -> Verdict {
     let mut by_return: Vec<usize> = (0..n).filter(|&i| calls[i].returned.is_some()).collect();
     by_return.sort_by_key(|&i| calls[i].returned);
     let completed = by_return.len();
+    let real_time = history.real_time();
 
     let mut state = model;
     let mut placed = Calls::new(n);
@@ -85,10 +86,16 @@ pub fn check<M: Model>(model: M, history: &History<M::Op, M::Ret>) -> Verdict {
         let mut next = None;
         // Calls are numbered in the order they were invoked.
         for (i, call) in calls.iter().enumerate().skip(resume) {
-            if call.invoked > deadline {
+            if real_time && call.invoked > deadline {
                 break;
             }
             if placed.contains(i) {
+                continue;
+            }
+            // Without real time, a call waits only for those its thread orders before it.
+            if !real_time
+                && (0..n).any(|j| !placed.contains(j) && history.orders(CallId(j), CallId(i)))
+            {
                 continue;
             }
             let mut after = state.clone();

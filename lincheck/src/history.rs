@@ -37,6 +37,7 @@ pub struct CallId(pub usize);
 pub struct History<Op, Ret> {
     calls: Vec<Call<Op, Ret>>,
     events: u64,
+    real_time: bool,
 }
 
 impl<Op, Ret> Default for History<Op, Ret> {
@@ -44,6 +45,7 @@ impl<Op, Ret> Default for History<Op, Ret> {
         History {
             calls: Vec::new(),
             events: 0,
+            real_time: true,
         }
     }
 }
@@ -89,6 +91,33 @@ impl<Op, Ret> History<Op, Ret> {
         );
         self.events = self.events.max(call.returned.unwrap_or(call.invoked) + 1);
         self.calls.push(call);
+    }
+
+    /// Orders calls by their threads alone, not by real time: a thread's calls in its order,
+    /// and thread 0's calls made before another thread's first call, or after another's
+    /// last, before or after that thread's (thread 0 starts the others and joins them). For
+    /// weak memory, where a call that returned before another began need not be seen by it
+    /// unless something synchronised them: the order of events a model checker schedules is
+    /// then no order of time.
+    pub fn without_real_time(mut self) -> Self {
+        self.real_time = false;
+        self
+    }
+
+    /// Whether a call that returned before another was invoked takes effect first (the
+    /// default; see [`without_real_time`](Self::without_real_time)).
+    pub fn real_time(&self) -> bool {
+        self.real_time
+    }
+
+    /// Whether call `a` must take effect before call `b` in every linearization.
+    pub fn orders(&self, a: CallId, b: CallId) -> bool {
+        let (a, b) = (&self.calls[a.0], &self.calls[b.0]);
+        if self.real_time || a.thread == b.thread || a.thread == 0 || b.thread == 0 {
+            a.precedes(b)
+        } else {
+            false
+        }
     }
 
     /// The calls, in the order they were invoked.

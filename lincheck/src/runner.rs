@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use proptest::strategy::Strategy;
 use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};
-use tapestry::{Engine, Explorer, Report};
+use tapestry::{Engine, EngineKind, Explorer, Report};
 
 use crate::history::History;
 use crate::scenario::{Scenario, Sizes, scenarios};
@@ -190,8 +190,15 @@ where
     pub fn explore(&self, scenario: &Scenario<M::Op>) -> Report {
         let (model, object, call) = (self.model.clone(), self.object.clone(), self.call.clone());
         let scenario = Arc::new(scenario.clone());
+        // Under weak memory the order the exhaustive engine schedules events in is no order
+        // of time (see `History::without_real_time`).
+        let real_time = !self
+            .explorer
+            .chosen_engines()
+            .iter()
+            .any(|engine| engine.kind() == EngineKind::Exhaustive);
         self.explorer.run(move || {
-            run_scenario(&scenario, &*object, &call, &*model);
+            run_scenario(&scenario, &*object, &call, &*model, real_time);
         })
     }
 }
@@ -212,6 +219,7 @@ fn run_scenario<M, O>(
     object: &(dyn Fn() -> O + Send + Sync),
     call: &Call<O, M>,
     model: &(dyn Fn() -> M + Send + Sync),
+    real_time: bool,
 ) where
     M: Model + Send + 'static,
     M::Op: Clone + Send + Sync + Debug + 'static,
@@ -255,6 +263,11 @@ fn run_scenario<M, O>(
         run(0, op, &object, &log, call);
     }
     let history = lock(&log).clone();
+    let history = if real_time {
+        history
+    } else {
+        history.without_real_time()
+    };
     let verdict = check(model(), &history);
     if !verdict.is_linearizable() {
         panic!(
