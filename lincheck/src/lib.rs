@@ -37,6 +37,74 @@
 //! assert!(!check(Register::default(), &history).is_linearizable());
 //! ```
 //!
+//! # Checking a data structure
+//!
+//! [`Lincheck`] checks a concurrent object against a model, the way Lincheck does on the JVM:
+//! it generates scenarios (operations run before the threads start, by 2 threads in
+//! parallel, and after they are joined), explores every interleaving of each with tapestry's
+//! DPOR engine, checks every execution's results, and shrinks a failing scenario to the
+//! fewest operations. The object is written against tapestry's facade (`tapestry::sync`), as
+//! for any tapestry test. A complete check, to copy:
+//!
+//! ```
+//! use std::collections::VecDeque;
+//!
+//! use proptest::prelude::*;
+//! use tapestry::sync::Mutex;
+//! use tapestry_lincheck::{Lincheck, Sequential};
+//!
+//! /// The operations, with their arguments.
+//! #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+//! enum Op {
+//!     Push(u8),
+//!     Pop,
+//! }
+//!
+//! /// The object under test: a queue behind one lock.
+//! struct Queue {
+//!     items: Mutex<VecDeque<u8>>,
+//! }
+//!
+//! impl Queue {
+//!     fn call(&self, op: &Op) -> Option<u8> {
+//!         match *op {
+//!             Op::Push(v) => {
+//!                 self.items.lock().unwrap().push_back(v);
+//!                 None
+//!             }
+//!             Op::Pop => self.items.lock().unwrap().pop_front(),
+//!         }
+//!     }
+//! }
+//!
+//! /// What it should behave like: a `VecDeque`, one operation at a time.
+//! fn model() -> Sequential<VecDeque<u8>, Op, Option<u8>> {
+//!     Sequential::new(VecDeque::new(), |q, op| match *op {
+//!         Op::Push(v) => {
+//!             q.push_back(v);
+//!             None
+//!         }
+//!         Op::Pop => q.pop_front(),
+//!     })
+//! }
+//!
+//! let ops = prop_oneof![(0u8..3).prop_map(Op::Push), Just(Op::Pop)];
+//! Lincheck::new(model, || Queue { items: Mutex::new(VecDeque::new()) }, Queue::call)
+//!     .scenarios(20)
+//!     .check(ops);
+//! ```
+//!
+//! A failure panics with the shrunk scenario: a table with one column per thread and what
+//! each operation returned, the longest sequential order the model agrees with and what the
+//! model would have returned next, then tapestry's interleaving with source lines. The
+//! catalogue's data structures (`tapestry-catalogue`, `structures`) show five such failures,
+//! one of them found only under weak memory: give the check an explorer with the exhaustive
+//! engine ([`Lincheck::explorer`]), and each thread's calls are then ordered by the thread
+//! alone, since the order a model checker schedules events in is no order of time
+//! ([`History::without_real_time`]).
+//!
+//! # The checker
+//!
 //! The checker searches for a linearization depth first, taking at each step only operations
 //! invoked before the earliest return still to be placed, and remembers each (set of placed
 //! operations, model state) it has explored so as never to explore it twice: the
@@ -65,4 +133,73 @@ pub trait Model: Clone + Eq + std::hash::Hash {
 
     /// Applies `op` to the state, and returns what it returns.
     fn apply(&mut self, op: &Self::Op) -> Self::Ret;
+}
+
+/// A model made of a sequential type and a function: for the common case of an object that
+/// should behave like a std collection behind one lock, the collection and what each
+/// operation does to it.
+///
+/// ```
+/// use std::collections::VecDeque;
+/// use tapestry_lincheck::{Model, Sequential};
+///
+/// let mut queue = Sequential::new(VecDeque::new(), |q: &mut VecDeque<u8>, op: &Option<u8>| {
+///     match op {
+///         Some(v) => {
+///             q.push_back(*v);
+///             None
+///         }
+///         None => q.pop_front(),
+///     }
+/// });
+/// assert_eq!(queue.apply(&Some(1)), None);
+/// assert_eq!(queue.apply(&None), Some(1));
+/// ```
+#[derive(Debug)]
+pub struct Sequential<S, Op, Ret> {
+    state: S,
+    apply: fn(&mut S, &Op) -> Ret,
+}
+
+impl<S, Op, Ret> Sequential<S, Op, Ret> {
+    /// The model whose state starts as `state`, which `apply` changes.
+    pub fn new(state: S, apply: fn(&mut S, &Op) -> Ret) -> Self {
+        Sequential { state, apply }
+    }
+}
+
+impl<S: Clone, Op, Ret> Clone for Sequential<S, Op, Ret> {
+    fn clone(&self) -> Self {
+        Sequential {
+            state: self.state.clone(),
+            apply: self.apply,
+        }
+    }
+}
+
+impl<S: PartialEq, Op, Ret> PartialEq for Sequential<S, Op, Ret> {
+    fn eq(&self, other: &Self) -> bool {
+        self.state == other.state
+    }
+}
+
+impl<S: Eq, Op, Ret> Eq for Sequential<S, Op, Ret> {}
+
+impl<S: std::hash::Hash, Op, Ret> std::hash::Hash for Sequential<S, Op, Ret> {
+    fn hash<H: std::hash::Hasher>(&self, hasher: &mut H) {
+        self.state.hash(hasher);
+    }
+}
+
+impl<S, Op, Ret> Model for Sequential<S, Op, Ret>
+where
+    S: Clone + Eq + std::hash::Hash,
+    Op: std::fmt::Debug,
+    Ret: std::fmt::Debug + PartialEq,
+{
+    type Op = Op;
+    type Ret = Ret;
+    fn apply(&mut self, op: &Op) -> Ret {
+        (self.apply)(&mut self.state, op)
+    }
 }
