@@ -6,6 +6,7 @@
 
 mod deep;
 mod first_bug;
+mod lincheck;
 mod optimum;
 mod overhead;
 
@@ -62,6 +63,7 @@ const SECTIONS: &[(&str, Measure)] = &[
     ("stress", stress::stress),
     ("production", production::production),
     ("async", tasks::tasks),
+    ("lincheck", lincheck::lincheck),
 ];
 
 pub fn run(args: &Args) -> Result<()> {
