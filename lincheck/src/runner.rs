@@ -14,6 +14,7 @@ use crate::{Model, check, report};
 
 type Make<T> = Arc<dyn Fn() -> T + Send + Sync>;
 type Call<O, M> = Arc<dyn Fn(&O, &<M as Model>::Op) -> <M as Model>::Ret + Send + Sync>;
+type Validate<O> = Arc<dyn Fn(&O) -> Result<(), String> + Send + Sync>;
 
 /// A check of a concurrent object `O` against a sequential model `M`: see the crate docs.
 pub struct Lincheck<M: Model, O> {
@@ -24,6 +25,7 @@ pub struct Lincheck<M: Model, O> {
     scenarios: u32,
     seed: u64,
     explorer: Explorer,
+    validate: Option<Validate<O>>,
 }
 
 /// A check that failed: the smallest scenario found that fails, and how it fails.
@@ -84,6 +86,7 @@ where
             scenarios: 100,
             seed: 0,
             explorer: Explorer::new().engine(Engine::dpor().max_executions(2_000)),
+            validate: None,
         }
     }
 
@@ -126,6 +129,18 @@ where
     /// The explorer each scenario runs under (its engines and budgets).
     pub fn explorer(mut self, explorer: Explorer) -> Self {
         self.explorer = explorer;
+        self
+    }
+
+    /// Checks the object's own invariants after every execution of every scenario, once its
+    /// threads are joined and its last operations ran: an `Err` fails the execution with its
+    /// message, as a result no sequential order explains would (for a structure whose results
+    /// are right but whose state is broken: a count that drifts, a leaked slot).
+    pub fn validate(
+        mut self,
+        validate: impl Fn(&O) -> Result<(), String> + Send + Sync + 'static,
+    ) -> Self {
+        self.validate = Some(Arc::new(validate));
         self
     }
 
@@ -189,6 +204,7 @@ where
     /// linearizable fails with the scenario's table.
     pub fn explore(&self, scenario: &Scenario<M::Op>) -> Report {
         let (model, object, call) = (self.model.clone(), self.object.clone(), self.call.clone());
+        let validate = self.validate.clone();
         let scenario = Arc::new(scenario.clone());
         // Under weak memory the order the exhaustive engine schedules events in is no order
         // of time (see `History::without_real_time`).
@@ -198,7 +214,12 @@ where
             .iter()
             .any(|engine| engine.kind() == EngineKind::Exhaustive);
         self.explorer.run(move || {
-            run_scenario(&scenario, &*object, &call, &*model, real_time);
+            let object = run_scenario(&scenario, &*object, &call, &*model, real_time);
+            if let Some(validate) = &validate
+                && let Err(why) = validate(&object)
+            {
+                panic!("the object is not valid after the scenario: {why}");
+            }
         })
     }
 }
@@ -220,7 +241,8 @@ fn run_scenario<M, O>(
     call: &Call<O, M>,
     model: &(dyn Fn() -> M + Send + Sync),
     real_time: bool,
-) where
+) -> Arc<O>
+where
     M: Model + Send + 'static,
     M::Op: Clone + Send + Sync + Debug + 'static,
     M::Ret: Clone + Send + Debug + 'static,
@@ -276,6 +298,7 @@ fn run_scenario<M, O>(
             report::explain(model(), &history, &verdict)
         );
     }
+    object
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

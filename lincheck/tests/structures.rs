@@ -1,83 +1,158 @@
-//! Whole checks of small concurrent objects: a counter whose increment is split across two
-//! critical sections is found with a minimal scenario; its fix passes.
+//! Whole checks of a small concurrent object: a register whose compare-and-set reads and
+//! writes under two critical sections is found with a scenario of a few operations; its fix
+//! passes; a seed repeats its failure.
 
 use proptest::prelude::*;
 use tapestry::sync::Mutex;
-use tapestry_lincheck::{Lincheck, Model};
+use tapestry_lincheck::{Lincheck, Sequential};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Op {
-    Increment,
-    Get,
+    /// Sets the value to `.1` if it is `.0`; returns whether it did.
+    CompareAndSet(u8, u8),
+    Read,
 }
 
-/// The sequential counter: an increment returns the new value.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
-struct Count(u32);
-
-impl Model for Count {
-    type Op = Op;
-    type Ret = u32;
-    fn apply(&mut self, op: &Op) -> u32 {
-        if *op == Op::Increment {
-            self.0 += 1;
-        }
-        self.0
-    }
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Ret {
+    Set(bool),
+    Value(u8),
 }
 
-struct Counter {
-    value: Mutex<u32>,
+struct Register {
+    value: Mutex<u8>,
     split: bool,
 }
 
-impl Counter {
-    fn call(&self, op: &Op) -> u32 {
-        match op {
-            Op::Get => *self.value.lock().unwrap(),
-            Op::Increment if self.split => {
-                // Read, then write, each under the lock: another increment can fall between.
-                let seen = *self.value.lock().unwrap();
-                *self.value.lock().unwrap() = seen + 1;
-                seen + 1
+impl Register {
+    fn call(&self, op: &Op) -> Ret {
+        match *op {
+            Op::Read => Ret::Value(*self.value.lock().unwrap()),
+            Op::CompareAndSet(expected, new) if self.split => {
+                let matches = *self.value.lock().unwrap() == expected;
+                if matches {
+                    *self.value.lock().unwrap() = new;
+                }
+                Ret::Set(matches)
             }
-            Op::Increment => {
+            Op::CompareAndSet(expected, new) => {
                 let mut value = self.value.lock().unwrap();
-                *value += 1;
-                *value
+                let matches = *value == expected;
+                if matches {
+                    *value = new;
+                }
+                Ret::Set(matches)
             }
         }
     }
 }
 
-fn counter(split: bool) -> Lincheck<Count, Counter> {
+fn model() -> Sequential<u8, Op, Ret> {
+    Sequential::new(0, |value, op| match *op {
+        Op::Read => Ret::Value(*value),
+        Op::CompareAndSet(expected, new) => {
+            let matches = *value == expected;
+            if matches {
+                *value = new;
+            }
+            Ret::Set(matches)
+        }
+    })
+}
+
+fn register(split: bool) -> Lincheck<Sequential<u8, Op, Ret>, Register> {
     Lincheck::new(
-        Count::default,
-        move || Counter {
+        model,
+        move || Register {
             value: Mutex::new(0),
             split,
         },
-        Counter::call,
+        Register::call,
     )
 }
 
 fn ops() -> impl Strategy<Value = Op> {
-    prop_oneof![Just(Op::Increment), Just(Op::Get)]
+    prop_oneof![
+        (0u8..2, 0u8..2).prop_map(|(e, n)| Op::CompareAndSet(e, n)),
+        Just(Op::Read),
+    ]
 }
 
+/// Two sets that both succeed from the same value, and (as proptest's shrinking makes the
+/// values smaller, down to a set that changes nothing) a read or set after that shows it.
 #[test]
-fn a_split_increment_is_found_with_two_operations() {
-    let failed = counter(true)
+fn a_split_compare_and_set_is_found_with_a_few_operations() {
+    let failed = register(true)
         .run(ops())
-        .expect_err("the split increment loses one");
-    // Shrunk to one increment per thread, nothing before or after.
-    assert_eq!(failed.scenario.len(), 2, "{failed}");
+        .expect_err("two sets both succeed");
+    assert!(failed.scenario.len() <= 3, "{failed}");
+    assert!(failed.scenario.before.is_empty(), "{failed}");
     let text = failed.to_string();
+    assert!(text.contains("Set(true)"), "{text}");
     assert!(text.contains("not linearizable"), "{text}");
-    assert!(text.contains("Increment: 1"), "{text}");
 }
 
 #[test]
-fn the_whole_increment_passes() {
-    counter(false).check(ops());
+fn the_whole_compare_and_set_passes() {
+    register(false).check(ops());
+}
+
+/// The same seed gives the same scenarios, so the same shrunk failure, trace and all.
+#[test]
+fn a_seed_repeats_its_failure() {
+    let failure = |seed| {
+        let failed = register(true).seed(seed).run(ops()).expect_err("found");
+        failed.report.failure().expect("a failure").to_string()
+    };
+    assert_eq!(failure(7), failure(7));
+}
+
+/// A set that counts its elements apart: `insert` counts a value it saw absent, then inserts
+/// it under the lock again. Two inserts of one value return `true` once, as a set's should,
+/// but both count it: the results are linearizable, the state is not, and only `validate`
+/// sees it.
+struct CountedSet {
+    items: Mutex<std::collections::BTreeSet<u8>>,
+    len: tapestry::sync::atomic::AtomicUsize,
+}
+
+impl CountedSet {
+    fn insert(&self, value: &u8) -> bool {
+        use tapestry::sync::atomic::Ordering::SeqCst;
+        if !self.items.lock().unwrap().contains(value) {
+            self.len.fetch_add(1, SeqCst);
+        }
+        self.items.lock().unwrap().insert(*value)
+    }
+
+    fn valid(&self) -> Result<(), String> {
+        let (len, items) = (
+            self.len.load(tapestry::sync::atomic::Ordering::SeqCst),
+            self.items.lock().unwrap().len(),
+        );
+        if len == items {
+            Ok(())
+        } else {
+            Err(format!("it counts {len} elements and holds {items}"))
+        }
+    }
+}
+
+#[test]
+fn validate_finds_a_broken_state_behind_right_results() {
+    let set = || CountedSet {
+        items: Mutex::new(Default::default()),
+        len: Default::default(),
+    };
+    let model = || Sequential::new(std::collections::BTreeSet::new(), |s, v: &u8| s.insert(*v));
+    let ops = || 0u8..2;
+    // Without the hook, every result is one a set could return.
+    Lincheck::new(model, set, CountedSet::insert).check(ops());
+    let failed = Lincheck::new(model, set, CountedSet::insert)
+        .validate(CountedSet::valid)
+        .run(ops())
+        .expect_err("the count drifts");
+    let text = failed.to_string();
+    assert!(text.contains("it counts 2 elements and holds 1"), "{text}");
+    assert_eq!(failed.scenario.len(), 2, "{text}");
 }
