@@ -297,3 +297,43 @@ fn a_current_thread_runtime_built_in_the_body_has_one_worker() {
 fn two_workers_are_enough_for_one_held_lock() {
     std_lock_across_await();
 }
+
+/// With workers, the trace says which worker each poll ran on: two tasks that meet at a
+/// barrier inside their polls hold both workers at once.
+#[test]
+fn the_trace_names_the_worker_of_each_poll() {
+    let report = Explorer::new().engine(EngineKind::Dpor).workers(2).run(|| {
+        let barrier = Arc::new(tapestry::sync::Barrier::new(2));
+        let tasks: Vec<_> = (0..2)
+            .map(|_| {
+                let barrier = barrier.clone();
+                tokio::spawn(async move {
+                    barrier.wait();
+                })
+            })
+            .collect();
+        block_on(async {
+            for task in tasks {
+                task.await.unwrap();
+            }
+        });
+        panic!("shown with its trace");
+    });
+    let failure = report.failure().expect("the body panics");
+    let trace = failure.trace().to_string();
+    let worker_of = |task: &str| {
+        trace
+            .lines()
+            .find(|l| l.contains(task) && l.contains("polled by worker"))
+            .map(|l| l.contains("worker 2"))
+    };
+    // One task's poll on each worker.
+    assert_eq!(
+        [worker_of("task-1"), worker_of("task-2")]
+            .iter()
+            .filter(|w| **w == Some(true))
+            .count(),
+        1,
+        "{trace}"
+    );
+}

@@ -80,7 +80,7 @@ fn drive<T>(
     let mut after_timer = false;
     loop {
         let (output, wanted) = {
-            let _worker = workers::claim();
+            let _worker = workers::claim(site);
             timer::polling(|| step(&mut cx))
         };
         if after_timer {

@@ -14,11 +14,15 @@ use super::per_execution::PerExecution;
 use crate::rt;
 use crate::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 
-/// The free workers of an execution, and the condition their release signals.
+/// The free workers of an execution (a bit each, set while free), and the condition their
+/// release signals.
 struct Pool {
-    free: Mutex<usize>,
+    free: Mutex<u64>,
     released: Condvar,
 }
+
+/// At most this many workers: one bit each.
+const MAX_WORKERS: usize = 64;
 
 static POOLS: PerExecution<Pool> = PerExecution::new();
 
@@ -26,12 +30,13 @@ static POOLS: PerExecution<Pool> = PerExecution::new();
 /// `Explorer::workers` looks no further (every poll asks).
 static LIMITED: AtomicBool = AtomicBool::new(false);
 
-/// A worker, held for one poll.
-pub(super) struct Worker(Option<std::sync::Arc<Pool>>);
+/// A worker, held for one poll: which.
+pub(super) struct Worker(Option<(std::sync::Arc<Pool>, usize)>);
 
 fn pool(workers: usize) -> Pool {
+    let workers = workers.clamp(1, MAX_WORKERS);
     Pool {
-        free: Mutex::new(workers),
+        free: Mutex::new(u64::MAX >> (MAX_WORKERS - workers)),
         released: Condvar::new(),
     }
 }
@@ -45,9 +50,10 @@ pub(crate) fn limit(workers: usize) {
     }
 }
 
-/// Takes a worker for a poll, waiting for one if all are busy; holds nothing when the
-/// runtime's workers are not limited.
-pub(super) fn claim() -> Worker {
+/// Takes a worker for a poll whose loop runs at `site` (the lowest free one, waiting for one
+/// if all are busy), and notes it in the trace; holds nothing when the runtime's workers are
+/// not limited.
+pub(super) fn claim(site: &'static std::panic::Location<'static>) -> Worker {
     if rt::current_thread().is_none() {
         return Worker(None);
     }
@@ -66,19 +72,21 @@ pub(super) fn claim() -> Worker {
             .wait(free)
             .unwrap_or_else(PoisonError::into_inner);
     }
-    *free -= 1;
+    let worker = free.trailing_zeros() as usize;
+    *free &= !(1 << worker);
     drop(free);
-    Worker(Some(pool))
+    rt::polled_by(worker, site);
+    Worker(Some((pool, worker)))
 }
 
-fn lock(free: &Mutex<usize>) -> MutexGuard<'_, usize> {
+fn lock(free: &Mutex<u64>) -> MutexGuard<'_, u64> {
     free.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl Drop for Worker {
     fn drop(&mut self) {
-        if let Some(pool) = &self.0 {
-            *lock(&pool.free) += 1;
+        if let Some((pool, worker)) = &self.0 {
+            *lock(&pool.free) |= 1 << worker;
             pool.released.notify_one();
         }
     }

@@ -62,6 +62,11 @@ pub(crate) enum Op {
         /// Where it waited, if one of tapestry's futures inside it said (`rt::pending_at`).
         waiting_at: Option<Site>,
     },
+    /// A poll of a task (or of `block_on`) runs on worker `worker` (counted from 1) of the
+    /// modelled async runtime (`Explorer::workers`).
+    Poll {
+        worker: u8,
+    },
     /// An unbiased `select!` polls its branch `branch` (counted from 1) of `of` first, as the
     /// engine chose: the first of them that is ready wins.
     SelectStart {

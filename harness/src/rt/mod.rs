@@ -430,6 +430,15 @@ pub(crate) fn waker_note(exec: u64, task: ThreadIdx, what: WakerEvent) {
     local.exec.note_waker(task, note);
 }
 
+/// A poll of the running task, whose loop runs at `site`, holds worker `worker` (from 0) of
+/// the modelled async runtime: a note in the trace.
+pub(crate) fn polled_by(worker: usize, site: Site) {
+    if let Some(local) = local() {
+        let worker = u8::try_from(worker + 1).unwrap_or(u8::MAX);
+        local.record(local.running(), 0, || Op::Poll { worker }, site);
+    }
+}
+
 /// Where an unbiased `select!` of `n > 0` branches made at `site` starts polling: a choice
 /// the running execution's engine explores or samples (`Backend::choose`), recorded as
 /// `Op::SelectStart`; `None` outside explorations and under engines that make none.

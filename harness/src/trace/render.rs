@@ -233,6 +233,7 @@ pub(super) fn object_of(op: &Op, obj: ObjId) -> Option<ObjId> {
         | Op::TimerWait { .. }
         | Op::Cancelled { .. }
         | Op::SelectStart { .. }
+        | Op::Poll { .. }
         | Op::Wake { .. }
         | Op::Fence { .. } => None,
         _ => Some(obj),
@@ -297,6 +298,7 @@ pub(super) fn operation(event: &Event, labels: &Labels) -> String {
                 }
             }
         }
+        Op::Poll { worker } => format!("polled by worker {worker}"),
         Op::SelectStart { branch, of } => {
             format!("select! polls branch {branch} of {of} first")
         }
