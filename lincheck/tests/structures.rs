@@ -156,3 +156,19 @@ fn validate_finds_a_broken_state_behind_right_results() {
     assert!(text.contains("it counts 2 elements and holds 1"), "{text}");
     assert_eq!(failed.scenario.len(), 2, "{text}");
 }
+
+/// Under the stress engine (real threads), the histories of a right object are linearizable:
+/// a call's interval in the history holds its real one (invoked before it starts, returned
+/// after it ends), so recording cannot make a false alarm.
+#[test]
+fn real_threads_make_no_false_alarm() {
+    let explorer = tapestry::Explorer::new().engine(
+        tapestry::Engine::stress()
+            .iterations(200)
+            .time(std::time::Duration::from_secs(2)),
+    );
+    register(false)
+        .scenarios(20)
+        .explorer(explorer)
+        .check(ops());
+}
