@@ -25,6 +25,11 @@ pub(crate) mod priority;
 pub(crate) mod race;
 mod slot;
 mod statics;
+mod tasks;
+pub(crate) use tasks::{
+    async_locks, cancelled, is_worker_wait, peek_pending_at, pending_at, polled_by, select_start,
+    take_pending_at, waker_note, workers,
+};
 mod threads;
 pub(crate) mod token;
 
@@ -289,16 +294,6 @@ pub(crate) fn record_when_waiting(obj: ObjRef, site: Site, op: Op) {
     }
 }
 
-/// Notes in the trace that the running thread dropped a pending future (`why`), made at
-/// `site`, which waited at `waiting_at` if known: no operation of any engine, and nothing
-/// outside explorations.
-pub(crate) fn cancelled(site: Site, why: Cancel, waiting_at: Option<Site>) {
-    if let Some(local) = local() {
-        let op = || Op::Cancelled { why, waiting_at };
-        local.record(local.running(), 0, op, site);
-    }
-}
-
 /// Whether `site` is a line of tapestry's own source (an operation tapestry does for a task,
 /// such as a waker's wake or a join handle's lock): it says nothing to a reader and moves with
 /// every edit of tapestry, so a trace shows no line for it.
@@ -308,31 +303,6 @@ pub(crate) fn is_ours(site: &std::panic::Location<'_>) -> bool {
     let this = file!();
     let ours = &this[..this.len() - "rt/mod.rs".len()];
     site.file().starts_with(ours)
-}
-
-/// The future the running thread polls waits at `site`, unless a future inside it already
-/// said where in this poll (the innermost says first). A line of tapestry's own (one of its
-/// futures made inside another) is no place a user can look at, and is not kept.
-pub(crate) fn pending_at(site: Site) {
-    if is_ours(site) {
-        return;
-    }
-    if let Some(local) = local() {
-        local.exec.note_pending_at(local.running(), site);
-    }
-}
-
-/// Where the future the running thread polled last waits, forgotten (see [`pending_at`]).
-pub(crate) fn take_pending_at() -> Option<Site> {
-    let local = local()?;
-    local.exec.pending_at(local.running(), true)
-}
-
-/// Where the future the running thread polled last waits, kept: a lost wakeup's report names
-/// it (see [`pending_at`]).
-pub(crate) fn peek_pending_at() -> Option<Site> {
-    let local = local()?;
-    local.exec.pending_at(local.running(), false)
 }
 
 /// The running thread has joined a condition variable's waiters and released the mutex (a
@@ -415,45 +385,6 @@ pub(crate) fn note_order(order: std::sync::atomic::Ordering) {
     }
 }
 
-/// Notes `what` happened to the waker of the task on model thread `task` of execution `exec`,
-/// done by the running thread, for a lost wakeup's report (`Execution::record_failure`).
-pub(crate) fn waker_note(exec: u64, task: ThreadIdx, what: WakerEvent) {
-    let Some(local) = local().filter(|l| l.exec.id() == exec) else {
-        return;
-    };
-    let after = local.peek_recording(|r| r.events.len());
-    let note = WakerNote {
-        what,
-        by: local.running(),
-        after,
-    };
-    local.exec.note_waker(task, note);
-}
-
-/// A poll of the running task, whose loop runs at `site`, holds worker `worker` (from 0) of
-/// the modelled async runtime: a note in the trace.
-pub(crate) fn polled_by(worker: usize, site: Site) {
-    if let Some(local) = local() {
-        let worker = u8::try_from(worker + 1).unwrap_or(u8::MAX);
-        local.record(local.running(), 0, || Op::Poll { worker }, site);
-    }
-}
-
-/// Where an unbiased `select!` of `n > 0` branches made at `site` starts polling: a choice
-/// the running execution's engine explores or samples (`Backend::choose`), recorded as
-/// `Op::SelectStart`; `None` outside explorations and under engines that make none.
-pub(crate) fn select_start(site: Site, n: usize) -> Option<usize> {
-    let local = local()?;
-    let start = local.exec.backend.choose(n)?;
-    let (branch, of) = (start + 1, n);
-    let op = || Op::SelectStart {
-        branch: u8::try_from(branch).unwrap_or(u8::MAX),
-        of: u8::try_from(of).unwrap_or(u8::MAX),
-    };
-    local.record(local.running(), 0, op, site);
-    Some(start)
-}
-
 /// Whether a `thread::park` of the running thread may end without a token now (a spurious
 /// wakeup, which std allows): only under model engines, and only while another thread may
 /// still run. When no other thread can run, a park that std might end spuriously would hang
@@ -473,25 +404,6 @@ pub(crate) fn time_may_pass(has_token: impl Fn(ThreadIdx) -> bool) -> bool {
 /// on while this one waits outside the engine.
 pub(crate) fn real_threads() -> bool {
     local().is_some_and(|l| l.exec.concurrent)
-}
-
-/// Runs `f` on the running execution's record of the locks of `tapestry::tokio`, with the
-/// running thread; nothing outside explorations.
-pub(crate) fn async_locks(f: impl FnOnce(&mut execution::AsyncLocks, ThreadIdx)) {
-    if let Some(l) = local() {
-        f(&mut l.exec.async_locks(), l.running());
-    }
-}
-
-/// Whether `site` is where a poll of the async runtime waits for a worker
-/// (`future::workers`), so that a deadlock report can say so.
-pub(crate) fn is_worker_wait(site: Site) -> bool {
-    site.file().ends_with("future/workers.rs")
-}
-
-/// The running execution's async runtime workers, if limited (`Explorer::workers`).
-pub(crate) fn workers() -> Option<std::num::NonZeroUsize> {
-    local().and_then(|l| l.exec.worker_count())
 }
 
 /// What `thread::available_parallelism` says in the running execution: `None` outside

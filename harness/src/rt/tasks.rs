@@ -1,0 +1,99 @@
+//! What the runtime keeps for async tasks (`future/`, `tokio/`): where a task's future waits,
+//! what became of its waker, the futures it dropped, the `select!` choices, the workers of a
+//! modelled runtime, the tokio-shaped locks it waits for and holds.
+
+use super::event::{Cancel, ThreadIdx, WakerEvent, WakerNote};
+use super::{Op, Site, execution, is_ours, local};
+
+/// Notes in the trace that the running thread dropped a pending future (`why`), made at
+/// `site`, which waited at `waiting_at` if known: no operation of any engine, and nothing
+/// outside explorations.
+pub(crate) fn cancelled(site: Site, why: Cancel, waiting_at: Option<Site>) {
+    if let Some(local) = local() {
+        let op = || Op::Cancelled { why, waiting_at };
+        local.record(local.running(), 0, op, site);
+    }
+}
+
+/// The future the running thread polls waits at `site`, unless a future inside it already
+/// said where in this poll (the innermost says first). A line of tapestry's own (one of its
+/// futures made inside another) is no place a user can look at, and is not kept.
+pub(crate) fn pending_at(site: Site) {
+    if is_ours(site) {
+        return;
+    }
+    if let Some(local) = local() {
+        local.exec.note_pending_at(local.running(), site);
+    }
+}
+
+/// Where the future the running thread polled last waits, forgotten (see [`pending_at`]).
+pub(crate) fn take_pending_at() -> Option<Site> {
+    let local = local()?;
+    local.exec.pending_at(local.running(), true)
+}
+
+/// Where the future the running thread polled last waits, kept: a lost wakeup's report names
+/// it (see [`pending_at`]).
+pub(crate) fn peek_pending_at() -> Option<Site> {
+    let local = local()?;
+    local.exec.pending_at(local.running(), false)
+}
+
+/// Notes `what` happened to the waker of the task on model thread `task` of execution `exec`,
+/// done by the running thread, for a lost wakeup's report (`Execution::record_failure`).
+pub(crate) fn waker_note(exec: u64, task: ThreadIdx, what: WakerEvent) {
+    let Some(local) = local().filter(|l| l.exec.id() == exec) else {
+        return;
+    };
+    let after = local.peek_recording(|r| r.events.len());
+    let note = WakerNote {
+        what,
+        by: local.running(),
+        after,
+    };
+    local.exec.note_waker(task, note);
+}
+
+/// A poll of the running task, whose loop runs at `site`, holds worker `worker` (from 0) of
+/// the modelled async runtime: a note in the trace.
+pub(crate) fn polled_by(worker: usize, site: Site) {
+    if let Some(local) = local() {
+        let worker = u8::try_from(worker + 1).unwrap_or(u8::MAX);
+        local.record(local.running(), 0, || Op::Poll { worker }, site);
+    }
+}
+
+/// Where an unbiased `select!` of `n > 0` branches made at `site` starts polling: a choice
+/// the running execution's engine explores or samples (`Backend::choose`), recorded as
+/// `Op::SelectStart`; `None` outside explorations and under engines that make none.
+pub(crate) fn select_start(site: Site, n: usize) -> Option<usize> {
+    let local = local()?;
+    let start = local.exec.backend.choose(n)?;
+    let (branch, of) = (start + 1, n);
+    let op = || Op::SelectStart {
+        branch: u8::try_from(branch).unwrap_or(u8::MAX),
+        of: u8::try_from(of).unwrap_or(u8::MAX),
+    };
+    local.record(local.running(), 0, op, site);
+    Some(start)
+}
+
+/// Runs `f` on the running execution's record of the locks of `tapestry::tokio`, with the
+/// running thread; nothing outside explorations.
+pub(crate) fn async_locks(f: impl FnOnce(&mut execution::AsyncLocks, ThreadIdx)) {
+    if let Some(l) = local() {
+        f(&mut l.exec.async_locks(), l.running());
+    }
+}
+
+/// Whether `site` is where a poll of the async runtime waits for a worker
+/// (`future::workers`), so that a deadlock report can say so.
+pub(crate) fn is_worker_wait(site: Site) -> bool {
+    site.file().ends_with("future/workers.rs")
+}
+
+/// The running execution's async runtime workers, if limited (`Explorer::workers`).
+pub(crate) fn workers() -> Option<std::num::NonZeroUsize> {
+    local().and_then(|l| l.exec.worker_count())
+}
