@@ -158,22 +158,26 @@ pub fn run(args: &Args) -> Result<()> {
 
 /// Where cargo put the subject's published source.
 fn fetch(subject: &Subject, base: &Path, root: &Path) -> Result<PathBuf> {
-    let dir = base.join(format!("fetch-{}-{}", subject.name, subject.version));
+    fetch_named(subject.name, subject.version, base, root)
+}
+
+/// Where cargo put the published source of `name` at `version`.
+pub(crate) fn fetch_named(name: &str, version: &str, base: &Path, root: &Path) -> Result<PathBuf> {
+    let dir = base.join(format!("fetch-{name}-{version}"));
     std::fs::create_dir_all(dir.join("src"))?;
     std::fs::write(dir.join("src/lib.rs"), "")?;
     std::fs::write(
         dir.join("Cargo.toml"),
         format!(
             "[package]\nname = \"fetch\"\nversion = \"0.0.0\"\nedition = \"2021\"\n\n\
-             [workspace]\n\n[dependencies]\n{} = \"={}\"\n",
-            subject.name, subject.version
+             [workspace]\n\n[dependencies]\n{name} = \"={version}\"\n"
         ),
     )?;
-    scratch::package_source(&dir, root, subject.name, subject.version)
+    scratch::package_source(&dir, root, name, version)
 }
 
 /// `manifest` with every `loom` dependency table renamed to `tapestry-loom` at `path`.
-fn rename_loom(manifest: &str, path: &Path) -> Result<String> {
+pub(crate) fn rename_loom(manifest: &str, path: &Path) -> Result<String> {
     let mut out = String::new();
     let mut in_loom = false;
     let mut renamed = 0;
@@ -201,7 +205,7 @@ fn rename_loom(manifest: &str, path: &Path) -> Result<String> {
     Ok(out)
 }
 
-fn copy_dir(from: &Path, to: &Path) -> Result<()> {
+pub(crate) fn copy_dir(from: &Path, to: &Path) -> Result<()> {
     std::fs::create_dir_all(to)?;
     for entry in std::fs::read_dir(from)? {
         let entry = entry?;

@@ -12,6 +12,7 @@
 //!   the README's two dependency lines: its build is tapestry alone, its tests explore.
 
 mod bench;
+mod lincheck_crates;
 mod loom_crates;
 mod loom_rename;
 mod loom_suite;
@@ -70,6 +71,9 @@ enum Cmd {
     /// Builds a new crate written as loom's users write theirs, with `loom` renamed to
     /// tapestry-loom, and checks that its loom test finds, saves and replays its planted bug.
     LoomRename,
+    /// Checks a published data structure (concurrent-queue, built on tapestry-loom) for
+    /// linearizability with tapestry-lincheck.
+    LincheckCrates,
 }
 
 fn main() -> Result<()> {
@@ -91,6 +95,7 @@ fn main() -> Result<()> {
         Cmd::LoomSuite(args) => loom_suite::run(&args),
         Cmd::LoomCrates(args) => loom_crates::run(&args),
         Cmd::LoomRename => loom_rename::run(),
+        Cmd::LincheckCrates => lincheck_crates::run(),
     }
 }
 
