@@ -19,7 +19,24 @@ fn buggy_is_found(name: &str) {
         found.operations,
         found.report
     );
-    insta::assert_snapshot!(name, found.failure);
+    insta::assert_snapshot!(name, runner_lines_hidden(&found.failure));
+}
+
+/// `failure` with the line numbers of tapestry-lincheck's runner (where the scenario's threads
+/// are spawned and joined, and its verdict panics) replaced: they move with every edit of the
+/// runner, and say nothing about the structure.
+fn runner_lines_hidden(failure: &str) -> String {
+    const RUNNER: &str = "lincheck/src/runner.rs:";
+    let mut out = String::new();
+    let mut rest = failure;
+    while let Some(at) = rest.find(RUNNER) {
+        out.push_str(&rest[..at + RUNNER.len()]);
+        rest =
+            rest[at + RUNNER.len()..].trim_start_matches(|c: char| c.is_ascii_digit() || c == ':');
+        out.push('N');
+    }
+    out.push_str(rest);
+    out
 }
 
 fn fixed_passes(name: &str) {
