@@ -93,9 +93,7 @@ pub fn check<M: Model>(model: M, history: &History<M::Op, M::Ret>) -> Verdict {
                 continue;
             }
             // Without real time, a call waits only for those its thread orders before it.
-            if !real_time
-                && (0..n).any(|j| !placed.contains(j) && history.orders(CallId(j), CallId(i)))
-            {
+            if !real_time && !history.may_come_next(CallId(i), |c| placed.contains(c.0)) {
                 continue;
             }
             let mut after = state.clone();

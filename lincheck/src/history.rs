@@ -120,6 +120,14 @@ impl<Op, Ret> History<Op, Ret> {
         }
     }
 
+    /// Whether call `call` may take effect next once the calls `placed` says have: no call
+    /// still to place must precede it ([`orders`](Self::orders)).
+    pub fn may_come_next(&self, call: CallId, placed: impl Fn(CallId) -> bool) -> bool {
+        (0..self.calls.len())
+            .map(CallId)
+            .all(|other| placed(other) || !self.orders(other, call))
+    }
+
     /// The calls, in the order they were invoked.
     pub fn calls(&self) -> &[Call<Op, Ret>] {
         &self.calls

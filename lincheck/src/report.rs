@@ -107,17 +107,9 @@ fn dead_end<M: Model>(
     for id in longest {
         model.apply(&calls[id.0].op);
     }
-    let placed = |i: usize| longest.iter().any(|id| id.0 == i);
-    // The deadline: every call placed next was invoked before the earliest return left.
-    let deadline = calls
-        .iter()
-        .enumerate()
-        .filter(|&(i, c)| !placed(i) && c.returned.is_some())
-        .filter_map(|(_, c)| c.returned)
-        .min()
-        .unwrap_or(u64::MAX);
+    let placed = |id: CallId| longest.contains(&id);
     for (i, call) in calls.iter().enumerate() {
-        if placed(i) || call.invoked > deadline {
+        if placed(CallId(i)) || !history.may_come_next(CallId(i), placed) {
             continue;
         }
         let expected = model.clone().apply(&call.op);
