@@ -193,13 +193,13 @@ impl<T: ?Sized> DerefMut for OwnedMutexGuard<T> {
 
 impl<T: ?Sized> Drop for MutexGuard<'_, T> {
     fn drop(&mut self) {
-        self.lock.semaphore.release(1);
+        self.lock.semaphore.release_lock();
     }
 }
 
 impl<T: ?Sized> Drop for OwnedMutexGuard<T> {
     fn drop(&mut self) {
-        self.lock.semaphore.release(1);
+        self.lock.semaphore.release_lock();
     }
 }
 

@@ -228,9 +228,15 @@ impl Semaphore {
             return;
         }
         locks::released(self.key());
-        // A mutex's: no longer held, for lock orders (nothing for other semaphores).
-        locks::gave_back(&self.state);
         self.give(n);
+    }
+
+    /// Gives back the permit [`acquire_lock`](Self::acquire_lock) or
+    /// [`try_acquire_lock`](Self::try_acquire_lock) took: the mutex is no longer held, for
+    /// lock orders too.
+    pub(super) fn release_lock(&self) {
+        locks::gave_back(&self.state);
+        self.release(1);
     }
 
     fn give(&self, n: usize) {
