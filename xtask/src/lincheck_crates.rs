@@ -6,10 +6,9 @@
 //! bounded and unbounded queues are linearizable in every explored execution; the one-slot
 //! queue is not, and the command expects that finding (LOOM-SUITE.md, "lincheck-crates").
 
-use std::path::Path;
 use std::time::Instant;
 
-use anyhow::{Context, Result, ensure};
+use anyhow::{Result, ensure};
 
 use crate::loom_crates::{copy_dir, fetch_named, rename_loom};
 use crate::scratch;
@@ -132,10 +131,7 @@ fn failure_of(stdout: &str) -> &str {
 }
 
 pub(crate) fn run() -> Result<()> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .context("xtask sits in the workspace")?
-        .to_path_buf();
+    let root = scratch::workspace_root()?;
     let base = scratch::dir("lincheck-crates")?;
     let source = fetch_named("concurrent-queue", "2.5.0", &base, &root)?;
     let queue = base.join("concurrent-queue");

@@ -71,10 +71,7 @@ pub struct Args {
 }
 
 pub fn run(args: &Args) -> Result<()> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .context("xtask sits in the workspace")?
-        .to_path_buf();
+    let root = scratch::workspace_root()?;
     let base = scratch::dir("loom-crates")?;
     let mut table = String::from(
         "| crate | loom tests | pass under tapestry-loom | tapestry-loom executions | tapestry-loom time | pass under loom | loom executions | loom time |\n\
@@ -82,7 +79,7 @@ pub fn run(args: &Args) -> Result<()> {
     );
     let mut outputs = Vec::new();
     for subject in SUBJECTS {
-        let source = fetch(subject, &base, &root)?;
+        let source = fetch_named(subject.name, subject.version, &base, &root)?;
         let as_published = base.join(format!("{}-{}-loom", subject.name, subject.version));
         let renamed = base.join(format!("{}-{}-tapestry", subject.name, subject.version));
         copy_dir(&source, &as_published)?;
@@ -100,8 +97,8 @@ pub fn run(args: &Args) -> Result<()> {
             }
             std::fs::write(&manifest, text)?;
         }
-        let ours = run_subject(&renamed, subject, true)?;
-        let loom = run_subject(&as_published, subject, false)?;
+        let ours = run_subject(&renamed, &root, subject, true)?;
+        let loom = run_subject(&as_published, &root, subject, false)?;
         let count = |run: &FileRun| run.tests.values().filter(|v| v.as_str() == "ok").count();
         let all = ours.tests.len();
         table.push_str(&format!(
@@ -154,11 +151,6 @@ pub fn run(args: &Args) -> Result<()> {
         bail!("under tapestry-loom: {}", unexpected.join("; "));
     }
     Ok(())
-}
-
-/// Where cargo put the subject's published source.
-fn fetch(subject: &Subject, base: &Path, root: &Path) -> Result<PathBuf> {
-    fetch_named(subject.name, subject.version, base, root)
 }
 
 /// Where cargo put the published source of `name` at `version`.
@@ -221,7 +213,7 @@ pub(crate) fn copy_dir(from: &Path, to: &Path) -> Result<()> {
 
 /// Runs the subject's loom tests in `dir`, built with its `--cfg` (in a target folder of its
 /// own: the flag changes every crate's build).
-fn run_subject(dir: &Path, subject: &Subject, ours: bool) -> Result<FileRun> {
+fn run_subject(dir: &Path, root: &Path, subject: &Subject, ours: bool) -> Result<FileRun> {
     let rustflags = format!("--cfg {}", subject.cfg);
     let target = dir.with_extension("target");
     let target = target.display().to_string();
@@ -243,27 +235,11 @@ fn run_subject(dir: &Path, subject: &Subject, ours: bool) -> Result<FileRun> {
     ];
     let mut build = target_args.to_vec();
     build.push("--no-run");
-    let (ok, _, stderr) = cargo(dir, &build, &env)?;
+    let (ok, _, stderr) = scratch::cargo(dir, root, &build, &env)?;
     if !ok {
         bail!("building {}'s loom tests failed:\n{stderr}", subject.name);
     }
     run_tests(target_args.to_vec(), env, ours, &stats, |args, env| {
-        cargo(dir, args, env)
+        scratch::cargo(dir, root, args, env)
     })
-}
-
-/// `cargo args` in `dir` with `env` (its own target folder among them).
-fn cargo(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Result<(bool, String, String)> {
-    eprintln!("$ cargo {} (in {})", args.join(" "), dir.display());
-    let output = std::process::Command::new(env!("CARGO"))
-        .args(args)
-        .current_dir(dir)
-        .env_remove("CARGO_MANIFEST_DIR")
-        .envs(env.iter().copied())
-        .output()?;
-    Ok((
-        output.status.success(),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    ))
 }

@@ -7,9 +7,8 @@
 //! longer fits and is named, and with it deleted the test passes. Built without the flag, the
 //! crate is std alone.
 
-use std::path::Path;
 
-use anyhow::{Context, Result, ensure};
+use anyhow::{Result, ensure};
 
 use crate::scratch;
 
@@ -71,10 +70,7 @@ fn two_threads_count_two_hits() {
 "#;
 
 pub(crate) fn run() -> Result<()> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .context("xtask sits in the workspace")?
-        .to_path_buf();
+    let root = scratch::workspace_root()?;
     let dir = scratch::dir("loom-rename")?;
     std::fs::create_dir_all(dir.join("src"))?;
     std::fs::create_dir_all(dir.join("tests"))?;

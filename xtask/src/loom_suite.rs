@@ -54,10 +54,7 @@ pub(crate) struct FileRun {
 }
 
 pub fn run(args: &Args) -> Result<()> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .context("xtask sits in the workspace")?
-        .to_path_buf();
+    let root = scratch::workspace_root()?;
     let base = scratch::dir("loom-suite")?;
     let real = base.join("loom");
     write_crate(

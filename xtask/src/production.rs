@@ -116,9 +116,7 @@ fn readme_lines(readme: &str) -> Result<String> {
 
 pub(crate) fn run() -> Result<()> {
     let started = Instant::now();
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("..")
-        .canonicalize()?;
+    let root = scratch::workspace_root()?;
     own_checks(&root)?;
     eprintln!(
         "production: tapestry's own checks without explore took {:.0?}",

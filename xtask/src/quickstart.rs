@@ -43,9 +43,7 @@ fn quick_start(readme: &str) -> Result<QuickStart> {
 }
 
 pub(crate) fn run() -> Result<()> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("..")
-        .canonicalize()?;
+    let root = scratch::workspace_root()?;
     let readme = std::fs::read_to_string(root.join("README.md"))?;
     let QuickStart { manifest, test } = quick_start(&readme)?;
     let url = "https://github.com/tapestry-rs/tapestry";

@@ -6,6 +6,13 @@ use std::process::Command;
 
 use anyhow::Result;
 
+/// The workspace's folder: the scratch crates depend on its crates by path.
+pub(crate) fn workspace_root() -> Result<PathBuf> {
+    Ok(Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .canonicalize()?)
+}
+
 /// A fresh folder `tapestry-<name>-<pid>` outside the workspace (a crate inside it would
 /// belong to it).
 pub(crate) fn dir(name: &str) -> Result<PathBuf> {
