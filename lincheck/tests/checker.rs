@@ -2,6 +2,7 @@
 //! backtrack), and against a brute-force checker on random small histories.
 
 use proptest::prelude::*;
+use proptest::test_runner::{RngAlgorithm, TestRng};
 use tapestry_lincheck::{CallId, History, Model, Verdict, check, check_by_key};
 
 /// A register: `Some(v)` writes `v`, `None` reads; both return the value after.
@@ -193,13 +194,10 @@ where
 {
     let threads = prop::collection::vec(prop::collection::vec(call, 1..3), 1..4);
     (threads, any::<u64>(), 0u8..3).prop_map(move |(threads, seed, alter)| {
-        let mut rng = seed;
-        let mut below = move |n: usize| {
-            rng = rng
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            ((rng >> 33) as usize) % n
-        };
+        let mut seed_bytes = [0u8; 32];
+        seed_bytes[..8].copy_from_slice(&seed.to_le_bytes());
+        let mut rng = TestRng::from_seed(RngAlgorithm::ChaCha, &seed_bytes);
+        let mut below = move |n: usize| (rng.next_u64() % n as u64) as usize;
         let mut object = model.clone();
         let mut history = History::new();
         // Each thread's calls as (op, returns?), consumed in order.

@@ -7,7 +7,6 @@
 //! longer fits and is named, and with it deleted the test passes. Built without the flag, the
 //! crate is std alone.
 
-
 use anyhow::{Result, ensure};
 
 use crate::scratch;
