@@ -103,6 +103,16 @@
 //! alone, since the order a model checker schedules events in is no order of time
 //! ([`History::without_real_time`]).
 //!
+//! A failing [`Lincheck::check`] is kept as a `#[tapestry::test]`'s failure is: before the
+//! test fails, its schedule file (`tapestry-schedules/<module path>/<test>.schedule`, beside
+//! the package's sources) gets the failing schedule and, as the entry's `input`, what makes
+//! the shrunk scenario again without exploring anything: the seed, the case, and whether each
+//! exploration of the shrinking failed or passed (`lincheck seed=0 case=3 shrink=FFPF
+//! scenario=<fingerprint>`). Every later run replays it first, and `TAPESTRY_REPLAY=<file>`
+//! replays it alone; an entry whose scenario is no longer generated the same way (the
+//! operations or sizes changed) or whose schedule no longer fits is named, as a stale
+//! schedule is. [`Lincheck::run`] saves nothing: it returns the failure.
+//!
 //! # The checker
 //!
 //! The checker searches for a linearization depth first, taking at each step only operations

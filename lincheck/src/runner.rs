@@ -4,12 +4,12 @@
 use std::fmt::{self, Debug};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use proptest::strategy::Strategy;
-use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};
+use proptest::strategy::{BoxedStrategy, Strategy, ValueTree};
+use tapestry::__private::{Body, InputTest};
 use tapestry::{Engine, EngineKind, Explorer, Report};
 
 use crate::history::History;
-use crate::scenario::{Scenario, Sizes, scenarios};
+use crate::scenario::{Origin, Scenario, Sizes, fingerprint, new_tree, replay_shrink, scenarios};
 use crate::{Model, check, report};
 
 type Make<T> = Arc<dyn Fn() -> T + Send + Sync>;
@@ -39,17 +39,25 @@ pub struct Failed<Op> {
     pub scenarios_run: u32,
     /// The exploration of the shrunk scenario: its failure has the table and the trace.
     pub report: Report,
+    /// How to generate the shrunk scenario again: what a saved failure keeps of it.
+    origin: Origin,
 }
 
-impl<Op> fmt::Display for Failed<Op> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(
-            f,
+impl<Op> Failed<Op> {
+    /// The first line of the report: which scenario failed, and how far it shrank.
+    fn header(&self) -> String {
+        format!(
             "tapestry-lincheck: scenario {} fails; shrunk from {} operations to {}.\n",
             self.scenarios_run,
             self.found_with,
             self.scenario.len()
-        )?;
+        )
+    }
+}
+
+impl<Op> fmt::Display for Failed<Op> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "{}", self.header())?;
         match self.report.failure() {
             Some(failure) => write!(f, "{}\n{failure}", self.report),
             None => write!(
@@ -145,67 +153,141 @@ where
     }
 
     /// Runs the check with operations drawn from `ops`: the smallest failing scenario found,
-    /// if any.
+    /// if any. Nothing is saved: [`Lincheck::check`] is what a test calls.
     pub fn run(
         &self,
         ops: impl Strategy<Value = M::Op> + 'static,
     ) -> Result<(), Box<Failed<M::Op>>> {
-        let config = Config {
-            cases: self.scenarios,
-            failure_persistence: None,
-            ..Config::default()
-        };
-        let mut seed = [0u8; 32];
-        seed[..8].copy_from_slice(&self.seed.to_le_bytes());
-        let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &seed);
-        let mut runner = TestRunner::new_with_rng(config, rng);
-        // proptest's property is a `Fn`: what it counts goes through cells.
-        let first: std::cell::Cell<Option<(usize, u32)>> = std::cell::Cell::new(None);
-        let run = std::cell::Cell::new(0);
-        let result = runner.run(&scenarios(ops.boxed(), self.sizes), |scenario| {
-            if first.get().is_none() {
-                run.set(run.get() + 1);
-            }
-            match self.explore(&scenario).failure() {
-                None => Ok(()),
-                Some(failure) => {
-                    first.set(first.get().or(Some((scenario.len(), run.get()))));
-                    Err(TestCaseError::fail(failure.message().to_owned()))
-                }
-            }
-        });
-        let run = run.get();
-        let first = first.get();
-        match result {
-            Ok(()) => Ok(()),
-            Err(TestError::Fail(_, scenario)) => {
-                let (found_with, scenarios_run) = first.unwrap_or((scenario.len(), run));
-                let report = self.explore(&scenario);
-                Err(Box::new(Failed {
-                    scenario,
-                    found_with,
-                    scenarios_run,
-                    report,
-                }))
-            }
-            Err(TestError::Abort(why)) => panic!("tapestry-lincheck: proptest gave up: {why}"),
+        match self.search(&ops.boxed()) {
+            None => Ok(()),
+            Some(failed) => Err(Box::new(failed)),
         }
     }
 
-    /// Runs the check, and panics with the smallest failing scenario's report if it fails.
+    /// Runs the check as a test, and panics with the smallest failing scenario's report if it
+    /// fails, as `#[tapestry::test]` does: the scenario (as its seed, case and shrinking
+    /// steps) and the failing schedule are saved first in the test's schedule file under
+    /// `tapestry-schedules/`, and every later run replays them first; `TAPESTRY_REPLAY`
+    /// replays them alone.
     #[track_caller]
     pub fn check(&self, ops: impl Strategy<Value = M::Op> + 'static) {
-        if let Err(failed) = self.run(ops) {
-            panic!("{failed}");
+        let test = match InputTest::of_running_test() {
+            Ok(test) => test,
+            Err(message) => panic!("{message}"),
+        };
+        let ops = ops.boxed();
+        let build = |input: &str| -> Result<Body, String> {
+            let scenario = Arc::new(self.rebuild(&ops, input)?);
+            let explore = self.explore_scenario(scenario);
+            Ok(Arc::new(explore))
+        };
+        if let Err(message) = test.replay(&self.explorer, &build) {
+            panic!("{message}");
         }
+        if test.replays_only() {
+            return;
+        }
+        let Some(failed) = self.search(&ops) else {
+            return;
+        };
+        match test.failed(&failed.report, &failed.origin.to_string()) {
+            Some(message) => panic!("{}\n{message}", failed.header()),
+            None => panic!("{failed}"),
+        }
+    }
+
+    /// Generates scenarios until one fails, and shrinks it.
+    fn search(&self, ops: &BoxedStrategy<M::Op>) -> Option<Failed<M::Op>> {
+        let strategy = scenarios(ops.clone(), self.sizes);
+        for case in 0..self.scenarios {
+            let mut tree = new_tree(&strategy, self.seed, case);
+            let first = tree.current();
+            if self.explore(&first).failure().is_none() {
+                continue;
+            }
+            let shrink = self.shrink(&mut *tree);
+            let scenario = tree.current();
+            let origin = Origin {
+                seed: self.seed,
+                case,
+                shrink,
+                scenario: fingerprint(&scenario),
+            };
+            return Some(Failed {
+                report: self.explore(&scenario),
+                scenario,
+                found_with: first.len(),
+                scenarios_run: case + 1,
+                origin,
+            });
+        }
+        None
+    }
+
+    /// Shrinks a failing scenario as proptest's runner does (simplify while it fails, else
+    /// complicate back), at most `4 × scenarios` explorations; returns whether each
+    /// exploration failed (`F`) or passed (`P`), which [`replay_shrink`] follows to the same
+    /// scenario without exploring.
+    fn shrink(&self, tree: &mut dyn ValueTree<Value = Scenario<M::Op>>) -> String {
+        let mut steps = String::new();
+        if !tree.simplify() {
+            return steps;
+        }
+        let budget = 4 * self.scenarios as usize;
+        loop {
+            if steps.len() >= budget {
+                // Back to the last failing scenario.
+                while tree.complicate() {
+                    steps.push('P');
+                }
+                break;
+            }
+            let fails = self.explore(&tree.current()).failure().is_some();
+            steps.push(if fails { 'F' } else { 'P' });
+            let moved = if fails {
+                tree.simplify()
+            } else {
+                tree.complicate()
+            };
+            if !moved {
+                break;
+            }
+        }
+        steps
+    }
+
+    /// The scenario a saved input names, generated and shrunk again as it was; an error if
+    /// it no longer is that scenario (the operations, sizes or model changed).
+    fn rebuild(&self, ops: &BoxedStrategy<M::Op>, input: &str) -> Result<Scenario<M::Op>, String> {
+        let origin: Origin = input.parse()?;
+        let strategy = scenarios(ops.clone(), self.sizes);
+        let mut tree = new_tree(&strategy, origin.seed, origin.case);
+        replay_shrink(&mut *tree, &origin.shrink);
+        let scenario = tree.current();
+        if fingerprint(&scenario) != origin.scenario {
+            return Err(format!(
+                "its scenario (case {} of seed {}) is not generated the same way now: the \
+                 operations, their strategy or the check's sizes changed since it was saved",
+                origin.case, origin.seed
+            ));
+        }
+        Ok(scenario)
     }
 
     /// Explores one scenario: every execution's history is checked, and one that is not
     /// linearizable fails with the scenario's table.
     pub fn explore(&self, scenario: &Scenario<M::Op>) -> Report {
+        self.explorer
+            .run(self.explore_scenario(Arc::new(scenario.clone())))
+    }
+
+    /// The body of an exploration of `scenario`.
+    fn explore_scenario(
+        &self,
+        scenario: Arc<Scenario<M::Op>>,
+    ) -> impl Fn() + Send + Sync + 'static + use<M, O> {
         let (model, object, call) = (self.model.clone(), self.object.clone(), self.call.clone());
         let validate = self.validate.clone();
-        let scenario = Arc::new(scenario.clone());
         // Under weak memory the order the exhaustive engine schedules events in is no order
         // of time (see `History::without_real_time`).
         let real_time = !self
@@ -213,14 +295,14 @@ where
             .chosen_engines()
             .iter()
             .any(|engine| engine.kind() == EngineKind::Exhaustive);
-        self.explorer.run(move || {
+        move || {
             let object = run_scenario(&scenario, &*object, &call, &*model, real_time);
             if let Some(validate) = &validate
                 && let Err(why) = validate(&object)
             {
                 panic!("the object is not valid after the scenario: {why}");
             }
-        })
+        }
     }
 }
 

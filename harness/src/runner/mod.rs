@@ -16,7 +16,7 @@ use std::fmt::Debug;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::PathBuf;
 use std::str::FromStr;
-use std::sync::Once;
+use std::sync::{Arc, Once};
 use std::time::Duration;
 
 use self::knobs::{Knobs, parse_duration, parse_engines};
@@ -26,9 +26,15 @@ use crate::failure::Failure;
 use crate::kinds::FailureKind;
 use crate::notice::notice;
 use crate::report::{Outcome, Report};
-use crate::saved;
+use crate::saved::{self, SavedFailure};
 
-pub use self::model::run_model;
+pub use self::model::{InputTest, run_model};
+
+/// A test's body, shared by its replays and its search.
+pub type Body = Arc<dyn Fn() + Send + Sync>;
+
+/// The body that replays a saved entry, built from the entry (its `input`), or why none can.
+type Bodies<'b> = &'b dyn Fn(&SavedFailure) -> Result<Body, String>;
 
 /// What a `#[tapestry::test]` attribute says, as the macro passes it.
 #[doc(hidden)]
@@ -155,10 +161,19 @@ impl<'a> TestRun<'a> {
     where
         F: Fn() + Send + Sync + 'static,
     {
-        let body = std::sync::Arc::new(body);
-        let run_body = move || body();
+        let body: Body = Arc::new(body);
+        let bodies = |entry: &SavedFailure| match &entry.input {
+            None => Ok(body.clone()),
+            Some(input) => Err(format!(
+                "it was saved with an input (`{input}`), and this test takes none"
+            )),
+        };
+        let run_body = {
+            let body = body.clone();
+            move || body()
+        };
         if let Some(file) = &self.knobs.replay {
-            return self.replay_file(explorer, &self.resolve(file), run_body);
+            return self.replay_file(explorer, &self.resolve(file), &bodies);
         }
         if let Some(expected) = self.spec.expect {
             let expected = FailureKind::from_str(expected).map_err(|e| e.to_string())?;
@@ -168,7 +183,7 @@ impl<'a> TestRun<'a> {
         if self.spec.should_panic {
             self.not_replayed("is `#[should_panic]`")?;
         } else {
-            self.replay_saved(explorer, run_body.clone())?;
+            self.replay_saved(explorer, &bodies)?;
         }
         let report = explorer.run(run_body);
         observe(&report);
@@ -178,7 +193,7 @@ impl<'a> TestRun<'a> {
         if self.spec.should_panic {
             return Err(format!("{report}\n{failure}"));
         }
-        let saved = self.save(failure);
+        let saved = self.save(failure, None);
         Err(self.failure_message(&report, failure, saved))
     }
 

@@ -14,11 +14,11 @@ use std::panic::Location;
 use std::path::{Path, PathBuf};
 
 use super::knobs::Knobs;
-use super::{TestRun, TestSpec};
+use super::{Body, TestRun, TestSpec};
 use crate::Explorer;
 use crate::notice::notice;
 use crate::report::Report;
-use crate::saved;
+use crate::saved::{self, SavedFailure};
 
 thread_local! {
     /// Models this thread (one test's, under libtest) has run.
@@ -39,11 +39,7 @@ where
     F: Fn() + Send + Sync + 'static,
 {
     let knobs = Knobs::from_env().map_err(|e| format!("tapestry: {e}"))?;
-    let ordinal = MODELS_RUN.with(|n| {
-        n.set(n.get() + 1);
-        n.get()
-    });
-    let spec = spec_of_running_test(ordinal, Location::caller());
+    let spec = spec_of_running_test(next_ordinal(), Location::caller());
     let run = TestRun::new(&spec, knobs);
     if let Some(file) = &run.knobs.replay
         && run.replays_another_model(&run.resolve(file))
@@ -57,6 +53,84 @@ where
         return Ok(());
     }
     run.run(explorer, body, &|_| {}, observe)
+}
+
+/// A test whose body is built from an input, which a failure saves with its schedule:
+/// tapestry-lincheck's check, whose input is a scenario. Named as [`run_model`] names a model;
+/// its saved entries are replayed first, each on the body its input builds.
+#[doc(hidden)]
+pub struct InputTest {
+    run: TestRun<'static>,
+}
+
+impl InputTest {
+    /// The running test (see the module docs), or what is wrong with the `TAPESTRY_*` knobs.
+    #[track_caller]
+    pub fn of_running_test() -> Result<InputTest, String> {
+        let knobs = Knobs::from_env().map_err(|e| format!("tapestry: {e}"))?;
+        // Leaked, as `run_model`'s spec: one per check run.
+        let spec = Box::leak(Box::new(spec_of_running_test(
+            next_ordinal(),
+            Location::caller(),
+        )));
+        Ok(InputTest {
+            run: TestRun::new(spec, knobs),
+        })
+    }
+
+    /// Whether `TAPESTRY_REPLAY` names a file to replay: then replaying it is the whole test.
+    pub fn replays_only(&self) -> bool {
+        self.run.knobs.replay.is_some()
+    }
+
+    /// Replays the test's saved entries (or, with `TAPESTRY_REPLAY`, that file's), each on the
+    /// body `build` makes from its input. The error is the test's failure: an entry that fails
+    /// again, entries that no longer fit (among them one whose input `build` rejects, saying
+    /// why), an entry of another test.
+    pub fn replay(
+        &self,
+        explorer: &Explorer,
+        build: &dyn Fn(&str) -> Result<Body, String>,
+    ) -> Result<(), String> {
+        let bodies = |entry: &SavedFailure| match &entry.input {
+            Some(input) => build(input),
+            None => Err(
+                "it was saved without an input, and this test's body is built \
+                         from one"
+                    .to_owned(),
+            ),
+        };
+        match &self.run.knobs.replay {
+            Some(file) => self
+                .run
+                .replay_file(explorer, &self.run.resolve(file), &bodies),
+            None => self.run.replay_saved(explorer, &bodies),
+        }
+    }
+
+    /// The message of `report`'s failure, found with `input`, which is saved (with the
+    /// failing schedule) before this returns; `None` if the report has no failure.
+    pub fn failed(&self, report: &Report, input: &str) -> Option<String> {
+        let failure = report.failure()?;
+        let saved = self.run.save(failure, Some(input));
+        Some(self.run.failure_message(report, failure, saved))
+    }
+}
+
+impl std::fmt::Debug for InputTest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InputTest")
+            .field("test", &self.run.test)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The ordinal of a model (or input test) the running test starts now: 1 for its first.
+fn next_ordinal() -> usize {
+    MODELS_RUN.with(|n| {
+        n.set(n.get() + 1);
+        n.get()
+    })
 }
 
 /// The spec of the running test's `ordinal`th model, as the test's thread, binary and

@@ -17,7 +17,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::TestRun;
+use super::{Bodies, Body, TestRun};
 use crate::Explorer;
 use crate::engine::{EngineKind, Stress};
 use crate::failure::Failure;
@@ -40,11 +40,8 @@ enum Replayed {
 }
 
 /// Replays `entry`, and says what that showed.
-fn replay_entry<F>(explorer: &Explorer, entry: &SavedFailure, body: F) -> Replayed
-where
-    F: Fn() + Send + Sync + 'static,
-{
-    let report = match explorer.replay(&entry.replay, body) {
+fn replay_entry(explorer: &Explorer, entry: &SavedFailure, body: Body) -> Replayed {
+    let report = match explorer.replay(&entry.replay, move || body()) {
         Ok(report) => report,
         Err(why) => return Replayed::Stale(why.to_string()),
     };
@@ -230,11 +227,16 @@ impl TestRun<'_> {
 
     /// Saves the failing schedule, and with `TAPESTRY_SVG=1` its diagram beside it (returned);
     /// the error says why it could not be saved.
-    pub(super) fn save(&self, failure: &Failure) -> Result<Option<PathBuf>, String> {
+    pub(super) fn save(
+        &self,
+        failure: &Failure,
+        input: Option<&str>,
+    ) -> Result<Option<PathBuf>, String> {
         if !self.knobs.save {
             return Err("not saved: TAPESTRY_SAVE=0".to_owned());
         }
-        let entry = SavedFailure::new(&self.test, failure, self.seed(failure.engine()));
+        let mut entry = SavedFailure::new(&self.test, failure, self.seed(failure.engine()));
+        entry.input = input.map(str::to_owned);
         saved::save(
             &self.schedules,
             entry,
@@ -338,10 +340,7 @@ impl TestRun<'_> {
 
     /// Replays the saved schedules of this test first. A failure of one is a regression; an
     /// entry of another test, or a stale one, fails the test too (see the module docs).
-    pub(super) fn replay_saved<F>(&self, explorer: &Explorer, body: F) -> Result<(), String>
-    where
-        F: Fn() + Send + Sync + Clone + 'static,
-    {
+    pub(super) fn replay_saved(&self, explorer: &Explorer, bodies: Bodies) -> Result<(), String> {
         let entries = saved::read(&self.schedules)
             .map_err(|e| format!("cannot replay the saved schedules: {e}"))?;
         let (mine, others): (Vec<&SavedFailure>, Vec<&SavedFailure>) =
@@ -349,7 +348,7 @@ impl TestRun<'_> {
         if !others.is_empty() {
             return Err(self.foreign_entries(&others));
         }
-        self.replay_entries(explorer, &mine, &self.schedules, Mode::First, body)
+        self.replay_entries(explorer, &mine, &self.schedules, Mode::First, bodies)
     }
 
     /// The message for entries of other tests in this test's file.
@@ -382,15 +381,12 @@ impl TestRun<'_> {
     /// `TAPESTRY_REPLAY`: replays the schedules of `file` that belong to this test, and
     /// returns the test's result. A file that holds none of them is an error naming the
     /// tests it holds.
-    pub(super) fn replay_file<F>(
+    pub(super) fn replay_file(
         &self,
         explorer: &Explorer,
         file: &Path,
-        body: F,
-    ) -> Result<(), String>
-    where
-        F: Fn() + Send + Sync + Clone + 'static,
-    {
+        bodies: Bodies,
+    ) -> Result<(), String> {
         let entries = match saved::read(file) {
             Ok(entries) if entries.is_empty() => {
                 return Err(format!(
@@ -434,26 +430,30 @@ impl TestRun<'_> {
                 self.test
             ));
         }
-        self.replay_entries(explorer, &mine, file, Mode::Asked, body)
+        self.replay_entries(explorer, &mine, file, Mode::Asked, bodies)
     }
 
     /// Replays `entries` of this test, saved in `file`: the first that fails again fails the
     /// test; then the stale ones fail it, all named at once; a stress entry that found nothing
     /// and, when asked for, a schedule that passes get a notice.
-    fn replay_entries<F>(
+    fn replay_entries(
         &self,
         explorer: &Explorer,
         entries: &[&SavedFailure],
         file: &Path,
         mode: Mode,
-        body: F,
-    ) -> Result<(), String>
-    where
-        F: Fn() + Send + Sync + Clone + 'static,
-    {
+        bodies: Bodies,
+    ) -> Result<(), String> {
         let mut stale = Vec::new();
         for &entry in entries {
-            match replay_entry(explorer, entry, body.clone()) {
+            let body = match bodies(entry) {
+                Ok(body) => body,
+                Err(why) => {
+                    stale.push((entry, why));
+                    continue;
+                }
+            };
+            match replay_entry(explorer, entry, body) {
                 Replayed::Fails(failure) => {
                     return Err(self.fails_again(entry, &failure, file, mode));
                 }

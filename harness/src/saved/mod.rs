@@ -48,6 +48,11 @@ const OLDEST: u32 = 1;
 pub struct SavedFailure {
     /// The test it belongs to: `module::path::name`.
     pub test: String,
+    /// What the test gave its body when it failed, in the words of the test's runner
+    /// (tapestry-lincheck's scenario: its seed, case and shrinking steps); none for a body
+    /// that is given nothing, as a `#[tapestry::test]`'s. Replaying the entry rebuilds the
+    /// body from it.
+    pub input: Option<String>,
     /// The engine that found it.
     pub engine: EngineKind,
     /// What kind of failure it is.
@@ -73,6 +78,7 @@ impl SavedFailure {
     pub fn new(test: &str, failure: &Failure, seed: Option<u64>) -> SavedFailure {
         SavedFailure {
             test: test.to_owned(),
+            input: None,
             engine: failure.engine(),
             kind: failure.kind(),
             seed,
@@ -188,7 +194,7 @@ pub fn save(
     let mut entries = read(path)?;
     if entries
         .iter()
-        .any(|e| e.test == entry.test && e.replay == entry.replay)
+        .any(|e| e.test == entry.test && e.input == entry.input && e.replay == entry.replay)
     {
         return Ok(());
     }
@@ -250,6 +256,9 @@ fn render(entries: &[SavedFailure], replay_command: &str) -> String {
             "\n[failure]\ntest = {}\nengine = {}\nkind = {}",
             e.test, e.engine, e.kind
         );
+        if let Some(input) = &e.input {
+            let _ = writeln!(out, "input = {input}");
+        }
         if let Some(seed) = e.seed {
             let _ = writeln!(out, "seed = {seed}");
         }
@@ -278,6 +287,7 @@ fn render(entries: &[SavedFailure], replay_command: &str) -> String {
 /// The keys of an entry, in the order they are written.
 const KEYS: &[&str] = &[
     "test",
+    "input",
     "engine",
     "kind",
     "seed",
@@ -443,6 +453,7 @@ fn entry(start: usize, fields: &[Field]) -> Result<SavedFailure, (usize, String)
     let fields = Fields { start, fields };
     Ok(SavedFailure {
         test: fields.required("test")?.1.to_owned(),
+        input: fields.get("input")?.map(|(_, input)| input.to_owned()),
         engine: fields.parsed("engine")?,
         kind: fields.parsed("kind")?,
         seed: fields.number("seed")?,

@@ -15,6 +15,7 @@ fn a_good_file_is_read() {
 fn what_is_written_is_read_back() {
     let entry = SavedFailure {
         test: "m::t".into(),
+        input: Some("seed=0 case=3 shrink=FFP".into()),
         engine: EngineKind::Stress,
         kind: FailureKind::Panic,
         seed: Some(9),
@@ -112,6 +113,7 @@ fn a_file_of_format_1_is_still_read() {
 fn a_saved_failure_keeps_its_timeline_and_draws_it() {
     let entry = SavedFailure {
         test: "m::t".into(),
+        input: None,
         engine: EngineKind::Pct,
         kind: FailureKind::Panic,
         seed: Some(0),
@@ -144,7 +146,7 @@ const BAD: &[(&str, usize, &str)] = &[
     (
         "tapestry-schedule 2\n[failure]\ncolour = red\n",
         3,
-        "unknown key `colour`; expected one of: test, engine",
+        "unknown key `colour`; expected one of: test, input, engine",
     ),
     (
         "tapestry-schedule 2\n[failure]\ntest = a\ntest = b\n",
