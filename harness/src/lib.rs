@@ -808,6 +808,7 @@ pub use tapestry_macros::test;
 #[cfg(feature = "explore")]
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::rt::waiting::without_waiting;
     pub use crate::runner::{Body, InputTest, TestOutput, TestSpec, run_model, run_test};
     pub use insta;
     pub use tapestry_macros::select_impl;

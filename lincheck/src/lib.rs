@@ -103,6 +103,13 @@
 //! alone, since the order a model checker schedules events in is no order of time
 //! ([`History::without_real_time`]).
 //!
+//! [`Lincheck::validate`] also checks the object's own invariants after every execution, and
+//! [`Lincheck::non_blocking`] checks that no call waits for another thread: a call that
+//! waits for a lock another thread holds, or on a condition variable, could never complete
+//! were that thread suspended there for good (obstruction-freedom, the weakest of the
+//! non-blocking progress conditions). A register behind a `Mutex` is linearizable and fails
+//! it; one built on `compare_exchange` passes.
+//!
 //! A failing [`Lincheck::check`] is kept as a `#[tapestry::test]`'s failure is: before the
 //! test fails, its schedule file (`tapestry-schedules/<module path>/<test>.schedule`, beside
 //! the package's sources) gets the failing schedule and, as the entry's `input`, what makes

@@ -5,12 +5,15 @@ use std::fmt::{self, Debug};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use proptest::strategy::{BoxedStrategy, Strategy, ValueTree};
-use tapestry::__private::{Body, InputTest};
+use tapestry::__private::{Body, InputTest, without_waiting};
 use tapestry::{Engine, EngineKind, Explorer, Report};
 
 use crate::history::History;
 use crate::scenario::{Origin, Scenario, Sizes, fingerprint, new_tree, replay_shrink, scenarios};
 use crate::{Model, check, report};
+
+/// Schedules of the random engine that each scenario of a non-blocking check also runs.
+const NON_BLOCKING_SCHEDULES: u64 = 64;
 
 type Make<T> = Arc<dyn Fn() -> T + Send + Sync>;
 type Call<O, M> = Arc<dyn Fn(&O, &<M as Model>::Op) -> <M as Model>::Ret + Send + Sync>;
@@ -26,6 +29,7 @@ pub struct Lincheck<M: Model, O> {
     seed: u64,
     explorer: Explorer,
     validate: Option<Validate<O>>,
+    non_blocking: bool,
 }
 
 /// A check that failed: the smallest scenario found that fails, and how it fails.
@@ -95,6 +99,7 @@ where
             seed: 0,
             explorer: Explorer::new().engine(Engine::dpor().max_executions(2_000)),
             validate: None,
+            non_blocking: false,
         }
     }
 
@@ -149,6 +154,19 @@ where
         validate: impl Fn(&O) -> Result<(), String> + Send + Sync + 'static,
     ) -> Self {
         self.validate = Some(Arc::new(validate));
+        self
+    }
+
+    /// Also checks that the object is non-blocking (obstruction-free: each call, run alone
+    /// from any state, completes): an execution in which a call waits for a lock another
+    /// thread holds, or on a condition variable, fails, naming both threads; were the holder
+    /// suspended there for good, the call would never complete. Other ways to wait (channels,
+    /// joins, barriers, a spin loop on another thread's flag) are not seen. Each scenario is
+    /// then also run under the random engine (64 schedules, the check's seed), which stops
+    /// threads inside their critical sections; the model engines report it, not the stress
+    /// engine (on real threads a lock's holder is known a moment late).
+    pub fn non_blocking(mut self) -> Self {
+        self.non_blocking = true;
         self
     }
 
@@ -277,8 +295,22 @@ where
     /// Explores one scenario: every execution's history is checked, and one that is not
     /// linearizable fails with the scenario's table.
     pub fn explore(&self, scenario: &Scenario<M::Op>) -> Report {
+        let body = self.explore_scenario(Arc::new(scenario.clone()));
+        if !self.non_blocking {
+            return self.explorer.run(body);
+        }
+        // The searches reduced to one execution per ordering of what races (dpor, and the
+        // exhaustive engine's) never stop a thread between taking a lock and letting it go
+        // when nothing there races: exactly where another thread's call would wait for it.
+        // The random engine stops threads at every scheduling point.
         self.explorer
-            .run(self.explore_scenario(Arc::new(scenario.clone())))
+            .clone()
+            .engine(
+                Engine::random()
+                    .schedules(NON_BLOCKING_SCHEDULES)
+                    .seed(self.seed),
+            )
+            .run(body)
     }
 
     /// The body of an exploration of `scenario`.
@@ -288,6 +320,7 @@ where
     ) -> impl Fn() + Send + Sync + 'static + use<M, O> {
         let (model, object, call) = (self.model.clone(), self.object.clone(), self.call.clone());
         let validate = self.validate.clone();
+        let non_blocking = self.non_blocking;
         // Under weak memory the order the exhaustive engine schedules events in is no order
         // of time (see `History::without_real_time`).
         let real_time = !self
@@ -296,7 +329,13 @@ where
             .iter()
             .any(|engine| engine.kind() == EngineKind::Exhaustive);
         move || {
-            let object = run_scenario(&scenario, &*object, &call, &*model, real_time);
+            let object = run_scenario(
+                &scenario,
+                &*object,
+                &call,
+                &*model,
+                (real_time, non_blocking),
+            );
             if let Some(validate) = &validate
                 && let Err(why) = validate(&object)
             {
@@ -312,6 +351,7 @@ impl<M: Model, O> fmt::Debug for Lincheck<M, O> {
             .field("sizes", &self.sizes)
             .field("scenarios", &self.scenarios)
             .field("seed", &self.seed)
+            .field("non_blocking", &self.non_blocking)
             .finish_non_exhaustive()
     }
 }
@@ -322,7 +362,7 @@ fn run_scenario<M, O>(
     object: &(dyn Fn() -> O + Send + Sync),
     call: &Call<O, M>,
     model: &(dyn Fn() -> M + Send + Sync),
-    real_time: bool,
+    (real_time, non_blocking): (bool, bool),
 ) -> Arc<O>
 where
     M: Model + Send + 'static,
@@ -335,13 +375,17 @@ where
     // object does not.
     let log: Arc<Mutex<History<M::Op, M::Ret>>> = Arc::default();
     let object = Arc::new(object());
-    let run = |thread: usize,
-               op: &M::Op,
-               object: &O,
-               log: &Mutex<History<M::Op, M::Ret>>,
-               call: &Call<O, M>| {
+    let run = move |thread: usize,
+                    op: &M::Op,
+                    object: &O,
+                    log: &Mutex<History<M::Op, M::Ret>>,
+                    call: &Call<O, M>| {
         let id = lock(log).invoke(thread, op.clone());
-        let ret = call(object, op);
+        let ret = if non_blocking {
+            without_waiting(|| call(object, op))
+        } else {
+            call(object, op)
+        };
         lock(log).returns(id, ret);
     };
     for op in &scenario.before {

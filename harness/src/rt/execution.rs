@@ -739,6 +739,25 @@ impl Execution {
         }
     }
 
+    /// Sets whether thread `idx` is in a call that must not wait (`rt::waiting`); returns
+    /// what it was.
+    pub(crate) fn forbid_waiting(&self, idx: ThreadIdx, forbid: bool) -> bool {
+        self.threads.slot(idx).forbids_waiting.swap(forbid, Relaxed)
+    }
+
+    /// Whether thread `idx` is in a call that must not wait.
+    #[inline]
+    pub(crate) fn forbids_waiting(&self, idx: ThreadIdx) -> bool {
+        self.threads.slot(idx).forbids_waiting.load(Relaxed)
+    }
+
+    /// A thread other than `not` that holds `lock`.
+    pub(crate) fn holder_other_than(&self, not: ThreadIdx, lock: ObjId) -> Option<ThreadIdx> {
+        let held = |idx: ThreadIdx| &self.threads.slot(idx).held;
+        (0..self.threads.len())
+            .find(|&idx| idx != not && self.with_state(held(idx), |held| held.holds(lock)))
+    }
+
     /// Lock `lock` was released by thread `by`, which need not be the thread that took it (an
     /// async lock's guard moves with its future): the thread that holds it, `by` first, no
     /// longer does.

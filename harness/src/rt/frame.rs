@@ -108,6 +108,13 @@ fn blocking_with<R>(
     local.settle();
     let me = local.running();
     let thread = local.exec.thread(me);
+    if local.exec.forbids_waiting(me) {
+        let blocked = Blocked {
+            site: Some(site),
+            ..blocked
+        };
+        super::waiting::check(&local.exec, me, &blocked);
+    }
     // Cleared only on return: a thread that never returns (deadlock) stays marked blocked,
     // with the line it waits at.
     thread.set_blocked(Some(Blocked {
@@ -318,17 +325,22 @@ pub(crate) fn unlock(
     };
     local.settle();
     let me = local.running();
-    if local.exec.id() == obj.exec {
+    let ours = local.exec.id() == obj.exec;
+    if ours {
         local.record(me, obj.id, || op, site);
-        let thread = local.exec.thread(me);
-        thread.lock_released(obj.id);
         releasing(LockFrame {
-            thread,
+            thread: local.exec.thread(me),
             lock: obj.id,
         });
     }
     release();
     local.set_running(me);
+    // Held until the engine has let it go: an engine may switch threads inside `release`
+    // before it does (shuttle's and the dpor engine's unlock is a scheduling point), and a
+    // thread that runs then and asks for the lock waits for this one (`rt::waiting`).
+    if ours {
+        local.exec.thread(me).lock_released(obj.id);
+    }
 }
 
 /// Lock-order bookkeeping of the running thread (see `lock_order`).

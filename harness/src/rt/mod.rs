@@ -32,6 +32,7 @@ pub(crate) use tasks::{
 };
 mod threads;
 pub(crate) mod token;
+pub(crate) mod waiting;
 
 use std::borrow::Cow;
 use std::fmt;

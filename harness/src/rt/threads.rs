@@ -97,6 +97,9 @@ pub(super) struct ThreadSlot {
     /// How many `static`s this thread is initialising now (nested): what they allocate
     /// belongs to the static, not to the execution (`rt::initialising_static`).
     pub(super) initialising: AtomicU32,
+    /// Whether the thread is in a call that must not wait for another thread
+    /// (`rt::waiting`).
+    pub(super) forbids_waiting: AtomicBool,
 }
 
 /// A thread's parker, as the facade makes it: `rt` only keeps it.
@@ -118,6 +121,7 @@ impl ThreadSlot {
             waker: Mutex::new(None),
             pending_at: AtomicPtr::new(std::ptr::null_mut()),
             initialising: AtomicU32::new(0),
+            forbids_waiting: AtomicBool::new(false),
         }
     }
 
@@ -132,6 +136,7 @@ impl ThreadSlot {
         *self.waker.lock() = None;
         self.pending_at.store(std::ptr::null_mut(), Relaxed);
         self.initialising.store(0, Relaxed);
+        self.forbids_waiting.store(false, Relaxed);
         // A thread that never exited belongs to a failed execution, whose engine left its
         // objects behind without dropping them (they may be loom's or shuttle's, which must not
         // be touched outside their execution): so is its parker.
