@@ -190,10 +190,29 @@ pub(crate) fn run() -> Result<()> {
          take it off this command's expectations and LOOM-SUITE.md:\n{stdout}\n{stderr}"
     );
     println!("{}", failure_of(&stdout));
+    // Saved beside the tests, and replayed first by the next run.
+    let saved = check.join("tapestry-schedules/queues/single.schedule");
+    ensure!(
+        std::fs::read_to_string(&saved).is_ok_and(|text| text.contains("input = lincheck seed=")),
+        "the one-slot queue's failure is not saved with its scenario in {}",
+        saved.display()
+    );
+    let (_, again, stderr) = scratch::cargo(
+        &check,
+        &root,
+        &["test", "--release", "--test", "queues", "single"],
+        &env,
+    )?;
+    ensure!(
+        again.contains("a saved schedule of `queues::single` fails again")
+            && again.contains(FINDING),
+        "the next run did not replay the saved failure first:\n{again}\n{stderr}"
+    );
     eprintln!(
         "lincheck-crates: concurrent-queue 2.5.0's bounded and unbounded queues are linearizable \
          in every explored execution of 50 scenarios each; its one-slot queue is not: a push \
-         returns Full while a pop that took the element still holds the slot ({:.1} s)",
+         returns Full while a pop that took the element still holds the slot ({:.1} s); the \
+         failure was saved with its scenario, and the next run replayed it first",
         elapsed.as_secs_f64()
     );
     Ok(())
