@@ -1,0 +1,354 @@
+//! Execution graphs: each thread's events in program order, which write each read reads from
+//! (`rf`), and the order of the writes to each location (`co`, coherence order).
+//!
+//! Every event also has a *stamp*, the order in which the exploration added it. The
+//! exploration ([`crate::explore`]) uses stamps to know what was added after what; the model
+//! ([`crate::consistency`]) ignores them.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// A thread: `0..` in the order the threads were created.
+pub type Tid = u32;
+/// A memory location (an atomic), named by its user.
+pub type Loc = u32;
+/// A value, as bits.
+pub type Val = u64;
+
+/// The thread of the initial writes, one per location, which happen before everything.
+pub const INIT: Tid = Tid::MAX;
+
+/// The ordering of an atomic access or fence, as `std::sync::atomic::Ordering`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Ordering {
+    Relaxed,
+    Release,
+    Acquire,
+    AcqRel,
+    SeqCst,
+}
+
+impl Ordering {
+    /// Whether it releases: `Release`, `AcqRel`, `SeqCst`.
+    pub fn releases(self) -> bool {
+        matches!(
+            self,
+            Ordering::Release | Ordering::AcqRel | Ordering::SeqCst
+        )
+    }
+
+    /// Whether it acquires: `Acquire`, `AcqRel`, `SeqCst`.
+    pub fn acquires(self) -> bool {
+        matches!(
+            self,
+            Ordering::Acquire | Ordering::AcqRel | Ordering::SeqCst
+        )
+    }
+
+    pub fn is_seq_cst(self) -> bool {
+        self == Ordering::SeqCst
+    }
+}
+
+/// An event: the `index`th of thread `thread`; an initial write is `(INIT, location)`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct EventId {
+    pub thread: Tid,
+    pub index: u32,
+}
+
+impl EventId {
+    /// The initial write of `loc`.
+    pub fn init(loc: Loc) -> EventId {
+        EventId {
+            thread: INIT,
+            index: loc,
+        }
+    }
+
+    pub fn is_init(self) -> bool {
+        self.thread == INIT
+    }
+}
+
+impl fmt::Display for EventId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.is_init() {
+            write!(f, "init({})", self.index)
+        } else {
+            write!(f, "T{}#{}", self.thread, self.index)
+        }
+    }
+}
+
+/// What an event does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Label {
+    /// A load, or the read of a read-modify-write.
+    Read {
+        loc: Loc,
+        ord: Ordering,
+        /// The write it reads from.
+        rf: EventId,
+        /// For the read of a read-modify-write that may fail (a `compare_exchange`): its
+        /// ordering when it fails, which it has when no write follows it.
+        fail_ord: Option<Ordering>,
+        /// Whether it is the read of a read-modify-write: a write follows it, if it succeeds.
+        exclusive: bool,
+    },
+    /// A store, or the write of a read-modify-write (`rmw`: the event before it in its
+    /// thread is that read).
+    Write {
+        loc: Loc,
+        val: Val,
+        ord: Ordering,
+        rmw: bool,
+    },
+    Fence {
+        ord: Ordering,
+    },
+}
+
+impl Label {
+    /// The location it accesses (none: a fence).
+    pub fn loc(&self) -> Option<Loc> {
+        match *self {
+            Label::Read { loc, .. } | Label::Write { loc, .. } => Some(loc),
+            Label::Fence { .. } => None,
+        }
+    }
+
+    pub fn is_read(&self) -> bool {
+        matches!(self, Label::Read { .. })
+    }
+
+    pub fn is_write(&self) -> bool {
+        matches!(self, Label::Write { .. })
+    }
+}
+
+/// An event of a thread, with what the exploration knows of it.
+#[derive(Clone, Debug)]
+pub struct Event {
+    pub label: Label,
+    /// When it was added (see the module docs).
+    pub stamp: u32,
+    /// Whether, when it was added or last revisited, it took the greatest choice: a read
+    /// the `co`-last write, a write the `co`-last place (the exploration's maximality test).
+    pub added_max: bool,
+    /// Whether a write added later may make it read from that write (a backward revisit);
+    /// not for events that a backward revisit kept as the prefix of its write.
+    pub revisitable: bool,
+}
+
+/// An execution graph (see the module docs).
+#[derive(Clone, Debug, Default)]
+pub struct Graph {
+    threads: Vec<Vec<Event>>,
+    /// Per location: its initial value and its writes in coherence order, the initial write
+    /// first.
+    locs: BTreeMap<Loc, Location>,
+    next_stamp: u32,
+}
+
+#[derive(Clone, Debug)]
+struct Location {
+    init: Val,
+    co: Vec<EventId>,
+}
+
+impl Graph {
+    /// A graph of `threads` threads with no events, and the locations `locs` with their
+    /// initial values.
+    pub fn new(threads: usize, locs: &[(Loc, Val)]) -> Graph {
+        Graph {
+            threads: vec![Vec::new(); threads],
+            locs: locs
+                .iter()
+                .map(|&(loc, init)| {
+                    (
+                        loc,
+                        Location {
+                            init,
+                            co: vec![EventId::init(loc)],
+                        },
+                    )
+                })
+                .collect(),
+            next_stamp: 0,
+        }
+    }
+
+    pub fn thread_count(&self) -> usize {
+        self.threads.len()
+    }
+
+    /// The events of thread `t`, in program order.
+    pub fn thread(&self, t: Tid) -> &[Event] {
+        &self.threads[t as usize]
+    }
+
+    /// Event `id` (none for an initial write, which has no [`Event`]).
+    pub fn event(&self, id: EventId) -> Option<&Event> {
+        if id.is_init() {
+            return None;
+        }
+        self.threads.get(id.thread as usize)?.get(id.index as usize)
+    }
+
+    pub(crate) fn event_mut(&mut self, id: EventId) -> &mut Event {
+        &mut self.threads[id.thread as usize][id.index as usize]
+    }
+
+    /// The label of `id`; an initial write's is a relaxed write of the initial value.
+    pub fn label(&self, id: EventId) -> Label {
+        match self.event(id) {
+            Some(event) => event.label,
+            None => Label::Write {
+                loc: id.index,
+                val: self.locs[&id.index].init,
+                ord: Ordering::Relaxed,
+                rmw: false,
+            },
+        }
+    }
+
+    /// The stamp of `id`; initial writes come before everything.
+    pub fn stamp(&self, id: EventId) -> Option<u32> {
+        self.event(id).map(|e| e.stamp)
+    }
+
+    /// The value write `id` writes.
+    pub fn value(&self, id: EventId) -> Val {
+        match self.label(id) {
+            Label::Write { val, .. } => val,
+            other => panic!("{id} is no write: {other:?}"),
+        }
+    }
+
+    /// The locations, each with its writes in coherence order.
+    pub fn locations(&self) -> impl Iterator<Item = (Loc, &[EventId])> {
+        self.locs.iter().map(|(&loc, l)| (loc, l.co.as_slice()))
+    }
+
+    /// The writes to `loc` in coherence order.
+    pub fn co(&self, loc: Loc) -> &[EventId] {
+        &self.locs[&loc].co
+    }
+
+    pub fn has_location(&self, loc: Loc) -> bool {
+        self.locs.contains_key(&loc)
+    }
+
+    /// Every event but the initial writes, in no particular order.
+    pub fn events(&self) -> impl Iterator<Item = (EventId, &Event)> {
+        self.threads.iter().enumerate().flat_map(|(t, events)| {
+            events.iter().enumerate().map(move |(i, e)| {
+                (
+                    EventId {
+                        thread: t as Tid,
+                        index: i as u32,
+                    },
+                    e,
+                )
+            })
+        })
+    }
+
+    /// Adds `label` as the next event of thread `t`, with the next stamp; a write is placed
+    /// last in its location's coherence order, and the read of a read-modify-write's write
+    /// must be the event before it. (With [`Graph::set_rf`] and [`Graph::place_after`], a
+    /// graph can be built by hand, to ask whether it is consistent.)
+    pub fn push(&mut self, t: Tid, label: Label) -> EventId {
+        let id = EventId {
+            thread: t,
+            index: self.threads[t as usize].len() as u32,
+        };
+        self.threads[t as usize].push(Event {
+            label,
+            stamp: self.next_stamp,
+            added_max: true,
+            revisitable: true,
+        });
+        self.next_stamp += 1;
+        if let Label::Write { loc, .. } = label {
+            self.locs
+                .get_mut(&loc)
+                .expect("a known location")
+                .co
+                .push(id);
+        }
+        id
+    }
+
+    /// Places write `w` right after `after` in its location's coherence order.
+    pub fn place_after(&mut self, w: EventId, after: EventId) {
+        let loc = self.label(w).loc().expect("a write");
+        let co = &mut self.locs.get_mut(&loc).expect("a known location").co;
+        co.retain(|&x| x != w);
+        let at = co.iter().position(|&x| x == after).expect("in co") + 1;
+        co.insert(at, w);
+    }
+
+    /// Makes read `r` read from `w`.
+    pub fn set_rf(&mut self, r: EventId, w: EventId) {
+        if let Label::Read { rf, .. } = &mut self.event_mut(r).label {
+            *rf = w;
+        }
+    }
+
+    /// Keeps only the events `keep` says to keep, which must hold, per thread, a prefix.
+    pub(crate) fn retain(&mut self, keep: impl Fn(EventId, &Event) -> bool) {
+        for (t, events) in self.threads.iter_mut().enumerate() {
+            let kept = events
+                .iter()
+                .enumerate()
+                .take_while(|&(i, e)| {
+                    keep(
+                        EventId {
+                            thread: t as Tid,
+                            index: i as u32,
+                        },
+                        e,
+                    )
+                })
+                .count();
+            events.truncate(kept);
+        }
+        let lens: Vec<u32> = self.threads.iter().map(|t| t.len() as u32).collect();
+        for location in self.locs.values_mut() {
+            location
+                .co
+                .retain(|id| id.is_init() || id.index < lens[id.thread as usize]);
+        }
+    }
+
+    /// The events that happen before `e` through program order and reads-from, `e`
+    /// included: per thread, how many of its first events (its `porf` prefix).
+    pub fn porf_prefix(&self, e: EventId) -> Vec<u32> {
+        let mut view = vec![0u32; self.threads.len()];
+        let mut todo = vec![e];
+        while let Some(id) = todo.pop() {
+            if id.is_init() || view[id.thread as usize] > id.index {
+                continue;
+            }
+            let from = view[id.thread as usize];
+            view[id.thread as usize] = id.index + 1;
+            for index in from..=id.index {
+                let event = EventId {
+                    thread: id.thread,
+                    index,
+                };
+                if let Label::Read { rf, .. } = self.label(event) {
+                    todo.push(rf);
+                }
+            }
+        }
+        view
+    }
+}
+
+/// Whether `id` is within `view` (per thread, a prefix length); initial writes always are.
+pub fn in_view(view: &[u32], id: EventId) -> bool {
+    id.is_init() || id.index < view[id.thread as usize]
+}
