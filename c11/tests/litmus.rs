@@ -237,3 +237,50 @@ fn eight_threads_in_a_ring() {
     assert_eq!(count, 255);
     assert!(!outcomes.iter().any(|(r, _)| r.iter().all(|r| r[0] == 0)));
 }
+
+/// Mutual exclusion: each thread raises its flag and enters its critical section unless the
+/// other's flag is up (Dekker's handshake; Peterson's adds the turn, and waits only when the
+/// other's flag is up and the turn is the other's). An execution counted has both threads
+/// inside: with `SeqCst` there is none, with release stores and acquire loads (store
+/// buffering) there is.
+#[test]
+fn dekker_and_peterson_need_seq_cst() {
+    let dekker = |st, ld| {
+        litmus(vec![
+            vec![I::Store(X, 1, st), I::Load(Y, ld), I::Enter(&[(0, 1)])],
+            vec![I::Store(Y, 1, st), I::Load(X, ld), I::Enter(&[(0, 1)])],
+        ])
+    };
+    counts(&dekker(SeqCst, SeqCst), 0, 0);
+    let (_, both_inside) = counts(&dekker(Release, Acquire), 0, 1);
+    assert_eq!(pairs(&both_inside), set(&[(0, 0)]));
+
+    const TURN: u32 = 2;
+    let peterson = |st, ld| Litmus {
+        locs: vec![(X, 0), (Y, 0), (TURN, 0)],
+        threads: vec![
+            vec![
+                I::Store(X, 1, st),
+                I::Store(TURN, 1, st),
+                I::Load(Y, ld),
+                I::Load(TURN, ld),
+                I::Enter(&[(0, 1), (1, 1)]),
+            ],
+            vec![
+                I::Store(Y, 1, st),
+                I::Store(TURN, 0, st),
+                I::Load(X, ld),
+                I::Load(TURN, ld),
+                I::Enter(&[(0, 1), (1, 0)]),
+            ],
+        ],
+    };
+    counts(&peterson(SeqCst, SeqCst), 0, 0);
+    let (sc, rc11) = (
+        explore(&peterson(Release, Acquire), Model::Sc),
+        explore(&peterson(Release, Acquire), Model::Rc11),
+    );
+    assert_eq!(sc.0, 0, "sequentially consistent, Peterson's lock holds");
+    assert!(rc11.0 > 0, "with release/acquire both threads get in");
+    assert_eq!(rc11, brute_force(&peterson(Release, Acquire), Model::Rc11));
+}

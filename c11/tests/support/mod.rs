@@ -21,6 +21,10 @@ pub enum I {
     /// `compare_exchange(expected, new, success, failure)`.
     Cas(Loc, Val, Val, Ordering, Ordering),
     Fence(Ordering),
+    /// Waits for good if every register listed holds its value, else goes on: a spin loop
+    /// that would not exit. An execution with a thread waiting is not counted (as GenMC's
+    /// `assume`), so every execution counted has each thread past its `Enter`s.
+    Enter(&'static [(usize, Val)]),
 }
 
 #[derive(Clone, Debug)]
@@ -36,8 +40,7 @@ pub type Outcome = (Vec<Vec<Val>>, Vec<Val>);
 /// Executions the explorer ran to their end, and their outcomes.
 pub fn explore(litmus: &Litmus, model: Model) -> (u64, BTreeSet<Outcome>) {
     let mut explorer = Explorer::new(litmus.threads.len(), &litmus.locs, model);
-    let outcomes = run_all(litmus, &mut explorer, |_| false);
-    (explorer.stats().complete, outcomes)
+    run_all(litmus, &mut explorer, |_| false)
 }
 
 /// The estimate of a sampling exploration of `litmus` from `paths` random paths.
@@ -46,16 +49,18 @@ pub fn estimate(litmus: &Litmus, model: Model, paths: usize, seed: u64) -> Estim
     run_all(litmus, &mut explorer, |e| {
         e.estimate().is_some_and(|estimate| estimate.paths >= paths)
     });
+    // (No litmus with `Enter` is estimated: a run stopped there counts as complete.)
     explorer.estimate().expect("paths were run")
 }
 
-/// Runs `litmus` under `explorer` until it ends or `enough` says so; the outcomes of the
-/// complete runs.
+/// Runs `litmus` under `explorer` until it ends or `enough` says so; how many runs were
+/// complete (no thread waiting for good), and their outcomes.
 fn run_all(
     litmus: &Litmus,
     explorer: &mut Explorer,
     enough: impl Fn(&Explorer) -> bool,
-) -> BTreeSet<Outcome> {
+) -> (u64, BTreeSet<Outcome>) {
+    let mut complete = 0;
     let mut outcomes = BTreeSet::new();
     let mut runs = 0u64;
     while !enough(explorer) {
@@ -65,6 +70,7 @@ fn run_all(
         runs += 1;
         assert!(runs < 1_000_000, "the exploration does not end");
         let mut regs = vec![Vec::new(); litmus.threads.len()];
+        let mut waiting = false;
         'threads: for (t, code) in litmus.threads.iter().enumerate() {
             let t = t as u32;
             for &instr in code {
@@ -84,21 +90,31 @@ fn run_all(
                         .map(|v| regs.push(v))
                         .is_some(),
                     I::Fence(ord) => run.fence(t, ord).is_some(),
+                    I::Enter(waits) => {
+                        if waits.iter().all(|&(reg, val)| regs[reg] == val) {
+                            // This thread waits for good; the others go on (their writes may
+                            // revisit its reads), and the execution is not counted.
+                            waiting = true;
+                            continue 'threads;
+                        }
+                        true
+                    }
                 };
                 if !ok {
                     break 'threads;
                 }
             }
         }
-        if run.is_blocked() {
+        if run.is_blocked() || waiting {
             run.finish();
             continue;
         }
         let finals = finals(run.graph());
         run.finish();
+        complete += 1;
         outcomes.insert((regs, finals));
     }
-    outcomes
+    (complete, outcomes)
 }
 
 fn finals(graph: &Graph) -> Vec<Val> {
@@ -150,7 +166,7 @@ pub fn brute_force(litmus: &Litmus, model: Model) -> (u64, BTreeSet<Outcome>) {
                         write_part: true,
                     });
                 }
-                I::Fence(_) => {}
+                I::Fence(_) | I::Enter(_) => {}
             }
         }
     }
@@ -160,7 +176,7 @@ pub fn brute_force(litmus: &Litmus, model: Model) -> (u64, BTreeSet<Outcome>) {
         | I::Load(l, ..)
         | I::FetchAdd(l, ..)
         | I::Cas(l, ..) => l,
-        I::Fence(_) => unreachable!(),
+        I::Fence(_) | I::Enter(_) => unreachable!(),
     };
     // Each read's candidates: `None` is the initial value.
     let candidates: Vec<Vec<Option<usize>>> = reads
@@ -278,6 +294,11 @@ fn build(
                         }
                     },
                     I::Fence(_) => {}
+                    I::Enter(waits) => {
+                        if waits.iter().all(|&(reg, val)| regs[t][reg] == val) {
+                            return None;
+                        }
+                    }
                 }
                 pc[t] += 1;
                 progressed = true;
@@ -331,6 +352,7 @@ fn build(
                 I::Fence(ord) => {
                     base.push(tid, Label::Fence { ord });
                 }
+                I::Enter(_) => {}
             }
         }
     }
