@@ -165,6 +165,9 @@ struct Relations {
     ids: Vec<EventId>,
     labels: Vec<Label>,
     po: Rel,
+    /// Thread creation and joining: a spawn before the child's events, the child's events
+    /// before a join of it.
+    asw: Rel,
     rf: Rel,
     co: Rel,
     fr: Rel,
@@ -190,6 +193,7 @@ impl Relations {
                 }
             })
             .collect();
+        let mut asw = Rel::new(n);
         let (mut po, mut rf, mut co, mut fr, mut rmw) = (
             Rel::new(n),
             Rel::new(n),
@@ -213,6 +217,18 @@ impl Relations {
         for (a, &id) in ids.iter().enumerate() {
             if let Label::Read { rf: w, .. } = labels[a] {
                 rf.add(index(w), a);
+            }
+            if let Label::Spawn { child } | Label::Join { child } = labels[a] {
+                let spawn = matches!(labels[a], Label::Spawn { .. });
+                for (b, other) in ids.iter().enumerate() {
+                    if other.thread == child {
+                        if spawn {
+                            asw.add(a, b);
+                        } else {
+                            asw.add(b, a);
+                        }
+                    }
+                }
             }
             if let Label::Write { rmw: true, .. } = labels[a] {
                 let read = EventId {
@@ -240,6 +256,7 @@ impl Relations {
             ids,
             labels,
             po,
+            asw,
             rf,
             co,
             fr,
@@ -269,6 +286,7 @@ impl Relations {
                 })
             }
             Label::Write { ord, .. } | Label::Fence { ord } => Some(ord),
+            Label::Spawn { .. } | Label::Join { .. } => None,
         }
         .filter(|_| !self.ids[a].is_init())
     }
@@ -346,11 +364,13 @@ impl Relations {
         let n = self.n();
         // No thin air.
         let mut porf = self.po.clone();
+        porf.union(&self.asw);
         porf.union(&self.rf);
         if !porf.acyclic() {
             return false;
         }
         let mut hb = self.po.clone();
+        hb.union(&self.asw);
         hb.union(&self.synchronises_with());
         let hb = hb.closure();
         let mut eco = self.rf.clone();
@@ -415,6 +435,7 @@ fn as_seq_cst(label: Label) -> Label {
         Label::Fence { .. } => Label::Fence {
             ord: Ordering::SeqCst,
         },
+        other @ (Label::Spawn { .. } | Label::Join { .. }) => other,
     }
 }
 

@@ -27,19 +27,31 @@
 
 use crate::consistency::{Model, is_consistent, is_consistent_but_atomicity};
 use crate::estimate::{Estimate, Sampler};
-use crate::graph::{EventId, Graph, Label, Loc, Ordering, Tid, Val, in_view};
+use crate::graph::{EventId, Graph, Label, Loc, Tid, Val, in_view};
+use crate::run::Execution;
 
 /// An exploration of a program with a fixed number of threads and locations.
 #[derive(Debug)]
 pub struct Explorer {
-    model: Model,
-    threads: usize,
+    pub(crate) model: Model,
+    pub(crate) threads: usize,
     locs: Vec<(Loc, Val)>,
     started: bool,
-    stack: Vec<State>,
-    stats: Stats,
+    pub(crate) stack: Vec<State>,
+    pub(crate) stats: Stats,
     /// Set when the exploration only samples random paths ([`Explorer::sampling`]).
-    sampler: Option<Sampler>,
+    pub(crate) sampler: Option<Sampler>,
+    /// The run under way, if any.
+    pub(crate) run: Option<RunState>,
+}
+
+/// Where a run is: per thread, how many of its events in the graph it has run; how many
+/// locations it has made; whether it found no consistent choice for an event.
+#[derive(Debug, Default)]
+pub(crate) struct RunState {
+    pub(crate) done: Vec<u32>,
+    pub(crate) locations: u32,
+    pub(crate) blocked: bool,
 }
 
 /// What an exploration has done so far.
@@ -53,13 +65,13 @@ pub struct Stats {
 
 /// A graph and the revisits still to make of it.
 #[derive(Debug)]
-struct State {
-    graph: Graph,
-    work: Vec<Revisit>,
+pub(crate) struct State {
+    pub(crate) graph: Graph,
+    pub(crate) work: Vec<Revisit>,
 }
 
 #[derive(Clone, Copy, Debug)]
-enum Revisit {
+pub(crate) enum Revisit {
     /// Read `read` reads from `rf` instead.
     Read { read: EventId, rf: EventId },
     /// Write `write` goes right after `after` in coherence order instead.
@@ -90,6 +102,7 @@ impl Explorer {
             stack: Vec::new(),
             stats: Stats::default(),
             sampler: None,
+            run: None,
         }
     }
 
@@ -122,7 +135,7 @@ impl Explorer {
                     work: Vec::new(),
                 });
             }
-            return Some(Execution::new(self));
+            return Some(self.start_run());
         }
         if !self.started {
             self.started = true;
@@ -130,7 +143,7 @@ impl Explorer {
                 graph: Graph::new(self.threads, &self.locs),
                 work: Vec::new(),
             });
-            return Some(Execution::new(self));
+            return Some(self.start_run());
         }
         loop {
             let state = self.stack.last_mut()?;
@@ -139,14 +152,28 @@ impl Explorer {
                 continue;
             };
             if self.revisit(revisit) {
-                return Some(Execution::new(self));
+                return Some(self.start_run());
             }
         }
     }
 
+    fn start_run(&mut self) -> Execution<'_> {
+        self.run = Some(RunState::default());
+        Execution::new(self)
+    }
+
+    /// The run under way (the one [`Explorer::next_execution`] last gave), until it is
+    /// finished: for a caller that cannot keep the [`Execution`] borrowed.
+    pub fn execution(&mut self) -> Option<Execution<'_>> {
+        self.run.as_ref()?;
+        Some(Execution::new(self))
+    }
+
     /// Makes `revisit` on the top graph (or on a new graph above it); whether the result is
-    /// consistent, to be run.
-    fn revisit(&mut self, revisit: Revisit) -> bool {
+    /// consistent, to be run. A revisited read of a read-modify-write gets its write at once:
+    /// if that breaks atomicity (another read-modify-write read the same write), the graph is
+    /// not run, but the write's backward revisits are recorded first.
+    pub(crate) fn revisit(&mut self, revisit: Revisit) -> bool {
         let model = self.model;
         let state = self.stack.last_mut().expect("a state");
         let graph = &mut state.graph;
@@ -156,7 +183,9 @@ impl Explorer {
             Revisit::Read { read, rf } => {
                 graph.set_rf(read, rf);
                 graph.event_mut(read).added_max = false;
-                is_consistent(graph, model)
+                let found = add_rmw_write(graph, read);
+                state.work.extend(found);
+                is_consistent(&state.graph, model)
             }
             Revisit::Co { write, after } => {
                 graph.place_after(write, after);
@@ -184,17 +213,43 @@ impl Explorer {
                         next.event_mut(id).revisitable = false;
                     }
                 }
-                if !is_consistent(&next, model) {
+                if !is_consistent_but_atomicity(&next, model) {
                     return false;
                 }
-                self.stack.push(State {
-                    graph: next,
-                    work: Vec::new(),
-                });
-                true
+                let work = add_rmw_write(&mut next, read);
+                let consistent = is_consistent(&next, model);
+                self.stack.push(State { graph: next, work });
+                consistent
             }
         }
     }
+}
+
+/// If `read` is the read of a read-modify-write that writes, given what it now reads, adds
+/// its write: right after the write it reads from in coherence order. Returns the write's
+/// backward revisits.
+pub(crate) fn add_rmw_write(graph: &mut Graph, read: EventId) -> Vec<Revisit> {
+    let Some(change) = graph.event(read).and_then(|e| e.change.clone()) else {
+        return Vec::new();
+    };
+    let Label::Read { loc, ord, rf, .. } = graph.label(read) else {
+        return Vec::new();
+    };
+    let Some(val) = change(graph.value(rf)) else {
+        return Vec::new();
+    };
+    let write = graph.push(
+        read.thread,
+        Label::Write {
+            loc,
+            val,
+            ord,
+            rmw: true,
+        },
+    );
+    graph.place_after(write, rf);
+    graph.event_mut(write).added_max = graph.co(loc).last() == Some(&write);
+    backward_revisits(graph, write)
 }
 
 /// What a backward revisit of `read` by `write` keeps: the events added before `read`, and
@@ -216,7 +271,7 @@ fn kept_by(graph: &Graph, read: EventId, write: EventId) -> Vec<u32> {
 /// The backward revisits that write `write`, just added (or just moved in coherence order),
 /// makes: each read of its location added before it, outside its `porf` prefix, whose
 /// revisit is a maximal extension.
-fn backward_revisits(graph: &Graph, write: EventId) -> Vec<Revisit> {
+pub(crate) fn backward_revisits(graph: &Graph, write: EventId) -> Vec<Revisit> {
     let loc = graph.label(write).loc().expect("a write");
     let prefix = graph.porf_prefix(write);
     graph
@@ -277,306 +332,4 @@ fn is_maximal_extension(graph: &Graph, read: EventId, write: EventId) -> bool {
                 _ => true,
             }
         })
-}
-
-/// One run of the program: the graph it replays and extends.
-#[derive(Debug)]
-pub struct Execution<'e> {
-    explorer: &'e mut Explorer,
-    /// Per thread, how many of its events in the graph it has run.
-    done: Vec<u32>,
-    blocked: bool,
-}
-
-impl<'e> Execution<'e> {
-    fn new(explorer: &'e mut Explorer) -> Execution<'e> {
-        let threads = explorer.threads;
-        Execution {
-            explorer,
-            done: vec![0; threads],
-            blocked: false,
-        }
-    }
-
-    fn state(&mut self) -> &mut State {
-        self.explorer.stack.last_mut().expect("a state")
-    }
-
-    /// The graph so far.
-    pub fn graph(&self) -> &Graph {
-        &self.explorer.stack.last().expect("a state").graph
-    }
-
-    /// Thread `t`'s next event if the graph has it already: it is replayed.
-    fn replayed(&mut self, t: Tid, expect: impl FnOnce(&Label) -> bool) -> Option<EventId> {
-        let index = self.done[t as usize];
-        let id = EventId { thread: t, index };
-        let label = self.graph().event(id)?.label;
-        assert!(
-            expect(&label),
-            "tapestry-c11: thread {t} did not do what it did when the graph was made (its \
-             event {index} was {label:?}): the program must do the same given the same values"
-        );
-        self.done[t as usize] += 1;
-        Some(id)
-    }
-
-    /// Adds `label` as thread `t`'s next event.
-    fn add(&mut self, t: Tid, label: Label) -> EventId {
-        self.done[t as usize] += 1;
-        self.state().graph.push(t, label)
-    }
-
-    fn block(&mut self) {
-        self.blocked = true;
-    }
-
-    /// Whether a step found no consistent choice: the run must stop.
-    pub fn is_blocked(&self) -> bool {
-        self.blocked
-    }
-
-    /// Which of `options` branches (the first is the one an exploration takes first) this
-    /// run takes: the first, unless sampling.
-    fn choose(&mut self, options: usize) -> usize {
-        match &mut self.explorer.sampler {
-            Some(sampler) => sampler.pick(options),
-            None => 0,
-        }
-    }
-
-    fn sampling(&self) -> bool {
-        self.explorer.sampler.is_some()
-    }
-
-    /// The backward revisits a write just added makes: kept for later, or, when sampling,
-    /// one of them or none taken now. Whether the run goes on (`consistent`: whether it
-    /// could without a revisit).
-    fn branch(&mut self, backward: Vec<Revisit>, consistent: bool) -> bool {
-        if !self.sampling() {
-            self.state().work.extend(backward);
-            if !consistent {
-                self.block();
-            }
-            return consistent;
-        }
-        let pick = self.choose(1 + backward.len());
-        if pick == 0 {
-            if !consistent {
-                self.block();
-            }
-            return consistent;
-        }
-        // The path goes on from the revisited graph, run again; a revisit that is not
-        // consistent is a branch with no execution under it.
-        self.block();
-        if self.explorer.revisit(backward[pick - 1]) {
-            let revisited = self.explorer.stack.pop().expect("the revisited graph");
-            self.explorer.stack.clear();
-            self.explorer.stack.push(revisited);
-            self.explorer.sampler.as_mut().expect("sampling").restart = true;
-        }
-        false
-    }
-
-    /// Thread `t` loads `loc` with `ord`: the value, or `None` if no write can be read
-    /// consistently (the run is blocked).
-    pub fn load(&mut self, t: Tid, loc: Loc, ord: Ordering) -> Option<Val> {
-        self.read(t, loc, ord, None, |_| None)
-    }
-
-    /// Thread `t` stores `val` to `loc` with `ord`; `None` if that cannot be consistent.
-    pub fn store(&mut self, t: Tid, loc: Loc, val: Val, ord: Ordering) -> Option<()> {
-        if self
-            .replayed(t, |l| matches!(*l, Label::Write { loc: at, val: v, rmw: false, .. } if at == loc && v == val))
-            .is_some()
-        {
-            return Some(());
-        }
-        let model = self.explorer.model;
-        let write = self.add(
-            t,
-            Label::Write {
-                loc,
-                val,
-                ord,
-                rmw: false,
-            },
-        );
-        let graph = &mut self.state().graph;
-        if !is_consistent(graph, model) {
-            self.block();
-            return None;
-        }
-        // Its consistent places in coherence order: last first.
-        let co = graph.co(loc).to_vec();
-        let mut places = vec![co[co.len() - 2]];
-        for &after in &co[..co.len() - 2] {
-            graph.place_after(write, after);
-            if is_consistent(graph, model) {
-                places.push(after);
-            }
-        }
-        let pick = self.choose(places.len());
-        let graph = &mut self.state().graph;
-        graph.place_after(write, places[pick]);
-        graph.event_mut(write).added_max = pick == 0;
-        let backward = backward_revisits(graph, write);
-        if !self.sampling() {
-            let others = places[1..]
-                .iter()
-                .map(|&after| Revisit::Co { write, after });
-            self.state().work.extend(others);
-        }
-        self.branch(backward, true).then_some(())
-    }
-
-    /// Thread `t`'s read-modify-write of `loc`: reads a value `old`, and writes `change(old)`
-    /// unless it is `None` (a failed `compare_exchange`, which is a read with `fail_ord`, or
-    /// `ord` if none is given). Returns `old`, or `None` if the run is blocked.
-    pub fn rmw(
-        &mut self,
-        t: Tid,
-        loc: Loc,
-        ord: Ordering,
-        fail_ord: Option<Ordering>,
-        change: impl Fn(Val) -> Option<Val>,
-    ) -> Option<Val> {
-        self.read(t, loc, ord, Some(fail_ord), change)
-    }
-
-    /// A load (`exclusive` none) or the read of a read-modify-write, and its write.
-    fn read(
-        &mut self,
-        t: Tid,
-        loc: Loc,
-        ord: Ordering,
-        exclusive: Option<Option<Ordering>>,
-        change: impl Fn(Val) -> Option<Val>,
-    ) -> Option<Val> {
-        let model = self.explorer.model;
-        let label = |rf| Label::Read {
-            loc,
-            ord,
-            rf,
-            fail_ord: exclusive.flatten(),
-            exclusive: exclusive.is_some(),
-        };
-        let rmw_ord = ord;
-        let write_of = |val: Val| Label::Write {
-            loc,
-            val,
-            ord: rmw_ord,
-            rmw: true,
-        };
-        if let Some(read) = self.replayed(
-            t,
-            |l| matches!(*l, Label::Read { loc: at, .. } if at == loc),
-        ) {
-            let graph = self.graph();
-            let Label::Read { rf, .. } = graph.label(read) else {
-                unreachable!("replayed a read")
-            };
-            let old = graph.value(rf);
-            if let Some(new) = change(old) {
-                // Its write: replayed, or added again after a revisit of the read deleted it.
-                if self.replayed(t, |l| *l == write_of(new)).is_none()
-                    && !self.add_rmw_write(t, rf, write_of(new))
-                {
-                    return None;
-                }
-            }
-            return Some(old);
-        }
-        // Which writes it can read from, consistently (with its write, if it makes one).
-        let co = self.graph().co(loc).to_vec();
-        let read = EventId {
-            thread: t,
-            index: self.done[t as usize],
-        };
-        let mut consistent = Vec::new();
-        {
-            let graph = &mut self.state().graph;
-            for &w in co.iter().rev() {
-                let mut trial = graph.clone();
-                trial.push(t, label(w));
-                if let Some(new) = change(trial.value(w)) {
-                    let write = trial.push(t, write_of(new));
-                    trial.place_after(write, w);
-                }
-                if is_consistent_but_atomicity(&trial, model) {
-                    consistent.push(w);
-                }
-            }
-        }
-        if consistent.is_empty() {
-            self.block();
-            return None;
-        }
-        let rf = consistent[self.choose(consistent.len())];
-        let added = self.add(t, label(rf));
-        debug_assert_eq!(added, read);
-        let sampling = self.sampling();
-        let state = self.state();
-        state.graph.event_mut(read).added_max = co.last() == Some(&rf);
-        if !sampling {
-            let others = consistent[1..].iter().map(|&rf| Revisit::Read { read, rf });
-            state.work.extend(others);
-        }
-        let old = state.graph.value(rf);
-        if let Some(new) = change(old)
-            && !self.add_rmw_write(t, rf, write_of(new))
-        {
-            return None;
-        }
-        Some(old)
-    }
-
-    /// Adds the write of thread `t`'s read-modify-write, whose read reads from `rf`: right
-    /// after `rf` in coherence order. Its backward revisits are recorded even if the graph
-    /// breaks atomicity (another read-modify-write read `rf` too): one of them, that other
-    /// read reading this write, is the consistent graph. Whether the run may go on.
-    fn add_rmw_write(&mut self, t: Tid, rf: EventId, label: Label) -> bool {
-        let model = self.explorer.model;
-        let write = self.add(t, label);
-        let graph = &mut self.state().graph;
-        graph.place_after(write, rf);
-        let loc = label.loc().expect("a write");
-        graph.event_mut(write).added_max = graph.co(loc).last() == Some(&write);
-        let backward = backward_revisits(graph, write);
-        let consistent = is_consistent(graph, model);
-        self.branch(backward, consistent)
-    }
-
-    /// Thread `t`'s fence of `ord`; `None` if that cannot be consistent.
-    pub fn fence(&mut self, t: Tid, ord: Ordering) -> Option<()> {
-        if self.replayed(t, |l| *l == Label::Fence { ord }).is_some() {
-            return Some(());
-        }
-        let model = self.explorer.model;
-        self.add(t, Label::Fence { ord });
-        if !is_consistent(&self.state().graph, model) {
-            self.block();
-            return None;
-        }
-        Some(())
-    }
-
-    /// Ends the run: counted as complete, unless it was blocked. (When sampling, a run the
-    /// path's backward revisit stopped is not counted: the next run goes on along it.)
-    pub fn finish(self) -> bool {
-        if let Some(sampler) = &mut self.explorer.sampler {
-            if sampler.restart {
-                return false;
-            }
-            sampler.end_path(!self.blocked);
-        }
-        let stats = &mut self.explorer.stats;
-        if self.blocked {
-            stats.blocked += 1;
-        } else {
-            stats.complete += 1;
-        }
-        !self.blocked
-    }
 }

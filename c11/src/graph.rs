@@ -7,6 +7,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::Arc;
 
 /// A thread: `0..` in the order the threads were created.
 pub type Tid = u32;
@@ -107,6 +108,15 @@ pub enum Label {
     Fence {
         ord: Ordering,
     },
+    /// Starts thread `child`: everything before it in this thread happens before the child's
+    /// events.
+    Spawn {
+        child: Tid,
+    },
+    /// Waits for thread `child` to end: the child's events happen before it.
+    Join {
+        child: Tid,
+    },
 }
 
 impl Label {
@@ -114,7 +124,7 @@ impl Label {
     pub fn loc(&self) -> Option<Loc> {
         match *self {
             Label::Read { loc, .. } | Label::Write { loc, .. } => Some(loc),
-            Label::Fence { .. } => None,
+            Label::Fence { .. } | Label::Spawn { .. } | Label::Join { .. } => None,
         }
     }
 
@@ -127,10 +137,17 @@ impl Label {
     }
 }
 
+/// What a read-modify-write writes, given the value its read read (`None`: nothing, a
+/// failed `compare_exchange`).
+pub type Change = Arc<dyn Fn(Val) -> Option<Val> + Send + Sync>;
+
 /// An event of a thread, with what the exploration knows of it.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Event {
     pub label: Label,
+    /// For the read of a read-modify-write: what it writes, so that the exploration can add
+    /// the write when it changes what the read reads.
+    pub change: Option<Change>,
     /// When it was added (see the module docs).
     pub stamp: u32,
     /// Whether, when it was added or last revisited, it took the greatest choice: a read
@@ -139,6 +156,17 @@ pub struct Event {
     /// Whether a write added later may make it read from that write (a backward revisit);
     /// not for events that a backward revisit kept as the prefix of its write.
     pub revisitable: bool,
+}
+
+impl fmt::Debug for Event {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Event")
+            .field("label", &self.label)
+            .field("stamp", &self.stamp)
+            .field("added_max", &self.added_max)
+            .field("revisitable", &self.revisitable)
+            .finish_non_exhaustive()
+    }
 }
 
 /// An execution graph (see the module docs).
@@ -181,6 +209,39 @@ impl Graph {
 
     pub fn thread_count(&self) -> usize {
         self.threads.len()
+    }
+
+    /// A thread for a new spawn: the lowest-numbered one no `Spawn` of the graph names and
+    /// that has no events (a revisit deleted the spawn that made it), or a new one.
+    pub fn add_thread(&mut self) -> Tid {
+        let spawned: Vec<Tid> = self
+            .events()
+            .filter_map(|(_, e)| match e.label {
+                Label::Spawn { child } => Some(child),
+                _ => None,
+            })
+            .collect();
+        let free = (1..self.threads.len() as Tid)
+            .find(|t| !spawned.contains(t) && self.threads[*t as usize].is_empty());
+        free.unwrap_or_else(|| {
+            self.threads.push(Vec::new());
+            self.threads.len() as Tid - 1
+        })
+    }
+
+    /// Adds location `loc`, starting as `init`, unless the graph has it already.
+    pub fn add_location(&mut self, loc: Loc, init: Val) {
+        self.locs.entry(loc).or_insert_with(|| Location {
+            init,
+            co: vec![EventId::init(loc)],
+        });
+    }
+
+    /// Where thread `child` was spawned: the `Spawn` event that names it.
+    pub fn spawned_at(&self, child: Tid) -> Option<EventId> {
+        self.events()
+            .find(|(_, e)| e.label == Label::Spawn { child })
+            .map(|(id, _)| id)
     }
 
     /// The events of thread `t`, in program order.
@@ -266,6 +327,7 @@ impl Graph {
         };
         self.threads[t as usize].push(Event {
             label,
+            change: None,
             stamp: self.next_stamp,
             added_max: true,
             revisitable: true,
@@ -323,8 +385,8 @@ impl Graph {
         }
     }
 
-    /// The events that happen before `e` through program order and reads-from, `e`
-    /// included: per thread, how many of its first events (its `porf` prefix).
+    /// The events that happen before `e` through program order, reads-from, spawns and
+    /// joins, `e` included: per thread, how many of its first events (its `porf` prefix).
     pub fn porf_prefix(&self, e: EventId) -> Vec<u32> {
         let mut view = vec![0u32; self.threads.len()];
         let mut todo = vec![e];
@@ -334,13 +396,27 @@ impl Graph {
             }
             let from = view[id.thread as usize];
             view[id.thread as usize] = id.index + 1;
+            if from == 0
+                && let Some(spawn) = self.spawned_at(id.thread)
+            {
+                todo.push(spawn);
+            }
             for index in from..=id.index {
                 let event = EventId {
                     thread: id.thread,
                     index,
                 };
-                if let Label::Read { rf, .. } = self.label(event) {
-                    todo.push(rf);
+                match self.label(event) {
+                    Label::Read { rf, .. } => todo.push(rf),
+                    Label::Join { child } => {
+                        if let Some(last) = self.threads[child as usize].len().checked_sub(1) {
+                            todo.push(EventId {
+                                thread: child,
+                                index: last as u32,
+                            });
+                        }
+                    }
+                    _ => {}
                 }
             }
         }

@@ -44,8 +44,10 @@ pub mod consistency;
 pub mod estimate;
 pub mod explore;
 pub mod graph;
+pub mod run;
 
 pub use consistency::{Model, is_consistent, is_consistent_but_atomicity};
 pub use estimate::Estimate;
-pub use explore::{Execution, Explorer, Stats};
-pub use graph::{EventId, Graph, Label, Loc, Ordering, Tid, Val};
+pub use explore::{Explorer, Stats};
+pub use graph::{Change, EventId, Graph, Label, Loc, Ordering, Tid, Val};
+pub use run::Execution;

@@ -40,7 +40,10 @@ pub type Outcome = (Vec<Vec<Val>>, Vec<Val>);
 /// Executions the explorer ran to their end, and their outcomes.
 pub fn explore(litmus: &Litmus, model: Model) -> (u64, BTreeSet<Outcome>) {
     let mut explorer = Explorer::new(litmus.threads.len(), &litmus.locs, model);
-    run_all(litmus, &mut explorer, |_| false)
+    let found = run_all(litmus, &mut explorer, |_| false);
+    // Every run the exploration starts has a consistent choice at every step.
+    assert_eq!(explorer.stats().blocked, 0, "{litmus:?}");
+    found
 }
 
 /// The estimate of a sampling exploration of `litmus` from `paths` random paths.
@@ -80,11 +83,11 @@ fn run_all(
                     I::StoreReg(loc, reg, ord) => run.store(t, loc, regs[reg], ord).is_some(),
                     I::Load(loc, ord) => run.load(t, loc, ord).map(|v| regs.push(v)).is_some(),
                     I::FetchAdd(loc, add, ord) => run
-                        .rmw(t, loc, ord, None, |old| Some(old.wrapping_add(add)))
+                        .rmw(t, loc, ord, None, move |old| Some(old.wrapping_add(add)))
                         .map(|v| regs.push(v))
                         .is_some(),
                     I::Cas(loc, expected, new, success, failure) => run
-                        .rmw(t, loc, success, Some(failure), |old| {
+                        .rmw(t, loc, success, Some(failure), move |old| {
                             (old == expected).then_some(new)
                         })
                         .map(|v| regs.push(v))

@@ -1,0 +1,356 @@
+//! One run of a program under an [`Explorer`]: each thread's operations, replayed from the
+//! graph while it has them and added to it past its end (see [`crate::explore`]).
+
+use std::sync::Arc;
+
+use crate::consistency::{is_consistent, is_consistent_but_atomicity};
+use crate::explore::{Explorer, Revisit, RunState, State, add_rmw_write, backward_revisits};
+use crate::graph::{Change, EventId, Graph, Label, Loc, Ordering, Tid, Val};
+
+/// One run of the program: the graph it replays and extends. Dropping it leaves the run
+/// under way ([`Explorer::execution`] gives it back); [`Execution::finish`] ends it.
+#[derive(Debug)]
+pub struct Execution<'e> {
+    explorer: &'e mut Explorer,
+}
+
+impl<'e> Execution<'e> {
+    pub(crate) fn new(explorer: &'e mut Explorer) -> Execution<'e> {
+        Execution { explorer }
+    }
+
+    fn state(&mut self) -> &mut State {
+        self.explorer.stack.last_mut().expect("a state")
+    }
+
+    fn run(&mut self) -> &mut RunState {
+        self.explorer.run.as_mut().expect("a run under way")
+    }
+
+    /// The graph so far.
+    pub fn graph(&self) -> &Graph {
+        &self.explorer.stack.last().expect("a state").graph
+    }
+
+    /// Thread `t`'s next event if the graph has it already: it is replayed.
+    fn replayed(&mut self, t: Tid, expect: impl FnOnce(&Label) -> bool) -> Option<EventId> {
+        let index = self.done(t);
+        let id = EventId { thread: t, index };
+        let label = self.graph().event(id)?.label;
+        assert!(
+            expect(&label),
+            "tapestry-c11: thread {t} did not do what it did when the graph was made (its \
+             event {index} was {label:?}): the program must do the same given the same values"
+        );
+        self.run().done[t as usize] += 1;
+        Some(id)
+    }
+
+    fn done(&mut self, t: Tid) -> u32 {
+        let done = &mut self.run().done;
+        if done.len() <= t as usize {
+            done.resize(t as usize + 1, 0);
+        }
+        done[t as usize]
+    }
+
+    /// Adds `label` as thread `t`'s next event.
+    fn add(&mut self, t: Tid, label: Label) -> EventId {
+        self.done(t);
+        self.run().done[t as usize] += 1;
+        self.state().graph.push(t, label)
+    }
+
+    fn block(&mut self) {
+        self.run().blocked = true;
+    }
+
+    /// Whether a step found no consistent choice: the run must stop.
+    pub fn is_blocked(&self) -> bool {
+        self.explorer.run.as_ref().is_some_and(|r| r.blocked)
+    }
+
+    /// Which of `options` branches (the first is the one an exploration takes first) this
+    /// run takes: the first, unless sampling.
+    fn choose(&mut self, options: usize) -> usize {
+        match &mut self.explorer.sampler {
+            Some(sampler) => sampler.pick(options),
+            None => 0,
+        }
+    }
+
+    fn sampling(&self) -> bool {
+        self.explorer.sampler.is_some()
+    }
+
+    /// The backward revisits a write just added makes: kept for later, or, when sampling,
+    /// one of them or none taken now. Whether the run goes on (`consistent`: whether it
+    /// could without a revisit).
+    fn branch(&mut self, backward: Vec<Revisit>, consistent: bool) -> bool {
+        if !self.sampling() {
+            self.state().work.extend(backward);
+            if !consistent {
+                self.block();
+            }
+            return consistent;
+        }
+        let go_on = usize::from(consistent);
+        if go_on + backward.len() == 0 {
+            self.block();
+            return false;
+        }
+        let pick = self.choose(go_on + backward.len());
+        if pick < go_on {
+            return true;
+        }
+        self.block();
+        self.sample(backward[pick - go_on]);
+        false
+    }
+
+    /// Takes `revisit` on the sampled path: the next run goes on from the graph it makes. A
+    /// revisit that makes no graph to run (its read-modify-write breaks atomicity) branches
+    /// again among the revisits it recorded; with none, the path ends here.
+    fn sample(&mut self, mut revisit: Revisit) {
+        loop {
+            let runs = self.explorer.revisit(revisit);
+            let top = self.explorer.stack.pop().expect("a state");
+            self.explorer.stack.clear();
+            self.explorer.stack.push(top);
+            if runs {
+                self.explorer.sampler.as_mut().expect("sampling").restart = true;
+                return;
+            }
+            let children = std::mem::take(&mut self.state().work);
+            if children.is_empty() {
+                return;
+            }
+            revisit = children[self.choose(children.len())];
+        }
+    }
+
+    /// Thread `t` loads `loc` with `ord`: the value, or `None` if the run is blocked.
+    pub fn load(&mut self, t: Tid, loc: Loc, ord: Ordering) -> Option<Val> {
+        self.read(t, loc, ord, None)
+    }
+
+    /// Thread `t`'s read-modify-write of `loc`: reads a value `old`, and writes
+    /// `change(old)` unless it is `None` (a failed `compare_exchange`, which is a read with
+    /// `fail_ord`, or `ord` if none is given). Returns `old`, or `None` if the run is blocked.
+    pub fn rmw(
+        &mut self,
+        t: Tid,
+        loc: Loc,
+        ord: Ordering,
+        fail_ord: Option<Ordering>,
+        change: impl Fn(Val) -> Option<Val> + Send + Sync + 'static,
+    ) -> Option<Val> {
+        self.read(t, loc, ord, Some((fail_ord, Arc::new(change))))
+    }
+
+    /// A load (`exclusive` none) or the read of a read-modify-write, and its write.
+    fn read(
+        &mut self,
+        t: Tid,
+        loc: Loc,
+        ord: Ordering,
+        exclusive: Option<(Option<Ordering>, Change)>,
+    ) -> Option<Val> {
+        let model = self.explorer.model;
+        let is_exclusive = exclusive.is_some();
+        if let Some(read) = self.replayed(
+            t,
+            |l| matches!(*l, Label::Read { loc: at, .. } if at == loc),
+        ) {
+            let graph = self.graph();
+            let Label::Read { rf, .. } = graph.label(read) else {
+                unreachable!("replayed a read")
+            };
+            let old = graph.value(rf);
+            // Its write, added with it (see `Explorer::revisit`).
+            let writes = graph
+                .event(EventId {
+                    thread: t,
+                    index: read.index + 1,
+                })
+                .is_some_and(|e| matches!(e.label, Label::Write { rmw: true, .. }));
+            if writes {
+                self.replayed(t, |_| true);
+            }
+            return Some(old);
+        }
+        let fail_ord = exclusive.as_ref().and_then(|(f, _)| *f);
+        let change = exclusive.map(|(_, change)| change);
+        let label = |rf| Label::Read {
+            loc,
+            ord,
+            rf,
+            fail_ord,
+            exclusive: is_exclusive,
+        };
+        // Which writes it can read from: consistently, or but for atomicity (another
+        // read-modify-write read it too, which a backward revisit of this one's write
+        // repairs), co-latest first.
+        let co = self.graph().co(loc).to_vec();
+        let (mut consistent, mut atomicity_only) = (Vec::new(), Vec::new());
+        for &w in co.iter().rev() {
+            let mut trial = self.graph().clone();
+            let read = trial.push(t, label(w));
+            trial.event_mut(read).change = change.clone();
+            add_rmw_write(&mut trial, read);
+            if is_consistent(&trial, model) {
+                consistent.push(w);
+            } else if is_consistent_but_atomicity(&trial, model) {
+                atomicity_only.push(w);
+            }
+        }
+        let rf = if self.sampling() {
+            let all: Vec<EventId> = consistent.iter().chain(&atomicity_only).copied().collect();
+            if all.is_empty() {
+                self.block();
+                return None;
+            }
+            all[self.choose(all.len())]
+        } else {
+            let Some(&rf) = consistent.first() else {
+                self.block();
+                return None;
+            };
+            rf
+        };
+        let read = self.add(t, label(rf));
+        let sampling = self.sampling();
+        let state = self.state();
+        state.graph.event_mut(read).change = change;
+        state.graph.event_mut(read).added_max = co.last() == Some(&rf);
+        if !sampling {
+            let others = consistent[1..]
+                .iter()
+                .chain(&atomicity_only)
+                .map(|&rf| Revisit::Read { read, rf });
+            state.work.extend(others);
+        }
+        let old = state.graph.value(rf);
+        let before = state.graph.thread(t).len();
+        let backward = add_rmw_write(&mut state.graph, read);
+        if state.graph.thread(t).len() > before {
+            self.run().done[t as usize] += 1;
+            let consistent = is_consistent(self.graph(), model);
+            if !self.branch(backward, consistent) {
+                return None;
+            }
+        }
+        Some(old)
+    }
+
+    /// Thread `t` stores `val` to `loc` with `ord`; `None` if the run is blocked.
+    pub fn store(&mut self, t: Tid, loc: Loc, val: Val, ord: Ordering) -> Option<()> {
+        if self
+            .replayed(t, |l| {
+                matches!(*l, Label::Write { loc: at, val: v, rmw: false, .. } if at == loc && v == val)
+            })
+            .is_some()
+        {
+            return Some(());
+        }
+        let model = self.explorer.model;
+        let write = self.add(
+            t,
+            Label::Write {
+                loc,
+                val,
+                ord,
+                rmw: false,
+            },
+        );
+        let graph = &mut self.state().graph;
+        if !is_consistent(graph, model) {
+            self.block();
+            return None;
+        }
+        // Its consistent places in coherence order: last first.
+        let co = graph.co(loc).to_vec();
+        let mut places = vec![co[co.len() - 2]];
+        for &after in &co[..co.len() - 2] {
+            graph.place_after(write, after);
+            if is_consistent(graph, model) {
+                places.push(after);
+            }
+        }
+        let pick = self.choose(places.len());
+        let graph = &mut self.state().graph;
+        graph.place_after(write, places[pick]);
+        graph.event_mut(write).added_max = pick == 0;
+        let backward = backward_revisits(graph, write);
+        if !self.sampling() {
+            let others = places[1..]
+                .iter()
+                .map(|&after| Revisit::Co { write, after });
+            self.state().work.extend(others);
+        }
+        self.branch(backward, true).then_some(())
+    }
+
+    /// Thread `t`'s fence of `ord`; `None` if the run is blocked.
+    pub fn fence(&mut self, t: Tid, ord: Ordering) -> Option<()> {
+        if self.replayed(t, |l| *l == Label::Fence { ord }).is_some() {
+            return Some(());
+        }
+        let model = self.explorer.model;
+        self.add(t, Label::Fence { ord });
+        if !is_consistent(&self.state().graph, model) {
+            self.block();
+            return None;
+        }
+        Some(())
+    }
+
+    /// Thread `t` starts a thread: its number (the same in every run that replays this
+    /// spawn).
+    pub fn spawn(&mut self, t: Tid) -> Tid {
+        if let Some(id) = self.replayed(t, |l| matches!(l, Label::Spawn { .. })) {
+            let Label::Spawn { child } = self.graph().label(id) else {
+                unreachable!("replayed a spawn")
+            };
+            return child;
+        }
+        let child = self.state().graph.add_thread();
+        self.add(t, Label::Spawn { child });
+        child
+    }
+
+    /// Thread `t` has waited for thread `child` to end.
+    pub fn join(&mut self, t: Tid, child: Tid) {
+        if self.replayed(t, |l| *l == Label::Join { child }).is_none() {
+            self.add(t, Label::Join { child });
+        }
+    }
+
+    /// A new location, starting as `init`: numbered in the order the run makes them, so the
+    /// same in every run. (Not for an explorer given locations by [`Explorer::new`].)
+    pub fn new_location(&mut self, init: Val) -> Loc {
+        let loc = self.run().locations;
+        self.run().locations += 1;
+        self.state().graph.add_location(loc, init);
+        loc
+    }
+
+    /// Ends the run: counted as complete, unless it was blocked. (When sampling, a run the
+    /// path's backward revisit stopped is not counted: the next run goes on along it.)
+    pub fn finish(self) -> bool {
+        let blocked = self.explorer.run.take().is_some_and(|r| r.blocked);
+        if let Some(sampler) = &mut self.explorer.sampler {
+            if sampler.restart {
+                return false;
+            }
+            sampler.end_path(!blocked);
+        }
+        let stats = &mut self.explorer.stats;
+        if blocked {
+            stats.blocked += 1;
+        } else {
+            stats.complete += 1;
+        }
+        !blocked
+    }
+}

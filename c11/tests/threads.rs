@@ -1,0 +1,73 @@
+//! Threads started and joined during a run: a spawn orders what the parent did before it
+//! before the child's events, a join orders the child's events before what follows it.
+
+use tapestry_c11::Ordering::Relaxed;
+use tapestry_c11::{Explorer, Model};
+
+/// Runs `program` under a fresh explorer (one thread to start with): how many executions,
+/// and the values it returned.
+fn explore(program: impl Fn(&mut tapestry_c11::Execution<'_>) -> u64) -> (u64, Vec<u64>) {
+    let mut explorer = Explorer::new(1, &[], Model::Rc11);
+    let mut seen = Vec::new();
+    while let Some(mut run) = explorer.next_execution() {
+        seen.push(program(&mut run));
+        assert!(run.finish());
+    }
+    seen.sort();
+    (explorer.stats().complete, seen)
+}
+
+#[test]
+fn a_child_sees_what_its_parent_did_before_spawning_it() {
+    let (count, seen) = explore(|run| {
+        let x = run.new_location(0);
+        run.store(0, x, 1, Relaxed).unwrap();
+        let child = run.spawn(0);
+        run.load(child, x, Relaxed).unwrap()
+    });
+    assert_eq!((count, seen), (1, vec![1]));
+}
+
+#[test]
+fn a_parent_sees_what_a_joined_child_did() {
+    let (count, seen) = explore(|run| {
+        let x = run.new_location(0);
+        let child = run.spawn(0);
+        run.store(child, x, 1, Relaxed).unwrap();
+        run.join(0, child);
+        run.load(0, x, Relaxed).unwrap()
+    });
+    assert_eq!((count, seen), (1, vec![1]));
+}
+
+#[test]
+fn without_a_join_the_parent_may_miss_it() {
+    // The child runs first here, yet the parent's relaxed load may read the initial value:
+    // nothing orders the two.
+    let (count, seen) = explore(|run| {
+        let x = run.new_location(0);
+        let child = run.spawn(0);
+        run.store(child, x, 1, Relaxed).unwrap();
+        run.load(0, x, Relaxed).unwrap()
+    });
+    assert_eq!((count, seen), (2, vec![0, 1]));
+}
+
+#[test]
+fn six_spawned_threads_increment_one_counter() {
+    // Six relaxed increments: the read-modify-writes form one chain, in any of 6! orders,
+    // and the parent, joining them all, reads 6.
+    let (count, seen) = explore(|run| {
+        let x = run.new_location(0);
+        let children: Vec<u32> = (0..6).map(|_| run.spawn(0)).collect();
+        for &child in &children {
+            run.rmw(child, x, Relaxed, None, |v| Some(v + 1)).unwrap();
+        }
+        for &child in &children {
+            run.join(0, child);
+        }
+        run.load(0, x, Relaxed).unwrap()
+    });
+    assert_eq!(count, 720);
+    assert!(seen.iter().all(|&v| v == 6));
+}
