@@ -122,7 +122,7 @@ const CASES: &[Case] = &[
         input: Knob("TAPESTRY_ENGINES", "loom"),
         says: &[
             "TAPESTRY_ENGINES=\"loom\" is not valid",
-            "exhaustive, dpor, random, pct, surw, priority, stress",
+            "exhaustive, dpor, random, pct, surw, priority, stress, c11",
         ],
     },
     Case {

@@ -146,7 +146,7 @@ fn mistakes_get_clear_errors_and_a_failing_exit() {
         ),
         (
             &["hunt", "lost_update", "--engine", "fuzz"],
-            "unknown engine `fuzz`; expected one of: exhaustive, dpor, random, pct, surw, priority, stress",
+            "unknown engine `fuzz`; expected one of: exhaustive, dpor, random, pct, surw, priority, stress, c11",
         ),
         (
             &["hunt", "lost_update", "--budget", "0"],

@@ -484,6 +484,7 @@ fn run_replay(
 ) -> Result<(EngineKind, EngineRun), ReplayError> {
     let engine = match replay {
         Replay::Exhaustive { .. } => EngineKind::Exhaustive,
+        Replay::C11 { .. } => EngineKind::C11,
         Replay::Schedule(_) => EngineKind::Random,
         Replay::Priority { .. } => EngineKind::Priority,
         Replay::Stress { .. } => EngineKind::Stress,
@@ -511,6 +512,18 @@ fn run_replay(
                 });
             }
             (EngineKind::Exhaustive, run)
+        }
+        Replay::C11 { execution } => {
+            let run = crate::engine::c11::replay(body, &traced, *execution);
+            if run.found.is_none() && run.executions < *execution {
+                return Err(ReplayError {
+                    message: format!(
+                        "the c11 engine's exploration now ends after {} executions, so execution {execution} no longer exists",
+                        run.executions
+                    ),
+                });
+            }
+            (EngineKind::C11, run)
         }
         Replay::Schedule(schedule) => {
             let run = crate::engine::shuttle::replay(body, schedule, None, &traced)

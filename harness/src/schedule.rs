@@ -25,6 +25,12 @@ pub enum Replay {
         /// The scheduling choices.
         schedule: Schedule,
     },
+    /// The c11 engine explores deterministically: the `execution`-th execution of its
+    /// exploration of the same program is the failing one.
+    C11 {
+        /// Which execution failed, counting from 1.
+        execution: u64,
+    },
     /// Real hardware interleavings cannot be replayed step by step. The seed and budget let
     /// the stress engine hunt the same way again, which often, not always, finds it again.
     Stress {
@@ -42,7 +48,7 @@ pub enum Replay {
 
 /// The text form is one line, as saved in schedule files:
 /// `exhaustive bound=2 execution=17`, `schedule 0*3 1 2*2`,
-/// `priority inversion_bound=20 schedule 0*3 1 2*2`,
+/// `c11 execution=5`, `priority inversion_bound=20 schedule 0*3 1 2*2`,
 /// `stress seed=7 iteration=88 iterations=100000 time_ms=1000` (the budget is optional).
 impl fmt::Display for Replay {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -59,6 +65,7 @@ impl fmt::Display for Replay {
             } => {
                 write!(f, "exhaustive bound=none execution={execution}")
             }
+            Replay::C11 { execution } => write!(f, "c11 execution={execution}"),
             Replay::Schedule(schedule) => write!(f, "schedule {schedule}"),
             Replay::Priority {
                 inversion_bound,
@@ -153,6 +160,9 @@ impl FromStr for Replay {
                     execution: number(&fields, "execution")?,
                 })
             }
+            "c11" => Ok(Replay::C11 {
+                execution: number(&fields()?, "execution")?,
+            }),
             "priority" => {
                 let fields = fields()?;
                 Ok(Replay::Priority {
@@ -176,7 +186,7 @@ impl FromStr for Replay {
                 })
             }
             other => Err(ParseReplayError(format!(
-                "unknown replay `{other}`; expected `schedule ...`, `exhaustive bound=N execution=N`, `priority inversion_bound=N schedule ...` or `stress seed=N iteration=N [iterations=N] [time_ms=N]`"
+                "unknown replay `{other}`; expected `schedule ...`, `exhaustive bound=N execution=N`, `c11 execution=N`, `priority inversion_bound=N schedule ...` or `stress seed=N iteration=N [iterations=N] [time_ms=N]`"
             ))),
         }
     }

@@ -17,6 +17,7 @@ const ENGINES: &[&str] = &[
     "surw",
     "priority",
     "stress",
+    "c11",
 ];
 /// Failure kinds a test can expect.
 const KINDS: &[&str] = &[

@@ -120,6 +120,43 @@ impl Dpor {
     }
 }
 
+/// Settings for the c11 engine: every execution the C/C++/Rust memory model (RC11) allows,
+/// each once (see [`Engine::c11`](crate::Engine::c11)).
+#[derive(Clone, Debug, PartialEq)]
+pub struct C11 {
+    pub(crate) max_executions: Option<u64>,
+    pub(crate) max_time: Duration,
+}
+
+impl Default for C11 {
+    fn default() -> Self {
+        C11 {
+            max_executions: Some(10_000),
+            max_time: Duration::from_secs(30),
+        }
+    }
+}
+
+impl C11 {
+    /// Stop after this many executions (default 10,000).
+    pub fn max_executions(mut self, executions: u64) -> Self {
+        self.max_executions = Some(executions);
+        self
+    }
+
+    /// Explore every execution, however many (the time limit still holds).
+    pub fn unbounded(mut self) -> Self {
+        self.max_executions = None;
+        self
+    }
+
+    /// Stop after this much time (default 30 s).
+    pub fn max_time(mut self, time: Duration) -> Self {
+        self.max_time = time;
+        self
+    }
+}
+
 /// The settings every seeded engine shares: how many schedules, their seed, and a time limit.
 macro_rules! seeded_settings {
     ($($engine:ident),*) => {$(

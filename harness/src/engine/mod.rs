@@ -9,6 +9,7 @@
 //! | [`Surw`] | shuttle, with a scheduler of ours | random schedules uniform over the interleavings of the accesses to one contended object at a time (selectively uniform random walk), good at bugs that need one thread among many at one moment | sequentially consistent interleavings |
 //! | [`Priority`] | shuttle | like a real-time OS: the most urgent runnable thread (see [`thread::Builder::priority`](crate::thread::Builder::priority)) always runs; seeded release times and choices among equals | sequentially consistent interleavings, and unbounded priority inversion |
 //! | [`Stress`] | real OS threads on every core | whatever the hardware does, with seeded random yields to widen race windows | the hardware's memory model (x86 is TSO) |
+//! | [`C11`] (opt-in) | shuttle, answered by `tapestry-c11`'s execution graphs | every execution RC11 allows, each once (TruSt) | the C/C++/Rust memory model, `SeqCst` exactly; atomics, fences, spawn and join only |
 //!
 //! Every engine has a budget of executions and of time; running out of it is not a failure, and
 //! the report says whether an engine got through its whole budget.
@@ -17,6 +18,7 @@
 // `rt::run_main` with a `rt::Local` installed and returns an `EngineRun`; the explorer knows
 // nothing else about it.
 
+pub(crate) mod c11;
 mod config;
 pub(crate) mod dpor;
 mod guarded;
@@ -33,7 +35,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use config::{Dpor, Exhaustive, Pct, Priority, Random, Stress, Surw};
+pub use config::{C11, Dpor, Exhaustive, Pct, Priority, Random, Stress, Surw};
 pub use split::{ParseShardError, Shard};
 
 pub use crate::kinds::EngineKind;
@@ -59,6 +61,8 @@ pub enum Engine {
     Priority(Priority),
     /// Real threads on every core.
     Stress(Stress),
+    /// Every execution the C/C++/Rust memory model allows, each once (opt-in).
+    C11(C11),
 }
 
 impl Engine {
@@ -97,6 +101,12 @@ impl Engine {
         Stress::default()
     }
 
+    /// Settings for the c11 engine: every execution RC11 allows (the model Rust's atomics
+    /// follow, `SeqCst` exactly), each once. Opt-in: not among [`Engine::defaults`].
+    pub fn c11() -> C11 {
+        C11::default()
+    }
+
     /// Every engine with its default settings: what runs when none is chosen.
     pub fn defaults() -> Vec<Engine> {
         EngineKind::ALL.into_iter().map(Engine::from).collect()
@@ -112,6 +122,7 @@ impl Engine {
             Engine::Surw(_) => EngineKind::Surw,
             Engine::Priority(_) => EngineKind::Priority,
             Engine::Stress(_) => EngineKind::Stress,
+            Engine::C11(_) => EngineKind::C11,
         }
     }
 
@@ -124,6 +135,7 @@ impl Engine {
             Engine::Surw(config) => shuttle::explore_surw(body, config, limits),
             Engine::Priority(config) => shuttle::explore_priority(body, config, limits),
             Engine::Stress(config) => stress::explore(body, config, limits),
+            Engine::C11(config) => c11::explore(body, config, limits),
         }
     }
 }
@@ -170,6 +182,12 @@ impl From<Stress> for Engine {
     }
 }
 
+impl From<C11> for Engine {
+    fn from(config: C11) -> Self {
+        Engine::C11(config)
+    }
+}
+
 impl From<EngineKind> for Engine {
     fn from(kind: EngineKind) -> Self {
         match kind {
@@ -180,6 +198,7 @@ impl From<EngineKind> for Engine {
             EngineKind::Surw => Surw::default().into(),
             EngineKind::Priority => Priority::default().into(),
             EngineKind::Stress => Stress::default().into(),
+            EngineKind::C11 => C11::default().into(),
         }
     }
 }

@@ -20,7 +20,7 @@ struct Knob {
 const KNOBS: &[Knob] = &[
     Knob {
         var: "TAPESTRY_ENGINES",
-        expected: "engine names separated by commas, from: exhaustive, dpor, random, pct, surw, priority, stress",
+        expected: "engine names separated by commas, from: exhaustive, dpor, random, pct, surw, priority, stress, c11",
         set: |k, v| {
             k.engines = Some(parse_engines(v).map_err(drop)?);
             Ok(())
@@ -435,7 +435,7 @@ mod tests {
         (
             "TAPESTRY_ENGINES",
             "exhaustive, fuzz",
-            "from: exhaustive, dpor, random, pct, surw, priority, stress",
+            "from: exhaustive, dpor, random, pct, surw, priority, stress, c11",
         ),
         ("TAPESTRY_ENGINES", " , ", "engine names"),
         ("TAPESTRY_PREEMPTION_BOUND", "two", "or `none`"),

@@ -246,6 +246,10 @@ impl<'a> TestRun<'a> {
                         None => e.into(),
                     }
                 }
+                EngineKind::C11 => Engine::c11()
+                    .max_executions(scale(DPOR_EXECUTIONS))
+                    .max_time(scale_time(EXHAUSTIVE_TIME))
+                    .into(),
                 EngineKind::Random => Engine::random().schedules(schedules).seed(seed).into(),
                 EngineKind::Pct => {
                     let depth = spec

@@ -1,0 +1,241 @@
+//! The c11 engine's raw objects: atomics answered by the exploration's graph, threads run by
+//! shuttle and recorded as spawns and joins; what the engine does not model fails the
+//! execution as `Unsupported`, naming it.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use tapestry_c11::{Execution as Run, Loc, Ordering as C11Ordering, Tid, Val};
+
+use super::SharedState;
+use crate::engine::shuttle::ShuttleBackend;
+use crate::kinds::FailureKind;
+use crate::rt::{
+    self, AtomicRepr, Backend, Execution, RawAtomic, RawCell, RawCondvar, RawJoin, RawMutex,
+    RawRwLock, RmwOp, ThreadIdx,
+};
+
+pub(crate) struct C11Backend {
+    shared: SharedState,
+    inner: ShuttleBackend,
+}
+
+impl C11Backend {
+    pub(crate) fn new(shared: SharedState) -> C11Backend {
+        C11Backend {
+            shared,
+            inner: ShuttleBackend::default(),
+        }
+    }
+}
+
+/// Fails the execution: the c11 engine cannot run a program that uses `what`.
+fn unsupported(what: &str) -> ! {
+    rt::fail(
+        FailureKind::Unsupported,
+        format!(
+            "the c11 engine models atomics, fences, spawn and join only, and this program uses \
+             {what}"
+        ),
+    )
+}
+
+/// Runs `op` on the run under way, as the graph's thread of the running model thread.
+fn with_run<R>(shared: &SharedState, op: impl FnOnce(&mut Run<'_>, Tid) -> R) -> R {
+    let me = rt::current_thread().map_or(0, |(_, t)| t);
+    let mut shared = shared.lock();
+    let tid = shared
+        .threads
+        .iter()
+        .find(|&&(idx, _)| idx == me)
+        .map(|&(_, tid)| tid)
+        .expect("every model thread is spawned through the backend");
+    let mut run = shared.explorer.execution().expect("a run under way");
+    op(&mut run, tid)
+}
+
+fn ordering(order: Ordering) -> C11Ordering {
+    match order {
+        Ordering::Relaxed => C11Ordering::Relaxed,
+        Ordering::Release => C11Ordering::Release,
+        Ordering::Acquire => C11Ordering::Acquire,
+        Ordering::AcqRel => C11Ordering::AcqRel,
+        _ => C11Ordering::SeqCst,
+    }
+}
+
+/// What a step with no consistent choice left means here: the exploration never starts such
+/// a run (`tapestry_c11::Explorer`), so it would be this engine's error, not the program's.
+fn blocked() -> ! {
+    rt::fail(
+        FailureKind::Unsupported,
+        "the c11 engine found no consistent value for an atomic operation (an error of the \
+         engine's: please report it)"
+            .to_owned(),
+    )
+}
+
+impl Backend for C11Backend {
+    fn spawn(
+        &self,
+        exec: &Arc<Execution>,
+        child: ThreadIdx,
+        body: Box<dyn FnOnce() + Send + 'static>,
+        name: Option<&str>,
+        stack_size: Option<usize>,
+    ) -> Box<dyn RawJoin> {
+        let tid = with_run(&self.shared, |run, me| run.spawn(me));
+        self.shared.lock().threads.push((child, tid));
+        Box::new(C11Join {
+            tid,
+            shared: self.shared.clone(),
+            inner: self.inner.spawn(exec, child, body, name, stack_size),
+        })
+    }
+
+    fn yield_now(&self) {
+        unsupported("a yield, a sleep or a spin loop (`thread::yield_now`, `hint::spin_loop`)")
+    }
+
+    fn new_mutex(&self) -> Box<dyn RawMutex> {
+        unsupported("a lock, or what is built on one (`Mutex`, channels, `Once`, parking)")
+    }
+
+    fn new_rwlock(&self) -> Box<dyn RawRwLock> {
+        unsupported("an `RwLock`")
+    }
+
+    fn new_condvar(&self) -> Box<dyn RawCondvar> {
+        unsupported("a condition variable, or what is built on one")
+    }
+
+    fn new_atomic(&self, repr: AtomicRepr, bits: u64) -> Box<dyn RawAtomic> {
+        let loc = self
+            .shared
+            .lock()
+            .explorer
+            .execution()
+            .expect("a run under way")
+            .new_location(bits);
+        Box::new(C11Atomic {
+            loc,
+            repr,
+            shared: self.shared.clone(),
+        })
+    }
+
+    fn new_cell(&self) -> Option<Box<dyn RawCell>> {
+        unsupported("an `UnsafeCell`")
+    }
+
+    fn fence(&self, order: Ordering) {
+        if rt::teardown() {
+            return;
+        }
+        with_run(&self.shared, |run, me| run.fence(me, ordering(order)))
+            .unwrap_or_else(|| blocked());
+    }
+}
+
+struct C11Join {
+    tid: Tid,
+    shared: SharedState,
+    inner: Box<dyn RawJoin>,
+}
+
+impl RawJoin for C11Join {
+    fn join(self: Box<Self>) -> std::thread::Result<()> {
+        let result = self.inner.join();
+        if !rt::teardown() {
+            with_run(&self.shared, |run, me| run.join(me, self.tid));
+        }
+        result
+    }
+}
+
+/// An atomic: a location of the graph.
+struct C11Atomic {
+    loc: Loc,
+    repr: AtomicRepr,
+    shared: SharedState,
+}
+
+impl C11Atomic {
+    /// A read-modify-write that writes `change(old)`; returns `old`.
+    fn rmw(
+        &self,
+        order: Ordering,
+        failure: Option<Ordering>,
+        change: impl Fn(Val) -> Option<Val> + Send + Sync + 'static,
+    ) -> u64 {
+        if rt::teardown() {
+            return self.peek();
+        }
+        let (loc, ord, fail_ord) = (self.loc, ordering(order), failure.map(ordering));
+        with_run(&self.shared, |run, me| {
+            run.rmw(me, loc, ord, fail_ord, change)
+        })
+        .unwrap_or_else(|| blocked())
+    }
+}
+
+impl RawAtomic for C11Atomic {
+    fn load(&self, order: Ordering) -> u64 {
+        if rt::teardown() {
+            return self.peek();
+        }
+        let loc = self.loc;
+        with_run(&self.shared, |run, me| run.load(me, loc, ordering(order)))
+            .unwrap_or_else(|| blocked())
+    }
+
+    fn store(&self, bits: u64, order: Ordering) {
+        if rt::teardown() {
+            return;
+        }
+        let loc = self.loc;
+        with_run(&self.shared, |run, me| {
+            run.store(me, loc, bits, ordering(order))
+        })
+        .unwrap_or_else(|| blocked());
+    }
+
+    fn swap(&self, bits: u64, order: Ordering) -> u64 {
+        self.rmw(order, None, move |_| Some(bits))
+    }
+
+    fn compare_exchange(
+        &self,
+        current: u64,
+        new: u64,
+        success: Ordering,
+        failure: Ordering,
+        _weak: bool,
+    ) -> Result<u64, u64> {
+        let old = self.rmw(success, Some(failure), move |old| {
+            (old == current).then_some(new)
+        });
+        if old == current { Ok(old) } else { Err(old) }
+    }
+
+    fn fetch(&self, op: RmwOp, bits: u64, order: Ordering) -> u64 {
+        let repr = self.repr;
+        self.rmw(order, None, move |old| Some(op.apply(repr, old, bits)))
+    }
+
+    fn get_mut(&mut self) -> *mut u8 {
+        unsupported("an atomic's `get_mut` or `into_inner`")
+    }
+
+    fn peek(&self) -> u64 {
+        let mut shared = self.shared.lock();
+        let Some(run) = shared.explorer.execution() else {
+            return 0;
+        };
+        let graph = run.graph();
+        graph
+            .co(self.loc)
+            .last()
+            .map_or(0, |&last| graph.value(last))
+    }
+}

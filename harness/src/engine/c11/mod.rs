@@ -1,0 +1,132 @@
+//! The c11 engine: every execution of the test body that the C/C++/Rust memory model allows
+//! (RC11, `SeqCst` exactly), each once, with no limit on threads. The memory model and its
+//! exploration live in the `tapestry-c11` crate (TruSt: POPL 2022); this module runs the body
+//! once per execution graph it gives, on shuttle's runtime with a scheduler that runs the
+//! lowest-numbered thread that can run (the order events are added in must depend on the
+//! graph alone), and answers every atomic operation from the graph (`backend`).
+//!
+//! What it models today: atomics of every type and ordering, fences, `thread::spawn` and
+//! `join`. A program that uses anything else (locks, condition variables, channels,
+//! `UnsafeCell`, parking, yields and spin loops, async tasks) is reported as one this engine
+//! cannot run, and the other engines' verdicts stand. A `compare_exchange_weak` never fails
+//! spuriously here.
+//!
+//! A failure replays as `c11 execution=N`: the exploration is deterministic, so running it
+//! again to its `N`th execution reproduces the failing one.
+
+mod backend;
+
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+use shuttle::scheduler::{Schedule as ShuttleSchedule, Scheduler, Task, TaskId};
+use tapestry_c11::{Explorer, Model};
+
+use self::backend::C11Backend;
+use super::shuttle::run_on;
+use super::{Body, C11, EngineRun, Limits, on_fresh_thread};
+use crate::rt::ThreadIdx;
+use crate::schedule::Replay;
+
+/// What the scheduler and the backend share: the exploration, and which of its threads each
+/// model thread of the run under way is.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub explorer: Explorer,
+    /// Model thread (`rt`'s numbering, in the run's spawn order) to the graph's thread.
+    pub threads: Vec<(ThreadIdx, tapestry_c11::Tid)>,
+    runs: u64,
+    max_executions: Option<u64>,
+    /// The exploration ran out of graphs: it is complete.
+    done: bool,
+}
+
+pub(crate) type SharedState = Arc<Mutex<Shared>>;
+
+pub(crate) fn explore(body: &Body, config: &C11, limits: &Limits) -> EngineRun {
+    on_fresh_thread("tapestry-c11", || {
+        run(body, config.max_executions, limits, config.max_time)
+    })
+}
+
+/// Explores again up to execution `execution`: the failing one, if the program is unchanged.
+pub(crate) fn replay(body: &Body, limits: &Limits, execution: u64) -> EngineRun {
+    on_fresh_thread("tapestry-c11-replay", || {
+        run(body, Some(execution), limits, std::time::Duration::MAX)
+    })
+}
+
+fn run(
+    body: &Body,
+    max_executions: Option<u64>,
+    limits: &Limits,
+    max_time: std::time::Duration,
+) -> EngineRun {
+    let shared: SharedState = Arc::new(Mutex::new(Shared {
+        explorer: Explorer::new(1, &[], Model::Rc11),
+        threads: Vec::new(),
+        runs: 0,
+        max_executions,
+        done: false,
+    }));
+    let scheduler = LowestFirst {
+        shared: shared.clone(),
+        started: false,
+    };
+    let backend = Box::new(C11Backend::new(shared.clone()));
+    let (mut run, _) = run_on(body, scheduler, (backend, None), limits, Some(max_time));
+    if let Some(found) = run.found.as_mut() {
+        found.replay = Replay::C11 {
+            execution: found.execution,
+        };
+        found.preemptions = None;
+    }
+    if let Some(predicted) = run.predicted.as_mut() {
+        predicted.replay = Replay::C11 {
+            execution: predicted.execution,
+        };
+    }
+    run.complete = shared.lock().done && run.found.is_none();
+    run
+}
+
+/// Runs the lowest-numbered thread that can run; each execution is the exploration's next
+/// graph.
+struct LowestFirst {
+    shared: SharedState,
+    started: bool,
+}
+
+impl Scheduler for LowestFirst {
+    fn new_execution(&mut self) -> Option<ShuttleSchedule> {
+        let mut shared = self.shared.lock();
+        if std::mem::replace(&mut self.started, true)
+            && let Some(run) = shared.explorer.execution()
+        {
+            run.finish();
+        }
+        if shared.max_executions.is_some_and(|max| shared.runs >= max) {
+            return None;
+        }
+        if shared.explorer.next_execution().is_none() {
+            shared.done = true;
+            return None;
+        }
+        shared.runs += 1;
+        shared.threads = vec![(0, 0)];
+        Some(ShuttleSchedule::new(0))
+    }
+
+    fn next_task(
+        &mut self,
+        runnable: &[&Task],
+        _current: Option<TaskId>,
+        _is_yielding: bool,
+    ) -> Option<TaskId> {
+        runnable.iter().map(|t| t.id()).min()
+    }
+
+    fn next_u64(&mut self) -> u64 {
+        0
+    }
+}

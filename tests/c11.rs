@@ -1,0 +1,175 @@
+//! The c11 engine on tapestry tests: litmus tests written as a user writes them (atomics
+//! made in the body, threads spawned and joined), with the number of executions and the
+//! outcomes the memory model gives (see `tapestry-c11`'s litmus tests for their derivation),
+//! `SeqCst` exact where loom's is not, failures replayed, and what the engine cannot run
+//! reported as such.
+
+use std::collections::BTreeSet;
+use std::sync::Mutex as StdMutex;
+
+use tapestry::sync::Arc;
+use tapestry::sync::atomic::AtomicUsize;
+use tapestry::sync::atomic::Ordering::{self, Acquire, Relaxed, Release, SeqCst};
+use tapestry::{Engine, EngineKind, Explorer, FailureKind, Outcome, Report, thread};
+
+fn c11() -> Explorer {
+    Explorer::new().engine(Engine::c11().unbounded())
+}
+
+/// Store buffering: each thread stores 1 to its location, then loads the other's. Returns
+/// the outcomes seen, as (thread 1's load, main's load).
+fn store_buffering(store: Ordering, load: Ordering) -> (Report, BTreeSet<(usize, usize)>) {
+    static SEEN: StdMutex<BTreeSet<(usize, usize)>> = StdMutex::new(BTreeSet::new());
+    SEEN.lock().unwrap().clear();
+    let report = c11().run(move || {
+        let x = Arc::new(AtomicUsize::new(0));
+        let y = Arc::new(AtomicUsize::new(0));
+        let (x1, y1) = (x.clone(), y.clone());
+        let other = thread::spawn(move || {
+            x1.store(1, store);
+            y1.load(load)
+        });
+        y.store(1, store);
+        let r0 = x.load(load);
+        let r1 = other.join().unwrap();
+        SEEN.lock().unwrap().insert((r1, r0));
+    });
+    let seen = SEEN.lock().unwrap().clone();
+    (report, seen)
+}
+
+fn executions(report: &Report) -> u64 {
+    let engine = &report.engines()[0];
+    assert_eq!(engine.engine(), EngineKind::C11);
+    assert!(
+        matches!(engine.outcome(), Outcome::Passed { .. }),
+        "{report}"
+    );
+    engine.executions()
+}
+
+#[test]
+fn store_buffering_has_four_executions_and_three_under_seq_cst() {
+    let (report, seen) = store_buffering(Release, Acquire);
+    assert_eq!(executions(&report), 4);
+    assert_eq!(seen, BTreeSet::from([(0, 0), (0, 1), (1, 0), (1, 1)]));
+    let (report, seen) = store_buffering(SeqCst, SeqCst);
+    assert_eq!(executions(&report), 3);
+    assert_eq!(seen, BTreeSet::from([(0, 1), (1, 0), (1, 1)]));
+}
+
+#[test]
+fn correct_seq_cst_code_is_no_false_alarm() {
+    // Dekker's handshake with SeqCst: never both inside. loom, which treats SeqCst as
+    // AcqRel, reports this assertion as failing (loom#180).
+    let report = c11().run(|| {
+        let x = Arc::new(AtomicUsize::new(0));
+        let y = Arc::new(AtomicUsize::new(0));
+        let inside = Arc::new(AtomicUsize::new(0));
+        let (x1, y1, inside1) = (x.clone(), y.clone(), inside.clone());
+        let other = thread::spawn(move || {
+            x1.store(1, SeqCst);
+            if y1.load(SeqCst) == 0 {
+                inside1.fetch_add(1, SeqCst);
+            }
+        });
+        y.store(1, SeqCst);
+        if x.load(SeqCst) == 0 {
+            inside.fetch_add(1, SeqCst);
+        }
+        other.join().unwrap();
+        assert!(inside.load(SeqCst) <= 1, "both threads inside");
+    });
+    assert!(report.failure().is_none(), "{report}");
+}
+
+#[test]
+fn a_weak_memory_bug_is_found_and_replayed() {
+    let body = || {
+        let data = Arc::new(AtomicUsize::new(0));
+        let flag = Arc::new(AtomicUsize::new(0));
+        let (data1, flag1) = (data.clone(), flag.clone());
+        let writer = thread::spawn(move || {
+            data1.store(42, Relaxed);
+            flag1.store(1, Relaxed);
+        });
+        if flag.load(Relaxed) == 1 {
+            assert_eq!(data.load(Relaxed), 42, "the flag was seen before the data");
+        }
+        writer.join().unwrap();
+    };
+    let report = c11().run(body);
+    let failure = report
+        .failure()
+        .expect("message passing needs release and acquire");
+    assert_eq!(failure.kind(), FailureKind::Panic);
+    assert!(
+        failure
+            .message()
+            .contains("the flag was seen before the data")
+    );
+    let replay = failure.replay().clone();
+    assert!(replay.to_string().starts_with("c11 execution="), "{replay}");
+    let again = c11()
+        .replay(&replay, body)
+        .expect("the program is unchanged");
+    let found = again.failure().expect("replayed, it fails again");
+    assert_eq!(found.trace().to_string(), failure.trace().to_string());
+}
+
+#[test]
+fn what_it_cannot_run_is_reported_and_the_others_still_run() {
+    let report = Explorer::new()
+        .engine(Engine::c11())
+        .engine(Engine::dpor())
+        .run(|| {
+            let m = tapestry::sync::Mutex::new(0);
+            *m.lock().unwrap() += 1;
+        });
+    let c11 = &report.engines()[0];
+    match c11.outcome() {
+        Outcome::Unsupported { reason } => {
+            assert!(reason.contains("a lock"), "{reason}")
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(report.ran_any(), "{report}");
+    assert!(report.failure().is_none(), "{report}");
+}
+
+/// Chosen by name, as a user chooses it.
+#[tapestry::test(engines = "c11")]
+fn seq_cst_message_passing_holds_under_c11() {
+    let data = Arc::new(AtomicUsize::new(0));
+    let flag = Arc::new(AtomicUsize::new(0));
+    let (data1, flag1) = (data.clone(), flag.clone());
+    let writer = thread::spawn(move || {
+        data1.store(42, SeqCst);
+        flag1.store(1, SeqCst);
+    });
+    if flag.load(SeqCst) == 1 {
+        assert_eq!(data.load(SeqCst), 42);
+    }
+    writer.join().unwrap();
+}
+
+#[tapestry::test(engines = "c11", expect = "panic")]
+fn relaxed_message_passing_fails_under_c11() {
+    let data = Arc::new(AtomicUsize::new(0));
+    let flag = Arc::new(AtomicUsize::new(0));
+    let (data1, flag1) = (data.clone(), flag.clone());
+    let writer = thread::spawn(move || {
+        data1.store(42, Relaxed);
+        flag1.store(1, Relaxed);
+    });
+    if flag.load(Relaxed) == 1 {
+        assert_eq!(data.load(Relaxed), 42);
+    }
+    writer.join().unwrap();
+}
+
+#[test]
+fn its_replay_is_saved_as_text() {
+    let replay: tapestry::Replay = "c11 execution=3".parse().expect("parses");
+    assert_eq!(replay.to_string(), "c11 execution=3");
+}
