@@ -137,39 +137,83 @@ fn what_it_cannot_run_is_reported_and_the_others_still_run() {
     assert!(report.failure().is_none(), "{report}");
 }
 
-/// Chosen by name, as a user chooses it.
-#[tapestry::test(engines = "c11")]
-fn seq_cst_message_passing_holds_under_c11() {
+/// Message passing with `order` for every access: thread 1 writes the data, then raises the
+/// flag; a reader that sees the flag must see the data.
+fn message_passing(order: Ordering) {
     let data = Arc::new(AtomicUsize::new(0));
     let flag = Arc::new(AtomicUsize::new(0));
     let (data1, flag1) = (data.clone(), flag.clone());
     let writer = thread::spawn(move || {
-        data1.store(42, SeqCst);
-        flag1.store(1, SeqCst);
+        data1.store(42, order);
+        flag1.store(1, order);
     });
-    if flag.load(SeqCst) == 1 {
-        assert_eq!(data.load(SeqCst), 42);
+    if flag.load(order) == 1 {
+        assert_eq!(data.load(order), 42);
     }
     writer.join().unwrap();
 }
 
+/// Chosen by name, as a user chooses it.
+#[tapestry::test(engines = "c11")]
+fn seq_cst_message_passing_holds_under_c11() {
+    message_passing(SeqCst);
+}
+
 #[tapestry::test(engines = "c11", expect = "panic")]
 fn relaxed_message_passing_fails_under_c11() {
-    let data = Arc::new(AtomicUsize::new(0));
-    let flag = Arc::new(AtomicUsize::new(0));
-    let (data1, flag1) = (data.clone(), flag.clone());
-    let writer = thread::spawn(move || {
-        data1.store(42, Relaxed);
-        flag1.store(1, Relaxed);
-    });
-    if flag.load(Relaxed) == 1 {
-        assert_eq!(data.load(Relaxed), 42);
-    }
-    writer.join().unwrap();
+    message_passing(Relaxed);
 }
 
 #[test]
 fn its_replay_is_saved_as_text() {
     let replay: tapestry::Replay = "c11 execution=3".parse().expect("parses");
     assert_eq!(replay.to_string(), "c11 execution=3");
+}
+
+#[test]
+fn a_search_stopped_by_its_budget_estimates_the_whole() {
+    // Four relaxed increments from four threads: 4! = 24 orders of the read-modify-writes,
+    // each one execution; the budget stops the search at 10.
+    let report = Explorer::new()
+        .engine(Engine::c11().max_executions(10))
+        .run(|| {
+            let count = Arc::new(AtomicUsize::new(0));
+            let threads: Vec<_> = (0..4)
+                .map(|_| {
+                    let count = count.clone();
+                    thread::spawn(move || {
+                        count.fetch_add(1, Relaxed);
+                    })
+                })
+                .collect();
+            for t in threads {
+                t.join().unwrap();
+            }
+            assert_eq!(count.load(Relaxed), 4);
+        });
+    let engine = &report.engines()[0];
+    assert_eq!(engine.executions(), 10, "{report}");
+    assert!(matches!(
+        engine.outcome(),
+        Outcome::Passed { complete: false }
+    ));
+    let estimate = engine.estimate().expect("an estimate");
+    assert!(
+        estimate.starts_with("its budget stopped it: a complete exploration would run about "),
+        "{estimate}"
+    );
+    let number: f64 = estimate
+        .split("about ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .expect("a number");
+    let error: f64 = estimate
+        .split("± ")
+        .nth(1)
+        .and_then(|rest| rest.split(',').next())
+        .and_then(|n| n.parse().ok())
+        .expect("an error bar");
+    assert!((number - 24.0).abs() <= 4.0 * error + 2.0, "{estimate}");
+    assert!(report.to_string().contains(estimate), "{report}");
 }

@@ -36,10 +36,11 @@ pub struct Estimate {
 
 impl fmt::Display for Estimate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let digits = if self.executions >= 100.0 { 0 } else { 1 };
         write!(
             f,
-            "about {:.1} executions (± {:.1}, from {} random paths)",
-            self.executions, self.std_error, self.paths
+            "about {:.*} executions (± {:.*}, from {} random paths)",
+            digits, self.executions, digits, self.std_error, self.paths
         )
     }
 }

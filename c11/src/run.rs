@@ -109,23 +109,26 @@ impl<'e> Execution<'e> {
     }
 
     /// Takes `revisit` on the sampled path: the next run goes on from the graph it makes. A
-    /// revisit that makes no graph to run (its read-modify-write breaks atomicity) branches
-    /// again among the revisits it recorded; with none, the path ends here.
+    /// revisit that re-adds a read-modify-write's write branches again, as the exploration
+    /// does, between going on (if the graph it makes can run) and that write's backward
+    /// revisits; with neither, the path ends here.
     fn sample(&mut self, mut revisit: Revisit) {
         loop {
             let runs = self.explorer.revisit(revisit);
             let top = self.explorer.stack.pop().expect("a state");
             self.explorer.stack.clear();
             self.explorer.stack.push(top);
-            if runs {
+            let children = std::mem::take(&mut self.state().work);
+            let go_on = usize::from(runs);
+            if go_on + children.len() == 0 {
+                return;
+            }
+            let pick = self.choose(go_on + children.len());
+            if pick < go_on {
                 self.explorer.sampler.as_mut().expect("sampling").restart = true;
                 return;
             }
-            let children = std::mem::take(&mut self.state().work);
-            if children.is_empty() {
-                return;
-            }
-            revisit = children[self.choose(children.len())];
+            revisit = children[pick - go_on];
         }
     }
 

@@ -366,6 +366,7 @@ fn engine_report(engine: EngineKind, run: EngineRun) -> EngineReport {
         found,
         predicted,
         weak_orderings,
+        estimate,
     } = run;
     // A real failure outranks a prediction.
     let found = found.or(predicted);
@@ -395,6 +396,7 @@ fn engine_report(engine: EngineKind, run: EngineRun) -> EngineReport {
         outcome,
         failure,
         weak_orderings,
+        estimate,
     }
 }
 

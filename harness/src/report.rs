@@ -104,6 +104,9 @@ impl fmt::Display for Report {
                 e.elapsed.as_secs_f64(),
                 e.outcome
             )?;
+            if let Some(estimate) = &e.estimate {
+                writeln!(f, "{:<10}  {estimate}", "")?;
+            }
         }
         Ok(())
     }
@@ -118,9 +121,16 @@ pub struct EngineReport {
     pub(crate) outcome: Outcome,
     pub(crate) failure: Option<Failure>,
     pub(crate) weak_orderings: Option<bool>,
+    pub(crate) estimate: Option<String>,
 }
 
 impl EngineReport {
+    /// When the engine's budget stopped an exhaustive search: how many executions a complete
+    /// one would run, estimated (the c11 engine).
+    pub fn estimate(&self) -> Option<&str> {
+        self.estimate.as_deref()
+    }
+
     /// Which engine.
     pub fn engine(&self) -> EngineKind {
         self.engine

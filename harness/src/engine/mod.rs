@@ -245,6 +245,9 @@ pub(crate) struct EngineRun {
     /// Whether an execution used an atomic ordering weaker than `SeqCst`; `None` from engines
     /// that do not say (`EngineReport::weak_orderings`).
     pub weak_orderings: Option<bool>,
+    /// How many executions a complete search would run, estimated when the engine's budget
+    /// stopped it (the c11 engine): a sentence for the report.
+    pub estimate: Option<String>,
 }
 
 impl EngineRun {

@@ -87,7 +87,55 @@ fn run(
         };
     }
     run.complete = shared.lock().done && run.found.is_none();
+    if !run.complete && run.found.is_none() && max_executions.is_some_and(|m| run.executions >= m) {
+        run.estimate = estimate(body, limits)
+            .map(|e| format!("its budget stopped it: a complete exploration would run {e}"));
+    }
     run
+}
+
+/// Paths sampled for an estimate, at most, and the time they may take.
+const ESTIMATE_PATHS: usize = 1_000;
+const ESTIMATE_TIME: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// How many executions the complete exploration of `body` would run, from random paths of
+/// its tree (`tapestry_c11::estimate`). Each path is a run of the body of its own: a path
+/// that turns (a backward revisit) or ends without an execution stops its run, which fails
+/// (`backend::blocked`); what the runs found is not reported, only their count.
+fn estimate(body: &Body, limits: &Limits) -> Option<tapestry_c11::Estimate> {
+    let shared: SharedState = Arc::new(Mutex::new(Shared {
+        explorer: Explorer::sampling(1, &[], Model::Rc11, 0),
+        threads: Vec::new(),
+        runs: 0,
+        max_executions: Some(1),
+        done: false,
+    }));
+    let quiet = Limits {
+        tracing: false,
+        ..limits.clone()
+    };
+    let start = std::time::Instant::now();
+    loop {
+        {
+            let mut shared = shared.lock();
+            // A run its path stopped short: the path turns, or ends there.
+            if let Some(run) = shared.explorer.execution() {
+                run.finish();
+            }
+            let paths = shared.explorer.estimate().map_or(0, |e| e.paths);
+            if paths >= ESTIMATE_PATHS || start.elapsed() >= ESTIMATE_TIME {
+                return shared.explorer.estimate();
+            }
+            shared.runs = 0;
+        }
+        let scheduler = LowestFirst {
+            shared: shared.clone(),
+            started: false,
+        };
+        let backend = Box::new(C11Backend::new(shared.clone()));
+        let left = ESTIMATE_TIME.saturating_sub(start.elapsed());
+        let _ = run_on(body, scheduler, (backend, None), &quiet, Some(left));
+    }
 }
 
 /// Runs the lowest-numbered thread that can run; each execution is the exploration's next

@@ -80,6 +80,7 @@ fn explore_here(body: &Body, config: &Dpor, limits: &Limits) -> EngineRun {
         found: None,
         predicted: None,
         weak_orderings: Some(false),
+        estimate: None,
     };
     // Each combination of values of the data choices is searched once: a combination varies
     // only choices after the last one it gives a value to (a choice is met, with the values

@@ -113,6 +113,7 @@ fn explore_here(body: &Body, config: &Exhaustive, limits: &Limits, only: Option<
                     }),
                     predicted: None,
                     weak_orderings: Some(exec.weak_orderings()),
+                    estimate: None,
                 };
             }
             Ok(()) if only.is_some() => break,
@@ -142,6 +143,7 @@ fn explore_here(body: &Body, config: &Exhaustive, limits: &Limits, only: Option<
         found: None,
         predicted,
         weak_orderings: Some(exec.weak_orderings()),
+        estimate: None,
     }
 }
 

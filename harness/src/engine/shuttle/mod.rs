@@ -171,6 +171,7 @@ fn explore_split(
         found: None,
         predicted: None,
         weak_orderings: Some(false),
+        estimate: None,
     };
     for run in runs {
         merged.add_weak_orderings(run.weak_orderings);
@@ -365,6 +366,7 @@ fn run_with_log<S: Scheduler + 'static>(
         found,
         predicted,
         weak_orderings: Some(exec.weak_orderings()),
+        estimate: None,
     };
     (run, log)
 }

@@ -119,6 +119,7 @@ fn explore_here(body: &Body, config: &Stress, limits: &Limits) -> EngineRun {
         found: ended.found,
         predicted,
         weak_orderings: Some(exec.weak_orderings()),
+        estimate: None,
     }
 }
 
