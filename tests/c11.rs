@@ -217,3 +217,81 @@ fn a_search_stopped_by_its_budget_estimates_the_whole() {
     assert!((number - 24.0).abs() <= 4.0 * error + 2.0, "{estimate}");
     assert!(report.to_string().contains(estimate), "{report}");
 }
+
+/// Message passing through an `UnsafeCell`: with a release store and an acquire load of the
+/// flag, the reader's access happens after the writer's; relaxed, they race.
+fn cell_message_passing(store: Ordering, load: Ordering) -> Report {
+    use tapestry::cell::UnsafeCell;
+    struct Shared {
+        data: UnsafeCell<u32>,
+        flag: AtomicUsize,
+    }
+    // SAFETY: the test is about whether the accesses to `data` are ordered; the engine
+    // reports them if they are not.
+    unsafe impl Sync for Shared {}
+    c11().run(move || {
+        let shared = Arc::new(Shared {
+            data: UnsafeCell::new(0),
+            flag: AtomicUsize::new(0),
+        });
+        let writer = {
+            let shared = shared.clone();
+            thread::spawn(move || {
+                shared.data.with_mut(|p| unsafe { *p = 42 });
+                shared.flag.store(1, store);
+            })
+        };
+        if shared.flag.load(load) == 1 {
+            assert_eq!(shared.data.with(|p| unsafe { *p }), 42);
+        }
+        writer.join().unwrap();
+    })
+}
+
+#[test]
+fn unsafe_cell_accesses_race_unless_ordered() {
+    let ordered = cell_message_passing(Release, Acquire);
+    assert!(
+        ordered.failure().is_none(),
+        "{ordered}\n{}",
+        ordered.failure().map(|f| f.to_string()).unwrap_or_default()
+    );
+    let racy = cell_message_passing(Relaxed, Relaxed);
+    let failure = racy.failure().expect("a data race");
+    assert_eq!(failure.kind(), FailureKind::DataRace, "{racy}");
+    assert!(
+        failure.message().contains("data race on an `UnsafeCell`"),
+        "{failure}"
+    );
+}
+
+#[test]
+fn a_pointer_published_through_an_atomic_points_at_what_was_written() {
+    // A reader may read the pointer from the writer's store in a graph where the writer's
+    // thread has not run yet in this run: the engine runs the store (and the writes before
+    // it) first, so the pointer is this run's and its target is written.
+    use tapestry::sync::atomic::AtomicPtr;
+    let report = c11().run(|| {
+        let slot = Arc::new(AtomicPtr::<u32>::new(std::ptr::null_mut()));
+        let writer = {
+            let slot = slot.clone();
+            thread::spawn(move || {
+                slot.store(Box::into_raw(Box::new(42)), Release);
+            })
+        };
+        let seen = slot.load(Acquire);
+        if !seen.is_null() {
+            // SAFETY: published with release, read with acquire; freed below, after the join.
+            assert_eq!(unsafe { *seen }, 42);
+        }
+        writer.join().unwrap();
+        // SAFETY: the writer has finished; nothing else holds the pointer.
+        drop(unsafe { Box::from_raw(slot.load(Acquire)) });
+    });
+    assert!(
+        report.failure().is_none(),
+        "{report}\n{}",
+        report.failure().map(|f| f.to_string()).unwrap_or_default()
+    );
+    assert_eq!(executions(&report), 2);
+}

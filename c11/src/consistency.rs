@@ -45,6 +45,25 @@ pub fn is_consistent_but_atomicity(graph: &Graph, model: Model) -> bool {
     Relations::of(graph, model).consistent(false)
 }
 
+/// A plain access of another thread to the same cell as `access`, one of the two writing,
+/// that happens neither before nor after it: a data race.
+pub fn race_with(graph: &Graph, model: Model, access: EventId) -> Option<EventId> {
+    let Label::Plain { cell, write } = graph.label(access) else {
+        return None;
+    };
+    let relations = Relations::of(graph, model);
+    let hb = relations.happens_before();
+    let at = relations.ids.iter().position(|&id| id == access)?;
+    relations.ids.iter().enumerate().find_map(|(b, &other)| {
+        let racy = match relations.labels[b] {
+            Label::Plain { cell: c, write: w } => c == cell && (w || write),
+            _ => false,
+        };
+        let ordered = hb.has(b, at) || hb.has(at, b);
+        (racy && other.thread != access.thread && !ordered).then_some(other)
+    })
+}
+
 /// A relation over `n` events, as rows of bits.
 #[derive(Clone)]
 struct Rel {
@@ -286,7 +305,7 @@ impl Relations {
                 })
             }
             Label::Write { ord, .. } | Label::Fence { ord } => Some(ord),
-            Label::Spawn { .. } | Label::Join { .. } => None,
+            Label::Spawn { .. } | Label::Join { .. } | Label::Plain { .. } => None,
         }
         .filter(|_| !self.ids[a].is_init())
     }
@@ -360,6 +379,14 @@ impl Relations {
         (0..self.n()).find(|&w| self.rf.has(w, r))
     }
 
+    /// `hb = (po ∪ asw ∪ sw)⁺`.
+    fn happens_before(&self) -> Rel {
+        let mut hb = self.po.clone();
+        hb.union(&self.asw);
+        hb.union(&self.synchronises_with());
+        hb.closure()
+    }
+
     fn consistent(&self, atomicity: bool) -> bool {
         let n = self.n();
         // No thin air.
@@ -369,10 +396,7 @@ impl Relations {
         if !porf.acyclic() {
             return false;
         }
-        let mut hb = self.po.clone();
-        hb.union(&self.asw);
-        hb.union(&self.synchronises_with());
-        let hb = hb.closure();
+        let hb = self.happens_before();
         let mut eco = self.rf.clone();
         eco.union(&self.co);
         eco.union(&self.fr);
@@ -435,7 +459,7 @@ fn as_seq_cst(label: Label) -> Label {
         Label::Fence { .. } => Label::Fence {
             ord: Ordering::SeqCst,
         },
-        other @ (Label::Spawn { .. } | Label::Join { .. }) => other,
+        other @ (Label::Spawn { .. } | Label::Join { .. } | Label::Plain { .. }) => other,
     }
 }
 

@@ -117,6 +117,13 @@ pub enum Label {
     Join {
         child: Tid,
     },
+    /// A plain (non-atomic) access to memory `cell`, a number of its own (an `UnsafeCell`):
+    /// it reads from nothing the model chooses, and two of them, one writing, that nothing
+    /// orders by happens-before are a data race.
+    Plain {
+        cell: u32,
+        write: bool,
+    },
 }
 
 impl Label {
@@ -124,7 +131,10 @@ impl Label {
     pub fn loc(&self) -> Option<Loc> {
         match *self {
             Label::Read { loc, .. } | Label::Write { loc, .. } => Some(loc),
-            Label::Fence { .. } | Label::Spawn { .. } | Label::Join { .. } => None,
+            Label::Fence { .. }
+            | Label::Spawn { .. }
+            | Label::Join { .. }
+            | Label::Plain { .. } => None,
         }
     }
 

@@ -46,7 +46,7 @@ pub mod explore;
 pub mod graph;
 pub mod run;
 
-pub use consistency::{Model, is_consistent, is_consistent_but_atomicity};
+pub use consistency::{Model, is_consistent, is_consistent_but_atomicity, race_with};
 pub use estimate::Estimate;
 pub use explore::{Explorer, Stats};
 pub use graph::{Change, EventId, Graph, Label, Loc, Ordering, Tid, Val};

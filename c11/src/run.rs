@@ -54,6 +54,15 @@ impl<'e> Execution<'e> {
         done[t as usize]
     }
 
+    /// Write `write`, replayed, writes `val` in this run: the same value as when the graph
+    /// was made, but for what differs between runs of the same program (the address of a
+    /// new allocation, published through an `AtomicPtr`). Its readers read it after it ran.
+    fn rewrite(&mut self, write: EventId, val: Val) {
+        if let Label::Write { val: old, .. } = &mut self.state().graph.event_mut(write).label {
+            *old = val;
+        }
+    }
+
     /// Adds `label` as thread `t`'s next event.
     fn add(&mut self, t: Tid, label: Label) -> EventId {
         self.done(t);
@@ -63,6 +72,20 @@ impl<'e> Execution<'e> {
 
     fn block(&mut self) {
         self.run().blocked = true;
+    }
+
+    /// Whether thread `t`'s next event is one the graph has (`Some`), and if so whether the
+    /// run may take it now: a read only once the write it reads from has run, so that what
+    /// the program keeps outside the atomics (memory a pointer in one points to, an
+    /// `UnsafeCell`) is written before it is read. `None`: the thread is past the graph.
+    pub fn replay_ready(&mut self, t: Tid) -> Option<bool> {
+        let index = self.done(t);
+        let event = self.graph().event(EventId { thread: t, index })?;
+        let ready = match event.label {
+            Label::Read { rf, .. } => rf.is_init() || self.done(rf.thread) > rf.index,
+            _ => true,
+        };
+        Some(ready)
     }
 
     /// Whether a step found no consistent choice: the run must stop.
@@ -177,8 +200,9 @@ impl<'e> Execution<'e> {
                     index: read.index + 1,
                 })
                 .is_some_and(|e| matches!(e.label, Label::Write { rmw: true, .. }));
-            if writes {
-                self.replayed(t, |_| true);
+            if writes && let Some(write) = self.replayed(t, |_| true) {
+                let new = exclusive.as_ref().and_then(|(_, change)| change(old));
+                self.rewrite(write, new.unwrap_or(old));
             }
             return Some(old);
         }
@@ -248,12 +272,11 @@ impl<'e> Execution<'e> {
 
     /// Thread `t` stores `val` to `loc` with `ord`; `None` if the run is blocked.
     pub fn store(&mut self, t: Tid, loc: Loc, val: Val, ord: Ordering) -> Option<()> {
-        if self
-            .replayed(t, |l| {
-                matches!(*l, Label::Write { loc: at, val: v, rmw: false, .. } if at == loc && v == val)
-            })
-            .is_some()
-        {
+        if let Some(write) = self.replayed(
+            t,
+            |l| matches!(*l, Label::Write { loc: at, rmw: false, .. } if at == loc),
+        ) {
+            self.rewrite(write, val);
             return Some(());
         }
         let model = self.explorer.model;
@@ -327,6 +350,17 @@ impl<'e> Execution<'e> {
         if self.replayed(t, |l| *l == Label::Join { child }).is_none() {
             self.add(t, Label::Join { child });
         }
+    }
+
+    /// Thread `t` reads (or writes) plain memory `cell`: the other thread's access that it
+    /// races with, if one does (see [`Label::Plain`]).
+    pub fn plain(&mut self, t: Tid, cell: u32, write: bool) -> Option<EventId> {
+        let label = Label::Plain { cell, write };
+        let access = match self.replayed(t, |l| *l == label) {
+            Some(id) => id,
+            None => self.add(t, label),
+        };
+        crate::consistency::race_with(self.graph(), self.explorer.model, access)
     }
 
     /// A new location, starting as `init`: numbered in the order the run makes them, so the

@@ -71,3 +71,28 @@ fn six_spawned_threads_increment_one_counter() {
     assert_eq!(count, 720);
     assert!(seen.iter().all(|&v| v == 6));
 }
+
+/// Plain accesses to one cell: a race unless something orders them.
+#[test]
+fn plain_accesses_race_unless_ordered() {
+    use tapestry_c11::Ordering::{Acquire, Release};
+    // The child writes the cell, then raises a flag; the parent reads the cell if it sees
+    // the flag. With a release store and an acquire load, never a race; relaxed, a race.
+    let races = |store, load| {
+        let mut explorer = Explorer::new(1, &[], Model::Rc11);
+        let mut found = 0;
+        while let Some(mut run) = explorer.next_execution() {
+            let flag = run.new_location(0);
+            let child = run.spawn(0);
+            let raced = run.plain(child, 0, true).is_some();
+            run.store(child, flag, 1, store).unwrap();
+            let seen = run.load(0, flag, load).unwrap() == 1;
+            let raced = raced || (seen && run.plain(0, 0, false).is_some());
+            found += u32::from(raced);
+            run.finish();
+        }
+        found
+    };
+    assert_eq!(races(Release, Acquire), 0);
+    assert_eq!(races(Relaxed, Relaxed), 1);
+}

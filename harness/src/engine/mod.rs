@@ -9,7 +9,7 @@
 //! | [`Surw`] | shuttle, with a scheduler of ours | random schedules uniform over the interleavings of the accesses to one contended object at a time (selectively uniform random walk), good at bugs that need one thread among many at one moment | sequentially consistent interleavings |
 //! | [`Priority`] | shuttle | like a real-time OS: the most urgent runnable thread (see [`thread::Builder::priority`](crate::thread::Builder::priority)) always runs; seeded release times and choices among equals | sequentially consistent interleavings, and unbounded priority inversion |
 //! | [`Stress`] | real OS threads on every core | whatever the hardware does, with seeded random yields to widen race windows | the hardware's memory model (x86 is TSO) |
-//! | [`C11`] (opt-in) | shuttle, answered by `tapestry-c11`'s execution graphs | every execution RC11 allows, each once (TruSt) | the C/C++/Rust memory model, `SeqCst` exactly; atomics, fences, spawn and join only |
+//! | [`C11`] (opt-in) | shuttle, answered by `tapestry-c11`'s execution graphs | every execution RC11 allows, each once (TruSt) | the C/C++/Rust memory model, `SeqCst` exactly, data races on `UnsafeCell`; atomics, fences, spawn, join and cells only |
 //!
 //! Every engine has a budget of executions and of time; running out of it is not a failure, and
 //! the report says whether an engine got through its whole budget.

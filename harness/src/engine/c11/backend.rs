@@ -34,10 +34,18 @@ fn unsupported(what: &str) -> ! {
     rt::fail(
         FailureKind::Unsupported,
         format!(
-            "the c11 engine models atomics, fences, spawn and join only, and this program uses \
+            "the c11 engine models atomics, fences, spawn, join and `UnsafeCell` only, and this program uses \
              {what}"
         ),
     )
+}
+
+/// Lets the scheduler choose who runs before the running thread's next event: it runs the
+/// graph's events in an order that has each read after the write it reads from.
+fn step() {
+    if !rt::teardown() {
+        rt::engine_call(shuttle::thread::yield_now);
+    }
 }
 
 /// Runs `op` on the run under way, as the graph's thread of the running model thread.
@@ -125,13 +133,20 @@ impl Backend for C11Backend {
     }
 
     fn new_cell(&self) -> Option<Box<dyn RawCell>> {
-        unsupported("an `UnsafeCell`")
+        let mut shared = self.shared.lock();
+        let cell = shared.cells;
+        shared.cells += 1;
+        Some(Box::new(C11Cell {
+            cell,
+            shared: self.shared.clone(),
+        }))
     }
 
     fn fence(&self, order: Ordering) {
         if rt::teardown() {
             return;
         }
+        step();
         with_run(&self.shared, |run, me| run.fence(me, ordering(order)))
             .unwrap_or_else(|| blocked());
     }
@@ -153,6 +168,59 @@ impl RawJoin for C11Join {
     }
 }
 
+/// An `UnsafeCell`: its accesses are plain events of the graph, and one that neither happens
+/// before nor after another thread's conflicting one is a data race.
+struct C11Cell {
+    cell: u32,
+    shared: SharedState,
+}
+
+impl C11Cell {
+    fn access(&self, write: bool, access: &mut dyn FnMut()) {
+        if !rt::teardown() {
+            step();
+            let cell = self.cell;
+            let raced = with_run(&self.shared, |run, me| run.plain(me, cell, write));
+            if let Some(other) = raced {
+                let shared = self.shared.lock();
+                let thread = shared
+                    .threads
+                    .iter()
+                    .find(|&&(_, tid)| tid == other.thread)
+                    .map_or_else(
+                        || "another thread".to_owned(),
+                        |&(idx, _)| match idx {
+                            0 => "main".to_owned(),
+                            idx => format!("T{idx}"),
+                        },
+                    );
+                drop(shared);
+                rt::fail(
+                    FailureKind::DataRace,
+                    format!(
+                        "data race on an `UnsafeCell`: this thread {} it, and {thread} {} it, \
+                         and nothing orders the two accesses (under the C/C++ memory model, \
+                         in this execution)",
+                        if write { "writes" } else { "reads" },
+                        if write { "accesses" } else { "writes" },
+                    ),
+                );
+            }
+        }
+        access();
+    }
+}
+
+impl RawCell for C11Cell {
+    fn read(&self, access: &mut dyn FnMut()) {
+        self.access(false, access);
+    }
+
+    fn write(&self, access: &mut dyn FnMut()) {
+        self.access(true, access);
+    }
+}
+
 /// An atomic: a location of the graph.
 struct C11Atomic {
     loc: Loc,
@@ -171,6 +239,7 @@ impl C11Atomic {
         if rt::teardown() {
             return self.peek();
         }
+        step();
         let (loc, ord, fail_ord) = (self.loc, ordering(order), failure.map(ordering));
         with_run(&self.shared, |run, me| {
             run.rmw(me, loc, ord, fail_ord, change)
@@ -184,6 +253,7 @@ impl RawAtomic for C11Atomic {
         if rt::teardown() {
             return self.peek();
         }
+        step();
         let loc = self.loc;
         with_run(&self.shared, |run, me| run.load(me, loc, ordering(order)))
             .unwrap_or_else(|| blocked())
@@ -193,6 +263,7 @@ impl RawAtomic for C11Atomic {
         if rt::teardown() {
             return;
         }
+        step();
         let loc = self.loc;
         with_run(&self.shared, |run, me| {
             run.store(me, loc, bits, ordering(order))

@@ -6,9 +6,11 @@
 //! graph alone), and answers every atomic operation from the graph (`backend`).
 //!
 //! What it models today: atomics of every type and ordering, fences, `thread::spawn` and
-//! `join`. A program that uses anything else (locks, condition variables, channels,
-//! `UnsafeCell`, parking, yields and spin loops, async tasks) is reported as one this engine
-//! cannot run, and the other engines' verdicts stand. A `compare_exchange_weak` never fails
+//! `join`, and `UnsafeCell` accesses as plain events (two conflicting ones of different
+//! threads that happens-before does not order are a `DataRace`). A program that uses
+//! anything else (locks, condition variables, channels, parking, yields and spin loops,
+//! async tasks) is reported as one this engine cannot run, and the other engines' verdicts
+//! stand. A `compare_exchange_weak` never fails
 //! spuriously here.
 //!
 //! A failure replays as `c11 execution=N`: the exploration is deterministic, so running it
@@ -35,6 +37,8 @@ pub(crate) struct Shared {
     pub explorer: Explorer,
     /// Model thread (`rt`'s numbering, in the run's spawn order) to the graph's thread.
     pub threads: Vec<(ThreadIdx, tapestry_c11::Tid)>,
+    /// `UnsafeCell`s the run has made: the next one's number.
+    pub cells: u32,
     runs: u64,
     max_executions: Option<u64>,
     /// The exploration ran out of graphs: it is complete.
@@ -65,6 +69,7 @@ fn run(
     let shared: SharedState = Arc::new(Mutex::new(Shared {
         explorer: Explorer::new(1, &[], Model::Rc11),
         threads: Vec::new(),
+        cells: 0,
         runs: 0,
         max_executions,
         done: false,
@@ -106,6 +111,7 @@ fn estimate(body: &Body, limits: &Limits) -> Option<tapestry_c11::Estimate> {
     let shared: SharedState = Arc::new(Mutex::new(Shared {
         explorer: Explorer::sampling(1, &[], Model::Rc11, 0),
         threads: Vec::new(),
+        cells: 0,
         runs: 0,
         max_executions: Some(1),
         done: false,
@@ -162,16 +168,36 @@ impl Scheduler for LowestFirst {
         }
         shared.runs += 1;
         shared.threads = vec![(0, 0)];
+        shared.cells = 0;
         Some(ShuttleSchedule::new(0))
     }
 
+    /// The lowest-numbered thread whose next event of the graph may run now (see
+    /// `Execution::replay_ready`); once no thread has one left, the lowest-numbered thread:
+    /// every write of the graph has run before any event is added.
     fn next_task(
         &mut self,
         runnable: &[&Task],
         _current: Option<TaskId>,
         _is_yielding: bool,
     ) -> Option<TaskId> {
-        runnable.iter().map(|t| t.id()).min()
+        let mut ids: Vec<TaskId> = runnable.iter().map(|t| t.id()).collect();
+        ids.sort_unstable();
+        let mut shared = self.shared.lock();
+        let threads = shared.threads.clone();
+        let Some(mut run) = shared.explorer.execution() else {
+            return ids.first().copied();
+        };
+        for &id in &ids {
+            let idx = usize::from(id) as ThreadIdx;
+            let Some(&(_, tid)) = threads.iter().find(|&&(i, _)| i == idx) else {
+                continue;
+            };
+            if run.replay_ready(tid) == Some(true) {
+                return Some(id);
+            }
+        }
+        ids.first().copied()
     }
 
     fn next_u64(&mut self) -> u64 {
