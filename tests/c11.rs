@@ -108,6 +108,13 @@ fn a_weak_memory_bug_is_found_and_replayed() {
             .message()
             .contains("the flag was seen before the data")
     );
+    // The trace points at the load that read an older value than the latest store.
+    let trace = failure.trace().to_string();
+    assert!(
+        trace.contains("load atomic2 -> 0 (Relaxed)")
+            && trace.contains("not the latest: 42 stored at step 2"),
+        "{trace}"
+    );
     let replay = failure.replay().clone();
     assert!(replay.to_string().starts_with("c11 execution="), "{replay}");
     let again = c11()

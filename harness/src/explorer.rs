@@ -433,7 +433,7 @@ pub(crate) fn failure(engine: EngineKind, found: Found) -> Failure {
             recording,
             Some(outcome),
             mentioned,
-            engine == EngineKind::Exhaustive,
+            matches!(engine, EngineKind::Exhaustive | EngineKind::C11),
             rounds,
         )
         .with_ending(Ending {
