@@ -130,19 +130,13 @@ impl Explorer {
         if let Some(sampler) = &mut self.sampler {
             if !std::mem::take(&mut sampler.restart) {
                 self.stack.clear();
-                self.stack.push(State {
-                    graph: Graph::new(self.threads, &self.locs),
-                    work: Vec::new(),
-                });
+                self.push_empty_graph();
             }
             return Some(self.start_run());
         }
         if !self.started {
             self.started = true;
-            self.stack.push(State {
-                graph: Graph::new(self.threads, &self.locs),
-                work: Vec::new(),
-            });
+            self.push_empty_graph();
             return Some(self.start_run());
         }
         loop {
@@ -155,6 +149,14 @@ impl Explorer {
                 return Some(self.start_run());
             }
         }
+    }
+
+    /// Starts a path (or the exploration) at the graph with no events.
+    fn push_empty_graph(&mut self) {
+        self.stack.push(State {
+            graph: Graph::new(self.threads, &self.locs),
+            work: Vec::new(),
+        });
     }
 
     fn start_run(&mut self) -> Execution<'_> {

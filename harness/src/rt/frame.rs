@@ -108,19 +108,16 @@ fn blocking_with<R>(
     local.settle();
     let me = local.running();
     let thread = local.exec.thread(me);
+    let blocked = Blocked {
+        site: Some(site),
+        ..blocked
+    };
     if local.exec.forbids_waiting(me) {
-        let blocked = Blocked {
-            site: Some(site),
-            ..blocked
-        };
         super::waiting::check(&local.exec, me, &blocked);
     }
     // Cleared only on return: a thread that never returns (deadlock) stays marked blocked,
     // with the line it waits at.
-    thread.set_blocked(Some(Blocked {
-        site: Some(site),
-        ..blocked
-    }));
+    thread.set_blocked(Some(blocked));
     before(thread);
     let result = run();
     local.set_running(me);

@@ -359,6 +359,16 @@ pub(crate) fn thread_name(idx: ThreadIdx) -> Option<std::sync::Arc<str>> {
     local()?.exec.thread_name(idx)
 }
 
+/// Model thread `idx` of the running execution as traces name it: its name, else `main` or
+/// `T<idx>`.
+pub(crate) fn thread_label(idx: ThreadIdx) -> String {
+    match thread_name(idx) {
+        Some(name) => name.to_string(),
+        None if idx == 0 => "main".to_owned(),
+        None => format!("T{idx}"),
+    }
+}
+
 /// Whether model thread `idx` of the running execution has finished.
 pub(crate) fn is_finished(idx: ThreadIdx) -> bool {
     local().is_some_and(|l| l.exec.is_finished(idx))

@@ -15,7 +15,7 @@
 
 use super::event::{BlockReason, Blocked, ThreadIdx};
 use super::execution::Execution;
-use super::{fail, local, real_threads, thread_name};
+use super::{fail, local, real_threads, thread_label};
 use crate::kinds::FailureKind;
 
 /// Sets whether the running thread is in a call that must not wait; returns what it was.
@@ -47,15 +47,15 @@ pub(super) fn check(exec: &Execution, me: ThreadIdx, blocked: &Blocked) {
             format!(
                 "{} waits for a lock that {} holds{at}: were {} suspended there for good, the \
                  call would never complete",
-                label(me),
-                label(holder),
-                label(holder)
+                thread_label(me),
+                thread_label(holder),
+                thread_label(holder)
             )
         }
         BlockReason::Wait => format!(
             "{} waits on a condition variable{at}: only another thread's notification ends \
              the wait",
-            label(me)
+            thread_label(me)
         ),
         _ => return,
     };
@@ -63,15 +63,6 @@ pub(super) fn check(exec: &Execution, me: ThreadIdx, blocked: &Blocked) {
         FailureKind::Panic,
         format!("a call that must not wait blocks (the object is not non-blocking): {why}"),
     )
-}
-
-/// A thread as traces name it.
-fn label(idx: ThreadIdx) -> String {
-    match thread_name(idx) {
-        Some(name) => name.to_string(),
-        None if idx == 0 => "main".to_owned(),
-        None => format!("T{idx}"),
-    }
 }
 
 /// Runs `f` as a call that must not wait for another thread (see the module docs); outside an

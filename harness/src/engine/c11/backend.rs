@@ -53,10 +53,7 @@ fn with_run<R>(shared: &SharedState, op: impl FnOnce(&mut Run<'_>, Tid) -> R) ->
     let me = rt::current_thread().map_or(0, |(_, t)| t);
     let mut shared = shared.lock();
     let tid = shared
-        .threads
-        .iter()
-        .find(|&&(idx, _)| idx == me)
-        .map(|&(_, tid)| tid)
+        .tid_of(me)
         .expect("every model thread is spawned through the backend");
     let mut run = shared.explorer.execution().expect("a run under way");
     op(&mut run, tid)
@@ -182,19 +179,9 @@ impl C11Cell {
             let cell = self.cell;
             let raced = with_run(&self.shared, |run, me| run.plain(me, cell, write));
             if let Some(other) = raced {
-                let shared = self.shared.lock();
-                let thread = shared
-                    .threads
-                    .iter()
-                    .find(|&&(_, tid)| tid == other.thread)
-                    .map_or_else(
-                        || "another thread".to_owned(),
-                        |&(idx, _)| match idx {
-                            0 => "main".to_owned(),
-                            idx => format!("T{idx}"),
-                        },
-                    );
-                drop(shared);
+                let other_idx = self.shared.lock().idx_of(other.thread);
+                let thread =
+                    other_idx.map_or_else(|| "another thread".to_owned(), rt::thread_label);
                 rt::fail(
                     FailureKind::DataRace,
                     format!(

@@ -47,6 +47,51 @@ pub(crate) struct Shared {
 
 pub(crate) type SharedState = Arc<Mutex<Shared>>;
 
+impl Shared {
+    fn new(explorer: Explorer, max_executions: Option<u64>) -> SharedState {
+        Arc::new(Mutex::new(Shared {
+            explorer,
+            threads: Vec::new(),
+            cells: 0,
+            runs: 0,
+            max_executions,
+            done: false,
+        }))
+    }
+
+    /// The graph's thread of model thread `idx` of the run under way.
+    pub fn tid_of(&self, idx: ThreadIdx) -> Option<tapestry_c11::Tid> {
+        self.threads
+            .iter()
+            .find(|&&(i, _)| i == idx)
+            .map(|&(_, tid)| tid)
+    }
+
+    /// The model thread of the graph's thread `tid` in the run under way.
+    pub fn idx_of(&self, tid: tapestry_c11::Tid) -> Option<ThreadIdx> {
+        self.threads
+            .iter()
+            .find(|&&(_, t)| t == tid)
+            .map(|&(idx, _)| idx)
+    }
+}
+
+/// Runs `body` on shuttle's runtime for as many executions as `shared`'s explorer gives
+/// (and its budget allows).
+fn run_on_graphs(
+    body: &Body,
+    shared: &SharedState,
+    limits: &Limits,
+    max_time: std::time::Duration,
+) -> EngineRun {
+    let scheduler = LowestFirst {
+        shared: shared.clone(),
+        started: false,
+    };
+    let backend = Box::new(C11Backend::new(shared.clone()));
+    run_on(body, scheduler, (backend, None), limits, Some(max_time)).0
+}
+
 pub(crate) fn explore(body: &Body, config: &C11, limits: &Limits) -> EngineRun {
     on_fresh_thread("tapestry-c11", || {
         run(body, config.max_executions, limits, config.max_time)
@@ -66,20 +111,8 @@ fn run(
     limits: &Limits,
     max_time: std::time::Duration,
 ) -> EngineRun {
-    let shared: SharedState = Arc::new(Mutex::new(Shared {
-        explorer: Explorer::new(1, &[], Model::Rc11),
-        threads: Vec::new(),
-        cells: 0,
-        runs: 0,
-        max_executions,
-        done: false,
-    }));
-    let scheduler = LowestFirst {
-        shared: shared.clone(),
-        started: false,
-    };
-    let backend = Box::new(C11Backend::new(shared.clone()));
-    let (mut run, _) = run_on(body, scheduler, (backend, None), limits, Some(max_time));
+    let shared = Shared::new(Explorer::new(1, &[], Model::Rc11), max_executions);
+    let mut run = run_on_graphs(body, &shared, limits, max_time);
     if let Some(found) = run.found.as_mut() {
         found.replay = Replay::C11 {
             execution: found.execution,
@@ -108,14 +141,7 @@ const ESTIMATE_TIME: std::time::Duration = std::time::Duration::from_secs(2);
 /// that turns (a backward revisit) or ends without an execution stops its run, which fails
 /// (`backend::blocked`); what the runs found is not reported, only their count.
 fn estimate(body: &Body, limits: &Limits) -> Option<tapestry_c11::Estimate> {
-    let shared: SharedState = Arc::new(Mutex::new(Shared {
-        explorer: Explorer::sampling(1, &[], Model::Rc11, 0),
-        threads: Vec::new(),
-        cells: 0,
-        runs: 0,
-        max_executions: Some(1),
-        done: false,
-    }));
+    let shared = Shared::new(Explorer::sampling(1, &[], Model::Rc11, 0), Some(1));
     let quiet = Limits {
         tracing: false,
         ..limits.clone()
@@ -134,13 +160,8 @@ fn estimate(body: &Body, limits: &Limits) -> Option<tapestry_c11::Estimate> {
             }
             shared.runs = 0;
         }
-        let scheduler = LowestFirst {
-            shared: shared.clone(),
-            started: false,
-        };
-        let backend = Box::new(C11Backend::new(shared.clone()));
         let left = ESTIMATE_TIME.saturating_sub(start.elapsed());
-        let _ = run_on(body, scheduler, (backend, None), &quiet, Some(left));
+        run_on_graphs(body, &shared, &quiet, left);
     }
 }
 
@@ -184,20 +205,18 @@ impl Scheduler for LowestFirst {
         let mut ids: Vec<TaskId> = runnable.iter().map(|t| t.id()).collect();
         ids.sort_unstable();
         let mut shared = self.shared.lock();
-        let threads = shared.threads.clone();
+        let tids: Vec<_> = ids
+            .iter()
+            .map(|&id| shared.tid_of(usize::from(id) as ThreadIdx))
+            .collect();
         let Some(mut run) = shared.explorer.execution() else {
             return ids.first().copied();
         };
-        for &id in &ids {
-            let idx = usize::from(id) as ThreadIdx;
-            let Some(&(_, tid)) = threads.iter().find(|&&(i, _)| i == idx) else {
-                continue;
-            };
-            if run.replay_ready(tid) == Some(true) {
-                return Some(id);
-            }
-        }
-        ids.first().copied()
+        let ready = ids
+            .iter()
+            .zip(tids)
+            .find(|&(_, tid)| tid.is_some_and(|tid| run.replay_ready(tid) == Some(true)));
+        ready.map_or(ids.first(), |(id, _)| Some(id)).copied()
     }
 
     fn next_u64(&mut self) -> u64 {
