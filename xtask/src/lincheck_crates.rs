@@ -156,7 +156,7 @@ pub(crate) fn run() -> Result<()> {
             root.join("lincheck").display().to_string()
         ),
     )?;
-    let target = check.join("target").display().to_string();
+    let target = scratch::target(&root, "cfg-loom");
     let env = [
         ("RUSTFLAGS", "--cfg loom"),
         ("CARGO_TARGET_DIR", target.as_str()),

@@ -81,14 +81,14 @@ pub(crate) fn run() -> Result<()> {
     std::fs::write(dir.join("src/lib.rs"), LIBRARY)?;
     std::fs::write(dir.join("tests/loom.rs"), LOOM_TEST)?;
     // `--cfg loom` changes every crate's build: a target folder of its own.
-    let target = dir.join("target").display().to_string();
+    let target = scratch::target(&root, "cfg-loom");
     let loom_env = [
         ("RUSTFLAGS", "--cfg loom"),
         ("CARGO_TARGET_DIR", target.as_str()),
     ];
     let cargo = |args: &[&str], env: &[(&str, &str)]| scratch::cargo(&dir, &root, args, env);
 
-    let (passed, stdout, stderr) = cargo(&["test"], &[("CARGO_TARGET_DIR", target.as_str())])?;
+    let (passed, stdout, stderr) = cargo(&["test"], &[])?;
     ensure!(
         passed,
         "without `--cfg loom` the crate's tests fail:\n{stdout}\n{stderr}"

@@ -13,14 +13,59 @@ pub(crate) fn workspace_root() -> Result<PathBuf> {
         .canonicalize()?)
 }
 
+/// A scratch crate's folder, removed when dropped: CI machines keep their temporary folder
+/// between runs, and each run's crates would otherwise pile up there. Build output goes to
+/// the workspace's target folder (see [`target`]), not here.
+pub(crate) struct Dir(PathBuf);
+
+impl std::ops::Deref for Dir {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for Dir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 /// A fresh folder `tapestry-<name>-<pid>` outside the workspace (a crate inside it would
-/// belong to it).
-pub(crate) fn dir(name: &str) -> Result<PathBuf> {
-    let dir = std::env::temp_dir().join(format!("tapestry-{name}-{}", std::process::id()));
+/// belong to it). Folders of earlier runs whose process is gone are removed first: a run
+/// killed before it could clean up leaves its folder behind.
+pub(crate) fn dir(name: &str) -> Result<Dir> {
+    let temp = std::env::temp_dir();
+    let prefix = format!("tapestry-{name}-");
+    for entry in std::fs::read_dir(&temp)?.filter_map(|e| e.ok()) {
+        let file_name = entry.file_name();
+        let Some(pid) = file_name.to_str().and_then(|n| n.strip_prefix(&prefix)) else {
+            continue;
+        };
+        let gone = pid.parse::<u32>().is_ok_and(|pid| {
+            Path::new("/proc/self").exists() && !Path::new(&format!("/proc/{pid}")).exists()
+        });
+        if gone {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+    let dir = temp.join(format!("{prefix}{}", std::process::id()));
     if dir.exists() {
         std::fs::remove_dir_all(&dir)?;
     }
-    Ok(dir)
+    Ok(Dir(dir))
+}
+
+/// A target folder of its own under the workspace's, for scratch builds whose flags differ
+/// from the workspace's (`--cfg loom` changes every crate's build). It lives as long as the
+/// checkout, so a second run builds nothing again, and nothing large is left in the
+/// temporary folder.
+pub(crate) fn target(root: &Path, name: &str) -> String {
+    root.join("target")
+        .join("scratch")
+        .join(name)
+        .display()
+        .to_string()
 }
 
 /// Runs `cargo args` in the scratch crate at `dir` with `env` and no `TAPESTRY_*` knob of
