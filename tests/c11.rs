@@ -130,13 +130,14 @@ fn what_it_cannot_run_is_reported_and_the_others_still_run() {
         .engine(Engine::c11())
         .engine(Engine::dpor())
         .run(|| {
-            let m = tapestry::sync::Mutex::new(0);
-            *m.lock().unwrap() += 1;
+            let mut count = AtomicUsize::new(0);
+            *count.get_mut() += 1;
+            assert_eq!(count.into_inner(), 1);
         });
     let c11 = &report.engines()[0];
     match c11.outcome() {
         Outcome::Unsupported { reason } => {
-            assert!(reason.contains("a lock"), "{reason}")
+            assert!(reason.contains("`get_mut`"), "{reason}")
         }
         other => panic!("{other:?}"),
     }
@@ -204,6 +205,13 @@ fn a_search_stopped_by_its_budget_estimates_the_whole() {
         engine.outcome(),
         Outcome::Passed { complete: false }
     ));
+    assert_estimates(&report, 24.0);
+}
+
+/// The report's first engine estimates about `executions` for a complete exploration, with an
+/// error bar that covers it, and the report prints it.
+fn assert_estimates(report: &Report, executions: f64) {
+    let engine = &report.engines()[0];
     let estimate = engine.estimate().expect("an estimate");
     assert!(
         estimate.starts_with("its budget stopped it: a complete exploration would run about "),
@@ -221,8 +229,37 @@ fn a_search_stopped_by_its_budget_estimates_the_whole() {
         .and_then(|rest| rest.split(',').next())
         .and_then(|n| n.parse().ok())
         .expect("an error bar");
-    assert!((number - 24.0).abs() <= 4.0 * error + 2.0, "{estimate}");
+    assert!(
+        (number - executions).abs() <= 4.0 * error + 2.0,
+        "{estimate}"
+    );
     assert!(report.to_string().contains(estimate), "{report}");
+}
+
+#[test]
+fn a_dpor_search_stopped_by_its_budget_estimates_the_whole() {
+    // Four threads take one lock in turn: 4! = 24 orders, each one execution of the dpor
+    // engine's complete search, as the sequentially consistent execution graphs count them.
+    let body = || {
+        let count = Arc::new(tapestry::sync::Mutex::new(0));
+        let threads: Vec<_> = (0..4)
+            .map(|_| {
+                let count = count.clone();
+                thread::spawn(move || *count.lock().unwrap() += 1)
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        assert_eq!(*count.lock().unwrap(), 4);
+    };
+    let complete = Explorer::new().engine(Engine::dpor().unbounded()).run(body);
+    assert_eq!(complete.engines()[0].executions(), 24, "{complete}");
+    let report = Explorer::new()
+        .engine(Engine::dpor().max_executions(10))
+        .run(body);
+    assert_eq!(report.engines()[0].executions(), 10, "{report}");
+    assert_estimates(&report, 24.0);
 }
 
 /// Message passing through an `UnsafeCell`: with a release store and an acquire load of the

@@ -45,12 +45,11 @@ pub struct Explorer {
     pub(crate) run: Option<RunState>,
 }
 
-/// Where a run is: per thread, how many of its events in the graph it has run; how many
-/// locations it has made; whether it found no consistent choice for an event.
+/// Where a run is: per thread, how many of its events in the graph it has run; whether it
+/// found no consistent choice for an event.
 #[derive(Debug, Default)]
 pub(crate) struct RunState {
     pub(crate) done: Vec<u32>,
-    pub(crate) locations: u32,
     pub(crate) blocked: bool,
 }
 

@@ -1,6 +1,7 @@
 //! One run of a program under an [`Explorer`]: each thread's operations, replayed from the
 //! graph while it has them and added to it past its end (see [`crate::explore`]).
 
+use std::ops::Range;
 use std::sync::Arc;
 
 use crate::consistency::{is_consistent, is_consistent_but_atomicity};
@@ -157,7 +158,37 @@ impl<'e> Execution<'e> {
 
     /// Thread `t` loads `loc` with `ord`: the value, or `None` if the run is blocked.
     pub fn load(&mut self, t: Tid, loc: Loc, ord: Ordering) -> Option<Val> {
-        self.read(t, loc, ord, None)
+        self.read(t, loc, ord, None, None)
+    }
+
+    /// A load after which thread `t` goes on only with a value `accept` takes, and otherwise
+    /// waits for another write (a condition variable's notification): it reads a refused
+    /// value only from the `co`-latest write, the one place where it waits for a write that
+    /// comes later (see [`Execution::last_read_is_latest`]); reading an older refused one
+    /// would only make a graph that never runs to its end.
+    pub fn await_load(
+        &mut self,
+        t: Tid,
+        loc: Loc,
+        ord: Ordering,
+        accept: impl Fn(Val) -> bool + 'static,
+    ) -> Option<Val> {
+        self.read(t, loc, ord, None, Some(&accept))
+    }
+
+    /// A read-modify-write that waits, as [`Execution::await_load`] does, while `change`
+    /// refuses the value (a lock's acquisition).
+    pub fn await_rmw(
+        &mut self,
+        t: Tid,
+        loc: Loc,
+        ord: Ordering,
+        change: impl Fn(Val) -> Option<Val> + Send + Sync + 'static,
+    ) -> Option<Val> {
+        let change: Change = Arc::new(change);
+        let accept = change.clone();
+        let accept = move |v| accept(v).is_some();
+        self.read(t, loc, ord, Some((Some(ord), change)), Some(&accept))
     }
 
     /// Thread `t`'s read-modify-write of `loc`: reads a value `old`, and writes
@@ -171,7 +202,7 @@ impl<'e> Execution<'e> {
         fail_ord: Option<Ordering>,
         change: impl Fn(Val) -> Option<Val> + Send + Sync + 'static,
     ) -> Option<Val> {
-        self.read(t, loc, ord, Some((fail_ord, Arc::new(change))))
+        self.read(t, loc, ord, Some((fail_ord, Arc::new(change))), None)
     }
 
     /// A load (`exclusive` none) or the read of a read-modify-write, and its write.
@@ -181,6 +212,7 @@ impl<'e> Execution<'e> {
         loc: Loc,
         ord: Ordering,
         exclusive: Option<(Option<Ordering>, Change)>,
+        accept: Option<&dyn Fn(Val) -> bool>,
     ) -> Option<Val> {
         let model = self.explorer.model;
         let is_exclusive = exclusive.is_some();
@@ -230,6 +262,13 @@ impl<'e> Execution<'e> {
             } else if is_consistent_but_atomicity(&trial, model) {
                 atomicity_only.push(w);
             }
+        }
+        // A waiting read's refused values: only the first choice (see `await_load`).
+        if let Some(accept) = accept {
+            let graph = self.graph();
+            let first = consistent.first().copied();
+            consistent.retain(|&w| Some(w) == first || accept(graph.value(w)));
+            atomicity_only.retain(|&w| accept(graph.value(w)));
         }
         let rf = if self.sampling() {
             let all: Vec<EventId> = consistent.iter().chain(&atomicity_only).copied().collect();
@@ -363,13 +402,103 @@ impl<'e> Execution<'e> {
         crate::consistency::race_with(self.graph(), self.explorer.model, access)
     }
 
-    /// A new location, starting as `init`: numbered in the order the run makes them, so the
-    /// same in every run. (Not for an explorer given locations by [`Explorer::new`].)
-    pub fn new_location(&mut self, init: Val) -> Loc {
-        let loc = self.run().locations;
-        self.run().locations += 1;
+    /// The location of thread `t`'s next event, the first operation of this run on a
+    /// location it has not used before: the graph's location, if the graph has the event,
+    /// else a new one starting as `init`. A location is named where it is first used rather
+    /// than where it is made: a program may make its objects lazily, by whichever thread
+    /// touches one first, and a replay may run its threads in another order than the run
+    /// that added the events.
+    pub fn location_for(&mut self, t: Tid, init: Val) -> Loc {
+        let index = self.done(t);
+        let graph = self.graph();
+        if let Some(loc) = graph
+            .event(EventId { thread: t, index })
+            .and_then(|e| e.label.loc())
+        {
+            return loc;
+        }
+        let loc = graph.locations().map(|(l, _)| l + 1).max().unwrap_or(0);
         self.state().graph.add_location(loc, init);
         loc
+    }
+
+    /// The plain memory (an `UnsafeCell`) of thread `t`'s next event, the first access of this
+    /// run to it: the graph's, if the graph has the event, else a new one (named where it is
+    /// first used, as [`Execution::location_for`] names locations).
+    pub fn cell_for(&mut self, t: Tid) -> u32 {
+        let index = self.done(t);
+        let graph = self.graph();
+        if let Some(Label::Plain { cell, .. }) =
+            graph.event(EventId { thread: t, index }).map(|e| e.label)
+        {
+            return cell;
+        }
+        graph
+            .events()
+            .filter_map(|(_, e)| match e.label {
+                Label::Plain { cell, .. } => Some(cell + 1),
+                _ => None,
+            })
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// How many events thread `t` has run so far in this run.
+    pub fn events_run(&mut self, t: Tid) -> u32 {
+        self.done(t)
+    }
+
+    /// Whether thread `t`'s events `earlier` and `later` (ranges of its event indices) are the
+    /// same reads: each only reads, none empty, the same locations read from the same writes,
+    /// in the same order. A spin loop whose iteration repeats the one before does nothing
+    /// new, and waits for another write (see `tapestry`'s c11 engine).
+    pub fn same_reads(&self, t: Tid, earlier: Range<u32>, later: Range<u32>) -> bool {
+        let events = self.graph().thread(t);
+        let reads = |range: Range<u32>| -> Option<Vec<(Loc, EventId)>> {
+            let slice = events.get(range.start as usize..range.end as usize)?;
+            slice
+                .iter()
+                .map(|e| match e.label {
+                    Label::Read { loc, rf, .. } => Some((loc, rf)),
+                    _ => None,
+                })
+                .collect()
+        };
+        match (reads(earlier), reads(later)) {
+            (Some(a), Some(b)) => !a.is_empty() && a == b,
+            _ => false,
+        }
+    }
+
+    /// Whether the graph has thread `t`'s next event: the run replays it.
+    pub fn replays(&mut self, t: Tid) -> bool {
+        let index = self.done(t);
+        self.graph().event(EventId { thread: t, index }).is_some()
+    }
+
+    /// Whether thread `t`'s last event is a read of the `co`-latest write of its location: a
+    /// thread that stopped there to wait for another value (a lock's release, a notification)
+    /// waits for ever in this execution; one whose read is older waits for a write the graph
+    /// has, and another graph has it read that write instead.
+    pub fn last_read_is_latest(&self, t: Tid) -> bool {
+        let graph = self.graph();
+        let Some(last) = graph.thread(t).last() else {
+            return false;
+        };
+        match last.label {
+            Label::Read { loc, rf, .. } => graph.co(loc).last() == Some(&rf),
+            _ => false,
+        }
+    }
+
+    /// Ends the run as one that is not an execution of the program: a thread stopped to wait
+    /// at a read that another graph has reading a later write (see
+    /// [`Execution::last_read_is_latest`]). Counted as blocked.
+    pub fn abandon(self) {
+        if let Some(run) = self.explorer.run.as_mut() {
+            run.blocked = true;
+        }
+        self.finish();
     }
 
     /// Ends the run: counted as complete, unless it was blocked. (When sampling, a run the

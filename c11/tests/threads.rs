@@ -20,7 +20,7 @@ fn explore(program: impl Fn(&mut tapestry_c11::Execution<'_>) -> u64) -> (u64, V
 #[test]
 fn a_child_sees_what_its_parent_did_before_spawning_it() {
     let (count, seen) = explore(|run| {
-        let x = run.new_location(0);
+        let x = run.location_for(0, 0);
         run.store(0, x, 1, Relaxed).unwrap();
         let child = run.spawn(0);
         run.load(child, x, Relaxed).unwrap()
@@ -31,8 +31,8 @@ fn a_child_sees_what_its_parent_did_before_spawning_it() {
 #[test]
 fn a_parent_sees_what_a_joined_child_did() {
     let (count, seen) = explore(|run| {
-        let x = run.new_location(0);
         let child = run.spawn(0);
+        let x = run.location_for(child, 0);
         run.store(child, x, 1, Relaxed).unwrap();
         run.join(0, child);
         run.load(0, x, Relaxed).unwrap()
@@ -45,8 +45,8 @@ fn without_a_join_the_parent_may_miss_it() {
     // The child runs first here, yet the parent's relaxed load may read the initial value:
     // nothing orders the two.
     let (count, seen) = explore(|run| {
-        let x = run.new_location(0);
         let child = run.spawn(0);
+        let x = run.location_for(child, 0);
         run.store(child, x, 1, Relaxed).unwrap();
         run.load(0, x, Relaxed).unwrap()
     });
@@ -58,8 +58,8 @@ fn six_spawned_threads_increment_one_counter() {
     // Six relaxed increments: the read-modify-writes form one chain, in any of 6! orders,
     // and the parent, joining them all, reads 6.
     let (count, seen) = explore(|run| {
-        let x = run.new_location(0);
         let children: Vec<u32> = (0..6).map(|_| run.spawn(0)).collect();
+        let x = run.location_for(children[0], 0);
         for &child in &children {
             run.rmw(child, x, Relaxed, None, |v| Some(v + 1)).unwrap();
         }
@@ -82,9 +82,9 @@ fn plain_accesses_race_unless_ordered() {
         let mut explorer = Explorer::new(1, &[], Model::Rc11);
         let mut found = 0;
         while let Some(mut run) = explorer.next_execution() {
-            let flag = run.new_location(0);
             let child = run.spawn(0);
             let raced = run.plain(child, 0, true).is_some();
+            let flag = run.location_for(child, 0);
             run.store(child, flag, 1, store).unwrap();
             let seen = run.load(0, flag, load).unwrap() == 1;
             let raced = raced || (seen && run.plain(0, 0, false).is_some());

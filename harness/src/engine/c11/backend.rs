@@ -2,12 +2,13 @@
 //! shuttle and recorded as spawns and joins; what the engine does not model fails the
 //! execution as `Unsupported`, naming it.
 
-use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::sync::{Arc, OnceLock};
 
 use tapestry_c11::{Execution as Run, Loc, Ordering as C11Ordering, Tid, Val};
 
 use super::SharedState;
+use super::locks::{C11Condvar, C11Mutex, C11RwLock};
 use crate::engine::shuttle::ShuttleBackend;
 use crate::kinds::FailureKind;
 use crate::rt::{
@@ -34,22 +35,23 @@ fn unsupported(what: &str) -> ! {
     rt::fail(
         FailureKind::Unsupported,
         format!(
-            "the c11 engine models atomics, fences, spawn, join and `UnsafeCell` only, and this program uses \
-             {what}"
+            "the c11 engine models atomics, fences, locks, condition variables (and what is built \
+             on them), yields and spin loops, spawn, join and `UnsafeCell`, and this program \
+             uses {what}"
         ),
     )
 }
 
 /// Lets the scheduler choose who runs before the running thread's next event: it runs the
 /// graph's events in an order that has each read after the write it reads from.
-fn step() {
+pub(super) fn step() {
     if !rt::teardown() {
         rt::engine_call(shuttle::thread::yield_now);
     }
 }
 
 /// Runs `op` on the run under way, as the graph's thread of the running model thread.
-fn with_run<R>(shared: &SharedState, op: impl FnOnce(&mut Run<'_>, Tid) -> R) -> R {
+pub(super) fn with_run<R>(shared: &SharedState, op: impl FnOnce(&mut Run<'_>, Tid) -> R) -> R {
     let me = rt::current_thread().map_or(0, |(_, t)| t);
     let mut shared = shared.lock();
     let tid = shared
@@ -57,6 +59,48 @@ fn with_run<R>(shared: &SharedState, op: impl FnOnce(&mut Run<'_>, Tid) -> R) ->
         .expect("every model thread is spawned through the backend");
     let mut run = shared.explorer.execution().expect("a run under way");
     op(&mut run, tid)
+}
+
+/// A location of the graph, named at the object's first operation in the run
+/// (`Execution::location_for`): objects are made lazily, by whichever thread uses one first.
+pub(super) struct Place {
+    init: Val,
+    loc: OnceLock<Loc>,
+}
+
+impl Place {
+    pub(super) fn new(init: Val) -> Place {
+        Place {
+            init,
+            loc: OnceLock::new(),
+        }
+    }
+
+    /// Runs `op` on the run under way with this place's location, as the graph's thread of
+    /// the running model thread.
+    pub(super) fn with<R>(
+        &self,
+        shared: &SharedState,
+        op: impl FnOnce(&mut Run<'_>, Tid, Loc) -> R,
+    ) -> R {
+        with_run(shared, |run, me| {
+            let loc = *self.loc.get_or_init(|| run.location_for(me, self.init));
+            op(run, me, loc)
+        })
+    }
+
+    /// The value of the `co`-latest write, for an engine's own bookkeeping.
+    fn latest(&self, shared: &SharedState) -> Val {
+        let mut shared = shared.lock();
+        let (Some(run), Some(&loc)) = (shared.explorer.execution(), self.loc.get()) else {
+            return self.init;
+        };
+        let graph = run.graph();
+        graph
+            .co(loc)
+            .last()
+            .map_or(self.init, |&last| graph.value(last))
+    }
 }
 
 fn ordering(order: Ordering) -> C11Ordering {
@@ -71,7 +115,7 @@ fn ordering(order: Ordering) -> C11Ordering {
 
 /// What a step with no consistent choice left means here: the exploration never starts such
 /// a run (`tapestry_c11::Explorer`), so it would be this engine's error, not the program's.
-fn blocked() -> ! {
+pub(super) fn blocked() -> ! {
     rt::fail(
         FailureKind::Unsupported,
         "the c11 engine found no consistent value for an atomic operation (an error of the \
@@ -99,42 +143,35 @@ impl Backend for C11Backend {
     }
 
     fn yield_now(&self) {
-        unsupported("a yield, a sleep or a spin loop (`thread::yield_now`, `hint::spin_loop`)")
+        if !rt::teardown() {
+            step();
+            super::waits::after_yield(&self.shared);
+        }
     }
 
     fn new_mutex(&self) -> Box<dyn RawMutex> {
-        unsupported("a lock, or what is built on one (`Mutex`, channels, `Once`, parking)")
+        Box::new(C11Mutex::new(&self.shared))
     }
 
     fn new_rwlock(&self) -> Box<dyn RawRwLock> {
-        unsupported("an `RwLock`")
+        Box::new(C11RwLock::new(&self.shared))
     }
 
     fn new_condvar(&self) -> Box<dyn RawCondvar> {
-        unsupported("a condition variable, or what is built on one")
+        Box::new(C11Condvar::new(&self.shared))
     }
 
     fn new_atomic(&self, repr: AtomicRepr, bits: u64) -> Box<dyn RawAtomic> {
-        let loc = self
-            .shared
-            .lock()
-            .explorer
-            .execution()
-            .expect("a run under way")
-            .new_location(bits);
         Box::new(C11Atomic {
-            loc,
+            place: Place::new(bits),
             repr,
             shared: self.shared.clone(),
         })
     }
 
     fn new_cell(&self) -> Option<Box<dyn RawCell>> {
-        let mut shared = self.shared.lock();
-        let cell = shared.cells;
-        shared.cells += 1;
         Some(Box::new(C11Cell {
-            cell,
+            cell: OnceLock::new(),
             shared: self.shared.clone(),
         }))
     }
@@ -168,7 +205,8 @@ impl RawJoin for C11Join {
 /// An `UnsafeCell`: its accesses are plain events of the graph, and one that neither happens
 /// before nor after another thread's conflicting one is a data race.
 struct C11Cell {
-    cell: u32,
+    /// Named at its first access in the run (`Execution::cell_for`), as a [`Place`] is.
+    cell: OnceLock<u32>,
     shared: SharedState,
 }
 
@@ -176,8 +214,10 @@ impl C11Cell {
     fn access(&self, write: bool, access: &mut dyn FnMut()) {
         if !rt::teardown() {
             step();
-            let cell = self.cell;
-            let raced = with_run(&self.shared, |run, me| run.plain(me, cell, write));
+            let raced = with_run(&self.shared, |run, me| {
+                let cell = *self.cell.get_or_init(|| run.cell_for(me));
+                run.plain(me, cell, write)
+            });
             if let Some(other) = raced {
                 let other_idx = self.shared.lock().idx_of(other.thread);
                 let thread =
@@ -210,7 +250,7 @@ impl RawCell for C11Cell {
 
 /// An atomic: a location of the graph.
 struct C11Atomic {
-    loc: Loc,
+    place: Place,
     repr: AtomicRepr,
     shared: SharedState,
 }
@@ -227,11 +267,12 @@ impl C11Atomic {
             return self.peek();
         }
         step();
-        let (loc, ord, fail_ord) = (self.loc, ordering(order), failure.map(ordering));
-        with_run(&self.shared, |run, me| {
-            run.rmw(me, loc, ord, fail_ord, change)
-        })
-        .unwrap_or_else(|| blocked())
+        let (ord, fail_ord) = (ordering(order), failure.map(ordering));
+        self.place
+            .with(&self.shared, |run, me, loc| {
+                run.rmw(me, loc, ord, fail_ord, change)
+            })
+            .unwrap_or_else(|| blocked())
     }
 }
 
@@ -241,8 +282,10 @@ impl RawAtomic for C11Atomic {
             return self.peek();
         }
         step();
-        let loc = self.loc;
-        with_run(&self.shared, |run, me| run.load(me, loc, ordering(order)))
+        self.place
+            .with(&self.shared, |run, me, loc| {
+                run.load(me, loc, ordering(order))
+            })
             .unwrap_or_else(|| blocked())
     }
 
@@ -251,11 +294,11 @@ impl RawAtomic for C11Atomic {
             return;
         }
         step();
-        let loc = self.loc;
-        with_run(&self.shared, |run, me| {
-            run.store(me, loc, bits, ordering(order))
-        })
-        .unwrap_or_else(|| blocked());
+        self.place
+            .with(&self.shared, |run, me, loc| {
+                run.store(me, loc, bits, ordering(order))
+            })
+            .unwrap_or_else(|| blocked());
     }
 
     fn swap(&self, bits: u64, order: Ordering) -> u64 {
@@ -286,14 +329,6 @@ impl RawAtomic for C11Atomic {
     }
 
     fn peek(&self) -> u64 {
-        let mut shared = self.shared.lock();
-        let Some(run) = shared.explorer.execution() else {
-            return 0;
-        };
-        let graph = run.graph();
-        graph
-            .co(self.loc)
-            .last()
-            .map_or(0, |&last| graph.value(last))
+        self.place.latest(&self.shared)
     }
 }

@@ -6,17 +6,22 @@
 //! graph alone), and answers every atomic operation from the graph (`backend`).
 //!
 //! What it models today: atomics of every type and ordering, fences, `thread::spawn` and
-//! `join`, and `UnsafeCell` accesses as plain events (two conflicting ones of different
-//! threads that happens-before does not order are a `DataRace`). A program that uses
-//! anything else (locks, condition variables, channels, parking, yields and spin loops,
-//! async tasks) is reported as one this engine cannot run, and the other engines' verdicts
-//! stand. A `compare_exchange_weak` never fails
-//! spuriously here.
+//! `join`, `UnsafeCell` accesses as plain events (two conflicting ones of different threads
+//! that happens-before does not order are a `DataRace`), locks, reader-writer locks and
+//! condition variables as locations taken and released with acquire and release (`locks`),
+//! so what the facade builds on them runs too (channels, `Once`, barriers, scoped threads,
+//! parking, tasks), and yields and spin loops (`waits`: an iteration that repeats the reads
+//! of the one before waits for a write that changes them). A program that uses anything else
+//! (an atomic's `get_mut`) is reported as one this engine cannot run, and the other engines'
+//! verdicts stand. A `compare_exchange_weak` never fails spuriously here, nor does a
+//! condition variable's wait wake spuriously, and `notify_one` wakes every waiter.
 //!
 //! A failure replays as `c11 execution=N`: the exploration is deterministic, so running it
 //! again to its `N`th execution reproduces the failing one.
 
 mod backend;
+mod locks;
+mod waits;
 
 use std::sync::Arc;
 
@@ -27,6 +32,7 @@ use tapestry_c11::{Explorer, Model};
 use self::backend::C11Backend;
 use super::shuttle::run_on;
 use super::{Body, C11, EngineRun, Limits, on_fresh_thread};
+use crate::kinds::FailureKind;
 use crate::rt::ThreadIdx;
 use crate::schedule::Replay;
 
@@ -37,8 +43,19 @@ pub(crate) struct Shared {
     pub explorer: Explorer,
     /// Model thread (`rt`'s numbering, in the run's spawn order) to the graph's thread.
     pub threads: Vec<(ThreadIdx, tapestry_c11::Tid)>,
-    /// `UnsafeCell`s the run has made: the next one's number.
-    pub cells: u32,
+    /// Model threads of the run under way that wait for ever (`locks`), ...
+    pub waiting: Vec<ThreadIdx>,
+    /// ...that wait in a spin loop or with a timeout, and that were let go on from such a
+    /// wait (`waits`).
+    pub patient: Vec<ThreadIdx>,
+    pub let_go: Vec<ThreadIdx>,
+    /// Per model thread, how many events it had run at its last yield.
+    pub yields: Vec<(ThreadIdx, Option<u32>)>,
+    /// Set once only waiting threads are left and none will be let go.
+    pub stuck: waits::Waits,
+    /// Set when only waiting threads are left and one waits for a write the graph has: the
+    /// run is no execution of the program (`waits`).
+    abandoned: bool,
     runs: u64,
     max_executions: Option<u64>,
     /// The exploration ran out of graphs: it is complete.
@@ -52,7 +69,12 @@ impl Shared {
         Arc::new(Mutex::new(Shared {
             explorer,
             threads: Vec::new(),
-            cells: 0,
+            waiting: Vec::new(),
+            patient: Vec::new(),
+            let_go: Vec::new(),
+            yields: Vec::new(),
+            stuck: waits::Waits::Not,
+            abandoned: false,
             runs: 0,
             max_executions,
             done: false,
@@ -126,7 +148,7 @@ fn run(
     }
     run.complete = shared.lock().done && run.found.is_none();
     if !run.complete && run.found.is_none() && max_executions.is_some_and(|m| run.executions >= m) {
-        run.estimate = estimate(body, limits)
+        run.estimate = estimate(body, limits, Model::Rc11)
             .map(|e| format!("its budget stopped it: a complete exploration would run {e}"));
     }
     run
@@ -136,12 +158,18 @@ fn run(
 const ESTIMATE_PATHS: usize = 1_000;
 const ESTIMATE_TIME: std::time::Duration = std::time::Duration::from_secs(2);
 
-/// How many executions the complete exploration of `body` would run, from random paths of
-/// its tree (`tapestry_c11::estimate`). Each path is a run of the body of its own: a path
-/// that turns (a backward revisit) or ends without an execution stops its run, which fails
-/// (`backend::blocked`); what the runs found is not reported, only their count.
-fn estimate(body: &Body, limits: &Limits) -> Option<tapestry_c11::Estimate> {
-    let shared = Shared::new(Explorer::sampling(1, &[], Model::Rc11, 0), Some(1));
+/// How many executions the complete exploration of `body` under `model` would run, from
+/// random paths of its tree (`tapestry_c11::estimate`); `None` if this engine cannot run the
+/// body. Each path is a run of the body of its own: a path that turns (a backward revisit)
+/// or ends without an execution stops its run, which fails (`backend::blocked`); what the
+/// runs found is not reported, only their count. Under `Model::Sc` the count is that of the
+/// dpor engine's optimal search, which estimates its own with it.
+pub(crate) fn estimate(
+    body: &Body,
+    limits: &Limits,
+    model: Model,
+) -> Option<tapestry_c11::Estimate> {
+    let shared = Shared::new(Explorer::sampling(1, &[], model, 0), Some(1));
     let quiet = Limits {
         tracing: false,
         ..limits.clone()
@@ -161,7 +189,19 @@ fn estimate(body: &Body, limits: &Limits) -> Option<tapestry_c11::Estimate> {
             shared.runs = 0;
         }
         let left = ESTIMATE_TIME.saturating_sub(start.elapsed());
-        run_on_graphs(body, &shared, &quiet, left);
+        let run = run_on_graphs(body, &shared, &quiet, left);
+        // A failure that is not the path stopping: the body uses what this engine lacks.
+        let stopped = shared
+            .lock()
+            .explorer
+            .execution()
+            .is_some_and(|run| run.is_blocked());
+        if run
+            .found
+            .is_some_and(|f| f.record.kind == FailureKind::Unsupported && !stopped)
+        {
+            return None;
+        }
     }
 }
 
@@ -175,10 +215,15 @@ struct LowestFirst {
 impl Scheduler for LowestFirst {
     fn new_execution(&mut self) -> Option<ShuttleSchedule> {
         let mut shared = self.shared.lock();
+        let abandoned = std::mem::take(&mut shared.abandoned);
         if std::mem::replace(&mut self.started, true)
             && let Some(run) = shared.explorer.execution()
         {
-            run.finish();
+            if abandoned {
+                run.abandon();
+            } else {
+                run.finish();
+            }
         }
         if shared.max_executions.is_some_and(|max| shared.runs >= max) {
             return None;
@@ -189,7 +234,11 @@ impl Scheduler for LowestFirst {
         }
         shared.runs += 1;
         shared.threads = vec![(0, 0)];
-        shared.cells = 0;
+        shared.waiting.clear();
+        shared.patient.clear();
+        shared.let_go.clear();
+        shared.yields.clear();
+        shared.stuck = waits::Waits::Not;
         Some(ShuttleSchedule::new(0))
     }
 
@@ -204,19 +253,50 @@ impl Scheduler for LowestFirst {
     ) -> Option<TaskId> {
         let mut ids: Vec<TaskId> = runnable.iter().map(|t| t.id()).collect();
         ids.sort_unstable();
-        let mut shared = self.shared.lock();
-        let tids: Vec<_> = ids
+        let mut guard = self.shared.lock();
+        let shared = &mut *guard;
+        let threads: Vec<_> = ids
             .iter()
-            .map(|&id| shared.tid_of(usize::from(id) as ThreadIdx))
+            .map(|&id| {
+                let idx = usize::from(id) as ThreadIdx;
+                (id, shared.tid_of(idx), shared.waits(idx))
+            })
             .collect();
+        let (waiting, going): (Vec<_>, Vec<_>) = threads.into_iter().partition(|t| t.2);
+        if going.is_empty() && !waiting.is_empty() {
+            // Only threads that wait are left (see `waits`).
+            let idx: Vec<ThreadIdx> = waiting
+                .iter()
+                .map(|&(id, ..)| usize::from(id) as ThreadIdx)
+                .collect();
+            let tids: Vec<_> = waiting.iter().map(|&(_, tid, _)| tid).collect();
+            let latest: Vec<bool> = match shared.explorer.execution() {
+                Some(run) => tids
+                    .iter()
+                    .map(|tid| tid.is_some_and(|tid| run.last_read_is_latest(tid)))
+                    .collect(),
+                None => vec![true; tids.len()],
+            };
+            let verdict = shared.only_waiting_left(&idx, |t| {
+                idx.iter()
+                    .position(|&i| i == t)
+                    .is_some_and(|at| latest[at])
+            });
+            return match verdict {
+                waits::Verdict::Run(t) => Some(TaskId::from(t as usize)),
+                waits::Verdict::Abandon => {
+                    shared.abandoned = true;
+                    None
+                }
+            };
+        }
         let Some(mut run) = shared.explorer.execution() else {
             return ids.first().copied();
         };
-        let ready = ids
+        let ready = going
             .iter()
-            .zip(tids)
-            .find(|&(_, tid)| tid.is_some_and(|tid| run.replay_ready(tid) == Some(true)));
-        ready.map_or(ids.first(), |(id, _)| Some(id)).copied()
+            .find(|&&(_, tid, _)| tid.is_some_and(|tid| run.replay_ready(tid) == Some(true)));
+        ready.or(going.first()).map(|&(id, ..)| id)
     }
 
     fn next_u64(&mut self) -> u64 {

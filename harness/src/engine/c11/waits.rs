@@ -1,0 +1,173 @@
+//! Threads that wait under the c11 engine: for a lock's release or a notification (`locks`),
+//! with a timeout, and in spin loops.
+//!
+//! A waiting thread stops at the read that showed it must wait; the write it waits for,
+//! once another thread adds it, revisits that read. Once only waiting threads can run, the
+//! scheduler ends the run (`LowestFirst::next_task` calls [`Shared::only_waiting_left`]).
+//!
+//! A spin loop is seen where it yields (`thread::yield_now`, `hint::spin_loop`, a sleep):
+//! when a thread's events since its last yield are the same reads, of the same writes, as
+//! the events just before that yield, the iteration did nothing new (GenMC's "spin assume"
+//! rests on the same fact), and the thread waits for a write that changes what it reads.
+//! The rule looks at what ran, not at the code, so straight-line code that repeats its reads
+//! between yields looks like a loop, and so does a loop bounded by a count of its own: once
+//! nothing else can run, such a thread is let go on, one iteration at a time, up to
+//! `LET_GO` times in a run; only one that still repeats itself then is taken to spin for ever
+//! (a `Hang`, whose message says so).
+//!
+//! A wait with a timeout (`Condvar::wait_timeout`, and so parking with a timeout, a task's
+//! `sleep` or `timeout`) waits as a spinner does: it times out only once no other thread can
+//! run, as time passes under tokio's paused clock when every task waits on it. Unlike the
+//! other model engines, the c11 engine does not also explore a timeout firing earlier.
+
+use super::{Shared, SharedState};
+use crate::kinds::FailureKind;
+use crate::rt::{self, ThreadIdx};
+
+/// How many more iterations a spinner runs once nothing else can: a loop of its own that
+/// repeats its reads, bounded by a count, ends within them; one that does not hangs.
+const LET_GO: usize = 100;
+
+/// Why the threads left wait: what the one the scheduler picks reports.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) enum Waits {
+    /// Some thread may still run.
+    #[default]
+    Not,
+    /// Every thread left waits for a lock or a notification that nothing will give.
+    Deadlock,
+    /// Every thread left spins on values that nothing will change.
+    Hang,
+}
+
+/// What the scheduler does once only waiting threads can run.
+pub(crate) enum Verdict {
+    /// Runs this one: it reports the deadlock or hang, or (a spinner let go) goes on.
+    Run(ThreadIdx),
+    /// The run is no execution of the program: end it without a verdict.
+    Abandon,
+}
+
+impl Shared {
+    /// The verdict once only threads that wait (`waiting`, in the order of their numbers)
+    /// can run; `latest` says whether a thread's last read reads its location's latest write.
+    pub(crate) fn only_waiting_left(
+        &mut self,
+        waiting: &[ThreadIdx],
+        latest: impl Fn(ThreadIdx) -> bool,
+    ) -> Verdict {
+        // One waits for a write the graph has: another graph has its read read it.
+        if !waiting.iter().all(|&t| latest(t)) {
+            return Verdict::Abandon;
+        }
+        let spinner = waiting.iter().copied().find(|&t| {
+            self.patient.contains(&t) && self.let_go.iter().filter(|&&g| g == t).count() < LET_GO
+        });
+        if let Some(spinner) = spinner {
+            self.patient.retain(|&t| t != spinner);
+            self.let_go.push(spinner);
+            return Verdict::Run(spinner);
+        }
+        self.stuck = if waiting.iter().any(|t| self.waiting.contains(t)) {
+            Waits::Deadlock
+        } else {
+            Waits::Hang
+        };
+        Verdict::Run(waiting[0])
+    }
+
+    /// Whether model thread `idx` waits (and the scheduler must not pick it).
+    pub(crate) fn waits(&self, idx: ThreadIdx) -> bool {
+        self.waiting.contains(&idx) || self.patient.contains(&idx)
+    }
+}
+
+fn running() -> ThreadIdx {
+    rt::current_thread().map_or(0, |(_, t)| t)
+}
+
+/// The running thread waits for a write its last read did not read: for ever, in this run.
+/// The scheduler no longer picks it, unless to report a deadlock.
+pub(super) fn wait_for_ever(shared: &SharedState) -> ! {
+    shared.lock().waiting.push(running());
+    loop {
+        rt::engine_call(shuttle::thread::yield_now);
+        report_if_stuck(shared);
+    }
+}
+
+/// After a yield of the running thread: if its last iteration repeated the one before (see
+/// the module docs), it waits until the scheduler lets it go on.
+pub(super) fn after_yield(shared: &SharedState) {
+    let me = running();
+    let spins = {
+        let mut guard = shared.lock();
+        let shared = &mut *guard;
+        let Some(tid) = shared.tid_of(me) else {
+            return;
+        };
+        let slot = match shared.yields.iter().position(|&(t, _)| t == me) {
+            Some(slot) => slot,
+            None => {
+                shared.yields.push((me, None));
+                shared.yields.len() - 1
+            }
+        };
+        let last = shared.yields[slot].1;
+        let Some(mut run) = shared.explorer.execution() else {
+            return;
+        };
+        let now = run.events_run(tid);
+        // This iteration, since the last yield, against as many events before that yield.
+        let spins = last.is_some_and(|last| {
+            let len = now - last;
+            len <= last && !run.replays(tid) && run.same_reads(tid, last - len..last, last..now)
+        });
+        shared.yields[slot].1 = Some(now);
+        spins
+    };
+    if spins {
+        wait_patiently(shared);
+    }
+}
+
+/// The running thread waits until a write the scheduler no longer expects lets it go on, or
+/// until no other thread can run: in a spin loop, and in a wait with a timeout (time passes
+/// when every thread waits, as under tokio's paused clock).
+pub(super) fn wait_patiently(shared: &SharedState) {
+    let me = running();
+    shared.lock().patient.push(me);
+    loop {
+        rt::engine_call(shuttle::thread::yield_now);
+        report_if_stuck(shared);
+        if !shared.lock().patient.contains(&me) {
+            return;
+        }
+    }
+}
+
+fn report_if_stuck(shared: &SharedState) {
+    let stuck = shared.lock().stuck;
+    let (kind, what) = match stuck {
+        Waits::Not => return,
+        Waits::Deadlock => (
+            FailureKind::Deadlock,
+            "deadlock: every thread left waits for a lock to be released or a condition \
+             variable to be notified, and no thread will do it"
+                .to_owned(),
+        ),
+        Waits::Hang => (
+            FailureKind::Hang,
+            format!(
+                "hang: every thread left spins, reading values that no thread will change (it \
+                 read the same values between yields {LET_GO} more times with no other thread \
+                 able to run; a loop that stops after more iterations than that, by a count \
+                 of its own, looks the same to this engine)"
+            ),
+        ),
+    };
+    rt::fail(
+        kind,
+        format!("{what} (under the C/C++ memory model, in this execution)"),
+    );
+}

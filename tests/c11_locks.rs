@@ -1,0 +1,283 @@
+//! Locks and condition variables under the c11 engine (and what is built on them: channels,
+//! scoped threads): every order of the critical sections explored once, no false alarm on
+//! correct code, a deadlock and a lost notification found.
+
+use std::collections::BTreeSet;
+use std::sync::Mutex as StdMutex;
+
+use tapestry::sync::atomic::AtomicUsize;
+use tapestry::sync::atomic::Ordering::Relaxed;
+use tapestry::sync::{Arc, Condvar, Mutex, RwLock, mpsc};
+use tapestry::{Engine, EngineKind, Explorer, FailureKind, Outcome, Report, thread};
+
+fn c11() -> Explorer {
+    Explorer::new().engine(Engine::c11().unbounded())
+}
+
+fn passed(report: &Report) {
+    let engine = &report.engines()[0];
+    assert_eq!(engine.engine(), EngineKind::C11);
+    assert!(
+        matches!(engine.outcome(), Outcome::Passed { .. }),
+        "{report}"
+    );
+}
+
+/// `threads` threads (the body's included) each append their number to a list under one
+/// mutex; returns the orders of the complete executions, in the order they ran.
+fn lock_orders(threads: usize) -> (Report, Vec<Vec<usize>>) {
+    static ORDERS: StdMutex<Vec<Vec<usize>>> = StdMutex::new(Vec::new());
+    ORDERS.lock().unwrap().clear();
+    let report = c11().run(move || {
+        let list = Arc::new(Mutex::new(Vec::new()));
+        let handles: Vec<_> = (1..threads)
+            .map(|i| {
+                let list = list.clone();
+                thread::spawn(move || list.lock().unwrap().push(i))
+            })
+            .collect();
+        list.lock().unwrap().push(0);
+        for handle in handles {
+            handle.join().unwrap();
+        }
+        ORDERS.lock().unwrap().push(list.lock().unwrap().clone());
+    });
+    let orders = ORDERS.lock().unwrap().clone();
+    (report, orders)
+}
+
+#[test]
+fn every_order_of_the_critical_sections_once() {
+    for (threads, factorial) in [(2, 2), (3, 6), (4, 24)] {
+        let (report, orders) = lock_orders(threads);
+        passed(&report);
+        let distinct: BTreeSet<_> = orders.iter().cloned().collect();
+        assert_eq!(orders.len(), factorial, "{orders:?}");
+        assert_eq!(distinct.len(), factorial, "{orders:?}");
+    }
+}
+
+#[test]
+fn a_lock_order_inversion_deadlocks() {
+    let report = c11().run(|| {
+        let a = Arc::new(Mutex::new(()));
+        let b = Arc::new(Mutex::new(()));
+        let (a1, b1) = (a.clone(), b.clone());
+        let other = thread::spawn(move || {
+            let _b = b1.lock().unwrap();
+            let _a = a1.lock().unwrap();
+        });
+        {
+            let _a = a.lock().unwrap();
+            let _b = b.lock().unwrap();
+        }
+        other.join().unwrap();
+    });
+    let failure = report.failure().expect("the inversion deadlocks");
+    assert_eq!(failure.kind(), FailureKind::Deadlock, "{report}");
+    let trace = failure.trace().to_string();
+    assert!(trace.contains("waits to lock"), "{trace}");
+}
+
+/// A flag set and a condition variable notified; the waiter waits while the flag is down.
+/// `locked`: the setter sets the flag under the mutex (correct); else it sets it without,
+/// between the waiter's check and its wait, and the notification is lost.
+fn handoff(locked: bool) -> Report {
+    c11().run(move || {
+        let pair = Arc::new((Mutex::new(false), Condvar::new(), AtomicUsize::new(0)));
+        let other = pair.clone();
+        let setter = thread::spawn(move || {
+            let (flag, ready, racy) = &*other;
+            if locked {
+                *flag.lock().unwrap() = true;
+            } else {
+                racy.store(1, Relaxed);
+            }
+            ready.notify_one();
+        });
+        let (flag, ready, racy) = &*pair;
+        let mut up = flag.lock().unwrap();
+        while !*up && racy.load(Relaxed) == 0 {
+            up = ready.wait(up).unwrap();
+        }
+        drop(up);
+        setter.join().unwrap();
+    })
+}
+
+#[test]
+fn a_condition_variable_handoff_under_the_lock_is_correct() {
+    passed(&handoff(true));
+}
+
+#[test]
+fn a_notification_before_the_wait_is_lost() {
+    let report = handoff(false);
+    let failure = report.failure().expect("the notification is lost");
+    assert_eq!(failure.kind(), FailureKind::Deadlock, "{report}");
+}
+
+#[test]
+fn notify_all_wakes_every_waiter() {
+    // Two threads wait for a counter to reach 1; a third sets it and notifies them all. The
+    // waiters' locations are made lazily, by whichever uses them first, in every order.
+    let report = c11().run(|| {
+        let shared = Arc::new((Mutex::new(()), Condvar::new(), AtomicUsize::new(0)));
+        let waiters: Vec<_> = (0..2)
+            .map(|_| {
+                let shared = shared.clone();
+                thread::spawn(move || {
+                    let (lock, ready, count) = &*shared;
+                    let mut guard = lock.lock().unwrap();
+                    while count.load(tapestry::sync::atomic::Ordering::SeqCst) != 1 {
+                        guard = ready.wait(guard).unwrap();
+                    }
+                })
+            })
+            .collect();
+        thread::spawn(move || {
+            let (lock, ready, count) = &*shared;
+            count.store(1, tapestry::sync::atomic::Ordering::SeqCst);
+            drop(lock.lock().unwrap());
+            ready.notify_all();
+        })
+        .join()
+        .unwrap();
+        for waiter in waiters {
+            waiter.join().unwrap();
+        }
+    });
+    passed(&report);
+}
+
+#[test]
+fn readers_share_and_a_writer_excludes() {
+    let report = c11().run(|| {
+        let value = Arc::new(RwLock::new((0, 0)));
+        let readers: Vec<_> = (0..2)
+            .map(|_| {
+                let value = value.clone();
+                thread::spawn(move || {
+                    let pair = *value.read().unwrap();
+                    assert_eq!(pair.0, pair.1, "a reader saw half a write");
+                })
+            })
+            .collect();
+        {
+            let mut pair = value.write().unwrap();
+            pair.0 = 1;
+            pair.1 = 1;
+        }
+        for reader in readers {
+            reader.join().unwrap();
+        }
+    });
+    passed(&report);
+}
+
+#[test]
+fn channels_and_scoped_threads_run() {
+    let report = c11().run(|| {
+        let (tx, rx) = mpsc::channel();
+        let got = AtomicUsize::new(0);
+        thread::scope(|s| {
+            s.spawn(move || tx.send(7).unwrap());
+            got.store(rx.recv().unwrap(), Relaxed);
+        });
+        assert_eq!(got.load(Relaxed), 7);
+    });
+    passed(&report);
+}
+
+/// A thread spins (yielding) until a flag is up; `set`: another thread raises it. Returns
+/// how many times it looked at the flag down, in each complete execution.
+fn spin_on_flag(set: bool) -> (Report, Vec<usize>) {
+    static LOOKS: StdMutex<Vec<usize>> = StdMutex::new(Vec::new());
+    LOOKS.lock().unwrap().clear();
+    let report = c11().run(move || {
+        let flag = Arc::new(AtomicUsize::new(0));
+        let setter = flag.clone();
+        let other = thread::spawn(move || {
+            if set {
+                setter.store(1, tapestry::sync::atomic::Ordering::Release);
+            }
+        });
+        let mut looks = 0;
+        while flag.load(tapestry::sync::atomic::Ordering::Acquire) == 0 {
+            looks += 1;
+            thread::yield_now();
+        }
+        other.join().unwrap();
+        LOOKS.lock().unwrap().push(looks);
+    });
+    let looks = LOOKS.lock().unwrap().clone();
+    (report, looks)
+}
+
+#[test]
+fn a_spin_loop_ends_when_the_flag_rises() {
+    let (report, mut looks) = spin_on_flag(true);
+    passed(&report);
+    // The flag read up at once, or after one look at it down: a second look that reads what
+    // the first did is the same iteration again, not a new execution.
+    looks.sort_unstable();
+    assert_eq!(looks, [0, 1], "{report}");
+}
+
+#[test]
+fn a_spin_loop_on_a_flag_nobody_raises_hangs() {
+    let (report, _) = spin_on_flag(false);
+    let failure = report.failure().expect("it spins for ever");
+    assert_eq!(failure.kind(), FailureKind::Hang, "{report}");
+}
+
+#[test]
+fn straight_line_yields_are_no_loop() {
+    let report = c11().run(|| {
+        let x = Arc::new(AtomicUsize::new(0));
+        for _ in 0..3 {
+            x.load(Relaxed);
+            thread::yield_now();
+        }
+        x.store(1, Relaxed);
+    });
+    passed(&report);
+}
+
+#[test]
+fn async_tasks_run() {
+    // Two tasks each add to a counter; the body awaits both: every order, and the sum.
+    let report = c11().run(|| {
+        let count = Arc::new(AtomicUsize::new(0));
+        let tasks: Vec<_> = (0..2)
+            .map(|_| {
+                let count = count.clone();
+                tapestry::future::spawn(async move {
+                    count.fetch_add(1, Relaxed);
+                    tapestry::future::yield_now().await;
+                })
+            })
+            .collect();
+        tapestry::future::block_on(async move {
+            for task in tasks {
+                task.await.unwrap();
+            }
+        });
+        assert_eq!(count.load(Relaxed), 2);
+    });
+    passed(&report);
+}
+
+#[test]
+fn a_timed_wait_nobody_notifies_times_out() {
+    let report = c11().run(|| {
+        let pair = (Mutex::new(()), Condvar::new());
+        let guard = pair.0.lock().unwrap();
+        let (_guard, result) = pair
+            .1
+            .wait_timeout(guard, std::time::Duration::from_secs(1))
+            .unwrap();
+        assert!(result.timed_out());
+    });
+    passed(&report);
+}
