@@ -79,6 +79,7 @@ impl Settings {
         match kind {
             EngineKind::Exhaustive => Engine::exhaustive().preemption_bound(2).into(),
             EngineKind::Dpor => Engine::dpor().max_executions(scale(10_000)).into(),
+            EngineKind::C11 => Engine::c11().max_executions(scale(10_000)).into(),
             EngineKind::Random => Engine::random()
                 .schedules(scale(1_000))
                 .seed(self.seed)
