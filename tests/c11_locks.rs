@@ -281,3 +281,64 @@ fn a_timed_wait_nobody_notifies_times_out() {
     });
     passed(&report);
 }
+
+/// Peterson's lock as a user writes it, spinning with `hint::spin_loop` on the other's flag
+/// and the turn; each thread bumps a counter inside the lock (a load and a store, which two
+/// threads inside at once can interleave to lose a bump).
+fn peterson(
+    store: tapestry::sync::atomic::Ordering,
+    load: tapestry::sync::atomic::Ordering,
+) -> Report {
+    use tapestry::sync::atomic::AtomicBool;
+    struct Lock {
+        flags: [AtomicBool; 2],
+        turn: AtomicUsize,
+        count: AtomicUsize,
+    }
+    c11().run(move || {
+        let lock = Arc::new(Lock {
+            flags: [AtomicBool::new(false), AtomicBool::new(false)],
+            turn: AtomicUsize::new(0),
+            count: AtomicUsize::new(0),
+        });
+        let enter = move |lock: &Lock, me: usize| {
+            let other = 1 - me;
+            lock.flags[me].store(true, store);
+            lock.turn.store(other, store);
+            while lock.flags[other].load(load) && lock.turn.load(load) == other {
+                tapestry::hint::spin_loop();
+            }
+            let n = lock.count.load(Relaxed);
+            lock.count.store(n + 1, Relaxed);
+            lock.flags[me].store(false, store);
+        };
+        let other = lock.clone();
+        let t = thread::spawn(move || enter(&other, 1));
+        enter(&lock, 0);
+        t.join().unwrap();
+        assert_eq!(lock.count.load(Relaxed), 2, "both were inside the lock");
+    })
+}
+
+#[test]
+fn peterson_with_seq_cst_is_explored_to_its_end() {
+    use tapestry::sync::atomic::Ordering::SeqCst;
+    let report = peterson(SeqCst, SeqCst);
+    passed(&report);
+    // Explored to its end: spin iterations that change nothing are not new executions.
+    assert!(
+        matches!(
+            report.engines()[0].outcome(),
+            Outcome::Passed { complete: true }
+        ),
+        "{report}"
+    );
+}
+
+#[test]
+fn peterson_with_release_acquire_lets_both_in() {
+    use tapestry::sync::atomic::Ordering::{Acquire, Release};
+    let report = peterson(Release, Acquire);
+    let failure = report.failure().expect("both enter");
+    assert_eq!(failure.kind(), FailureKind::Panic, "{report}");
+}

@@ -200,7 +200,9 @@ impl Relations {
             .map(|(loc, _)| EventId::init(loc))
             .collect();
         ids.extend(graph.events().map(|(id, _)| id));
-        let index = |id: EventId| ids.iter().position(|&x| x == id).expect("an event");
+        let positions: std::collections::HashMap<EventId, usize> =
+            ids.iter().enumerate().map(|(i, &id)| (id, i)).collect();
+        let index = |id: EventId| positions[&id];
         let n = ids.len();
         let labels: Vec<Label> = ids
             .iter()

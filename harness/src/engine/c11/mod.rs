@@ -56,6 +56,9 @@ pub(crate) struct Shared {
     /// Set when only waiting threads are left and one waits for a write the graph has: the
     /// run is no execution of the program (`waits`).
     abandoned: bool,
+    /// Set when the graph repeats a spin loop's iteration that changed nothing: the run ends
+    /// at the next scheduling decision, as one to abandon (`waits::after_yield`).
+    pub doomed: bool,
     runs: u64,
     max_executions: Option<u64>,
     /// The exploration ran out of graphs: it is complete.
@@ -75,6 +78,7 @@ impl Shared {
             yields: Vec::new(),
             stuck: waits::Waits::Not,
             abandoned: false,
+            doomed: false,
             runs: 0,
             max_executions,
             done: false,
@@ -239,6 +243,7 @@ impl Scheduler for LowestFirst {
         shared.let_go.clear();
         shared.yields.clear();
         shared.stuck = waits::Waits::Not;
+        shared.doomed = false;
         Some(ShuttleSchedule::new(0))
     }
 
@@ -255,6 +260,10 @@ impl Scheduler for LowestFirst {
         ids.sort_unstable();
         let mut guard = self.shared.lock();
         let shared = &mut *guard;
+        if shared.doomed {
+            shared.abandoned = true;
+            return None;
+        }
         let threads: Vec<_> = ids
             .iter()
             .map(|&id| {

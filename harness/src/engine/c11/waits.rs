@@ -121,9 +121,16 @@ pub(super) fn after_yield(shared: &SharedState) {
         // This iteration, since the last yield, against as many events before that yield.
         let spins = last.is_some_and(|last| {
             let len = now - last;
-            len <= last && !run.replays(tid) && run.same_reads(tid, last - len..last, last..now)
+            len <= last && run.same_reads(tid, last - len..last, last..now)
         });
+        let replays = run.replays(tid);
         shared.yields[slot].1 = Some(now);
+        if spins && replays {
+            // The graph has the thread go on after an iteration that changed nothing: the
+            // same graph without that iteration is explored, so this one is dropped (GenMC
+            // blocks such graphs the same way).
+            shared.doomed = true;
+        }
         spins
     };
     if spins {
