@@ -120,14 +120,15 @@ impl Entry {
     }
 
     /// The bug's failure with the fewest preemptions, from the model engines that claim it
-    /// (stress traces depend on the hardware), preferring the sequentially consistent ones: the
-    /// exhaustive engine's alone can also fail through a weak-memory read, the trace to show
-    /// only when it alone finds the bug.
+    /// (stress traces depend on the hardware; the c11 engine's show the order it replays a
+    /// graph in, not one with few preemptions), preferring the sequentially consistent ones:
+    /// the exhaustive engine's alone can also fail through a weak-memory read, the trace to
+    /// show only when it alone finds the bug.
     pub fn minimal_failure(&self) -> Option<Failure> {
         let settings = crate::hunt::Settings::default();
         self.found_by
             .iter()
-            .filter(|&&k| k != EngineKind::Stress)
+            .filter(|&&k| k != EngineKind::Stress && k != EngineKind::C11)
             .filter_map(|&k| {
                 Explorer::new()
                     .engine(settings.engine(k))

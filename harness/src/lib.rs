@@ -552,7 +552,7 @@
 //! | surw | many threads where one must act at one moment after others' long work (see `tapestry_catalogue::deep`): it interleaves the accesses to one contended object at a time uniformly | `schedules` |
 //! | priority | code with thread priorities, real-time locks, and what random finds | `schedules`, `inversion_bound` |
 //! | stress | what the model engines cannot model: real hardware, code outside the facade | `stress_iterations = 100000`, `stress_time = "1s"` |
-//! | c11 (opt-in: `engines = "c11"`) | lock-free code on atomics: every execution the C/C++/Rust memory model allows, each once, `SeqCst` exact, any number of threads; today it models atomics, fences, spawn, join and `UnsafeCell` (data races by the model's happens-before), and reports a program with locks, channels, yields or tasks as one it cannot run | 10,000 executions; 30 s |
+//! | c11 (opt-in: `engines = "c11"`) | lock-free code on atomics: every execution the C/C++/Rust memory model allows, each once, `SeqCst` exact, any number of threads; it models atomics, fences, locks, condition variables and what is built on them (channels, `Once`, barriers, scopes, tasks), yields and spin loops, spawn, join and `UnsafeCell` (data races by the model's happens-before); stopped by its budget it estimates the whole; `notify_one` wakes every waiter and timeouts fire only once nothing else can run, so bugs that need either are left to the other engines | 10,000 executions; 30 s |
 //!
 //! Start with the defaults. If the exhaustive engine runs out of time, lower its bound or
 //! shrink the test (fewer threads, fewer operations) rather than drop it: a small test

@@ -51,7 +51,7 @@ pub const ENTRY: Entry = Entry {
     kind: FailureKind::DataRace,
     buggy,
     fixed,
-    found_by: &[EngineKind::Exhaustive],
+    found_by: &[EngineKind::Exhaustive, EngineKind::C11],
     source: include_str!("peterson_lock.rs"),
     missed_by: &[
         (

@@ -40,7 +40,7 @@ pub const ENTRY: Entry = Entry {
     kind: FailureKind::Panic,
     buggy,
     fixed,
-    found_by: &[EngineKind::Exhaustive],
+    found_by: &[EngineKind::Exhaustive, EngineKind::C11],
     source: include_str!("relaxed_message_passing.rs"),
     missed_by: &[
         (

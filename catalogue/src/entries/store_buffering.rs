@@ -46,7 +46,7 @@ pub const ENTRY: Entry = Entry {
     kind: FailureKind::Panic,
     buggy,
     fixed,
-    found_by: &[EngineKind::Exhaustive],
+    found_by: &[EngineKind::Exhaustive, EngineKind::C11],
     source: include_str!("store_buffering.rs"),
     missed_by: &[
         (
