@@ -236,32 +236,6 @@ fn assert_estimates(report: &Report, executions: f64) {
     assert!(report.to_string().contains(estimate), "{report}");
 }
 
-#[test]
-fn a_dpor_search_stopped_by_its_budget_estimates_the_whole() {
-    // Four threads take one lock in turn: 4! = 24 orders, each one execution of the dpor
-    // engine's complete search, as the sequentially consistent execution graphs count them.
-    let body = || {
-        let count = Arc::new(tapestry::sync::Mutex::new(0));
-        let threads: Vec<_> = (0..4)
-            .map(|_| {
-                let count = count.clone();
-                thread::spawn(move || *count.lock().unwrap() += 1)
-            })
-            .collect();
-        for t in threads {
-            t.join().unwrap();
-        }
-        assert_eq!(*count.lock().unwrap(), 4);
-    };
-    let complete = Explorer::new().engine(Engine::dpor().unbounded()).run(body);
-    assert_eq!(complete.engines()[0].executions(), 24, "{complete}");
-    let report = Explorer::new()
-        .engine(Engine::dpor().max_executions(10))
-        .run(body);
-    assert_eq!(report.engines()[0].executions(), 10, "{report}");
-    assert_estimates(&report, 24.0);
-}
-
 /// Message passing through an `UnsafeCell`: with a release store and an acquire load of the
 /// flag, the reader's access happens after the writer's; relaxed, they race.
 fn cell_message_passing(store: Ordering, load: Ordering) -> Report {

@@ -42,10 +42,17 @@ fn unsupported(what: &str) -> ! {
     )
 }
 
+/// Whether the running thread's operations no longer belong to the graph: the execution is
+/// torn down, or the thread unwinds (its execution has failed, or its path stopped while
+/// sampling), and a destructor that locks or stores must not fail again while it panics.
+pub(super) fn gone() -> bool {
+    rt::teardown() || std::thread::panicking()
+}
+
 /// Lets the scheduler choose who runs before the running thread's next event: it runs the
 /// graph's events in an order that has each read after the write it reads from.
 pub(super) fn step() {
-    if !rt::teardown() {
+    if !gone() {
         rt::engine_call(shuttle::thread::yield_now);
     }
 }
@@ -143,7 +150,7 @@ impl Backend for C11Backend {
     }
 
     fn yield_now(&self) {
-        if !rt::teardown() {
+        if !gone() {
             step();
             super::waits::after_yield(&self.shared);
         }
@@ -177,7 +184,7 @@ impl Backend for C11Backend {
     }
 
     fn fence(&self, order: Ordering) {
-        if rt::teardown() {
+        if gone() {
             return;
         }
         step();
@@ -195,7 +202,7 @@ struct C11Join {
 impl RawJoin for C11Join {
     fn join(self: Box<Self>) -> std::thread::Result<()> {
         let result = self.inner.join();
-        if !rt::teardown() {
+        if !gone() {
             with_run(&self.shared, |run, me| run.join(me, self.tid));
         }
         result
@@ -212,7 +219,7 @@ struct C11Cell {
 
 impl C11Cell {
     fn access(&self, write: bool, access: &mut dyn FnMut()) {
-        if !rt::teardown() {
+        if !gone() {
             step();
             let raced = with_run(&self.shared, |run, me| {
                 let cell = *self.cell.get_or_init(|| run.cell_for(me));
@@ -263,7 +270,7 @@ impl C11Atomic {
         failure: Option<Ordering>,
         change: impl Fn(Val) -> Option<Val> + Send + Sync + 'static,
     ) -> u64 {
-        if rt::teardown() {
+        if gone() {
             return self.peek();
         }
         step();
@@ -278,7 +285,7 @@ impl C11Atomic {
 
 impl RawAtomic for C11Atomic {
     fn load(&self, order: Ordering) -> u64 {
-        if rt::teardown() {
+        if gone() {
             return self.peek();
         }
         step();
@@ -290,7 +297,7 @@ impl RawAtomic for C11Atomic {
     }
 
     fn store(&self, bits: u64, order: Ordering) {
-        if rt::teardown() {
+        if gone() {
             return;
         }
         step();

@@ -25,9 +25,9 @@ use std::time::Duration;
 use tapestry_c11::{Ordering as C11Ordering, Val};
 
 use super::SharedState;
-use super::backend::{Place, blocked, step};
+use super::backend::{Place, blocked, gone, step};
 use super::waits::{wait_for_ever, wait_patiently};
-use crate::rt::{self, RawCondvar, RawMutex, RawRwLock};
+use crate::rt::{RawCondvar, RawMutex, RawRwLock};
 
 /// A read-modify-write of `place` that writes `change(old)`, or waits for ever (see the
 /// module docs) if `change` refuses `old`. Returns `old`.
@@ -110,17 +110,17 @@ fn free(v: Val) -> Option<Val> {
 
 impl RawMutex for C11Mutex {
     fn lock(&self) {
-        if !rt::teardown() {
+        if !gone() {
             take(&self.shared, &self.place, free);
         }
     }
 
     fn try_lock(&self) -> bool {
-        rt::teardown() || try_take(&self.shared, &self.place, free) == 0
+        gone() || try_take(&self.shared, &self.place, free) == 0
     }
 
     fn unlock(&self) {
-        if !rt::teardown() {
+        if !gone() {
             release(&self.shared, &self.place, 0);
         }
     }
@@ -157,34 +157,33 @@ fn no_one(v: Val) -> Option<Val> {
 
 impl RawRwLock for C11RwLock {
     fn read(&self) {
-        if !rt::teardown() {
+        if !gone() {
             take(&self.shared, &self.place, one_more_reader);
         }
     }
 
     fn try_read(&self) -> bool {
-        rt::teardown()
-            || one_more_reader(try_take(&self.shared, &self.place, one_more_reader)).is_some()
+        gone() || one_more_reader(try_take(&self.shared, &self.place, one_more_reader)).is_some()
     }
 
     fn unlock_read(&self) {
-        if !rt::teardown() {
+        if !gone() {
             give_back(&self.shared, &self.place, |v| Some(v.saturating_sub(1)));
         }
     }
 
     fn write(&self) {
-        if !rt::teardown() {
+        if !gone() {
             take(&self.shared, &self.place, no_one);
         }
     }
 
     fn try_write(&self) -> bool {
-        rt::teardown() || try_take(&self.shared, &self.place, no_one) == 0
+        gone() || try_take(&self.shared, &self.place, no_one) == 0
     }
 
     fn unlock_write(&self) {
-        if !rt::teardown() {
+        if !gone() {
             release(&self.shared, &self.place, 0);
         }
     }
@@ -207,7 +206,7 @@ impl C11Condvar {
     /// Releases `mutex` and reads whether a notification came after this wait began; takes
     /// `mutex` again if one did (or if `for_ever` is false: a timeout).
     fn wait_once(&self, mutex: &dyn RawMutex, for_ever: bool) -> bool {
-        if rt::teardown() {
+        if gone() {
             return true;
         }
         let Some(mutex) = mutex.as_any().downcast_ref::<C11Mutex>() else {
@@ -235,7 +234,7 @@ impl C11Condvar {
     }
 
     fn notify(&self) {
-        if !rt::teardown() {
+        if !gone() {
             give_back(&self.shared, &self.place, |v| Some(v + 1));
         }
     }

@@ -166,13 +166,8 @@ const ESTIMATE_TIME: std::time::Duration = std::time::Duration::from_secs(2);
 /// random paths of its tree (`tapestry_c11::estimate`); `None` if this engine cannot run the
 /// body. Each path is a run of the body of its own: a path that turns (a backward revisit)
 /// or ends without an execution stops its run, which fails (`backend::blocked`); what the
-/// runs found is not reported, only their count. Under `Model::Sc` the count is that of the
-/// dpor engine's optimal search, which estimates its own with it.
-pub(crate) fn estimate(
-    body: &Body,
-    limits: &Limits,
-    model: Model,
-) -> Option<tapestry_c11::Estimate> {
+/// runs found is not reported, only their count.
+fn estimate(body: &Body, limits: &Limits, model: Model) -> Option<tapestry_c11::Estimate> {
     let shared = Shared::new(Explorer::sampling(1, &[], model, 0), Some(1));
     let quiet = Limits {
         tracing: false,
