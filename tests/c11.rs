@@ -313,3 +313,23 @@ fn a_pointer_published_through_an_atomic_points_at_what_was_written() {
     );
     assert_eq!(executions(&report), 2);
 }
+
+#[test]
+fn a_failing_body_whose_destructors_use_get_mut_is_reported_not_aborted() {
+    // The body panics; unwinding drops an object whose destructor reads its atomic through
+    // `get_mut`, which this engine does not model: that must not panic again (an abort).
+    struct Owner(AtomicUsize);
+    impl Drop for Owner {
+        fn drop(&mut self) {
+            assert!(*self.0.get_mut() <= 2);
+        }
+    }
+    let report = c11().run(|| {
+        let owner = Owner(AtomicUsize::new(1));
+        owner.0.store(2, Relaxed);
+        panic!("the body fails");
+    });
+    let failure = report.failure().expect("the panic is the failure");
+    assert_eq!(failure.kind(), FailureKind::Panic, "{report}");
+    assert!(failure.message().contains("the body fails"), "{report}");
+}

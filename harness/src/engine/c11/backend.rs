@@ -171,6 +171,7 @@ impl Backend for C11Backend {
     fn new_atomic(&self, repr: AtomicRepr, bits: u64) -> Box<dyn RawAtomic> {
         Box::new(C11Atomic {
             place: Place::new(bits),
+            slot: Box::new(bits),
             repr,
             shared: self.shared.clone(),
         })
@@ -258,6 +259,8 @@ impl RawCell for C11Cell {
 /// An atomic: a location of the graph.
 struct C11Atomic {
     place: Place,
+    /// Where `get_mut` lends the value while the thread unwinds.
+    slot: Box<u64>,
     repr: AtomicRepr,
     shared: SharedState,
 }
@@ -332,7 +335,17 @@ impl RawAtomic for C11Atomic {
     }
 
     fn get_mut(&mut self) -> *mut u8 {
-        unsupported("an atomic's `get_mut` or `into_inner`")
+        if !gone() {
+            unsupported("an atomic's `get_mut` or `into_inner`")
+        }
+        // The execution has failed and this thread unwinds (a destructor reading what it
+        // owns, say): the latest value, in a slot of the atomic's own, and no panic, which
+        // would abort the process. What is written there is not written back.
+        let bits = self.place.latest(&self.shared);
+        let slot: &mut u64 = &mut self.slot;
+        // SAFETY: `slot` is a `u64`: 8-aligned, large enough for every atomic's type.
+        unsafe { rt::write_bits(self.repr, (slot as *mut u64).cast(), bits) };
+        (slot as *mut u64).cast()
     }
 
     fn peek(&self) -> u64 {
