@@ -217,18 +217,16 @@ fn assert_estimates(report: &Report, executions: f64) {
         estimate.starts_with("its budget stopped it: a complete exploration would run about "),
         "{estimate}"
     );
-    let number: f64 = estimate
-        .split("about ")
-        .nth(1)
-        .and_then(|rest| rest.split(' ').next())
-        .and_then(|n| n.parse().ok())
-        .expect("a number");
-    let error: f64 = estimate
-        .split("± ")
-        .nth(1)
-        .and_then(|rest| rest.split(',').next())
-        .and_then(|n| n.parse().ok())
-        .expect("an error bar");
+    // The number between `marker` and the next `end`.
+    let number_after = |marker: &str, end: char| -> f64 {
+        estimate
+            .split(marker)
+            .nth(1)
+            .and_then(|rest| rest.split(end).next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("no number after {marker:?} in {estimate}"))
+    };
+    let (number, error) = (number_after("about ", ' '), number_after("± ", ','));
     assert!(
         (number - executions).abs() <= 4.0 * error + 2.0,
         "{estimate}"

@@ -55,6 +55,14 @@ impl<'e> Execution<'e> {
         done[t as usize]
     }
 
+    /// The graph's label of thread `t`'s next event, if the graph has it (the run replays it).
+    fn next_label(&mut self, t: Tid) -> Option<Label> {
+        let index = self.done(t);
+        self.graph()
+            .event(EventId { thread: t, index })
+            .map(|e| e.label)
+    }
+
     /// Write `write`, replayed, writes `val` in this run: the same value as when the graph
     /// was made, but for what differs between runs of the same program (the address of a
     /// new allocation, published through an `AtomicPtr`). Its readers read it after it ran.
@@ -80,9 +88,7 @@ impl<'e> Execution<'e> {
     /// the program keeps outside the atomics (memory a pointer in one points to, an
     /// `UnsafeCell`) is written before it is read. `None`: the thread is past the graph.
     pub fn replay_ready(&mut self, t: Tid) -> Option<bool> {
-        let index = self.done(t);
-        let event = self.graph().event(EventId { thread: t, index })?;
-        let ready = match event.label {
+        let ready = match self.next_label(t)? {
             Label::Read { rf, .. } => rf.is_init() || self.done(rf.thread) > rf.index,
             _ => true,
         };
@@ -409,15 +415,15 @@ impl<'e> Execution<'e> {
     /// touches one first, and a replay may run its threads in another order than the run
     /// that added the events.
     pub fn location_for(&mut self, t: Tid, init: Val) -> Loc {
-        let index = self.done(t);
-        let graph = self.graph();
-        if let Some(loc) = graph
-            .event(EventId { thread: t, index })
-            .and_then(|e| e.label.loc())
-        {
+        if let Some(loc) = self.next_label(t).and_then(|l| l.loc()) {
             return loc;
         }
-        let loc = graph.locations().map(|(l, _)| l + 1).max().unwrap_or(0);
+        let loc = self
+            .graph()
+            .locations()
+            .map(|(l, _)| l + 1)
+            .max()
+            .unwrap_or(0);
         self.state().graph.add_location(loc, init);
         loc
     }
@@ -426,14 +432,10 @@ impl<'e> Execution<'e> {
     /// run to it: the graph's, if the graph has the event, else a new one (named where it is
     /// first used, as [`Execution::location_for`] names locations).
     pub fn cell_for(&mut self, t: Tid) -> u32 {
-        let index = self.done(t);
-        let graph = self.graph();
-        if let Some(Label::Plain { cell, .. }) =
-            graph.event(EventId { thread: t, index }).map(|e| e.label)
-        {
+        if let Some(Label::Plain { cell, .. }) = self.next_label(t) {
             return cell;
         }
-        graph
+        self.graph()
             .events()
             .filter_map(|(_, e)| match e.label {
                 Label::Plain { cell, .. } => Some(cell + 1),
@@ -468,12 +470,6 @@ impl<'e> Execution<'e> {
             (Some(a), Some(b)) => !a.is_empty() && a == b,
             _ => false,
         }
-    }
-
-    /// Whether the graph has thread `t`'s next event: the run replays it.
-    pub fn replays(&mut self, t: Tid) -> bool {
-        let index = self.done(t);
-        self.graph().event(EventId { thread: t, index }).is_some()
     }
 
     /// Whether thread `t`'s last event is a read of the `co`-latest write of its location: a

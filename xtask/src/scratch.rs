@@ -37,14 +37,17 @@ impl Drop for Dir {
 pub(crate) fn dir(name: &str) -> Result<Dir> {
     let temp = std::env::temp_dir();
     let prefix = format!("tapestry-{name}-");
+    // Where `/proc` does not list processes, no folder is taken for a dead run's.
+    let listed = Path::new("/proc/self").exists();
     for entry in std::fs::read_dir(&temp)?.filter_map(|e| e.ok()) {
         let file_name = entry.file_name();
         let Some(pid) = file_name.to_str().and_then(|n| n.strip_prefix(&prefix)) else {
             continue;
         };
-        let gone = pid.parse::<u32>().is_ok_and(|pid| {
-            Path::new("/proc/self").exists() && !Path::new(&format!("/proc/{pid}")).exists()
-        });
+        let gone = listed
+            && pid
+                .parse::<u32>()
+                .is_ok_and(|pid| !Path::new(&format!("/proc/{pid}")).exists());
         if gone {
             let _ = std::fs::remove_dir_all(entry.path());
         }

@@ -51,7 +51,7 @@ pub(super) fn gone() -> bool {
 
 /// Lets the scheduler choose who runs before the running thread's next event: it runs the
 /// graph's events in an order that has each read after the write it reads from.
-pub(super) fn step() {
+fn step() {
     if !gone() {
         rt::engine_call(shuttle::thread::yield_now);
     }
@@ -96,6 +96,17 @@ impl Place {
         })
     }
 
+    /// The running thread's next event on this place: a scheduling point, then `op` on the
+    /// run under way; an operation with no consistent choice left stops the run (`blocked`).
+    pub(super) fn event<R>(
+        &self,
+        shared: &SharedState,
+        op: impl FnOnce(&mut Run<'_>, Tid, Loc) -> Option<R>,
+    ) -> R {
+        step();
+        self.with(shared, op).unwrap_or_else(|| blocked())
+    }
+
     /// The value of the `co`-latest write, for an engine's own bookkeeping.
     fn latest(&self, shared: &SharedState) -> Val {
         let mut shared = shared.lock();
@@ -122,7 +133,7 @@ fn ordering(order: Ordering) -> C11Ordering {
 
 /// What a step with no consistent choice left means here: the exploration never starts such
 /// a run (`tapestry_c11::Explorer`), so it would be this engine's error, not the program's.
-pub(super) fn blocked() -> ! {
+fn blocked() -> ! {
     rt::fail(
         FailureKind::Unsupported,
         "the c11 engine found no consistent value for an atomic operation (an error of the \
@@ -171,7 +182,7 @@ impl Backend for C11Backend {
     fn new_atomic(&self, repr: AtomicRepr, bits: u64) -> Box<dyn RawAtomic> {
         Box::new(C11Atomic {
             place: Place::new(bits),
-            slot: Box::new(bits),
+            slot: bits,
             repr,
             shared: self.shared.clone(),
         })
@@ -259,8 +270,9 @@ impl RawCell for C11Cell {
 /// An atomic: a location of the graph.
 struct C11Atomic {
     place: Place,
-    /// Where `get_mut` lends the value while the thread unwinds.
-    slot: Box<u64>,
+    /// Where `get_mut` lends the value while the thread unwinds (the atomic lives boxed
+    /// behind the backend's `Box<dyn RawAtomic>`, so the slot does not move).
+    slot: u64,
     repr: AtomicRepr,
     shared: SharedState,
 }
@@ -276,13 +288,10 @@ impl C11Atomic {
         if gone() {
             return self.peek();
         }
-        step();
         let (ord, fail_ord) = (ordering(order), failure.map(ordering));
-        self.place
-            .with(&self.shared, |run, me, loc| {
-                run.rmw(me, loc, ord, fail_ord, change)
-            })
-            .unwrap_or_else(|| blocked())
+        self.place.event(&self.shared, |run, me, loc| {
+            run.rmw(me, loc, ord, fail_ord, change)
+        })
     }
 }
 
@@ -291,24 +300,18 @@ impl RawAtomic for C11Atomic {
         if gone() {
             return self.peek();
         }
-        step();
-        self.place
-            .with(&self.shared, |run, me, loc| {
-                run.load(me, loc, ordering(order))
-            })
-            .unwrap_or_else(|| blocked())
+        self.place.event(&self.shared, |run, me, loc| {
+            run.load(me, loc, ordering(order))
+        })
     }
 
     fn store(&self, bits: u64, order: Ordering) {
         if gone() {
             return;
         }
-        step();
-        self.place
-            .with(&self.shared, |run, me, loc| {
-                run.store(me, loc, bits, ordering(order))
-            })
-            .unwrap_or_else(|| blocked());
+        self.place.event(&self.shared, |run, me, loc| {
+            run.store(me, loc, bits, ordering(order))
+        });
     }
 
     fn swap(&self, bits: u64, order: Ordering) -> u64 {

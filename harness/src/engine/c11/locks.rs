@@ -25,7 +25,7 @@ use std::time::Duration;
 use tapestry_c11::{Ordering as C11Ordering, Val};
 
 use super::SharedState;
-use super::backend::{Place, blocked, gone, step};
+use super::backend::{Place, gone};
 use super::waits::{wait_for_ever, wait_patiently};
 use crate::rt::{RawCondvar, RawMutex, RawRwLock};
 
@@ -36,13 +36,10 @@ fn take(
     place: &Place,
     change: impl Fn(Val) -> Option<Val> + Send + Sync + Clone + 'static,
 ) -> Val {
-    step();
     let (acquire, refuses) = (C11Ordering::Acquire, change.clone());
-    let old = place
-        .with(shared, |run, me, loc| {
-            run.await_rmw(me, loc, acquire, change)
-        })
-        .unwrap_or_else(|| blocked());
+    let old = place.event(shared, |run, me, loc| {
+        run.await_rmw(me, loc, acquire, change)
+    });
     if refuses(old).is_none() {
         wait_for_ever(shared);
     }
@@ -55,13 +52,10 @@ fn try_take(
     place: &Place,
     change: impl Fn(Val) -> Option<Val> + Send + Sync + 'static,
 ) -> Val {
-    step();
     let acquire = C11Ordering::Acquire;
-    place
-        .with(shared, |run, me, loc| {
-            run.rmw(me, loc, acquire, Some(acquire), change)
-        })
-        .unwrap_or_else(|| blocked())
+    place.event(shared, |run, me, loc| {
+        run.rmw(me, loc, acquire, Some(acquire), change)
+    })
 }
 
 /// A release of `place` by a read-modify-write (a reader leaving an `RwLock`, a
@@ -71,22 +65,16 @@ fn give_back(
     place: &Place,
     change: impl Fn(Val) -> Option<Val> + Send + Sync + 'static,
 ) {
-    step();
     let release = C11Ordering::Release;
-    place
-        .with(shared, |run, me, loc| {
-            run.rmw(me, loc, release, None, change)
-        })
-        .unwrap_or_else(|| blocked());
+    place.event(shared, |run, me, loc| {
+        run.rmw(me, loc, release, None, change)
+    });
 }
 
 /// A release of `place` by a store of `val`.
 fn release(shared: &SharedState, place: &Place, val: Val) {
-    step();
     let release = C11Ordering::Release;
-    place
-        .with(shared, |run, me, loc| run.store(me, loc, val, release))
-        .unwrap_or_else(|| blocked());
+    place.event(shared, |run, me, loc| run.store(me, loc, val, release));
 }
 
 /// A mutex: 0 free, 1 held.
@@ -215,13 +203,10 @@ impl C11Condvar {
         let (shared, place) = (&self.shared, &self.place);
         let seen = try_take(shared, place, Some);
         mutex.unlock();
-        step();
         let relaxed = C11Ordering::Relaxed;
-        let now = place
-            .with(shared, |run, me, loc| {
-                run.await_load(me, loc, relaxed, move |now| now > seen)
-            })
-            .unwrap_or_else(|| blocked());
+        let now = place.event(shared, |run, me, loc| {
+            run.await_load(me, loc, relaxed, move |now| now > seen)
+        });
         let notified = now > seen;
         if !notified {
             if for_ever {

@@ -43,22 +43,8 @@ pub(crate) struct Shared {
     pub explorer: Explorer,
     /// Model thread (`rt`'s numbering, in the run's spawn order) to the graph's thread.
     pub threads: Vec<(ThreadIdx, tapestry_c11::Tid)>,
-    /// Model threads of the run under way that wait for ever (`locks`), ...
-    pub waiting: Vec<ThreadIdx>,
-    /// ...that wait in a spin loop or with a timeout, and that were let go on from such a
-    /// wait (`waits`).
-    pub patient: Vec<ThreadIdx>,
-    pub let_go: Vec<ThreadIdx>,
-    /// Per model thread, how many events it had run at its last yield.
-    pub yields: Vec<(ThreadIdx, Option<u32>)>,
-    /// Set once only waiting threads are left and none will be let go.
-    pub stuck: waits::Waits,
-    /// Set when only waiting threads are left and one waits for a write the graph has: the
-    /// run is no execution of the program (`waits`).
-    abandoned: bool,
-    /// Set when the graph repeats a spin loop's iteration that changed nothing: the run ends
-    /// at the next scheduling decision, as one to abandon (`waits::after_yield`).
-    pub doomed: bool,
+    /// What the threads of the run under way wait for (`waits`).
+    pub waits: waits::RunWaits,
     runs: u64,
     max_executions: Option<u64>,
     /// The exploration ran out of graphs: it is complete.
@@ -72,13 +58,7 @@ impl Shared {
         Arc::new(Mutex::new(Shared {
             explorer,
             threads: Vec::new(),
-            waiting: Vec::new(),
-            patient: Vec::new(),
-            let_go: Vec::new(),
-            yields: Vec::new(),
-            stuck: waits::Waits::Not,
-            abandoned: false,
-            doomed: false,
+            waits: waits::RunWaits::default(),
             runs: 0,
             max_executions,
             done: false,
@@ -152,7 +132,7 @@ fn run(
     }
     run.complete = shared.lock().done && run.found.is_none();
     if !run.complete && run.found.is_none() && max_executions.is_some_and(|m| run.executions >= m) {
-        run.estimate = estimate(body, limits, Model::Rc11)
+        run.estimate = estimate(body, limits)
             .map(|e| format!("its budget stopped it: a complete exploration would run {e}"));
     }
     run
@@ -162,13 +142,13 @@ fn run(
 const ESTIMATE_PATHS: usize = 1_000;
 const ESTIMATE_TIME: std::time::Duration = std::time::Duration::from_secs(2);
 
-/// How many executions the complete exploration of `body` under `model` would run, from
+/// How many executions the complete exploration of `body` would run, from
 /// random paths of its tree (`tapestry_c11::estimate`); `None` if this engine cannot run the
 /// body. Each path is a run of the body of its own: a path that turns (a backward revisit)
 /// or ends without an execution stops its run, which fails (`backend::blocked`); what the
 /// runs found is not reported, only their count.
-fn estimate(body: &Body, limits: &Limits, model: Model) -> Option<tapestry_c11::Estimate> {
-    let shared = Shared::new(Explorer::sampling(1, &[], model, 0), Some(1));
+fn estimate(body: &Body, limits: &Limits) -> Option<tapestry_c11::Estimate> {
+    let shared = Shared::new(Explorer::sampling(1, &[], Model::Rc11, 0), Some(1));
     let quiet = Limits {
         tracing: false,
         ..limits.clone()
@@ -214,7 +194,7 @@ struct LowestFirst {
 impl Scheduler for LowestFirst {
     fn new_execution(&mut self) -> Option<ShuttleSchedule> {
         let mut shared = self.shared.lock();
-        let abandoned = std::mem::take(&mut shared.abandoned);
+        let abandoned = std::mem::take(&mut shared.waits).abandoned;
         if std::mem::replace(&mut self.started, true)
             && let Some(run) = shared.explorer.execution()
         {
@@ -233,12 +213,6 @@ impl Scheduler for LowestFirst {
         }
         shared.runs += 1;
         shared.threads = vec![(0, 0)];
-        shared.waiting.clear();
-        shared.patient.clear();
-        shared.let_go.clear();
-        shared.yields.clear();
-        shared.stuck = waits::Waits::Not;
-        shared.doomed = false;
         Some(ShuttleSchedule::new(0))
     }
 
@@ -255,41 +229,38 @@ impl Scheduler for LowestFirst {
         ids.sort_unstable();
         let mut guard = self.shared.lock();
         let shared = &mut *guard;
-        if shared.doomed {
-            shared.abandoned = true;
+        if shared.waits.doomed {
+            shared.waits.abandoned = true;
             return None;
         }
         let threads: Vec<_> = ids
             .iter()
             .map(|&id| {
                 let idx = usize::from(id) as ThreadIdx;
-                (id, shared.tid_of(idx), shared.waits(idx))
+                (id, shared.tid_of(idx), shared.waits.is_waiting(idx))
             })
             .collect();
         let (waiting, going): (Vec<_>, Vec<_>) = threads.into_iter().partition(|t| t.2);
         if going.is_empty() && !waiting.is_empty() {
             // Only threads that wait are left (see `waits`).
-            let idx: Vec<ThreadIdx> = waiting
-                .iter()
-                .map(|&(id, ..)| usize::from(id) as ThreadIdx)
-                .collect();
-            let tids: Vec<_> = waiting.iter().map(|&(_, tid, _)| tid).collect();
-            let latest: Vec<bool> = match shared.explorer.execution() {
-                Some(run) => tids
+            let waiting: Vec<(ThreadIdx, bool)> = {
+                let run = shared.explorer.execution();
+                waiting
                     .iter()
-                    .map(|tid| tid.is_some_and(|tid| run.last_read_is_latest(tid)))
-                    .collect(),
-                None => vec![true; tids.len()],
+                    .map(|&(id, tid, _)| {
+                        let latest = match (&run, tid) {
+                            (Some(run), Some(tid)) => run.last_read_is_latest(tid),
+                            (None, _) => true,
+                            (Some(_), None) => false,
+                        };
+                        (usize::from(id) as ThreadIdx, latest)
+                    })
+                    .collect()
             };
-            let verdict = shared.only_waiting_left(&idx, |t| {
-                idx.iter()
-                    .position(|&i| i == t)
-                    .is_some_and(|at| latest[at])
-            });
-            return match verdict {
+            return match shared.waits.only_waiting_left(&waiting) {
                 waits::Verdict::Run(t) => Some(TaskId::from(t as usize)),
                 waits::Verdict::Abandon => {
-                    shared.abandoned = true;
+                    shared.waits.abandoned = true;
                     None
                 }
             };

@@ -3,7 +3,7 @@
 //!
 //! A waiting thread stops at the read that showed it must wait; the write it waits for,
 //! once another thread adds it, revisits that read. Once only waiting threads can run, the
-//! scheduler ends the run (`LowestFirst::next_task` calls [`Shared::only_waiting_left`]).
+//! scheduler ends the run (`LowestFirst::next_task` calls [`RunWaits::only_waiting_left`]).
 //!
 //! A spin loop is seen where it yields (`thread::yield_now`, `hint::spin_loop`, a sleep):
 //! when a thread's events since its last yield are the same reads, of the same writes, as
@@ -20,7 +20,7 @@
 //! run, as time passes under tokio's paused clock when every task waits on it. Unlike the
 //! other model engines, the c11 engine does not also explore a timeout firing earlier.
 
-use super::{Shared, SharedState};
+use super::SharedState;
 use crate::kinds::FailureKind;
 use crate::rt::{self, ThreadIdx};
 
@@ -48,19 +48,34 @@ pub(crate) enum Verdict {
     Abandon,
 }
 
-impl Shared {
-    /// The verdict once only threads that wait (`waiting`, in the order of their numbers)
-    /// can run; `latest` says whether a thread's last read reads its location's latest write.
-    pub(crate) fn only_waiting_left(
-        &mut self,
-        waiting: &[ThreadIdx],
-        latest: impl Fn(ThreadIdx) -> bool,
-    ) -> Verdict {
+/// What the threads of the run under way wait for; a new run starts with nothing.
+#[derive(Debug, Default)]
+pub(crate) struct RunWaits {
+    /// Threads that wait for ever (`locks`), ...
+    waiting: Vec<ThreadIdx>,
+    /// ...that wait in a spin loop or with a timeout, and each time one was let go on.
+    patient: Vec<ThreadIdx>,
+    let_go: Vec<ThreadIdx>,
+    /// Per thread, how many events it had run at its last yield.
+    yields: Vec<(ThreadIdx, u32)>,
+    /// Set once only waiting threads are left and none will be let go.
+    stuck: Waits,
+    /// Set when the graph repeats a spin loop's iteration that changed nothing: the run
+    /// ends at the next scheduling decision (`after_yield`).
+    pub doomed: bool,
+    /// Set when the run is no execution of the program: it is abandoned, not finished.
+    pub abandoned: bool,
+}
+
+impl RunWaits {
+    /// The verdict once only threads that wait can run: `waiting`, in the order of their
+    /// numbers, each with whether its last read reads its location's latest write.
+    pub(crate) fn only_waiting_left(&mut self, waiting: &[(ThreadIdx, bool)]) -> Verdict {
         // One waits for a write the graph has: another graph has its read read it.
-        if !waiting.iter().all(|&t| latest(t)) {
+        if !waiting.iter().all(|&(_, latest)| latest) {
             return Verdict::Abandon;
         }
-        let spinner = waiting.iter().copied().find(|&t| {
+        let spinner = waiting.iter().map(|&(t, _)| t).find(|&t| {
             self.patient.contains(&t) && self.let_go.iter().filter(|&&g| g == t).count() < LET_GO
         });
         if let Some(spinner) = spinner {
@@ -68,16 +83,16 @@ impl Shared {
             self.let_go.push(spinner);
             return Verdict::Run(spinner);
         }
-        self.stuck = if waiting.iter().any(|t| self.waiting.contains(t)) {
+        self.stuck = if waiting.iter().any(|(t, _)| self.waiting.contains(t)) {
             Waits::Deadlock
         } else {
             Waits::Hang
         };
-        Verdict::Run(waiting[0])
+        Verdict::Run(waiting[0].0)
     }
 
     /// Whether model thread `idx` waits (and the scheduler must not pick it).
-    pub(crate) fn waits(&self, idx: ThreadIdx) -> bool {
+    pub(crate) fn is_waiting(&self, idx: ThreadIdx) -> bool {
         self.waiting.contains(&idx) || self.patient.contains(&idx)
     }
 }
@@ -89,7 +104,7 @@ fn running() -> ThreadIdx {
 /// The running thread waits for a write its last read did not read: for ever, in this run.
 /// The scheduler no longer picks it, unless to report a deadlock.
 pub(super) fn wait_for_ever(shared: &SharedState) -> ! {
-    shared.lock().waiting.push(running());
+    shared.lock().waits.waiting.push(running());
     loop {
         rt::engine_call(shuttle::thread::yield_now);
         report_if_stuck(shared);
@@ -106,14 +121,12 @@ pub(super) fn after_yield(shared: &SharedState) {
         let Some(tid) = shared.tid_of(me) else {
             return;
         };
-        let slot = match shared.yields.iter().position(|&(t, _)| t == me) {
-            Some(slot) => slot,
-            None => {
-                shared.yields.push((me, None));
-                shared.yields.len() - 1
-            }
-        };
-        let last = shared.yields[slot].1;
+        let last = shared
+            .waits
+            .yields
+            .iter()
+            .find(|&&(t, _)| t == me)
+            .map(|&(_, at)| at);
         let Some(mut run) = shared.explorer.execution() else {
             return;
         };
@@ -123,13 +136,15 @@ pub(super) fn after_yield(shared: &SharedState) {
             let len = now - last;
             len <= last && run.same_reads(tid, last - len..last, last..now)
         });
-        let replays = run.replays(tid);
-        shared.yields[slot].1 = Some(now);
+        let replays = run.replay_ready(tid).is_some();
+        let yields = &mut shared.waits.yields;
+        yields.retain(|&(t, _)| t != me);
+        yields.push((me, now));
         if spins && replays {
             // The graph has the thread go on after an iteration that changed nothing: the
             // same graph without that iteration is explored, so this one is dropped (GenMC
             // blocks such graphs the same way).
-            shared.doomed = true;
+            shared.waits.doomed = true;
         }
         spins
     };
@@ -143,18 +158,18 @@ pub(super) fn after_yield(shared: &SharedState) {
 /// when every thread waits, as under tokio's paused clock).
 pub(super) fn wait_patiently(shared: &SharedState) {
     let me = running();
-    shared.lock().patient.push(me);
+    shared.lock().waits.patient.push(me);
     loop {
         rt::engine_call(shuttle::thread::yield_now);
         report_if_stuck(shared);
-        if !shared.lock().patient.contains(&me) {
+        if !shared.lock().waits.patient.contains(&me) {
             return;
         }
     }
 }
 
 fn report_if_stuck(shared: &SharedState) {
-    let stuck = shared.lock().stuck;
+    let stuck = shared.lock().waits.stuck;
     let (kind, what) = match stuck {
         Waits::Not => return,
         Waits::Deadlock => (
