@@ -38,6 +38,11 @@ fn store_buffering(store: Ordering, load: Ordering) -> (Report, BTreeSet<(usize,
     (report, seen)
 }
 
+/// `text` with every run of white space one space: a sentence the trace wraps, found whole.
+fn words(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 fn executions(report: &Report) -> u64 {
     let engine = &report.engines()[0];
     assert_eq!(engine.engine(), EngineKind::C11);
@@ -112,7 +117,11 @@ fn a_weak_memory_bug_is_found_and_replayed() {
     let trace = failure.trace().to_string();
     assert!(
         trace.contains("load atomic2 -> 0 (Relaxed)")
-            && trace.contains("not the latest: 42 stored at step 2"),
+            && trace.contains(
+                "not the latest: read from the initial value, not from T1's store of 42 at step 2"
+            )
+            && words(&trace).contains("Step 6 needs weak memory (message passing)")
+            && words(&trace).contains("here the store is Relaxed and the load Relaxed"),
         "{trace}"
     );
     let replay = failure.replay().clone();

@@ -84,7 +84,9 @@ fn a_stale_read_is_pointed_out_in_the_trace() {
     );
     let trace = report.failure().expect("found").trace().to_string();
     assert!(
-        trace.contains("load data -> 0 (Relaxed), not the latest: 42 stored at step"),
+        trace.contains(
+            "load data -> 0 (Relaxed), not the latest: read from the initial value, not from T1's store of 42 at step"
+        ),
         "{trace}"
     );
 }

@@ -18,9 +18,12 @@
 //! Sequential consistency is RC11 with every access and fence `SeqCst` (RC11's guarantee:
 //! a program whose every atomic is `SeqCst` has only sequentially consistent behaviours).
 //!
-//! The check computes every relation afresh as bit matrices: graphs of litmus-test size.
+//! The check judges each graph afresh: a graph whose every access and fence is `SeqCst` by
+//! sequential consistency's one acyclicity (see [`judge`]), any other by the relations above
+//! as bit matrices, `hb` built in a topological order of `po ∪ rf` rather than by a closure.
+//! [`by_relations`] computes each relation exactly as written above, as the tests' oracle.
 
-use crate::graph::{EventId, Graph, INIT, Label, Ordering};
+use crate::graph::{EventId, Graph, Label, Loc, Ordering, Tid};
 
 /// Which memory model a graph is judged by.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
@@ -32,9 +35,176 @@ pub enum Model {
     Sc,
 }
 
+/// What [`judge`] says of a graph.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    Consistent,
+    /// Consistent but for atomicity: two read-modify-writes read the same write.
+    AtomicityOnly,
+    Inconsistent,
+}
+
+/// Whether `graph` is consistent under `model`, or consistent but for atomicity.
+///
+/// A graph whose every atomic access and fence is `SeqCst` (and every graph under
+/// [`Model::Sc`]) is judged as sequential consistency defines it (Shasha and Snir: `po ∪ rf
+/// ∪ co ∪ fr` is acyclic), one search of a sparse graph instead of RC11's relations: for
+/// such graphs RC11 is exactly sequential consistency (Lahav et al., PLDI 2017, §4), which a
+/// test checks against [`by_relations`].
+pub fn judge(graph: &Graph, model: Model) -> Verdict {
+    if model == Model::Sc || all_seq_cst(graph) {
+        return judge_sc(graph);
+    }
+    let relations = Relations::of(graph, model);
+    match (relations.atomic(), relations.rc11()) {
+        (_, false) => Verdict::Inconsistent,
+        (true, true) => Verdict::Consistent,
+        (false, true) => Verdict::AtomicityOnly,
+    }
+}
+
+/// Whether every atomic access and fence of `graph` is `SeqCst` (a read-modify-write's read
+/// that did not write has its failure ordering).
+fn all_seq_cst(graph: &Graph) -> bool {
+    (0..graph.thread_count() as Tid).all(|t| {
+        let events = graph.thread(t);
+        events.iter().enumerate().all(|(i, e)| match e.label {
+            Label::Read {
+                ord,
+                fail_ord,
+                exclusive,
+                ..
+            } => {
+                let wrote = exclusive
+                    && matches!(
+                        events.get(i + 1).map(|e| e.label),
+                        Some(Label::Write { rmw: true, .. })
+                    );
+                let ord = if exclusive && !wrote {
+                    fail_ord.unwrap_or(ord)
+                } else {
+                    ord
+                };
+                ord.is_seq_cst()
+            }
+            Label::Write { ord, .. } | Label::Fence { ord } => ord.is_seq_cst(),
+            Label::Spawn { .. } | Label::Join { .. } | Label::Plain { .. } => true,
+        })
+    })
+}
+
+/// Sequential consistency: `po ∪ asw ∪ rf ∪ co ∪ fr` is acyclic, searched on the transitive
+/// reduction of each (a thread's next event, a location's next write, a read to the write
+/// after the one it reads), one edge or two per event; and atomicity: each
+/// read-modify-write's write comes right after the write its read reads.
+fn judge_sc(graph: &Graph) -> Verdict {
+    let threads = graph.thread_count();
+    let mut first = Vec::with_capacity(threads + 1);
+    let mut n = 0;
+    for t in 0..threads {
+        first.push(n);
+        n += graph.thread(t as Tid).len();
+    }
+    // Initial writes: numbered after the threads' events, in location order.
+    let locations: Vec<(Loc, &[EventId])> = graph.locations().collect();
+    let index = |id: EventId| -> usize {
+        if id.is_init() {
+            n + locations
+                .binary_search_by_key(&id.index, |&(loc, _)| loc)
+                .expect("a known location")
+        } else {
+            first[id.thread as usize] + id.index as usize
+        }
+    };
+    let total = n + locations.len();
+    let mut edges: Vec<(usize, usize)> = Vec::with_capacity(3 * total);
+    // The write after each write in coherence order.
+    let mut co_next = vec![usize::MAX; total];
+    let mut atomic = true;
+    for (_, order) in &locations {
+        for pair in order.windows(2) {
+            let (a, b) = (index(pair[0]), index(pair[1]));
+            co_next[a] = b;
+            edges.push((a, b));
+        }
+    }
+    for t in 0..threads as Tid {
+        let events = graph.thread(t);
+        for (i, event) in events.iter().enumerate() {
+            let at = first[t as usize] + i;
+            if i + 1 < events.len() {
+                edges.push((at, at + 1));
+            }
+            match event.label {
+                Label::Read { rf, .. } => {
+                    let w = index(rf);
+                    edges.push((w, at));
+                    if co_next[w] != usize::MAX {
+                        edges.push((at, co_next[w]));
+                    }
+                    if let Some(Label::Write { rmw: true, .. }) = events.get(i + 1).map(|e| e.label)
+                    {
+                        atomic &= co_next[w] == at + 1;
+                    }
+                }
+                Label::Spawn { child } if !graph.thread(child).is_empty() => {
+                    edges.push((at, first[child as usize]));
+                }
+                Label::Join { child } if !graph.thread(child).is_empty() => {
+                    edges.push((first[child as usize] + graph.thread(child).len() - 1, at));
+                }
+                _ => {}
+            }
+        }
+    }
+    match (acyclic(total, &edges), atomic) {
+        (false, _) => Verdict::Inconsistent,
+        (true, true) => Verdict::Consistent,
+        (true, false) => Verdict::AtomicityOnly,
+    }
+}
+
+/// Whether the graph of `n` nodes and `edges` has no cycle.
+fn acyclic(n: usize, edges: &[(usize, usize)]) -> bool {
+    topological_order(n, edges).is_some()
+}
+
+/// The nodes in an order every edge goes forward in (Kahn's algorithm), or `None` if there
+/// is a cycle.
+fn topological_order(n: usize, edges: &[(usize, usize)]) -> Option<Vec<usize>> {
+    // Edges grouped by source (counting sort).
+    let mut start = vec![0usize; n + 1];
+    let mut into = vec![0u32; n];
+    for &(a, b) in edges {
+        start[a + 1] += 1;
+        into[b] += 1;
+    }
+    for i in 0..n {
+        start[i + 1] += start[i];
+    }
+    let mut fill = start.clone();
+    let mut targets = vec![0usize; edges.len()];
+    for &(a, b) in edges {
+        targets[fill[a]] = b;
+        fill[a] += 1;
+    }
+    let mut free: Vec<usize> = (0..n).filter(|&a| into[a] == 0).collect();
+    let mut order = Vec::with_capacity(n);
+    while let Some(a) = free.pop() {
+        order.push(a);
+        for &b in &targets[start[a]..start[a + 1]] {
+            into[b] -= 1;
+            if into[b] == 0 {
+                free.push(b);
+            }
+        }
+    }
+    (order.len() == n).then_some(order)
+}
+
 /// Whether `graph` is consistent under `model`.
 pub fn is_consistent(graph: &Graph, model: Model) -> bool {
-    Relations::of(graph, model).consistent(true)
+    judge(graph, model) == Verdict::Consistent
 }
 
 /// Whether `graph` is consistent under `model` but perhaps for atomicity: two
@@ -42,7 +212,16 @@ pub fn is_consistent(graph: &Graph, model: Model) -> bool {
 /// read-modify-write anyway, since its write may be read by the first one's read instead (a
 /// backward revisit), which is a consistent graph.
 pub fn is_consistent_but_atomicity(graph: &Graph, model: Model) -> bool {
-    Relations::of(graph, model).consistent(false)
+    judge(graph, model) != Verdict::Inconsistent
+}
+
+/// Whether `graph` is consistent under `model`, by RC11's relations as the module docs write
+/// them, with no shortcut (no sequential consistency for all-`SeqCst` graphs, closures by
+/// Warshall's algorithm): the definition the faster [`judge`] is tested against, slow.
+#[doc(hidden)]
+pub fn by_relations(graph: &Graph, model: Model) -> bool {
+    let relations = Relations::of(graph, model);
+    relations.atomic() && relations.rc11_by_definition()
 }
 
 /// A plain access of another thread to the same cell as `access`, one of the two writing,
@@ -52,7 +231,7 @@ pub fn race_with(graph: &Graph, model: Model, access: EventId) -> Option<EventId
         return None;
     };
     let relations = Relations::of(graph, model);
-    let hb = relations.happens_before();
+    let hb = relations.happens_before()?;
     let at = relations.ids.iter().position(|&id| id == access)?;
     relations.ids.iter().enumerate().find_map(|(b, &other)| {
         let racy = match relations.labels[b] {
@@ -64,56 +243,85 @@ pub fn race_with(graph: &Graph, model: Model, access: EventId) -> Option<EventId
     })
 }
 
-/// A relation over `n` events, as rows of bits.
+/// A relation over `n` events, as rows of bits, all in one buffer.
 #[derive(Clone)]
 struct Rel {
-    rows: Vec<Vec<u64>>,
+    n: usize,
+    /// Words per row.
+    words: usize,
+    bits: Vec<u64>,
 }
 
 impl Rel {
     fn new(n: usize) -> Rel {
+        let words = n.div_ceil(64).max(1);
         Rel {
-            rows: vec![vec![0; n.div_ceil(64).max(1)]; n],
+            n,
+            words,
+            bits: vec![0; n * words],
         }
     }
 
+    fn row(&self, a: usize) -> &[u64] {
+        &self.bits[a * self.words..(a + 1) * self.words]
+    }
+
     fn add(&mut self, a: usize, b: usize) {
-        self.rows[a][b / 64] |= 1 << (b % 64);
+        self.bits[a * self.words + b / 64] |= 1 << (b % 64);
+    }
+
+    /// Adds `(a, b)` for every `b` in `to`.
+    fn add_range(&mut self, a: usize, to: std::ops::Range<usize>) {
+        let row = a * self.words;
+        let mut b = to.start;
+        while b < to.end {
+            let (word, bit) = (b / 64, b % 64);
+            let span = (64 - bit).min(to.end - b);
+            let mask = if span == 64 {
+                u64::MAX
+            } else {
+                ((1u64 << span) - 1) << bit
+            };
+            self.bits[row + word] |= mask;
+            b += span;
+        }
     }
 
     fn has(&self, a: usize, b: usize) -> bool {
-        self.rows[a][b / 64] & (1 << (b % 64)) != 0
+        self.bits[a * self.words + b / 64] & (1 << (b % 64)) != 0
     }
 
     fn successors(&self, a: usize) -> impl Iterator<Item = usize> + '_ {
-        self.rows[a].iter().enumerate().flat_map(|(w, &bits)| {
-            (0..64)
-                .filter(move |b| bits & (1 << b) != 0)
-                .map(move |b| w * 64 + b)
+        self.row(a).iter().enumerate().flat_map(|(w, &word)| {
+            let mut bits = word;
+            std::iter::from_fn(move || {
+                (bits != 0).then(|| {
+                    let b = bits.trailing_zeros() as usize;
+                    bits &= bits - 1;
+                    w * 64 + b
+                })
+            })
         })
     }
 
     fn union(&mut self, other: &Rel) {
-        for (row, other) in self.rows.iter_mut().zip(&other.rows) {
-            for (w, o) in row.iter_mut().zip(other) {
-                *w |= o;
-            }
-        }
-    }
-
-    fn or_row(&mut self, a: usize, row: &[u64]) {
-        for (w, o) in self.rows[a].iter_mut().zip(row) {
+        for (w, o) in self.bits.iter_mut().zip(&other.bits) {
             *w |= o;
         }
     }
 
     /// `self; other`.
     fn then(&self, other: &Rel) -> Rel {
-        let mut out = Rel::new(self.rows.len());
-        for a in 0..self.rows.len() {
-            for b in self.successors(a).collect::<Vec<_>>() {
-                let row = other.rows[b].clone();
-                out.or_row(a, &row);
+        let mut out = Rel::new(self.n);
+        for a in 0..self.n {
+            let start = a * self.words;
+            for b in self.successors(a) {
+                for (w, o) in out.bits[start..start + self.words]
+                    .iter_mut()
+                    .zip(other.row(b))
+                {
+                    *w |= o;
+                }
             }
         }
         out
@@ -122,30 +330,44 @@ impl Rel {
     /// The transitive closure (Warshall, a row at a time).
     fn closure(&self) -> Rel {
         let mut out = self.clone();
-        for k in 0..out.rows.len() {
-            let row_k = out.rows[k].clone();
-            for a in 0..out.rows.len() {
+        for k in 0..out.n {
+            let row_k = out.row(k).to_vec();
+            for a in 0..out.n {
                 if out.has(a, k) {
-                    out.or_row(a, &row_k);
+                    let start = a * out.words;
+                    for (w, o) in out.bits[start..start + out.words].iter_mut().zip(&row_k) {
+                        *w |= o;
+                    }
                 }
             }
         }
         out
     }
 
-    fn irreflexive(&self) -> bool {
-        (0..self.rows.len()).all(|a| !self.has(a, a))
+    /// The inverse relation.
+    fn transpose(&self) -> Rel {
+        let mut out = Rel::new(self.n);
+        for a in 0..self.n {
+            for b in self.successors(a) {
+                out.add(b, a);
+            }
+        }
+        out
     }
 
+    /// Whether it has no cycle.
     fn acyclic(&self) -> bool {
-        self.closure().irreflexive()
+        let edges: Vec<(usize, usize)> = (0..self.n)
+            .flat_map(|a| self.successors(a).map(move |b| (a, b)))
+            .collect();
+        acyclic(self.n, &edges)
     }
 
     /// Pairs `(a, b)` of `self` for which `keep` holds.
     fn filter(&self, keep: impl Fn(usize, usize) -> bool) -> Rel {
-        let mut out = Rel::new(self.rows.len());
-        for a in 0..self.rows.len() {
-            for b in self.successors(a).collect::<Vec<_>>() {
+        let mut out = Rel::new(self.n);
+        for a in 0..self.n {
+            for b in self.successors(a) {
                 if keep(a, b) {
                     out.add(a, b);
                 }
@@ -165,24 +387,25 @@ impl Rel {
     /// `self ∪ id`.
     fn reflexive(&self) -> Rel {
         let mut out = self.clone();
-        for a in 0..out.rows.len() {
+        for a in 0..out.n {
             out.add(a, a);
         }
         out
     }
-
-    fn empty_meet(&self, other: &Rel) -> bool {
-        self.rows
-            .iter()
-            .zip(&other.rows)
-            .all(|(a, b)| a.iter().zip(b).all(|(x, y)| x & y == 0))
-    }
 }
 
-/// The base relations of a graph, its events numbered `0..n`.
+/// The base relations of a graph, its events numbered `0..n`: the initial writes first, then
+/// each thread's events in program order.
 struct Relations {
     ids: Vec<EventId>,
     labels: Vec<Label>,
+    /// Per event: the first and one past the last number of its thread's events (the
+    /// initial writes: `0..0`).
+    thread_of: Vec<(usize, usize)>,
+    /// Per read: the write it reads from.
+    rf_of: Vec<Option<usize>>,
+    /// Per event: the ordering it has (see [`Relations::ordering`]).
+    orderings: Vec<Option<Ordering>>,
     po: Rel,
     /// Thread creation and joining: a spawn before the child's events, the child's events
     /// before a join of it.
@@ -190,19 +413,39 @@ struct Relations {
     rf: Rel,
     co: Rel,
     fr: Rel,
-    rmw: Rel,
+    /// Per read-modify-write's read, its write.
+    rmw: Vec<(usize, usize)>,
+    /// How many initial writes: events `0..inits`.
+    inits: usize,
+    /// Per event: the event `asw` orders right before it (a spawn before its child's first
+    /// event, a joined thread's last event before the join).
+    asw_before: Vec<Option<usize>>,
 }
 
 impl Relations {
     fn of(graph: &Graph, model: Model) -> Relations {
-        let mut ids: Vec<EventId> = graph
-            .locations()
-            .map(|(loc, _)| EventId::init(loc))
+        let locations: Vec<(Loc, &[EventId])> = graph.locations().collect();
+        let mut ids: Vec<EventId> = locations
+            .iter()
+            .map(|&(loc, _)| EventId::init(loc))
             .collect();
-        ids.extend(graph.events().map(|(id, _)| id));
-        let positions: std::collections::HashMap<EventId, usize> =
-            ids.iter().enumerate().map(|(i, &id)| (id, i)).collect();
-        let index = |id: EventId| positions[&id];
+        let mut first = vec![0usize; graph.thread_count()];
+        for (t, start) in first.iter_mut().enumerate() {
+            *start = ids.len();
+            ids.extend((0..graph.thread(t as Tid).len()).map(|index| EventId {
+                thread: t as Tid,
+                index: index as u32,
+            }));
+        }
+        let index = |id: EventId| -> usize {
+            if id.is_init() {
+                locations
+                    .binary_search_by_key(&id.index, |&(loc, _)| loc)
+                    .expect("a known location")
+            } else {
+                first[id.thread as usize] + id.index as usize
+            }
+        };
         let n = ids.len();
         let labels: Vec<Label> = ids
             .iter()
@@ -214,52 +457,60 @@ impl Relations {
                 }
             })
             .collect();
-        let mut asw = Rel::new(n);
-        let (mut po, mut rf, mut co, mut fr, mut rmw) = (
+        let thread_of: Vec<(usize, usize)> = ids
+            .iter()
+            .map(|id| {
+                if id.is_init() {
+                    (0, 0)
+                } else {
+                    let start = first[id.thread as usize];
+                    (start, start + graph.thread(id.thread).len())
+                }
+            })
+            .collect();
+        let (mut po, mut asw, mut rf, mut co, mut fr) = (
             Rel::new(n),
             Rel::new(n),
             Rel::new(n),
             Rel::new(n),
             Rel::new(n),
         );
-        for a in 0..n {
-            for b in 0..n {
-                let (x, y) = (ids[a], ids[b]);
-                let ordered = if x.thread == INIT {
-                    y.thread != INIT
-                } else {
-                    x.thread == y.thread && x.index < y.index
-                };
-                if ordered {
-                    po.add(a, b);
-                }
-            }
+        let inits = locations.len();
+        for (a, &(_, end)) in thread_of.iter().enumerate() {
+            let after = if a < inits { inits..n } else { a + 1..end };
+            po.add_range(a, after);
         }
+        let mut asw_before = vec![None; n];
+        let mut rf_of = vec![None; n];
+        let mut rmw = Vec::new();
         for (a, &id) in ids.iter().enumerate() {
-            if let Label::Read { rf: w, .. } = labels[a] {
-                rf.add(index(w), a);
-            }
-            if let Label::Spawn { child } | Label::Join { child } = labels[a] {
-                let spawn = matches!(labels[a], Label::Spawn { .. });
-                for (b, other) in ids.iter().enumerate() {
-                    if other.thread == child {
+            match labels[a] {
+                Label::Read { rf: w, .. } => {
+                    rf.add(index(w), a);
+                    rf_of[a] = Some(index(w));
+                }
+                Label::Spawn { child } | Label::Join { child } => {
+                    let spawn = matches!(labels[a], Label::Spawn { .. });
+                    let start = first[child as usize];
+                    let len = graph.thread(child).len();
+                    for b in start..start + len {
                         if spawn {
                             asw.add(a, b);
                         } else {
                             asw.add(b, a);
                         }
                     }
+                    if spawn && len > 0 {
+                        asw_before[start] = Some(a);
+                    } else if !spawn && len > 0 {
+                        asw_before[a] = Some(start + len - 1);
+                    }
                 }
-            }
-            if let Label::Write { rmw: true, .. } = labels[a] {
-                let read = EventId {
-                    thread: id.thread,
-                    index: id.index - 1,
-                };
-                rmw.add(index(read), a);
+                Label::Write { rmw: true, .. } if !id.is_init() => rmw.push((a - 1, a)),
+                _ => {}
             }
         }
-        for (_, order) in graph.locations() {
+        for (_, order) in &locations {
             for (i, &w) in order.iter().enumerate() {
                 for &later in &order[i + 1..] {
                     co.add(index(w), index(later));
@@ -267,22 +518,29 @@ impl Relations {
             }
         }
         // fr: a read to every write after the one it reads from.
-        for (a, label) in labels.iter().enumerate() {
-            if let Label::Read { rf: w, .. } = *label {
-                let later = co.rows[index(w)].clone();
-                fr.or_row(a, &later);
+        for (a, &source) in rf_of.iter().enumerate() {
+            if let Some(w) = source {
+                let (start, words) = (a * co.words, co.words);
+                fr.bits[start..start + words].copy_from_slice(co.row(w));
             }
         }
-        Relations {
+        let mut relations = Relations {
             ids,
             labels,
+            thread_of,
+            rf_of,
+            orderings: Vec::new(),
             po,
             asw,
             rf,
             co,
             fr,
             rmw,
-        }
+            inits,
+            asw_before,
+        };
+        relations.orderings = (0..n).map(|a| relations.ordering(a)).collect();
+        relations
     }
 
     fn n(&self) -> usize {
@@ -299,7 +557,7 @@ impl Relations {
                 exclusive,
                 ..
             } => {
-                let succeeded = exclusive && self.rmw.successors(a).next().is_some();
+                let succeeded = exclusive && self.rmw.iter().any(|&(r, _)| r == a);
                 Some(if succeeded || !exclusive {
                     ord
                 } else {
@@ -321,22 +579,31 @@ impl Relations {
         x.is_some() && x == y
     }
 
-    /// `sw`: see the module docs.
-    fn synchronises_with(&self) -> Rel {
+    /// The events of `a`'s thread before it, and after it.
+    fn before(&self, a: usize) -> std::ops::Range<usize> {
+        self.thread_of[a].0..a
+    }
+
+    fn after(&self, a: usize) -> std::ops::Range<usize> {
+        a + 1..self.thread_of[a].1
+    }
+
+    /// `sw`, as pairs: see the module docs.
+    fn synchronises_with(&self) -> Vec<(usize, usize)> {
         let n = self.n();
-        let releases = |a: usize| self.ordering(a).is_some_and(Ordering::releases);
-        let acquires = |a: usize| self.ordering(a).is_some_and(Ordering::acquires);
-        let mut sw = Rel::new(n);
+        let releases = |a: usize| self.orderings[a].is_some_and(Ordering::releases);
+        let acquires = |a: usize| self.orderings[a].is_some_and(Ordering::acquires);
+        let mut sw = Vec::new();
         for r in 0..n {
-            let Some(source) = self.rf_source(r) else {
+            let Some(source) = self.rf_of[r] else {
                 continue;
             };
             // The writes whose release sequence `source` is in: back along `rf; rmw` from
             // it, and from each, the writes to the location before it in its thread.
             let mut chain = vec![source];
             let mut at = source;
-            while let Some(read) = (0..n).find(|&x| self.rmw.has(x, at)) {
-                match self.rf_source(read) {
+            while let Some(&(read, _)) = self.rmw.iter().find(|&&(_, w)| w == at) {
+                match self.rf_of[read] {
                     Some(w) => {
                         chain.push(w);
                         at = w;
@@ -347,80 +614,176 @@ impl Relations {
             let mut heads = Vec::new();
             for &c in &chain {
                 heads.push(c);
-                heads.extend((0..n).filter(|&w| {
-                    self.labels[w].is_write()
-                        && self.po.has(w, c)
-                        && self.same_loc(w, c)
-                        && !self.ids[w].is_init()
-                }));
+                heads.extend(
+                    self.before(c)
+                        .filter(|&w| self.labels[w].is_write() && self.same_loc(w, c)),
+                );
             }
             let mut from = Vec::new();
             for &h in &heads {
                 if releases(h) {
                     from.push(h);
                 }
-                from.extend(
-                    (0..n).filter(|&f| self.is_fence(f) && releases(f) && self.po.has(f, h)),
-                );
+                from.extend(self.before(h).filter(|&f| self.is_fence(f) && releases(f)));
             }
             let mut to = Vec::new();
             if acquires(r) {
                 to.push(r);
             }
-            to.extend((0..n).filter(|&f| self.is_fence(f) && acquires(f) && self.po.has(r, f)));
+            to.extend(self.after(r).filter(|&f| self.is_fence(f) && acquires(f)));
             for &a in &from {
                 for &b in &to {
-                    sw.add(a, b);
+                    sw.push((a, b));
                 }
             }
         }
         sw
     }
 
-    fn rf_source(&self, r: usize) -> Option<usize> {
-        (0..self.n()).find(|&w| self.rf.has(w, r))
-    }
-
-    /// `hb = (po ∪ asw ∪ sw)⁺`.
-    fn happens_before(&self) -> Rel {
-        let mut hb = self.po.clone();
-        hb.union(&self.asw);
-        hb.union(&self.synchronises_with());
-        hb.closure()
-    }
-
-    fn consistent(&self, atomicity: bool) -> bool {
+    /// `po ∪ asw ∪ rf` by their transitive reductions where they have one (a thread's
+    /// next event, a spawn to the child's first event, the child's last to a join), and an
+    /// initial write to each thread's first event: the same paths, a few edges per event.
+    fn porf_edges(&self) -> Vec<(usize, usize)> {
         let n = self.n();
-        // No thin air.
+        let mut edges = Vec::with_capacity(3 * n);
+        for a in self.inits..n {
+            let (start, end) = self.thread_of[a];
+            if a + 1 < end {
+                edges.push((a, a + 1));
+            }
+            if a == start {
+                edges.extend((0..self.inits).map(|i| (i, a)));
+            }
+            if let Some(w) = self.rf_of[a] {
+                edges.push((w, a));
+            }
+            if let Some(before) = self.asw_before[a] {
+                edges.push((before, a));
+            }
+        }
+        edges
+    }
+
+    /// `hb = (po ∪ asw ∪ sw)⁺`; `None` if `po ∪ asw ∪ rf` has a cycle (a value out of thin
+    /// air).
+    fn happens_before(&self) -> Option<Rel> {
+        Some(self.happens_before_inverse()?.transpose())
+    }
+
+    /// `hb⁻¹`: row `b` holds every `a` that happens before `b`. Built in a topological order
+    /// of `po ∪ asw ∪ rf`, which `sw` runs along, each row from its immediate predecessors'.
+    fn happens_before_inverse(&self) -> Option<Rel> {
+        let n = self.n();
+        let order = topological_order(n, &self.porf_edges())?;
+        let mut into: Vec<Vec<usize>> = vec![Vec::new(); n];
+        for (a, b) in self.synchronises_with() {
+            into[b].push(a);
+        }
+        let mut hb = Rel::new(n);
+        for &b in &order {
+            let (start, _) = self.thread_of[b];
+            let mut preds = std::mem::take(&mut into[b]);
+            if b >= self.inits {
+                if b > start {
+                    preds.push(b - 1);
+                } else {
+                    preds.extend(0..self.inits);
+                }
+                preds.extend(self.asw_before[b]);
+            }
+            for a in preds {
+                hb.add(b, a);
+                let (row_b, row_a) = if a < b {
+                    let (low, high) = hb.bits.split_at_mut(b * hb.words);
+                    (
+                        &mut high[..hb.words],
+                        &low[a * hb.words..(a + 1) * hb.words],
+                    )
+                } else {
+                    let (low, high) = hb.bits.split_at_mut(a * hb.words);
+                    (
+                        &mut low[b * hb.words..(b + 1) * hb.words],
+                        &high[..hb.words],
+                    )
+                };
+                for (x, y) in row_b.iter_mut().zip(row_a) {
+                    *x |= y;
+                }
+            }
+        }
+        Some(hb)
+    }
+
+    /// Atomicity: no write comes between a read-modify-write's read's write and its own
+    /// write in coherence order (`rmw ∩ (fr; co)` is empty).
+    fn atomic(&self) -> bool {
+        self.rmw
+            .iter()
+            .all(|&(r, w)| !self.fr.successors(r).any(|x| self.co.has(x, w)))
+    }
+
+    /// RC11's axioms but atomicity (see the module docs).
+    fn rc11(&self) -> bool {
+        let n = self.n();
+        // No thin air (or `None`).
+        let Some(hb_inverse) = self.happens_before_inverse() else {
+            return false;
+        };
+        // `eco = rf ∪ (co ∪ fr); rf?`: `co` is transitive, `fr; co ⊆ fr`, `rf; fr ⊆ co`,
+        // and nothing reads a read, so no longer path adds a pair.
+        let mut cofr = self.co.clone();
+        cofr.union(&self.fr);
+        let mut eco = cofr.then(&self.rf);
+        eco.union(&cofr);
+        eco.union(&self.rf);
+        // Coherence: `hb; eco` is irreflexive: no `b` reaches by `eco` an event that happens
+        // before it (`hb` is irreflexive, since `porf` is acyclic and `sw` runs along it).
+        let incoherent = (0..n).any(|b| {
+            eco.row(b)
+                .iter()
+                .zip(hb_inverse.row(b))
+                .any(|(x, y)| x & y != 0)
+        });
+        if incoherent {
+            return false;
+        }
+        let sc = |a: usize| self.orderings[a].is_some_and(Ordering::is_seq_cst);
+        (0..n).all(|a| !sc(a)) || self.psc_acyclic(&hb_inverse.transpose(), &eco)
+    }
+
+    /// RC11's axioms but atomicity, each relation computed as the module docs write it
+    /// (closures by Warshall's algorithm): the definition [`Relations::rc11`] is tested
+    /// against.
+    fn rc11_by_definition(&self) -> bool {
         let mut porf = self.po.clone();
         porf.union(&self.asw);
         porf.union(&self.rf);
         if !porf.acyclic() {
             return false;
         }
-        let hb = self.happens_before();
+        let mut hb = self.po.clone();
+        hb.union(&self.asw);
+        for (a, b) in self.synchronises_with() {
+            hb.add(a, b);
+        }
+        let hb = hb.closure();
         let mut eco = self.rf.clone();
         eco.union(&self.co);
         eco.union(&self.fr);
         let eco = eco.closure();
-        // Coherence.
-        if !hb.irreflexive() || !hb.then(&eco).irreflexive() {
-            return false;
-        }
-        // Atomicity.
-        if atomicity && !self.rmw.empty_meet(&self.fr.then(&self.co)) {
-            return false;
-        }
-        // SC.
-        let sc = |a: usize| self.ordering(a).is_some_and(Ordering::is_seq_cst);
+        let irreflexive = |r: &Rel| (0..r.n).all(|a| !r.has(a, a));
+        irreflexive(&hb) && irreflexive(&hb.then(&eco)) && self.psc_acyclic(&hb, &eco)
+    }
+
+    /// SC: `psc` is acyclic (see the module docs), given `hb` and `eco`.
+    fn psc_acyclic(&self, hb: &Rel, eco: &Rel) -> bool {
+        let n = self.n();
+        let sc = |a: usize| self.orderings[a].is_some_and(Ordering::is_seq_cst);
         let e_sc = Rel::identity_on(n, |a| sc(a) && !self.is_fence(a));
         let f_sc = Rel::identity_on(n, |a| sc(a) && self.is_fence(a));
-        if (0..n).all(|a| !sc(a)) {
-            return true;
-        }
         let po_other_loc = self.po.filter(|a, b| !self.same_loc(a, b));
         let mut scb = self.po.clone();
-        scb.union(&po_other_loc.then(&hb).then(&po_other_loc));
+        scb.union(&po_other_loc.then(hb).then(&po_other_loc));
         scb.union(&hb.filter(|a, b| self.same_loc(a, b)));
         scb.union(&self.co);
         scb.union(&self.fr);
@@ -429,8 +792,8 @@ impl Relations {
         let mut right = e_sc;
         right.union(&hb.reflexive().then(&f_sc));
         let mut psc = left.then(&scb).then(&right);
-        let mut hb_eco_hb = hb.then(&eco).then(&hb);
-        hb_eco_hb.union(&hb);
+        let mut hb_eco_hb = hb.then(eco).then(hb);
+        hb_eco_hb.union(hb);
         psc.union(&f_sc.then(&hb_eco_hb).then(&f_sc));
         psc.acyclic()
     }
@@ -470,11 +833,12 @@ mod tests {
     use super::Rel;
 
     #[test]
-    fn closure_and_cycles() {
+    fn paths_across_words_and_cycles() {
         let mut r = Rel::new(70);
         r.add(0, 65);
         r.add(65, 3);
-        assert!(r.closure().has(0, 3));
+        assert!(r.then(&r).has(0, 3));
+        assert!(r.transpose().has(3, 65));
         assert!(r.acyclic());
         r.add(3, 0);
         assert!(!r.acyclic());

@@ -230,15 +230,19 @@ impl Explorer {
 /// its write: right after the write it reads from in coherence order. Returns the write's
 /// backward revisits.
 pub(crate) fn add_rmw_write(graph: &mut Graph, read: EventId) -> Vec<Revisit> {
-    let Some(change) = graph.event(read).and_then(|e| e.change.clone()) else {
-        return Vec::new();
-    };
+    match push_rmw_write(graph, read) {
+        Some(write) => backward_revisits(graph, write),
+        None => Vec::new(),
+    }
+}
+
+/// [`add_rmw_write`]'s write, without its backward revisits: the write, if any.
+pub(crate) fn push_rmw_write(graph: &mut Graph, read: EventId) -> Option<EventId> {
+    let change = graph.event(read).and_then(|e| e.change.clone())?;
     let Label::Read { loc, ord, rf, .. } = graph.label(read) else {
-        return Vec::new();
+        return None;
     };
-    let Some(val) = change(graph.value(rf)) else {
-        return Vec::new();
-    };
+    let val = change(graph.value(rf))?;
     let write = graph.push(
         read.thread,
         Label::Write {
@@ -250,7 +254,7 @@ pub(crate) fn add_rmw_write(graph: &mut Graph, read: EventId) -> Vec<Revisit> {
     );
     graph.place_after(write, rf);
     graph.event_mut(write).added_max = graph.co(loc).last() == Some(&write);
-    backward_revisits(graph, write)
+    Some(write)
 }
 
 /// What a backward revisit of `read` by `write` keeps: the events added before `read`, and

@@ -353,6 +353,22 @@ impl Graph {
         id
     }
 
+    /// Takes back what was pushed since thread `t` had `len` events and the next stamp was
+    /// `stamp` (only thread `t`'s events were pushed): a trial undone.
+    pub(crate) fn undo_to(&mut self, t: Tid, len: usize, stamp: u32) {
+        for event in self.threads[t as usize].drain(len..) {
+            if let Label::Write { loc, .. } = event.label {
+                let co = &mut self.locs.get_mut(&loc).expect("a known location").co;
+                co.retain(|id| id.thread != t || (id.index as usize) < len);
+            }
+        }
+        self.next_stamp = stamp;
+    }
+
+    pub(crate) fn next_stamp(&self) -> u32 {
+        self.next_stamp
+    }
+
     /// Places write `w` right after `after` in its location's coherence order.
     pub fn place_after(&mut self, w: EventId, after: EventId) {
         let loc = self.label(w).loc().expect("a write");

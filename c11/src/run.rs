@@ -4,8 +4,10 @@
 use std::ops::Range;
 use std::sync::Arc;
 
-use crate::consistency::{is_consistent, is_consistent_but_atomicity};
-use crate::explore::{Explorer, Revisit, RunState, State, add_rmw_write, backward_revisits};
+use crate::consistency::{Verdict, is_consistent, judge};
+use crate::explore::{
+    Explorer, Revisit, RunState, State, add_rmw_write, backward_revisits, push_rmw_write,
+};
 use crate::graph::{Change, EventId, Graph, Label, Loc, Ordering, Tid, Val};
 
 /// One run of the program: the graph it replays and extends. Dropping it leaves the run
@@ -258,16 +260,19 @@ impl<'e> Execution<'e> {
         // repairs), co-latest first.
         let co = self.graph().co(loc).to_vec();
         let (mut consistent, mut atomicity_only) = (Vec::new(), Vec::new());
+        let graph = &mut self.state().graph;
+        let (len, stamp) = (graph.thread(t).len(), graph.next_stamp());
         for &w in co.iter().rev() {
-            let mut trial = self.graph().clone();
-            let read = trial.push(t, label(w));
-            trial.event_mut(read).change = change.clone();
-            add_rmw_write(&mut trial, read);
-            if is_consistent(&trial, model) {
-                consistent.push(w);
-            } else if is_consistent_but_atomicity(&trial, model) {
-                atomicity_only.push(w);
+            // Each choice tried on the graph itself, and taken back.
+            let read = graph.push(t, label(w));
+            graph.event_mut(read).change = change.clone();
+            push_rmw_write(graph, read);
+            match judge(graph, model) {
+                Verdict::Consistent => consistent.push(w),
+                Verdict::AtomicityOnly => atomicity_only.push(w),
+                Verdict::Inconsistent => {}
             }
+            graph.undo_to(t, len, stamp);
         }
         // A waiting read's refused values: only the first choice (see `await_load`).
         if let Some(accept) = accept {

@@ -77,3 +77,35 @@ proptest! {
         }
     }
 }
+
+/// `program` with every ordering `SeqCst`.
+fn all_seq_cst(mut program: Litmus) -> Litmus {
+    use Ordering::SeqCst;
+    for instr in program.threads.iter_mut().flatten() {
+        *instr = match *instr {
+            I::Store(l, v, _) => I::Store(l, v, SeqCst),
+            I::StoreReg(l, r, _) => I::StoreReg(l, r, SeqCst),
+            I::Load(l, _) => I::Load(l, SeqCst),
+            I::FetchAdd(l, v, _) => I::FetchAdd(l, v, SeqCst),
+            I::Cas(l, e, n, _, _) => I::Cas(l, e, n, SeqCst, SeqCst),
+            I::Fence(_) => I::Fence(SeqCst),
+            other @ I::Enter(_) => other,
+        };
+    }
+    program
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 150, ..ProptestConfig::default() })]
+
+    /// The exploration judges a graph whose every access is `SeqCst` by sequential
+    /// consistency's one acyclicity, RC11 being exactly that for such graphs; the brute force
+    /// judges it by RC11's relations.
+    #[test]
+    fn all_seq_cst_programs_have_their_rc11_executions(program in program().prop_map(all_seq_cst)) {
+        let (count, outcomes) = explore(&program, Model::Rc11);
+        let (brute, brute_outcomes) = brute_force(&program, Model::Rc11);
+        prop_assert_eq!(count, brute, "{:?}", program);
+        prop_assert_eq!(outcomes, brute_outcomes);
+    }
+}

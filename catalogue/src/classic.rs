@@ -3,14 +3,17 @@
 //! executions an exhaustive engine can run and still see every behaviour. An engine's
 //! executions divided by this optimum measures its redundant work.
 //!
-//! Every access is `SeqCst`: these measure interleavings, not weak memory. The test body's
-//! own thread does one thread's work, so that the largest sizes fit in loom's five threads;
-//! its spawns and joins conflict with no access, so they add no traces.
+//! Every access is `SeqCst` (`readers(n)` and so on): these measure interleavings, not weak
+//! memory. The test body's own thread does one thread's work, so that the largest sizes fit
+//! in loom's five threads; its spawns and joins conflict with no access, so they add no
+//! traces. Each program can also be built with every access `Relaxed` (`readers_with(n,
+//! Relaxed)`), whose optimum is then its number of RC11-consistent execution graphs (distinct
+//! reads-from and coherence orders), which each function derives.
 
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use tapestry::sync::atomic::{AtomicU64, Ordering::SeqCst};
+use tapestry::sync::atomic::{AtomicU64, Ordering, Ordering::SeqCst};
 use tapestry::thread;
 
 /// A classic program at one size.
@@ -22,13 +25,25 @@ pub struct Classic {
     pub size: usize,
     /// The test body: one execution of the program, asserting on its final state.
     pub program: Arc<dyn Fn() + Send + Sync>,
-    /// The number of Mazurkiewicz traces of the program.
+    /// The ordering of every access.
+    pub ordering: Ordering,
+    /// The number of Mazurkiewicz traces of the program (with `Relaxed`: of its RC11
+    /// execution graphs).
     pub optimum: u64,
 }
 
 impl std::fmt::Debug for Classic {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}({}), optimum {}", self.name, self.size, self.optimum)
+        let relaxed = if self.ordering == SeqCst {
+            ""
+        } else {
+            ", relaxed"
+        };
+        write!(
+            f,
+            "{}({}{relaxed}), optimum {}",
+            self.name, self.size, self.optimum
+        )
     }
 }
 
@@ -40,15 +55,21 @@ pub(crate) fn shared(len: usize) -> tapestry::sync::Arc<Vec<AtomicU64>> {
 /// One writer stores to a shared variable while `n` readers each load it once (the body's
 /// thread writes; `n` is at most 4). Each reader sees the store or not: 2^n traces.
 pub fn readers(n: usize) -> Classic {
+    readers_with(n, SeqCst)
+}
+
+/// [`readers`] with every access `ordering`. Relaxed, each reader still reads the store or
+/// the initial value, independently: 2^n graphs.
+pub fn readers_with(n: usize, ordering: Ordering) -> Classic {
     let program = move || {
         let x = shared(1);
         let threads: Vec<_> = (0..n)
             .map(|_| {
                 let x = x.clone();
-                thread::spawn(move || x[0].load(SeqCst))
+                thread::spawn(move || x[0].load(ordering))
             })
             .collect();
-        x[0].store(1, SeqCst);
+        x[0].store(1, ordering);
         for t in threads {
             assert!(t.join().unwrap() <= 1, "a reader saw a value nobody wrote");
         }
@@ -57,62 +78,90 @@ pub fn readers(n: usize) -> Classic {
         name: "readers",
         size: n,
         program: Arc::new(program),
+        ordering,
         optimum: 1 << n,
     }
 }
 
 /// Abdulla et al.'s `lastzero` ("Optimal dynamic partial order reduction", POPL 2014): an
 /// array `a[0..=n]` of zeros; thread 0 scans it backwards for the last zero, threads
-/// `1..=n` each set `a[j] = a[j-1] + 1` (the body's thread scans; `n` is at most 4). Control
-/// flow depends on the values read, so its optimum has no closed form: it is counted by
-/// [`Model::traces`].
+/// `1..=n` each set `a[j] = a[j-1] + 1` (the body's thread scans). Its traces, counted by
+/// brute force with [`Model::traces`] up to n = 5 (a test), are (n+3) 2^(n-2) for n ≥ 2, the
+/// count GenMC's benchmarks give too (69,632 at n = 14).
 pub fn lastzero(n: usize) -> Classic {
+    lastzero_with(n, SeqCst)
+}
+
+/// [`lastzero`] with every access `ordering`. Relaxed, each location `a[j]` has one write, so
+/// a graph is its reads' choices, and nothing orders the threads but spawn and join: thread 1
+/// reads `a[0]`'s initial value, each thread `j > 1` reads `a[j-1]` before or after thread
+/// `j-1` wrote it (2^(n-1) ways), and the scan, independently, reads `k` writes and then a
+/// zero, for `k` in `0..=n` (n+1 ways): (n+1) 2^(n-1) graphs. (Sequential consistency
+/// forbids some: the scan cannot see `a[j]` written and `a[j-1]` not when thread `j` read
+/// `a[j-1]`'s write.)
+pub fn lastzero_with(n: usize, ordering: Ordering) -> Classic {
     let program = move || {
         let a = shared(n + 1);
         let threads: Vec<_> = (1..=n)
             .map(|j| {
                 let a = a.clone();
-                thread::spawn(move || a[j].store(a[j - 1].load(SeqCst) + 1, SeqCst))
+                thread::spawn(move || a[j].store(a[j - 1].load(ordering) + 1, ordering))
             })
             .collect();
-        let zero = (0..=n).rev().find(|&i| a[i].load(SeqCst) == 0);
+        let zero = (0..=n).rev().find(|&i| a[i].load(ordering) == 0);
         for t in threads {
             t.join().unwrap();
         }
         // a[0] is never written, so the scan stops there at the latest; a[j] is one more
         // than some value a[j-1] had, so it ends between 1 and j.
         assert!(zero.is_some(), "the scan passed a[0]");
-        assert!((1..=n).all(|j| (1..=j as u64).contains(&a[j].load(SeqCst))));
+        assert!((1..=n).all(|j| (1..=j as u64).contains(&a[j].load(ordering))));
+    };
+    let n64 = n as u64;
+    let optimum = match (ordering == SeqCst, n) {
+        (_, 0) => 1,
+        (true, 1) => 2,
+        (true, _) => (n64 + 3) << (n - 2),
+        (false, _) => (n64 + 1) << (n - 1),
     };
     Classic {
         name: "lastzero",
         size: n,
         program: Arc::new(program),
-        optimum: Model::lastzero(n).traces(),
+        ordering,
+        optimum,
     }
 }
 
 /// `n` threads (the body's among them; `n` is at most 5) each do one `fetch_add` on one
 /// counter: every order of the increments is its own trace, n! of them.
 pub fn counter(n: usize) -> Classic {
+    counter_with(n, SeqCst)
+}
+
+/// [`counter`] with every access `ordering`. Relaxed, read-modify-writes still form one chain
+/// in coherence order, each reading the one before: n! graphs, and the final load after the
+/// joins reads the last.
+pub fn counter_with(n: usize, ordering: Ordering) -> Classic {
     let program = move || {
         let counter = shared(1);
         let threads: Vec<_> = (1..n)
             .map(|_| {
                 let counter = counter.clone();
-                thread::spawn(move || counter[0].fetch_add(1, SeqCst))
+                thread::spawn(move || counter[0].fetch_add(1, ordering))
             })
             .collect();
-        counter[0].fetch_add(1, SeqCst);
+        counter[0].fetch_add(1, ordering);
         for t in threads {
             t.join().unwrap();
         }
-        assert_eq!(counter[0].load(SeqCst), n as u64, "an increment was lost");
+        assert_eq!(counter[0].load(ordering), n as u64, "an increment was lost");
     };
     Classic {
         name: "counter",
         size: n,
         program: Arc::new(program),
+        ordering,
         optimum: (1..=n as u64).product(),
     }
 }

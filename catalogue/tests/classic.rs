@@ -23,6 +23,10 @@ fn trace_counter_counts_lastzero_by_hand() {
     // either stops at a[2] (still 0: 2 classes) or reads a[1] after thread 2's write, before
     // thread 1's (which forces thread 2's read before it too: 1 class) or after it (2).
     assert_eq!(Model::lastzero(2).traces(), 5);
+    // The closed form the programs give as their optimum.
+    for n in 1..=5 {
+        assert_eq!(Model::lastzero(n).traces(), classic::lastzero(n).optimum);
+    }
 }
 
 #[test]
@@ -55,5 +59,36 @@ fn every_program_runs_clean() {
             .engine(Engine::random().schedules(200))
             .run(move || program());
         assert!(report.is_clean(), "{c:?}: {report}");
+    }
+}
+
+/// Executions of the c11 engine's complete search of `c`.
+fn c11_executions(c: &Classic) -> u64 {
+    let program = c.program.clone();
+    let report = Explorer::new()
+        .engine(Engine::c11().unbounded())
+        .run(move || program());
+    assert!(report.is_clean(), "{c:?}: {report}");
+    let run = &report.engines()[0];
+    assert!(
+        matches!(run.outcome(), tapestry::Outcome::Passed { complete: true }),
+        "{c:?}: {report}"
+    );
+    run.executions()
+}
+
+#[test]
+fn the_c11_engine_runs_each_graph_of_the_classic_programs_once() {
+    use tapestry::sync::atomic::Ordering::{Relaxed, SeqCst};
+    for ordering in [SeqCst, Relaxed] {
+        let mut all = Vec::new();
+        for n in 1..=6 {
+            all.push(classic::readers_with(n, ordering));
+            all.push(classic::lastzero_with(n, ordering));
+            all.push(classic::counter_with(n, ordering));
+        }
+        for c in all {
+            assert_eq!(c11_executions(&c), c.optimum, "{c:?}");
+        }
     }
 }

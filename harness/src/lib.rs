@@ -404,8 +404,9 @@
 //!
 //! Read it from the end: what failed (the `!!` line), then the values that led there. Both
 //! threads loaded 0 (steps 2 and 3), so both stored 1. A read that returned a value older than
-//! the latest store (possible with weak orderings, under the exhaustive engine) is marked
-//! `not the latest`. A deadlock ends with who waits for which lock, at which line, and who holds
+//! the latest store (possible with weak orderings, under the exhaustive and c11 engines) is
+//! marked `not the latest`, with the store it read: `not the latest: read from the initial
+//! value, not from T1's store of 1 at step 5`. A deadlock ends with who waits for which lock, at which line, and who holds
 //! it: `main waits to lock `a` (at src/bank.rs:12), held by T1`.
 //!
 //! Before a failure is reported, it is shrunk to the fewest preemptions that still fail, so the

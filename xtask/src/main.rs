@@ -47,6 +47,18 @@ enum Cmd {
         #[arg(long, default_value_t = 300)]
         executions: u64,
     },
+    /// One search of the `c11` benchmark section, in a process of its own (for its peak
+    /// memory): prints what it did as a JSON line.
+    #[command(hide = true)]
+    C11Probe {
+        /// c11, dpor or loom.
+        engine: String,
+        /// readers, lastzero or counter.
+        program: String,
+        size: usize,
+        /// seqcst or relaxed.
+        ordering: String,
+    },
     /// Runs the catalogue's tests with larger budgets (release build).
     Soak {
         /// How much larger than the catalogue's budgets.
@@ -88,6 +100,12 @@ fn main() -> Result<()> {
             eprintln!("{subject:?}: {executions} executions in {elapsed:.2?}");
             Ok(())
         }
+        Cmd::C11Probe {
+            engine,
+            program,
+            size,
+            ordering,
+        } => bench::c11_probe(&engine, &program, size, &ordering),
         Cmd::Soak { budget } => soak(budget),
         Cmd::Screenshots(args) => screenshots::run(&args),
         Cmd::Quickstart => quickstart::run(),

@@ -6,9 +6,7 @@
 
 use std::collections::BTreeSet;
 
-use tapestry_c11::{
-    Estimate, EventId, Explorer, Graph, Label, Loc, Model, Ordering, Val, is_consistent,
-};
+use tapestry_c11::{Estimate, EventId, Explorer, Graph, Label, Loc, Model, Ordering, Val};
 
 /// An instruction; each read puts the value it read in the thread's next register.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -388,7 +386,7 @@ fn build(
                 after = w;
             }
         }
-        if is_consistent(&g, model) {
+        if tapestry_c11::consistency::by_relations(&g, model) {
             outcomes.push((regs.clone(), finals(&g)));
             graphs.push(g);
         }

@@ -12,7 +12,8 @@
 //! T1    store data <- 42 (Relaxed)
 //! T1    store ready <- true (Relaxed)
 //! main  load ready -> true (Relaxed)
-//! main  load data -> 0 (Relaxed)     not the latest: 42 was stored before
+//! main  load data -> 0 (Relaxed)     not the latest: read from the initial value,
+//!                                     not from T1's store of 42
 //! ```
 //!
 //! ## The fix

@@ -67,6 +67,16 @@ impl Trace {
         stale_reads: bool,
         rounds: Option<Span>,
     ) -> Trace {
+        // A failure that needed weak memory says which reordering let it happen, below what
+        // went wrong.
+        let outcome = outcome.map(|outcome| {
+            let labels = Labels::new(&recording);
+            let reads = stale::reads(&recording.events, &labels);
+            match stale::reordering(&recording.events, &reads, &labels).filter(|_| stale_reads) {
+                Some(why) => format!("{outcome}\n\n{}", stale::wrap(&why, 92)),
+                None => outcome,
+            }
+        });
         Trace {
             recording: Arc::new(recording),
             outcome,

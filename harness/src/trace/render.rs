@@ -18,7 +18,7 @@ use std::ops::Range;
 use super::Labels;
 use super::cycle::{Span, thousands};
 use super::labels::{ObjectLabel, type_name};
-use super::stale::Latest;
+use super::stale;
 use crate::rt::{Cancel, Event, ObjId, Op, Recording, RmwOp, Woke};
 
 /// One step as the table shows it: step number, thread, operation, site; and whether it read
@@ -30,14 +30,14 @@ pub(super) struct StepRow {
 
 /// The steps of `recording` as table rows, in order.
 pub(super) fn step_rows(recording: &Recording, labels: &Labels, stale_reads: bool) -> Vec<StepRow> {
-    let mut latest = Latest::default();
-    recording
-        .events
+    let events = &recording.events;
+    let reads = stale::reads(events, labels);
+    events
         .iter()
         .enumerate()
         .map(|(i, e)| {
             let mut operation = operation(e, labels);
-            let note = latest.step(i + 1, e, labels).filter(|_| stale_reads);
+            let note = stale::note(i + 1, events, &reads, labels).filter(|_| stale_reads);
             if let Some(note) = &note {
                 operation = format!("{operation}, {note}");
             }

@@ -4,12 +4,14 @@
 //! Each section measures one thing and hands back its part of `BENCHMARKS.md` and of
 //! `benchmarks.json`; `run` puts them together with the machine and the date.
 
+mod c11;
 mod deep;
 mod first_bug;
 mod lincheck;
 mod optimum;
 mod overhead;
 
+pub use c11::c11_probe;
 pub use overhead::{Probe, probe};
 mod parallel;
 mod production;
@@ -60,6 +62,7 @@ const SECTIONS: &[(&str, Measure)] = &[
     ("first_bug", first_bug::first_bug),
     ("deep", deep::deep),
     ("optimum", optimum::optimum),
+    ("c11", c11::c11),
     ("stress", stress::stress),
     ("production", production::production),
     ("async", tasks::tasks),
