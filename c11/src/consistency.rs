@@ -224,6 +224,33 @@ pub fn by_relations(graph: &Graph, model: Model) -> bool {
     relations.atomic() && relations.rc11_by_definition()
 }
 
+/// How far back in `loc`'s coherence order an event that `event` happens before (`event`
+/// included) may read or be placed: the position (in [`Graph::co`]) of the latest write to
+/// `loc` that happens before it or is read by a read that happens before it, 0 (the initial
+/// write) for none. Coherence puts each such write before any write a later event reads, and
+/// before a later write, so the exploration tries no earlier place under either model.
+pub fn co_floor(graph: &Graph, model: Model, loc: Loc, event: EventId) -> usize {
+    let relations = Relations::of(graph, model);
+    let Some(hb_inverse) = relations.happens_before_inverse() else {
+        return 0;
+    };
+    let Some(at) = relations.ids.iter().position(|&id| id == event) else {
+        return 0;
+    };
+    let co = graph.co(loc);
+    let place = |id: EventId| co.iter().position(|&w| w == id).unwrap_or(0);
+    hb_inverse
+        .successors(at)
+        .chain([at])
+        .filter(|&b| relations.labels[b].loc() == Some(loc))
+        .map(|b| match relations.labels[b] {
+            Label::Read { rf, .. } => place(rf),
+            _ => place(relations.ids[b]),
+        })
+        .max()
+        .unwrap_or(0)
+}
+
 /// A plain access of another thread to the same cell as `access`, one of the two writing,
 /// that happens neither before nor after it: a data race.
 pub fn race_with(graph: &Graph, model: Model, access: EventId) -> Option<EventId> {
@@ -312,8 +339,13 @@ impl Rel {
 
     /// `self; other`.
     fn then(&self, other: &Rel) -> Rel {
+        self.then_on(other, |_| true)
+    }
+
+    /// The rows of `self; other` for which `keep` holds (the others empty).
+    fn then_on(&self, other: &Rel, keep: impl Fn(usize) -> bool) -> Rel {
         let mut out = Rel::new(self.n);
-        for a in 0..self.n {
+        for a in (0..self.n).filter(|&a| keep(a)) {
             let start = a * self.words;
             for b in self.successors(a) {
                 for (w, o) in out.bits[start..start + self.words]
@@ -579,62 +611,75 @@ impl Relations {
         x.is_some() && x == y
     }
 
-    /// The events of `a`'s thread before it, and after it.
-    fn before(&self, a: usize) -> std::ops::Range<usize> {
-        self.thread_of[a].0..a
-    }
-
-    fn after(&self, a: usize) -> std::ops::Range<usize> {
-        a + 1..self.thread_of[a].1
-    }
-
-    /// `sw`, as pairs: see the module docs.
+    /// `sw`, as pairs (see the module docs), but only those `hb` needs: into each acquiring
+    /// read or the first acquiring fence after it, from each write of the release sequence's
+    /// chain, the latest releasing event of its thread that makes it a release sequence's
+    /// (itself, an earlier releasing write to the location, or a releasing fence before it).
+    /// Earlier ones reach the same events through program order. Linear in the graph but
+    /// for the chains of read-modify-writes.
     fn synchronises_with(&self) -> Vec<(usize, usize)> {
         let n = self.n();
         let releases = |a: usize| self.orderings[a].is_some_and(Ordering::releases);
         let acquires = |a: usize| self.orderings[a].is_some_and(Ordering::acquires);
+        // Per event: the latest releasing fence before it in its thread, the first acquiring
+        // fence after it, and (for a write) the latest releasing write to its location at or
+        // before it.
+        let (mut fence_before, mut fence_after) = (vec![None; n], vec![None; n]);
+        let mut release_write: Vec<Option<usize>> = vec![None; n];
+        let mut latest: Vec<(Loc, usize)> = Vec::new();
+        for a in self.inits..n {
+            let (start, _) = self.thread_of[a];
+            if a == start {
+                latest.clear();
+            } else {
+                let before = a - 1;
+                fence_before[a] = if self.is_fence(before) && releases(before) {
+                    Some(before)
+                } else {
+                    fence_before[before]
+                };
+            }
+            if let Label::Write { loc, .. } = self.labels[a] {
+                if releases(a) {
+                    latest.retain(|&(l, _)| l != loc);
+                    latest.push((loc, a));
+                }
+                release_write[a] = latest.iter().find(|&&(l, _)| l == loc).map(|&(_, w)| w);
+            }
+        }
+        for a in (self.inits..n).rev() {
+            let after = a + 1;
+            if after < self.thread_of[a].1 {
+                fence_after[a] = if self.is_fence(after) && acquires(after) {
+                    Some(after)
+                } else {
+                    fence_after[after]
+                };
+            }
+        }
+        let mut read_of_write = vec![None; n];
+        for &(read, write) in &self.rmw {
+            read_of_write[write] = Some(read);
+        }
         let mut sw = Vec::new();
-        for r in 0..n {
+        for (r, &fence) in fence_after.iter().enumerate() {
             let Some(source) = self.rf_of[r] else {
                 continue;
             };
-            // The writes whose release sequence `source` is in: back along `rf; rmw` from
-            // it, and from each, the writes to the location before it in its thread.
-            let mut chain = vec![source];
-            let mut at = source;
-            while let Some(&(read, _)) = self.rmw.iter().find(|&&(_, w)| w == at) {
-                match self.rf_of[read] {
-                    Some(w) => {
-                        chain.push(w);
-                        at = w;
-                    }
-                    None => break,
+            let Some(to) = (if acquires(r) { Some(r) } else { fence }) else {
+                continue;
+            };
+            // Back along `rf; rmw` from the write read: each is in the release sequences of
+            // the writes before it (bounded: a cycle is thin air, refused before).
+            let mut at = Some(source);
+            for _ in 0..n {
+                let Some(c) = at.filter(|&c| c >= self.inits) else {
+                    break;
+                };
+                if let Some(from) = release_write[c].max(fence_before[c]) {
+                    sw.push((from, to));
                 }
-            }
-            let mut heads = Vec::new();
-            for &c in &chain {
-                heads.push(c);
-                heads.extend(
-                    self.before(c)
-                        .filter(|&w| self.labels[w].is_write() && self.same_loc(w, c)),
-                );
-            }
-            let mut from = Vec::new();
-            for &h in &heads {
-                if releases(h) {
-                    from.push(h);
-                }
-                from.extend(self.before(h).filter(|&f| self.is_fence(f) && releases(f)));
-            }
-            let mut to = Vec::new();
-            if acquires(r) {
-                to.push(r);
-            }
-            to.extend(self.after(r).filter(|&f| self.is_fence(f) && acquires(f)));
-            for &a in &from {
-                for &b in &to {
-                    sw.push((a, b));
-                }
+                at = read_of_write[c].and_then(|read| self.rf_of[read]);
             }
         }
         sw
@@ -775,26 +820,49 @@ impl Relations {
         irreflexive(&hb) && irreflexive(&hb.then(&eco)) && self.psc_acyclic(&hb, &eco)
     }
 
-    /// SC: `psc` is acyclic (see the module docs), given `hb` and `eco`.
+    /// SC: `psc` is acyclic (see the module docs), given `hb` and `eco`. `psc` relates
+    /// `SeqCst` events only, so of the relations it is made of only the rows its left side
+    /// reaches are computed: those of `SeqCst` accesses and of what `SeqCst` fences happen
+    /// before.
     fn psc_acyclic(&self, hb: &Rel, eco: &Rel) -> bool {
         let n = self.n();
         let sc = |a: usize| self.orderings[a].is_some_and(Ordering::is_seq_cst);
         let e_sc = Rel::identity_on(n, |a| sc(a) && !self.is_fence(a));
         let f_sc = Rel::identity_on(n, |a| sc(a) && self.is_fence(a));
-        let po_other_loc = self.po.filter(|a, b| !self.same_loc(a, b));
-        let mut scb = self.po.clone();
-        scb.union(&po_other_loc.then(hb).then(&po_other_loc));
-        scb.union(&hb.filter(|a, b| self.same_loc(a, b)));
-        scb.union(&self.co);
-        scb.union(&self.fr);
         let mut left = e_sc.clone();
         left.union(&f_sc.then(&hb.reflexive()));
+        // The rows of `scb` that `left; scb` reads.
+        let mut needed = vec![false; n];
+        for a in 0..n {
+            for b in left.successors(a) {
+                needed[b] = true;
+            }
+        }
+        let keep = |a: usize| needed[a];
+        let po_other_loc = self.po.filter(|a, b| !self.same_loc(a, b));
+        // `po|≠loc; hb` from `a` is `hb` from the first event after `a` in its thread that is
+        // not at `a`'s location: the later ones happen after that one.
+        let mut po_hb = Rel::new(n);
+        for a in (self.inits..n).filter(|&a| keep(a)) {
+            if let Some(y) = (a + 1..self.thread_of[a].1).find(|&y| !self.same_loc(a, y)) {
+                let (words, row) = (po_hb.words, hb.row(y));
+                po_hb.bits[a * words..(a + 1) * words].copy_from_slice(row);
+            }
+        }
+        let mut scb = self.po.clone();
+        scb.union(&po_hb.then_on(&po_other_loc, keep));
+        scb.union(&hb.filter(|a, b| keep(a) && self.same_loc(a, b)));
+        scb.union(&self.co);
+        scb.union(&self.fr);
         let mut right = e_sc;
         right.union(&hb.reflexive().then(&f_sc));
         let mut psc = left.then(&scb).then(&right);
-        let mut hb_eco_hb = hb.then(eco).then(hb);
-        hb_eco_hb.union(hb);
-        psc.union(&f_sc.then(&hb_eco_hb).then(&f_sc));
+        let fences = |a: usize| sc(a) && self.is_fence(a);
+        if (0..n).any(fences) {
+            let mut hb_eco_hb = hb.then_on(eco, fences).then_on(hb, fences);
+            hb_eco_hb.union(hb);
+            psc.union(&f_sc.then(&hb_eco_hb).then(&f_sc));
+        }
         psc.acyclic()
     }
 }

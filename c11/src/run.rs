@@ -4,7 +4,7 @@
 use std::ops::Range;
 use std::sync::Arc;
 
-use crate::consistency::{Verdict, is_consistent, judge};
+use crate::consistency::{Verdict, co_floor, is_consistent, judge};
 use crate::explore::{
     Explorer, Revisit, RunState, State, add_rmw_write, backward_revisits, push_rmw_write,
 };
@@ -262,7 +262,12 @@ impl<'e> Execution<'e> {
         let (mut consistent, mut atomicity_only) = (Vec::new(), Vec::new());
         let graph = &mut self.state().graph;
         let (len, stamp) = (graph.thread(t).len(), graph.next_stamp());
-        for &w in co.iter().rev() {
+        // No write before those coherence puts before what the thread did so far.
+        let floor = match (len as u32).checked_sub(1) {
+            Some(index) => co_floor(graph, model, loc, EventId { thread: t, index }),
+            None => 0,
+        };
+        for &w in co[floor..].iter().rev() {
             // Each choice tried on the graph itself, and taken back.
             let read = graph.push(t, label(w));
             graph.event_mut(read).change = change.clone();
@@ -344,10 +349,15 @@ impl<'e> Execution<'e> {
             self.block();
             return None;
         }
-        // Its consistent places in coherence order: last first.
+        // Its consistent places in coherence order: last first; none before the writes
+        // coherence puts before it.
         let co = graph.co(loc).to_vec();
+        let floor = match write.index.checked_sub(1) {
+            Some(index) => co_floor(graph, model, loc, EventId { thread: t, index }),
+            None => 0,
+        };
         let mut places = vec![co[co.len() - 2]];
-        for &after in &co[..co.len() - 2] {
+        for &after in &co[floor.min(co.len() - 2)..co.len() - 2] {
             graph.place_after(write, after);
             if is_consistent(graph, model) {
                 places.push(after);
