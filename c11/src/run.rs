@@ -10,6 +10,11 @@ use crate::explore::{
 };
 use crate::graph::{Change, EventId, Graph, Label, Loc, Ordering, Tid, Val};
 
+/// A location with more writes than this has the places a new event may not take computed
+/// first ([`co_floor`]), sparing a consistency check per place: with fewer, the checks cost
+/// less than computing it.
+const FLOOR_FROM: usize = 4;
+
 /// One run of the program: the graph it replays and extends. Dropping it leaves the run
 /// under way ([`Explorer::execution`] gives it back); [`Execution::finish`] ends it.
 #[derive(Debug)]
@@ -262,10 +267,13 @@ impl<'e> Execution<'e> {
         let (mut consistent, mut atomicity_only) = (Vec::new(), Vec::new());
         let graph = &mut self.state().graph;
         let (len, stamp) = (graph.thread(t).len(), graph.next_stamp());
-        // No write before those coherence puts before what the thread did so far.
+        // No write before those coherence puts before what the thread did so far (worth
+        // computing only when it can spare several trials).
         let floor = match (len as u32).checked_sub(1) {
-            Some(index) => co_floor(graph, model, loc, EventId { thread: t, index }),
-            None => 0,
+            Some(index) if co.len() > FLOOR_FROM => {
+                co_floor(graph, model, loc, EventId { thread: t, index })
+            }
+            _ => 0,
         };
         for &w in co[floor..].iter().rev() {
             // Each choice tried on the graph itself, and taken back.
@@ -353,8 +361,10 @@ impl<'e> Execution<'e> {
         // coherence puts before it.
         let co = graph.co(loc).to_vec();
         let floor = match write.index.checked_sub(1) {
-            Some(index) => co_floor(graph, model, loc, EventId { thread: t, index }),
-            None => 0,
+            Some(index) if co.len() > FLOOR_FROM => {
+                co_floor(graph, model, loc, EventId { thread: t, index })
+            }
+            _ => 0,
         };
         let mut places = vec![co[co.len() - 2]];
         for &after in &co[floor.min(co.len() - 2)..co.len() - 2] {
