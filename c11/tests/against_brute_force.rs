@@ -96,7 +96,7 @@ fn all_seq_cst(mut program: Litmus) -> Litmus {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 150, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 60, ..ProptestConfig::default() })]
 
     /// The exploration judges a graph whose every access is `SeqCst` by sequential
     /// consistency's one acyclicity, RC11 being exactly that for such graphs; the brute force

@@ -54,7 +54,12 @@ fn buggy_is_found(name: &str) {
 
 fn fixed_passes(name: &str) {
     let Some(entry) = entry(name) else { return };
-    for kind in EngineKind::ALL {
+    // The opt-in c11 engine too, on the entries that claim it.
+    let c11 = entry.found_by.contains(&EngineKind::C11);
+    for kind in EngineKind::ALL
+        .into_iter()
+        .chain(c11.then_some(EngineKind::C11))
+    {
         let report = explore(entry.fixed, kind);
         assert!(
             report.is_clean(),
