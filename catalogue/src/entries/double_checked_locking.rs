@@ -45,16 +45,7 @@ pub const ENTRY: Entry = Entry {
     kind: FailureKind::DataRace,
     buggy,
     fixed,
-    found_by: &[
-        EngineKind::Exhaustive,
-        EngineKind::Dpor,
-        EngineKind::Random,
-        EngineKind::Pct,
-        EngineKind::Surw,
-        EngineKind::Priority,
-        EngineKind::Stress,
-        EngineKind::C11,
-    ],
+    found_by: &EngineKind::NAMED,
     source: include_str!("double_checked_locking.rs"),
     missed_by: &[],
 };

@@ -6,12 +6,12 @@
 //! (`VmHWM`) is its own.
 
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
+use tapestry::Engine;
 use tapestry::sync::atomic::Ordering::{self, Relaxed, SeqCst};
-use tapestry::{Engine, Explorer, Outcome};
 use tapestry_catalogue::classic::{self, Classic};
 
 use super::{Args, Section};
@@ -174,17 +174,9 @@ pub fn c11_probe(engine: &str, family: &str, n: usize, ordering: &str) -> Result
             .into(),
         other => bail!("engine `{other}`: c11, dpor or loom"),
     };
-    let program = c.program.clone();
-    let start = Instant::now();
-    let report = Explorer::new().engine(chosen).run(move || program());
-    let secs = start.elapsed().as_secs_f64();
-    let run = &report.engines()[0];
-    let complete = match run.outcome() {
-        Outcome::Passed { complete } => *complete,
-        other => bail!("{c:?} should pass under {engine}, but: {other}\n{report}"),
-    };
+    let (executions, complete, secs) = super::optimum::search(&c, chosen)?;
     let probed = Probed {
-        executions: run.executions(),
+        executions,
         complete,
         secs,
         peak_kib: peak_kib(),

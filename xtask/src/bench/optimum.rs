@@ -104,16 +104,23 @@ fn exhaust(c: &Classic, engine: &'static str) -> Result<Row> {
             .max_time(MAX_TIME)
             .into(),
     };
+    let (executions, complete, secs) = search(c, chosen)?;
+    Ok(row(c, engine, executions, complete, secs))
+}
+
+/// One search of `c` with `engine`, which must pass: its executions, whether it was
+/// complete, and its time in seconds.
+pub(super) fn search(c: &Classic, engine: Engine) -> Result<(u64, bool, f64)> {
     let program = c.program.clone();
     let start = Instant::now();
-    let report = Explorer::new().engine(chosen).run(move || program());
+    let report = Explorer::new().engine(engine).run(move || program());
     let secs = start.elapsed().as_secs_f64();
     let run = &report.engines()[0];
     let complete = match run.outcome() {
         Outcome::Passed { complete } => *complete,
         other => bail!("{c:?} should pass, but: {other}\n{report}"),
     };
-    Ok(row(c, engine, run.executions(), complete, secs))
+    Ok((run.executions(), complete, secs))
 }
 
 fn row(c: &Classic, engine: &'static str, executions: u64, complete: bool, secs: f64) -> Row {
