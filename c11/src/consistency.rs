@@ -68,29 +68,33 @@ pub fn judge(graph: &Graph, model: Model) -> Verdict {
 fn all_seq_cst(graph: &Graph) -> bool {
     (0..graph.thread_count() as Tid).all(|t| {
         let events = graph.thread(t);
-        events.iter().enumerate().all(|(i, e)| match e.label {
-            Label::Read {
-                ord,
-                fail_ord,
-                exclusive,
-                ..
-            } => {
-                let wrote = exclusive
-                    && matches!(
-                        events.get(i + 1).map(|e| e.label),
-                        Some(Label::Write { rmw: true, .. })
-                    );
-                let ord = if exclusive && !wrote {
-                    fail_ord.unwrap_or(ord)
-                } else {
-                    ord
-                };
-                ord.is_seq_cst()
-            }
-            Label::Write { ord, .. } | Label::Fence { ord } => ord.is_seq_cst(),
-            Label::Spawn { .. } | Label::Join { .. } | Label::Plain { .. } => true,
+        events.iter().enumerate().all(|(i, e)| {
+            let wrote = matches!(
+                events.get(i + 1).map(|e| e.label),
+                Some(Label::Write { rmw: true, .. })
+            );
+            ordering_of(e.label, wrote).is_none_or(Ordering::is_seq_cst)
         })
     })
+}
+
+/// The ordering an event with `label` has (none: not an atomic access or fence); the read
+/// of a read-modify-write that did not write (`wrote`) failed, and has its failure ordering.
+fn ordering_of(label: Label, wrote: bool) -> Option<Ordering> {
+    match label {
+        Label::Read {
+            ord,
+            fail_ord,
+            exclusive,
+            ..
+        } => Some(if exclusive && !wrote {
+            fail_ord.unwrap_or(ord)
+        } else {
+            ord
+        }),
+        Label::Write { ord, .. } | Label::Fence { ord } => Some(ord),
+        Label::Spawn { .. } | Label::Join { .. } | Label::Plain { .. } => None,
+    }
 }
 
 /// Sequential consistency: `po ∪ asw ∪ rf ∪ co ∪ fr` is acyclic, searched on the transitive
@@ -363,17 +367,30 @@ impl Rel {
     fn closure(&self) -> Rel {
         let mut out = self.clone();
         for k in 0..out.n {
-            let row_k = out.row(k).to_vec();
             for a in 0..out.n {
                 if out.has(a, k) {
-                    let start = a * out.words;
-                    for (w, o) in out.bits[start..start + out.words].iter_mut().zip(&row_k) {
-                        *w |= o;
-                    }
+                    out.or_row(a, k);
                 }
             }
         }
         out
+    }
+
+    /// Adds row `from`'s pairs to row `to`: `(to, c)` for every `(from, c)`.
+    fn or_row(&mut self, to: usize, from: usize) {
+        let words = self.words;
+        let or = |dst: &mut [u64], src: &[u64]| {
+            for (d, s) in dst.iter_mut().zip(src) {
+                *d |= s;
+            }
+        };
+        if from < to {
+            let (low, high) = self.bits.split_at_mut(to * words);
+            or(&mut high[..words], &low[from * words..(from + 1) * words]);
+        } else if to < from {
+            let (low, high) = self.bits.split_at_mut(from * words);
+            or(&mut low[to * words..(to + 1) * words], &high[..words]);
+        }
     }
 
     /// The inverse relation.
@@ -582,24 +599,8 @@ impl Relations {
     /// The ordering event `a` has: a read that may fail and was not followed by its write
     /// failed, and has its failure ordering.
     fn ordering(&self, a: usize) -> Option<Ordering> {
-        match self.labels[a] {
-            Label::Read {
-                ord,
-                fail_ord,
-                exclusive,
-                ..
-            } => {
-                let succeeded = exclusive && self.rmw.iter().any(|&(r, _)| r == a);
-                Some(if succeeded || !exclusive {
-                    ord
-                } else {
-                    fail_ord.unwrap_or(ord)
-                })
-            }
-            Label::Write { ord, .. } | Label::Fence { ord } => Some(ord),
-            Label::Spawn { .. } | Label::Join { .. } | Label::Plain { .. } => None,
-        }
-        .filter(|_| !self.ids[a].is_init())
+        let wrote = self.rmw.iter().any(|&(r, _)| r == a);
+        ordering_of(self.labels[a], wrote).filter(|_| !self.ids[a].is_init())
     }
 
     fn is_fence(&self, a: usize) -> bool {
@@ -691,22 +692,24 @@ impl Relations {
     fn porf_edges(&self) -> Vec<(usize, usize)> {
         let n = self.n();
         let mut edges = Vec::with_capacity(3 * n);
-        for a in self.inits..n {
-            let (start, end) = self.thread_of[a];
-            if a + 1 < end {
-                edges.push((a, a + 1));
-            }
-            if a == start {
-                edges.extend((0..self.inits).map(|i| (i, a)));
-            }
-            if let Some(w) = self.rf_of[a] {
-                edges.push((w, a));
-            }
-            if let Some(before) = self.asw_before[a] {
-                edges.push((before, a));
-            }
+        for b in self.inits..n {
+            edges.extend(self.po_asw_before(b).chain(self.rf_of[b]).map(|a| (a, b)));
         }
         edges
+    }
+
+    /// The events right before `b` in `po ∪ asw`: its thread's previous event (the initial
+    /// writes, before a thread's first), and the one `asw` puts right before it.
+    fn po_asw_before(&self, b: usize) -> impl Iterator<Item = usize> {
+        let (start, _) = self.thread_of[b];
+        let po = if b < self.inits {
+            0..0
+        } else if b > start {
+            b - 1..b
+        } else {
+            0..self.inits
+        };
+        po.chain(self.asw_before[b])
     }
 
     /// `hb = (po ∪ asw ∪ sw)⁺`; `None` if `po ∪ asw ∪ rf` has a cycle (a value out of thin
@@ -726,34 +729,11 @@ impl Relations {
         }
         let mut hb = Rel::new(n);
         for &b in &order {
-            let (start, _) = self.thread_of[b];
             let mut preds = std::mem::take(&mut into[b]);
-            if b >= self.inits {
-                if b > start {
-                    preds.push(b - 1);
-                } else {
-                    preds.extend(0..self.inits);
-                }
-                preds.extend(self.asw_before[b]);
-            }
+            preds.extend(self.po_asw_before(b));
             for a in preds {
                 hb.add(b, a);
-                let (row_b, row_a) = if a < b {
-                    let (low, high) = hb.bits.split_at_mut(b * hb.words);
-                    (
-                        &mut high[..hb.words],
-                        &low[a * hb.words..(a + 1) * hb.words],
-                    )
-                } else {
-                    let (low, high) = hb.bits.split_at_mut(a * hb.words);
-                    (
-                        &mut low[b * hb.words..(b + 1) * hb.words],
-                        &high[..hb.words],
-                    )
-                };
-                for (x, y) in row_b.iter_mut().zip(row_a) {
-                    *x |= y;
-                }
+                hb.or_row(b, a);
             }
         }
         Some(hb)

@@ -4,7 +4,7 @@
 use std::ops::Range;
 use std::sync::Arc;
 
-use crate::consistency::{Verdict, co_floor, is_consistent, judge};
+use crate::consistency::{Model, Verdict, co_floor, is_consistent, judge};
 use crate::explore::{
     Explorer, Revisit, RunState, State, add_rmw_write, backward_revisits, push_rmw_write,
 };
@@ -14,6 +14,18 @@ use crate::graph::{Change, EventId, Graph, Label, Loc, Ordering, Tid, Val};
 /// first ([`co_floor`]), sparing a consistency check per place: with fewer, the checks cost
 /// less than computing it.
 const FLOOR_FROM: usize = 4;
+
+/// The first place in `loc`'s coherence order that an event of thread `t` after its first
+/// `before` events may read from or be placed after ([`co_floor`]); 0 where the location has
+/// too few writes for computing it to pay.
+fn floor(graph: &Graph, model: Model, loc: Loc, t: Tid, before: u32) -> usize {
+    match before.checked_sub(1) {
+        Some(index) if graph.co(loc).len() > FLOOR_FROM => {
+            co_floor(graph, model, loc, EventId { thread: t, index })
+        }
+        _ => 0,
+    }
+}
 
 /// One run of the program: the graph it replays and extends. Dropping it leaves the run
 /// under way ([`Explorer::execution`] gives it back); [`Execution::finish`] ends it.
@@ -267,14 +279,8 @@ impl<'e> Execution<'e> {
         let (mut consistent, mut atomicity_only) = (Vec::new(), Vec::new());
         let graph = &mut self.state().graph;
         let (len, stamp) = (graph.thread(t).len(), graph.next_stamp());
-        // No write before those coherence puts before what the thread did so far (worth
-        // computing only when it can spare several trials).
-        let floor = match (len as u32).checked_sub(1) {
-            Some(index) if co.len() > FLOOR_FROM => {
-                co_floor(graph, model, loc, EventId { thread: t, index })
-            }
-            _ => 0,
-        };
+        // No write before those coherence puts before what the thread did so far.
+        let floor = floor(graph, model, loc, t, len as u32);
         for &w in co[floor..].iter().rev() {
             // Each choice tried on the graph itself, and taken back.
             let read = graph.push(t, label(w));
@@ -360,12 +366,7 @@ impl<'e> Execution<'e> {
         // Its consistent places in coherence order: last first; none before the writes
         // coherence puts before it.
         let co = graph.co(loc).to_vec();
-        let floor = match write.index.checked_sub(1) {
-            Some(index) if co.len() > FLOOR_FROM => {
-                co_floor(graph, model, loc, EventId { thread: t, index })
-            }
-            _ => 0,
-        };
+        let floor = floor(graph, model, loc, t, write.index);
         let mut places = vec![co[co.len() - 2]];
         for &after in &co[floor.min(co.len() - 2)..co.len() - 2] {
             graph.place_after(write, after);

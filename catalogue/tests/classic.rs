@@ -61,34 +61,3 @@ fn every_program_runs_clean() {
         assert!(report.is_clean(), "{c:?}: {report}");
     }
 }
-
-/// Executions of the c11 engine's complete search of `c`.
-fn c11_executions(c: &Classic) -> u64 {
-    let program = c.program.clone();
-    let report = Explorer::new()
-        .engine(Engine::c11().unbounded())
-        .run(move || program());
-    assert!(report.is_clean(), "{c:?}: {report}");
-    let run = &report.engines()[0];
-    assert!(
-        matches!(run.outcome(), tapestry::Outcome::Passed { complete: true }),
-        "{c:?}: {report}"
-    );
-    run.executions()
-}
-
-#[test]
-fn the_c11_engine_runs_each_graph_of_the_classic_programs_once() {
-    use tapestry::sync::atomic::Ordering::{Relaxed, SeqCst};
-    for ordering in [SeqCst, Relaxed] {
-        let mut all = Vec::new();
-        for n in 1..=6 {
-            all.push(classic::readers_with(n, ordering));
-            all.push(classic::lastzero_with(n, ordering));
-            all.push(classic::counter_with(n, ordering));
-        }
-        for c in all {
-            assert_eq!(c11_executions(&c), c.optimum, "{c:?}");
-        }
-    }
-}

@@ -70,9 +70,14 @@ impl Trace {
         // A failure that needed weak memory says which reordering let it happen, below what
         // went wrong.
         let outcome = outcome.map(|outcome| {
-            let labels = Labels::new(&recording);
-            let reads = stale::reads(&recording.events, &labels);
-            match stale::reordering(&recording.events, &reads, &labels).filter(|_| stale_reads) {
+            let why = stale_reads
+                .then(|| {
+                    let labels = Labels::new(&recording);
+                    let reads = stale::reads(&recording.events, &labels);
+                    stale::reordering(&recording.events, &reads, &labels)
+                })
+                .flatten();
+            match why {
                 Some(why) => format!("{outcome}\n\n{}", stale::wrap(&why, 92)),
                 None => outcome,
             }
