@@ -243,6 +243,87 @@ fn assert_estimates(report: &Report, executions: f64) {
     assert!(report.to_string().contains(estimate), "{report}");
 }
 
+#[test]
+fn a_dpor_search_stopped_by_its_budget_estimates_the_whole() {
+    // Four `SeqCst` increments from four threads: 4! = 24 orders, each one execution of the
+    // dpor engine's complete search, as the sequentially consistent execution graphs count
+    // them.
+    let body = || {
+        let count = Arc::new(AtomicUsize::new(0));
+        let threads: Vec<_> = (0..4)
+            .map(|_| {
+                let count = count.clone();
+                thread::spawn(move || {
+                    count.fetch_add(1, SeqCst);
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        assert_eq!(count.load(SeqCst), 4);
+    };
+    let complete = Explorer::new().engine(Engine::dpor().unbounded()).run(body);
+    assert_eq!(complete.engines()[0].executions(), 24, "{complete}");
+    let report = Explorer::new()
+        .engine(Engine::dpor().max_executions(10))
+        .run(body);
+    assert_eq!(report.engines()[0].executions(), 10, "{report}");
+    assert_estimates(&report, 24.0);
+    let quiet = Explorer::new()
+        .engine(Engine::dpor().max_executions(10).estimate(false))
+        .run(body);
+    assert_eq!(quiet.engines()[0].estimate(), None, "{quiet}");
+}
+
+#[test]
+fn the_threads_of_a_run_that_is_no_execution_are_unwound_not_left_behind() {
+    // Four threads each take lock `a`, then lock `b` while holding `a`. Runs in which a thread
+    // stops to wait for a release that another graph has it read are abandoned; their
+    // threads unwind, so every guard made is dropped (a run stopped where it stands would
+    // leave its threads' stacks behind, one run after another, until memory runs out), and
+    // the unlocks on the way do not fail again while unwinding.
+    static MADE: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    static DROPPED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    static UNWOUND: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    struct Guard;
+    impl Drop for Guard {
+        fn drop(&mut self) {
+            DROPPED.fetch_add(1, Relaxed);
+            if std::thread::panicking() {
+                UNWOUND.fetch_add(1, Relaxed);
+            }
+        }
+    }
+    let report = c11().run(|| {
+        let locks = Arc::new((tapestry::sync::Mutex::new(0), tapestry::sync::Mutex::new(0)));
+        let threads: Vec<_> = (0..4)
+            .map(|_| {
+                let locks = locks.clone();
+                thread::spawn(move || {
+                    MADE.fetch_add(1, Relaxed);
+                    let _guard = Guard;
+                    let _a = locks.0.lock().unwrap();
+                    *locks.1.lock().unwrap() += 1;
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        assert_eq!(*locks.1.lock().unwrap(), 4);
+    });
+    assert!(
+        matches!(
+            report.engines()[0].outcome(),
+            Outcome::Passed { complete: true }
+        ),
+        "{report}"
+    );
+    assert!(UNWOUND.load(Relaxed) > 0, "no run was abandoned: {report}");
+    assert_eq!(MADE.load(Relaxed), DROPPED.load(Relaxed), "{report}");
+}
+
 /// Message passing through an `UnsafeCell`: with a release store and an acquire load of the
 /// flag, the reader's access happens after the writer's; relaxed, they race.
 fn cell_message_passing(store: Ordering, load: Ordering) -> Report {

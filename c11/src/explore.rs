@@ -115,6 +115,11 @@ impl Explorer {
         }
     }
 
+    /// Whether this exploration samples random paths ([`Explorer::sampling`]).
+    pub fn is_sampling(&self) -> bool {
+        self.sampler.is_some()
+    }
+
     /// The estimate from the paths a sampling exploration has run so far.
     pub fn estimate(&self) -> Option<Estimate> {
         self.sampler.as_ref()?.estimate()

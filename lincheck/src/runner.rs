@@ -97,7 +97,7 @@ where
             sizes: Sizes::default(),
             scenarios: 100,
             seed: 0,
-            explorer: Explorer::new().engine(Engine::dpor().max_executions(2_000)),
+            explorer: Explorer::new().engine(Engine::dpor().max_executions(2_000).estimate(false)),
             validate: None,
             non_blocking: false,
         }

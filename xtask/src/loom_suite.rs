@@ -37,6 +37,10 @@ pub struct Args {
     /// Build and run in the release profile.
     #[arg(long)]
     release: bool,
+    /// Run tapestry-loom's models under these engines only (comma-separated names, as
+    /// `TAPESTRY_LOOM_ENGINES` takes them: `c11` for the c11 engine alone).
+    #[arg(long)]
+    engines: Option<String>,
     /// Write the results as a Markdown section to this file.
     #[arg(long)]
     markdown: Option<PathBuf>,
@@ -95,11 +99,17 @@ pub fn run(args: &Args) -> Result<()> {
     }
     let mut rows = Vec::new();
     for file in &files {
-        let tapestry = run_file(&ours, &root, file, args.release, true)?;
+        let tapestry = run_file(
+            &ours,
+            &root,
+            file,
+            args.release,
+            Some(args.engines.as_deref()),
+        )?;
         let loom = if args.tapestry_only {
             None
         } else {
-            Some(run_file(&real, &root, file, args.release, false)?)
+            Some(run_file(&real, &root, file, args.release, None)?)
         };
         rows.push((file.clone(), tapestry, loom));
     }
@@ -178,9 +188,15 @@ fn test_files(source: &Path) -> Result<Vec<String>> {
     Ok(files)
 }
 
-/// Runs one test file's tests one at a time; `ours`: under tapestry-loom, counting its
-/// executions.
-fn run_file(dir: &Path, root: &Path, file: &str, release: bool, ours: bool) -> Result<FileRun> {
+/// Runs one test file's tests one at a time; `ours` (the engines to use, or the defaults):
+/// under tapestry-loom, counting its executions; `None`: under loom.
+fn run_file(
+    dir: &Path,
+    root: &Path,
+    file: &str,
+    release: bool,
+    ours: Option<Option<&str>>,
+) -> Result<FileRun> {
     let mut build = vec!["test", "--no-run", "--test", file];
     if release {
         build.push("--release");
@@ -194,7 +210,11 @@ fn run_file(dir: &Path, root: &Path, file: &str, release: bool, ours: bool) -> R
         test.push("--release");
     }
     let stats = dir.join(format!("{file}.stats"));
-    run_tests(test, Vec::new(), ours, &stats, |args, env| {
+    let env = match ours {
+        Some(Some(engines)) => vec![("TAPESTRY_LOOM_ENGINES", engines)],
+        _ => Vec::new(),
+    };
+    run_tests(test, env, ours.is_some(), &stats, |args, env| {
         scratch::cargo(dir, root, args, env)
     })
 }

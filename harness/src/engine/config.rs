@@ -68,6 +68,7 @@ pub struct Dpor {
     pub(crate) iterative: bool,
     pub(crate) max_executions: Option<u64>,
     pub(crate) max_time: Duration,
+    pub(crate) estimate: bool,
 }
 
 impl Default for Dpor {
@@ -77,6 +78,7 @@ impl Default for Dpor {
             iterative: true,
             max_executions: Some(10_000),
             max_time: Duration::from_secs(30),
+            estimate: true,
         }
     }
 }
@@ -116,6 +118,15 @@ impl Dpor {
     /// Stop after this much time (default 30 s).
     pub fn max_time(mut self, time: Duration) -> Self {
         self.max_time = time;
+        self
+    }
+
+    /// Whether a search that its execution budget stops estimates how many executions a
+    /// complete one would run, by sampling random paths of the program's sequentially
+    /// consistent execution graphs for up to 2 s (default: yes). A tool that runs many short
+    /// searches and shows no report of its own (`tapestry-lincheck`) turns it off.
+    pub fn estimate(mut self, estimate: bool) -> Self {
+        self.estimate = estimate;
         self
     }
 }

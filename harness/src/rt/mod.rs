@@ -87,6 +87,29 @@ impl fmt::Display for TapestryPanic {
     }
 }
 
+/// The payload a model thread unwinds with when its engine abandons the execution under way
+/// (a run that is no execution of the program): caught where the thread's body started, so
+/// the thread ends quietly, and the engine ends the run once every thread has. Its stack is
+/// unwound rather than left behind (an engine that stopped the run at once would leak every
+/// stopped thread's stack, one run after another).
+pub(crate) struct Abandoned;
+
+/// Unwinds the running model thread out of an abandoned execution (see [`Abandoned`]). No
+/// panic hook runs; destructors on the way see `std::thread::panicking()`.
+pub(crate) fn abandon_thread() -> ! {
+    std::panic::resume_unwind(Box::new(Abandoned))
+}
+
+/// Runs a model thread's body: whether it ran to its end, not out of an abandoned execution.
+fn run_body(body: impl FnOnce()) -> bool {
+    use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
+    match catch_unwind(AssertUnwindSafe(body)) {
+        Ok(()) => true,
+        Err(payload) if payload.is::<Abandoned>() => false,
+        Err(payload) => resume_unwind(payload),
+    }
+}
+
 /// Fails the running execution with a failure of `kind`.
 pub(crate) fn fail(kind: FailureKind, message: String) -> ! {
     std::panic::panic_any(TapestryPanic {
@@ -464,8 +487,9 @@ pub(crate) fn spawn(
         Box::new(move || {
             let local = crate::rt::local().expect("an engine runs model threads with a Local");
             local.set_running(child);
-            body.start();
-            exit_thread(local, child);
+            if run_body(|| body.start()) {
+                exit_thread(local, child);
+            }
         }),
         name.as_deref(),
         stack_size,
@@ -504,7 +528,9 @@ pub(crate) fn run_main(body: &dyn Fn()) {
     local.forget_yields();
     local.forget_parked();
     local.set_running(0);
-    body();
+    if !run_body(body) {
+        return;
+    }
     // A std thread of the body's used an object of this execution; the body may not have
     // noticed its panic.
     if let Some(message) = hook::take_foreign_use(local.exec.id()) {

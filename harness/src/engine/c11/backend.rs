@@ -57,10 +57,15 @@ fn step() {
     }
 }
 
-/// Runs `op` on the run under way, as the graph's thread of the running model thread.
+/// Runs `op` on the run under way, as the graph's thread of the running model thread; if the
+/// run is abandoned, unwinds the thread instead (`waits::RunWaits::abandoned`).
 pub(super) fn with_run<R>(shared: &SharedState, op: impl FnOnce(&mut Run<'_>, Tid) -> R) -> R {
     let me = rt::current_thread().map_or(0, |(_, t)| t);
     let mut shared = shared.lock();
+    if shared.waits.abandoned {
+        drop(shared);
+        rt::abandon_thread();
+    }
     let tid = shared
         .tid_of(me)
         .expect("every model thread is spawned through the backend");
@@ -104,7 +109,7 @@ impl Place {
         op: impl FnOnce(&mut Run<'_>, Tid, Loc) -> Option<R>,
     ) -> R {
         step();
-        self.with(shared, op).unwrap_or_else(|| blocked())
+        self.with(shared, op).unwrap_or_else(|| blocked(shared))
     }
 
     /// The value of the `co`-latest write, for an engine's own bookkeeping.
@@ -131,9 +136,19 @@ fn ordering(order: Ordering) -> C11Ordering {
     }
 }
 
-/// What a step with no consistent choice left means here: the exploration never starts such
-/// a run (`tapestry_c11::Explorer`), so it would be this engine's error, not the program's.
-fn blocked() -> ! {
+/// What a step with no consistent choice left means here. While sampling (an estimate), the
+/// path stops at it (it turns at a backward revisit, or ends without an execution): the run
+/// is abandoned, and every thread unwinds out of it (`waits::RunWaits::abandoned`).
+/// Otherwise the exploration never starts such a run (`tapestry_c11::Explorer`), so it is
+/// this engine's error.
+fn blocked(shared: &SharedState) -> ! {
+    {
+        let mut shared = shared.lock();
+        if shared.explorer.is_sampling() {
+            shared.waits.abandoned = true;
+        }
+    }
+    super::waits::leave_if_abandoned(shared);
     rt::fail(
         FailureKind::Unsupported,
         "the c11 engine found no consistent value for an atomic operation (an error of the \
@@ -201,7 +216,7 @@ impl Backend for C11Backend {
         }
         step();
         with_run(&self.shared, |run, me| run.fence(me, ordering(order)))
-            .unwrap_or_else(|| blocked());
+            .unwrap_or_else(|| blocked(&self.shared));
     }
 }
 

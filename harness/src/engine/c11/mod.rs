@@ -132,7 +132,7 @@ fn run(
     }
     run.complete = shared.lock().done && run.found.is_none();
     if !run.complete && run.found.is_none() && max_executions.is_some_and(|m| run.executions >= m) {
-        run.estimate = estimate(body, limits)
+        run.estimate = estimate(body, limits, Model::Rc11)
             .map(|e| format!("its budget stopped it: a complete exploration would run {e}"));
     }
     run
@@ -142,13 +142,18 @@ fn run(
 const ESTIMATE_PATHS: usize = 1_000;
 const ESTIMATE_TIME: std::time::Duration = std::time::Duration::from_secs(2);
 
-/// How many executions the complete exploration of `body` would run, from
+/// How many executions the complete exploration of `body` under `model` would run, from
 /// random paths of its tree (`tapestry_c11::estimate`); `None` if this engine cannot run the
 /// body. Each path is a run of the body of its own: a path that turns (a backward revisit)
-/// or ends without an execution stops its run, which fails (`backend::blocked`); what the
-/// runs found is not reported, only their count.
-fn estimate(body: &Body, limits: &Limits) -> Option<tapestry_c11::Estimate> {
-    let shared = Shared::new(Explorer::sampling(1, &[], Model::Rc11, 0), Some(1));
+/// or ends without an execution abandons its run, whose threads unwind (`backend::blocked`);
+/// what the runs found is not reported, only their count. Under `Model::Sc` the count is that of
+/// the dpor engine's optimal search, which estimates its own with it.
+pub(crate) fn estimate(
+    body: &Body,
+    limits: &Limits,
+    model: Model,
+) -> Option<tapestry_c11::Estimate> {
+    let shared = Shared::new(Explorer::sampling(1, &[], model, 0), Some(1));
     let quiet = Limits {
         tracing: false,
         ..limits.clone()
@@ -157,7 +162,7 @@ fn estimate(body: &Body, limits: &Limits) -> Option<tapestry_c11::Estimate> {
     loop {
         {
             let mut shared = shared.lock();
-            // A run its path stopped short: the path turns, or ends there.
+            // A run that failed: its path ends there.
             if let Some(run) = shared.explorer.execution() {
                 run.finish();
             }
@@ -169,15 +174,10 @@ fn estimate(body: &Body, limits: &Limits) -> Option<tapestry_c11::Estimate> {
         }
         let left = ESTIMATE_TIME.saturating_sub(start.elapsed());
         let run = run_on_graphs(body, &shared, &quiet, left);
-        // A failure that is not the path stopping: the body uses what this engine lacks.
-        let stopped = shared
-            .lock()
-            .explorer
-            .execution()
-            .is_some_and(|run| run.is_blocked());
+        // The body uses what this engine lacks.
         if run
             .found
-            .is_some_and(|f| f.record.kind == FailureKind::Unsupported && !stopped)
+            .is_some_and(|f| f.record.kind == FailureKind::Unsupported)
         {
             return None;
         }
@@ -229,9 +229,9 @@ impl Scheduler for LowestFirst {
         ids.sort_unstable();
         let mut guard = self.shared.lock();
         let shared = &mut *guard;
-        if shared.waits.doomed {
-            shared.waits.abandoned = true;
-            return None;
+        if shared.waits.abandoned {
+            // Each thread unwinds when it runs (`waits::RunWaits::abandoned`).
+            return ids.first().copied();
         }
         let threads: Vec<_> = ids
             .iter()
@@ -261,7 +261,7 @@ impl Scheduler for LowestFirst {
                 waits::Verdict::Run(t) => Some(TaskId::from(t as usize)),
                 waits::Verdict::Abandon => {
                     shared.waits.abandoned = true;
-                    None
+                    ids.first().copied()
                 }
             };
         }

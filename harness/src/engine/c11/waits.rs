@@ -60,10 +60,11 @@ pub(crate) struct RunWaits {
     yields: Vec<(ThreadIdx, u32)>,
     /// Set once only waiting threads are left and none will be let go.
     stuck: Waits,
-    /// Set when the graph repeats a spin loop's iteration that changed nothing: the run
-    /// ends at the next scheduling decision (`after_yield`).
-    pub doomed: bool,
-    /// Set when the run is no execution of the program: it is abandoned, not finished.
+    /// Set when the run is no execution of the program (the graph repeats a spin loop's
+    /// iteration that changed nothing, `after_yield`; a thread waits for a write that another
+    /// graph has it read, `only_waiting_left`; a sampled path stops, `backend::blocked`): every
+    /// thread unwinds at its next step ([`leave_if_abandoned`]) and the run is abandoned, not
+    /// finished.
     pub abandoned: bool,
 }
 
@@ -107,6 +108,7 @@ pub(super) fn wait_for_ever(shared: &SharedState) -> ! {
     shared.lock().waits.waiting.push(running());
     loop {
         rt::engine_call(shuttle::thread::yield_now);
+        leave_if_abandoned(shared);
         report_if_stuck(shared);
     }
 }
@@ -144,7 +146,7 @@ pub(super) fn after_yield(shared: &SharedState) {
             // The graph has the thread go on after an iteration that changed nothing: the
             // same graph without that iteration is explored, so this one is dropped (GenMC
             // blocks such graphs the same way).
-            shared.waits.doomed = true;
+            shared.waits.abandoned = true;
         }
         spins
     };
@@ -161,10 +163,18 @@ pub(super) fn wait_patiently(shared: &SharedState) {
     shared.lock().waits.patient.push(me);
     loop {
         rt::engine_call(shuttle::thread::yield_now);
+        leave_if_abandoned(shared);
         report_if_stuck(shared);
         if !shared.lock().waits.patient.contains(&me) {
             return;
         }
+    }
+}
+
+/// Unwinds the running thread if its run is abandoned (see [`RunWaits::abandoned`]).
+pub(super) fn leave_if_abandoned(shared: &SharedState) {
+    if shared.lock().waits.abandoned {
+        rt::abandon_thread();
     }
 }
 

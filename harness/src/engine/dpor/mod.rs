@@ -105,6 +105,18 @@ fn explore_here(body: &Body, config: &Dpor, limits: &Limits) -> EngineRun {
         }
     }
     total.complete = complete;
+    if !complete
+        && config.estimate
+        && total.found.is_none()
+        && config
+            .max_executions
+            .is_some_and(|max| total.executions >= max)
+    {
+        // A complete search runs one execution per sequentially consistent execution graph
+        // (reads-from and coherence order), which the c11 engine's sampler can count.
+        total.estimate = super::c11::estimate(body, limits, tapestry_c11::Model::Sc)
+            .map(|e| format!("its budget stopped it: a complete exploration would run {e}"));
+    }
     total.elapsed = start.elapsed();
     total
 }
