@@ -320,6 +320,9 @@ fn the_threads_of_a_run_that_is_no_execution_are_unwound_not_left_behind() {
         ),
         "{report}"
     );
+    // Its executions are the 4! orders of the acquisitions of `a`; the abandoned runs are
+    // not counted.
+    assert_eq!(report.engines()[0].executions(), 24, "{report}");
     assert!(UNWOUND.load(Relaxed) > 0, "no run was abandoned: {report}");
     assert_eq!(MADE.load(Relaxed), DROPPED.load(Relaxed), "{report}");
 }

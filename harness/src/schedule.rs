@@ -25,10 +25,11 @@ pub enum Replay {
         /// The scheduling choices.
         schedule: Schedule,
     },
-    /// The c11 engine explores deterministically: the `execution`-th execution of its
-    /// exploration of the same program is the failing one.
+    /// The c11 engine explores deterministically: the `execution`-th run of its exploration
+    /// of the same program is the failing one.
     C11 {
-        /// Which execution failed, counting from 1.
+        /// Which run failed, counting from 1 (and counting the runs that were no execution of
+        /// the program, which the report's count of executions leaves out).
         execution: u64,
     },
     /// Real hardware interleavings cannot be replayed step by step. The seed and budget let

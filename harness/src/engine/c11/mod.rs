@@ -45,8 +45,12 @@ pub(crate) struct Shared {
     pub threads: Vec<(ThreadIdx, tapestry_c11::Tid)>,
     /// What the threads of the run under way wait for (`waits`).
     pub waits: waits::RunWaits,
+    /// Runs started, and those that were executions of the program (not abandoned).
     runs: u64,
+    executions: u64,
+    /// The budget, in executions; a replay's, in runs.
     max_executions: Option<u64>,
+    max_runs: Option<u64>,
     /// The exploration ran out of graphs: it is complete.
     done: bool,
 }
@@ -54,13 +58,15 @@ pub(crate) struct Shared {
 pub(crate) type SharedState = Arc<Mutex<Shared>>;
 
 impl Shared {
-    fn new(explorer: Explorer, max_executions: Option<u64>) -> SharedState {
+    fn new(explorer: Explorer, max_executions: Option<u64>, max_runs: Option<u64>) -> SharedState {
         Arc::new(Mutex::new(Shared {
             explorer,
             threads: Vec::new(),
             waits: waits::RunWaits::default(),
             runs: 0,
+            executions: 0,
             max_executions,
+            max_runs,
             done: false,
         }))
     }
@@ -100,29 +106,40 @@ fn run_on_graphs(
 
 pub(crate) fn explore(body: &Body, config: &C11, limits: &Limits) -> EngineRun {
     on_fresh_thread("tapestry-c11", || {
-        run(body, config.max_executions, limits, config.max_time)
+        run(body, (config.max_executions, None), limits, config.max_time)
     })
 }
 
-/// Explores again up to execution `execution`: the failing one, if the program is unchanged.
-pub(crate) fn replay(body: &Body, limits: &Limits, execution: u64) -> EngineRun {
+/// Explores again up to run `run` (`Replay::C11` counts the runs that were no execution
+/// too): the failing one, if the program is unchanged.
+pub(crate) fn replay(body: &Body, limits: &Limits, run_number: u64) -> EngineRun {
     on_fresh_thread("tapestry-c11-replay", || {
-        run(body, Some(execution), limits, std::time::Duration::MAX)
+        run(
+            body,
+            (None, Some(run_number)),
+            limits,
+            std::time::Duration::MAX,
+        )
     })
 }
 
+/// Explores `body` within `(max_executions, max_runs)`. The executions it reports are the
+/// runs that were executions of the program: not those abandoned (`waits`).
 fn run(
     body: &Body,
-    max_executions: Option<u64>,
+    (max_executions, max_runs): (Option<u64>, Option<u64>),
     limits: &Limits,
     max_time: std::time::Duration,
 ) -> EngineRun {
-    let shared = Shared::new(Explorer::new(1, &[], Model::Rc11), max_executions);
+    let shared = Shared::new(Explorer::new(1, &[], Model::Rc11), max_executions, max_runs);
     let mut run = run_on_graphs(body, &shared, limits, max_time);
+    let executions = shared.lock().executions;
+    run.executions = executions + u64::from(run.found.is_some());
     if let Some(found) = run.found.as_mut() {
         found.replay = Replay::C11 {
             execution: found.execution,
         };
+        found.execution = executions + 1;
         found.preemptions = None;
     }
     if let Some(predicted) = run.predicted.as_mut() {
@@ -153,7 +170,7 @@ pub(crate) fn estimate(
     limits: &Limits,
     model: Model,
 ) -> Option<tapestry_c11::Estimate> {
-    let shared = Shared::new(Explorer::sampling(1, &[], model, 0), Some(1));
+    let shared = Shared::new(Explorer::sampling(1, &[], model, 0), None, Some(1));
     let quiet = Limits {
         tracing: false,
         ..limits.clone()
@@ -202,9 +219,14 @@ impl Scheduler for LowestFirst {
                 run.abandon();
             } else {
                 run.finish();
+                shared.executions += 1;
             }
         }
-        if shared.max_executions.is_some_and(|max| shared.runs >= max) {
+        if shared
+            .max_executions
+            .is_some_and(|max| shared.executions >= max)
+            || shared.max_runs.is_some_and(|max| shared.runs >= max)
+        {
             return None;
         }
         if shared.explorer.next_execution().is_none() {
