@@ -123,8 +123,9 @@ impl Dpor {
 
     /// Whether a search that its execution budget stops estimates how many executions a
     /// complete one would run, by sampling random paths of the program's sequentially
-    /// consistent execution graphs for up to 2 s (default: yes). A tool that runs many short
-    /// searches and shows no report of its own (`tapestry-lincheck`) turns it off.
+    /// consistent execution graphs for a quarter of the search's time, within 0.2 s and 2 s
+    /// (default: yes). A tool that runs many short searches and shows no report of its own
+    /// (`tapestry-lincheck`) turns it off.
     pub fn estimate(mut self, estimate: bool) -> Self {
         self.estimate = estimate;
         self

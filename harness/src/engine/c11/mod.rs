@@ -24,6 +24,7 @@ mod locks;
 mod waits;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use parking_lot::Mutex;
 use shuttle::scheduler::{Schedule as ShuttleSchedule, Scheduler, Task, TaskId};
@@ -94,7 +95,7 @@ fn run_on_graphs(
     body: &Body,
     shared: &SharedState,
     limits: &Limits,
-    max_time: std::time::Duration,
+    max_time: Duration,
 ) -> EngineRun {
     let scheduler = LowestFirst {
         shared: shared.clone(),
@@ -114,12 +115,7 @@ pub(crate) fn explore(body: &Body, config: &C11, limits: &Limits) -> EngineRun {
 /// too): the failing one, if the program is unchanged.
 pub(crate) fn replay(body: &Body, limits: &Limits, run_number: u64) -> EngineRun {
     on_fresh_thread("tapestry-c11-replay", || {
-        run(
-            body,
-            (None, Some(run_number)),
-            limits,
-            std::time::Duration::MAX,
-        )
+        run(body, (None, Some(run_number)), limits, Duration::MAX)
     })
 }
 
@@ -129,7 +125,7 @@ fn run(
     body: &Body,
     (max_executions, max_runs): (Option<u64>, Option<u64>),
     limits: &Limits,
-    max_time: std::time::Duration,
+    max_time: Duration,
 ) -> EngineRun {
     let shared = Shared::new(Explorer::new(1, &[], Model::Rc11), max_executions, max_runs);
     let mut run = run_on_graphs(body, &shared, limits, max_time);
@@ -149,18 +145,24 @@ fn run(
     }
     run.complete = shared.lock().done && run.found.is_none();
     if !run.complete && run.found.is_none() && max_executions.is_some_and(|m| run.executions >= m) {
-        run.estimate = estimate(body, limits, Model::Rc11)
+        run.estimate = estimate(body, limits, Model::Rc11, run.elapsed)
             .map(|e| format!("its budget stopped it: a complete exploration would run {e}"));
     }
     run
 }
 
-/// Paths sampled for an estimate, at most, and the time they may take.
+/// Paths sampled for an estimate, at most.
 const ESTIMATE_PATHS: usize = 1_000;
-const ESTIMATE_TIME: std::time::Duration = std::time::Duration::from_secs(2);
 
-/// How many executions the complete exploration of `body` under `model` would run, from
-/// random paths of its tree (`tapestry_c11::estimate`); `None` if this engine cannot run the
+/// The time an estimate may take after a search that took `searched`: a quarter of it,
+/// within 0.2 s and 2 s, so that a suite of short tests stopped by their budgets does not
+/// take seconds longer each.
+fn estimate_time(searched: Duration) -> Duration {
+    (searched / 4).clamp(Duration::from_millis(200), Duration::from_secs(2))
+}
+
+/// How many executions the complete exploration of `body` under `model` would run (after a
+/// search that took `searched`), from random paths of its tree (`tapestry_c11::estimate`); `None` if this engine cannot run the
 /// body. Each path is a run of the body of its own: a path that turns (a backward revisit)
 /// or ends without an execution abandons its run, whose threads unwind (`backend::blocked`);
 /// what the runs found is not reported, only their count. Under `Model::Sc` the count is that of
@@ -169,7 +171,9 @@ pub(crate) fn estimate(
     body: &Body,
     limits: &Limits,
     model: Model,
+    searched: Duration,
 ) -> Option<tapestry_c11::Estimate> {
+    let time = estimate_time(searched);
     let shared = Shared::new(Explorer::sampling(1, &[], model, 0), None, Some(1));
     let quiet = Limits {
         tracing: false,
@@ -184,12 +188,12 @@ pub(crate) fn estimate(
                 run.finish();
             }
             let paths = shared.explorer.estimate().map_or(0, |e| e.paths);
-            if paths >= ESTIMATE_PATHS || start.elapsed() >= ESTIMATE_TIME {
+            if paths >= ESTIMATE_PATHS || start.elapsed() >= time {
                 return shared.explorer.estimate();
             }
             shared.runs = 0;
         }
-        let left = ESTIMATE_TIME.saturating_sub(start.elapsed());
+        let left = time.saturating_sub(start.elapsed());
         let run = run_on_graphs(body, &shared, &quiet, left);
         // The body uses what this engine lacks.
         if run

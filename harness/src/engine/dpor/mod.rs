@@ -114,8 +114,9 @@ fn explore_here(body: &Body, config: &Dpor, limits: &Limits) -> EngineRun {
     {
         // A complete search runs one execution per sequentially consistent execution graph
         // (reads-from and coherence order), which the c11 engine's sampler can count.
-        total.estimate = super::c11::estimate(body, limits, tapestry_c11::Model::Sc)
-            .map(|e| format!("its budget stopped it: a complete exploration would run {e}"));
+        total.estimate =
+            super::c11::estimate(body, limits, tapestry_c11::Model::Sc, start.elapsed())
+                .map(|e| format!("its budget stopped it: a complete exploration would run {e}"));
     }
     total.elapsed = start.elapsed();
     total
