@@ -80,7 +80,7 @@ fn all_seq_cst(graph: &Graph) -> bool {
 
 /// The ordering an event with `label` has (none: not an atomic access or fence); the read
 /// of a read-modify-write that did not write (`wrote`) failed, and has its failure ordering.
-fn ordering_of(label: Label, wrote: bool) -> Option<Ordering> {
+pub(crate) fn ordering_of(label: Label, wrote: bool) -> Option<Ordering> {
     match label {
         Label::Read {
             ord,
@@ -228,12 +228,71 @@ pub fn by_relations(graph: &Graph, model: Model) -> bool {
     relations.atomic() && relations.rc11_by_definition()
 }
 
-/// How far back in `loc`'s coherence order an event that `event` happens before (`event`
-/// included) may read or be placed: the position (in [`Graph::co`]) of the latest write to
-/// `loc` that happens before it or is read by a read that happens before it, 0 (the initial
-/// write) for none. Coherence puts each such write before any write a later event reads, and
-/// before a later write, so the exploration tries no earlier place under either model.
-pub fn co_floor(graph: &Graph, model: Model, loc: Loc, event: EventId) -> usize {
+/// Whether a new last event of thread `t`, with ordering `ord`, after the thread's event
+/// `before` (its previous one), is judged by coherence alone ([`crate::floor::co_floor`]): under RC11, in a
+/// graph with no `SeqCst` access or fence (so no `psc`), a new event has no successors, so
+/// the only cycles it can close run through a write coherence puts after the one it reads
+/// (or after itself) to an event that happens before it, which is what the floor rules out.
+/// What its own reads-from adds to happens-before (a release write's synchronisation with
+/// an acquire read) brings only writes coherence already puts before the write it reads.
+/// So a read may read from every write from the floor on, and a write take every place
+/// after it, but for a read-modify-write's atomicity (which [`judge`] decides). A thread's
+/// first event (`before` none) has its predecessors through the spawn: judged in full.
+pub fn by_coherence(graph: &Graph, model: Model, ord: Ordering, before: Option<u32>) -> bool {
+    model == Model::Rc11
+        && before.is_some()
+        && ord != Ordering::SeqCst
+        && !graph.events().any(|(_, e)| match e.label {
+            Label::Read { ord, fail_ord, .. } => {
+                ord == Ordering::SeqCst || fail_ord == Some(Ordering::SeqCst)
+            }
+            Label::Write { ord, .. } | Label::Fence { ord } => ord == Ordering::SeqCst,
+            Label::Spawn { .. } | Label::Join { .. } | Label::Plain { .. } => false,
+        })
+}
+
+/// Whether a read-modify-write's write comes right after `write` in its location's
+/// coherence order: a new event placed there, or reading from `write` and writing, breaks
+/// (or may break) atomicity, which [`by_coherence`] leaves to [`judge`].
+pub fn rmw_follows(graph: &Graph, write: EventId) -> bool {
+    let Some(loc) = graph.label(write).loc() else {
+        return false;
+    };
+    let co = graph.co(loc);
+    co.iter()
+        .position(|&w| w == write)
+        .and_then(|at| co.get(at + 1))
+        .is_some_and(|&next| matches!(graph.label(next), Label::Write { rmw: true, .. }))
+}
+
+/// Whether `graph`, made from a consistent one by giving its newest event `event` a choice
+/// its run offered (a write to read from, with the read's own write if it has one; a place in
+/// coherence order), is consistent: by coherence alone where [`by_coherence`] allows (the
+/// run offers no choice before [`crate::floor::co_floor`]), but for atomicity; by [`judge`] otherwise.
+pub fn still_consistent(graph: &Graph, model: Model, event: EventId) -> bool {
+    let (ord, atomicity) = match graph.label(event) {
+        Label::Read { ord, fail_ord, .. } => {
+            let own_write = EventId {
+                thread: event.thread,
+                index: event.index + 1,
+            };
+            let writes = graph
+                .event(own_write)
+                .is_some_and(|e| matches!(e.label, Label::Write { rmw: true, .. }));
+            let strongest = fail_ord.filter(|&f| f == Ordering::SeqCst).unwrap_or(ord);
+            (strongest, writes && rmw_follows(graph, own_write))
+        }
+        Label::Write { ord, .. } => (ord, rmw_follows(graph, event)),
+        _ => return is_consistent(graph, model),
+    };
+    (!atomicity && by_coherence(graph, model, ord, event.index.checked_sub(1)))
+        || is_consistent(graph, model)
+}
+
+/// [`crate::floor::co_floor`] by happens-before over the whole graph: what a debug build
+/// checks the walk against.
+#[doc(hidden)]
+pub fn co_floor_by_relations(graph: &Graph, model: Model, loc: Loc, event: EventId) -> usize {
     let relations = Relations::of(graph, model);
     let Some(hb_inverse) = relations.happens_before_inverse() else {
         return 0;
@@ -848,7 +907,7 @@ impl Relations {
 }
 
 /// `label` with every ordering `SeqCst`.
-fn as_seq_cst(label: Label) -> Label {
+pub(crate) fn as_seq_cst(label: Label) -> Label {
     match label {
         Label::Read {
             loc,

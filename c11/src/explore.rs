@@ -25,7 +25,7 @@
 //! on top): the latest is taken first, after deleting what was added after its event. A backward revisit starts a
 //! new graph on a stack, which is explored to the end before the graph under it goes on.
 
-use crate::consistency::{Model, is_consistent, is_consistent_but_atomicity};
+use crate::consistency::{Model, is_consistent, is_consistent_but_atomicity, still_consistent};
 use crate::estimate::{Estimate, Sampler};
 use crate::graph::{EventId, Graph, Label, Loc, Tid, Val, in_view};
 use crate::run::Execution;
@@ -191,12 +191,12 @@ impl Explorer {
                 graph.event_mut(read).added_max = false;
                 let found = add_rmw_write(graph, read);
                 state.work.extend(found);
-                is_consistent(&state.graph, model)
+                still_consistent(&state.graph, model, read)
             }
             Revisit::Co { write, after } => {
                 graph.place_after(write, after);
                 graph.event_mut(write).added_max = false;
-                if !is_consistent(graph, model) {
+                if !still_consistent(graph, model, write) {
                     return false;
                 }
                 let found = backward_revisits(graph, write);

@@ -43,6 +43,7 @@
 pub mod consistency;
 pub mod estimate;
 pub mod explore;
+pub mod floor;
 pub mod graph;
 pub mod run;
 

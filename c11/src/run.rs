@@ -4,10 +4,11 @@
 use std::ops::Range;
 use std::sync::Arc;
 
-use crate::consistency::{Model, Verdict, co_floor, is_consistent, judge};
+use crate::consistency::{Model, Verdict, by_coherence, is_consistent, judge, rmw_follows};
 use crate::explore::{
     Explorer, Revisit, RunState, State, add_rmw_write, backward_revisits, push_rmw_write,
 };
+use crate::floor::co_floor;
 use crate::graph::{Change, EventId, Graph, Label, Loc, Ordering, Tid, Val};
 
 /// A location with more writes than this has the places a new event may not take computed
@@ -279,9 +280,21 @@ impl<'e> Execution<'e> {
         let (mut consistent, mut atomicity_only) = (Vec::new(), Vec::new());
         let graph = &mut self.state().graph;
         let (len, stamp) = (graph.thread(t).len(), graph.next_stamp());
+        let before = (len as u32).checked_sub(1);
+        let strongest = fail_ord.filter(|&f| f == Ordering::SeqCst).unwrap_or(ord);
+        let fast = by_coherence(graph, model, strongest, before);
         // No write before those coherence puts before what the thread did so far.
-        let floor = floor(graph, model, loc, t, len as u32);
+        let floor = match before {
+            Some(index) if fast => co_floor(graph, model, loc, EventId { thread: t, index }),
+            _ => floor(graph, model, loc, t, len as u32),
+        };
         for &w in co[floor..].iter().rev() {
+            // Only a read-modify-write's atomicity left to judge, where another one's write
+            // follows the write read.
+            if fast && !(is_exclusive && rmw_follows(graph, w)) {
+                consistent.push(w);
+                continue;
+            }
             // Each choice tried on the graph itself, and taken back.
             let read = graph.push(t, label(w));
             graph.event_mut(read).change = change.clone();
@@ -327,11 +340,15 @@ impl<'e> Execution<'e> {
             state.work.extend(others);
         }
         let old = state.graph.value(rf);
-        let before = state.graph.thread(t).len();
+        let added = state.graph.thread(t).len();
         let backward = add_rmw_write(&mut state.graph, read);
-        if state.graph.thread(t).len() > before {
+        if state.graph.thread(t).len() > added {
             self.run().done[t as usize] += 1;
-            let consistent = is_consistent(self.graph(), model);
+            let consistent = if fast {
+                consistent.contains(&rf)
+            } else {
+                is_consistent(self.graph(), model)
+            };
             if !self.branch(backward, consistent) {
                 return None;
             }
@@ -359,16 +376,25 @@ impl<'e> Execution<'e> {
             },
         );
         let graph = &mut self.state().graph;
-        if !is_consistent(graph, model) {
+        let before = write.index.checked_sub(1);
+        let fast = by_coherence(graph, model, ord, before);
+        if !fast && !is_consistent(graph, model) {
             self.block();
             return None;
         }
         // Its consistent places in coherence order: last first; none before the writes
         // coherence puts before it.
         let co = graph.co(loc).to_vec();
-        let floor = floor(graph, model, loc, t, write.index);
+        let floor = match before {
+            Some(index) if fast => co_floor(graph, model, loc, EventId { thread: t, index }),
+            _ => floor(graph, model, loc, t, write.index),
+        };
         let mut places = vec![co[co.len() - 2]];
         for &after in &co[floor.min(co.len() - 2)..co.len() - 2] {
+            if fast && !rmw_follows(graph, after) {
+                places.push(after);
+                continue;
+            }
             graph.place_after(write, after);
             if is_consistent(graph, model) {
                 places.push(after);
@@ -394,8 +420,10 @@ impl<'e> Execution<'e> {
             return Some(());
         }
         let model = self.explorer.model;
-        self.add(t, Label::Fence { ord });
-        if !is_consistent(&self.state().graph, model) {
+        let fence = self.add(t, Label::Fence { ord });
+        let before = fence.index.checked_sub(1);
+        let graph = &self.state().graph;
+        if !by_coherence(graph, model, ord, before) && !is_consistent(graph, model) {
             self.block();
             return None;
         }

@@ -109,3 +109,42 @@ proptest! {
         prop_assert_eq!(outcomes, brute_outcomes);
     }
 }
+
+/// `program` with every `SeqCst` ordering made `AcqRel` (which an access takes as acquire or
+/// release, whichever it can).
+fn no_seq_cst(mut program: Litmus) -> Litmus {
+    let weaker = |o: Ordering| {
+        if o == Ordering::SeqCst {
+            Ordering::AcqRel
+        } else {
+            o
+        }
+    };
+    for instr in program.threads.iter_mut().flatten() {
+        *instr = match *instr {
+            I::Store(l, v, o) => I::Store(l, v, weaker(o)),
+            I::StoreReg(l, r, o) => I::StoreReg(l, r, weaker(o)),
+            I::Load(l, o) => I::Load(l, weaker(o)),
+            I::FetchAdd(l, v, o) => I::FetchAdd(l, v, weaker(o)),
+            I::Cas(l, e, n, o, f) => I::Cas(l, e, n, weaker(o), weaker(f)),
+            I::Fence(o) => I::Fence(weaker(o)),
+            other @ I::Enter(_) => other,
+        };
+    }
+    program
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 150, ..ProptestConfig::default() })]
+
+    /// The exploration judges a new event of a graph with no `SeqCst` event by coherence
+    /// alone (`consistency::by_coherence`); the brute force judges every graph by RC11's
+    /// relations.
+    #[test]
+    fn programs_without_seq_cst_have_their_rc11_executions(program in program().prop_map(no_seq_cst)) {
+        let (count, outcomes) = explore(&program, Model::Rc11);
+        let (brute, brute_outcomes) = brute_force(&program, Model::Rc11);
+        prop_assert_eq!(count, brute, "{:?}", program);
+        prop_assert_eq!(outcomes, brute_outcomes);
+    }
+}

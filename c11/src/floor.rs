@@ -1,0 +1,192 @@
+//! How far back in a location's coherence order a new event may read or be placed
+//! ([`co_floor`]), found by walking back from the event before it along happens-before's
+//! immediate edges, instead of computing happens-before for the whole graph: the exploration
+//! asks it for every event it adds to a graph without `SeqCst` events
+//! ([`crate::consistency::by_coherence`]), so it must cost what the walk reaches, not the
+//! square of the graph.
+//!
+//! The edges are those [`crate::consistency`]'s happens-before is built from: program order
+//! (a thread's previous event), a spawn before the child's first event, a child's last event
+//! before its join, and synchronisation: into an acquiring read from the latest releasing
+//! event before each write of its release sequence's chain (that write itself or an earlier
+//! releasing write of its thread to the location, or a releasing fence before it), and into
+//! an acquiring fence likewise for the reads before it since the thread's previous acquiring
+//! fence. A debug build checks every answer against the relations.
+
+use std::collections::HashMap;
+
+use crate::consistency::{Model, as_seq_cst, ordering_of};
+use crate::graph::{EventId, Graph, Label, Loc, Tid};
+
+/// The position (in [`Graph::co`]) of the latest write to `loc` that happens before `event`
+/// (or is `event`), or that a read happening before it (or `event`) reads from; 0 (the
+/// initial write) for none. Coherence puts each such write before any write a later event of
+/// `event`'s thread reads, and before its later writes, so the exploration tries no earlier
+/// place.
+pub fn co_floor(graph: &Graph, model: Model, loc: Loc, event: EventId) -> usize {
+    let floor = Walk::new(graph, model).floor(loc, event);
+    debug_assert_eq!(
+        floor,
+        crate::consistency::co_floor_by_relations(graph, model, loc, event),
+        "{event:?} at {loc}"
+    );
+    floor
+}
+
+struct Walk<'g> {
+    graph: &'g Graph,
+    model: Model,
+    /// Per thread, how many of its first events are known to happen before the event.
+    reached: Vec<u32>,
+    /// Events still to take, each with its program-order prefix.
+    todo: Vec<EventId>,
+}
+
+impl<'g> Walk<'g> {
+    fn new(graph: &'g Graph, model: Model) -> Walk<'g> {
+        Walk {
+            graph,
+            model,
+            reached: vec![0; graph.thread_count()],
+            todo: Vec::new(),
+        }
+    }
+
+    fn floor(mut self, loc: Loc, event: EventId) -> usize {
+        let co = self.graph.co(loc);
+        let place: HashMap<EventId, usize> = co.iter().enumerate().map(|(i, &w)| (w, i)).collect();
+        let mut floor = 0;
+        self.todo.push(event);
+        while let Some(last) = self.todo.pop() {
+            let t = last.thread as usize;
+            let from = self.reached[t];
+            if last.index < from {
+                continue;
+            }
+            self.reached[t] = last.index + 1;
+            for index in from..=last.index {
+                let id = EventId {
+                    thread: last.thread,
+                    index,
+                };
+                let label = self.graph.label(id);
+                if label.loc() == Some(loc) {
+                    let write = match label {
+                        Label::Read { rf, .. } => rf,
+                        _ => id,
+                    };
+                    floor = floor.max(place.get(&write).copied().unwrap_or(0));
+                }
+                self.predecessors(id, label);
+            }
+        }
+        floor
+    }
+
+    /// Queues the immediate happens-before predecessors of `id` other than its thread's
+    /// previous event.
+    fn predecessors(&mut self, id: EventId, label: Label) {
+        if id.index == 0
+            && let Some(spawn) = self.graph.spawned_at(id.thread)
+        {
+            self.todo.push(spawn);
+        }
+        match label {
+            Label::Join { child } => {
+                if let Some(last) = self.last_of(child) {
+                    self.todo.push(last);
+                }
+            }
+            Label::Read { rf, .. } if self.acquires(id) => self.synchronised_by(rf),
+            Label::Fence { .. } if self.acquires(id) => {
+                // The reads since the thread's previous acquiring fence; those before it
+                // synchronise with that one, and it comes before this one.
+                for index in (0..id.index).rev() {
+                    let before = EventId {
+                        thread: id.thread,
+                        index,
+                    };
+                    match self.graph.label(before) {
+                        Label::Fence { .. } if self.acquires(before) => break,
+                        Label::Read { rf, .. } if !self.acquires(before) => {
+                            self.synchronised_by(rf);
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Queues what synchronises with a read of `write` that acquires: back along `rf; rmw`
+    /// from `write`, the latest releasing event before each write.
+    fn synchronised_by(&mut self, write: EventId) {
+        let mut at = write;
+        while !at.is_init() {
+            if let Some(release) = self.release_before(at) {
+                self.todo.push(release);
+            }
+            let Label::Write { rmw: true, .. } = self.graph.label(at) else {
+                break;
+            };
+            let read = EventId {
+                thread: at.thread,
+                index: at.index - 1,
+            };
+            let Label::Read { rf, .. } = self.graph.label(read) else {
+                break;
+            };
+            at = rf;
+        }
+    }
+
+    /// The latest releasing event of `write`'s thread that heads a release sequence holding
+    /// `write`: `write` itself or an earlier releasing write to its location, or a releasing
+    /// fence before it.
+    fn release_before(&self, write: EventId) -> Option<EventId> {
+        let loc = self.graph.label(write).loc();
+        (0..=write.index).rev().find_map(|index| {
+            let id = EventId {
+                thread: write.thread,
+                index,
+            };
+            let label = self.graph.label(id);
+            let heads = match label {
+                Label::Write { .. } => label.loc() == loc,
+                Label::Fence { .. } => index < write.index,
+                _ => false,
+            };
+            (heads && self.releases(id)).then_some(id)
+        })
+    }
+
+    fn last_of(&self, t: Tid) -> Option<EventId> {
+        let len = self.graph.thread(t).len() as u32;
+        len.checked_sub(1).map(|index| EventId { thread: t, index })
+    }
+
+    fn ordering(&self, id: EventId) -> Option<crate::graph::Ordering> {
+        let label = match self.model {
+            Model::Rc11 => self.graph.label(id),
+            Model::Sc => as_seq_cst(self.graph.label(id)),
+        };
+        let next = EventId {
+            thread: id.thread,
+            index: id.index + 1,
+        };
+        let wrote = self
+            .graph
+            .event(next)
+            .is_some_and(|e| matches!(e.label, Label::Write { rmw: true, .. }));
+        ordering_of(label, wrote)
+    }
+
+    fn acquires(&self, id: EventId) -> bool {
+        self.ordering(id).is_some_and(|o| o.acquires())
+    }
+
+    fn releases(&self, id: EventId) -> bool {
+        self.ordering(id).is_some_and(|o| o.releases())
+    }
+}
