@@ -228,19 +228,17 @@ pub fn by_relations(graph: &Graph, model: Model) -> bool {
     relations.atomic() && relations.rc11_by_definition()
 }
 
-/// Whether a new last event of thread `t`, with ordering `ord`, after the thread's event
-/// `before` (its previous one), is judged by coherence alone ([`crate::floor::co_floor`]): under RC11, in a
-/// graph with no `SeqCst` access or fence (so no `psc`), a new event has no successors, so
+/// Whether a new event with ordering `ord` is judged by coherence alone
+/// ([`crate::floor::co_floor`] of the event right before it in happens-before): under RC11, in
+/// a graph with no `SeqCst` access or fence (so no `psc`), a new event has no successors, so
 /// the only cycles it can close run through a write coherence puts after the one it reads
 /// (or after itself) to an event that happens before it, which is what the floor rules out.
 /// What its own reads-from adds to happens-before (a release write's synchronisation with
 /// an acquire read) brings only writes coherence already puts before the write it reads.
 /// So a read may read from every write from the floor on, and a write take every place
-/// after it, but for a read-modify-write's atomicity (which [`judge`] decides). A thread's
-/// first event (`before` none) has its predecessors through the spawn: judged in full.
-pub fn by_coherence(graph: &Graph, model: Model, ord: Ordering, before: Option<u32>) -> bool {
+/// after it, but for a read-modify-write's atomicity (see [`rmw_follows`]).
+pub fn by_coherence(graph: &Graph, model: Model, ord: Ordering) -> bool {
     model == Model::Rc11
-        && before.is_some()
         && ord != Ordering::SeqCst
         && !graph.events().any(|(_, e)| match e.label {
             Label::Read { ord, fail_ord, .. } => {
@@ -252,8 +250,8 @@ pub fn by_coherence(graph: &Graph, model: Model, ord: Ordering, before: Option<u
 }
 
 /// Whether a read-modify-write's write comes right after `write` in its location's
-/// coherence order: a new event placed there, or reading from `write` and writing, breaks
-/// (or may break) atomicity, which [`by_coherence`] leaves to [`judge`].
+/// coherence order (its read read `write`, atomicity holding): a new write placed right
+/// after `write` breaks atomicity.
 pub fn rmw_follows(graph: &Graph, write: EventId) -> bool {
     let Some(loc) = graph.label(write).loc() else {
         return false;
@@ -267,8 +265,10 @@ pub fn rmw_follows(graph: &Graph, write: EventId) -> bool {
 
 /// Whether `graph`, made from a consistent one by giving its newest event `event` a choice
 /// its run offered (a write to read from, with the read's own write if it has one; a place in
-/// coherence order), is consistent: by coherence alone where [`by_coherence`] allows (the
-/// run offers no choice before [`crate::floor::co_floor`]), but for atomicity; by [`judge`] otherwise.
+/// coherence order), is consistent: where [`by_coherence`] allows (the run offers no choice
+/// before [`crate::floor::co_floor`]), unless it breaks a read-modify-write's atomicity, by
+/// its write coming between another one's and the write that one read, or by being placed
+/// there; by [`judge`] otherwise.
 pub fn still_consistent(graph: &Graph, model: Model, event: EventId) -> bool {
     let (ord, atomicity) = match graph.label(event) {
         Label::Read { ord, fail_ord, .. } => {
@@ -285,8 +285,11 @@ pub fn still_consistent(graph: &Graph, model: Model, event: EventId) -> bool {
         Label::Write { ord, .. } => (ord, rmw_follows(graph, event)),
         _ => return is_consistent(graph, model),
     };
-    (!atomicity && by_coherence(graph, model, ord, event.index.checked_sub(1)))
-        || is_consistent(graph, model)
+    if by_coherence(graph, model, ord) {
+        !atomicity
+    } else {
+        is_consistent(graph, model)
+    }
 }
 
 /// [`crate::floor::co_floor`] by happens-before over the whole graph: what a debug build

@@ -17,15 +17,18 @@ use crate::graph::{Change, EventId, Graph, Label, Loc, Ordering, Tid, Val};
 const FLOOR_FROM: usize = 4;
 
 /// The first place in `loc`'s coherence order that an event of thread `t` after its first
-/// `before` events may read from or be placed after ([`co_floor`]); 0 where the location has
-/// too few writes for computing it to pay.
-fn floor(graph: &Graph, model: Model, loc: Loc, t: Tid, before: u32) -> usize {
-    match before.checked_sub(1) {
-        Some(index) if graph.co(loc).len() > FLOOR_FROM => {
-            co_floor(graph, model, loc, EventId { thread: t, index })
-        }
-        _ => 0,
+/// `len` events may read from or be placed after ([`co_floor`] of the event right before it
+/// in happens-before: its previous one, or for its first the spawn that started it). Unless
+/// `exact`, 0 where the location has too few writes for computing it to pay.
+fn floor(graph: &Graph, model: Model, loc: Loc, t: Tid, len: u32, exact: bool) -> usize {
+    if !exact && graph.co(loc).len() <= FLOOR_FROM {
+        return 0;
     }
+    let before = match len.checked_sub(1) {
+        Some(index) => Some(EventId { thread: t, index }),
+        None => graph.spawned_at(t),
+    };
+    before.map_or(0, |event| co_floor(graph, model, loc, event))
 }
 
 /// One run of the program: the graph it replays and extends. Dropping it leaves the run
@@ -280,19 +283,20 @@ impl<'e> Execution<'e> {
         let (mut consistent, mut atomicity_only) = (Vec::new(), Vec::new());
         let graph = &mut self.state().graph;
         let (len, stamp) = (graph.thread(t).len(), graph.next_stamp());
-        let before = (len as u32).checked_sub(1);
         let strongest = fail_ord.filter(|&f| f == Ordering::SeqCst).unwrap_or(ord);
-        let fast = by_coherence(graph, model, strongest, before);
+        let fast = by_coherence(graph, model, strongest);
         // No write before those coherence puts before what the thread did so far.
-        let floor = match before {
-            Some(index) if fast => co_floor(graph, model, loc, EventId { thread: t, index }),
-            _ => floor(graph, model, loc, t, len as u32),
-        };
+        let floor = floor(graph, model, loc, t, len as u32, fast);
         for &w in co[floor..].iter().rev() {
-            // Only a read-modify-write's atomicity left to judge, where another one's write
-            // follows the write read.
-            if fast && !(is_exclusive && rmw_follows(graph, w)) {
-                consistent.push(w);
+            if fast {
+                // Only atomicity left: a write of this read-modify-write's would come between
+                // another one's write and the write that one read.
+                let writes = change.as_ref().is_some_and(|c| c(graph.value(w)).is_some());
+                if writes && rmw_follows(graph, w) {
+                    atomicity_only.push(w);
+                } else {
+                    consistent.push(w);
+                }
                 continue;
             }
             // Each choice tried on the graph itself, and taken back.
@@ -376,8 +380,7 @@ impl<'e> Execution<'e> {
             },
         );
         let graph = &mut self.state().graph;
-        let before = write.index.checked_sub(1);
-        let fast = by_coherence(graph, model, ord, before);
+        let fast = by_coherence(graph, model, ord);
         if !fast && !is_consistent(graph, model) {
             self.block();
             return None;
@@ -385,14 +388,14 @@ impl<'e> Execution<'e> {
         // Its consistent places in coherence order: last first; none before the writes
         // coherence puts before it.
         let co = graph.co(loc).to_vec();
-        let floor = match before {
-            Some(index) if fast => co_floor(graph, model, loc, EventId { thread: t, index }),
-            _ => floor(graph, model, loc, t, write.index),
-        };
+        let floor = floor(graph, model, loc, t, write.index, fast);
         let mut places = vec![co[co.len() - 2]];
         for &after in &co[floor.min(co.len() - 2)..co.len() - 2] {
-            if fast && !rmw_follows(graph, after) {
-                places.push(after);
+            if fast {
+                // Not between a read-modify-write's write and the write its read read.
+                if !rmw_follows(graph, after) {
+                    places.push(after);
+                }
                 continue;
             }
             graph.place_after(write, after);
@@ -420,10 +423,9 @@ impl<'e> Execution<'e> {
             return Some(());
         }
         let model = self.explorer.model;
-        let fence = self.add(t, Label::Fence { ord });
-        let before = fence.index.checked_sub(1);
+        self.add(t, Label::Fence { ord });
         let graph = &self.state().graph;
-        if !by_coherence(graph, model, ord, before) && !is_consistent(graph, model) {
+        if !by_coherence(graph, model, ord) && !is_consistent(graph, model) {
             self.block();
             return None;
         }
