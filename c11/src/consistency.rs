@@ -228,25 +228,49 @@ pub fn by_relations(graph: &Graph, model: Model) -> bool {
     relations.atomic() && relations.rc11_by_definition()
 }
 
-/// Whether a new event with ordering `ord` is judged by coherence alone
-/// ([`crate::floor::co_floor`] of the event right before it in happens-before): under RC11, in
-/// a graph with no `SeqCst` access or fence (so no `psc`), a new event has no successors, so
-/// the only cycles it can close run through a write coherence puts after the one it reads
-/// (or after itself) to an event that happens before it, which is what the floor rules out.
-/// What its own reads-from adds to happens-before (a release write's synchronisation with
-/// an acquire read) brings only writes coherence already puts before the write it reads.
-/// So a read may read from every write from the floor on, and a write take every place
-/// after it, but for a read-modify-write's atomicity (see [`rmw_follows`]).
-pub fn by_coherence(graph: &Graph, model: Model, ord: Ordering) -> bool {
-    model == Model::Rc11
-        && ord != Ordering::SeqCst
-        && !graph.events().any(|(_, e)| match e.label {
-            Label::Read { ord, fail_ord, .. } => {
-                ord == Ordering::SeqCst || fail_ord == Some(Ordering::SeqCst)
+/// How a new event is judged.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Check {
+    /// By coherence alone, its floor found along happens-before (RC11, no `SeqCst` event).
+    Hb,
+    /// By coherence alone, its floor found along `po ∪ rf ∪ co ∪ fr` (sequential
+    /// consistency: the model, or RC11 on a graph whose every event is `SeqCst`).
+    Sc,
+    /// By [`judge`], on the whole graph.
+    Full,
+}
+
+/// How a new event with ordering `ord` (the strongest it may have) is judged. A new event
+/// has no successors, so the only cycles it can close run from a write coherence puts after
+/// the one it reads (or after itself) to an event before it, which is what its floor
+/// ([`crate::floor::co_floor`], of the event right before it) rules out; so a read may read
+/// from every write from the floor on, and a write take every place after it, but for a
+/// read-modify-write's atomicity (see [`rmw_follows`]). "Before" is happens-before under
+/// RC11 when no event is `SeqCst` (no `psc`; what the event's own reads-from adds to
+/// happens-before, a release write's synchronisation with an acquire read, brings only
+/// writes coherence already puts before the write it reads), and the order `po ∪ rf ∪ co ∪
+/// fr` under sequential consistency. Mixed graphs are judged in full.
+pub fn check_for(graph: &Graph, model: Model, ord: Ordering) -> Check {
+    match model {
+        Model::Sc => Check::Sc,
+        Model::Rc11 if ord == Ordering::SeqCst => {
+            if all_seq_cst(graph) {
+                Check::Sc
+            } else {
+                Check::Full
             }
-            Label::Write { ord, .. } | Label::Fence { ord } => ord == Ordering::SeqCst,
-            Label::Spawn { .. } | Label::Join { .. } | Label::Plain { .. } => false,
-        })
+        }
+        Model::Rc11 => {
+            let any_seq_cst = graph.events().any(|(_, e)| match e.label {
+                Label::Read { ord, fail_ord, .. } => {
+                    ord == Ordering::SeqCst || fail_ord == Some(Ordering::SeqCst)
+                }
+                Label::Write { ord, .. } | Label::Fence { ord } => ord == Ordering::SeqCst,
+                Label::Spawn { .. } | Label::Join { .. } | Label::Plain { .. } => false,
+            });
+            if any_seq_cst { Check::Full } else { Check::Hb }
+        }
+    }
 }
 
 /// Whether a read-modify-write's write comes right after `write` in its location's
@@ -265,7 +289,7 @@ pub fn rmw_follows(graph: &Graph, write: EventId) -> bool {
 
 /// Whether `graph`, made from a consistent one by giving its newest event `event` a choice
 /// its run offered (a write to read from, with the read's own write if it has one; a place in
-/// coherence order), is consistent: where [`by_coherence`] allows (the run offers no choice
+/// coherence order), is consistent: where [`check_for`] allows (the run offers no choice
 /// before [`crate::floor::co_floor`]), unless it breaks a read-modify-write's atomicity, by
 /// its write coming between another one's and the write that one read, or by being placed
 /// there; by [`judge`] otherwise.
@@ -285,10 +309,9 @@ pub fn still_consistent(graph: &Graph, model: Model, event: EventId) -> bool {
         Label::Write { ord, .. } => (ord, rmw_follows(graph, event)),
         _ => return is_consistent(graph, model),
     };
-    if by_coherence(graph, model, ord) {
-        !atomicity
-    } else {
-        is_consistent(graph, model)
+    match check_for(graph, model, ord) {
+        Check::Hb | Check::Sc => !atomicity,
+        Check::Full => is_consistent(graph, model),
     }
 }
 

@@ -2,7 +2,7 @@
 //! ([`co_floor`]), found by walking back from the event before it along happens-before's
 //! immediate edges, instead of computing happens-before for the whole graph: the exploration
 //! asks it for every event it adds to a graph without `SeqCst` events
-//! ([`crate::consistency::by_coherence`]), so it must cost what the walk reaches, not the
+//! ([`crate::consistency::check_for`]), so it must cost what the walk reaches, not the
 //! square of the graph.
 //!
 //! The edges are those [`crate::consistency`]'s happens-before is built from: program order
@@ -12,6 +12,10 @@
 //! releasing write of its thread to the location, or a releasing fence before it), and into
 //! an acquiring fence likewise for the reads before it since the thread's previous acquiring
 //! fence. A debug build checks every answer against the relations.
+//!
+//! Under sequential consistency ([`sc_floor`]) the walk follows `po ∪ asw ∪ rf ∪ co ∪ fr`
+//! instead, by their immediate edges: the write a read reads, a write's predecessor in
+//! coherence order and that predecessor's reads.
 
 use std::collections::HashMap;
 
@@ -24,7 +28,7 @@ use crate::graph::{EventId, Graph, Label, Loc, Tid};
 /// `event`'s thread reads, and before its later writes, so the exploration tries no earlier
 /// place.
 pub fn co_floor(graph: &Graph, model: Model, loc: Loc, event: EventId) -> usize {
-    let floor = Walk::new(graph, model).floor(loc, event);
+    let floor = Walk::new(graph, model, None).floor(loc, event);
     debug_assert_eq!(
         floor,
         crate::consistency::co_floor_by_relations(graph, model, loc, event),
@@ -33,20 +37,42 @@ pub fn co_floor(graph: &Graph, model: Model, loc: Loc, event: EventId) -> usize 
     floor
 }
 
+/// [`co_floor`] under sequential consistency: the position of the latest write to `loc`
+/// that comes before `event` (or is `event`) in `po ∪ asw ∪ rf ∪ co ∪ fr`, whose acyclicity
+/// sequential consistency is; a new event after `event` that reads from or is placed before
+/// it would close a cycle through it.
+pub fn sc_floor(graph: &Graph, loc: Loc, event: EventId) -> usize {
+    let mut readers: HashMap<EventId, Vec<EventId>> = HashMap::new();
+    for (id, e) in graph.events() {
+        if let Label::Read { rf, .. } = e.label {
+            readers.entry(rf).or_default().push(id);
+        }
+    }
+    Walk::new(graph, Model::Sc, Some(readers)).floor(loc, event)
+}
+
 struct Walk<'g> {
     graph: &'g Graph,
     model: Model,
-    /// Per thread, how many of its first events are known to happen before the event.
+    /// Under sequential consistency, the readers of each write (for `fr`); `None`: the walk
+    /// follows happens-before.
+    readers: Option<HashMap<EventId, Vec<EventId>>>,
+    /// Per thread, how many of its first events are known to come before the event.
     reached: Vec<u32>,
     /// Events still to take, each with its program-order prefix.
     todo: Vec<EventId>,
 }
 
 impl<'g> Walk<'g> {
-    fn new(graph: &'g Graph, model: Model) -> Walk<'g> {
+    fn new(
+        graph: &'g Graph,
+        model: Model,
+        readers: Option<HashMap<EventId, Vec<EventId>>>,
+    ) -> Walk<'g> {
         Walk {
             graph,
             model,
+            readers,
             reached: vec![0; graph.thread_count()],
             todo: Vec::new(),
         }
@@ -91,12 +117,16 @@ impl<'g> Walk<'g> {
         {
             self.todo.push(spawn);
         }
+        if let Label::Join { child } = label
+            && let Some(last) = self.last_of(child)
+        {
+            self.todo.push(last);
+        }
+        if self.readers.is_some() {
+            self.sc_predecessors(id, label);
+            return;
+        }
         match label {
-            Label::Join { child } => {
-                if let Some(last) = self.last_of(child) {
-                    self.todo.push(last);
-                }
-            }
             Label::Read { rf, .. } if self.acquires(id) => self.synchronised_by(rf),
             Label::Fence { .. } if self.acquires(id) => {
                 // The reads since the thread's previous acquiring fence; those before it
@@ -114,6 +144,29 @@ impl<'g> Walk<'g> {
                         _ => {}
                     }
                 }
+            }
+            _ => {}
+        }
+    }
+
+    /// Queues the immediate `rf ∪ co ∪ fr` predecessors of `id`: the write a read reads; the
+    /// write before a write in coherence order, and the reads of that one.
+    fn sc_predecessors(&mut self, id: EventId, label: Label) {
+        match label {
+            Label::Read { rf, .. } if !rf.is_init() => self.todo.push(rf),
+            Label::Write { loc, .. } => {
+                let co = self.graph.co(loc);
+                let Some(at) = co.iter().position(|&w| w == id) else {
+                    return;
+                };
+                let Some(&before) = at.checked_sub(1).and_then(|b| co.get(b)) else {
+                    return;
+                };
+                if !before.is_init() {
+                    self.todo.push(before);
+                }
+                let readers = self.readers.as_ref().and_then(|r| r.get(&before));
+                self.todo.extend(readers.into_iter().flatten().copied());
             }
             _ => {}
         }

@@ -4,11 +4,11 @@
 use std::ops::Range;
 use std::sync::Arc;
 
-use crate::consistency::{Model, Verdict, by_coherence, is_consistent, judge, rmw_follows};
+use crate::consistency::{Check, Model, Verdict, check_for, is_consistent, judge, rmw_follows};
 use crate::explore::{
     Explorer, Revisit, RunState, State, add_rmw_write, backward_revisits, push_rmw_write,
 };
-use crate::floor::co_floor;
+use crate::floor::{co_floor, sc_floor};
 use crate::graph::{Change, EventId, Graph, Label, Loc, Ordering, Tid, Val};
 
 /// A location with more writes than this has the places a new event may not take computed
@@ -17,18 +17,21 @@ use crate::graph::{Change, EventId, Graph, Label, Loc, Ordering, Tid, Val};
 const FLOOR_FROM: usize = 4;
 
 /// The first place in `loc`'s coherence order that an event of thread `t` after its first
-/// `len` events may read from or be placed after ([`co_floor`] of the event right before it
-/// in happens-before: its previous one, or for its first the spawn that started it). Unless
-/// `exact`, 0 where the location has too few writes for computing it to pay.
-fn floor(graph: &Graph, model: Model, loc: Loc, t: Tid, len: u32, exact: bool) -> usize {
-    if !exact && graph.co(loc).len() <= FLOOR_FROM {
+/// `len` events may read from or be placed after, by `check` ([`co_floor`] or [`sc_floor`]
+/// of the event right before it: its previous one, or for its first the spawn that started
+/// it). Judged in full, 0 where the location has too few writes for computing it to pay.
+fn floor(graph: &Graph, model: Model, loc: Loc, t: Tid, len: u32, check: Check) -> usize {
+    if check == Check::Full && graph.co(loc).len() <= FLOOR_FROM {
         return 0;
     }
     let before = match len.checked_sub(1) {
         Some(index) => Some(EventId { thread: t, index }),
         None => graph.spawned_at(t),
     };
-    before.map_or(0, |event| co_floor(graph, model, loc, event))
+    before.map_or(0, |event| match check {
+        Check::Sc => sc_floor(graph, loc, event),
+        Check::Hb | Check::Full => co_floor(graph, model, loc, event),
+    })
 }
 
 /// One run of the program: the graph it replays and extends. Dropping it leaves the run
@@ -284,9 +287,10 @@ impl<'e> Execution<'e> {
         let graph = &mut self.state().graph;
         let (len, stamp) = (graph.thread(t).len(), graph.next_stamp());
         let strongest = fail_ord.filter(|&f| f == Ordering::SeqCst).unwrap_or(ord);
-        let fast = by_coherence(graph, model, strongest);
+        let check = check_for(graph, model, strongest);
+        let fast = check != Check::Full;
         // No write before those coherence puts before what the thread did so far.
-        let floor = floor(graph, model, loc, t, len as u32, fast);
+        let floor = floor(graph, model, loc, t, len as u32, check);
         for &w in co[floor..].iter().rev() {
             if fast {
                 // Only atomicity left: a write of this read-modify-write's would come between
@@ -380,7 +384,8 @@ impl<'e> Execution<'e> {
             },
         );
         let graph = &mut self.state().graph;
-        let fast = by_coherence(graph, model, ord);
+        let check = check_for(graph, model, ord);
+        let fast = check != Check::Full;
         if !fast && !is_consistent(graph, model) {
             self.block();
             return None;
@@ -388,7 +393,7 @@ impl<'e> Execution<'e> {
         // Its consistent places in coherence order: last first; none before the writes
         // coherence puts before it.
         let co = graph.co(loc).to_vec();
-        let floor = floor(graph, model, loc, t, write.index, fast);
+        let floor = floor(graph, model, loc, t, write.index, check);
         let mut places = vec![co[co.len() - 2]];
         for &after in &co[floor.min(co.len() - 2)..co.len() - 2] {
             if fast {
@@ -425,7 +430,7 @@ impl<'e> Execution<'e> {
         let model = self.explorer.model;
         self.add(t, Label::Fence { ord });
         let graph = &self.state().graph;
-        if !by_coherence(graph, model, ord) && !is_consistent(graph, model) {
+        if check_for(graph, model, ord) == Check::Full && !is_consistent(graph, model) {
             self.block();
             return None;
         }
