@@ -187,27 +187,32 @@ fn its_replay_is_saved_as_text() {
     assert_eq!(replay.to_string(), "c11 execution=3");
 }
 
+/// Four threads each increment a counter once with `order`: 4! = 24 orders of the
+/// read-modify-writes, each one execution (one graph) under either model.
+fn four_increments(order: Ordering) -> impl Fn() + Send + Sync + Copy + 'static {
+    move || {
+        let count = Arc::new(AtomicUsize::new(0));
+        let threads: Vec<_> = (0..4)
+            .map(|_| {
+                let count = count.clone();
+                thread::spawn(move || {
+                    count.fetch_add(1, order);
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        assert_eq!(count.load(order), 4);
+    }
+}
+
 #[test]
 fn a_search_stopped_by_its_budget_estimates_the_whole() {
-    // Four relaxed increments from four threads: 4! = 24 orders of the read-modify-writes,
-    // each one execution; the budget stops the search at 10.
+    // The budget stops the search at 10 of the 24 executions.
     let report = Explorer::new()
         .engine(Engine::c11().max_executions(10))
-        .run(|| {
-            let count = Arc::new(AtomicUsize::new(0));
-            let threads: Vec<_> = (0..4)
-                .map(|_| {
-                    let count = count.clone();
-                    thread::spawn(move || {
-                        count.fetch_add(1, Relaxed);
-                    })
-                })
-                .collect();
-            for t in threads {
-                t.join().unwrap();
-            }
-            assert_eq!(count.load(Relaxed), 4);
-        });
+        .run(four_increments(Relaxed));
     let engine = &report.engines()[0];
     assert_eq!(engine.executions(), 10, "{report}");
     assert!(matches!(
@@ -245,24 +250,9 @@ fn assert_estimates(report: &Report, executions: f64) {
 
 #[test]
 fn a_dpor_search_stopped_by_its_budget_estimates_the_whole() {
-    // Four `SeqCst` increments from four threads: 4! = 24 orders, each one execution of the
-    // dpor engine's complete search, as the sequentially consistent execution graphs count
-    // them.
-    let body = || {
-        let count = Arc::new(AtomicUsize::new(0));
-        let threads: Vec<_> = (0..4)
-            .map(|_| {
-                let count = count.clone();
-                thread::spawn(move || {
-                    count.fetch_add(1, SeqCst);
-                })
-            })
-            .collect();
-        for t in threads {
-            t.join().unwrap();
-        }
-        assert_eq!(count.load(SeqCst), 4);
-    };
+    // Each of the 24 orders is one execution of the dpor engine's complete search, as the
+    // sequentially consistent execution graphs count them.
+    let body = four_increments(SeqCst);
     let complete = Explorer::new().engine(Engine::dpor().unbounded()).run(body);
     assert_eq!(complete.engines()[0].executions(), 24, "{complete}");
     let report = Explorer::new()

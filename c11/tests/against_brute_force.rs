@@ -78,73 +78,68 @@ proptest! {
     }
 }
 
-/// `program` with every ordering `SeqCst`.
-fn all_seq_cst(mut program: Litmus) -> Litmus {
-    use Ordering::SeqCst;
+/// `program` with each ordering `o` made `order(o)`.
+fn with_orderings(mut program: Litmus, order: impl Fn(Ordering) -> Ordering) -> Litmus {
     for instr in program.threads.iter_mut().flatten() {
         *instr = match *instr {
-            I::Store(l, v, _) => I::Store(l, v, SeqCst),
-            I::StoreReg(l, r, _) => I::StoreReg(l, r, SeqCst),
-            I::Load(l, _) => I::Load(l, SeqCst),
-            I::FetchAdd(l, v, _) => I::FetchAdd(l, v, SeqCst),
-            I::Cas(l, e, n, _, _) => I::Cas(l, e, n, SeqCst, SeqCst),
-            I::Fence(_) => I::Fence(SeqCst),
+            I::Store(l, v, o) => I::Store(l, v, order(o)),
+            I::StoreReg(l, r, o) => I::StoreReg(l, r, order(o)),
+            I::Load(l, o) => I::Load(l, order(o)),
+            I::FetchAdd(l, v, o) => I::FetchAdd(l, v, order(o)),
+            I::Cas(l, e, n, o, f) => I::Cas(l, e, n, order(o), order(f)),
+            I::Fence(o) => I::Fence(order(o)),
             other @ I::Enter(_) => other,
         };
     }
     program
+}
+
+/// `program` with every ordering `SeqCst`.
+fn all_seq_cst(program: Litmus) -> Litmus {
+    with_orderings(program, |_| Ordering::SeqCst)
+}
+
+/// `program` with every `SeqCst` ordering made `AcqRel` (which an access takes as acquire or
+/// release, whichever it can).
+fn no_seq_cst(program: Litmus) -> Litmus {
+    with_orderings(program, |o| {
+        if o == Ordering::SeqCst {
+            Ordering::AcqRel
+        } else {
+            o
+        }
+    })
+}
+
+/// The exploration's count and outcomes of `program` under RC11 are the brute force's.
+fn agrees_under_rc11(program: &Litmus) -> Result<(), TestCaseError> {
+    let (count, outcomes) = explore(program, Model::Rc11);
+    let (brute, brute_outcomes) = brute_force(program, Model::Rc11);
+    prop_assert_eq!(count, brute, "{:?}", program);
+    prop_assert_eq!(outcomes, brute_outcomes);
+    Ok(())
 }
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 60, ..ProptestConfig::default() })]
 
     /// The exploration judges a graph whose every access is `SeqCst` by sequential
-    /// consistency's one acyclicity, RC11 being exactly that for such graphs; the brute force
-    /// judges it by RC11's relations.
+    /// consistency (`consistency::check_for`), RC11 being exactly that for such graphs; the
+    /// brute force judges it by RC11's relations.
     #[test]
     fn all_seq_cst_programs_have_their_rc11_executions(program in program().prop_map(all_seq_cst)) {
-        let (count, outcomes) = explore(&program, Model::Rc11);
-        let (brute, brute_outcomes) = brute_force(&program, Model::Rc11);
-        prop_assert_eq!(count, brute, "{:?}", program);
-        prop_assert_eq!(outcomes, brute_outcomes);
+        agrees_under_rc11(&program)?;
     }
-}
-
-/// `program` with every `SeqCst` ordering made `AcqRel` (which an access takes as acquire or
-/// release, whichever it can).
-fn no_seq_cst(mut program: Litmus) -> Litmus {
-    let weaker = |o: Ordering| {
-        if o == Ordering::SeqCst {
-            Ordering::AcqRel
-        } else {
-            o
-        }
-    };
-    for instr in program.threads.iter_mut().flatten() {
-        *instr = match *instr {
-            I::Store(l, v, o) => I::Store(l, v, weaker(o)),
-            I::StoreReg(l, r, o) => I::StoreReg(l, r, weaker(o)),
-            I::Load(l, o) => I::Load(l, weaker(o)),
-            I::FetchAdd(l, v, o) => I::FetchAdd(l, v, weaker(o)),
-            I::Cas(l, e, n, o, f) => I::Cas(l, e, n, weaker(o), weaker(f)),
-            I::Fence(o) => I::Fence(weaker(o)),
-            other @ I::Enter(_) => other,
-        };
-    }
-    program
 }
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 150, ..ProptestConfig::default() })]
 
     /// The exploration judges a new event of a graph with no `SeqCst` event by coherence
-    /// alone (`consistency::by_coherence`); the brute force judges every graph by RC11's
+    /// alone (`consistency::check_for`); the brute force judges every graph by RC11's
     /// relations.
     #[test]
     fn programs_without_seq_cst_have_their_rc11_executions(program in program().prop_map(no_seq_cst)) {
-        let (count, outcomes) = explore(&program, Model::Rc11);
-        let (brute, brute_outcomes) = brute_force(&program, Model::Rc11);
-        prop_assert_eq!(count, brute, "{:?}", program);
-        prop_assert_eq!(outcomes, brute_outcomes);
+        agrees_under_rc11(&program)?;
     }
 }

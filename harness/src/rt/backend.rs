@@ -40,8 +40,19 @@ pub(crate) trait Backend: Send + Sync + 'static {
     fn max_threads(&self) -> Option<u32> {
         None
     }
+    /// Whether the engine abandons runs by unwinding their threads with `rt::Abandoned`,
+    /// which `rt` then catches where each thread's body started (and only then: around
+    /// loom's threads, a catch and a resumed unwind overflow their stacks).
+    fn abandons_runs(&self) -> bool {
+        false
+    }
     /// Lets the scheduler run another thread.
     fn yield_now(&self);
+    /// Lets the scheduler run another thread, with none of the engine's bookkeeping of a
+    /// yield: a thread that waits, in a run its engine abandons, for others to unwind first.
+    fn step_aside(&self) {
+        self.yield_now();
+    }
     /// Sleeps: model engines have no clock, so by default a sleep is a yield.
     fn sleep(&self, duration: Duration) {
         let _ = duration;

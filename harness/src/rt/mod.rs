@@ -88,10 +88,10 @@ impl fmt::Display for TapestryPanic {
 }
 
 /// The payload a model thread unwinds with when its engine abandons the execution under way
-/// (a run that is no execution of the program): caught where the thread's body started, so
-/// the thread ends quietly, and the engine ends the run once every thread has. Its stack is
-/// unwound rather than left behind (an engine that stopped the run at once would leak every
-/// stopped thread's stack, one run after another).
+/// (a run that is no execution of the program; see `Backend::abandons_runs`): caught where
+/// the thread's body started, so the thread ends quietly, and the engine ends the run once
+/// every thread has. Its stack is unwound rather than left behind (an engine that stopped the
+/// run at once would leak every stopped thread's stack, one run after another).
 pub(crate) struct Abandoned;
 
 /// Unwinds the running model thread out of an abandoned execution (see [`Abandoned`]). No
@@ -100,8 +100,35 @@ pub(crate) fn abandon_thread() -> ! {
     std::panic::resume_unwind(Box::new(Abandoned))
 }
 
-/// Runs a model thread's body: whether it ran to its end, not out of an abandoned execution.
-fn run_body(body: impl FnOnce()) -> bool {
+/// Whether `payload` is a thread's unwinding out of an abandoned execution.
+pub(crate) fn is_abandoned(payload: &(dyn std::any::Any + Send)) -> bool {
+    payload.is::<Abandoned>()
+}
+
+/// In an abandoned execution, lets the other threads run (and unwind) until `done`: for a
+/// thread that must not unwind before others have (a scope, before its threads end: they
+/// borrow from its frame).
+pub(crate) fn wait_out_abandoned(done: impl Fn() -> bool) {
+    let Some(local) = local() else { return };
+    while !done() {
+        local.exec.backend.step_aside();
+    }
+}
+
+/// Runs a model thread's body: whether it ran to its end, not out of an abandoned execution
+/// (caught only if `exec`'s engine abandons runs).
+fn run_body(exec: &Execution, body: impl FnOnce()) -> bool {
+    if exec.backend.abandons_runs() {
+        return catching_abandoned(body);
+    }
+    body();
+    true
+}
+
+/// [`run_body`]'s catch, in a frame of its own: the other engines' threads run on small
+/// stacks (loom's), which a catch in every thread's first frame overflows.
+#[inline(never)]
+fn catching_abandoned(body: impl FnOnce()) -> bool {
     use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
     match catch_unwind(AssertUnwindSafe(body)) {
         Ok(()) => true,
@@ -487,7 +514,7 @@ pub(crate) fn spawn(
         Box::new(move || {
             let local = crate::rt::local().expect("an engine runs model threads with a Local");
             local.set_running(child);
-            if run_body(|| body.start()) {
+            if run_body(&local.exec, || body.start()) {
                 exit_thread(local, child);
             }
         }),
@@ -528,7 +555,7 @@ pub(crate) fn run_main(body: &dyn Fn()) {
     local.forget_yields();
     local.forget_parked();
     local.set_running(0);
-    if !run_body(body) {
+    if !run_body(&local.exec, body) {
         return;
     }
     // A std thread of the body's used an object of this execution; the body may not have

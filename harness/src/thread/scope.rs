@@ -77,6 +77,10 @@ where
             // docs): wait for the closures outside it, then unwind.
             if rt::real_threads() {
                 shared.running.wait_for_none();
+            } else if rt::is_abandoned(&*payload) {
+                // The engine abandons the run, unwinding every thread: this one leaves the
+                // scope only after its threads, which borrow from it, have unwound.
+                rt::wait_out_abandoned(|| shared.running.is_none());
             }
             resume_unwind(payload)
         }
@@ -324,6 +328,10 @@ struct Count {
 }
 
 impl Count {
+    fn is_none(&self) -> bool {
+        *self.running.lock().unwrap_or_else(PoisonError::into_inner) == 0
+    }
+
     fn wait_for_none(&self) {
         let mut running = self.running.lock().unwrap_or_else(PoisonError::into_inner);
         while *running > 0 {

@@ -175,6 +175,14 @@ impl Backend for C11Backend {
         })
     }
 
+    fn abandons_runs(&self) -> bool {
+        true
+    }
+
+    fn step_aside(&self) {
+        rt::engine_call(shuttle::thread::yield_now);
+    }
+
     fn yield_now(&self) {
         if !gone() {
             step();

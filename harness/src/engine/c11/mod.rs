@@ -256,8 +256,9 @@ impl Scheduler for LowestFirst {
         let mut guard = self.shared.lock();
         let shared = &mut *guard;
         if shared.waits.abandoned {
-            // Each thread unwinds when it runs (`waits::RunWaits::abandoned`).
-            return ids.first().copied();
+            // Each thread unwinds when it runs (`waits::RunWaits::abandoned`), the latest
+            // spawned first: a thread's scoped threads end before it leaves their scope.
+            return ids.last().copied();
         }
         let threads: Vec<_> = ids
             .iter()
