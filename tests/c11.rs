@@ -11,6 +11,7 @@ use tapestry::sync::Arc;
 use tapestry::sync::atomic::AtomicUsize;
 use tapestry::sync::atomic::Ordering::{self, Acquire, Relaxed, Release, SeqCst};
 use tapestry::{Engine, EngineKind, Explorer, FailureKind, Outcome, Report, thread};
+use tapestry_catalogue::classic::counter_with;
 
 fn c11() -> Explorer {
     Explorer::new().engine(Engine::c11().unbounded())
@@ -187,24 +188,11 @@ fn its_replay_is_saved_as_text() {
     assert_eq!(replay.to_string(), "c11 execution=3");
 }
 
-/// Four threads each increment a counter once with `order`: 4! = 24 orders of the
-/// read-modify-writes, each one execution (one graph) under either model.
-fn four_increments(order: Ordering) -> impl Fn() + Send + Sync + Copy + 'static {
-    move || {
-        let count = Arc::new(AtomicUsize::new(0));
-        let threads: Vec<_> = (0..4)
-            .map(|_| {
-                let count = count.clone();
-                thread::spawn(move || {
-                    count.fetch_add(1, order);
-                })
-            })
-            .collect();
-        for t in threads {
-            t.join().unwrap();
-        }
-        assert_eq!(count.load(order), 4);
-    }
+/// `classic::counter_with(4, order)`: four threads each increment a counter once, 4! = 24
+/// orders of the read-modify-writes, each one execution (one graph) under either model.
+fn four_increments(order: Ordering) -> impl Fn() + Send + Sync + Clone + 'static {
+    let program = counter_with(4, order).program;
+    move || program()
 }
 
 #[test]
@@ -253,11 +241,13 @@ fn a_dpor_search_stopped_by_its_budget_estimates_the_whole() {
     // Each of the 24 orders is one execution of the dpor engine's complete search, as the
     // sequentially consistent execution graphs count them.
     let body = four_increments(SeqCst);
-    let complete = Explorer::new().engine(Engine::dpor().unbounded()).run(body);
+    let complete = Explorer::new()
+        .engine(Engine::dpor().unbounded())
+        .run(body.clone());
     assert_eq!(complete.engines()[0].executions(), 24, "{complete}");
     let report = Explorer::new()
         .engine(Engine::dpor().max_executions(10))
-        .run(body);
+        .run(body.clone());
     assert_eq!(report.engines()[0].executions(), 10, "{report}");
     assert_estimates(&report, 24.0);
     let quiet = Explorer::new()

@@ -23,6 +23,9 @@
 //! as bit matrices, `hb` built in a topological order of `po ∪ rf` rather than by a closure.
 //! [`by_relations`] computes each relation exactly as written above, as the tests' oracle.
 
+mod rel;
+
+use self::rel::Rel;
 use crate::graph::{EventId, Graph, Label, Loc, Ordering, Tid};
 
 /// Which memory model a graph is judged by.
@@ -66,21 +69,25 @@ pub fn judge(graph: &Graph, model: Model) -> Verdict {
 /// Whether every atomic access and fence of `graph` is `SeqCst` (a read-modify-write's read
 /// that did not write has its failure ordering).
 fn all_seq_cst(graph: &Graph) -> bool {
-    (0..graph.thread_count() as Tid).all(|t| {
-        let events = graph.thread(t);
-        events.iter().enumerate().all(|(i, e)| {
-            let wrote = matches!(
-                events.get(i + 1).map(|e| e.label),
-                Some(Label::Write { rmw: true, .. })
-            );
-            ordering_of(e.label, wrote).is_none_or(Ordering::is_seq_cst)
-        })
-    })
+    graph
+        .events()
+        .all(|(id, _)| ordering_of_event(graph, id).is_none_or(Ordering::is_seq_cst))
+}
+
+/// The ordering event `id` of `graph` has ([`ordering_of`]).
+pub(crate) fn ordering_of_event(graph: &Graph, id: EventId) -> Option<Ordering> {
+    ordering_of(graph.label(id), graph.wrote(id))
+}
+
+/// The strongest ordering a new read with `ord` and failure ordering `fail_ord` may have:
+/// whether it fails is not known before the write it reads is chosen.
+pub(crate) fn strongest(ord: Ordering, fail_ord: Option<Ordering>) -> Ordering {
+    fail_ord.filter(|&f| f == Ordering::SeqCst).unwrap_or(ord)
 }
 
 /// The ordering an event with `label` has (none: not an atomic access or fence); the read
 /// of a read-modify-write that did not write (`wrote`) failed, and has its failure ordering.
-pub(crate) fn ordering_of(label: Label, wrote: bool) -> Option<Ordering> {
+fn ordering_of(label: Label, wrote: bool) -> Option<Ordering> {
     match label {
         Label::Read {
             ord,
@@ -169,7 +176,7 @@ fn judge_sc(graph: &Graph) -> Verdict {
 }
 
 /// Whether the graph of `n` nodes and `edges` has no cycle.
-fn acyclic(n: usize, edges: &[(usize, usize)]) -> bool {
+pub(super) fn acyclic(n: usize, edges: &[(usize, usize)]) -> bool {
     topological_order(n, edges).is_some()
 }
 
@@ -261,13 +268,9 @@ pub fn check_for(graph: &Graph, model: Model, ord: Ordering) -> Check {
             }
         }
         Model::Rc11 => {
-            let any_seq_cst = graph.events().any(|(_, e)| match e.label {
-                Label::Read { ord, fail_ord, .. } => {
-                    ord == Ordering::SeqCst || fail_ord == Some(Ordering::SeqCst)
-                }
-                Label::Write { ord, .. } | Label::Fence { ord } => ord == Ordering::SeqCst,
-                Label::Spawn { .. } | Label::Join { .. } | Label::Plain { .. } => false,
-            });
+            let any_seq_cst = graph
+                .events()
+                .any(|(id, _)| ordering_of_event(graph, id).is_some_and(Ordering::is_seq_cst));
             if any_seq_cst { Check::Full } else { Check::Hb }
         }
     }
@@ -300,11 +303,8 @@ pub fn still_consistent(graph: &Graph, model: Model, event: EventId) -> bool {
                 thread: event.thread,
                 index: event.index + 1,
             };
-            let writes = graph
-                .event(own_write)
-                .is_some_and(|e| matches!(e.label, Label::Write { rmw: true, .. }));
-            let strongest = fail_ord.filter(|&f| f == Ordering::SeqCst).unwrap_or(ord);
-            (strongest, writes && rmw_follows(graph, own_write))
+            let breaks = graph.wrote(event) && rmw_follows(graph, own_write);
+            (strongest(ord, fail_ord), breaks)
         }
         Label::Write { ord, .. } => (ord, rmw_follows(graph, event)),
         _ => return is_consistent(graph, model),
@@ -357,175 +357,6 @@ pub fn race_with(graph: &Graph, model: Model, access: EventId) -> Option<EventId
         let ordered = hb.has(b, at) || hb.has(at, b);
         (racy && other.thread != access.thread && !ordered).then_some(other)
     })
-}
-
-/// A relation over `n` events, as rows of bits, all in one buffer.
-#[derive(Clone)]
-struct Rel {
-    n: usize,
-    /// Words per row.
-    words: usize,
-    bits: Vec<u64>,
-}
-
-impl Rel {
-    fn new(n: usize) -> Rel {
-        let words = n.div_ceil(64).max(1);
-        Rel {
-            n,
-            words,
-            bits: vec![0; n * words],
-        }
-    }
-
-    fn row(&self, a: usize) -> &[u64] {
-        &self.bits[a * self.words..(a + 1) * self.words]
-    }
-
-    fn add(&mut self, a: usize, b: usize) {
-        self.bits[a * self.words + b / 64] |= 1 << (b % 64);
-    }
-
-    /// Adds `(a, b)` for every `b` in `to`.
-    fn add_range(&mut self, a: usize, to: std::ops::Range<usize>) {
-        let row = a * self.words;
-        let mut b = to.start;
-        while b < to.end {
-            let (word, bit) = (b / 64, b % 64);
-            let span = (64 - bit).min(to.end - b);
-            let mask = if span == 64 {
-                u64::MAX
-            } else {
-                ((1u64 << span) - 1) << bit
-            };
-            self.bits[row + word] |= mask;
-            b += span;
-        }
-    }
-
-    fn has(&self, a: usize, b: usize) -> bool {
-        self.bits[a * self.words + b / 64] & (1 << (b % 64)) != 0
-    }
-
-    fn successors(&self, a: usize) -> impl Iterator<Item = usize> + '_ {
-        self.row(a).iter().enumerate().flat_map(|(w, &word)| {
-            let mut bits = word;
-            std::iter::from_fn(move || {
-                (bits != 0).then(|| {
-                    let b = bits.trailing_zeros() as usize;
-                    bits &= bits - 1;
-                    w * 64 + b
-                })
-            })
-        })
-    }
-
-    fn union(&mut self, other: &Rel) {
-        for (w, o) in self.bits.iter_mut().zip(&other.bits) {
-            *w |= o;
-        }
-    }
-
-    /// `self; other`.
-    fn then(&self, other: &Rel) -> Rel {
-        self.then_on(other, |_| true)
-    }
-
-    /// The rows of `self; other` for which `keep` holds (the others empty).
-    fn then_on(&self, other: &Rel, keep: impl Fn(usize) -> bool) -> Rel {
-        let mut out = Rel::new(self.n);
-        for a in (0..self.n).filter(|&a| keep(a)) {
-            let start = a * self.words;
-            for b in self.successors(a) {
-                for (w, o) in out.bits[start..start + self.words]
-                    .iter_mut()
-                    .zip(other.row(b))
-                {
-                    *w |= o;
-                }
-            }
-        }
-        out
-    }
-
-    /// The transitive closure (Warshall, a row at a time).
-    fn closure(&self) -> Rel {
-        let mut out = self.clone();
-        for k in 0..out.n {
-            for a in 0..out.n {
-                if out.has(a, k) {
-                    out.or_row(a, k);
-                }
-            }
-        }
-        out
-    }
-
-    /// Adds row `from`'s pairs to row `to`: `(to, c)` for every `(from, c)`.
-    fn or_row(&mut self, to: usize, from: usize) {
-        let words = self.words;
-        let or = |dst: &mut [u64], src: &[u64]| {
-            for (d, s) in dst.iter_mut().zip(src) {
-                *d |= s;
-            }
-        };
-        if from < to {
-            let (low, high) = self.bits.split_at_mut(to * words);
-            or(&mut high[..words], &low[from * words..(from + 1) * words]);
-        } else if to < from {
-            let (low, high) = self.bits.split_at_mut(from * words);
-            or(&mut low[to * words..(to + 1) * words], &high[..words]);
-        }
-    }
-
-    /// The inverse relation.
-    fn transpose(&self) -> Rel {
-        let mut out = Rel::new(self.n);
-        for a in 0..self.n {
-            for b in self.successors(a) {
-                out.add(b, a);
-            }
-        }
-        out
-    }
-
-    /// Whether it has no cycle.
-    fn acyclic(&self) -> bool {
-        let edges: Vec<(usize, usize)> = (0..self.n)
-            .flat_map(|a| self.successors(a).map(move |b| (a, b)))
-            .collect();
-        acyclic(self.n, &edges)
-    }
-
-    /// Pairs `(a, b)` of `self` for which `keep` holds.
-    fn filter(&self, keep: impl Fn(usize, usize) -> bool) -> Rel {
-        let mut out = Rel::new(self.n);
-        for a in 0..self.n {
-            for b in self.successors(a) {
-                if keep(a, b) {
-                    out.add(a, b);
-                }
-            }
-        }
-        out
-    }
-
-    fn identity_on(n: usize, keep: impl Fn(usize) -> bool) -> Rel {
-        let mut out = Rel::new(n);
-        for a in (0..n).filter(|&a| keep(a)) {
-            out.add(a, a);
-        }
-        out
-    }
-
-    /// `self ∪ id`.
-    fn reflexive(&self) -> Rel {
-        let mut out = self.clone();
-        for a in 0..out.n {
-            out.add(a, a);
-        }
-        out
-    }
 }
 
 /// The base relations of a graph, its events numbered `0..n`: the initial writes first, then
@@ -933,7 +764,7 @@ impl Relations {
 }
 
 /// `label` with every ordering `SeqCst`.
-pub(crate) fn as_seq_cst(label: Label) -> Label {
+fn as_seq_cst(label: Label) -> Label {
     match label {
         Label::Read {
             loc,
@@ -958,22 +789,5 @@ pub(crate) fn as_seq_cst(label: Label) -> Label {
             ord: Ordering::SeqCst,
         },
         other @ (Label::Spawn { .. } | Label::Join { .. } | Label::Plain { .. }) => other,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::Rel;
-
-    #[test]
-    fn paths_across_words_and_cycles() {
-        let mut r = Rel::new(70);
-        r.add(0, 65);
-        r.add(65, 3);
-        assert!(r.then(&r).has(0, 3));
-        assert!(r.transpose().has(3, 65));
-        assert!(r.acyclic());
-        r.add(3, 0);
-        assert!(!r.acyclic());
     }
 }

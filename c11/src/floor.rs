@@ -19,19 +19,20 @@
 
 use std::collections::HashMap;
 
-use crate::consistency::{Model, as_seq_cst, ordering_of};
+use crate::consistency::{Model, ordering_of_event};
 use crate::graph::{EventId, Graph, Label, Loc, Tid};
 
 /// The position (in [`Graph::co`]) of the latest write to `loc` that happens before `event`
+/// under RC11
 /// (or is `event`), or that a read happening before it (or `event`) reads from; 0 (the
 /// initial write) for none. Coherence puts each such write before any write a later event of
 /// `event`'s thread reads, and before its later writes, so the exploration tries no earlier
 /// place.
-pub fn co_floor(graph: &Graph, model: Model, loc: Loc, event: EventId) -> usize {
-    let floor = Walk::new(graph, model, None).floor(loc, event);
+pub fn co_floor(graph: &Graph, loc: Loc, event: EventId) -> usize {
+    let floor = Walk::new(graph, None).floor(loc, event);
     debug_assert_eq!(
         floor,
-        crate::consistency::co_floor_by_relations(graph, model, loc, event),
+        crate::consistency::co_floor_by_relations(graph, Model::Rc11, loc, event),
         "{event:?} at {loc}"
     );
     floor
@@ -48,12 +49,11 @@ pub fn sc_floor(graph: &Graph, loc: Loc, event: EventId) -> usize {
             readers.entry(rf).or_default().push(id);
         }
     }
-    Walk::new(graph, Model::Sc, Some(readers)).floor(loc, event)
+    Walk::new(graph, Some(readers)).floor(loc, event)
 }
 
 struct Walk<'g> {
     graph: &'g Graph,
-    model: Model,
     /// Under sequential consistency, the readers of each write (for `fr`); `None`: the walk
     /// follows happens-before.
     readers: Option<HashMap<EventId, Vec<EventId>>>,
@@ -64,14 +64,9 @@ struct Walk<'g> {
 }
 
 impl<'g> Walk<'g> {
-    fn new(
-        graph: &'g Graph,
-        model: Model,
-        readers: Option<HashMap<EventId, Vec<EventId>>>,
-    ) -> Walk<'g> {
+    fn new(graph: &'g Graph, readers: Option<HashMap<EventId, Vec<EventId>>>) -> Walk<'g> {
         Walk {
             graph,
-            model,
             readers,
             reached: vec![0; graph.thread_count()],
             todo: Vec::new(),
@@ -219,27 +214,11 @@ impl<'g> Walk<'g> {
         len.checked_sub(1).map(|index| EventId { thread: t, index })
     }
 
-    fn ordering(&self, id: EventId) -> Option<crate::graph::Ordering> {
-        let label = match self.model {
-            Model::Rc11 => self.graph.label(id),
-            Model::Sc => as_seq_cst(self.graph.label(id)),
-        };
-        let next = EventId {
-            thread: id.thread,
-            index: id.index + 1,
-        };
-        let wrote = self
-            .graph
-            .event(next)
-            .is_some_and(|e| matches!(e.label, Label::Write { rmw: true, .. }));
-        ordering_of(label, wrote)
-    }
-
     fn acquires(&self, id: EventId) -> bool {
-        self.ordering(id).is_some_and(|o| o.acquires())
+        ordering_of_event(self.graph, id).is_some_and(|o| o.acquires())
     }
 
     fn releases(&self, id: EventId) -> bool {
-        self.ordering(id).is_some_and(|o| o.releases())
+        ordering_of_event(self.graph, id).is_some_and(|o| o.releases())
     }
 }

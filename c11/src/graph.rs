@@ -284,6 +284,19 @@ impl Graph {
         }
     }
 
+    /// Whether `read` is the read of a read-modify-write that wrote: its thread's next event is
+    /// that read-modify-write's write (one that did not write failed).
+    pub fn wrote(&self, read: EventId) -> bool {
+        let next = EventId {
+            thread: read.thread,
+            index: read.index + 1,
+        };
+        !read.is_init()
+            && self
+                .event(next)
+                .is_some_and(|e| matches!(e.label, Label::Write { rmw: true, .. }))
+    }
+
     /// The stamp of `id`; initial writes come before everything.
     pub fn stamp(&self, id: EventId) -> Option<u32> {
         self.event(id).map(|e| e.stamp)

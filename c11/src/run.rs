@@ -4,7 +4,7 @@
 use std::ops::Range;
 use std::sync::Arc;
 
-use crate::consistency::{Check, Model, Verdict, check_for, is_consistent, judge, rmw_follows};
+use crate::consistency::{Check, Verdict, check_for, is_consistent, judge, rmw_follows, strongest};
 use crate::explore::{
     Explorer, Revisit, RunState, State, add_rmw_write, backward_revisits, push_rmw_write,
 };
@@ -20,7 +20,7 @@ const FLOOR_FROM: usize = 4;
 /// `len` events may read from or be placed after, by `check` ([`co_floor`] or [`sc_floor`]
 /// of the event right before it: its previous one, or for its first the spawn that started
 /// it). Judged in full, 0 where the location has too few writes for computing it to pay.
-fn floor(graph: &Graph, model: Model, loc: Loc, t: Tid, len: u32, check: Check) -> usize {
+fn floor(graph: &Graph, loc: Loc, t: Tid, len: u32, check: Check) -> usize {
     if check == Check::Full && graph.co(loc).len() <= FLOOR_FROM {
         return 0;
     }
@@ -30,7 +30,8 @@ fn floor(graph: &Graph, model: Model, loc: Loc, t: Tid, len: u32, check: Check) 
     };
     before.map_or(0, |event| match check {
         Check::Sc => sc_floor(graph, loc, event),
-        Check::Hb | Check::Full => co_floor(graph, model, loc, event),
+        // A graph judged in full is RC11's: under SC every graph is judged by `Check::Sc`.
+        Check::Hb | Check::Full => co_floor(graph, loc, event),
     })
 }
 
@@ -258,13 +259,9 @@ impl<'e> Execution<'e> {
             };
             let old = graph.value(rf);
             // Its write, added with it (see `Explorer::revisit`).
-            let writes = graph
-                .event(EventId {
-                    thread: t,
-                    index: read.index + 1,
-                })
-                .is_some_and(|e| matches!(e.label, Label::Write { rmw: true, .. }));
-            if writes && let Some(write) = self.replayed(t, |_| true) {
+            if graph.wrote(read)
+                && let Some(write) = self.replayed(t, |_| true)
+            {
                 let new = exclusive.as_ref().and_then(|(_, change)| change(old));
                 self.rewrite(write, new.unwrap_or(old));
             }
@@ -286,11 +283,10 @@ impl<'e> Execution<'e> {
         let (mut consistent, mut atomicity_only) = (Vec::new(), Vec::new());
         let graph = &mut self.state().graph;
         let (len, stamp) = (graph.thread(t).len(), graph.next_stamp());
-        let strongest = fail_ord.filter(|&f| f == Ordering::SeqCst).unwrap_or(ord);
-        let check = check_for(graph, model, strongest);
+        let check = check_for(graph, model, strongest(ord, fail_ord));
         let fast = check != Check::Full;
         // No write before those coherence puts before what the thread did so far.
-        let floor = floor(graph, model, loc, t, len as u32, check);
+        let floor = floor(graph, loc, t, len as u32, check);
         for &w in co[floor..].iter().rev() {
             if fast {
                 // Only atomicity left: a write of this read-modify-write's would come between
@@ -393,7 +389,7 @@ impl<'e> Execution<'e> {
         // Its consistent places in coherence order: last first; none before the writes
         // coherence puts before it.
         let co = graph.co(loc).to_vec();
-        let floor = floor(graph, model, loc, t, write.index, check);
+        let floor = floor(graph, loc, t, write.index, check);
         let mut places = vec![co[co.len() - 2]];
         for &after in &co[floor.min(co.len() - 2)..co.len() - 2] {
             if fast {

@@ -104,12 +104,12 @@ pub fn run(args: &Args) -> Result<()> {
             &root,
             file,
             args.release,
-            Some(args.engines.as_deref()),
+            (true, args.engines.as_deref()),
         )?;
         let loom = if args.tapestry_only {
             None
         } else {
-            Some(run_file(&real, &root, file, args.release, None)?)
+            Some(run_file(&real, &root, file, args.release, (false, None))?)
         };
         rows.push((file.clone(), tapestry, loom));
     }
@@ -188,14 +188,14 @@ fn test_files(source: &Path) -> Result<Vec<String>> {
     Ok(files)
 }
 
-/// Runs one test file's tests one at a time; `ours` (the engines to use, or the defaults):
-/// under tapestry-loom, counting its executions; `None`: under loom.
+/// Runs one test file's tests one at a time; `ours`: under tapestry-loom (with `engines`, if
+/// given, for `TAPESTRY_LOOM_ENGINES`), counting its executions.
 fn run_file(
     dir: &Path,
     root: &Path,
     file: &str,
     release: bool,
-    ours: Option<Option<&str>>,
+    (ours, engines): (bool, Option<&str>),
 ) -> Result<FileRun> {
     let mut build = vec!["test", "--no-run", "--test", file];
     if release {
@@ -210,11 +210,10 @@ fn run_file(
         test.push("--release");
     }
     let stats = dir.join(format!("{file}.stats"));
-    let env = match ours {
-        Some(Some(engines)) => vec![("TAPESTRY_LOOM_ENGINES", engines)],
-        _ => Vec::new(),
-    };
-    run_tests(test, env, ours.is_some(), &stats, |args, env| {
+    let env = engines
+        .map(|engines| vec![("TAPESTRY_LOOM_ENGINES", engines)])
+        .unwrap_or_default();
+    run_tests(test, env, ours, &stats, |args, env| {
         scratch::cargo(dir, root, args, env)
     })
 }

@@ -41,8 +41,7 @@ pub(crate) trait Backend: Send + Sync + 'static {
         None
     }
     /// Whether the engine abandons runs by unwinding their threads with `rt::Abandoned`,
-    /// which `rt` then catches where each thread's body started (and only then: around
-    /// loom's threads, a catch and a resumed unwind overflow their stacks).
+    /// which `rt` then catches where each thread's body started (for no other engine).
     fn abandons_runs(&self) -> bool {
         false
     }

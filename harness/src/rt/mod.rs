@@ -115,24 +115,18 @@ pub(crate) fn wait_out_abandoned(done: impl Fn() -> bool) {
     }
 }
 
-/// Runs a model thread's body: whether it ran to its end, not out of an abandoned execution
-/// (caught only if `exec`'s engine abandons runs).
+/// Runs a model thread's body: whether it ran to its end, not out of an abandoned execution.
+/// Caught only for an engine that abandons runs: the other engines' panics unwind as they
+/// always did, with no catch and resumed unwind on the way.
 fn run_body(exec: &Execution, body: impl FnOnce()) -> bool {
-    if exec.backend.abandons_runs() {
-        return catching_abandoned(body);
-    }
-    body();
-    true
-}
-
-/// [`run_body`]'s catch, in a frame of its own: the other engines' threads run on small
-/// stacks (loom's), which a catch in every thread's first frame overflows.
-#[inline(never)]
-fn catching_abandoned(body: impl FnOnce()) -> bool {
     use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
+    if !exec.backend.abandons_runs() {
+        body();
+        return true;
+    }
     match catch_unwind(AssertUnwindSafe(body)) {
         Ok(()) => true,
-        Err(payload) if payload.is::<Abandoned>() => false,
+        Err(payload) if is_abandoned(&*payload) => false,
         Err(payload) => resume_unwind(payload),
     }
 }

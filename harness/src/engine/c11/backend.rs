@@ -142,13 +142,10 @@ fn ordering(order: Ordering) -> C11Ordering {
 /// Otherwise the exploration never starts such a run (`tapestry_c11::Explorer`), so it is
 /// this engine's error.
 fn blocked(shared: &SharedState) -> ! {
-    {
-        let mut shared = shared.lock();
-        if shared.explorer.is_sampling() {
-            shared.waits.abandoned = true;
-        }
+    if shared.lock().explorer.is_sampling() {
+        shared.lock().waits.abandoned = true;
+        rt::abandon_thread();
     }
-    super::waits::leave_if_abandoned(shared);
     rt::fail(
         FailureKind::Unsupported,
         "the c11 engine found no consistent value for an atomic operation (an error of the \

@@ -162,11 +162,12 @@ fn estimate_time(searched: Duration) -> Duration {
 }
 
 /// How many executions the complete exploration of `body` under `model` would run (after a
-/// search that took `searched`), from random paths of its tree (`tapestry_c11::estimate`); `None` if this engine cannot run the
-/// body. Each path is a run of the body of its own: a path that turns (a backward revisit)
-/// or ends without an execution abandons its run, whose threads unwind (`backend::blocked`);
-/// what the runs found is not reported, only their count. Under `Model::Sc` the count is that of
-/// the dpor engine's optimal search, which estimates its own with it.
+/// search that took `searched`), from random paths of its tree (`tapestry_c11::estimate`);
+/// `None` if this engine cannot run the body. Each path is a run of the body of its own: a
+/// path that turns (a backward revisit) or ends without an execution abandons its run, whose
+/// threads unwind (`backend::blocked`); what the runs found is not reported, only their
+/// count. Under `Model::Sc` the count is that of the dpor engine's optimal search, which
+/// estimates its own with it.
 pub(crate) fn estimate(
     body: &Body,
     limits: &Limits,
@@ -210,6 +211,15 @@ pub(crate) fn estimate(
 struct LowestFirst {
     shared: SharedState,
     started: bool,
+}
+
+impl LowestFirst {
+    /// Who runs in an abandoned run: each thread unwinds when it runs
+    /// (`waits::RunWaits::abandoned`), the latest spawned first, so that a thread's scoped
+    /// threads end before it leaves their scope.
+    fn unwinding(ids: &[TaskId]) -> Option<TaskId> {
+        ids.last().copied()
+    }
 }
 
 impl Scheduler for LowestFirst {
@@ -256,9 +266,7 @@ impl Scheduler for LowestFirst {
         let mut guard = self.shared.lock();
         let shared = &mut *guard;
         if shared.waits.abandoned {
-            // Each thread unwinds when it runs (`waits::RunWaits::abandoned`), the latest
-            // spawned first: a thread's scoped threads end before it leaves their scope.
-            return ids.last().copied();
+            return Self::unwinding(&ids);
         }
         let threads: Vec<_> = ids
             .iter()
@@ -288,7 +296,7 @@ impl Scheduler for LowestFirst {
                 waits::Verdict::Run(t) => Some(TaskId::from(t as usize)),
                 waits::Verdict::Abandon => {
                     shared.waits.abandoned = true;
-                    ids.first().copied()
+                    Self::unwinding(&ids)
                 }
             };
         }
