@@ -216,9 +216,11 @@
 //! executor-agnostic pieces (`spawn`, `block_on`, `yield_now`, `JoinHandle`); [`tokio`] has
 //! tokio's API over them (`spawn`, `select!`, `sync`, `task`, `time`, `runtime`), so tokio code
 //! is tested by changing its `use` lines, or by renaming the `tapestry-tokio` crate to `tokio`
-//! in `Cargo.toml`. Every task runs on a model thread of its own, so every engine explores
-//! where its polls interleave with the others' operations; a wake is an operation and a
-//! synchronisation. What is found by name:
+//! in `Cargo.toml`. Under the model engines every task runs on a model thread of its own, so
+//! they explore where its polls interleave with the others' operations; a wake is an
+//! operation and a synchronisation. Under the stress engine a real multi-threaded executor
+//! polls the tasks on every core, moving them between threads as a work-stealing runtime
+//! does. What is found by name:
 //!
 //! - a task that waits for a wake nothing will send is a [`LostWakeup`](FailureKind::LostWakeup);
 //! - tasks waiting for [`tokio::sync`] locks held by each other are a `Deadlock` naming each

@@ -1,8 +1,8 @@
 //! Async tasks under every engine: [`spawn`], [`block_on`], [`yield_now`] and [`JoinHandle`],
 //! executor-agnostic, shaped as tokio's.
 //!
-//! Each task runs on a model thread of its own, which polls it, waits for its waker when it
-//! returns `Pending`, and polls it again once woken. Every engine explores tasks as it explores
+//! Under the model engines each task runs on a model thread of its own, which polls it, waits
+//! for its waker when it returns `Pending`, and polls it again once woken. Every engine explores tasks as it explores
 //! threads: where a task's polls interleave with the other tasks' and threads' operations,
 //! which is every interleaving of their facade operations. A wake is an operation of the
 //! waking thread and a synchronisation (it happens before the poll it causes), so the DPOR
@@ -32,8 +32,13 @@
 //! main thread, with [`block_on`]); when it returns, tasks still running are aborted, as at
 //! the end of `#[tokio::test]`.
 //!
-//! Outside explorations the same code runs on std threads, one per task.
+//! Under the stress engine tasks are polled by a real multi-threaded executor
+//! ([`async-executor`](https://docs.rs/async-executor)) on as many threads as the machine has
+//! cores (or `workers`), so a task may move from thread to thread between its polls, as on a
+//! work-stealing runtime. Outside explorations the same code runs on std threads, one per
+//! task.
 
+mod executor;
 pub(crate) mod locks;
 mod per_execution;
 mod shutdown;

@@ -1,6 +1,7 @@
 //! The end of an async test, as the end of `#[tokio::test]`: tasks still running when the
 //! test's future returns are aborted (dropped at the await point where they wait) and their
-//! threads joined, so the execution ends with every thread finished.
+//! threads joined (under the stress engine, the executor's tasks waited for), so the
+//! execution ends with every task finished.
 
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -8,8 +9,12 @@ use super::task::Abort;
 use crate::rt;
 
 /// Spawned tasks not yet shut down: the execution they belong to (`None` outside
-/// explorations), their abort, their thread.
-type Entry = (Option<u64>, Arc<dyn Abort>, crate::thread::JoinHandle<()>);
+/// explorations), their abort, their thread (`None`: a task of the stress engine's executor).
+type Entry = (
+    Option<u64>,
+    Arc<dyn Abort>,
+    Option<crate::thread::JoinHandle<()>>,
+);
 
 static TASKS: Mutex<Vec<Entry>> = Mutex::new(Vec::new());
 
@@ -17,7 +22,7 @@ fn tasks() -> std::sync::MutexGuard<'static, Vec<Entry>> {
     TASKS.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-pub(super) fn register(task: Arc<dyn Abort>, thread: crate::thread::JoinHandle<()>) {
+pub(super) fn register(task: Arc<dyn Abort>, thread: Option<crate::thread::JoinHandle<()>>) {
     let exec = rt::current_thread().map(|(exec, _)| exec);
     let mut tasks = tasks();
     // Entries of executions that are over (failed before their end) are dropped: their
@@ -43,10 +48,17 @@ pub(super) fn shut_down() {
         for (_, task, _) in &mine {
             task.abort();
         }
+        let mut on_executor = false;
         for (_, _, thread) in mine {
-            // A task that panicked failed the execution already; outside explorations its
-            // handle has the panic.
-            let _ = thread.join();
+            match thread {
+                // A task that panicked failed the execution already; outside explorations its
+                // handle has the panic.
+                Some(thread) => drop(thread.join()),
+                None => on_executor = true,
+            }
+        }
+        if on_executor {
+            super::executor::wait_until_idle();
         }
     }
 }

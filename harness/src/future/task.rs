@@ -27,6 +27,7 @@ pub struct JoinHandle<T> {
     shared: Arc<Shared<T>>,
 }
 
+/// What a task and its handle share.
 pub(super) struct Shared<T> {
     state: Mutex<State<T>>,
     aborted: AtomicBool,
@@ -38,8 +39,16 @@ struct State<T> {
     taken: bool,
     /// The handle's waker, while it waits.
     joiner: Option<Waker>,
-    /// The task's own waker target, once it runs: an abort wakes it.
-    task: Option<Arc<Target>>,
+    /// What wakes the task, once known: an abort wakes it.
+    task: Option<Wakes>,
+}
+
+/// What wakes a task: the thread that polls it, or, on the stress engine's executor, the
+/// executor's waker of it.
+#[derive(Clone)]
+pub(super) enum Wakes {
+    Thread(Arc<Target>),
+    Executor(Waker),
 }
 
 /// Why a task gave no output: it was aborted, or (outside explorations) it panicked.
@@ -110,12 +119,23 @@ impl<T> Shared<T> {
     fn cancel(&self) {
         self.aborted.store(true, Ordering::Release);
         let task = self.lock().task.clone();
-        if let Some(task) = task {
-            task.wake();
+        match task {
+            Some(Wakes::Thread(target)) => target.wake(),
+            Some(Wakes::Executor(waker)) => waker.wake(),
+            None => {}
         }
     }
 
-    fn finish(&self, output: Result<T, JoinError>) {
+    /// Notes the executor's waker of the task, at its first poll and before it looks whether
+    /// it was aborted: an abort either finds the waker or is seen by that poll.
+    pub(super) fn woken_by(&self, waker: &Waker) {
+        let mut state = self.lock();
+        if state.task.is_none() {
+            state.task = Some(Wakes::Executor(waker.clone()));
+        }
+    }
+
+    pub(super) fn finish(&self, output: Result<T, JoinError>) {
         let joiner = {
             let mut state = self.lock();
             state.output = Some(output);
@@ -154,8 +174,9 @@ impl<T> fmt::Debug for JoinHandle<T> {
 }
 
 /// Spawns `future` as a task: it runs concurrently with the caller and the other tasks, on a
-/// model thread of its own under an exploration (a lane named `task-N` in traces), on a std
-/// thread outside one.
+/// model thread of its own under a model engine (a lane named `task-N` in traces), polled by
+/// a real multi-threaded executor under the stress engine (on the threads `runtime-worker-N`,
+/// one per core or per `workers`), on a std thread of its own outside explorations.
 #[track_caller]
 pub fn spawn<F>(future: F) -> JoinHandle<F::Output>
 where
@@ -163,18 +184,16 @@ where
     F::Output: Send + 'static,
 {
     let site = Location::caller();
+    if rt::real_threads() {
+        let shared = Shared::new(None);
+        super::executor::spawn(shared.clone(), future, site);
+        super::shutdown::register(shared.clone(), None);
+        return JoinHandle { shared };
+    }
     // Under an exploration the task's thread is the next one the execution starts.
     let thread = rt::thread_count();
     let target = Target::model(thread);
-    let shared = Arc::new(Shared {
-        state: Mutex::new(State {
-            output: None,
-            taken: false,
-            joiner: None,
-            task: target.clone(),
-        }),
-        aborted: AtomicBool::new(false),
-    });
+    let shared = Shared::new(target.clone().map(Wakes::Thread));
     let task = shared.clone();
     let name = match target {
         Some(_) => format!("task-{thread}"),
@@ -184,8 +203,24 @@ where
         .name(name)
         .spawn(move || run(&task, future, target, site))
         .expect("failed to start a thread for a task");
-    super::shutdown::register(shared.clone(), thread);
+    super::shutdown::register(shared.clone(), Some(thread));
     JoinHandle { shared }
+}
+
+impl<T> Shared<T> {
+    /// Made by `spawn`: its lock and flag show at the spawn's line in traces.
+    #[track_caller]
+    fn new(task: Option<Wakes>) -> Arc<Self> {
+        Arc::new(Shared {
+            state: Mutex::new(State {
+                output: None,
+                taken: false,
+                joiner: None,
+                task,
+            }),
+            aborted: AtomicBool::new(false),
+        })
+    }
 }
 
 /// The task's thread: polls until the future is ready or the task is aborted.
@@ -201,43 +236,79 @@ fn run<F: Future>(
         Some(target) if target.is_current() => target,
         _ => {
             let target = Target::current();
-            shared.lock().task = Some(target.clone());
+            shared.lock().task = Some(Wakes::Thread(target.clone()));
             target
         }
     };
-    let mut future = Box::pin(future);
-    let outside = rt::current_thread().is_none();
-    // Polled while it runs; dropped here, on its own thread, at the await point where it
-    // waited, if aborted.
-    let mut poll = move |cx: &mut Context<'_>| {
-        if outside {
-            std::panic::catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx)))
-                .map_err(|panic| JoinError { panic: Some(panic) })
-        } else {
-            Ok(future.as_mut().poll(cx))
-        }
-    };
-    // Where the task's future waits since its last poll: where an abort drops it.
-    let (mut polled, mut waiting_at) = (false, None);
+    let mut polls = Polls::new(future, site, rt::current_thread().is_none());
     // `drive` drops its step, and the future with it, before the handle learns the output.
-    let output = super::drive(target, site, move |cx| {
+    let output = super::drive(target, site, move |cx| polls.step(shared, cx));
+    shared.finish(output);
+}
+
+/// A task's future and what its polls keep track of: polled until it is ready, or dropped at
+/// its next poll once the task is aborted.
+pub(super) struct Polls<F> {
+    future: Pin<Box<F>>,
+    /// Where it was spawned.
+    site: &'static Location<'static>,
+    /// Outside explorations a panic is the handle's `JoinError` (inside one it fails the
+    /// execution, as a thread's does).
+    outside: bool,
+    polled: bool,
+    /// Where the future waits since its last poll: where an abort drops it.
+    waiting_at: Option<&'static Location<'static>>,
+}
+
+impl<F: Future> Polls<F> {
+    pub(super) fn new(future: F, site: &'static Location<'static>, outside: bool) -> Self {
+        Polls {
+            future: Box::pin(future),
+            site,
+            outside,
+            polled: false,
+            waiting_at: None,
+        }
+    }
+
+    /// Whether it was never polled.
+    pub(super) fn first(&self) -> bool {
+        !self.polled
+    }
+
+    /// One poll: the output once the future is ready, a cancelled `JoinError` instead of a
+    /// poll once the task is aborted, `None` while it is pending.
+    pub(super) fn step(
+        &mut self,
+        shared: &Shared<F::Output>,
+        cx: &mut Context<'_>,
+    ) -> Option<Result<F::Output, JoinError>> {
         if shared.aborted.load(Ordering::Acquire) {
-            crate::rt::cancelled(site, crate::rt::Cancel::Abort { polled }, waiting_at);
+            let why = crate::rt::Cancel::Abort {
+                polled: self.polled,
+            };
+            crate::rt::cancelled(self.site, why, self.waiting_at);
             return Some(Err(JoinError { panic: None }));
         }
         // The task's future is the outermost: nothing encloses it to keep a site for.
         let _stale = crate::rt::take_pending_at();
-        let result = poll(cx);
-        polled = true;
+        let future = &mut self.future;
+        let result = if self.outside {
+            std::panic::catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx)))
+                .map_err(|panic| JoinError { panic: Some(panic) })
+        } else {
+            Ok(future.as_mut().poll(cx))
+        };
+        self.polled = true;
         // Kept, for a lost wakeup's report, until the next poll.
-        waiting_at = crate::rt::peek_pending_at().filter(|_| matches!(result, Ok(Poll::Pending)));
+        self.waiting_at =
+            crate::rt::peek_pending_at().filter(|_| matches!(result, Ok(Poll::Pending)));
         match result {
             Ok(Poll::Ready(output)) => Some(Ok(output)),
             Ok(Poll::Pending) => None,
             Err(panic) => Some(Err(panic)),
         }
-    });
-    shared.finish(output);
+    }
 }
 
 /// A task as the end of an async test sees it: abort it if it still runs.

@@ -42,7 +42,7 @@ pub(super) struct Wanted {
 }
 
 impl Wanted {
-    fn deadline(&self) -> Option<Instant> {
+    pub(super) fn deadline(&self) -> Option<Instant> {
         match (self.sleep, self.timeout) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),

@@ -19,6 +19,8 @@ use crate::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 struct Pool {
     free: Mutex<u64>,
     released: Condvar,
+    /// How many workers.
+    count: usize,
 }
 
 /// At most this many workers: one bit each.
@@ -38,6 +40,7 @@ fn pool(workers: usize) -> Pool {
     Pool {
         free: Mutex::new(u64::MAX >> (MAX_WORKERS - workers)),
         released: Condvar::new(),
+        count: workers,
     }
 }
 
@@ -48,6 +51,18 @@ pub(crate) fn limit(workers: usize) {
         LIMITED.store(true, Relaxed);
         POOLS.get(|| pool(workers.max(1)));
     }
+}
+
+/// How many workers the running execution's runtime has, if limited: by `Explorer::workers`,
+/// or by its first tokio-shaped runtime.
+pub(super) fn count() -> Option<usize> {
+    let configured = rt::workers().map(|n| n.get().min(MAX_WORKERS));
+    configured.or_else(|| {
+        LIMITED
+            .load(Relaxed)
+            .then(|| POOLS.get_or(|| None).map(|pool| pool.count))
+            .flatten()
+    })
 }
 
 /// Takes a worker for a poll whose loop runs at `site` (the lowest free one, waiting for one
