@@ -71,10 +71,12 @@ fn the_first_must_win() {
 }
 
 /// Every model engine that makes choices finds the winner that fails; the DPOR engine runs
-/// exactly one execution per winner, and none when the select is biased.
+/// exactly one execution per winner, and none when the select is biased; so does the
+/// exhaustive engine, a loom search per winner.
 #[test]
 fn select_explores_which_ready_branch_wins() {
     let engines = [
+        EngineKind::Exhaustive,
         EngineKind::Dpor,
         EngineKind::Random,
         EngineKind::Pct,
@@ -113,32 +115,37 @@ fn select_explores_which_ready_branch_wins() {
             .is_some_and(|f| f.to_string().contains("the second branch won")),
         "{report}"
     );
-    // Collected across executions: a std mutex, outside the exploration.
-    let winners = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-    let seen = winners.clone();
-    let report = Explorer::new()
-        .engine(tapestry::Engine::dpor().unbounded())
-        .run(move || {
+    for engine in [
+        tapestry::Engine::from(tapestry::Engine::dpor().unbounded()),
+        tapestry::Engine::from(tapestry::Engine::exhaustive().unbounded()),
+    ] {
+        // Collected across executions: a std mutex, outside the exploration.
+        let winners = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let seen = winners.clone();
+        let report = Explorer::new().engine(engine.clone()).run(move || {
             let winner = both_ready();
             seen.lock().unwrap().push(winner);
         });
-    assert!(report.failure().is_none(), "{report}");
-    assert_eq!(report.engines()[0].executions(), 2, "{report}");
-    let mut winners = std::mem::take(&mut *winners.lock().unwrap());
-    winners.sort_unstable();
-    assert_eq!(winners, [1, 2]);
-    let biased = Explorer::new()
-        .engine(tapestry::Engine::dpor().unbounded())
-        .run(|| {
-            let first = block_on(async {
-                tokio::select! {
-                    biased;
-                    a = async { 1 } => a,
-                    b = async { 2 } => b,
-                }
-            });
-            assert_eq!(first, 1);
+        assert!(report.failure().is_none(), "{report}");
+        assert_eq!(report.engines()[0].executions(), 2, "{report}");
+        let mut winners = std::mem::take(&mut *winners.lock().unwrap());
+        winners.sort_unstable();
+        assert_eq!(winners, [1, 2]);
+        select_biased_runs_once(engine);
+    }
+}
+
+fn select_biased_runs_once(engine: tapestry::Engine) {
+    let biased = Explorer::new().engine(engine).run(|| {
+        let first = block_on(async {
+            tokio::select! {
+                biased;
+                a = async { 1 } => a,
+                b = async { 2 } => b,
+            }
         });
+        assert_eq!(first, 1);
+    });
     assert!(biased.failure().is_none(), "{biased}");
     assert_eq!(biased.engines()[0].executions(), 1, "{biased}");
 }

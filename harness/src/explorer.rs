@@ -501,8 +501,10 @@ fn run_replay(
         Replay::Exhaustive {
             preemption_bound,
             execution,
+            choices,
         } => {
-            let run = crate::engine::loom::replay(body, &traced, *preemption_bound, *execution);
+            let run =
+                crate::engine::loom::replay(body, &traced, *preemption_bound, *execution, choices);
             if run.found.is_none() && run.predicted.is_none() && run.executions < *execution {
                 let bound = preemption_bound
                     .map_or("no bound".to_owned(), |b| format!("preemption bound {b}"));

@@ -14,6 +14,10 @@ pub enum Replay {
         preemption_bound: Option<usize>,
         /// Which execution of that search failed, counting from 1.
         execution: u64,
+        /// The values the search gave its data choices (which ready branch of a `select!`
+        /// wins), each as (thread, the thread's choice number from 0, value); a choice not
+        /// here was 0. Empty for a program that makes none.
+        choices: Vec<(u32, u32, u32)>,
     },
     /// Every scheduling choice of the failing execution (random and PCT engines).
     Schedule(Schedule),
@@ -48,23 +52,25 @@ pub enum Replay {
 }
 
 /// The text form is one line, as saved in schedule files:
-/// `exhaustive bound=2 execution=17`, `schedule 0*3 1 2*2`,
+/// `exhaustive bound=2 execution=17` (with `choices=1.0.1` when a data choice of the search
+/// was given a value: thread 1's first choice, value 1), `schedule 0*3 1 2*2`,
 /// `c11 execution=5`, `priority inversion_bound=20 schedule 0*3 1 2*2`,
 /// `stress seed=7 iteration=88 iterations=100000 time_ms=1000` (the budget is optional).
 impl fmt::Display for Replay {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Replay::Exhaustive {
-                preemption_bound: Some(bound),
+                preemption_bound,
                 execution,
+                choices,
             } => {
-                write!(f, "exhaustive bound={bound} execution={execution}")
-            }
-            Replay::Exhaustive {
-                preemption_bound: None,
-                execution,
-            } => {
-                write!(f, "exhaustive bound=none execution={execution}")
+                let bound = preemption_bound.map_or("none".to_owned(), |b| b.to_string());
+                write!(f, "exhaustive bound={bound} execution={execution}")?;
+                for (i, (thread, nth, value)) in choices.iter().enumerate() {
+                    let lead = if i == 0 { " choices=" } else { "," };
+                    write!(f, "{lead}{thread}.{nth}.{value}")?;
+                }
+                Ok(())
             }
             Replay::C11 { execution } => write!(f, "c11 execution={execution}"),
             Replay::Schedule(schedule) => write!(f, "schedule {schedule}"),
@@ -156,9 +162,17 @@ impl FromStr for Replay {
                     Some(&"none") => None,
                     _ => Some(number(&fields, "bound")? as usize),
                 };
+                let choices = match fields.get("choices") {
+                    None => Vec::new(),
+                    Some(list) => list
+                        .split(',')
+                        .map(parse_choice)
+                        .collect::<Result<_, _>>()?,
+                };
                 Ok(Replay::Exhaustive {
                     preemption_bound,
                     execution: number(&fields, "execution")?,
+                    choices,
                 })
             }
             "c11" => Ok(Replay::C11 {
@@ -187,9 +201,23 @@ impl FromStr for Replay {
                 })
             }
             other => Err(ParseReplayError(format!(
-                "unknown replay `{other}`; expected `schedule ...`, `exhaustive bound=N execution=N`, `c11 execution=N`, `priority inversion_bound=N schedule ...` or `stress seed=N iteration=N [iterations=N] [time_ms=N]`"
+                "unknown replay `{other}`; expected `schedule ...`, `exhaustive bound=N execution=N [choices=T.N.V,...]`, `c11 execution=N`, `priority inversion_bound=N schedule ...` or `stress seed=N iteration=N [iterations=N] [time_ms=N]`"
             ))),
         }
+    }
+}
+
+/// A data choice's value as a replay writes it: `thread.nth.value`.
+fn parse_choice(text: &str) -> Result<(u32, u32, u32), ParseReplayError> {
+    let wrong = || {
+        ParseReplayError(format!(
+            "`{text}` is not a choice: expected `thread.nth.value`, three whole numbers"
+        ))
+    };
+    let mut parts = text.split('.').map(|part| part.parse::<u32>());
+    match (parts.next(), parts.next(), parts.next(), parts.next()) {
+        (Some(Ok(thread)), Some(Ok(nth)), Some(Ok(value)), None) => Ok((thread, nth, value)),
+        _ => Err(wrong()),
     }
 }
 

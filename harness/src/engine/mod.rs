@@ -19,6 +19,7 @@
 // nothing else about it.
 
 pub(crate) mod c11;
+mod choices;
 mod config;
 pub(crate) mod dpor;
 mod guarded;

@@ -318,3 +318,34 @@ fn a_file_names_its_test_by_its_place() {
         assert_eq!(test_of(dir, Path::new(not_one)), None, "{not_one}");
     }
 }
+
+#[test]
+fn an_exhaustive_replay_keeps_its_choices_and_reads_without_them() {
+    let old: Replay = "exhaustive bound=2 execution=17".parse().unwrap();
+    assert_eq!(
+        old,
+        Replay::Exhaustive {
+            preemption_bound: Some(2),
+            execution: 17,
+            choices: Vec::new(),
+        }
+    );
+    let text = "exhaustive bound=none execution=3 choices=0.0.1,2.1.3";
+    let new: Replay = text.parse().unwrap();
+    assert_eq!(
+        new,
+        Replay::Exhaustive {
+            preemption_bound: None,
+            execution: 3,
+            choices: vec![(0, 0, 1), (2, 1, 3)],
+        }
+    );
+    assert_eq!(new.to_string(), text);
+    let wrong = "exhaustive bound=1 execution=3 choices=0.1".parse::<Replay>();
+    assert!(
+        wrong
+            .unwrap_err()
+            .to_string()
+            .contains("`0.1` is not a choice"),
+    );
+}

@@ -7,6 +7,8 @@
 //! it begins and finishes, or does at once ([`Tracker::instant`]), before its next switch.
 
 use std::collections::HashMap;
+
+use crate::engine::choices::Choices;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 /// A facade object's number in the DPOR engine: the same in every execution of an exploration
@@ -142,45 +144,6 @@ pub(crate) struct Tracker {
     pub choices: Choices,
 }
 
-/// A search's data choices (`Backend::choose`: which ready branch of a `select!` wins). A
-/// choice is named by its thread and its number among that thread's choices, the same in every
-/// interleaving; the search gives each a value fixed for a whole round, and the engine runs a
-/// round for every combination of values the choices met can take (`dpor::explore`).
-#[derive(Debug, Default)]
-pub(crate) struct Choices {
-    /// The values given: a choice not here is 0.
-    pub given: std::collections::BTreeMap<Choice, usize>,
-    /// Every choice met in the round, with its number of values.
-    pub met: std::collections::BTreeMap<Choice, usize>,
-    /// How many choices each thread has made in the current execution.
-    made: Vec<u32>,
-    /// The value of the choice being made, which the scheduler's draw returns (so that a
-    /// schedule records it and replays it).
-    drawn: Option<u64>,
-}
-
-/// A choice: its thread, and its number among the thread's choices.
-pub(crate) type Choice = (Tid, u32);
-
-impl Choices {
-    /// Thread `t` makes its next choice, among `n` values.
-    pub(crate) fn choose(&mut self, t: Tid, n: usize) {
-        if self.made.len() <= t {
-            self.made.resize(t + 1, 0);
-        }
-        let choice = (t, self.made[t]);
-        self.made[t] += 1;
-        let most = self.met.entry(choice).or_default();
-        *most = (*most).max(n);
-        self.drawn = Some(self.given.get(&choice).copied().unwrap_or(0) as u64);
-    }
-
-    /// The value of the choice being made (0 if none is).
-    pub(crate) fn draw(&mut self) -> u64 {
-        self.drawn.take().unwrap_or(0)
-    }
-}
-
 /// The tracker as the backend and the scheduler share it.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct SharedTracker(Arc<Mutex<Tracker>>);
@@ -201,8 +164,7 @@ impl Tracker {
         self.fresh.clear();
         self.step.clear();
         self.found = None;
-        self.choices.made.clear();
-        self.choices.drawn = None;
+        self.choices.new_execution();
     }
 
     /// The number of an object made now at line `site` (0: a line unknown): the same in

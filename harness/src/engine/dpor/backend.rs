@@ -152,7 +152,7 @@ impl Backend for DporBackend {
         }))
     }
 
-    /// The round's value for this choice (`access::Choices`), drawn through the scheduler so
+    /// The round's value for this choice (`engine::choices`), drawn through the scheduler so
     /// that the schedule records it.
     fn choose(&self, n: usize) -> Option<usize> {
         if !rt::teardown() {

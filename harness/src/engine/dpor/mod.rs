@@ -36,7 +36,7 @@
 //! traces against numbers derived by hand). A data choice (`Backend::choose`: which branch
 //! of a `select!` is polled first) is not a race: the engine searches once per combination of
 //! the values of the choices it meets, each named by its thread and its number there
-//! (`access::Choices`), and the schedule records the value as a draw so that it replays.
+//! (`engine::choices`), and the schedule records the value as a draw so that it replays.
 
 pub(crate) mod access;
 pub(crate) mod backend;
@@ -46,13 +46,13 @@ mod tree;
 mod wakeup;
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::time::Instant;
 
-use self::access::{Choice, SharedTracker};
+use self::access::SharedTracker;
 use self::backend::DporBackend;
 use self::search::{Dpor as Search, Stats};
+use super::choices::{Given, next_rounds};
 use super::shuttle::run_on;
 use super::{Body, Dpor, EngineRun, Found, Limits, on_fresh_thread};
 use crate::kinds::FailureKind;
@@ -82,9 +82,7 @@ fn explore_here(body: &Body, config: &Dpor, limits: &Limits) -> EngineRun {
         weak_orderings: Some(false),
         estimate: None,
     };
-    // Each combination of values of the data choices is searched once: a combination varies
-    // only choices after the last one it gives a value to (a choice is met, with the values
-    // before it, in some execution of the search that gives them: the one that would make it).
+    // Each combination of values of the data choices is searched once (`choices`).
     let mut todo: Vec<Given> = vec![Given::new()];
     let mut complete = true;
     while let Some(given) = todo.pop() {
@@ -93,16 +91,7 @@ fn explore_here(body: &Body, config: &Dpor, limits: &Limits) -> EngineRun {
             complete = false;
             break;
         }
-        let last = given.keys().next_back().copied();
-        for (&choice, &values) in &met {
-            if last.is_none_or(|last| choice > last) {
-                for value in 1..values {
-                    let mut more = given.clone();
-                    more.insert(choice, value);
-                    todo.push(more);
-                }
-            }
-        }
+        todo.extend(next_rounds(&given, &met));
     }
     total.complete = complete;
     if !complete
@@ -121,9 +110,6 @@ fn explore_here(body: &Body, config: &Dpor, limits: &Limits) -> EngineRun {
     total.elapsed = start.elapsed();
     total
 }
-
-/// Values given to data choices (`access::Choices`).
-type Given = BTreeMap<Choice, usize>;
 
 /// Searches with the choices `given`, bound after bound, adding to `total`. Returns the choices
 /// met and whether the search was complete (for this combination).

@@ -449,7 +449,7 @@ impl Scheduler for Dpor {
     }
 
     fn next_u64(&mut self) -> u64 {
-        // A data choice's value, given by the round (`access::Choices`). Other randomness is
+        // A data choice's value, given by the round (`engine::choices`). Other randomness is
         // not under the search's control: a constant keeps executions repeatable.
         self.tracker.lock().choices.draw()
     }

@@ -7,12 +7,13 @@
 
 use std::cell::{Cell, RefCell, UnsafeCell};
 use std::rc::Rc;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use super::condvar::LoomCondvar;
 use super::fair;
 use super::pool::{AtomicPool, PooledAtomic};
+use crate::engine::choices::Choices;
 use crate::engine::guarded::guarded_locks;
 use crate::engine::stack;
 use crate::rt::{
@@ -29,6 +30,8 @@ pub(crate) struct LoomBackend {
     /// A condition variable of the running execution that nobody waits on: notifying it is a
     /// branch point with no effect.
     branch: PlainBranch,
+    /// The data choices of the running round, which `loom::explore` sets and reads.
+    pub choices: Arc<Mutex<Choices>>,
 }
 
 #[derive(Default)]
@@ -47,6 +50,10 @@ impl std::fmt::Debug for PlainBranch {
 }
 
 impl LoomBackend {
+    pub(crate) fn choices(&self) -> std::sync::MutexGuard<'_, Choices> {
+        self.choices.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
     /// A branch point of loom's with no effect, made on this execution's own object.
     fn plain_branch(&self) {
         let Some((exec, _)) = rt::current_thread() else {
@@ -129,6 +136,14 @@ impl Backend for LoomBackend {
 
     fn begin(&self) {
         self.atomics.begin();
+        self.choices().new_execution();
+    }
+
+    /// The round's value for this choice: loom has no data choices, so the engine searches
+    /// once per combination of their values (`engine::choices`).
+    fn choose(&self, n: usize) -> Option<usize> {
+        let (_, me) = rt::current_thread()?;
+        Some(self.choices().choose(me as usize, n))
     }
 
     fn acts_before_ops(&self) -> bool {

@@ -1,6 +1,8 @@
 //! The exhaustive engine: loom's depth-first search over every interleaving, bounded by
 //! preemptions, searched with bound 0, 1, 2, ... so that the first failure found is one with
-//! the fewest preemptions.
+//! the fewest preemptions. loom has no data choices (which ready branch of a `select!` wins):
+//! within a bound, loom's search runs once per combination of their values
+//! (`engine::choices`), as the DPOR engine's does.
 
 mod backend;
 mod condvar;
@@ -8,10 +10,11 @@ mod fair;
 mod pool;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError};
 use std::time::{Duration, Instant};
 
 use self::backend::LoomBackend;
+use super::choices::{Given, next_rounds};
 use super::{Body, EngineRun, Exhaustive, Found, Limits, failure_of, on_fresh_thread, predicted};
 use super::{hang, stack};
 use crate::rt::{self, Execution, Local};
@@ -23,13 +26,15 @@ pub(crate) fn explore(body: &Body, config: &Exhaustive, limits: &Limits) -> Engi
     })
 }
 
-/// Runs only the `execution`-th execution of the search with `preemption_bound` (counting
-/// from 1): the depth-first search is deterministic, so that is the same interleaving.
+/// Runs only the `execution`-th execution of the search with `preemption_bound` and the data
+/// choices `choices` (counting from 1): the depth-first search is deterministic, so that is
+/// the same interleaving.
 pub(crate) fn replay(
     body: &Body,
     limits: &Limits,
     preemption_bound: Option<usize>,
     execution: u64,
+    choices: &[(u32, u32, u32)],
 ) -> EngineRun {
     let config = Exhaustive {
         preemption_bound,
@@ -37,16 +42,31 @@ pub(crate) fn replay(
         max_executions: Some(execution),
         ..Exhaustive::default()
     };
+    let given = choices
+        .iter()
+        .map(|&(thread, nth, value)| ((thread as usize, nth), value as usize))
+        .collect();
     on_fresh_thread("tapestry-exhaustive-replay", || {
-        explore_here(body, &config, limits, Some(execution))
+        explore_here(body, &config, limits, Some((execution, given)))
     })
 }
 
-fn explore_here(body: &Body, config: &Exhaustive, limits: &Limits, only: Option<u64>) -> EngineRun {
+/// The search: bound after bound and, within a bound, a round of loom's search for each
+/// combination of values of the data choices met (`engine::choices`), so that the first
+/// failure found is one with the fewest preemptions. `replay` runs one round of one bound
+/// up to one execution.
+fn explore_here(
+    body: &Body,
+    config: &Exhaustive,
+    limits: &Limits,
+    replay: Option<(u64, Given)>,
+) -> EngineRun {
     rt::hook::install();
     let start = Instant::now();
+    let backend = LoomBackend::default();
+    let choices = backend.choices.clone();
     let exec = Arc::new(
-        Execution::new(Box::<LoomBackend>::default(), false)
+        Execution::new(Box::new(backend), false)
             .engine(limits.engine)
             .tracing(limits.tracing)
             .lock_order(limits.lock_order)
@@ -56,6 +76,7 @@ fn explore_here(body: &Body, config: &Exhaustive, limits: &Limits, only: Option<
     let local = Local::new(exec.clone());
     let _installed = local.install();
     let _watched = hang::watch(&exec, limits.watchdog);
+    let lock = || choices.lock().unwrap_or_else(PoisonError::into_inner);
 
     let bounds: Vec<Option<usize>> = match config.preemption_bound {
         Some(bound) if config.iterative => (0..=bound).map(Some).collect(),
@@ -67,73 +88,90 @@ fn explore_here(body: &Body, config: &Exhaustive, limits: &Limits, only: Option<
     // Searches started over because a failure may have been loom's complaint about an atomic
     // made outside the pool (see `pool`); each learns more, so few are ever needed.
     let mut restarts = 0;
-    let mut bounds = bounds.into_iter().peekable();
-    while let Some(&bound) = bounds.peek() {
-        let before = exec.executions();
-        let remaining_executions = config.max_executions.map(|max| max.saturating_sub(before));
-        let remaining_time = config.max_time.saturating_sub(start.elapsed());
-        if remaining_executions == Some(0) || remaining_time.is_zero() {
-            complete = false;
-            break;
-        }
-        let builder = builder(limits, bound, remaining_executions, remaining_time);
-        let body = body.clone();
-        let result = catch_unwind(AssertUnwindSafe(|| {
-            // loom's coroutine stacks are 32 KiB; the body runs on one of ours.
-            builder.check(move || {
-                stack::run_on(stack::MAIN, || rt::run_main(&*body));
-                fair::ran();
-            })
-        }));
-        let ran = exec.executions() - before;
-        if let Some(at) = exec.prediction_without_trace().filter(|&at| at > before) {
-            predicted_at.get_or_insert((bound, at - before));
-        }
-        match result {
-            Err(_) if exec.backend.unsure_failure() && restarts < MAX_RESTARTS => {
-                restarts += 1;
-                continue;
+    'bounds: for bound in bounds {
+        let mut rounds = vec![
+            replay
+                .as_ref()
+                .map(|(_, given)| given.clone())
+                .unwrap_or_default(),
+        ];
+        while let Some(given) = rounds.pop() {
+            let before = exec.executions();
+            let remaining_executions = config.max_executions.map(|max| max.saturating_sub(before));
+            let remaining_time = config.max_time.saturating_sub(start.elapsed());
+            if remaining_executions == Some(0) || remaining_time.is_zero() {
+                complete = false;
+                break 'bounds;
             }
-            Err(payload) => {
-                let record = failure_of(&exec, &*payload);
-                return EngineRun {
-                    executions: exec.executions(),
-                    elapsed: start.elapsed(),
-                    complete: false,
-                    found: Some(Found {
-                        record,
-                        recording: local.take_recording(),
-                        execution: exec.executions(),
-                        replay: Replay::Exhaustive {
-                            preemption_bound: bound,
-                            execution: ran,
-                        },
-                        // Searched bound by bound, the first failure has the fewest preemptions.
-                        preemptions: if config.iterative { bound } else { None },
-                    }),
-                    predicted: None,
-                    weak_orderings: Some(exec.weak_orderings()),
-                    estimate: None,
-                };
+            {
+                let mut choices = lock();
+                choices.given = given.clone();
+                choices.met.clear();
             }
-            Ok(()) if only.is_some() => break,
-            Ok(()) => {
-                let out_of_executions = remaining_executions.is_some_and(|max| ran >= max);
-                let out_of_time = start.elapsed() >= config.max_time;
-                if out_of_executions || out_of_time {
-                    complete = false;
-                    break;
+            let builder = builder(limits, bound, remaining_executions, remaining_time);
+            let body = body.clone();
+            let result = catch_unwind(AssertUnwindSafe(|| {
+                // loom's coroutine stacks are 32 KiB; the body runs on one of ours.
+                builder.check(move || {
+                    stack::run_on(stack::MAIN, || rt::run_main(&*body));
+                    fair::ran();
+                })
+            }));
+            let ran = exec.executions() - before;
+            if let Some(at) = exec.prediction_without_trace().filter(|&at| at > before) {
+                predicted_at.get_or_insert((bound, at - before, given.clone()));
+            }
+            match result {
+                Err(_) if exec.backend.unsure_failure() && restarts < MAX_RESTARTS => {
+                    restarts += 1;
+                    rounds.push(given);
+                    continue;
+                }
+                Err(payload) => {
+                    let record = failure_of(&exec, &*payload);
+                    return EngineRun {
+                        executions: exec.executions(),
+                        elapsed: start.elapsed(),
+                        complete: false,
+                        found: Some(Found {
+                            record,
+                            recording: local.take_recording(),
+                            execution: exec.executions(),
+                            replay: Replay::Exhaustive {
+                                preemption_bound: bound,
+                                execution: ran,
+                                choices: public(&given),
+                            },
+                            // Searched bound by bound, the first failure has the fewest
+                            // preemptions.
+                            preemptions: if config.iterative { bound } else { None },
+                        }),
+                        predicted: None,
+                        weak_orderings: Some(exec.weak_orderings()),
+                        estimate: None,
+                    };
+                }
+                Ok(()) if replay.is_some() => break 'bounds,
+                Ok(()) => {
+                    let out_of_executions = remaining_executions.is_some_and(|max| ran >= max);
+                    let out_of_time = start.elapsed() >= config.max_time;
+                    if out_of_executions || out_of_time {
+                        complete = false;
+                        break 'bounds;
+                    }
                 }
             }
+            let met = std::mem::take(&mut lock().met);
+            rounds.extend(next_rounds(&given, &met));
         }
-        bounds.next();
     }
     rt::keep_prediction_trace(&local);
     let predicted = predicted(&exec, |_| {
-        let (preemption_bound, execution) = predicted_at.unwrap_or((None, 0));
+        let (preemption_bound, execution, given) = predicted_at.clone().unwrap_or_default();
         Replay::Exhaustive {
             preemption_bound,
             execution,
+            choices: public(&given),
         }
     });
     EngineRun {
@@ -145,6 +183,14 @@ fn explore_here(body: &Body, config: &Exhaustive, limits: &Limits, only: Option<
         weak_orderings: Some(exec.weak_orderings()),
         estimate: None,
     }
+}
+
+/// The choices `given`, as a replay names them.
+fn public(given: &Given) -> Vec<(u32, u32, u32)> {
+    given
+        .iter()
+        .map(|(&(thread, nth), &value)| (thread as u32, nth, value as u32))
+        .collect()
 }
 
 /// How often one exploration may start loom's search over (see `pool`).
