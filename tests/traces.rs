@@ -1,7 +1,8 @@
 //! Traces are deterministic: the same engine, seed and program render the same text, and a
 //! replay reproduces it byte for byte. They list operations in the order they took effect.
 
-use tapestry::sync::atomic::{AtomicBool, Ordering};
+use tapestry::sync::atomic::Ordering::Relaxed;
+use tapestry::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use tapestry::sync::{Arc, Condvar, Mutex};
 use tapestry::{Engine, Explorer, Failure, thread};
 use tapestry_catalogue::entry;
@@ -291,4 +292,58 @@ fn a_deadlock_names_the_line_each_blocked_thread_waits_at() {
             assert!(svg.contains(&format!("(line {line})")), "{svg}");
         }
     }
+}
+
+/// T1 stores 0 (the value x starts with) then 7 to x, then raises y; main, seeing y raised,
+/// reads x = 0: weak memory (Relaxed), from the initial value or from T1's first store, the
+/// same value. A trace that matched reads to stores by value would say T1's store of 0 either
+/// way: the c11 engine knows which it read.
+#[test]
+fn a_c11_trace_names_the_store_a_read_read_not_one_of_the_same_value() {
+    let report = Explorer::new().engine(tapestry::Engine::c11()).run(|| {
+        let x = Arc::new(AtomicUsize::new(0));
+        let y = Arc::new(AtomicBool::new(false));
+        let (x1, y1) = (x.clone(), y.clone());
+        let writer = thread::spawn(move || {
+            x1.store(0, Relaxed);
+            x1.store(7, Relaxed);
+            y1.store(true, Relaxed);
+        });
+        if y.load(Relaxed) {
+            assert_eq!(x.load(Relaxed), 7, "x read before it was written");
+        }
+        writer.join().unwrap();
+    });
+    let failure = report.failure().expect("found");
+    let trace = failure.trace().to_string();
+    assert!(
+        trace.contains("not the latest: read from the initial value, not from T1's store of 7"),
+        "{trace}"
+    );
+}
+
+/// T1 stores 0 while T2 increments x: x can end 0 under sequential consistency (the increment
+/// first), and the c11 engine's trace shows that failure as the interleaving it is, each read
+/// reading the latest store, with no weak-memory note (a run of the graph in spawn order would
+/// show T1's store first and the increment reading around it).
+#[test]
+fn a_c11_trace_shows_a_sequentially_consistent_failure_as_an_interleaving() {
+    let report = Explorer::new().engine(tapestry::Engine::c11()).run(|| {
+        let x = Arc::new(AtomicUsize::new(0));
+        let (x1, x2) = (x.clone(), x.clone());
+        let resets = thread::spawn(move || x1.store(0, Relaxed));
+        let adds = thread::spawn(move || x2.fetch_add(1, Relaxed));
+        resets.join().unwrap();
+        adds.join().unwrap();
+        assert_ne!(x.load(Relaxed), 0, "the increment was overwritten");
+    });
+    let failure = report.failure().expect("found");
+    let trace = failure.trace().to_string();
+    assert!(!trace.contains("not the latest"), "{trace}");
+    assert!(!trace.contains("needs weak memory"), "{trace}");
+    let (add, reset) = (
+        trace.find("fetch_add").expect("the increment"),
+        trace.find("store atomic1 <- 0").expect("the reset"),
+    );
+    assert!(add < reset, "{trace}");
 }

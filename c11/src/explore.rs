@@ -51,6 +51,10 @@ pub struct Explorer {
 pub(crate) struct RunState {
     pub(crate) done: Vec<u32>,
     pub(crate) blocked: bool,
+    /// The graph's sequentially consistent order, once asked for (`None` inside: it has
+    /// none), and how far into it the run has certainly gone ([`crate::order`]).
+    pub(crate) sc_order: Option<Option<Vec<EventId>>>,
+    pub(crate) sc_next: usize,
 }
 
 /// What an exploration has done so far.

@@ -45,6 +45,7 @@ pub mod estimate;
 pub mod explore;
 pub mod floor;
 pub mod graph;
+pub mod order;
 pub mod run;
 
 pub use consistency::{Model, is_consistent, is_consistent_but_atomicity, race_with};

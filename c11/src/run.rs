@@ -122,6 +122,30 @@ impl<'e> Execution<'e> {
         Some(ready)
     }
 
+    /// Whether thread `t`'s next event is the graph's next one in its sequentially consistent
+    /// order ([`crate::order::sc_order`]), if it has one: a run that takes such events first
+    /// (they are always [`replay_ready`](Self::replay_ready)) shows the graph as an
+    /// interleaving, every read reading the latest write before it, whenever the graph is one.
+    pub fn replay_preferred(&mut self, t: Tid) -> bool {
+        if self.run().sc_order.is_none() {
+            let order = crate::order::sc_order(self.graph());
+            self.run().sc_order = Some(order);
+        }
+        loop {
+            let run = self.run();
+            let Some(Some(order)) = &run.sc_order else {
+                return false;
+            };
+            let Some(&next) = order.get(run.sc_next) else {
+                return false;
+            };
+            if self.done(next.thread) <= next.index {
+                return next.thread == t && self.done(t) == next.index;
+            }
+            self.run().sc_next += 1;
+        }
+    }
+
     /// Whether a step found no consistent choice: the run must stop.
     pub fn is_blocked(&self) -> bool {
         self.explorer.run.as_ref().is_some_and(|r| r.blocked)
@@ -500,6 +524,14 @@ impl<'e> Execution<'e> {
             })
             .max()
             .unwrap_or(0)
+    }
+
+    /// Thread `t`'s latest event run in this run: for a read-modify-write that wrote, its
+    /// write (its read is the event before).
+    pub fn last_event(&mut self, t: Tid) -> Option<EventId> {
+        let done = self.done(t);
+        done.checked_sub(1)
+            .map(|index| EventId { thread: t, index })
     }
 
     /// How many events thread `t` has run so far in this run.

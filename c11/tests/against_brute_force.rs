@@ -1,12 +1,15 @@
 //! The exploration against the brute force on random small programs: the same number of
 //! consistent executions (none missed, none run twice) and the same outcomes, under RC11 and
-//! under sequential consistency.
+//! under sequential consistency; and the order traces show graphs in.
 
 mod support;
 
+use std::collections::BTreeMap;
+
 use proptest::prelude::*;
-use support::{I, Litmus, brute_force, explore};
-use tapestry_c11::{Model, Ordering};
+use support::{I, Litmus, brute_force, explore, explore_graphs};
+use tapestry_c11::order::sc_order;
+use tapestry_c11::{EventId, Graph, Label, Loc, Model, Ordering, is_consistent};
 
 fn ordering() -> impl Strategy<Value = Ordering> {
     prop_oneof![
@@ -141,5 +144,52 @@ proptest! {
     #[test]
     fn programs_without_seq_cst_have_their_rc11_executions(program in program().prop_map(no_seq_cst)) {
         agrees_under_rc11(&program)?;
+    }
+}
+
+/// Whether `order` runs `graph` as an interleaving: every write of a location in its
+/// coherence order, every read reading the latest write before it.
+fn is_interleaving(graph: &Graph, order: &[EventId]) -> bool {
+    let mut latest: BTreeMap<Loc, EventId> = BTreeMap::new();
+    for &id in order {
+        match graph.label(id) {
+            Label::Read { loc, rf, .. }
+                if latest.get(&loc).copied().unwrap_or(EventId::init(loc)) != rf =>
+            {
+                return false;
+            }
+            Label::Write { loc, .. } => {
+                let co = graph.co(loc);
+                let before = latest.get(&loc).copied().unwrap_or(EventId::init(loc));
+                let place = co.iter().position(|&w| w == id);
+                if place.is_none_or(|i| i == 0 || co[i - 1] != before) {
+                    return false;
+                }
+                latest.insert(loc, id);
+            }
+            _ => {}
+        }
+    }
+    order.len() == graph.events().count()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 150, ..ProptestConfig::default() })]
+
+    /// The order a trace shows a graph in (`order::sc_order`) exists exactly for the graphs
+    /// that are sequentially consistent, and is an interleaving of them.
+    #[test]
+    fn a_graph_has_an_interleaving_order_exactly_when_it_is_sequentially_consistent(
+        program in program()
+    ) {
+        let mut wrong = None;
+        explore_graphs(&program, Model::Rc11, &mut |graph| {
+            let order = sc_order(graph);
+            let fits = order.as_ref().is_none_or(|order| is_interleaving(graph, order));
+            if order.is_some() != is_consistent(graph, Model::Sc) || !fits {
+                wrong.get_or_insert(format!("{graph:?}: {order:?}"));
+            }
+        });
+        prop_assert!(wrong.is_none(), "{:?}: {}", program, wrong.unwrap_or_default());
     }
 }

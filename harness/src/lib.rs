@@ -408,7 +408,10 @@
 //! threads loaded 0 (steps 2 and 3), so both stored 1. A read that returned a value older than
 //! the latest store (possible with weak orderings, under the exhaustive and c11 engines) is
 //! marked `not the latest`, with the store it read: `not the latest: read from the initial
-//! value, not from T1's store of 1 at step 5`. A deadlock ends with who waits for which lock, at which line, and who holds
+//! value, not from T1's store of 1 at step 5` (the c11 engine knows that store; under the
+//! exhaustive engine it is the latest store of the value read). The c11 engine shows an
+//! execution that sequential consistency allows as an interleaving, so such marks appear only
+//! where weak memory was needed. A deadlock ends with who waits for which lock, at which line, and who holds
 //! it: `main waits to lock `a` (at src/bank.rs:12), held by T1`.
 //!
 //! Before a failure is reported, it is shrunk to the fewest preemptions that still fail, so the

@@ -37,8 +37,17 @@ pub type Outcome = (Vec<Vec<Val>>, Vec<Val>);
 
 /// Executions the explorer ran to their end, and their outcomes.
 pub fn explore(litmus: &Litmus, model: Model) -> (u64, BTreeSet<Outcome>) {
+    explore_graphs(litmus, model, &mut |_| {})
+}
+
+/// As [`explore`], showing `each` every graph run to its end.
+pub fn explore_graphs(
+    litmus: &Litmus,
+    model: Model,
+    each: &mut dyn FnMut(&Graph),
+) -> (u64, BTreeSet<Outcome>) {
     let mut explorer = Explorer::new(litmus.threads.len(), &litmus.locs, model);
-    let found = run_all(litmus, &mut explorer, |_| false);
+    let found = run_all(litmus, &mut explorer, |_| false, each);
     // Every run the exploration starts has a consistent choice at every step.
     assert_eq!(explorer.stats().blocked, 0, "{litmus:?}");
     found
@@ -47,9 +56,8 @@ pub fn explore(litmus: &Litmus, model: Model) -> (u64, BTreeSet<Outcome>) {
 /// The estimate of a sampling exploration of `litmus` from `paths` random paths.
 pub fn estimate(litmus: &Litmus, model: Model, paths: usize, seed: u64) -> Estimate {
     let mut explorer = Explorer::sampling(litmus.threads.len(), &litmus.locs, model, seed);
-    run_all(litmus, &mut explorer, |e| {
-        e.estimate().is_some_and(|estimate| estimate.paths >= paths)
-    });
+    let enough = |e: &Explorer| e.estimate().is_some_and(|estimate| estimate.paths >= paths);
+    run_all(litmus, &mut explorer, enough, &mut |_| {});
     // (No litmus with `Enter` is estimated: a run stopped there counts as complete.)
     explorer.estimate().expect("paths were run")
 }
@@ -60,6 +68,7 @@ fn run_all(
     litmus: &Litmus,
     explorer: &mut Explorer,
     enough: impl Fn(&Explorer) -> bool,
+    each: &mut dyn FnMut(&Graph),
 ) -> (u64, BTreeSet<Outcome>) {
     let mut complete = 0;
     let mut outcomes = BTreeSet::new();
@@ -111,6 +120,7 @@ fn run_all(
             continue;
         }
         let finals = finals(run.graph());
+        each(run.graph());
         run.finish();
         complete += 1;
         outcomes.insert((regs, finals));

@@ -208,6 +208,10 @@ pub(crate) struct Recording {
     pub stamps: Vec<u64>,
     pub objects: Vec<ObjectInfo>,
     pub threads: Vec<ThreadInfo>,
+    /// For engines that know which store each read read (c11): (a read's index in `events`,
+    /// the index of the store it read, `None` for the initial value), in order. A read not
+    /// here is matched to a store by its value (`trace::stale`).
+    pub reads_from: Vec<(u32, Option<u32>)>,
 }
 
 impl Recording {
@@ -216,6 +220,7 @@ impl Recording {
         self.stamps.clear();
         self.objects.clear();
         self.threads.clear();
+        self.reads_from.clear();
     }
 
     /// Merges the recordings of several OS threads into one, ordering events by time.

@@ -175,6 +175,20 @@ impl Local {
         }
     }
 
+    /// The index the next recorded event will have, if events are recorded.
+    pub(crate) fn next_step(&self) -> Option<u32> {
+        (self.exec.tracing && !self.exec.has_failed())
+            .then(|| self.peek_recording(|r| r.events.len() as u32))
+    }
+
+    /// The event recorded next, a read, read the store recorded at index `from` (`None`: the
+    /// initial value).
+    pub(crate) fn note_read_from(&self, from: Option<u32>) {
+        if let Some(step) = self.next_step() {
+            self.with_recording(|r| r.reads_from.push((step, from)));
+        }
+    }
+
     /// Keeps an event of `thread` until [`commit`](Self::commit) records it.
     pub(crate) fn defer(&self, thread: ThreadIdx, obj: ObjId, op: Op, site: Site) {
         if !self.exec.tracing {

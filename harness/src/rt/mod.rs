@@ -455,6 +455,21 @@ pub(crate) fn time_may_pass(has_token: impl Fn(ThreadIdx) -> bool) -> bool {
     local().is_none_or(|l| l.exec.time_may_pass(l.running(), has_token))
 }
 
+/// The index in the running execution's recording of the event the running thread records
+/// next, if it records events: an engine that knows which store a read reads names stores by
+/// it ([`note_read_from`]).
+pub(crate) fn next_step() -> Option<u32> {
+    local()?.next_step()
+}
+
+/// The event the running thread records next, a read, read the store recorded at index
+/// `from` (`None`: the initial value), so that its trace need not guess by value.
+pub(crate) fn note_read_from(from: Option<u32>) {
+    if let Some(local) = local() {
+        local.note_read_from(from);
+    }
+}
+
 /// Whether the running execution's threads are real OS threads (the stress engine), which run
 /// on while this one waits outside the engine.
 pub(crate) fn real_threads() -> bool {

@@ -73,7 +73,7 @@ impl Trace {
             let why = stale_reads
                 .then(|| {
                     let labels = Labels::new(&recording);
-                    let reads = stale::reads(&recording.events, &labels);
+                    let reads = stale::reads(&recording, &labels);
                     stale::reordering(&recording.events, &reads, &labels)
                 })
                 .flatten();

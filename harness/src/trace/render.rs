@@ -31,7 +31,7 @@ pub(super) struct StepRow {
 /// The steps of `recording` as table rows, in order.
 pub(super) fn step_rows(recording: &Recording, labels: &Labels, stale_reads: bool) -> Vec<StepRow> {
     let events = &recording.events;
-    let reads = stale::reads(events, labels);
+    let reads = stale::reads(recording, labels);
     events
         .iter()
         .enumerate()

@@ -2,15 +2,16 @@
 //! store they read instead ("read from the initial value, not from T2's store of 1 at step
 //! 5"), and explains the first: which reordering let it happen. Weak memory orderings allow
 //! such reads (a `Relaxed` load may read an older store), and they are the step to look at in
-//! a memory-ordering bug. The store a read read is the latest earlier one that stored the
-//! value read (the engines that read older stores, loom and c11, run a load only after the
-//! store it reads); none is the initial value.
+//! a memory-ordering bug. The c11 engine says which store each read read
+//! (`Recording::reads_from`); otherwise (loom) the store a read read is taken to be the latest
+//! earlier one that stored the value read (both engines run a load only after the store it
+//! reads), and none is the initial value: where two stores wrote the same value, the later.
 
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 
 use super::Labels;
-use crate::rt::{AtomicRepr, Event, ObjKind, Op};
+use crate::rt::{AtomicRepr, Event, ObjKind, Op, Recording};
 
 /// What a read read: the step of the store (`None`: the initial value), and the latest
 /// store to the atomic before it, with the value it stored.
@@ -27,10 +28,17 @@ impl ReadOf {
     }
 }
 
-/// Per step of `events` (index `i` is step `i + 1`): what it read, if it read an atomic.
-pub(crate) fn reads(events: &[Event], labels: &Labels) -> Vec<Option<ReadOf>> {
+/// Per step of `recording` (index `i` is step `i + 1`): what it read, if it read an atomic.
+pub(crate) fn reads(recording: &Recording, labels: &Labels) -> Vec<Option<ReadOf>> {
     let mut stores: HashMap<_, Vec<(u64, usize)>> = HashMap::new();
-    events
+    // Steps (from 1) of the stores that reads read, where the engine said.
+    let known: HashMap<usize, Option<usize>> = recording
+        .reads_from
+        .iter()
+        .map(|&(read, from)| (read as usize + 1, from.map(|from| from as usize + 1)))
+        .collect();
+    recording
+        .events
         .iter()
         .enumerate()
         .map(|(i, event)| {
@@ -40,7 +48,10 @@ pub(crate) fn reads(events: &[Event], labels: &Labels) -> Vec<Option<ReadOf>> {
             let (read, written) = values(&event.op, repr)?;
             let stores = stores.entry(event.obj).or_default();
             let of = read.map(|read| ReadOf {
-                from: stores.iter().rev().find(|s| s.0 == read).map(|s| s.1),
+                from: known
+                    .get(&(i + 1))
+                    .copied()
+                    .unwrap_or_else(|| stores.iter().rev().find(|s| s.0 == read).map(|s| s.1)),
                 latest: stores.last().map(|&(value, at)| (at, value)),
             });
             if let Some(written) = written {

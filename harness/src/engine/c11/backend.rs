@@ -5,7 +5,7 @@
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, OnceLock};
 
-use tapestry_c11::{Execution as Run, Loc, Ordering as C11Ordering, Tid, Val};
+use tapestry_c11::{EventId, Execution as Run, Label, Loc, Ordering as C11Ordering, Tid, Val};
 
 use super::SharedState;
 use super::locks::{C11Condvar, C11Mutex, C11RwLock};
@@ -297,7 +297,56 @@ struct C11Atomic {
     shared: SharedState,
 }
 
+/// What an atomic operation of thread `me` just did in the graph: the write it read from, if
+/// it read, and the write it made, if it wrote.
+fn accessed(run: &mut Run<'_>, me: Tid) -> (Option<EventId>, Option<EventId>) {
+    let Some(last) = run.last_event(me) else {
+        return (None, None);
+    };
+    let graph = run.graph();
+    let read_of = |id| match graph.label(id) {
+        Label::Read { rf, .. } => Some(rf),
+        _ => None,
+    };
+    match graph.label(last) {
+        Label::Write { rmw: true, .. } => {
+            let read = EventId {
+                thread: me,
+                index: last.index - 1,
+            };
+            (read_of(read), Some(last))
+        }
+        Label::Write { .. } => (None, Some(last)),
+        Label::Read { rf, .. } => (Some(rf), None),
+        _ => (None, None),
+    }
+}
+
 impl C11Atomic {
+    /// The running thread's next operation on this atomic, `op`; the trace learns which
+    /// store it read, if it read, and where the store it made is, if it wrote.
+    fn access<R>(&self, op: impl FnOnce(&mut Run<'_>, Tid, Loc) -> Option<R>) -> R {
+        let (result, (read, wrote)) = self.place.event(&self.shared, |run, me, loc| {
+            let result = op(run, me, loc)?;
+            Some((result, accessed(run, me)))
+        });
+        if let Some(step) = rt::next_step() {
+            let mut shared = self.shared.lock();
+            if let Some(write) = wrote {
+                shared.steps.insert(write, step);
+            }
+            let from = read.and_then(|rf| match rf.is_init() {
+                true => Some(None),
+                false => shared.steps.get(&rf).map(|&step| Some(step)),
+            });
+            drop(shared);
+            if let Some(from) = from {
+                rt::note_read_from(from);
+            }
+        }
+        result
+    }
+
     /// A read-modify-write that writes `change(old)`; returns `old`.
     fn rmw(
         &self,
@@ -309,9 +358,7 @@ impl C11Atomic {
             return self.peek();
         }
         let (ord, fail_ord) = (ordering(order), failure.map(ordering));
-        self.place.event(&self.shared, |run, me, loc| {
-            run.rmw(me, loc, ord, fail_ord, change)
-        })
+        self.access(|run, me, loc| run.rmw(me, loc, ord, fail_ord, change))
     }
 }
 
@@ -320,18 +367,14 @@ impl RawAtomic for C11Atomic {
         if gone() {
             return self.peek();
         }
-        self.place.event(&self.shared, |run, me, loc| {
-            run.load(me, loc, ordering(order))
-        })
+        self.access(|run, me, loc| run.load(me, loc, ordering(order)))
     }
 
     fn store(&self, bits: u64, order: Ordering) {
         if gone() {
             return;
         }
-        self.place.event(&self.shared, |run, me, loc| {
-            run.store(me, loc, bits, ordering(order))
-        });
+        self.access(|run, me, loc| run.store(me, loc, bits, ordering(order)));
     }
 
     fn swap(&self, bits: u64, order: Ordering) -> u64 {

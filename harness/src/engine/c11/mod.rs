@@ -23,12 +23,13 @@ mod backend;
 mod locks;
 mod waits;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use parking_lot::Mutex;
 use shuttle::scheduler::{Schedule as ShuttleSchedule, Scheduler, Task, TaskId};
-use tapestry_c11::{Explorer, Model};
+use tapestry_c11::{EventId, Explorer, Model};
 
 use self::backend::C11Backend;
 use super::shuttle::run_on;
@@ -46,6 +47,9 @@ pub(crate) struct Shared {
     pub threads: Vec<(ThreadIdx, tapestry_c11::Tid)>,
     /// What the threads of the run under way wait for (`waits`).
     pub waits: waits::RunWaits,
+    /// The step of the run's trace at which each atomic write of its graph ran, so that a
+    /// trace names the store each read read (`Recording::reads_from`).
+    pub steps: HashMap<EventId, u32>,
     /// Runs started, and those that were executions of the program (not abandoned).
     runs: u64,
     executions: u64,
@@ -64,6 +68,7 @@ impl Shared {
             explorer,
             threads: Vec::new(),
             waits: waits::RunWaits::default(),
+            steps: HashMap::new(),
             runs: 0,
             executions: 0,
             max_executions,
@@ -249,12 +254,14 @@ impl Scheduler for LowestFirst {
         }
         shared.runs += 1;
         shared.threads = vec![(0, 0)];
+        shared.steps.clear();
         Some(ShuttleSchedule::new(0))
     }
 
-    /// The lowest-numbered thread whose next event of the graph may run now (see
-    /// `Execution::replay_ready`); once no thread has one left, the lowest-numbered thread:
-    /// every write of the graph has run before any event is added.
+    /// The thread whose next event is the next of the graph's sequentially consistent order,
+    /// if it has one; else the lowest-numbered thread whose next event of the graph may run
+    /// now (see `Execution::replay_ready`); once no thread has one left, the lowest-numbered
+    /// thread: every write of the graph has run before any event is added.
     fn next_task(
         &mut self,
         runnable: &[&Task],
@@ -303,10 +310,20 @@ impl Scheduler for LowestFirst {
         let Some(mut run) = shared.explorer.execution() else {
             return ids.first().copied();
         };
-        let ready = going
+        // The graph's sequentially consistent order first, if it has one, so that a trace
+        // shows such a graph as an interleaving (`Execution::replay_preferred`).
+        let preferred = going
             .iter()
-            .find(|&&(_, tid, _)| tid.is_some_and(|tid| run.replay_ready(tid) == Some(true)));
-        ready.or(going.first()).map(|&(id, ..)| id)
+            .find(|&&(_, tid, _)| tid.is_some_and(|tid| run.replay_preferred(tid)));
+        let ready = || {
+            going
+                .iter()
+                .find(|&&(_, tid, _)| tid.is_some_and(|tid| run.replay_ready(tid) == Some(true)))
+        };
+        preferred
+            .or_else(ready)
+            .or(going.first())
+            .map(|&(id, ..)| id)
     }
 
     fn next_u64(&mut self) -> u64 {

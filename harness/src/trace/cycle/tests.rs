@@ -263,6 +263,7 @@ fn labels() -> Labels {
             object(COUNTER, ObjKind::Atomic(AtomicRepr::Usize), "counter"),
         ],
         threads: Vec::new(),
+        reads_from: Vec::new(),
     })
 }
 

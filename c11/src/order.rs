@@ -1,0 +1,95 @@
+//! An order in which to run a graph's events that is an interleaving under sequential
+//! consistency, when the graph has one: program order, spawns and joins, reads-from,
+//! coherence and from-reads (a read before every write coherence puts after the one it read)
+//! all respected. A run that follows it shows a sequentially consistent graph as the
+//! interleaving a reader expects, each read reading the latest write before it; a graph that
+//! needs weak memory has no such order, and its trace shows which reads did not.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+use crate::graph::{EventId, Graph, Label};
+
+/// The graph's events in an order that respects program order, spawns, joins, `rf`, `co` and
+/// `fr`, taking the lowest-numbered thread's event first where several may come next; `None`
+/// if the graph has none (a cycle: it is no sequentially consistent execution).
+pub fn sc_order(graph: &Graph) -> Option<Vec<EventId>> {
+    let threads = graph.thread_count();
+    let mut offsets = Vec::with_capacity(threads + 1);
+    offsets.push(0);
+    for t in 0..threads {
+        offsets.push(offsets[t] + graph.thread(t as u32).len());
+    }
+    let n = offsets[threads];
+    let node = |e: EventId| offsets[e.thread as usize] + e.index as usize;
+    // Each write's successor in its location's coherence order (the initial writes' are
+    // looked up in `co`).
+    let mut co_next = vec![usize::MAX; n];
+    let mut edges: Vec<(usize, usize)> = Vec::with_capacity(4 * n);
+    for (_, co) in graph.locations() {
+        for pair in co.windows(2) {
+            if !pair[0].is_init() {
+                co_next[node(pair[0])] = node(pair[1]);
+                edges.push((node(pair[0]), node(pair[1])));
+            }
+        }
+    }
+    for (id, event) in graph.events() {
+        let me = node(id);
+        if id.index as usize + 1 < graph.thread(id.thread).len() {
+            edges.push((me, me + 1));
+        }
+        match event.label {
+            Label::Spawn { child } if !graph.thread(child).is_empty() => {
+                edges.push((me, offsets[child as usize]));
+            }
+            Label::Join { child } if !graph.thread(child).is_empty() => {
+                edges.push((offsets[child as usize + 1] - 1, me));
+            }
+            Label::Read { loc, rf, .. } => {
+                let next = if rf.is_init() {
+                    graph.co(loc).get(1).map(|&w| node(w))
+                } else {
+                    edges.push((node(rf), me));
+                    Some(co_next[node(rf)]).filter(|&w| w != usize::MAX)
+                };
+                if let Some(next) = next {
+                    edges.push((me, next));
+                }
+            }
+            _ => {}
+        }
+    }
+    edges.sort_unstable();
+    let mut first = vec![edges.len(); n + 1];
+    for (i, &(from, _)) in edges.iter().enumerate().rev() {
+        first[from] = i;
+    }
+    for v in (0..n).rev() {
+        first[v] = first[v].min(first[v + 1]);
+    }
+    let mut before = vec![0_u32; n];
+    for &(_, to) in &edges {
+        before[to] += 1;
+    }
+    let id_of = |i: usize| {
+        let t = offsets.partition_point(|&o| o <= i) - 1;
+        EventId {
+            thread: t as u32,
+            index: (i - offsets[t]) as u32,
+        }
+    };
+    let mut ready: BinaryHeap<Reverse<usize>> =
+        (0..n).filter(|&i| before[i] == 0).map(Reverse).collect();
+    let mut order = Vec::with_capacity(n);
+    while let Some(Reverse(i)) = ready.pop() {
+        order.push(id_of(i));
+        for &(_, j) in &edges[first[i]..first[i + 1]] {
+            before[j] -= 1;
+            if before[j] == 0 {
+                ready.push(Reverse(j));
+            }
+        }
+    }
+    (order.len() == n).then_some(order)
+}
