@@ -11,7 +11,7 @@ use std::sync::atomic::AtomicBool;
 use std::sync::atomic::Ordering::Relaxed;
 
 use super::per_execution::PerExecution;
-use crate::rt;
+use crate::rt::{self, BlockReason};
 use crate::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 
 /// The free workers of an execution (a bit each, set while free), and the condition their
@@ -80,11 +80,10 @@ pub(super) fn claim(site: &'static std::panic::Location<'static>) -> Worker {
         return Worker(None);
     };
     let mut free = lock(&pool.free);
-    // `rt::is_worker_wait` knows this wait by its file, for the words of a deadlock report.
     while *free == 0 {
         free = pool
             .released
-            .wait(free)
+            .wait_as(free, BlockReason::Worker)
             .unwrap_or_else(PoisonError::into_inner);
     }
     let worker = free.trailing_zeros() as usize;

@@ -303,10 +303,12 @@ pub(crate) enum BlockReason {
     /// holds it, `u32::MAX` if none is known). Only in failure records: a task blocks as
     /// `Wake`, and `Execution::record_failure` says what it waited for.
     AsyncLock,
+    /// A poll waits for a worker of the modelled async runtime (`future::workers`).
+    Worker,
 }
 
 impl BlockReason {
-    const ALL: [BlockReason; 12] = [
+    const ALL: [BlockReason; 13] = [
         BlockReason::Lock,
         BlockReason::Read,
         BlockReason::Write,
@@ -319,6 +321,7 @@ impl BlockReason {
         BlockReason::Park,
         BlockReason::Wake,
         BlockReason::AsyncLock,
+        BlockReason::Worker,
     ];
 
     pub(crate) fn code(self) -> u8 {

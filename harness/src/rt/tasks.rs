@@ -87,12 +87,6 @@ pub(crate) fn async_locks(f: impl FnOnce(&mut execution::AsyncLocks, ThreadIdx))
     }
 }
 
-/// Whether `site` is where a poll of the async runtime waits for a worker
-/// (`future::workers`), so that a deadlock report can say so.
-pub(crate) fn is_worker_wait(site: Site) -> bool {
-    site.file().ends_with("future/workers.rs")
-}
-
 /// The running execution's async runtime workers, if limited (`Explorer::workers`).
 pub(crate) fn workers() -> Option<std::num::NonZeroUsize> {
     local().and_then(|l| l.exec.worker_count())

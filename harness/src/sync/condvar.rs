@@ -58,7 +58,18 @@ impl Condvar {
     /// Unlocks the guard's mutex, waits for a notification, and locks it again.
     #[track_caller]
     pub fn wait<'a, T>(&self, guard: MutexGuard<'a, T>) -> LockResult<MutexGuard<'a, T>> {
-        self.wait_for(guard, None)
+        self.wait_as(guard, BlockReason::Wait)
+    }
+
+    /// As [`wait`](Self::wait), blocked for `reason` in reports (the async runtime's workers
+    /// wait on a condition variable of their own, `BlockReason::Worker`).
+    #[track_caller]
+    pub(crate) fn wait_as<'a, T>(
+        &self,
+        guard: MutexGuard<'a, T>,
+        reason: BlockReason,
+    ) -> LockResult<MutexGuard<'a, T>> {
+        self.wait_for(guard, None, reason)
             .map(|(guard, _)| guard)
             .map_err(|e| PoisonError::new(e.into_inner().0))
     }
@@ -86,7 +97,7 @@ impl Condvar {
         guard: MutexGuard<'a, T>,
         timeout: Duration,
     ) -> LockResult<(MutexGuard<'a, T>, WaitTimeoutResult)> {
-        self.wait_for(guard, Some(timeout))
+        self.wait_for(guard, Some(timeout), BlockReason::Wait)
     }
 
     /// Like [`wait_while`](Self::wait_while), giving up after `timeout` in all.
@@ -120,6 +131,7 @@ impl Condvar {
         &self,
         guard: MutexGuard<'a, T>,
         timeout: Option<Duration>,
+        reason: BlockReason,
     ) -> LockResult<(MutexGuard<'a, T>, WaitTimeoutResult)> {
         let site = Location::caller();
         let lock = guard.lock;
@@ -134,7 +146,7 @@ impl Condvar {
         rt::lock_released(lock_bound.obj);
         // Waking up takes the mutex again: a wait while holding another lock orders them.
         rt::lock_acquiring(lock_bound.obj, site);
-        let blocked = Blocked::new(BlockReason::Wait, me.obj.id);
+        let blocked = Blocked::new(reason, me.obj.id);
         let start = rt::virtual_now();
         let timed_out = rt::blocking(
             me.obj,

@@ -46,8 +46,7 @@ pub(crate) fn describe_blocked(
                     BlockReason::Write => {
                         format!("{who} waits to write-lock {}{}", object(), held())
                     }
-                    // The modelled async runtime's workers are a facade condvar of its own.
-                    BlockReason::Wait if site.is_some_and(crate::rt::is_worker_wait) => {
+                    BlockReason::Worker => {
                         format!(
                             "{who} waits for a worker of the async runtime to poll it: every \
                              worker is held by a poll that cannot go on (a task blocked inside \
