@@ -71,12 +71,13 @@ fn the_first_must_win() {
 }
 
 /// Every model engine that makes choices finds the winner that fails; the DPOR engine runs
-/// exactly one execution per winner, and none when the select is biased; so does the
-/// exhaustive engine, a loom search per winner.
+/// exactly one execution per winner, and none when the select is biased; so do the
+/// exhaustive and c11 engines, a search per winner.
 #[test]
 fn select_explores_which_ready_branch_wins() {
     let engines = [
         EngineKind::Exhaustive,
+        EngineKind::C11,
         EngineKind::Dpor,
         EngineKind::Random,
         EngineKind::Pct,
@@ -118,6 +119,7 @@ fn select_explores_which_ready_branch_wins() {
     for engine in [
         tapestry::Engine::from(tapestry::Engine::dpor().unbounded()),
         tapestry::Engine::from(tapestry::Engine::exhaustive().unbounded()),
+        tapestry::Engine::from(tapestry::Engine::c11().unbounded()),
     ] {
         // Collected across executions: a std mutex, outside the exploration.
         let winners = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));

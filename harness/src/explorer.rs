@@ -517,8 +517,8 @@ fn run_replay(
             }
             (EngineKind::Exhaustive, run)
         }
-        Replay::C11 { execution } => {
-            let run = crate::engine::c11::replay(body, &traced, *execution);
+        Replay::C11 { execution, choices } => {
+            let run = crate::engine::c11::replay(body, &traced, *execution, choices);
             if run.found.is_none() && run.executions < *execution {
                 return Err(ReplayError {
                     message: format!(

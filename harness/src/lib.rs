@@ -277,10 +277,10 @@
 //! assert_eq!(report.failure().unwrap().kind(), FailureKind::Panic);
 //! ```
 //!
-//! Which ready branch of an unbiased `select!` wins is the engine's choice: the DPOR and
-//! exhaustive engines explore every one (a search per combination of choices), the sampling
-//! and stress engines draw it, and a replay repeats it. Limits: the c11 engine makes no such
-//! choice (the start rotates with each poll); `future` and `tokio` need the `explore` feature.
+//! Which ready branch of an unbiased `select!` wins is the engine's choice: the DPOR,
+//! exhaustive and c11 engines explore every one (a search per combination of choices), the
+//! sampling and stress engines draw it, and a replay repeats it. Limit: `future` and `tokio`
+//! need the `explore` feature.
 //!
 //! ## What tapestry tells you, and where
 //!

@@ -35,6 +35,8 @@ pub enum Replay {
         /// Which run failed, counting from 1 (and counting the runs that were no execution of
         /// the program, which the report's count of executions leaves out).
         execution: u64,
+        /// The values its exploration gave the data choices, as for `Exhaustive`.
+        choices: Vec<(u32, u32, u32)>,
     },
     /// Real hardware interleavings cannot be replayed step by step. The seed and budget let
     /// the stress engine hunt the same way again, which often, not always, finds it again.
@@ -66,13 +68,12 @@ impl fmt::Display for Replay {
             } => {
                 let bound = preemption_bound.map_or("none".to_owned(), |b| b.to_string());
                 write!(f, "exhaustive bound={bound} execution={execution}")?;
-                for (i, (thread, nth, value)) in choices.iter().enumerate() {
-                    let lead = if i == 0 { " choices=" } else { "," };
-                    write!(f, "{lead}{thread}.{nth}.{value}")?;
-                }
-                Ok(())
+                write_choices(f, choices)
             }
-            Replay::C11 { execution } => write!(f, "c11 execution={execution}"),
+            Replay::C11 { execution, choices } => {
+                write!(f, "c11 execution={execution}")?;
+                write_choices(f, choices)
+            }
             Replay::Schedule(schedule) => write!(f, "schedule {schedule}"),
             Replay::Priority {
                 inversion_bound,
@@ -162,22 +163,19 @@ impl FromStr for Replay {
                     Some(&"none") => None,
                     _ => Some(number(&fields, "bound")? as usize),
                 };
-                let choices = match fields.get("choices") {
-                    None => Vec::new(),
-                    Some(list) => list
-                        .split(',')
-                        .map(parse_choice)
-                        .collect::<Result<_, _>>()?,
-                };
                 Ok(Replay::Exhaustive {
                     preemption_bound,
                     execution: number(&fields, "execution")?,
-                    choices,
+                    choices: parse_choices(&fields)?,
                 })
             }
-            "c11" => Ok(Replay::C11 {
-                execution: number(&fields()?, "execution")?,
-            }),
+            "c11" => {
+                let fields = fields()?;
+                Ok(Replay::C11 {
+                    execution: number(&fields, "execution")?,
+                    choices: parse_choices(&fields)?,
+                })
+            }
             "priority" => {
                 let fields = fields()?;
                 Ok(Replay::Priority {
@@ -201,9 +199,28 @@ impl FromStr for Replay {
                 })
             }
             other => Err(ParseReplayError(format!(
-                "unknown replay `{other}`; expected `schedule ...`, `exhaustive bound=N execution=N [choices=T.N.V,...]`, `c11 execution=N`, `priority inversion_bound=N schedule ...` or `stress seed=N iteration=N [iterations=N] [time_ms=N]`"
+                "unknown replay `{other}`; expected `schedule ...`, `exhaustive bound=N execution=N [choices=T.N.V,...]`, `c11 execution=N [choices=T.N.V,...]`, `priority inversion_bound=N schedule ...` or `stress seed=N iteration=N [iterations=N] [time_ms=N]`"
             ))),
         }
+    }
+}
+
+/// ` choices=T.N.V,...` after an exhaustive or c11 replay, if it has any.
+fn write_choices(f: &mut fmt::Formatter<'_>, choices: &[(u32, u32, u32)]) -> fmt::Result {
+    for (i, (thread, nth, value)) in choices.iter().enumerate() {
+        let lead = if i == 0 { " choices=" } else { "," };
+        write!(f, "{lead}{thread}.{nth}.{value}")?;
+    }
+    Ok(())
+}
+
+/// The `choices` field of a replay's text, if it has one.
+fn parse_choices(
+    fields: &std::collections::HashMap<&str, &str>,
+) -> Result<Vec<(u32, u32, u32)>, ParseReplayError> {
+    match fields.get("choices") {
+        None => Ok(Vec::new()),
+        Some(list) => list.split(',').map(parse_choice).collect(),
     }
 }
 

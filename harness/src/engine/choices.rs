@@ -58,6 +58,22 @@ impl Choices {
     }
 }
 
+/// The values `given`, as a replay names them: (thread, its choice number, value).
+pub(crate) fn public(given: &Given) -> Vec<(u32, u32, u32)> {
+    given
+        .iter()
+        .map(|(&(thread, nth), &value)| (thread as u32, nth, value as u32))
+        .collect()
+}
+
+/// Values named as a replay names them ([`public`]).
+pub(crate) fn given(choices: &[(u32, u32, u32)]) -> Given {
+    choices
+        .iter()
+        .map(|&(thread, nth, value)| ((thread as usize, nth), value as usize))
+        .collect()
+}
+
 /// The combinations to search after the round that gave `given` and met `met`.
 pub(crate) fn next_rounds(given: &Given, met: &Given) -> Vec<Given> {
     let last = given.keys().next_back().copied();

@@ -66,7 +66,7 @@ fn replay_entry(explorer: &Explorer, entry: &SavedFailure, body: Body) -> Replay
             "execution {execution} of the exhaustive search with {} passes now. An exhaustive schedule is a position in the search, not an interleaving: once the program changed, it names another interleaving, so a pass cannot tell a fixed bug from a schedule that no longer fits (the exhaustive engine searches again on every run, and finds the bug if it is back)",
             bound_words(*preemption_bound)
         )),
-        Replay::C11 { execution } => Replayed::Stale(format!(
+        Replay::C11 { execution, .. } => Replayed::Stale(format!(
             "execution {execution} of the c11 engine's exploration passes now. It is a position in the exploration, not an interleaving: once the program changed, it names another execution, so a pass cannot tell a fixed bug from a schedule that no longer fits (the c11 engine explores again on every run, and finds the bug if it is back)"
         )),
         Replay::Stress { .. } => Replayed::NotFoundAgain {

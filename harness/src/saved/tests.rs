@@ -320,7 +320,7 @@ fn a_file_names_its_test_by_its_place() {
 }
 
 #[test]
-fn an_exhaustive_replay_keeps_its_choices_and_reads_without_them() {
+fn exhaustive_and_c11_replays_keep_their_choices_and_read_without_them() {
     let old: Replay = "exhaustive bound=2 execution=17".parse().unwrap();
     assert_eq!(
         old,
@@ -341,6 +341,15 @@ fn an_exhaustive_replay_keeps_its_choices_and_reads_without_them() {
         }
     );
     assert_eq!(new.to_string(), text);
+    let c11: Replay = "c11 execution=4 choices=1.0.2".parse().unwrap();
+    assert_eq!(
+        c11,
+        Replay::C11 {
+            execution: 4,
+            choices: vec![(1, 0, 2)],
+        }
+    );
+    assert_eq!(c11.to_string(), "c11 execution=4 choices=1.0.2");
     let wrong = "exhaustive bound=1 execution=3 choices=0.1".parse::<Replay>();
     assert!(
         wrong

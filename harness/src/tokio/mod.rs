@@ -21,10 +21,10 @@ pub use task::spawn;
 ///
 /// Without `biased;`, tokio starts each poll from a random branch, so that no branch starves;
 /// which of several ready branches wins is then chance. Here the start is a choice of the
-/// engine, so that every winner is tested: the DPOR and exhaustive engines run every start (a
-/// search per combination of starts), the random, PCT, SURW, priority and stress engines draw
-/// one, a replay repeats it, and the trace shows it. The c11 engine, and code outside
-/// explorations, rotate the start with each poll of the thread.
+/// engine, so that every winner is tested: the DPOR, exhaustive and c11 engines run every start
+/// (a search per combination of starts), the random, PCT, SURW, priority and stress engines
+/// draw one, a replay repeats it, and the trace shows it. Code outside explorations rotates the
+/// start with each poll of the thread.
 ///
 /// ```
 /// use tapestry::tokio::{self, time::{sleep, Duration}};
@@ -74,10 +74,10 @@ pub fn __select_poll<T>(
 }
 
 /// Where a `select!` with `count` branches starts polling, so which of its ready branches wins:
-/// the first branch if `biased`; else a choice the engine explores (the DPOR and exhaustive
-/// engines run every start, the sampling engines draw one and a schedule replays it; the
-/// stress engine draws one from its seed), or, outside explorations and under the c11 engine,
-/// a start that rotates with every unbiased poll of the running thread.
+/// the first branch if `biased`; else a choice the engine explores (the DPOR, exhaustive and
+/// c11 engines run every start, the sampling engines draw one and a schedule replays it; the
+/// stress engine draws one from its seed), or, outside explorations, a start that rotates
+/// with every unbiased poll of the running thread.
 #[doc(hidden)]
 #[track_caller]
 pub fn __select_start(count: usize, biased: bool) -> usize {

@@ -223,6 +223,13 @@ impl Backend for C11Backend {
         with_run(&self.shared, |run, me| run.fence(me, ordering(order)))
             .unwrap_or_else(|| blocked(&self.shared));
     }
+
+    /// The round's value for this choice: the exploration of graphs has no data choices, so
+    /// the engine explores once per combination of their values (`engine::choices`).
+    fn choose(&self, n: usize) -> Option<usize> {
+        let (_, me) = rt::current_thread()?;
+        Some(self.shared.lock().choices.choose(me as usize, n))
+    }
 }
 
 struct C11Join {

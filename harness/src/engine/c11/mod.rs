@@ -32,6 +32,7 @@ use shuttle::scheduler::{Schedule as ShuttleSchedule, Scheduler, Task, TaskId};
 use tapestry_c11::{EventId, Explorer, Model};
 
 use self::backend::C11Backend;
+use super::choices::{Choices, Given, given, next_rounds, public};
 use super::shuttle::run_on;
 use super::{Body, C11, EngineRun, Limits, on_fresh_thread};
 use crate::kinds::FailureKind;
@@ -50,6 +51,8 @@ pub(crate) struct Shared {
     /// The step of the run's trace at which each atomic write of its graph ran, so that a
     /// trace names the store each read read (`Recording::reads_from`).
     pub steps: HashMap<EventId, u32>,
+    /// The data choices of this exploration (a round of `run`).
+    pub choices: Choices,
     /// Runs started, and those that were executions of the program (not abandoned).
     runs: u64,
     executions: u64,
@@ -69,6 +72,7 @@ impl Shared {
             threads: Vec::new(),
             waits: waits::RunWaits::default(),
             steps: HashMap::new(),
+            choices: Choices::default(),
             runs: 0,
             executions: 0,
             max_executions,
@@ -112,44 +116,97 @@ fn run_on_graphs(
 
 pub(crate) fn explore(body: &Body, config: &C11, limits: &Limits) -> EngineRun {
     on_fresh_thread("tapestry-c11", || {
-        run(body, (config.max_executions, None), limits, config.max_time)
+        run(
+            body,
+            (config.max_executions, None),
+            limits,
+            config.max_time,
+            None,
+        )
     })
 }
 
-/// Explores again up to run `run` (`Replay::C11` counts the runs that were no execution
-/// too): the failing one, if the program is unchanged.
-pub(crate) fn replay(body: &Body, limits: &Limits, run_number: u64) -> EngineRun {
+/// Explores again, with the data choices `choices`, up to run `run` (`Replay::C11` counts the
+/// runs that were no execution too): the failing one, if the program is unchanged.
+pub(crate) fn replay(
+    body: &Body,
+    limits: &Limits,
+    run_number: u64,
+    choices: &[(u32, u32, u32)],
+) -> EngineRun {
     on_fresh_thread("tapestry-c11-replay", || {
-        run(body, (None, Some(run_number)), limits, Duration::MAX)
+        let given = Some(given(choices));
+        run(body, (None, Some(run_number)), limits, Duration::MAX, given)
     })
 }
 
-/// Explores `body` within `(max_executions, max_runs)`. The executions it reports are the
-/// runs that were executions of the program: not those abandoned (`waits`).
+/// Explores `body` within `(max_executions, max_runs)`: an exploration of its graphs per
+/// combination of values of the data choices met (`engine::choices`; `replay`: only the one
+/// given). The executions it reports are the runs that were executions of the program: not
+/// those abandoned (`waits`).
 fn run(
     body: &Body,
     (max_executions, max_runs): (Option<u64>, Option<u64>),
     limits: &Limits,
     max_time: Duration,
+    replay: Option<Given>,
 ) -> EngineRun {
-    let shared = Shared::new(Explorer::new(1, &[], Model::Rc11), max_executions, max_runs);
-    let mut run = run_on_graphs(body, &shared, limits, max_time);
-    let executions = shared.lock().executions;
-    run.executions = executions + u64::from(run.found.is_some());
-    if let Some(found) = run.found.as_mut() {
-        found.replay = Replay::C11 {
-            execution: found.execution,
+    let start = std::time::Instant::now();
+    let mut rounds = vec![replay.clone().unwrap_or_default()];
+    let (mut executions, mut complete) = (0, true);
+    let mut weak_orderings = None;
+    let mut predicted = None;
+    let mut last = None;
+    while let Some(given) = rounds.pop() {
+        let left = max_executions.map(|max| max.saturating_sub(executions));
+        let time = max_time.saturating_sub(start.elapsed());
+        if last.is_some() && (left == Some(0) || time.is_zero()) {
+            complete = false;
+            break;
+        }
+        let shared = Shared::new(Explorer::new(1, &[], Model::Rc11), left, max_runs);
+        shared.lock().choices.given = given.clone();
+        let mut run = run_on_graphs(body, &shared, limits, time);
+        let (ran, done, met) = {
+            let mut shared = shared.lock();
+            let met = std::mem::take(&mut shared.choices.met);
+            (shared.executions, shared.done, met)
         };
-        found.execution = executions + 1;
-        found.preemptions = None;
+        executions += ran;
+        weak_orderings = weak_orderings.max(run.weak_orderings);
+        if let Some(found) = run.found.as_mut() {
+            found.replay = Replay::C11 {
+                execution: found.execution,
+                choices: public(&given),
+            };
+            found.execution = executions + 1;
+            found.preemptions = None;
+            run.executions = executions + 1;
+            run.elapsed = start.elapsed();
+            run.complete = false;
+            return run;
+        }
+        if let Some(mut found) = run.predicted.take().filter(|_| predicted.is_none()) {
+            found.replay = Replay::C11 {
+                execution: found.execution,
+                choices: public(&given),
+            };
+            predicted = Some(found);
+        }
+        last = Some(run);
+        if !done || replay.is_some() {
+            complete = complete && done;
+            break;
+        }
+        rounds.extend(next_rounds(&given, &met));
     }
-    if let Some(predicted) = run.predicted.as_mut() {
-        predicted.replay = Replay::C11 {
-            execution: predicted.execution,
-        };
-    }
-    run.complete = shared.lock().done && run.found.is_none();
-    if !run.complete && run.found.is_none() && max_executions.is_some_and(|m| run.executions >= m) {
+    let mut run = last.expect("the first round runs");
+    run.executions = executions;
+    run.elapsed = start.elapsed();
+    run.complete = complete && rounds.is_empty();
+    run.predicted = predicted;
+    run.weak_orderings = weak_orderings;
+    if !run.complete && max_executions.is_some_and(|m| run.executions >= m) {
         run.estimate = estimate(body, limits, Model::Rc11, run.elapsed)
             .map(|e| format!("its budget stopped it: a complete exploration would run {e}"));
     }
@@ -255,6 +312,7 @@ impl Scheduler for LowestFirst {
         shared.runs += 1;
         shared.threads = vec![(0, 0)];
         shared.steps.clear();
+        shared.choices.new_execution();
         Some(ShuttleSchedule::new(0))
     }
 

@@ -14,7 +14,7 @@ use std::sync::{Arc, PoisonError};
 use std::time::{Duration, Instant};
 
 use self::backend::LoomBackend;
-use super::choices::{Given, next_rounds};
+use super::choices::{Given, given, next_rounds, public};
 use super::{Body, EngineRun, Exhaustive, Found, Limits, failure_of, on_fresh_thread, predicted};
 use super::{hang, stack};
 use crate::rt::{self, Execution, Local};
@@ -42,12 +42,8 @@ pub(crate) fn replay(
         max_executions: Some(execution),
         ..Exhaustive::default()
     };
-    let given = choices
-        .iter()
-        .map(|&(thread, nth, value)| ((thread as usize, nth), value as usize))
-        .collect();
     on_fresh_thread("tapestry-exhaustive-replay", || {
-        explore_here(body, &config, limits, Some((execution, given)))
+        explore_here(body, &config, limits, Some((execution, given(choices))))
     })
 }
 
@@ -183,14 +179,6 @@ fn explore_here(
         weak_orderings: Some(exec.weak_orderings()),
         estimate: None,
     }
-}
-
-/// The choices `given`, as a replay names them.
-fn public(given: &Given) -> Vec<(u32, u32, u32)> {
-    given
-        .iter()
-        .map(|(&(thread, nth), &value)| (thread as u32, nth, value as u32))
-        .collect()
 }
 
 /// How often one exploration may start loom's search over (see `pool`).
