@@ -11,7 +11,7 @@ use tapestry::sync::atomic::{
     AtomicBool, AtomicI8, AtomicI16, AtomicPtr, AtomicU8, AtomicU16, AtomicU32, AtomicUsize,
 };
 use tapestry::sync::{Arc, Mutex};
-use tapestry::{Engine, EngineKind, Explorer, FailureKind, Outcome, Report, thread};
+use tapestry::{Engine, EngineKind, Explorer, FailureKind, Outcome, thread};
 use tapestry_tests::quick;
 
 /// Every engine, each run to the end (`keep_going`), with the stress engine's quick budget.
@@ -30,19 +30,7 @@ fn passes_everywhere(name: &str, body: fn()) {
     if let Some(failure) = report.failure() {
         panic!("{name}: a correct program failed\n{report}\n{failure}");
     }
-    complete(name, &report);
-}
-
-fn complete(name: &str, report: &Report) {
-    for engine in report.engines() {
-        if matches!(engine.engine(), EngineKind::Exhaustive | EngineKind::Dpor) {
-            assert_eq!(
-                engine.outcome(),
-                &Outcome::Passed { complete: true },
-                "{name}\n{report}"
-            );
-        }
-    }
+    tapestry_tests::assert_complete(&report, name);
 }
 
 // ---- Narrow integers wrap at their width, under every engine ----

@@ -87,15 +87,7 @@ fn a_correct_handshake_passes_under_every_engine() {
     let report = Explorer::new().keep_going(true).run(|| handshake(false));
     assert!(report.failure().is_none(), "{report}");
     assert_eq!(report.skipped().count(), 0, "{report}");
-    for engine in report.engines() {
-        if matches!(engine.engine(), EngineKind::Exhaustive | EngineKind::Dpor) {
-            assert_eq!(
-                engine.outcome(),
-                &Outcome::Passed { complete: true },
-                "{report}"
-            );
-        }
-    }
+    tapestry_tests::assert_complete(&report, "");
 }
 
 #[test]

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use tapestry::{Engine, EngineKind, Failure, Report};
+use tapestry::{Engine, EngineKind, Failure, Outcome, Report};
 
 /// An engine with budgets that keep a test quick on a 2-core CI machine and still find the
 /// catalogue's bugs: the stress engine runs 10,000 iterations (a tenth of its default, well
@@ -22,4 +22,18 @@ pub fn failure(report: &Report) -> &Failure {
     report
         .failure()
         .unwrap_or_else(|| panic!("expected a failure:\n{report}"))
+}
+
+/// Asserts that the report's exhaustive and DPOR engines, if it ran them, passed with their
+/// searches complete; `context` heads the message.
+pub fn assert_complete(report: &Report, context: &str) {
+    for engine in report.engines() {
+        if matches!(engine.engine(), EngineKind::Exhaustive | EngineKind::Dpor) {
+            assert_eq!(
+                engine.outcome(),
+                &Outcome::Passed { complete: true },
+                "{context}\n{report}"
+            );
+        }
+    }
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 use tapestry::sync::mpsc::{self, RecvTimeoutError};
 use tapestry::sync::{Arc, Condvar, Mutex};
 use tapestry::time::{Instant, SystemTime, UNIX_EPOCH};
-use tapestry::{Engine, EngineKind, Explorer, FailureKind, Outcome, thread};
+use tapestry::{Engine, EngineKind, Explorer, FailureKind, thread};
 
 const LEASE: Duration = Duration::from_millis(100);
 const STEP: Duration = Duration::from_millis(30);
@@ -97,15 +97,7 @@ fn a_lease_that_runs_out_mid_step_is_found_by_every_model_engine() {
 fn a_lease_checked_when_writing_passes_every_model_engine() {
     let report = model_engines().run(|| lease(true));
     assert!(report.failure().is_none(), "{report}");
-    for engine in report.engines() {
-        if matches!(engine.engine(), EngineKind::Exhaustive | EngineKind::Dpor) {
-            assert_eq!(
-                engine.outcome(),
-                &Outcome::Passed { complete: true },
-                "{report}"
-            );
-        }
-    }
+    tapestry_tests::assert_complete(&report, "");
 }
 
 /// The same seed gives the same schedule, the same times and so the same trace and message,

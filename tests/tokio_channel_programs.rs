@@ -9,7 +9,7 @@ use std::task::Poll;
 
 use tapestry::future::{block_on, spawn};
 use tapestry::tokio::sync::{mpsc, oneshot, watch};
-use tapestry::{EngineKind, Explorer, FailureKind, Outcome};
+use tapestry::{Explorer, FailureKind};
 
 /// A producer task sends two messages over a channel of capacity 1 (so it waits for room),
 /// then waits for the consumer's go-ahead over a oneshot before it drops its sender.
@@ -62,15 +62,7 @@ fn assert_passes_everywhere(name: &str, body: fn()) {
     let report = Explorer::new().keep_going(true).run(body);
     assert!(report.failure().is_none(), "{name}\n{report}");
     assert_eq!(report.skipped().count(), 0, "{name}\n{report}");
-    for engine in report.engines() {
-        if matches!(engine.engine(), EngineKind::Exhaustive | EngineKind::Dpor) {
-            assert_eq!(
-                engine.outcome(),
-                &Outcome::Passed { complete: true },
-                "{name}\n{report}"
-            );
-        }
-    }
+    tapestry_tests::assert_complete(&report, name);
 }
 
 #[test]

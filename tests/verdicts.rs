@@ -625,15 +625,7 @@ fn spinners_wait_for_a_third_thread() {
                 report.failure().is_none(),
                 "{spinners} spinners, {name}: a false alarm\n{report}"
             );
-            for engine in report.engines() {
-                if matches!(engine.engine(), EngineKind::Exhaustive | EngineKind::Dpor) {
-                    assert_eq!(
-                        engine.outcome(),
-                        &Outcome::Passed { complete: true },
-                        "{spinners} spinners, {name}\n{report}"
-                    );
-                }
-            }
+            tapestry_tests::assert_complete(&report, &format!("{spinners} spinners, {name}"));
         }
     }
 }
