@@ -245,3 +245,48 @@ fn a_timeline_prints_as_the_trace_it_was_built_from() {
         assert_eq!(trace.timeline().to_string(), trace.to_string(), "{name}");
     }
 }
+
+/// Under the c11 engine an arrow goes from the store a read read, which the engine knows, not
+/// from the latest store of the same value: main reads x = 0 from its initial value though T1
+/// stored 0 first (and then 7), so no arrow reaches that load.
+#[test]
+fn a_c11_diagram_draws_an_arrow_from_the_store_read_not_one_of_the_same_value() {
+    use tapestry::sync::Arc;
+    use tapestry::sync::atomic::Ordering::Relaxed;
+    use tapestry::sync::atomic::{AtomicBool, AtomicUsize};
+    let report = Explorer::new().engine(Engine::c11()).run(|| {
+        let x = Arc::new(AtomicUsize::new(0));
+        let y = Arc::new(AtomicBool::new(false));
+        let (x1, y1) = (x.clone(), y.clone());
+        let writer = tapestry::thread::spawn(move || {
+            x1.store(0, Relaxed);
+            x1.store(7, Relaxed);
+            y1.store(true, Relaxed);
+        });
+        if y.load(Relaxed) {
+            assert_eq!(x.load(Relaxed), 7, "x read before it was written");
+        }
+        writer.join().unwrap();
+    });
+    let failure = report.failure().expect("found");
+    let timeline = failure.trace().timeline();
+    let step = |text: &str| {
+        timeline
+            .rows
+            .iter()
+            .find_map(|row| match row {
+                Row::Step(s) if s.text.starts_with(text) => Some(s.number),
+                _ => None,
+            })
+            .unwrap_or_else(|| panic!("no step `{text}`"))
+    };
+    let (flag, stale) = (step("load atomic1 -> true"), step("load atomic2 -> 0"));
+    let svg_text = failure.trace().svg();
+    let svg = Document::parse(&svg_text).expect("well-formed");
+    let arrows: Vec<&str> = with_class(&svg, "tp-reads-from")
+        .iter()
+        .filter_map(|a| a.attribute("data-to"))
+        .collect();
+    assert!(arrows.contains(&flag.to_string().as_str()), "{svg_text}");
+    assert!(!arrows.contains(&stale.to_string().as_str()), "{svg_text}");
+}

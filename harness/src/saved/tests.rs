@@ -42,7 +42,7 @@ fn what_is_written_is_read_back() {
 
 /// A timeline with every kind of row and action, and texts that need escaping.
 fn timeline() -> Timeline {
-    use crate::trace::{Action, Row, TimelineObject, TimelineStep};
+    use crate::trace::{Action, ReadFrom, Row, TimelineObject, TimelineStep};
     let step = |number, lane, object, action, text: &str| {
         Row::Step(TimelineStep {
             number,
@@ -52,6 +52,11 @@ fn timeline() -> Timeline {
             text: text.to_owned(),
             site: Some("src/my file.rs:12".to_owned()),
             stale: number == 4,
+            read_from: match number {
+                4 => Some(ReadFrom::Initial),
+                5 => Some(ReadFrom::Step(2)),
+                _ => None,
+            },
         })
     };
     Timeline {

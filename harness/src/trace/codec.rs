@@ -12,7 +12,7 @@
 //! outcome = main panicked: an increment was lost
 //! ```
 //!
-//! A step is `number lane object action site [stale] | text`: lanes and objects are indices
+//! A step is `number lane object action site [stale] [from:step|from:init] | text`: lanes and objects are indices
 //! into the `lane` and `object` lines (from 0), `-` is none, and the action is `other`,
 //! `read[:value]`, `write[:value]`, `update:read:wrote`, `acquire:lock`, `release:lock`,
 //! `spawn[:lane]` or `join[:lane]`. Tokens escape `%`, white space, `|`, `"` (and `:` in
@@ -20,7 +20,7 @@
 
 use std::fmt::Write as _;
 
-use super::timeline::{Action, Row, Timeline, TimelineObject, TimelineStep};
+use super::timeline::{Action, ReadFrom, Row, Timeline, TimelineObject, TimelineStep};
 
 /// The keys of a `[trace]` section.
 pub(crate) const KEYS: &[&str] = &[
@@ -145,13 +145,18 @@ impl Timeline {
                 Row::Step(s) => fields.push((
                     "step",
                     format!(
-                        "{} {} {} {} {}{} | {}",
+                        "{} {} {} {} {}{}{} | {}",
                         s.number,
                         s.lane,
                         option(s.object.map(|o| o.to_string())),
                         action(&s.action),
                         option(s.site.as_deref().map(token)),
                         if s.stale { " stale" } else { "" },
+                        match s.read_from {
+                            None => String::new(),
+                            Some(ReadFrom::Initial) => " from:init".to_owned(),
+                            Some(ReadFrom::Step(step)) => format!(" from:{step}"),
+                        },
                         text(&s.text)
                     ),
                 )),
@@ -302,9 +307,19 @@ fn step(n: usize, v: &str) -> Result<TimelineStep, Problem> {
         (n, format!("expected `step = <number> <lane> <object> <action> <site> | <operation>`, found `{v}`"))
     })?;
     let tokens: Vec<&str> = head.split(' ').collect();
+    let (read_from, tokens) = match tokens.split_last() {
+        Some((last, rest)) if last.starts_with("from:") => {
+            let from = match &last["from:".len()..] {
+                "init" => ReadFrom::Initial,
+                step => ReadFrom::Step(number(n, "the step a read read from", step)?),
+            };
+            (Some(from), rest)
+        }
+        _ => (None, &tokens[..]),
+    };
     let (stale, tokens) = match tokens.split_last() {
         Some((&"stale", rest)) => (true, rest),
-        _ => (false, &tokens[..]),
+        _ => (false, tokens),
     };
     let [number_, lane, object, action_, site] = tokens[..] else {
         return Err((
@@ -327,6 +342,7 @@ fn step(n: usize, v: &str) -> Result<TimelineStep, Problem> {
             Some(unescape(n, site)?)
         },
         stale,
+        read_from,
     })
 }
 

@@ -19,7 +19,7 @@ use std::sync::Arc;
 pub(crate) use blocked::describe_blocked;
 pub(crate) use labels::Labels;
 pub(crate) use timeline::Ending;
-pub use timeline::{Action, Row, Timeline, TimelineObject, TimelineStep};
+pub use timeline::{Action, ReadFrom, Row, Timeline, TimelineObject, TimelineStep};
 
 /// For pages that embed the diagrams and escape their own text the same way (the catalogue's
 /// report); not a public API.

@@ -70,6 +70,18 @@ pub struct TimelineStep {
     pub site: Option<String>,
     /// It read a value older than the latest stored (a weak memory ordering allowed it).
     pub stale: bool,
+    /// Which store it read, where the engine knows it (the c11 engine); `None` where the
+    /// diagram matches a read to the latest earlier store of its value.
+    pub read_from: Option<ReadFrom>,
+}
+
+/// The store a read read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReadFrom {
+    /// The object's initial value.
+    Initial,
+    /// The store of this step (its number, counting from 1).
+    Step(usize),
 }
 
 /// What a step did, as the diagram draws it. Values are written as the trace writes them.
@@ -132,6 +144,14 @@ pub(crate) fn build(
     let listed = listed_objects(recording, mentioned, &labels);
     let object = |id: ObjId| listed.iter().position(|&(x, _)| x == id);
     let step_rows = step_rows(recording, &labels, stale_reads);
+    let read_from: std::collections::HashMap<usize, ReadFrom> = recording
+        .reads_from
+        .iter()
+        .map(|&(read, from)| {
+            let from = from.map_or(ReadFrom::Initial, |s| ReadFrom::Step(s as usize + 1));
+            (read as usize, from)
+        })
+        .collect();
 
     let mut rows = Vec::new();
     for part in shown(step_rows.len(), rounds, limit) {
@@ -186,6 +206,7 @@ pub(crate) fn build(
                         text,
                         site: (!site.is_empty()).then_some(site),
                         stale: step_rows[i].stale,
+                        read_from: read_from.get(&i).copied(),
                     }));
                 }
             }

@@ -1,7 +1,7 @@
 //! What the diagram marks, found from the timeline alone: locks held, reads and the writes
 //! they read from, and interrupted updates.
 
-use super::super::timeline::{Action, Row, Timeline, TimelineStep};
+use super::super::timeline::{Action, ReadFrom, Row, Timeline, TimelineStep};
 
 /// A lock held by a lane's thread from one row to another (`released`: the diagram shows the
 /// release; else it is held to the end).
@@ -64,10 +64,10 @@ fn written_value(s: &TimelineStep) -> Option<&str> {
     }
 }
 
-/// Arrows from a write to a read of its value by another thread, as row indices. Under
-/// sequential consistency a read returns the latest write before it; a read of another value
-/// (allowed by weak orderings) is matched to the latest earlier write of that value. This is an
-/// approximation where two writes store the same value: the later one is taken.
+/// Arrows from a write to a read of its value by another thread, as row indices: the store
+/// the engine says the read read (`TimelineStep::read_from`, the c11 engine), or else the
+/// latest earlier write of the value read (under sequential consistency, the latest write;
+/// where two writes store the same value, the later one is taken).
 pub(super) fn reads_from(rows: &[Row]) -> Vec<(usize, usize)> {
     let mut arrows = Vec::new();
     for (j, row) in rows.iter().enumerate() {
@@ -75,9 +75,15 @@ pub(super) fn reads_from(rows: &[Row]) -> Vec<(usize, usize)> {
         let (Some(value), Some(object)) = (read_value(reader), reader.object) else {
             continue;
         };
-        let writer = rows[..j].iter().rposition(|row| {
-            matches!(row, Row::Step(s) if s.object == Some(object) && written_value(s) == Some(value))
-        });
+        let writer = match reader.read_from {
+            Some(ReadFrom::Initial) => None,
+            Some(ReadFrom::Step(step)) => rows[..j]
+                .iter()
+                .position(|row| matches!(row, Row::Step(s) if s.number == step)),
+            None => rows[..j].iter().rposition(|row| {
+                matches!(row, Row::Step(s) if s.object == Some(object) && written_value(s) == Some(value))
+            }),
+        };
         if let Some(i) = writer
             && matches!(&rows[i], Row::Step(s) if s.lane != reader.lane)
         {
