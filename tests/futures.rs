@@ -110,9 +110,14 @@ fn a_lost_wakeup_is_found_and_named_by_every_model_engine() {
             text.contains("returned `Pending`") && text.contains("nothing will wake it"),
             "{engine}: the waiting task is named\n{text}"
         );
-        // The waker was registered after the flag was set, and nobody woke it since.
+        // The waker was registered after the flag was set, at the line that cloned it, and
+        // nobody woke it since.
+        let at = line_of("self.flag.state.lock().unwrap().1 = Some(cx.waker().clone());");
         assert!(
-            text.contains("main's waker was last registered (cloned) by main after step"),
+            text.contains(&format!(
+                "main's waker was last registered (cloned) by main at tests/futures.rs:{at}, \
+                 after step"
+            )),
             "{engine}: the registration is named\n{text}"
         );
     }
@@ -155,8 +160,12 @@ fn a_lost_wakeup_names_who_dropped_the_last_waker() {
             .unwrap_or_else(|| panic!("{engine} missed the lost wakeup\n{report}"));
         assert_eq!(failure.kind(), FailureKind::LostWakeup, "{failure}");
         let text = failure.to_string();
+        let at = line_of("drop(slot.lock().unwrap().take());");
         assert!(
-            text.contains("the last clone of main's waker was dropped by task-1 after step"),
+            text.contains(&format!(
+                "the last clone of main's waker was dropped by task-1 at tests/futures.rs:{at}, \
+                 after step"
+            )),
             "{engine}\n{text}"
         );
     }
@@ -475,4 +484,45 @@ fn a_data_race_between_tasks_is_found_and_ordered_tasks_are_clean() {
             .run(|| cell_written_by_two_tasks(true));
         assert!(clean.failure().is_none(), "{engine}\n{clean}");
     }
+}
+
+/// The exhaustive engine's first search of this program is started over (an atomic first
+/// bound off the body's thread: see `engine::loom::pool`); its failure still replays, the same
+/// trace, from the saved position (which once counted the executions of the search given up).
+#[test]
+fn an_exhaustive_lost_wakeup_replays_with_the_same_trace() {
+    let report = Explorer::new()
+        .engine(EngineKind::Exhaustive)
+        .run(|| handshake(true));
+    let failure = tapestry_tests::failure(&report);
+    let again = Explorer::new()
+        .replay(failure.replay(), || handshake(true))
+        .expect("the execution exists");
+    let replayed = again.failure().expect("the replay fails again");
+    assert_eq!(replayed.kind(), FailureKind::LostWakeup);
+    assert_eq!(replayed.trace().to_string(), failure.trace().to_string());
+}
+
+/// The number of the first line of this file that contains `code`.
+fn line_of(code: &str) -> usize {
+    include_str!("futures.rs")
+        .lines()
+        .position(|line| line.contains(code))
+        .expect("the code is in this file")
+        + 1
+}
+
+#[test]
+fn tmp_replay_probe() {
+    let report = Explorer::new()
+        .engine(
+            tapestry::Engine::exhaustive()
+                .preemption_bound(1)
+                .iterative(false),
+        )
+        .run(|| handshake(true));
+    let failure = report.failure().unwrap();
+    eprintln!("REPLAY {}", failure.replay());
+    let again = Explorer::new().replay(failure.replay(), || handshake(true));
+    eprintln!("AGAIN {:?}", again.map(|a| a.failure().map(|f| f.kind())));
 }

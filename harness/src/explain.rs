@@ -122,9 +122,14 @@ pub(crate) fn explain(record: &FailureRecord, recording: &Recording, labels: &La
 }
 
 /// What last happened to `task`'s waker, for a lost wakeup: "main's waker was last registered
-/// (cloned) by main after step 2, and never woken since".
+/// (cloned) by main at src/flag.rs:31, after step 2, and never woken since" (the line when the
+/// report's run noted it: `WakerNote::site`).
 fn waker_story(task: ThreadIdx, note: &WakerNote, labels: &Labels) -> String {
-    let (task, by, after) = (labels.thread(task), labels.thread(note.by), note.after);
+    let (task, after) = (labels.thread(task), note.after);
+    let by = match note.site {
+        Some(site) => format!("{} at {site},", labels.thread(note.by)),
+        None => labels.thread(note.by),
+    };
     match note.what {
         WakerEvent::Cloned => format!(
             "{task}'s waker was last registered (cloned) by {by} after step {after}, and never \

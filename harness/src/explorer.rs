@@ -214,6 +214,7 @@ impl Explorer {
             watchdog: self.watchdog,
             parallelism: self.parallelism,
             workers: self.workers,
+            waker_sites: false,
         }
     }
 
@@ -258,6 +259,9 @@ impl Explorer {
                     .predicted
                     .map(|found| retrace(&body, found, &limits, |r| r.predicted));
             }
+            run.found = run
+                .found
+                .map(|found| with_waker_sites(&body, found, &limits));
             // An engine that cannot run the program (loom's thread limit) stops nobody: the
             // others still run, and the report says what was not explored.
             let failed = run
@@ -356,6 +360,20 @@ fn retrace(
         },
         _ => found,
     }
+}
+
+/// A lost wakeup's report names the lines behind its wakers' last events, which only a run of
+/// its schedule that takes a backtrace at each learns (`Limits::waker_sites`); other failures
+/// as they are.
+fn with_waker_sites(body: &Body, found: Found, limits: &Limits) -> Found {
+    if found.record.kind != FailureKind::LostWakeup {
+        return found;
+    }
+    let sited = Limits {
+        waker_sites: true,
+        ..limits.clone()
+    };
+    retrace(body, found, &sited, |r| r.found)
 }
 
 fn engine_report(engine: EngineKind, run: EngineRun) -> EngineReport {
@@ -471,7 +489,11 @@ impl Explorer {
         F: Fn() + Send + Sync + 'static,
     {
         let body: Body = Arc::new(body);
-        let (engine, run) = run_replay(&body, replay, &self.limits())?;
+        let limits = self.limits();
+        let (engine, mut run) = run_replay(&body, replay, &limits)?;
+        run.found = run
+            .found
+            .map(|found| with_waker_sites(&body, found, &limits));
         let mut report = Report::default();
         report.push(engine_report(engine, run));
         Ok(report)

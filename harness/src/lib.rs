@@ -226,7 +226,8 @@
 //! - tasks waiting for [`tokio::sync`] locks held by each other are a `Deadlock` naming each
 //!   holder; [`tokio::sync::Mutex`]es taken in a cycle of orders are a `PotentialDeadlock`
 //!   even from an execution that did not deadlock, as facade mutexes are; a lost wakeup's
-//!   report names the line each task waits at, when it waits in one of tapestry's futures;
+//!   report names the line each task waits at, when it waits in one of tapestry's futures,
+//!   and the line of user code that last registered, woke or dropped its waker;
 //! - a std lock held across `.await` that blocks a runtime's worker (`workers = 1`, or a
 //!   runtime built with `Builder::new_current_thread()`) is a `Deadlock` "waiting for a worker";
 //! - time is virtual under the model engines: a sleep fires when no other task can go on, in

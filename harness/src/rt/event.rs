@@ -271,6 +271,9 @@ pub(crate) struct WakerNote {
     pub by: ThreadIdx,
     /// How many steps the trace had then.
     pub after: usize,
+    /// The line of user code that did it, when the execution noted it
+    /// (`Execution::waker_sites`): `file:line`.
+    pub site: Option<&'static str>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

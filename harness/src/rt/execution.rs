@@ -155,6 +155,8 @@ pub(crate) struct Execution {
     parallelism: Option<NonZeroUsize>,
     /// The async runtime's workers (`Explorer::workers`); `None`: unlimited.
     workers: Option<NonZeroUsize>,
+    /// Note the line of user code behind each waker event (`Limits::waker_sites`).
+    pub(crate) waker_sites: bool,
     /// The locks of `tapestry::tokio` tasks wait for and hold, for deadlock reports.
     async_locks: Mutex<AsyncLocks>,
     /// The virtual clock of a model engine's execution: nanoseconds since it began (see
@@ -216,6 +218,7 @@ impl Execution {
             inversions: Mutex::new(InversionWatch::default()),
             parallelism: None,
             workers: None,
+            waker_sites: false,
             async_locks: Mutex::new(AsyncLocks::default()),
             clock: AtomicU64::new(0),
             backend,
@@ -269,6 +272,12 @@ impl Execution {
     /// Models an async runtime with `n` workers (`None`: unlimited).
     pub(crate) fn workers(mut self, n: Option<NonZeroUsize>) -> Execution {
         self.workers = n;
+        self
+    }
+
+    /// Notes the line of user code behind each waker event (`Limits::waker_sites`).
+    pub(crate) fn waker_sites(mut self, on: bool) -> Execution {
+        self.waker_sites = on;
         self
     }
 

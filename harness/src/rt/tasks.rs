@@ -47,12 +47,49 @@ pub(crate) fn waker_note(exec: u64, task: ThreadIdx, what: WakerEvent) {
         return;
     };
     let after = local.peek_recording(|r| r.events.len());
+    let site = local.exec.waker_sites.then(user_line).flatten();
     let note = WakerNote {
         what,
         by: local.running(),
         after,
+        site,
     };
     local.exec.note_waker(task, note);
+}
+
+/// The line of user code the running thread is in: the innermost frame of a backtrace that is
+/// neither tapestry's, nor the standard library's, nor a dependency's from a registry, as
+/// `file:line` with the file relative to the workspace (as `Location`s name files); leaked:
+/// only a lost wakeup's run again for its report asks. `None` without debug info.
+fn user_line() -> Option<&'static str> {
+    let ours = concat!(env!("CARGO_MANIFEST_DIR"), "/src/");
+    let here = std::env::current_dir().ok()?;
+    let backtrace = std::backtrace::Backtrace::force_capture().to_string();
+    let at = backtrace
+        .lines()
+        .filter_map(|line| line.trim_start().strip_prefix("at "))
+        .map(|at| match at.strip_prefix("./") {
+            Some(relative) => here.join(relative).display().to_string(),
+            None => at.to_owned(),
+        })
+        .find(|at| {
+            !at.starts_with(ours)
+                && !at.starts_with("/rustc/")
+                && !at.contains("/.cargo/registry/")
+                && !at.contains("/.cargo/git/")
+        })?;
+    // `file:line:column` to `file:line`.
+    let at = at
+        .rsplit_once(':')
+        .map_or(at.as_str(), |(file_line, _)| file_line);
+    // The workspace's root holds its `Cargo.lock`.
+    let root = here
+        .ancestors()
+        .find(|dir| dir.join("Cargo.lock").is_file());
+    let at = root
+        .and_then(|root| std::path::Path::new(at).strip_prefix(root).ok())
+        .map_or_else(|| at.to_owned(), |relative| relative.display().to_string());
+    Some(Box::leak(at.into_boxed_str()))
 }
 
 /// A poll of the running task, whose loop runs at `site`, holds worker `worker` (from 0) of

@@ -67,7 +67,8 @@ fn explore_here(
             .tracing(limits.tracing)
             .lock_order(limits.lock_order)
             .available_parallelism(limits.parallelism)
-            .workers(limits.workers),
+            .workers(limits.workers)
+            .waker_sites(limits.waker_sites),
     );
     let local = Local::new(exec.clone());
     let _installed = local.install();
@@ -84,6 +85,9 @@ fn explore_here(
     // Searches started over because a failure may have been loom's complaint about an atomic
     // made outside the pool (see `pool`); each learns more, so few are ever needed.
     let mut restarts = 0;
+    // Executions of searches that ran to their end or failed: the budget. A search started
+    // over spends none, or a replay's search, started over, would stop short of its execution.
+    let mut spent = 0;
     'bounds: for bound in bounds {
         let mut rounds = vec![
             replay
@@ -93,7 +97,7 @@ fn explore_here(
         ];
         while let Some(given) = rounds.pop() {
             let before = exec.executions();
-            let remaining_executions = config.max_executions.map(|max| max.saturating_sub(before));
+            let remaining_executions = config.max_executions.map(|max| max.saturating_sub(spent));
             let remaining_time = config.max_time.saturating_sub(start.elapsed());
             if remaining_executions == Some(0) || remaining_time.is_zero() {
                 complete = false;
@@ -117,12 +121,13 @@ fn explore_here(
             if let Some(at) = exec.prediction_without_trace().filter(|&at| at > before) {
                 predicted_at.get_or_insert((bound, at - before, given.clone()));
             }
+            if result.is_err() && exec.backend.unsure_failure() && restarts < MAX_RESTARTS {
+                restarts += 1;
+                rounds.push(given);
+                continue;
+            }
+            spent += ran;
             match result {
-                Err(_) if exec.backend.unsure_failure() && restarts < MAX_RESTARTS => {
-                    restarts += 1;
-                    rounds.push(given);
-                    continue;
-                }
                 Err(payload) => {
                     let record = failure_of(&exec, &*payload);
                     return EngineRun {

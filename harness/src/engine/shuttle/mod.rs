@@ -323,7 +323,8 @@ fn run_with_log<S: Scheduler + 'static>(
             .tracing(limits.tracing)
             .lock_order(limits.lock_order)
             .available_parallelism(limits.parallelism)
-            .workers(limits.workers),
+            .workers(limits.workers)
+            .waker_sites(limits.waker_sites),
     );
     let local = Local::new(exec.clone());
     let _installed = local.install();
