@@ -24,6 +24,9 @@ use super::{timer, workers};
 use crate::rt;
 use crate::time::Instant;
 
+/// Whether tasks run on the executor under the stress engine (not under `--cfg loom`).
+pub(super) const AVAILABLE: bool = true;
+
 /// An execution's executor, and what its runners and tasks share.
 struct Runtime {
     executor: Executor<'static>,

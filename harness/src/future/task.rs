@@ -48,6 +48,8 @@ struct State<T> {
 #[derive(Clone)]
 pub(super) enum Wakes {
     Thread(Arc<Target>),
+    // (No executor under `--cfg loom`: see `future::executor`.)
+    #[cfg_attr(loom, allow(dead_code))]
     Executor(Waker),
 }
 
@@ -126,6 +128,7 @@ impl<T> Shared<T> {
         }
     }
 
+    #[cfg_attr(loom, allow(dead_code))]
     /// Notes the executor's waker of the task, at its first poll and before it looks whether
     /// it was aborted: an abort either finds the waker or is seen by that poll.
     pub(super) fn woken_by(&self, waker: &Waker) {
@@ -184,7 +187,7 @@ where
     F::Output: Send + 'static,
 {
     let site = Location::caller();
-    if rt::real_threads() {
+    if rt::real_threads() && super::executor::AVAILABLE {
         let shared = Shared::new(None);
         super::executor::spawn(shared.clone(), future, site);
         super::shutdown::register(shared.clone(), None);
@@ -272,6 +275,7 @@ impl<F: Future> Polls<F> {
     }
 
     /// Whether it was never polled.
+    #[cfg_attr(loom, allow(dead_code))]
     pub(super) fn first(&self) -> bool {
         !self.polled
     }

@@ -20,6 +20,7 @@ struct Pool {
     free: Mutex<u64>,
     released: Condvar,
     /// How many workers.
+    #[cfg_attr(loom, allow(dead_code))]
     count: usize,
 }
 
@@ -53,6 +54,7 @@ pub(crate) fn limit(workers: usize) {
     }
 }
 
+#[cfg_attr(loom, allow(dead_code))]
 /// How many workers the running execution's runtime has, if limited: by `Explorer::workers`,
 /// or by its first tokio-shaped runtime.
 pub(super) fn count() -> Option<usize> {
