@@ -251,23 +251,9 @@ fn a_timeline_prints_as_the_trace_it_was_built_from() {
 /// stored 0 first (and then 7), so no arrow reaches that load.
 #[test]
 fn a_c11_diagram_draws_an_arrow_from_the_store_read_not_one_of_the_same_value() {
-    use tapestry::sync::Arc;
-    use tapestry::sync::atomic::Ordering::Relaxed;
-    use tapestry::sync::atomic::{AtomicBool, AtomicUsize};
-    let report = Explorer::new().engine(Engine::c11()).run(|| {
-        let x = Arc::new(AtomicUsize::new(0));
-        let y = Arc::new(AtomicBool::new(false));
-        let (x1, y1) = (x.clone(), y.clone());
-        let writer = tapestry::thread::spawn(move || {
-            x1.store(0, Relaxed);
-            x1.store(7, Relaxed);
-            y1.store(true, Relaxed);
-        });
-        if y.load(Relaxed) {
-            assert_eq!(x.load(Relaxed), 7, "x read before it was written");
-        }
-        writer.join().unwrap();
-    });
+    let report = Explorer::new()
+        .engine(Engine::c11())
+        .run(tapestry_tests::initial_value_stored_again);
     let failure = report.failure().expect("found");
     let timeline = failure.trace().timeline();
     let step = |text: &str| {

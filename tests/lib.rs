@@ -37,3 +37,24 @@ pub fn assert_complete(report: &Report, context: &str) {
         }
     }
 }
+
+/// T1 stores 0 (the value x starts with) then 7 to x, then raises a flag; main, seeing the flag
+/// raised, asserts x = 7. With `Relaxed` orderings it may read x = 0 (weak memory: message
+/// passing), from the initial value or from T1's first store, the same value.
+pub fn initial_value_stored_again() {
+    use tapestry::sync::Arc;
+    use tapestry::sync::atomic::Ordering::Relaxed;
+    use tapestry::sync::atomic::{AtomicBool, AtomicUsize};
+    let x = Arc::new(AtomicUsize::new(0));
+    let y = Arc::new(AtomicBool::new(false));
+    let (x1, y1) = (x.clone(), y.clone());
+    let writer = tapestry::thread::spawn(move || {
+        x1.store(0, Relaxed);
+        x1.store(7, Relaxed);
+        y1.store(true, Relaxed);
+    });
+    if y.load(Relaxed) {
+        assert_eq!(x.load(Relaxed), 7, "x read before it was written");
+    }
+    writer.join().unwrap();
+}

@@ -294,26 +294,14 @@ fn a_deadlock_names_the_line_each_blocked_thread_waits_at() {
     }
 }
 
-/// T1 stores 0 (the value x starts with) then 7 to x, then raises y; main, seeing y raised,
-/// reads x = 0: weak memory (Relaxed), from the initial value or from T1's first store, the
-/// same value. A trace that matched reads to stores by value would say T1's store of 0 either
-/// way: the c11 engine knows which it read.
+/// `tapestry_tests::initial_value_stored_again` under c11: main reads x = 0 from the initial
+/// value or from T1's first store, the same value. A trace that matched reads to stores by
+/// value would say T1's store of 0 either way: the c11 engine knows which it read.
 #[test]
 fn a_c11_trace_names_the_store_a_read_read_not_one_of_the_same_value() {
-    let report = Explorer::new().engine(tapestry::Engine::c11()).run(|| {
-        let x = Arc::new(AtomicUsize::new(0));
-        let y = Arc::new(AtomicBool::new(false));
-        let (x1, y1) = (x.clone(), y.clone());
-        let writer = thread::spawn(move || {
-            x1.store(0, Relaxed);
-            x1.store(7, Relaxed);
-            y1.store(true, Relaxed);
-        });
-        if y.load(Relaxed) {
-            assert_eq!(x.load(Relaxed), 7, "x read before it was written");
-        }
-        writer.join().unwrap();
-    });
+    let report = Explorer::new()
+        .engine(tapestry::Engine::c11())
+        .run(tapestry_tests::initial_value_stored_again);
     let failure = report.failure().expect("found");
     let trace = failure.trace().to_string();
     assert!(
