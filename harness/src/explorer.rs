@@ -258,10 +258,11 @@ impl Explorer {
                 run.predicted = run
                     .predicted
                     .map(|found| retrace(&body, found, &limits, |r| r.predicted));
+            } else {
+                run.found = run
+                    .found
+                    .map(|found| with_waker_sites(&body, found, &limits));
             }
-            run.found = run
-                .found
-                .map(|found| with_waker_sites(&body, found, &limits));
             // An engine that cannot run the program (loom's thread limit) stops nobody: the
             // others still run, and the report says what was not explored.
             let failed = run
@@ -334,8 +335,9 @@ fn shrink(body: &Body, engine: EngineKind, found: Found, limits: &Limits) -> Fou
     }
 }
 
-/// A failure found with tracing off, with the trace of running its schedule again with tracing
-/// on, if that fails the same way (`pick` chooses the real or the predicted failure).
+/// A failure found with tracing off (or a lost wakeup, see [`with_waker_sites`]), with the
+/// trace of running its schedule again with tracing on, if that fails the same way (`pick`
+/// chooses the real or the predicted failure). A lost wakeup's run notes its wakers' lines.
 fn retrace(
     body: &Body,
     found: Found,
@@ -344,6 +346,7 @@ fn retrace(
 ) -> Found {
     let traced = Limits {
         tracing: true,
+        waker_sites: found.record.kind == FailureKind::LostWakeup,
         ..limits.clone()
     };
     if matches!(found.replay, Replay::Stress { .. }) {
@@ -363,17 +366,13 @@ fn retrace(
 }
 
 /// A lost wakeup's report names the lines behind its wakers' last events, which only a run of
-/// its schedule that takes a backtrace at each learns (`Limits::waker_sites`); other failures
-/// as they are.
+/// its schedule that takes a backtrace at each learns (`Limits::waker_sites`, which
+/// [`retrace`] sets for it); other failures as they are.
 fn with_waker_sites(body: &Body, found: Found, limits: &Limits) -> Found {
     if found.record.kind != FailureKind::LostWakeup {
         return found;
     }
-    let sited = Limits {
-        waker_sites: true,
-        ..limits.clone()
-    };
-    retrace(body, found, &sited, |r| r.found)
+    retrace(body, found, limits, |r| r.found)
 }
 
 fn engine_report(engine: EngineKind, run: EngineRun) -> EngineReport {

@@ -181,12 +181,10 @@ impl Local {
             .then(|| self.peek_recording(|r| r.events.len() as u32))
     }
 
-    /// The event recorded next, a read, read the store recorded at index `from` (`None`: the
-    /// initial value).
-    pub(crate) fn note_read_from(&self, from: Option<u32>) {
-        if let Some(step) = self.next_step() {
-            self.with_recording(|r| r.reads_from.push((step, from)));
-        }
+    /// The event recorded at index `step` (the next, from [`next_step`](Self::next_step)), a
+    /// read, read the store recorded at index `from` (`None`: the initial value).
+    pub(crate) fn note_read_from(&self, step: u32, from: Option<u32>) {
+        self.with_recording(|r| r.reads_from.push((step, from)));
     }
 
     /// Keeps an event of `thread` until [`commit`](Self::commit) records it.

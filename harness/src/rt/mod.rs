@@ -462,11 +462,12 @@ pub(crate) fn next_step() -> Option<u32> {
     local()?.next_step()
 }
 
-/// The event the running thread records next, a read, read the store recorded at index
-/// `from` (`None`: the initial value), so that its trace need not guess by value.
-pub(crate) fn note_read_from(from: Option<u32>) {
+/// The event the running thread records at index `step` (the next: [`next_step`]), a read,
+/// read the store recorded at index `from` (`None`: the initial value), so that its trace need
+/// not guess by value.
+pub(crate) fn note_read_from(step: u32, from: Option<u32>) {
     if let Some(local) = local() {
-        local.note_read_from(from);
+        local.note_read_from(step, from);
     }
 }
 

@@ -348,7 +348,7 @@ impl C11Atomic {
             });
             drop(shared);
             if let Some(from) = from {
-                rt::note_read_from(from);
+                rt::note_read_from(step, from);
             }
         }
         result
