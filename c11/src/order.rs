@@ -60,17 +60,22 @@ pub fn sc_order(graph: &Graph) -> Option<Vec<EventId>> {
             _ => {}
         }
     }
-    edges.sort_unstable();
-    let mut first = vec![edges.len(); n + 1];
-    for (i, &(from, _)) in edges.iter().enumerate().rev() {
-        first[from] = i;
-    }
-    for v in (0..n).rev() {
-        first[v] = first[v].min(first[v + 1]);
-    }
+    // The edges grouped by their source (a counting sort): `targets[first[v]..first[v + 1]]`
+    // are `v`'s successors.
+    let mut first = vec![0_u32; n + 1];
     let mut before = vec![0_u32; n];
-    for &(_, to) in &edges {
+    for &(from, to) in &edges {
+        first[from + 1] += 1;
         before[to] += 1;
+    }
+    for v in 0..n {
+        first[v + 1] += first[v];
+    }
+    let mut targets = vec![0_u32; edges.len()];
+    let mut fill = first.clone();
+    for &(from, to) in &edges {
+        targets[fill[from] as usize] = to as u32;
+        fill[from] += 1;
     }
     let id_of = |i: usize| {
         let t = offsets.partition_point(|&o| o <= i) - 1;
@@ -84,7 +89,8 @@ pub fn sc_order(graph: &Graph) -> Option<Vec<EventId>> {
     let mut order = Vec::with_capacity(n);
     while let Some(Reverse(i)) = ready.pop() {
         order.push(id_of(i));
-        for &(_, j) in &edges[first[i]..first[i + 1]] {
+        for &j in &targets[first[i] as usize..first[i + 1] as usize] {
+            let j = j as usize;
             before[j] -= 1;
             if before[j] == 0 {
                 ready.push(Reverse(j));

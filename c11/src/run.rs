@@ -122,11 +122,11 @@ impl<'e> Execution<'e> {
         Some(ready)
     }
 
-    /// Whether thread `t`'s next event is the graph's next one in its sequentially consistent
-    /// order ([`crate::order::sc_order`]), if it has one: a run that takes such events first
-    /// (they are always [`replay_ready`](Self::replay_ready)) shows the graph as an
+    /// The thread whose next event is the graph's next one in its sequentially consistent
+    /// order ([`crate::order::sc_order`]), if the graph has one: a run that takes such events
+    /// first (they are always [`replay_ready`](Self::replay_ready)) shows the graph as an
     /// interleaving, every read reading the latest write before it, whenever the graph is one.
-    pub fn replay_preferred(&mut self, t: Tid) -> bool {
+    pub fn preferred_thread(&mut self) -> Option<Tid> {
         if self.run().sc_order.is_none() {
             let order = crate::order::sc_order(self.graph());
             self.run().sc_order = Some(order);
@@ -134,13 +134,11 @@ impl<'e> Execution<'e> {
         loop {
             let run = self.run();
             let Some(Some(order)) = &run.sc_order else {
-                return false;
+                return None;
             };
-            let Some(&next) = order.get(run.sc_next) else {
-                return false;
-            };
+            let &next = order.get(run.sc_next)?;
             if self.done(next.thread) <= next.index {
-                return next.thread == t && self.done(t) == next.index;
+                return (self.done(next.thread) == next.index).then_some(next.thread);
             }
             self.run().sc_next += 1;
         }

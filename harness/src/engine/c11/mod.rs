@@ -29,6 +29,7 @@ use std::time::Duration;
 
 use parking_lot::Mutex;
 use shuttle::scheduler::{Schedule as ShuttleSchedule, Scheduler, Task, TaskId};
+use smallvec::SmallVec;
 use tapestry_c11::{EventId, Explorer, Model};
 
 use self::backend::C11Backend;
@@ -326,34 +327,47 @@ impl Scheduler for LowestFirst {
         _current: Option<TaskId>,
         _is_yielding: bool,
     ) -> Option<TaskId> {
-        let mut ids: Vec<TaskId> = runnable.iter().map(|t| t.id()).collect();
+        // Small vectors: this runs at every step, and allocating here cost 10% of a run.
+        let mut ids: SmallVec<[TaskId; 16]> = runnable.iter().map(|t| t.id()).collect();
         ids.sort_unstable();
         let mut guard = self.shared.lock();
         let shared = &mut *guard;
         if shared.waits.abandoned {
             return Self::unwinding(&ids);
         }
-        let threads: Vec<_> = ids
+        let idx = |id: TaskId| usize::from(id) as ThreadIdx;
+        // The graph's sequentially consistent order first, if it has one, so that a trace
+        // shows such a graph as an interleaving (`Execution::preferred_thread`). Found from
+        // the graph, not by asking each thread: the common case, it costs one lookup.
+        let preferred = shared
+            .explorer
+            .execution()
+            .and_then(|mut run| run.preferred_thread());
+        if let Some(preferred) = preferred.and_then(|tid| shared.idx_of(tid))
+            && !shared.waits.is_waiting(preferred)
+            && let Some(&id) = ids.iter().find(|&&id| idx(id) == preferred)
+        {
+            return Some(id);
+        }
+        let going: SmallVec<[(TaskId, Option<tapestry_c11::Tid>); 16]> = ids
             .iter()
-            .map(|&id| {
-                let idx = usize::from(id) as ThreadIdx;
-                (id, shared.tid_of(idx), shared.waits.is_waiting(idx))
-            })
+            .filter(|&&id| !shared.waits.is_waiting(idx(id)))
+            .map(|&id| (id, shared.tid_of(idx(id))))
             .collect();
-        let (waiting, going): (Vec<_>, Vec<_>) = threads.into_iter().partition(|t| t.2);
-        if going.is_empty() && !waiting.is_empty() {
+        if going.is_empty() && !ids.is_empty() {
             // Only threads that wait are left (see `waits`).
+            let tids: SmallVec<[_; 16]> = ids.iter().map(|&id| shared.tid_of(idx(id))).collect();
             let waiting: Vec<(ThreadIdx, bool)> = {
                 let run = shared.explorer.execution();
-                waiting
-                    .iter()
-                    .map(|&(id, tid, _)| {
+                ids.iter()
+                    .zip(tids)
+                    .map(|(&id, tid)| {
                         let latest = match (&run, tid) {
                             (Some(run), Some(tid)) => run.last_read_is_latest(tid),
                             (None, _) => true,
                             (Some(_), None) => false,
                         };
-                        (usize::from(id) as ThreadIdx, latest)
+                        (idx(id), latest)
                     })
                     .collect()
             };
@@ -368,20 +382,10 @@ impl Scheduler for LowestFirst {
         let Some(mut run) = shared.explorer.execution() else {
             return ids.first().copied();
         };
-        // The graph's sequentially consistent order first, if it has one, so that a trace
-        // shows such a graph as an interleaving (`Execution::replay_preferred`).
-        let preferred = going
+        let ready = going
             .iter()
-            .find(|&&(_, tid, _)| tid.is_some_and(|tid| run.replay_preferred(tid)));
-        let ready = || {
-            going
-                .iter()
-                .find(|&&(_, tid, _)| tid.is_some_and(|tid| run.replay_ready(tid) == Some(true)))
-        };
-        preferred
-            .or_else(ready)
-            .or(going.first())
-            .map(|&(id, ..)| id)
+            .find(|&&(_, tid)| tid.is_some_and(|tid| run.replay_ready(tid) == Some(true)));
+        ready.or(going.first()).map(|&(id, _)| id)
     }
 
     fn next_u64(&mut self) -> u64 {

@@ -7,30 +7,64 @@
 //! steps after `e` that do not depend on it, then `e'`, reverse it; unless a thread asleep
 //! before `e` can start that sequence (it was explored), it goes into the wakeup tree there.
 
-use std::collections::HashMap;
-
 use smallvec::SmallVec;
 
-use super::access::{Access, Class, Footprint, Obj, Tid};
+use super::access::{Access, Class, Footprint, Obj};
 use super::tree::Node;
 use super::wakeup::{self, Event};
 
-/// A vector clock: per thread, one past the index of its latest step known to have happened
-/// before.
-type Clock = Vec<u32>;
-
-fn join(into: &mut Clock, other: &Clock) {
-    if into.len() < other.len() {
-        into.resize(other.len(), 0);
-    }
-    for (a, b) in into.iter_mut().zip(other) {
-        *a = (*a).max(*b);
-    }
+/// Vector clocks, each a row of `width` entries (one per thread): one past the index of the
+/// thread's latest step known to have happened before. One flat table, kept from execution to
+/// execution, so that analysing one allocates nothing once the first has grown it.
+#[derive(Debug, Default)]
+struct Clocks {
+    width: usize,
+    rows: Vec<u32>,
 }
 
-/// Whether step `step` of thread `thread` happened before what `clock` has seen.
-fn saw(clock: &Clock, thread: Tid, step: usize) -> bool {
-    clock.get(thread).is_some_and(|&c| c as usize > step)
+impl Clocks {
+    fn reset(&mut self, width: usize, rows: usize) {
+        self.width = width;
+        self.rows.clear();
+        self.rows.resize(width * rows, 0);
+    }
+
+    fn get(&self, row: usize, thread: usize) -> u32 {
+        self.rows[row * self.width + thread]
+    }
+
+    fn set(&mut self, row: usize, thread: usize, value: u32) {
+        self.rows[row * self.width + thread] = value;
+    }
+
+    /// Whether step `step` of thread `thread` happened before what row `row` has seen.
+    fn saw(&self, row: usize, thread: usize, step: usize) -> bool {
+        self.get(row, thread) as usize > step
+    }
+
+    /// Two distinct rows, the first mutable.
+    fn pair(&mut self, into: usize, from: usize) -> (&mut [u32], &[u32]) {
+        let w = self.width;
+        if into < from {
+            let (low, high) = self.rows.split_at_mut(from * w);
+            (&mut low[into * w..][..w], &high[..w])
+        } else {
+            let (low, high) = self.rows.split_at_mut(into * w);
+            (&mut high[..w], &low[from * w..][..w])
+        }
+    }
+
+    fn join(&mut self, into: usize, from: usize) {
+        let (into, from) = self.pair(into, from);
+        for (a, b) in into.iter_mut().zip(from) {
+            *a = (*a).max(*b);
+        }
+    }
+
+    fn copy(&mut self, into: usize, from: usize) {
+        let (into, from) = self.pair(into, from);
+        into.copy_from_slice(from);
+    }
 }
 
 /// Reads since the last write, and that write: the accesses a new one may be ordered after.
@@ -43,6 +77,12 @@ struct History {
 }
 
 impl History {
+    fn clear(&mut self) {
+        self.last_write = None;
+        self.prior_write = None;
+        self.reads.clear();
+    }
+
     fn add(&mut self, class: Class, step: usize) {
         match class {
             Class::Write => {
@@ -78,85 +118,134 @@ impl History {
     }
 }
 
-/// Adds to the nodes' wakeup trees what the races of the execution they describe ask for.
-pub(crate) fn analyse(nodes: &mut [Node]) {
-    let mut clocks: Vec<Clock> = Vec::with_capacity(nodes.len());
-    let mut threads: Vec<Clock> = Vec::new();
-    let mut last_step: Vec<Option<usize>> = Vec::new();
-    let mut spawned: HashMap<Tid, Clock> = HashMap::new();
-    let mut all: HashMap<Obj, History> = HashMap::new();
-    let mut acquisitions: HashMap<Obj, History> = HashMap::new();
-    let mut races: Vec<(usize, usize)> = Vec::new();
+/// The race analysis of finished executions, with its working memory (kept by the search, so
+/// that thousands of executions reuse it).
+#[derive(Debug, Default)]
+pub(crate) struct Analysis {
+    /// Rows `0..steps`: each step's clock; then each thread's latest clock; then the clock
+    /// each thread was spawned with.
+    clocks: Clocks,
+    spawned: Vec<bool>,
+    last_step: Vec<Option<usize>>,
+    /// Per object, every access; and lock acquisitions alone.
+    all: Vec<History>,
+    acquisitions: Vec<History>,
+    races: Vec<(usize, usize)>,
+}
 
-    for i in 0..nodes.len() {
-        let t = nodes[i].chosen;
-        if t >= threads.len() {
-            threads.resize(t + 1, Clock::new());
-            last_step.resize(t + 1, None);
+impl Analysis {
+    /// Adds to the nodes' wakeup trees what the races of the execution they describe ask for.
+    /// Steps before `new_from` repeat the execution analysed before this one, so the races
+    /// among them were reversed then (their happens-before depends on that prefix alone): only
+    /// races with a later step are looked for.
+    pub(crate) fn analyse(&mut self, nodes: &mut [Node], new_from: usize) {
+        let (width, objects) = extent(nodes);
+        let steps = nodes.len();
+        let thread_row = |t: usize| steps + t;
+        let spawn_row = |t: usize| steps + width + t;
+        self.clocks.reset(width, steps + 2 * width);
+        self.spawned.clear();
+        self.spawned.resize(width, false);
+        self.last_step.clear();
+        self.last_step.resize(width, None);
+        for histories in [&mut self.all, &mut self.acquisitions] {
+            if histories.len() < objects {
+                histories.resize_with(objects, History::default);
+            }
+            histories[..objects].iter_mut().for_each(History::clear);
         }
-        if last_step[t].is_none()
-            && let Some(parent) = spawned.remove(&t)
-        {
-            join(&mut threads[t], &parent);
-        }
-        // The thread's clock before this step: a step it has not seen may race with this one.
-        let before = threads[t].clone();
-        let mut clock = before.clone();
-        for &access in &nodes[i].footprint {
-            if let Access::Join(child) = access
-                && let Some(Some(last)) = last_step.get(child)
-            {
-                join(&mut clock, &clocks[*last]);
+        self.races.clear();
+        let Analysis {
+            clocks,
+            spawned,
+            last_step,
+            all,
+            acquisitions,
+            races,
+        } = self;
+
+        for i in 0..steps {
+            let t = nodes[i].chosen;
+            if last_step[t].is_none() && std::mem::take(&mut spawned[t]) {
+                clocks.join(thread_row(t), spawn_row(t));
             }
-            let Some((obj, class)) = access.on() else {
-                continue;
-            };
-            for j in all.entry(obj).or_default().before(class) {
-                join(&mut clock, &clocks[j]);
-            }
-            if access.orders_only() {
-                continue;
-            }
-            let history = if access.acquires() {
-                acquisitions.entry(obj).or_default()
-            } else {
-                all.entry(obj).or_default()
-            };
-            let candidates: SmallVec<[usize; 4]> = match access {
-                Access::Take(_) => reversible_give(nodes, history, obj).into_iter().collect(),
-                _ => history.candidates(class).collect(),
-            };
-            for j in candidates {
-                if nodes[j].chosen != t && !saw(&before, nodes[j].chosen, j) {
-                    races.push((j, i));
+            // The thread's clock before this step (its row, unchanged until the step ends): a
+            // step it has not seen may race with this one.
+            clocks.copy(i, thread_row(t));
+            for &access in &nodes[i].footprint {
+                if let Access::Join(child) = access
+                    && let Some(Some(last)) = last_step.get(child)
+                {
+                    clocks.join(i, *last);
+                }
+                let Some((obj, class)) = access.on() else {
+                    continue;
+                };
+                let obj_at = obj as usize;
+                for j in all[obj_at].before(class) {
+                    clocks.join(i, j);
+                }
+                if access.orders_only() || i < new_from {
+                    continue;
+                }
+                let history = if access.acquires() {
+                    &acquisitions[obj_at]
+                } else {
+                    &all[obj_at]
+                };
+                let candidates: SmallVec<[usize; 4]> = match access {
+                    Access::Take(_) => reversible_give(nodes, history, obj).into_iter().collect(),
+                    _ => history.candidates(class).collect(),
+                };
+                for j in candidates {
+                    let other = nodes[j].chosen;
+                    if other != t && !clocks.saw(thread_row(t), other, j) {
+                        races.push((j, i));
+                    }
                 }
             }
-        }
-        if clock.len() <= t {
-            clock.resize(t + 1, 0);
-        }
-        clock[t] = i as u32 + 1;
-        for &access in &nodes[i].footprint {
-            if let Access::Spawn(child) = access {
-                spawned.insert(child, clock.clone());
-            }
-            if let Some((obj, class)) = access.on() {
-                all.entry(obj).or_default().add(class, i);
-                if access.acquires() {
-                    acquisitions.entry(obj).or_default().add(class, i);
+            clocks.set(i, t, i as u32 + 1);
+            for &access in &nodes[i].footprint {
+                if let Access::Spawn(child) = access {
+                    clocks.copy(spawn_row(child), i);
+                    spawned[child] = true;
+                }
+                if let Some((obj, class)) = access.on() {
+                    all[obj as usize].add(class, i);
+                    if access.acquires() {
+                        acquisitions[obj as usize].add(class, i);
+                    }
                 }
             }
+            clocks.copy(thread_row(t), i);
+            last_step[t] = Some(i);
         }
-        threads[t] = clock.clone();
-        last_step[t] = Some(i);
-        clocks.push(clock);
-    }
 
-    races.sort_unstable();
-    races.dedup();
-    for (e, e2) in races {
-        reverse(nodes, &clocks, e, e2);
+        races.sort_unstable();
+        races.dedup();
+        for &(e, e2) in races.iter() {
+            reverse(nodes, clocks, e, e2);
+        }
     }
+}
+
+/// How many threads and objects the execution names: one past the largest of each.
+fn extent(nodes: &[Node]) -> (usize, usize) {
+    let mut threads = 0;
+    let mut objects = 0;
+    for node in nodes {
+        threads = threads.max(node.chosen + 1);
+        for &access in &node.footprint {
+            match access {
+                Access::Spawn(t) | Access::Join(t) => threads = threads.max(t + 1),
+                _ => {}
+            }
+            if let Some((obj, _)) = access.on() {
+                objects = objects.max(obj as usize + 1);
+            }
+        }
+    }
+    (threads, objects)
 }
 
 /// The give a take of token `obj` races with, if it could have run before it: the token's last
@@ -173,8 +262,8 @@ fn reversible_give(nodes: &[Node], history: &History, obj: Obj) -> Option<usize>
 
 /// Makes sure the state before step `e` explores `v`: the steps after `e` that do not depend
 /// on it, then `e2`, which reverses their race.
-fn reverse(nodes: &mut [Node], clocks: &[Clock], e: usize, e2: usize) {
-    let after_e = |k: usize| saw(&clocks[k], nodes[e].chosen, e);
+fn reverse(nodes: &mut [Node], clocks: &Clocks, e: usize, e2: usize) {
+    let after_e = |k: usize| clocks.saw(k, nodes[e].chosen, e);
     let mut v: Vec<Event> = (e + 1..e2)
         .filter(|&k| !after_e(k))
         .map(|k| (nodes[k].chosen, nodes[k].footprint.clone()))

@@ -3,7 +3,6 @@
 //! sleeping threads; after each execution it adds the wakeup sequences its races ask for.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::rc::Rc;
 
 use shuttle::scheduler::{Schedule as ShuttleSchedule, Scheduler, Task, TaskId};
@@ -36,44 +35,73 @@ pub(crate) struct Stats {
 
 pub(crate) type SharedStats = Rc<RefCell<Stats>>;
 
-/// Lock state, to know which pending acquisitions can run.
+/// Lock state, to know which pending acquisitions can run. Objects' numbers are small and
+/// dense (`Tracker::object`), so each map is a vector indexed by them.
 #[derive(Debug, Default)]
 struct Locks {
-    held: HashMap<Obj, Tid>,
-    shared: HashMap<Obj, u32>,
+    /// Each lock's exclusive holder.
+    held: Vec<Option<Tid>>,
+    /// How many hold each lock shared.
+    shared: Vec<u32>,
     /// Threads in a condvar wait that has released its mutex.
     released: Vec<bool>,
     /// Wake tokens given and not yet taken.
-    tokens: HashMap<Obj, bool>,
+    tokens: Vec<bool>,
+}
+
+/// The entry of `o` in `map`, grown to hold it.
+fn entry<T: Default + Clone>(map: &mut Vec<T>, o: Obj) -> &mut T {
+    let at = o as usize;
+    if at >= map.len() {
+        map.resize(at + 1, T::default());
+    }
+    &mut map[at]
 }
 
 impl Locks {
+    fn clear(&mut self) {
+        self.held.clear();
+        self.shared.clear();
+        self.released.clear();
+        self.tokens.clear();
+    }
+
+    fn holder(&self, o: Obj) -> Option<Tid> {
+        self.held.get(o as usize).copied().flatten()
+    }
+
     fn free(&self, o: Obj, t: Tid) -> bool {
-        self.held.get(&o).is_none_or(|&h| h == t) && self.shared.get(&o).is_none_or(|&n| n == 0)
+        self.holder(o).is_none_or(|h| h == t) && self.shared.get(o as usize).is_none_or(|&n| n == 0)
     }
 
     fn released(&self, t: Tid) -> bool {
         self.released.get(t).copied().unwrap_or(false)
     }
 
+    /// Whether thread `t`, with `pending` announced, can run now.
+    fn can_run(&self, t: Tid, pending: Option<Access>) -> bool {
+        match pending {
+            Some(Access::Lock(o)) => self.free(o, t),
+            Some(Access::Share(o)) => self.holder(o).is_none(),
+            Some(Access::Take(o)) => self.tokens.get(o as usize).copied().unwrap_or(false),
+            Some(Access::Wait { mutex, .. }) => !self.released(t) || self.free(mutex, t),
+            _ => true,
+        }
+    }
+
     /// The accesses `pending` makes when thread `t` runs now, or `None` if it cannot run.
     fn now(&self, t: Tid, pending: Option<Access>) -> Option<Footprint> {
+        if !self.can_run(t, pending) {
+            return None;
+        }
         let mut now = Footprint::new();
         match pending {
             None => {}
-            Some(Access::Lock(o)) if !self.free(o, t) => return None,
-            Some(Access::Share(o)) if self.held.contains_key(&o) => return None,
-            Some(Access::Take(o)) if !self.tokens.get(&o).copied().unwrap_or(false) => {
-                return None;
-            }
             Some(Access::Wait { cv, mutex }) if !self.released(t) => {
                 now.push(Access::Unlock(mutex));
                 now.push(Access::Write(cv));
             }
             Some(Access::Wait { cv, mutex }) => {
-                if !self.free(mutex, t) {
-                    return None;
-                }
                 now.push(Access::Lock(mutex));
                 now.push(Access::Woken(cv));
             }
@@ -96,23 +124,15 @@ impl Locks {
     fn apply(&mut self, t: Tid, footprint: &[Access], still_waiting: bool) {
         for &access in footprint {
             match access {
-                Access::Lock(o) => {
-                    self.held.insert(o, t);
-                }
-                Access::Unlock(o) => {
-                    self.held.remove(&o);
-                }
-                Access::Share(o) => *self.shared.entry(o).or_default() += 1,
+                Access::Lock(o) => *entry(&mut self.held, o) = Some(t),
+                Access::Unlock(o) => *entry(&mut self.held, o) = None,
+                Access::Share(o) => *entry(&mut self.shared, o) += 1,
                 Access::Unshare(o) => {
-                    let n = self.shared.entry(o).or_default();
+                    let n = entry(&mut self.shared, o);
                     *n = n.saturating_sub(1);
                 }
-                Access::Give(o) => {
-                    self.tokens.insert(o, true);
-                }
-                Access::Take(o) | Access::TakeTimed(o) => {
-                    self.tokens.insert(o, false);
-                }
+                Access::Give(o) => *entry(&mut self.tokens, o) = true,
+                Access::Take(o) | Access::TakeTimed(o) => *entry(&mut self.tokens, o) = false,
                 _ => {}
             }
         }
@@ -129,6 +149,7 @@ pub(crate) struct Dpor {
     bound: Option<usize>,
     max_executions: Option<u64>,
     nodes: Vec<Node>,
+    analysis: races::Analysis,
     /// Steps taken in the current execution.
     depth: usize,
     locks: Locks,
@@ -165,6 +186,7 @@ impl Dpor {
             bound,
             max_executions,
             nodes: Vec::new(),
+            analysis: races::Analysis::default(),
             depth: 0,
             locks: Locks::default(),
             started: false,
@@ -267,7 +289,7 @@ impl Dpor {
             }
         }
         if !skipped {
-            races::analyse(&mut self.nodes);
+            self.analysis.analyse(&mut self.nodes, self.replayed);
         }
         let mut explored = !skipped;
         while let Some(node) = self.nodes.last_mut() {
@@ -291,7 +313,7 @@ impl Dpor {
         let mut enabled: Threads = runnable
             .iter()
             .map(|t| usize::from(t.id()))
-            .filter(|&t| self.locks.now(t, tracker.pending(t)).is_some())
+            .filter(|&t| self.locks.can_run(t, tracker.pending(t)))
             .collect();
         if enabled.is_empty() {
             // Every thread waits for a lock another holds: let one block in shuttle, which
@@ -310,6 +332,22 @@ impl Dpor {
             enabled.retain(|t| *t != current);
         }
         enabled
+    }
+
+    /// Whether thread `t` is among [`Dpor::enabled`]'s threads, known without computing them
+    /// all (a replayed step, the common case, checks only its own thread): it can run, and is
+    /// not the running thread yielding (which may have to step aside).
+    fn surely_enabled(
+        &self,
+        t: Tid,
+        runnable: &[&Task],
+        current: Option<TaskId>,
+        yielding: bool,
+    ) -> bool {
+        let yields = yielding && current.map(usize::from) == Some(t);
+        !yields
+            && runnable.iter().any(|r| usize::from(r.id()) == t)
+            && self.locks.can_run(t, self.tracker.lock().pending(t))
     }
 
     /// A new node for the state the execution has reached, or why the execution must stop.
@@ -385,7 +423,7 @@ impl Scheduler for Dpor {
             return None;
         }
         self.tracker.lock().reset();
-        self.locks = Locks::default();
+        self.locks.clear();
         self.depth = 0;
         self.draining = false;
         // The last node's step changes (a new branch); the steps before it must repeat.
@@ -405,26 +443,29 @@ impl Scheduler for Dpor {
         if let Err(what) = self.end_step() {
             return self.diverged(what);
         }
-        let enabled = self.enabled(runnable, current, is_yielding);
         let chosen = if let Some(node) = self.nodes.get(self.depth) {
             // Replaying the prefix of the branch to explore.
-            if !enabled.contains(&node.chosen) && self.depth + 1 == self.nodes.len() {
-                // The branch to explore starts with a thread that cannot run here after all
-                // (one that just yielded): nothing to explore.
-                self.stopped = Some(Stop::Skipped);
-                return self.drain(runnable, current, is_yielding);
+            let chosen = node.chosen;
+            if !self.surely_enabled(chosen, runnable, current, is_yielding) {
+                let enabled = self.enabled(runnable, current, is_yielding);
+                if !enabled.contains(&chosen) && self.depth + 1 == self.nodes.len() {
+                    // The branch to explore starts with a thread that cannot run here after
+                    // all (one that just yielded): nothing to explore.
+                    self.stopped = Some(Stop::Skipped);
+                    return self.drain(runnable, current, is_yielding);
+                }
+                if !enabled.contains(&chosen) {
+                    let what = format!(
+                        "at step {} thread {chosen} cannot run as it did before (threads that \
+                         can: {enabled:?})",
+                        self.depth + 1,
+                    );
+                    return self.diverged(what);
+                }
             }
-            if !enabled.contains(&node.chosen) {
-                let what = format!(
-                    "at step {} thread {} cannot run as it did before (threads that can: \
-                     {enabled:?})",
-                    self.depth + 1,
-                    node.chosen
-                );
-                return self.diverged(what);
-            }
-            node.chosen
+            chosen
         } else {
+            let enabled = self.enabled(runnable, current, is_yielding);
             match self.fresh_node(enabled, current) {
                 Ok(node) => {
                     let chosen = node.chosen;

@@ -17,12 +17,17 @@ pub(crate) struct Branch {
     pub children: Vec<Branch>,
 }
 
-/// Whether step `a` must come before a later step `b` of the same sequence.
-fn depends(a: &Event, b: &Event) -> bool {
-    a.0 == b.0
-        || conflict(&a.1, &b.1)
-        || a.1.contains(&Access::Spawn(b.0))
-        || b.1.contains(&Access::Join(a.0))
+/// Whether step `a` (a thread and its accesses) must come before a later step `b` of the same
+/// sequence.
+fn depends((a, a_does): (Tid, &[Access]), (b, b_does): (Tid, &[Access])) -> bool {
+    a == b
+        || conflict(a_does, b_does)
+        || a_does.contains(&Access::Spawn(b))
+        || b_does.contains(&Access::Join(a))
+}
+
+fn step(e: &Event) -> (Tid, &[Access]) {
+    (e.0, &e.1)
 }
 
 /// The index of thread `p`'s first step in `w`, if nothing earlier in `w` must precede it:
@@ -32,7 +37,7 @@ fn initial(w: &[Event], p: Tid) -> Option<usize> {
     // A predecessor, however far back the chain, means a direct one: the chain's last link.
     w[..first]
         .iter()
-        .all(|e| !depends(e, &w[first]))
+        .all(|e| !depends(step(e), step(&w[first])))
         .then_some(first)
 }
 
@@ -43,9 +48,7 @@ pub(crate) fn weak_initial(w: &[Event], p: Tid, next: &[Access]) -> Option<Optio
     if w.iter().any(|e| e.0 == p) {
         return initial(w, p).map(Some);
     }
-    let commutes = w
-        .iter()
-        .all(|e| !depends(&(p, Footprint::from_slice(next)), e));
+    let commutes = w.iter().all(|e| !depends((p, next), step(e)));
     commutes.then_some(None)
 }
 

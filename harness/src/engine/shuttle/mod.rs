@@ -341,7 +341,14 @@ fn run_with_log<S: Scheduler + 'static>(
     let runner = Runner::new(scheduler, config);
     let program = body.clone();
     let result = catch_unwind(AssertUnwindSafe(|| {
-        runner.run(move || stack::run_on(stack::MAIN, || rt::run_main(&*program)))
+        runner.run(move || {
+            // shuttle names the main thread with a label that each spawned thread inherits, a
+            // copy per spawn (5% of a spawn-heavy execution); tapestry names threads itself.
+            shuttle::current::with_labels_for_task(shuttle::current::me(), |labels| {
+                *labels = shuttle::current::Labels::new();
+            });
+            stack::run_on(stack::MAIN, || rt::run_main(&*program))
+        })
     }));
     log.borrow_mut().keep_prediction();
     rt::keep_prediction_trace(&local);
