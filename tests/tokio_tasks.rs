@@ -273,6 +273,11 @@ fn a_std_lock_across_await_starves_a_one_worker_runtime() {
             .failure()
             .unwrap_or_else(|| panic!("{engine} missed the starved worker\n{report}"));
         assert_eq!(failure.kind(), FailureKind::Deadlock, "{engine}\n{failure}");
+        // The worker pool's lock and condvar are tapestry's: listed, but with no line of
+        // tapestry's source (which means nothing to the reader and moves with every edit).
+        let trace = failure.trace().to_string();
+        assert!(trace.contains("(inside tapestry)"), "{engine}\n{trace}");
+        assert!(!trace.contains("harness/src/"), "{engine}\n{trace}");
     }
 }
 

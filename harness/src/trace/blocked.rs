@@ -25,9 +25,11 @@ pub(crate) fn describe_blocked(
                 },
             )| {
                 let who = labels.thread(thread);
-                let at = site.map_or_else(String::new, |site| {
-                    format!(" (at {}:{})", site.file(), site.line())
-                });
+                let at = site
+                    .filter(|site| !super::is_ours(site))
+                    .map_or_else(String::new, |site| {
+                        format!(" (at {}:{})", site.file(), site.line())
+                    });
                 let object = || format!("`{}`{at}", labels.object_name(target));
                 let held = || match holders.get(&target).map(Vec::as_slice) {
                     None | Some([]) => String::new(),

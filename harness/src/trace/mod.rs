@@ -31,6 +31,17 @@ use self::cycle::Span;
 pub(crate) use crate::rt::is_ours;
 use crate::rt::{ObjId, Recording};
 
+/// Where an object was made, as an object list shows it: the user's line, or a note that
+/// tapestry made it (an async runtime's worker pool, say), whose own lines would mean nothing
+/// to the reader and change with every edit of tapestry.
+fn made_at(site: &std::panic::Location<'_>) -> String {
+    if is_ours(site) {
+        "(inside tapestry)".to_owned()
+    } else {
+        format!("{}:{}", site.file(), site.line())
+    }
+}
+
 /// At most this many steps are shown by `Display`: of a longer trace that ends in a loop, all
 /// rounds but two are elided, else its middle.
 const SHOWN_STEPS: usize = 300;

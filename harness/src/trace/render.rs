@@ -113,7 +113,7 @@ pub(crate) fn render(
             [
                 o.name.clone(),
                 type_name(o.kind).to_owned(),
-                format!("{}:{}", o.site.file(), o.site.line()),
+                super::made_at(o.site),
             ]
         })
         .collect();

@@ -228,7 +228,7 @@ pub(crate) fn build(
             .map(|(_, o)| TimelineObject {
                 name: o.name.clone(),
                 kind: type_name(o.kind).to_owned(),
-                site: format!("{}:{}", o.site.file(), o.site.line()),
+                site: super::made_at(o.site),
             })
             .collect(),
         rows,
