@@ -155,3 +155,29 @@ fn a_sleeping_task_is_woken_by_its_timer_on_the_executor() {
     });
     assert!(report.is_clean(), "{report}");
 }
+
+/// A task that panics under stress has no thread of its own: the failure names the task, and
+/// the runner that polled it (whose lane the trace shows), as the model engines name its
+/// thread `task-N`.
+#[test]
+fn a_task_that_panics_under_stress_is_named_by_the_task() {
+    let report = Explorer::new().engine(stress(5)).run(|| {
+        let quiet = spawn(async { yield_now().await });
+        let failing = spawn(async {
+            yield_now().await;
+            panic!("the task's own panic");
+        });
+        block_on(async {
+            quiet.await.unwrap();
+            let _ = failing.await;
+        });
+    });
+    let failure = report.failure().expect("the second task panics");
+    assert_eq!(failure.kind(), FailureKind::Panic, "{failure}");
+    let thread = failure.thread();
+    assert!(
+        thread.starts_with("task-2 (polled by runtime-worker-"),
+        "named {thread:?}\n{failure}"
+    );
+    assert!(failure.to_string().contains("task-2"), "{failure}");
+}

@@ -26,8 +26,18 @@ pub(crate) struct Explained {
     pub rounds: Option<Span>,
 }
 
-pub(crate) fn explain(record: &FailureRecord, recording: &Recording, labels: &Labels) -> Explained {
+/// Who failed: the thread, or the task it was polling (with the thread, a runner of the
+/// stress engine's executor, whose lane the trace shows).
+pub(crate) fn who(record: &FailureRecord, labels: &Labels) -> String {
     let thread = labels.thread(record.thread);
+    match &record.task {
+        Some(task) => format!("{task} (polled by {thread})"),
+        None => thread,
+    }
+}
+
+pub(crate) fn explain(record: &FailureRecord, recording: &Recording, labels: &Labels) -> Explained {
+    let thread = who(record, labels);
     let mut mentioned: Vec<ObjId> = record
         .blocked
         .iter()

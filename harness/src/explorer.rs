@@ -427,7 +427,7 @@ pub(crate) fn failure(engine: EngineKind, found: Found) -> Failure {
         preemptions,
     } = found;
     let labels = Labels::new(&recording);
-    let thread = labels.thread(record.thread);
+    let thread = crate::explain::who(&record, &labels);
     let Explained {
         message,
         outcome,

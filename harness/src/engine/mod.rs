@@ -298,6 +298,7 @@ pub(crate) fn failure_of(
         kind: FailureKind::Panic,
         message: crate::rt::hook::payload_message(payload),
         thread: 0,
+        task: None,
         location: None,
         blocked: Vec::new(),
         unfinished: Vec::new(),

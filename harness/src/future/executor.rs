@@ -39,6 +39,8 @@ struct State {
     /// the runtime: an execution that fails with tasks pending leaves them, and the runtime,
     /// behind rather than dropping user futures outside their execution.
     live: usize,
+    /// Tasks spawned in the execution: the next is named `task-{spawned + 1}`.
+    spawned: usize,
     /// Runner threads running.
     runners: usize,
     /// The tasks' timers: when to wake which.
@@ -60,12 +62,14 @@ where
         executor: Executor::new(),
         state: Mutex::new(State::default()),
     });
-    let start = {
+    let (start, name) = {
         let mut state = runtime.lock();
         state.live += 1;
+        state.spawned += 1;
         let first = state.runners;
         state.runners = state.runners.max(runner_count());
-        first..state.runners
+        let name: Arc<str> = format!("task-{}", state.spawned).into();
+        (first..state.runners, name)
     };
     let ours = runtime.clone();
     let mut polls = Some(Polls::new(future, site, false));
@@ -76,6 +80,8 @@ where
         if task.first() {
             shared.woken_by(cx.waker());
         }
+        // A panic in this poll is the task's, not its runner's.
+        let _polling = rt::polling(&name);
         let (step, wanted) = timer::polling(|| task.step(&shared, cx));
         let Some(output) = step else {
             if let Some(deadline) = wanted.and_then(|wanted| wanted.deadline()) {

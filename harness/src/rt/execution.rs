@@ -64,6 +64,9 @@ pub(crate) struct FailureRecord {
     pub kind: FailureKind,
     pub message: String,
     pub thread: ThreadIdx,
+    /// The task `thread` was polling when it failed, when a thread polls tasks that have no
+    /// thread of their own (the stress engine's executor: `future/executor.rs`).
+    pub task: Option<String>,
     /// `file:line:column` of the panic, when there was one.
     pub location: Option<String>,
     /// What each blocked thread was blocked on when the failure happened.
@@ -792,6 +795,7 @@ impl Execution {
                     kind: FailureKind::PotentialDeadlock,
                     message: "locks are taken in a cycle of orders".to_owned(),
                     thread,
+                    task: None,
                     location: None,
                     blocked: Vec::new(),
                     unfinished: threads.iter().map(|&(t, _)| t).collect(),

@@ -70,6 +70,7 @@ fn on_panic(info: &PanicHookInfo<'_>, original: &Hook, shuttle: &Hook) {
             kind,
             message,
             thread: local.running(),
+            task: super::tasks::polled_task(),
             location: info
                 .location()
                 .map(|l| format!("{}:{}:{}", l.file(), l.line(), l.column())),

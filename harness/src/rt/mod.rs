@@ -27,8 +27,8 @@ mod slot;
 mod statics;
 mod tasks;
 pub(crate) use tasks::{
-    async_locks, cancelled, peek_pending_at, pending_at, polled_by, select_start, take_pending_at,
-    waker_note, workers,
+    async_locks, cancelled, peek_pending_at, pending_at, polled_by, polling, select_start,
+    take_pending_at, waker_note, workers,
 };
 mod threads;
 pub(crate) mod token;

@@ -2,8 +2,39 @@
 //! what became of its waker, the futures it dropped, the `select!` choices, the workers of a
 //! modelled runtime, the tokio-shaped locks it waits for and holds.
 
+use std::cell::RefCell;
+use std::sync::Arc;
+
 use super::event::{Cancel, ThreadIdx, WakerEvent, WakerNote};
 use super::{Op, Site, execution, is_ours, local};
+
+thread_local! {
+    /// The task this thread is polling, when tasks have no thread of their own.
+    static POLLING: RefCell<Option<Arc<str>>> = const { RefCell::new(None) };
+}
+
+/// While it lives, the running thread polls task `name`, which has no thread of its own (the
+/// stress engine's executor): a panic in the poll is the task's (`hook`).
+pub(crate) struct Polling(Option<Arc<str>>);
+
+pub(crate) fn polling(name: &Arc<str>) -> Polling {
+    Polling(POLLING.with(|p| p.borrow_mut().replace(name.clone())))
+}
+
+impl Drop for Polling {
+    fn drop(&mut self) {
+        let previous = self.0.take();
+        let _ = POLLING.try_with(|p| *p.borrow_mut() = previous);
+    }
+}
+
+/// The task the running thread polls, if it polls one with no thread of its own.
+pub(crate) fn polled_task() -> Option<String> {
+    POLLING
+        .try_with(|p| p.try_borrow().ok()?.as_deref().map(str::to_owned))
+        .ok()
+        .flatten()
+}
 
 /// Notes in the trace that the running thread dropped a pending future (`why`), made at
 /// `site`, which waited at `waiting_at` if known: no operation of any engine, and nothing

@@ -195,6 +195,7 @@ fn nondeterminism(why: String, execution: u64) -> Found {
             kind: FailureKind::Misuse,
             message: format!("the DPOR engine cannot explore this program: {why}"),
             thread: 0,
+            task: None,
             location: None,
             blocked: Vec::new(),
             unfinished: Vec::new(),

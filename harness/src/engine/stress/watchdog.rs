@@ -153,6 +153,7 @@ fn fail(exec: &Execution, kind: FailureKind, message: String, thread: ThreadIdx)
         kind,
         message,
         thread,
+        task: None,
         location: None,
         blocked: Vec::new(),
         unfinished: Vec::new(),
