@@ -4,11 +4,16 @@
 //! all respected. A run that follows it shows a sequentially consistent graph as the
 //! interleaving a reader expects, each read reading the latest write before it; a graph that
 //! needs weak memory has no such order, and its trace shows which reads did not.
+//!
+//! The queries a run's scheduler makes of it are here too: which thread's next event is the
+//! order's next ([`Execution::preferred_thread`]), and whether a thread's next event may run
+//! yet ([`Execution::replay_ready`]).
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-use crate::graph::{EventId, Graph, Label};
+use crate::graph::{EventId, Graph, Label, Tid};
+use crate::run::Execution;
 
 /// The graph's events in an order that respects program order, spawns, joins, `rf`, `co` and
 /// `fr`, taking the lowest-numbered thread's event first where several may come next; `None`
@@ -98,4 +103,41 @@ pub fn sc_order(graph: &Graph) -> Option<Vec<EventId>> {
         }
     }
     (order.len() == n).then_some(order)
+}
+
+/// The order a run of a graph takes its events in (the engine's scheduler asks).
+impl Execution<'_> {
+    /// Whether thread `t`'s next event is one the graph has (`Some`), and if so whether the
+    /// run may take it now: a read only once the write it reads from has run, so that what
+    /// the program keeps outside the atomics (memory a pointer in one points to, an
+    /// `UnsafeCell`) is written before it is read. `None`: the thread is past the graph.
+    pub fn replay_ready(&mut self, t: Tid) -> Option<bool> {
+        let ready = match self.next_label(t)? {
+            Label::Read { rf, .. } => rf.is_init() || self.done(rf.thread) > rf.index,
+            _ => true,
+        };
+        Some(ready)
+    }
+
+    /// The thread whose next event is the graph's next one in its sequentially consistent
+    /// order ([`sc_order`]), if the graph has one: a run that takes such events
+    /// first (they are always [`replay_ready`](Self::replay_ready)) shows the graph as an
+    /// interleaving, every read reading the latest write before it, whenever the graph is one.
+    pub fn preferred_thread(&mut self) -> Option<Tid> {
+        if self.run().sc_order.is_none() {
+            let order = sc_order(self.graph());
+            self.run().sc_order = Some(order);
+        }
+        loop {
+            let run = self.run();
+            let Some(Some(order)) = &run.sc_order else {
+                return None;
+            };
+            let &next = order.get(run.sc_next)?;
+            if self.done(next.thread) <= next.index {
+                return (self.done(next.thread) == next.index).then_some(next.thread);
+            }
+            self.run().sc_next += 1;
+        }
+    }
 }

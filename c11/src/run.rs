@@ -51,7 +51,7 @@ impl<'e> Execution<'e> {
         self.explorer.stack.last_mut().expect("a state")
     }
 
-    fn run(&mut self) -> &mut RunState {
+    pub(crate) fn run(&mut self) -> &mut RunState {
         self.explorer.run.as_mut().expect("a run under way")
     }
 
@@ -74,7 +74,7 @@ impl<'e> Execution<'e> {
         Some(id)
     }
 
-    fn done(&mut self, t: Tid) -> u32 {
+    pub(crate) fn done(&mut self, t: Tid) -> u32 {
         let done = &mut self.run().done;
         if done.len() <= t as usize {
             done.resize(t as usize + 1, 0);
@@ -83,7 +83,7 @@ impl<'e> Execution<'e> {
     }
 
     /// The graph's label of thread `t`'s next event, if the graph has it (the run replays it).
-    fn next_label(&mut self, t: Tid) -> Option<Label> {
+    pub(crate) fn next_label(&mut self, t: Tid) -> Option<Label> {
         let index = self.done(t);
         self.graph()
             .event(EventId { thread: t, index })
@@ -108,40 +108,6 @@ impl<'e> Execution<'e> {
 
     fn block(&mut self) {
         self.run().blocked = true;
-    }
-
-    /// Whether thread `t`'s next event is one the graph has (`Some`), and if so whether the
-    /// run may take it now: a read only once the write it reads from has run, so that what
-    /// the program keeps outside the atomics (memory a pointer in one points to, an
-    /// `UnsafeCell`) is written before it is read. `None`: the thread is past the graph.
-    pub fn replay_ready(&mut self, t: Tid) -> Option<bool> {
-        let ready = match self.next_label(t)? {
-            Label::Read { rf, .. } => rf.is_init() || self.done(rf.thread) > rf.index,
-            _ => true,
-        };
-        Some(ready)
-    }
-
-    /// The thread whose next event is the graph's next one in its sequentially consistent
-    /// order ([`crate::order::sc_order`]), if the graph has one: a run that takes such events
-    /// first (they are always [`replay_ready`](Self::replay_ready)) shows the graph as an
-    /// interleaving, every read reading the latest write before it, whenever the graph is one.
-    pub fn preferred_thread(&mut self) -> Option<Tid> {
-        if self.run().sc_order.is_none() {
-            let order = crate::order::sc_order(self.graph());
-            self.run().sc_order = Some(order);
-        }
-        loop {
-            let run = self.run();
-            let Some(Some(order)) = &run.sc_order else {
-                return None;
-            };
-            let &next = order.get(run.sc_next)?;
-            if self.done(next.thread) <= next.index {
-                return (self.done(next.thread) == next.index).then_some(next.thread);
-            }
-            self.run().sc_next += 1;
-        }
     }
 
     /// Whether a step found no consistent choice: the run must stop.

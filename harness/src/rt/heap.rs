@@ -12,6 +12,8 @@ use std::sync::atomic::{AtomicI64, Ordering::*};
 use parking_lot::Mutex;
 
 use super::event::Site;
+use super::execution::Execution;
+use super::local;
 
 /// One execution's live allocations.
 #[derive(Debug, Default)]
@@ -135,5 +137,60 @@ mod tests {
         assert_eq!(heap.leaks().map(|l| l.arcs), Some(1));
         heap.reset();
         assert_eq!(heap.leaks(), None);
+    }
+}
+
+/// Counts an allocation of `sync::Arc` made in the running execution, until the returned token
+/// is dropped; an execution whose threads all finish with allocations left fails with `Leak`.
+pub(crate) fn track_allocation() -> Option<Allocation> {
+    let local = local()?;
+    if local.exec.initialising_static(local.running()) {
+        // Owned by a static, which outlives the execution as in std: not a leak.
+        return None;
+    }
+    local.exec.heap.arc_created();
+    Some(Allocation {
+        id: local.exec.id(),
+        exec: local.exec.clone(),
+    })
+}
+
+/// `tapestry::alloc` made the block at `addr`, at `site`: counted by the running execution
+/// until freed, unless a static's initialiser made it (see this module).
+pub(crate) fn block_allocated(addr: usize, site: Site) {
+    if let Some(local) = local()
+        && !local.exec.initialising_static(local.running())
+    {
+        local.exec.heap.allocated(addr, site);
+    }
+}
+
+/// `tapestry::alloc` freed the block at `addr`.
+pub(crate) fn block_freed(addr: usize) {
+    if let Some(local) = local() {
+        local.exec.heap.freed(addr);
+    }
+}
+
+/// `tapestry::alloc` moved the block at `old` to `new`.
+pub(crate) fn block_moved(old: usize, new: usize) {
+    if let Some(local) = local() {
+        local.exec.heap.moved(old, new);
+    }
+}
+
+/// One live allocation of an execution; see [`track_allocation`].
+#[derive(Debug)]
+pub(crate) struct Allocation {
+    exec: std::sync::Arc<Execution>,
+    id: u64,
+}
+
+impl Drop for Allocation {
+    fn drop(&mut self) {
+        // Only the execution that made it counts it; a later one starts from zero.
+        if self.exec.id() == self.id {
+            self.exec.heap.arc_dropped();
+        }
     }
 }

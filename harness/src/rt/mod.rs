@@ -15,6 +15,7 @@ mod event;
 mod execution;
 mod frame;
 mod heap;
+pub(crate) use heap::{Allocation, block_allocated, block_freed, block_moved, track_allocation};
 pub(crate) mod hook;
 mod local;
 pub(crate) mod locals;
@@ -248,45 +249,6 @@ pub(crate) fn unpark(value: *const dyn WriteBack) {
     }
 }
 
-/// Counts an allocation of `sync::Arc` made in the running execution, until the returned token
-/// is dropped; an execution whose threads all finish with allocations left fails with `Leak`.
-pub(crate) fn track_allocation() -> Option<Allocation> {
-    let local = local()?;
-    if local.exec.initialising_static(local.running()) {
-        // Owned by a static, which outlives the execution as in std: not a leak.
-        return None;
-    }
-    local.exec.heap.arc_created();
-    Some(Allocation {
-        id: local.exec.id(),
-        exec: local.exec.clone(),
-    })
-}
-
-/// `tapestry::alloc` made the block at `addr`, at `site`: counted by the running execution
-/// until freed, unless a static's initialiser made it (see [`heap`]).
-pub(crate) fn block_allocated(addr: usize, site: Site) {
-    if let Some(local) = local()
-        && !local.exec.initialising_static(local.running())
-    {
-        local.exec.heap.allocated(addr, site);
-    }
-}
-
-/// `tapestry::alloc` freed the block at `addr`.
-pub(crate) fn block_freed(addr: usize) {
-    if let Some(local) = local() {
-        local.exec.heap.freed(addr);
-    }
-}
-
-/// `tapestry::alloc` moved the block at `old` to `new`.
-pub(crate) fn block_moved(old: usize, new: usize) {
-    if let Some(local) = local() {
-        local.exec.heap.moved(old, new);
-    }
-}
-
 /// Runs `init`, the initialiser of the facade object at `addr` (a `LazyLock`'s, a
 /// `OnceLock`'s): if that object is a `static`, what `init` allocates belongs to it, and the
 /// execution's leak check does not count it (a static's value is not freed when an execution
@@ -305,22 +267,6 @@ pub(crate) fn initialising_static<R>(addr: usize, init: impl FnOnce() -> R) -> R
     local.exec.begin_static_init(me);
     let _done = Done(&local.exec, me);
     init()
-}
-
-/// One live allocation of an execution; see [`track_allocation`].
-#[derive(Debug)]
-pub(crate) struct Allocation {
-    exec: std::sync::Arc<Execution>,
-    id: u64,
-}
-
-impl Drop for Allocation {
-    fn drop(&mut self) {
-        // Only the execution that made it counts it; a later one starts from zero.
-        if self.exec.id() == self.id {
-            self.exec.heap.arc_dropped();
-        }
-    }
 }
 
 /// Records `op`, a condition variable's wait, when the running thread has joined the waiters,
