@@ -150,6 +150,101 @@ fn notify_all_wakes_every_waiter() {
     passed(&report);
 }
 
+/// Two threads wait for their own flag; the body raises both and notifies once, or (`chain`)
+/// the woken waiter notifies the other after it. Returns the report and which waiter the
+/// body's notification woke, per complete execution.
+fn two_waiters(chain: bool) -> (Report, BTreeSet<usize>) {
+    static WOKEN_FIRST: StdMutex<BTreeSet<usize>> = StdMutex::new(BTreeSet::new());
+    WOKEN_FIRST.lock().unwrap().clear();
+    let report = c11().run(move || {
+        let shared = Arc::new((Mutex::new((false, 0)), Condvar::new()));
+        let waiters: Vec<_> = (1..=2)
+            .map(|me| {
+                let shared = shared.clone();
+                thread::spawn(move || {
+                    let (lock, ready) = &*shared;
+                    let mut state = lock.lock().unwrap();
+                    if state.0 {
+                        return;
+                    }
+                    while !state.0 {
+                        state = ready.wait(state).unwrap();
+                    }
+                    if state.1 == 0 {
+                        state.1 = me;
+                        WOKEN_FIRST.lock().unwrap().insert(me);
+                    }
+                    drop(state);
+                    if chain {
+                        ready.notify_one();
+                    }
+                })
+            })
+            .collect();
+        let (lock, ready) = &*shared;
+        lock.lock().unwrap().0 = true;
+        ready.notify_one();
+        for waiter in waiters {
+            waiter.join().unwrap();
+        }
+    });
+    let woken = WOKEN_FIRST.lock().unwrap().clone();
+    (report, woken)
+}
+
+#[test]
+fn notify_one_wakes_one_waiter_and_which_is_explored() {
+    // One notification for two waiters: the other sleeps for ever.
+    let (report, _) = two_waiters(false);
+    let failure = report.failure().expect("a waiter is left asleep");
+    assert_eq!(failure.kind(), FailureKind::Deadlock, "{report}");
+    // Passed on by the woken one: correct, and either waiter may be the first woken.
+    let (report, woken) = two_waiters(true);
+    passed(&report);
+    assert_eq!(woken, BTreeSet::from([1, 2]), "{report}");
+}
+
+/// A waiter that starts waiting after a notification cannot take the wakeup it owed to an
+/// earlier waiter (std's `notify_one` wakes a thread blocked when it is called): the first
+/// waiter wakes and notifies the second, so the program ends; a model that let the second
+/// take the first's wakeup would leave the first asleep and report a false deadlock.
+#[test]
+fn a_later_waiter_does_not_take_an_earlier_ones_wakeup() {
+    let report = c11().run(|| {
+        let shared = Arc::new((Mutex::new((false, false)), Condvar::new()));
+        let first = {
+            let shared = shared.clone();
+            thread::spawn(move || {
+                let (lock, ready) = &*shared;
+                let mut state = lock.lock().unwrap();
+                while !state.0 {
+                    state = ready.wait(state).unwrap();
+                }
+                state.1 = true;
+                drop(state);
+                ready.notify_one();
+            })
+        };
+        let (lock, ready) = &*shared;
+        lock.lock().unwrap().0 = true;
+        ready.notify_one();
+        // Started after the notification: it waits for the first waiter's.
+        let second = {
+            let shared = shared.clone();
+            thread::spawn(move || {
+                let (lock, ready) = &*shared;
+                let mut state = lock.lock().unwrap();
+                while !state.1 {
+                    state = ready.wait(state).unwrap();
+                }
+            })
+        };
+        first.join().unwrap();
+        second.join().unwrap();
+    });
+    passed(&report);
+}
+
 #[test]
 fn readers_share_and_a_writer_excludes() {
     let report = c11().run(|| {

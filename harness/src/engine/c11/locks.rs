@@ -11,13 +11,15 @@
 //! run that is no execution of the program, dropped without a verdict (another graph has the
 //! waiting read read the later write).
 //!
-//! A condition variable is a counter of notifications: a wait reads it while holding the lock
-//! (a read-modify-write that changes nothing, so that it has a place in coherence order),
-//! releases the lock, and waits until it reads a notification made after that place. A
-//! `notify_one` wakes every waiter (a spurious wakeup for all but one, which std allows): the
-//! engine never leaves a waiter asleep that `notify_one` would have, so a bug that needs it
-//! is left to the other engines. A timed wait waits as an untimed one does, and times out
-//! once no other thread can run (`waits`).
+//! A condition variable is one location that counts its waiters and the wakeups it owes them
+//! ([`Waiters`]). A wait registers (a read-modify-write while it holds the lock), releases the
+//! lock, and waits to take a wakeup: `notify_one` owes one wakeup to the threads waiting when
+//! it runs, `notify_all` one to each. Which waiter takes a `notify_one`'s wakeup is explored
+//! (each waiter's taking read may read the notification's write; atomicity lets one take it),
+//! so a bug that needs `notify_one` to leave a particular waiter asleep is found. A waiter
+//! that registered after a notification cannot take its wakeup, as under std. Waits do not
+//! wake spuriously here. A timed wait waits as an untimed one does, and times out once no
+//! other thread can run (`waits`), taking a wakeup owed to it by then if there is one.
 
 use std::any::Any;
 use std::time::Duration;
@@ -177,7 +179,89 @@ impl RawRwLock for C11RwLock {
     }
 }
 
-/// A condition variable: its number of notifications.
+/// A condition variable's location, packed into one value: `notified`, how many notifications
+/// made someone eligible (28 bits); `waiting`, the waiters registered since the last of them
+/// (12 bits); `eligible`, the waiters registered before it, not yet woken (12); `owed`, the
+/// wakeups owed to the eligible (12). A waiter knows which it is by the `notified` it
+/// registered at: eligible once that has grown.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Waiters {
+    notified: u64,
+    waiting: u64,
+    eligible: u64,
+    owed: u64,
+}
+
+impl Waiters {
+    const FIELD: u64 = (1 << 12) - 1;
+
+    fn of(v: Val) -> Waiters {
+        Waiters {
+            notified: v >> 36,
+            waiting: (v >> 24) & Self::FIELD,
+            eligible: (v >> 12) & Self::FIELD,
+            owed: v & Self::FIELD,
+        }
+    }
+
+    fn val(self) -> Val {
+        assert!(
+            self.waiting.max(self.eligible) <= Self::FIELD,
+            "more than {} threads wait on one condition variable under the c11 engine",
+            Self::FIELD
+        );
+        (self.notified << 36) | (self.waiting << 24) | (self.eligible << 12) | self.owed
+    }
+
+    /// A thread starts waiting.
+    fn register(v: Val) -> Option<Val> {
+        let mut w = Waiters::of(v);
+        w.waiting += 1;
+        Some(w.val())
+    }
+
+    /// A notification: the waiting become eligible; `all` owes each of them a wakeup, else one
+    /// more is owed if someone eligible is still owed none.
+    fn notify(v: Val, all: bool) -> Option<Val> {
+        let mut w = Waiters::of(v);
+        if w.waiting > 0 {
+            w.notified += 1;
+            w.eligible += std::mem::take(&mut w.waiting);
+        }
+        let owed = if all { w.eligible } else { (w.owed + 1).min(w.eligible) };
+        (owed != w.owed || w.val() != v).then(|| {
+            w.owed = owed;
+            w.val()
+        })
+    }
+
+    /// The waiter that registered at `at` takes a wakeup, if one is owed to it.
+    fn take(v: Val, at: u64) -> Option<Val> {
+        let mut w = Waiters::of(v);
+        (w.notified > at && w.owed > 0).then(|| {
+            w.eligible -= 1;
+            w.owed -= 1;
+            w.val()
+        })
+    }
+
+    /// The waiter that registered at `at` stops waiting (a timeout), taking a wakeup owed to it
+    /// if there is one; else it leaves, and is owed nothing.
+    fn leave(v: Val, at: u64) -> Option<Val> {
+        Waiters::take(v, at).or_else(|| {
+            let mut w = Waiters::of(v);
+            if w.notified > at {
+                w.eligible -= 1;
+                w.owed = w.owed.min(w.eligible);
+            } else {
+                w.waiting -= 1;
+            }
+            Some(w.val())
+        })
+    }
+}
+
+/// A condition variable: its waiters and the wakeups owed to them ([`Waiters`]).
 pub(super) struct C11Condvar {
     place: Place,
     shared: SharedState,
@@ -191,8 +275,9 @@ impl C11Condvar {
         }
     }
 
-    /// Releases `mutex` and reads whether a notification came after this wait began; takes
-    /// `mutex` again if one did (or if `for_ever` is false: a timeout).
+    /// Registers, releases `mutex` and waits to take a wakeup; takes `mutex` again once it has
+    /// one (or, if `for_ever` is false, once no other thread can run: a timeout). Whether it
+    /// was woken.
     fn wait_once(&self, mutex: &dyn RawMutex, for_ever: bool) -> bool {
         if gone() {
             return true;
@@ -201,26 +286,25 @@ impl C11Condvar {
             unreachable!("a condition variable of the c11 engine waits with one of its mutexes")
         };
         let (shared, place) = (&self.shared, &self.place);
-        let seen = try_take(shared, place, Some);
+        let at = Waiters::of(try_take(shared, place, Waiters::register)).notified;
         mutex.unlock();
-        let relaxed = C11Ordering::Relaxed;
-        let now = place.event(shared, |run, me, loc| {
-            run.await_load(me, loc, relaxed, move |now| now > seen)
-        });
-        let notified = now > seen;
-        if !notified {
-            if for_ever {
-                wait_for_ever(shared);
+        let woken = if for_ever {
+            take(shared, place, move |v| Waiters::take(v, at));
+            true
+        } else {
+            let took = |old: Val| Waiters::take(old, at).is_some();
+            took(try_take(shared, place, move |v| Waiters::take(v, at))) || {
+                wait_patiently(shared);
+                took(try_take(shared, place, move |v| Waiters::leave(v, at)))
             }
-            wait_patiently(shared);
-        }
+        };
         mutex.lock();
-        notified
+        woken
     }
 
-    fn notify(&self) {
+    fn notify(&self, all: bool) {
         if !gone() {
-            give_back(&self.shared, &self.place, |v| Some(v + 1));
+            give_back(&self.shared, &self.place, move |v| Waiters::notify(v, all));
         }
     }
 }
@@ -235,10 +319,10 @@ impl RawCondvar for C11Condvar {
     }
 
     fn notify_one(&self) {
-        self.notify();
+        self.notify(false);
     }
 
     fn notify_all(&self) {
-        self.notify();
+        self.notify(true);
     }
 }
