@@ -18,8 +18,9 @@
 //! (each waiter's taking read may read the notification's write; atomicity lets one take it),
 //! so a bug that needs `notify_one` to leave a particular waiter asleep is found. A waiter
 //! that registered after a notification cannot take its wakeup, as under std. Waits do not
-//! wake spuriously here. A timed wait waits as an untimed one does, and times out once no
-//! other thread can run (`waits`), taking a wakeup owed to it by then if there is one.
+//! wake spuriously here. A timed wait that is owed no wakeup either times out at once or waits
+//! as an untimed one does and times out once no other thread can run (`waits`: both are
+//! explored), taking a wakeup owed to it by then if there is one.
 
 use std::any::Any;
 use std::time::Duration;
@@ -28,7 +29,7 @@ use tapestry_c11::{Ordering as C11Ordering, Val};
 
 use super::SharedState;
 use super::backend::{Place, gone};
-use super::waits::{wait_for_ever, wait_patiently};
+use super::waits::{times_out_early, wait_for_ever, wait_patiently};
 use crate::rt::{RawCondvar, RawMutex, RawRwLock};
 
 /// A read-modify-write of `place` that writes `change(old)`, or waits for ever (see the
@@ -294,7 +295,9 @@ impl C11Condvar {
         } else {
             let took = |old: Val| Waiters::take(old, at).is_some();
             took(try_take(shared, place, move |v| Waiters::take(v, at))) || {
-                wait_patiently(shared);
+                if !times_out_early(shared) {
+                    wait_patiently(shared);
+                }
                 took(try_take(shared, place, move |v| Waiters::leave(v, at)))
             }
         };

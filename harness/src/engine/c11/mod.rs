@@ -14,7 +14,8 @@
 //! of the one before waits for a write that changes them). A program that uses anything else
 //! (an atomic's `get_mut`) is reported as one this engine cannot run, and the other engines'
 //! verdicts stand. A `compare_exchange_weak` never fails spuriously here, nor does a
-//! condition variable's wait wake spuriously; which waiter a `notify_one` wakes is explored.
+//! condition variable's wait wake spuriously; which waiter a `notify_one` wakes is explored,
+//! and whether a timed wait times out at once or once nothing else can run (`waits`).
 //!
 //! A failure replays as `c11 execution=N`: the exploration is deterministic, so running it
 //! again to its `N`th execution reproduces the failing one.

@@ -16,9 +16,13 @@
 //! (a `Hang`, whose message says so).
 //!
 //! A wait with a timeout (`Condvar::wait_timeout`, and so parking with a timeout, a task's
-//! `sleep` or `timeout`) waits as a spinner does: it times out only once no other thread can
-//! run, as time passes under tokio's paused clock when every task waits on it. Unlike the
-//! other model engines, the c11 engine does not also explore a timeout firing earlier.
+//! `sleep` or `timeout`) that is not woken at once either times out at once or waits as a
+//! spinner does, timing out once no other thread can run, as time passes under tokio's paused
+//! clock when every task waits on it. Which, is a data choice explored as `select!`'s are
+//! (`engine::choices`: an exploration of the graphs per combination), as the other model
+//! engines explore a timeout firing at any point (`engine::timed`). A thread whose timed wait
+//! timed out at once waits patiently in its next one, so that a loop of timed waits (a sleep
+//! polled until time passes) alternates and ends, and the choices it meets stay few.
 
 use super::SharedState;
 use crate::kinds::FailureKind;
@@ -58,6 +62,8 @@ pub(crate) struct RunWaits {
     let_go: Vec<ThreadIdx>,
     /// Per thread, how many events it had run at its last yield.
     yields: Vec<(ThreadIdx, u32)>,
+    /// Threads whose last timed wait timed out at once ([`times_out_early`]).
+    early: Vec<ThreadIdx>,
     /// Set once only waiting threads are left and none will be let go.
     stuck: Waits,
     /// Set when the run is no execution of the program (the graph repeats a spin loop's
@@ -153,6 +159,24 @@ pub(super) fn after_yield(shared: &SharedState) {
     if spins {
         wait_patiently(shared);
     }
+}
+
+/// Whether the running thread's timed wait, owed no wakeup, times out at once rather than
+/// once no other thread can run: a data choice (see the module docs), made only if its last
+/// timed wait did not time out at once.
+pub(super) fn times_out_early(shared: &SharedState) -> bool {
+    let me = running();
+    let mut guard = shared.lock();
+    let shared = &mut *guard;
+    if let Some(i) = shared.waits.early.iter().position(|&t| t == me) {
+        shared.waits.early.swap_remove(i);
+        return false;
+    }
+    let early = shared.choices.choose(me as usize, 2) == 1;
+    if early {
+        shared.waits.early.push(me);
+    }
+    early
 }
 
 /// The running thread waits until a write the scheduler no longer expects lets it go on, or
