@@ -442,3 +442,44 @@ fn peterson_with_release_acquire_lets_both_in() {
     let failure = report.failure().expect("both enter");
     assert_eq!(failure.kind(), FailureKind::Panic, "{report}");
 }
+
+/// A timed wait may time out while the thread that would notify it can still run (under std
+/// its clock may run out first): the c11 engine explores that as well as the wait that is
+/// notified. `looping`: the waiter waits again after each timeout until notified, which ends
+/// (a timed wait after one that timed out at once waits for the others).
+fn timed_handoff(looping: bool) -> Report {
+    c11().run(move || {
+        let pair = Arc::new((Mutex::new(false), Condvar::new()));
+        let other = pair.clone();
+        let notifier = thread::spawn(move || {
+            let (done, ready) = &*other;
+            *done.lock().unwrap() = true;
+            ready.notify_one();
+        });
+        let (done, ready) = &*pair;
+        let mut up = done.lock().unwrap();
+        while !*up {
+            let (next, waited) = ready
+                .wait_timeout(up, std::time::Duration::from_millis(10))
+                .unwrap();
+            up = next;
+            assert!(
+                looping || !waited.timed_out() || *up,
+                "the wait timed out before the notification"
+            );
+            if !looping {
+                break;
+            }
+        }
+        drop(up);
+        notifier.join().unwrap();
+    })
+}
+
+#[test]
+fn a_timed_wait_may_time_out_while_the_notifier_still_runs() {
+    let report = timed_handoff(false);
+    let failure = report.failure().expect("the timeout fires first in some execution");
+    assert_eq!(failure.kind(), FailureKind::Panic, "{report}");
+    passed(&timed_handoff(true));
+}

@@ -229,7 +229,11 @@ impl Waiters {
             w.notified += 1;
             w.eligible += std::mem::take(&mut w.waiting);
         }
-        let owed = if all { w.eligible } else { (w.owed + 1).min(w.eligible) };
+        let owed = if all {
+            w.eligible
+        } else {
+            (w.owed + 1).min(w.eligible)
+        };
         (owed != w.owed || w.val() != v).then(|| {
             w.owed = owed;
             w.val()
