@@ -479,7 +479,9 @@ fn timed_handoff(looping: bool) -> Report {
 #[test]
 fn a_timed_wait_may_time_out_while_the_notifier_still_runs() {
     let report = timed_handoff(false);
-    let failure = report.failure().expect("the timeout fires first in some execution");
+    let failure = report
+        .failure()
+        .expect("the timeout fires first in some execution");
     assert_eq!(failure.kind(), FailureKind::Panic, "{report}");
     passed(&timed_handoff(true));
 }

@@ -20,8 +20,11 @@
 //!
 //! The check judges each graph afresh: a graph whose every access and fence is `SeqCst` by
 //! sequential consistency's one acyclicity (see [`judge`]), any other by the relations above
-//! as bit matrices, `hb` built in a topological order of `po ∪ rf` rather than by a closure.
-//! [`by_relations`] computes each relation exactly as written above, as the tests' oracle.
+//! as bit matrices, `hb` built in a topological order of `po ∪ rf` rather than by a closure,
+//! with no relation composed that the graph does not need (`eco` only with `SeqCst` fences;
+//! `po|≠loc; hb; po|≠loc` pair by pair, see [`Relations::psc_acyclic`]), so that judging a
+//! graph of `n` events without `SeqCst` fences costs `O(n²)`. [`by_relations`] computes each
+//! relation exactly as written above, as the tests' oracle.
 
 mod rel;
 
@@ -256,7 +259,8 @@ pub enum Check {
 /// RC11 when no event is `SeqCst` (no `psc`; what the event's own reads-from adds to
 /// happens-before, a release write's synchronisation with an acquire read, brings only
 /// writes coherence already puts before the write it reads), and the order `po ∪ rf ∪ co ∪
-/// fr` under sequential consistency. Mixed graphs are judged in full.
+/// fr` under sequential consistency. Mixed graphs are judged in full, but for an event that
+/// is not `SeqCst` in a graph with no `SeqCst` fence (it closes no `psc` cycle).
 pub fn check_for(graph: &Graph, model: Model, ord: Ordering) -> Check {
     match model {
         Model::Sc => Check::Sc,
@@ -267,11 +271,22 @@ pub fn check_for(graph: &Graph, model: Model, ord: Ordering) -> Check {
                 Check::Full
             }
         }
+        // `psc` relates `SeqCst` accesses, and `SeqCst` fences through happens-before. A new
+        // event has no successor in `po`, `rf` or `hb`, so the relations among the other
+        // events stay as they were, and a new `psc` edge needs the new event at an end, or
+        // reached by `hb` from a `SeqCst` fence in the middle of one (`[F_sc]; hb; e; scb`).
+        // So an event that is not `SeqCst`, in a graph with no `SeqCst` fence, can close no
+        // `psc` cycle: coherence is all it can break, checked as with no `SeqCst` at all.
         Model::Rc11 => {
-            let any_seq_cst = graph
-                .events()
-                .any(|(id, _)| ordering_of_event(graph, id).is_some_and(Ordering::is_seq_cst));
-            if any_seq_cst { Check::Full } else { Check::Hb }
+            let seq_cst_fence = graph.events().any(|(id, event)| {
+                matches!(event.label, Label::Fence { .. })
+                    && ordering_of_event(graph, id).is_some_and(Ordering::is_seq_cst)
+            });
+            if seq_cst_fence {
+                Check::Full
+            } else {
+                Check::Hb
+            }
         }
     }
 }
@@ -674,22 +689,35 @@ impl Relations {
         // and nothing reads a read, so no longer path adds a pair.
         let mut cofr = self.co.clone();
         cofr.union(&self.fr);
-        let mut eco = cofr.then(&self.rf);
-        eco.union(&cofr);
-        eco.union(&self.rf);
         // Coherence: `hb; eco` is irreflexive: no `b` reaches by `eco` an event that happens
         // before it (`hb` is irreflexive, since `porf` is acyclic and `sw` runs along it).
+        // The `(co ∪ fr); rf` part without composing it: a read `r` before `b` that reads a
+        // write `b` reaches by `co ∪ fr`.
         let incoherent = (0..n).any(|b| {
-            eco.row(b)
-                .iter()
-                .zip(hb_inverse.row(b))
-                .any(|(x, y)| x & y != 0)
+            let before = hb_inverse.row(b);
+            let meets = |row: &[u64]| row.iter().zip(before).any(|(x, y)| x & y != 0);
+            meets(cofr.row(b))
+                || meets(self.rf.row(b))
+                || hb_inverse
+                    .successors(b)
+                    .any(|r| self.rf_of[r].is_some_and(|w| cofr.has(b, w)))
         });
         if incoherent {
             return false;
         }
         let sc = |a: usize| self.orderings[a].is_some_and(Ordering::is_seq_cst);
-        (0..n).all(|a| !sc(a)) || self.psc_acyclic(&hb_inverse.transpose(), &eco)
+        if (0..n).all(|a| !sc(a)) {
+            return true;
+        }
+        // `eco` itself only for `SeqCst` fences' `psc_F`.
+        let fences = (0..n).any(|a| sc(a) && self.is_fence(a));
+        let eco = fences.then(|| {
+            let mut eco = cofr.then(&self.rf);
+            eco.union(&cofr);
+            eco.union(&self.rf);
+            eco
+        });
+        self.psc_acyclic(&hb_inverse.transpose(), eco.as_ref())
     }
 
     /// RC11's axioms but atomicity, each relation computed as the module docs write it
@@ -713,14 +741,38 @@ impl Relations {
         eco.union(&self.fr);
         let eco = eco.closure();
         let irreflexive = |r: &Rel| (0..r.n).all(|a| !r.has(a, a));
-        irreflexive(&hb) && irreflexive(&hb.then(&eco)) && self.psc_acyclic(&hb, &eco)
+        irreflexive(&hb) && irreflexive(&hb.then(&eco)) && self.psc_acyclic_by_definition(&hb, &eco)
     }
 
-    /// SC: `psc` is acyclic (see the module docs), given `hb` and `eco`. `psc` relates
-    /// `SeqCst` events only, so of the relations it is made of only the rows its left side
-    /// reaches are computed: those of `SeqCst` accesses and of what `SeqCst` fences happen
-    /// before.
-    fn psc_acyclic(&self, hb: &Rel, eco: &Rel) -> bool {
+    /// `psc` is acyclic, each relation computed as the module docs write it: the definition
+    /// [`Relations::psc_acyclic`] is tested against.
+    fn psc_acyclic_by_definition(&self, hb: &Rel, eco: &Rel) -> bool {
+        let n = self.n();
+        let sc = |a: usize| self.orderings[a].is_some_and(Ordering::is_seq_cst);
+        let e_sc = Rel::identity_on(n, |a| sc(a) && !self.is_fence(a));
+        let f_sc = Rel::identity_on(n, |a| sc(a) && self.is_fence(a));
+        let po_other_loc = self.po.filter(|a, b| !self.same_loc(a, b));
+        let mut scb = self.po.clone();
+        scb.union(&po_other_loc.then(hb).then(&po_other_loc));
+        scb.union(&hb.filter(|a, b| self.same_loc(a, b)));
+        scb.union(&self.co);
+        scb.union(&self.fr);
+        let mut left = e_sc.clone();
+        left.union(&f_sc.then(&hb.reflexive()));
+        let mut right = e_sc;
+        right.union(&hb.reflexive().then(&f_sc));
+        let mut psc = left.then(&scb).then(&right);
+        let mut hb_eco_hb = hb.then(eco).then(hb);
+        hb_eco_hb.union(hb);
+        psc.union(&f_sc.then(&hb_eco_hb).then(&f_sc));
+        psc.acyclic()
+    }
+
+    /// SC: `psc` is acyclic (see the module docs), given `hb`, and `eco` if the graph has a
+    /// `SeqCst` fence. `psc` relates `SeqCst` events only, so of the relations it is made of
+    /// only the rows its left side reaches are computed: those of `SeqCst` accesses and of
+    /// what `SeqCst` fences happen before.
+    fn psc_acyclic(&self, hb: &Rel, eco: Option<&Rel>) -> bool {
         let n = self.n();
         let sc = |a: usize| self.orderings[a].is_some_and(Ordering::is_seq_cst);
         let e_sc = Rel::identity_on(n, |a| sc(a) && !self.is_fence(a));
@@ -735,26 +787,42 @@ impl Relations {
             }
         }
         let keep = |a: usize| needed[a];
-        let po_other_loc = self.po.filter(|a, b| !self.same_loc(a, b));
-        // `po|≠loc; hb` from `a` is `hb` from the first event after `a` in its thread that is
-        // not at `a`'s location: the later ones happen after that one.
-        let mut po_hb = Rel::new(n);
+        // `po|≠loc; hb; po|≠loc` from `a` to `b` is `c hb d`, `c` the first event after `a`
+        // in its thread not at `a`'s location, `d` the last before `b` not at `b`'s: a later
+        // `c'` or an earlier `d'` only has fewer `hb` pairs (`po ⊆ hb`).
+        let first_after = |a: usize| (a + 1..self.thread_of[a].1).find(|&c| !self.same_loc(a, c));
+        // (The initial writes, before every event in `po`, happen after none: never a `d`.)
+        let last_before: Vec<Option<usize>> = (0..n)
+            .map(|b| {
+                let start = self.thread_of[b].0;
+                let thread = if b < self.inits { 0..0 } else { start..b };
+                thread.rev().find(|&d| !self.same_loc(b, d))
+            })
+            .collect();
+        let mut po_hb_po = Rel::new(n);
         for a in (self.inits..n).filter(|&a| keep(a)) {
-            if let Some(y) = (a + 1..self.thread_of[a].1).find(|&y| !self.same_loc(a, y)) {
-                let (words, row) = (po_hb.words, hb.row(y));
-                po_hb.bits[a * words..(a + 1) * words].copy_from_slice(row);
+            if let Some(c) = first_after(a) {
+                for (b, d) in last_before.iter().enumerate() {
+                    if d.is_some_and(|d| hb.has(c, d)) {
+                        po_hb_po.add(a, b);
+                    }
+                }
             }
         }
         let mut scb = self.po.clone();
-        scb.union(&po_hb.then_on(&po_other_loc, keep));
+        scb.union(&po_hb_po);
         scb.union(&hb.filter(|a, b| keep(a) && self.same_loc(a, b)));
         scb.union(&self.co);
         scb.union(&self.fr);
+        let fences = |a: usize| sc(a) && self.is_fence(a);
+        if !(0..n).any(fences) {
+            // `[E_sc]; scb; [E_sc]`: `scb` between `SeqCst` accesses, no composing needed.
+            return scb.filter(|a, b| sc(a) && sc(b)).acyclic();
+        }
         let mut right = e_sc;
         right.union(&hb.reflexive().then(&f_sc));
         let mut psc = left.then(&scb).then(&right);
-        let fences = |a: usize| sc(a) && self.is_fence(a);
-        if (0..n).any(fences) {
+        if let Some(eco) = eco.filter(|_| (0..n).any(fences)) {
             let mut hb_eco_hb = hb.then_on(eco, fences).then_on(hb, fences);
             hb_eco_hb.union(hb);
             psc.union(&f_sc.then(&hb_eco_hb).then(&f_sc));

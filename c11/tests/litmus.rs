@@ -331,3 +331,31 @@ fn read_to_write_causality() {
     let (_, rc11) = counts(&rwc(SeqCst, SeqCst), 7, 7);
     assert!(!reads(&rc11).contains(&(1, 0, 0)));
 }
+
+#[test]
+fn seq_cst_accesses_ordered_through_release_and_acquire() {
+    // Thread 0's SeqCst store of x comes before its release of y; thread 1 acquires y, then
+    // makes a SeqCst load of z; thread 2 stores z and loads x, both SeqCst. Seeing y but
+    // missing both z and x needs the store of x before the load of z in `psc`, through the
+    // release and acquire between them (`po|≠loc; hb; po|≠loc`, an edge of `scb`): RC11
+    // forbids it, as sequential consistency does. The `SeqCst` events alone form no cycle.
+    let z = 2;
+    let l = Litmus {
+        locs: vec![(X, 0), (Y, 0), (z, 0)],
+        threads: vec![
+            vec![I::Store(X, 1, SeqCst), I::Store(Y, 1, Release)],
+            vec![I::Load(Y, Acquire), I::Load(z, SeqCst)],
+            vec![I::Store(z, 1, SeqCst), I::Load(X, SeqCst)],
+        ],
+    };
+    let reads = |o: &BTreeSet<Outcome>| -> BTreeSet<(u64, u64, u64)> {
+        o.iter().map(|(r, _)| (r[1][0], r[1][1], r[2][0])).collect()
+    };
+    let (sc, rc11) = counts(&l, 7, 7);
+    assert!(!reads(&sc).contains(&(1, 0, 0)));
+    assert_eq!(
+        reads(&rc11),
+        reads(&sc),
+        "y seen, z and x missed: forbidden"
+    );
+}
