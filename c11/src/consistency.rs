@@ -22,7 +22,7 @@
 //! sequential consistency's one acyclicity (see [`judge`]), any other by the relations above
 //! as bit matrices, `hb` built in a topological order of `po ∪ rf` rather than by a closure,
 //! with no relation composed that the graph does not need (`eco` only with `SeqCst` fences;
-//! `po|≠loc; hb; po|≠loc` pair by pair, see [`Relations::psc_acyclic`]), so that judging a
+//! `po|≠loc; hb; po|≠loc` pair by pair, see `Relations::psc_acyclic`), so that judging a
 //! graph of `n` events without `SeqCst` fences costs `O(n²)`. [`by_relations`] computes each
 //! relation exactly as written above, as the tests' oracle.
 
