@@ -255,11 +255,14 @@ impl Waiters {
     fn leave(v: Val, at: u64) -> Option<Val> {
         Waiters::take(v, at).or_else(|| {
             let mut w = Waiters::of(v);
+            // Saturating: a graph whose read-modify-writes break atomicity, which the
+            // exploration adds on the way to revisiting one, may hand this a value that never
+            // counted the waiter.
             if w.notified > at {
-                w.eligible -= 1;
+                w.eligible = w.eligible.saturating_sub(1);
                 w.owed = w.owed.min(w.eligible);
             } else {
-                w.waiting -= 1;
+                w.waiting = w.waiting.saturating_sub(1);
             }
             Some(w.val())
         })
