@@ -44,6 +44,17 @@ pub const MODEL_ENGINES: [EngineKind; 6] = [
     EngineKind::Priority,
 ];
 
+/// [`MODEL_ENGINES`] and the opt-in c11 engine.
+pub const MODEL_ENGINES_AND_C11: [EngineKind; 7] = [
+    EngineKind::Exhaustive,
+    EngineKind::Dpor,
+    EngineKind::Random,
+    EngineKind::Pct,
+    EngineKind::Surw,
+    EngineKind::Priority,
+    EngineKind::C11,
+];
+
 /// One catalogued program.
 #[derive(Debug)]
 pub struct Entry {

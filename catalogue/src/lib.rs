@@ -15,7 +15,7 @@ pub mod quiet;
 pub mod structures;
 
 pub use entries::ENTRIES;
-pub use entry::{Category, Entry, MODEL_ENGINES};
+pub use entry::{Category, Entry, MODEL_ENGINES, MODEL_ENGINES_AND_C11};
 
 /// The entry called `name`.
 pub fn entry(name: &str) -> Option<&'static Entry> {

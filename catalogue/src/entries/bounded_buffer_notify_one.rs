@@ -49,7 +49,7 @@ pub const ENTRY: Entry = Entry {
     kind: FailureKind::Deadlock,
     buggy,
     fixed,
-    found_by: &EngineKind::ALL,
+    found_by: &EngineKind::NAMED,
     source: include_str!("bounded_buffer_notify_one.rs"),
     missed_by: &[],
 };

@@ -50,7 +50,7 @@ pub const ENTRY: Entry = Entry {
     kind: FailureKind::Panic,
     buggy,
     fixed,
-    found_by: &EngineKind::ALL,
+    found_by: &EngineKind::NAMED,
     source: include_str!("lease_timeout_takeover.rs"),
     missed_by: &[],
 };

@@ -34,7 +34,7 @@ use tapestry::sync::{Arc, Mutex};
 use tapestry::tokio::time::{Duration, timeout};
 use tapestry::{EngineKind, FailureKind};
 
-use crate::{Category, Entry, MODEL_ENGINES};
+use crate::{Category, Entry, MODEL_ENGINES_AND_C11};
 
 /// The catalogue entry.
 pub const ENTRY: Entry = Entry {
@@ -44,7 +44,7 @@ pub const ENTRY: Entry = Entry {
     kind: FailureKind::Panic,
     buggy,
     fixed,
-    found_by: &MODEL_ENGINES,
+    found_by: &MODEL_ENGINES_AND_C11,
     missed_by: &[(
         EngineKind::Stress,
         "real time: the server answers in microseconds, long before a one-second timeout",
