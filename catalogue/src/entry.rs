@@ -45,15 +45,15 @@ pub const MODEL_ENGINES: [EngineKind; 6] = [
 ];
 
 /// [`MODEL_ENGINES`] and the opt-in c11 engine.
-pub const MODEL_ENGINES_AND_C11: [EngineKind; 7] = [
-    EngineKind::Exhaustive,
-    EngineKind::Dpor,
-    EngineKind::Random,
-    EngineKind::Pct,
-    EngineKind::Surw,
-    EngineKind::Priority,
-    EngineKind::C11,
-];
+pub const MODEL_ENGINES_AND_C11: [EngineKind; 7] = {
+    let mut engines = [EngineKind::C11; 7];
+    let mut i = 0;
+    while i < MODEL_ENGINES.len() {
+        engines[i] = MODEL_ENGINES[i];
+        i += 1;
+    }
+    engines
+};
 
 /// One catalogued program.
 #[derive(Debug)]
