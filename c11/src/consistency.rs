@@ -26,7 +26,10 @@
 //! graph of `n` events without `SeqCst` fences costs `O(n²)`. [`by_relations`] computes each
 //! relation exactly as written above, as the tests' oracle.
 
+mod definition;
 mod rel;
+
+pub use definition::{by_relations, co_floor_by_relations};
 
 use self::rel::Rel;
 use crate::graph::{EventId, Graph, Label, Loc, Ordering, Tid};
@@ -229,15 +232,6 @@ pub fn is_consistent_but_atomicity(graph: &Graph, model: Model) -> bool {
     judge(graph, model) != Verdict::Inconsistent
 }
 
-/// Whether `graph` is consistent under `model`, by RC11's relations as the module docs write
-/// them, with no shortcut (no sequential consistency for all-`SeqCst` graphs, closures by
-/// Warshall's algorithm): the definition the faster [`judge`] is tested against, slow.
-#[doc(hidden)]
-pub fn by_relations(graph: &Graph, model: Model) -> bool {
-    let relations = Relations::of(graph, model);
-    relations.atomic() && relations.rc11_by_definition()
-}
-
 /// How a new event is judged.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Check {
@@ -328,31 +322,6 @@ pub fn still_consistent(graph: &Graph, model: Model, event: EventId) -> bool {
         Check::Hb | Check::Sc => !atomicity,
         Check::Full => is_consistent(graph, model),
     }
-}
-
-/// [`crate::floor::co_floor`] by happens-before over the whole graph: what a debug build
-/// checks the walk against.
-#[doc(hidden)]
-pub fn co_floor_by_relations(graph: &Graph, model: Model, loc: Loc, event: EventId) -> usize {
-    let relations = Relations::of(graph, model);
-    let Some(hb_inverse) = relations.happens_before_inverse() else {
-        return 0;
-    };
-    let Some(at) = relations.ids.iter().position(|&id| id == event) else {
-        return 0;
-    };
-    let co = graph.co(loc);
-    let place = |id: EventId| co.iter().position(|&w| w == id).unwrap_or(0);
-    hb_inverse
-        .successors(at)
-        .chain([at])
-        .filter(|&b| relations.labels[b].loc() == Some(loc))
-        .map(|b| match relations.labels[b] {
-            Label::Read { rf, .. } => place(rf),
-            _ => place(relations.ids[b]),
-        })
-        .max()
-        .unwrap_or(0)
 }
 
 /// A plain access of another thread to the same cell as `access`, one of the two writing,
@@ -720,72 +689,35 @@ impl Relations {
         self.psc_acyclic(&hb_inverse.transpose(), eco.as_ref())
     }
 
-    /// RC11's axioms but atomicity, each relation computed as the module docs write it
-    /// (closures by Warshall's algorithm): the definition [`Relations::rc11`] is tested
-    /// against.
-    fn rc11_by_definition(&self) -> bool {
-        let mut porf = self.po.clone();
-        porf.union(&self.asw);
-        porf.union(&self.rf);
-        if !porf.acyclic() {
-            return false;
-        }
-        let mut hb = self.po.clone();
-        hb.union(&self.asw);
-        for (a, b) in self.synchronises_with() {
-            hb.add(a, b);
-        }
-        let hb = hb.closure();
-        let mut eco = self.rf.clone();
-        eco.union(&self.co);
-        eco.union(&self.fr);
-        let eco = eco.closure();
-        let irreflexive = |r: &Rel| (0..r.n).all(|a| !r.has(a, a));
-        irreflexive(&hb) && irreflexive(&hb.then(&eco)) && self.psc_acyclic_by_definition(&hb, &eco)
-    }
-
-    /// `psc` is acyclic, each relation computed as the module docs write it: the definition
-    /// [`Relations::psc_acyclic`] is tested against.
-    fn psc_acyclic_by_definition(&self, hb: &Rel, eco: &Rel) -> bool {
-        let n = self.n();
-        let sc = |a: usize| self.orderings[a].is_some_and(Ordering::is_seq_cst);
-        let e_sc = Rel::identity_on(n, |a| sc(a) && !self.is_fence(a));
-        let f_sc = Rel::identity_on(n, |a| sc(a) && self.is_fence(a));
-        let po_other_loc = self.po.filter(|a, b| !self.same_loc(a, b));
-        let mut scb = self.po.clone();
-        scb.union(&po_other_loc.then(hb).then(&po_other_loc));
-        scb.union(&hb.filter(|a, b| self.same_loc(a, b)));
-        scb.union(&self.co);
-        scb.union(&self.fr);
-        let mut left = e_sc.clone();
-        left.union(&f_sc.then(&hb.reflexive()));
-        let mut right = e_sc;
-        right.union(&hb.reflexive().then(&f_sc));
-        let mut psc = left.then(&scb).then(&right);
-        let mut hb_eco_hb = hb.then(eco).then(hb);
-        hb_eco_hb.union(hb);
-        psc.union(&f_sc.then(&hb_eco_hb).then(&f_sc));
-        psc.acyclic()
-    }
-
-    /// SC: `psc` is acyclic (see the module docs), given `hb`, and `eco` if the graph has a
-    /// `SeqCst` fence. `psc` relates `SeqCst` events only, so of the relations it is made of
-    /// only the rows its left side reaches are computed: those of `SeqCst` accesses and of
-    /// what `SeqCst` fences happen before.
+    /// SC: `psc` is acyclic (see the module docs), given `hb`, and `eco` when the graph has a
+    /// `SeqCst` fence (`None`: it has none). `psc` relates `SeqCst` events only, so of the
+    /// relations it is made of only the rows its left side reaches are computed: those of
+    /// `SeqCst` accesses and of what `SeqCst` fences happen before.
     fn psc_acyclic(&self, hb: &Rel, eco: Option<&Rel>) -> bool {
         let n = self.n();
         let sc = |a: usize| self.orderings[a].is_some_and(Ordering::is_seq_cst);
+        let fence = |a: usize| sc(a) && self.is_fence(a);
         let e_sc = Rel::identity_on(n, |a| sc(a) && !self.is_fence(a));
-        let f_sc = Rel::identity_on(n, |a| sc(a) && self.is_fence(a));
-        let mut left = e_sc.clone();
-        left.union(&f_sc.then(&hb.reflexive()));
+        // With `SeqCst` fences, `psc_base`'s left side: `[E_sc] ∪ [F_sc]; hb?`.
+        let fenced = eco.map(|eco| {
+            let f_sc = Rel::identity_on(n, fence);
+            let mut left = e_sc.clone();
+            left.union(&f_sc.then(&hb.reflexive()));
+            (eco, f_sc, left)
+        });
         // The rows of `scb` that `left; scb` reads.
-        let mut needed = vec![false; n];
-        for a in 0..n {
-            for b in left.successors(a) {
-                needed[b] = true;
+        let needed: Vec<bool> = match &fenced {
+            None => (0..n).map(sc).collect(),
+            Some((_, _, left)) => {
+                let mut needed = vec![false; n];
+                for a in 0..n {
+                    for b in left.successors(a) {
+                        needed[b] = true;
+                    }
+                }
+                needed
             }
-        }
+        };
         let keep = |a: usize| needed[a];
         // `po|≠loc; hb; po|≠loc` from `a` to `b` is `c hb d`, `c` the first event after `a`
         // in its thread not at `a`'s location, `d` the last before `b` not at `b`'s: a later
@@ -814,19 +746,16 @@ impl Relations {
         scb.union(&hb.filter(|a, b| keep(a) && self.same_loc(a, b)));
         scb.union(&self.co);
         scb.union(&self.fr);
-        let fences = |a: usize| sc(a) && self.is_fence(a);
-        if !(0..n).any(fences) {
+        let Some((eco, f_sc, left)) = fenced else {
             // `[E_sc]; scb; [E_sc]`: `scb` between `SeqCst` accesses, no composing needed.
             return scb.filter(|a, b| sc(a) && sc(b)).acyclic();
-        }
+        };
         let mut right = e_sc;
         right.union(&hb.reflexive().then(&f_sc));
         let mut psc = left.then(&scb).then(&right);
-        if let Some(eco) = eco.filter(|_| (0..n).any(fences)) {
-            let mut hb_eco_hb = hb.then_on(eco, fences).then_on(hb, fences);
-            hb_eco_hb.union(hb);
-            psc.union(&f_sc.then(&hb_eco_hb).then(&f_sc));
-        }
+        let mut hb_eco_hb = hb.then_on(eco, fence).then_on(hb, fence);
+        hb_eco_hb.union(hb);
+        psc.union(&f_sc.then(&hb_eco_hb).then(&f_sc));
         psc.acyclic()
     }
 }
