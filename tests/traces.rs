@@ -213,7 +213,7 @@ fn a_wait_comes_before_the_notification_that_wakes_it() {
             step(failure, "main", "wait cv"),
             step(failure, "T1", "lock m"),
             step(failure, "T1", "notify_all cv"),
-            step(failure, "main", "woken cv"),
+            step(failure, "main", "woken cv ("),
         ];
         assert!(
             order.is_sorted(),

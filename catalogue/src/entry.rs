@@ -130,7 +130,8 @@ impl Entry {
         code.trim().to_owned() + "\n"
     }
 
-    /// The bug's failure with the fewest preemptions, from the model engines that claim it
+    /// The bug's failure with the fewest spurious wakeups (beside the point of every entry but
+    /// one), then preemptions, then steps, from the model engines that claim it
     /// (stress traces depend on the hardware; the c11 engine's show the order it replays a
     /// graph in, not one with few preemptions), preferring the sequentially consistent ones:
     /// the exhaustive engine's alone can also fail through a weak-memory read, the trace to
@@ -150,7 +151,9 @@ impl Entry {
             .min_by_key(|f| {
                 (
                     f.engine() == EngineKind::Exhaustive,
+                    spurious_wakeups(f),
                     f.preemptions().unwrap_or(usize::MAX),
+                    f.trace().len(),
                 )
             })
     }
@@ -183,4 +186,13 @@ impl Entry {
         }
         Some(lines[first..=end].join("\n") + "\n")
     }
+}
+
+/// The condition-variable waits of `failure`'s trace that woke spuriously.
+fn spurious_wakeups(failure: &Failure) -> usize {
+    let timeline = failure.trace().timeline();
+    timeline
+        .steps()
+        .filter(|step| step.text.contains("spuriously"))
+        .count()
 }

@@ -118,6 +118,7 @@ catalogue_tests!(
     lock_order_inversion,
     double_lock_in_match,
     condvar_lost_wakeup,
+    spurious_wakeup,
     channel_cycle,
     rwlock_upgrade,
     dining_philosophers,

@@ -121,7 +121,7 @@
 //! | std item | facade | inside an exploration |
 //! |---|---|---|
 //! | `sync::{Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard}` | same as std, `const fn new`, `into_inner`, `get_mut`, `clear_poison`, poisoning | modelled; lock order predicted |
-//! | `sync::{Condvar, WaitTimeoutResult}`, `wait_while`, `wait_timeout(_while)` | same as std | modelled: a timed wait may end by notification or time-out; no spurious wake-up of `wait` |
+//! | `sync::{Condvar, WaitTimeoutResult}`, `wait_while`, `wait_timeout(_while)` | same as std | modelled: a timed wait may end by notification or time-out; `wait` may wake spuriously (not under stress) |
 //! | `sync::{Once, OnceState, OnceLock, LazyLock}` | same as std, `const` | modelled: racing initialisers, one runs; a static starts each execution empty |
 //! | `sync::{Barrier, BarrierWaitResult}` | same as std | modelled |
 //! | `sync::{Arc, Weak}` | same as std; `Arc<dyn Trait>` by `Arc::from(Box::new(x) as Box<dyn Trait>)` (stable Rust cannot coerce a custom `Arc`) | modelled: the last drop synchronises; a leak fails the execution |
@@ -559,7 +559,7 @@
 //! | surw | many threads where one must act at one moment after others' long work (see `tapestry_catalogue::deep`): it interleaves the accesses to one contended object at a time uniformly | `schedules` |
 //! | priority | code with thread priorities, real-time locks, and what random finds | `schedules`, `inversion_bound` |
 //! | stress | what the model engines cannot model: real hardware, code outside the facade | `stress_iterations = 100000`, `stress_time = "1s"` |
-//! | c11 (opt-in: `engines = "c11"`) | lock-free code on atomics: every execution the C/C++/Rust memory model allows, each once, `SeqCst` exact, any number of threads; it models atomics, fences, locks, condition variables and what is built on them (channels, `Once`, barriers, scopes, tasks), yields and spin loops, spawn, join and `UnsafeCell` (data races by the model's happens-before); stopped by its budget it estimates the whole; which waiter `notify_one` wakes and whether a timed wait times out at once or once nothing else can run are explored too; no spurious wakeups, and no preemption bound, so retry loops that write on every round can outlast its budget | 10,000 executions; 30 s |
+//! | c11 (opt-in: `engines = "c11"`) | lock-free code on atomics: every execution the C/C++/Rust memory model allows, each once, `SeqCst` exact, any number of threads; it models atomics, fences, locks, condition variables and what is built on them (channels, `Once`, barriers, scopes, tasks), yields and spin loops, spawn, join and `UnsafeCell` (data races by the model's happens-before); stopped by its budget it estimates the whole; which waiter `notify_one` wakes, whether a timed wait times out at once or once nothing else can run, and spurious wakeups of `wait` are explored too; no preemption bound, so retry loops that write on every round can outlast its budget | 10,000 executions; 30 s |
 //!
 //! Start with the defaults. If the exhaustive engine runs out of time, lower its bound or
 //! shrink the test (fewer threads, fewer operations) rather than drop it: a small test
@@ -662,6 +662,17 @@
 //!   can end any more (all finished or blocked) does not wake: a lost unpark is reported as
 //!   the deadlock it is under std, `T1 is parked (at ...)`. The stress engine parks real
 //!   threads.
+//! - **So may a condition variable's wait, under the same rule.** [`sync::Condvar::wait`]
+//!   may return with no notification under std; the model engines explore that at once or
+//!   after any steps of the others, so code that waits once under `if` and trusts it was
+//!   notified fails (`woken ... spuriously` in the trace), while a `while` loop or
+//!   `wait_while` passes. A wait wakes spuriously only while another thread may still go on
+//!   once it has released its mutex (so a notification nobody will send is a deadlock), and
+//!   never twice in a row (so a waiting loop waits for good the second time). The exhaustive,
+//!   dpor and c11 engines explore it at every wait; the engines that sample let one wait in
+//!   eight wake spuriously, so that sampled executions stay mostly those of notified waits.
+//!   A timed wait (`wait_timeout`) times out early instead, as above; the stress engine waits
+//!   as the OS does.
 //! - **A yield or a sleep is a hint, not an order.** `thread::yield_now`, `thread::sleep` and
 //!   `hint::spin_loop` let the other threads run, but under std the thread may also go on at
 //!   once, and the engines explore that too: code that sleeps to let another thread get
@@ -708,9 +719,10 @@
 //!   iteration to the next: state kept there leaks between threads and executions. Declare
 //!   thread-locals with [`thread_local!`](crate::thread_local) instead, which gives each model
 //!   thread its own value and drops it when the thread exits.
-//! - A condition variable's wait never wakes spuriously under the model engines, though std
-//!   allows it: code that checks its condition with `if` rather than `while` passes. (A
-//!   [`thread::park`] does wake spuriously: see [Verdicts](#verdicts).)
+//! - A condition variable's `wait` never wakes spuriously twice in a row, nor while nobody
+//!   else could go on (see [Verdicts](#verdicts)): code that is correct only if the second
+//!   wakeup of a waiting loop is a real one passes. A `wait_timeout` that returns early says it
+//!   timed out; one that returns early claiming a notification is not explored.
 //! - Which of several `thread_local!` values a thread drops first at exit is the reverse of
 //!   the order it made them (as std on Linux); other platforms' orders are not explored.
 //! - Spin loops (a thread that yields until another acts) give the exhaustive engine many

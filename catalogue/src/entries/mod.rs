@@ -30,6 +30,7 @@ pub mod retry_without_idempotency;
 pub mod rwlock_upgrade;
 pub mod select_drops_half_done_work;
 pub mod semaphore_permit_leak;
+pub mod spurious_wakeup;
 pub mod std_lock_across_await;
 pub mod store_buffering;
 pub mod thread_pool_shutdown;
@@ -56,6 +57,7 @@ pub static ENTRIES: &[Entry] = &[
     lock_order_inversion::ENTRY,
     double_lock_in_match::ENTRY,
     condvar_lost_wakeup::ENTRY,
+    spurious_wakeup::ENTRY,
     channel_cycle::ENTRY,
     rwlock_upgrade::ENTRY,
     dining_philosophers::ENTRY,

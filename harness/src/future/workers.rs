@@ -85,7 +85,7 @@ pub(super) fn claim(site: &'static std::panic::Location<'static>) -> Worker {
     while *free == 0 {
         free = pool
             .released
-            .wait_as(free, BlockReason::Worker)
+            .wait_notified(free, BlockReason::Worker)
             .unwrap_or_else(PoisonError::into_inner);
     }
     let worker = free.trailing_zeros() as usize;

@@ -100,6 +100,9 @@ pub(crate) enum Op {
     Woken {
         mutex: ObjId,
         timed_out: bool,
+        /// Neither notified nor timed out: a spurious wakeup, which std allows (model engines
+        /// explore it for untimed waits, as for `park`).
+        spurious: bool,
     },
     NotifyOne,
     NotifyAll,

@@ -435,28 +435,41 @@ impl Execution {
     }
 
     /// Whether a timer may fire now, as on tokio's paused clock (`future::timer`): no thread but
-    /// `me` can go on without another's step. A thread blocked in a lock call counts as going
-    /// on while no thread holds that lock (it was only paused before taking it), and one
-    /// waiting for its token while the token is there (`has_token`: it was woken).
+    /// `me` can go on without another's step (see [`another_may_go_on`](Self::another_may_go_on)).
     pub(crate) fn time_may_pass(
         &self,
         me: ThreadIdx,
         has_token: impl Fn(ThreadIdx) -> bool,
     ) -> bool {
+        !self.another_may_go_on(me, None, has_token)
+    }
+
+    /// Whether a thread other than `me` can go on without a step of `me`'s once `me` has
+    /// released `releasing` (the mutex of a condition variable's wait). A thread blocked in a
+    /// lock call counts as going on while no thread holds that lock (it was only paused
+    /// before taking it), and one waiting for its token while the token is there (`has_token`:
+    /// it was woken).
+    pub(crate) fn another_may_go_on(
+        &self,
+        me: ThreadIdx,
+        releasing: Option<ObjId>,
+        has_token: impl Fn(ThreadIdx) -> bool,
+    ) -> bool {
         let held: Vec<ObjId> = (0..self.threads.len())
             .filter(|&i| !self.is_finished(i))
             .flat_map(|i| self.with_state(&self.threads.slot(i).held, |held| held.locks()))
+            .filter(|&lock| Some(lock) != releasing)
             .collect();
         (0..self.threads.len())
             .filter(|&i| i != me && !self.is_finished(i))
-            .all(|i| match self.threads.slot(i).blocked() {
-                None => false,
+            .any(|i| match self.threads.slot(i).blocked() {
+                None => true,
                 Some(b) => match b.reason {
                     BlockReason::Lock | BlockReason::Read | BlockReason::Write => {
-                        held.contains(&b.target)
+                        !held.contains(&b.target)
                     }
-                    BlockReason::Wake | BlockReason::Park => !has_token(i),
-                    _ => true,
+                    BlockReason::Wake | BlockReason::Park => has_token(i),
+                    _ => false,
                 },
             })
     }
@@ -759,6 +772,19 @@ impl Execution {
 
     /// Whether thread `idx` is in a call that must not wait.
     #[inline]
+    /// Notes whether thread `idx`'s condition-variable wait ended spuriously.
+    pub(crate) fn set_woke_spuriously(&self, idx: ThreadIdx, spurious: bool) {
+        self.threads
+            .slot(idx)
+            .woke_spuriously
+            .store(spurious, Relaxed);
+    }
+
+    /// Whether thread `idx`'s last condition-variable wait ended spuriously.
+    pub(crate) fn last_woke_spuriously(&self, idx: ThreadIdx) -> bool {
+        self.threads.slot(idx).woke_spuriously.load(Relaxed)
+    }
+
     pub(crate) fn forbids_waiting(&self, idx: ThreadIdx) -> bool {
         self.threads.slot(idx).forbids_waiting.load(Relaxed)
     }

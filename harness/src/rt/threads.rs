@@ -100,6 +100,9 @@ pub(super) struct ThreadSlot {
     /// Whether the thread is in a call that must not wait for another thread
     /// (`rt::waiting`).
     pub(super) forbids_waiting: AtomicBool,
+    /// Whether the thread's last condition-variable wait ended spuriously: its next may not
+    /// (`rt::may_wake_spuriously_releasing`).
+    pub(super) woke_spuriously: AtomicBool,
 }
 
 /// A thread's parker, as the facade makes it: `rt` only keeps it.
@@ -122,6 +125,7 @@ impl ThreadSlot {
             pending_at: AtomicPtr::new(std::ptr::null_mut()),
             initialising: AtomicU32::new(0),
             forbids_waiting: AtomicBool::new(false),
+            woke_spuriously: AtomicBool::new(false),
         }
     }
 
@@ -137,6 +141,7 @@ impl ThreadSlot {
         self.pending_at.store(std::ptr::null_mut(), Relaxed);
         self.initialising.store(0, Relaxed);
         self.forbids_waiting.store(false, Relaxed);
+        self.woke_spuriously.store(false, Relaxed);
         // A thread that never exited belongs to a failed execution, whose engine left its
         // objects behind without dropping them (they may be loom's or shuttle's, which must not
         // be touched outside their execution): so is its parker.

@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use super::MutexGuard;
 use crate::rt::race;
-use crate::rt::{self, BlockReason, Blocked, Bound, ObjKind, Op, RawCondvar, Slot};
+use crate::rt::{
+    self, BlockReason, Blocked, Bound, ObjId, ObjKind, Op, RawCondvar, RawMutex, Slot,
+};
 use crate::time::Instant;
 
 /// A condition variable, as [`std::sync::Condvar`].
@@ -56,20 +58,39 @@ impl Condvar {
     }
 
     /// Unlocks the guard's mutex, waits for a notification, and locks it again.
+    ///
+    /// As std's, the wait may also end without a notification (a spurious wakeup), so check
+    /// the condition you wait for in a loop, or use [`wait_while`](Self::wait_while). The
+    /// model engines explore spurious wakeups as they do `thread::park`'s: a wait may end at
+    /// once or after any steps of the other threads, but only while another thread may still
+    /// run, so a notification nobody will send is still reported as a deadlock. The trace
+    /// shows `woken ... spuriously`. The stress engine waits as the OS does.
     #[track_caller]
     pub fn wait<'a, T>(&self, guard: MutexGuard<'a, T>) -> LockResult<MutexGuard<'a, T>> {
-        self.wait_as(guard, BlockReason::Wait)
+        self.wait_ending(guard, Ending::MaySpuriously, BlockReason::Wait)
     }
 
-    /// As [`wait`](Self::wait), blocked for `reason` in reports (the async runtime's workers
-    /// wait on a condition variable of their own, `BlockReason::Worker`).
+    /// A wait of tapestry's own, which checks its condition in a loop: it ends only when
+    /// notified, since exploring spurious wakeups there would only cost executions. Blocked
+    /// for `reason` in reports (the async runtime's workers wait on a condition variable of
+    /// their own, `BlockReason::Worker`).
     #[track_caller]
-    pub(crate) fn wait_as<'a, T>(
+    pub(crate) fn wait_notified<'a, T>(
         &self,
         guard: MutexGuard<'a, T>,
         reason: BlockReason,
     ) -> LockResult<MutexGuard<'a, T>> {
-        self.wait_for(guard, None, reason)
+        self.wait_ending(guard, Ending::Notified, reason)
+    }
+
+    #[track_caller]
+    fn wait_ending<'a, T>(
+        &self,
+        guard: MutexGuard<'a, T>,
+        ending: Ending,
+        reason: BlockReason,
+    ) -> LockResult<MutexGuard<'a, T>> {
+        self.wait_for(guard, ending, reason)
             .map(|(guard, _)| guard)
             .map_err(|e| PoisonError::new(e.into_inner().0))
     }
@@ -97,7 +118,7 @@ impl Condvar {
         guard: MutexGuard<'a, T>,
         timeout: Duration,
     ) -> LockResult<(MutexGuard<'a, T>, WaitTimeoutResult)> {
-        self.wait_for(guard, Some(timeout), BlockReason::Wait)
+        self.wait_for(guard, Ending::Timeout(timeout), BlockReason::Wait)
     }
 
     /// Like [`wait_while`](Self::wait_while), giving up after `timeout` in all.
@@ -130,7 +151,7 @@ impl Condvar {
     fn wait_for<'a, T>(
         &self,
         guard: MutexGuard<'a, T>,
-        timeout: Option<Duration>,
+        ending: Ending,
         reason: BlockReason,
     ) -> LockResult<(MutexGuard<'a, T>, WaitTimeoutResult)> {
         let site = Location::caller();
@@ -148,26 +169,33 @@ impl Condvar {
         rt::lock_acquiring(lock_bound.obj, site);
         let blocked = Blocked::new(reason, me.obj.id);
         let start = rt::virtual_now();
-        let timed_out = rt::blocking(
+        let (timed_out, _) = rt::blocking(
             me.obj,
             site,
             blocked,
             || {
-                let timed_out = match timeout {
-                    None => {
-                        me.raw.wait(&*lock_bound.raw);
-                        false
+                let (cv, raw_lock) = (&*me.raw, &*lock_bound.raw);
+                let ended = match ending {
+                    Ending::Notified => {
+                        cv.wait(raw_lock);
+                        (false, false)
                     }
-                    Some(timeout) => me.raw.wait_timeout(&*lock_bound.raw, timeout),
+                    Ending::MaySpuriously => (false, wait_or_wake_spuriously(cv, raw_lock, mutex)),
+                    Ending::Timeout(timeout) => (cv.wait_timeout(raw_lock, timeout), false),
                 };
+                rt::condvar_woke(ended.1);
                 rt::now_waiting();
                 rt::lock_acquired(lock_bound.obj, site);
                 race::acquire(&lock.clock);
-                timed_out
+                ended
             },
-            |&timed_out| Op::Woken { mutex, timed_out },
+            |&(timed_out, spurious)| Op::Woken {
+                mutex,
+                timed_out,
+                spurious,
+            },
         );
-        if let (true, Some(start), Some(timeout)) = (timed_out, start, timeout) {
+        if let (true, Some(start), Ending::Timeout(timeout)) = (timed_out, start, ending) {
             rt::advance_to(start, timeout);
         }
         let result = WaitTimeoutResult(timed_out);
@@ -200,6 +228,45 @@ impl Condvar {
             |_| Op::NotifyAll,
         );
     }
+}
+
+/// How a wait may end besides a notification.
+#[derive(Clone, Copy)]
+enum Ending {
+    /// Only by one: tapestry's own waits (see [`Condvar::wait_notified`]).
+    Notified,
+    /// Or spuriously, as std's untimed waits may.
+    MaySpuriously,
+    /// Or when the time is up.
+    Timeout(Duration),
+}
+
+/// An untimed wait that std lets end spuriously (so code must check its condition in a
+/// loop): under a model engine, while another thread may still go on, a timed wait with no
+/// time limit, as `thread::park`'s, which may end at once or after any steps of the others.
+/// Returns whether it woke spuriously.
+///
+/// A wait that nobody else can end blocks, so that a lost notification shows as the deadlock
+/// it is rather than hide behind a wakeup no program can count on: the timed wait ends when
+/// the waiter runs again, which, once nobody else can go on, it does at once. So a wait that
+/// ends with nobody else able to go on blocks again, unless the others took steps since it
+/// began (while it waited, or while it took the mutex back after its wakeup), which may have
+/// been the notification it did not wait for.
+fn wait_or_wake_spuriously(cv: &dyn RawCondvar, raw: &dyn RawMutex, mutex: ObjId) -> bool {
+    let has_token = crate::thread::has_token;
+    if !rt::may_wake_spuriously_releasing(mutex, has_token) {
+        cv.wait(raw);
+        return false;
+    }
+    let began = rt::operations_begun();
+    if !cv.wait_timeout(raw, Duration::MAX) {
+        return false;
+    }
+    if rt::may_still_wake_spuriously(mutex, has_token) || rt::operations_begun() != began {
+        return true;
+    }
+    cv.wait(raw);
+    false
 }
 
 impl Default for Condvar {

@@ -315,11 +315,18 @@ pub(super) fn operation(event: &Event, labels: &Labels) -> String {
         Op::Wait { mutex } => format!("wait {o} (unlocks {})", m(mutex)),
         Op::Woken {
             mutex,
+            spurious: true,
+            ..
+        } => format!("woken {o} spuriously (locks {})", m(mutex)),
+        Op::Woken {
+            mutex,
             timed_out: false,
+            ..
         } => format!("woken {o} (locks {})", m(mutex)),
         Op::Woken {
             mutex,
             timed_out: true,
+            ..
         } => format!("wait {o} timed out (locks {})", m(mutex)),
         Op::NotifyOne => format!("notify_one {o}"),
         Op::NotifyAll => format!("notify_all {o}"),
