@@ -58,6 +58,7 @@ mod executor {
 }
 pub(crate) mod locks;
 mod per_execution;
+mod shared_state;
 mod shutdown;
 mod task;
 pub(crate) mod timer;

@@ -1,20 +1,19 @@
 //! Spawned tasks: each runs on a model thread of its own (a std thread outside explorations),
 //! which polls it whenever its waker is woken, so every engine explores tasks as it explores
-//! threads. The task's output reaches its [`JoinHandle`] through a facade lock, which orders
-//! the task's last poll before the poll of the handle that returns it.
+//! threads. The task's output reaches its [`JoinHandle`] through a lock (`shared_state`),
+//! which orders the task's last poll before the poll of the handle that returns it.
 
 use std::any::Any;
 use std::fmt;
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, Location};
 use std::pin::Pin;
-use std::sync::{Arc, PoisonError};
+use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
+use super::shared_state::{SharedFlag, SharedState};
 use super::waker::Target;
 use crate::rt;
-use crate::sync::Mutex;
-use crate::sync::atomic::{AtomicBool, Ordering};
 
 /// An owned permission to await a spawned task's output, as tokio's: awaiting it returns the
 /// output, or a [`JoinError`] if the task was aborted. Dropping it detaches the task, which
@@ -29,8 +28,8 @@ pub struct JoinHandle<T> {
 
 /// What a task and its handle share.
 pub(super) struct Shared<T> {
-    state: Mutex<State<T>>,
-    aborted: AtomicBool,
+    state: SharedState<State<T>>,
+    aborted: SharedFlag,
 }
 
 struct State<T> {
@@ -107,20 +106,17 @@ impl<T> JoinHandle<T> {
 
     /// Whether the task has finished (returned, or been dropped after an abort).
     pub fn is_finished(&self) -> bool {
-        let state = self.shared.lock();
-        state.output.is_some() || state.taken
+        self.shared
+            .state
+            .with(|state| state.output.is_some() || state.taken)
     }
 }
 
 impl<T> Shared<T> {
-    fn lock(&self) -> crate::sync::MutexGuard<'_, State<T>> {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
     /// Marks the task aborted and wakes it, so that its next poll drops it instead.
     fn cancel(&self) {
-        self.aborted.store(true, Ordering::Release);
-        let task = self.lock().task.clone();
+        self.aborted.set();
+        let task = self.state.with(|state| state.task.clone());
         match task {
             Some(Wakes::Thread(target)) => target.wake(),
             Some(Wakes::Executor(waker)) => waker.wake(),
@@ -132,19 +128,19 @@ impl<T> Shared<T> {
     /// Notes the executor's waker of the task, at its first poll and before it looks whether
     /// it was aborted: an abort either finds the waker or is seen by that poll.
     pub(super) fn woken_by(&self, waker: &Waker) {
-        let mut state = self.lock();
-        if state.task.is_none() {
-            state.task = Some(Wakes::Executor(waker.clone()));
-        }
+        self.state.with(|state| {
+            if state.task.is_none() {
+                state.task = Some(Wakes::Executor(waker.clone()));
+            }
+        });
     }
 
     pub(super) fn finish(&self, output: Result<T, JoinError>) {
-        let joiner = {
-            let mut state = self.lock();
+        let joiner = self.state.with(|state| {
             state.output = Some(output);
             state.task = None;
             state.joiner.take()
-        };
+        });
         if let Some(joiner) = joiner {
             joiner.wake();
         }
@@ -155,8 +151,7 @@ impl<T> Future for JoinHandle<T> {
     type Output = Result<T, JoinError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let mut state = self.shared.lock();
-        match state.output.take() {
+        self.shared.state.with(|state| match state.output.take() {
             Some(output) => {
                 state.taken = true;
                 Poll::Ready(output)
@@ -166,7 +161,7 @@ impl<T> Future for JoinHandle<T> {
                 state.joiner = Some(cx.waker().clone());
                 Poll::Pending
             }
-        }
+        })
     }
 }
 
@@ -215,13 +210,13 @@ impl<T> Shared<T> {
     #[track_caller]
     fn new(task: Option<Wakes>) -> Arc<Self> {
         Arc::new(Shared {
-            state: Mutex::new(State {
+            state: SharedState::new(State {
                 output: None,
                 taken: false,
                 joiner: None,
                 task,
             }),
-            aborted: AtomicBool::new(false),
+            aborted: SharedFlag::new(),
         })
     }
 }
@@ -239,7 +234,9 @@ fn run<F: Future>(
         Some(target) if target.is_current() => target,
         _ => {
             let target = Target::current();
-            shared.lock().task = Some(Wakes::Thread(target.clone()));
+            shared
+                .state
+                .with(|state| state.task = Some(Wakes::Thread(target.clone())));
             target
         }
     };
@@ -287,7 +284,7 @@ impl<F: Future> Polls<F> {
         shared: &Shared<F::Output>,
         cx: &mut Context<'_>,
     ) -> Option<Result<F::Output, JoinError>> {
-        if shared.aborted.load(Ordering::Acquire) {
+        if shared.aborted.is_set() {
             let why = crate::rt::Cancel::Abort {
                 polled: self.polled,
             };

@@ -446,6 +446,19 @@ pub(crate) fn condvar_woke(spurious: bool) {
     }
 }
 
+/// Whether the running execution's engine samples schedules (random, PCT, SURW, priority):
+/// it runs one model thread at a time, switches only at facade operations, and tracks no
+/// dependencies between them, so code of tapestry's own may share state between model
+/// threads without an operation (`future::shared_state`).
+pub(crate) fn samples_schedules() -> bool {
+    local().is_some_and(|l| {
+        !l.exec.concurrent
+            && l.exec
+                .engine
+                .is_some_and(crate::kinds::EngineKind::is_seeded)
+    })
+}
+
 /// Facade operations begun so far in the running execution (the watchdog's count), if a
 /// model engine runs it: a thread that counts the same before and after a wait of its own
 /// knows that no other thread took a step meanwhile.
