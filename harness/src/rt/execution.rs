@@ -9,14 +9,25 @@ use parking_lot::Mutex;
 
 use super::backend::Backend;
 use super::clock::Views;
-use super::event::{BlockReason, Blocked, ThreadIdx, WakerNote};
-use super::event::{ObjId, Recording, Site};
+use super::event::{BlockReason, ThreadIdx, WakerNote};
+use super::event::{ObjId, Site};
 use super::heap::Heap;
-use super::lock_order::{Edge, LockGraph, Nesting};
+use super::lock_order::{LockGraph, Nesting};
 use super::priority::{Inversion, InversionWatch, Priority, ThreadView};
-use super::race::{Race, SyncClock, ThreadClocks};
-use super::threads::{Parker, ThreadSlot, ThreadTable};
-use crate::kinds::{EngineKind, FailureKind};
+use super::race::{SyncClock, ThreadClocks};
+use super::threads::{Parker, ThreadTable};
+use crate::kinds::EngineKind;
+
+mod async_locks;
+mod failure;
+mod liveness;
+mod prediction;
+mod thread_ref;
+
+pub(crate) use async_locks::AsyncLocks;
+pub(crate) use failure::{Detail, FailureRecord};
+pub(crate) use prediction::Prediction;
+pub(crate) use thread_ref::{LockFrame, ThreadRef};
 
 /// Execution ids are unique in the process, so an object that strays from one execution into
 /// another (through a `static`, say) is caught at its first use. 0 means "outside explorations".
@@ -56,48 +67,6 @@ pub(crate) fn set_sole() {
 
 pub(crate) fn is_sole() -> bool {
     SOLE.load(Relaxed)
-}
-
-/// A failure as the runtime first saw it; the explorer turns it into a `Failure`.
-#[derive(Clone, Debug)]
-pub(crate) struct FailureRecord {
-    pub kind: FailureKind,
-    pub message: String,
-    pub thread: ThreadIdx,
-    /// The task `thread` was polling when it failed, when a thread polls tasks that have no
-    /// thread of their own (the stress engine's executor: `future/executor.rs`).
-    pub task: Option<String>,
-    /// `file:line:column` of the panic, when there was one.
-    pub location: Option<String>,
-    /// What each blocked thread was blocked on when the failure happened.
-    pub blocked: Vec<(ThreadIdx, Blocked)>,
-    /// The threads that had not finished when the failure happened.
-    pub unfinished: Vec<ThreadIdx>,
-    /// What a detector found, for the failures it reports.
-    pub detail: Option<Detail>,
-}
-
-/// The structured finding behind a detector's failure; the explorer puts it into words.
-#[derive(Clone, Debug)]
-pub(crate) enum Detail {
-    /// A data race: the two accesses.
-    Race(Race),
-    /// A potential deadlock: the cycle of lock orders.
-    Cycle(Vec<Edge>),
-    /// An unbounded priority inversion: the three threads and the lock.
-    Inversion(Inversion),
-    /// A lost wakeup: what last happened to each waiting task's waker, by task.
-    Wakers(Vec<(ThreadIdx, WakerNote)>),
-}
-
-/// A deadlock predicted from lock orders, kept while the engine looks for a real failure.
-#[derive(Clone, Debug)]
-pub(crate) struct Prediction {
-    pub record: FailureRecord,
-    /// The execution that showed the cycle, counting from 1.
-    pub execution: u64,
-    /// Its recording, once it has ended.
-    pub recording: Option<Recording>,
 }
 
 pub(crate) struct Execution {
@@ -428,63 +397,6 @@ impl Execution {
         self.threads.slot(idx).parker.lock().take()
     }
 
-    /// Whether a thread other than `me` has not finished and is not blocked in a facade
-    /// operation (it may be runnable; a thread marked blocked may be too, about to return).
-    pub(crate) fn another_may_run(&self, me: ThreadIdx) -> bool {
-        (0..self.threads.len()).any(|i| i != me && self.may_run(i))
-    }
-
-    /// Whether a timer may fire now, as on tokio's paused clock (`future::timer`): no thread but
-    /// `me` can go on without another's step (see [`another_may_go_on`](Self::another_may_go_on)).
-    pub(crate) fn time_may_pass(
-        &self,
-        me: ThreadIdx,
-        has_token: impl Fn(ThreadIdx) -> bool,
-    ) -> bool {
-        !self.another_may_go_on(me, None, has_token)
-    }
-
-    /// Whether a thread other than `me` can go on without a step of `me`'s once `me` has
-    /// released `releasing` (the mutex of a condition variable's wait). A thread blocked in a
-    /// lock call counts as going on while no thread holds that lock (it was only paused
-    /// before taking it), and one waiting for its token while the token is there (`has_token`:
-    /// it was woken).
-    pub(crate) fn another_may_go_on(
-        &self,
-        me: ThreadIdx,
-        releasing: Option<ObjId>,
-        has_token: impl Fn(ThreadIdx) -> bool,
-    ) -> bool {
-        let held: Vec<ObjId> = (0..self.threads.len())
-            .filter(|&i| !self.is_finished(i))
-            .flat_map(|i| self.with_state(&self.threads.slot(i).held, |held| held.locks()))
-            .filter(|&lock| Some(lock) != releasing)
-            .collect();
-        (0..self.threads.len())
-            .filter(|&i| i != me && !self.is_finished(i))
-            .any(|i| match self.threads.slot(i).blocked() {
-                None => true,
-                Some(b) => match b.reason {
-                    BlockReason::Lock | BlockReason::Read | BlockReason::Write => {
-                        !held.contains(&b.target)
-                    }
-                    BlockReason::Wake | BlockReason::Park => has_token(i),
-                    _ => false,
-                },
-            })
-    }
-
-    /// The threads that have not finished and are not blocked in a facade operation.
-    pub(crate) fn unblocked_threads(&self) -> Vec<ThreadIdx> {
-        (0..self.threads.len())
-            .filter(|&i| self.may_run(i))
-            .collect()
-    }
-
-    fn may_run(&self, idx: ThreadIdx) -> bool {
-        !self.is_finished(idx) && self.threads.slot(idx).blocked().is_none()
-    }
-
     /// Marks a thread finished; returns `true` for the last unfinished thread, which is where
     /// end-of-execution checks run (inside the model, so they can still fail it).
     pub(crate) fn finish_thread(&self, idx: ThreadIdx) -> bool {
@@ -505,14 +417,6 @@ impl Execution {
             slot: self.threads.slot(idx),
             idx,
         }
-    }
-
-    /// The unfinished threads and what each is blocked on (`None`: running or runnable).
-    pub(crate) fn blocked_threads(&self) -> Vec<(ThreadIdx, Option<Blocked>)> {
-        (0..self.threads.len())
-            .filter(|&i| !self.is_finished(i))
-            .map(|i| (i, self.threads.slot(i).blocked()))
-            .collect()
     }
 
     /// Whether vector clocks are kept now, in any view.
@@ -639,66 +543,6 @@ impl Execution {
         self.failed.load(Relaxed)
     }
 
-    /// Records `record` unless a failure was recorded first. Returns whether it was recorded.
-    pub(crate) fn record_failure(&self, mut record: FailureRecord) -> bool {
-        let mut slot = self.failure.lock();
-        if slot.is_some() {
-            return false;
-        }
-        let threads = self.blocked_threads();
-        record.unfinished = threads.iter().map(|&(t, _)| t).collect();
-        record.blocked = threads
-            .into_iter()
-            .filter_map(|(t, b)| Some((t, b?)))
-            .collect();
-        // A task waiting for a lock of `tapestry::tokio` waits for a release that will not
-        // come: a deadlock, said as one with the lock's holder.
-        {
-            let locks = self.async_locks.lock();
-            for (thread, blocked) in &mut record.blocked {
-                if blocked.reason == BlockReason::Wake
-                    && let Some(holder) = locks.waits_for(*thread)
-                {
-                    blocked.reason = BlockReason::AsyncLock;
-                    blocked.target = holder.unwrap_or(u32::MAX);
-                }
-            }
-        }
-        // Everything left waits for a wake: a task's wakeup was lost, whatever the engine that
-        // saw nothing could run calls it.
-        if record.kind == FailureKind::Deadlock
-            && !record.blocked.is_empty()
-            && record
-                .blocked
-                .iter()
-                .all(|(_, b)| b.reason == BlockReason::Wake)
-        {
-            record.kind = FailureKind::LostWakeup;
-            record.message =
-                "every unfinished task waits for a wake that nothing will send".to_owned();
-            // Where each task waits: the await point one of tapestry's futures noted, else
-            // where its poll loop runs (`block_on`, `spawn`).
-            for (thread, blocked) in &mut record.blocked {
-                if let Some(at) = self.pending_at(*thread, false) {
-                    blocked.site = Some(at);
-                }
-            }
-            let notes: Vec<_> = record
-                .blocked
-                .iter()
-                .filter_map(|&(thread, _)| {
-                    Some((thread, (*self.threads.slot(thread).waker.lock())?))
-                })
-                .collect();
-            if record.detail.is_none() && !notes.is_empty() {
-                record.detail = Some(Detail::Wakers(notes));
-            }
-        }
-        *slot = Some(record);
-        self.failed.store(true, Relaxed);
-        true
-    }
-
     /// Notes `note` as the last thing that happened to the waker of the task on `task`.
     pub(crate) fn note_waker(&self, task: ThreadIdx, note: WakerNote) {
         *self.threads.slot(task).waker.lock() = Some(note);
@@ -728,50 +572,12 @@ impl Execution {
         unsafe { site.as_ref() }
     }
 
-    pub(crate) fn failure(&self) -> Option<FailureRecord> {
-        self.failure.lock().clone()
-    }
-
-    /// Adds the lock-order edges of `thread`, about to block to take `lock` while holding
-    /// others (see [`ThreadRef::lock_acquiring`]), with its clock in the order view.
-    #[inline(never)]
-    fn add_lock_order(&self, thread: ThreadRef<'_>, lock: ObjId, site: Site) {
-        // Once predicted, the exploration needs no more edges, nor their clocks. A lock taken
-        // in tapestry's own source guards the state of one of its primitives for a moment and
-        // waits for nothing else meanwhile: it closes no cycle, and releasing an async lock
-        // (whose state it guards) while holding another is no order between the two.
-        if !self.lock_order || self.prediction.lock().is_some() || super::is_ours(site) {
-            return;
-        }
-        // Before any lock of the lock graph: starting a view takes every thread's clocks.
-        self.keep_clocks(Views::ORDER);
-        let cycle = self.with_state(&thread.slot.held, |held| {
-            self.with_state(&self.nesting, |nesting| nesting.add(held, lock));
-            thread.with_clocks(|clocks| {
-                let clock = &mut clocks.now.order;
-                // On real threads, another thread may be starting the view and not have
-                // reached this one's clock yet.
-                if clock.get(thread.idx) == 0 {
-                    clock.tick(thread.idx);
-                }
-                self.lock_graph
-                    .lock()
-                    .acquiring(thread.idx, held, lock, site, clock)
-            })
-        });
-        if let Some(cycle) = cycle {
-            self.predict(thread.idx, cycle);
-        }
-    }
-
     /// Sets whether thread `idx` is in a call that must not wait (`rt::waiting`); returns
     /// what it was.
     pub(crate) fn forbid_waiting(&self, idx: ThreadIdx, forbid: bool) -> bool {
         self.threads.slot(idx).forbids_waiting.swap(forbid, Relaxed)
     }
 
-    /// Whether thread `idx` is in a call that must not wait.
-    #[inline]
     /// Notes whether thread `idx`'s condition-variable wait ended spuriously.
     pub(crate) fn set_woke_spuriously(&self, idx: ThreadIdx, spurious: bool) {
         self.threads
@@ -785,72 +591,10 @@ impl Execution {
         self.threads.slot(idx).woke_spuriously.load(Relaxed)
     }
 
+    /// Whether thread `idx` is in a call that must not wait.
+    #[inline]
     pub(crate) fn forbids_waiting(&self, idx: ThreadIdx) -> bool {
         self.threads.slot(idx).forbids_waiting.load(Relaxed)
-    }
-
-    /// A thread other than `not` that holds `lock`.
-    pub(crate) fn holder_other_than(&self, not: ThreadIdx, lock: ObjId) -> Option<ThreadIdx> {
-        let held = |idx: ThreadIdx| &self.threads.slot(idx).held;
-        (0..self.threads.len())
-            .find(|&idx| idx != not && self.with_state(held(idx), |held| held.holds(lock)))
-    }
-
-    /// Lock `lock` was released by thread `by`, which need not be the thread that took it (an
-    /// async lock's guard moves with its future): the thread that holds it, `by` first, no
-    /// longer does.
-    pub(crate) fn lock_released_anywhere(&self, by: ThreadIdx, lock: ObjId) {
-        let held = |idx: ThreadIdx| &self.threads.slot(idx).held;
-        let holder = std::iter::once(by)
-            .chain(0..self.threads.len())
-            .find(|&idx| self.with_state(held(idx), |held| held.holds(lock)));
-        if let Some(holder) = holder {
-            self.with_state(held(holder), |held| held.released(lock));
-        }
-    }
-
-    /// Makes lock-order cycle `cycle`, closed by `thread`, the exploration's prediction unless
-    /// it has one.
-    #[cold]
-    fn predict(&self, thread: ThreadIdx, cycle: Vec<Edge>) {
-        let mut prediction = self.prediction.lock();
-        if prediction.is_none() {
-            let threads = self.blocked_threads();
-            *prediction = Some(Prediction {
-                record: FailureRecord {
-                    kind: FailureKind::PotentialDeadlock,
-                    message: "locks are taken in a cycle of orders".to_owned(),
-                    thread,
-                    task: None,
-                    location: None,
-                    blocked: Vec::new(),
-                    unfinished: threads.iter().map(|&(t, _)| t).collect(),
-                    detail: Some(Detail::Cycle(cycle)),
-                },
-                execution: self.executions(),
-                recording: None,
-            });
-        }
-    }
-
-    /// The execution that made the prediction, while its recording is still wanted.
-    pub(crate) fn prediction_without_trace(&self) -> Option<u64> {
-        self.prediction
-            .lock()
-            .as_ref()
-            .filter(|p| p.recording.is_none())
-            .map(|p| p.execution)
-    }
-
-    /// Gives the prediction the recording of the execution that made it.
-    pub(crate) fn attach_prediction_trace(&self, recording: Recording) {
-        if let Some(prediction) = self.prediction.lock().as_mut() {
-            prediction.recording.get_or_insert(recording);
-        }
-    }
-
-    pub(crate) fn take_prediction(&self) -> Option<Prediction> {
-        self.prediction.lock().take()
     }
 }
 
@@ -859,135 +603,4 @@ impl Execution {
 #[inline(never)]
 fn locked<T, R>(state: &Mutex<T>, f: impl FnOnce(&mut T) -> R) -> R {
     f(&mut state.lock())
-}
-
-/// One thread of an execution: what a facade operation updates about its running thread.
-#[derive(Clone, Copy)]
-pub(crate) struct ThreadRef<'a> {
-    exec: &'a Execution,
-    slot: &'a ThreadSlot,
-    idx: ThreadIdx,
-}
-
-/// The running thread in the frame of lock `lock`'s acquisition or release (`rt::lock`,
-/// `rt::unlock`): the clock the facade then acquires or releases (`race::acquire_by`,
-/// `race::release_by`) is that lock's. Apart from [`ThreadRef`], so that the frames' inlined
-/// code, which passes threads around, carries no lock.
-#[derive(Clone, Copy)]
-pub(crate) struct LockFrame<'a> {
-    pub thread: ThreadRef<'a>,
-    pub lock: ObjId,
-}
-
-impl<'a> ThreadRef<'a> {
-    /// The thread's number.
-    #[inline]
-    pub(crate) fn idx(self) -> ThreadIdx {
-        self.idx
-    }
-
-    /// Its execution.
-    #[inline]
-    pub(crate) fn exec(self) -> &'a Execution {
-        self.exec
-    }
-
-    /// Whether its execution keeps vector clocks now (see [`Execution::keep_clocks`]).
-    #[inline]
-    pub(crate) fn clocks_on(self) -> bool {
-        self.exec.clocks_on()
-    }
-
-    /// The views its execution keeps clocks in now.
-    #[inline]
-    pub(crate) fn views(self) -> Views {
-        self.exec.views()
-    }
-
-    /// Whether `lock` has taken part in a lock-order edge of the execution.
-    pub(crate) fn nests(self, lock: ObjId) -> bool {
-        self.exec.nests(lock)
-    }
-
-    /// Runs `f` on the thread's clocks.
-    #[inline]
-    pub(crate) fn with_clocks<R>(self, f: impl FnOnce(&mut ThreadClocks) -> R) -> R {
-        self.exec.with_state(&self.slot.clocks, f)
-    }
-
-    #[inline]
-    pub(crate) fn set_blocked(self, blocked: Option<Blocked>) {
-        self.slot.set_blocked(blocked);
-    }
-
-    /// The thread is about to block to take `lock`; a lock-order cycle it closes becomes the
-    /// exploration's prediction, if it has none.
-    #[inline]
-    pub(crate) fn lock_acquiring(self, lock: ObjId, site: Site) {
-        // Inlined: taking a lock while holding no other (the common case) adds no edge.
-        if self
-            .exec
-            .with_state(&self.slot.held, |held| held.orders(lock))
-        {
-            self.exec.add_lock_order(self, lock, site);
-        }
-    }
-
-    #[inline]
-    pub(crate) fn lock_acquired(self, lock: ObjId, site: Site) {
-        self.exec
-            .with_state(&self.slot.held, |held| held.acquired(lock, site));
-    }
-
-    #[inline]
-    pub(crate) fn lock_released(self, lock: ObjId) {
-        self.exec
-            .with_state(&self.slot.held, |held| held.released(lock));
-    }
-}
-
-/// Which thread waits for which lock of `tapestry::tokio` (a lock known by its address), and
-/// which threads hold each: what a deadlock among tasks is reported with.
-#[derive(Debug, Default)]
-pub(crate) struct AsyncLocks {
-    waiting: Vec<(ThreadIdx, usize)>,
-    holding: Vec<(usize, ThreadIdx)>,
-}
-
-impl AsyncLocks {
-    pub(crate) fn wait(&mut self, thread: ThreadIdx, lock: usize) {
-        self.waiting.retain(|&(t, _)| t != thread);
-        self.waiting.push((thread, lock));
-    }
-
-    pub(crate) fn done_waiting(&mut self, thread: ThreadIdx, lock: usize) {
-        self.waiting.retain(|&w| w != (thread, lock));
-    }
-
-    pub(crate) fn hold(&mut self, thread: ThreadIdx, lock: usize) {
-        self.holding.push((lock, thread));
-    }
-
-    /// One hold of `lock` ends: `thread`'s if it has one (a guard may be dropped elsewhere).
-    pub(crate) fn release(&mut self, thread: ThreadIdx, lock: usize) {
-        let at = self
-            .holding
-            .iter()
-            .position(|&h| h == (lock, thread))
-            .or_else(|| self.holding.iter().position(|&(l, _)| l == lock));
-        if let Some(at) = at {
-            self.holding.remove(at);
-        }
-    }
-
-    /// `Some(holder)` if `thread` waits for a lock (`holder`: who holds it, if known).
-    fn waits_for(&self, thread: ThreadIdx) -> Option<Option<ThreadIdx>> {
-        let &(_, lock) = self.waiting.iter().find(|&&(t, _)| t == thread)?;
-        Some(
-            self.holding
-                .iter()
-                .find(|&&(l, h)| l == lock && h != thread)
-                .map(|&(_, h)| h),
-        )
-    }
 }
