@@ -29,7 +29,7 @@
 //!
 //! Every hand-rolled event, latch or one-shot built on a condition variable. The bug hides in
 //! tests because real spurious wakeups are rare; tapestry's model engines wake a waiter
-//! spuriously wherever std may.
+//! spuriously where std may (while another thread can still act, and not twice in a row).
 
 use tapestry::sync::{Arc, Condvar, Mutex, MutexGuard};
 use tapestry::{EngineKind, FailureKind, thread};
@@ -60,9 +60,9 @@ struct Handoff {
 }
 
 /// The result, locked.
-type Result<'a> = MutexGuard<'a, Option<u32>>;
+type Locked<'a> = MutexGuard<'a, Option<u32>>;
 
-fn run(wait_for_result: for<'a> fn(&Condvar, Result<'a>) -> Result<'a>) {
+fn run(wait_for_result: for<'a> fn(&Condvar, Locked<'a>) -> Locked<'a>) {
     let handoff = Arc::new(Handoff {
         result: Mutex::named("result", None),
         ready: Condvar::named("ready"),
