@@ -251,6 +251,22 @@ fn a_finished_task_keeps_its_output_after_an_abort() {
     assert!(report.failure().is_none(), "{report}");
 }
 
+#[test]
+fn a_loop_that_spins_on_is_finished_lets_the_task_run() {
+    // No yield in the loop: `is_finished` itself must let other threads run, under the
+    // engines that switch threads only at operations too.
+    for engine in [EngineKind::Random, EngineKind::Surw] {
+        let report = Explorer::new().engine(engine).run(|| {
+            let task = spawn(async { 7 });
+            while !task.is_finished() {
+                std::hint::spin_loop();
+            }
+            assert_eq!(block_on(task).unwrap(), 7);
+        });
+        assert!(report.failure().is_none(), "{engine}: {report}");
+    }
+}
+
 /// `n` tasks each add one to a shared counter, and the body awaits them all.
 fn counting(n: usize) {
     let counter = Arc::new(AtomicUsize::new(0));

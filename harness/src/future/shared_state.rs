@@ -45,6 +45,15 @@ impl<T> SharedState<T> {
             rt::race::release(&self.clock);
             return result;
         }
+        self.with_seen(f)
+    }
+
+    /// As [`with`](Self::with), an operation under every engine: for a query that user code
+    /// may poll in a loop (`JoinHandle::is_finished`), which must let the other threads run
+    /// between its calls, or a loop that spins on it would spin forever under the engines
+    /// that switch threads only at operations.
+    #[track_caller]
+    pub(super) fn with_seen<R>(&self, f: impl FnOnce(&mut T) -> R) -> R {
         let _order = self.order.lock().unwrap_or_else(PoisonError::into_inner);
         f(&mut self.data.lock().unwrap_or_else(PoisonError::into_inner))
     }

@@ -108,7 +108,7 @@ impl<T> JoinHandle<T> {
     pub fn is_finished(&self) -> bool {
         self.shared
             .state
-            .with(|state| state.output.is_some() || state.taken)
+            .with_seen(|state| state.output.is_some() || state.taken)
     }
 }
 
