@@ -33,6 +33,11 @@ pub(crate) enum Op {
         child: ThreadIdx,
     },
     Exit,
+    /// `JoinHandle::is_finished` of thread `child` said `done`.
+    IsFinished {
+        child: ThreadIdx,
+        done: bool,
+    },
     Yield,
     /// `thread::sleep`: a yield under model engines, which have no clock.
     Sleep {

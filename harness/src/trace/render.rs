@@ -225,6 +225,7 @@ pub(super) fn object_of(op: &Op, obj: ObjId) -> Option<ObjId> {
         Op::Spawn { .. }
         | Op::Join { .. }
         | Op::Exit
+        | Op::IsFinished { .. }
         | Op::Yield
         | Op::Sleep { .. }
         | Op::Park { .. }
@@ -256,6 +257,9 @@ pub(super) fn operation(event: &Event, labels: &Labels) -> String {
     match event.op {
         Op::Spawn { child } => format!("spawn {}", labels.thread(child)),
         Op::Join { child } => format!("join {}", labels.thread(child)),
+        Op::IsFinished { child, done } => {
+            format!("is_finished {} -> {done}", labels.thread(child))
+        }
         Op::Exit => "exit".to_owned(),
         Op::Yield => "yield".to_owned(),
         Op::Sleep { micros } => format!("sleep {:?}", std::time::Duration::from_micros(micros)),

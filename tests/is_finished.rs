@@ -1,0 +1,56 @@
+//! `thread::JoinHandle::is_finished` inside an exploration: an operation at which the engines
+//! may run the thread to its end first, as the OS may, and which lets a loop that polls it
+//! make progress.
+
+use tapestry::thread;
+use tapestry::{EngineKind, Explorer};
+use tapestry_tests::quick;
+
+/// The engines that sample schedules: they explore both answers (the exhaustive, dpor and
+/// c11 engines do not yet: see `JoinHandle::is_finished`).
+const SAMPLING: [EngineKind; 4] = [
+    EngineKind::Random,
+    EngineKind::Pct,
+    EngineKind::Surw,
+    EngineKind::Priority,
+];
+
+/// Checks right after the spawn, and assumes the thread cannot have finished yet.
+fn assumes_not_finished() {
+    let t = thread::spawn(|| {});
+    let done = t.is_finished();
+    t.join().unwrap();
+    assert!(!done, "the thread finished before the check");
+}
+
+#[test]
+fn a_thread_may_finish_before_is_finished_is_called() {
+    for engine in SAMPLING {
+        let report = Explorer::new()
+            .engine(quick(engine))
+            .run(assumes_not_finished);
+        let failure = report
+            .failure()
+            .unwrap_or_else(|| panic!("{engine} never ran the thread first:\n{report}"));
+        let trace = failure.trace().to_string();
+        assert!(
+            trace.contains("is_finished T1 -> true"),
+            "{engine}:\n{trace}"
+        );
+    }
+}
+
+#[test]
+fn a_loop_that_spins_on_is_finished_ends() {
+    // No yield in the loop: `is_finished` itself lets the thread run.
+    for engine in [EngineKind::Random, EngineKind::Surw, EngineKind::Dpor] {
+        let report = Explorer::new().engine(quick(engine)).run(|| {
+            let t = thread::spawn(|| 7);
+            while !t.is_finished() {
+                std::hint::spin_loop();
+            }
+            assert_eq!(t.join().unwrap(), 7);
+        });
+        assert!(report.failure().is_none(), "{engine}: {report}");
+    }
+}
