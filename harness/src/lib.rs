@@ -724,7 +724,7 @@
 //!   wakeup of a waiting loop is a real one passes. A `wait_timeout` that returns early says it
 //!   timed out; one that returns early claiming a notification is not explored.
 //! - `thread::JoinHandle::is_finished` is an operation where a thread may finish first; the
-//!   random, PCT, SURW and priority engines explore both answers, but the exhaustive, dpor
+//!   dpor, random, PCT, SURW and priority engines explore both answers, but the exhaustive
 //!   and c11 engines do not yet know that the answer depends on the thread's last step, and
 //!   may explore only one.
 //! - Which of several `thread_local!` values a thread drops first at exit is the reverse of

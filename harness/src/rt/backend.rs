@@ -57,6 +57,17 @@ pub(crate) trait Backend: Send + Sync + 'static {
         let _ = duration;
         self.yield_now();
     }
+    /// `JoinHandle::is_finished` of model thread `child`: a step where the scheduler may run
+    /// other threads first (the child to its end, say), then `finished` reads the answer. An
+    /// engine that tracks dependencies says that the step reads what the child's last step
+    /// writes ([`thread_finishing`](Self::thread_finishing)).
+    fn is_finished(&self, child: ThreadIdx, finished: &dyn Fn() -> bool) -> bool {
+        let _ = child;
+        self.yield_now();
+        finished()
+    }
+    /// The running model thread is about to finish: its current step is its last.
+    fn thread_finishing(&self) {}
     /// A spin-loop iteration: model engines must switch threads here, or a spinning thread
     /// would never let the thread it waits for run.
     fn spin_loop(&self) {

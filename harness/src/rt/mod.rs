@@ -617,6 +617,9 @@ fn exit_thread(local: &Local, idx: ThreadIdx) {
     // destructors are the thread's last operations.
     locals::drop_values(local.exec.id(), idx);
     local.settle();
+    if !teardown() {
+        local.exec.backend.thread_finishing();
+    }
     local.record(idx, 0, || Op::Exit, std::panic::Location::caller());
     let last = local.exec.finish_thread(idx);
     drop(local.exec.take_parker(idx));

@@ -249,9 +249,10 @@ impl<T> JoinHandle<T> {
     ///
     /// Inside an exploration it is an operation, where the engines may run other threads
     /// first (the thread may finish just before the call, as under std), and a loop that
-    /// polls it lets the others run, as a yield does. The engines that sample schedules
-    /// explore both answers; the exhaustive, dpor and c11 engines do not yet know that the
-    /// answer depends on the thread's last step, and may explore only one.
+    /// polls it lets the others run, as a yield does. The dpor engine (for which the call
+    /// reads what the thread's last step writes) and the engines that sample schedules
+    /// explore both answers; the exhaustive and c11 engines do not yet know that the answer
+    /// depends on the thread's last step, and may explore only one.
     #[track_caller]
     pub fn is_finished(&self) -> bool {
         match &self.0 {
@@ -260,10 +261,7 @@ impl<T> JoinHandle<T> {
                 let child = child.idx();
                 rt::backend_op(
                     Location::caller(),
-                    |b| {
-                        b.yield_now();
-                        rt::is_finished(child)
-                    },
+                    |b| b.is_finished(child, &|| rt::is_finished(child)),
                     |&done| Op::IsFinished { child, done },
                 )
             }

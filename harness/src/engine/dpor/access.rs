@@ -192,6 +192,12 @@ impl Tracker {
         self.number((usize::MAX, owner as u32))
     }
 
+    /// The number of what model thread `t`'s last step writes and `JoinHandle::is_finished`
+    /// reads: whether `t` has finished.
+    pub(crate) fn finished(&mut self, t: Tid) -> Obj {
+        self.number((usize::MAX - 1, t as u32))
+    }
+
     fn number(&mut self, key: (usize, u32)) -> Obj {
         let next = self.numbers.len() as Obj + 1;
         *self.numbers.entry(key).or_insert(next)

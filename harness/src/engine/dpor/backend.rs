@@ -103,6 +103,23 @@ impl Backend for DporBackend {
         self.inner.yield_now();
     }
 
+    /// A step that reads whether `child` has finished, which its last step writes: the two
+    /// race, so the search runs the check both before and after the child's end.
+    fn is_finished(&self, child: ThreadIdx, finished: &dyn Fn() -> bool) -> bool {
+        let at = Announcer {
+            obj: self.tracker.lock().finished(child as Tid),
+            tracker: self.tracker.clone(),
+        };
+        at.announce(Access::Read(at.obj), || self.inner.yield_now());
+        finished()
+    }
+
+    fn thread_finishing(&self) {
+        let mut tracker = self.tracker.lock();
+        let obj = tracker.finished(me());
+        tracker.instant(me(), Access::Write(obj));
+    }
+
     fn detects_races(&self) -> bool {
         true
     }
