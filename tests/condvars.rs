@@ -6,24 +6,9 @@
 
 use tapestry::sync::{Arc, Condvar, Mutex};
 use tapestry::thread;
-use tapestry::{EngineKind, Explorer, Failure, FailureKind, Outcome};
+use tapestry::{EngineKind, Explorer, FailureKind, Outcome};
 use tapestry_catalogue::MODEL_ENGINES_AND_C11;
-use tapestry_tests::quick;
-
-/// Every model engine finds a failure of `kind` in `program`; returns their failures.
-fn found_by_every_model_engine(program: fn(), kind: FailureKind) -> Vec<Failure> {
-    MODEL_ENGINES_AND_C11
-        .iter()
-        .map(|&engine| {
-            let report = Explorer::new().engine(quick(engine)).run(program);
-            let failure = report
-                .failure()
-                .unwrap_or_else(|| panic!("{engine} missed the bug:\n{report}"));
-            assert_eq!(failure.kind(), kind, "{engine}:\n{failure}");
-            failure.clone()
-        })
-        .collect()
-}
+use tapestry_tests::{found_by, quick};
 
 type Signal = Arc<(Mutex<bool>, Condvar)>;
 
@@ -71,7 +56,8 @@ fn wait_while(signal: &Signal) {
 #[test]
 fn a_wait_under_if_is_found_by_every_model_engine() {
     let program = || producer_and_consumer(wait_under_if);
-    for failure in found_by_every_model_engine(program, FailureKind::Panic) {
+    for report in found_by(program, &MODEL_ENGINES_AND_C11, FailureKind::Panic) {
+        let failure = report.failure().expect("found_by checked it");
         let trace = failure.trace().to_string();
         assert!(
             trace.contains("spuriously"),
@@ -121,5 +107,9 @@ fn notification_never_sent() {
 
 #[test]
 fn a_notification_nobody_sends_is_a_deadlock_under_every_model_engine() {
-    found_by_every_model_engine(notification_never_sent, FailureKind::Deadlock);
+    found_by(
+        notification_never_sent,
+        &MODEL_ENGINES_AND_C11,
+        FailureKind::Deadlock,
+    );
 }

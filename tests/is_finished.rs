@@ -3,8 +3,8 @@
 //! make progress.
 
 use tapestry::thread;
-use tapestry::{EngineKind, Explorer};
-use tapestry_tests::quick;
+use tapestry::{EngineKind, Explorer, FailureKind};
+use tapestry_tests::{found_by, quick};
 
 /// The engines that explore both answers: dpor (the check reads what the thread's last step
 /// writes) and those that sample schedules (the exhaustive and c11 engines do not yet: see
@@ -27,17 +27,13 @@ fn assumes_not_finished() {
 
 #[test]
 fn a_thread_may_finish_before_is_finished_is_called() {
-    for engine in EXPLORING {
-        let report = Explorer::new()
-            .engine(quick(engine))
-            .run(assumes_not_finished);
-        let failure = report
-            .failure()
-            .unwrap_or_else(|| panic!("{engine} never ran the thread first:\n{report}"));
+    for report in found_by(assumes_not_finished, &EXPLORING, FailureKind::Panic) {
+        let failure = report.failure().expect("found_by checked it");
         let trace = failure.trace().to_string();
         assert!(
             trace.contains("is_finished T1 -> true"),
-            "{engine}:\n{trace}"
+            "{}:\n{trace}",
+            failure.engine()
         );
     }
 }

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use tapestry::{Engine, EngineKind, Failure, Outcome, Report};
+use tapestry::{Engine, EngineKind, Failure, FailureKind, Outcome, Report};
 
 /// An engine with budgets that keep a test quick on a 2-core CI machine and still find the
 /// catalogue's bugs: the stress engine runs 10,000 iterations (a tenth of its default, well
@@ -15,6 +15,22 @@ pub fn quick(kind: EngineKind) -> Engine {
             .into(),
         kind => kind.into(),
     }
+}
+
+/// Every engine in `engines` (with [`quick`] budgets) finds a failure of `kind` in `program`;
+/// returns their reports.
+pub fn found_by(program: fn(), engines: &[EngineKind], kind: FailureKind) -> Vec<Report> {
+    engines
+        .iter()
+        .map(|&engine| {
+            let report = tapestry::Explorer::new().engine(quick(engine)).run(program);
+            let failure = report
+                .failure()
+                .unwrap_or_else(|| panic!("{engine} missed the bug:\n{report}"));
+            assert_eq!(failure.kind(), kind, "{engine}:\n{failure}");
+            report
+        })
+        .collect()
 }
 
 /// The report's first failure; panics with the report when there is none.

@@ -13,7 +13,7 @@ use tapestry::sync::atomic::{AtomicBool, AtomicUsize};
 use tapestry::sync::{Arc, Condvar, Mutex};
 use tapestry::thread::{self, Thread};
 use tapestry::{EngineKind, Explorer, FailureKind, Outcome, Report};
-use tapestry_tests::quick;
+use tapestry_tests::{found_by, quick};
 
 /// Every engine but the stress engine, whose real threads cannot be steered.
 const MODEL_ENGINES: [EngineKind; 6] = [
@@ -27,21 +27,6 @@ const MODEL_ENGINES: [EngineKind; 6] = [
 
 fn run(program: fn(), engine: EngineKind) -> Report {
     Explorer::new().engine(quick(engine)).run(program)
-}
-
-/// Every engine in `engines` finds a failure of `kind` in `program`; returns the reports.
-fn found_by(program: fn(), engines: &[EngineKind], kind: FailureKind) -> Vec<Report> {
-    engines
-        .iter()
-        .map(|&engine| {
-            let report = run(program, engine);
-            let failure = report
-                .failure()
-                .unwrap_or_else(|| panic!("{engine} missed the bug:\n{report}"));
-            assert_eq!(failure.kind(), kind, "{engine}:\n{failure}");
-            report
-        })
-        .collect()
 }
 
 /// Every engine passes `program`, and the exhaustive search completes.
