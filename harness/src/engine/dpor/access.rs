@@ -6,9 +6,11 @@
 //! it takes effect. A step's footprint is the chosen thread's pending operation, plus anything
 //! it begins and finishes, or does at once ([`Tracker::instant`]), before its next switch.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 use crate::engine::choices::Choices;
+use std::cell::{RefCell, RefMut};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 /// A facade object's number in the DPOR engine: the same in every execution of an exploration
@@ -122,16 +124,16 @@ pub(crate) fn conflict(a: &[Access], b: &[Access]) -> bool {
 }
 
 /// Announcements of the running execution, shared by the backend (model threads) and the
-/// scheduler. All model threads run on one OS thread, so the lock is never contended.
+/// scheduler (see [`SharedTracker`]).
 #[derive(Debug, Default)]
 pub(crate) struct Tracker {
     /// Each object's number, by the line that made it and how many that line had made before
     /// in the execution: facade objects bind at their first use (`rt::slot`), in an order
     /// that depends on the schedule, so a counter would give one object different numbers
     /// in different executions, and the search compares steps across executions.
-    numbers: HashMap<(usize, u32), Obj>,
+    numbers: FxHashMap<(usize, u32), Obj>,
     /// How many objects each line has made in this execution.
-    made: HashMap<usize, u32>,
+    made: FxHashMap<usize, u32>,
     /// Each thread's announced operation that has not returned yet.
     pending: Vec<Option<Access>>,
     /// Whether it was announced during the current step (so no step has run it yet).
@@ -140,17 +142,64 @@ pub(crate) struct Tracker {
     step: Footprint,
     /// What its atomic operation found, if it ran one.
     found: Option<Found>,
-    /// The choices of the running round (see [`Choices`]).
-    pub choices: Choices,
 }
 
 /// The tracker as the backend and the scheduler share it.
+///
+/// Every model thread of a search runs on one OS thread, the only one that touches the
+/// tracker (a second one panics), so it takes no lock: the atomic instructions of a lock taken
+/// at every step and operation cost a twentieth of a search's time. The round's choices,
+/// which the search's caller reads and writes from its own thread, are behind a lock.
 #[derive(Clone, Debug, Default)]
-pub(crate) struct SharedTracker(Arc<Mutex<Tracker>>);
+pub(crate) struct SharedTracker(Arc<Shared>);
+
+#[derive(Debug, Default)]
+struct Shared {
+    /// The OS thread that uses the tracker (`thread_number`); 0 before its first use.
+    owner: AtomicU64,
+    tracker: RefCell<Tracker>,
+    choices: Mutex<Choices>,
+}
+
+// SAFETY: `tracker`, the one part that is not `Sync`, is reached only through
+// `SharedTracker::lock`, which lets a single OS thread reach it for the shared value's life.
+unsafe impl Sync for Shared {}
+
+/// A number for the running OS thread, unique in the process (never reused, unlike the
+/// address of a thread-local).
+fn thread_number() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    thread_local! {
+        static NUMBER: u64 = NEXT.fetch_add(1, Ordering::Relaxed);
+    }
+    NUMBER.with(|n| *n)
+}
 
 impl SharedTracker {
-    pub(crate) fn lock(&self) -> MutexGuard<'_, Tracker> {
+    pub(crate) fn lock(&self) -> RefMut<'_, Tracker> {
+        let here = thread_number();
+        if self.0.owner.load(Ordering::Relaxed) != here {
+            self.claim(here);
+        }
+        self.0.tracker.borrow_mut()
+    }
+
+    #[cold]
+    fn claim(&self, here: u64) {
+        let claimed = self
+            .0
+            .owner
+            .compare_exchange(0, here, Ordering::Relaxed, Ordering::Relaxed);
+        assert!(
+            claimed.is_ok(),
+            "tapestry's DPOR engine used its tracker from two OS threads; a search runs on one"
+        );
+    }
+
+    /// The round's data choices.
+    pub(crate) fn choices(&self) -> MutexGuard<'_, Choices> {
         self.0
+            .choices
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
@@ -164,7 +213,6 @@ impl Tracker {
         self.fresh.clear();
         self.step.clear();
         self.found = None;
-        self.choices.new_execution();
     }
 
     /// The number of an object made now at line `site` (0: a line unknown): the same in

@@ -173,7 +173,7 @@ impl Backend for DporBackend {
     /// that the schedule records it.
     fn choose(&self, n: usize) -> Option<usize> {
         if !rt::teardown() {
-            self.tracker.lock().choices.choose(me(), n);
+            self.tracker.choices().choose(me(), n);
         }
         self.inner.choose(n)
     }

@@ -179,13 +179,13 @@ fn round(
     given: &Given,
 ) -> (EngineRun, Stats, Given) {
     let tracker = SharedTracker::default();
-    tracker.lock().choices.given = given.clone();
+    tracker.choices().given = given.clone();
     let stats = Rc::new(RefCell::new(Stats::default()));
     let search = Search::new(tracker.clone(), stats.clone(), bound, max_executions);
     let backend = Box::new(DporBackend::new(tracker.clone()));
     let (run, _) = run_on(body, search, (backend, None), limits, Some(time));
     let stats = stats.borrow().clone();
-    let met = std::mem::take(&mut tracker.lock().choices.met);
+    let met = std::mem::take(&mut tracker.choices().met);
     (run, stats, met)
 }
 

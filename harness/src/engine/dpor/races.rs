@@ -131,6 +131,8 @@ pub(crate) struct Analysis {
     all: Vec<History>,
     acquisitions: Vec<History>,
     races: Vec<(usize, usize)>,
+    /// The sequence reversing the race at hand (`reverse`).
+    sequence: Vec<Event>,
 }
 
 impl Analysis {
@@ -162,6 +164,7 @@ impl Analysis {
             all,
             acquisitions,
             races,
+            sequence,
         } = self;
 
         for i in 0..steps {
@@ -224,7 +227,7 @@ impl Analysis {
         races.sort_unstable();
         races.dedup();
         for &(e, e2) in races.iter() {
-            reverse(nodes, clocks, e, e2);
+            reverse(nodes, clocks, e, e2, sequence);
         }
     }
 }
@@ -262,19 +265,22 @@ fn reversible_give(nodes: &[Node], history: &History, obj: Obj) -> Option<usize>
 
 /// Makes sure the state before step `e` explores `v`: the steps after `e` that do not depend
 /// on it, then `e2`, which reverses their race.
-fn reverse(nodes: &mut [Node], clocks: &Clocks, e: usize, e2: usize) {
+/// `v` is working memory, reused from race to race.
+fn reverse(nodes: &mut [Node], clocks: &Clocks, e: usize, e2: usize, v: &mut Vec<Event>) {
     let after_e = |k: usize| clocks.saw(k, nodes[e].chosen, e);
-    let mut v: Vec<Event> = (e + 1..e2)
-        .filter(|&k| !after_e(k))
-        .map(|k| (nodes[k].chosen, nodes[k].footprint.clone()))
-        .collect();
+    v.clear();
+    v.extend(
+        (e + 1..e2)
+            .filter(|&k| !after_e(k))
+            .map(|k| (nodes[k].chosen, nodes[k].footprint.clone())),
+    );
     v.push((nodes[e2].chosen, reversed(&nodes[e], &nodes[e2])));
     let node = &mut nodes[e];
     let explored = node
         .covered()
-        .any(|(t, f)| wakeup::weak_initial(&v, *t, f).is_some());
+        .any(|(t, f)| wakeup::weak_initial(v, *t, f).is_some());
     if !explored {
-        wakeup::insert(&mut node.wakeup, v);
+        wakeup::insert_at(node, v);
     }
 }
 

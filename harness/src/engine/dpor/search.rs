@@ -220,10 +220,6 @@ impl Dpor {
         }
         node.footprint = footprint;
         node.found = found;
-        if let Some(branch) = node.wakeup.first_mut() {
-            // The branch now says what its step touches, for races found later.
-            branch.footprint = node.footprint.clone();
-        }
         let t = node.chosen;
         let waiting = matches!(tracker.pending(t), Some(Access::Wait { .. }));
         drop(tracker);
@@ -320,16 +316,15 @@ impl Dpor {
             // then reports the deadlock.
             enabled = runnable.iter().map(|t| usize::from(t.id())).collect();
         }
-        enabled.sort_unstable();
         // A thread that yields again with nobody else having run since (a spin loop) steps
         // aside while another can run, or the search would spin with it forever
         // (`rt::yield_point`). A first yield may go on: under std a yield is only a hint.
         if let Some(current) = current.map(usize::from)
             && yielding
             && rt::stepping_aside()
-            && enabled.iter().any(|&t| t != current)
+            && enabled.iter().any(|t| t != current)
         {
-            enabled.retain(|t| *t != current);
+            enabled.remove(current);
         }
         enabled
     }
@@ -350,64 +345,73 @@ impl Dpor {
             && self.locks.can_run(t, self.tracker.lock().pending(t))
     }
 
-    /// A new node for the state the execution has reached, or why the execution must stop.
-    fn fresh_node(&mut self, enabled: Threads, current: Option<TaskId>) -> Result<Node, Stop> {
-        let (sleep, preemptions, mut wakeup) = match self.nodes.last_mut() {
+    /// Adds a node for the state the execution has reached (made in place: a node is large)
+    /// and returns the thread it runs, or why the execution must stop (and adds none).
+    fn fresh_node(&mut self, enabled: Threads, current: Option<TaskId>) -> Result<Tid, Stop> {
+        let (sleep, preemptions, wakeup) = match self.nodes.last_mut() {
             Some(parent) => (
                 parent.child_sleep(&parent.footprint),
                 parent.preemptions + usize::from(parent.preempts(parent.chosen)),
                 // What the wakeup tree says to run after the parent's step.
-                parent
-                    .wakeup
-                    .first_mut()
-                    .map(|b| std::mem::take(&mut b.children))
-                    .unwrap_or_default(),
+                std::mem::take(&mut parent.after),
             ),
             None => Default::default(),
         };
         let current = current.map(usize::from);
-        let previous = current.map(|c| (c, enabled.contains(&c)));
-        let mut node = Node {
+        let previous = current.map(|c| (c, enabled.contains(c)));
+        self.nodes.push(Node {
             enabled,
             chosen: 0,
             footprint: Footprint::new(),
             found: None,
             previous,
-            wakeup: Vec::new(),
+            after: Vec::new(),
+            later: Vec::new(),
             done: Default::default(),
             sleep,
             preemptions,
-        };
-        let runnable = |t: &Tid| node.enabled.contains(t) && !node.is_asleep(*t);
-        // A wakeup sequence runs as inserted; a thread it names can always run (the sequence
-        // ran before), but if the program disagrees, choose freely rather than stop.
-        wakeup.retain(|b| runnable(&b.thread));
-        let chosen = match wakeup.first() {
-            Some(branch) => branch.thread,
-            // Going on with the running thread costs no preemption.
-            None => current
-                .filter(runnable)
-                .or_else(|| node.enabled.iter().copied().find(runnable))
-                .ok_or(Stop::Blocked)?,
-        };
-        if self
-            .bound
-            .is_some_and(|b| preemptions + usize::from(node.preempts(chosen)) > b)
-        {
+        });
+        let node = self.nodes.last_mut().expect("a node was just added");
+        let chosen = choose(node, wakeup, current, self.bound);
+        if chosen.is_err() {
+            self.nodes.pop();
+        }
+        if let Err(Stop::Bounded) = chosen {
             self.stats.borrow_mut().pruned = true;
-            return Err(Stop::Bounded);
         }
-        if wakeup.is_empty() {
-            wakeup.push(Branch {
-                thread: chosen,
-                footprint: Footprint::new(),
-                children: Vec::new(),
-            });
-        }
-        node.chosen = chosen;
-        node.wakeup = wakeup;
-        Ok(node)
+        chosen
     }
+}
+
+/// The thread a new node runs: the first branch of the wakeup tree it was given, else the
+/// running thread or the first that can run and is not asleep, within `bound` preemptions.
+fn choose(
+    node: &mut Node,
+    mut wakeup: Vec<Branch>,
+    current: Option<Tid>,
+    bound: Option<usize>,
+) -> Result<Tid, Stop> {
+    let runnable = |t: &Tid| node.enabled.contains(*t) && !node.is_asleep(*t);
+    // A wakeup sequence runs as inserted; a thread it names can always run (the sequence
+    // ran before), but if the program disagrees, choose freely rather than stop.
+    wakeup.retain(|b| runnable(&b.thread));
+    let chosen = match wakeup.first() {
+        Some(branch) => branch.thread,
+        // Going on with the running thread costs no preemption.
+        None => current
+            .filter(runnable)
+            .or_else(|| node.enabled.iter().find(runnable))
+            .ok_or(Stop::Blocked)?,
+    };
+    if bound.is_some_and(|b| node.preemptions + usize::from(node.preempts(chosen)) > b) {
+        return Err(Stop::Bounded);
+    }
+    node.chosen = chosen;
+    if !wakeup.is_empty() {
+        node.after = wakeup.remove(0).children;
+        node.later = wakeup;
+    }
+    Ok(chosen)
 }
 
 impl Scheduler for Dpor {
@@ -423,6 +427,7 @@ impl Scheduler for Dpor {
             return None;
         }
         self.tracker.lock().reset();
+        self.tracker.choices().new_execution();
         self.locks.clear();
         self.depth = 0;
         self.draining = false;
@@ -448,13 +453,13 @@ impl Scheduler for Dpor {
             let chosen = node.chosen;
             if !self.surely_enabled(chosen, runnable, current, is_yielding) {
                 let enabled = self.enabled(runnable, current, is_yielding);
-                if !enabled.contains(&chosen) && self.depth + 1 == self.nodes.len() {
+                if !enabled.contains(chosen) && self.depth + 1 == self.nodes.len() {
                     // The branch to explore starts with a thread that cannot run here after
                     // all (one that just yielded): nothing to explore.
                     self.stopped = Some(Stop::Skipped);
                     return self.drain(runnable, current, is_yielding);
                 }
-                if !enabled.contains(&chosen) {
+                if !enabled.contains(chosen) {
                     let what = format!(
                         "at step {} thread {chosen} cannot run as it did before (threads that \
                          can: {enabled:?})",
@@ -467,11 +472,7 @@ impl Scheduler for Dpor {
         } else {
             let enabled = self.enabled(runnable, current, is_yielding);
             match self.fresh_node(enabled, current) {
-                Ok(node) => {
-                    let chosen = node.chosen;
-                    self.nodes.push(node);
-                    chosen
-                }
+                Ok(chosen) => chosen,
                 Err(stop) => {
                     self.stopped = Some(stop);
                     return self.drain(runnable, current, is_yielding);
@@ -492,6 +493,6 @@ impl Scheduler for Dpor {
     fn next_u64(&mut self) -> u64 {
         // A data choice's value, given by the round (`engine::choices`). Other randomness is
         // not under the search's control: a constant keeps executions repeatable.
-        self.tracker.lock().choices.draw()
+        self.tracker.choices().draw()
     }
 }

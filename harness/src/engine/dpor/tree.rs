@@ -7,8 +7,79 @@ use smallvec::SmallVec;
 use super::access::{Access, Footprint, Found, Tid, conflict};
 use super::wakeup::Branch;
 
-/// Threads, in ascending order.
-pub(crate) type Threads = SmallVec<[Tid; 8]>;
+/// A set of threads, one bit each: a search's every step makes one, and threads are small
+/// numbers, so below 64 of them it allocates nothing.
+#[derive(Clone)]
+pub(crate) struct Threads(SmallVec<[u64; 1]>);
+
+impl Default for Threads {
+    fn default() -> Self {
+        Threads(smallvec::smallvec![0])
+    }
+}
+
+impl Threads {
+    #[inline]
+    pub(crate) fn insert(&mut self, t: Tid) {
+        let word = t / 64;
+        if word >= self.0.len() {
+            self.0.resize(word + 1, 0);
+        }
+        self.0[word] |= 1 << (t % 64);
+    }
+
+    pub(crate) fn remove(&mut self, t: Tid) {
+        if let Some(word) = self.0.get_mut(t / 64) {
+            *word &= !(1 << (t % 64));
+        }
+    }
+
+    pub(crate) fn contains(&self, t: Tid) -> bool {
+        self.0
+            .get(t / 64)
+            .is_some_and(|word| word & (1 << (t % 64)) != 0)
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.0.iter().all(|&word| word == 0)
+    }
+
+    /// The threads, in ascending order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = Tid> + '_ {
+        self.0.iter().enumerate().flat_map(|(at, &word)| {
+            let mut bits = word;
+            std::iter::from_fn(move || {
+                (bits != 0).then(|| {
+                    let bit = bits.trailing_zeros() as usize;
+                    bits &= bits - 1;
+                    at * 64 + bit
+                })
+            })
+        })
+    }
+}
+
+impl FromIterator<Tid> for Threads {
+    fn from_iter<I: IntoIterator<Item = Tid>>(threads: I) -> Self {
+        let mut set = Threads::default();
+        let mut low = 0u64;
+        for t in threads {
+            if t < 64 {
+                low |= 1 << t;
+            } else {
+                set.insert(t);
+            }
+        }
+        set.0[0] = low;
+        set
+    }
+}
+
+impl std::fmt::Debug for Threads {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
 
 /// Threads with the footprints of their steps from a node.
 pub(crate) type Asleep = SmallVec<[(Tid, Footprint); 4]>;
@@ -26,9 +97,11 @@ pub(crate) struct Node {
     /// The thread that ran the step before, and whether it could have gone on: switching away
     /// from it is a preemption.
     pub previous: Option<(Tid, bool)>,
-    /// Sequences to explore from here, the one being explored first (its continuation has
-    /// moved to the next node).
-    pub wakeup: Vec<Branch>,
+    /// The wakeup tree here is `chosen` (its step `footprint`) followed by `after`, then the
+    /// branches of `later`, in order. The next node takes `after` once it is made; most nodes
+    /// have no `later`, so a node allocates no tree of its own.
+    pub after: Vec<Branch>,
+    pub later: Vec<Branch>,
     /// Threads whose subtrees from here are explored.
     pub done: Asleep,
     /// Threads whose steps from here lead only to executions explored elsewhere.
@@ -72,19 +145,17 @@ impl Node {
         if explored {
             self.done.push((self.chosen, footprint));
         }
-        if !self.wakeup.is_empty() {
-            self.wakeup.remove(0);
-        }
         let mut pruned = false;
-        while let Some(branch) = self.wakeup.first() {
+        while !self.later.is_empty() {
+            let branch = self.later.remove(0);
             let t = branch.thread;
             let preemptions = self.preemptions + usize::from(self.preempts(t));
             if bound.is_some_and(|b| preemptions > b) {
                 pruned = true;
-                self.wakeup.remove(0);
                 continue;
             }
             self.chosen = t;
+            self.after = branch.children;
             return Ok(t);
         }
         Err(pruned)

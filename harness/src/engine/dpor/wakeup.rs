@@ -5,6 +5,7 @@
 //! is asleep.
 
 use super::access::{Access, Footprint, Tid, conflict};
+use super::tree::Node;
 
 /// One step: a thread and what it touches.
 pub(crate) type Event = (Tid, Footprint);
@@ -22,8 +23,12 @@ pub(crate) struct Branch {
 fn depends((a, a_does): (Tid, &[Access]), (b, b_does): (Tid, &[Access])) -> bool {
     a == b
         || conflict(a_does, b_does)
-        || a_does.contains(&Access::Spawn(b))
-        || b_does.contains(&Access::Join(a))
+        || a_does
+            .iter()
+            .any(|x| matches!(*x, Access::Spawn(c) if c == b))
+        || b_does
+            .iter()
+            .any(|x| matches!(*x, Access::Join(c) if c == a))
 }
 
 fn step(e: &Event) -> (Tid, &[Access]) {
@@ -55,7 +60,7 @@ pub(crate) fn weak_initial(w: &[Event], p: Tid, next: &[Access]) -> Option<Optio
 /// Adds `w` to the branches `children`, unless a sequence there already starts an equivalent
 /// of it: descends through the first branch whose thread is a weak initial of what is left of
 /// `w`, and adds the rest as a new last branch where none is.
-pub(crate) fn insert(mut children: &mut Vec<Branch>, mut w: Vec<Event>) {
+pub(crate) fn insert(mut children: &mut Vec<Branch>, w: &mut Vec<Event>) {
     loop {
         if w.is_empty() {
             return;
@@ -63,7 +68,7 @@ pub(crate) fn insert(mut children: &mut Vec<Branch>, mut w: Vec<Event>) {
         let found = children
             .iter()
             .enumerate()
-            .find_map(|(at, b)| weak_initial(&w, b.thread, &b.footprint).map(|step| (at, step)));
+            .find_map(|(at, b)| weak_initial(w, b.thread, &b.footprint).map(|step| (at, step)));
         let Some((at, step)) = found else {
             children.push(chain(w));
             return;
@@ -80,9 +85,28 @@ pub(crate) fn insert(mut children: &mut Vec<Branch>, mut w: Vec<Event>) {
     }
 }
 
-/// `w` as a branch with one child after another.
-fn chain(w: Vec<Event>) -> Branch {
-    let mut steps = w.into_iter().rev();
+/// [`insert`] into the wakeup tree of `node`: its first branch is the step it runs, with what
+/// the tree says to run after it.
+pub(crate) fn insert_at(node: &mut Node, w: &mut Vec<Event>) {
+    if w.is_empty() {
+        return;
+    }
+    let Some(step) = weak_initial(w, node.chosen, &node.footprint) else {
+        return insert(&mut node.later, w);
+    };
+    if node.after.is_empty() {
+        // A leaf, as in `insert`.
+        return;
+    }
+    if let Some(i) = step {
+        w.remove(i);
+    }
+    insert(&mut node.after, w);
+}
+
+/// `w` as a branch with one child after another (`w` is left empty).
+fn chain(w: &mut Vec<Event>) -> Branch {
+    let mut steps = w.drain(..).rev();
     let (thread, footprint) = steps.next().expect("a non-empty sequence");
     let mut branch = Branch {
         thread,
