@@ -4,7 +4,7 @@
 
 use tapestry::thread;
 use tapestry::{EngineKind, Explorer, FailureKind};
-use tapestry_tests::{found_by, quick};
+use tapestry_tests::{found_showing, quick};
 
 /// The engines that explore both answers: dpor (the check reads what the thread's last step
 /// writes) and those that sample schedules (the exhaustive and c11 engines do not yet: see
@@ -27,15 +27,12 @@ fn assumes_not_finished() {
 
 #[test]
 fn a_thread_may_finish_before_is_finished_is_called() {
-    for report in found_by(assumes_not_finished, &EXPLORING, FailureKind::Panic) {
-        let failure = report.failure().expect("found_by checked it");
-        let trace = failure.trace().to_string();
-        assert!(
-            trace.contains("is_finished T1 -> true"),
-            "{}:\n{trace}",
-            failure.engine()
-        );
-    }
+    found_showing(
+        assumes_not_finished,
+        &EXPLORING,
+        FailureKind::Panic,
+        "is_finished T1 -> true",
+    );
 }
 
 #[test]

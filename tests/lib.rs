@@ -33,6 +33,20 @@ pub fn found_by(program: fn(), engines: &[EngineKind], kind: FailureKind) -> Vec
         .collect()
 }
 
+/// [`found_by`], and each engine's failing trace shows `shown`.
+pub fn found_showing(program: fn(), engines: &[EngineKind], kind: FailureKind, shown: &str) {
+    for report in found_by(program, engines, kind) {
+        let failure = report.failure().expect("found_by checked it");
+        let trace = failure.trace().to_string();
+        assert!(
+            trace.contains(shown),
+            "{}:
+{trace}",
+            failure.engine()
+        );
+    }
+}
+
 /// The report's first failure; panics with the report when there is none.
 pub fn failure(report: &Report) -> &Failure {
     report
