@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use tapestry::{Engine, EngineKind, Failure, FailureKind, Outcome, Report};
+use tapestry::{Engine, EngineKind, Explorer, Failure, FailureKind, Outcome, Report};
 
 /// An engine with budgets that keep a test quick on a 2-core CI machine and still find the
 /// catalogue's bugs: the stress engine runs 10,000 iterations (a tenth of its default, well
@@ -15,6 +15,16 @@ pub fn quick(kind: EngineKind) -> Engine {
             .into(),
         kind => kind.into(),
     }
+}
+
+/// The model engines (every engine but stress), each run to the end: for programs that sleep,
+/// whose virtual clock makes every schedule quick (the stress engine sleeps for real).
+pub fn model_engines() -> Explorer {
+    EngineKind::ALL
+        .into_iter()
+        .filter(|&e| e != EngineKind::Stress)
+        .fold(Explorer::new(), |explorer, kind| explorer.engine(kind))
+        .keep_going(true)
 }
 
 /// Every engine in `engines` (with [`quick`] budgets) finds a failure of `kind` in `program`;

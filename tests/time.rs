@@ -8,20 +8,11 @@ use std::time::Duration;
 use tapestry::sync::mpsc::{self, RecvTimeoutError};
 use tapestry::sync::{Arc, Condvar, Mutex};
 use tapestry::time::{Instant, SystemTime, UNIX_EPOCH};
-use tapestry::{Engine, EngineKind, Explorer, FailureKind, thread};
+use tapestry::{Engine, Explorer, FailureKind, thread};
+use tapestry_tests::model_engines;
 
 const LEASE: Duration = Duration::from_millis(100);
 const STEP: Duration = Duration::from_millis(30);
-
-/// The model engines, each run to the end. (The stress engine sleeps for real: its thousands
-/// of iterations of a 100 ms lease would take minutes. Its clock is std's.)
-fn model_engines() -> Explorer {
-    EngineKind::ALL
-        .into_iter()
-        .filter(|&e| e != EngineKind::Stress)
-        .fold(Explorer::new(), |explorer, kind| explorer.engine(kind))
-        .keep_going(true)
-}
 
 /// A holder was granted a lease on a store at `granted`: it works in steps while the lease
 /// lasts, each step a sleep and then a write. A standby waits until the lease has run out and

@@ -8,6 +8,7 @@ use tapestry::sync::Arc;
 use tapestry::sync::atomic::{AtomicBool, Ordering::SeqCst};
 use tapestry::tokio::time::{self, Duration, Instant};
 use tapestry::{Engine, EngineKind, Explorer};
+use tapestry_tests::model_engines;
 
 /// A task that sleeps 1 s sets a flag; the body, which sleeps 2 s, finds it set.
 fn ordered_by_sleeping() {
@@ -34,7 +35,9 @@ fn ordered_by_sleeping() {
 #[test]
 fn timers_fire_in_deadline_order_under_every_engine() {
     let report = Explorer::new().keep_going(true).run(ordered_by_sleeping);
-    assert!(report.failure().is_none(), "{report}");
+    if let Some(failure) = report.failure() {
+        panic!("{report}\n{failure}");
+    }
     assert_eq!(report.skipped().count(), 0, "{report}");
 }
 
@@ -156,4 +159,84 @@ fn a_fired_timeout_names_where_its_future_waited() {
         )),
         "{text}"
     );
+}
+
+/// Two tasks whose first poll takes a std-shaped lock, then sleeps: a task may stop in the
+/// middle of its poll (waiting for the lock) while the other polls and asks for its timer, on
+/// the same OS thread under the model engines. Each poll's timer stays its own: both sleeps
+/// fire, in deadline order, at their deadlines.
+fn polls_interleaved_mid_poll_with_timers() {
+    use tapestry::sync::Mutex;
+
+    let lock = Arc::new(Mutex::new(()));
+    let woke = Arc::new(Mutex::new(Vec::new()));
+    let start = Instant::now();
+    let tasks: Vec<_> = (1..=2u64)
+        .map(|secs| {
+            let (lock, woke) = (lock.clone(), woke.clone());
+            spawn(async move {
+                drop(lock.lock().unwrap());
+                time::sleep(Duration::from_secs(secs)).await;
+                woke.lock().unwrap().push((secs, start.elapsed()));
+            })
+        })
+        .collect();
+    block_on(async {
+        for task in tasks {
+            task.await.unwrap();
+        }
+    });
+    let woke = woke.lock().unwrap();
+    assert_eq!(woke.len(), 2, "both sleeps fired: {woke:?}");
+    for &(secs, elapsed) in woke.iter() {
+        assert!(elapsed >= Duration::from_secs(secs), "{woke:?}");
+    }
+}
+
+#[test]
+fn a_poll_stopped_midway_keeps_its_own_timer_under_every_engine() {
+    let report = Explorer::new()
+        .keep_going(true)
+        .run(polls_interleaved_mid_poll_with_timers);
+    if let Some(failure) = report.failure() {
+        panic!("{report}\n{failure}");
+    }
+    assert_eq!(report.skipped().count(), 0, "{report}");
+}
+
+/// Three tasks sleep (3 s, 1 s, 2 s) while the body awaits their handles in turn. Under the
+/// model engines each sleep fires at its deadline, in deadline order. The DPOR engine used to
+/// report a livelock here: two tasks whose timed waits ended early in turn, each finding the
+/// other able to go on, spun for ever while the body, paused before a lock and asleep in the
+/// search's sense, never ran.
+#[test]
+fn tasks_sleeping_together_wake_in_deadline_order_under_the_model_engines() {
+    use tapestry::sync::Mutex;
+
+    let report = model_engines().run(|| {
+        let woke = Arc::new(Mutex::new(Vec::new()));
+        let start = Instant::now();
+        let tasks: Vec<_> = [3, 1, 2u64]
+            .into_iter()
+            .map(|secs| {
+                let woke = woke.clone();
+                spawn(async move {
+                    time::sleep(Duration::from_secs(secs)).await;
+                    woke.lock().unwrap().push((secs, start.elapsed()));
+                })
+            })
+            .collect();
+        block_on(async {
+            for task in tasks {
+                task.await.unwrap();
+            }
+        });
+        let woke = woke.lock().unwrap();
+        let expected: Vec<_> = (1..=3u64).map(|s| (s, Duration::from_secs(s))).collect();
+        assert_eq!(*woke, expected);
+    });
+    if let Some(failure) = report.failure() {
+        panic!("{report}\n{failure}");
+    }
+    assert_eq!(report.skipped().count(), 0, "{report}");
 }

@@ -82,7 +82,7 @@ where
         }
         // A panic in this poll is the task's, not its runner's.
         let _polling = rt::polling(&name);
-        let (step, wanted) = timer::polling(|| task.step(&shared, cx));
+        let (step, wanted) = timer::polling(rt::current_thread(), || task.step(&shared, cx));
         let Some(output) = step else {
             if let Some(deadline) = wanted.and_then(|wanted| wanted.deadline()) {
                 ours.lock().timers.push((deadline, cx.waker().clone()));

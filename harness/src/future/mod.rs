@@ -100,25 +100,20 @@ fn drive<T>(
 ) -> T {
     let waker = target.waker();
     let mut cx = Context::from_waker(&waker);
-    let mut after_timer = false;
+    // The loop runs on one model thread from start to end.
+    let thread = crate::rt::current_thread();
     loop {
         let (output, wanted) = {
-            let _worker = workers::claim(site);
-            timer::polling(|| step(&mut cx))
+            let _worker = workers::claim(thread, site);
+            timer::polling(thread, || step(&mut cx))
         };
-        if after_timer {
-            timer::polled();
-        }
         if let Some(output) = output {
             return output;
         }
-        after_timer = match wanted {
+        match wanted {
             Some(wanted) => timer::wait(&target, site, wanted),
-            None => {
-                target.wait(site);
-                false
-            }
-        };
+            None => target.wait(site),
+        }
     }
 }
 

@@ -25,9 +25,14 @@ fn tasks() -> std::sync::MutexGuard<'static, Vec<Entry>> {
 pub(super) fn register(task: Arc<dyn Abort>, thread: Option<crate::thread::JoinHandle<()>>) {
     let exec = rt::current_thread().map(|(exec, _)| exec);
     let mut tasks = tasks();
-    // Entries of executions that are over (failed before their end) are dropped: their
-    // threads are gone with their execution.
-    tasks.retain(|(of, ..)| of.is_none_or(|of| Some(of) == exec || rt::is_live(of)));
+    // Entries of executions that are over (failed before their end, or ran their tasks
+    // under `block_on`, which does not shut them down) are dropped: their threads are gone with
+    // their execution. They are the oldest, so while the first entry is of this execution (or
+    // of none) there are none.
+    let stale = |of: &Option<u64>| of.is_some_and(|of| Some(of) != exec && !rt::is_live(of));
+    if tasks.first().is_some_and(|(of, ..)| *of != exec) {
+        tasks.retain(|(of, ..)| !stale(of));
+    }
     tasks.push((exec, task, thread));
 }
 

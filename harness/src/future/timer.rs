@@ -8,16 +8,15 @@
 //! moves on to its deadline. Time passes as on tokio's paused clock, with one addition:
 //!
 //! - a sleep fires only when no other thread can go on (`Execution::time_may_pass`), and in
-//!   deadline order: a sleep that comes due while another task waits for an earlier deadline
-//!   does not fire; its task waits on (for a wake only) until a task whose timer wait ended has
-//!   been polled again, then waits for its own deadline anew. So a task that sleeps 1 s has
-//!   been polled before one that sleeps 2 s goes on, in every schedule;
+//!   deadline order: only the earliest timer waited for may fire, and its task goes on before
+//!   time passes again. So a task that sleeps 1 s has been polled before one that sleeps 2 s
+//!   goes on, in every schedule;
 //! - a timeout may also fire at any point where its task waits, while others still run (the
 //!   engine chooses: at once, or after any of their steps), because under a real clock the
 //!   work it guards may take any time. So whether a timeout fires before that work is done is
 //!   explored at every await point of the work.
 
-use std::cell::Cell;
+use std::cell::RefCell;
 use std::panic::Location;
 use std::sync::Arc;
 use std::task::Waker;
@@ -28,9 +27,24 @@ use crate::rt::{self, ThreadIdx};
 use crate::sync::Mutex;
 use crate::time::Instant;
 
-crate::thread_local! {
-    /// `None` while no poll of ours runs on this thread; in a poll, the timers it asked for.
-    static POLL: Cell<Option<Wanted>> = const { Cell::new(None) };
+std::thread_local! {
+    /// The polls of our loops running on this OS thread, innermost last, each with the timers
+    /// it asked for so far. Model threads share an OS thread and may switch in the middle of a
+    /// poll (a poll that blocks), so each poll is found by its model thread, not by its place;
+    /// a std `thread_local` with that search costs a poll far less than a key of ours.
+    static POLLS: RefCell<Vec<Polling>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A poll of one of our loops, running.
+struct Polling {
+    /// The model thread that runs it (`rt::current_thread`); `None` outside explorations.
+    thread: Option<(u64, ThreadIdx)>,
+    wanted: Wanted,
+}
+
+/// The innermost poll of ours that `thread` runs, if any.
+fn polling_by(polls: &mut [Polling], thread: Option<(u64, ThreadIdx)>) -> Option<&mut Polling> {
+    polls.iter_mut().rev().find(|p| p.thread == thread)
 }
 
 /// The timers a poll asked for: the earliest deadline of its sleeps, and of its timeouts,
@@ -54,8 +68,22 @@ impl Wanted {
 struct Timer {
     thread: ThreadIdx,
     deadline: Instant,
-    /// Its timer came due while an earlier one was pending: it waits for a wake only.
-    deferred: bool,
+}
+
+/// The timer that fires next when time may pass: the earliest (the lowest thread first among
+/// equal deadlines), as an index into `timers`.
+fn leader(timers: &[Timer]) -> Option<usize> {
+    (0..timers.len()).min_by_key(|&i| (timers[i].deadline, timers[i].thread))
+}
+
+/// Ends the timer wait of `timers[i]`; if it led, its successor leads now and is woken to
+/// wait with a time limit (see `wait`).
+fn end_wait(timers: &mut Vec<Timer>, i: usize, exec: u64) {
+    let led = leader(timers) == Some(i);
+    timers.swap_remove(i);
+    if led && let Some(next) = leader(timers) {
+        crate::thread::wake(exec, timers[next].thread, Location::caller());
+    }
 }
 
 type Timers = Arc<Mutex<Vec<Timer>>>;
@@ -95,13 +123,16 @@ pub(crate) fn expire_at(deadline: Instant, waker: &Waker) {
 
 #[track_caller]
 fn want(deadline: Instant, waker: &Waker, which: fn(&mut Wanted) -> &mut Option<Instant>) {
-    match POLL.get() {
-        Some(mut wanted) => {
-            let slot = which(&mut wanted);
-            *slot = Some(slot.map_or(deadline, |d| d.min(deadline)));
-            POLL.set(Some(wanted));
-        }
-        None if rt::current_thread().is_some() => rt::misuse(format!(
+    let me = rt::current_thread();
+    let asked = POLLS.with_borrow_mut(|polls| {
+        let poll = polling_by(polls, me)?;
+        let slot = which(&mut poll.wanted);
+        *slot = Some(slot.map_or(deadline, |d| d.min(deadline)));
+        Some(())
+    });
+    match asked {
+        Some(()) => {}
+        None if me.is_some() => rt::misuse(format!(
             "a tapestry timer was polled by an executor other than tapestry's (at {}): under an \
              exploration, run futures with `tapestry::future::{{block_on, spawn}}`",
             Location::caller()
@@ -117,85 +148,132 @@ fn want(deadline: Instant, waker: &Waker, which: fn(&mut Wanted) -> &mut Option<
     }
 }
 
-/// Runs a poll of one of our loops; returns its result and the timers it asked for.
-pub(super) fn polling<T>(poll: impl FnOnce() -> T) -> (T, Option<Wanted>) {
-    let outer = POLL.replace(Some(Wanted::default()));
+/// Runs a poll of one of our loops on `thread` (`rt::current_thread`, known to the caller);
+/// returns its result and the timers it asked for.
+pub(super) fn polling<T>(
+    thread: Option<(u64, ThreadIdx)>,
+    poll: impl FnOnce() -> T,
+) -> (T, Option<Wanted>) {
+    POLLS.with_borrow_mut(|polls| {
+        // Polls of an earlier execution that never ended (it was abandoned) are dropped.
+        if !polls.is_empty() {
+            let exec = thread.map(|(exec, _)| exec);
+            polls.retain(|p| p.thread.map(|(exec, _)| exec) == exec);
+        }
+        polls.push(Polling {
+            thread,
+            wanted: Wanted::default(),
+        });
+    });
+    let ended = Ended(thread);
     let result = poll();
-    let wanted = POLL.replace(outer).filter(|w| w.deadline().is_some());
+    let wanted = ended.take().filter(|w| w.deadline().is_some());
     (result, wanted)
 }
 
-/// Waits for a wake of `target`'s thread or for the timers `wanted`. Returns whether the wait
-/// was a model timer wait, after which [`polled`] must follow the next poll.
-pub(super) fn wait(target: &Target, site: &'static Location<'static>, wanted: Wanted) -> bool {
+/// Ends a poll started by [`polling`] on the thread it names, also if the poll panics.
+struct Ended(Option<(u64, ThreadIdx)>);
+
+impl Ended {
+    /// Ends the poll and returns the timers it asked for.
+    fn take(self) -> Option<Wanted> {
+        let wanted = end(self.0);
+        std::mem::forget(self);
+        wanted
+    }
+}
+
+impl Drop for Ended {
+    fn drop(&mut self) {
+        end(self.0);
+    }
+}
+
+fn end(thread: Option<(u64, ThreadIdx)>) -> Option<Wanted> {
+    // `try_with`: a poll may unwind while this OS thread exits.
+    POLLS
+        .try_with(|polls| {
+            let mut polls = polls.borrow_mut();
+            // Almost always the innermost: another thread's poll is left under it only while
+            // that thread is switched away in the middle of its poll.
+            if polls.last()?.thread == thread {
+                return polls.pop().map(|p| p.wanted);
+            }
+            let i = polls.iter().rposition(|p| p.thread == thread)?;
+            Some(polls.remove(i).wanted)
+        })
+        .ok()
+        .flatten()
+}
+
+/// Waits for a wake of `target`'s thread or for the timers `wanted`.
+///
+/// Under a model engine, only the task whose timer fires next (the leader) waits with a time
+/// limit, and a task with a timeout (which may fire at any point); the others wait for a wake
+/// only. A model engine's timed wait may end at any step, so each timed waiter is a thread
+/// that can always run: with every sleeper waiting so, sleepers would take turns timing out
+/// and finding the others able to go on, for ever. When the leader's wait ends, the next
+/// leader is woken, and its task polled again (a poll that changes nothing for a future that
+/// is not ready), then waits with a time limit in turn.
+pub(super) fn wait(target: &Target, site: &'static Location<'static>, wanted: Wanted) {
     let deadline = wanted
         .deadline()
         .expect("`polling` keeps only wanted timers");
-    let Some((_, me)) = rt::current_thread().filter(|_| rt::virtual_now().is_some()) else {
+    let Some((exec, me)) = rt::current_thread().filter(|_| rt::virtual_now().is_some()) else {
         target.wait_timeout(site, deadline.saturating_duration_since(Instant::now()));
-        return false;
-    };
-    let all = timers();
-    lock(&all).push(Timer {
-        thread: me,
-        deadline,
-        deferred: false,
-    });
-    // Until a wake, or a timer that fires: a sleep's only when nothing else can run.
-    let fired = loop {
-        let remaining = deadline.saturating_duration_since(Instant::now());
-        if !target.wait_timeout(site, remaining) {
-            break None;
-        }
-        if rt::time_may_pass(crate::thread::has_token) {
-            break Some(deadline);
-        }
-        if let Some(timeout) = wanted.timeout {
-            break Some(timeout);
-        }
-    };
-    let defer = {
-        let mut timers = lock(&all);
-        let earlier = timers
-            .iter()
-            .any(|t| t.thread != me && t.deadline < deadline);
-        let mine = timers
-            .iter()
-            .position(|t| t.thread == me)
-            .expect("a timer wait is registered until it ends");
-        let defer = fired == Some(deadline) && earlier;
-        if defer {
-            timers[mine].deferred = true;
-        } else {
-            timers.swap_remove(mine);
-        }
-        defer
-    };
-    if defer {
-        target.wait(site);
-        let mut timers = lock(&all);
-        if let Some(mine) = timers.iter().position(|t| t.thread == me) {
-            timers.swap_remove(mine);
-        }
-    } else if let Some(at) = fired {
-        let now = rt::virtual_now().expect("under a model engine");
-        rt::advance_to(now, at.saturating_duration_since(Instant::now()));
-    }
-    true
-}
-
-/// A task whose timer wait ended has been polled again: the tasks whose timers were deferred
-/// behind it may wait for theirs anew.
-pub(super) fn polled() {
-    let Some((exec, _)) = rt::current_thread() else {
         return;
     };
     let all = timers();
-    let deferred: Vec<ThreadIdx> = lock(&all)
-        .iter_mut()
-        .filter_map(|t| std::mem::take(&mut t.deferred).then_some(t.thread))
-        .collect();
-    for thread in deferred {
-        crate::thread::wake(exec, thread, Location::caller());
+    let mut timers = lock(&all);
+    timers.push(Timer {
+        thread: me,
+        deadline,
+    });
+    loop {
+        let mine = |timers: &[Timer]| {
+            (timers.iter())
+                .position(|t| t.thread == me)
+                .expect("a timer wait is registered until it ends")
+        };
+        let leads = leader(&timers) == Some(mine(&timers));
+        drop(timers);
+        let timed_out = if leads || wanted.timeout.is_some() {
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            target.wait_timeout(site, remaining)
+        } else {
+            target.wait(site);
+            false
+        };
+        timers = lock(&all);
+        let i = mine(&timers);
+        // A wake that came after the wait ended, while this thread took the lock, counts: the
+        // task has work, and time passes only when every task is idle.
+        if !timed_out || crate::thread::has_token(me) {
+            // Woken: the task is polled again.
+            end_wait(&mut timers, i, exec);
+            return;
+        }
+        // A sleep fires only when time may pass, and only the earliest.
+        if leader(&timers) == Some(i)
+            && rt::time_may_pass(all.bound().obj.id, crate::thread::has_token)
+        {
+            advance_to(deadline);
+            end_wait(&mut timers, i, exec);
+            return;
+        }
+        if let Some(timeout) = wanted.timeout {
+            // A timeout may fire whenever its task waits: the work it guards may take any
+            // time.
+            end_wait(&mut timers, i, exec);
+            drop(timers);
+            advance_to(timeout);
+            return;
+        }
     }
+}
+
+/// Moves the virtual clock on to `at`, if it is not there yet.
+fn advance_to(at: Instant) {
+    let now = rt::virtual_now().expect("under a model engine");
+    rt::advance_to(now, at.saturating_duration_since(Instant::now()));
 }

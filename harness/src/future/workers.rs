@@ -70,8 +70,12 @@ pub(super) fn count() -> Option<usize> {
 /// Takes a worker for a poll whose loop runs at `site` (the lowest free one, waiting for one
 /// if all are busy), and notes it in the trace; holds nothing when the runtime's workers are
 /// not limited.
-pub(super) fn claim(site: &'static std::panic::Location<'static>) -> Worker {
-    if rt::current_thread().is_none() {
+/// `thread` is the running one (`rt::current_thread`), known to the caller.
+pub(super) fn claim(
+    thread: Option<(u64, rt::ThreadIdx)>,
+    site: &'static std::panic::Location<'static>,
+) -> Worker {
+    if thread.is_none() {
         return Worker(None);
     }
     let configured = rt::workers();

@@ -549,25 +549,24 @@ impl Execution {
     }
 
     /// Notes that the future `task` polls waits at `site`, unless an inner one already did in
-    /// this poll (see [`take_pending_at`](Self::take_pending_at)).
+    /// this poll (see [`take_pending_at`](Self::take_pending_at)). Only `task` itself writes its
+    /// site (others read it for a report), so a load then a store do without a locked
+    /// instruction, which every poll would pay.
     pub(crate) fn note_pending_at(&self, task: ThreadIdx, site: Site) {
-        let site = site as *const Location<'static> as *mut Location<'static>;
-        let _ = self.threads.slot(task).pending_at.compare_exchange(
-            std::ptr::null_mut(),
-            site,
-            Relaxed,
-            Relaxed,
-        );
+        let slot = &self.threads.slot(task).pending_at;
+        if slot.load(Relaxed).is_null() {
+            slot.store(site as *const Location<'static> as *mut _, Relaxed);
+        }
     }
 
-    /// Where the future `task` polls waits; `forget`: the next poll starts unknown.
+    /// Where the future `task` polls waits; `forget`: the next poll starts unknown. Called by
+    /// `task` itself when it forgets (see `note_pending_at`).
     pub(crate) fn pending_at(&self, task: ThreadIdx, forget: bool) -> Option<Site> {
         let slot = &self.threads.slot(task).pending_at;
-        let site = if forget {
-            slot.swap(std::ptr::null_mut(), Relaxed)
-        } else {
-            slot.load(Relaxed)
-        };
+        let site = slot.load(Relaxed);
+        if forget && !site.is_null() {
+            slot.store(std::ptr::null_mut(), Relaxed);
+        }
         // SAFETY: null, or a `&'static Location` stored by `note_pending_at`.
         unsafe { site.as_ref() }
     }

@@ -82,8 +82,8 @@ pub(crate) fn operations_begun() -> Option<u64> {
         .map(|l| l.exec.heartbeat().0)
 }
 
-/// Whether a timer of the running thread may fire now (see `Execution::time_may_pass`);
-/// `has_token` says whether a thread waiting for its token has it.
-pub(crate) fn time_may_pass(has_token: impl Fn(ThreadIdx) -> bool) -> bool {
-    local().is_none_or(|l| l.exec.time_may_pass(l.running(), has_token))
+/// Whether a timer of the running thread may fire now (see `Execution::time_may_pass`), asked
+/// holding the lock `timers`; `has_token` says whether a thread waiting for its token has it.
+pub(crate) fn time_may_pass(timers: ObjId, has_token: impl Fn(ThreadIdx) -> bool) -> bool {
+    local().is_none_or(|l| l.exec.time_may_pass(l.running(), timers, has_token))
 }

@@ -1,11 +1,11 @@
 //! Schedulers wrapped around shuttle's: one records every decision of the current execution,
 //! one replays recorded decisions and says where a changed program stops fitting them.
 
-use std::borrow::Cow;
 use std::cell::RefCell;
 use std::rc::Rc;
 
 use shuttle::scheduler::{Schedule as ShuttleSchedule, Scheduler, Task, TaskId};
+use smallvec::SmallVec;
 
 use crate::schedule::Step;
 
@@ -88,19 +88,21 @@ impl<S> Recorder<S> {
 
 /// The threads a scheduler may run: `runnable` without threads parked in shuttle's `park`,
 /// which shuttle offers as spurious wakeups. Only wake tokens park there (`token`), and a task
-/// waiting for a wake wakes only when woken.
-fn awake<'a>(runnable: &'a [&'a Task]) -> Cow<'a, [&'a Task]> {
-    if runnable.iter().any(|t| t.can_spuriously_wakeup()) {
-        Cow::Owned(
-            runnable
-                .iter()
-                .copied()
-                .filter(|t| !t.can_spuriously_wakeup())
-                .collect(),
-        )
-    } else {
-        Cow::Borrowed(runnable)
+/// waiting for a wake wakes only when woken. Asked at every scheduling point, and async
+/// programs park their tasks there, so the list is made in `buffer`, on the stack.
+fn awake<'a, 'b>(
+    runnable: &'b [&'a Task],
+    buffer: &'b mut SmallVec<[&'a Task; 16]>,
+) -> &'b [&'a Task] {
+    if !runnable.iter().any(|t| t.can_spuriously_wakeup()) {
+        return runnable;
     }
+    for &task in runnable {
+        if !task.can_spuriously_wakeup() {
+            buffer.push(task);
+        }
+    }
+    buffer
 }
 
 impl<S: Scheduler> Scheduler for Recorder<S> {
@@ -116,9 +118,9 @@ impl<S: Scheduler> Scheduler for Recorder<S> {
         current: Option<TaskId>,
         is_yielding: bool,
     ) -> Option<TaskId> {
-        let next = self
-            .inner
-            .next_task(&awake(runnable), current, is_yielding)?;
+        let next =
+            self.inner
+                .next_task(awake(runnable, &mut SmallVec::new()), current, is_yielding)?;
         self.log.borrow_mut().choose(next);
         Some(next)
     }
@@ -194,7 +196,8 @@ impl Scheduler for Replayer {
         current: Option<TaskId>,
         is_yielding: bool,
     ) -> Option<TaskId> {
-        let runnable = &*awake(runnable);
+        let mut buffer = SmallVec::new();
+        let runnable = awake(runnable, &mut buffer);
         match self.steps.get(self.next).copied() {
             Some(Step::Thread(wanted)) => {
                 let Some(task) = runnable

@@ -13,12 +13,15 @@ impl Execution {
 
     /// Whether a timer may fire now, as on tokio's paused clock (`future::timer`): no thread but
     /// `me` can go on without another's step (see [`another_may_go_on`](Self::another_may_go_on)).
+    /// `me` asks holding the lock `timers`: a thread waiting for it is on its way (woken, say),
+    /// and goes on.
     pub(crate) fn time_may_pass(
         &self,
         me: ThreadIdx,
+        timers: ObjId,
         has_token: impl Fn(ThreadIdx) -> bool,
     ) -> bool {
-        !self.another_may_go_on(me, None, has_token)
+        !self.another_may_go_on(me, Some(timers), has_token)
     }
 
     /// Whether a thread other than `me` can go on without a step of `me`'s once `me` has
