@@ -161,21 +161,22 @@ fn a_fired_timeout_names_where_its_future_waited() {
     );
 }
 
-/// Two tasks whose first poll takes a std-shaped lock, then sleeps: a task may stop in the
-/// middle of its poll (waiting for the lock) while the other polls and asks for its timer, on
-/// the same OS thread under the model engines. Each poll's timer stays its own: both sleeps
-/// fire, in deadline order, at their deadlines.
-fn polls_interleaved_mid_poll_with_timers() {
+/// Tasks that each sleep `secs[i]` seconds (after taking and releasing a std-shaped lock in
+/// the same poll, if `locked`) while the body awaits their handles in turn; returns each
+/// sleep's length and the time it woke at, in the order they woke.
+fn sleepers(secs: &[u64], locked: bool) -> Vec<(u64, Duration)> {
     use tapestry::sync::Mutex;
 
     let lock = Arc::new(Mutex::new(()));
     let woke = Arc::new(Mutex::new(Vec::new()));
     let start = Instant::now();
-    let tasks: Vec<_> = (1..=2u64)
-        .map(|secs| {
+    let tasks: Vec<_> = (secs.iter())
+        .map(|&secs| {
             let (lock, woke) = (lock.clone(), woke.clone());
             spawn(async move {
-                drop(lock.lock().unwrap());
+                if locked {
+                    drop(lock.lock().unwrap());
+                }
                 time::sleep(Duration::from_secs(secs)).await;
                 woke.lock().unwrap().push((secs, start.elapsed()));
             })
@@ -186,18 +187,22 @@ fn polls_interleaved_mid_poll_with_timers() {
             task.await.unwrap();
         }
     });
-    let woke = woke.lock().unwrap();
-    assert_eq!(woke.len(), 2, "both sleeps fired: {woke:?}");
-    for &(secs, elapsed) in woke.iter() {
-        assert!(elapsed >= Duration::from_secs(secs), "{woke:?}");
-    }
+    std::mem::take(&mut *woke.lock().unwrap())
 }
 
+/// Two tasks whose first poll takes a std-shaped lock, then sleeps: a task may stop in the
+/// middle of its poll (waiting for the lock) while the other polls and asks for its timer, on
+/// the same OS thread under the model engines. Each poll's timer stays its own: both sleeps
+/// fire, no earlier than their deadlines (under the stress engine, on the real clock).
 #[test]
 fn a_poll_stopped_midway_keeps_its_own_timer_under_every_engine() {
-    let report = Explorer::new()
-        .keep_going(true)
-        .run(polls_interleaved_mid_poll_with_timers);
+    let report = Explorer::new().keep_going(true).run(|| {
+        let woke = sleepers(&[1, 2], true);
+        assert_eq!(woke.len(), 2, "both sleeps fired: {woke:?}");
+        for &(secs, elapsed) in &woke {
+            assert!(elapsed >= Duration::from_secs(secs), "{woke:?}");
+        }
+    });
     if let Some(failure) = report.failure() {
         panic!("{report}\n{failure}");
     }
@@ -206,34 +211,13 @@ fn a_poll_stopped_midway_keeps_its_own_timer_under_every_engine() {
 
 /// Three tasks sleep (3 s, 1 s, 2 s) while the body awaits their handles in turn. Under the
 /// model engines each sleep fires at its deadline, in deadline order. The DPOR engine used to
-/// report a livelock here: two tasks whose timed waits ended early in turn, each finding the
-/// other able to go on, spun for ever while the body, paused before a lock and asleep in the
-/// search's sense, never ran.
+/// report a livelock here: every sleeper waited with a time limit, so they took turns timing
+/// out and finding each other able to go on, while the body never ran.
 #[test]
 fn tasks_sleeping_together_wake_in_deadline_order_under_the_model_engines() {
-    use tapestry::sync::Mutex;
-
     let report = model_engines().run(|| {
-        let woke = Arc::new(Mutex::new(Vec::new()));
-        let start = Instant::now();
-        let tasks: Vec<_> = [3, 1, 2u64]
-            .into_iter()
-            .map(|secs| {
-                let woke = woke.clone();
-                spawn(async move {
-                    time::sleep(Duration::from_secs(secs)).await;
-                    woke.lock().unwrap().push((secs, start.elapsed()));
-                })
-            })
-            .collect();
-        block_on(async {
-            for task in tasks {
-                task.await.unwrap();
-            }
-        });
-        let woke = woke.lock().unwrap();
         let expected: Vec<_> = (1..=3u64).map(|s| (s, Duration::from_secs(s))).collect();
-        assert_eq!(*woke, expected);
+        assert_eq!(sleepers(&[3, 1, 2], false), expected);
     });
     if let Some(failure) = report.failure() {
         panic!("{report}\n{failure}");
