@@ -275,3 +275,68 @@ fn a_yield_may_go_on_at_once() {
     let outcomes = outcomes.lock().unwrap();
     assert_eq!(*outcomes, [(0, 0), (0, 1), (1, 1)].into_iter().collect());
 }
+
+/// Two threads wait on a condition variable in a loop (`while count == 0 { wait }`), each
+/// logging its waits and its wake-up, while the body raises the count twice with a
+/// `notify_one` each time. A waiter woken with the count still 0 (spuriously, or by a
+/// notification another waiter's wake-up used first) waits again at once. Every log the
+/// exhaustive engine reaches, the DPOR engine must reach too. It used to miss 18 of 112: after
+/// such a wake-up it took the next wait for a wake-up again (the wait had not released the
+/// mutex yet), so its model had the waiter holding the mutex while it waited.
+#[test]
+fn waits_in_a_loop_reach_every_outcome_the_exhaustive_engine_reaches() {
+    fn logs(engine: Engine) -> std::collections::BTreeSet<Vec<u32>> {
+        let logs = std::sync::Arc::new(std::sync::Mutex::new(std::collections::BTreeSet::new()));
+        let seen = logs.clone();
+        let report = Explorer::new().engine(engine).run(move || {
+            let pair = Arc::new((
+                Mutex::new((0u32, Vec::new())),
+                tapestry::sync::Condvar::new(),
+            ));
+            let waiters: Vec<_> = (0..2u32)
+                .map(|i| {
+                    let pair = pair.clone();
+                    thread::spawn(move || {
+                        let (lock, cv) = &*pair;
+                        let mut state = lock.lock().unwrap();
+                        while state.0 == 0 {
+                            state.1.push(10 + i);
+                            state = cv.wait(state).unwrap();
+                        }
+                        state.0 -= 1;
+                        state.1.push(i);
+                    })
+                })
+                .collect();
+            let (lock, cv) = &*pair;
+            for _ in 0..2 {
+                let mut state = lock.lock().unwrap();
+                state.0 += 1;
+                state.1.push(9);
+                drop(state);
+                cv.notify_one();
+            }
+            for waiter in waiters {
+                waiter.join().unwrap();
+            }
+            seen.lock().unwrap().insert(lock.lock().unwrap().1.clone());
+        });
+        assert!(report.failure().is_none(), "{report}");
+        assert_eq!(
+            report.engines()[0].outcome(),
+            &Outcome::Passed { complete: true },
+            "{report}"
+        );
+        std::mem::take(&mut *logs.lock().unwrap())
+    }
+    let by_dpor = logs(Engine::dpor().unbounded().into());
+    let by_exhaustive = logs(Engine::exhaustive().unbounded().into());
+    let missed: Vec<_> = by_exhaustive.difference(&by_dpor).collect();
+    assert!(
+        missed.is_empty(),
+        "DPOR missed {} of {} logs, e.g. {:?}",
+        missed.len(),
+        by_exhaustive.len(),
+        missed.first()
+    );
+}

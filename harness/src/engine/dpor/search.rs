@@ -221,7 +221,11 @@ impl Dpor {
         node.footprint = footprint;
         node.found = found;
         let t = node.chosen;
-        let waiting = matches!(tracker.pending(t), Some(Access::Wait { .. }));
+        // Still in the wait it released its mutex for, unless this step was its wake-up
+        // (`Woken`): a thread that waits again at once (a wait in a loop whose condition still
+        // holds) is in a new wait, which has not released the mutex yet.
+        let woke = node.footprint.iter().any(|a| matches!(a, Access::Woken(_)));
+        let waiting = !woke && matches!(tracker.pending(t), Some(Access::Wait { .. }));
         drop(tracker);
         self.locks.apply(t, &node.footprint, waiting);
         Ok(())
