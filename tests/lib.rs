@@ -48,12 +48,7 @@ pub fn found_showing(program: fn(), engines: &[EngineKind], kind: FailureKind, s
     for report in found_by(program, engines, kind) {
         let failure = report.failure().expect("found_by checked it");
         let trace = failure.trace().to_string();
-        assert!(
-            trace.contains(shown),
-            "{}:
-{trace}",
-            failure.engine()
-        );
+        assert!(trace.contains(shown), "{}:\n{trace}", failure.engine());
     }
 }
 

@@ -42,9 +42,11 @@ struct Polling {
     wanted: Wanted,
 }
 
-/// The innermost poll of ours that `thread` runs, if any.
-fn polling_by(polls: &mut [Polling], thread: Option<(u64, ThreadIdx)>) -> Option<&mut Polling> {
-    polls.iter_mut().rev().find(|p| p.thread == thread)
+/// Where in `polls` the innermost poll of ours that `thread` runs is, if any: almost always
+/// the last, which is looked at first (another thread's poll lies above it only while that
+/// thread is switched away in the middle of its poll).
+fn innermost(polls: &[Polling], thread: Option<(u64, ThreadIdx)>) -> Option<usize> {
+    polls.iter().rposition(|p| p.thread == thread)
 }
 
 /// The timers a poll asked for: the earliest deadline of its sleeps, and of its timeouts,
@@ -125,8 +127,8 @@ pub(crate) fn expire_at(deadline: Instant, waker: &Waker) {
 fn want(deadline: Instant, waker: &Waker, which: fn(&mut Wanted) -> &mut Option<Instant>) {
     let me = rt::current_thread();
     let asked = POLLS.with_borrow_mut(|polls| {
-        let poll = polling_by(polls, me)?;
-        let slot = which(&mut poll.wanted);
+        let i = innermost(polls, me)?;
+        let slot = which(&mut polls[i].wanted);
         *slot = Some(slot.map_or(deadline, |d| d.min(deadline)));
         Some(())
     });
@@ -194,12 +196,7 @@ fn end(thread: Option<(u64, ThreadIdx)>) -> Option<Wanted> {
     POLLS
         .try_with(|polls| {
             let mut polls = polls.borrow_mut();
-            // Almost always the innermost: another thread's poll is left under it only while
-            // that thread is switched away in the middle of its poll.
-            if polls.last()?.thread == thread {
-                return polls.pop().map(|p| p.wanted);
-            }
-            let i = polls.iter().rposition(|p| p.thread == thread)?;
+            let i = innermost(&polls, thread)?;
             Some(polls.remove(i).wanted)
         })
         .ok()
@@ -229,12 +226,12 @@ pub(super) fn wait(target: &Target, site: &'static Location<'static>, wanted: Wa
         thread: me,
         deadline,
     });
+    let mine = |timers: &[Timer]| {
+        (timers.iter())
+            .position(|t| t.thread == me)
+            .expect("a timer wait is registered until it ends")
+    };
     loop {
-        let mine = |timers: &[Timer]| {
-            (timers.iter())
-                .position(|t| t.thread == me)
-                .expect("a timer wait is registered until it ends")
-        };
         let leads = leader(&timers) == Some(mine(&timers));
         drop(timers);
         let timed_out = if leads || wanted.timeout.is_some() {
