@@ -351,3 +351,48 @@ fn the_trace_names_the_worker_of_each_poll() {
         "{trace}"
     );
 }
+
+/// Two tasks sleep, then send on a channel that a third drains, on a one-worker runtime; the
+/// body awaits them all. The collector often waits for the worker, is woken, finds it taken
+/// again and waits once more. The DPOR engine used to take that second wait's release for
+/// the first one's wake-up, so its model had the collector holding the worker pool's lock
+/// while it waited: the body, waiting for that lock, never ran, and the sleeping tasks timed
+/// out for ever (a false step limit, after about 1,300 executions).
+#[test]
+fn a_task_waiting_again_for_the_one_worker_is_no_livelock_under_dpor() {
+    let report = Explorer::new()
+        .engine(tapestry::Engine::dpor().max_executions(3_000))
+        .workers(1)
+        .run(|| {
+            block_on(async {
+                let (tx, mut rx) = tokio::sync::mpsc::channel(4);
+                let senders: Vec<_> = (1..=2u64)
+                    .map(|i| {
+                        let tx = tx.clone();
+                        tokio::spawn(async move {
+                            tokio::time::sleep(tokio::time::Duration::from_millis(10 * i)).await;
+                            tx.send(i).await.unwrap();
+                        })
+                    })
+                    .collect();
+                drop(tx);
+                let collector = tokio::spawn(async move {
+                    let mut got = Vec::new();
+                    while let Some(i) = rx.recv().await {
+                        got.push(i);
+                    }
+                    got
+                });
+                for sender in senders {
+                    sender.await.unwrap();
+                }
+                let mut got = collector.await.unwrap();
+                got.sort();
+                assert_eq!(got, [1, 2]);
+            });
+        });
+    if let Some(failure) = report.failure() {
+        panic!("{report}\n{failure}");
+    }
+    assert_eq!(report.executions(), 3_000, "{report}");
+}

@@ -15,7 +15,9 @@
 //! limit. So a thread's timed wait that follows its own timeout at a plain point on the same
 //! condition variable *yields* instead: the others run first, as after `thread::yield_now`.
 //! Plain and yielding waits alternate while a thread keeps timing out, so among any two of its
-//! timeouts in a row, another thread has taken a step.
+//! timeouts in a row, another thread has taken a step. A notified untimed wait in between
+//! (another thread's step) clears the debt: the next timed wait may time out at once again,
+//! as under std.
 
 use std::cell::RefCell;
 

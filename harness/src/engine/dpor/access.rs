@@ -38,8 +38,8 @@ pub(crate) enum Access {
     Unlock(Obj),
     /// Releasing a read lock.
     Unshare(Obj),
-    /// A condvar wait, pending: the first step runs releases the mutex and waits; later steps
-    /// take the mutex back (see `Phase`).
+    /// A condvar wait, pending: expanded into its steps' accesses when they run (see
+    /// `search::WaitPhase`).
     Wait { cv: Obj, mutex: Obj },
     /// The wait's notification: orders the waiter after the notifier, never reversed.
     Woken(Obj),

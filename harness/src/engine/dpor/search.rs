@@ -43,10 +43,32 @@ struct Locks {
     held: Vec<Option<Tid>>,
     /// How many hold each lock shared.
     shared: Vec<u32>,
-    /// Threads in a condvar wait that has released its mutex.
-    released: Vec<bool>,
+    /// Where each thread's condvar wait stands (see [`WaitPhase`]).
+    waits: Vec<WaitPhase>,
     /// Wake tokens given and not yet taken.
     tokens: Vec<bool>,
+}
+
+/// How far a condvar wait has gone. Shuttle's wait takes three steps, each after a scheduling
+/// point: the first releases the mutex and joins the waiters (then the thread blocks until a
+/// notification); the second, once notified, takes the notification (`Woken`); the third takes
+/// the mutex back, and the wait returns. A thread whose condition still fails waits again at
+/// once: a new wait, back at the first step.
+///
+/// The search runs the second step only while the mutex is free, and takes the mutex in it:
+/// the third step then finds it free (nobody else can take it in between) and does nothing
+/// the search sees. Taking the notification commutes with what another thread does under the
+/// mutex meanwhile, so no behaviour is lost, and the wake-up races with other acquisitions of
+/// the mutex, which orders it against the critical sections that notify.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+enum WaitPhase {
+    /// The wait's next step releases the mutex (or the thread is in no wait).
+    #[default]
+    Releasing,
+    /// Released; its next step takes the notification and the mutex.
+    Released,
+    /// Woken, holding the mutex; its next step ends the wait.
+    Woken,
 }
 
 /// The entry of `o` in `map`, grown to hold it.
@@ -62,7 +84,7 @@ impl Locks {
     fn clear(&mut self) {
         self.held.clear();
         self.shared.clear();
-        self.released.clear();
+        self.waits.clear();
         self.tokens.clear();
     }
 
@@ -74,17 +96,20 @@ impl Locks {
         self.holder(o).is_none_or(|h| h == t) && self.shared.get(o as usize).is_none_or(|&n| n == 0)
     }
 
-    fn released(&self, t: Tid) -> bool {
-        self.released.get(t).copied().unwrap_or(false)
+    fn wait_phase(&self, t: Tid) -> WaitPhase {
+        self.waits.get(t).copied().unwrap_or_default()
     }
 
-    /// Whether thread `t`, with `pending` announced, can run now.
+    /// Whether thread `t`, with `pending` announced, can run now. (A waiter that has released
+    /// its mutex is runnable once notified, which shuttle knows.)
     fn can_run(&self, t: Tid, pending: Option<Access>) -> bool {
         match pending {
             Some(Access::Lock(o)) => self.free(o, t),
             Some(Access::Share(o)) => self.holder(o).is_none(),
             Some(Access::Take(o)) => self.tokens.get(o as usize).copied().unwrap_or(false),
-            Some(Access::Wait { mutex, .. }) => !self.released(t) || self.free(mutex, t),
+            Some(Access::Wait { mutex, .. }) => {
+                self.wait_phase(t) == WaitPhase::Releasing || self.free(mutex, t)
+            }
             _ => true,
         }
     }
@@ -97,31 +122,35 @@ impl Locks {
         let mut now = Footprint::new();
         match pending {
             None => {}
-            Some(Access::Wait { cv, mutex }) if !self.released(t) => {
-                now.push(Access::Unlock(mutex));
-                now.push(Access::Write(cv));
-            }
-            Some(Access::Wait { cv, mutex }) => {
-                now.push(Access::Lock(mutex));
-                now.push(Access::Woken(cv));
-            }
+            Some(Access::Wait { cv, mutex }) => match self.wait_phase(t) {
+                WaitPhase::Releasing => {
+                    now.push(Access::Unlock(mutex));
+                    now.push(Access::Write(cv));
+                }
+                WaitPhase::Released => {
+                    now.push(Access::Lock(mutex));
+                    now.push(Access::Woken(cv));
+                }
+                WaitPhase::Woken => {}
+            },
             Some(access) => now.push(access),
         }
         Some(now)
     }
 
-    /// Thread `t` runs its pending operation: a condvar wait that has not released its mutex
-    /// releases it now.
+    /// Thread `t` runs its pending operation: a condvar wait moves on to its next phase.
     fn chose(&mut self, t: Tid, pending: Option<Access>) {
-        if t >= self.released.len() {
-            self.released.resize(t + 1, false);
-        }
-        if matches!(pending, Some(Access::Wait { .. })) {
-            self.released[t] = true;
+        if let Some(Access::Wait { .. }) = pending {
+            let phase = entry(&mut self.waits, t as Obj);
+            *phase = match phase {
+                WaitPhase::Releasing => WaitPhase::Released,
+                WaitPhase::Released => WaitPhase::Woken,
+                WaitPhase::Woken => WaitPhase::Releasing,
+            };
         }
     }
 
-    fn apply(&mut self, t: Tid, footprint: &[Access], still_waiting: bool) {
+    fn apply(&mut self, t: Tid, footprint: &[Access]) {
         for &access in footprint {
             match access {
                 Access::Lock(o) => *entry(&mut self.held, o) = Some(t),
@@ -135,9 +164,6 @@ impl Locks {
                 Access::Take(o) | Access::TakeTimed(o) => *entry(&mut self.tokens, o) = false,
                 _ => {}
             }
-        }
-        if !still_waiting && let Some(released) = self.released.get_mut(t) {
-            *released = false;
         }
     }
 }
@@ -220,14 +246,8 @@ impl Dpor {
         }
         node.footprint = footprint;
         node.found = found;
-        let t = node.chosen;
-        // Still in the wait it released its mutex for, unless this step was its wake-up
-        // (`Woken`): a thread that waits again at once (a wait in a loop whose condition still
-        // holds) is in a new wait, which has not released the mutex yet.
-        let woke = node.footprint.iter().any(|a| matches!(a, Access::Woken(_)));
-        let waiting = !woke && matches!(tracker.pending(t), Some(Access::Wait { .. }));
         drop(tracker);
-        self.locks.apply(t, &node.footprint, waiting);
+        self.locks.apply(node.chosen, &node.footprint);
         Ok(())
     }
 

@@ -104,6 +104,9 @@ impl RawCondvar for LoomCondvar {
         while !self.take_woken(ticket) {
             rt::engine_call(loom::thread::park);
         }
+        // Notified: another thread has moved since any timeout of the waiter's, so its next
+        // timed wait may time out at once (see `engine::timed`).
+        self.pace.ended(false, false);
         rt::engine_call(|| mutex.lock());
     }
 

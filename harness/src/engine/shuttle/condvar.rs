@@ -156,6 +156,9 @@ impl RawCondvar for ShuttleCondvar {
         self.waiters.borrow_mut().queue.push_back(Waiter::Untimed);
         let guard = rt::engine_call(|| self.inner.wait(guard))
             .unwrap_or_else(std::sync::PoisonError::into_inner);
+        // Notified: another thread has moved since any timeout of the waiter's, so its next
+        // timed wait may time out at once (see `engine::timed`).
+        self.pace.ended(false, false);
         mutex.keep(guard);
     }
 
