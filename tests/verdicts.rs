@@ -642,3 +642,45 @@ fn spinners_waiting_for_nobody_hit_the_step_limit() {
         assert_eq!(failure.kind(), FailureKind::StepLimit, "{name}\n{report}");
     }
 }
+
+/// The gate again, with the flag raised by a third thread that first takes a lock of its
+/// own. The DPOR search used to report a livelock in its first execution (after a yield it ran
+/// the lowest-numbered other thread, so the two spinners handed over to each other and the
+/// setter never ran) and, once that was fixed, in its fourth: having explored the setter's
+/// lock first in one branch, it keeps the setter asleep in the others until a step conflicts
+/// with that lock, which the spinners' loads never do.
+#[test]
+fn spinners_wait_for_a_thread_the_search_put_to_sleep() {
+    for (name, pause) in PAUSES {
+        let report = Explorer::new().keep_going(true).run(move || {
+            let other = Mutex::new(0);
+            let flag = Arc::new(AtomicBool::named("flag", false));
+            let spinners: Vec<_> = (0..2)
+                .map(|_| {
+                    let f = flag.clone();
+                    thread::spawn(move || {
+                        while !f.load(Acquire) {
+                            pause();
+                        }
+                    })
+                })
+                .collect();
+            let setter = {
+                let f = flag.clone();
+                thread::spawn(move || {
+                    *other.lock().unwrap() += 1;
+                    f.store(true, Release);
+                })
+            };
+            for s in spinners {
+                s.join().unwrap();
+            }
+            setter.join().unwrap();
+        });
+        assert!(
+            report.failure().is_none(),
+            "{name}: a false alarm\n{report}"
+        );
+        tapestry_tests::assert_complete(&report, name);
+    }
+}

@@ -7,7 +7,7 @@ use std::rc::Rc;
 
 use shuttle::scheduler::{Schedule as ShuttleSchedule, Scheduler, Task, TaskId};
 
-use super::access::{Access, Footprint, Obj, SharedTracker, Tid};
+use super::access::{Access, Class, Footprint, Obj, SharedTracker, Tid};
 use super::races;
 use super::tree::{Node, Threads};
 use super::wakeup::Branch;
@@ -189,7 +189,19 @@ pub(crate) struct Dpor {
     /// The current execution is stopped and runs on to its end outside the search (see
     /// [`Dpor::drain`]).
     draining: bool,
+    /// Threads whose last step ended in a yield: spinning, as far as the search can tell.
+    yielded: Threads,
+    /// Yields since the last step that wrote anything (see [`IDLE_SPINS`]).
+    idle_spins: usize,
 }
+
+/// After this many yields in a row with no write by any thread, while a thread that could
+/// run is asleep, the execution stops as blocked by its sleep set: the spinners wait for a
+/// change that only a sleeping thread can make, and every execution in which it makes it is
+/// explored elsewhere (its step commutes with their reads). Without the stop they would spin
+/// to the step limit, a false livelock. A loop bounded by a count of its own that repeats its
+/// reads more often than this before giving up is taken for a spinner too.
+const IDLE_SPINS: usize = 1_000;
 
 #[derive(Clone, Copy, Debug)]
 enum Stop {
@@ -220,6 +232,8 @@ impl Dpor {
             replayed: 0,
             stopped: None,
             draining: false,
+            yielded: Threads::default(),
+            idle_spins: 0,
         }
     }
 
@@ -247,6 +261,10 @@ impl Dpor {
         node.footprint = footprint;
         node.found = found;
         drop(tracker);
+        let writes = |a: &Access| a.on().is_some_and(|(_, class)| class == Class::Write);
+        if node.footprint.iter().any(writes) {
+            self.idle_spins = 0;
+        }
         self.locks.apply(node.chosen, &node.footprint);
         Ok(())
     }
@@ -270,11 +288,20 @@ impl Dpor {
         let can_go_on = |id: TaskId| runnable.iter().any(|t| t.id() == id);
         match current.filter(|&c| !yielding && can_go_on(c)) {
             Some(current) => Some(current),
-            None => runnable
-                .iter()
-                .map(|t| t.id())
-                .find(|&t| Some(t) != current)
-                .or(current.filter(|&c| can_go_on(c))),
+            // The next thread after the running one, in turn: spinners that yield to each
+            // other let every thread run.
+            None => {
+                let others = || {
+                    runnable
+                        .iter()
+                        .map(|t| t.id())
+                        .filter(|&t| Some(t) != current)
+                };
+                let after = current.map_or(0, |c| usize::from(c) + 1);
+                (others().find(|&t| usize::from(t) >= after))
+                    .or_else(|| others().next())
+                    .or(current.filter(|&c| can_go_on(c)))
+            }
         }
     }
 
@@ -396,7 +423,11 @@ impl Dpor {
             preemptions,
         });
         let node = self.nodes.last_mut().expect("a node was just added");
-        let chosen = choose(node, wakeup, current, self.bound);
+        if self.idle_spins > IDLE_SPINS && node.enabled.iter().any(|t| node.is_asleep(t)) {
+            self.nodes.pop();
+            return Err(Stop::Blocked);
+        }
+        let chosen = choose(node, wakeup, current, &self.yielded, self.bound);
         if chosen.is_err() {
             self.nodes.pop();
         }
@@ -409,10 +440,14 @@ impl Dpor {
 
 /// The thread a new node runs: the first branch of the wakeup tree it was given, else the
 /// running thread or the first that can run and is not asleep, within `bound` preemptions.
+/// A thread that did not just yield goes before one that did: two spinners that yield to each
+/// other would otherwise hand the processor back and forth for ever, while the thread they
+/// wait for, higher-numbered, never ran.
 fn choose(
     node: &mut Node,
     mut wakeup: Vec<Branch>,
     current: Option<Tid>,
+    yielded: &Threads,
     bound: Option<usize>,
 ) -> Result<Tid, Stop> {
     let runnable = |t: &Tid| node.enabled.contains(*t) && !node.is_asleep(*t);
@@ -424,7 +459,16 @@ fn choose(
         // Going on with the running thread costs no preemption.
         None => current
             .filter(runnable)
-            .or_else(|| node.enabled.iter().find(runnable))
+            .or_else(|| {
+                let mut candidates = node.enabled.iter().filter(runnable);
+                let first = candidates.next()?;
+                let steady = |t: &Tid| !yielded.contains(*t);
+                Some(if steady(&first) {
+                    first
+                } else {
+                    candidates.find(steady).unwrap_or(first)
+                })
+            })
             .ok_or(Stop::Blocked)?,
     };
     if bound.is_some_and(|b| node.preemptions + usize::from(node.preempts(chosen)) > b) {
@@ -453,6 +497,8 @@ impl Scheduler for Dpor {
         self.tracker.lock().reset();
         self.tracker.choices().new_execution();
         self.locks.clear();
+        self.yielded = Threads::default();
+        self.idle_spins = 0;
         self.depth = 0;
         self.draining = false;
         // The last node's step changes (a new branch); the steps before it must repeat.
@@ -471,6 +517,14 @@ impl Scheduler for Dpor {
         }
         if let Err(what) = self.end_step() {
             return self.diverged(what);
+        }
+        if let Some(current) = current {
+            let current = usize::from(current);
+            match is_yielding {
+                true => self.yielded.insert(current),
+                false => self.yielded.remove(current),
+            }
+            self.idle_spins += usize::from(is_yielding);
         }
         let chosen = if let Some(node) = self.nodes.get(self.depth) {
             // Replaying the prefix of the branch to explore.
