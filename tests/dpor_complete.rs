@@ -36,7 +36,7 @@ use std::collections::{BTreeSet, HashSet};
 use std::sync::Mutex as StdMutex;
 
 use proptest::prelude::*;
-use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestRng, TestRunner};
+use proptest::test_runner::TestCaseError;
 use tapestry::sync::atomic::{AtomicU64, Ordering};
 use tapestry::sync::{Arc, Mutex};
 use tapestry::{Engine, Explorer, Outcome, thread};
@@ -520,13 +520,7 @@ fn dpor_reaches_every_behaviour_when_threads_bind_objects() {
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     PREBIND.store(false, Ordering::Relaxed);
-    let config = Config {
-        cases: CASES / 2,
-        failure_persistence: None,
-        ..Config::default()
-    };
-    let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &SEED);
-    let mut runner = TestRunner::new_with_rng(config, rng);
+    let mut runner = tapestry_tests::seeded_runner(CASES / 2, &SEED);
     let (more, total) = (Cell::new(0), Cell::new(0));
     let result = runner.run(&program(), |program| {
         let expected = enumerate(&program);
@@ -553,13 +547,7 @@ fn dpor_runs_one_execution_per_trace_of_random_programs() {
     let _serial = SERIAL
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
-    let config = Config {
-        cases: CASES,
-        failure_persistence: None,
-        ..Config::default()
-    };
-    let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &SEED);
-    let mut runner = TestRunner::new_with_rng(config, rng);
+    let mut runner = tapestry_tests::seeded_runner(CASES, &SEED);
     // What the programs exercised, so that a generator gone dull fails the test too.
     let contested_exchanges = Cell::new(0);
     let contested_locks = Cell::new(0);
@@ -689,13 +677,7 @@ fn the_exhaustive_engine_runs_seq_cst_programs_as_interleavings() {
     let _serial = SERIAL
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
-    let config = Config {
-        cases: LOOM_CASES,
-        failure_persistence: None,
-        ..Config::default()
-    };
-    let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &SEED);
-    let mut runner = TestRunner::new_with_rng(config, rng);
+    let mut runner = tapestry_tests::seeded_runner(LOOM_CASES, &SEED);
     // Programs whose `Release`/`Acquire` twin shows a behaviour no interleaving has (store
     // buffering and the like): where treating `SeqCst` as `AcqRel` would be a false alarm.
     let weak = Cell::new(0);

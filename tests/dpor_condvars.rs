@@ -21,7 +21,6 @@ use std::collections::BTreeSet;
 use std::sync::Mutex as StdMutex;
 
 use proptest::prelude::*;
-use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use tapestry::sync::atomic::{AtomicU64, Ordering::SeqCst};
 use tapestry::sync::{Arc, Condvar, Mutex};
 use tapestry::{Engine, Explorer, Outcome, thread};
@@ -173,13 +172,7 @@ fn program() -> impl Strategy<Value = Program> {
 
 #[test]
 fn dpor_and_the_exhaustive_engine_reach_the_same_behaviours_with_a_condvar() {
-    let config = Config {
-        cases: CASES,
-        failure_persistence: None,
-        ..Config::default()
-    };
-    let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &SEED);
-    let mut runner = TestRunner::new_with_rng(config, rng);
+    let mut runner = tapestry_tests::seeded_runner(CASES, &SEED);
     let result = runner.run(&program(), |program| {
         let by_dpor =
             behaviours(&program, Engine::dpor().unbounded().into()).map_err(TestCaseError::fail)?;

@@ -2,7 +2,19 @@
 
 use std::time::Duration;
 
+use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use tapestry::{Engine, EngineKind, Explorer, Failure, FailureKind, Outcome, Report};
+
+/// A property-test runner that checks `cases` programs drawn from a fixed `seed` (read from no
+/// environment variable) and persists no failure, so that CI runs the same programs every time.
+pub fn seeded_runner(cases: u32, seed: &[u8; 32]) -> TestRunner {
+    let config = Config {
+        cases,
+        failure_persistence: None,
+        ..Config::default()
+    };
+    TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, seed))
+}
 
 /// An engine with budgets that keep a test quick on a 2-core CI machine and still find the
 /// catalogue's bugs: the stress engine runs 10,000 iterations (a tenth of its default, well

@@ -582,13 +582,13 @@ fn every_model_engine_finds_the_bugs_that_need_a_timeout() {
     }
 }
 
-/// Spinners yield until the main thread raises a flag (`raise`), or wait for a flag nobody
-/// raises. The first is correct code: every engine must let the main thread run (PCT once
-/// handed the processor between the two spinners forever, and loom's search explores the
-/// spinners handing over to each other ever longer until its branch limit: both false
-/// livelocks). The exhaustive engine's yields are fair (`engine/loom/fair.rs`), so it
-/// completes its default search. The second spins forever under any scheduler: a step limit.
-fn gate(spinners: usize, pause: fn(), raise: bool) {
+/// Spinners yield until a flag is raised (see [`Raise`]), or wait for a flag nobody raises.
+/// The first is correct code: every engine must let the raiser run (PCT once handed the
+/// processor between the two spinners forever, and loom's search explores the spinners
+/// handing over to each other ever longer until its branch limit: both false livelocks). The
+/// exhaustive engine's yields are fair (`engine/loom/fair.rs`), so it completes its default
+/// search. The second spins forever under any scheduler: a step limit.
+fn gate(spinners: usize, pause: fn(), raise: Raise) {
     let flag = Arc::new(AtomicBool::named("flag", false));
     let spinners: Vec<_> = (0..spinners)
         .map(|_| {
@@ -600,12 +600,33 @@ fn gate(spinners: usize, pause: fn(), raise: bool) {
             })
         })
         .collect();
-    if raise {
-        flag.store(true, Release);
-    }
-    for s in spinners {
+    let setter = match raise {
+        Raise::Nobody => None,
+        Raise::Main => {
+            flag.store(true, Release);
+            None
+        }
+        Raise::AfterALock => {
+            let other = Mutex::new(0);
+            Some(thread::spawn(move || {
+                *other.lock().unwrap() += 1;
+                flag.store(true, Release);
+            }))
+        }
+    };
+    for s in spinners.into_iter().chain(setter) {
         s.join().unwrap();
     }
+}
+
+/// Who raises the gate's flag.
+#[derive(Clone, Copy)]
+enum Raise {
+    Nobody,
+    /// The main thread, once it has started the spinners.
+    Main,
+    /// A third thread, after it has taken a lock of its own.
+    AfterALock,
 }
 
 const PAUSES: [(&str, fn()); 3] = [
@@ -620,7 +641,7 @@ fn spinners_wait_for_a_third_thread() {
         for (name, pause) in PAUSES {
             let report = Explorer::new()
                 .keep_going(true)
-                .run(move || gate(spinners, pause, true));
+                .run(move || gate(spinners, pause, Raise::Main));
             assert!(
                 report.failure().is_none(),
                 "{spinners} spinners, {name}: a false alarm\n{report}"
@@ -635,7 +656,7 @@ fn spinners_waiting_for_nobody_hit_the_step_limit() {
     for (name, pause) in PAUSES {
         let report = Explorer::new()
             .engine(EngineKind::Exhaustive)
-            .run(move || gate(2, pause, false));
+            .run(move || gate(2, pause, Raise::Nobody));
         let failure = report
             .failure()
             .unwrap_or_else(|| panic!("{name}: a livelock passed\n{report}"));
@@ -652,31 +673,9 @@ fn spinners_waiting_for_nobody_hit_the_step_limit() {
 #[test]
 fn spinners_wait_for_a_thread_the_search_put_to_sleep() {
     for (name, pause) in PAUSES {
-        let report = Explorer::new().keep_going(true).run(move || {
-            let other = Mutex::new(0);
-            let flag = Arc::new(AtomicBool::named("flag", false));
-            let spinners: Vec<_> = (0..2)
-                .map(|_| {
-                    let f = flag.clone();
-                    thread::spawn(move || {
-                        while !f.load(Acquire) {
-                            pause();
-                        }
-                    })
-                })
-                .collect();
-            let setter = {
-                let f = flag.clone();
-                thread::spawn(move || {
-                    *other.lock().unwrap() += 1;
-                    f.store(true, Release);
-                })
-            };
-            for s in spinners {
-                s.join().unwrap();
-            }
-            setter.join().unwrap();
-        });
+        let report = Explorer::new()
+            .keep_going(true)
+            .run(move || gate(2, pause, Raise::AfterALock));
         assert!(
             report.failure().is_none(),
             "{name}: a false alarm\n{report}"
