@@ -224,3 +224,35 @@ fn tasks_sleeping_together_wake_in_deadline_order_under_the_model_engines() {
     }
     assert_eq!(report.skipped().count(), 0, "{report}");
 }
+
+/// Three tasks sleep 12, 10 and 11 ms and then send their length to the body, on a runtime
+/// with one worker. They wake in deadline order under every model engine. The DPOR engine
+/// once had them send 10, 12, 11: a task woken to lead next (11 ms) waited for the worker,
+/// and while it did its timer was forgotten, so the 12 ms one led and fired first.
+#[test]
+fn sleeps_wake_in_deadline_order_on_a_one_worker_runtime() {
+    use tapestry::tokio::sync::mpsc;
+
+    let report = model_engines().workers(1).run(|| {
+        block_on(async {
+            let (tx, mut rx) = mpsc::unbounded_channel();
+            for ms in [12u64, 10, 11] {
+                let tx = tx.clone();
+                spawn(async move {
+                    time::sleep(Duration::from_millis(ms)).await;
+                    tx.send(ms).unwrap();
+                });
+            }
+            drop(tx);
+            let mut order = Vec::new();
+            while let Some(ms) = rx.recv().await {
+                order.push(ms);
+            }
+            assert_eq!(order, [10, 11, 12]);
+        });
+    });
+    if let Some(failure) = report.failure() {
+        panic!("{report}\n{failure}");
+    }
+    assert_eq!(report.skipped().count(), 0, "{report}");
+}

@@ -102,6 +102,7 @@ fn drive<T>(
     let mut cx = Context::from_waker(&waker);
     // The loop runs on one model thread from start to end.
     let thread = crate::rt::current_thread();
+    let mut timer = timer::Slot::new();
     loop {
         let (output, wanted) = {
             let _worker = workers::claim(thread, site);
@@ -111,8 +112,11 @@ fn drive<T>(
             return output;
         }
         match wanted {
-            Some(wanted) => timer::wait(&target, site, wanted),
-            None => target.wait(site),
+            Some(wanted) => timer::wait(&mut timer, &target, site, wanted),
+            None => {
+                timer.release();
+                target.wait(site);
+            }
         }
     }
 }

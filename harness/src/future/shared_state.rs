@@ -48,6 +48,12 @@ impl<T> SharedState<T> {
         self.with_seen(f)
     }
 
+    /// The state, reached as no operation of any engine: only for a state whose execution is
+    /// over, which no model thread touches any more.
+    pub(super) fn after_its_execution(&self) -> std::sync::MutexGuard<'_, T> {
+        self.data.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
     /// As [`with`](Self::with), an operation under every engine: for a query that user code
     /// may poll in a loop (`JoinHandle::is_finished`), which must let the other threads run
     /// between its calls, or a loop that spins on it would spin forever under the engines

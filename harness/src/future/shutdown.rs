@@ -31,7 +31,13 @@ pub(super) fn register(task: Arc<dyn Abort>, thread: Option<crate::thread::JoinH
     // of none) there are none.
     let stale = |of: &Option<u64>| of.is_some_and(|of| Some(of) != exec && !rt::is_live(of));
     if tasks.first().is_some_and(|(of, ..)| *of != exec) {
-        tasks.retain(|(of, ..)| !stale(of));
+        tasks.retain(|(of, task, _)| {
+            let keep = !stale(of);
+            if !keep {
+                task.forget_output();
+            }
+            keep
+        });
     }
     tasks.push((exec, task, thread));
 }

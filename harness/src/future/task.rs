@@ -315,10 +315,19 @@ impl<F: Future> Polls<F> {
 /// A task as the end of an async test sees it: abort it if it still runs.
 pub(super) trait Abort: Send + Sync {
     fn abort(&self);
+
+    /// Leaks the task's output if its handle never took it, for a task of an execution that
+    /// is over: dropped later, its destructor would run in another execution, on objects of
+    /// the one that is over (a misuse report of a program that has none).
+    fn forget_output(&self);
 }
 
 impl<T: Send> Abort for Shared<T> {
     fn abort(&self) {
         self.cancel();
+    }
+
+    fn forget_output(&self) {
+        std::mem::forget(self.state.after_its_execution().output.take());
     }
 }

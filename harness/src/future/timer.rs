@@ -7,10 +7,11 @@
 //! (`crate::time`) and the wait is a timed wait of the engine's; when a timer fires, the clock
 //! moves on to its deadline. Time passes as on tokio's paused clock, with one addition:
 //!
-//! - a sleep fires only when no other thread can go on (`Execution::time_may_pass`), and in
-//!   deadline order: only the earliest timer waited for may fire, and its task goes on before
-//!   time passes again. So a task that sleeps 1 s has been polled before one that sleeps 2 s
-//!   goes on, in every schedule;
+//! - a sleep fires only when no other thread can go on (`Execution::time_may_pass`) and no poll
+//!   waits for a free worker, and in deadline order: only the earliest pending timer may fire
+//!   (a task's timer is pending from its wait until its next poll has ended, see [`Slot`]), and
+//!   its task goes on before time passes again. So a task that sleeps 1 s has been polled
+//!   before one that sleeps 2 s goes on, in every schedule;
 //! - a timeout may also fire at any point where its task waits, while others still run (the
 //!   engine chooses: at once, or after any of their steps), because under a real clock the
 //!   work it guards may take any time. So whether a timeout fires before that work is done is
@@ -66,7 +67,10 @@ impl Wanted {
     }
 }
 
-/// A task waiting for its timer under a model engine.
+/// A task's pending timer under a model engine: from the wait that asked for it until the
+/// task's next poll has ended (see [`Slot`]). Between the two the task runs, woken or its
+/// timer fired, and its sleep is still pending: no later timer may fire meanwhile, as under
+/// tokio, whose timers stay registered from a sleep's first poll to its drop.
 struct Timer {
     thread: ThreadIdx,
     deadline: Instant,
@@ -78,13 +82,52 @@ fn leader(timers: &[Timer]) -> Option<usize> {
     (0..timers.len()).min_by_key(|&i| (timers[i].deadline, timers[i].thread))
 }
 
-/// Ends the timer wait of `timers[i]`; if it led, its successor leads now and is woken to
-/// wait with a time limit (see `wait`).
-fn end_wait(timers: &mut Vec<Timer>, i: usize, exec: u64) {
-    let led = leader(timers) == Some(i);
-    timers.swap_remove(i);
-    if led && let Some(next) = leader(timers) {
-        crate::thread::wake(exec, timers[next].thread, Location::caller());
+fn leading_thread(timers: &[Timer]) -> Option<ThreadIdx> {
+    leader(timers).map(|i| timers[i].thread)
+}
+
+/// After the timers changed from leading thread `before` on: wakes the new leader, unless it
+/// is `me` or led already, so that it waits with a time limit (see [`wait`]).
+fn wake_new_leader(timers: &[Timer], before: Option<ThreadIdx>, me: ThreadIdx, exec: u64) {
+    if let Some(now) = leading_thread(timers)
+        && Some(now) != before
+        && now != me
+    {
+        crate::thread::wake(exec, now, Location::caller());
+    }
+}
+
+/// A poll loop's pending timer, if it has one registered ([`wait`] registers it); released
+/// after a poll that asks for no timer, and when the loop ends (also by a panic).
+pub(super) struct Slot {
+    registered: Option<(u64, ThreadIdx)>,
+}
+
+impl Slot {
+    pub(super) fn new() -> Slot {
+        Slot { registered: None }
+    }
+
+    /// The loop's task no longer waits for a timer: its timer goes, and the next one leads.
+    pub(super) fn release(&mut self) {
+        let Some((exec, me)) = self.registered.take() else {
+            return;
+        };
+        let all = timers();
+        let mut timers = lock(&all);
+        let before = leading_thread(&timers);
+        if let Some(i) = timers.iter().position(|t| t.thread == me) {
+            timers.swap_remove(i);
+        }
+        wake_new_leader(&timers, before, me, exec);
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        if !rt::teardown() {
+            self.release();
+        }
     }
 }
 
@@ -203,16 +246,22 @@ fn end(thread: Option<(u64, ThreadIdx)>) -> Option<Wanted> {
         .flatten()
 }
 
-/// Waits for a wake of `target`'s thread or for the timers `wanted`.
+/// Waits for a wake of `target`'s thread or for the timers `wanted`, registering the timer in
+/// `slot` (under a model engine; it stays registered until the slot is released).
 ///
 /// Under a model engine, only the task whose timer fires next (the leader) waits with a time
 /// limit, and a task with a timeout (which may fire at any point); the others wait for a wake
 /// only. A model engine's timed wait may end at any step, so each timed waiter is a thread
 /// that can always run: with every sleeper waiting so, sleepers would take turns timing out
-/// and finding the others able to go on, for ever. When the leader's wait ends, the next
-/// leader is woken, and its task polled again (a poll that changes nothing for a future that
-/// is not ready), then waits with a time limit in turn.
-pub(super) fn wait(target: &Target, site: &'static Location<'static>, wanted: Wanted) {
+/// and finding the others able to go on, for ever. When another timer comes to lead (the
+/// leader's task asked for a later one, or for none), its task is woken and polled again (a
+/// poll that changes nothing for a future that is not ready), then waits with a time limit.
+pub(super) fn wait(
+    slot: &mut Slot,
+    target: &Target,
+    site: &'static Location<'static>,
+    wanted: Wanted,
+) {
     let deadline = wanted
         .deadline()
         .expect("`polling` keeps only wanted timers");
@@ -222,17 +271,18 @@ pub(super) fn wait(target: &Target, site: &'static Location<'static>, wanted: Wa
     };
     let all = timers();
     let mut timers = lock(&all);
-    timers.push(Timer {
-        thread: me,
-        deadline,
-    });
-    let mine = |timers: &[Timer]| {
-        (timers.iter())
-            .position(|t| t.thread == me)
-            .expect("a timer wait is registered until it ends")
-    };
+    let before = leading_thread(&timers);
+    match timers.iter().position(|t| t.thread == me) {
+        Some(i) => timers[i].deadline = deadline,
+        None => timers.push(Timer {
+            thread: me,
+            deadline,
+        }),
+    }
+    slot.registered = Some((exec, me));
+    wake_new_leader(&timers, before, me, exec);
     loop {
-        let leads = leader(&timers) == Some(mine(&timers));
+        let leads = leading_thread(&timers) == Some(me);
         drop(timers);
         let timed_out = if leads || wanted.timeout.is_some() {
             let remaining = deadline.saturating_duration_since(Instant::now());
@@ -242,26 +292,24 @@ pub(super) fn wait(target: &Target, site: &'static Location<'static>, wanted: Wa
             false
         };
         timers = lock(&all);
-        let i = mine(&timers);
         // A wake that came after the wait ended, while this thread took the lock, counts: the
         // task has work, and time passes only when every task is idle.
         if !timed_out || crate::thread::has_token(me) {
-            // Woken: the task is polled again.
-            end_wait(&mut timers, i, exec);
+            // Woken: the task is polled again, its timer still pending.
             return;
         }
         // A sleep fires only when time may pass, and only the earliest.
-        if leader(&timers) == Some(i)
+        if leading_thread(&timers) == Some(me)
+            && !super::workers::waiting_for_a_free_worker()
             && rt::time_may_pass(all.bound().obj.id, crate::thread::has_token)
         {
+            drop(timers);
             advance_to(deadline);
-            end_wait(&mut timers, i, exec);
             return;
         }
         if let Some(timeout) = wanted.timeout {
             // A timeout may fire whenever its task waits: the work it guards may take any
             // time.
-            end_wait(&mut timers, i, exec);
             drop(timers);
             advance_to(timeout);
             return;

@@ -7,8 +7,8 @@
 //! free them is never polled again: the execution deadlocks, as the real runtime hangs, and
 //! the report shows the polls waiting for a worker here.
 
-use std::sync::atomic::AtomicBool;
 use std::sync::atomic::Ordering::Relaxed;
+use std::sync::atomic::{AtomicBool, AtomicUsize};
 
 use super::per_execution::PerExecution;
 use crate::rt::{self, BlockReason};
@@ -19,6 +19,10 @@ use crate::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 struct Pool {
     free: Mutex<u64>,
     released: Condvar,
+    /// How many polls wait for a worker, and whether one is free, as of the last change of
+    /// `free`: read by the timers (`waiting_for_a_free_worker`) without taking its lock.
+    waiting: AtomicUsize,
+    any_free: AtomicBool,
     /// How many workers.
     #[cfg_attr(loom, allow(dead_code))]
     count: usize,
@@ -41,6 +45,8 @@ fn pool(workers: usize) -> Pool {
     Pool {
         free: Mutex::new(u64::MAX >> (MAX_WORKERS - workers)),
         released: Condvar::new(),
+        waiting: AtomicUsize::new(0),
+        any_free: AtomicBool::new(true),
         count: workers,
     }
 }
@@ -86,17 +92,32 @@ pub(super) fn claim(
         return Worker(None);
     };
     let mut free = lock(&pool.free);
-    while *free == 0 {
-        free = pool
-            .released
-            .wait_notified(free, BlockReason::Worker)
-            .unwrap_or_else(PoisonError::into_inner);
+    if *free == 0 {
+        pool.waiting.fetch_add(1, Relaxed);
+        while *free == 0 {
+            free = pool
+                .released
+                .wait_notified(free, BlockReason::Worker)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+        pool.waiting.fetch_sub(1, Relaxed);
     }
     let worker = free.trailing_zeros() as usize;
     *free &= !(1 << worker);
+    pool.any_free.store(*free != 0, Relaxed);
     drop(free);
     rt::polled_by(worker, site);
     Worker(Some((pool, worker)))
+}
+
+/// Whether a poll of the running execution waits for a worker while one is free: it is on
+/// its way to run (tokio's runtime would have it queued), so time must not pass yet.
+pub(super) fn waiting_for_a_free_worker() -> bool {
+    let limited = LIMITED.load(Relaxed) || rt::workers().is_some();
+    limited
+        && POOLS
+            .get_or(|| None)
+            .is_some_and(|pool| pool.waiting.load(Relaxed) > 0 && pool.any_free.load(Relaxed))
 }
 
 fn lock(free: &Mutex<u64>) -> MutexGuard<'_, u64> {
@@ -107,6 +128,7 @@ impl Drop for Worker {
     fn drop(&mut self) {
         if let Some((pool, worker)) = &self.0 {
             *lock(&pool.free) |= 1 << worker;
+            pool.any_free.store(true, Relaxed);
             pool.released.notify_one();
         }
     }
