@@ -396,3 +396,61 @@ fn a_task_waiting_again_for_the_one_worker_is_no_livelock_under_dpor() {
     }
     assert_eq!(report.executions(), 3_000, "{report}");
 }
+
+/// `join!` waits for every branch and gives their outputs in order; `try_join!` gives the
+/// first `Err` and drops the branches still running; `pin!` lets a future be polled by
+/// reference. The same program with tokio's own macros (on tokio's runtime) and with
+/// tapestry's under every engine.
+macro_rules! joins {
+    ($tokio:ident, $sleep:path) => {{
+        let (a, b, c) = $tokio::join!(async { 1 }, async { "two" }, async {
+            $sleep(std::time::Duration::from_millis(1)).await;
+            3.0
+        });
+        assert_eq!((a, b, c), (1, "two", 3.0));
+        let dropped = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        struct Flag(std::sync::Arc<std::sync::atomic::AtomicBool>);
+        impl Drop for Flag {
+            fn drop(&mut self) {
+                self.0.store(true, std::sync::atomic::Ordering::SeqCst);
+            }
+        }
+        let flag = Flag(dropped.clone());
+        let failed: Result<((), ()), &str> = $tokio::try_join!(
+            async move {
+                let _flag = flag;
+                $sleep(std::time::Duration::from_secs(3600)).await;
+                Ok(())
+            },
+            async { Err("no") },
+        );
+        assert_eq!(failed, Err("no"));
+        assert!(
+            dropped.load(std::sync::atomic::Ordering::SeqCst),
+            "the other branch was dropped"
+        );
+        let slow = $sleep(std::time::Duration::from_secs(3600));
+        $tokio::pin!(slow);
+        let first = $tokio::select! {
+            _ = &mut slow => "slow",
+            _ = async {} => "fast",
+        };
+        assert_eq!(first, "fast");
+    }};
+}
+
+#[test]
+fn join_try_join_and_pin_behave_as_tokios() {
+    ::tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .unwrap()
+        .block_on(async {
+            use ::tokio as tokio_real;
+            joins!(tokio_real, ::tokio::time::sleep)
+        });
+    let report = Explorer::new()
+        .keep_going(true)
+        .run(|| block_on(async { joins!(tokio, tokio::time::sleep) }));
+    assert!(report.failure().is_none(), "{report}");
+}

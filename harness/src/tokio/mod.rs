@@ -8,12 +8,22 @@
 //!
 //! Tasks are [`crate::future`]'s: each one runs on a model thread of its own.
 
+mod join;
 pub mod runtime;
 pub mod sync;
 pub mod task;
 pub mod time;
 
+#[doc(hidden)]
+pub use join::MaybeDone as __MaybeDone;
 pub use task::spawn;
+
+#[doc(inline)]
+pub use crate::__tokio_join as join;
+#[doc(inline)]
+pub use crate::__tokio_pin as pin;
+#[doc(inline)]
+pub use crate::__tokio_try_join as try_join;
 
 /// Waits on several futures at once and runs the handler of the first to complete whose
 /// output matches its pattern, dropping the others, as `tokio::select!` (same syntax:
