@@ -3,10 +3,10 @@
 //! before or after the work it guards (both explored), and outside explorations timers are
 //! real.
 
-use tapestry::future::{block_on, spawn};
+use tapestry::future::{block_on, spawn, yield_now};
 use tapestry::sync::Arc;
-use tapestry::sync::atomic::{AtomicBool, Ordering::SeqCst};
-use tapestry::tokio::time::{self, Duration, Instant};
+use tapestry::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
+use tapestry::tokio::time::{self, Duration, Instant, sleep};
 use tapestry::{Engine, EngineKind, Explorer};
 use tapestry_tests::model_engines;
 
@@ -255,4 +255,59 @@ fn sleeps_wake_in_deadline_order_on_a_one_worker_runtime() {
         panic!("{report}\n{failure}");
     }
     assert_eq!(report.skipped().count(), 0, "{report}");
+}
+
+/// A task polls another's `is_finished` with `yield_now` while that one sleeps (a common way
+/// to wait in tests): time passes for the sleeper, as on tokio's real clock, instead of the
+/// spinner spinning to the step limit (tokio's paused clock would never move for it).
+#[test]
+fn a_task_spinning_on_is_finished_lets_a_sleeping_task_wake() {
+    let report = model_engines().run(|| {
+        block_on(async {
+            let sleeper = spawn(async {
+                sleep(Duration::from_millis(5)).await;
+                42
+            });
+            while !sleeper.is_finished() {
+                yield_now().await;
+            }
+            assert_eq!(sleeper.await.unwrap(), 42);
+        });
+    });
+    assert!(
+        report.is_clean(),
+        "{report}\n{}",
+        report
+            .failure()
+            .map(ToString::to_string)
+            .unwrap_or_default()
+    );
+}
+
+/// A task that yields between a few steps of work is no spinner: a sleep fires only once the
+/// work is done, as on tokio's paused clock.
+#[test]
+fn a_sleep_waits_for_a_task_that_yields_between_steps_of_work() {
+    let report = model_engines().run(|| {
+        let steps = Arc::new(AtomicUsize::new(0));
+        block_on(async {
+            let worker = {
+                let steps = steps.clone();
+                spawn(async move {
+                    for _ in 0..20 {
+                        steps.fetch_add(1, SeqCst);
+                        yield_now().await;
+                    }
+                })
+            };
+            sleep(Duration::from_millis(10)).await;
+            assert_eq!(
+                steps.load(SeqCst),
+                20,
+                "the sleep fired midway through the work"
+            );
+            worker.await.unwrap();
+        });
+    });
+    assert!(report.is_clean(), "{report}");
 }

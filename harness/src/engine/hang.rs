@@ -29,6 +29,53 @@ pub(crate) const HINT: &str = "it may be spinning on plain memory (a std atomic,
     only at tapestry's operations (`tapestry::sync`, `tapestry::hint::spin_loop`, \
     `tapestry::thread::yield_now`), so use those";
 
+/// What a hang's report says when the stuck thread sleeps in the kernel: a wait on a lock,
+/// condition variable or channel that tapestry does not see. As a rule a std lock whose
+/// critical section reached a tapestry operation, where the engine switched to a thread that
+/// now waits for that lock, on the one OS thread that runs every model thread.
+pub(crate) const BLOCKED_HINT: &str = "it is blocked in the kernel, waiting on a lock, condition \
+    variable or channel tapestry does not see (`std::sync`, `parking_lot`); as a rule a std \
+    lock held while its critical section reached a tapestry operation (a `tapestry::sync` or \
+    tokio-shaped call), where the engine switched to this thread, which now waits for that lock \
+    on the one OS thread that runs every model thread. Use `tapestry::sync::Mutex` for that \
+    lock under test, or keep tapestry operations out of the critical section";
+
+/// What the stuck thread was doing when the watchdog looked (Linux: from `/proc`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Doing {
+    /// On a CPU or ready for one: spinning.
+    Running,
+    /// Asleep in the kernel (a futex wait, as a rule).
+    Blocked,
+    Unknown,
+}
+
+impl Doing {
+    /// What thread `tid` of this process is doing.
+    fn of(tid: libc::pid_t) -> Doing {
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/self/task/{tid}/stat")) else {
+            return Doing::Unknown;
+        };
+        // `pid (comm) state ...`: the name may hold spaces and parentheses.
+        let state = stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.trim_start().chars().next());
+        match state {
+            Some('R') => Doing::Running,
+            Some('S' | 'D') => Doing::Blocked,
+            _ => Doing::Unknown,
+        }
+    }
+
+    /// The report's hint for it.
+    pub(crate) fn hint(self) -> &'static str {
+        match self {
+            Doing::Blocked => BLOCKED_HINT,
+            Doing::Running | Doing::Unknown => HINT,
+        }
+    }
+}
+
 /// The default bound: long enough that no facade operation for that long is a hang even on a
 /// loaded machine, short enough that a hung test ends soon.
 pub(crate) const DEFAULT_BOUND: Duration = Duration::from_secs(10);
@@ -40,6 +87,7 @@ pub(crate) struct Stuck {
     pub thread: libc::pthread_t,
     pub engine: Option<EngineKind>,
     pub silent: Duration,
+    pub doing: Doing,
 }
 
 static ON_STUCK: OnceLock<fn(&Stuck)> = OnceLock::new();
@@ -53,6 +101,8 @@ struct Entry {
     id: u64,
     exec: Arc<Execution>,
     thread: libc::pthread_t,
+    /// Its id in the kernel, for `/proc`.
+    tid: libc::pid_t,
     bound: Duration,
     last: (u64, u64),
     since: Instant,
@@ -104,6 +154,8 @@ pub(crate) fn watch(exec: &Arc<Execution>, bound: Option<Duration>) -> Option<Wa
         exec: exec.clone(),
         // SAFETY: `pthread_self` has no preconditions.
         thread: unsafe { libc::pthread_self() },
+        // SAFETY: `gettid` has no preconditions.
+        tid: unsafe { libc::gettid() },
         bound,
         last: exec.heartbeat(),
         since: Instant::now(),
@@ -138,6 +190,7 @@ fn patrol() {
                     thread: entry.thread,
                     engine: entry.exec.engine,
                     silent: entry.since.elapsed(),
+                    doing: Doing::of(entry.tid),
                 });
             }
         }
@@ -162,8 +215,9 @@ fn stop(stuck: &Stuck) -> ! {
     let _ = writeln!(
         std::io::stderr(),
         "tapestry: a hang under the {engine} engine: its running thread reached no tapestry \
-         operation for {:?}; {HINT}. Ending the process, which cannot stop the thread.",
-        stuck.silent
+         operation for {:?}; {}. Ending the process, which cannot stop the thread.",
+        stuck.silent,
+        stuck.doing.hint(),
     );
     std::process::exit(101)
 }

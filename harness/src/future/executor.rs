@@ -72,7 +72,7 @@ where
         (first..state.runners, name)
     };
     let ours = runtime.clone();
-    let mut polls = Some(Polls::new(future, site, false));
+    let mut polls = Some(Polls::new(future, site));
     let task = poll_fn(move |cx| {
         let Some(task) = polls.as_mut() else {
             return Poll::Ready(());

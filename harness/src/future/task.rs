@@ -6,7 +6,7 @@
 use std::any::Any;
 use std::fmt;
 use std::future::Future;
-use std::panic::{AssertUnwindSafe, Location};
+use std::panic::Location;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
@@ -16,12 +16,15 @@ use super::waker::Target;
 use crate::rt;
 
 /// An owned permission to await a spawned task's output, as tokio's: awaiting it returns the
-/// output, or a [`JoinError`] if the task was aborted. Dropping it detaches the task, which
-/// runs on.
+/// output, or a [`JoinError`] if the task was aborted or panicked. Dropping it detaches the
+/// task, which runs on.
 ///
-/// A panic in a task fails the execution under an exploration (as a panicking thread does: an
-/// assertion in a task is a test's assertion). Outside explorations, as in tokio, the handle
-/// returns it as a [`JoinError`] whose [`is_panic`](JoinError::is_panic) is `true`.
+/// A panic in a task is its handle's `JoinError` (whose [`is_panic`](JoinError::is_panic) is
+/// `true`), as in tokio, under every engine and outside explorations: code that supervises
+/// tasks is tested as it runs. One difference: under an exploration, a task's panic that no
+/// handle returns by the end of the execution (the handle was dropped or never awaited) fails
+/// it, with the panic's message and line. tokio would print it and run on; it is almost always
+/// a failed assertion. Await the handle to expect a panic.
 pub struct JoinHandle<T> {
     shared: Arc<Shared<T>>,
 }
@@ -52,19 +55,27 @@ pub(super) enum Wakes {
     Executor(Waker),
 }
 
-/// Why a task gave no output: it was aborted, or (outside explorations) it panicked.
+/// Why a task gave no output: it was aborted, or it panicked.
 pub struct JoinError {
     panic: Option<Box<dyn Any + Send + 'static>>,
+    /// A panic's note in its execution, until a handle returns it (`rt::TaskPanic::noted`).
+    noted: Option<(u64, u64)>,
 }
 
 impl JoinError {
+    fn cancelled() -> JoinError {
+        JoinError {
+            panic: None,
+            noted: None,
+        }
+    }
+
     /// Whether the task was aborted ([`JoinHandle::abort`], or the end of an async test).
     pub fn is_cancelled(&self) -> bool {
         self.panic.is_none()
     }
 
-    /// Whether the task panicked (only outside explorations: inside one, a panic fails the
-    /// execution).
+    /// Whether the task panicked.
     pub fn is_panic(&self) -> bool {
         self.panic.is_some()
     }
@@ -74,22 +85,41 @@ impl JoinError {
         self.panic
             .expect("`JoinError::into_panic` on a task that was cancelled, not panicked")
     }
+
+    /// The panic's payload, or the error back if the task was aborted.
+    pub fn try_into_panic(self) -> Result<Box<dyn Any + Send + 'static>, JoinError> {
+        match self.panic {
+            Some(panic) => Ok(panic),
+            None => Err(self),
+        }
+    }
+
+    /// The panic's message, if its payload is a string (as `panic!`'s is).
+    fn message(&self) -> Option<&str> {
+        let panic = self.panic.as_deref()?;
+        panic
+            .downcast_ref::<&str>()
+            .copied()
+            .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+    }
 }
 
 impl fmt::Debug for JoinError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.panic {
-            None => f.write_str("JoinError::Cancelled"),
-            Some(_) => f.write_str("JoinError::Panic(..)"),
+        match (&self.panic, self.message()) {
+            (None, _) => f.write_str("JoinError::Cancelled"),
+            (Some(_), Some(message)) => write!(f, "JoinError::Panic({message:?}, ..)"),
+            (Some(_), None) => f.write_str("JoinError::Panic(..)"),
         }
     }
 }
 
 impl fmt::Display for JoinError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.panic {
-            None => f.write_str("task was cancelled"),
-            Some(_) => f.write_str("task panicked"),
+        match (&self.panic, self.message()) {
+            (None, _) => f.write_str("task was cancelled"),
+            (Some(_), Some(message)) => write!(f, "task panicked with message {message:?}"),
+            (Some(_), None) => f.write_str("task panicked"),
         }
     }
 }
@@ -151,7 +181,7 @@ impl<T> Future for JoinHandle<T> {
     type Output = Result<T, JoinError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        self.shared.state.with(|state| match state.output.take() {
+        let polled = self.shared.state.with(|state| match state.output.take() {
             Some(output) => {
                 state.taken = true;
                 Poll::Ready(output)
@@ -161,7 +191,14 @@ impl<T> Future for JoinHandle<T> {
                 state.joiner = Some(cx.waker().clone());
                 Poll::Pending
             }
-        })
+        });
+        if let Poll::Ready(Err(JoinError {
+            noted: Some(noted), ..
+        })) = &polled
+        {
+            crate::rt::task_panic_seen(*noted);
+        }
+        polled
     }
 }
 
@@ -240,7 +277,7 @@ fn run<F: Future>(
             target
         }
     };
-    let mut polls = Polls::new(future, site, rt::current_thread().is_none());
+    let mut polls = Polls::new(future, site);
     // `drive` drops its step, and the future with it, before the handle learns the output.
     let output = super::drive(target, site, move |cx| polls.step(shared, cx));
     shared.finish(output);
@@ -252,20 +289,16 @@ pub(super) struct Polls<F> {
     future: Pin<Box<F>>,
     /// Where it was spawned.
     site: &'static Location<'static>,
-    /// Outside explorations a panic is the handle's `JoinError` (inside one it fails the
-    /// execution, as a thread's does).
-    outside: bool,
     polled: bool,
     /// Where the future waits since its last poll: where an abort drops it.
     waiting_at: Option<&'static Location<'static>>,
 }
 
 impl<F: Future> Polls<F> {
-    pub(super) fn new(future: F, site: &'static Location<'static>, outside: bool) -> Self {
+    pub(super) fn new(future: F, site: &'static Location<'static>) -> Self {
         Polls {
             future: Box::pin(future),
             site,
-            outside,
             polled: false,
             waiting_at: None,
         }
@@ -289,17 +322,18 @@ impl<F: Future> Polls<F> {
                 polled: self.polled,
             };
             crate::rt::cancelled(self.site, why, self.waiting_at);
-            return Some(Err(JoinError { panic: None }));
+            return Some(Err(JoinError::cancelled()));
         }
         // The task's future is the outermost: nothing encloses it to keep a site for.
         let _stale = crate::rt::take_pending_at();
         let future = &mut self.future;
-        let result = if self.outside {
-            std::panic::catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx)))
-                .map_err(|panic| JoinError { panic: Some(panic) })
-        } else {
-            Ok(future.as_mut().poll(cx))
-        };
+        let result = rt::catch_task_panic(|| future.as_mut().poll(cx)).map_err(|panic| {
+            rt::task_panicked(self.site);
+            JoinError {
+                panic: Some(panic.payload),
+                noted: panic.noted,
+            }
+        });
         self.polled = true;
         // Kept, for a lost wakeup's report, until the next poll.
         self.waiting_at =

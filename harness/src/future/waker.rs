@@ -84,7 +84,10 @@ impl Target {
             return;
         }
         match &self.on {
-            On::Model { .. } => crate::thread::await_wake(site),
+            On::Model { .. } => {
+                crate::rt::note_waiting();
+                crate::thread::await_wake(site);
+            }
             On::Std { woken, .. } => {
                 while !woken.swap(false, Ordering::Acquire) {
                     std::thread::park();

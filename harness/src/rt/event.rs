@@ -67,6 +67,8 @@ pub(crate) enum Op {
         /// Where it waited, if one of tapestry's futures inside it said (`rt::pending_at`).
         waiting_at: Option<Site>,
     },
+    /// A task's poll panicked: its handle returns the panic, as a `JoinError`.
+    TaskPanicked,
     /// A poll of a task (or of `block_on`) runs on worker `worker` (counted from 1) of the
     /// modelled async runtime (`Explorer::workers`).
     Poll {

@@ -22,11 +22,13 @@ mod async_locks;
 mod failure;
 mod liveness;
 mod prediction;
+mod task_panics;
 mod thread_ref;
 
 pub(crate) use async_locks::AsyncLocks;
 pub(crate) use failure::{Detail, FailureRecord};
 pub(crate) use prediction::Prediction;
+use task_panics::TaskPanics;
 pub(crate) use thread_ref::{LockFrame, ThreadRef};
 
 /// Execution ids are unique in the process, so an object that strays from one execution into
@@ -131,6 +133,8 @@ pub(crate) struct Execution {
     pub(crate) waker_sites: bool,
     /// The locks of `tapestry::tokio` tasks wait for and hold, for deadlock reports.
     async_locks: Mutex<AsyncLocks>,
+    /// Panics of tasks that their handles will return, until one does.
+    task_panics: Mutex<TaskPanics>,
     /// The virtual clock of a model engine's execution: nanoseconds since it began (see
     /// `rt::virtual_now`).
     clock: AtomicU64,
@@ -192,6 +196,7 @@ impl Execution {
             workers: None,
             waker_sites: false,
             async_locks: Mutex::new(AsyncLocks::default()),
+            task_panics: Mutex::new(TaskPanics::default()),
             clock: AtomicU64::new(0),
             backend,
         }
@@ -300,6 +305,7 @@ impl Execution {
         self.nesting.lock().clear();
         self.inheriting.lock().clear();
         self.inversions.lock().clear();
+        self.forget_task_panics();
     }
 
     #[inline]

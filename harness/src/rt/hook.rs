@@ -62,11 +62,9 @@ fn on_panic(info: &PanicHookInfo<'_>, original: &Hook, shuttle: &Hook) {
             Some(message) => (FailureKind::Misuse, message),
             None => classify(info),
         };
-        let detail = info
-            .payload()
-            .downcast_ref::<TapestryPanic>()
-            .and_then(|p| p.detail.clone());
-        local.exec.record_failure(FailureRecord {
+        let ours = info.payload().downcast_ref::<TapestryPanic>();
+        let detail = ours.and_then(|p| p.detail.clone());
+        let record = FailureRecord {
             kind,
             message,
             thread: local.running(),
@@ -77,7 +75,27 @@ fn on_panic(info: &PanicHookInfo<'_>, original: &Hook, shuttle: &Hook) {
             blocked: Vec::new(),
             unfinished: Vec::new(),
             detail,
-        });
+        };
+        // The program's panic in a task's poll is the task's output, for its handle to return
+        // (`rt::catch_task_panic`); the execution fails with it only if no handle does.
+        let task_panic =
+            kind == FailureKind::Panic && ours.is_none() && super::tasks::catching_task_panic();
+        if task_panic {
+            let task = record.task.clone();
+            let message = format!(
+                "{}\n(a panic of task `{}` that no `JoinHandle` returned: tokio would print it \
+                 and run on; to expect it, await the handle and look at `JoinError::is_panic`)",
+                record.message,
+                task.unwrap_or_else(|| super::thread_label(record.thread)),
+            );
+            let id = local
+                .exec
+                .note_task_panic(FailureRecord { message, ..record });
+            super::tasks::caught_task_panic(Some(id));
+        } else {
+            super::tasks::caught_task_panic(None);
+            local.exec.record_failure(record);
+        }
         return;
     }
     if shuttle::current::try_get_current_task().is_some() {

@@ -28,8 +28,8 @@ mod slot;
 mod statics;
 mod tasks;
 pub(crate) use tasks::{
-    async_locks, cancelled, peek_pending_at, pending_at, polled_by, polling, select_start,
-    take_pending_at, waker_note, workers,
+    async_locks, cancelled, catch_task_panic, peek_pending_at, pending_at, polled_by, polling,
+    select_start, take_pending_at, task_panic_seen, task_panicked, waker_note, workers,
 };
 mod threads;
 pub(crate) mod token;
@@ -37,7 +37,7 @@ pub(crate) mod waiting;
 mod wakeups;
 pub(crate) use wakeups::{
     condvar_woke, may_still_wake_spuriously, may_wake_spuriously, may_wake_spuriously_releasing,
-    operations_begun, samples_schedules, time_may_pass,
+    note_waiting, note_yield, operations_begun, samples_schedules, time_may_pass,
 };
 
 use std::borrow::Cow;
@@ -540,10 +540,14 @@ fn exit_thread(local: &Local, idx: ThreadIdx) {
     local.record(idx, 0, || Op::Exit, std::panic::Location::caller());
     let last = local.exec.finish_thread(idx);
     drop(local.exec.take_parker(idx));
-    if last
-        && !local.exec.has_failed()
-        && let Some(leaks) = local.exec.heap.leaks()
-    {
-        fail(FailureKind::Leak, leaks.to_string());
+    if last && !local.exec.has_failed() {
+        if let Some(record) = local.exec.take_unseen_task_panic() {
+            let message = record.message.clone();
+            local.exec.record_failure(record);
+            fail(FailureKind::Panic, message);
+        }
+        if let Some(leaks) = local.exec.heap.leaks() {
+            fail(FailureKind::Leak, leaks.to_string());
+        }
     }
 }

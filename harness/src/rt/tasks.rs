@@ -2,7 +2,9 @@
 //! what became of its waker, the futures it dropped, the `select!` choices, the workers of a
 //! modelled runtime, the tokio-shaped locks it waits for and holds.
 
-use std::cell::RefCell;
+use std::any::Any;
+use std::cell::{Cell, RefCell};
+use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::sync::Arc;
 
 use super::event::{Cancel, ThreadIdx, WakerEvent, WakerNote};
@@ -11,6 +13,66 @@ use super::{Op, Site, execution, is_ours, local};
 thread_local! {
     /// The task this thread is polling, when tasks have no thread of their own.
     static POLLING: RefCell<Option<Arc<str>>> = const { RefCell::new(None) };
+    /// Task polls under way on this thread that return a panic as the task's output.
+    static CATCHING: Cell<u32> = const { Cell::new(0) };
+    /// What the hook made of the last panic raised under [`catch_task_panic`]: the number of
+    /// the task panic it noted, or `None` for a panic that fails the execution.
+    static CAUGHT: Cell<Option<u64>> = const { Cell::new(None) };
+}
+
+/// A panic of a task's poll that the task's handle returns (a `JoinError`), as tokio's.
+pub(crate) struct TaskPanic {
+    pub payload: Box<dyn Any + Send + 'static>,
+    /// Under an exploration, the execution and the number it noted the panic by: a panic no
+    /// handle returns by the end of the execution fails it (`execution/task_panics.rs`).
+    pub noted: Option<(u64, u64)>,
+}
+
+/// Polls a task with `poll`, returning a panic of the program's as the task's [`TaskPanic`]:
+/// a panic of an engine (a deadlock, a race, a misuse) or of a coroutine's control flow
+/// unwinds on, failing the execution as before.
+pub(crate) fn catch_task_panic<R>(poll: impl FnOnce() -> R) -> Result<R, TaskPanic> {
+    CATCHING.set(CATCHING.get() + 1);
+    CAUGHT.set(None);
+    let result = catch_unwind(AssertUnwindSafe(poll));
+    CATCHING.set(CATCHING.get() - 1);
+    let payload = match result {
+        Ok(output) => return Ok(output),
+        Err(payload) => payload,
+    };
+    let Some(local) = local() else {
+        // Outside explorations every panic is the program's.
+        return Err(TaskPanic {
+            payload,
+            noted: None,
+        });
+    };
+    match CAUGHT.take() {
+        Some(id) => Err(TaskPanic {
+            payload,
+            noted: Some((local.exec.id(), id)),
+        }),
+        None => resume_unwind(payload),
+    }
+}
+
+/// Whether a panic raised now is a task's that [`catch_task_panic`] returns (for the hook).
+pub(crate) fn catching_task_panic() -> bool {
+    CATCHING.try_with(Cell::get).unwrap_or(0) > 0
+}
+
+/// The hook noted the panic being raised as task panic `id` (or, `None`, as a failure).
+pub(crate) fn caught_task_panic(id: Option<u64>) {
+    let _ = CAUGHT.try_with(|c| c.set(id));
+}
+
+/// A task's handle returned the panic `noted` (see [`TaskPanic::noted`]).
+pub(crate) fn task_panic_seen(noted: (u64, u64)) {
+    if let Some(local) = local()
+        && local.exec.id() == noted.0
+    {
+        local.exec.task_panic_seen(noted.1);
+    }
 }
 
 /// While it lives, the running thread polls task `name`, which has no thread of its own (the
@@ -121,6 +183,13 @@ fn user_line() -> Option<&'static str> {
         .and_then(|root| std::path::Path::new(at).strip_prefix(root).ok())
         .map_or_else(|| at.to_owned(), |relative| relative.display().to_string());
     Some(Box::leak(at.into_boxed_str()))
+}
+
+/// The running task, spawned at `site`, panicked in a poll: a note in the trace.
+pub(crate) fn task_panicked(site: Site) {
+    if let Some(local) = local() {
+        local.record(local.running(), 0, || Op::TaskPanicked, site);
+    }
 }
 
 /// A poll of the running task, whose loop runs at `site`, holds worker `worker` (from 0) of

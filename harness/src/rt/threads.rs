@@ -103,6 +103,10 @@ pub(super) struct ThreadSlot {
     /// Whether the thread's last condition-variable wait ended spuriously: its next may not
     /// (`rt::may_wake_spuriously_releasing`).
     pub(super) woke_spuriously: AtomicBool,
+    /// The thread's yields in a row while the virtual clock stood at `spin_clock`, with no
+    /// wait for a wake between them (`Execution::note_yield`).
+    pub(super) spins: AtomicU32,
+    pub(super) spin_clock: AtomicU64,
 }
 
 /// A thread's parker, as the facade makes it: `rt` only keeps it.
@@ -126,6 +130,8 @@ impl ThreadSlot {
             initialising: AtomicU32::new(0),
             forbids_waiting: AtomicBool::new(false),
             woke_spuriously: AtomicBool::new(false),
+            spins: AtomicU32::new(0),
+            spin_clock: AtomicU64::new(0),
         }
     }
 
@@ -142,6 +148,7 @@ impl ThreadSlot {
         self.initialising.store(0, Relaxed);
         self.forbids_waiting.store(false, Relaxed);
         self.woke_spuriously.store(false, Relaxed);
+        self.spins.store(0, Relaxed);
         // A thread that never exited belongs to a failed execution, whose engine left its
         // objects behind without dropping them (they may be loom's or shuttle's, which must not
         // be touched outside their execution): so is its parker.

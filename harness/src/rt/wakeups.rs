@@ -48,7 +48,7 @@ pub(crate) fn may_still_wake_spuriously(
     local().is_some_and(|l| {
         !l.exec.concurrent
             && l.exec
-                .another_may_go_on(l.running(), Some(mutex), has_token)
+                .another_may_go_on(l.running(), Some(mutex), has_token, |_| false)
     })
 }
 
@@ -86,4 +86,19 @@ pub(crate) fn operations_begun() -> Option<u64> {
 /// holding the lock `timers`; `has_token` says whether a thread waiting for its token has it.
 pub(crate) fn time_may_pass(timers: ObjId, has_token: impl Fn(ThreadIdx) -> bool) -> bool {
     local().is_none_or(|l| l.exec.time_may_pass(l.running(), timers, has_token))
+}
+
+/// The running thread yielded (see `Execution::time_may_pass`: a thread that yields again and
+/// again while the clock stands still waits for time).
+pub(crate) fn note_yield() {
+    if let Some(l) = local().filter(|l| !l.exec.concurrent) {
+        l.exec.note_yield(l.running());
+    }
+}
+
+/// The running thread waits for a wake: it is not spinning (see [`note_yield`]).
+pub(crate) fn note_waiting() {
+    if let Some(l) = local().filter(|l| !l.exec.concurrent) {
+        l.exec.note_waiting(l.running());
+    }
 }

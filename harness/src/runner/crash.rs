@@ -13,7 +13,7 @@ use std::sync::Once;
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 
-use crate::engine::hang::{self, HINT, Stuck};
+use crate::engine::hang::{self, Doing, Stuck};
 use crate::engine::stack;
 use crate::kinds::{EngineKind, FailureKind};
 use crate::rt::crumbs::{Crumbs, with_crumbs};
@@ -39,6 +39,8 @@ static OUT: AtomicI32 = AtomicI32::new(libc::STDERR_FILENO);
 static RECORDS: AtomicBool = AtomicBool::new(false);
 /// How long the stuck thread was silent, in milliseconds, for the hang handler.
 static SILENT_MS: AtomicU64 = AtomicU64::new(0);
+/// Whether the stuck thread was asleep in the kernel (`Doing::Blocked`), for the hang handler.
+static BLOCKED: AtomicBool = AtomicBool::new(false);
 
 /// Installs the handlers once per process: they write records to `report` (a child's report
 /// file), or lines to standard error (`None`).
@@ -74,6 +76,7 @@ pub(super) fn install(report: Option<libc::c_int>) {
 fn interrupt(stuck: &Stuck) {
     let millis = u64::try_from(stuck.silent.as_millis()).unwrap_or(u64::MAX);
     SILENT_MS.store(millis, Relaxed);
+    BLOCKED.store(stuck.doing == Doing::Blocked, Relaxed);
     // SAFETY: the thread is alive: it is registered with the watchdog until its exploration
     // returns, and it is stuck.
     unsafe {
@@ -93,7 +96,7 @@ extern "C" fn on_signal(
     } else {
         FailureKind::Crash
     };
-    let mut text = Text::default();
+    let mut text = Text::claim();
     with_crumbs(|crumbs| describe(&mut text, kind, signal, crumbs));
     let out = OUT.load(Relaxed);
     if RECORDS.load(Relaxed) {
@@ -210,27 +213,60 @@ fn describe(text: &mut Text, kind: FailureKind, signal: libc::c_int, crumbs: Opt
         None if crumbs.execution > 0 => write!(text, "; it had made no tapestry operation yet"),
         None => Ok(()),
     };
-    if kind == FailureKind::Hang {
-        let _ = write!(text, ": {HINT}");
+    if kind != FailureKind::Hang {
+        return;
+    }
+    let doing = match BLOCKED.load(Relaxed) {
+        true => Doing::Blocked,
+        false => Doing::Running,
+    };
+    let _ = write!(text, ": {}", doing.hint());
+    // The thread holding what it waits for is among those the engine switched away from.
+    let mut others = crumbs
+        .others
+        .iter()
+        .filter(|o| o.thread != crumbs.thread)
+        .peekable();
+    if others.peek().is_some() {
+        let _ = write!(text, ". The other threads were last seen at: ");
+        for (i, other) in others.enumerate() {
+            let sep = if i == 0 { "" } else { ", " };
+            let _ = match other.name {
+                Some(name) => write!(text, "{sep}`{name}` at {}", other.site),
+                None => write!(text, "{sep}`T{}` at {}", other.thread, other.site),
+            };
+        }
     }
 }
 
 /// A fixed buffer that `write!` fills without allocating, dropping what does not fit.
 struct Text {
-    bytes: [u8; 2048],
+    bytes: &'static mut [u8],
     len: usize,
 }
 
-impl Default for Text {
-    fn default() -> Self {
-        Text {
-            bytes: [0; 2048],
-            len: 0,
-        }
-    }
-}
+/// The buffer of the one handler that reports (the process ends after it): a static, since a
+/// signal handler runs on the thread's small alternate stack.
+struct Buffer(std::cell::UnsafeCell<[u8; 4096]>);
+
+// SAFETY: handed out once, to the handler that claims it (`CLAIMED`).
+unsafe impl Sync for Buffer {}
+
+static BUFFER: Buffer = Buffer(std::cell::UnsafeCell::new([0; 4096]));
+static CLAIMED: AtomicBool = AtomicBool::new(false);
 
 impl Text {
+    /// The static buffer, or, for a handler that runs while another reports, none at all.
+    fn claim() -> Text {
+        let bytes: &'static mut [u8] = if CLAIMED.swap(true, Relaxed) {
+            &mut []
+        } else {
+            // SAFETY: claimed once, above, and never released: no other reference exists.
+            unsafe { &mut *BUFFER.0.get() }
+        };
+        Text { bytes, len: 0 }
+    }
+
     fn as_bytes(&self) -> &[u8] {
         &self.bytes[..self.len]
     }

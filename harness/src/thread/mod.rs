@@ -52,6 +52,7 @@ pub fn yield_now() {
 
 /// [`yield_now`], shown at `site` in a trace.
 pub(crate) fn yield_at(site: &'static Location<'static>) {
+    rt::note_yield();
     rt::backend_op(site, |b| b.yield_now(), |_| Op::Yield);
 }
 

@@ -79,7 +79,7 @@ impl<T: Send + 'static> JoinSet<T> {
     /// Waits for every task and returns their outputs in the order they finished.
     ///
     /// # Panics
-    /// If a task panicked (outside explorations) or was aborted, as tokio's.
+    /// If a task panicked (with its panic) or was aborted, as tokio's.
     #[track_caller]
     pub fn join_all(mut self) -> impl std::future::Future<Output = Vec<T>> {
         crate::future::await_point(async move {

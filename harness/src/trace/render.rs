@@ -233,6 +233,7 @@ pub(super) fn object_of(op: &Op, obj: ObjId) -> Option<ObjId> {
         | Op::Pending
         | Op::TimerWait { .. }
         | Op::Cancelled { .. }
+        | Op::TaskPanicked
         | Op::SelectStart { .. }
         | Op::Poll { .. }
         | Op::Wake { .. }
@@ -274,6 +275,7 @@ pub(super) fn operation(event: &Event, labels: &Labels) -> String {
         }
         Op::Unpark { thread } => format!("unpark {}", labels.thread(thread)),
         Op::Pending => "pending, until woken".to_owned(),
+        Op::TaskPanicked => "panicked: its JoinHandle returns the panic".to_owned(),
         Op::TimerWait { fired: true } => "pending, until its timer fired".to_owned(),
         Op::TimerWait { fired: false } => "pending, woken before its timer".to_owned(),
         Op::Cancelled { why, waiting_at } => {

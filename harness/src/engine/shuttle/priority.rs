@@ -121,8 +121,16 @@ impl Scheduler for RealTime {
             .map(|t| (t.id(), self.released_at(usize::from(t.id()))))
             .collect();
         // Nothing eligible: time jumps to the next release.
-        let now = released.iter().map(|&(_, at)| at).min()?.max(self.step);
-        let priorities = rt::local()
+        let mut now = released.iter().map(|&(_, at)| at).min()?.max(self.step);
+        let local = rt::local();
+        // Only spinners eligible, which wait for something time brings (`time_may_pass`): the
+        // others arrive now, as time passes for them while the spinners spin.
+        let spins =
+            |id: TaskId| local.is_some_and(|l| l.exec.spins_for_time(usize::from(id) as ThreadIdx));
+        if released.iter().all(|&(id, at)| at > now || spins(id)) {
+            now = released.iter().map(|&(_, at)| at).max().unwrap_or(now);
+        }
+        let priorities = local
             .map(|l| l.exec.effective_priorities())
             .unwrap_or_default();
         let priority = |id: TaskId| priorities.get(usize::from(id)).copied().unwrap_or(0);
