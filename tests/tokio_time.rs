@@ -262,7 +262,19 @@ fn sleeps_wake_in_deadline_order_on_a_one_worker_runtime() {
 /// spinner spinning to the step limit (tokio's paused clock would never move for it).
 #[test]
 fn a_task_spinning_on_is_finished_lets_a_sleeping_task_wake() {
-    let report = model_engines().run(|| {
+    // Unlimited polls, and one worker (`#[tokio::test]`'s runtime), where the spinner's poll
+    // after each yield waits behind the sleeper's, as on tokio's queue.
+    for workers in [None, Some(1)] {
+        let explorer = match workers {
+            Some(n) => model_engines().workers(n),
+            None => model_engines(),
+        };
+        spinner_lets_time_pass(&explorer);
+    }
+}
+
+fn spinner_lets_time_pass(explorer: &Explorer) {
+    let report = explorer.run(|| {
         block_on(async {
             let sleeper = spawn(async {
                 sleep(Duration::from_millis(5)).await;

@@ -92,9 +92,14 @@ pub(super) fn claim(
         return Worker(None);
     };
     let mut free = lock(&pool.free);
-    if *free == 0 {
+    // Polls already waiting go first, as on tokio's queue: one that released its worker and
+    // claims it again at once (after a `yield_now`) waits behind them, or a task spinning on
+    // a one-worker runtime would keep the worker from the task it waits for.
+    let mut behind = pool.waiting.load(Relaxed) > 0;
+    if *free == 0 || behind {
         pool.waiting.fetch_add(1, Relaxed);
-        while *free == 0 {
+        while *free == 0 || behind {
+            behind = false;
             free = pool
                 .released
                 .wait_notified(free, BlockReason::Worker)
