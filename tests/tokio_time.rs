@@ -7,7 +7,7 @@ use tapestry::future::{block_on, spawn, yield_now};
 use tapestry::sync::Arc;
 use tapestry::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use tapestry::tokio::time::{self, Duration, Instant, sleep};
-use tapestry::{Engine, EngineKind, Explorer};
+use tapestry::{Engine, EngineKind, Explorer, Timeouts};
 use tapestry_tests::model_engines;
 
 /// A task that sleeps 1 s sets a flag; the body, which sleeps 2 s, finds it set.
@@ -322,4 +322,61 @@ fn a_sleep_waits_for_a_task_that_yields_between_steps_of_work() {
         });
     });
     assert!(report.is_clean(), "{report}");
+}
+
+/// A quick round trip to an echo task, guarded by a 10 s timeout as tokio test suites guard
+/// against hangs; `reply` says whether the echo task answers at all.
+async fn echo_with_a_hang_guard(reply: bool) {
+    use tapestry::tokio::sync::{mpsc, oneshot};
+    let (tx, mut rx) = mpsc::channel::<(u32, oneshot::Sender<u32>)>(1);
+    spawn(async move {
+        let mut unanswered = Vec::new();
+        while let Some((v, answer)) = rx.recv().await {
+            match reply {
+                true => drop(answer.send(v + 1)),
+                false => unanswered.push(answer),
+            }
+        }
+    });
+    let (answer, answered) = oneshot::channel();
+    tx.send((41, answer)).await.unwrap();
+    let v = time::timeout(Duration::from_secs(10), answered)
+        .await
+        .expect("the echo task hung")
+        .unwrap();
+    assert_eq!(v, 42);
+}
+
+/// By default a hang guard fires at any await point of the round trip, and the report says how
+/// to make it a guard only; with `Timeouts::WhenIdle` the round trip passes under every model
+/// engine, and a real hang still ends in the guard.
+#[test]
+fn a_hang_guard_fires_only_when_nothing_else_can_run_with_when_idle() {
+    let report = model_engines()
+        .keep_going(false)
+        .run(|| block_on(echo_with_a_hang_guard(true)));
+    let failure = report.failure().expect("an early timeout fails the guard");
+    let text = failure.to_string();
+    assert!(text.contains("the echo task hung"), "{text}");
+    assert!(text.contains(r#"`timeouts = "when_idle"`"#), "{text}");
+
+    let idle = model_engines().timeouts(Timeouts::WhenIdle);
+    let report = idle.run(|| block_on(echo_with_a_hang_guard(true)));
+    assert!(report.is_clean(), "{report}");
+    let report = idle.run(|| block_on(echo_with_a_hang_guard(false)));
+    for engine in report.engines() {
+        let failure = engine
+            .failure()
+            .unwrap_or_else(|| panic!("{} missed the hang\n{report}", engine.engine()));
+        assert!(
+            failure.message().contains("the echo task hung"),
+            "{failure}"
+        );
+    }
+}
+
+/// The attribute's setting reaches the run.
+#[tapestry::test(timeouts = "when_idle", engines = "exhaustive, dpor, random")]
+async fn the_attribute_sets_when_timeouts_fire() {
+    echo_with_a_hang_guard(true).await;
 }

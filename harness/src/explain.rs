@@ -105,6 +105,15 @@ pub(crate) fn explain(record: &FailureRecord, recording: &Recording, labels: &La
             if let Some(location) = &record.location {
                 outcome.push_str(&format!("\n(at {location})"));
             }
+            // An `expect` on a timeout's result: as a rule a hang guard.
+            if record.message.contains("Elapsed(") {
+                outcome.push_str(
+                    "\n(a timeout's expiry: by default (`timeouts = \"early\"`) a timeout fires at \
+                     any await point of the work it guards, as on a slow machine; one that only \
+                     guards against a hang fires only when nothing else can run with \
+                     `timeouts = \"when_idle\"` or TAPESTRY_TIMEOUTS=when_idle)",
+                );
+            }
             (record.message.clone(), outcome)
         }
         // What repeats at the end tells a livelock from a spin loop.

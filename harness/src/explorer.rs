@@ -57,6 +57,7 @@ pub struct Explorer {
     watchdog: Option<std::time::Duration>,
     parallelism: Option<std::num::NonZeroUsize>,
     workers: Option<std::num::NonZeroUsize>,
+    timeouts: crate::kinds::Timeouts,
     exhaustive_after_sc: bool,
 }
 
@@ -74,6 +75,7 @@ impl Default for Explorer {
             watchdog: Some(crate::engine::hang::DEFAULT_BOUND),
             parallelism: None,
             workers: None,
+            timeouts: crate::kinds::Timeouts::Early,
             exhaustive_after_sc: true,
         }
     }
@@ -192,6 +194,17 @@ impl Explorer {
         self
     }
 
+    /// When a `timeout` of `tapestry::tokio::time` may fire under the model engines: at any
+    /// await point of the work it guards ([`Timeouts::Early`](crate::Timeouts::Early), the
+    /// default), or only when nothing else can run, as a sleep
+    /// ([`Timeouts::WhenIdle`](crate::Timeouts::WhenIdle): for timeouts that only guard
+    /// against a hang). `#[tapestry::test(timeouts = "when_idle")]` and `TAPESTRY_TIMEOUTS`
+    /// set it.
+    pub fn timeouts(mut self, timeouts: crate::kinds::Timeouts) -> Self {
+        self.timeouts = timeouts;
+        self
+    }
+
     /// Runs the exhaustive engine after a DPOR search that proved the program correct under
     /// sequential consistency (default on). Off, the exhaustive engine is skipped (and not
     /// reported) when an earlier DPOR search was complete and saw only `SeqCst` atomic
@@ -214,6 +227,7 @@ impl Explorer {
             watchdog: self.watchdog,
             parallelism: self.parallelism,
             workers: self.workers,
+            timeouts: self.timeouts,
             waker_sites: false,
         }
     }

@@ -261,3 +261,51 @@ impl FromStr for EngineKind {
             })
     }
 }
+
+/// When a `timeout` of `tapestry::tokio::time` may fire under the model engines, whose clock
+/// is virtual (`Explorer::timeouts`, `#[tapestry::test(timeouts = "...")]`,
+/// `TAPESTRY_TIMEOUTS`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Timeouts {
+    /// At any await point of the work it guards, while that work could still go on (the
+    /// engines explore where): on a loaded machine any timeout can fire before quick work is
+    /// done, and code that handles the expiry (a retry, say) is tested against it.
+    #[default]
+    Early,
+    /// Only when nothing else can run, as a sleep fires: for timeouts that guard against a
+    /// hang, which the work they guard never comes near.
+    WhenIdle,
+}
+
+impl Timeouts {
+    /// Its name in the attribute and `TAPESTRY_TIMEOUTS`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Timeouts::Early => "early",
+            Timeouts::WhenIdle => "when_idle",
+        }
+    }
+}
+
+impl fmt::Display for Timeouts {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Timeouts {
+    type Err = ParseKindError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let wanted = s.trim().to_ascii_lowercase().replace(['-', ' '], "_");
+        [Timeouts::Early, Timeouts::WhenIdle]
+            .into_iter()
+            .find(|t| t.name() == wanted)
+            .ok_or_else(|| ParseKindError {
+                what: "timeouts setting",
+                input: s.to_owned(),
+                valid: vec![Timeouts::Early.name(), Timeouts::WhenIdle.name()],
+            })
+    }
+}

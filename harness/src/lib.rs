@@ -176,6 +176,7 @@
 //! | `stress_iterations = 100000`, `stress_time = "1s"` | the stress engine's budget |
 //! | `max_steps = 20000` | an execution longer than this fails with `StepLimit` |
 //! | `workers = 1` | models an async runtime with this many worker threads: at most that many task polls run at once, so a task blocked inside its poll starves the others (see [`Explorer::workers`]; default: a thread per task) |
+//! | `timeouts = "when_idle"` | a `timeout` of `tapestry::tokio::time` fires only when nothing else can run, as a sleep: for timeouts that guard against a hang (default `"early"`: at any await point of the work it guards; see [`Explorer::timeouts`]) |
 //! | `lock_order = false` | no lock-order prediction: only a deadlock an engine runs into fails the test, not a `PotentialDeadlock` (default `true`; see [`Explorer::lock_order`]) |
 //! | `expect = "deadlock"` | the test passes only if **every** engine that runs finds a failure of this kind; for keeping known bugs as tests |
 //! | `snapshot = true` | with `expect`: the minimal failing interleaving is checked against an [insta] snapshot |
@@ -200,6 +201,7 @@
 //! | `TAPESTRY_JOBS` | worker threads for the random, PCT, SURW and priority engines' schedules (default 1; see [`Explorer::jobs`]) |
 //! | `TAPESTRY_SHARD` | `i/n`: run only this CI machine's share of those schedules, so `n` machines together run `n` times as many (see [`Explorer::shard`]) |
 //! | `TAPESTRY_TRACING` | `0`: record nothing while exploring and trace a failure by replaying it (faster; see [`Explorer::tracing`]) |
+//! | `TAPESTRY_TIMEOUTS` | `when_idle` or `early`, as `timeouts = "..."` |
 //! | `TAPESTRY_LOCK_ORDER` | `0`: no lock-order prediction, as `lock_order = false` |
 //! | `TAPESTRY_REPLAY` | a `.schedule` file: replay its schedules of this test, print their traces, and explore nothing (a file that holds none of this test's is an error naming the tests it does hold) |
 //! | `TAPESTRY_SCHEDULE_DIR` | where schedules are saved (default: `tapestry-schedules/` in the package) |
@@ -812,7 +814,7 @@ pub use explorer::{Explorer, ReplayError};
 #[cfg(feature = "explore")]
 pub use failure::Failure;
 #[cfg(feature = "explore")]
-pub use kinds::{FailureKind, ParseKindError};
+pub use kinds::{FailureKind, ParseKindError, Timeouts};
 #[cfg(feature = "explore")]
 pub use report::{EngineReport, Outcome, Report};
 #[cfg(feature = "explore")]

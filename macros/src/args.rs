@@ -19,6 +19,8 @@ const ENGINES: &[&str] = &[
     "stress",
     "c11",
 ];
+/// When timeouts may fire (`tapestry::Timeouts`).
+const TIMEOUTS: &[&str] = &["early", "when_idle"];
 /// Failure kinds a test can expect.
 const KINDS: &[&str] = &[
     "panic",
@@ -52,6 +54,7 @@ const KEYS: &[(&str, Type, &str)] = &[
     ("max_steps", Type::Int, "max_steps = 20000"),
     ("workers", Type::Int, "workers = 1"),
     ("lock_order", Type::Bool, "lock_order = false"),
+    ("timeouts", Type::Str, r#"timeouts = "when_idle""#),
     ("expect", Type::Str, r#"expect = "deadlock""#),
     ("snapshot", Type::Bool, "snapshot = true"),
 ];
@@ -223,6 +226,17 @@ fn check_str(key: &str, literal: &LitStr) -> Result<(), syn::Error> {
                 error(format!(
                     "unknown failure kind `{value}`; expected one of: {}",
                     KINDS.join(", ")
+                ))
+            }
+        }
+        "timeouts" => {
+            let setting = value.trim().to_ascii_lowercase().replace(['-', ' '], "_");
+            if TIMEOUTS.contains(&setting.as_str()) {
+                Ok(())
+            } else {
+                error(format!(
+                    "unknown timeouts setting `{value}`; expected one of: {}",
+                    TIMEOUTS.join(", ")
                 ))
             }
         }

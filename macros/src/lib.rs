@@ -142,6 +142,7 @@ fn generate(
         None => quote!(::core::option::Option::None),
     };
     let (engines, stress_time, expect) = (text("engines"), text("stress_time"), text("expect"));
+    let timeouts = text("timeouts");
     let (schedules, seed, bound) = (
         number("schedules"),
         number("seed"),
@@ -193,6 +194,7 @@ fn generate(
                     max_steps: #max_steps,
                     workers: #workers,
                     lock_order: #lock_order,
+                    timeouts: #timeouts,
                     expect: #expect,
                     snapshot: #snapshot,
                     should_panic: #should_panic,

@@ -231,6 +231,8 @@ pub(crate) struct Limits {
     pub parallelism: Option<std::num::NonZeroUsize>,
     /// The async runtime's worker threads (`Explorer::workers`); `None`: unlimited.
     pub workers: Option<std::num::NonZeroUsize>,
+    /// When timeouts may fire (`Explorer::timeouts`).
+    pub timeouts: crate::kinds::Timeouts,
     /// Note the line of user code behind each waker event (a backtrace per event: only when
     /// a lost wakeup's execution is run again for its report).
     pub waker_sites: bool,

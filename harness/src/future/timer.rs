@@ -160,10 +160,14 @@ pub(crate) fn wake_at(deadline: Instant, waker: &Waker) {
 }
 
 /// As [`wake_at`], for a timeout: under a model engine its timer may fire at any point the
-/// poll's task waits, whether or not other tasks could still run.
+/// poll's task waits, whether or not other tasks could still run; with
+/// `Timeouts::WhenIdle`, only as a sleep's.
 #[track_caller]
 pub(crate) fn expire_at(deadline: Instant, waker: &Waker) {
-    want(deadline, waker, |wanted| &mut wanted.timeout);
+    match rt::early_timeouts() {
+        true => want(deadline, waker, |wanted| &mut wanted.timeout),
+        false => want(deadline, waker, |wanted| &mut wanted.sleep),
+    }
 }
 
 #[track_caller]

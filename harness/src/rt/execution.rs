@@ -129,6 +129,8 @@ pub(crate) struct Execution {
     parallelism: Option<NonZeroUsize>,
     /// The async runtime's workers (`Explorer::workers`); `None`: unlimited.
     workers: Option<NonZeroUsize>,
+    /// When timeouts may fire (`Explorer::timeouts`).
+    pub(crate) timeouts: crate::kinds::Timeouts,
     /// Note the line of user code behind each waker event (`Limits::waker_sites`).
     pub(crate) waker_sites: bool,
     /// The locks of `tapestry::tokio` tasks wait for and hold, for deadlock reports.
@@ -194,6 +196,7 @@ impl Execution {
             inversions: Mutex::new(InversionWatch::default()),
             parallelism: None,
             workers: None,
+            timeouts: crate::kinds::Timeouts::Early,
             waker_sites: false,
             async_locks: Mutex::new(AsyncLocks::default()),
             task_panics: Mutex::new(TaskPanics::default()),
@@ -249,6 +252,12 @@ impl Execution {
     /// Models an async runtime with `n` workers (`None`: unlimited).
     pub(crate) fn workers(mut self, n: Option<NonZeroUsize>) -> Execution {
         self.workers = n;
+        self
+    }
+
+    /// When timeouts may fire (`Explorer::timeouts`).
+    pub(crate) fn timeouts(mut self, timeouts: crate::kinds::Timeouts) -> Execution {
+        self.timeouts = timeouts;
         self
     }
 

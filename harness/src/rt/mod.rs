@@ -36,8 +36,9 @@ pub(crate) mod token;
 pub(crate) mod waiting;
 mod wakeups;
 pub(crate) use wakeups::{
-    condvar_woke, may_still_wake_spuriously, may_wake_spuriously, may_wake_spuriously_releasing,
-    note_waiting, note_yield, operations_begun, samples_schedules, time_may_pass,
+    condvar_woke, early_timeouts, may_still_wake_spuriously, may_wake_spuriously,
+    may_wake_spuriously_releasing, note_waiting, note_yield, operations_begun, samples_schedules,
+    time_may_pass,
 };
 
 use std::borrow::Cow;

@@ -102,3 +102,9 @@ pub(crate) fn note_waiting() {
         l.exec.note_waiting(l.running());
     }
 }
+
+/// Whether a timeout may fire while the work it guards could go on (`Explorer::timeouts`): yes
+/// outside explorations too, where the clock is real.
+pub(crate) fn early_timeouts() -> bool {
+    local().is_none_or(|l| l.exec.timeouts == crate::kinds::Timeouts::Early)
+}

@@ -182,6 +182,14 @@ const KNOBS: &[Knob] = &[
         },
     },
     Knob {
+        var: "TAPESTRY_TIMEOUTS",
+        expected: "`early` for timeouts that may fire at any await point of the work they guard (the default) or `when_idle` for timeouts that fire only when nothing else can run, as sleeps",
+        set: |k, v| {
+            k.timeouts = Some(v.parse().map_err(drop)?);
+            Ok(())
+        },
+    },
+    Knob {
         var: "TAPESTRY_SAVE",
         expected: "1 to save failing schedules (the default) or 0 not to",
         set: |k, v| {
@@ -219,6 +227,8 @@ pub(crate) struct Knobs {
     pub watchdog: Option<Option<Duration>>,
     /// What `thread::available_parallelism` says inside explorations; `None`: the default.
     pub parallelism: Option<usize>,
+    /// When timeouts may fire; `None`: the attribute decides, else the default.
+    pub timeouts: Option<crate::kinds::Timeouts>,
 }
 
 impl Default for Knobs {
@@ -245,6 +255,7 @@ impl Default for Knobs {
             isolate: true,
             watchdog: None,
             parallelism: None,
+            timeouts: None,
         }
     }
 }

@@ -56,6 +56,8 @@ pub struct TestSpec {
     /// The modelled async runtime's workers (`Explorer::workers`).
     pub workers: Option<u64>,
     pub lock_order: Option<bool>,
+    /// When timeouts may fire (`Explorer::timeouts`), as written: `early` or `when_idle`.
+    pub timeouts: Option<&'static str>,
     pub expect: Option<&'static str>,
     pub snapshot: bool,
     pub should_panic: bool,
@@ -222,6 +224,11 @@ impl<'a> TestRun<'a> {
         if let Some(n) = spec.workers {
             explorer = explorer.workers(n as usize);
         }
+        let timeouts = match spec.timeouts {
+            Some(text) => text.parse().map_err(|e| format!("{e}"))?,
+            None => knobs.timeouts.unwrap_or_default(),
+        };
+        explorer = explorer.timeouts(timeouts);
         if let Some(n) = knobs.parallelism {
             explorer = explorer.available_parallelism(n);
         }

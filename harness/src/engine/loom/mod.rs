@@ -68,6 +68,7 @@ fn explore_here(
             .lock_order(limits.lock_order)
             .available_parallelism(limits.parallelism)
             .workers(limits.workers)
+            .timeouts(limits.timeouts)
             .waker_sites(limits.waker_sites),
     );
     let local = Local::new(exec.clone());

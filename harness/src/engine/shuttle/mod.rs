@@ -324,6 +324,7 @@ fn run_with_log<S: Scheduler + 'static>(
             .lock_order(limits.lock_order)
             .available_parallelism(limits.parallelism)
             .workers(limits.workers)
+            .timeouts(limits.timeouts)
             .waker_sites(limits.waker_sites),
     );
     let local = Local::new(exec.clone());

@@ -77,7 +77,8 @@ fn explore_here(body: &Body, config: &Stress, limits: &Limits) -> EngineRun {
             .tracing(limits.tracing)
             .lock_order(limits.lock_order)
             .available_parallelism(limits.parallelism)
-            .workers(limits.workers),
+            .workers(limits.workers)
+            .timeouts(limits.timeouts),
     );
     let watchdog = Watchdog::start(exec.clone(), shared.clone(), config.watchdog);
     let control = Arc::new(Control {
