@@ -26,6 +26,34 @@ cases! {
         ]
     }
 
+    /// Each receiver gets a clone, the last one too; the value sent is dropped once every
+    /// receiver has seen it.
+    broadcast_every_receiver_gets_a_clone => ["clones: 2, drops: 1", "clones: 2, drops: 3"] {
+        use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+        #[derive(Debug)]
+        struct Counted(Arc<(AtomicUsize, AtomicUsize)>);
+        impl Clone for Counted {
+            fn clone(&self) -> Counted {
+                self.0.0.fetch_add(1, SeqCst);
+                Counted(self.0.clone())
+            }
+        }
+        impl Drop for Counted {
+            fn drop(&mut self) {
+                self.0.1.fetch_add(1, SeqCst);
+            }
+        }
+        let counts = Arc::new((AtomicUsize::new(0), AtomicUsize::new(0)));
+        let show = || format!("clones: {}, drops: {}", counts.0.load(SeqCst), counts.1.load(SeqCst));
+        let (tx, mut a) = S::broadcast::channel::<Counted>(2);
+        let mut b = tx.subscribe();
+        tx.send(Counted(counts.clone())).unwrap();
+        let received = (a.recv().await.unwrap(), b.recv().await.unwrap());
+        let first = show();
+        drop(received);
+        vec![first, show()]
+    }
+
     /// `subscribe` and `resubscribe` start at the next value sent, not at what is held.
     broadcast_subscribers_see_only_later_values => [
         "late: Ok(20) Err(Empty)", "fresh: Ok(20)", "early: Ok(10) Ok(20)", "same channel: true",

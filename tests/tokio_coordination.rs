@@ -160,7 +160,7 @@ cases! {
         "b waits: true", "b after a is dropped: Some(2)", "failed: Err(\"no\") false", "then: Ok(5)",
     ] {
         let cell = S::OnceCell::new();
-        let mut a = Box::pin(cell.get_or_init(|| std::future::pending::<u32>()));
+        let mut a = Box::pin(cell.get_or_init(std::future::pending::<u32>));
         assert!(take(a.as_mut()).is_none());
         let mut b = pin!(cell.get_or_init(|| async { 2 }));
         let mut log = vec![format!("b waits: {}", take(b.as_mut()).is_none())];

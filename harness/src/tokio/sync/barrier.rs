@@ -1,26 +1,4 @@
-//! Tokio's `Barrier`: `n` tasks wait for each other; the `n`th to arrive releases them all and
-//! is the generation's leader.
-//!
-//! ```
-//! use std::sync::Arc;
-//! use tapestry::tokio::{self, sync::Barrier};
-//!
-//! tapestry::future::block_on(async {
-//!     let barrier = Arc::new(Barrier::new(2));
-//!     let other = {
-//!         let barrier = barrier.clone();
-//!         tokio::spawn(async move { barrier.wait().await.is_leader() })
-//!     };
-//!     let me = barrier.wait().await.is_leader();
-//!     // Exactly one of the two leads; which one is up to the schedule.
-//!     assert!(me != other.await.unwrap());
-//! });
-//! ```
-//!
-//! A waiter counts from its first poll (a `wait()` not yet polled has not arrived), and a
-//! `wait()` dropped after that still counts for its generation, as tokio's, whose `wait` is not
-//! cancel-safe. The count, the generation and the waiters' wakers sit behind one facade
-//! [`Mutex`], so which task arrives last, and so leads, is explored.
+//! Tokio's `Barrier` (see [`Barrier`]).
 
 use std::fmt;
 use std::future::Future;
@@ -32,6 +10,30 @@ use super::waiters::{Ticket, WaitQueue, Wakeups};
 use crate::sync::{Mutex, MutexGuard};
 
 /// A barrier for `n` tasks, reusable once they have met, as `tokio::sync::Barrier`.
+///
+/// `n` tasks wait for each other; the `n`th to arrive releases them all and is the
+/// generation's leader.
+///
+/// ```
+/// use std::sync::Arc;
+/// use tapestry::tokio::{self, sync::Barrier};
+///
+/// tapestry::future::block_on(async {
+///     let barrier = Arc::new(Barrier::new(2));
+///     let other = {
+///         let barrier = barrier.clone();
+///         tokio::spawn(async move { barrier.wait().await.is_leader() })
+///     };
+///     let me = barrier.wait().await.is_leader();
+///     // Exactly one of the two leads; which one is up to the schedule.
+///     assert!(me != other.await.unwrap());
+/// });
+/// ```
+///
+/// A waiter counts from its first poll (a `wait()` not yet polled has not arrived), and a
+/// `wait()` dropped after that still counts for its generation, as tokio's, whose `wait` is not
+/// cancel-safe. The count, the generation and the waiters' wakers sit behind one facade
+/// [`Mutex`], so which task arrives last, and so leads, is explored.
 pub struct Barrier {
     n: usize,
     state: Mutex<State>,

@@ -99,8 +99,8 @@ struct Slot<T> {
 
 impl<T> Shared<T> {
     fn state(&self) -> MutexGuard<'_, State<T>> {
-        // User code (a value's `Clone`) runs under this lock; a panic there poisons nothing
-        // the channel relies on.
+        // A value's `Clone` runs under this lock (its `Drop` never does), before any change:
+        // a panic there leaves the state whole.
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
@@ -117,9 +117,10 @@ impl<T> State<T> {
         self.tail - self.slots.len() as u64
     }
 
-    /// Receives at `next` for a receiver: the value (cloned unless it is the last to see it),
+    /// Receives at `next` for a receiver: a clone of the value (with the value itself when
+    /// this receiver was the last to see it, to be dropped once the lock is released),
     /// `Lagged` (moving `next` to the oldest value held), or `Empty`/`Closed`.
-    fn take(&mut self, next: &mut u64) -> Result<T, TryRecvError>
+    fn take(&mut self, next: &mut u64) -> Result<(T, Option<T>), TryRecvError>
     where
         T: Clone,
     {
@@ -137,14 +138,20 @@ impl<T> State<T> {
             });
         }
         let slot = &mut self.slots[(*next - oldest) as usize];
+        let value = slot.value.as_ref();
+        // Every receiver gets a clone, as tokio documents, even the last. Cloned first: a
+        // `Clone` that panics leaves the receiver where it was.
+        let clone = value
+            .expect("a receiver that has not seen a value finds it held")
+            .clone();
         *next += 1;
         slot.unseen -= 1;
-        let value = if slot.unseen == 0 {
+        let seen_by_all = if slot.unseen == 0 {
             slot.value.take()
         } else {
-            slot.value.clone()
+            None
         };
-        Ok(value.expect("a receiver that has not seen a value finds it held"))
+        Ok((clone, seen_by_all))
     }
 
     /// Takes the values that a receiver at `next`, leaving, had not seen, and that nobody else
@@ -305,8 +312,8 @@ impl<T: Clone> Receiver<T> {
     /// Receives the next value if there is one: [`TryRecvError::Empty`] if not yet, else as
     /// [`recv`](Receiver::recv).
     pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
-        let mut state = self.shared.state();
-        state.take(&mut self.next)
+        let taken = self.shared.state().take(&mut self.next);
+        taken.map(|(value, _seen_by_all)| value)
     }
 
     /// Receives from synchronous code, blocking the calling thread until a value comes.
@@ -371,8 +378,12 @@ impl<T: Clone> Future for Recv<'_, T> {
         let this = self.get_mut();
         let receiver = &mut *this.receiver;
         let mut state = receiver.shared.state();
+        let mut seen_by_all = None;
         let received = match state.take(&mut receiver.next) {
-            Ok(value) => Ok(value),
+            Ok((value, last)) => {
+                seen_by_all = last;
+                Ok(value)
+            }
             Err(TryRecvError::Lagged(missed)) => Err(RecvError::Lagged(missed)),
             Err(TryRecvError::Closed) => Err(RecvError::Closed),
             Err(TryRecvError::Empty) => {
@@ -390,6 +401,8 @@ impl<T: Clone> Future for Recv<'_, T> {
             state.waiting.retain(|(of, _)| *of != receiver.id);
             this.waiting = false;
         }
+        drop(state);
+        drop(seen_by_all);
         Poll::Ready(received)
     }
 }

@@ -1,30 +1,4 @@
-//! Tokio's `OnceCell`: a value set once, by an initialiser that may await.
-//!
-//! Concurrent initialisers take turns, in the order they came: the first runs its future and
-//! the others wait; if it completes, they all get its value without running theirs; if it
-//! fails (`get_or_try_init`), panics or is dropped (a `select!` branch that lost, a timeout, an
-//! aborted task), the next in line runs its own.
-//!
-//! ```
-//! use tapestry::tokio::sync::OnceCell;
-//!
-//! static CONFIG: OnceCell<u32> = OnceCell::const_new();
-//!
-//! tapestry::future::block_on(async {
-//!     let value = CONFIG.get_or_init(|| async { 40 + 2 }).await;
-//!     assert_eq!(*value, 42);
-//!     // Initialised once: a later initialiser does not run.
-//!     assert_eq!(*CONFIG.get_or_init(|| async { unreachable!() }).await, 42);
-//! });
-//! ```
-//!
-//! Built, as tokio's, on a [`Semaphore`] of one permit, held by the initialiser that runs and
-//! closed once the value is set (which releases every waiter), and on a facade
-//! [`OnceLock`] for the value: every engine explores who initialises, and a `static` cell
-//! is empty again at the start of every execution. Tasks stuck waiting for an initialiser
-//! that waits for them are a deadlock that names the initialiser's task. What the initialiser
-//! of a `static` cell allocates belongs to the static, as a `static` `OnceLock`'s value does:
-//! the leak check does not count it at the end of an execution.
+//! Tokio's `OnceCell` (see [`OnceCell`]).
 
 use std::convert::Infallible;
 use std::fmt;
@@ -34,6 +8,32 @@ use super::Semaphore;
 use crate::sync::OnceLock;
 
 /// A cell set at most once, whose initialiser may be async, as `tokio::sync::OnceCell`.
+///
+/// Concurrent initialisers take turns, in the order they came: the first runs its future and
+/// the others wait; if it completes, they all get its value without running theirs; if it
+/// fails (`get_or_try_init`), panics or is dropped (a `select!` branch that lost, a timeout, an
+/// aborted task), the next in line runs its own.
+///
+/// ```
+/// use tapestry::tokio::sync::OnceCell;
+///
+/// static CONFIG: OnceCell<u32> = OnceCell::const_new();
+///
+/// tapestry::future::block_on(async {
+///     let value = CONFIG.get_or_init(|| async { 40 + 2 }).await;
+///     assert_eq!(*value, 42);
+///     // Initialised once: a later initialiser does not run.
+///     assert_eq!(*CONFIG.get_or_init(|| async { unreachable!() }).await, 42);
+/// });
+/// ```
+///
+/// Built on a [`Semaphore`] of one permit, held by the initialiser that runs and
+/// closed once the value is set (which releases every waiter), and on a facade
+/// [`OnceLock`] for the value: every engine explores who initialises, and a `static` cell
+/// is empty again at the start of every execution. Tasks stuck waiting for an initialiser
+/// that waits for them are a deadlock that names the initialiser's task. What the initialiser
+/// of a `static` cell allocates belongs to the static, as a `static` `OnceLock`'s value does:
+/// the leak check does not count it at the end of an execution.
 pub struct OnceCell<T> {
     /// The value given at construction (`new_with`, `const_new_with`, `From`): a `const`
     /// constructor cannot fill a `OnceLock`.
