@@ -85,6 +85,33 @@ pub fn assert_complete(report: &Report, context: &str) {
     }
 }
 
+/// `program` passes under every engine, none skipped, and both complete searches finish: the
+/// exhaustive engine's, and an unbounded DPOR search (the default one deepens its preemption
+/// bound round by round, and on async programs with a few tasks those rounds can outgrow its
+/// 10,000-execution budget before the unbounded search would have ended).
+pub fn passes_everywhere(name: &str, program: fn()) {
+    let report = Explorer::new().keep_going(true).run(program);
+    assert!(report.failure().is_none(), "{name}\n{report}");
+    assert_eq!(report.skipped().count(), 0, "{name}\n{report}");
+    for engine in report.engines() {
+        if engine.engine() == EngineKind::Exhaustive {
+            assert_eq!(
+                engine.outcome(),
+                &Outcome::Passed { complete: true },
+                "{name}\n{report}"
+            );
+        }
+    }
+    let report = Explorer::new()
+        .engine(Engine::dpor().unbounded())
+        .run(program);
+    assert_eq!(
+        report.engines()[0].outcome(),
+        &Outcome::Passed { complete: true },
+        "{name}, unbounded DPOR\n{report}"
+    );
+}
+
 /// T1 stores 0 (the value x starts with) then 7 to x, then raises a flag; main, seeing the flag
 /// raised, asserts x = 7. With `Relaxed` orderings it may read x = 0 (weak memory: message
 /// passing), from the initial value or from T1's first store, the same value.
@@ -104,4 +131,75 @@ pub fn initial_value_stored_again() {
         assert_eq!(x.load(Relaxed), 7, "x read before it was written");
     }
     writer.join().unwrap();
+}
+
+/// Polls once with a waker that does nothing: `Some(output)` if the future is ready. The
+/// tokio-shaped cases observe `Pending` and `Ready` this way, deterministically.
+pub fn take<F: std::future::Future>(future: std::pin::Pin<&mut F>) -> Option<F::Output> {
+    use std::task::{Context, Poll, Waker};
+    match future.poll(&mut Context::from_waker(Waker::noop())) {
+        Poll::Ready(output) => Some(output),
+        Poll::Pending => None,
+    }
+}
+
+/// Whether one poll (see [`take`]) finds the future ready.
+pub fn ready<F: std::future::Future>(future: std::pin::Pin<&mut F>) -> bool {
+    take(future).is_some()
+}
+
+/// A table of scenarios run on tokio itself and on `tapestry::tokio`, for a test file that has
+/// `tokio` as a (dev-)dependency.
+///
+/// Each case: doc comments, a name, the log tokio's documented semantics give, and a body that
+/// returns its log. In the body `S` is `tokio::sync` or `tapestry::tokio::sync`, and `spawn`,
+/// `yield_now` and `time` the matching ones. Each case becomes a test that runs the body on a
+/// current-thread tokio runtime (its clock paused, so timers fire as soon as it is idle), with
+/// tapestry's outside explorations, and under the DPOR engine; all three must give the log.
+#[macro_export]
+macro_rules! cases {
+    ($( $(#[doc = $doc:literal])* $name:ident => [$($line:literal),* $(,)?] $body:block )*) => {
+        #[allow(unused_imports)]
+        mod on_tokio {
+            use super::*;
+            use std::sync::Arc;
+            use tokio::sync as S;
+            use tokio::task::{spawn, yield_now};
+            use tokio::time;
+            $(
+                pub fn $name() -> Vec<String> {
+                    tokio::runtime::Builder::new_current_thread()
+                        .enable_time()
+                        .start_paused(true)
+                        .build()
+                        .expect("a tokio runtime")
+                        .block_on(async move $body)
+                }
+            )*
+        }
+
+        #[allow(unused_imports)]
+        mod on_tapestry {
+            use super::*;
+            use std::sync::Arc;
+            use tapestry::tokio::sync as S;
+            use tapestry::tokio::task::{spawn, yield_now};
+            use tapestry::tokio::time;
+            $( pub fn $name() -> Vec<String> { tapestry::future::block_on(async move $body) } )*
+        }
+
+        $(
+            $(#[doc = $doc])*
+            #[test]
+            fn $name() {
+                let expected: &'static [&'static str] = &[$($line),*];
+                assert_eq!(on_tokio::$name(), expected, "tokio itself");
+                assert_eq!(on_tapestry::$name(), expected, "tapestry outside explorations");
+                let report = tapestry::Explorer::new()
+                    .engine(tapestry::EngineKind::Dpor)
+                    .run(move || assert_eq!(on_tapestry::$name(), expected));
+                assert!(report.failure().is_none(), "tapestry under DPOR\n{report}");
+            }
+        )*
+    };
 }

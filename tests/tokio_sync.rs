@@ -5,73 +5,15 @@
 //! update, an async lock-order inversion and a missed `notify_waiters` are found.
 //!
 //! The scenarios observe `Pending`/`Ready` by polling once with a no-op waker, so they are
-//! deterministic without sleeps.
+//! deterministic without sleeps. (`tokio_broadcast.rs` and `tokio_coordination.rs` do the same
+//! for the channel and the primitives added since, with the same `cases!` table.)
 
-use std::future::Future;
-use std::pin::{Pin, pin};
-use std::task::{Context, Poll, Waker};
+use std::pin::pin;
 
 use tapestry::future::{block_on, spawn, yield_now};
 use tapestry::tokio::sync::{Mutex, Notify};
 use tapestry::{EngineKind, Explorer, FailureKind, Outcome};
-
-/// Polls once with a waker that does nothing: `Some(output)` if the future is ready.
-fn take<F: Future>(future: Pin<&mut F>) -> Option<F::Output> {
-    match future.poll(&mut Context::from_waker(Waker::noop())) {
-        Poll::Ready(output) => Some(output),
-        Poll::Pending => None,
-    }
-}
-
-/// Whether one poll finds the future ready.
-fn ready<F: Future>(future: Pin<&mut F>) -> bool {
-    take(future).is_some()
-}
-
-fn run_tokio<F: Future>(future: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread()
-        .build()
-        .expect("a tokio runtime")
-        .block_on(future)
-}
-
-/// Each case: a name, the log tokio's semantics give, and a body that returns its log; `S` is
-/// `tokio::sync` or `tapestry::tokio::sync`, `spawn` the matching one.
-macro_rules! cases {
-    ($( $(#[doc = $doc:literal])* $name:ident => [$($line:literal),* $(,)?] $body:block )*) => {
-        #[allow(unused_imports)]
-        mod on_tokio {
-            use super::*;
-            use std::sync::Arc;
-            use tokio::spawn;
-            use tokio::sync as S;
-            $( pub fn $name() -> Vec<String> { run_tokio(async move $body) } )*
-        }
-
-        #[allow(unused_imports)]
-        mod on_tapestry {
-            use super::*;
-            use std::sync::Arc;
-            use tapestry::tokio::spawn;
-            use tapestry::tokio::sync as S;
-            $( pub fn $name() -> Vec<String> { block_on(async move $body) } )*
-        }
-
-        $(
-            $(#[doc = $doc])*
-            #[test]
-            fn $name() {
-                let expected: &'static [&'static str] = &[$($line),*];
-                assert_eq!(on_tokio::$name(), expected, "tokio itself");
-                assert_eq!(on_tapestry::$name(), expected, "tapestry outside explorations");
-                let report = Explorer::new()
-                    .engine(EngineKind::Dpor)
-                    .run(move || assert_eq!(on_tapestry::$name(), expected));
-                assert!(report.failure().is_none(), "tapestry under DPOR\n{report}");
-            }
-        )*
-    };
-}
+use tapestry_tests::{cases, ready, take};
 
 cases! {
     /// `notify_one` with nobody waiting stores a permit: the next `notified()` is ready at once.

@@ -8,7 +8,8 @@
 //!
 //! and `tokio::spawn`, `tokio::select!`, `tokio::join!`, `tokio::try_join!`, `tokio::pin!`, `tokio::sync::*`, `tokio::task::*`, `tokio::time::*`,
 //! `tokio::runtime::Builder` and `#[tokio::test]` are tapestry's (see `tapestry::tokio` for each
-//! one's semantics). `#[tokio::test]` is `#[tapestry::test]` on tokio's runtime: the default
+//! one's semantics). `tokio::sync` has `Mutex`, `RwLock`, `Semaphore`, `Notify`, `Barrier`,
+//! `OnceCell`, `oneshot`, `mpsc`, `watch` and `broadcast`. `#[tokio::test]` is `#[tapestry::test]` on tokio's runtime: the default
 //! `flavor = "current_thread"` is one worker, `flavor = "multi_thread", worker_threads = N`
 //! is `N` (see `Explorer::workers`), `start_paused` is accepted (the model engines' clock is
 //! always paused), and tapestry's own arguments (`engines`, `expect`, ...) work too.

@@ -199,6 +199,32 @@ impl<F: Future> Future for AwaitPoint<F> {
     }
 }
 
+pin_project_lite::pin_project! {
+    /// A future whose polls are the initialisation of the object at `addr` (see
+    /// [`initialising_static`]).
+    pub(crate) struct InitialisingStatic<F> {
+        #[pin]
+        future: F,
+        addr: usize,
+    }
+}
+
+/// `future`, whose polls run as the initialiser of the facade object at `addr` (tokio's
+/// `OnceCell`): if that object is a `static`, what they allocate belongs to it and the leak
+/// check does not count it, as for a `static` `OnceLock`'s initialiser (`rt::initialising_static`).
+pub(crate) fn initialising_static<F: Future>(addr: usize, future: F) -> InitialisingStatic<F> {
+    InitialisingStatic { future, addr }
+}
+
+impl<F: Future> Future for InitialisingStatic<F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let this = self.project();
+        crate::rt::initialising_static(*this.addr, || this.future.poll(cx))
+    }
+}
+
 /// One of tapestry's futures made at `site` returned `Pending`: the future the running
 /// thread polls waits there, unless a future inside it said where first.
 pub(crate) fn waiting_at(site: &'static Location<'static>) {

@@ -108,6 +108,20 @@ pub fn timeout_at<F: IntoFuture>(deadline: Instant, future: F) -> Timeout<F::Int
     }
 }
 
+/// [`timeout`] inside one of tapestry's methods that waits with a limit (`send_timeout`): its
+/// expiry shows at `site`, the caller's line, rather than at the method's.
+pub(crate) fn timeout_made_at<F: IntoFuture>(
+    site: &'static std::panic::Location<'static>,
+    duration: Duration,
+    future: F,
+) -> Timeout<F::IntoFuture> {
+    Timeout {
+        future: future.into_future(),
+        deadline: after(duration),
+        site,
+    }
+}
+
 pin_project_lite::pin_project! {
     /// The future of [`timeout`].
     #[derive(Debug)]

@@ -1,9 +1,12 @@
-//! Tokio-shaped synchronisation for tasks (`tokio::sync`): locks, a semaphore, `Notify` and
-//! channels, with tokio's semantics (see each type).
+//! Tokio-shaped synchronisation for tasks (`tokio::sync`): locks, a semaphore, `Notify`, a
+//! barrier, a once-cell and channels, with tokio's semantics (see each type).
 
+mod barrier;
+pub mod broadcast;
 pub mod mpsc;
 mod mutex;
 mod notify;
+mod once_cell;
 pub mod oneshot;
 mod permit;
 mod rwlock;
@@ -16,8 +19,10 @@ pub mod watch;
 /// A line of user code: where a lock was asked for.
 type Site = &'static std::panic::Location<'static>;
 
+pub use barrier::{Barrier, BarrierWaitResult};
 pub use mutex::{Mutex, MutexGuard, OwnedMutexGuard, TryLockError};
 pub use notify::Notify;
+pub use once_cell::{OnceCell, SetError};
 pub use rwlock::{
     OwnedRwLockReadGuard, OwnedRwLockWriteGuard, RwLock, RwLockReadGuard, RwLockWriteGuard,
 };
@@ -27,5 +32,5 @@ pub use semaphore::{
 
 /// The named futures of this module's types, as `tokio::sync::futures`.
 pub mod futures {
-    pub use super::notify::Notified;
+    pub use super::notify::{Notified, OwnedNotified};
 }

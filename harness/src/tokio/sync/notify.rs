@@ -5,13 +5,14 @@
 //! A [`Notified`] future joins the queue when it is first polled or [`enabled`]
 //! (`Notified::enable`). It also counts `notify_waiters` calls: one made after the future was
 //! created wakes it even if it had not joined the queue yet, as tokio documents.
+//! [`OwnedNotified`] (of [`Notify::notified_owned`]) is the same future holding an `Arc`.
 //!
 //! [`enabled`]: Notified::enable
 
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::PoisonError;
+use std::sync::{Arc, PoisonError};
 use std::task::{Context, Poll, Waker};
 
 use super::waiters::{Ticket, WaitQueue, Wakeups};
@@ -67,12 +68,21 @@ impl Notify {
     /// `notify_last` once polled or enabled; for `notify_waiters` from now on.
     #[track_caller]
     pub fn notified(&self) -> Notified<'_> {
-        let waiters_calls = self.state().waiters_calls;
         Notified {
             notify: self,
-            waiters_calls,
-            stage: Stage::Init,
-            site: std::panic::Location::caller(),
+            waiter: Waiter::new(self),
+        }
+    }
+
+    /// As [`notified`](Self::notified), for a future that owns an `Arc` of this `Notify` (one
+    /// to move into a task or keep in a struct). The same semantics: it counts the
+    /// `notify_waiters` calls made after this call, and takes a stored permit when first polled.
+    #[track_caller]
+    pub fn notified_owned(self: Arc<Self>) -> OwnedNotified {
+        let waiter = Waiter::new(&self);
+        OwnedNotified {
+            notify: self,
+            waiter,
         }
     }
 
@@ -134,6 +144,20 @@ impl State {
 #[must_use = "futures do nothing unless awaited"]
 pub struct Notified<'a> {
     notify: &'a Notify,
+    waiter: Waiter,
+}
+
+/// The future of [`Notify::notified_owned`] (`tokio::sync::futures::OwnedNotified`): a
+/// [`Notified`] that owns its `Arc<Notify>`, so it can outlive the borrow (be moved into a
+/// task, kept in a struct).
+#[must_use = "futures do nothing unless awaited"]
+pub struct OwnedNotified {
+    notify: Arc<Notify>,
+    waiter: Waiter,
+}
+
+/// What a [`Notified`] and an [`OwnedNotified`] keep, whichever way they hold their `Notify`.
+struct Waiter {
     /// `notify_waiters` calls when this was created: a later one notifies it.
     waiters_calls: u64,
     stage: Stage,
@@ -150,35 +174,36 @@ enum Stage {
     Done,
 }
 
-impl Notified<'_> {
-    /// Joins the queue without polling (no waker registered), so that a `notify_one` from now
-    /// on picks this future rather than storing a permit. Returns whether it is already
-    /// notified; if so every later poll returns `Ready`.
-    pub fn enable(mut self: Pin<&mut Self>) -> bool {
-        self.as_mut().poll_notified(None)
+impl Waiter {
+    #[track_caller]
+    fn new(notify: &Notify) -> Waiter {
+        Waiter {
+            waiters_calls: notify.state().waiters_calls,
+            stage: Stage::Init,
+            site: std::panic::Location::caller(),
+        }
     }
 
     /// The poll: `Init` consumes a stored permit, or sees a `notify_waiters` since creation,
     /// or joins the queue; `Waiting` looks for its notification. State and registration are
     /// read and written under one lock, so no notification falls between them.
-    fn poll_notified(self: Pin<&mut Self>, waker: Option<&Waker>) -> bool {
-        let this = self.get_mut();
-        let mut state = this.notify.state();
-        match this.stage {
+    fn poll_notified(&mut self, notify: &Notify, waker: Option<&Waker>) -> bool {
+        let mut state = notify.state();
+        match self.stage {
             Stage::Done => true,
             Stage::Init => {
-                if std::mem::take(&mut state.permit) || state.waiters_calls != this.waiters_calls {
-                    this.stage = Stage::Done;
+                if std::mem::take(&mut state.permit) || state.waiters_calls != self.waiters_calls {
+                    self.stage = Stage::Done;
                     return true;
                 }
-                this.stage = Stage::Waiting(state.waiters.push(None, waker));
+                self.stage = Stage::Waiting(state.waiters.push(None, waker));
                 false
             }
             Stage::Waiting(ticket) => {
                 let entry = state.waiters.get_mut(ticket);
                 if entry.data.is_some() {
                     state.waiters.remove(ticket);
-                    this.stage = Stage::Done;
+                    self.stage = Stage::Done;
                     return true;
                 }
                 if let Some(waker) = waker {
@@ -188,35 +213,78 @@ impl Notified<'_> {
             }
         }
     }
-}
 
-impl Future for Notified<'_> {
-    type Output = ();
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        if self.as_mut().poll_notified(Some(cx.waker())) {
+    fn poll(&mut self, notify: &Notify, cx: &Context<'_>) -> Poll<()> {
+        if self.poll_notified(notify, Some(cx.waker())) {
             Poll::Ready(())
         } else {
             crate::future::waiting_at(self.site);
             Poll::Pending
         }
     }
-}
 
-impl Drop for Notified<'_> {
-    fn drop(&mut self) {
+    /// The future's drop: leaves the queue, passing on a notification it was chosen for but
+    /// never saw, as tokio's.
+    fn leave(&mut self, notify: &Notify) {
         let Stage::Waiting(ticket) = self.stage else {
             return;
         };
         let wakeups = {
-            let mut state = self.notify.state();
+            let mut state = notify.state();
             match state.waiters.remove(ticket) {
-                // Chosen by `notify_one`/`notify_last` but never saw it: pass it on, as tokio.
                 Some(passed @ (Notification::One | Notification::Last)) => state.notify(passed),
                 _ => Wakeups::default(),
             }
         };
         wakeups.wake_all();
+    }
+}
+
+impl Notified<'_> {
+    /// Joins the queue without polling (no waker registered), so that a `notify_one` from now
+    /// on picks this future rather than storing a permit. Returns whether it is already
+    /// notified; if so every later poll returns `Ready`.
+    pub fn enable(self: Pin<&mut Self>) -> bool {
+        let this = self.get_mut();
+        this.waiter.poll_notified(this.notify, None)
+    }
+}
+
+impl OwnedNotified {
+    /// As [`Notified::enable`].
+    pub fn enable(self: Pin<&mut Self>) -> bool {
+        let this = self.get_mut();
+        this.waiter.poll_notified(&this.notify, None)
+    }
+}
+
+impl Future for Notified<'_> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.get_mut();
+        this.waiter.poll(this.notify, cx)
+    }
+}
+
+impl Future for OwnedNotified {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.get_mut();
+        this.waiter.poll(&this.notify, cx)
+    }
+}
+
+impl Drop for Notified<'_> {
+    fn drop(&mut self) {
+        self.waiter.leave(self.notify);
+    }
+}
+
+impl Drop for OwnedNotified {
+    fn drop(&mut self) {
+        self.waiter.leave(&self.notify);
     }
 }
 
@@ -240,5 +308,11 @@ impl fmt::Debug for Notify {
 impl fmt::Debug for Notified<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Notified").finish_non_exhaustive()
+    }
+}
+
+impl fmt::Debug for OwnedNotified {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OwnedNotified").finish_non_exhaustive()
     }
 }

@@ -7,7 +7,8 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use super::chan::{Chan, NoPermit};
-use super::error::{SendError, TryRecvError, TrySendError};
+use super::error::{SendError, SendTimeoutError, TryRecvError, TrySendError};
+use crate::tokio::time::{Duration, timeout_made_at};
 
 /// Creates a channel holding at most `buffer` messages; a send waits for room. Panics if
 /// `buffer` is 0, as tokio's does.
@@ -100,6 +101,43 @@ impl<T> Sender<T> {
                 value: Some(value),
             };
             sending.await.map_err(SendError)
+        })
+    }
+
+    /// Sends `value`, waiting for room at most `timeout`: [`SendTimeoutError::Timeout`] if the
+    /// channel stayed full that long, [`SendTimeoutError::Closed`] if the receiver closed or
+    /// was dropped; either holds the value back. It waits in line as [`send`](Sender::send)
+    /// does, and its time limit is a [`tokio::time::timeout`](crate::tokio::time::timeout)'s:
+    /// under the model engines, the virtual clock's, which may run out at any point the send
+    /// waits.
+    #[track_caller]
+    pub fn send_timeout(
+        &self,
+        value: T,
+        timeout: Duration,
+    ) -> impl std::future::Future<Output = Result<(), SendTimeoutError<T>>> {
+        let site = std::panic::Location::caller();
+        crate::future::await_point(async move {
+            let mut sending = Sending {
+                reserve: Reserve {
+                    chan: &self.chan,
+                    waiter: None,
+                },
+                value: Some(value),
+            };
+            // The send is polled first at every poll: a slot granted is taken, never lost to
+            // the time limit.
+            let result = timeout_made_at(site, timeout, &mut sending).await;
+            match result {
+                Ok(sent) => sent.map_err(SendTimeoutError::Closed),
+                Err(_elapsed) => {
+                    let value = sending
+                        .value
+                        .take()
+                        .expect("a send that timed out sent nothing");
+                    Err(SendTimeoutError::Timeout(value))
+                }
+            }
         })
     }
 
