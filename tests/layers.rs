@@ -36,6 +36,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "__tokio_join",
             "__tokio_try_join",
             "__tokio_pin",
+            "__tokio_task_local",
         ],
     ),
     ("schedule", &[]),

@@ -6,7 +6,7 @@
 //! tokio = { package = "tapestry-tokio", git = "https://github.com/tapestry-rs/tapestry" }
 //! ```
 //!
-//! and `tokio::spawn`, `tokio::select!`, `tokio::join!`, `tokio::try_join!`, `tokio::pin!`, `tokio::sync::*`, `tokio::task::*`, `tokio::time::*`,
+//! and `tokio::spawn`, `tokio::select!`, `tokio::join!`, `tokio::try_join!`, `tokio::pin!`, `tokio::task_local!`, `tokio::sync::*`, `tokio::task::*`, `tokio::time::*`,
 //! `tokio::runtime::Builder` and `#[tokio::test]` are tapestry's (see `tapestry::tokio` for each
 //! one's semantics). `tokio::sync` has `Mutex`, `RwLock`, `Semaphore`, `Notify`, `Barrier`,
 //! `OnceCell`, `oneshot`, `mpsc`, `watch` and `broadcast`. `#[tokio::test]` is `#[tapestry::test]` on tokio's runtime: the default
@@ -18,7 +18,9 @@
 //! `tokio::process` (I/O is outside what tapestry explores); a crate that uses them keeps the
 //! real tokio and imports `tapestry::tokio` in its tests instead.
 
-pub use tapestry::tokio::{join, pin, runtime, select, spawn, sync, task, time, try_join};
+pub use tapestry::tokio::{
+    join, pin, runtime, select, spawn, sync, task, task_local, time, try_join,
+};
 
 /// `#[tokio::test]`, as `#[tapestry::test]` on tokio's runtime (see the crate docs).
 pub use tapestry_macros::tokio_test as test;

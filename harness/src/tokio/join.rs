@@ -99,7 +99,7 @@ macro_rules! __tokio_join {
     };
 }
 
-/// As [`join!`], for futures whose outputs are `Result`s: the first `Err` (in the order the
+/// As [`join!`](crate::tokio::join), for futures whose outputs are `Result`s: the first `Err` (in the order the
 /// branches finish) is the output at once, and the other branches are dropped; else `Ok` of
 /// the tuple of the values, as `tokio::try_join!`.
 ///

@@ -12,6 +12,7 @@ mod join;
 pub mod runtime;
 pub mod sync;
 pub mod task;
+mod task_local;
 pub mod time;
 
 #[doc(hidden)]
@@ -22,6 +23,8 @@ pub use task::spawn;
 pub use crate::__tokio_join as join;
 #[doc(inline)]
 pub use crate::__tokio_pin as pin;
+#[doc(inline)]
+pub use crate::__tokio_task_local as task_local;
 #[doc(inline)]
 pub use crate::__tokio_try_join as try_join;
 

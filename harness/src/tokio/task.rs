@@ -4,6 +4,7 @@ use std::future::{Future, poll_fn};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+pub use super::task_local::{AccessError, LocalKey, TaskLocalFuture};
 pub use crate::future::{JoinError, JoinHandle, spawn, yield_now};
 
 /// A set of tasks spawned into it, awaited in the order they finish, as tokio's `JoinSet`.
