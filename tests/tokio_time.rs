@@ -380,3 +380,43 @@ fn a_hang_guard_fires_only_when_nothing_else_can_run_with_when_idle() {
 async fn the_attribute_sets_when_timeouts_fire() {
     echo_with_a_hang_guard(true).await;
 }
+
+/// `time::advance` as tokio's on a paused clock: the clock jumps by exactly that much, and the
+/// timers it passed fire without moving it further; on tokio and under every model engine.
+/// (Had the sleep been made after the advance, its deadline would be 21 s: on tokio too.)
+#[test]
+fn advance_jumps_the_clock_and_fires_the_timers_it_passes() {
+    macro_rules! program {
+        ($tokio:ident) => {{
+            use $tokio::time::{self, Duration, Instant};
+            let start = Instant::now();
+            let (made, sleep_made) = $tokio::sync::oneshot::channel();
+            let sleeper = $tokio::spawn(async move {
+                // A sleep's deadline is set when it is made.
+                let sleep = time::sleep(Duration::from_secs(10));
+                made.send(()).unwrap();
+                sleep.await;
+                start.elapsed()
+            });
+            sleep_made.await.unwrap();
+            time::advance(Duration::from_secs(11)).await;
+            let woke_after = sleeper.await.unwrap();
+            (woke_after >= Duration::from_secs(10), start.elapsed())
+        }};
+    }
+    let expected = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .start_paused(true)
+        .build()
+        .unwrap()
+        .block_on(async { program!(tokio) });
+    assert_eq!(expected, (true, Duration::from_secs(11)));
+    let report = model_engines().run(move || {
+        let ours = block_on(async {
+            use tapestry::tokio;
+            program!(tokio)
+        });
+        assert_eq!(ours, expected);
+    });
+    assert!(report.is_clean(), "{report}");
+}

@@ -302,6 +302,10 @@ pub(super) fn wait(
             // Woken: the task is polled again, its timer still pending.
             return;
         }
+        // Due already: the clock moved past it (`tokio::time::advance`, a thread's sleep).
+        if deadline <= Instant::now() {
+            return;
+        }
         // A sleep fires only when time may pass, and only the earliest.
         if leading_thread(&timers) == Some(me)
             && !super::workers::waiting_for_a_free_worker()
@@ -325,4 +329,21 @@ pub(super) fn wait(
 fn advance_to(at: Instant) {
     let now = rt::virtual_now().expect("under a model engine");
     rt::advance_to(now, at.saturating_duration_since(Instant::now()));
+}
+
+/// Moves the running execution's virtual clock on by `by` (`tokio::time::advance`), and wakes
+/// the task whose timer leads, which fires if it is due now (the next one leads after it).
+/// `false` outside a model engine's execution, where time is real.
+pub(crate) fn advance_clock(by: std::time::Duration) -> bool {
+    let Some((exec, me)) = rt::current_thread().filter(|_| rt::virtual_now().is_some()) else {
+        return false;
+    };
+    let now = rt::virtual_now().expect("under a model engine");
+    rt::advance_to(now, by);
+    let all = timers();
+    let timers = lock(&all);
+    if let Some(leader) = leading_thread(&timers).filter(|&t| t != me) {
+        crate::thread::wake(exec, leader, Location::caller());
+    }
+    true
 }

@@ -91,6 +91,26 @@ impl Future for Sleep {
     }
 }
 
+/// Pauses time, as `tokio::time::pause`: under the model engines time is always paused (it
+/// moves only when every task waits, or by [`advance`]), so this does nothing; outside
+/// explorations and under the stress engine time is real and cannot be paused, and this does
+/// nothing either.
+pub fn pause() {}
+
+/// Resumes time, as `tokio::time::resume`: does nothing (see [`pause`]).
+pub fn resume() {}
+
+/// Moves time on by `duration`, as `tokio::time::advance`: under the model engines the
+/// execution's virtual clock jumps, the timers it passed fire (in deadline order, each when its
+/// task runs), and the caller yields so that their tasks may run first. Where time is real
+/// (outside explorations, the stress engine) it sleeps for `duration`.
+pub async fn advance(duration: Duration) {
+    if !timer::advance_clock(duration) {
+        sleep(duration).await;
+    }
+    crate::future::yield_now().await;
+}
+
 /// Requires `future` to complete within `duration`, as `tokio::time::timeout`: its output, or
 /// [`error::Elapsed`] (and the future is dropped where it waited) if the time ran out first.
 #[track_caller]
