@@ -103,7 +103,7 @@ fn unwrapping_a_panicked_tasks_output_shows_the_tasks_message() {
     assert!(
         failure
             .message()
-            .contains(r#"JoinError::Panic("the task's message", ..)"#),
+            .contains(r#"JoinError::Panic(Id(1), "the task's message", ...)"#),
         "{failure}"
     );
 }

@@ -6,10 +6,13 @@
 //! tokio = { package = "tapestry-tokio", git = "https://github.com/tapestry-rs/tapestry" }
 //! ```
 //!
-//! and `tokio::spawn`, `tokio::select!`, `tokio::join!`, `tokio::try_join!`, `tokio::pin!`, `tokio::task_local!`, `tokio::sync::*`, `tokio::task::*`, `tokio::time::*`,
-//! `tokio::runtime::Builder` and `#[tokio::test]` are tapestry's (see `tapestry::tokio` for each
-//! one's semantics). `tokio::sync` has `Mutex`, `RwLock`, `Semaphore`, `Notify`, `Barrier`,
-//! `OnceCell`, `oneshot`, `mpsc`, `watch` and `broadcast`. `#[tokio::test]` is `#[tapestry::test]` on tokio's runtime: the default
+//! and `tokio::spawn`, `tokio::select!`, `tokio::join!`, `tokio::try_join!`, `tokio::pin!`,
+//! `tokio::task_local!`, `tokio::sync::*`, `tokio::task::*` (`spawn`, `JoinHandle`,
+//! `AbortHandle`, `JoinSet`, `Id`, `id`, `try_id`, `spawn_blocking`, `block_in_place`,
+//! `yield_now`, `LocalKey`), `tokio::time::*`, `tokio::runtime::{Builder, Runtime, Handle}` and
+//! `#[tokio::test]` are tapestry's (see `tapestry::tokio` for each one's semantics).
+//! `tokio::sync` has `Mutex`, `RwLock`, `Semaphore`, `Notify`, `Barrier`, `OnceCell`,
+//! `oneshot`, `mpsc`, `watch` and `broadcast`. `#[tokio::test]` is `#[tapestry::test]` on tokio's runtime: the default
 //! `flavor = "current_thread"` is one worker, `flavor = "multi_thread", worker_threads = N`
 //! is `N` (see `Explorer::workers`), `start_paused` is accepted (the model engines' clock is
 //! always paused), and tapestry's own arguments (`engines`, `expect`, ...) work too.

@@ -100,12 +100,31 @@ where
     });
     runtime.executor.spawn(task).detach();
     for n in start {
-        let runtime = runtime.clone();
-        crate::thread::Builder::new()
-            .name(format!("runtime-worker-{}", n + 1))
-            .spawn(move || run(&runtime))
-            .expect("failed to start a runner thread for the executor");
+        start_runner(&runtime, n);
     }
+}
+
+fn start_runner(runtime: &Arc<Runtime>, n: usize) {
+    let runtime = runtime.clone();
+    crate::thread::Builder::new()
+        .name(format!("runtime-worker-{}", n + 1))
+        .spawn(move || run(&runtime))
+        .expect("failed to start a runner thread for the executor");
+}
+
+/// A task blocks its runner in place (`block_in_place`): one more runner polls the others
+/// meanwhile, as tokio starts a thread to take over the blocked worker's tasks. (Runners beyond
+/// the workers' count wait for a worker to poll: no more polls run at once.)
+pub(super) fn add_runner() {
+    let Some(runtime) = RUNTIMES.get_or(|| None) else {
+        return;
+    };
+    let n = {
+        let mut state = runtime.lock();
+        state.runners += 1;
+        state.runners - 1
+    };
+    start_runner(&runtime, n);
 }
 
 /// How many runners: as many as the modelled runtime's workers, or the cores.

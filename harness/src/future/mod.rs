@@ -1,5 +1,6 @@
-//! Async tasks under every engine: [`spawn`], [`block_on`], [`yield_now`] and [`JoinHandle`],
-//! executor-agnostic, shaped as tokio's.
+//! Async tasks under every engine: [`spawn`], [`block_on`], [`yield_now`], [`JoinHandle`] (with
+//! its [`AbortHandle`] and task [`Id`]) and [`spawn_blocking`], executor-agnostic, shaped as
+//! tokio's.
 //!
 //! Under the model engines each task runs on a model thread of its own, which polls it, waits
 //! for its waker when it returns `Pending`, and polls it again once woken. Every engine explores tasks as it explores
@@ -55,7 +56,12 @@ mod executor {
     }
 
     pub(super) fn wait_until_idle() {}
+
+    pub(super) fn add_runner() {}
 }
+mod blocking;
+mod context;
+mod join_error;
 pub(crate) mod locks;
 mod per_execution;
 mod shared_state;
@@ -71,7 +77,14 @@ use std::pin::{Pin, pin};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-pub use task::{JoinError, JoinHandle, spawn};
+pub(crate) use blocking::block_in_place;
+pub use blocking::spawn_blocking;
+pub use context::Id;
+pub(crate) use context::{
+    Enter, Kind as ContextKind, current as context, enter_if_outside, task_id,
+};
+pub use join_error::JoinError;
+pub use task::{AbortHandle, JoinHandle, spawn};
 
 use waker::Target;
 
@@ -106,6 +119,8 @@ fn drive<T>(
     loop {
         let (output, wanted) = {
             let _worker = workers::claim(thread, site);
+            // In the runtime's context: `Handle::current` works, a `block_on` is refused.
+            let _context = context::enter(thread, context::Kind::Poll, None);
             timer::polling(thread, || step(&mut cx))
         };
         if let Some(output) = output {

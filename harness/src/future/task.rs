@@ -3,7 +3,6 @@
 //! threads. The task's output reaches its [`JoinHandle`] through a lock (`shared_state`),
 //! which orders the task's last poll before the poll of the handle that returns it.
 
-use std::any::Any;
 use std::fmt;
 use std::future::Future;
 use std::panic::Location;
@@ -11,6 +10,8 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
+use super::context::{self, Id, Kind};
+use super::join_error::JoinError;
 use super::shared_state::{SharedFlag, SharedState};
 use super::waker::Target;
 use crate::rt;
@@ -27,12 +28,52 @@ use crate::rt;
 /// a failed assertion. Await the handle to expect a panic.
 pub struct JoinHandle<T> {
     shared: Arc<Shared<T>>,
+    /// The same task, its output's type erased: what an [`AbortHandle`] holds.
+    task: Arc<dyn Abort>,
+}
+
+/// An owned permission to abort a spawned task, without awaiting it, as tokio's: from
+/// [`JoinHandle::abort_handle`] or `JoinSet::spawn`. Clones abort the same task; dropping one
+/// does nothing to the task.
+#[derive(Clone)]
+pub struct AbortHandle {
+    task: Arc<dyn Abort>,
+}
+
+impl AbortHandle {
+    /// Cancels the task, as [`JoinHandle::abort`]: it is dropped the next time it would be
+    /// polled, and awaiting its handle returns a cancelled [`JoinError`]. A task that already
+    /// finished keeps its output; an abort of one already aborted does nothing. A
+    /// `spawn_blocking` closure that has started runs to its end regardless.
+    pub fn abort(&self) {
+        self.task.abort();
+    }
+
+    /// Whether the task has finished (returned, panicked, or been dropped after an abort):
+    /// `false` between an abort and the task's drop at its next poll, as tokio's.
+    pub fn is_finished(&self) -> bool {
+        self.task.is_finished()
+    }
+
+    /// The task's id.
+    pub fn id(&self) -> Id {
+        self.task.id()
+    }
+}
+
+impl fmt::Debug for AbortHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AbortHandle")
+            .field("id", &self.id())
+            .finish()
+    }
 }
 
 /// What a task and its handle share.
 pub(super) struct Shared<T> {
     state: SharedState<State<T>>,
     aborted: SharedFlag,
+    id: Id,
 }
 
 struct State<T> {
@@ -55,94 +96,55 @@ pub(super) enum Wakes {
     Executor(Waker),
 }
 
-/// Why a task gave no output: it was aborted, or it panicked.
-pub struct JoinError {
-    panic: Option<Box<dyn Any + Send + 'static>>,
-    /// A panic's note in its execution, until a handle returns it (`rt::TaskPanic::noted`).
-    noted: Option<(u64, u64)>,
-}
-
-impl JoinError {
-    fn cancelled() -> JoinError {
-        JoinError {
-            panic: None,
-            noted: None,
-        }
-    }
-
-    /// Whether the task was aborted ([`JoinHandle::abort`], or the end of an async test).
-    pub fn is_cancelled(&self) -> bool {
-        self.panic.is_none()
-    }
-
-    /// Whether the task panicked.
-    pub fn is_panic(&self) -> bool {
-        self.panic.is_some()
-    }
-
-    /// The panic's payload. Panics if the task was aborted, as tokio's does.
-    pub fn into_panic(self) -> Box<dyn Any + Send + 'static> {
-        self.panic
-            .expect("`JoinError::into_panic` on a task that was cancelled, not panicked")
-    }
-
-    /// The panic's payload, or the error back if the task was aborted.
-    pub fn try_into_panic(self) -> Result<Box<dyn Any + Send + 'static>, JoinError> {
-        match self.panic {
-            Some(panic) => Ok(panic),
-            None => Err(self),
-        }
-    }
-
-    /// The panic's message, if its payload is a string (as `panic!`'s is).
-    fn message(&self) -> Option<&str> {
-        let panic = self.panic.as_deref()?;
-        panic
-            .downcast_ref::<&str>()
-            .copied()
-            .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
-    }
-}
-
-impl fmt::Debug for JoinError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match (&self.panic, self.message()) {
-            (None, _) => f.write_str("JoinError::Cancelled"),
-            (Some(_), Some(message)) => write!(f, "JoinError::Panic({message:?}, ..)"),
-            (Some(_), None) => f.write_str("JoinError::Panic(..)"),
+impl<T: Send + 'static> JoinHandle<T> {
+    /// The handle of the task that `shared` is the task's side of.
+    pub(super) fn new(shared: Arc<Shared<T>>) -> JoinHandle<T> {
+        JoinHandle {
+            task: shared.clone(),
+            shared,
         }
     }
 }
-
-impl fmt::Display for JoinError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match (&self.panic, self.message()) {
-            (None, _) => f.write_str("task was cancelled"),
-            (Some(_), Some(message)) => write!(f, "task panicked with message {message:?}"),
-            (Some(_), None) => f.write_str("task panicked"),
-        }
-    }
-}
-
-impl std::error::Error for JoinError {}
 
 impl<T> JoinHandle<T> {
     /// Cancels the task: it is dropped the next time it would be polled (at the await point
     /// where it waits, or before its first poll), and awaiting the handle returns a
-    /// cancelled [`JoinError`]. A task that already finished keeps its output.
+    /// cancelled [`JoinError`]. A task that already finished keeps its output. A
+    /// [`spawn_blocking`](super::spawn_blocking) closure cannot be stopped once it started:
+    /// the abort then does nothing, as tokio's (before it starts, it never runs).
     pub fn abort(&self) {
         self.shared.cancel();
     }
 
-    /// Whether the task has finished (returned, or been dropped after an abort).
+    /// A handle that aborts this task, and only that: it cannot await it.
+    #[must_use = "abort handles do nothing unless `.abort` is called"]
+    pub fn abort_handle(&self) -> AbortHandle {
+        AbortHandle {
+            task: self.task.clone(),
+        }
+    }
+
+    /// The task's id, as [`task::id()`](crate::tokio::task::id) says inside it.
+    pub fn id(&self) -> Id {
+        self.shared.id
+    }
+
+    /// Whether the task has finished (returned, panicked, or been dropped after an abort).
     pub fn is_finished(&self) -> bool {
-        self.shared
-            .state
-            .with_seen(|state| state.output.is_some() || state.taken)
+        self.shared.finished()
     }
 }
 
 impl<T> Shared<T> {
+    /// Whether the task was aborted.
+    pub(super) fn aborted(&self) -> bool {
+        self.aborted.is_set()
+    }
+
+    pub(super) fn id(&self) -> Id {
+        self.id
+    }
+
     /// Marks the task aborted and wakes it, so that its next poll drops it instead.
     fn cancel(&self) {
         self.aborted.set();
@@ -152,6 +154,13 @@ impl<T> Shared<T> {
             Some(Wakes::Executor(waker)) => waker.wake(),
             None => {}
         }
+    }
+
+    /// Whether the task has finished: an operation under every engine (see
+    /// `SharedState::with_seen`), as it may be polled in a loop.
+    fn finished(&self) -> bool {
+        self.state
+            .with_seen(|state| state.output.is_some() || state.taken)
     }
 
     #[cfg_attr(loom, allow(dead_code))]
@@ -204,7 +213,9 @@ impl<T> Future for JoinHandle<T> {
 
 impl<T> fmt::Debug for JoinHandle<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("JoinHandle").finish_non_exhaustive()
+        f.debug_struct("JoinHandle")
+            .field("id", &self.shared.id)
+            .finish()
     }
 }
 
@@ -223,7 +234,7 @@ where
         let shared = Shared::new(None);
         super::executor::spawn(shared.clone(), future, site);
         super::shutdown::register(shared.clone(), None);
-        return JoinHandle { shared };
+        return JoinHandle::new(shared);
     }
     // Under an exploration the task's thread is the next one the execution starts.
     let thread = rt::thread_count();
@@ -239,13 +250,14 @@ where
         .spawn(move || run(&task, future, target, site))
         .expect("failed to start a thread for a task");
     super::shutdown::register(shared.clone(), Some(thread));
-    JoinHandle { shared }
+    JoinHandle::new(shared)
 }
 
 impl<T> Shared<T> {
-    /// Made by `spawn`: its lock and flag show at the spawn's line in traces.
+    /// Made by `spawn` (or `spawn_blocking`): its lock and flag show at the spawn's line in
+    /// traces. The task gets the next [`Id`].
     #[track_caller]
-    fn new(task: Option<Wakes>) -> Arc<Self> {
+    pub(super) fn new(task: Option<Wakes>) -> Arc<Self> {
         Arc::new(Shared {
             state: SharedState::new(State {
                 output: None,
@@ -254,6 +266,7 @@ impl<T> Shared<T> {
                 task,
             }),
             aborted: SharedFlag::new(),
+            id: Id::next(),
         })
     }
 }
@@ -322,18 +335,17 @@ impl<F: Future> Polls<F> {
                 polled: self.polled,
             };
             crate::rt::cancelled(self.site, why, self.waiting_at);
-            return Some(Err(JoinError::cancelled()));
+            return Some(Err(JoinError::cancelled(shared.id)));
         }
         // The task's future is the outermost: nothing encloses it to keep a site for.
         let _stale = crate::rt::take_pending_at();
         let future = &mut self.future;
+        let context = context::enter(rt::current_thread(), Kind::Poll, Some(shared.id));
         let result = rt::catch_task_panic(|| future.as_mut().poll(cx)).map_err(|panic| {
             rt::task_panicked(self.site);
-            JoinError {
-                panic: Some(panic.payload),
-                noted: panic.noted,
-            }
+            JoinError::panicked(shared.id, panic)
         });
+        drop(context);
         self.polled = true;
         // Kept, for a lost wakeup's report, until the next poll.
         self.waiting_at =
@@ -346,9 +358,14 @@ impl<F: Future> Polls<F> {
     }
 }
 
-/// A task as the end of an async test sees it: abort it if it still runs.
+/// A task with its output's type erased, as the end of an async test (abort it if it still
+/// runs) and an [`AbortHandle`] see it.
 pub(super) trait Abort: Send + Sync {
     fn abort(&self);
+
+    fn is_finished(&self) -> bool;
+
+    fn id(&self) -> Id;
 
     /// Leaks the task's output if its handle never took it, for a task of an execution that
     /// is over: dropped later, its destructor would run in another execution, on objects of
@@ -359,6 +376,14 @@ pub(super) trait Abort: Send + Sync {
 impl<T: Send> Abort for Shared<T> {
     fn abort(&self) {
         self.cancel();
+    }
+
+    fn is_finished(&self) -> bool {
+        self.finished()
+    }
+
+    fn id(&self) -> Id {
+        self.id
     }
 
     fn forget_output(&self) {

@@ -5,8 +5,12 @@
 //! A task that blocks inside its poll (on a std lock another task holds across `.await`, or in
 //! a blocking call) keeps its worker. With every worker held that way, the task that would
 //! free them is never polled again: the execution deadlocks, as the real runtime hangs, and
-//! the report shows the polls waiting for a worker here.
+//! the report shows the polls waiting for a worker here. A poll that calls `block_in_place`
+//! gives its worker back for the rest of the poll (`release_held`); a `spawn_blocking` closure
+//! never holds one.
 
+use std::cell::RefCell;
+use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::atomic::{AtomicBool, AtomicUsize};
 
@@ -37,8 +41,19 @@ static POOLS: PerExecution<Pool> = PerExecution::new();
 /// `Explorer::workers` looks no further (every poll asks).
 static LIMITED: AtomicBool = AtomicBool::new(false);
 
-/// A worker, held for one poll: which.
-pub(super) struct Worker(Option<(std::sync::Arc<Pool>, usize)>);
+/// A worker, held for one poll by the model thread it names (`None`: none held). Which one is
+/// in `HELD`, from where `block_in_place` may give it back before the poll ends.
+pub(super) struct Worker(Option<Option<(u64, rt::ThreadIdx)>>);
+
+/// A model thread (`None` outside explorations), the pool of a worker it holds, which one.
+type Held = (Option<(u64, rt::ThreadIdx)>, Arc<Pool>, usize);
+
+std::thread_local! {
+    /// The workers held by the polls running on this OS thread, innermost last: model threads
+    /// share an OS thread and may switch in the middle of a poll, so each is found by its model
+    /// thread (as the timers' polls are, `timer.rs`).
+    static HELD: RefCell<Vec<Held>> = const { RefCell::new(Vec::new()) };
+}
 
 fn pool(workers: usize) -> Pool {
     let workers = workers.clamp(1, MAX_WORKERS);
@@ -112,7 +127,37 @@ pub(super) fn claim(
     pool.any_free.store(*free != 0, Relaxed);
     drop(free);
     rt::polled_by(worker, site);
-    Worker(Some((pool, worker)))
+    HELD.with_borrow_mut(|held| {
+        // Workers of an earlier execution that never ended (it was abandoned) are forgotten.
+        let exec = thread.map(|(exec, _)| exec);
+        held.retain(|(of, ..)| of.map(|(exec, _)| exec) == exec);
+        held.push((thread, pool, worker));
+    });
+    Worker(Some(thread))
+}
+
+/// Gives back the worker that the running thread's poll holds, if it holds one, before the
+/// poll ends (`block_in_place`): the rest of the poll runs without one, and another poll may
+/// take it meanwhile, as tokio hands the worker's core to another thread.
+pub(crate) fn release_held() {
+    release(rt::current_thread());
+}
+
+/// Gives back the innermost worker that `thread`'s polls hold, if any.
+fn release(thread: Option<(u64, rt::ThreadIdx)>) {
+    let held = HELD
+        .try_with(|held| {
+            let mut held = held.borrow_mut();
+            let i = held.iter().rposition(|(of, ..)| *of == thread)?;
+            Some(held.remove(i))
+        })
+        .ok()
+        .flatten();
+    if let Some((_, pool, worker)) = held {
+        *lock(&pool.free) |= 1 << worker;
+        pool.any_free.store(true, Relaxed);
+        pool.released.notify_one();
+    }
 }
 
 /// Whether a poll of the running execution waits for a worker while one is free: it is on
@@ -131,10 +176,8 @@ fn lock(free: &Mutex<u64>) -> MutexGuard<'_, u64> {
 
 impl Drop for Worker {
     fn drop(&mut self) {
-        if let Some((pool, worker)) = &self.0 {
-            *lock(&pool.free) |= 1 << worker;
-            pool.any_free.store(true, Relaxed);
-            pool.released.notify_one();
+        if let Some(thread) = self.0 {
+            release(thread);
         }
     }
 }

@@ -270,6 +270,8 @@ pub(crate) enum Cancel {
     /// A task's future, aborted (`JoinHandle::abort`, the end of an async test); `polled`:
     /// after its first poll.
     Abort { polled: bool },
+    /// A `spawn_blocking` closure, aborted before it started: it never runs.
+    AbortBlocking,
 }
 
 /// The last thing that happened to a task's waker (its clones, as `Waker`s are cloned,

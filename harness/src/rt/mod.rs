@@ -28,8 +28,8 @@ mod slot;
 mod statics;
 mod tasks;
 pub(crate) use tasks::{
-    async_locks, cancelled, catch_task_panic, peek_pending_at, pending_at, polled_by, polling,
-    select_start, take_pending_at, task_panic_seen, task_panicked, waker_note, workers,
+    TaskPanic, async_locks, cancelled, catch_task_panic, peek_pending_at, pending_at, polled_by,
+    polling, select_start, take_pending_at, task_panic_seen, task_panicked, waker_note, workers,
 };
 mod threads;
 pub(crate) mod token;

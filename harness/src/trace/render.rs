@@ -302,6 +302,9 @@ pub(super) fn operation(event: &Event, labels: &Labels) -> String {
                 Cancel::Abort { polled: false } => {
                     "aborted before its first poll: dropped the task's future".to_owned()
                 }
+                Cancel::AbortBlocking => {
+                    "aborted before it started: the blocking closure never runs".to_owned()
+                }
             }
         }
         Op::Poll { worker } => format!("polled by worker {worker}"),

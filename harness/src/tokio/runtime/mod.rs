@@ -1,6 +1,6 @@
-//! Tokio-shaped runtimes (`tokio::runtime`): [`Builder`] and [`Runtime::block_on`], so that code
-//! that builds its own runtime runs under tapestry, and so that a test can say which runtime
-//! its tasks run on.
+//! Tokio-shaped runtimes (`tokio::runtime`): [`Builder`], [`Runtime`] and [`Handle`], so that
+//! code that builds its own runtime, or reaches the current one, runs under tapestry, and so
+//! that a test can say which runtime its tasks run on.
 //!
 //! Tasks are tapestry's whichever runtime is built. What the builder changes is the model of
 //! the runtime's workers under an exploration: [`Builder::new_current_thread`] is one worker,
@@ -11,6 +11,10 @@
 //! builder changes nothing.
 
 use std::future::Future;
+
+mod handle;
+
+pub use handle::{EnterGuard, Handle, TryCurrentError};
 
 /// Builds a [`Runtime`], as `tokio::runtime::Builder`.
 #[derive(Debug)]
@@ -60,14 +64,16 @@ impl Builder {
             Some(n) => n,
             None => crate::thread::available_parallelism().map_or(1, |n| n.get()),
         };
-        Ok(Runtime { workers })
+        Ok(Runtime {
+            handle: Handle::of(workers),
+        })
     }
 }
 
 /// A runtime, as `tokio::runtime::Runtime`.
 #[derive(Debug)]
 pub struct Runtime {
-    workers: usize,
+    handle: Handle,
 }
 
 impl Runtime {
@@ -78,10 +84,12 @@ impl Runtime {
 
     /// Runs `future` to completion on the calling thread, polled by one of this runtime's
     /// workers.
+    ///
+    /// # Panics
+    /// Inside a task's poll or another `block_on`, as tokio's (see [`Handle::block_on`]).
     #[track_caller]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
-        crate::future::workers::limit(self.workers);
-        crate::future::block_on(future)
+        self.handle.block_on(future)
     }
 
     /// Spawns a task, as [`crate::tokio::spawn`].
@@ -91,7 +99,26 @@ impl Runtime {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        crate::future::workers::limit(self.workers);
-        crate::future::spawn(future)
+        self.handle.spawn(future)
+    }
+
+    /// Runs `f` on a thread of its own, as [`crate::tokio::task::spawn_blocking`].
+    #[track_caller]
+    pub fn spawn_blocking<F, R>(&self, f: F) -> crate::tokio::task::JoinHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        self.handle.spawn_blocking(f)
+    }
+
+    /// The runtime's handle.
+    pub fn handle(&self) -> &Handle {
+        &self.handle
+    }
+
+    /// Enters the runtime's context on the calling thread, as [`Handle::enter`].
+    pub fn enter(&self) -> EnterGuard<'_> {
+        self.handle.enter()
     }
 }

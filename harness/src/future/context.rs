@@ -1,0 +1,128 @@
+//! Tasks' ids, and what the running thread is doing for the async runtime: polling a task or
+//! a `block_on`, or running a blocking closure (`spawn_blocking`, `block_in_place`). tokio
+//! calls that the runtime context: `task::id()` reads the task from it, `Handle::current()`
+//! needs one, and a `block_on` inside a poll is refused, as tokio's.
+//!
+//! The context is kept on a std thread-local stack, each entry found by its model thread: model
+//! threads share an OS thread under the model engines and may switch in the middle of a poll (a
+//! poll that blocks), as `timer.rs` explains for its own stack.
+
+use std::cell::RefCell;
+use std::fmt;
+use std::num::NonZeroU64;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+
+use super::per_execution::PerExecution;
+use crate::rt::{self, ThreadIdx};
+
+/// A task's id, as tokio's `task::Id`: unique among the tasks of an execution (of a process,
+/// outside explorations), numbered from 1 in the order they were spawned. Under an
+/// exploration each execution numbers its tasks afresh, so a schedule replays the same ids.
+///
+/// Shown as its number (`Display`), or as `Id(3)` (`Debug`), as tokio's.
+#[derive(Clone, Copy, Debug, Hash, Eq, PartialEq, PartialOrd, Ord)]
+pub struct Id(NonZeroU64);
+
+impl fmt::Display for Id {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// The last id given outside explorations.
+static NEXT: AtomicU64 = AtomicU64::new(0);
+/// The last id given in each execution.
+static NEXT_OF: PerExecution<AtomicU64> = PerExecution::new();
+
+impl Id {
+    /// The next task's id, in the running execution or outside explorations.
+    pub(super) fn next() -> Id {
+        let last = match rt::current_thread() {
+            Some(_) => NEXT_OF.get(|| AtomicU64::new(0)).fetch_add(1, Relaxed),
+            None => NEXT.fetch_add(1, Relaxed),
+        };
+        Id(NonZeroU64::new(last + 1).expect("task ids never run out"))
+    }
+}
+
+/// What a model thread (or, outside explorations, a std thread) does for the runtime.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// Polls a task, or a `block_on`'s future: a `block_on` here would block a worker.
+    Poll,
+    /// In the runtime's context without polling (a `spawn_blocking` or `block_in_place`
+    /// closure, a `Handle::enter` guard): it may `block_on`.
+    Entered,
+}
+
+struct Entered {
+    /// The model thread (`rt::current_thread`); `None` outside explorations.
+    thread: Option<(u64, ThreadIdx)>,
+    kind: Kind,
+    /// The task, if the thread runs one (a `block_on` is none, as tokio's).
+    task: Option<Id>,
+}
+
+std::thread_local! {
+    /// What the threads running on this OS thread do, innermost last.
+    static CONTEXT: RefCell<Vec<Entered>> = const { RefCell::new(Vec::new()) };
+}
+
+/// While it lives, the running thread is in the runtime context `kind`, for `task`; it leaves
+/// it when dropped (also when the poll or closure panics).
+pub(crate) struct Enter(Option<(u64, ThreadIdx)>);
+
+/// Enters the runtime context `kind` on `thread` (the running one), for `task`.
+pub(crate) fn enter(thread: Option<(u64, ThreadIdx)>, kind: Kind, task: Option<Id>) -> Enter {
+    CONTEXT.with_borrow_mut(|entries| {
+        // Entries of an earlier execution that never ended (it was abandoned) are dropped.
+        if let Some(exec) = thread.map(|(exec, _)| exec)
+            && entries
+                .first()
+                .is_some_and(|e| e.thread.map(|t| t.0) != Some(exec))
+        {
+            entries.retain(|e| e.thread.map(|t| t.0) == Some(exec));
+        }
+        entries.push(Entered { thread, kind, task });
+    });
+    Enter(thread)
+}
+
+impl Drop for Enter {
+    fn drop(&mut self) {
+        let _ = CONTEXT.try_with(|entries| {
+            let mut entries = entries.borrow_mut();
+            if let Some(i) = entries.iter().rposition(|e| e.thread == self.0) {
+                entries.remove(i);
+            }
+        });
+    }
+}
+
+/// The running thread's innermost context: what it does, and for which task.
+pub(crate) fn current() -> Option<(Kind, Option<Id>)> {
+    let thread = rt::current_thread();
+    CONTEXT
+        .try_with(|entries| {
+            let entries = entries.borrow();
+            let entry = entries.iter().rev().find(|e| e.thread == thread)?;
+            Some((entry.kind, entry.task))
+        })
+        .ok()
+        .flatten()
+}
+
+/// The id of the task the running thread runs (polls, or runs the blocking closure of):
+/// `None` outside tasks, in a `block_on` among them, as tokio's `task::try_id`.
+pub(crate) fn task_id() -> Option<Id> {
+    current().and_then(|(_, task)| task)
+}
+
+/// Enters the runtime's context on the running thread unless it is in it already (a
+/// `Handle::enter` guard); it leaves when the guard is dropped.
+pub(crate) fn enter_if_outside() -> Option<Enter> {
+    match current() {
+        Some(_) => None,
+        None => Some(enter(rt::current_thread(), Kind::Entered, None)),
+    }
+}
