@@ -137,6 +137,30 @@ mod fixtures {
         t.join().unwrap();
     }
 
+    /// tokio style: a std lock's short section calls `notify_one` of the tokio face, where the
+    /// engine switches to the task, which then waits for the std lock.
+    #[tapestry::test(engines = "exhaustive")]
+    #[ignore]
+    async fn notifies_inside_a_std_lock() {
+        let queue = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let ready = std::sync::Arc::new(tapestry::tokio::sync::Notify::new());
+        let (q, r) = (queue.clone(), ready.clone());
+        let consumer = tapestry::tokio::spawn(async move {
+            loop {
+                if q.lock().unwrap().pop().is_some() {
+                    return;
+                }
+                r.notified().await;
+            }
+        });
+        {
+            let mut queue = queue.lock().unwrap();
+            queue.push(1);
+            ready.notify_one();
+        }
+        consumer.await.unwrap();
+    }
+
     #[tapestry::test(engines = "stress")]
     #[ignore]
     fn spins_on_a_real_thread() {
@@ -246,7 +270,20 @@ const FIXTURES: &[(&str, Expect)] = &[
             BLOCKED,
             // The thread holding the lock the stuck one waits for, switched away from inside
             // its critical section (after the spawn, before its `fetch_add`).
-            "The other threads were last seen at: `main` at tests/isolation.rs:127:",
+            "The other threads were last seen (their last tapestry operation done) at: `main` \
+             at tests/isolation.rs:127:",
+        ]),
+    ),
+    (
+        "notifies_inside_a_std_lock",
+        Fail(&[
+            "tapestry found a hang",
+            "thread `task-1` reached no tapestry operation",
+            BLOCKED,
+            // The body, switched away from at its `notify_one` inside the std lock (loom
+            // switches before an operation: the last one done is the spawn).
+            "The other threads were last seen (their last tapestry operation done) at: `main` \
+             at tests/isolation.rs:148:",
         ]),
     ),
     (

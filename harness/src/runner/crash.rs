@@ -228,7 +228,10 @@ fn describe(text: &mut Text, kind: FailureKind, signal: libc::c_int, crumbs: Opt
         .filter(|o| o.thread != crumbs.thread)
         .peekable();
     if others.peek().is_some() {
-        let _ = write!(text, ". The other threads were last seen at: ");
+        let _ = write!(
+            text,
+            ". The other threads were last seen (their last tapestry operation done) at: "
+        );
         for (i, other) in others.enumerate() {
             let sep = if i == 0 { "" } else { ", " };
             let _ = match other.name {

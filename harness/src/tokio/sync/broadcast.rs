@@ -98,6 +98,7 @@ struct Slot<T> {
 }
 
 impl<T> Shared<T> {
+    #[track_caller]
     fn state(&self) -> MutexGuard<'_, State<T>> {
         // A value's `Clone` runs under this lock (its `Drop` never does), before any change:
         // a panic there leaves the state whole.
@@ -218,6 +219,7 @@ impl<T> Sender<T> {
     /// Sends `value` to every receiver alive now; returns how many, or the value back as `Err`
     /// if there is none (it is not kept for later receivers). Never waits: with the channel
     /// full, the oldest value is overwritten, and receivers that had not seen it will lag.
+    #[track_caller]
     pub fn send(&self, value: T) -> Result<usize, SendError<T>> {
         let (receivers, waiting, overwritten) = {
             let mut state = self.shared.state();
@@ -311,6 +313,7 @@ impl<T: Clone> Receiver<T> {
 
     /// Receives the next value if there is one: [`TryRecvError::Empty`] if not yet, else as
     /// [`recv`](Receiver::recv).
+    #[track_caller]
     pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
         let taken = self.shared.state().take(&mut self.next);
         taken.map(|(value, _seen_by_all)| value)

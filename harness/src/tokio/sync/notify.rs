@@ -60,6 +60,7 @@ impl Notify {
         }
     }
 
+    #[track_caller]
     fn state(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -88,17 +89,20 @@ impl Notify {
 
     /// Wakes the first waiter (the one queued longest); with nobody waiting, stores a permit
     /// that the next `notified()` consumes at once. At most one permit is stored.
+    #[track_caller]
     pub fn notify_one(&self) {
         self.notify(Notification::One);
     }
 
     /// As [`notify_one`](Self::notify_one), but wakes the waiter queued last.
+    #[track_caller]
     pub fn notify_last(&self) {
         self.notify(Notification::Last);
     }
 
     /// Wakes every waiter queued now, and every `Notified` created before this call even if
     /// not yet polled. Stores no permit.
+    #[track_caller]
     pub fn notify_waiters(&self) {
         let mut wakeups = Wakeups::default();
         {
@@ -114,6 +118,7 @@ impl Notify {
         wakeups.wake_all();
     }
 
+    #[track_caller]
     fn notify(&self, notification: Notification) {
         let wakeups = self.state().notify(notification);
         wakeups.wake_all();

@@ -108,6 +108,7 @@ struct State<T> {
 }
 
 impl<T> Shared<T> {
+    #[track_caller]
     fn lock(&self) -> MutexGuard<'_, State<T>> {
         // Nothing user-written runs under this lock, so a poison is a panic elsewhere.
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
@@ -186,6 +187,7 @@ impl<T> Receiver<T> {
     /// Takes the value if it was sent: [`TryRecvError::Empty`] if not yet,
     /// [`TryRecvError::Closed`] if the sender was dropped without sending or the value was
     /// already taken.
+    #[track_caller]
     pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
         let Some(shared) = &self.shared else {
             return Err(TryRecvError::Closed);
@@ -204,6 +206,7 @@ impl<T> Receiver<T> {
 
     /// Refuses the value: later sends fail and [`Sender::closed`] returns. A value sent before
     /// the close can still be received.
+    #[track_caller]
     pub fn close(&mut self) {
         if let Some(shared) = &self.shared {
             let waker = shared.lock().close();

@@ -68,6 +68,7 @@ impl Semaphore {
         }
     }
 
+    #[track_caller]
     fn state(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -79,6 +80,7 @@ impl Semaphore {
 
     /// Adds `n` permits; they go to the waiters first, in order. Panics if the free permits
     /// would exceed [`Self::MAX_PERMITS`].
+    #[track_caller]
     pub fn add_permits(&self, n: usize) {
         self.give(n);
     }
@@ -112,11 +114,13 @@ impl Semaphore {
     }
 
     /// Takes a permit if one is free.
+    #[track_caller]
     pub fn try_acquire(&self) -> Result<SemaphorePermit<'_>, TryAcquireError> {
         self.try_acquire_many(1)
     }
 
     /// Takes `n` permits if that many are free.
+    #[track_caller]
     pub fn try_acquire_many(&self, n: u32) -> Result<SemaphorePermit<'_>, TryAcquireError> {
         self.try_acquire_raw(n as usize)?;
         Ok(SemaphorePermit::new(self, n))
@@ -160,6 +164,7 @@ impl Semaphore {
 
     /// Closes the semaphore: every waiter not yet served and every later acquire fails with
     /// [`AcquireError`]. Permits held stay valid.
+    #[track_caller]
     pub fn close(&self) {
         let mut wakeups = Wakeups::default();
         {
@@ -202,6 +207,7 @@ impl Semaphore {
         }
     }
 
+    #[track_caller]
     pub(super) fn try_acquire_raw(&self, n: usize) -> Result<(), TryAcquireError> {
         let mut state = self.state();
         if state.closed {
@@ -223,6 +229,7 @@ impl Semaphore {
     }
 
     /// Gives `n` permits back, ending a hold (a permit's drop, a lock's release).
+    #[track_caller]
     pub(super) fn release(&self, n: usize) {
         if n == 0 {
             return;

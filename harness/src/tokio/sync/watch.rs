@@ -75,6 +75,7 @@ fn wake_all(wakers: impl IntoIterator<Item = Waker>) {
 }
 
 impl<T> Shared<T> {
+    #[track_caller]
     fn meta(&self) -> MutexGuard<'_, Meta> {
         self.meta.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -114,6 +115,7 @@ impl<T> Sender<T> {
 
     /// Replaces the value and notifies the receivers; returns it back as `Err`, storing
     /// nothing, if no receiver is left.
+    #[track_caller]
     pub fn send(&self, value: T) -> Result<(), SendError<T>> {
         if self.shared.meta().receivers == 0 {
             return Err(SendError(value));
@@ -124,12 +126,14 @@ impl<T> Sender<T> {
 
     /// Replaces the value and notifies the receivers, even if there are none; returns the old
     /// value.
+    #[track_caller]
     pub fn send_replace(&self, mut value: T) -> T {
         self.send_modify(|old| std::mem::swap(old, &mut value));
         value
     }
 
     /// Modifies the value in place and notifies the receivers, even if there are none.
+    #[track_caller]
     pub fn send_modify(&self, modify: impl FnOnce(&mut T)) {
         self.send_if_modified(|value| {
             modify(value);
@@ -139,6 +143,7 @@ impl<T> Sender<T> {
 
     /// Modifies the value in place; notifies the receivers only if `modify` returns `true`
     /// (which it returns). If `modify` panics, nothing is notified.
+    #[track_caller]
     pub fn send_if_modified(&self, modify: impl FnOnce(&mut T) -> bool) -> bool {
         let wakers = {
             let mut value = self
@@ -160,6 +165,7 @@ impl<T> Sender<T> {
 
     /// Borrows the current value (holding the read lock); its
     /// [`has_changed`](Ref::has_changed) is `false`.
+    #[track_caller]
     pub fn borrow(&self) -> Ref<'_, T> {
         Ref {
             guard: self.shared.read(),
@@ -253,6 +259,7 @@ fn poll_changed<T>(
 
 impl<T> Receiver<T> {
     /// Borrows the latest value (holding the read lock) without marking it seen.
+    #[track_caller]
     pub fn borrow(&self) -> Ref<'_, T> {
         let (guard, version) = self.shared.read_versioned();
         Ref {
@@ -262,6 +269,7 @@ impl<T> Receiver<T> {
     }
 
     /// Borrows the latest value (holding the read lock) and marks it seen.
+    #[track_caller]
     pub fn borrow_and_update(&mut self) -> Ref<'_, T> {
         let (guard, version) = self.shared.read_versioned();
         let has_changed = version != self.seen;
@@ -271,6 +279,7 @@ impl<T> Receiver<T> {
 
     /// Whether a value newer than the last seen one was sent; [`RecvError`] once the sender
     /// is dropped.
+    #[track_caller]
     pub fn has_changed(&self) -> Result<bool, RecvError> {
         let meta = self.shared.meta();
         if !meta.sender_alive {
@@ -354,6 +363,7 @@ impl<T> Drop for Receiver<T> {
 impl<T> Ref<'_, T> {
     /// Whether the borrowed value was new to the receiver when borrowed (always `false` for
     /// the sender's borrow).
+    #[track_caller]
     pub fn has_changed(&self) -> bool {
         self.has_changed
     }

@@ -143,6 +143,7 @@ impl<T> Sender<T> {
 
     /// Sends `value` if there is room now: [`TrySendError::Full`] if not,
     /// [`TrySendError::Closed`] if the receiver closed or was dropped.
+    #[track_caller]
     pub fn try_send(&self, value: T) -> Result<(), TrySendError<T>> {
         match self.chan.try_reserve() {
             Ok(()) => {
@@ -178,6 +179,7 @@ impl<T> Sender<T> {
     }
 
     /// Reserves a slot if one is free now.
+    #[track_caller]
     pub fn try_reserve(&self) -> Result<Permit<'_, T>, TrySendError<()>> {
         match self.chan.try_reserve() {
             Ok(()) => Ok(Permit { chan: &self.chan }),
@@ -202,6 +204,7 @@ senders!(Sender, WeakSender);
 impl<T> Permit<'_, T> {
     /// Sends `value` in the reserved slot. If the receiver was dropped meanwhile, the value
     /// is dropped with the channel.
+    #[track_caller]
     pub fn send(self, value: T) {
         let chan = self.chan;
         // The slot is filled, not freed: the permit's drop must not run.

@@ -70,6 +70,7 @@ impl<T> Chan<T> {
         }
     }
 
+    #[track_caller]
     fn lock(&self) -> MutexGuard<'_, State<T>> {
         // Nothing user-written runs under this lock, so a poison is a panic elsewhere.
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
@@ -100,6 +101,7 @@ impl<T> Chan<T> {
     }
 
     /// Queues `value` in a reserved slot (or, unbounded, with no slot) and wakes the receiver.
+    #[track_caller]
     pub(super) fn push(&self, value: T, reserved: bool) {
         let waker = {
             let mut state = self.lock();
@@ -115,6 +117,7 @@ impl<T> Chan<T> {
     }
 
     /// An unbounded send: queues `value` unless the receiver closed.
+    #[track_caller]
     pub(super) fn push_unbounded(&self, value: T) -> Result<(), T> {
         let waker = {
             let mut state = self.lock();
@@ -181,6 +184,7 @@ impl<T> Chan<T> {
         }
     }
 
+    #[track_caller]
     pub(super) fn try_recv(&self) -> Result<T, TryRecvError> {
         match self.take(1, None) {
             (taken, _) if !taken.is_empty() => Ok(taken.into_iter().next().expect("one")),
@@ -190,6 +194,7 @@ impl<T> Chan<T> {
     }
 
     /// The receiver closes: waiting senders fail, `closed()` returns, queued messages stay.
+    #[track_caller]
     pub(super) fn close(&self) {
         let wakers = {
             let mut state = self.lock();

@@ -117,6 +117,7 @@ macro_rules! receivers {
 
             /// Receives a message if one is queued: [`TryRecvError::Empty`] if none is yet,
             /// [`TryRecvError::Disconnected`] at the end.
+            #[track_caller]
             pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
                 self.chan.try_recv()
             }
@@ -129,6 +130,7 @@ macro_rules! receivers {
 
             /// Closes the channel: sends fail from now on, waiting senders fail, and the
             /// messages already queued (or sent with permits already held) are still received.
+            #[track_caller]
             pub fn close(&mut self) {
                 self.chan.close();
             }

@@ -36,6 +36,7 @@ pub struct WeakUnboundedSender<T> {
 impl<T> UnboundedSender<T> {
     /// Queues `value` without waiting; returns it back as `Err` if the receiver closed or was
     /// dropped.
+    #[track_caller]
     pub fn send(&self, value: T) -> Result<(), SendError<T>> {
         self.chan.push_unbounded(value).map_err(SendError)
     }
