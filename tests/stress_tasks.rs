@@ -180,3 +180,33 @@ fn a_task_that_panics_under_stress_is_named_by_the_task() {
     );
     assert!(failure.to_string().contains("task-2"), "{failure}");
 }
+
+/// Three tasks sleep 12, 10 and 11 ms and report when they wake, on one runner that a fourth
+/// task then blocks for 30 ms: when the runner comes back every timer is due, and it wakes
+/// them in deadline order, as tokio's timer wheel fires what expired meanwhile (not in the
+/// order they were registered).
+#[test]
+fn timers_that_expired_while_the_runner_was_busy_fire_in_deadline_order() {
+    let report = Explorer::new().engine(stress(10)).workers(1).run(|| {
+        let (tx, mut rx) = tapestry::tokio::sync::mpsc::unbounded_channel();
+        for ms in [12u64, 10, 11] {
+            let tx = tx.clone();
+            spawn(async move {
+                tapestry::tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+                tx.send(ms).unwrap();
+            });
+        }
+        drop(tx);
+        // Blocks the only runner (a real sleep, inside a poll) past every deadline.
+        spawn(async { std::thread::sleep(std::time::Duration::from_millis(30)) });
+        let woke = block_on(async {
+            let mut woke = Vec::new();
+            while let Some(ms) = rx.recv().await {
+                woke.push(ms);
+            }
+            woke
+        });
+        assert_eq!(woke, [10, 11, 12], "woken out of deadline order");
+    });
+    assert!(report.is_clean(), "{report}");
+}

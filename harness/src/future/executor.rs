@@ -191,6 +191,10 @@ impl Runtime {
                 state.timers.iter().map(|(deadline, _)| *deadline).min(),
             )
         };
+        // In deadline order, as tokio's timer wheel fires what expired meanwhile: a runner that
+        // woke late (a loaded machine) must not wake them in the order they were registered.
+        let mut due = due;
+        due.sort_by_key(|(deadline, _)| *deadline);
         for (_, task) in due {
             task.wake();
         }
