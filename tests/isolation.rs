@@ -161,6 +161,14 @@ mod fixtures {
         consumer.await.unwrap();
     }
 
+    /// A failure after a sleep, under the stress engine: its report says timers are real there.
+    #[tapestry::test(engines = "stress")]
+    #[ignore]
+    async fn fails_after_a_sleep_under_stress() {
+        tapestry::tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        panic!("woke too late");
+    }
+
     #[tapestry::test(engines = "stress")]
     #[ignore]
     fn spins_on_a_real_thread() {
@@ -284,6 +292,14 @@ const FIXTURES: &[(&str, Expect)] = &[
             // switches before an operation: the last one done is the spawn).
             "The other threads were last seen (their last tapestry operation done) at: `main` \
              at tests/isolation.rs:148:",
+        ]),
+    ),
+    (
+        "fails_after_a_sleep_under_stress",
+        Fail(&[
+            "tapestry found a panic",
+            "woke too late",
+            "Its tasks waited on timers, which run on the real clock under the stress engine",
         ]),
     ),
     (

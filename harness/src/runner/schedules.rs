@@ -306,6 +306,14 @@ impl TestRun<'_> {
                 message.push_str(&format!("The failing schedule could not be saved: {why}\n"))
             }
         }
+        if stress.is_some() && failure.trace().used_timers() {
+            message.push_str(
+                "Its tasks waited on timers, which run on the real clock under the stress engine: \
+                 a poll delayed by a loaded machine moves a sleep's deadline or lets a timeout \
+                 fire first, on tokio too. If the program counts on a few milliseconds' margin \
+                 between timers or work, that margin is the bug.\n",
+            );
+        }
         if let Some(seed) = stress {
             message.push_str(&format!(
                 "Hunt again alone, with the same seed and budget (it may take several tries: real threads need not interleave the same way twice):\n    {}\n",

@@ -119,6 +119,20 @@ impl Trace {
         self.recording.events.is_empty()
     }
 
+    /// Whether a task waited on a timer of `tapestry::tokio::time` (a sleep, a timeout).
+    pub(crate) fn used_timers(&self) -> bool {
+        self.recording.events.iter().any(|e| {
+            matches!(
+                e.op,
+                crate::rt::Op::TimerWait { .. }
+                    | crate::rt::Op::Cancelled {
+                        why: crate::rt::Cancel::Timeout,
+                        ..
+                    }
+            )
+        })
+    }
+
     /// The whole trace, however long (`Display` elides parts of long traces).
     pub fn render_full(&self) -> String {
         let mut out = String::new();
