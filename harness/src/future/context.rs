@@ -13,6 +13,7 @@ use std::num::NonZeroU64;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 use super::per_execution::PerExecution;
+use super::timer::Wanted;
 use crate::rt::{self, ThreadIdx};
 
 /// A task's id, as tokio's `task::Id`: unique among the tasks of an execution (of a process,
@@ -61,42 +62,85 @@ struct Entered {
     kind: Kind,
     /// The task, if the thread runs one (a `block_on` is none, as tokio's).
     task: Option<Id>,
+    /// The timers a poll asked for so far (`timer::want`); none for [`Kind::Entered`].
+    wanted: Wanted,
 }
 
 std::thread_local! {
-    /// What the threads running on this OS thread do, innermost last.
+    /// What the threads running on this OS thread do, innermost last: one entry per poll of
+    /// tapestry's loops (pushed and popped once per poll, so it is the one stack a poll pays
+    /// for) and per blocking closure. Model threads share an OS thread and may switch in the
+    /// middle of a poll (a poll that blocks), so an entry is found by its model thread, not by
+    /// its place: almost always the last, which is looked at first.
     static CONTEXT: RefCell<Vec<Entered>> = const { RefCell::new(Vec::new()) };
 }
 
 /// While it lives, the running thread is in the runtime context `kind`, for `task`; it leaves
-/// it when dropped (also when the poll or closure panics).
+/// it when dropped (also when the poll or closure panics), or by [`Enter::leave`].
 pub(crate) struct Enter(Option<(u64, ThreadIdx)>);
 
 /// Enters the runtime context `kind` on `thread` (the running one), for `task`.
 pub(crate) fn enter(thread: Option<(u64, ThreadIdx)>, kind: Kind, task: Option<Id>) -> Enter {
     CONTEXT.with_borrow_mut(|entries| {
         // Entries of an earlier execution that never ended (it was abandoned) are dropped.
-        if let Some(exec) = thread.map(|(exec, _)| exec)
-            && entries
-                .first()
-                .is_some_and(|e| e.thread.map(|t| t.0) != Some(exec))
+        if let Some(first) = entries.first()
+            && first.thread.map(|t| t.0) != thread.map(|t| t.0)
         {
-            entries.retain(|e| e.thread.map(|t| t.0) == Some(exec));
+            let exec = thread.map(|(exec, _)| exec);
+            entries.retain(|e| e.thread.map(|t| t.0) == exec);
         }
-        entries.push(Entered { thread, kind, task });
+        entries.push(Entered {
+            thread,
+            kind,
+            task,
+            wanted: Wanted::default(),
+        });
     });
     Enter(thread)
 }
 
+impl Enter {
+    /// Leaves the context; returns the timers its poll asked for.
+    pub(super) fn leave(self) -> Wanted {
+        let wanted = leave(self.0);
+        std::mem::forget(self);
+        wanted.unwrap_or_default()
+    }
+}
+
 impl Drop for Enter {
     fn drop(&mut self) {
-        let _ = CONTEXT.try_with(|entries| {
-            let mut entries = entries.borrow_mut();
-            if let Some(i) = entries.iter().rposition(|e| e.thread == self.0) {
-                entries.remove(i);
-            }
-        });
+        leave(self.0);
     }
+}
+
+/// Removes `thread`'s innermost entry.
+fn leave(thread: Option<(u64, ThreadIdx)>) -> Option<Wanted> {
+    // `try_with`: a poll may unwind while this OS thread exits.
+    CONTEXT
+        .try_with(|entries| {
+            let mut entries = entries.borrow_mut();
+            if entries.last().is_some_and(|e| e.thread == thread) {
+                return entries.pop().map(|e| e.wanted);
+            }
+            let i = entries.iter().rposition(|e| e.thread == thread)?;
+            Some(entries.remove(i).wanted)
+        })
+        .ok()
+        .flatten()
+}
+
+/// Lets `ask` change the timers wanted by `thread`'s innermost poll (skipping the contexts
+/// of blocking closures entered inside it); `None` if the thread runs no poll of ours.
+pub(super) fn want(thread: Option<(u64, ThreadIdx)>, ask: impl FnOnce(&mut Wanted)) -> Option<()> {
+    CONTEXT.with_borrow_mut(|entries| {
+        let entry = entries
+            .iter_mut()
+            .rev()
+            .find(|e| e.thread == thread && e.kind == Kind::Poll)?;
+        ask(&mut entry.wanted);
+        Some(())
+    })
 }
 
 /// The running thread's innermost context: what it does, and for which task.

@@ -20,7 +20,7 @@ use async_executor::Executor;
 use super::per_execution::PerExecution;
 use super::task::{Polls, Shared};
 use super::waker::Target;
-use super::{timer, workers};
+use super::{context, timer, workers};
 use crate::rt;
 use crate::time::Instant;
 
@@ -82,9 +82,11 @@ where
         }
         // A panic in this poll is the task's, not its runner's.
         let _polling = rt::polling(&name);
-        let (step, wanted) = timer::polling(rt::current_thread(), || task.step(&shared, cx));
+        let context = context::enter(rt::current_thread(), context::Kind::Poll, Some(shared.id()));
+        let step = task.step(&shared, cx);
+        let wanted = context.leave();
         let Some(output) = step else {
-            if let Some(deadline) = wanted.and_then(|wanted| wanted.deadline()) {
+            if let Some(deadline) = wanted.deadline() {
                 ours.lock().timers.push((deadline, cx.waker().clone()));
                 // The runner polling it waits for work at most until then (its idle future,
                 // which asks for the earliest timer, was polled before this task).
@@ -143,7 +145,7 @@ fn run(runtime: &Runtime) {
     // Each poll holds one of the modelled runtime's workers, if they are limited, as a poll of
     // `block_on` does: so a task blocking its runner inside a poll (a std lock held across an
     // `.await` elsewhere) holds a worker, as on the real runtime.
-    super::drive(Target::current(), site, |cx| {
+    super::drive(Target::current(), site, None, |cx| {
         running.as_mut().poll(cx).is_ready().then_some(())
     });
 }

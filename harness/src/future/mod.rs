@@ -94,7 +94,7 @@ use waker::Target;
 pub fn block_on<F: Future>(future: F) -> F::Output {
     let site = Location::caller();
     let mut future = pin!(future);
-    drive(Target::current(), site, |cx| {
+    drive(Target::current(), site, None, |cx| {
         // Where it waits is noted afresh by each poll, and kept until the next (`rt::pending_at`).
         let _stale = crate::rt::take_pending_at();
         match future.as_mut().poll(cx) {
@@ -105,10 +105,12 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
 }
 
 /// The poll loop of a task or a `block_on`: `step` polls with the context of `target`'s
-/// waker until it returns an output, and the thread waits for a wake after each `None`.
+/// waker until it returns an output, and the thread waits for a wake after each `None`. Each
+/// poll runs in the runtime's context, for `task` if it polls one.
 fn drive<T>(
     target: Arc<Target>,
     site: &'static Location<'static>,
+    task: Option<Id>,
     mut step: impl FnMut(&mut Context<'_>) -> Option<T>,
 ) -> T {
     let waker = target.waker();
@@ -120,14 +122,15 @@ fn drive<T>(
         let (output, wanted) = {
             let _worker = workers::claim(thread, site);
             // In the runtime's context: `Handle::current` works, a `block_on` is refused.
-            let _context = context::enter(thread, context::Kind::Poll, None);
-            timer::polling(thread, || step(&mut cx))
+            let context = context::enter(thread, context::Kind::Poll, task);
+            let output = step(&mut cx);
+            (output, context.leave())
         };
         if let Some(output) = output {
             return output;
         }
-        match wanted {
-            Some(wanted) => timer::wait(&mut timer, &target, site, wanted),
+        match wanted.deadline() {
+            Some(_) => timer::wait(&mut timer, &target, site, wanted),
             None => {
                 timer.release();
                 target.wait(site);

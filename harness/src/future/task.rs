@@ -10,7 +10,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
-use super::context::{self, Id, Kind};
+use super::context::Id;
 use super::join_error::JoinError;
 use super::shared_state::{SharedFlag, SharedState};
 use super::waker::Target;
@@ -292,7 +292,9 @@ fn run<F: Future>(
     };
     let mut polls = Polls::new(future, site);
     // `drive` drops its step, and the future with it, before the handle learns the output.
-    let output = super::drive(target, site, move |cx| polls.step(shared, cx));
+    let output = super::drive(target, site, Some(shared.id), move |cx| {
+        polls.step(shared, cx)
+    });
     shared.finish(output);
 }
 
@@ -324,7 +326,8 @@ impl<F: Future> Polls<F> {
     }
 
     /// One poll: the output once the future is ready, a cancelled `JoinError` instead of a
-    /// poll once the task is aborted, `None` while it is pending.
+    /// poll once the task is aborted, `None` while it is pending. The caller has entered the
+    /// runtime's context for the task (`context::enter`).
     pub(super) fn step(
         &mut self,
         shared: &Shared<F::Output>,
@@ -340,12 +343,10 @@ impl<F: Future> Polls<F> {
         // The task's future is the outermost: nothing encloses it to keep a site for.
         let _stale = crate::rt::take_pending_at();
         let future = &mut self.future;
-        let context = context::enter(rt::current_thread(), Kind::Poll, Some(shared.id));
         let result = rt::catch_task_panic(|| future.as_mut().poll(cx)).map_err(|panic| {
             rt::task_panicked(self.site);
             JoinError::panicked(shared.id, panic)
         });
-        drop(context);
         self.polled = true;
         // Kept, for a lost wakeup's report, until the next poll.
         self.waiting_at =

@@ -17,7 +17,6 @@
 //!   work it guards may take any time. So whether a timeout fires before that work is done is
 //!   explored at every await point of the work.
 
-use std::cell::RefCell;
 use std::panic::Location;
 use std::sync::Arc;
 use std::task::Waker;
@@ -27,28 +26,6 @@ use super::waker::Target;
 use crate::rt::{self, ThreadIdx};
 use crate::sync::Mutex;
 use crate::time::Instant;
-
-std::thread_local! {
-    /// The polls of our loops running on this OS thread, innermost last, each with the timers
-    /// it asked for so far. Model threads share an OS thread and may switch in the middle of a
-    /// poll (a poll that blocks), so each poll is found by its model thread, not by its place;
-    /// a std `thread_local` with that search costs a poll far less than a key of ours.
-    static POLLS: RefCell<Vec<Polling>> = const { RefCell::new(Vec::new()) };
-}
-
-/// A poll of one of our loops, running.
-struct Polling {
-    /// The model thread that runs it (`rt::current_thread`); `None` outside explorations.
-    thread: Option<(u64, ThreadIdx)>,
-    wanted: Wanted,
-}
-
-/// Where in `polls` the innermost poll of ours that `thread` runs is, if any: almost always
-/// the last, which is looked at first (another thread's poll lies above it only while that
-/// thread is switched away in the middle of its poll).
-fn innermost(polls: &[Polling], thread: Option<(u64, ThreadIdx)>) -> Option<usize> {
-    polls.iter().rposition(|p| p.thread == thread)
-}
 
 /// The timers a poll asked for: the earliest deadline of its sleeps, and of its timeouts,
 /// which may also fire before time would pass for sleeps (see the module docs).
@@ -173,11 +150,9 @@ pub(crate) fn expire_at(deadline: Instant, waker: &Waker) {
 #[track_caller]
 fn want(deadline: Instant, waker: &Waker, which: fn(&mut Wanted) -> &mut Option<Instant>) {
     let me = rt::current_thread();
-    let asked = POLLS.with_borrow_mut(|polls| {
-        let i = innermost(polls, me)?;
-        let slot = which(&mut polls[i].wanted);
+    let asked = super::context::want(me, |wanted| {
+        let slot = which(wanted);
         *slot = Some(slot.map_or(deadline, |d| d.min(deadline)));
-        Some(())
     });
     match asked {
         Some(()) => {}
@@ -195,59 +170,6 @@ fn want(deadline: Instant, waker: &Waker, which: fn(&mut Wanted) -> &mut Option<
             });
         }
     }
-}
-
-/// Runs a poll of one of our loops on `thread` (`rt::current_thread`, known to the caller);
-/// returns its result and the timers it asked for.
-pub(super) fn polling<T>(
-    thread: Option<(u64, ThreadIdx)>,
-    poll: impl FnOnce() -> T,
-) -> (T, Option<Wanted>) {
-    POLLS.with_borrow_mut(|polls| {
-        // Polls of an earlier execution that never ended (it was abandoned) are dropped.
-        if !polls.is_empty() {
-            let exec = thread.map(|(exec, _)| exec);
-            polls.retain(|p| p.thread.map(|(exec, _)| exec) == exec);
-        }
-        polls.push(Polling {
-            thread,
-            wanted: Wanted::default(),
-        });
-    });
-    let ended = Ended(thread);
-    let result = poll();
-    let wanted = ended.take().filter(|w| w.deadline().is_some());
-    (result, wanted)
-}
-
-/// Ends a poll started by [`polling`] on the thread it names, also if the poll panics.
-struct Ended(Option<(u64, ThreadIdx)>);
-
-impl Ended {
-    /// Ends the poll and returns the timers it asked for.
-    fn take(self) -> Option<Wanted> {
-        let wanted = end(self.0);
-        std::mem::forget(self);
-        wanted
-    }
-}
-
-impl Drop for Ended {
-    fn drop(&mut self) {
-        end(self.0);
-    }
-}
-
-fn end(thread: Option<(u64, ThreadIdx)>) -> Option<Wanted> {
-    // `try_with`: a poll may unwind while this OS thread exits.
-    POLLS
-        .try_with(|polls| {
-            let mut polls = polls.borrow_mut();
-            let i = innermost(&polls, thread)?;
-            Some(polls.remove(i).wanted)
-        })
-        .ok()
-        .flatten()
 }
 
 /// Waits for a wake of `target`'s thread or for the timers `wanted`, registering the timer in
@@ -268,7 +190,7 @@ pub(super) fn wait(
 ) {
     let deadline = wanted
         .deadline()
-        .expect("`polling` keeps only wanted timers");
+        .expect("the poll loop waits only for wanted timers");
     let Some((exec, me)) = rt::current_thread().filter(|_| rt::virtual_now().is_some()) else {
         target.wait_timeout(site, deadline.saturating_duration_since(Instant::now()));
         return;
