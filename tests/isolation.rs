@@ -369,6 +369,45 @@ fn fixtures_fail_alone() {
     assert_eq!(verdicts.len(), FIXTURES.len(), "{stdout}");
 }
 
+/// A passing test's output says what ran, engine by engine, where libtest shows a passing
+/// test's output: with `--show-output` (or `--nocapture`), from the child process too.
+#[test]
+fn a_passing_test_shows_what_each_engine_ran_with_show_output() {
+    let output = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--ignored",
+            "--exact",
+            "fixtures::passes_first",
+            "--show-output",
+        ])
+        .env("TAPESTRY_STRESS_TIME", "100ms")
+        .env_remove("TAPESTRY_ISOLATE")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(
+        verdicts(&stdout).get("fixtures::passes_first"),
+        Some(&"ok"),
+        "{stdout}"
+    );
+    let said = sections(&stdout)
+        .remove("fixtures::passes_first")
+        .unwrap_or_default();
+    assert!(
+        said.contains("`isolation::fixtures::passes_first` passed"),
+        "{stdout}"
+    );
+    for engine in tapestry::EngineKind::ALL {
+        let row = said
+            .lines()
+            .find(|line| line.split_whitespace().next() == Some(engine.name()));
+        assert!(
+            row.is_some_and(|row| row.contains("passed")),
+            "no row for {engine} in:\n{said}"
+        );
+    }
+}
+
 /// libtest's verdict of each test: `test <name> ... ok|FAILED`.
 fn verdicts(stdout: &str) -> BTreeMap<&str, &str> {
     stdout

@@ -292,8 +292,10 @@
 //! leaves unexplored, a build without optimisation) is a *notice*: written to the process's
 //! standard error directly, which `cargo test` shows without `--nocapture` (libtest captures only
 //! the `print!` family). `cargo nextest run` shows a passing test's output only when asked
-//! (`--success-output immediate`, or `success-output` in `.config/nextest.toml`). What a person
-//! must act on fails the test instead:
+//! (`--success-output immediate`, or `success-output` in `.config/nextest.toml`). What each
+//! engine ran for a test that passed (its executions, its time, whether a search was complete)
+//! is the test's own output, through `print!`: libtest shows it with `--show-output` or
+//! `--nocapture`. What a person must act on fails the test instead:
 //!
 //! | condition | what happens |
 //! |---|---|

@@ -190,6 +190,9 @@ impl<'a> TestRun<'a> {
         let report = explorer.run(run_body);
         observe(&report);
         let Some(failure) = report.failure() else {
+            // A test's output, as libtest shows it: with `--nocapture` or `--show-output`,
+            // what each engine ran (how many executions, whether a search was complete).
+            println!("tapestry: `{}` passed\n{report}", self.test);
             return self.check_supported(&report);
         };
         if self.spec.should_panic {
