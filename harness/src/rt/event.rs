@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use std::panic::Location;
 use std::sync::atomic::Ordering;
 
-use super::backend::{AtomicRepr, RmwOp};
+use super::atomic_bits::{AtomicRepr, RmwOp};
 
 /// A model thread's number in its execution: 0 is the thread that runs the test body, and
 /// spawned threads count up in spawn order.

@@ -8,6 +8,7 @@
 //! Architecture invariant: nothing in `rt` formats text or knows about reports, files or
 //! particular engines; engines plug in through [`Backend`].
 
+mod atomic_bits;
 mod backend;
 mod clock;
 pub(crate) mod crumbs;
@@ -44,9 +45,11 @@ pub(crate) use wakeups::{
 use std::borrow::Cow;
 use std::fmt;
 
+pub(crate) use atomic_bits::{
+    AtomicRepr, Bits, RmwOp, atomic_enum, each_int, load_part, read_bits, write_bits,
+};
 pub(crate) use backend::{
-    AtomicRepr, Backend, Bits, RawAtomic, RawCell, RawCondvar, RawJoin, RawMutex, RawRwLock, RmwOp,
-    WriteBack, atomic_enum, each_int, load_part, read_bits, write_bits,
+    Backend, RawAtomic, RawCell, RawCondvar, RawJoin, RawMutex, RawRwLock, WriteBack,
 };
 pub(crate) use event::{
     BlockReason, Blocked, Cancel, Event, ObjId, ObjKind, ObjectInfo, Op, Recording, Site,
