@@ -52,6 +52,106 @@ fn a_supervisor_sees_its_task_panic_as_a_join_error_under_every_engine() {
     }
 }
 
+/// Two tasks hold locks across a yield; one panics holding its lock, so its guard's drop (a
+/// scheduling point) runs while the panic unwinds, and the other threads may run meanwhile:
+/// the panic stays the panicking task's (tokio returns it from its handle), whatever runs in
+/// between (another task's poll, which catches panics of its own; the body).
+fn panics_while_holding_a_lock() {
+    let lock = Arc::new(tapestry::tokio::sync::Mutex::new(0));
+    let tasks: Vec<_> = (0..2)
+        .map(|i| {
+            let lock = lock.clone();
+            spawn(async move {
+                let mut held = lock.lock().await;
+                *held += 1;
+                yield_now().await;
+                if i == 0 {
+                    panic!("task {i} fails holding the lock");
+                }
+            })
+        })
+        .collect();
+    let results: Vec<_> = block_on(async {
+        let mut results = Vec::new();
+        for task in tasks {
+            results.push(task.await);
+        }
+        results
+    });
+    assert!(results[0].as_ref().is_err_and(|e| e.is_panic()));
+    assert!(results[1].is_ok());
+    assert_eq!(*lock.try_lock().expect("no task holds the lock"), 2);
+}
+
+/// Runs `program` under every engine: none may fail it; the exhaustive and c11 engines may say
+/// they cannot run it (loom's locks cannot survive a panic that unwinds while another thread
+/// runs; c11 makes no operation while a panic unwinds), and only for those reasons.
+fn clean_under_every_engine(program: fn()) {
+    let mut failed = Vec::new();
+    for engine in EngineKind::NAMED {
+        let report = Explorer::new().engine(quick(engine)).run(program);
+        if let Some(failure) = report.failure() {
+            failed.push(format!("{engine}: {report}\n{failure}"));
+        }
+        let excused = match engine {
+            EngineKind::Exhaustive => "loom cannot go on",
+            EngineKind::C11 => "cannot model operations made while a panic unwinds",
+            _ => "no engine but those two",
+        };
+        if let Some(why) = report.unsupported()
+            && !why.contains(excused)
+        {
+            failed.push(format!("{engine}: {why}"));
+        }
+    }
+    assert!(failed.is_empty(), "{}", failed.join("\n\n"));
+}
+
+#[test]
+fn a_task_that_panics_holding_a_lock_returns_its_panic_under_every_engine() {
+    clean_under_every_engine(panics_while_holding_a_lock);
+}
+
+/// A destructor that makes an operation, so that a panic unwinding through it lets the other
+/// threads run.
+struct Noisy(Arc<AtomicUsize>);
+
+impl Drop for Noisy {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, SeqCst);
+    }
+}
+
+/// A thread holds a std-shaped lock while a task's panic unwinds through an operation: the
+/// thread, which is not panicking, releases the lock then, and std would not poison it (model
+/// threads share the OS thread's panic state: std's `thread::panicking` is true meanwhile).
+fn another_thread_releases_a_lock_while_a_task_panic_unwinds() {
+    let lock = Arc::new(Mutex::new(0));
+    let drops = Arc::new(AtomicUsize::new(0));
+    let l = lock.clone();
+    let holder = tapestry::thread::spawn(move || {
+        let held = l.lock().unwrap();
+        tapestry::thread::yield_now();
+        drop(held);
+        *l.lock().expect("nobody panicked holding the lock") += 1;
+    });
+    let d = drops.clone();
+    let task = spawn(async move {
+        let _noisy = Noisy(d);
+        yield_now().await;
+        panic!("the task fails");
+    });
+    block_on(async { assert!(task.await.unwrap_err().is_panic()) });
+    holder.join().unwrap();
+    assert_eq!(*lock.lock().unwrap(), 1);
+    assert_eq!(drops.load(SeqCst), 1);
+}
+
+#[test]
+fn a_lock_released_by_another_thread_while_a_task_panic_unwinds_is_not_poisoned() {
+    clean_under_every_engine(another_thread_releases_a_lock_while_a_task_panic_unwinds);
+}
+
 /// The line of the assertion below, as the program saw it run.
 static ASSERTION_LINE: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
 

@@ -592,6 +592,16 @@ impl Execution {
         self.threads.slot(idx).forbids_waiting.swap(forbid, Relaxed)
     }
 
+    /// Notes whether thread `idx`'s panic is unwinding (see `rt::panicking`).
+    pub(crate) fn set_unwinding(&self, idx: ThreadIdx, unwinding: bool) {
+        self.threads.slot(idx).unwinding.store(unwinding, Relaxed);
+    }
+
+    /// Whether thread `idx`'s panic is unwinding, as far as the runtime saw it start and end.
+    pub(crate) fn is_unwinding(&self, idx: ThreadIdx) -> bool {
+        self.threads.slot(idx).unwinding.load(Relaxed)
+    }
+
     /// Notes whether thread `idx`'s condition-variable wait ended spuriously.
     pub(crate) fn set_woke_spuriously(&self, idx: ThreadIdx, spurious: bool) {
         self.threads

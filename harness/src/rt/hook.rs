@@ -58,6 +58,7 @@ fn on_panic(info: &PanicHookInfo<'_>, original: &Hook, shuttle: &Hook) {
         return;
     }
     if let Some(local) = local() {
+        local.exec.set_unwinding(local.running(), true);
         let (kind, message) = match take_foreign_use(local.exec.id()) {
             Some(message) => (FailureKind::Misuse, message),
             None => classify(info),

@@ -30,7 +30,8 @@ mod statics;
 mod tasks;
 pub(crate) use tasks::{
     TaskPanic, async_locks, cancelled, catch_task_panic, peek_pending_at, pending_at, polled_by,
-    polling, select_start, take_pending_at, task_panic_seen, task_panicked, waker_note, workers,
+    polling, select_start, take_pending_at, task_panic_seen, task_panic_unwinding, task_panicked,
+    waker_note, workers,
 };
 mod threads;
 pub(crate) mod token;
@@ -148,6 +149,24 @@ pub(crate) fn fail(kind: FailureKind, message: String) -> ! {
         message,
         detail: None,
     })
+}
+
+/// Fails the running execution with `kind` without unwinding the running thread: for a call
+/// that may run in a destructor while its thread unwinds, where a panic would abort the
+/// process. The execution ends failed at its next operation that checks, or at its end.
+pub(crate) fn fail_without_unwinding(kind: FailureKind, message: String) {
+    if let Some(local) = local() {
+        local.exec.record_failure(FailureRecord {
+            kind,
+            message,
+            thread: local.running(),
+            task: None,
+            location: None,
+            blocked: Vec::new(),
+            unfinished: Vec::new(),
+            detail: None,
+        });
+    }
 }
 
 /// Fails the running execution with a [`FailureKind::Misuse`]: the program used tapestry in a
@@ -334,6 +353,21 @@ pub(crate) fn scheduled(thread: ThreadIdx) {
 /// calling loom.
 pub(crate) fn teardown() -> bool {
     std::thread::panicking() && local().is_some_and(|l| l.exec.has_failed())
+}
+
+/// Whether the running thread is panicking, for what std decides by `thread::panicking`
+/// (poisoning a lock whose guard drops while it unwinds). The model engines run every model
+/// thread on one OS thread, whose panic state they share: while one thread's panic unwinds
+/// through an operation that lets another run (a guard's drop), std would call that other
+/// thread panicking too. Under an exploration a model thread is panicking from the moment the
+/// hook sees its panic until a task's poll catches it (`catch_task_panic`), or its thread
+/// ends; a `catch_unwind` of the program's own is not seen, so its thread counts as
+/// panicking while another thread's panic unwinds.
+pub(crate) fn panicking() -> bool {
+    if !std::thread::panicking() {
+        return false;
+    }
+    local().is_none_or(|l| l.exec.is_unwinding(l.running()))
 }
 
 /// The running model thread and the execution it belongs to, when an exploration runs on this

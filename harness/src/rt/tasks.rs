@@ -3,7 +3,7 @@
 //! modelled runtime, the tokio-shaped locks it waits for and holds.
 
 use std::any::Any;
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::sync::Arc;
 
@@ -13,11 +13,17 @@ use super::{Op, Site, execution, is_ours, local};
 thread_local! {
     /// The task this thread is polling, when tasks have no thread of their own.
     static POLLING: RefCell<Option<Arc<str>>> = const { RefCell::new(None) };
-    /// Task polls under way on this thread that return a panic as the task's output.
-    static CATCHING: Cell<u32> = const { Cell::new(0) };
-    /// What the hook made of the last panic raised under [`catch_task_panic`]: the number of
-    /// the task panic it noted, or `None` for a panic that fails the execution.
-    static CAUGHT: Cell<Option<u64>> = const { Cell::new(None) };
+    /// The task polls under way on this OS thread that return a panic as the task's output,
+    /// innermost last, each with its model thread (`current_thread`; model threads share an
+    /// OS thread and may switch in the middle of a poll, also while its panic unwinds) and
+    /// what the hook made of the last panic raised in it: the number of the task panic it
+    /// noted, or `None` for a panic that fails the execution.
+    static CATCHING: RefCell<Vec<Catching>> = const { RefCell::new(Vec::new()) };
+}
+
+struct Catching {
+    thread: Option<(u64, ThreadIdx)>,
+    caught: Option<u64>,
 }
 
 /// A panic of a task's poll that the task's handle returns (a `JoinError`), as tokio's.
@@ -32,10 +38,28 @@ pub(crate) struct TaskPanic {
 /// a panic of an engine (a deadlock, a race, a misuse) or of a coroutine's control flow
 /// unwinds on, failing the execution as before.
 pub(crate) fn catch_task_panic<R>(poll: impl FnOnce() -> R) -> Result<R, TaskPanic> {
-    CATCHING.set(CATCHING.get() + 1);
-    CAUGHT.set(None);
+    let thread = super::current_thread();
+    CATCHING.with_borrow_mut(|catching| {
+        // Polls of an earlier execution that never ended (it was abandoned) are dropped.
+        if let Some(first) = catching.first()
+            && first.thread.map(|t| t.0) != thread.map(|t| t.0)
+        {
+            catching.retain(|c| c.thread.map(|t| t.0) == thread.map(|t| t.0));
+        }
+        catching.push(Catching {
+            thread,
+            caught: None,
+        });
+    });
     let result = catch_unwind(AssertUnwindSafe(poll));
-    CATCHING.set(CATCHING.get() - 1);
+    let caught = CATCHING
+        .try_with(|catching| {
+            let mut catching = catching.borrow_mut();
+            let i = catching.iter().rposition(|c| c.thread == thread)?;
+            catching.remove(i).caught
+        })
+        .ok()
+        .flatten();
     let payload = match result {
         Ok(output) => return Ok(output),
         Err(payload) => payload,
@@ -47,7 +71,9 @@ pub(crate) fn catch_task_panic<R>(poll: impl FnOnce() -> R) -> Result<R, TaskPan
             noted: None,
         });
     };
-    match CAUGHT.take() {
+    // Caught: the thread no longer unwinds (see `rt::panicking`).
+    local.exec.set_unwinding(local.running(), false);
+    match caught {
         Some(id) => Err(TaskPanic {
             payload,
             noted: Some((local.exec.id(), id)),
@@ -56,14 +82,51 @@ pub(crate) fn catch_task_panic<R>(poll: impl FnOnce() -> R) -> Result<R, TaskPan
     }
 }
 
-/// Whether a panic raised now is a task's that [`catch_task_panic`] returns (for the hook).
+/// Whether a panic raised now is a task's that [`catch_task_panic`] returns (for the hook):
+/// whether the running thread is in a task's poll.
 pub(crate) fn catching_task_panic() -> bool {
-    CATCHING.try_with(Cell::get).unwrap_or(0) > 0
+    let thread = super::current_thread();
+    CATCHING
+        .try_with(|catching| {
+            let catching = catching.try_borrow().ok()?;
+            Some(catching.iter().any(|c| c.thread == thread))
+        })
+        .ok()
+        .flatten()
+        .unwrap_or(false)
 }
 
-/// The hook noted the panic being raised as task panic `id` (or, `None`, as a failure).
+/// Whether a task's panic that its handle will return unwinds now, on some model thread of
+/// the running execution on this OS thread: std's `thread::panicking` is true meanwhile for
+/// every model thread there, though the execution goes on.
+pub(crate) fn task_panic_unwinding() -> bool {
+    let exec = super::current_thread().map(|t| t.0);
+    CATCHING
+        .try_with(|catching| {
+            let catching = catching.try_borrow().ok()?;
+            Some(
+                catching
+                    .iter()
+                    .any(|c| c.caught.is_some() && c.thread.map(|t| t.0) == exec),
+            )
+        })
+        .ok()
+        .flatten()
+        .unwrap_or(false)
+}
+
+/// The hook noted the panic being raised on the running thread as task panic `id` (or,
+/// `None`, as a failure).
 pub(crate) fn caught_task_panic(id: Option<u64>) {
-    let _ = CAUGHT.try_with(|c| c.set(id));
+    let thread = super::current_thread();
+    let _ = CATCHING.try_with(|catching| {
+        let Ok(mut catching) = catching.try_borrow_mut() else {
+            return;
+        };
+        if let Some(entry) = catching.iter_mut().rev().find(|c| c.thread == thread) {
+            entry.caught = id;
+        }
+    });
 }
 
 /// A task's handle returned the panic `noted` (see [`TaskPanic::noted`]).

@@ -103,6 +103,8 @@ pub(super) struct ThreadSlot {
     /// Whether the thread's last condition-variable wait ended spuriously: its next may not
     /// (`rt::may_wake_spuriously_releasing`).
     pub(super) woke_spuriously: AtomicBool,
+    /// Whether the thread's panic is unwinding (see `rt::panicking`).
+    pub(super) unwinding: AtomicBool,
     /// The thread's yields in a row while the virtual clock stood at `spin_clock`, with no
     /// wait for a wake between them (`Execution::note_yield`).
     pub(super) spins: AtomicU32,
@@ -130,6 +132,7 @@ impl ThreadSlot {
             initialising: AtomicU32::new(0),
             forbids_waiting: AtomicBool::new(false),
             woke_spuriously: AtomicBool::new(false),
+            unwinding: AtomicBool::new(false),
             spins: AtomicU32::new(0),
             spin_clock: AtomicU64::new(0),
         }
@@ -148,6 +151,7 @@ impl ThreadSlot {
         self.initialising.store(0, Relaxed);
         self.forbids_waiting.store(false, Relaxed);
         self.woke_spuriously.store(false, Relaxed);
+        self.unwinding.store(false, Relaxed);
         self.spins.store(0, Relaxed);
         // A thread that never exited belongs to a failed execution, whose engine left its
         // objects behind without dropping them (they may be loom's or shuttle's, which must not

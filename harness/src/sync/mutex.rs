@@ -149,7 +149,7 @@ impl<T: ?Sized> Mutex<T> {
     pub(crate) fn guard(&self, site: Site) -> LockResult<MutexGuard<'_, T>> {
         let guard = MutexGuard {
             lock: self,
-            panicking: std::thread::panicking(),
+            panicking: crate::rt::panicking(),
             site,
             _not_send: PhantomData,
         };
@@ -206,7 +206,7 @@ unsafe impl<T: ?Sized + Sync> Sync for MutexGuard<'_, T> {}
 impl<T: ?Sized> MutexGuard<'_, T> {
     /// Poisons the mutex if a panic started while this guard was held.
     pub(crate) fn poison_if_panicking(&self) {
-        if !self.panicking && std::thread::panicking() {
+        if !self.panicking && crate::rt::panicking() {
             self.lock.poisoned.store(true, Ordering::Relaxed);
         }
     }

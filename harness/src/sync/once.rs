@@ -163,7 +163,7 @@ impl Drop for Finish<'_> {
         if rt::teardown() {
             return;
         }
-        let phase = if std::thread::panicking() {
+        let phase = if crate::rt::panicking() {
             Phase::Poisoned
         } else {
             Phase::Done

@@ -203,7 +203,7 @@ impl<T: ?Sized> RwLock<T> {
     fn write_guard(&self, site: Site) -> RwLockWriteGuard<'_, T> {
         RwLockWriteGuard {
             lock: self,
-            panicking: std::thread::panicking(),
+            panicking: crate::rt::panicking(),
             site,
             _not_send: PhantomData,
         }
@@ -311,7 +311,7 @@ impl<T: ?Sized> DerefMut for RwLockWriteGuard<'_, T> {
 
 impl<T: ?Sized> Drop for RwLockWriteGuard<'_, T> {
     fn drop(&mut self) {
-        if !self.panicking && std::thread::panicking() {
+        if !self.panicking && crate::rt::panicking() {
             self.lock.poisoned.store(true, Ordering::Relaxed);
         }
         // Always released, even while a failed execution unwinds: other unwinding threads may

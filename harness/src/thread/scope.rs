@@ -309,7 +309,7 @@ struct End(Arc<Child>);
 
 impl Drop for End {
     fn drop(&mut self) {
-        let panicked = std::thread::panicking();
+        let panicked = crate::rt::panicking();
         self.0.ended.with(|held| {
             let ended = held.state();
             ended.ended = true;

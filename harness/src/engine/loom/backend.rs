@@ -21,7 +21,13 @@ use crate::rt::{
     RawRwLock, RmwOp, ThreadIdx, WriteBack, each_int, read_bits, teardown, write_bits,
 };
 
-guarded_locks!(LoomMutex, LoomRwLock, loom::sync, around = fair::locking);
+guarded_locks!(
+    LoomMutex,
+    LoomRwLock,
+    loom::sync,
+    around = fair::locking,
+    released = crate::engine::guarded::poison_is_fatal
+);
 
 #[derive(Debug, Default)]
 pub(crate) struct LoomBackend {
