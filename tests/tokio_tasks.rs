@@ -454,3 +454,45 @@ fn join_try_join_and_pin_behave_as_tokios() {
         .run(|| block_on(async { joins!(tokio, tokio::time::sleep) }));
     assert!(report.failure().is_none(), "{report}");
 }
+
+/// On a one-worker runtime (tokio's `current_thread`) a task that wakes its joiner in its last
+/// poll is finished before the joiner runs: tokio stores a task's output before its worker
+/// polls another task. So its handle says it is finished, and an abort then leaves its output.
+fn finished_before_the_woken_joiner_runs() {
+    block_on(async {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let handle = tokio::spawn(async move {
+            tx.send(()).unwrap();
+            5
+        });
+        rx.await.unwrap();
+        assert!(
+            handle.is_finished(),
+            "the task returned in the poll that woke us"
+        );
+        handle.abort();
+        assert_eq!(
+            handle.await.unwrap(),
+            5,
+            "an abort after the end keeps the output"
+        );
+    });
+}
+
+#[test]
+fn a_task_is_finished_before_the_joiner_it_woke_runs_on_a_one_worker_runtime() {
+    for engine in EngineKind::ALL {
+        let report = Explorer::new()
+            .engine(tapestry_tests::quick(engine))
+            .workers(1)
+            .run(finished_before_the_woken_joiner_runs);
+        assert!(
+            report.is_clean(),
+            "{engine}: {report}\n{}",
+            report
+                .failure()
+                .map(ToString::to_string)
+                .unwrap_or_default()
+        );
+    }
+}

@@ -13,7 +13,7 @@ use std::future::{Future, poll_fn};
 use std::panic::Location;
 use std::pin::pin;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::task::{Poll, Waker};
+use std::task::{Context, Poll, Waker};
 
 use async_executor::Executor;
 
@@ -145,9 +145,8 @@ fn run(runtime: &Runtime) {
     // Each poll holds one of the modelled runtime's workers, if they are limited, as a poll of
     // `block_on` does: so a task blocking its runner inside a poll (a std lock held across an
     // `.await` elsewhere) holds a worker, as on the real runtime.
-    super::drive(Target::current(), site, None, |cx| {
-        running.as_mut().poll(cx).is_ready().then_some(())
-    });
+    let poll = |cx: &mut Context<'_>| running.as_mut().poll(cx).is_ready().then_some(());
+    super::drive(Target::current(), site, None, poll, |()| ());
 }
 
 /// Waits until the running execution's executor has no task left (none if it has none).

@@ -94,41 +94,51 @@ use waker::Target;
 pub fn block_on<F: Future>(future: F) -> F::Output {
     let site = Location::caller();
     let mut future = pin!(future);
-    drive(Target::current(), site, None, |cx| {
+    let poll = |cx: &mut Context<'_>| {
         // Where it waits is noted afresh by each poll, and kept until the next (`rt::pending_at`).
         let _stale = crate::rt::take_pending_at();
         match future.as_mut().poll(cx) {
             Poll::Ready(output) => Some(output),
             Poll::Pending => None,
         }
-    })
+    };
+    drive(Target::current(), site, None, poll, |output| output)
 }
 
 /// The poll loop of a task or a `block_on`: `step` polls with the context of `target`'s
 /// waker until it returns an output, and the thread waits for a wake after each `None`. Each
-/// poll runs in the runtime's context, for `task` if it polls one.
-fn drive<T>(
+/// poll runs in the runtime's context, for `task` if it polls one. `done` is given the output
+/// while the last poll's worker is still held: a task's completion (its output stored for its
+/// handle) is part of its last run on a worker, as on tokio, where a `current_thread`
+/// runtime's task that wakes its joiner in its last poll is finished before the joiner runs.
+fn drive<T, R>(
     target: Arc<Target>,
     site: &'static Location<'static>,
     task: Option<Id>,
     mut step: impl FnMut(&mut Context<'_>) -> Option<T>,
-) -> T {
+    done: impl FnOnce(T) -> R,
+) -> R {
     let waker = target.waker();
     let mut cx = Context::from_waker(&waker);
     // The loop runs on one model thread from start to end.
     let thread = crate::rt::current_thread();
     let mut timer = timer::Slot::new();
     loop {
-        let (output, wanted) = {
+        let wanted = {
             let _worker = workers::claim(thread, site);
             // In the runtime's context: `Handle::current` works, a `block_on` is refused.
             let context = context::enter(thread, context::Kind::Poll, task);
             let output = step(&mut cx);
-            (output, context.leave())
+            let wanted = context.leave();
+            if let Some(output) = output {
+                // The future (which `step` owns) and the task's timer go first, as before
+                // tokio stores a task's output.
+                drop(step);
+                timer.release();
+                return done(output);
+            }
+            wanted
         };
-        if let Some(output) = output {
-            return output;
-        }
         match wanted.deadline() {
             Some(_) => timer::wait(&mut timer, &target, site, wanted),
             None => {

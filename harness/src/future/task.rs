@@ -292,10 +292,10 @@ fn run<F: Future>(
     };
     let mut polls = Polls::new(future, site);
     // `drive` drops its step, and the future with it, before the handle learns the output.
-    let output = super::drive(target, site, Some(shared.id), move |cx| {
-        polls.step(shared, cx)
+    let step = move |cx: &mut Context<'_>| polls.step(shared, cx);
+    super::drive(target, site, Some(shared.id), step, |output| {
+        shared.finish(output)
     });
-    shared.finish(output);
 }
 
 /// A task's future and what its polls keep track of: polled until it is ready, or dropped at
