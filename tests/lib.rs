@@ -39,6 +39,33 @@ pub fn model_engines() -> Explorer {
         .keep_going(true)
 }
 
+/// For a bug that shows as a panic inside a task, whose unwinding makes an operation (drops a
+/// receiver, say): the engines that cannot go on after a task's panic (exhaustive, c11) say
+/// they cannot run `program`, naming the panic's `message`; every other engine of `engines`
+/// finds a `Panic` saying `message`. Returns the finding engines' reports.
+pub fn task_panic_found_by(program: fn(), engines: &[EngineKind], message: &str) -> Vec<Report> {
+    let stops = [EngineKind::Exhaustive, EngineKind::C11];
+    for &engine in engines.iter().filter(|e| stops.contains(e)) {
+        let report = tapestry::Explorer::new().engine(quick(engine)).run(program);
+        let why = report.unsupported().unwrap_or_default();
+        assert!(
+            why.contains("cannot go on after that") && why.contains(message),
+            "{engine}: {report}"
+        );
+    }
+    let finders: Vec<_> = engines
+        .iter()
+        .copied()
+        .filter(|e| !stops.contains(e))
+        .collect();
+    let reports = found_by(program, &finders, FailureKind::Panic);
+    for report in &reports {
+        let failure = report.failure().expect("found_by checked it");
+        assert!(failure.message().contains(message), "{failure}");
+    }
+    reports
+}
+
 /// Every engine in `engines` (with [`quick`] budgets) finds a failure of `kind` in `program`;
 /// returns their reports.
 pub fn found_by(program: fn(), engines: &[EngineKind], kind: FailureKind) -> Vec<Report> {

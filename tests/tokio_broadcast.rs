@@ -4,9 +4,9 @@
 
 use std::pin::pin;
 
+use tapestry::EngineKind;
 use tapestry::future::{block_on, spawn};
 use tapestry::tokio::sync::broadcast;
-use tapestry::{EngineKind, FailureKind};
 use tapestry_tests::{cases, take};
 
 cases! {
@@ -300,11 +300,6 @@ fn late_subscriber() {
 
 #[test]
 fn a_receiver_subscribed_after_the_send_is_found_by_every_engine() {
-    for report in tapestry_tests::found_by(late_subscriber, &EngineKind::ALL, FailureKind::Panic) {
-        let failure = report.failure().expect("found_by checked it");
-        assert!(
-            failure.message().contains("the subscriber got the value"),
-            "{failure}"
-        );
-    }
+    let message = "the subscriber got the value";
+    tapestry_tests::task_panic_found_by(late_subscriber, &EngineKind::ALL, message);
 }

@@ -13,21 +13,13 @@
 /// the facade must learn when a waiter has joined the waiters.
 macro_rules! guarded_locks {
     ($mutex:ident, $rwlock:ident, $($m:ident)::+) => {
-        guarded_locks!(
-            $mutex, $rwlock, $($m)::+,
-            around = $crate::engine::guarded::direct,
-            released = $crate::engine::guarded::poison_is_harmless
-        );
+        guarded_locks!($mutex, $rwlock, $($m)::+, around = $crate::engine::guarded::direct);
     };
-    // `$around` runs each call that takes a lock (which may block in the engine); `$released`
-    // is told, before a guard or write guard is dropped, whether the OS thread was panicking
-    // when it was taken (see `poison_is_fatal`).
-    ($mutex:ident, $rwlock:ident, $($m:ident)::+, around = $around:path, released = $released:path) => {
+    // `$around` runs each call that takes a lock (which may block in the engine).
+    ($mutex:ident, $rwlock:ident, $($m:ident)::+, around = $around:path) => {
         pub(crate) struct $mutex {
             // Declared before `lock`, which it borrows, so it would be dropped first; `Drop` forgets it.
             guard: std::cell::UnsafeCell<Option<$($m)::+::MutexGuard<'static, ()>>>,
-            /// Whether the OS thread was panicking when the guard was taken (see `released`).
-            locked_panicking: std::cell::Cell<bool>,
             lock: $($m)::+::Mutex<()>,
         }
 
@@ -39,11 +31,7 @@ macro_rules! guarded_locks {
 
         impl $mutex {
             fn new() -> Self {
-                $mutex {
-                    guard: std::cell::UnsafeCell::new(None),
-                    locked_panicking: std::cell::Cell::new(false),
-                    lock: $($m)::+::Mutex::new(()),
-                }
+                $mutex { guard: std::cell::UnsafeCell::new(None), lock: $($m)::+::Mutex::new(()) }
             }
 
             #[inline]
@@ -58,7 +46,6 @@ macro_rules! guarded_locks {
                 // there would have kept the lock locked), so the code that drops one is not
                 // on the lock path.
                 unsafe { self.guard.get().write(Some(guard)) };
-                self.locked_panicking.set(std::thread::panicking());
             }
 
             #[inline]
@@ -104,7 +91,6 @@ macro_rules! guarded_locks {
                 if $crate::rt::teardown() {
                     std::mem::forget(guard);
                 } else {
-                    $released(self.locked_panicking.get());
                     drop(guard);
                 }
             }
@@ -117,8 +103,6 @@ macro_rules! guarded_locks {
         struct $rwlock {
             readers: std::cell::UnsafeCell<Vec<$($m)::+::RwLockReadGuard<'static, ()>>>,
             writer: std::cell::UnsafeCell<Option<$($m)::+::RwLockWriteGuard<'static, ()>>>,
-            /// Whether the OS thread was panicking when the writer took the lock.
-            write_locked_panicking: std::cell::Cell<bool>,
             lock: $($m)::+::RwLock<()>,
         }
 
@@ -140,7 +124,6 @@ macro_rules! guarded_locks {
                 $rwlock {
                     readers: std::cell::UnsafeCell::new(Vec::new()),
                     writer: std::cell::UnsafeCell::new(None),
-                    write_locked_panicking: std::cell::Cell::new(false),
                     lock: $($m)::+::RwLock::new(()),
                 }
             }
@@ -165,7 +148,6 @@ macro_rules! guarded_locks {
                 };
                 // SAFETY: only the writer touches the slot.
                 unsafe { *self.writer.get() = Some(guard) };
-                self.write_locked_panicking.set(std::thread::panicking());
             }
         }
 
@@ -213,7 +195,6 @@ macro_rules! guarded_locks {
                 if $crate::rt::teardown() {
                     std::mem::forget(guard);
                 } else {
-                    $released(self.write_locked_panicking.get());
                     $crate::rt::engine_call(|| drop(guard));
                 }
             }
@@ -222,31 +203,6 @@ macro_rules! guarded_locks {
 }
 
 pub(crate) use guarded_locks;
-
-/// For an engine whose locks report poisoning as std's do (a `LockResult`, which the raw
-/// locks take the guard out of): a release while the OS thread panics needs nothing.
-#[inline(always)]
-pub(crate) fn poison_is_harmless(_locked_panicking: bool) {}
-
-/// For an engine whose locks keep a std lock inside and `unwrap` it when taken (loom's): a
-/// guard dropped while the OS thread panics, taken while it did not, poisons that std lock,
-/// and the next take of the lock panics inside the engine. Model threads share the OS thread's
-/// panic state, so this happens also to a thread that is not panicking, when another thread's
-/// panic unwinds through an operation that lets it run: a panic of a task, which its handle
-/// returns and the execution survives. The engine cannot go on then; the execution fails as
-/// one it cannot run (without unwinding: this may run in a destructor during a panic), and the
-/// other engines still run the program. An execution already failed is over anyway.
-pub(crate) fn poison_is_fatal(locked_panicking: bool) {
-    if !locked_panicking && std::thread::panicking() && !crate::rt::teardown() {
-        crate::rt::fail_without_unwinding(
-            crate::kinds::FailureKind::Unsupported,
-            "a task's panic unwound while a lock of the exhaustive engine (loom's) was held: \
-             loom's locks keep a std lock that the unwinding poisons for every thread, so \
-             after a panic that a `JoinHandle` returns, loom cannot go on"
-                .to_owned(),
-        );
-    }
-}
 
 /// Runs an engine's lock call as it is (see `guarded_locks!`'s `around`).
 #[inline(always)]

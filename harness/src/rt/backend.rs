@@ -41,6 +41,15 @@ pub(crate) trait Backend: Send + Sync + 'static {
     fn max_threads(&self) -> Option<u32> {
         None
     }
+    /// Whether an execution goes on after a task's panic, which the task's `JoinHandle`
+    /// returns (as tokio's). While that panic unwinds, other threads may run (a guard's drop
+    /// is an operation), and on an engine that runs every thread on one OS thread they share
+    /// its panic state: an engine whose own objects act on it (loom's locks keep a std lock,
+    /// which its release then poisons for every thread) cannot go on, and such a panic fails
+    /// the execution as one the engine cannot run.
+    fn survives_task_panics(&self) -> bool {
+        true
+    }
     /// Whether the engine abandons runs by unwinding their threads with `rt::Abandoned`,
     /// which `rt` then catches where each thread's body started (for no other engine).
     fn abandons_runs(&self) -> bool {

@@ -30,8 +30,7 @@ mod statics;
 mod tasks;
 pub(crate) use tasks::{
     TaskPanic, async_locks, cancelled, catch_task_panic, peek_pending_at, pending_at, polled_by,
-    polling, select_start, take_pending_at, task_panic_seen, task_panic_unwinding, task_panicked,
-    waker_note, workers,
+    polling, select_start, take_pending_at, task_panic_seen, task_panicked, waker_note, workers,
 };
 mod threads;
 pub(crate) mod token;
@@ -149,24 +148,6 @@ pub(crate) fn fail(kind: FailureKind, message: String) -> ! {
         message,
         detail: None,
     })
-}
-
-/// Fails the running execution with `kind` without unwinding the running thread: for a call
-/// that may run in a destructor while its thread unwinds, where a panic would abort the
-/// process. The execution ends failed at its next operation that checks, or at its end.
-pub(crate) fn fail_without_unwinding(kind: FailureKind, message: String) {
-    if let Some(local) = local() {
-        local.exec.record_failure(FailureRecord {
-            kind,
-            message,
-            thread: local.running(),
-            task: None,
-            location: None,
-            blocked: Vec::new(),
-            unfinished: Vec::new(),
-            detail: None,
-        });
-    }
 }
 
 /// Fails the running execution with a [`FailureKind::Misuse`]: the program used tapestry in a
@@ -351,8 +332,41 @@ pub(crate) fn scheduled(thread: ThreadIdx) {
 /// inside a destructor, which aborts the process), and nothing done then matters: the
 /// execution is over. Destructors in the facade skip their bookkeeping; the loom backend stops
 /// calling loom.
+///
+/// On an engine that cannot go on after a task's panic (`Backend::survives_task_panics`), the
+/// first operation made while one unwinds fails the execution here, as one the engine cannot
+/// run: the unwinding goes on without engine calls, as after any failure. A task panic whose
+/// unwinding makes no operation is returned by its handle as on the other engines.
 pub(crate) fn teardown() -> bool {
-    std::thread::panicking() && local().is_some_and(|l| l.exec.has_failed())
+    if !std::thread::panicking() {
+        return false;
+    }
+    let Some(local) = local() else {
+        return false;
+    };
+    if local.exec.has_failed() {
+        return true;
+    }
+    if local.exec.backend.survives_task_panics() || !tasks::task_panic_unwinding() {
+        return false;
+    }
+    let panic = local.exec.last_task_panic().unwrap_or_default();
+    let panic = panic.lines().next().unwrap_or_default();
+    local.exec.record_failure(FailureRecord {
+        kind: FailureKind::Unsupported,
+        message: format!(
+            "a task's panic (`{panic}`), which its `JoinHandle` returns, unwound through an \
+             operation, and this engine cannot go on after that (while the panic unwinds, \
+             other threads run on the one OS thread whose panic state they share)"
+        ),
+        thread: local.running(),
+        task: None,
+        location: None,
+        blocked: Vec::new(),
+        unfinished: Vec::new(),
+        detail: None,
+    });
+    true
 }
 
 /// Whether the running thread is panicking, for what std decides by `thread::panicking`

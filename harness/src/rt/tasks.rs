@@ -97,8 +97,8 @@ pub(crate) fn catching_task_panic() -> bool {
 }
 
 /// Whether a task's panic that its handle will return unwinds now, on some model thread of
-/// the running execution on this OS thread: std's `thread::panicking` is true meanwhile for
-/// every model thread there, though the execution goes on.
+/// the running execution on this OS thread (std's `thread::panicking` is then true for every
+/// model thread there).
 pub(crate) fn task_panic_unwinding() -> bool {
     let exec = super::current_thread().map(|t| t.0);
     CATCHING

@@ -45,28 +45,8 @@ fn unsupported(what: &str) -> ! {
 /// Whether the running thread's operations no longer belong to the graph: the execution is
 /// torn down, or the thread unwinds (its execution has failed, or its path stopped while
 /// sampling), and a destructor that locks or stores must not fail again while it panics.
-///
-/// A task's panic that its handle returns ends neither: the operations made while it unwinds
-/// (a guard's release, and those of the threads that run meanwhile) belong to the graph, but
-/// any of them may end the run by a panic of this engine's (a path stopped, a race found),
-/// which inside a destructor would abort the process. So this engine does not run such a
-/// program: the execution fails as one it cannot run, and the other engines still run it.
 pub(super) fn gone() -> bool {
-    if rt::teardown() {
-        return true;
-    }
-    if !std::thread::panicking() {
-        return false;
-    }
-    if rt::task_panic_unwinding() {
-        rt::fail_without_unwinding(
-            FailureKind::Unsupported,
-            "a task's panic (which its `JoinHandle` returns) unwound through an operation: \
-             the c11 engine cannot model operations made while a panic unwinds"
-                .to_owned(),
-        );
-    }
-    true
+    rt::teardown() || std::thread::panicking()
 }
 
 /// Lets the scheduler choose who runs before the running thread's next event: it runs the
@@ -194,6 +174,13 @@ impl Backend for C11Backend {
 
     fn abandons_runs(&self) -> bool {
         true
+    }
+
+    /// Its graph leaves out what threads do while a panic unwinds (see `gone`), and a
+    /// task's panic that its handle returns would leave the execution going on without them
+    /// (see `Backend::survives_task_panics`).
+    fn survives_task_panics(&self) -> bool {
+        false
     }
 
     fn step_aside(&self) {

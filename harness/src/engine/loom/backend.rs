@@ -21,13 +21,7 @@ use crate::rt::{
     RawRwLock, RmwOp, ThreadIdx, WriteBack, each_int, read_bits, teardown, write_bits,
 };
 
-guarded_locks!(
-    LoomMutex,
-    LoomRwLock,
-    loom::sync,
-    around = fair::locking,
-    released = crate::engine::guarded::poison_is_fatal
-);
+guarded_locks!(LoomMutex, LoomRwLock, loom::sync, around = fair::locking);
 
 #[derive(Debug, Default)]
 pub(crate) struct LoomBackend {
@@ -110,6 +104,12 @@ impl Backend for LoomBackend {
 
     fn max_threads(&self) -> Option<u32> {
         Some(loom::MAX_THREADS as u32)
+    }
+
+    /// loom's locks keep a std lock inside and `unwrap` it when taken: released while another
+    /// thread's panic unwinds, it is poisoned for good (see `Backend::survives_task_panics`).
+    fn survives_task_panics(&self) -> bool {
+        false
     }
 
     /// Loom's yield always lets another thread run first; a yield that need not (see

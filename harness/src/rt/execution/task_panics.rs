@@ -23,6 +23,15 @@ impl Execution {
         id
     }
 
+    /// The message of the last task panic noted and not returned yet.
+    pub(crate) fn last_task_panic(&self) -> Option<String> {
+        let panics = self.task_panics.lock();
+        panics
+            .unseen
+            .last()
+            .map(|(_, record)| record.message.clone())
+    }
+
     /// A handle returned task panic `id`.
     pub(crate) fn task_panic_seen(&self, id: u64) {
         self.task_panics.lock().unseen.retain(|(of, _)| *of != id);
