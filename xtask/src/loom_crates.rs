@@ -16,12 +16,29 @@ struct Subject {
     version: &'static str,
     /// The `--cfg` its loom code is behind.
     cfg: &'static str,
-    /// The test target of its loom tests.
-    test: &'static str,
+    /// Other `RUSTFLAGS` its CI builds its loom tests with.
+    rustflags: &'static str,
+    /// The target its loom tests are in.
+    test: Target,
     /// `LOOM_MAX_PREEMPTIONS`, as the crate's own CI sets it (unbounded if `None`).
     preemptions: Option<&'static str>,
-    /// Features its loom tests need besides `loom`.
+    /// `LOOM_MAX_DURATION` in seconds, for both runs, where loom's complete search takes too
+    /// long for this command (each of tapestry-loom's engines stops after 60 s by default).
+    max_duration: Option<&'static str>,
+    /// libtest's filter on test names, where the target has tests that are no loom model.
+    filter: Option<&'static str>,
+    /// The features its CI's loom run enables (the `loom` feature among them where it has
+    /// one); none if empty.
     features: &'static str,
+}
+
+/// Where a crate's loom tests are.
+enum Target {
+    /// An integration test target (`--test NAME`).
+    Test(&'static str),
+    /// `#[cfg(loom)]` unit tests of the library (`--lib`): every test the library has under
+    /// the loom `--cfg` runs, as in the crate's CI.
+    Lib,
 }
 
 const SUBJECTS: &[Subject] = &[
@@ -29,8 +46,11 @@ const SUBJECTS: &[Subject] = &[
         name: "concurrent-queue",
         version: "2.5.0",
         cfg: "loom",
-        test: "loom",
+        rustflags: "",
+        test: Target::Test("loom"),
         // smol-rs's CI runs its loom tests with at most two preemptions.
+        max_duration: None,
+        filter: None,
         preemptions: Some("2"),
         features: "loom",
     },
@@ -38,7 +58,10 @@ const SUBJECTS: &[Subject] = &[
         name: "oneshot",
         version: "0.1.13",
         cfg: "oneshot_loom",
-        test: "loom",
+        rustflags: "",
+        test: Target::Test("loom"),
+        max_duration: None,
+        filter: None,
         preemptions: None,
         features: "loom",
     },
@@ -46,10 +69,93 @@ const SUBJECTS: &[Subject] = &[
         name: "oneshot",
         version: "0.2.1",
         cfg: "oneshot_loom",
-        test: "loom",
+        rustflags: "",
+        test: Target::Test("loom"),
+        max_duration: None,
+        filter: None,
         preemptions: None,
         // 0.2 has no default features; its async tests need `async`.
         features: "loom,async,std",
+    },
+    Subject {
+        name: "bytes",
+        version: "1.12.2",
+        cfg: "loom",
+        rustflags: "",
+        // Its CI: `RUSTFLAGS="--cfg loom -Dwarnings" cargo test --lib` (ci/test-stable.sh). Its
+        // loom models are the `fuzz` modules; the library's other unit tests use no loom type.
+        test: Target::Lib,
+        max_duration: None,
+        filter: Some("fuzz"),
+        preemptions: None,
+        features: "",
+    },
+    Subject {
+        name: "diatomic-waker",
+        version: "0.2.3",
+        cfg: "diatomic_waker_loom",
+        rustflags: "",
+        // Its loom workflow (shipped): `cargo test --lib --release --all-features`.
+        test: Target::Lib,
+        // Its models set preemption bounds of 2 to 5 themselves; loom needs more than 10
+        // minutes for the six (tapestry-loom's exhaustive engine, loom's search, stops at its
+        // minute in four of them): both runs stop each model after a minute.
+        max_duration: Some("60"),
+        filter: None,
+        preemptions: None,
+        features: "alloc",
+    },
+    Subject {
+        name: "event-listener",
+        version: "5.4.2",
+        cfg: "loom",
+        rustflags: "",
+        test: Target::Test("loom"),
+        // Its loom models spawn no thread: a bound on preemptions changes nothing.
+        max_duration: None,
+        filter: None,
+        preemptions: None,
+        features: "loom",
+    },
+    Subject {
+        name: "left-right",
+        version: "0.11.8",
+        cfg: "loom",
+        rustflags: "",
+        // Its safety workflow (shipped): `cargo test --release --test loom`.
+        test: Target::Test("loom"),
+        max_duration: None,
+        filter: None,
+        preemptions: None,
+        features: "",
+    },
+    Subject {
+        name: "sharded-slab",
+        version: "0.1.7",
+        cfg: "loom",
+        // Its `bin/loom.sh` (shipped), which its CI runs: release build with debug
+        // assertions, `cargo test --release --lib`, at most two preemptions.
+        rustflags: "-C debug-assertions=on",
+        test: Target::Lib,
+        max_duration: None,
+        filter: None,
+        preemptions: Some("2"),
+        features: "",
+    },
+    Subject {
+        name: "thingbuf",
+        version: "0.1.6",
+        cfg: "loom",
+        // Its loom workflow: `cargo test --profile loom --lib -- <module>` for each module
+        // (together, every test of the library), at most two preemptions. Its `loom` profile
+        // is optimised with debug assertions on, which its loom build needs (`Core::new`
+        // under `cfg(loom)` sets `has_dropped_slots` only with them).
+        rustflags: "-C debug-assertions=on",
+        test: Target::Lib,
+        max_duration: None,
+        filter: None,
+        preemptions: Some("2"),
+        features: "",
     },
 ];
 
@@ -63,11 +169,32 @@ const FINDINGS: &[&str] = &[
     "oneshot-0.2.1::poll_then_drop_receiver_during_send",
 ];
 
+/// Tests that fail under tapestry-loom though the crate's code is right: false alarms of
+/// tapestry, not fixed yet (see LOOM-SUITE.md). Treated as `FINDINGS` are.
+const FALSE_ALARMS: &[&str] = &[
+    // The exhaustive engine's loom clocks miss the order `Arc`'s drop gives: the last drop's
+    // destructor reads the atomic with `with_mut` (`Drop for Bytes`), and loom reports it
+    // concurrent with the other thread's earlier load of it.
+    "bytes-1.12.2::bytes::fuzz::bytes_cloning_vec",
+    "bytes-1.12.2::bytes_mut::fuzz::bytes_mut_cloning_frozen",
+];
+
+/// Crates whose loom tests do not compile against tapestry-loom, with the loom API they use
+/// that it lacks (see LOOM-SUITE.md). The command fails if another crate's do not compile, or
+/// if one of these does.
+const DOES_NOT_BUILD: &[(&str, &str)] = &[
+    // `Arc::into_raw` and `Arc::from_raw` (loom 0.7's `loom::sync::Arc` has them).
+    ("event-listener-5.4.2", "`Arc::into_raw`, `Arc::from_raw`"),
+];
+
 #[derive(clap::Args)]
 pub struct Args {
     /// Write the results as a Markdown section to this file.
     #[arg(long)]
     markdown: Option<PathBuf>,
+    /// Run only the crates of these names (every crate if none is given).
+    #[arg(long = "crate", value_name = "NAME")]
+    crates: Vec<String>,
 }
 
 pub fn run(args: &Args) -> Result<()> {
@@ -78,7 +205,11 @@ pub fn run(args: &Args) -> Result<()> {
          |---|---:|---:|---:|---:|---:|---:|---:|\n",
     );
     let mut outputs = Vec::new();
-    for subject in SUBJECTS {
+    let mut unexpected = Vec::new();
+    for subject in SUBJECTS
+        .iter()
+        .filter(|s| args.crates.is_empty() || args.crates.iter().any(|c| c == s.name))
+    {
         let source = fetch_named(subject.name, subject.version, &base, &root)?;
         let as_published = base.join(format!("{}-{}-loom", subject.name, subject.version));
         let renamed = base.join(format!("{}-{}-tapestry", subject.name, subject.version));
@@ -97,23 +228,59 @@ pub fn run(args: &Args) -> Result<()> {
             }
             std::fs::write(&manifest, text)?;
         }
-        let ours = run_subject(&renamed, &root, subject, true)?;
-        let loom = run_subject(&as_published, &root, subject, false)?;
+        let name = format!("{}-{}", subject.name, subject.version);
+        let expected_to_build = !DOES_NOT_BUILD.iter().any(|(n, _)| *n == name);
+        let ours = match run_subject(&renamed, &root, subject, true)? {
+            Ok(run) => {
+                if !expected_to_build {
+                    unexpected.push(format!("{name} builds: off `DOES_NOT_BUILD` with it"));
+                }
+                Some(run)
+            }
+            Err(stderr) => {
+                if expected_to_build {
+                    eprintln!("{stderr}");
+                    unexpected.push(format!("{name}'s loom tests do not build"));
+                }
+                None
+            }
+        };
+        let loom = run_subject(&as_published, &root, subject, false)?
+            .map_err(|stderr| anyhow::anyhow!("building {name}'s loom tests failed:\n{stderr}"))?;
         let count = |run: &FileRun| run.tests.values().filter(|v| v.as_str() == "ok").count();
-        let all = ours.tests.len();
+        // Tests the crate ignores under its loom `--cfg` are no loom test.
+        let all = loom
+            .tests
+            .values()
+            .filter(|v| v.as_str() != "ignored")
+            .count();
+        let (passed, executions, time) = match &ours {
+            Some(ours) => (
+                format!("{}/{all}", count(ours)),
+                ours.executions.map_or("-".to_owned(), |n| n.to_string()),
+                format!("{:.1} s", ours.time.as_secs_f64()),
+            ),
+            None => {
+                let missing = DOES_NOT_BUILD
+                    .iter()
+                    .find(|(n, _)| *n == name)
+                    .map_or("", |(_, missing)| missing);
+                (
+                    format!("does not build (no {missing})"),
+                    "-".to_owned(),
+                    "-".to_owned(),
+                )
+            }
+        };
         table.push_str(&format!(
-            "| {} {} | {all} | {}/{all} | {} | {:.1} s | {}/{} | {} | {:.1} s |\n",
+            "| {} {} | {all} | {passed} | {executions} | {time} | {}/{all} | {} | {:.1} s |\n",
             subject.name,
             subject.version,
-            count(&ours),
-            ours.executions.map_or("-".to_owned(), |n| n.to_string()),
-            ours.time.as_secs_f64(),
             count(&loom),
-            loom.tests.len(),
             loom.executions.map_or("-".to_owned(), |n| n.to_string()),
             loom.time.as_secs_f64(),
         ));
-        outputs.push((format!("{}-{}", subject.name, subject.version), ours));
+        outputs.extend(ours.map(|ours| (name, ours)));
     }
     println!("{table}");
     if let Some(path) = &args.markdown {
@@ -122,22 +289,25 @@ pub fn run(args: &Args) -> Result<()> {
             format!(
                 "## loom-crates\n\nThe loom tests of published crates, by `cargo xtask \
                  loom-crates`: each crate's published source, fetched by cargo, built with its \
-                 loom `--cfg` and its `loom` feature (and the features its loom tests need: \
-                 oneshot 0.2, `async` and `std`), run with the `LOOM_MAX_PREEMPTIONS` \
-                 its CI uses (concurrent-queue: 2), once as published and once with its \
-                 `loom` dependency renamed to `tapestry-loom` (the only edit); tests run one at \
-                 a time, release profile. Times are of `cargo test` on the target, the build \
+                 loom `--cfg` (and the other `RUSTFLAGS`, features and target its CI's loom run \
+                 uses: see `SUBJECTS` in xtask/src/loom_crates.rs), run with the \
+                 `LOOM_MAX_PREEMPTIONS` its CI uses (concurrent-queue, sharded-slab, thingbuf: \
+                 2), once as published and once with its `loom` dependency renamed to \
+                 `tapestry-loom` (the only edit); tests run one at a time, release profile. \
+                 Times are of `cargo test` on the target, the build \
                  excluded.\n\n{table}"
             ),
         )?;
     }
-    let mut unexpected = Vec::new();
     for (name, run) in &outputs {
         for (test, verdict) in &run.tests {
             let test = format!("{name}::{test}");
-            match (verdict.as_str(), FINDINGS.contains(&test.as_str())) {
+            let listed = FINDINGS.contains(&test.as_str()) || FALSE_ALARMS.contains(&test.as_str());
+            match (verdict.as_str(), listed) {
                 ("FAILED", false) => unexpected.push(format!("{test} failed")),
-                ("ok", true) => unexpected.push(format!("{test} passed: off `FINDINGS` with it")),
+                ("ok", true) => unexpected.push(format!(
+                    "{test} passed: off `FINDINGS` or `FALSE_ALARMS` with it"
+                )),
                 _ => {}
             }
         }
@@ -212,34 +382,50 @@ pub(crate) fn copy_dir(from: &Path, to: &Path) -> Result<()> {
 }
 
 /// Runs the subject's loom tests in `dir`, built with its `--cfg` (in a target folder of its
-/// own: the flag changes every crate's build).
-fn run_subject(dir: &Path, root: &Path, subject: &Subject, ours: bool) -> Result<FileRun> {
-    let rustflags = format!("--cfg {}", subject.cfg);
-    let target = dir.with_extension("target");
-    let target = target.display().to_string();
+/// own under the workspace's: the flag changes every crate's build, and a second run builds
+/// only the crate itself again).
+///
+/// A build that fails gives the compiler's errors: under tapestry-loom, a loom API it lacks.
+fn run_subject(
+    dir: &Path,
+    root: &Path,
+    subject: &Subject,
+    ours: bool,
+) -> Result<std::result::Result<FileRun, String>> {
+    let rustflags = format!("--cfg {} {}", subject.cfg, subject.rustflags);
+    let side = if ours { "tapestry" } else { "loom" };
+    let target = scratch::target(
+        root,
+        &format!("loom-crates-{}-{}-{side}", subject.name, subject.version),
+    );
     let stats = dir.join("loom.stats");
     let mut env = vec![
-        ("RUSTFLAGS", rustflags.as_str()),
+        ("RUSTFLAGS", rustflags.trim_end()),
         ("CARGO_TARGET_DIR", target.as_str()),
     ];
     if let Some(bound) = subject.preemptions {
         env.push(("LOOM_MAX_PREEMPTIONS", bound));
     }
-    let target_args = [
-        "test",
-        "--release",
-        "--features",
-        subject.features,
-        "--test",
-        subject.test,
-    ];
-    let mut build = target_args.to_vec();
+    if let Some(seconds) = subject.max_duration {
+        env.push(("LOOM_MAX_DURATION", seconds));
+    }
+    let mut target_args = vec!["test", "--release"];
+    if !subject.features.is_empty() {
+        target_args.extend(["--features", subject.features]);
+    }
+    match subject.test {
+        Target::Test(name) => target_args.extend(["--test", name]),
+        Target::Lib => target_args.push("--lib"),
+    }
+    target_args.extend(subject.filter);
+    let mut build = target_args.clone();
     build.push("--no-run");
     let (ok, _, stderr) = scratch::cargo(dir, root, &build, &env)?;
     if !ok {
-        bail!("building {}'s loom tests failed:\n{stderr}", subject.name);
+        return Ok(Err(stderr));
     }
-    run_tests(target_args.to_vec(), env, ours, &stats, |args, env| {
+    run_tests(target_args, env, ours, &stats, |args, env| {
         scratch::cargo(dir, root, args, env)
     })
+    .map(Ok)
 }
