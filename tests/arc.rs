@@ -166,3 +166,56 @@ fn trait_object_arcs_are_counted_inside_explorations() {
         );
     }
 }
+
+/// `into_raw`, `from_raw` and the raw strong counts, as std's (event-listener keeps its `Arc`s
+/// as raw pointers under loom), and on a thread of an exploration, where an `Arc` left raw at
+/// the end is a leak.
+macro_rules! raw_cases {
+    ($A:ident) => {{
+        let drops = std::sync::Arc::new(AtomicUsize::new(0));
+        let shared = $A::new(Counting {
+            value: 7,
+            drops: drops.clone(),
+        });
+        let raw = $A::into_raw(shared);
+        // SAFETY: `raw` came from `into_raw` and its reference is alive until `from_raw`.
+        unsafe { $A::increment_strong_count(raw) };
+        let value = unsafe { (*raw).value };
+        let back = unsafe { $A::from_raw(raw) };
+        let counted = $A::strong_count(&back);
+        // SAFETY: the reference `increment_strong_count` added is still alive.
+        unsafe { $A::decrement_strong_count(raw) };
+        let after = ($A::strong_count(&back), drops.load(SeqCst));
+        drop(back);
+        (value, counted, after, drops.load(SeqCst))
+    }};
+}
+
+#[test]
+fn raw_pointers_and_raw_counts_behave_as_std() {
+    use std::sync::Arc as StdArc;
+    assert_eq!(raw_cases!(Arc), raw_cases!(StdArc));
+    assert_eq!(raw_cases!(Arc), (7, 2, (1, 0), 1));
+}
+
+#[test]
+fn an_arc_left_raw_is_a_leak_and_one_taken_back_is_not() {
+    let program = |take_back: bool| {
+        move || {
+            let raw = Arc::into_raw(Arc::new(5u32)) as usize;
+            let t = thread::spawn(move || {
+                let raw = raw as *const u32;
+                // SAFETY: the pointer came from `into_raw`, and only this thread takes it back.
+                take_back.then(|| unsafe { Arc::from_raw(raw) })
+            });
+            assert_eq!(t.join().unwrap().map(|a| *a), take_back.then_some(5));
+        }
+    };
+    for kind in EngineKind::ALL {
+        let clean = Explorer::new().engine(quick(kind)).run(program(true));
+        assert!(clean.failure().is_none(), "{kind}: {clean}");
+        let leaked = Explorer::new().engine(quick(kind)).run(program(false));
+        let failure = leaked.failure().map(|f| f.kind());
+        assert_eq!(failure, Some(FailureKind::Leak), "{kind}: {leaked}");
+    }
+}

@@ -115,6 +115,55 @@ impl<T> Arc<T> {
         std::sync::Arc::into_inner(Arc::into_std(this)).map(Inner::into_value)
     }
 
+    /// Consumes the `Arc`, returning a pointer to the value; the reference lives on in it until
+    /// [`Arc::from_raw`] takes it back (as std's `Arc::into_raw`).
+    pub fn into_raw(this: Arc<T>) -> *const T {
+        let this = std::mem::ManuallyDrop::new(this);
+        // SAFETY: `this` is never used or dropped again, so its one field is moved out once.
+        let inner = unsafe { std::ptr::read(&this.inner) };
+        let inner = std::sync::Arc::into_raw(inner);
+        // SAFETY: `inner` points to a live `Inner<T>`, which the reference keeps alive.
+        unsafe { &raw const (*inner).value }
+    }
+
+    /// Takes back the reference that [`Arc::into_raw`] turned into `ptr` (as std's
+    /// `Arc::from_raw`).
+    ///
+    /// # Safety
+    ///
+    /// `ptr` came from [`Arc::into_raw`] of an `Arc<T>` of this type, and each pointer is taken
+    /// back at most once, as std's `Arc::from_raw` requires.
+    pub unsafe fn from_raw(ptr: *const T) -> Arc<T> {
+        // `Inner` is `repr(C)`: the value lies `offset_of!` bytes into it.
+        let offset = std::mem::offset_of!(Inner<T>, value);
+        // SAFETY: the caller's contract: `ptr` points `offset` bytes into an `Inner<T>` that
+        // `std::sync::Arc::into_raw` gave out.
+        let inner = unsafe { std::sync::Arc::from_raw(ptr.byte_sub(offset).cast::<Inner<T>>()) };
+        Arc { inner }
+    }
+
+    /// Adds a strong reference to the `Arc` that `ptr` came from (as std's).
+    ///
+    /// # Safety
+    ///
+    /// `ptr` came from [`Arc::into_raw`], and that reference is still alive.
+    pub unsafe fn increment_strong_count(ptr: *const T) {
+        // SAFETY: the caller's contract; the `ManuallyDrop`s leave that reference as it was and
+        // the new one behind.
+        let this = std::mem::ManuallyDrop::new(unsafe { Arc::from_raw(ptr) });
+        let _added = std::mem::ManuallyDrop::new(Arc::clone(&this));
+    }
+
+    /// Drops one strong reference to the `Arc` that `ptr` came from (as std's).
+    ///
+    /// # Safety
+    ///
+    /// `ptr` came from [`Arc::into_raw`], and the reference dropped here is still alive.
+    pub unsafe fn decrement_strong_count(ptr: *const T) {
+        // SAFETY: the caller's contract.
+        drop(unsafe { Arc::from_raw(ptr) });
+    }
+
     /// The std `Arc` inside, as this reference's drop would leave it.
     fn into_std(this: Arc<T>) -> std::sync::Arc<Inner<T>> {
         race::release_join(&this.inner.header.sync.clock);
