@@ -182,10 +182,7 @@ const FALSE_ALARMS: &[&str] = &[
 /// Crates whose loom tests do not compile against tapestry-loom, with the loom API they use
 /// that it lacks (see LOOM-SUITE.md). The command fails if another crate's do not compile, or
 /// if one of these does.
-const DOES_NOT_BUILD: &[(&str, &str)] = &[
-    // `Arc::into_raw` and `Arc::from_raw` (loom 0.7's `loom::sync::Arc` has them).
-    ("event-listener-5.4.2", "`Arc::into_raw`, `Arc::from_raw`"),
-];
+const DOES_NOT_BUILD: &[(&str, &str)] = &[];
 
 #[derive(clap::Args)]
 pub struct Args {
