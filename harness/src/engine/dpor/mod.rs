@@ -177,8 +177,8 @@ fn describe_estimate(estimate: &tapestry_c11::Estimate, ran: u64) -> String {
     if estimate.executions + 2.0 * estimate.std_error < ran as f64 {
         format!(
             "its budget stopped it after {ran} executions: a complete exploration would run \
-             more than {ran} executions, how many more is unknown (the {} random paths an \
-             estimate samples do not follow this program)",
+             more than {ran} executions, how many more is unknown (the random paths an \
+             estimate samples do not follow this program: {} sampled)",
             estimate.paths
         )
     } else {
