@@ -192,6 +192,15 @@ fn arcs_and_weaks() {
     let b = Arc::try_unwrap(b).unwrap_err();
     drop(a);
     assert_eq!(Arc::into_inner(b), Some(6));
+    let raw = Arc::into_raw(Arc::new(8));
+    // SAFETY: `raw` came from `into_raw`; its reference lives until `from_raw` takes it back, and
+    // the one `increment_strong_count` adds until `decrement_strong_count` drops it.
+    let back = unsafe {
+        Arc::increment_strong_count(raw);
+        Arc::decrement_strong_count(raw);
+        Arc::from_raw(raw)
+    };
+    assert_eq!((*back, Arc::strong_count(&back)), (8, 1));
     assert!(w.upgrade().is_none() && Weak::<u8>::new().upgrade().is_none());
     assert!(Weak::<u8>::default().upgrade().is_none());
 
