@@ -7,14 +7,13 @@
 //! threads share an OS thread under the model engines and may switch in the middle of a poll (a
 //! poll that blocks), as `timer.rs` explains for its own stack.
 
-use std::cell::RefCell;
 use std::fmt;
 use std::num::NonZeroU64;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 use super::per_execution::PerExecution;
 use super::timer::Wanted;
-use crate::rt::{self, ThreadIdx};
+use crate::rt::{self, ThreadIdx, ThreadStack};
 
 /// A task's id, as tokio's `task::Id`: unique among the tasks of an execution (of a process,
 /// outside explorations), numbered from 1 in the order they were spawned. Under an
@@ -57,8 +56,6 @@ pub(crate) enum Kind {
 }
 
 struct Entered {
-    /// The model thread (`rt::current_thread`); `None` outside explorations.
-    thread: Option<(u64, ThreadIdx)>,
     kind: Kind,
     /// The task, if the thread runs one (a `block_on` is none, as tokio's).
     task: Option<Id>,
@@ -69,10 +66,8 @@ struct Entered {
 std::thread_local! {
     /// What the threads running on this OS thread do, innermost last: one entry per poll of
     /// tapestry's loops (pushed and popped once per poll, so it is the one stack a poll pays
-    /// for) and per blocking closure. Model threads share an OS thread and may switch in the
-    /// middle of a poll (a poll that blocks), so an entry is found by its model thread, not by
-    /// its place: almost always the last, which is looked at first.
-    static CONTEXT: RefCell<Vec<Entered>> = const { RefCell::new(Vec::new()) };
+    /// for) and per blocking closure, each found by its model thread (see `ThreadStack`).
+    static CONTEXT: ThreadStack<Entered> = const { ThreadStack::new() };
 }
 
 /// While it lives, the running thread is in the runtime context `kind`, for `task`; it leaves
@@ -81,21 +76,8 @@ pub(crate) struct Enter(Option<(u64, ThreadIdx)>);
 
 /// Enters the runtime context `kind` on `thread` (the running one), for `task`.
 pub(crate) fn enter(thread: Option<(u64, ThreadIdx)>, kind: Kind, task: Option<Id>) -> Enter {
-    CONTEXT.with_borrow_mut(|entries| {
-        // Entries of an earlier execution that never ended (it was abandoned) are dropped.
-        if let Some(first) = entries.first()
-            && first.thread.map(|t| t.0) != thread.map(|t| t.0)
-        {
-            let exec = thread.map(|(exec, _)| exec);
-            entries.retain(|e| e.thread.map(|t| t.0) == exec);
-        }
-        entries.push(Entered {
-            thread,
-            kind,
-            task,
-            wanted: Wanted::default(),
-        });
-    });
+    let wanted = Wanted::default();
+    CONTEXT.with(|entries| entries.push(thread, Entered { kind, task, wanted }));
     Enter(thread)
 }
 
@@ -117,41 +99,25 @@ impl Drop for Enter {
 /// Removes `thread`'s innermost entry.
 fn leave(thread: Option<(u64, ThreadIdx)>) -> Option<Wanted> {
     // `try_with`: a poll may unwind while this OS thread exits.
-    CONTEXT
-        .try_with(|entries| {
-            let mut entries = entries.borrow_mut();
-            if entries.last().is_some_and(|e| e.thread == thread) {
-                return entries.pop().map(|e| e.wanted);
-            }
-            let i = entries.iter().rposition(|e| e.thread == thread)?;
-            Some(entries.remove(i).wanted)
-        })
+    let left = CONTEXT
+        .try_with(|entries| entries.pop(thread))
         .ok()
-        .flatten()
+        .flatten();
+    left.map(|entry| entry.wanted)
 }
 
 /// Lets `ask` change the timers wanted by `thread`'s innermost poll (skipping the contexts
 /// of blocking closures entered inside it); `None` if the thread runs no poll of ours.
 pub(super) fn want(thread: Option<(u64, ThreadIdx)>, ask: impl FnOnce(&mut Wanted)) -> Option<()> {
-    CONTEXT.with_borrow_mut(|entries| {
-        let entry = entries
-            .iter_mut()
-            .rev()
-            .find(|e| e.thread == thread && e.kind == Kind::Poll)?;
-        ask(&mut entry.wanted);
-        Some(())
-    })
+    let poll = |entry: &Entered| entry.kind == Kind::Poll;
+    CONTEXT.with(|entries| entries.innermost(thread, poll, |entry| ask(&mut entry.wanted)))
 }
 
 /// The running thread's innermost context: what it does, and for which task.
 pub(crate) fn current() -> Option<(Kind, Option<Id>)> {
     let thread = rt::current_thread();
     CONTEXT
-        .try_with(|entries| {
-            let entries = entries.borrow();
-            let entry = entries.iter().rev().find(|e| e.thread == thread)?;
-            Some((entry.kind, entry.task))
-        })
+        .try_with(|entries| entries.innermost(thread, |_| true, |e| (e.kind, e.task)))
         .ok()
         .flatten()
 }

@@ -9,13 +9,12 @@
 //! gives its worker back for the rest of the poll (`release_held`); a `spawn_blocking` closure
 //! never holds one.
 
-use std::cell::RefCell;
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::atomic::{AtomicBool, AtomicUsize};
 
 use super::per_execution::PerExecution;
-use crate::rt::{self, BlockReason};
+use crate::rt::{self, BlockReason, ThreadStack};
 use crate::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 
 /// The free workers of an execution (a bit each, set while free), and the condition their
@@ -45,14 +44,13 @@ static LIMITED: AtomicBool = AtomicBool::new(false);
 /// in `HELD`, from where `block_in_place` may give it back before the poll ends.
 pub(super) struct Worker(Option<Option<(u64, rt::ThreadIdx)>>);
 
-/// A model thread (`None` outside explorations), the pool of a worker it holds, which one.
-type Held = (Option<(u64, rt::ThreadIdx)>, Arc<Pool>, usize);
+/// The pool of a worker a model thread holds, and which one.
+type Held = (Arc<Pool>, usize);
 
 std::thread_local! {
-    /// The workers held by the polls running on this OS thread, innermost last: model threads
-    /// share an OS thread and may switch in the middle of a poll, so each is found by its model
-    /// thread (as the timers' polls are, `timer.rs`).
-    static HELD: RefCell<Vec<Held>> = const { RefCell::new(Vec::new()) };
+    /// The workers held by the polls running on this OS thread, innermost last, each found by
+    /// its model thread (see `ThreadStack`).
+    static HELD: ThreadStack<Held> = const { ThreadStack::new() };
 }
 
 fn pool(workers: usize) -> Pool {
@@ -127,12 +125,7 @@ pub(super) fn claim(
     pool.any_free.store(*free != 0, Relaxed);
     drop(free);
     rt::polled_by(worker, site);
-    HELD.with_borrow_mut(|held| {
-        // Workers of an earlier execution that never ended (it was abandoned) are forgotten.
-        let exec = thread.map(|(exec, _)| exec);
-        held.retain(|(of, ..)| of.map(|(exec, _)| exec) == exec);
-        held.push((thread, pool, worker));
-    });
+    HELD.with(|held| held.push(thread, (pool, worker)));
     Worker(Some(thread))
 }
 
@@ -145,15 +138,8 @@ pub(crate) fn release_held() {
 
 /// Gives back the innermost worker that `thread`'s polls hold, if any.
 fn release(thread: Option<(u64, rt::ThreadIdx)>) {
-    let held = HELD
-        .try_with(|held| {
-            let mut held = held.borrow_mut();
-            let i = held.iter().rposition(|(of, ..)| *of == thread)?;
-            Some(held.remove(i))
-        })
-        .ok()
-        .flatten();
-    if let Some((_, pool, worker)) = held {
+    let held = HELD.try_with(|held| held.pop(thread)).ok().flatten();
+    if let Some((pool, worker)) = held {
         *lock(&pool.free) |= 1 << worker;
         pool.any_free.store(true, Relaxed);
         pool.released.notify_one();

@@ -32,6 +32,7 @@ pub(crate) use tasks::{
     TaskPanic, async_locks, cancelled, catch_task_panic, peek_pending_at, pending_at, polled_by,
     polling, select_start, take_pending_at, task_panic_seen, task_panicked, waker_note, workers,
 };
+mod thread_stack;
 mod threads;
 pub(crate) mod token;
 pub(crate) mod waiting;
@@ -65,6 +66,7 @@ pub(crate) use frame::{
 };
 pub(crate) use local::{Local, local};
 pub(crate) use slot::{Bound, Fresh, Slot};
+pub(crate) use thread_stack::ThreadStack;
 pub(crate) use threads::Parker;
 pub(crate) use token::RawToken;
 

@@ -8,22 +8,18 @@ use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::sync::Arc;
 
 use super::event::{Cancel, ThreadIdx, WakerEvent, WakerNote};
+use super::thread_stack::ThreadStack;
 use super::{Op, Site, execution, is_ours, local};
 
 thread_local! {
     /// The task this thread is polling, when tasks have no thread of their own.
     static POLLING: RefCell<Option<Arc<str>>> = const { RefCell::new(None) };
     /// The task polls under way on this OS thread that return a panic as the task's output,
-    /// innermost last, each with its model thread (`current_thread`; model threads share an
-    /// OS thread and may switch in the middle of a poll, also while its panic unwinds) and
-    /// what the hook made of the last panic raised in it: the number of the task panic it
-    /// noted, or `None` for a panic that fails the execution.
-    static CATCHING: RefCell<Vec<Catching>> = const { RefCell::new(Vec::new()) };
-}
-
-struct Catching {
-    thread: Option<(u64, ThreadIdx)>,
-    caught: Option<u64>,
+    /// innermost last, each found by its model thread (see `ThreadStack`: a thread may switch
+    /// in the middle of a poll, also while its panic unwinds), with what the hook made of the
+    /// last panic raised in it: the number of the task panic it noted, or `None` for a panic
+    /// that fails the execution.
+    static CATCHING: ThreadStack<Option<u64>> = const { ThreadStack::new() };
 }
 
 /// A panic of a task's poll that the task's handle returns (a `JoinError`), as tokio's.
@@ -39,26 +35,12 @@ pub(crate) struct TaskPanic {
 /// unwinds on, failing the execution as before.
 pub(crate) fn catch_task_panic<R>(poll: impl FnOnce() -> R) -> Result<R, TaskPanic> {
     let thread = super::current_thread();
-    CATCHING.with_borrow_mut(|catching| {
-        // Polls of an earlier execution that never ended (it was abandoned) are dropped.
-        if let Some(first) = catching.first()
-            && first.thread.map(|t| t.0) != thread.map(|t| t.0)
-        {
-            catching.retain(|c| c.thread.map(|t| t.0) == thread.map(|t| t.0));
-        }
-        catching.push(Catching {
-            thread,
-            caught: None,
-        });
-    });
+    CATCHING.with(|catching| catching.push(thread, None));
     let result = catch_unwind(AssertUnwindSafe(poll));
     let caught = CATCHING
-        .try_with(|catching| {
-            let mut catching = catching.borrow_mut();
-            let i = catching.iter().rposition(|c| c.thread == thread)?;
-            catching.remove(i).caught
-        })
+        .try_with(|c| c.pop(thread))
         .ok()
+        .flatten()
         .flatten();
     let payload = match result {
         Ok(output) => return Ok(output),
@@ -86,14 +68,8 @@ pub(crate) fn catch_task_panic<R>(poll: impl FnOnce() -> R) -> Result<R, TaskPan
 /// whether the running thread is in a task's poll.
 pub(crate) fn catching_task_panic() -> bool {
     let thread = super::current_thread();
-    CATCHING
-        .try_with(|catching| {
-            let catching = catching.try_borrow().ok()?;
-            Some(catching.iter().any(|c| c.thread == thread))
-        })
-        .ok()
-        .flatten()
-        .unwrap_or(false)
+    let catching = |c: &ThreadStack<_>| c.innermost(thread, |_| true, |_| ()).is_some();
+    CATCHING.try_with(catching).unwrap_or(false)
 }
 
 /// Whether a task's panic that its handle will return unwinds now, on some model thread of
@@ -101,32 +77,17 @@ pub(crate) fn catching_task_panic() -> bool {
 /// model thread there).
 pub(crate) fn task_panic_unwinding() -> bool {
     let exec = super::current_thread().map(|t| t.0);
-    CATCHING
-        .try_with(|catching| {
-            let catching = catching.try_borrow().ok()?;
-            Some(
-                catching
-                    .iter()
-                    .any(|c| c.caught.is_some() && c.thread.map(|t| t.0) == exec),
-            )
-        })
-        .ok()
-        .flatten()
-        .unwrap_or(false)
+    let unwinding = |of: super::thread_stack::Thread, caught: &Option<u64>| {
+        caught.is_some() && of.map(|t| t.0) == exec
+    };
+    CATCHING.try_with(|c| c.any(unwinding)).unwrap_or(false)
 }
 
 /// The hook noted the panic being raised on the running thread as task panic `id` (or,
 /// `None`, as a failure).
 pub(crate) fn caught_task_panic(id: Option<u64>) {
     let thread = super::current_thread();
-    let _ = CATCHING.try_with(|catching| {
-        let Ok(mut catching) = catching.try_borrow_mut() else {
-            return;
-        };
-        if let Some(entry) = catching.iter_mut().rev().find(|c| c.thread == thread) {
-            entry.caught = id;
-        }
-    });
+    let _ = CATCHING.try_with(|c| c.innermost(thread, |_| true, |caught| *caught = id));
 }
 
 /// A task's handle returned the panic `noted` (see [`TaskPanic::noted`]).
