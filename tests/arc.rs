@@ -219,3 +219,58 @@ fn an_arc_left_raw_is_a_leak_and_one_taken_back_is_not() {
         assert_eq!(failure, Some(FailureKind::Leak), "{kind}: {leaked}");
     }
 }
+
+/// What the last `Arc`'s destructor does, in whichever thread drops it: writes a cell and, with
+/// `atomic_too`, an atomic through `get_mut` (bytes' `Drop for Bytes` does).
+struct ClearsOnDrop {
+    count: tapestry::sync::atomic::AtomicUsize,
+    cell: tapestry::cell::UnsafeCell<usize>,
+    atomic_too: bool,
+}
+
+// SAFETY: the threads only read the cell; the destructor, run once no other reference is
+// left, writes it.
+unsafe impl Sync for ClearsOnDrop {}
+
+impl Drop for ClearsOnDrop {
+    fn drop(&mut self) {
+        if self.atomic_too {
+            *self.count.get_mut() = 0;
+        }
+        self.cell.with_mut(|v| unsafe { *v = 0 });
+    }
+}
+
+/// Two threads read an atomic and a cell inside an `Arc`; whichever drops the last clone runs
+/// the destructor, which writes them without synchronising.
+fn last_drop_clears(atomic_too: bool) -> impl Fn() + Send + Sync + 'static {
+    use tapestry::sync::atomic::Ordering::Relaxed;
+    move || {
+        let a = Arc::new(ClearsOnDrop {
+            count: tapestry::sync::atomic::AtomicUsize::new(1),
+            cell: tapestry::cell::UnsafeCell::new(1),
+            atomic_too,
+        });
+        let b = a.clone();
+        let t = thread::spawn(move || {
+            b.count.load(Relaxed);
+            b.cell.with(|v| unsafe { *v });
+        });
+        a.count.load(Relaxed);
+        a.cell.with(|v| unsafe { *v });
+        drop(a);
+        t.join().unwrap();
+    }
+}
+
+/// std's `Arc` orders every drop before the destructor (its count is released on each
+/// decrement and acquired by the last), so [`last_drop_clears`] has no race: every engine must
+/// learn that order, the exhaustive one (loom's clocks order its cells and atomics) too. It
+/// reported a data race before (bytes 1.12.2's loom tests were a false alarm). The c11 engine
+/// still does (README, "Known limits").
+#[test]
+fn every_drop_of_an_arc_happens_before_its_destructor_under_every_engine() {
+    tapestry_tests::passes_everywhere("arc drops before its destructor", || {
+        last_drop_clears(true)()
+    });
+}

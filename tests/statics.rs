@@ -95,6 +95,44 @@ fn statics_of_every_kind_start_afresh_under_every_engine() {
     }
 }
 
+static ASYNC_LOG: tapestry::tokio::sync::Mutex<Vec<u32>> =
+    tapestry::tokio::sync::Mutex::const_new(Vec::new());
+static ASYNC_TABLE: tapestry::tokio::sync::RwLock<Vec<u32>> =
+    tapestry::tokio::sync::RwLock::const_new(Vec::new());
+static ONE_PERMIT: tapestry::tokio::sync::Semaphore =
+    tapestry::tokio::sync::Semaphore::const_new(1);
+
+/// Static tokio-shaped locks and a semaphore, as a tokio test uses them: each starts empty
+/// (or with its permit), as it does in the one run a tokio test gets.
+fn tokio_statics() {
+    tapestry::future::block_on(async {
+        let t = tapestry::tokio::spawn(async {
+            ASYNC_LOG.lock().await.push(1);
+            ASYNC_TABLE.write().await.push(1);
+        });
+        ASYNC_LOG.lock().await.push(2);
+        ASYNC_TABLE.try_write().map(|mut table| table.push(2)).ok();
+        ONE_PERMIT.acquire().await.unwrap().forget();
+        t.await.unwrap();
+        let log = ASYNC_LOG.lock().await;
+        assert_eq!(log.len(), 2, "log: {:?}", *log);
+        let table = ASYNC_TABLE.read().await;
+        assert!(matches!(table.len(), 1 | 2), "table: {:?}", *table);
+        assert_eq!(ONE_PERMIT.available_permits(), 0);
+    });
+}
+
+/// Before, the locks' values (behind their semaphores, which did start afresh) kept what the
+/// last execution left: the second execution saw a log of 4.
+#[test]
+fn static_tokio_locks_start_every_execution_afresh_under_every_engine() {
+    for engine in EngineKind::ALL {
+        let report = run(engine, tokio_statics);
+        assert!(report.is_clean(), "{engine}:\n{report}");
+        assert!(report.executions() > 1, "{engine}:\n{report}");
+    }
+}
+
 static INITS: AtomicUsize = AtomicUsize::new(0);
 static CONFIG: OnceLock<usize> = OnceLock::new();
 

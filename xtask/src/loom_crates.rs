@@ -171,13 +171,7 @@ const FINDINGS: &[&str] = &[
 
 /// Tests that fail under tapestry-loom though the crate's code is right: false alarms of
 /// tapestry, not fixed yet (see LOOM-SUITE.md). Treated as `FINDINGS` are.
-const FALSE_ALARMS: &[&str] = &[
-    // The exhaustive engine's loom clocks miss the order `Arc`'s drop gives: the last drop's
-    // destructor reads the atomic with `with_mut` (`Drop for Bytes`), and loom reports it
-    // concurrent with the other thread's earlier load of it.
-    "bytes-1.12.2::bytes::fuzz::bytes_cloning_vec",
-    "bytes-1.12.2::bytes_mut::fuzz::bytes_mut_cloning_frozen",
-];
+const FALSE_ALARMS: &[&str] = &[];
 
 /// Crates whose loom tests do not compile against tapestry-loom, with the loom API they use
 /// that it lacks (see LOOM-SUITE.md). The command fails if another crate's do not compile, or

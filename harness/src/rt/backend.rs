@@ -50,6 +50,14 @@ pub(crate) trait Backend: Send + Sync + 'static {
     fn survives_task_panics(&self) -> bool {
         true
     }
+    /// Whether a facade `Arc`'s reference drops must be operations of the engine: each a
+    /// release on a counter of the allocation's, and the last one's an acquire, as std's
+    /// `Arc` orders every drop before the value's destructor. Engines whose own memory model
+    /// orders cell and atomic accesses (loom's clocks, c11's graph) learn that order only so;
+    /// the others learn it from the facade's clocks (`rt::race`) and need no operation.
+    fn orders_arc_drops(&self) -> bool {
+        false
+    }
     /// Whether the engine abandons runs by unwinding their threads with `rt::Abandoned`,
     /// which `rt` then catches where each thread's body started (for no other engine).
     fn abandons_runs(&self) -> bool {

@@ -180,6 +180,20 @@ pub(crate) fn backend_op<R>(
     result
 }
 
+/// An engine operation of the facade's own bookkeeping (see `rt::arc_drops`), which no trace
+/// shows: as [`backend_op`], recording nothing.
+pub(crate) fn hidden_op<R>(run: impl FnOnce(&dyn Backend) -> R) -> R {
+    let Some(local) = local() else {
+        return run(super::native::native());
+    };
+    local.exec.before_op();
+    local.settle();
+    let me = local.running();
+    let result = run(&*local.exec.backend);
+    local.set_running(me);
+    result
+}
+
 /// A yield of the running model thread (`thread::yield_now`, a spin-loop hint, a sleep, a timed
 /// wait's pause), which `switch` makes; `switch` is told whether the thread must let another
 /// run first.

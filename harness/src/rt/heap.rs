@@ -11,7 +11,8 @@ use std::sync::atomic::{AtomicI64, Ordering::*};
 
 use parking_lot::Mutex;
 
-use super::event::Site;
+use super::arc_drops::ArcDrops;
+use super::event::{Site, ThreadIdx};
 use super::execution::Execution;
 use super::local;
 
@@ -152,6 +153,11 @@ pub(crate) fn track_allocation() -> Option<Allocation> {
     Some(Allocation {
         id: local.exec.id(),
         exec: local.exec.clone(),
+        drops: local
+            .exec
+            .backend
+            .orders_arc_drops()
+            .then(ArcDrops::default),
     })
 }
 
@@ -184,6 +190,37 @@ pub(crate) fn block_moved(old: usize, new: usize) {
 pub(crate) struct Allocation {
     exec: std::sync::Arc<Execution>,
     id: u64,
+    /// Under an engine that must see the drops of its references as operations.
+    drops: Option<ArcDrops>,
+}
+
+impl Allocation {
+    /// A reference to the allocation is given up (dropped, or unwrapped); `last` says whether
+    /// it was the last one. An engine that orders memory by its own model sees it (see
+    /// `rt::arc_drops`).
+    pub(crate) fn give_up(&self, last: impl FnOnce() -> bool) {
+        if let Some((drops, me)) = self.counting() {
+            drops.give_up(me, last);
+        }
+    }
+
+    /// The caller holds the only reference (`Arc::get_mut`): what the threads that gave theirs
+    /// up did happens before.
+    pub(crate) fn take_over(&self) {
+        if let Some((drops, me)) = self.counting() {
+            drops.take_over(me);
+        }
+    }
+
+    /// The drops' counters and the running thread, when drops are operations now: the
+    /// execution that made the allocation runs on this thread, and no panic unwinds (during
+    /// one, an engine operation may fail the execution again, inside a destructor).
+    fn counting(&self) -> Option<(&ArcDrops, ThreadIdx)> {
+        let drops = self.drops.as_ref()?;
+        let local = local()?;
+        let current = self.exec.id() == self.id && std::sync::Arc::ptr_eq(&local.exec, &self.exec);
+        (current && !std::thread::panicking()).then(|| (drops, local.running()))
+    }
 }
 
 impl Drop for Allocation {

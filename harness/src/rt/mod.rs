@@ -8,6 +8,7 @@
 //! Architecture invariant: nothing in `rt` formats text or knows about reports, files or
 //! particular engines; engines plug in through [`Backend`].
 
+mod arc_drops;
 mod atomic_bits;
 mod backend;
 mod clock;

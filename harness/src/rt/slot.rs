@@ -26,7 +26,7 @@ use super::backend::Backend;
 use super::event::{ObjKind, Site};
 use super::execution::{any_live, is_live, is_sole};
 use super::local::local;
-use super::{ObjRef, create, fail, hook, statics};
+use super::{ObjRef, create, fail, hook, native, statics};
 use crate::kinds::FailureKind;
 
 /// `Slot::state` while one thread makes the binding (stress threads may race to bind).
@@ -136,7 +136,7 @@ impl<R> Slot<R> {
             // SAFETY: published for this context (see the `Sync` impl).
             return unsafe { (*self.bound.get()).as_ref().unwrap_unchecked() };
         }
-        self.bind(context, kind, make, fresh)
+        self.bind(context, Some(kind), make, fresh)
     }
 
     /// The binding, for an owner with exclusive access (`&mut self`) that has just bound it
@@ -153,7 +153,7 @@ impl<R> Slot<R> {
     fn bind(
         &self,
         context: u64,
-        kind: ObjKind,
+        kind: Option<ObjKind>,
         make: impl FnOnce(&dyn Backend) -> R,
         fresh: impl FnOnce(&Fresh<'_>),
     ) -> &Bound<R> {
@@ -186,7 +186,16 @@ impl<R> Slot<R> {
                 continue;
             }
             let restore = Restore(&self.state, state);
-            let (obj, raw) = create(kind, self.name.clone(), self.site, make);
+            let (obj, raw) = match kind {
+                Some(kind) => create(kind, self.name.clone(), self.site, make),
+                None => (
+                    ObjRef {
+                        exec: context,
+                        id: 0,
+                    },
+                    make(native::native()),
+                ),
+            };
             fresh(&Fresh {
                 slot_pristine: &self.pristine,
                 layout: &self.pristine_layout,
@@ -244,6 +253,19 @@ impl<R> Slot<R> {
             )
         };
         fail(FailureKind::Misuse, message)
+    }
+}
+
+impl Slot<()> {
+    /// Binds a slot that stands for no engine object, only for data of a facade type that a
+    /// `static` may hold (a tokio lock's value, behind a semaphore): `fresh` puts the data in
+    /// order for the running context, as [`Slot::get`]'s does for an object's.
+    #[inline]
+    pub(crate) fn refresh(&self, fresh: impl FnOnce(&Fresh<'_>)) {
+        let context = local().map_or(0, |local| local.exec.id());
+        if self.state.load(Acquire) != context + 1 {
+            self.bind(context, None, |_| (), fresh);
+        }
     }
 }
 

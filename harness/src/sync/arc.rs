@@ -57,7 +57,7 @@ struct Inner<T: ?Sized> {
 }
 
 struct Header {
-    _allocation: Option<Allocation>,
+    allocation: Option<Allocation>,
     /// Dropped just before `value` (fields drop in order), by whichever thread drops last.
     sync: FinalDrop,
 }
@@ -65,8 +65,28 @@ struct Header {
 impl Header {
     fn new() -> Header {
         Header {
-            _allocation: rt::track_allocation(),
+            allocation: rt::track_allocation(),
             sync: FinalDrop::default(),
+        }
+    }
+
+    /// A reference to `inner` is given up (dropped, or unwrapped): what this thread did
+    /// happens before the value's destruction, as std's `Arc` orders it with a release
+    /// decrement by every reference and an acquire by the last.
+    fn give_up<T: ?Sized>(inner: &std::sync::Arc<Inner<T>>) {
+        let header = &inner.header;
+        race::release_join(&header.sync.clock);
+        if let Some(allocation) = &header.allocation {
+            allocation.give_up(|| std::sync::Arc::strong_count(inner) == 1);
+        }
+    }
+
+    /// What the threads that gave their references up did happens before (`get_mut`, whose
+    /// caller holds the only reference), as std's uniqueness check acquires it.
+    fn take_over(&self) {
+        race::acquire(&self.sync.clock);
+        if let Some(allocation) = &self.allocation {
+            allocation.take_over();
         }
     }
 }
@@ -87,7 +107,7 @@ impl Drop for FinalDrop {
 
 impl<T: ?Sized> Drop for Arc<T> {
     fn drop(&mut self) {
-        race::release_join(&self.inner.header.sync.clock);
+        Header::give_up(&self.inner);
     }
 }
 
@@ -166,7 +186,7 @@ impl<T> Arc<T> {
 
     /// The std `Arc` inside, as this reference's drop would leave it.
     fn into_std(this: Arc<T>) -> std::sync::Arc<Inner<T>> {
-        race::release_join(&this.inner.header.sync.clock);
+        Header::give_up(&this.inner);
         let this = std::mem::ManuallyDrop::new(this);
         // SAFETY: `this` is never used or dropped again, so its one field is moved out once.
         unsafe { std::ptr::read(&this.inner) }
@@ -205,7 +225,7 @@ impl<T: ?Sized> Arc<T> {
     /// A mutable reference, if there are no other references (strong or weak).
     pub fn get_mut(this: &mut Arc<T>) -> Option<&mut T> {
         let inner = std::sync::Arc::get_mut(&mut this.inner)?;
-        race::acquire(&inner.header.sync.clock);
+        inner.header.take_over();
         Some(&mut inner.value)
     }
 

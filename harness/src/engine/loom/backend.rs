@@ -112,6 +112,12 @@ impl Backend for LoomBackend {
         false
     }
 
+    /// Cells and atomics are ordered by the engine's own model, which sees a facade `Arc`'s
+    /// ordering only as operations (see `Backend::orders_arc_drops`).
+    fn orders_arc_drops(&self) -> bool {
+        true
+    }
+
     /// Loom's yield always lets another thread run first; a yield that need not (see
     /// `rt::yield_point`) is a plain branch point instead, where loom may go on or switch. A
     /// yield that must waits for the others that could run (`fair`).

@@ -1,7 +1,6 @@
 //! Tokio's async mutex: a [`Semaphore`] with one permit guarding a cell, so waiters get the
 //! lock in the order they asked for it (FIFO), and a waiting task yields its thread.
 
-use std::cell::UnsafeCell;
 use std::fmt;
 use std::marker::PhantomData;
 use std::ops::{Deref, DerefMut};
@@ -9,13 +8,14 @@ use std::panic::Location;
 use std::sync::Arc;
 
 use super::{Semaphore, Site, TryAcquireError};
+use crate::sync::GuardedData;
 
 /// An async mutual exclusion lock, as `tokio::sync::Mutex`: `lock().await` waits without
 /// blocking the thread, waiters are served first come first, and there is no poisoning.
 pub struct Mutex<T: ?Sized> {
     /// One permit: the lock.
     semaphore: Semaphore,
-    data: UnsafeCell<T>,
+    data: GuardedData<T>,
 }
 
 // SAFETY: the semaphore gives access to `data` to one holder at a time, as a std mutex does;
@@ -60,7 +60,7 @@ impl<T> Mutex<T> {
     pub const fn const_new(value: T) -> Mutex<T> {
         Mutex {
             semaphore: Semaphore::const_new(1),
-            data: UnsafeCell::new(value),
+            data: GuardedData::new(value),
         }
     }
 
@@ -128,13 +128,16 @@ impl<T: ?Sized> Mutex<T> {
         // The semaphore of a mutex is never closed.
         let acquired = self.semaphore.acquire_lock(site).await;
         debug_assert!(acquired.is_ok());
+        self.data.taken();
     }
 
     fn try_take(&self, site: Site) -> Result<(), TryLockError> {
         self.semaphore.try_acquire_lock(site).map_err(|error| {
             debug_assert_eq!(error, TryAcquireError::NoPermits);
             TryLockError(())
-        })
+        })?;
+        self.data.taken();
+        Ok(())
     }
 }
 

@@ -2,7 +2,6 @@
 //! read takes one, a write takes them all. The semaphore's fairness makes the lock fair and
 //! write-preferring: a queued writer holds back every reader that comes after it.
 
-use std::cell::UnsafeCell;
 use std::fmt;
 use std::marker::PhantomData;
 use std::mem::ManuallyDrop;
@@ -10,6 +9,7 @@ use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
 
 use super::{Semaphore, TryLockError};
+use crate::sync::GuardedData;
 
 /// The most readers a lock allows by default (tokio's value), and at most.
 const MAX_READS: u32 = u32::MAX >> 3;
@@ -19,7 +19,7 @@ const MAX_READS: u32 = u32::MAX >> 3;
 pub struct RwLock<T: ?Sized> {
     max_readers: u32,
     semaphore: Semaphore,
-    data: UnsafeCell<T>,
+    data: GuardedData<T>,
 }
 
 // SAFETY: the semaphore hands out shared access to readers and exclusive access to one writer;
@@ -99,7 +99,7 @@ impl<T> RwLock<T> {
         RwLock {
             max_readers,
             semaphore: Semaphore::const_new(max_readers as usize),
-            data: UnsafeCell::new(value),
+            data: GuardedData::new(value),
         }
     }
 
@@ -195,12 +195,15 @@ impl<T: ?Sized> RwLock<T> {
         // The semaphore of a lock is never closed.
         let acquired = self.semaphore.acquire_raw(permits as usize).await;
         debug_assert!(acquired.is_ok());
+        self.data.taken();
     }
 
     fn try_take(&self, permits: u32) -> Result<(), TryLockError> {
         self.semaphore
             .try_acquire_raw(permits as usize)
-            .map_err(|_| TryLockError(()))
+            .map_err(|_| TryLockError(()))?;
+        self.data.taken();
+        Ok(())
     }
 }
 
