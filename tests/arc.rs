@@ -274,3 +274,78 @@ fn every_drop_of_an_arc_happens_before_its_destructor_under_every_engine() {
         last_drop_clears(true)()
     });
 }
+
+/// T upgrades a `Weak` while main drops the only `Arc`: whether T gets the value depends only
+/// on which goes first. The assertion (T never gets it) is wrong when T goes first.
+fn upgrade_races_the_last_drop() {
+    let a = Arc::new(5);
+    let weak = Arc::downgrade(&a);
+    let t = thread::spawn(move || weak.upgrade().is_some());
+    drop(a);
+    assert!(
+        !t.join().unwrap(),
+        "T upgraded the Weak before main dropped the Arc"
+    );
+}
+
+/// T takes the value out with `into_inner` while main drops its clone; only the last of the
+/// two gets it, and the assertion (T always does) is wrong when T goes first.
+fn into_inner_races_a_drop() {
+    let a = Arc::new(5);
+    let b = a.clone();
+    let t = thread::spawn(move || Arc::into_inner(b).is_some());
+    drop(a);
+    assert!(
+        t.join().unwrap(),
+        "main dropped its clone after T's into_inner"
+    );
+}
+
+/// Which of two threads gives up the last reference, and whether an upgrade comes before it,
+/// are explored by every engine that chooses where threads switch. Before, an `Arc`'s counting
+/// was no operation: main always dropped first, and every engine passed both programs (the
+/// DPOR engine calling its search complete).
+#[test]
+fn the_order_of_reference_counting_is_explored() {
+    let engines = [
+        EngineKind::Exhaustive,
+        EngineKind::Dpor,
+        EngineKind::Random,
+        EngineKind::Pct,
+        EngineKind::Surw,
+        EngineKind::Priority,
+    ];
+    for (program, message) in [
+        (upgrade_races_the_last_drop as fn(), "T upgraded"),
+        (into_inner_races_a_drop, "after T's"),
+    ] {
+        for report in tapestry_tests::found_by(program, &engines, FailureKind::Panic) {
+            let failure = tapestry_tests::failure(&report);
+            assert!(failure.message().contains(message), "{failure}");
+        }
+    }
+}
+
+/// With the counting operations, a program that drops clones in many threads still runs one
+/// execution per order of its own operations: drops that are not the last are independent.
+#[test]
+fn drops_that_are_not_the_last_are_independent_under_dpor() {
+    let program = || {
+        let shared = Arc::new(tapestry::sync::atomic::AtomicUsize::new(0));
+        let threads: Vec<_> = (0..4)
+            .map(|_| {
+                let shared = shared.clone();
+                thread::spawn(move || drop(shared))
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        assert_eq!(Arc::strong_count(&shared), 1);
+    };
+    let report = Explorer::new()
+        .engine(tapestry::Engine::dpor().unbounded())
+        .run(program);
+    assert!(report.failure().is_none(), "{report}");
+    assert_eq!(report.executions(), 1, "{report}");
+}

@@ -135,7 +135,13 @@ fn spins_forever() {
     wait_for_flag(false);
 }
 
-#[tapestry::test(max_steps = 2000)]
+/// Not under the priority engine: it runs threads as `SCHED_FIFO` does, where a spin that
+/// yields lets only threads of its own priority run, so a less urgent setter starves (README,
+/// "Known limits"): whether an execution draws that depends on its seed.
+#[tapestry::test(
+    max_steps = 2000,
+    engines = "exhaustive, dpor, random, pct, surw, stress"
+)]
 fn spins_until_set() {
     wait_for_flag(true);
 }

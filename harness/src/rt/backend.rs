@@ -50,13 +50,9 @@ pub(crate) trait Backend: Send + Sync + 'static {
     fn survives_task_panics(&self) -> bool {
         true
     }
-    /// Whether a facade `Arc`'s reference drops must be operations of the engine: each a
-    /// release on a counter of the allocation's, and the last one's an acquire, as std's
-    /// `Arc` orders every drop before the value's destructor. Engines whose own memory model
-    /// orders cell and atomic accesses (loom's clocks, c11's graph) learn that order only so;
-    /// the others learn it from the facade's clocks (`rt::race`) and need no operation.
-    fn orders_arc_drops(&self) -> bool {
-        false
+    /// What a facade `Arc`'s reference counting must be to the engine (see `rt::arc_ops`).
+    fn arc_operations(&self) -> ArcOperations {
+        ArcOperations::None
     }
     /// Whether the engine abandons runs by unwinding their threads with `rt::Abandoned`,
     /// which `rt` then catches where each thread's body started (for no other engine).
@@ -132,6 +128,21 @@ pub(crate) trait Backend: Send + Sync + 'static {
         None
     }
     fn fence(&self, order: Ordering);
+}
+
+/// What a facade `Arc`'s reference counting is to an engine (see `rt::arc_ops`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ArcOperations {
+    /// Nothing: the engine does not choose where threads switch (stress), or does not model
+    /// the count yet (c11).
+    None,
+    /// Scheduling points whose dependencies the engine sees (a drop against the last drop, an
+    /// upgrade of a `Weak` against it): which thread drops last, whether an upgrade or an
+    /// `into_inner` wins, is explored. The facade's clocks (`rt::race`) order the drops.
+    Scheduled,
+    /// As `Scheduled`, and the engine's own clocks learn that every drop happens before the
+    /// value's destruction (loom, whose clocks check cells and `get_mut`).
+    Clocked,
 }
 
 /// A started model thread.

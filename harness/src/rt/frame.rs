@@ -180,7 +180,7 @@ pub(crate) fn backend_op<R>(
     result
 }
 
-/// An engine operation of the facade's own bookkeeping (see `rt::arc_drops`), which no trace
+/// An engine operation of the facade's own bookkeeping (see `rt::arc_ops`), which no trace
 /// shows: as [`backend_op`], recording nothing.
 pub(crate) fn hidden_op<R>(run: impl FnOnce(&dyn Backend) -> R) -> R {
     let Some(local) = local() else {

@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicI64, Ordering::*};
 
 use parking_lot::Mutex;
 
-use super::arc_drops::ArcDrops;
+use super::arc_ops::ArcOps;
 use super::event::{Site, ThreadIdx};
 use super::execution::Execution;
 use super::local;
@@ -141,9 +141,10 @@ mod tests {
     }
 }
 
-/// Counts an allocation of `sync::Arc` made in the running execution, until the returned token
-/// is dropped; an execution whose threads all finish with allocations left fails with `Leak`.
-pub(crate) fn track_allocation() -> Option<Allocation> {
+/// Counts an allocation of `sync::Arc` made in the running execution at `site`, until the
+/// returned token is dropped; an execution whose threads all finish with allocations left
+/// fails with `Leak`.
+pub(crate) fn track_allocation(site: Site) -> Option<Allocation> {
     let local = local()?;
     if local.exec.initialising_static(local.running()) {
         // Owned by a static, which outlives the execution as in std: not a leak.
@@ -151,13 +152,11 @@ pub(crate) fn track_allocation() -> Option<Allocation> {
     }
     local.exec.heap.arc_created();
     Some(Allocation {
-        id: local.exec.id(),
-        exec: local.exec.clone(),
-        drops: local
-            .exec
-            .backend
-            .orders_arc_drops()
-            .then(ArcDrops::default),
+        counted: CountedBy {
+            id: local.exec.id(),
+            exec: local.exec.clone(),
+        },
+        ops: ArcOps::new(&*local.exec.backend, site).map(std::sync::Arc::new),
     })
 }
 
@@ -188,46 +187,95 @@ pub(crate) fn block_moved(old: usize, new: usize) {
 /// One live allocation of an execution; see [`track_allocation`].
 #[derive(Debug)]
 pub(crate) struct Allocation {
+    counted: CountedBy,
+    /// The engine's operations for its references (see `rt::arc_ops`), shared with the
+    /// allocation's `Weak`s.
+    ops: Option<std::sync::Arc<ArcOps>>,
+}
+
+/// The execution an allocation was made in.
+#[derive(Clone, Debug)]
+struct CountedBy {
     exec: std::sync::Arc<Execution>,
     id: u64,
-    /// Under an engine that must see the drops of its references as operations.
-    drops: Option<ArcDrops>,
+}
+
+impl CountedBy {
+    /// The running thread, if it runs this execution and no panic unwinds (during one, an
+    /// engine operation may fail the execution again, inside a destructor).
+    fn running(&self) -> Option<ThreadIdx> {
+        let local = local()?;
+        let current = self.exec.id() == self.id && std::sync::Arc::ptr_eq(&local.exec, &self.exec);
+        (current && !std::thread::panicking()).then(|| local.running())
+    }
+}
+
+/// What a `Weak` keeps of its allocation, to make its upgrades operations (see `rt::arc_ops`).
+#[derive(Clone, Debug)]
+pub(crate) struct WeakOps {
+    counted: CountedBy,
+    ops: std::sync::Arc<ArcOps>,
+}
+
+impl WeakOps {
+    /// An upgrade is tried.
+    pub(crate) fn upgrade(&self) {
+        if self.counted.running().is_some() {
+            self.ops.upgrade();
+        }
+    }
+
+    /// The reference counts are read.
+    pub(crate) fn counts_read(&self) {
+        if self.counted.running().is_some() {
+            self.ops.write();
+        }
+    }
 }
 
 impl Allocation {
     /// A reference to the allocation is given up (dropped, or unwrapped); `last` says whether
-    /// it was the last one. An engine that orders memory by its own model sees it (see
-    /// `rt::arc_drops`).
+    /// it was the last one.
     pub(crate) fn give_up(&self, last: impl FnOnce() -> bool) {
-        if let Some((drops, me)) = self.counting() {
-            drops.give_up(me, last);
+        if let Some((ops, me)) = self.running() {
+            ops.give_up(me, last);
         }
     }
 
     /// The caller holds the only reference (`Arc::get_mut`): what the threads that gave theirs
     /// up did happens before.
     pub(crate) fn take_over(&self) {
-        if let Some((drops, me)) = self.counting() {
-            drops.take_over(me);
+        if let Some((ops, me)) = self.running() {
+            ops.take_over(me);
         }
     }
 
-    /// The drops' counters and the running thread, when drops are operations now: the
-    /// execution that made the allocation runs on this thread, and no panic unwinds (during
-    /// one, an engine operation may fail the execution again, inside a destructor).
-    fn counting(&self) -> Option<(&ArcDrops, ThreadIdx)> {
-        let drops = self.drops.as_ref()?;
-        let local = local()?;
-        let current = self.exec.id() == self.id && std::sync::Arc::ptr_eq(&local.exec, &self.exec);
-        (current && !std::thread::panicking()).then(|| (drops, local.running()))
+    /// The reference counts are read.
+    pub(crate) fn counts_read(&self) {
+        if let Some((ops, _)) = self.running() {
+            ops.write();
+        }
+    }
+
+    /// For a `Weak` of this allocation.
+    pub(crate) fn weak_ops(&self) -> Option<WeakOps> {
+        Some(WeakOps {
+            counted: self.counted.clone(),
+            ops: self.ops.clone()?,
+        })
+    }
+
+    fn running(&self) -> Option<(&ArcOps, ThreadIdx)> {
+        let ops = self.ops.as_deref()?;
+        Some((ops, self.counted.running()?))
     }
 }
 
 impl Drop for Allocation {
     fn drop(&mut self) {
         // Only the execution that made it counts it; a later one starts from zero.
-        if self.exec.id() == self.id {
-            self.exec.heap.arc_dropped();
+        if self.counted.exec.id() == self.counted.id {
+            self.counted.exec.heap.arc_dropped();
         }
     }
 }

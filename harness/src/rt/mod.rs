@@ -8,7 +8,7 @@
 //! Architecture invariant: nothing in `rt` formats text or knows about reports, files or
 //! particular engines; engines plug in through [`Backend`].
 
-mod arc_drops;
+mod arc_ops;
 mod atomic_bits;
 mod backend;
 mod clock;
@@ -17,7 +17,9 @@ mod event;
 mod execution;
 mod frame;
 mod heap;
-pub(crate) use heap::{Allocation, block_allocated, block_freed, block_moved, track_allocation};
+pub(crate) use heap::{
+    Allocation, WeakOps, block_allocated, block_freed, block_moved, track_allocation,
+};
 pub(crate) mod hook;
 mod local;
 pub(crate) mod locals;
@@ -51,7 +53,7 @@ pub(crate) use atomic_bits::{
     AtomicRepr, Bits, RmwOp, atomic_enum, each_int, load_part, read_bits, write_bits,
 };
 pub(crate) use backend::{
-    Backend, RawAtomic, RawCell, RawCondvar, RawJoin, RawMutex, RawRwLock, WriteBack,
+    ArcOperations, Backend, RawAtomic, RawCell, RawCondvar, RawJoin, RawMutex, RawRwLock, WriteBack,
 };
 pub(crate) use event::{
     BlockReason, Blocked, Cancel, Event, ObjId, ObjKind, ObjectInfo, Op, Recording, Site,

@@ -7,14 +7,18 @@ use std::ops::Deref;
 use std::ptr;
 
 use crate::rt::race::{self, SyncClock};
-use crate::rt::{self, Allocation};
+use crate::rt::{self, Allocation, WeakOps};
 
 /// A reference-counted pointer, as [`std::sync::Arc`], whose allocations tapestry counts: an
 /// execution that ends with some of them never freed (a reference cycle, say) fails with
 /// [`FailureKind::Leak`](crate::FailureKind::Leak).
 ///
-/// Reference counting is not modelled as a concurrent operation, so it adds no scheduling
-/// points to an exploration.
+/// Its reference counting is what std's is to the engines that choose where threads switch:
+/// dropping a reference, `into_inner`, `try_unwrap`, `Weak::upgrade`, `get_mut` and the counts
+/// are scheduling points, so which thread drops the last reference (and runs the destructor),
+/// and whether an upgrade comes before it, are explored; drops that are not the last are
+/// independent of each other, so they add no executions to the DPOR engine's search. A clone
+/// is no scheduling point. Every drop happens before the value's destruction, as in std.
 ///
 /// # `Arc<dyn Trait>`
 ///
@@ -63,9 +67,10 @@ struct Header {
 }
 
 impl Header {
+    #[track_caller]
     fn new() -> Header {
         Header {
-            allocation: rt::track_allocation(),
+            allocation: rt::track_allocation(std::panic::Location::caller()),
             sync: FinalDrop::default(),
         }
     }
@@ -113,6 +118,7 @@ impl<T: ?Sized> Drop for Arc<T> {
 
 impl<T> Arc<T> {
     /// Allocates `value`.
+    #[track_caller]
     pub fn new(value: T) -> Arc<T> {
         Arc {
             inner: std::sync::Arc::new(Inner {
@@ -204,12 +210,22 @@ impl<T> Inner<T> {
 impl<T: ?Sized> Arc<T> {
     /// The number of strong references.
     pub fn strong_count(this: &Arc<T>) -> usize {
+        this.counts_read();
         std::sync::Arc::strong_count(&this.inner)
     }
 
     /// The number of weak references.
     pub fn weak_count(this: &Arc<T>) -> usize {
+        this.counts_read();
         std::sync::Arc::weak_count(&this.inner)
+    }
+
+    /// The counts are about to be read: an operation that every other change of them is
+    /// dependent on (see `rt::arc_ops`).
+    fn counts_read(&self) {
+        if let Some(allocation) = &self.inner.header.allocation {
+            allocation.counts_read();
+        }
     }
 
     /// Whether both point to the same allocation.
@@ -231,8 +247,10 @@ impl<T: ?Sized> Arc<T> {
 
     /// Makes a weak reference.
     pub fn downgrade(this: &Arc<T>) -> Weak<T> {
+        let allocation = this.inner.header.allocation.as_ref();
         Weak {
             inner: std::sync::Arc::downgrade(&this.inner),
+            ops: allocation.and_then(Allocation::weak_ops),
         }
     }
 }
@@ -296,12 +314,14 @@ impl<T: ?Sized> Borrow<T> for Arc<T> {
 }
 
 impl<T: Default> Default for Arc<T> {
+    #[track_caller]
     fn default() -> Self {
         Arc::new(T::default())
     }
 }
 
 impl<T> From<T> for Arc<T> {
+    #[track_caller]
     fn from(value: T) -> Self {
         Arc::new(value)
     }
@@ -310,6 +330,7 @@ impl<T> From<T> for Arc<T> {
 impl<T: ?Sized> From<Box<T>> for Arc<T> {
     /// Moves the boxed value into a new allocation, as std's: the way to an `Arc<dyn Trait>`
     /// (see [`Arc`]).
+    #[track_caller]
     fn from(value: Box<T>) -> Arc<T> {
         let value_layout = Layout::for_value::<T>(&value);
         let (layout, offset) = Layout::new::<Header>()
@@ -364,24 +385,28 @@ unsafe fn moved_to<T: ?Sized>(mut ptr: *mut Inner<T>, to: *mut u8) -> *mut Inner
 }
 
 impl<T> From<Vec<T>> for Arc<[T]> {
+    #[track_caller]
     fn from(values: Vec<T>) -> Arc<[T]> {
         Arc::from(values.into_boxed_slice())
     }
 }
 
 impl<T: Clone> From<&[T]> for Arc<[T]> {
+    #[track_caller]
     fn from(values: &[T]) -> Arc<[T]> {
         Arc::from(values.to_vec())
     }
 }
 
 impl From<&str> for Arc<str> {
+    #[track_caller]
     fn from(text: &str) -> Arc<str> {
         Arc::from(Box::<str>::from(text))
     }
 }
 
 impl From<String> for Arc<str> {
+    #[track_caller]
     fn from(text: String) -> Arc<str> {
         Arc::from(text.into_boxed_str())
     }
@@ -434,6 +459,8 @@ impl<T: ?Sized + Hash> Hash for Arc<T> {
 /// A weak reference to an [`Arc`] allocation, as [`std::sync::Weak`].
 pub struct Weak<T: ?Sized> {
     inner: std::sync::Weak<Inner<T>>,
+    /// Makes each upgrade an operation of the engine (see `rt::arc_ops`).
+    ops: Option<WeakOps>,
 }
 
 impl<T> Weak<T> {
@@ -441,6 +468,7 @@ impl<T> Weak<T> {
     pub fn new() -> Weak<T> {
         Weak {
             inner: std::sync::Weak::new(),
+            ops: None,
         }
     }
 }
@@ -454,11 +482,17 @@ impl<T> Default for Weak<T> {
 impl<T: ?Sized> Weak<T> {
     /// A strong reference, if the value is still alive.
     pub fn upgrade(&self) -> Option<Arc<T>> {
+        if let Some(ops) = &self.ops {
+            ops.upgrade();
+        }
         self.inner.upgrade().map(|inner| Arc { inner })
     }
 
     /// The number of strong references to the allocation.
     pub fn strong_count(&self) -> usize {
+        if let Some(ops) = &self.ops {
+            ops.counts_read();
+        }
         self.inner.strong_count()
     }
 
@@ -472,6 +506,7 @@ impl<T: ?Sized> Clone for Weak<T> {
     fn clone(&self) -> Self {
         Weak {
             inner: self.inner.clone(),
+            ops: self.ops.clone(),
         }
     }
 }

@@ -12,8 +12,8 @@ use crate::engine::shuttle::ShuttleBackend;
 use crate::engine::shuttle::condvar::{ShuttleCondvar, TimedWait};
 use crate::engine::shuttle::token::ShuttleToken;
 use crate::rt::{
-    self, AtomicRepr, Backend, Execution, RawAtomic, RawCell, RawCondvar, RawJoin, RawMutex,
-    RawRwLock, RawToken, RmwOp, Site, ThreadIdx,
+    self, ArcOperations, AtomicRepr, Backend, Execution, RawAtomic, RawCell, RawCondvar, RawJoin,
+    RawMutex, RawRwLock, RawToken, RmwOp, Site, ThreadIdx,
 };
 
 #[derive(Debug)]
@@ -118,6 +118,10 @@ impl Backend for DporBackend {
         let mut tracker = self.tracker.lock();
         let obj = tracker.finished(me());
         tracker.instant(me(), Access::Write(obj));
+    }
+
+    fn arc_operations(&self) -> ArcOperations {
+        ArcOperations::Scheduled
     }
 
     fn detects_races(&self) -> bool {

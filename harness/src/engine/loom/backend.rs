@@ -17,8 +17,9 @@ use crate::engine::choices::Choices;
 use crate::engine::guarded::guarded_locks;
 use crate::engine::stack;
 use crate::rt::{
-    self, AtomicRepr, Backend, Bits, Execution, RawAtomic, RawCell, RawCondvar, RawJoin, RawMutex,
-    RawRwLock, RmwOp, ThreadIdx, WriteBack, each_int, read_bits, teardown, write_bits,
+    self, ArcOperations, AtomicRepr, Backend, Bits, Execution, RawAtomic, RawCell, RawCondvar,
+    RawJoin, RawMutex, RawRwLock, RmwOp, ThreadIdx, WriteBack, each_int, read_bits, teardown,
+    write_bits,
 };
 
 guarded_locks!(LoomMutex, LoomRwLock, loom::sync, around = fair::locking);
@@ -112,10 +113,10 @@ impl Backend for LoomBackend {
         false
     }
 
-    /// Cells and atomics are ordered by the engine's own model, which sees a facade `Arc`'s
-    /// ordering only as operations (see `Backend::orders_arc_drops`).
-    fn orders_arc_drops(&self) -> bool {
-        true
+    /// Cells and atomics are ordered by loom's clocks, which see a facade `Arc`'s ordering only
+    /// as operations (see `rt::arc_ops`).
+    fn arc_operations(&self) -> ArcOperations {
+        ArcOperations::Clocked
     }
 
     /// Loom's yield always lets another thread run first; a yield that need not (see

@@ -12,8 +12,8 @@ use super::token::ShuttleToken;
 use crate::engine::guarded::{EngineAtomic, guarded_locks};
 use crate::engine::stack;
 use crate::rt::{
-    self, AtomicRepr, Backend, Execution, RawAtomic, RawCell, RawCondvar, RawJoin, RawMutex,
-    RawRwLock, RawToken, ThreadIdx, atomic_enum,
+    self, ArcOperations, AtomicRepr, Backend, Execution, RawAtomic, RawCell, RawCondvar, RawJoin,
+    RawMutex, RawRwLock, RawToken, ThreadIdx, atomic_enum,
 };
 
 atomic_enum!(ShuttleAtomic, shuttle::sync::atomic, engine);
@@ -92,6 +92,10 @@ impl Backend for ShuttleBackend {
         if let Some(mode) = &self.priority {
             rt::check_priority_inversion(mode.inversion_bound);
         }
+    }
+
+    fn arc_operations(&self) -> ArcOperations {
+        ArcOperations::Scheduled
     }
 
     fn detects_races(&self) -> bool {
