@@ -84,6 +84,30 @@ fn a_sleeping_thread_lets_less_urgent_ones_run() {
     assert!(report.is_clean(), "{report}");
 }
 
+/// The body spins with `hint::spin_loop` on a flag that an equally urgent thread sets.
+fn spin_for_an_equal() {
+    let flag = Arc::new(AtomicBool::named("flag", false));
+    let f = flag.clone();
+    let setter = thread::spawn(move || f.store(true, Ordering::SeqCst));
+    while !flag.load(Ordering::SeqCst) {
+        tapestry::hint::spin_loop();
+    }
+    setter.join().unwrap();
+}
+
+/// A spin counts as time passing, so a thread due to arrive later arrives while the spinner
+/// spins. Before, a `spin_loop` (unlike a `yield_now`) did not count: once an earlier execution
+/// had run long, the setter's seeded arrival could come after the step limit, and a correct
+/// program failed with `StepLimit` (at execution 2,843 of this exploration).
+#[test]
+fn a_spin_lets_an_equally_urgent_late_thread_arrive() {
+    let report = Explorer::new()
+        .engine(Engine::priority().schedules(3_000))
+        .max_steps(2_000)
+        .run(spin_for_an_equal);
+    assert!(report.is_clean(), "{report}");
+}
+
 #[test]
 fn a_yielding_thread_starves_less_urgent_ones_as_under_sched_fifo() {
     let report = Explorer::new()

@@ -420,3 +420,27 @@ fn advance_jumps_the_clock_and_fires_the_timers_it_passes() {
     });
     assert!(report.is_clean(), "{report}");
 }
+
+/// Pauses the clock, then counts on an exact sleep, as a `start_paused` test does.
+fn paused_then_exact() {
+    block_on(async {
+        time::pause();
+        let start = Instant::now();
+        sleep(Duration::from_millis(10)).await;
+        assert_eq!(start.elapsed(), Duration::from_millis(10));
+    });
+}
+
+/// The model engines' clock is paused: exact. The stress engine's is real and cannot be
+/// paused: it says so and does not run the test (before, the assertion failed there).
+#[test]
+fn a_paused_clock_is_exact_under_model_engines_and_stress_says_it_cannot_pause() {
+    let report = model_engines().run(paused_then_exact);
+    assert!(report.is_clean(), "{report}");
+    let report = Explorer::new()
+        .engine(Engine::stress().iterations(10))
+        .run(paused_then_exact);
+    assert!(report.failure().is_none(), "{report}");
+    let why = report.unsupported().unwrap_or_default();
+    assert!(why.contains("pauses tokio's clock"), "{report}");
+}

@@ -9,5 +9,8 @@ use crate::rt::{self, Op};
 /// loop, or those engines explore the loop until the step limit.
 #[track_caller]
 pub fn spin_loop() {
+    // A spin as `yield_now`'s: counted, so that a thread spinning here lets time pass (the
+    // priority engine's late arrivals come; timers may fire).
+    rt::note_yield();
     rt::backend_op(Location::caller(), |b| b.spin_loop(), |_| Op::Yield);
 }

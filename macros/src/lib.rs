@@ -38,8 +38,28 @@ pub fn tokio_test(
 ) -> proc_macro::TokenStream {
     let root = quote!(::tokio::__tapestry);
     match tokio_args::translate(args.into()) {
-        Ok(args) => expand_with(args, item.into(), &root).into(),
+        Ok((args, paused)) => {
+            let item = if paused {
+                paused_first(item.into(), &root)
+            } else {
+                item.into()
+            };
+            expand_with(args, item, &root).into()
+        }
         Err(error) => with_errors(vec![error], item.into()).into(),
+    }
+}
+
+/// `item`, a test function, with `tokio::time::pause()` as its first statement
+/// (`start_paused = true`); as it was if it is no function (`expand_with` says so).
+fn paused_first(item: TokenStream, root: &TokenStream) -> TokenStream {
+    match syn::parse2::<ItemFn>(item.clone()) {
+        Ok(mut function) => {
+            let pause: syn::Stmt = syn::parse_quote!(#root::tokio::time::pause(););
+            function.block.stmts.insert(0, pause);
+            quote!(#function)
+        }
+        Err(_) => item,
     }
 }
 

@@ -1,7 +1,9 @@
 //! `#[tokio::test]`'s arguments, as tapestry's: `flavor = "current_thread"` (tokio's default)
 //! is one worker, `flavor = "multi_thread"` with `worker_threads = N` is `N` workers (4 if not
-//! given, the model engines' `available_parallelism`); `start_paused` is accepted (the model
-//! engines' clock is always tokio's paused one). tapestry's own keys pass through.
+//! given, the model engines' `available_parallelism`); `start_paused = true` pauses the clock
+//! first thing in the body, as tokio's runtime starts paused (the model engines' clock always
+//! is; the stress engine, on real time, then says it cannot run the test). tapestry's own keys
+//! pass through.
 
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -9,10 +11,12 @@ use syn::parse::Parser;
 use syn::punctuated::Punctuated;
 use syn::{Expr, ExprLit, Lit, Meta, Token};
 
-pub(crate) fn translate(args: TokenStream) -> syn::Result<TokenStream> {
+/// The attribute's arguments as tapestry's, and whether the test starts with its clock paused.
+pub(crate) fn translate(args: TokenStream) -> syn::Result<(TokenStream, bool)> {
     let metas = Punctuated::<Meta, Token![,]>::parse_terminated.parse2(args)?;
     let mut multi_thread = false;
     let mut workers = None;
+    let mut paused = false;
     let mut rest = Vec::new();
     for meta in metas {
         let key = meta.path().get_ident().map(ToString::to_string);
@@ -37,7 +41,7 @@ pub(crate) fn translate(args: TokenStream) -> syn::Result<TokenStream> {
                 }
             },
             (Some("worker_threads"), Some(Lit::Int(n))) => workers = Some(n.base10_parse::<u64>()?),
-            (Some("start_paused"), Some(Lit::Bool(_))) => {}
+            (Some("start_paused"), Some(Lit::Bool(value))) => paused = value.value,
             (Some(key), _) if !crate::args::key_list().split(", ").any(|k| k == key) => {
                 return Err(syn::Error::new_spanned(
                     meta.path(),
@@ -56,5 +60,5 @@ pub(crate) fn translate(args: TokenStream) -> syn::Result<TokenStream> {
         (true, Some(n)) => n,
         (true, None) => 4,
     };
-    Ok(quote!(workers = #workers #(, #rest)*))
+    Ok((quote!(workers = #workers #(, #rest)*), paused))
 }

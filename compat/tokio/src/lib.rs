@@ -14,8 +14,9 @@
 //! `tokio::sync` has `Mutex`, `RwLock`, `Semaphore`, `Notify`, `Barrier`, `OnceCell`,
 //! `oneshot`, `mpsc`, `watch` and `broadcast`. `#[tokio::test]` is `#[tapestry::test]` on tokio's runtime: the default
 //! `flavor = "current_thread"` is one worker, `flavor = "multi_thread", worker_threads = N`
-//! is `N` (see `Explorer::workers`), `start_paused` is accepted (the model engines' clock is
-//! always paused), and tapestry's own arguments (`engines`, `expect`, ...) work too.
+//! is `N` (see `Explorer::workers`), `start_paused = true` pauses the clock first (the model
+//! engines' clock always is; the stress engine, on real time, says it cannot run such a test),
+//! and tapestry's own arguments (`engines`, `expect`, ...) work too.
 //!
 //! Not provided: `#[tokio::main]`, `tokio::io`, `tokio::net`, `tokio::fs`, `tokio::signal`,
 //! `tokio::process` (I/O is outside what tapestry explores); a crate that uses them keeps the

@@ -253,6 +253,24 @@ fn advance_to(at: Instant) {
     rt::advance_to(now, at.saturating_duration_since(Instant::now()));
 }
 
+/// Time is paused (`tokio::time::pause`, a runtime or test that starts paused) at `site`: the
+/// model engines' clock always is; an engine on real time (stress) cannot pause it, and a test
+/// that relies on a paused clock (exact durations) would fail there for no fault of its own,
+/// so the execution ends as one the engine cannot run. Outside explorations nothing happens.
+pub(crate) fn pause_clock(site: &'static Location<'static>) {
+    if rt::current_thread().is_some() && rt::virtual_now().is_none() {
+        rt::fail(
+            crate::kinds::FailureKind::Unsupported,
+            format!(
+                "the test pauses tokio's clock at {site} (`time::pause`, `start_paused`): the \
+                 stress engine runs tasks on real time, which it cannot pause (a sleep takes at \
+                 least its duration, `Instant` measures real time); the model engines run it on \
+                 a paused virtual clock"
+            ),
+        );
+    }
+}
+
 /// Moves the running execution's virtual clock on by `by` (`tokio::time::advance`), and wakes
 /// the task whose timer leads, which fires if it is due now (the next one leads after it).
 /// `false` outside a model engine's execution, where time is real.

@@ -92,10 +92,14 @@ impl Future for Sleep {
 }
 
 /// Pauses time, as `tokio::time::pause`: under the model engines time is always paused (it
-/// moves only when every task waits, or by [`advance`]), so this does nothing; outside
-/// explorations and under the stress engine time is real and cannot be paused, and this does
-/// nothing either.
-pub fn pause() {}
+/// moves only when every task waits, or by [`advance`]), so this does nothing. The stress
+/// engine runs on real time, which it cannot pause: a test that pauses the clock (and so may
+/// count on exact durations) is reported as one it cannot run, and the model engines decide.
+/// Outside explorations time stays real.
+#[track_caller]
+pub fn pause() {
+    timer::pause_clock(std::panic::Location::caller());
+}
 
 /// Resumes time, as `tokio::time::resume`: does nothing (see [`pause`]).
 pub fn resume() {}

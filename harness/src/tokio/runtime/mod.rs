@@ -20,17 +20,25 @@ pub use handle::{EnterGuard, Handle, TryCurrentError};
 #[derive(Debug)]
 pub struct Builder {
     workers: Option<usize>,
+    /// Where `start_paused(true)` was asked for.
+    paused: Option<&'static std::panic::Location<'static>>,
 }
 
 impl Builder {
     /// A runtime whose one worker is the thread that calls `block_on`.
     pub fn new_current_thread() -> Builder {
-        Builder { workers: Some(1) }
+        Builder {
+            workers: Some(1),
+            paused: None,
+        }
     }
 
     /// A runtime with several workers.
     pub fn new_multi_thread() -> Builder {
-        Builder { workers: None }
+        Builder {
+            workers: None,
+            paused: None,
+        }
     }
 
     /// How many workers a multi-thread runtime has (at least 1).
@@ -53,13 +61,20 @@ impl Builder {
         self
     }
 
-    /// Accepted for tokio's sake: tokio's paused clock is what the model engines always run.
-    pub fn start_paused(&mut self, _paused: bool) -> &mut Builder {
+    /// Starts the runtime's clock paused, as tokio's: the model engines' clock always is; the
+    /// stress engine, on real time, reports a runtime built so as one it cannot run (see
+    /// [`time::pause`](crate::tokio::time::pause)).
+    #[track_caller]
+    pub fn start_paused(&mut self, paused: bool) -> &mut Builder {
+        self.paused = paused.then(std::panic::Location::caller);
         self
     }
 
     /// The runtime.
     pub fn build(&mut self) -> std::io::Result<Runtime> {
+        if let Some(site) = self.paused {
+            crate::future::timer::pause_clock(site);
+        }
         let workers = match self.workers {
             Some(n) => n,
             None => crate::thread::available_parallelism().map_or(1, |n| n.get()),
