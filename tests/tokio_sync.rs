@@ -349,6 +349,84 @@ cases! {
             format!("inner: {}", lock.into_inner()),
         ]
     }
+
+    /// A mapped guard holds the lock until it is dropped; `try_map` gives the guard back when
+    /// the closure picks nothing; owned and mapped guards map again.
+    mutex_guard_map => ["mapped: 1", "try_lock: locked", "after: (2, 2)", "try_map: back", "owned: 3", "again: 4"] {
+        let mutex = S::Mutex::new((1, 2));
+        let mut log = Vec::new();
+        let mut first = S::MutexGuard::map(mutex.lock().await, |pair| &mut pair.0);
+        log.push(format!("mapped: {}", *first));
+        log.push(format!("try_lock: {}", if mutex.try_lock().is_err() { "locked" } else { "free" }));
+        *first += 1;
+        drop(first);
+        log.push(format!("after: {:?}", *mutex.lock().await));
+        let back = S::MutexGuard::try_map::<u8, _>(mutex.lock().await, |_| None);
+        log.push(format!("try_map: {}", if back.is_err() { "back" } else { "mapped" }));
+        drop(back);
+        let shared = Arc::new(S::Mutex::new((3, (4, 5))));
+        let owned = S::OwnedMutexGuard::map(shared.clone().lock_owned().await, |p| &mut p.0);
+        log.push(format!("owned: {}", *owned));
+        drop(owned);
+        let outer = S::MutexGuard::map(shared.lock().await, |p| &mut p.1);
+        let inner = S::MappedMutexGuard::map(outer, |p| &mut p.0);
+        log.push(format!("again: {}", *inner));
+        log
+    }
+
+    /// A read guard maps to a read guard of a part, a write guard to a mapped write guard;
+    /// each holds its access until dropped.
+    rwlock_guard_map => ["part: 2", "try_write: locked", "written: (1, 5)", "try_map: back", "owned: 1", "owned written: (9, 5)", "downgraded: 9, try_read: true"] {
+        let lock = S::RwLock::new((1, 2));
+        let mut log = Vec::new();
+        let part = S::RwLockReadGuard::map(lock.read().await, |pair| &pair.1);
+        log.push(format!("part: {}", *part));
+        log.push(format!("try_write: {}", if lock.try_write().is_err() { "locked" } else { "free" }));
+        drop(part);
+        let mut part = S::RwLockWriteGuard::map(lock.write().await, |pair| &mut pair.1);
+        *part = 5;
+        drop(part);
+        log.push(format!("written: {:?}", *lock.read().await));
+        let back = S::RwLockReadGuard::try_map::<_, u8>(lock.read().await, |_| None);
+        log.push(format!("try_map: {}", if back.is_err() { "back" } else { "mapped" }));
+        drop(back);
+        let lock = Arc::new(lock);
+        let owned = S::OwnedRwLockReadGuard::map(lock.clone().read_owned().await, |p| &p.0);
+        log.push(format!("owned: {}", *owned));
+        drop(owned);
+        let mut owned = S::OwnedRwLockWriteGuard::map(lock.clone().write_owned().await, |p| &mut p.0);
+        *owned = 9;
+        drop(owned);
+        log.push(format!("owned written: {:?}", *lock.read().await));
+        let first = S::RwLockWriteGuard::downgrade_map(lock.write().await, |p| &p.0);
+        log.push(format!("downgraded: {}, try_read: {}", *first, lock.try_read().is_ok()));
+        log
+    }
+
+    /// `reserve_owned` holds the sender in the permit, which gives it back when it sends;
+    /// `try_reserve_owned` gives it back in its error.
+    reserve_owned_holds_the_sender => ["try_send: full", "try_reserve_owned: full", "received: 7", "released: true", "closed: true"] {
+        let (tx, mut rx) = S::mpsc::channel::<u32>(1);
+        let mut log = Vec::new();
+        let permit = tx.clone().reserve_owned().await.unwrap();
+        log.push(format!("try_send: {}", if tx.try_send(1).is_err() { "full" } else { "sent" }));
+        let tx = match tx.try_reserve_owned() {
+            Err(S::mpsc::error::TrySendError::Full(tx)) => {
+                log.push("try_reserve_owned: full".to_owned());
+                tx
+            }
+            _ => unreachable!("the one slot is reserved"),
+        };
+        let other = permit.send(7);
+        log.push(format!("received: {:?}", rx.recv().await.unwrap()));
+        let permit = other.reserve_owned().await.unwrap();
+        let other = permit.release();
+        log.push(format!("released: {}", tx.try_send(8).is_ok()));
+        drop((tx, other));
+        rx.recv().await;
+        log.push(format!("closed: {}", rx.recv().await.is_none()));
+        log
+    }
 }
 
 /// Two tasks and the test's own increment a counter under the async mutex, with a yield

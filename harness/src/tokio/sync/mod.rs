@@ -3,6 +3,8 @@
 
 mod barrier;
 pub mod broadcast;
+mod mapped_mutex;
+mod mapped_rwlock;
 pub mod mpsc;
 mod mutex;
 mod notify;
@@ -20,6 +22,8 @@ pub mod watch;
 type Site = &'static std::panic::Location<'static>;
 
 pub use barrier::{Barrier, BarrierWaitResult};
+pub use mapped_mutex::{MappedMutexGuard, OwnedMappedMutexGuard};
+pub use mapped_rwlock::{OwnedRwLockMappedWriteGuard, RwLockMappedWriteGuard};
 pub use mutex::{Mutex, MutexGuard, OwnedMutexGuard, TryLockError};
 pub use notify::Notify;
 pub use once_cell::{OnceCell, SetError};

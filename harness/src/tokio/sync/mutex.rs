@@ -14,7 +14,7 @@ use crate::sync::GuardedData;
 /// blocking the thread, waiters are served first come first, and there is no poisoning.
 pub struct Mutex<T: ?Sized> {
     /// One permit: the lock.
-    semaphore: Semaphore,
+    pub(super) semaphore: Semaphore,
     data: GuardedData<T>,
 }
 
@@ -159,6 +159,13 @@ impl<T: ?Sized> OwnedMutexGuard<T> {
     /// The mutex this guard locks.
     pub fn mutex(this: &Self) -> &Arc<Mutex<T>> {
         &this.lock
+    }
+
+    /// The `Arc`, and with it the lock, moved out of a guard that is not dropped.
+    pub(super) fn into_mutex(self) -> Arc<Mutex<T>> {
+        let this = std::mem::ManuallyDrop::new(self);
+        // SAFETY: `this` is never used or dropped again, so the `Arc` moves out of it once.
+        unsafe { std::ptr::read(&this.lock) }
     }
 }
 

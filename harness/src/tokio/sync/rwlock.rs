@@ -17,8 +17,8 @@ const MAX_READS: u32 = u32::MAX >> 3;
 /// An async reader-writer lock, as `tokio::sync::RwLock`: many readers or one writer, served
 /// first come first (a waiting writer blocks later readers).
 pub struct RwLock<T: ?Sized> {
-    max_readers: u32,
-    semaphore: Semaphore,
+    pub(super) max_readers: u32,
+    pub(super) semaphore: Semaphore,
     data: GuardedData<T>,
 }
 
@@ -32,40 +32,44 @@ unsafe impl<T: ?Sized + Send + Sync> Sync for RwLock<T> {}
 #[must_use = "if unused the RwLock will immediately unlock"]
 #[clippy::has_significant_drop]
 pub struct RwLockReadGuard<'a, T: ?Sized> {
-    lock: &'a RwLock<T>,
-    _access: PhantomData<&'a T>,
+    /// Of the lock, which holds the value `data` points into (all of it, unless mapped).
+    pub(super) semaphore: &'a Semaphore,
+    pub(super) data: *const T,
+    pub(super) _access: PhantomData<&'a T>,
 }
 
 /// Exclusive access to the value of an [`RwLock`]; unlocks when dropped.
 #[must_use = "if unused the RwLock will immediately unlock"]
 #[clippy::has_significant_drop]
 pub struct RwLockWriteGuard<'a, T: ?Sized> {
-    lock: &'a RwLock<T>,
+    pub(super) lock: &'a RwLock<T>,
     _access: PhantomData<&'a mut T>,
 }
 
 /// As [`RwLockReadGuard`], holding the lock through an [`Arc`].
 #[must_use = "if unused the RwLock will immediately unlock"]
 #[clippy::has_significant_drop]
-pub struct OwnedRwLockReadGuard<T: ?Sized> {
-    lock: Arc<RwLock<T>>,
+pub struct OwnedRwLockReadGuard<T: ?Sized, U: ?Sized = T> {
+    pub(super) lock: Arc<RwLock<T>>,
+    /// Into the lock's value (all of it, unless mapped).
+    pub(super) data: *const U,
 }
 
 /// As [`RwLockWriteGuard`], holding the lock through an [`Arc`].
 #[must_use = "if unused the RwLock will immediately unlock"]
 #[clippy::has_significant_drop]
 pub struct OwnedRwLockWriteGuard<T: ?Sized> {
-    lock: Arc<RwLock<T>>,
+    pub(super) lock: Arc<RwLock<T>>,
 }
 
 // SAFETY: a read guard gives only `&T`, wherever it is.
 unsafe impl<T: ?Sized + Sync> Send for RwLockReadGuard<'_, T> {}
 // SAFETY: as above.
 unsafe impl<T: ?Sized + Sync> Sync for RwLockReadGuard<'_, T> {}
+// SAFETY: as above; the `Arc` keeps the lock, which holds `T`, alive.
+unsafe impl<T: ?Sized + Send + Sync, U: ?Sized + Sync> Send for OwnedRwLockReadGuard<T, U> {}
 // SAFETY: as above.
-unsafe impl<T: ?Sized + Send + Sync> Send for OwnedRwLockReadGuard<T> {}
-// SAFETY: as above.
-unsafe impl<T: ?Sized + Send + Sync> Sync for OwnedRwLockReadGuard<T> {}
+unsafe impl<T: ?Sized + Send + Sync, U: ?Sized + Sync> Sync for OwnedRwLockReadGuard<T, U> {}
 // SAFETY: a write guard gives `&mut T` to its holder and `&T` to whoever shares it.
 unsafe impl<T: ?Sized + Send + Sync> Sync for OwnedRwLockWriteGuard<T> {}
 
@@ -135,7 +139,7 @@ impl<T: ?Sized> RwLock<T> {
     ) -> impl std::future::Future<Output = OwnedRwLockReadGuard<T>> {
         crate::future::await_point(async move {
             self.wait(1).await;
-            OwnedRwLockReadGuard { lock: self }
+            OwnedRwLockReadGuard::new(self)
         })
     }
 
@@ -165,7 +169,7 @@ impl<T: ?Sized> RwLock<T> {
     /// As [`try_read`](Self::try_read), with an owned guard.
     pub fn try_read_owned(self: Arc<Self>) -> Result<OwnedRwLockReadGuard<T>, TryLockError> {
         self.try_take(1)?;
-        Ok(OwnedRwLockReadGuard { lock: self })
+        Ok(OwnedRwLockReadGuard::new(self))
     }
 
     /// As [`try_write`](Self::try_write), with an owned guard.
@@ -210,9 +214,17 @@ impl<T: ?Sized> RwLock<T> {
 impl<'a, T: ?Sized> RwLockReadGuard<'a, T> {
     fn new(lock: &'a RwLock<T>) -> Self {
         RwLockReadGuard {
-            lock,
+            semaphore: &lock.semaphore,
+            data: lock.data.get(),
             _access: PhantomData,
         }
+    }
+}
+
+impl<T: ?Sized> OwnedRwLockReadGuard<T> {
+    fn new(lock: Arc<RwLock<T>>) -> Self {
+        let data = lock.data.get();
+        OwnedRwLockReadGuard { lock, data }
     }
 }
 
@@ -240,19 +252,27 @@ impl<T: ?Sized> OwnedRwLockWriteGuard<T> {
         // SAFETY: `this` is never dropped, so the `Arc` moves out of it exactly once.
         let lock = unsafe { std::ptr::read(&this.lock) };
         lock.semaphore.release(lock.max_readers as usize - 1);
-        OwnedRwLockReadGuard { lock }
+        OwnedRwLockReadGuard::new(lock)
     }
 }
 
-/// `Deref` (and, for writers, `DerefMut`) of each guard to the lock's value.
-macro_rules! deref {
-    (read $guard:ty) => {
+/// `Deref` (and `DerefMut`) of a write guard to the lock's value.
+macro_rules! deref_write {
+    ($guard:ty) => {
         impl<T: ?Sized> Deref for $guard {
             type Target = T;
 
             fn deref(&self) -> &T {
-                // SAFETY: the guard holds a read permit, or all of them.
+                // SAFETY: the guard holds every permit.
                 unsafe { &*self.lock.data.get() }
+            }
+        }
+
+        impl<T: ?Sized> DerefMut for $guard {
+            fn deref_mut(&mut self) -> &mut T {
+                // SAFETY: the guard holds every permit, and `&mut self` proves no other
+                // reference from it exists.
+                unsafe { &mut *self.lock.data.get() }
             }
         }
 
@@ -262,31 +282,48 @@ macro_rules! deref {
             }
         }
     };
-    (write $guard:ty) => {
-        deref!(read $guard);
-
-        impl<T: ?Sized> DerefMut for $guard {
-            fn deref_mut(&mut self) -> &mut T {
-                // SAFETY: the guard holds every permit, and `&mut self` proves no other
-                // reference from it exists.
-                unsafe { &mut *self.lock.data.get() }
-            }
-        }
-    };
 }
 
-deref!(read RwLockReadGuard<'_, T>);
-deref!(write RwLockWriteGuard<'_, T>);
-deref!(read OwnedRwLockReadGuard<T>);
-deref!(write OwnedRwLockWriteGuard<T>);
+deref_write!(RwLockWriteGuard<'_, T>);
+deref_write!(OwnedRwLockWriteGuard<T>);
 
-impl<T: ?Sized> Drop for RwLockReadGuard<'_, T> {
-    fn drop(&mut self) {
-        self.lock.semaphore.release(1);
+impl<T: ?Sized> Deref for RwLockReadGuard<'_, T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        // SAFETY: the guard holds a read permit; `data` points into the lock's value.
+        unsafe { &*self.data }
     }
 }
 
-impl<T: ?Sized> Drop for OwnedRwLockReadGuard<T> {
+impl<T: ?Sized, U: ?Sized> Deref for OwnedRwLockReadGuard<T, U> {
+    type Target = U;
+
+    fn deref(&self) -> &U {
+        // SAFETY: as above; the `Arc` keeps the value alive.
+        unsafe { &*self.data }
+    }
+}
+
+impl<T: ?Sized + fmt::Debug> fmt::Debug for RwLockReadGuard<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}
+
+impl<T: ?Sized, U: ?Sized + fmt::Debug> fmt::Debug for OwnedRwLockReadGuard<T, U> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}
+
+impl<T: ?Sized> Drop for RwLockReadGuard<'_, T> {
+    fn drop(&mut self) {
+        self.semaphore.release(1);
+    }
+}
+
+impl<T: ?Sized, U: ?Sized> Drop for OwnedRwLockReadGuard<T, U> {
     fn drop(&mut self) {
         self.lock.semaphore.release(1);
     }

@@ -188,6 +188,34 @@ impl<T> Sender<T> {
         }
     }
 
+    /// As [`reserve`](Self::reserve), consuming the sender: the [`OwnedPermit`] holds it, and
+    /// gives it back when it sends.
+    #[track_caller]
+    pub fn reserve_owned(
+        self,
+    ) -> impl std::future::Future<Output = Result<OwnedPermit<T>, SendError<()>>> {
+        crate::future::await_point(async move {
+            let reserve = Reserve {
+                chan: &self.chan,
+                waiter: None,
+            };
+            match reserve.await {
+                Ok(()) => Ok(OwnedPermit { sender: Some(self) }),
+                Err(()) => Err(SendError(())),
+            }
+        })
+    }
+
+    /// As [`try_reserve`](Self::try_reserve), consuming the sender; the error gives it back.
+    #[track_caller]
+    pub fn try_reserve_owned(self) -> Result<OwnedPermit<T>, TrySendError<Self>> {
+        match self.chan.try_reserve() {
+            Ok(()) => Ok(OwnedPermit { sender: Some(self) }),
+            Err(NoPermit::Full) => Err(TrySendError::Full(self)),
+            Err(NoPermit::Closed) => Err(TrySendError::Closed(self)),
+        }
+    }
+
     /// Free slots now: the bound minus the messages queued and the slots reserved.
     pub fn capacity(&self) -> usize {
         self.chan.capacity()
@@ -216,6 +244,54 @@ impl<T> Permit<'_, T> {
 impl<T> Drop for Permit<'_, T> {
     fn drop(&mut self) {
         self.chan.release();
+    }
+}
+
+/// One reserved slot of a bounded channel, holding the sender that reserved it
+/// (`Sender::reserve_owned`): [`send`](OwnedPermit::send) fills the slot and gives the sender
+/// back; dropping the permit frees the slot and drops the sender.
+pub struct OwnedPermit<T> {
+    /// `None` once sent or released.
+    sender: Option<Sender<T>>,
+}
+
+impl<T> OwnedPermit<T> {
+    /// Sends `value` in the reserved slot, and gives the sender back. If the receiver was
+    /// dropped meanwhile, the value is dropped with the channel.
+    #[track_caller]
+    pub fn send(mut self, value: T) -> Sender<T> {
+        let sender = self.sender.take().expect("a permit sends once");
+        sender.chan.push(value, true);
+        sender
+    }
+
+    /// Frees the slot unused, and gives the sender back.
+    pub fn release(mut self) -> Sender<T> {
+        let sender = self.sender.take().expect("a permit is released once");
+        sender.chan.release();
+        sender
+    }
+
+    /// Whether the two permits' senders send to the same channel.
+    pub fn same_channel(&self, other: &OwnedPermit<T>) -> bool {
+        match (&self.sender, &other.sender) {
+            (Some(a), Some(b)) => Arc::ptr_eq(&a.chan, &b.chan),
+            _ => false,
+        }
+    }
+}
+
+impl<T> Drop for OwnedPermit<T> {
+    fn drop(&mut self) {
+        if let Some(sender) = self.sender.take() {
+            sender.chan.release();
+        }
+    }
+}
+
+impl<T> fmt::Debug for OwnedPermit<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OwnedPermit").finish_non_exhaustive()
     }
 }
 

@@ -158,5 +158,5 @@ mod chan;
 pub mod error;
 mod unbounded;
 
-pub use bounded::{Permit, Receiver, Sender, WeakSender, channel};
+pub use bounded::{OwnedPermit, Permit, Receiver, Sender, WeakSender, channel};
 pub use unbounded::{UnboundedReceiver, UnboundedSender, WeakUnboundedSender, unbounded_channel};
