@@ -171,11 +171,7 @@ pub(crate) fn backend_op<R>(
     let Some(local) = local() else {
         return run(super::native::native());
     };
-    local.exec.before_op();
-    local.settle();
-    let me = local.running();
-    let result = run(&*local.exec.backend);
-    local.set_running(me);
+    let (me, result) = engine_step(local, run);
     local.record(me, 0, || event(&result), site);
     result
 }
@@ -183,15 +179,22 @@ pub(crate) fn backend_op<R>(
 /// An engine operation of the facade's own bookkeeping (see `rt::arc_ops`), which no trace
 /// shows: as [`backend_op`], recording nothing.
 pub(crate) fn hidden_op<R>(run: impl FnOnce(&dyn Backend) -> R) -> R {
-    let Some(local) = local() else {
-        return run(super::native::native());
-    };
+    match local() {
+        Some(local) => engine_step(local, run).1,
+        None => run(super::native::native()),
+    }
+}
+
+/// Runs `run` with the running execution's engine, which may switch model threads meanwhile,
+/// and marks the thread that called it running again; returns that thread.
+#[inline(always)]
+fn engine_step<R>(local: &Local, run: impl FnOnce(&dyn Backend) -> R) -> (ThreadIdx, R) {
     local.exec.before_op();
     local.settle();
     let me = local.running();
     let result = run(&*local.exec.backend);
     local.set_running(me);
-    result
+    (me, result)
 }
 
 /// A yield of the running model thread (`thread::yield_now`, a spin-loop hint, a sleep, a timed

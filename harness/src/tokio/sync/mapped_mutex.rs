@@ -7,8 +7,8 @@ use std::mem::ManuallyDrop;
 use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
 
-use super::Semaphore;
 use super::mutex::{Mutex, MutexGuard, OwnedMutexGuard};
+use super::{Semaphore, arc_out_of, picked};
 
 /// A [`MutexGuard`] mapped to a part of the value (`tokio::sync::MappedMutexGuard`); unlocks
 /// the mutex when dropped.
@@ -41,18 +41,18 @@ unsafe impl<T: ?Sized + Send + Sync, U: ?Sized + Send + Sync> Sync for OwnedMapp
 
 impl<'a, T: ?Sized> MutexGuard<'a, T> {
     /// A guard of the part of the value `f` picks, holding the lock on.
-    pub fn map<U: ?Sized, F>(mut this: Self, f: F) -> MappedMutexGuard<'a, U>
+    pub fn map<U, F>(this: Self, f: F) -> MappedMutexGuard<'a, U>
     where
+        U: ?Sized,
         F: FnOnce(&mut T) -> &mut U,
     {
-        let data: *mut U = f(&mut *this);
-        let this = ManuallyDrop::new(this);
-        MappedMutexGuard::holding(&MutexGuard::mutex(&this).semaphore, data)
+        picked(Self::try_map(this, |value| Some(f(value))))
     }
 
     /// As [`map`](Self::map) when `f` picks a part; the guard back if it picks none.
-    pub fn try_map<U: ?Sized, F>(mut this: Self, f: F) -> Result<MappedMutexGuard<'a, U>, Self>
+    pub fn try_map<U, F>(mut this: Self, f: F) -> Result<MappedMutexGuard<'a, U>, Self>
     where
+        U: ?Sized,
         F: FnOnce(&mut T) -> Option<&mut U>,
     {
         let Some(data) = f(&mut *this).map(|part| part as *mut U) else {
@@ -77,18 +77,18 @@ impl<'a, T: ?Sized> MappedMutexGuard<'a, T> {
     }
 
     /// As [`MutexGuard::map`].
-    pub fn map<U: ?Sized, F>(mut this: Self, f: F) -> MappedMutexGuard<'a, U>
+    pub fn map<U, F>(this: Self, f: F) -> MappedMutexGuard<'a, U>
     where
+        U: ?Sized,
         F: FnOnce(&mut T) -> &mut U,
     {
-        let data: *mut U = f(&mut *this);
-        let this = ManuallyDrop::new(this);
-        MappedMutexGuard::holding(this.semaphore, data)
+        picked(Self::try_map(this, |value| Some(f(value))))
     }
 
     /// As [`MutexGuard::try_map`].
-    pub fn try_map<U: ?Sized, F>(mut this: Self, f: F) -> Result<MappedMutexGuard<'a, U>, Self>
+    pub fn try_map<U, F>(mut this: Self, f: F) -> Result<MappedMutexGuard<'a, U>, Self>
     where
+        U: ?Sized,
         F: FnOnce(&mut T) -> Option<&mut U>,
     {
         let Some(data) = f(&mut *this).map(|part| part as *mut U) else {
@@ -101,27 +101,25 @@ impl<'a, T: ?Sized> MappedMutexGuard<'a, T> {
 
 impl<T: ?Sized> OwnedMutexGuard<T> {
     /// As [`MutexGuard::map`], keeping the mutex alive through the guard's `Arc`.
-    pub fn map<U: ?Sized, F>(mut this: Self, f: F) -> OwnedMappedMutexGuard<T, U>
+    pub fn map<U, F>(this: Self, f: F) -> OwnedMappedMutexGuard<T, U>
     where
+        U: ?Sized,
         F: FnOnce(&mut T) -> &mut U,
     {
-        let data: *mut U = f(&mut *this);
-        OwnedMappedMutexGuard {
-            lock: this.into_mutex(),
-            data,
-        }
+        picked(Self::try_map(this, |value| Some(f(value))))
     }
 
     /// As [`MutexGuard::try_map`].
-    pub fn try_map<U: ?Sized, F>(mut this: Self, f: F) -> Result<OwnedMappedMutexGuard<T, U>, Self>
+    pub fn try_map<U, F>(mut this: Self, f: F) -> Result<OwnedMappedMutexGuard<T, U>, Self>
     where
+        U: ?Sized,
         F: FnOnce(&mut T) -> Option<&mut U>,
     {
         let Some(data) = f(&mut *this).map(|part| part as *mut U) else {
             return Err(this);
         };
         Ok(OwnedMappedMutexGuard {
-            lock: this.into_mutex(),
+            lock: arc_out_of(this, |guard| &guard.lock),
             data,
         })
     }
@@ -129,27 +127,25 @@ impl<T: ?Sized> OwnedMutexGuard<T> {
 
 impl<T: ?Sized, U: ?Sized> OwnedMappedMutexGuard<T, U> {
     /// As [`MutexGuard::map`].
-    pub fn map<S: ?Sized, F>(mut this: Self, f: F) -> OwnedMappedMutexGuard<T, S>
+    pub fn map<S, F>(this: Self, f: F) -> OwnedMappedMutexGuard<T, S>
     where
+        S: ?Sized,
         F: FnOnce(&mut U) -> &mut S,
     {
-        let data: *mut S = f(&mut *this);
-        OwnedMappedMutexGuard {
-            lock: this.into_mutex(),
-            data,
-        }
+        picked(Self::try_map(this, |value| Some(f(value))))
     }
 
     /// As [`MutexGuard::try_map`].
-    pub fn try_map<S: ?Sized, F>(mut this: Self, f: F) -> Result<OwnedMappedMutexGuard<T, S>, Self>
+    pub fn try_map<S, F>(mut this: Self, f: F) -> Result<OwnedMappedMutexGuard<T, S>, Self>
     where
+        S: ?Sized,
         F: FnOnce(&mut U) -> Option<&mut S>,
     {
         let Some(data) = f(&mut *this).map(|part| part as *mut S) else {
             return Err(this);
         };
         Ok(OwnedMappedMutexGuard {
-            lock: this.into_mutex(),
+            lock: super::arc_out_of(this, |guard| &guard.lock),
             data,
         })
     }
@@ -157,13 +153,6 @@ impl<T: ?Sized, U: ?Sized> OwnedMappedMutexGuard<T, U> {
     /// The mutex this guard locks.
     pub fn mutex(this: &Self) -> &Arc<Mutex<T>> {
         &this.lock
-    }
-
-    /// The `Arc`, and with it the lock, moved out of a guard that is not dropped.
-    fn into_mutex(self) -> Arc<Mutex<T>> {
-        let this = ManuallyDrop::new(self);
-        // SAFETY: `this` is never used or dropped again, so the `Arc` moves out of it once.
-        unsafe { std::ptr::read(&this.lock) }
     }
 }
 

@@ -8,10 +8,10 @@ use std::mem::ManuallyDrop;
 use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
 
-use super::Semaphore;
 use super::rwlock::{
     OwnedRwLockReadGuard, OwnedRwLockWriteGuard, RwLock, RwLockReadGuard, RwLockWriteGuard,
 };
+use super::{Semaphore, arc_out_of, picked};
 
 /// A [`RwLockWriteGuard`] mapped to a part of the value
 /// (`tokio::sync::RwLockMappedWriteGuard`); unlocks when dropped.
@@ -56,13 +56,7 @@ impl<'a, T: ?Sized> RwLockReadGuard<'a, T> {
     where
         F: FnOnce(&T) -> &U,
     {
-        let data: *const U = f(&*this);
-        let this = ManuallyDrop::new(this);
-        RwLockReadGuard {
-            semaphore: this.semaphore,
-            data,
-            _access: PhantomData,
-        }
+        picked(Self::try_map(this, |value| Some(f(value))))
     }
 
     /// As [`map`](Self::map) when `f` picks a part; the guard back if it picks none.
@@ -88,11 +82,7 @@ impl<T: ?Sized, U: ?Sized> OwnedRwLockReadGuard<T, U> {
     where
         F: FnOnce(&U) -> &V,
     {
-        let data: *const V = f(&*this);
-        OwnedRwLockReadGuard {
-            lock: this.into_lock(),
-            data,
-        }
+        picked(Self::try_map(this, |value| Some(f(value))))
     }
 
     /// As [`RwLockReadGuard::try_map`].
@@ -104,7 +94,7 @@ impl<T: ?Sized, U: ?Sized> OwnedRwLockReadGuard<T, U> {
             return Err(this);
         };
         Ok(OwnedRwLockReadGuard {
-            lock: this.into_lock(),
+            lock: arc_out_of(this, |guard| &guard.lock),
             data,
         })
     }
@@ -113,23 +103,15 @@ impl<T: ?Sized, U: ?Sized> OwnedRwLockReadGuard<T, U> {
     pub fn rwlock(this: &Self) -> &Arc<RwLock<T>> {
         &this.lock
     }
-
-    fn into_lock(self) -> Arc<RwLock<T>> {
-        let this = ManuallyDrop::new(self);
-        // SAFETY: `this` is never used or dropped again, so the `Arc` moves out of it once.
-        unsafe { std::ptr::read(&this.lock) }
-    }
 }
 
 impl<'a, T: ?Sized> RwLockWriteGuard<'a, T> {
     /// A guard of the part of the value `f` picks, holding the write access on.
-    pub fn map<F, U: ?Sized>(mut this: Self, f: F) -> RwLockMappedWriteGuard<'a, U>
+    pub fn map<F, U: ?Sized>(this: Self, f: F) -> RwLockMappedWriteGuard<'a, U>
     where
         F: FnOnce(&mut T) -> &mut U,
     {
-        let data: *mut U = f(&mut *this);
-        let lock = ManuallyDrop::new(this).lock;
-        RwLockMappedWriteGuard::holding(lock, data)
+        picked(Self::try_map(this, |value| Some(f(value))))
     }
 
     /// As [`map`](Self::map) when `f` picks a part; the guard back if it picks none.
@@ -144,25 +126,21 @@ impl<'a, T: ?Sized> RwLockWriteGuard<'a, T> {
             return Err(this);
         };
         let lock = ManuallyDrop::new(this).lock;
-        Ok(RwLockMappedWriteGuard::holding(lock, data))
+        Ok(RwLockMappedWriteGuard {
+            semaphore: &lock.semaphore,
+            permits: lock.max_readers,
+            data,
+            _access: PhantomData,
+        })
     }
-}
 
-impl<'a, T: ?Sized> RwLockWriteGuard<'a, T> {
     /// Turns write access into read access of the part `f` picks, as
     /// [`downgrade`](Self::downgrade) does (no writer gets in between).
     pub fn downgrade_map<F, U: ?Sized>(this: Self, f: F) -> RwLockReadGuard<'a, U>
     where
         F: FnOnce(&T) -> &U,
     {
-        let data: *const U = f(&*this);
-        let lock = ManuallyDrop::new(this).lock;
-        lock.semaphore.release(lock.max_readers as usize - 1);
-        RwLockReadGuard {
-            semaphore: &lock.semaphore,
-            data,
-            _access: PhantomData,
-        }
+        picked(Self::try_downgrade_map(this, |value| Some(f(value))))
     }
 
     /// As [`downgrade_map`](Self::downgrade_map) when `f` picks a part; the guard back,
@@ -185,29 +163,12 @@ impl<'a, T: ?Sized> RwLockWriteGuard<'a, T> {
 }
 
 impl<'a, T: ?Sized> RwLockMappedWriteGuard<'a, T> {
-    /// Takes over every permit of `lock`, whose guard is not dropped.
-    fn holding<L: ?Sized>(lock: &'a RwLock<L>, data: *mut T) -> Self {
-        RwLockMappedWriteGuard {
-            semaphore: &lock.semaphore,
-            permits: lock.max_readers,
-            data,
-            _access: PhantomData,
-        }
-    }
-
     /// As [`RwLockWriteGuard::map`].
-    pub fn map<F, U: ?Sized>(mut this: Self, f: F) -> RwLockMappedWriteGuard<'a, U>
+    pub fn map<F, U: ?Sized>(this: Self, f: F) -> RwLockMappedWriteGuard<'a, U>
     where
         F: FnOnce(&mut T) -> &mut U,
     {
-        let data: *mut U = f(&mut *this);
-        let this = ManuallyDrop::new(this);
-        RwLockMappedWriteGuard {
-            semaphore: this.semaphore,
-            permits: this.permits,
-            data,
-            _access: PhantomData,
-        }
+        picked(Self::try_map(this, |value| Some(f(value))))
     }
 
     /// As [`RwLockWriteGuard::try_map`].
@@ -233,15 +194,11 @@ impl<'a, T: ?Sized> RwLockMappedWriteGuard<'a, T> {
 
 impl<T: ?Sized> OwnedRwLockWriteGuard<T> {
     /// As [`RwLockWriteGuard::map`], keeping the lock alive through the guard's `Arc`.
-    pub fn map<F, U: ?Sized>(mut this: Self, f: F) -> OwnedRwLockMappedWriteGuard<T, U>
+    pub fn map<F, U: ?Sized>(this: Self, f: F) -> OwnedRwLockMappedWriteGuard<T, U>
     where
         F: FnOnce(&mut T) -> &mut U,
     {
-        let data: *mut U = f(&mut *this);
-        OwnedRwLockMappedWriteGuard {
-            lock: this.into_lock(),
-            data,
-        }
+        picked(Self::try_map(this, |value| Some(f(value))))
     }
 
     /// As [`RwLockWriteGuard::try_map`].
@@ -256,28 +213,17 @@ impl<T: ?Sized> OwnedRwLockWriteGuard<T> {
             return Err(this);
         };
         Ok(OwnedRwLockMappedWriteGuard {
-            lock: this.into_lock(),
+            lock: arc_out_of(this, |guard| &guard.lock),
             data,
         })
     }
 
-    fn into_lock(self) -> Arc<RwLock<T>> {
-        let this = ManuallyDrop::new(self);
-        // SAFETY: `this` is never used or dropped again, so the `Arc` moves out of it once.
-        unsafe { std::ptr::read(&this.lock) }
-    }
-}
-
-impl<T: ?Sized> OwnedRwLockWriteGuard<T> {
     /// As [`RwLockWriteGuard::downgrade_map`].
     pub fn downgrade_map<F, U: ?Sized>(this: Self, f: F) -> OwnedRwLockReadGuard<T, U>
     where
         F: FnOnce(&T) -> &U,
     {
-        let data: *const U = f(&*this);
-        let lock = this.into_lock();
-        lock.semaphore.release(lock.max_readers as usize - 1);
-        OwnedRwLockReadGuard { lock, data }
+        picked(Self::try_downgrade_map(this, |value| Some(f(value))))
     }
 
     /// As [`RwLockWriteGuard::try_downgrade_map`].
@@ -291,7 +237,7 @@ impl<T: ?Sized> OwnedRwLockWriteGuard<T> {
         let Some(data) = f(&*this).map(|part| part as *const U) else {
             return Err(this);
         };
-        let lock = this.into_lock();
+        let lock = arc_out_of(this, |guard| &guard.lock);
         lock.semaphore.release(lock.max_readers as usize - 1);
         Ok(OwnedRwLockReadGuard { lock, data })
     }
@@ -299,15 +245,11 @@ impl<T: ?Sized> OwnedRwLockWriteGuard<T> {
 
 impl<T: ?Sized, U: ?Sized> OwnedRwLockMappedWriteGuard<T, U> {
     /// As [`RwLockWriteGuard::map`].
-    pub fn map<F, V: ?Sized>(mut this: Self, f: F) -> OwnedRwLockMappedWriteGuard<T, V>
+    pub fn map<F, V: ?Sized>(this: Self, f: F) -> OwnedRwLockMappedWriteGuard<T, V>
     where
         F: FnOnce(&mut U) -> &mut V,
     {
-        let data: *mut V = f(&mut *this);
-        OwnedRwLockMappedWriteGuard {
-            lock: this.into_lock(),
-            data,
-        }
+        picked(Self::try_map(this, |value| Some(f(value))))
     }
 
     /// As [`RwLockWriteGuard::try_map`].
@@ -322,7 +264,7 @@ impl<T: ?Sized, U: ?Sized> OwnedRwLockMappedWriteGuard<T, U> {
             return Err(this);
         };
         Ok(OwnedRwLockMappedWriteGuard {
-            lock: this.into_lock(),
+            lock: arc_out_of(this, |guard| &guard.lock),
             data,
         })
     }
@@ -330,12 +272,6 @@ impl<T: ?Sized, U: ?Sized> OwnedRwLockMappedWriteGuard<T, U> {
     /// The lock this guard writes.
     pub fn rwlock(this: &Self) -> &Arc<RwLock<T>> {
         &this.lock
-    }
-
-    fn into_lock(self) -> Arc<RwLock<T>> {
-        let this = ManuallyDrop::new(self);
-        // SAFETY: `this` is never used or dropped again, so the `Arc` moves out of it once.
-        unsafe { std::ptr::read(&this.lock) }
     }
 }
 

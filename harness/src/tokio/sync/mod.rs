@@ -21,6 +21,23 @@ pub mod watch;
 /// A line of user code: where a lock was asked for.
 type Site = &'static std::panic::Location<'static>;
 
+/// The `Arc` that `arc` picks out of `guard`, moved out without running the guard's drop
+/// (which would unlock): for a guard handing its lock on to another guard.
+fn arc_out_of<G, L: ?Sized>(
+    guard: G,
+    arc: impl FnOnce(&G) -> &std::sync::Arc<L>,
+) -> std::sync::Arc<L> {
+    let guard = std::mem::ManuallyDrop::new(guard);
+    // SAFETY: the guard is never used or dropped again, so the `Arc` moves out of it once.
+    unsafe { std::ptr::read(arc(&guard)) }
+}
+
+/// The guard that a `try_map` whose closure always picks a part made: each guard's `map` is
+/// its `try_map` so.
+fn picked<M, G>(mapped: Result<M, G>) -> M {
+    mapped.unwrap_or_else(|_| unreachable!("the closure always picks a part"))
+}
+
 pub use barrier::{Barrier, BarrierWaitResult};
 pub use mapped_mutex::{MappedMutexGuard, OwnedMappedMutexGuard};
 pub use mapped_rwlock::{OwnedRwLockMappedWriteGuard, RwLockMappedWriteGuard};

@@ -42,7 +42,7 @@ pub struct MutexGuard<'a, T: ?Sized> {
 #[must_use = "if unused the Mutex will immediately unlock"]
 #[clippy::has_significant_drop]
 pub struct OwnedMutexGuard<T: ?Sized> {
-    lock: Arc<Mutex<T>>,
+    pub(super) lock: Arc<Mutex<T>>,
 }
 
 // SAFETY: the guard gives `&mut T` to its holder only; sharing it shares `&T`.
@@ -159,13 +159,6 @@ impl<T: ?Sized> OwnedMutexGuard<T> {
     /// The mutex this guard locks.
     pub fn mutex(this: &Self) -> &Arc<Mutex<T>> {
         &this.lock
-    }
-
-    /// The `Arc`, and with it the lock, moved out of a guard that is not dropped.
-    pub(super) fn into_mutex(self) -> Arc<Mutex<T>> {
-        let this = std::mem::ManuallyDrop::new(self);
-        // SAFETY: `this` is never used or dropped again, so the `Arc` moves out of it once.
-        unsafe { std::ptr::read(&this.lock) }
     }
 }
 

@@ -248,9 +248,7 @@ impl<'a, T: ?Sized> RwLockWriteGuard<'a, T> {
 impl<T: ?Sized> OwnedRwLockWriteGuard<T> {
     /// As [`RwLockWriteGuard::downgrade`].
     pub fn downgrade(self) -> OwnedRwLockReadGuard<T> {
-        let this = ManuallyDrop::new(self);
-        // SAFETY: `this` is never dropped, so the `Arc` moves out of it exactly once.
-        let lock = unsafe { std::ptr::read(&this.lock) };
+        let lock = super::arc_out_of(self, |guard| &guard.lock);
         lock.semaphore.release(lock.max_readers as usize - 1);
         OwnedRwLockReadGuard::new(lock)
     }
