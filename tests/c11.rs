@@ -121,7 +121,7 @@ fn a_weak_memory_bug_is_found_and_replayed() {
             && trace.contains(
                 "not the latest: read from the initial value, not from T1's store of 42 at step 2"
             )
-            && words(&trace).contains("Step 6 needs weak memory (message passing)")
+            && words(&trace).contains("Step 5 needs weak memory (message passing)")
             && words(&trace).contains("here the store is Relaxed and the load Relaxed"),
         "{trace}"
     );

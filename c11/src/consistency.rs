@@ -107,7 +107,11 @@ fn ordering_of(label: Label, wrote: bool) -> Option<Ordering> {
             ord
         }),
         Label::Write { ord, .. } | Label::Fence { ord } => Some(ord),
-        Label::Spawn { .. } | Label::Join { .. } | Label::Plain { .. } => None,
+        Label::Spawn { .. }
+        | Label::Join { .. }
+        | Label::GiveUp { .. }
+        | Label::TakeOver { .. }
+        | Label::Plain { .. } => None,
     }
 }
 
@@ -168,8 +172,14 @@ fn judge_sc(graph: &Graph) -> Verdict {
                 Label::Spawn { child } if !graph.thread(child).is_empty() => {
                     edges.push((at, first[child as usize]));
                 }
-                Label::Join { child } if !graph.thread(child).is_empty() => {
-                    edges.push((first[child as usize] + graph.thread(child).len() - 1, at));
+                label @ (Label::Join { .. } | Label::TakeOver { .. }) => {
+                    let id = EventId {
+                        thread: t,
+                        index: i as u32,
+                    };
+                    for before in graph.awaited_by(id, label) {
+                        edges.push((first[before.thread as usize] + before.index as usize, at));
+                    }
                 }
                 _ => {}
             }
@@ -369,6 +379,10 @@ fn as_seq_cst(label: Label) -> Label {
         Label::Fence { .. } => Label::Fence {
             ord: Ordering::SeqCst,
         },
-        other @ (Label::Spawn { .. } | Label::Join { .. } | Label::Plain { .. }) => other,
+        other @ (Label::Spawn { .. }
+        | Label::Join { .. }
+        | Label::GiveUp { .. }
+        | Label::TakeOver { .. }
+        | Label::Plain { .. }) => other,
     }
 }

@@ -20,7 +20,7 @@
 use std::collections::HashMap;
 
 use crate::consistency::{Model, ordering_of_event};
-use crate::graph::{EventId, Graph, Label, Loc, Tid};
+use crate::graph::{EventId, Graph, Label, Loc};
 
 /// The position (in [`Graph::co`]) of the latest write to `loc` that happens before `event`
 /// under RC11
@@ -112,11 +112,7 @@ impl<'g> Walk<'g> {
         {
             self.todo.push(spawn);
         }
-        if let Label::Join { child } = label
-            && let Some(last) = self.last_of(child)
-        {
-            self.todo.push(last);
-        }
+        self.todo.extend(self.graph.awaited_by(id, label));
         if self.readers.is_some() {
             self.sc_predecessors(id, label);
             return;
@@ -207,11 +203,6 @@ impl<'g> Walk<'g> {
             };
             (heads && self.releases(id)).then_some(id)
         })
-    }
-
-    fn last_of(&self, t: Tid) -> Option<EventId> {
-        let len = self.graph.thread(t).len() as u32;
-        len.checked_sub(1).map(|index| EventId { thread: t, index })
     }
 
     fn acquires(&self, id: EventId) -> bool {

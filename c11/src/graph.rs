@@ -117,6 +117,19 @@ pub enum Label {
     Join {
         child: Tid,
     },
+    /// A reference to shared object `obj` given up (a reference-counted pointer's drop that
+    /// is not the last): it happens before the object's [`Label::TakeOver`]. Between two
+    /// give-ups there is no order: the decrements of a reference count release, and only the
+    /// one that reaches zero acquires.
+    GiveUp {
+        obj: u32,
+    },
+    /// Shared object `obj` taken over by the thread that holds its only reference (the last
+    /// drop, or a uniqueness check that succeeds): every [`Label::GiveUp`] of `obj` happens
+    /// before it. Its user names a new object for the give-ups that come after.
+    TakeOver {
+        obj: u32,
+    },
     /// A plain (non-atomic) access to memory `cell`, a number of its own (an `UnsafeCell`):
     /// it reads from nothing the model chooses, and two of them, one writing, that nothing
     /// orders by happens-before are a data race.
@@ -134,6 +147,8 @@ impl Label {
             Label::Fence { .. }
             | Label::Spawn { .. }
             | Label::Join { .. }
+            | Label::GiveUp { .. }
+            | Label::TakeOver { .. }
             | Label::Plain { .. } => None,
         }
     }
@@ -252,6 +267,29 @@ impl Graph {
         self.events()
             .find(|(_, e)| e.label == Label::Spawn { child })
             .map(|(id, _)| id)
+    }
+
+    /// The events of other threads that event `id` (with `label`) waits for, besides its
+    /// thread's previous event and its read's write: a join's child's last event, a
+    /// take-over's give-ups. Each happens before it.
+    pub fn awaited_by(&self, id: EventId, label: Label) -> Vec<EventId> {
+        match label {
+            Label::Join { child } => self.threads[child as usize]
+                .len()
+                .checked_sub(1)
+                .map(|last| EventId {
+                    thread: child,
+                    index: last as u32,
+                })
+                .into_iter()
+                .collect(),
+            Label::TakeOver { obj } => self
+                .events()
+                .filter(|&(other, e)| e.label == Label::GiveUp { obj } && other.thread != id.thread)
+                .map(|(other, _)| other)
+                .collect(),
+            _ => Vec::new(),
+        }
     }
 
     /// The events of thread `t`, in program order.
@@ -424,8 +462,8 @@ impl Graph {
         }
     }
 
-    /// The events that happen before `e` through program order, reads-from, spawns and
-    /// joins, `e` included: per thread, how many of its first events (its `porf` prefix).
+    /// The events that happen before `e` through program order, reads-from, spawns, joins and
+    /// take-overs, `e` included: per thread, how many of its first events (its `porf` prefix).
     pub fn porf_prefix(&self, e: EventId) -> Vec<u32> {
         let mut view = vec![0u32; self.threads.len()];
         let mut todo = vec![e];
@@ -447,15 +485,7 @@ impl Graph {
                 };
                 match self.label(event) {
                     Label::Read { rf, .. } => todo.push(rf),
-                    Label::Join { child } => {
-                        if let Some(last) = self.threads[child as usize].len().checked_sub(1) {
-                            todo.push(EventId {
-                                thread: child,
-                                index: last as u32,
-                            });
-                        }
-                    }
-                    _ => {}
+                    label => todo.extend(self.awaited_by(event, label)),
                 }
             }
         }

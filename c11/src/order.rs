@@ -48,8 +48,13 @@ pub fn sc_order(graph: &Graph) -> Option<Vec<EventId>> {
             Label::Spawn { child } if !graph.thread(child).is_empty() => {
                 edges.push((me, offsets[child as usize]));
             }
-            Label::Join { child } if !graph.thread(child).is_empty() => {
-                edges.push((offsets[child as usize + 1] - 1, me));
+            label @ (Label::Join { .. } | Label::TakeOver { .. }) => {
+                edges.extend(
+                    graph
+                        .awaited_by(id, label)
+                        .into_iter()
+                        .map(|e| (node(e), me)),
+                );
             }
             Label::Read { loc, rf, .. } => {
                 let next = if rf.is_init() {
@@ -110,10 +115,20 @@ impl Execution<'_> {
     /// Whether thread `t`'s next event is one the graph has (`Some`), and if so whether the
     /// run may take it now: a read only once the write it reads from has run, so that what
     /// the program keeps outside the atomics (memory a pointer in one points to, an
-    /// `UnsafeCell`) is written before it is read. `None`: the thread is past the graph.
+    /// `UnsafeCell`) is written before it is read; a take-over once its give-ups have (the
+    /// program's own count says whether its thread holds the last reference). `None`: the thread is past the graph.
     pub fn replay_ready(&mut self, t: Tid) -> Option<bool> {
-        let ready = match self.next_label(t)? {
+        let label = self.next_label(t)?;
+        let ready = match label {
             Label::Read { rf, .. } => rf.is_init() || self.done(rf.thread) > rf.index,
+            Label::TakeOver { .. } => {
+                let id = EventId {
+                    thread: t,
+                    index: self.done(t),
+                };
+                let awaited = self.graph().awaited_by(id, label);
+                awaited.iter().all(|e| self.done(e.thread) > e.index)
+            }
             _ => true,
         };
         Some(ready)

@@ -442,6 +442,40 @@ impl<'e> Execution<'e> {
         }
     }
 
+    /// Thread `t` gives a reference to shared object `obj` up (see [`Label::GiveUp`]).
+    pub fn give_up(&mut self, t: Tid, obj: u32) {
+        let label = Label::GiveUp { obj };
+        if self.replayed(t, |l| *l == label).is_none() {
+            self.add(t, label);
+        }
+    }
+
+    /// Thread `t` takes shared object `obj` over (see [`Label::TakeOver`]). A run that replays
+    /// the event runs it once the give-ups have run ([`Execution::replay_ready`]).
+    pub fn take_over(&mut self, t: Tid, obj: u32) {
+        let label = Label::TakeOver { obj };
+        if self.replayed(t, |l| *l == label).is_none() {
+            self.add(t, label);
+        }
+    }
+
+    /// The shared object of thread `t`'s next event, the first give-up or take-over of this
+    /// run of it: the graph's, if the graph has the event, else a new one (named where it is
+    /// first used, as [`Execution::location_for`] names locations).
+    pub fn object_for(&mut self, t: Tid) -> u32 {
+        if let Some(Label::GiveUp { obj } | Label::TakeOver { obj }) = self.next_label(t) {
+            return obj;
+        }
+        self.graph()
+            .events()
+            .filter_map(|(_, e)| match e.label {
+                Label::GiveUp { obj } | Label::TakeOver { obj } => Some(obj + 1),
+                _ => None,
+            })
+            .max()
+            .unwrap_or(0)
+    }
+
     /// Thread `t` reads (or writes) plain memory `cell`: the other thread's access that it
     /// races with, if one does (see [`Label::Plain`]).
     pub fn plain(&mut self, t: Tid, cell: u32, write: bool) -> Option<EventId> {

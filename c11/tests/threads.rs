@@ -2,7 +2,7 @@
 //! before the child's events, a join orders the child's events before what follows it.
 
 use tapestry_c11::Ordering::Relaxed;
-use tapestry_c11::{Explorer, Model};
+use tapestry_c11::{EventId, Explorer, Model};
 
 /// Runs `program` under a fresh explorer (one thread to start with): how many executions,
 /// and the values it returned.
@@ -95,4 +95,61 @@ fn plain_accesses_race_unless_ordered() {
     };
     assert_eq!(races(Release, Acquire), 0);
     assert_eq!(races(Relaxed, Relaxed), 1);
+}
+
+/// An object's take-over (the last drop of an `Arc`) sees what every thread did before giving
+/// the object up; a give-up sees nothing of another's. Main reads x = 1 only when it takes
+/// the object over.
+#[test]
+fn a_take_over_sees_what_came_before_every_give_up() {
+    for take_over in [true, false] {
+        let (count, seen) = explore(|run| {
+            let (a, b) = (run.spawn(0), run.spawn(0));
+            let x = run.location_for(a, 0);
+            run.store(a, x, 1, Relaxed).unwrap();
+            // Named at its first give-up, as a run that replays the graph names it again.
+            let obj = run.object_for(a);
+            run.give_up(a, obj);
+            run.give_up(b, obj);
+            if take_over {
+                run.take_over(0, obj);
+            } else {
+                run.give_up(0, obj);
+            }
+            run.load(0, x, Relaxed).unwrap()
+        });
+        let expected = if take_over {
+            (1, vec![1])
+        } else {
+            (2, vec![0, 1])
+        };
+        assert_eq!((count, seen), expected, "take_over: {take_over}");
+    }
+}
+
+/// Plain accesses around give-ups: a's write before its give-up races with b's read after
+/// b's give-up; the take-over's write races with b's read (after b's give-up) but not with
+/// a's write (before a's).
+#[test]
+fn give_ups_order_plain_accesses_only_before_the_take_over() {
+    let mut explorer = Explorer::new(1, &[], Model::Rc11);
+    while let Some(mut run) = explorer.next_execution() {
+        let (a, b) = (run.spawn(0), run.spawn(0));
+        let write = run.plain(a, 0, true);
+        assert_eq!(write, None);
+        let obj = run.object_for(a);
+        run.give_up(a, obj);
+        run.give_up(b, obj);
+        let a_write = run.last_event(a).map(|e| EventId { index: 0, ..e });
+        assert_eq!(
+            run.plain(b, 0, false),
+            a_write,
+            "b's read races with a's write"
+        );
+        let b_read = run.last_event(b);
+        run.take_over(0, obj);
+        assert_eq!(run.plain(0, 0, true), b_read, "a's write is ordered before");
+        assert!(run.finish());
+    }
+    assert_eq!(explorer.stats().complete, 1);
 }

@@ -19,7 +19,7 @@ pub(super) struct Relations {
     pub(super) orderings: Vec<Option<Ordering>>,
     pub(super) po: Rel,
     /// Thread creation and joining: a spawn before the child's events, the child's events
-    /// before a join of it.
+    /// before a join of it; and an object's give-ups before its take-over.
     pub(super) asw: Rel,
     pub(super) rf: Rel,
     pub(super) co: Rel,
@@ -28,9 +28,9 @@ pub(super) struct Relations {
     pub(super) rmw: Vec<(usize, usize)>,
     /// How many initial writes: events `0..inits`.
     pub(super) inits: usize,
-    /// Per event: the event `asw` orders right before it (a spawn before its child's first
-    /// event, a joined thread's last event before the join).
-    pub(super) asw_before: Vec<Option<usize>>,
+    /// Per event: the events `asw` orders right before it (a spawn before its child's first
+    /// event, a joined thread's last event before the join, the give-ups before a take-over).
+    pub(super) asw_before: Vec<Vec<usize>>,
 }
 
 impl Relations {
@@ -91,7 +91,7 @@ impl Relations {
             let after = if a < inits { inits..n } else { a + 1..end };
             po.add_range(a, after);
         }
-        let mut asw_before = vec![None; n];
+        let mut asw_before = vec![Vec::new(); n];
         let mut rf_of = vec![None; n];
         let mut rmw = Vec::new();
         for (a, &id) in ids.iter().enumerate() {
@@ -100,21 +100,24 @@ impl Relations {
                     rf.add(index(w), a);
                     rf_of[a] = Some(index(w));
                 }
-                Label::Spawn { child } | Label::Join { child } => {
-                    let spawn = matches!(labels[a], Label::Spawn { .. });
+                Label::Spawn { child } => {
                     let start = first[child as usize];
                     let len = graph.thread(child).len();
                     for b in start..start + len {
-                        if spawn {
-                            asw.add(a, b);
-                        } else {
+                        asw.add(a, b);
+                    }
+                    if len > 0 {
+                        asw_before[start].push(a);
+                    }
+                }
+                label @ (Label::Join { .. } | Label::TakeOver { .. }) => {
+                    // Each awaited event and its thread's events before it.
+                    for before in graph.awaited_by(id, label) {
+                        let start = first[before.thread as usize];
+                        for b in start..=start + before.index as usize {
                             asw.add(b, a);
                         }
-                    }
-                    if spawn && len > 0 {
-                        asw_before[start] = Some(a);
-                    } else if !spawn && len > 0 {
-                        asw_before[a] = Some(start + len - 1);
+                        asw_before[a].push(start + before.index as usize);
                     }
                 }
                 Label::Write { rmw: true, .. } if !id.is_init() => rmw.push((a - 1, a)),
@@ -271,7 +274,7 @@ impl Relations {
         } else {
             0..self.inits
         };
-        po.chain(self.asw_before[b])
+        po.chain(self.asw_before[b].iter().copied())
     }
 
     /// `hb = (po ∪ asw ∪ sw)⁺`; `None` if `po ∪ asw ∪ rf` has a cycle (a value out of thin

@@ -25,6 +25,12 @@
 //! thread's with an acquire read-modify-write (which reads the latest store, where a load might
 //! read an older one): every drop happens before the destruction, as std's `Arc` orders it.
 //!
+//! The c11 engine explores execution graphs rather than interleavings, so it takes no
+//! scheduling points ([`ArcOperations::Handover`]): each reference given up is an event of its
+//! thread, and the last one (or `get_mut`) an event that they all happen before
+//! ([`RawHandover`]). Which thread drops last, or whether an upgrade comes first, it does not
+//! explore.
+//!
 //! These operations are bookkeeping, not the program's: no trace shows them.
 
 use std::sync::Arc;
@@ -32,15 +38,21 @@ use std::sync::atomic::Ordering;
 
 use parking_lot::Mutex;
 
-use super::backend::{ArcOperations, Backend, RawAtomic};
+use super::backend::{ArcOperations, Backend, RawAtomic, RawHandover};
 use super::event::Site;
 use super::frame::hidden_op;
 use super::{AtomicRepr, RmwOp, ThreadIdx};
 
 /// One allocation's hidden operations.
-pub(crate) struct ArcOps {
-    count: Box<dyn RawAtomic>,
-    clocks: Option<Clocks>,
+pub(crate) struct ArcOps(Ops);
+
+enum Ops {
+    /// [`ArcOperations::Scheduled`] and [`ArcOperations::Clocked`] (with `clocks`).
+    Counted {
+        count: Box<dyn RawAtomic>,
+        clocks: Option<Clocks>,
+    },
+    Handover(Box<dyn RawHandover>),
 }
 
 /// Each dropping thread's counter, under [`ArcOperations::Clocked`].
@@ -61,20 +73,27 @@ impl ArcOps {
             ArcOperations::None => return None,
             ArcOperations::Scheduled => false,
             ArcOperations::Clocked => true,
+            ArcOperations::Handover => {
+                return backend.new_handover().map(|h| ArcOps(Ops::Handover(h)));
+            }
         };
-        Some(ArcOps {
+        Some(ArcOps(Ops::Counted {
             count: new_atomic(backend, site),
             clocks: clocked.then(Mutex::default),
-        })
+        }))
     }
 
     /// Thread `me` gives a reference up; `last` says, after the operation (at which the engine
     /// may have run other threads), whether it held the last one.
-    pub(super) fn give_up(&self, me: ThreadIdx, last: impl FnOnce() -> bool) {
+    pub(super) fn give_up(&self, me: ThreadIdx, last: impl Fn() -> bool) {
+        let count = match &self.0 {
+            Ops::Counted { count, .. } => count,
+            Ops::Handover(handover) => return hidden_op(|_| handover.give_up(&last)),
+        };
         if let Some(mine) = self.counter_of(me) {
             hidden_op(|_| mine.0.fetch(RmwOp::Add, 1, Ordering::Release));
         }
-        hidden_op(|_| self.count.load(Ordering::Relaxed));
+        hidden_op(|_| count.load(Ordering::Relaxed));
         if last() {
             self.take_over(me);
         }
@@ -83,7 +102,11 @@ impl ArcOps {
     /// Thread `me` takes the value over (the last drop, `get_mut`): what the threads that gave
     /// references up did happens before what it does next.
     pub(super) fn take_over(&self, me: ThreadIdx) {
-        if let Some(clocks) = &self.clocks {
+        let clocks = match &self.0 {
+            Ops::Counted { clocks, .. } => clocks,
+            Ops::Handover(handover) => return hidden_op(|_| handover.take_over()),
+        };
+        if let Some(clocks) = clocks {
             // Collected first: an operation may run other threads, which may give references
             // of their own up (after a `Weak::upgrade`).
             let others: Vec<_> = clocks
@@ -101,17 +124,28 @@ impl ArcOps {
 
     /// A `Weak::upgrade`: dependent on the last drop.
     pub(super) fn upgrade(&self) {
-        hidden_op(|_| self.count.load(Ordering::Relaxed));
+        if let Ops::Counted { count, .. } = &self.0 {
+            hidden_op(|_| count.load(Ordering::Relaxed));
+        }
     }
 
     /// The count is read (`strong_count`, `weak_count`): dependent on every change.
     pub(super) fn write(&self) {
-        hidden_op(|_| self.count.fetch(RmwOp::Add, 0, Ordering::Relaxed));
+        if let Ops::Counted { count, .. } = &self.0 {
+            hidden_op(|_| count.fetch(RmwOp::Add, 0, Ordering::Relaxed));
+        }
     }
 
     /// Thread `me`'s counter under [`ArcOperations::Clocked`], made now if it has none.
     fn counter_of(&self, me: ThreadIdx) -> Option<Arc<Counter>> {
-        let mut clocks = self.clocks.as_ref()?.lock();
+        let Ops::Counted {
+            clocks: Some(clocks),
+            ..
+        } = &self.0
+        else {
+            return None;
+        };
+        let mut clocks = clocks.lock();
         if let Some((_, counter)) = clocks.iter().find(|(thread, _)| *thread == me) {
             return Some(counter.clone());
         }

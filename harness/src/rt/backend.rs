@@ -114,6 +114,11 @@ pub(crate) trait Backend: Send + Sync + 'static {
     fn new_atomic(&self, repr: AtomicRepr, bits: u64) -> Box<dyn RawAtomic>;
     /// A tracker for `cell::UnsafeCell` accesses, or `None` when the engine checks nothing.
     fn new_cell(&self) -> Option<Box<dyn RawCell>>;
+    /// A facade `Arc` allocation's handover, from an engine whose [`Backend::arc_operations`]
+    /// is [`ArcOperations::Handover`].
+    fn new_handover(&self) -> Option<Box<dyn RawHandover>> {
+        None
+    }
     /// Model thread `owner`'s wake token, if the engine makes its own (see `rt::token`);
     /// `None`: one built from its lock and condition variable.
     fn new_token(&self, owner: ThreadIdx) -> Option<Box<dyn RawToken>> {
@@ -133,8 +138,7 @@ pub(crate) trait Backend: Send + Sync + 'static {
 /// What a facade `Arc`'s reference counting is to an engine (see `rt::arc_ops`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum ArcOperations {
-    /// Nothing: the engine does not choose where threads switch (stress), or does not model
-    /// the count yet (c11).
+    /// Nothing: the engine does not choose where threads switch (stress).
     None,
     /// Scheduling points whose dependencies the engine sees (a drop against the last drop, an
     /// upgrade of a `Weak` against it): which thread drops last, whether an upgrade or an
@@ -143,6 +147,21 @@ pub(crate) enum ArcOperations {
     /// As `Scheduled`, and the engine's own clocks learn that every drop happens before the
     /// value's destruction (loom, whose clocks check cells and `get_mut`).
     Clocked,
+    /// The engine's model learns only that every drop happens before the value's destruction
+    /// ([`RawHandover`]): which thread drops last is not explored (c11, which explores
+    /// execution graphs, not interleavings).
+    Handover,
+}
+
+/// An `Arc` allocation's references as an engine's model sees them (`ArcOperations::Handover`):
+/// what each thread did before giving its reference up happens before what the thread that
+/// takes the value over (the last drop, `get_mut`) does next.
+pub(crate) trait RawHandover: Send + Sync {
+    /// The running thread gives a reference up; `last`, asked at the operation, says whether
+    /// it is the last one, whose thread then takes the value over.
+    fn give_up(&self, last: &dyn Fn() -> bool);
+    /// The running thread, which holds the only reference, takes the value over.
+    fn take_over(&self);
 }
 
 /// A started model thread.

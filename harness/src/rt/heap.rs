@@ -236,7 +236,7 @@ impl WeakOps {
 impl Allocation {
     /// A reference to the allocation is given up (dropped, or unwrapped); `last` says whether
     /// it was the last one.
-    pub(crate) fn give_up(&self, last: impl FnOnce() -> bool) {
+    pub(crate) fn give_up(&self, last: impl Fn() -> bool) {
         if let Some((ops, me)) = self.running() {
             ops.give_up(me, last);
         }

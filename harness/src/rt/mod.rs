@@ -53,7 +53,8 @@ pub(crate) use atomic_bits::{
     AtomicRepr, Bits, RmwOp, atomic_enum, each_int, load_part, read_bits, write_bits,
 };
 pub(crate) use backend::{
-    ArcOperations, Backend, RawAtomic, RawCell, RawCondvar, RawJoin, RawMutex, RawRwLock, WriteBack,
+    ArcOperations, Backend, RawAtomic, RawCell, RawCondvar, RawHandover, RawJoin, RawMutex,
+    RawRwLock, WriteBack,
 };
 pub(crate) use event::{
     BlockReason, Blocked, Cancel, Event, ObjId, ObjKind, ObjectInfo, Op, Recording, Site,

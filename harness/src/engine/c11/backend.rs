@@ -12,8 +12,8 @@ use super::locks::{C11Condvar, C11Mutex, C11RwLock};
 use crate::engine::shuttle::ShuttleBackend;
 use crate::kinds::FailureKind;
 use crate::rt::{
-    self, AtomicRepr, Backend, Execution, RawAtomic, RawCell, RawCondvar, RawJoin, RawMutex,
-    RawRwLock, RmwOp, ThreadIdx,
+    self, ArcOperations, AtomicRepr, Backend, Execution, RawAtomic, RawCell, RawCondvar,
+    RawHandover, RawJoin, RawMutex, RawRwLock, RmwOp, ThreadIdx,
 };
 
 pub(crate) struct C11Backend {
@@ -222,6 +222,17 @@ impl Backend for C11Backend {
         }))
     }
 
+    fn arc_operations(&self) -> ArcOperations {
+        ArcOperations::Handover
+    }
+
+    fn new_handover(&self) -> Option<Box<dyn RawHandover>> {
+        Some(Box::new(C11Handover {
+            obj: parking_lot::Mutex::new(None),
+            shared: self.shared.clone(),
+        }))
+    }
+
     fn fence(&self, order: Ordering) {
         if gone() {
             return;
@@ -252,6 +263,52 @@ impl RawJoin for C11Join {
             with_run(&self.shared, |run, me| run.join(me, self.tid));
         }
         result
+    }
+}
+
+/// An `Arc` allocation's references: each given up is a give-up event of the graph, and the
+/// last one (or a `get_mut`) a take-over that they all happen before, as std's `Arc` orders
+/// its drops with a release decrement each and an acquire by the last.
+struct C11Handover {
+    /// The graph's object of the give-ups since the last take-over, named at the first
+    /// (`Execution::object_for`); `None` before it, so that a take-over with nothing given up
+    /// since the last adds no event.
+    obj: parking_lot::Mutex<Option<u32>>,
+    shared: SharedState,
+}
+
+impl RawHandover for C11Handover {
+    fn give_up(&self, last: &dyn Fn() -> bool) {
+        if gone() {
+            return;
+        }
+        // A scheduling point, so that a run that replays the graph's take-over runs it once
+        // the give-ups have (`Execution::replay_ready`): the program's own count, asked next,
+        // then says the same as when the graph was made.
+        step();
+        with_run(&self.shared, |run, me| {
+            let mut obj = self.obj.lock();
+            if last() {
+                if let Some(obj) = obj.take() {
+                    run.take_over(me, obj);
+                }
+            } else {
+                let obj = *obj.get_or_insert_with(|| run.object_for(me));
+                run.give_up(me, obj);
+            }
+        });
+    }
+
+    fn take_over(&self) {
+        if gone() {
+            return;
+        }
+        step();
+        with_run(&self.shared, |run, me| {
+            if let Some(obj) = self.obj.lock().take() {
+                run.take_over(me, obj);
+            }
+        });
     }
 }
 

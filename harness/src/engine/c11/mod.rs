@@ -10,8 +10,10 @@
 //! that happens-before does not order are a `DataRace`), locks, reader-writer locks and
 //! condition variables as locations taken and released with acquire and release (`locks`),
 //! so what the facade builds on them runs too (channels, `Once`, barriers, scoped threads,
-//! parking, tasks), and yields and spin loops (`waits`: an iteration that repeats the reads
-//! of the one before waits for a write that changes them). A program that uses anything else
+//! parking, tasks), yields and spin loops (`waits`: an iteration that repeats the reads
+//! of the one before waits for a write that changes them), and an `Arc`'s drops, each an
+//! event that happens before the last one's (`backend::C11Handover`), which thread drops last
+//! being whichever runs last here. A program that uses anything else
 //! (an atomic's `get_mut`) is reported as one this engine cannot run, and the other engines'
 //! verdicts stand. A `compare_exchange_weak` never fails spuriously here, nor does a
 //! condition variable's wait wake spuriously; which waiter a `notify_one` wakes is explored,
