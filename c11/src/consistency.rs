@@ -335,23 +335,57 @@ pub fn still_consistent(graph: &Graph, model: Model, event: EventId) -> bool {
     }
 }
 
-/// A plain access of another thread to the same cell as `access`, one of the two writing,
-/// that happens neither before nor after it: a data race.
+/// For `access`, a plain access (an `UnsafeCell`'s) or a non-atomic access to an atomic's
+/// location (its `get_mut`, made a relaxed load or store of the graph): an access of another
+/// thread to the same memory, one of the two writing, that happens neither before nor after
+/// it: a data race. (For atomic accesses on both sides, no race: call it only for plain
+/// accesses and non-atomic ones.)
 pub fn race_with(graph: &Graph, model: Model, access: EventId) -> Option<EventId> {
-    let Label::Plain { cell, write } = graph.label(access) else {
-        return None;
-    };
+    race_among(graph, model, access, |_| true)
+}
+
+/// [`race_with`] for an atomic access, against the non-atomic accesses `others` only (an
+/// atomic's `get_mut` before it).
+pub fn race_with_any_of(
+    graph: &Graph,
+    model: Model,
+    access: EventId,
+    others: &[EventId],
+) -> Option<EventId> {
+    race_among(graph, model, access, |id| others.contains(&id))
+}
+
+fn race_among(
+    graph: &Graph,
+    model: Model,
+    access: EventId,
+    candidate: impl Fn(EventId) -> bool,
+) -> Option<EventId> {
+    let (memory, write) = memory_of(graph.label(access))?;
     let relations = Relations::of(graph, model);
     let hb = relations.happens_before()?;
     let at = relations.ids.iter().position(|&id| id == access)?;
     relations.ids.iter().enumerate().find_map(|(b, &other)| {
-        let racy = match relations.labels[b] {
-            Label::Plain { cell: c, write: w } => c == cell && (w || write),
-            _ => false,
+        if !candidate(other) {
+            return None;
+        }
+        let racy = match memory_of(relations.labels[b]) {
+            Some((m, w)) => m == memory && (w || write),
+            None => false,
         };
         let ordered = hb.has(b, at) || hb.has(at, b);
         (racy && other.thread != access.thread && !ordered).then_some(other)
     })
+}
+
+/// Memory an access touches: a cell (`Ok`) or a location (`Err`); and whether it writes.
+fn memory_of(label: Label) -> Option<(Result<u32, Loc>, bool)> {
+    match label {
+        Label::Plain { cell, write } => Some((Ok(cell), write)),
+        Label::Read { loc, .. } => Some((Err(loc), false)),
+        Label::Write { loc, .. } => Some((Err(loc), true)),
+        _ => None,
+    }
 }
 
 /// `label` with every ordering `SeqCst`.

@@ -262,6 +262,13 @@ impl Graph {
         });
     }
 
+    /// Makes `loc`, which the graph has, start as `init`.
+    pub(crate) fn set_init(&mut self, loc: Loc, init: Val) {
+        if let Some(location) = self.locs.get_mut(&loc) {
+            location.init = init;
+        }
+    }
+
     /// Where thread `child` was spawned: the `Spawn` event that names it.
     pub fn spawned_at(&self, child: Tid) -> Option<EventId> {
         self.events()

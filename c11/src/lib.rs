@@ -48,7 +48,9 @@ pub mod graph;
 pub mod order;
 pub mod run;
 
-pub use consistency::{Model, is_consistent, is_consistent_but_atomicity, race_with};
+pub use consistency::{
+    Model, is_consistent, is_consistent_but_atomicity, race_with, race_with_any_of,
+};
 pub use estimate::Estimate;
 pub use explore::{Explorer, Stats};
 pub use graph::{Change, EventId, Graph, Label, Loc, Ordering, Tid, Val};

@@ -442,6 +442,33 @@ impl<'e> Execution<'e> {
         }
     }
 
+    /// Thread `t` reads `loc` without an atomic operation (an atomic's `get_mut`, which holds
+    /// it exclusively): a relaxed load of the graph; with the other thread's write it races
+    /// with, if one does (see [`crate::race_with`]). `None` if the run is blocked.
+    pub fn exclusive_load(&mut self, t: Tid, loc: Loc) -> Option<(Val, Option<EventId>)> {
+        let val = self.load(t, loc, Ordering::Relaxed)?;
+        Some((val, self.race_of_last(t)))
+    }
+
+    /// Thread `t` writes `val` to `loc` without an atomic operation (through an atomic's
+    /// `get_mut`): a relaxed store of the graph; with the other thread's access it races with,
+    /// if one does. `None` if the run is blocked.
+    pub fn exclusive_store(&mut self, t: Tid, loc: Loc, val: Val) -> Option<Option<EventId>> {
+        self.store(t, loc, val, Ordering::Relaxed)?;
+        Some(self.race_of_last(t))
+    }
+
+    /// For an atomic access, `access`: one of the non-atomic accesses `others` that it races
+    /// with (see [`crate::race_with_any_of`]).
+    pub fn race_with_any_of(&self, access: EventId, others: &[EventId]) -> Option<EventId> {
+        crate::consistency::race_with_any_of(self.graph(), self.explorer.model, access, others)
+    }
+
+    fn race_of_last(&mut self, t: Tid) -> Option<EventId> {
+        let access = self.last_event(t)?;
+        crate::consistency::race_with(self.graph(), self.explorer.model, access)
+    }
+
     /// Thread `t` gives a reference to shared object `obj` up (see [`Label::GiveUp`]).
     pub fn give_up(&mut self, t: Tid, obj: u32) {
         let label = Label::GiveUp { obj };
@@ -495,6 +522,10 @@ impl<'e> Execution<'e> {
     /// that added the events.
     pub fn location_for(&mut self, t: Tid, init: Val) -> Loc {
         if let Some(loc) = self.next_label(t).and_then(|l| l.loc()) {
+            // Its initial value in this run: the same as when the graph was made, but for
+            // what differs between runs (an address), as a replayed write's
+            // (`Execution::rewrite`).
+            self.state().graph.set_init(loc, init);
             return loc;
         }
         let loc = self

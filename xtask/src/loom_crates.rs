@@ -186,6 +186,10 @@ pub struct Args {
     /// Run only the crates of these names (every crate if none is given).
     #[arg(long = "crate", value_name = "NAME")]
     crates: Vec<String>,
+    /// Run tapestry-loom's models under these engines only (comma-separated names, as
+    /// `TAPESTRY_LOOM_ENGINES` takes them: `c11` for the c11 engine alone).
+    #[arg(long)]
+    engines: Option<String>,
 }
 
 pub fn run(args: &Args) -> Result<()> {
@@ -221,7 +225,12 @@ pub fn run(args: &Args) -> Result<()> {
         }
         let name = format!("{}-{}", subject.name, subject.version);
         let expected_to_build = !DOES_NOT_BUILD.iter().any(|(n, _)| *n == name);
-        let ours = match run_subject(&renamed, &root, subject, true)? {
+        let ours = match run_subject(
+            &renamed,
+            &root,
+            subject,
+            Side::Tapestry(args.engines.as_deref()),
+        )? {
             Ok(run) => {
                 if !expected_to_build {
                     unexpected.push(format!("{name} builds: off `DOES_NOT_BUILD` with it"));
@@ -236,7 +245,7 @@ pub fn run(args: &Args) -> Result<()> {
                 None
             }
         };
-        let loom = run_subject(&as_published, &root, subject, false)?
+        let loom = run_subject(&as_published, &root, subject, Side::Loom)?
             .map_err(|stderr| anyhow::anyhow!("building {name}'s loom tests failed:\n{stderr}"))?;
         let count = |run: &FileRun| run.tests.values().filter(|v| v.as_str() == "ok").count();
         // Tests the crate ignores under its loom `--cfg` are no loom test.
@@ -372,6 +381,14 @@ pub(crate) fn copy_dir(from: &Path, to: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Which loom a run of a subject's tests is under.
+#[derive(Clone, Copy)]
+enum Side<'a> {
+    Loom,
+    /// tapestry-loom, with its default engines or these (`TAPESTRY_LOOM_ENGINES`).
+    Tapestry(Option<&'a str>),
+}
+
 /// Runs the subject's loom tests in `dir`, built with its `--cfg` (in a target folder of its
 /// own under the workspace's: the flag changes every crate's build, and a second run builds
 /// only the crate itself again).
@@ -381,8 +398,12 @@ fn run_subject(
     dir: &Path,
     root: &Path,
     subject: &Subject,
-    ours: bool,
+    side: Side<'_>,
 ) -> Result<std::result::Result<FileRun, String>> {
+    let (ours, engines) = match side {
+        Side::Loom => (false, None),
+        Side::Tapestry(engines) => (true, engines),
+    };
     let rustflags = format!("--cfg {} {}", subject.cfg, subject.rustflags);
     let side = if ours { "tapestry" } else { "loom" };
     let target = scratch::target(
@@ -399,6 +420,9 @@ fn run_subject(
     }
     if let Some(seconds) = subject.max_duration {
         env.push(("LOOM_MAX_DURATION", seconds));
+    }
+    if let Some(engines) = engines {
+        env.push(("TAPESTRY_LOOM_ENGINES", engines));
     }
     let mut target_args = vec!["test", "--release"];
     if !subject.features.is_empty() {

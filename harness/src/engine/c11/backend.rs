@@ -1,7 +1,7 @@
 //! The c11 engine's raw objects: atomics answered by the exploration's graph, threads run by
-//! shuttle and recorded as spawns and joins; what the engine does not model fails the
-//! execution as `Unsupported`, naming it.
+//! shuttle and recorded as spawns and joins.
 
+use std::cell::{Cell, UnsafeCell};
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, OnceLock};
 
@@ -13,7 +13,7 @@ use crate::engine::shuttle::ShuttleBackend;
 use crate::kinds::FailureKind;
 use crate::rt::{
     self, ArcOperations, AtomicRepr, Backend, Execution, RawAtomic, RawCell, RawCondvar,
-    RawHandover, RawJoin, RawMutex, RawRwLock, RmwOp, ThreadIdx,
+    RawHandover, RawJoin, RawMutex, RawRwLock, RmwOp, ThreadIdx, WriteBack,
 };
 
 pub(crate) struct C11Backend {
@@ -28,18 +28,6 @@ impl C11Backend {
             inner: ShuttleBackend::default(),
         }
     }
-}
-
-/// Fails the execution: the c11 engine cannot run a program that uses `what`.
-fn unsupported(what: &str) -> ! {
-    rt::fail(
-        FailureKind::Unsupported,
-        format!(
-            "the c11 engine models atomics, fences, locks, condition variables (and what is built \
-             on them), yields and spin loops, spawn, join and `UnsafeCell`, and this program \
-             uses {what}"
-        ),
-    )
 }
 
 /// Whether the running thread's operations no longer belong to the graph: the execution is
@@ -209,7 +197,7 @@ impl Backend for C11Backend {
     fn new_atomic(&self, repr: AtomicRepr, bits: u64) -> Box<dyn RawAtomic> {
         Box::new(C11Atomic {
             place: Place::new(bits),
-            slot: bits,
+            lent: Lent::default(),
             repr,
             shared: self.shared.clone(),
         })
@@ -312,6 +300,20 @@ impl RawHandover for C11Handover {
     }
 }
 
+/// Fails the execution with a data race `what` (this thread's access), against `other`,
+/// which `that` (the other thread's access).
+fn data_race(shared: &SharedState, other: EventId, what: &str, that: &str) -> ! {
+    let other_idx = shared.lock().idx_of(other.thread);
+    let thread = other_idx.map_or_else(|| "another thread".to_owned(), rt::thread_label);
+    rt::fail(
+        FailureKind::DataRace,
+        format!(
+            "data race {what}, and {thread} {that}, and nothing orders the two accesses (under \
+             the C/C++ memory model, in this execution)"
+        ),
+    )
+}
+
 /// An `UnsafeCell`: its accesses are plain events of the graph, and one that neither happens
 /// before nor after another thread's conflicting one is a data race.
 struct C11Cell {
@@ -329,18 +331,13 @@ impl C11Cell {
                 run.plain(me, cell, write)
             });
             if let Some(other) = raced {
-                let other_idx = self.shared.lock().idx_of(other.thread);
-                let thread =
-                    other_idx.map_or_else(|| "another thread".to_owned(), rt::thread_label);
-                rt::fail(
-                    FailureKind::DataRace,
-                    format!(
-                        "data race on an `UnsafeCell`: this thread {} it, and {thread} {} it, \
-                         and nothing orders the two accesses (under the C/C++ memory model, \
-                         in this execution)",
-                        if write { "writes" } else { "reads" },
-                        if write { "accesses" } else { "writes" },
-                    ),
+                let this = if write { "writes" } else { "reads" };
+                let that = if write { "accesses it" } else { "writes it" };
+                data_race(
+                    &self.shared,
+                    other,
+                    &format!("on an `UnsafeCell`: this thread {this} it"),
+                    that,
                 );
             }
         }
@@ -359,14 +356,36 @@ impl RawCell for C11Cell {
 }
 
 /// An atomic: a location of the graph.
+///
+/// While the program holds it `&mut` (`get_mut`, `into_inner`) its value is lent from
+/// [`Lent`]: read out with a non-atomic load of the graph and, if the program changed it,
+/// written back with a non-atomic store, as the thread that took it (see [`WriteBack`]). Each
+/// is a data race unless every other thread's conflicting access to the atomic happens before
+/// or after it.
 struct C11Atomic {
     place: Place,
-    /// Where `get_mut` lends the value while the thread unwinds (the atomic lives boxed
-    /// behind the backend's `Box<dyn RawAtomic>`, so the slot does not move).
-    slot: u64,
+    lent: Lent,
     repr: AtomicRepr,
     shared: SharedState,
 }
+
+/// The value of a [`C11Atomic`] while the program holds it `&mut`.
+#[derive(Default)]
+struct Lent {
+    /// Whether the value lives in `slot`, to be written back.
+    on: Cell<bool>,
+    /// A value of the atomic's type at offset 0, 8-aligned (the atomic lives boxed behind the
+    /// backend's `Box<dyn RawAtomic>`, so the slot does not move).
+    slot: UnsafeCell<u64>,
+    /// The bits last read out or written back.
+    written: Cell<u64>,
+}
+
+// SAFETY: the c11 engine runs every model thread on one OS thread (shuttle's), one at a time;
+// `Lent` is touched only by the running one.
+unsafe impl Send for C11Atomic {}
+// SAFETY: as above.
+unsafe impl Sync for C11Atomic {}
 
 /// What an atomic operation of thread `me` just did in the graph: the write it read from, if
 /// it read, and the write it made, if it wrote.
@@ -397,10 +416,32 @@ impl C11Atomic {
     /// The running thread's next operation on this atomic, `op`; the trace learns which
     /// store it read, if it read, and where the store it made is, if it wrote.
     fn access<R>(&self, op: impl FnOnce(&mut Run<'_>, Tid, Loc) -> Option<R>) -> R {
-        let (result, (read, wrote)) = self.place.event(&self.shared, |run, me, loc| {
+        let (result, (read, wrote), loc) = self.place.event(&self.shared, |run, me, loc| {
             let result = op(run, me, loc)?;
-            Some((result, accessed(run, me)))
+            Some((result, accessed(run, me), loc))
         });
+        // The get_mut accesses to this atomic before this access (the exploration usually
+        // also runs them after it, in a graph where this reads or writes around them, but not
+        // always: a run replays a graph that is no interleaving in an order of its own).
+        let non_atomic: Vec<EventId> = {
+            let shared = self.shared.lock();
+            let on_loc = shared.non_atomic.iter().filter(|&&(l, _)| l == loc);
+            on_loc.map(|&(_, id)| id).collect()
+        };
+        if !non_atomic.is_empty() {
+            let raced = with_run(&self.shared, |run, me| {
+                let access = run.last_event(me)?;
+                run.race_with_any_of(access, &non_atomic)
+            });
+            if let Some(other) = raced {
+                data_race(
+                    &self.shared,
+                    other,
+                    "on an atomic: this thread accesses it atomically",
+                    "accessed it without an atomic operation (through `get_mut` or `into_inner`)",
+                );
+            }
+        }
         if let Some(step) = rt::next_step() {
             let mut shared = self.shared.lock();
             if let Some(write) = wrote {
@@ -418,6 +459,42 @@ impl C11Atomic {
         result
     }
 
+    /// A non-atomic access of the running thread, `op` (see [`C11Atomic`]): fails the
+    /// execution with a data race if another thread's conflicting access is unordered with it.
+    fn exclusive<R>(
+        &self,
+        op: impl FnOnce(&mut Run<'_>, Tid, Loc) -> Option<(R, Option<EventId>)>,
+    ) -> R {
+        let (result, raced, access) = self.place.event(&self.shared, |run, me, loc| {
+            let (result, raced) = op(run, me, loc)?;
+            let access = run.last_event(me).expect("the access just added");
+            Some((result, raced, (loc, access)))
+        });
+        self.shared.lock().non_atomic.push(access);
+        if let Some(other) = raced {
+            data_race(
+                &self.shared,
+                other,
+                "on an atomic: this thread accesses it without an atomic operation (through \
+                 `get_mut` or `into_inner`)",
+                "accesses it",
+            );
+        }
+        result
+    }
+
+    /// Writes back what the program wrote through `get_mut`, and ends the lending: before an
+    /// operation on the atomic (normally the thread that took it has written it back, before
+    /// the operation that shared the atomic; if not, whoever runs now does).
+    #[inline]
+    fn end_lending(&self) {
+        if self.lent.on.get() {
+            self.write_back();
+            self.lent.on.set(false);
+            rt::unpark(self as &dyn WriteBack);
+        }
+    }
+
     /// A read-modify-write that writes `change(old)`; returns `old`.
     fn rmw(
         &self,
@@ -425,6 +502,7 @@ impl C11Atomic {
         failure: Option<Ordering>,
         change: impl Fn(Val) -> Option<Val> + Send + Sync + 'static,
     ) -> u64 {
+        self.end_lending();
         if gone() {
             return self.peek();
         }
@@ -435,6 +513,7 @@ impl C11Atomic {
 
 impl RawAtomic for C11Atomic {
     fn load(&self, order: Ordering) -> u64 {
+        self.end_lending();
         if gone() {
             return self.peek();
         }
@@ -442,6 +521,7 @@ impl RawAtomic for C11Atomic {
     }
 
     fn store(&self, bits: u64, order: Ordering) {
+        self.end_lending();
         if gone() {
             return;
         }
@@ -472,20 +552,54 @@ impl RawAtomic for C11Atomic {
     }
 
     fn get_mut(&mut self) -> *mut u8 {
-        if !gone() {
-            unsupported("an atomic's `get_mut` or `into_inner`")
+        let slot = self.lent.slot.get();
+        if self.lent.on.get() {
+            return slot.cast();
         }
-        // The execution has failed and this thread unwinds (a destructor reading what it
-        // owns, say): the latest value, in a slot of the atomic's own, and no panic, which
-        // would abort the process. What is written there is not written back.
-        let bits = self.place.latest(&self.shared);
-        let slot: &mut u64 = &mut self.slot;
+        // Once the execution has failed and this thread unwinds (a destructor reading what it
+        // owns, say): the latest value, and no event, nor a panic, which would abort the
+        // process. What is written there then is not written back.
+        let bits = match gone() {
+            true => self.place.latest(&self.shared),
+            false => self.exclusive(|run, me, loc| run.exclusive_load(me, loc)),
+        };
         // SAFETY: `slot` is a `u64`: 8-aligned, large enough for every atomic's type.
-        unsafe { rt::write_bits(self.repr, (slot as *mut u64).cast(), bits) };
-        (slot as *mut u64).cast()
+        unsafe { rt::write_bits(self.repr, slot.cast(), bits) };
+        self.lent.written.set(bits);
+        if !gone() {
+            self.lent.on.set(true);
+            rt::park(self as &dyn WriteBack);
+        }
+        slot.cast()
     }
 
     fn peek(&self) -> u64 {
-        self.place.latest(&self.shared)
+        match self.lent.on.get() {
+            // SAFETY: as in `write_back`.
+            true => unsafe { rt::read_bits(self.repr, self.lent.slot.get().cast()) },
+            false => self.place.latest(&self.shared),
+        }
+    }
+}
+
+impl WriteBack for C11Atomic {
+    fn write_back(&self) {
+        // SAFETY: `slot` holds a value of the atomic's type, written by `get_mut` and since
+        // only through the `&mut` it lent, whose borrow is not in use while a facade operation
+        // runs (where write-backs run).
+        let bits = unsafe { rt::read_bits(self.repr, self.lent.slot.get().cast()) };
+        if bits == self.lent.written.get() || gone() {
+            return;
+        }
+        self.lent.written.set(bits);
+        self.exclusive(|run, me, loc| Some(((), run.exclusive_store(me, loc, bits)?)));
+    }
+}
+
+impl Drop for C11Atomic {
+    fn drop(&mut self) {
+        if self.lent.on.get() {
+            rt::unpark(self as &dyn WriteBack);
+        }
     }
 }

@@ -13,9 +13,10 @@
 //! parking, tasks), yields and spin loops (`waits`: an iteration that repeats the reads
 //! of the one before waits for a write that changes them), and an `Arc`'s drops, each an
 //! event that happens before the last one's (`backend::C11Handover`), which thread drops last
-//! being whichever runs last here. A program that uses anything else
-//! (an atomic's `get_mut`) is reported as one this engine cannot run, and the other engines'
-//! verdicts stand. A `compare_exchange_weak` never fails spuriously here, nor does a
+//! being whichever runs last here. An atomic's `get_mut` and `into_inner` are non-atomic
+//! accesses (a relaxed load, and a relaxed store if the program writes through the
+//! reference), each a data race unless every other thread's conflicting access to the atomic
+//! happens before or after it. A `compare_exchange_weak` never fails spuriously here, nor does a
 //! condition variable's wait wake spuriously; which waiter a `notify_one` wakes is explored,
 //! and whether a timed wait times out at once or once nothing else can run (`waits`).
 //!
@@ -55,6 +56,10 @@ pub(crate) struct Shared {
     /// The step of the run's trace at which each atomic write of its graph ran, so that a
     /// trace names the store each read read (`Recording::reads_from`).
     pub steps: HashMap<EventId, u32>,
+    /// The non-atomic accesses to atomics (through `get_mut`) of the run under way, with their
+    /// locations, against which each later atomic access to one is checked for a data race
+    /// (`backend::C11Atomic`).
+    pub non_atomic: Vec<(tapestry_c11::Loc, EventId)>,
     /// The data choices of this exploration (a round of `run`).
     pub choices: Choices,
     /// Runs started, and those that were executions of the program (not abandoned).
@@ -76,6 +81,7 @@ impl Shared {
             threads: Vec::new(),
             waits: waits::RunWaits::default(),
             steps: HashMap::new(),
+            non_atomic: Vec::new(),
             choices: Choices::default(),
             runs: 0,
             executions: 0,
@@ -316,6 +322,7 @@ impl Scheduler for LowestFirst {
         shared.runs += 1;
         shared.threads = vec![(0, 0)];
         shared.steps.clear();
+        shared.non_atomic.clear();
         shared.choices.new_execution();
         Some(ShuttleSchedule::new(0))
     }
