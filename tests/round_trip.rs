@@ -235,11 +235,42 @@ fn a_malformed_schedule_file_names_its_line_and_problem() {
     assert!(output.contains(&expected), "{output}");
 }
 
-/// An entry of a schedule file, of `test` (in this binary), replayed by `replay`.
+/// An entry of a schedule file, of `test` (in this binary), replayed by `replay`, saved by
+/// this tapestry.
 fn entry(test: &str, engine: &str, replay: &str) -> String {
+    entry_numbered(test, engine, replay, tapestry::saved::NUMBERING)
+}
+
+/// [`entry`], saved by a tapestry with step numbering `numbering`.
+fn entry_numbered(test: &str, engine: &str, replay: &str, numbering: u32) -> String {
     format!(
-        "\n[failure]\ntest = round_trip::{test}\nengine = {engine}\nkind = panic\ntapestry = 0.1.0\nreplay = {replay}\n"
+        "\n[failure]\ntest = round_trip::{test}\nengine = {engine}\nkind = panic\ntapestry = 0.1.0\nnumbering = {numbering}\nreplay = {replay}\n"
     )
+}
+
+/// A stale entry saved by a tapestry that numbered steps in another way is blamed on tapestry,
+/// not on the program (which has not changed).
+#[test]
+fn a_schedule_saved_by_a_tapestry_that_numbered_steps_otherwise_blames_tapestry() {
+    let scratch = Scratch::new();
+    let file = scratch.schedule("passes_quietly");
+    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+    let old = tapestry::saved::NUMBERING - 1;
+    let stale = entry_numbered("passes_quietly", "random", "schedule 0 3 0", old);
+    std::fs::write(&file, format!("tapestry-schedule 2\n{stale}")).unwrap();
+    let (passed, output) = run("passes_quietly", &scratch.0, &[]);
+    assert!(!passed, "{output}");
+    let numbering = format!(
+        "(saved by tapestry 0.1.0 with step numbering {old}; this tapestry, {}, has step numbering {})",
+        env!("CARGO_PKG_VERSION"),
+        tapestry::saved::NUMBERING
+    );
+    assert!(output.contains(&numbering), "{output}");
+    assert!(
+        output.contains("tapestry changed since they were saved: it numbers a program's steps in another way now"),
+        "{output}"
+    );
+    assert!(!output.contains("The program changed"), "{output}");
 }
 
 /// One way a schedule file meets a test, and what the user must see.

@@ -543,11 +543,30 @@ impl TestRun<'_> {
             self.test,
             file.display()
         );
+        let this = env!("CARGO_PKG_VERSION");
+        let mut by_another = 0;
         for (entry, why) in stale {
-            message.push_str(&format!("  - {}: {why}\n", describe(entry)));
+            message.push_str(&format!("  - {}: {why}", describe(entry)));
+            if entry.numbering != saved::NUMBERING {
+                by_another += 1;
+                message.push_str(&format!(
+                    " (saved by tapestry {} with step numbering {}; this tapestry, {this}, has step numbering {})",
+                    entry.tapestry,
+                    entry.numbering,
+                    saved::NUMBERING
+                ));
+            }
+            message.push('\n');
         }
+        message.push_str(match by_another {
+            0 => "The program changed since they were saved. ",
+            n if n == stale.len() => {
+                "tapestry changed since they were saved: it numbers a program's steps in another way now, and a schedule replays only the way it was saved. "
+            }
+            _ => "The program or tapestry (which numbers a program's steps in another way now) changed since they were saved. ",
+        });
         message.push_str(
-            "The program changed since they were saved. The engines search afresh on every run and find the bug again if it is still there, and then save a schedule that fits. ",
+            "The engines search afresh on every run and find the bug again if it is still there, and then save a schedule that fits. ",
         );
         if stale.len() == of {
             let svg = saved::svg_path(file);

@@ -13,6 +13,7 @@
 //! seed = 0
 //! preemptions = 1
 //! tapestry = 0.1.0
+//! numbering = 2
 //! replay = schedule 0*3 1*2 0
 //! # (the trace, as comments)
 //!
@@ -37,6 +38,14 @@ use crate::failure::Failure;
 use crate::kinds::FailureKind;
 use crate::schedule::Replay;
 use crate::trace::Timeline;
+
+/// How this tapestry numbers a program's steps, which a saved schedule (and a c11 or loom
+/// execution number) replays by: bumped whenever a change makes an engine number them
+/// differently (a new scheduling point, another order of exploration), so that a schedule
+/// that no longer fits is blamed on tapestry rather than on the program. 1: files that do not
+/// say (before the field); 2: an `Arc`'s reference counting made scheduling points, the c11
+/// engine's `get_mut` events.
+pub const NUMBERING: u32 = 2;
 
 /// The format this tapestry writes.
 const FORMAT: u32 = 2;
@@ -63,6 +72,9 @@ pub struct SavedFailure {
     pub preemptions: Option<usize>,
     /// The tapestry version that saved it.
     pub tapestry: String,
+    /// How that tapestry numbered a program's steps (see [`NUMBERING`]); 1 in files that do
+    /// not say.
+    pub numbering: u32,
     /// What replays it.
     pub replay: Replay,
     /// The failure's trace as it was saved, for people reading the file (empty when read back:
@@ -84,6 +96,7 @@ impl SavedFailure {
             seed,
             preemptions: failure.preemptions(),
             tapestry: env!("CARGO_PKG_VERSION").to_owned(),
+            numbering: NUMBERING,
             replay: failure.replay().clone(),
             trace: failure.trace().to_string(),
             timeline: Some(failure.trace().timeline()),
@@ -265,7 +278,11 @@ fn render(entries: &[SavedFailure], replay_command: &str) -> String {
         if let Some(preemptions) = e.preemptions {
             let _ = writeln!(out, "preemptions = {preemptions}");
         }
-        let _ = writeln!(out, "tapestry = {}\nreplay = {}", e.tapestry, e.replay);
+        let _ = writeln!(
+            out,
+            "tapestry = {}\nnumbering = {}\nreplay = {}",
+            e.tapestry, e.numbering, e.replay
+        );
         if matches!(e.replay, Replay::Stress { .. }) {
             out.push_str("# A real-hardware interleaving cannot be replayed step by step: replaying it hunts\n# again with the stress engine's seed and budget, which may or may not find it again.\n");
         }
@@ -293,6 +310,7 @@ const KEYS: &[&str] = &[
     "seed",
     "preemptions",
     "tapestry",
+    "numbering",
     "replay",
 ];
 
@@ -459,6 +477,7 @@ fn entry(start: usize, fields: &[Field]) -> Result<SavedFailure, (usize, String)
         seed: fields.number("seed")?,
         preemptions: fields.number("preemptions")?.map(|p| p as usize),
         tapestry: fields.required("tapestry")?.1.to_owned(),
+        numbering: fields.number("numbering")?.map_or(1, |n| n as u32),
         replay: fields.parsed("replay")?,
         trace: String::new(),
         timeline: None,

@@ -21,6 +21,7 @@ fn what_is_written_is_read_back() {
         seed: Some(9),
         preemptions: None,
         tapestry: "0.1.0".into(),
+        numbering: 7,
         replay: Replay::Stress {
             seed: 9,
             iteration: 12,
@@ -107,6 +108,14 @@ fn timeline() -> Timeline {
     }
 }
 
+/// A file saved before entries said how their tapestry numbered steps: numbering 1.
+#[test]
+fn an_entry_that_does_not_say_its_numbering_has_the_first() {
+    assert_eq!(parse(GOOD).unwrap()[0].numbering, 1);
+    let two = GOOD.replace("tapestry = 0.1.0\n", "tapestry = 0.1.0\nnumbering = 2\n");
+    assert_eq!(parse(&two).unwrap()[0].numbering, 2);
+}
+
 #[test]
 fn a_file_of_format_1_is_still_read() {
     let old = GOOD.replace("tapestry-schedule 2", "tapestry-schedule 1");
@@ -124,6 +133,7 @@ fn a_saved_failure_keeps_its_timeline_and_draws_it() {
         seed: Some(0),
         preemptions: Some(1),
         tapestry: "0.1.0".into(),
+        numbering: NUMBERING,
         replay: "schedule 0 1".parse().unwrap(),
         trace: String::new(),
         timeline: Some(timeline()),
