@@ -485,3 +485,49 @@ fn an_initial_value_read_in_a_replay_is_this_runs() {
     );
     assert_eq!(executions(&report), 2);
 }
+
+/// A consumer that polls a channel with `try_recv`, yielding while it is empty: each poll
+/// takes the channel's lock, so an iteration is no read-only spin that the c11 engine's runs
+/// see waiting, and a path of the estimate's runs to the step limit, its graph growing at
+/// every step (minutes under sequential consistency).
+fn polls_a_channel() {
+    use tapestry::tokio::sync::mpsc;
+    tapestry::future::block_on(async {
+        let (tx, mut rx) = mpsc::channel::<u32>(4);
+        let producers: Vec<_> = (0..2u32)
+            .map(|i| {
+                let tx = tx.clone();
+                tapestry::tokio::spawn(async move { tx.send(i).await.unwrap() })
+            })
+            .collect();
+        drop(tx);
+        let mut got = 0;
+        loop {
+            match rx.try_recv() {
+                Ok(_) => got += 1,
+                Err(mpsc::error::TryRecvError::Empty) => tapestry::tokio::task::yield_now().await,
+                Err(mpsc::error::TryRecvError::Disconnected) => break,
+            }
+        }
+        for producer in producers {
+            producer.await.unwrap();
+        }
+        assert_eq!(got, 2);
+    });
+}
+
+/// The estimate of a search stopped by its budget takes at most its time (2 s), even in the
+/// middle of a path: it took 5 minutes on [`polls_a_channel`], one path run to the step limit,
+/// and then said "1 sampled".
+#[test]
+fn an_estimate_stops_at_its_time_in_the_middle_of_a_path() {
+    let report = Explorer::new()
+        .engine(Engine::dpor().max_executions(20))
+        .run(polls_a_channel);
+    assert!(report.failure().is_none(), "{report}");
+    let estimate = report.engines()[0].estimate().expect("an estimate");
+    assert!(
+        estimate.ends_with("(no random path of the estimate ended in its time)"),
+        "{estimate}"
+    );
+}

@@ -29,7 +29,7 @@ mod waits;
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
 use shuttle::scheduler::{Schedule as ShuttleSchedule, Scheduler, Task, TaskId};
@@ -70,6 +70,14 @@ pub(crate) struct Shared {
     max_runs: Option<u64>,
     /// The exploration ran out of graphs: it is complete.
     done: bool,
+    /// When the exploration must stop, even in the middle of a run: one run can take long (a
+    /// spin loop whose iterations change what they read runs to the step limit, its graph
+    /// growing at every step), and the budget is time.
+    deadline: Option<Instant>,
+    /// Steps since the deadline was last looked at (`LowestFirst::out_of_time`).
+    steps_unchecked: u32,
+    /// The deadline passed: the run under way was abandoned, and no other starts.
+    out_of_time: bool,
 }
 
 pub(crate) type SharedState = Arc<Mutex<Shared>>;
@@ -88,7 +96,15 @@ impl Shared {
             max_executions,
             max_runs,
             done: false,
+            deadline: None,
+            steps_unchecked: 0,
+            out_of_time: false,
         }))
+    }
+
+    /// Stops the exploration once `time` has passed from now, even in the middle of a run.
+    fn stop_after(state: &SharedState, time: Duration) {
+        state.lock().deadline = Instant::now().checked_add(time);
     }
 
     /// The graph's thread of model thread `idx` of the run under way.
@@ -176,6 +192,7 @@ fn run(
         }
         let shared = Shared::new(Explorer::new(1, &[], Model::Rc11), left, max_runs);
         shared.lock().choices.given = given.clone();
+        Shared::stop_after(&shared, time);
         let mut run = run_on_graphs(body, &shared, limits, time);
         let (ran, done, met) = {
             let mut shared = shared.lock();
@@ -218,13 +235,43 @@ fn run(
     run.weak_orderings = weak_orderings;
     if !run.complete && max_executions.is_some_and(|m| run.executions >= m) {
         run.estimate = estimate(body, limits, Model::Rc11, run.elapsed)
-            .map(|e| format!("its budget stopped it: a complete exploration would run {e}"));
+            .map(|e| describe_estimate(&e, run.executions));
     }
     run
 }
 
+/// What a search stopped by its budget after `ran` executions says of `estimate`. The paths
+/// the estimate samples are the c11 engine's, which do not follow every program as a dpor
+/// search does (a poll loop's timers and waits, say): an estimate well below what
+/// already ran says nothing, and the report says so rather than print it as a forecast.
+pub(crate) fn describe_estimate(estimate: &tapestry_c11::Estimate, ran: u64) -> String {
+    if estimate.paths == 0 {
+        format!(
+            "its budget stopped it after {ran} executions: a complete exploration would run \
+             more, how many more is unknown (no random path of the estimate ended in its time)"
+        )
+    } else if estimate.executions + 2.0 * estimate.std_error < ran as f64 {
+        format!(
+            "its budget stopped it after {ran} executions: a complete exploration would run \
+             more than {ran} executions, how many more is unknown (the random paths an \
+             estimate samples do not follow this program: {} sampled)",
+            estimate.paths
+        )
+    } else {
+        format!("its budget stopped it: a complete exploration would run {estimate}")
+    }
+}
+
 /// Paths sampled for an estimate, at most.
 const ESTIMATE_PATHS: usize = 1_000;
+
+/// The estimate of no path: none ended within the estimate's time (a path that runs to the
+/// step limit, its graph growing at every step, takes long).
+const NO_PATH: tapestry_c11::Estimate = tapestry_c11::Estimate {
+    executions: 0.0,
+    std_error: 0.0,
+    paths: 0,
+};
 
 /// The time an estimate may take after a search that took `searched`: a quarter of it,
 /// within 0.2 s and 2 s, so that a suite of short tests stopped by their budgets does not
@@ -234,8 +281,8 @@ fn estimate_time(searched: Duration) -> Duration {
 }
 
 /// How many executions the complete exploration of `body` under `model` would run (after a
-/// search that took `searched`), from random paths of its tree (`tapestry_c11::estimate`);
-/// `None` if this engine cannot run the body. Each path is a run of the body of its own: a
+/// search that took `searched`), from random paths of its tree (`tapestry_c11::estimate`),
+/// of which none may have ended in its time; `None` if this engine cannot run the body. Each path is a run of the body of its own: a
 /// path that turns (a backward revisit) or ends without an execution abandons its run, whose
 /// threads unwind (`backend::blocked`); what the runs found is not reported, only their
 /// count. Under `Model::Sc` the count is that of the dpor engine's optimal search, which
@@ -248,6 +295,7 @@ pub(crate) fn estimate(
 ) -> Option<tapestry_c11::Estimate> {
     let time = estimate_time(searched);
     let shared = Shared::new(Explorer::sampling(1, &[], model, 0), None, Some(1));
+    Shared::stop_after(&shared, time);
     let quiet = Limits {
         tracing: false,
         ..limits.clone()
@@ -256,13 +304,16 @@ pub(crate) fn estimate(
     loop {
         {
             let mut shared = shared.lock();
+            if shared.out_of_time {
+                return Some(shared.explorer.estimate().unwrap_or(NO_PATH));
+            }
             // A run that failed: its path ends there.
             if let Some(run) = shared.explorer.execution() {
                 run.finish();
             }
             let paths = shared.explorer.estimate().map_or(0, |e| e.paths);
             if paths >= ESTIMATE_PATHS || start.elapsed() >= time {
-                return shared.explorer.estimate();
+                return Some(shared.explorer.estimate().unwrap_or(NO_PATH));
             }
             shared.runs = 0;
         }
@@ -292,13 +343,30 @@ impl LowestFirst {
     fn unwinding(ids: &[TaskId]) -> Option<TaskId> {
         ids.last().copied()
     }
+
+    /// Whether the exploration's deadline has passed (looked at every 256 steps: reading the
+    /// clock at each would cost a few percent of a short step); if so, it stops.
+    fn out_of_time(shared: &mut Shared) -> bool {
+        let Some(deadline) = shared.deadline else {
+            return false;
+        };
+        shared.steps_unchecked += 1;
+        if shared.steps_unchecked < 256 {
+            return false;
+        }
+        shared.steps_unchecked = 0;
+        shared.out_of_time |= Instant::now() >= deadline;
+        shared.out_of_time
+    }
 }
 
 impl Scheduler for LowestFirst {
     fn new_execution(&mut self) -> Option<ShuttleSchedule> {
         let mut shared = self.shared.lock();
         let abandoned = std::mem::take(&mut shared.waits).abandoned;
+        // A run cut short by the deadline is neither an execution nor a path of an estimate.
         if std::mem::replace(&mut self.started, true)
+            && !shared.out_of_time
             && let Some(run) = shared.explorer.execution()
         {
             if abandoned {
@@ -308,9 +376,10 @@ impl Scheduler for LowestFirst {
                 shared.executions += 1;
             }
         }
-        if shared
-            .max_executions
-            .is_some_and(|max| shared.executions >= max)
+        if shared.out_of_time
+            || shared
+                .max_executions
+                .is_some_and(|max| shared.executions >= max)
             || shared.max_runs.is_some_and(|max| shared.runs >= max)
         {
             return None;
@@ -343,6 +412,10 @@ impl Scheduler for LowestFirst {
         let mut guard = self.shared.lock();
         let shared = &mut *guard;
         if shared.waits.abandoned {
+            return Self::unwinding(&ids);
+        }
+        if Self::out_of_time(shared) {
+            shared.waits.abandoned = true;
             return Self::unwinding(&ids);
         }
         let idx = |id: TaskId| usize::from(id) as ThreadIdx;
@@ -400,5 +473,55 @@ impl Scheduler for LowestFirst {
 
     fn next_u64(&mut self) -> u64 {
         0
+    }
+}
+
+#[cfg(test)]
+mod estimate_tests {
+    use super::describe_estimate;
+    use tapestry_c11::Estimate;
+
+    fn estimate(executions: f64, std_error: f64) -> Estimate {
+        Estimate {
+            executions,
+            std_error,
+            paths: 100,
+        }
+    }
+
+    #[test]
+    fn an_estimate_above_what_ran_is_a_forecast() {
+        let text = describe_estimate(&estimate(24_000.0, 500.0), 10_000);
+        assert!(
+            text.ends_with("would run about 24000 executions (± 500, from 100 random paths)"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn an_estimate_of_no_path_says_so() {
+        let none = Estimate {
+            paths: 0,
+            ..estimate(0.0, 0.0)
+        };
+        let text = describe_estimate(&none, 20);
+        assert!(
+            text.ends_with(
+                "how many more is unknown (no random path of the estimate ended in its time)"
+            ),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn an_estimate_below_what_ran_is_no_forecast() {
+        // Seen on an async program: "about 0.0 executions (± 0.0)" after 10,000 had run.
+        let text = describe_estimate(&estimate(0.0, 0.0), 10_000);
+        assert!(
+            text.contains("more than 10000 executions, how many more is unknown"),
+            "{text}"
+        );
+        assert!(!text.contains("about"), "{text}");
+        assert!(!text.contains("0.0"), "{text}");
     }
 }

@@ -105,7 +105,7 @@ fn explore_here(body: &Body, config: &Dpor, limits: &Limits) -> EngineRun {
         // (reads-from and coherence order), which the c11 engine's sampler can count.
         total.estimate =
             super::c11::estimate(body, limits, tapestry_c11::Model::Sc, start.elapsed())
-                .map(|e| describe_estimate(&e, total.executions));
+                .map(|e| super::c11::describe_estimate(&e, total.executions));
     }
     total.elapsed = start.elapsed();
     total
@@ -169,23 +169,6 @@ fn search(
     (met, false)
 }
 
-/// What a search stopped by its budget after `ran` executions says of `estimate`. The paths
-/// the estimate samples are the c11 engine's, which do not follow every program as this
-/// engine's search does (a poll loop's timers and waits, say): an estimate well below what
-/// already ran says nothing, and the report says so rather than print it as a forecast.
-fn describe_estimate(estimate: &tapestry_c11::Estimate, ran: u64) -> String {
-    if estimate.executions + 2.0 * estimate.std_error < ran as f64 {
-        format!(
-            "its budget stopped it after {ran} executions: a complete exploration would run \
-             more than {ran} executions, how many more is unknown (the random paths an \
-             estimate samples do not follow this program: {} sampled)",
-            estimate.paths
-        )
-    } else {
-        format!("its budget stopped it: a complete exploration would run {estimate}")
-    }
-}
-
 /// One search with preemption bound `bound` and the choices `given`; returns the choices met.
 fn round(
     body: &Body,
@@ -222,40 +205,5 @@ fn nondeterminism(why: String, execution: u64) -> Found {
         execution,
         replay: crate::schedule::Replay::Schedule(Default::default()),
         preemptions: None,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::describe_estimate;
-    use tapestry_c11::Estimate;
-
-    fn estimate(executions: f64, std_error: f64) -> Estimate {
-        Estimate {
-            executions,
-            std_error,
-            paths: 100,
-        }
-    }
-
-    #[test]
-    fn an_estimate_above_what_ran_is_a_forecast() {
-        let text = describe_estimate(&estimate(24_000.0, 500.0), 10_000);
-        assert!(
-            text.ends_with("would run about 24000 executions (± 500, from 100 random paths)"),
-            "{text}"
-        );
-    }
-
-    #[test]
-    fn an_estimate_below_what_ran_is_no_forecast() {
-        // Seen on an async program: "about 0.0 executions (± 0.0)" after 10,000 had run.
-        let text = describe_estimate(&estimate(0.0, 0.0), 10_000);
-        assert!(
-            text.contains("more than 10000 executions, how many more is unknown"),
-            "{text}"
-        );
-        assert!(!text.contains("about"), "{text}");
-        assert!(!text.contains("0.0"), "{text}");
     }
 }
