@@ -488,8 +488,7 @@ fn an_initial_value_read_in_a_replay_is_this_runs() {
 
 /// A consumer that polls a channel with `try_recv`, yielding while it is empty: each poll
 /// takes the channel's lock, so an iteration is no read-only spin that the c11 engine's runs
-/// see waiting, and a path of the estimate's runs to the step limit, its graph growing at
-/// every step (minutes under sequential consistency).
+/// see waiting.
 fn polls_a_channel() {
     use tapestry::tokio::sync::mpsc;
     tapestry::future::block_on(async {
@@ -516,18 +515,62 @@ fn polls_a_channel() {
     });
 }
 
-/// The estimate of a search stopped by its budget takes at most its time (2 s), even in the
-/// middle of a path: it took 5 minutes on [`polls_a_channel`], one path run to the step limit,
-/// and then said "1 sampled".
+/// Two threads increment a counter, then main increments another 15,000 times: two
+/// executions under sequential consistency, each a long run whose graph grows at every step
+/// (and each step of the c11 engine walks back over it: seconds).
+fn then_counts_long() {
+    let x = Arc::new(AtomicUsize::new(0));
+    let y = x.clone();
+    let t = thread::spawn(move || y.fetch_add(1, Relaxed));
+    x.fetch_add(1, Relaxed);
+    t.join().unwrap();
+    let long = AtomicUsize::new(0);
+    for _ in 0..15_000 {
+        long.fetch_add(1, Relaxed);
+    }
+}
+
+/// The estimate of a search stopped by its budget takes at most its time (0.2 s to 2 s), even
+/// in the middle of a path: here each path is a long run. (A path that ran to the step limit
+/// took 5 minutes before: a poll loop's, see [`polls_a_channel`].)
 #[test]
 fn an_estimate_stops_at_its_time_in_the_middle_of_a_path() {
     let report = Explorer::new()
-        .engine(Engine::dpor().max_executions(20))
-        .run(polls_a_channel);
+        .max_steps(20_000)
+        .engine(Engine::dpor().max_executions(1))
+        .run(then_counts_long);
     assert!(report.failure().is_none(), "{report}");
     let estimate = report.engines()[0].estimate().expect("an estimate");
     assert!(
         estimate.ends_with("(no random path of the estimate ended in its time)"),
         "{estimate}"
     );
+}
+
+/// So does a c11 exploration: its time is up in the middle of its first run.
+#[test]
+fn a_c11_exploration_stops_at_its_time_in_the_middle_of_a_run() {
+    let report = Explorer::new()
+        .engine(Engine::c11().max_time(std::time::Duration::from_millis(50)))
+        .run(then_counts_long);
+    let engine = &report.engines()[0];
+    assert_eq!(
+        engine.outcome(),
+        &Outcome::Passed { complete: false },
+        "{report}"
+    );
+    assert_eq!(engine.executions(), 0, "{report}");
+}
+
+/// [`polls_a_channel`] under the c11 engine: its consumer's yields let the producers run (it
+/// ran alone to the step limit before: a false alarm), and a run whose producers wait for
+/// writes another graph has them read ends as no execution once the consumer has yielded
+/// alone long enough.
+#[test]
+fn a_poll_loop_that_takes_a_lock_each_time_lets_the_others_run() {
+    let report = Explorer::new()
+        .engine(Engine::c11().max_executions(50))
+        .run(polls_a_channel);
+    assert!(report.failure().is_none(), "{report}");
+    assert_eq!(report.engines()[0].executions(), 50, "{report}");
 }

@@ -418,6 +418,7 @@ impl Scheduler for LowestFirst {
             shared.waits.abandoned = true;
             return Self::unwinding(&ids);
         }
+        let aside = shared.waits.stepped_aside.take();
         let idx = |id: TaskId| usize::from(id) as ThreadIdx;
         // The graph's sequentially consistent order first, if it has one, so that a trace
         // shows such a graph as an interleaving (`Execution::preferred_thread`). Found from
@@ -446,6 +447,8 @@ impl Scheduler for LowestFirst {
                     .zip(tids)
                     .map(|(&id, tid)| {
                         let latest = match (&run, tid) {
+                            // It waits for the others, not for a write.
+                            _ if shared.waits.lone.is_some_and(|(t, _)| t == idx(id)) => true,
                             (Some(run), Some(tid)) => run.last_read_is_latest(tid),
                             (None, _) => true,
                             (Some(_), None) => false,
@@ -465,6 +468,15 @@ impl Scheduler for LowestFirst {
         let Some(mut run) = shared.explorer.execution() else {
             return ids.first().copied();
         };
+        // A thread that just stepped aside goes last (`waits::RunWaits::stepped_aside`).
+        let mut going = going;
+        if let Some(i) = going.iter().position(|&(id, _)| Some(idx(id)) == aside) {
+            shared
+                .waits
+                .stepped_aside(idx(going[i].0), going.len() == 1);
+            let yielder = going.remove(i);
+            going.push(yielder);
+        }
         let ready = going
             .iter()
             .find(|&&(_, tid)| tid.is_some_and(|tid| run.replay_ready(tid) == Some(true)));

@@ -72,6 +72,34 @@ pub(crate) struct RunWaits {
     /// thread unwinds at its next step ([`leave_if_abandoned`]) and the run is abandoned, not
     /// finished.
     pub abandoned: bool,
+    /// A thread that yielded with no iteration repeated (a poll loop that takes a lock each
+    /// time, say): the next step runs another thread, if one can run. Otherwise the lowest-
+    /// numbered thread first would run such a loop alone to the step limit.
+    pub stepped_aside: Option<ThreadIdx>,
+    /// The thread that last stepped aside with no other thread able to run, and how many
+    /// times in a row: after [`LONE_YIELDS`] such yields it waits as a spinner does (the others
+    /// wait for it to change something, and it waits for them).
+    pub lone: Option<(ThreadIdx, u32)>,
+}
+
+/// Yields in a row with no other thread able to run after which a thread that steps aside
+/// waits as a spinner does.
+const LONE_YIELDS: u32 = 100;
+
+impl RunWaits {
+    /// Thread `yielder` stepped aside, and `alone` says whether no other thread could run.
+    pub(crate) fn stepped_aside(&mut self, yielder: ThreadIdx, alone: bool) {
+        self.lone = match (alone, self.lone) {
+            (false, _) => None,
+            (true, Some((t, n))) if t == yielder => Some((t, n.saturating_add(1))),
+            (true, _) => Some((yielder, 1)),
+        };
+    }
+
+    /// Whether thread `me`, at a yield, has stepped aside alone long enough to wait.
+    fn waits_alone(&self, me: ThreadIdx) -> bool {
+        self.lone.is_some_and(|(t, n)| t == me && n >= LONE_YIELDS)
+    }
 }
 
 impl RunWaits {
@@ -119,8 +147,9 @@ pub(super) fn wait_for_ever(shared: &SharedState) -> ! {
     }
 }
 
-/// After a yield of the running thread: if its last iteration repeated the one before (see
-/// the module docs), it waits until the scheduler lets it go on.
+/// At a yield of the running thread: if its last iteration repeated the one before (see
+/// the module docs), it waits until the scheduler lets it go on; if not, another thread
+/// runs first, if one can.
 pub(super) fn after_yield(shared: &SharedState) {
     let me = running();
     let spins = {
@@ -156,8 +185,12 @@ pub(super) fn after_yield(shared: &SharedState) {
         }
         spins
     };
-    if spins {
+    let alone = shared.lock().waits.waits_alone(me);
+    if spins || alone {
         wait_patiently(shared);
+    } else {
+        shared.lock().waits.stepped_aside = Some(me);
+        rt::engine_call(shuttle::thread::yield_now);
     }
 }
 
