@@ -238,20 +238,6 @@ pub(crate) trait RawAtomic: Send + Sync {
     }
 }
 
-/// A value an engine handed to the program through [`RawAtomic::get_mut`] that lives apart from
-/// the engine's own cell (loom's atomics give access to theirs only inside a closure), and
-/// must be written back into it.
-///
-/// When is the program done writing? Its `&mut` borrow ends unseen. But what it wrote can
-/// reach another thread only through an operation of the writing thread after that end (the
-/// one that shares the atomic), so the runtime has that thread write the value back before
-/// each of its operations (`Local::settle`), as that thread, while it is parked; and the
-/// atomic's own next operation, whoever makes it, ends the parking.
-pub(crate) trait WriteBack {
-    /// Writes the value back into the engine, if the program changed it since the last time.
-    fn write_back(&self);
-}
-
 /// Checks `cell::UnsafeCell` accesses for data races (loom's causality tracking).
 pub(crate) trait RawCell: Send + Sync {
     /// Runs `access` as a read of the cell.

@@ -13,9 +13,9 @@ use std::ptr;
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
-use super::backend::WriteBack;
 use super::event::{Event, ObjId, ObjectInfo, Op, Recording, Site, ThreadIdx, ThreadInfo};
 use super::execution::Execution;
+use super::lent::WriteBack;
 
 thread_local! {
     static LOCAL: Cell<*const Local> = const { Cell::new(ptr::null()) };

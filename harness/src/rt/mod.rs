@@ -21,6 +21,7 @@ pub(crate) use heap::{
     Allocation, WeakOps, block_allocated, block_freed, block_moved, track_allocation,
 };
 pub(crate) mod hook;
+mod lent;
 mod local;
 pub(crate) mod locals;
 pub(crate) mod lock_order;
@@ -49,12 +50,10 @@ pub(crate) use wakeups::{
 use std::borrow::Cow;
 use std::fmt;
 
-pub(crate) use atomic_bits::{
-    AtomicRepr, Bits, RmwOp, atomic_enum, each_int, load_part, read_bits, write_bits,
-};
+pub(crate) use atomic_bits::{AtomicRepr, Bits, RmwOp, atomic_enum, each_int, load_part};
 pub(crate) use backend::{
     ArcOperations, Backend, RawAtomic, RawCell, RawCondvar, RawHandover, RawJoin, RawMutex,
-    RawRwLock, WriteBack,
+    RawRwLock,
 };
 pub(crate) use event::{
     BlockReason, Blocked, Cancel, Event, ObjId, ObjKind, ObjectInfo, Op, Recording, Site,
@@ -68,6 +67,7 @@ pub(crate) use frame::{
     blocking_on_thread, engine_call, lock, lock_acquired, lock_acquiring, lock_released, op,
     stepping_aside, unlock, yield_point,
 };
+pub(crate) use lent::{Lent, WriteBack};
 pub(crate) use local::{Local, local};
 pub(crate) use slot::{Bound, Fresh, Slot};
 pub(crate) use thread_stack::ThreadStack;

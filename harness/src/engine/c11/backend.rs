@@ -1,7 +1,6 @@
 //! The c11 engine's raw objects: atomics answered by the exploration's graph, threads run by
 //! shuttle and recorded as spawns and joins.
 
-use std::cell::{Cell, UnsafeCell};
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, OnceLock};
 
@@ -12,7 +11,7 @@ use super::locks::{C11Condvar, C11Mutex, C11RwLock};
 use crate::engine::shuttle::ShuttleBackend;
 use crate::kinds::FailureKind;
 use crate::rt::{
-    self, ArcOperations, AtomicRepr, Backend, Execution, RawAtomic, RawCell, RawCondvar,
+    self, ArcOperations, AtomicRepr, Backend, Execution, Lent, RawAtomic, RawCell, RawCondvar,
     RawHandover, RawJoin, RawMutex, RawRwLock, RmwOp, ThreadIdx, WriteBack,
 };
 
@@ -357,7 +356,7 @@ impl RawCell for C11Cell {
 /// An atomic: a location of the graph.
 ///
 /// While the program holds it `&mut` (`get_mut`, `into_inner`) its value is lent from
-/// [`Lent`]: read out with a non-atomic load of the graph and, if the program changed it,
+/// a [`Lent`]: read out with a non-atomic load of the graph and, if the program changed it,
 /// written back with a non-atomic store, as the thread that took it (see [`WriteBack`]). Each
 /// is a data race unless every other thread's conflicting access to the atomic happens before
 /// or after it.
@@ -366,18 +365,6 @@ struct C11Atomic {
     lent: Lent,
     repr: AtomicRepr,
     shared: SharedState,
-}
-
-/// The value of a [`C11Atomic`] while the program holds it `&mut`.
-#[derive(Default)]
-struct Lent {
-    /// Whether the value lives in `slot`, to be written back.
-    on: Cell<bool>,
-    /// A value of the atomic's type at offset 0, 8-aligned (the atomic lives boxed behind the
-    /// backend's `Box<dyn RawAtomic>`, so the slot does not move).
-    slot: UnsafeCell<u64>,
-    /// The bits last read out or written back.
-    written: Cell<u64>,
 }
 
 // SAFETY: the c11 engine runs every model thread on one OS thread (shuttle's), one at a time;
@@ -483,15 +470,10 @@ impl C11Atomic {
     }
 
     /// Writes back what the program wrote through `get_mut`, and ends the lending: before an
-    /// operation on the atomic (normally the thread that took it has written it back, before
-    /// the operation that shared the atomic; if not, whoever runs now does).
+    /// operation on the atomic (see [`Lent::end`]).
     #[inline]
     fn end_lending(&self) {
-        if self.lent.on.get() {
-            self.write_back();
-            self.lent.on.set(false);
-            rt::unpark(self as &dyn WriteBack);
-        }
+        self.lent.end(self);
     }
 
     /// A read-modify-write that writes `change(old)`; returns `old`.
@@ -551,54 +533,38 @@ impl RawAtomic for C11Atomic {
     }
 
     fn get_mut(&mut self) -> *mut u8 {
-        let slot = self.lent.slot.get();
-        if self.lent.on.get() {
-            return slot.cast();
-        }
         // Once the execution has failed and this thread unwinds (a destructor reading what it
         // owns, say): the latest value, and no event, nor a panic, which would abort the
         // process. What is written there then is not written back.
-        let bits = match gone() {
-            true => self.place.latest(&self.shared),
-            false => self.exclusive(|run, me, loc| run.exclusive_load(me, loc)),
-        };
-        // SAFETY: `slot` is a `u64`: 8-aligned, large enough for every atomic's type.
-        unsafe { rt::write_bits(self.repr, slot.cast(), bits) };
-        self.lent.written.set(bits);
-        if !gone() {
-            self.lent.on.set(true);
-            rt::park(self as &dyn WriteBack);
-        }
-        slot.cast()
+        let this = &*self;
+        this.lent
+            .lend(this.repr, this as &dyn WriteBack, !gone(), || {
+                match gone() {
+                    true => this.place.latest(&this.shared),
+                    false => this.exclusive(|run, me, loc| run.exclusive_load(me, loc)),
+                }
+            })
     }
 
     fn peek(&self) -> u64 {
-        match self.lent.on.get() {
-            // SAFETY: as in `write_back`.
-            true => unsafe { rt::read_bits(self.repr, self.lent.slot.get().cast()) },
-            false => self.place.latest(&self.shared),
-        }
+        let lent = self.lent.peek(self.repr);
+        lent.unwrap_or_else(|| self.place.latest(&self.shared))
     }
 }
 
 impl WriteBack for C11Atomic {
     fn write_back(&self) {
-        // SAFETY: `slot` holds a value of the atomic's type, written by `get_mut` and since
-        // only through the `&mut` it lent, whose borrow is not in use while a facade operation
-        // runs (where write-backs run).
-        let bits = unsafe { rt::read_bits(self.repr, self.lent.slot.get().cast()) };
-        if bits == self.lent.written.get() || gone() {
+        if gone() {
             return;
         }
-        self.lent.written.set(bits);
-        self.exclusive(|run, me, loc| Some(((), run.exclusive_store(me, loc, bits)?)));
+        if let Some(bits) = self.lent.changed(self.repr) {
+            self.exclusive(|run, me, loc| Some(((), run.exclusive_store(me, loc, bits)?)));
+        }
     }
 }
 
 impl Drop for C11Atomic {
     fn drop(&mut self) {
-        if self.lent.on.get() {
-            rt::unpark(self as &dyn WriteBack);
-        }
+        self.lent.forget(self);
     }
 }

@@ -5,7 +5,7 @@
 //! reports a deadlock it has no running thread, and a call from a destructor would panic during
 //! unwinding and abort the whole test process (loom issues #52 and #291).
 
-use std::cell::{Cell, RefCell, UnsafeCell};
+use std::cell::{RefCell, UnsafeCell};
 use std::rc::Rc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -17,9 +17,8 @@ use crate::engine::choices::Choices;
 use crate::engine::guarded::guarded_locks;
 use crate::engine::stack;
 use crate::rt::{
-    self, ArcOperations, AtomicRepr, Backend, Bits, Execution, RawAtomic, RawCell, RawCondvar,
-    RawJoin, RawMutex, RawRwLock, RmwOp, ThreadIdx, WriteBack, each_int, read_bits, teardown,
-    write_bits,
+    self, ArcOperations, AtomicRepr, Backend, Bits, Execution, Lent, RawAtomic, RawCell,
+    RawCondvar, RawJoin, RawMutex, RawRwLock, RmwOp, ThreadIdx, WriteBack, each_int, teardown,
 };
 
 guarded_locks!(LoomMutex, LoomRwLock, loom::sync, around = fair::locking);
@@ -176,7 +175,7 @@ impl Backend for LoomBackend {
             repr,
             inner: UnsafeCell::new(self.atomics.take(repr, bits)),
             shadow: AtomicU64::new(bits),
-            parked: Parked::default(),
+            lent: Lent::default(),
         })
     }
 
@@ -357,7 +356,7 @@ impl LoomAtomicInner {
 ///
 /// `get_mut` cannot lend loom's own cell (loom reaches it only inside `with_mut`), so the
 /// value is read out with `with_mut` (loom checks that the thread may access it exclusively)
-/// into [`Parked`], lent from there, and written back with `with_mut` as the thread that took
+/// into a [`Lent`], lent from there, and written back with `with_mut` as the thread that took
 /// it (see [`WriteBack`]).
 struct LoomAtomic {
     repr: AtomicRepr,
@@ -365,18 +364,7 @@ struct LoomAtomic {
     /// time, so nothing else holds a reference to it then.
     inner: UnsafeCell<PooledAtomic>,
     shadow: AtomicU64,
-    parked: Parked,
-}
-
-/// The value of a [`LoomAtomic`] while the program holds it `&mut`.
-#[derive(Default)]
-struct Parked {
-    /// Whether the value lives in `slot` rather than in loom's cell.
-    on: Cell<bool>,
-    /// A value of the atomic's type at offset 0, 8-aligned.
-    slot: UnsafeCell<u64>,
-    /// The bits last written back (or read out).
-    written: Cell<u64>,
+    lent: Lent,
 }
 
 // SAFETY: loom's atomics are used by model threads of one OS thread only.
@@ -407,29 +395,19 @@ impl LoomAtomic {
         self.shadow.load(Ordering::Relaxed)
     }
 
-    /// Ends the parking of a value held `&mut`, before an operation on the atomic: the
-    /// program's borrow has ended. Normally the thread that parked it has written it back
-    /// already (before the operation that shared the atomic); if not, whoever runs now does.
+    /// Writes back what the program wrote through `get_mut`, and ends the lending: before an
+    /// operation on the atomic (see [`Lent::end`]).
     #[inline]
     fn unpark(&self) {
-        if self.parked.on.get() {
-            self.write_back();
-            self.parked.on.set(false);
-            rt::unpark(self as &dyn WriteBack);
-        }
+        self.lent.end(self);
     }
 }
 
 impl WriteBack for LoomAtomic {
     fn write_back(&self) {
-        // SAFETY: `slot` holds a value of the atomic's type, written by `get_mut` and since
-        // only through the `&mut` it lent, whose borrow is not in use while a facade
-        // operation runs.
-        let bits = unsafe { read_bits(self.repr, self.parked.slot.get().cast()) };
-        if bits == self.parked.written.get() {
+        let Some(bits) = self.lent.changed(self.repr) else {
             return;
-        }
-        self.parked.written.set(bits);
+        };
         self.seen(bits);
         if !teardown() {
             // SAFETY: see `inner`; no reference from `inner()` is alive across a facade
@@ -442,9 +420,7 @@ impl WriteBack for LoomAtomic {
 
 impl Drop for LoomAtomic {
     fn drop(&mut self) {
-        if self.parked.on.get() {
-            rt::unpark(self as &dyn WriteBack);
-        }
+        self.lent.forget(self);
     }
 }
 
@@ -525,27 +501,16 @@ impl RawAtomic for LoomAtomic {
     }
 
     fn get_mut(&mut self) -> *mut u8 {
-        let slot = self.parked.slot.get();
-        if !self.parked.on.get() {
-            let bits = match teardown() {
-                true => self.last(),
-                false => self.inner.get_mut().with_bits(|value| *value),
-            };
-            // SAFETY: `slot` is a `u64`: 8-aligned, large enough for every atomic's type.
-            unsafe { write_bits(self.repr, slot.cast(), bits) };
-            self.parked.written.set(bits);
-            self.parked.on.set(true);
-            rt::park(self as &dyn WriteBack);
-        }
-        slot.cast()
+        let owner = &*self as &dyn WriteBack as *const dyn WriteBack;
+        let (inner, shadow) = (&mut self.inner, &self.shadow);
+        self.lent.lend(self.repr, owner, true, || match teardown() {
+            true => shadow.load(Ordering::Relaxed),
+            false => inner.get_mut().with_bits(|value| *value),
+        })
     }
 
     fn peek(&self) -> u64 {
-        match self.parked.on.get() {
-            // SAFETY: as in `write_back`.
-            true => unsafe { read_bits(self.repr, self.parked.slot.get().cast()) },
-            false => self.last(),
-        }
+        self.lent.peek(self.repr).unwrap_or_else(|| self.last())
     }
 }
 
