@@ -485,3 +485,46 @@ fn a_timed_wait_may_time_out_while_the_notifier_still_runs() {
     assert_eq!(failure.kind(), FailureKind::Panic, "{report}");
     passed(&timed_handoff(true));
 }
+
+/// A worker sets a flag under the lock and notifies; the waiter waits for it. `checks_first`:
+/// the waiter waits only if the flag is down (with `if`, not `while`: a spurious wakeup still
+/// lets it on with the flag down); else it waits once whatever the flag.
+fn wait_once(checks_first: bool) -> Report {
+    c11().run(move || {
+        let job = Arc::new((Mutex::new(false), Condvar::new()));
+        let other = job.clone();
+        let worker = thread::spawn(move || {
+            *other.0.lock().unwrap() = true;
+            other.1.notify_one();
+        });
+        let mut finished = job.0.lock().unwrap();
+        if !checks_first || !*finished {
+            finished = job.1.wait(finished).unwrap();
+        }
+        assert!(*finished, "woken with the flag down");
+        drop(finished);
+        worker.join().unwrap();
+    })
+}
+
+#[test]
+fn a_wait_without_a_predicate_misses_a_notification_sent_before_it() {
+    // It passed: the wait woke "spuriously" once the worker had finished, a wakeup no program
+    // can count on, which hid the lost notification.
+    let report = wait_once(false);
+    let failure = report.failure().expect("the notification is lost");
+    assert_eq!(failure.kind(), FailureKind::Deadlock, "{report}");
+}
+
+#[test]
+fn a_wait_still_wakes_spuriously() {
+    let report = wait_once(true);
+    let failure = report
+        .failure()
+        .expect("a spurious wakeup with the flag down");
+    assert_eq!(failure.kind(), FailureKind::Panic, "{report}");
+    assert!(
+        failure.message().contains("woken with the flag down"),
+        "{report}"
+    );
+}

@@ -89,6 +89,65 @@ fn a_panic_while_holding_locks_is_reported_by_every_engine() {
 }
 
 #[test]
+fn an_atomic_used_after_it_was_dropped_fails_the_execution_under_every_engine() {
+    // oneshot 0.1.13's sender swaps the state of a channel its receiver has freed: under the
+    // c11 engine that called into the freed engine object and killed the test binary
+    // (SIGSEGV). Here the memory stays (`ManuallyDrop`), so the dropped object's marks are
+    // still there to find, as they are in freed memory that nothing has reused yet.
+    for engine in EngineKind::ALL {
+        let report = Explorer::new().engine(quick(engine)).run(|| {
+            let mut state = std::mem::ManuallyDrop::new(AtomicUsize::new(0));
+            // SAFETY: none, on purpose: `state` is used below after this drop, the bug the
+            // test shows the harness reports rather than crashes on.
+            unsafe { std::mem::ManuallyDrop::drop(&mut state) };
+            state.swap(1, Ordering::AcqRel);
+        });
+        let failure = report
+            .failure()
+            .unwrap_or_else(|| panic!("{engine}:\n{report}"));
+        assert_eq!(failure.kind(), FailureKind::Panic, "{engine}:\n{failure}");
+        assert!(
+            failure.message().contains("used after it was dropped"),
+            "{engine}: {}",
+            failure.message()
+        );
+    }
+}
+
+#[test]
+fn an_atomic_freed_while_another_thread_is_in_an_operation_on_it_fails_the_execution_under_c11() {
+    // oneshot 0.1.13: the sender is at its swap's scheduling point, inside the engine's
+    // object, when the receiver frees the channel; when the sender resumed, the c11 engine
+    // went on in freed memory and the test binary died (SIGSEGV). (The other engines' own
+    // objects are freed too, and what they do in freed memory is anyone's guess.)
+    let report = Explorer::new().engine(quick(EngineKind::C11)).run(|| {
+        let state = Box::into_raw(Box::new(AtomicUsize::new(0)));
+        let (address, started) = (state as usize, Arc::new(AtomicUsize::new(0)));
+        let seen = started.clone();
+        let sender = thread::spawn(move || {
+            seen.store(1, Ordering::Release);
+            // SAFETY: none, on purpose: the main thread may free `state` meanwhile, the
+            // bug this test shows the harness reports rather than crashes on.
+            let state = unsafe { &*(address as *const AtomicUsize) };
+            state.swap(1, Ordering::AcqRel);
+        });
+        while started.load(Ordering::Acquire) == 0 {
+            thread::yield_now();
+        }
+        // SAFETY: made by `Box::into_raw` above; the sender may still use it (the bug).
+        drop(unsafe { Box::from_raw(state) });
+        let _ = sender.join();
+    });
+    let failure = report.failure().expect("a use after free");
+    assert_eq!(failure.kind(), FailureKind::Panic, "{failure}");
+    assert!(
+        failure.message().contains("used after it was dropped"),
+        "{}",
+        failure.message()
+    );
+}
+
+#[test]
 fn a_thread_stuck_outside_the_facade_is_reported_and_left_behind() {
     let (release, stuck) = std_mpsc::channel::<()>();
     let stuck = std::sync::Arc::new(std::sync::Mutex::new(stuck));

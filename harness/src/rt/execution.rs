@@ -38,6 +38,12 @@ pub(crate) use thread_ref::{LockFrame, ThreadRef};
 static NEXT_ID_BLOCK: AtomicU64 = AtomicU64::new(1);
 const ID_BLOCK: u64 = 1 << 16;
 
+/// Whether `id` may be an execution's: none at or above it has been handed out (a facade
+/// object's memory that says otherwise is no facade object's any more: see `rt::slot`).
+pub(crate) fn may_be_execution(id: u64) -> bool {
+    id < NEXT_ID_BLOCK.load(Relaxed).saturating_mul(ID_BLOCK)
+}
+
 /// The id of the execution each exploration runs (or last ran), for [`is_live`].
 static LIVE: Mutex<Vec<Arc<AtomicU64>>> = Mutex::new(Vec::new());
 

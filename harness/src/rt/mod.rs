@@ -30,6 +30,7 @@ pub(crate) mod native;
 pub(crate) mod priority;
 pub(crate) mod race;
 mod slot;
+pub(crate) use slot::used_after_free;
 mod statics;
 mod tasks;
 pub(crate) use tasks::{

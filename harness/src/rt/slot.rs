@@ -16,6 +16,15 @@
 //! Architecture invariant: a slot is rebound only when the context it was bound to is over
 //! (its exploration has begun another execution, or ended). Two explorations that touch one
 //! static at once are a misuse, never a reset under a running execution.
+//!
+//! A program that uses an object after freeing it would call into the freed engine object, and
+//! could crash the test binary. A slot marks itself [`DROPPED`] as it goes, so such a use, if
+//! nothing has reused the memory yet, fails the execution instead; so does one that finds
+//! bytes no slot writes (the memory reused). Not every use after free is caught: memory reused
+//! by another facade object of the same execution looks like one, and an operation that began
+//! before the free (its thread waiting at the operation's scheduling point, inside the engine
+//! object, while another thread frees it: oneshot 0.1.13's sender does this) goes on in freed
+//! memory.
 
 use std::alloc::{Layout, alloc, dealloc};
 use std::borrow::Cow;
@@ -24,13 +33,15 @@ use std::sync::atomic::{AtomicPtr, AtomicU64, Ordering::*};
 
 use super::backend::Backend;
 use super::event::{ObjKind, Site};
-use super::execution::{any_live, is_live, is_sole};
+use super::execution::{any_live, is_live, is_sole, may_be_execution};
 use super::local::local;
 use super::{ObjRef, create, fail, hook, native, statics};
 use crate::kinds::FailureKind;
 
 /// `Slot::state` while one thread makes the binding (stress threads may race to bind).
 const BINDING: u64 = u64::MAX;
+/// `Slot::state` once the slot is dropped (see the module docs).
+const DROPPED: u64 = u64::MAX - 1;
 
 /// A facade object's binding to the context that uses it; see the module docs.
 pub(crate) struct Slot<R> {
@@ -169,6 +180,9 @@ impl<R> Slot<R> {
                 std::thread::yield_now();
                 continue;
             }
+            if state == DROPPED || (state != 0 && !may_be_execution(state - 1)) {
+                used_after_free();
+            }
             let first = state == 0;
             if !first {
                 self.check_rebind(state - 1, context, is_static);
@@ -285,8 +299,21 @@ impl<R> Slot<R> {
     }
 }
 
+/// Fails the use of a slot that was dropped (see the module docs). Nothing of the slot is read
+/// (its memory may hold anything by now).
+#[cold]
+pub(crate) fn used_after_free() -> ! {
+    fail(
+        FailureKind::Panic,
+        "a tapestry object was used after it was dropped (a use after free: its memory was \
+         freed, and perhaps reused since); the backtrace of this thread's panic shows where"
+            .to_owned(),
+    )
+}
+
 impl<R> Drop for Slot<R> {
     fn drop(&mut self) {
+        *self.state.get_mut() = DROPPED;
         let copy = *self.pristine.get_mut();
         if let Some(layout) = self.pristine_layout.get_mut()
             && layout.size() != 0

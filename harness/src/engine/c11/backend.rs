@@ -1,7 +1,8 @@
 //! The c11 engine's raw objects: atomics answered by the exploration's graph, threads run by
 //! shuttle and recorded as spawns and joins.
 
-use std::sync::atomic::Ordering;
+use std::sync::atomic::AtomicU64;
+use std::sync::atomic::Ordering::{self, Relaxed};
 use std::sync::{Arc, OnceLock};
 
 use tapestry_c11::{EventId, Execution as Run, Label, Loc, Ordering as C11Ordering, Tid, Val};
@@ -65,13 +66,19 @@ pub(super) fn with_run<R>(shared: &SharedState, op: impl FnOnce(&mut Run<'_>, Ti
 pub(super) struct Place {
     init: Val,
     loc: OnceLock<Loc>,
+    /// Unique in the process (see [`Place::event`]).
+    id: u64,
 }
+
+/// The next [`Place::id`].
+static NEXT_PLACE: AtomicU64 = AtomicU64::new(0);
 
 impl Place {
     pub(super) fn new(init: Val) -> Place {
         Place {
             init,
             loc: OnceLock::new(),
+            id: NEXT_PLACE.fetch_add(1, Relaxed),
         }
     }
 
@@ -90,13 +97,30 @@ impl Place {
 
     /// The running thread's next event on this place: a scheduling point, then `op` on the
     /// run under way; an operation with no consistent choice left stops the run (`blocked`).
+    ///
+    /// Another thread may free the object while this one waits at the scheduling point (a
+    /// program's use after free: oneshot 0.1.13's sender swaps the state of a channel its
+    /// receiver has just freed), so nothing of it is touched after the step until the run
+    /// says it still exists ([`Place::dropped`]); if not, the execution fails.
     pub(super) fn event<R>(
         &self,
         shared: &SharedState,
         op: impl FnOnce(&mut Run<'_>, Tid, Loc) -> Option<R>,
     ) -> R {
+        let (state, id) = (Arc::as_ptr(shared), self.id);
         step();
+        // SAFETY: the backend holds this state for as long as the exploration runs.
+        let freed = unsafe { &*state }.lock().dropped.contains(&id);
+        if freed {
+            rt::used_after_free();
+        }
         self.with(shared, op).unwrap_or_else(|| blocked(shared))
+    }
+
+    /// The object of this place is being dropped: a thread inside one of its operations, at
+    /// the scheduling point, finds that out when it resumes (see [`Place::event`]).
+    pub(super) fn dropped(&self, shared: &SharedState) {
+        shared.lock().dropped.push(self.id);
     }
 
     /// The value of the `co`-latest write, for an engine's own bookkeeping.
@@ -566,5 +590,6 @@ impl WriteBack for C11Atomic {
 impl Drop for C11Atomic {
     fn drop(&mut self) {
         self.lent.forget(self);
+        self.place.dropped(&self.shared);
     }
 }

@@ -17,10 +17,11 @@
 //! it runs, `notify_all` one to each. Which waiter takes a `notify_one`'s wakeup is explored
 //! (each waiter's taking read may read the notification's write; atomicity lets one take it),
 //! so a bug that needs `notify_one` to leave a particular waiter asleep is found. A waiter
-//! that registered after a notification cannot take its wakeup, as under std. Waits do not
-//! wake spuriously here. A timed wait that is owed no wakeup either times out at once or waits
-//! as an untimed one does and times out once no other thread can run (`waits`: both are
-//! explored), taking a wakeup owed to it by then if there is one.
+//! that registered after a notification cannot take its wakeup, as under std. A timed wait that
+//! is owed no wakeup either times out at once or waits as an untimed one does and times out
+//! once no other thread can run (`waits`: both are explored), taking a wakeup owed to it by
+//! then if there is one; with no time limit (the facade's spurious wakeups of untimed waits),
+//! it times out at once or not at all ([`Timeout::Unlimited`]).
 
 use std::any::Any;
 use std::time::Duration;
@@ -86,6 +87,12 @@ pub(super) struct C11Mutex {
     shared: SharedState,
 }
 
+impl Drop for C11Mutex {
+    fn drop(&mut self) {
+        self.place.dropped(&self.shared);
+    }
+}
+
 impl C11Mutex {
     pub(super) fn new(shared: &SharedState) -> C11Mutex {
         C11Mutex {
@@ -128,6 +135,12 @@ pub(super) struct C11RwLock {
 }
 
 const WRITER: Val = 1 << 63;
+
+impl Drop for C11RwLock {
+    fn drop(&mut self) {
+        self.place.dropped(&self.shared);
+    }
+}
 
 impl C11RwLock {
     pub(super) fn new(shared: &SharedState) -> C11RwLock {
@@ -269,10 +282,32 @@ impl Waiters {
     }
 }
 
+/// How a condition variable's wait may end without a wakeup.
+#[derive(Clone, Copy)]
+enum Timeout {
+    /// It cannot: `wait`.
+    Never,
+    /// At once (a choice), else never: a timed wait with no time limit, which is how the
+    /// facade lets std's untimed waits wake spuriously. Waking at once is every spurious
+    /// wakeup this engine needs, since the graphs explore the other threads' steps on either
+    /// side of it; one that came only once no other thread could run would be a wakeup no
+    /// program can count on, and would hide a lost notification, which is a deadlock.
+    Unlimited,
+    /// At once (a choice), else once no other thread can run (time passes when every thread
+    /// waits).
+    Limited,
+}
+
 /// A condition variable: its waiters and the wakeups owed to them ([`Waiters`]).
 pub(super) struct C11Condvar {
     place: Place,
     shared: SharedState,
+}
+
+impl Drop for C11Condvar {
+    fn drop(&mut self) {
+        self.place.dropped(&self.shared);
+    }
 }
 
 impl C11Condvar {
@@ -284,9 +319,8 @@ impl C11Condvar {
     }
 
     /// Registers, releases `mutex` and waits to take a wakeup; takes `mutex` again once it has
-    /// one (or, if `for_ever` is false, once no other thread can run: a timeout). Whether it
-    /// was woken.
-    fn wait_once(&self, mutex: &dyn RawMutex, for_ever: bool) -> bool {
+    /// one, or once `timeout` ends it (see [`Timeout`]). Whether it was woken.
+    fn wait_once(&self, mutex: &dyn RawMutex, timeout: Timeout) -> bool {
         if gone() {
             return true;
         }
@@ -296,16 +330,20 @@ impl C11Condvar {
         let (shared, place) = (&self.shared, &self.place);
         let at = Waiters::of(try_take(shared, place, Waiters::register)).notified;
         mutex.unlock();
-        let woken = if for_ever {
+        let wait_for_wakeup = || {
             take(shared, place, move |v| Waiters::take(v, at));
             true
-        } else {
-            let took = |old: Val| Waiters::take(old, at).is_some();
-            took(try_take(shared, place, move |v| Waiters::take(v, at))) || {
-                if !times_out_early(shared) {
-                    wait_patiently(shared);
-                }
-                took(try_take(shared, place, move |v| Waiters::leave(v, at)))
+        };
+        let took = |old: Val| Waiters::take(old, at).is_some();
+        let leave = || took(try_take(shared, place, move |v| Waiters::leave(v, at)));
+        let woken = match timeout {
+            Timeout::Never => wait_for_wakeup(),
+            _ if took(try_take(shared, place, move |v| Waiters::take(v, at))) => true,
+            _ if times_out_early(shared) => leave(),
+            Timeout::Unlimited => wait_for_wakeup(),
+            Timeout::Limited => {
+                wait_patiently(shared);
+                leave()
             }
         };
         mutex.lock();
@@ -321,11 +359,15 @@ impl C11Condvar {
 
 impl RawCondvar for C11Condvar {
     fn wait(&self, mutex: &dyn RawMutex) {
-        self.wait_once(mutex, true);
+        self.wait_once(mutex, Timeout::Never);
     }
 
-    fn wait_timeout(&self, mutex: &dyn RawMutex, _timeout: Duration) -> bool {
-        !self.wait_once(mutex, false)
+    fn wait_timeout(&self, mutex: &dyn RawMutex, timeout: Duration) -> bool {
+        let timeout = match timeout {
+            Duration::MAX => Timeout::Unlimited,
+            _ => Timeout::Limited,
+        };
+        !self.wait_once(mutex, timeout)
     }
 
     fn notify_one(&self) {

@@ -16,9 +16,10 @@
 //! being whichever runs last here. An atomic's `get_mut` and `into_inner` are non-atomic
 //! accesses (a relaxed load, and a relaxed store if the program writes through the
 //! reference), each a data race unless every other thread's conflicting access to the atomic
-//! happens before or after it. A `compare_exchange_weak` never fails spuriously here, nor does a
-//! condition variable's wait wake spuriously; which waiter a `notify_one` wakes is explored,
-//! and whether a timed wait times out at once or once nothing else can run (`waits`).
+//! happens before or after it. A `compare_exchange_weak` never fails spuriously here; a
+//! condition variable's wait may wake spuriously at once, never late (`locks::Timeout`); which
+//! waiter a `notify_one` wakes is explored, and whether a timed wait times out at once or once
+//! nothing else can run (`waits`).
 //!
 //! A failure replays as `c11 execution=N`: the exploration is deterministic, so running it
 //! again to its `N`th execution reproduces the failing one.
@@ -60,6 +61,9 @@ pub(crate) struct Shared {
     /// locations, against which each later atomic access to one is checked for a data race
     /// (`backend::C11Atomic`).
     pub non_atomic: Vec<(tapestry_c11::Loc, EventId)>,
+    /// The places whose objects the program dropped in the run under way, by id
+    /// (`backend::Place::event`).
+    pub dropped: Vec<u64>,
     /// The data choices of this exploration (a round of `run`).
     pub choices: Choices,
     /// Runs started, and those that were executions of the program (not abandoned).
@@ -90,6 +94,7 @@ impl Shared {
             waits: waits::RunWaits::default(),
             steps: HashMap::new(),
             non_atomic: Vec::new(),
+            dropped: Vec::new(),
             choices: Choices::default(),
             runs: 0,
             executions: 0,
@@ -392,6 +397,7 @@ impl Scheduler for LowestFirst {
         shared.threads = vec![(0, 0)];
         shared.steps.clear();
         shared.non_atomic.clear();
+        shared.dropped.clear();
         shared.choices.new_execution();
         Some(ShuttleSchedule::new(0))
     }
