@@ -7,8 +7,10 @@ use std::sync::{Arc, OnceLock};
 
 use tapestry_c11::{EventId, Execution as Run, Label, Loc, Ordering as C11Ordering, Tid, Val};
 
-use super::SharedState;
+use parking_lot::Mutex;
+
 use super::locks::{C11Condvar, C11Mutex, C11RwLock};
+use super::{Shared, SharedState};
 use crate::engine::shuttle::ShuttleBackend;
 use crate::kinds::FailureKind;
 use crate::rt::{
@@ -48,11 +50,27 @@ fn step() {
 /// Runs `op` on the run under way, as the graph's thread of the running model thread; if the
 /// run is abandoned, unwinds the thread instead (`waits::RunWaits::abandoned`).
 pub(super) fn with_run<R>(shared: &SharedState, op: impl FnOnce(&mut Run<'_>, Tid) -> R) -> R {
+    with_run_unless_dropped(shared, None, op)
+}
+
+/// As [`with_run`]; first, if the object of place `id` was dropped in this run, fails the
+/// execution (see [`Place::event`]).
+fn with_run_unless_dropped<R>(
+    shared: &Mutex<Shared>,
+    id: Option<u64>,
+    op: impl FnOnce(&mut Run<'_>, Tid) -> R,
+) -> R {
     let me = rt::current_thread().map_or(0, |(_, t)| t);
     let mut shared = shared.lock();
     if shared.waits.abandoned {
         drop(shared);
         rt::abandon_thread();
+    }
+    if let Some(id) = id
+        && shared.dropped.contains(&id)
+    {
+        drop(shared);
+        rt::used_after_free();
     }
     let tid = shared
         .tid_of(me)
@@ -82,19 +100,6 @@ impl Place {
         }
     }
 
-    /// Runs `op` on the run under way with this place's location, as the graph's thread of
-    /// the running model thread.
-    pub(super) fn with<R>(
-        &self,
-        shared: &SharedState,
-        op: impl FnOnce(&mut Run<'_>, Tid, Loc) -> R,
-    ) -> R {
-        with_run(shared, |run, me| {
-            let loc = *self.loc.get_or_init(|| run.location_for(me, self.init));
-            op(run, me, loc)
-        })
-    }
-
     /// The running thread's next event on this place: a scheduling point, then `op` on the
     /// run under way; an operation with no consistent choice left stops the run (`blocked`).
     ///
@@ -110,11 +115,13 @@ impl Place {
         let (state, id) = (Arc::as_ptr(shared), self.id);
         step();
         // SAFETY: the backend holds this state for as long as the exploration runs.
-        let freed = unsafe { &*state }.lock().dropped.contains(&id);
-        if freed {
-            rt::used_after_free();
-        }
-        self.with(shared, op).unwrap_or_else(|| blocked(shared))
+        let state = unsafe { &*state };
+        // `self` is read only once the run says the object still exists.
+        let result = with_run_unless_dropped(state, Some(id), |run, me| {
+            let loc = *self.loc.get_or_init(|| run.location_for(me, self.init));
+            op(run, me, loc)
+        });
+        result.unwrap_or_else(|| blocked(shared))
     }
 
     /// The object of this place is being dropped: a thread inside one of its operations, at
