@@ -6,7 +6,7 @@ use std::time::Duration;
 use tapestry::sync::atomic::{AtomicUsize, Ordering};
 use tapestry::sync::{Arc, Mutex};
 use tapestry::{Engine, EngineKind, Explorer, FailureKind, thread};
-use tapestry_tests::quick;
+use tapestry_tests::{found_by, quick};
 
 /// ABBA where each thread owns `Arc`s and a value whose destructor uses the facade. With
 /// loom's own `Arc`, or with a destructor that calls loom, loom's deadlock report panics again
@@ -88,30 +88,61 @@ fn a_panic_while_holding_locks_is_reported_by_every_engine() {
     }
 }
 
+/// Each report's failure says the program used an object after dropping it.
+fn says_used_after_drop(reports: &[tapestry::Report]) {
+    for report in reports {
+        let failure = report.failure().expect("found_by checked it");
+        assert!(
+            failure.message().contains("used after it was dropped"),
+            "{}: {}",
+            failure.engine(),
+            failure.message()
+        );
+    }
+}
+
+/// Uses an atomic after dropping it. The memory stays (`ManuallyDrop`), so the dropped
+/// object's marks are still there to find, as they are in freed memory that nothing has
+/// reused yet.
+fn uses_an_atomic_after_dropping_it() {
+    let mut state = std::mem::ManuallyDrop::new(AtomicUsize::new(0));
+    // SAFETY: none, on purpose: `state` is used below after this drop, the bug the test shows
+    // the harness reports rather than crashes on.
+    unsafe { std::mem::ManuallyDrop::drop(&mut state) };
+    state.swap(1, Ordering::AcqRel);
+}
+
 #[test]
 fn an_atomic_used_after_it_was_dropped_fails_the_execution_under_every_engine() {
     // oneshot 0.1.13's sender swaps the state of a channel its receiver has freed: under the
     // c11 engine that called into the freed engine object and killed the test binary
-    // (SIGSEGV). Here the memory stays (`ManuallyDrop`), so the dropped object's marks are
-    // still there to find, as they are in freed memory that nothing has reused yet.
-    for engine in EngineKind::ALL {
-        let report = Explorer::new().engine(quick(engine)).run(|| {
-            let mut state = std::mem::ManuallyDrop::new(AtomicUsize::new(0));
-            // SAFETY: none, on purpose: `state` is used below after this drop, the bug the
-            // test shows the harness reports rather than crashes on.
-            unsafe { std::mem::ManuallyDrop::drop(&mut state) };
-            state.swap(1, Ordering::AcqRel);
-        });
-        let failure = report
-            .failure()
-            .unwrap_or_else(|| panic!("{engine}:\n{report}"));
-        assert_eq!(failure.kind(), FailureKind::Panic, "{engine}:\n{failure}");
-        assert!(
-            failure.message().contains("used after it was dropped"),
-            "{engine}: {}",
-            failure.message()
-        );
+    // (SIGSEGV).
+    let reports = found_by(
+        uses_an_atomic_after_dropping_it,
+        &EngineKind::ALL,
+        FailureKind::Panic,
+    );
+    says_used_after_drop(&reports);
+}
+
+/// Frees an atomic that another thread may be in the middle of an operation on.
+fn frees_an_atomic_in_use() {
+    let state = Box::into_raw(Box::new(AtomicUsize::new(0)));
+    let (address, started) = (state as usize, Arc::new(AtomicUsize::new(0)));
+    let seen = started.clone();
+    let sender = thread::spawn(move || {
+        seen.store(1, Ordering::Release);
+        // SAFETY: none, on purpose: the main thread may free `state` meanwhile, the bug this
+        // test shows the harness reports rather than crashes on.
+        let state = unsafe { &*(address as *const AtomicUsize) };
+        state.swap(1, Ordering::AcqRel);
+    });
+    while started.load(Ordering::Acquire) == 0 {
+        thread::yield_now();
     }
+    // SAFETY: made by `Box::into_raw` above; the sender may still use it (the bug).
+    drop(unsafe { Box::from_raw(state) });
+    let _ = sender.join();
 }
 
 #[test]
@@ -120,31 +151,12 @@ fn an_atomic_freed_while_another_thread_is_in_an_operation_on_it_fails_the_execu
     // object, when the receiver frees the channel; when the sender resumed, the c11 engine
     // went on in freed memory and the test binary died (SIGSEGV). (The other engines' own
     // objects are freed too, and what they do in freed memory is anyone's guess.)
-    let report = Explorer::new().engine(quick(EngineKind::C11)).run(|| {
-        let state = Box::into_raw(Box::new(AtomicUsize::new(0)));
-        let (address, started) = (state as usize, Arc::new(AtomicUsize::new(0)));
-        let seen = started.clone();
-        let sender = thread::spawn(move || {
-            seen.store(1, Ordering::Release);
-            // SAFETY: none, on purpose: the main thread may free `state` meanwhile, the
-            // bug this test shows the harness reports rather than crashes on.
-            let state = unsafe { &*(address as *const AtomicUsize) };
-            state.swap(1, Ordering::AcqRel);
-        });
-        while started.load(Ordering::Acquire) == 0 {
-            thread::yield_now();
-        }
-        // SAFETY: made by `Box::into_raw` above; the sender may still use it (the bug).
-        drop(unsafe { Box::from_raw(state) });
-        let _ = sender.join();
-    });
-    let failure = report.failure().expect("a use after free");
-    assert_eq!(failure.kind(), FailureKind::Panic, "{failure}");
-    assert!(
-        failure.message().contains("used after it was dropped"),
-        "{}",
-        failure.message()
+    let reports = found_by(
+        frees_an_atomic_in_use,
+        &[EngineKind::C11],
+        FailureKind::Panic,
     );
+    says_used_after_drop(&reports);
 }
 
 #[test]

@@ -86,18 +86,25 @@ pub(super) struct Place {
     loc: OnceLock<Loc>,
     /// Unique in the process (see [`Place::event`]).
     id: u64,
+    shared: SharedState,
 }
 
 /// The next [`Place::id`].
 static NEXT_PLACE: AtomicU64 = AtomicU64::new(0);
 
 impl Place {
-    pub(super) fn new(init: Val) -> Place {
+    pub(super) fn new(init: Val, shared: &SharedState) -> Place {
         Place {
             init,
             loc: OnceLock::new(),
             id: NEXT_PLACE.fetch_add(1, Relaxed),
+            shared: shared.clone(),
         }
+    }
+
+    /// The exploration's state.
+    pub(super) fn shared(&self) -> &SharedState {
+        &self.shared
     }
 
     /// The running thread's next event on this place: a scheduling point, then `op` on the
@@ -106,13 +113,9 @@ impl Place {
     /// Another thread may free the object while this one waits at the scheduling point (a
     /// program's use after free: oneshot 0.1.13's sender swaps the state of a channel its
     /// receiver has just freed), so nothing of it is touched after the step until the run
-    /// says it still exists ([`Place::dropped`]); if not, the execution fails.
-    pub(super) fn event<R>(
-        &self,
-        shared: &SharedState,
-        op: impl FnOnce(&mut Run<'_>, Tid, Loc) -> Option<R>,
-    ) -> R {
-        let (state, id) = (Arc::as_ptr(shared), self.id);
+    /// says it still exists (a place's drop records it for the run); if not, the execution fails.
+    pub(super) fn event<R>(&self, op: impl FnOnce(&mut Run<'_>, Tid, Loc) -> Option<R>) -> R {
+        let (state, id) = (Arc::as_ptr(&self.shared), self.id);
         step();
         // SAFETY: the backend holds this state for as long as the exploration runs.
         let state = unsafe { &*state };
@@ -121,18 +124,12 @@ impl Place {
             let loc = *self.loc.get_or_init(|| run.location_for(me, self.init));
             op(run, me, loc)
         });
-        result.unwrap_or_else(|| blocked(shared))
-    }
-
-    /// The object of this place is being dropped: a thread inside one of its operations, at
-    /// the scheduling point, finds that out when it resumes (see [`Place::event`]).
-    pub(super) fn dropped(&self, shared: &SharedState) {
-        shared.lock().dropped.push(self.id);
+        result.unwrap_or_else(|| blocked(&self.shared))
     }
 
     /// The value of the `co`-latest write, for an engine's own bookkeeping.
-    fn latest(&self, shared: &SharedState) -> Val {
-        let mut shared = shared.lock();
+    fn latest(&self) -> Val {
+        let mut shared = self.shared.lock();
         let (Some(run), Some(&loc)) = (shared.explorer.execution(), self.loc.get()) else {
             return self.init;
         };
@@ -141,6 +138,14 @@ impl Place {
             .co(loc)
             .last()
             .map_or(self.init, |&last| graph.value(last))
+    }
+}
+
+/// The object of this place is being dropped: a thread inside one of its operations, at the
+/// scheduling point, finds that out when it resumes (see [`Place::event`]).
+impl Drop for Place {
+    fn drop(&mut self) {
+        self.shared.lock().dropped.push(self.id);
     }
 }
 
@@ -225,10 +230,9 @@ impl Backend for C11Backend {
 
     fn new_atomic(&self, repr: AtomicRepr, bits: u64) -> Box<dyn RawAtomic> {
         Box::new(C11Atomic {
-            place: Place::new(bits),
+            place: Place::new(bits, &self.shared),
             lent: Lent::default(),
             repr,
-            shared: self.shared.clone(),
         })
     }
 
@@ -395,7 +399,6 @@ struct C11Atomic {
     place: Place,
     lent: Lent,
     repr: AtomicRepr,
-    shared: SharedState,
 }
 
 // SAFETY: the c11 engine runs every model thread on one OS thread (shuttle's), one at a time;
@@ -433,7 +436,7 @@ impl C11Atomic {
     /// The running thread's next operation on this atomic, `op`; the trace learns which
     /// store it read, if it read, and where the store it made is, if it wrote.
     fn access<R>(&self, op: impl FnOnce(&mut Run<'_>, Tid, Loc) -> Option<R>) -> R {
-        let (result, (read, wrote), loc) = self.place.event(&self.shared, |run, me, loc| {
+        let (result, (read, wrote), loc) = self.place.event(|run, me, loc| {
             let result = op(run, me, loc)?;
             Some((result, accessed(run, me), loc))
         });
@@ -441,18 +444,18 @@ impl C11Atomic {
         // also runs them after it, in a graph where this reads or writes around them, but not
         // always: a run replays a graph that is no interleaving in an order of its own).
         let non_atomic: Vec<EventId> = {
-            let shared = self.shared.lock();
+            let shared = self.place.shared().lock();
             let on_loc = shared.non_atomic.iter().filter(|&&(l, _)| l == loc);
             on_loc.map(|&(_, id)| id).collect()
         };
         if !non_atomic.is_empty() {
-            let raced = with_run(&self.shared, |run, me| {
+            let raced = with_run(self.place.shared(), |run, me| {
                 let access = run.last_event(me)?;
                 run.race_with_any_of(access, &non_atomic)
             });
             if let Some(other) = raced {
                 data_race(
-                    &self.shared,
+                    self.place.shared(),
                     other,
                     "on an atomic: this thread accesses it atomically",
                     "accessed it without an atomic operation (through `get_mut` or `into_inner`)",
@@ -460,7 +463,7 @@ impl C11Atomic {
             }
         }
         if let Some(step) = rt::next_step() {
-            let mut shared = self.shared.lock();
+            let mut shared = self.place.shared().lock();
             if let Some(write) = wrote {
                 shared.steps.insert(write, step);
             }
@@ -482,15 +485,15 @@ impl C11Atomic {
         &self,
         op: impl FnOnce(&mut Run<'_>, Tid, Loc) -> Option<(R, Option<EventId>)>,
     ) -> R {
-        let (result, raced, access) = self.place.event(&self.shared, |run, me, loc| {
+        let (result, raced, access) = self.place.event(|run, me, loc| {
             let (result, raced) = op(run, me, loc)?;
             let access = run.last_event(me).expect("the access just added");
             Some((result, raced, (loc, access)))
         });
-        self.shared.lock().non_atomic.push(access);
+        self.place.shared().lock().non_atomic.push(access);
         if let Some(other) = raced {
             data_race(
-                &self.shared,
+                self.place.shared(),
                 other,
                 "on an atomic: this thread accesses it without an atomic operation (through \
                  `get_mut` or `into_inner`)",
@@ -567,19 +570,17 @@ impl RawAtomic for C11Atomic {
         // Once the execution has failed and this thread unwinds (a destructor reading what it
         // owns, say): the latest value, and no event, nor a panic, which would abort the
         // process. What is written there then is not written back.
-        let this = &*self;
+        let (this, gone) = (&*self, gone());
         this.lent
-            .lend(this.repr, this as &dyn WriteBack, !gone(), || {
-                match gone() {
-                    true => this.place.latest(&this.shared),
-                    false => this.exclusive(|run, me, loc| run.exclusive_load(me, loc)),
-                }
+            .lend(this.repr, this as &dyn WriteBack, !gone, || match gone {
+                true => this.place.latest(),
+                false => this.exclusive(|run, me, loc| run.exclusive_load(me, loc)),
             })
     }
 
     fn peek(&self) -> u64 {
         let lent = self.lent.peek(self.repr);
-        lent.unwrap_or_else(|| self.place.latest(&self.shared))
+        lent.unwrap_or_else(|| self.place.latest())
     }
 }
 
@@ -597,6 +598,5 @@ impl WriteBack for C11Atomic {
 impl Drop for C11Atomic {
     fn drop(&mut self) {
         self.lent.forget(self);
-        self.place.dropped(&self.shared);
     }
 }

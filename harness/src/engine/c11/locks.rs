@@ -35,69 +35,43 @@ use crate::rt::{RawCondvar, RawMutex, RawRwLock};
 
 /// A read-modify-write of `place` that writes `change(old)`, or waits for ever (see the
 /// module docs) if `change` refuses `old`. Returns `old`.
-fn take(
-    shared: &SharedState,
-    place: &Place,
-    change: impl Fn(Val) -> Option<Val> + Send + Sync + Clone + 'static,
-) -> Val {
+fn take(place: &Place, change: impl Fn(Val) -> Option<Val> + Send + Sync + Clone + 'static) -> Val {
     let (acquire, refuses) = (C11Ordering::Acquire, change.clone());
-    let old = place.event(shared, |run, me, loc| {
-        run.await_rmw(me, loc, acquire, change)
-    });
+    let old = place.event(|run, me, loc| run.await_rmw(me, loc, acquire, change));
     if refuses(old).is_none() {
-        wait_for_ever(shared);
+        wait_for_ever(place.shared());
     }
     old
 }
 
 /// A read-modify-write of `place` that writes `change(old)` if it accepts it; returns `old`.
-fn try_take(
-    shared: &SharedState,
-    place: &Place,
-    change: impl Fn(Val) -> Option<Val> + Send + Sync + 'static,
-) -> Val {
+fn try_take(place: &Place, change: impl Fn(Val) -> Option<Val> + Send + Sync + 'static) -> Val {
     let acquire = C11Ordering::Acquire;
-    place.event(shared, |run, me, loc| {
-        run.rmw(me, loc, acquire, Some(acquire), change)
-    })
+    place.event(|run, me, loc| run.rmw(me, loc, acquire, Some(acquire), change))
 }
 
 /// A release of `place` by a read-modify-write (a reader leaving an `RwLock`, a
 /// notification).
-fn give_back(
-    shared: &SharedState,
-    place: &Place,
-    change: impl Fn(Val) -> Option<Val> + Send + Sync + 'static,
-) {
+fn give_back(place: &Place, change: impl Fn(Val) -> Option<Val> + Send + Sync + 'static) {
     let release = C11Ordering::Release;
-    place.event(shared, |run, me, loc| {
-        run.rmw(me, loc, release, None, change)
-    });
+    place.event(|run, me, loc| run.rmw(me, loc, release, None, change));
 }
 
 /// A release of `place` by a store of `val`.
-fn release(shared: &SharedState, place: &Place, val: Val) {
+fn release(place: &Place, val: Val) {
     let release = C11Ordering::Release;
-    place.event(shared, |run, me, loc| run.store(me, loc, val, release));
+    place.event(|run, me, loc| run.store(me, loc, val, release));
 }
 
 /// A mutex: 0 free, 1 held.
 pub(super) struct C11Mutex {
     place: Place,
-    shared: SharedState,
-}
-
-impl Drop for C11Mutex {
-    fn drop(&mut self) {
-        self.place.dropped(&self.shared);
-    }
 }
 
 impl C11Mutex {
     pub(super) fn new(shared: &SharedState) -> C11Mutex {
         C11Mutex {
-            place: Place::new(0),
-            shared: shared.clone(),
+            place: Place::new(0, shared),
         }
     }
 }
@@ -109,17 +83,17 @@ fn free(v: Val) -> Option<Val> {
 impl RawMutex for C11Mutex {
     fn lock(&self) {
         if !gone() {
-            take(&self.shared, &self.place, free);
+            take(&self.place, free);
         }
     }
 
     fn try_lock(&self) -> bool {
-        gone() || try_take(&self.shared, &self.place, free) == 0
+        gone() || try_take(&self.place, free) == 0
     }
 
     fn unlock(&self) {
         if !gone() {
-            release(&self.shared, &self.place, 0);
+            release(&self.place, 0);
         }
     }
 
@@ -131,22 +105,14 @@ impl RawMutex for C11Mutex {
 /// A reader-writer lock: the number of readers, or `WRITER`.
 pub(super) struct C11RwLock {
     place: Place,
-    shared: SharedState,
 }
 
 const WRITER: Val = 1 << 63;
 
-impl Drop for C11RwLock {
-    fn drop(&mut self) {
-        self.place.dropped(&self.shared);
-    }
-}
-
 impl C11RwLock {
     pub(super) fn new(shared: &SharedState) -> C11RwLock {
         C11RwLock {
-            place: Place::new(0),
-            shared: shared.clone(),
+            place: Place::new(0, shared),
         }
     }
 }
@@ -162,33 +128,33 @@ fn no_one(v: Val) -> Option<Val> {
 impl RawRwLock for C11RwLock {
     fn read(&self) {
         if !gone() {
-            take(&self.shared, &self.place, one_more_reader);
+            take(&self.place, one_more_reader);
         }
     }
 
     fn try_read(&self) -> bool {
-        gone() || one_more_reader(try_take(&self.shared, &self.place, one_more_reader)).is_some()
+        gone() || one_more_reader(try_take(&self.place, one_more_reader)).is_some()
     }
 
     fn unlock_read(&self) {
         if !gone() {
-            give_back(&self.shared, &self.place, |v| Some(v.saturating_sub(1)));
+            give_back(&self.place, |v| Some(v.saturating_sub(1)));
         }
     }
 
     fn write(&self) {
         if !gone() {
-            take(&self.shared, &self.place, no_one);
+            take(&self.place, no_one);
         }
     }
 
     fn try_write(&self) -> bool {
-        gone() || try_take(&self.shared, &self.place, no_one) == 0
+        gone() || try_take(&self.place, no_one) == 0
     }
 
     fn unlock_write(&self) {
         if !gone() {
-            release(&self.shared, &self.place, 0);
+            release(&self.place, 0);
         }
     }
 }
@@ -301,20 +267,12 @@ enum Timeout {
 /// A condition variable: its waiters and the wakeups owed to them ([`Waiters`]).
 pub(super) struct C11Condvar {
     place: Place,
-    shared: SharedState,
-}
-
-impl Drop for C11Condvar {
-    fn drop(&mut self) {
-        self.place.dropped(&self.shared);
-    }
 }
 
 impl C11Condvar {
     pub(super) fn new(shared: &SharedState) -> C11Condvar {
         C11Condvar {
-            place: Place::new(0),
-            shared: shared.clone(),
+            place: Place::new(0, shared),
         }
     }
 
@@ -327,18 +285,18 @@ impl C11Condvar {
         let Some(mutex) = mutex.as_any().downcast_ref::<C11Mutex>() else {
             unreachable!("a condition variable of the c11 engine waits with one of its mutexes")
         };
-        let (shared, place) = (&self.shared, &self.place);
-        let at = Waiters::of(try_take(shared, place, Waiters::register)).notified;
+        let (shared, place) = (self.place.shared(), &self.place);
+        let at = Waiters::of(try_take(place, Waiters::register)).notified;
         mutex.unlock();
         let wait_for_wakeup = || {
-            take(shared, place, move |v| Waiters::take(v, at));
+            take(place, move |v| Waiters::take(v, at));
             true
         };
         let took = |old: Val| Waiters::take(old, at).is_some();
-        let leave = || took(try_take(shared, place, move |v| Waiters::leave(v, at)));
+        let leave = || took(try_take(place, move |v| Waiters::leave(v, at)));
         let woken = match timeout {
             Timeout::Never => wait_for_wakeup(),
-            _ if took(try_take(shared, place, move |v| Waiters::take(v, at))) => true,
+            _ if took(try_take(place, move |v| Waiters::take(v, at))) => true,
             _ if times_out_early(shared) => leave(),
             Timeout::Unlimited => wait_for_wakeup(),
             Timeout::Limited => {
@@ -352,7 +310,7 @@ impl C11Condvar {
 
     fn notify(&self, all: bool) {
         if !gone() {
-            give_back(&self.shared, &self.place, move |v| Waiters::notify(v, all));
+            give_back(&self.place, move |v| Waiters::notify(v, all));
         }
     }
 }
