@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use tapestry::sync::atomic::{AtomicUsize, Ordering};
 use tapestry::sync::{Arc, Mutex};
-use tapestry::{Engine, EngineKind, Explorer, FailureKind, thread};
+use tapestry::{Engine, EngineKind, Explorer, FailureKind, Outcome, thread};
 use tapestry_tests::{found_by, quick};
 
 /// ABBA where each thread owns `Arc`s and a value whose destructor uses the facade. With
@@ -253,4 +253,149 @@ fn threads_that_never_start_in_a_stopped_execution_do_not_abort_the_process() {
         .engine(Engine::dpor())
         .run(spawns_with_noisy_captures);
     assert!(report.failure().is_none(), "{report}");
+}
+
+/// A thread panics holding a guard whose destructor spins until the main thread raises a
+/// flag, which it does only after joining that thread: under std this hangs too. Under loom's
+/// engine the failed execution's destructors run with loom out of the way (yields are no-ops,
+/// loads return the last value), so the spin never ended and the test binary hung.
+fn panics_holding_a_guard_that_spins() {
+    struct SpinsUntilRaised(Arc<AtomicUsize>);
+
+    impl Drop for SpinsUntilRaised {
+        fn drop(&mut self) {
+            while self.0.load(Ordering::Acquire) == 0 {
+                tapestry::hint::spin_loop();
+            }
+        }
+    }
+
+    let flag = Arc::new(AtomicUsize::new(0));
+    let guard = SpinsUntilRaised(flag.clone());
+    let t = thread::spawn(move || {
+        let _guard = guard;
+        panic!("boom");
+    });
+    let _ = t.join();
+    flag.store(1, Ordering::Release);
+}
+
+#[test]
+fn a_destructor_that_spins_while_its_thread_unwinds_a_failed_execution_ends_with_the_panic() {
+    for report in found_by(
+        panics_holding_a_guard_that_spins,
+        &EngineKind::ALL,
+        FailureKind::Panic,
+    ) {
+        let failure = report.failure().expect("found_by checked it");
+        assert!(failure.message().contains("boom"), "{failure}");
+    }
+}
+
+/// Spins in its destructor until `flag` is raised.
+struct SpinsUntilRaised(Arc<AtomicUsize>);
+
+impl Drop for SpinsUntilRaised {
+    fn drop(&mut self) {
+        while self.0.load(Ordering::Acquire) == 0 {
+            tapestry::hint::spin_loop();
+        }
+    }
+}
+
+/// Raises `flag` in its destructor.
+struct RaisesOnDrop(Arc<AtomicUsize>);
+
+impl Drop for RaisesOnDrop {
+    fn drop(&mut self) {
+        self.0.store(1, Ordering::Release);
+    }
+}
+
+/// `n` threads each hold a guard (made by `make`) while they take lock `a`, then lock `b`
+/// while holding `a`; returns their handles. The c11 engine abandons the runs in which a
+/// thread stops to wait for a release that another graph has it read: every thread unwinds
+/// out of them.
+fn lockers<G: Send + 'static>(
+    n: usize,
+    locks: &Arc<(Mutex<u32>, Mutex<u32>)>,
+    make: impl Fn() -> G,
+) -> Vec<thread::JoinHandle<()>> {
+    (0..n)
+        .map(|_| {
+            let (locks, guard) = (locks.clone(), make());
+            thread::spawn(move || {
+                let _guard = guard;
+                let _a = locks.0.lock().unwrap();
+                *locks.1.lock().unwrap() += 1;
+            })
+        })
+        .collect()
+}
+
+/// The first locker's guard raises a flag as it drops; the others' wait for it. Correct: the
+/// first ends whatever the others do.
+fn guards_wait_for_another_threads_guard() {
+    let locks = Arc::new((Mutex::new(0), Mutex::new(0)));
+    let flag = Arc::new(AtomicUsize::new(0));
+    let raiser = lockers(1, &locks, || RaisesOnDrop(flag.clone()));
+    let waiters = lockers(2, &locks, || SpinsUntilRaised(flag.clone()));
+    for t in raiser.into_iter().chain(waiters) {
+        t.join().unwrap();
+    }
+}
+
+#[test]
+fn destructors_that_wait_for_each_other_in_an_abandoned_run_end_there() {
+    // In an abandoned run a waiter, spawned after the raiser, unwinds first: its destructor
+    // neither let the raiser run (the scheduler kept picking the latest thread) nor would have
+    // seen its store (dropped, outside the graph). It spun until the OS killed the test
+    // binary; once threads could be stranded, the engine gave up on this correct program.
+    let report = Explorer::new()
+        .engine(EngineKind::C11)
+        .run(guards_wait_for_another_threads_guard);
+    assert!(
+        matches!(
+            report.engines()[0].outcome(),
+            Outcome::Passed { complete: true }
+        ),
+        "{report}"
+    );
+}
+
+/// The lockers' guards wait for a flag the main thread raises while holding lock `a`.
+/// Correct; but in a run abandoned before the main thread raises it, nothing ever will.
+fn guards_wait_for_the_main_thread() {
+    let locks = Arc::new((Mutex::new(0), Mutex::new(0)));
+    let flag = Arc::new(AtomicUsize::new(0));
+    let waiters = lockers(3, &locks, || SpinsUntilRaised(flag.clone()));
+    {
+        let _a = locks.0.lock().unwrap();
+        flag.store(1, Ordering::Release);
+    }
+    for t in waiters {
+        t.join().unwrap();
+    }
+}
+
+#[test]
+fn a_destructor_that_spins_for_ever_in_an_abandoned_run_stops_the_c11_engine_with_a_reason() {
+    // Before: the destructor spun for ever, each spin recorded, until the OS killed the test
+    // binary (sharded-slab 0.1.7's `ownedref_ping_pong`). Now its thread is stranded, and the
+    // c11 engine says it cannot go on; the other engines explore the program.
+    let report = Explorer::new()
+        .engine(EngineKind::C11)
+        .engine(EngineKind::Dpor)
+        .run(guards_wait_for_the_main_thread);
+    let [c11, dpor] = report.engines() else {
+        panic!("two engines ran:\n{report}");
+    };
+    assert!(
+        matches!(c11.outcome(), Outcome::Unsupported { reason } if reason.contains("abandoned")),
+        "{report}"
+    );
+    assert!(
+        matches!(dpor.outcome(), Outcome::Passed { complete: true }),
+        "{report}"
+    );
 }

@@ -296,15 +296,12 @@ pub(crate) fn failure_of(
     exec: &crate::rt::Execution,
     payload: &(dyn std::any::Any + Send),
 ) -> FailureRecord {
-    exec.failure().unwrap_or_else(|| FailureRecord {
-        kind: FailureKind::Panic,
-        message: crate::rt::hook::payload_message(payload),
-        thread: 0,
-        task: None,
-        location: None,
-        blocked: Vec::new(),
-        unfinished: Vec::new(),
-        detail: None,
+    exec.failure().unwrap_or_else(|| {
+        FailureRecord::new(
+            FailureKind::Panic,
+            crate::rt::hook::payload_message(payload),
+            0,
+        )
     })
 }
 

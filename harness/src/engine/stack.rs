@@ -19,6 +19,9 @@ use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 
 use corosensei::stack::{DefaultStack, Stack};
+use corosensei::{Coroutine, CoroutineResult};
+
+use crate::rt::stranded;
 
 /// The test body's stack: what a process's main thread usually gets (`ulimit -s`, 8 MiB).
 pub(crate) const MAIN: usize = 8 << 20;
@@ -51,19 +54,42 @@ static GUARDS: [(AtomicUsize, AtomicUsize); 256] =
     [const { (AtomicUsize::new(0), AtomicUsize::new(0)) }; 256];
 static GUARDS_LEN: AtomicUsize = AtomicUsize::new(0);
 
-/// Runs `f` on a stack of at least `size` bytes, taken from this OS thread's pool.
-pub(crate) fn run_on<R>(size: usize, f: impl FnOnce() -> R) -> R {
+/// Runs `f` on a stack of at least `size` bytes, taken from this OS thread's pool, as a
+/// coroutine that `rt::stranded` can leave for good: `f`'s thread is then stranded, its stack
+/// leaked, and this panics on as the thread's panic would have.
+pub(crate) fn run_on(size: usize, f: impl FnOnce()) {
     let stack = POOL.with(|pool| {
         let mut pool = pool.borrow_mut();
         let fits = pool.iter().position(|s| len(s) >= size);
         fits.map(|i| pool.swap_remove(i))
     });
     let stack = stack.unwrap_or_else(|| make(size));
-    // Given back to the pool however `f` ends, unwinding included.
+    // Given back to the pool however `f` ends, unwinding included; not if it is stranded.
     let mut lent = Lent(Some(stack));
     let stack = lent.0.as_mut().expect("just lent");
-    corosensei::on_stack(stack, f)
+    let _running = stranded::running_on(stack.limit().get()..stack.base().get());
+    let body = move |yielder: &stranded::Yielder, ()| {
+        stranded::started(yielder);
+        f()
+    };
+    // SAFETY: the coroutine is resumed only here, and either runs to its end (or panics out
+    // of it) before `f`'s borrows end, or is stranded: then neither it nor its stack is used
+    // again (both are leaked), so what its frames borrow may end.
+    let mut coroutine = unsafe { Coroutine::with_stack_unchecked(stack, body) };
+    match coroutine.resume(()) {
+        CoroutineResult::Return(()) => {}
+        CoroutineResult::Yield(()) => {
+            std::mem::forget(coroutine);
+            std::mem::forget(lent.0.take());
+            std::panic::resume_unwind(Box::new(Stranded))
+        }
+    }
 }
+
+/// The payload a stranded thread's engine sees unwind out of it: its execution has already
+/// failed, and that failure is what is reported.
+#[derive(Debug)]
+pub(crate) struct Stranded;
 
 /// Wraps a model thread's body so that it runs on a stack of `size` bytes (see [`run_on`]).
 pub(crate) fn wrap(

@@ -16,7 +16,7 @@ use super::lock_order::{LockGraph, Nesting};
 use super::priority::{Inversion, InversionWatch, Priority, ThreadView};
 use super::race::{SyncClock, ThreadClocks};
 use super::threads::{Parker, ThreadTable};
-use crate::kinds::EngineKind;
+use crate::kinds::{EngineKind, FailureKind};
 
 mod async_locks;
 mod failure;
@@ -109,6 +109,10 @@ pub(crate) struct Execution {
     /// Facade operations so far, counted under model engines for the watchdog
     /// (`engine::hang`); the stress engine counts its own, per worker.
     heartbeat: AtomicU64,
+    /// The execution is over while its threads may still run: it failed, or its engine
+    /// abandoned it. Operations made then are counted (`op_after_end`).
+    over: AtomicBool,
+    ops_after_end: AtomicU64,
     /// The engine exploring, for what a crash or a hang report says.
     pub(crate) engine: Option<EngineKind>,
     /// Set by an engine with real threads to make every blocked facade operation unwind.
@@ -192,6 +196,8 @@ impl Execution {
             lock_order: true,
             before_ops: backend.acts_before_ops(),
             heartbeat: AtomicU64::new(0),
+            over: AtomicBool::new(false),
+            ops_after_end: AtomicU64::new(0),
             engine: None,
             views: AtomicU8::new(0),
             sequential: SyncClock::default(),
@@ -223,6 +229,50 @@ impl Execution {
             self.heartbeat
                 .store(self.heartbeat.load(Relaxed).wrapping_add(1), Relaxed);
         }
+        if self.over.load(Relaxed) {
+            self.op_after_end();
+        }
+    }
+
+    /// Marks the execution over (see `over`).
+    pub(crate) fn set_over(&self) {
+        self.over.store(true, Relaxed);
+    }
+
+    /// An operation made after the execution is over: one of a thread unwinding out of it
+    /// strands that thread once they have made too many (`stranded`), since nothing else can
+    /// end a destructor that waits for another thread then. The stranded thread panics on out
+    /// of the frame that started it, and its engine ends the exploration with the failure
+    /// recorded: the execution's own, or, in a run the engine abandoned (which is no
+    /// execution), that the engine cannot go on (its OS thread now counts a panic for ever).
+    #[cold]
+    #[inline(never)]
+    fn op_after_end(&self) {
+        if !std::thread::panicking() {
+            return;
+        }
+        let made = self.ops_after_end.fetch_add(1, Relaxed) + 1;
+        // Not reset: once one thread has been stranded, the others still unwinding are at
+        // their first operation after it, rather than each spinning to the bound again.
+        if made < super::stranded::LEAVE_AFTER {
+            return;
+        }
+        if !self.has_failed() {
+            let thread = super::local().map_or(0, |l| l.running());
+            let message = format!(
+                "a destructor made {made} operations while thread `{}` unwound out of a run \
+                 this engine abandoned (a run that is no execution of the program), without \
+                 end: as a rule one that waits for another thread, which cannot run then. \
+                 tapestry left the thread there, and this engine cannot explore on after that",
+                super::thread_label(thread),
+            );
+            self.record_failure(FailureRecord::new(
+                FailureKind::Unsupported,
+                message,
+                thread,
+            ));
+        }
+        super::stranded::strand();
     }
 
     /// Facade operations of a model engine so far, and executions begun: the watchdog sees
@@ -306,6 +356,8 @@ impl Execution {
         self.unfinished.store(1, Relaxed);
         self.heap.reset();
         self.failed.store(false, Relaxed);
+        self.over.store(false, Relaxed);
+        self.ops_after_end.store(0, Relaxed);
         *self.failure.lock() = None;
         self.aborting.store(false, Relaxed);
         self.sequential.clear();
@@ -601,6 +653,16 @@ impl Execution {
     /// Notes whether thread `idx`'s panic is unwinding (see `rt::panicking`).
     pub(crate) fn set_unwinding(&self, idx: ThreadIdx, unwinding: bool) {
         self.threads.slot(idx).unwinding.store(unwinding, Relaxed);
+    }
+
+    /// Notes that thread `idx` unwinds out of this execution, which its engine abandoned.
+    pub(crate) fn set_abandoning(&self, idx: ThreadIdx) {
+        self.threads.slot(idx).abandoning.store(true, Relaxed);
+    }
+
+    /// Whether thread `idx` has begun to unwind out of this execution, abandoned.
+    pub(crate) fn is_abandoning(&self, idx: ThreadIdx) -> bool {
+        self.threads.slot(idx).abandoning.load(Relaxed)
     }
 
     /// Whether thread `idx`'s panic is unwinding, as far as the runtime saw it start and end.

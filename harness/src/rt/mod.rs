@@ -32,6 +32,7 @@ pub(crate) mod race;
 mod slot;
 pub(crate) use slot::used_after_free;
 mod statics;
+pub(crate) mod stranded;
 mod tasks;
 pub(crate) use tasks::{
     TaskPanic, async_locks, cancelled, catch_task_panic, peek_pending_at, pending_at, polled_by,
@@ -114,6 +115,10 @@ pub(crate) struct Abandoned;
 /// Unwinds the running model thread out of an abandoned execution (see [`Abandoned`]). No
 /// panic hook runs; destructors on the way see `std::thread::panicking()`.
 pub(crate) fn abandon_thread() -> ! {
+    if let Some(local) = local() {
+        local.exec.set_over();
+        local.exec.set_abandoning(local.running());
+    }
     std::panic::resume_unwind(Box::new(Abandoned))
 }
 
@@ -359,20 +364,15 @@ pub(crate) fn teardown() -> bool {
     }
     let panic = local.exec.last_task_panic().unwrap_or_default();
     let panic = panic.lines().next().unwrap_or_default();
-    local.exec.record_failure(FailureRecord {
-        kind: FailureKind::Unsupported,
-        message: format!(
+    local.exec.record_failure(FailureRecord::new(
+        FailureKind::Unsupported,
+        format!(
             "a task's panic (`{panic}`), which its `JoinHandle` returns, unwound through an \
              operation, and this engine cannot go on after that (while the panic unwinds, \
              other threads run on the one OS thread whose panic state they share)"
         ),
-        thread: local.running(),
-        task: None,
-        location: None,
-        blocked: Vec::new(),
-        unfinished: Vec::new(),
-        detail: None,
-    });
+        local.running(),
+    ));
     true
 }
 
@@ -389,6 +389,16 @@ pub(crate) fn panicking() -> bool {
         return false;
     }
     local().is_none_or(|l| l.exec.is_unwinding(l.running()))
+}
+
+/// Whether the running model thread unwinds: its own panic, as [`panicking`] says, or out of
+/// an abandoned execution ([`abandon_thread`]), not merely while another thread does (every
+/// model thread shares the OS thread's `std::thread::panicking()`).
+pub(crate) fn unwinding() -> bool {
+    if !std::thread::panicking() {
+        return false;
+    }
+    local().is_none_or(|l| l.exec.is_unwinding(l.running()) || l.exec.is_abandoning(l.running()))
 }
 
 /// The running model thread and the execution it belongs to, when an exploration runs on this

@@ -105,6 +105,8 @@ pub(super) struct ThreadSlot {
     pub(super) woke_spuriously: AtomicBool,
     /// Whether the thread's panic is unwinding (see `rt::panicking`).
     pub(super) unwinding: AtomicBool,
+    /// Whether the thread unwinds out of an abandoned execution (`rt::abandon_thread`).
+    pub(super) abandoning: AtomicBool,
     /// The thread's yields in a row while the virtual clock stood at `spin_clock`, with no
     /// wait for a wake between them (`Execution::note_yield`).
     pub(super) spins: AtomicU32,
@@ -133,6 +135,7 @@ impl ThreadSlot {
             forbids_waiting: AtomicBool::new(false),
             woke_spuriously: AtomicBool::new(false),
             unwinding: AtomicBool::new(false),
+            abandoning: AtomicBool::new(false),
             spins: AtomicU32::new(0),
             spin_clock: AtomicU64::new(0),
         }
@@ -152,6 +155,7 @@ impl ThreadSlot {
         self.forbids_waiting.store(false, Relaxed);
         self.woke_spuriously.store(false, Relaxed);
         self.unwinding.store(false, Relaxed);
+        self.abandoning.store(false, Relaxed);
         self.spins.store(0, Relaxed);
         // A thread that never exited belongs to a failed execution, whose engine left its
         // objects behind without dropping them (they may be loom's or shuttle's, which must not

@@ -1,21 +1,23 @@
-//! The c11 engine's raw objects: atomics answered by the exploration's graph, threads run by
-//! shuttle and recorded as spawns and joins.
+//! The c11 engine's raw objects but its atomics (`atomic.rs`) and locks (`locks.rs`): places of
+//! the graph, threads run by shuttle and recorded as spawns and joins, cells, `Arc` handovers.
 
 use std::sync::atomic::AtomicU64;
 use std::sync::atomic::Ordering::{self, Relaxed};
 use std::sync::{Arc, OnceLock};
 
-use tapestry_c11::{EventId, Execution as Run, Label, Loc, Ordering as C11Ordering, Tid, Val};
+use tapestry_c11::{EventId, Execution as Run, Loc, Ordering as C11Ordering, Tid, Val};
 
 use parking_lot::Mutex;
 
+use super::atomic::C11Atomic;
 use super::locks::{C11Condvar, C11Mutex, C11RwLock};
 use super::{Shared, SharedState};
 use crate::engine::shuttle::ShuttleBackend;
+use crate::engine::stack;
 use crate::kinds::FailureKind;
 use crate::rt::{
-    self, ArcOperations, AtomicRepr, Backend, Execution, Lent, RawAtomic, RawCell, RawCondvar,
-    RawHandover, RawJoin, RawMutex, RawRwLock, RmwOp, ThreadIdx, WriteBack,
+    self, ArcOperations, AtomicRepr, Backend, Execution, RawAtomic, RawCell, RawCondvar,
+    RawHandover, RawJoin, RawMutex, RawRwLock, ThreadIdx,
 };
 
 pub(crate) struct C11Backend {
@@ -33,10 +35,14 @@ impl C11Backend {
 }
 
 /// Whether the running thread's operations no longer belong to the graph: the execution is
-/// torn down, or the thread unwinds (its execution has failed, or its path stopped while
-/// sampling), and a destructor that locks or stores must not fail again while it panics.
+/// torn down, or the thread unwinds (its execution has failed, or its run was abandoned), and
+/// a destructor that locks or stores must not fail again while it panics. The thread itself:
+/// while one thread unwinds out of an abandoned run, another may run (`LowestFirst::unwinding`)
+/// and see `std::thread::panicking()` too, which every model thread shares; it must go on to
+/// its next step and unwind there, not take the first for gone and return from a join whose
+/// thread left no result.
 pub(super) fn gone() -> bool {
-    rt::teardown() || std::thread::panicking()
+    rt::teardown() || rt::unwinding()
 }
 
 /// Lets the scheduler choose who runs before the running thread's next event: it runs the
@@ -128,7 +134,7 @@ impl Place {
     }
 
     /// The value of the `co`-latest write, for an engine's own bookkeeping.
-    fn latest(&self) -> Val {
+    pub(super) fn latest(&self) -> Val {
         let mut shared = self.shared.lock();
         let (Some(run), Some(&loc)) = (shared.explorer.execution(), self.loc.get()) else {
             return self.init;
@@ -149,7 +155,7 @@ impl Drop for Place {
     }
 }
 
-fn ordering(order: Ordering) -> C11Ordering {
+pub(super) fn ordering(order: Ordering) -> C11Ordering {
     match order {
         Ordering::Relaxed => C11Ordering::Relaxed,
         Ordering::Release => C11Ordering::Release,
@@ -188,10 +194,13 @@ impl Backend for C11Backend {
     ) -> Box<dyn RawJoin> {
         let tid = with_run(&self.shared, |run, me| run.spawn(me));
         self.shared.lock().threads.push((child, tid));
+        // On a stack of ours whatever its size, not shuttle's: a thread whose destructor
+        // spins as it unwinds out of an abandoned run is stranded there (`rt::stranded`).
+        let body = stack::wrap(stack::for_spawned(stack_size), body);
         Box::new(C11Join {
             tid,
             shared: self.shared.clone(),
-            inner: self.inner.spawn(exec, child, body, name, stack_size),
+            inner: self.inner.spawn(exec, child, body, name, None),
         })
     }
 
@@ -213,6 +222,15 @@ impl Backend for C11Backend {
     fn yield_now(&self) {
         if !gone() {
             super::waits::after_yield(&self.shared);
+        } else if !rt::teardown() && {
+            let mut shared = self.shared.lock();
+            shared.waits.unwinding_yield = shared.may_yield_unwinding();
+            shared.waits.unwinding_yield
+        } {
+            // A destructor that spins as its thread unwinds out of an abandoned run may wait
+            // for another thread's destructor: the scheduler lets the others run then
+            // (`LowestFirst::unwinding`), and what they write is seen (`C11Atomic`).
+            rt::engine_call(shuttle::thread::yield_now);
         }
     }
 
@@ -229,11 +247,7 @@ impl Backend for C11Backend {
     }
 
     fn new_atomic(&self, repr: AtomicRepr, bits: u64) -> Box<dyn RawAtomic> {
-        Box::new(C11Atomic {
-            place: Place::new(bits, &self.shared),
-            lent: Lent::default(),
-            repr,
-        })
+        Box::new(C11Atomic::new(Place::new(bits, &self.shared), repr))
     }
 
     fn new_cell(&self) -> Option<Box<dyn RawCell>> {
@@ -335,7 +349,7 @@ impl RawHandover for C11Handover {
 
 /// Fails the execution with a data race `what` (this thread's access), against `other`,
 /// which `that` (the other thread's access).
-fn data_race(shared: &SharedState, other: EventId, what: &str, that: &str) -> ! {
+pub(super) fn data_race(shared: &SharedState, other: EventId, what: &str, that: &str) -> ! {
     let other_idx = shared.lock().idx_of(other.thread);
     let thread = other_idx.map_or_else(|| "another thread".to_owned(), rt::thread_label);
     rt::fail(
@@ -385,218 +399,5 @@ impl RawCell for C11Cell {
 
     fn write(&self, access: &mut dyn FnMut()) {
         self.access(true, access);
-    }
-}
-
-/// An atomic: a location of the graph.
-///
-/// While the program holds it `&mut` (`get_mut`, `into_inner`) its value is lent from
-/// a [`Lent`]: read out with a non-atomic load of the graph and, if the program changed it,
-/// written back with a non-atomic store, as the thread that took it (see [`WriteBack`]). Each
-/// is a data race unless every other thread's conflicting access to the atomic happens before
-/// or after it.
-struct C11Atomic {
-    place: Place,
-    lent: Lent,
-    repr: AtomicRepr,
-}
-
-// SAFETY: the c11 engine runs every model thread on one OS thread (shuttle's), one at a time;
-// `Lent` is touched only by the running one.
-unsafe impl Send for C11Atomic {}
-// SAFETY: as above.
-unsafe impl Sync for C11Atomic {}
-
-/// What an atomic operation of thread `me` just did in the graph: the write it read from, if
-/// it read, and the write it made, if it wrote.
-fn accessed(run: &mut Run<'_>, me: Tid) -> (Option<EventId>, Option<EventId>) {
-    let Some(last) = run.last_event(me) else {
-        return (None, None);
-    };
-    let graph = run.graph();
-    let read_of = |id| match graph.label(id) {
-        Label::Read { rf, .. } => Some(rf),
-        _ => None,
-    };
-    match graph.label(last) {
-        Label::Write { rmw: true, .. } => {
-            let read = EventId {
-                thread: me,
-                index: last.index - 1,
-            };
-            (read_of(read), Some(last))
-        }
-        Label::Write { .. } => (None, Some(last)),
-        Label::Read { rf, .. } => (Some(rf), None),
-        _ => (None, None),
-    }
-}
-
-impl C11Atomic {
-    /// The running thread's next operation on this atomic, `op`; the trace learns which
-    /// store it read, if it read, and where the store it made is, if it wrote.
-    fn access<R>(&self, op: impl FnOnce(&mut Run<'_>, Tid, Loc) -> Option<R>) -> R {
-        let (result, (read, wrote), loc) = self.place.event(|run, me, loc| {
-            let result = op(run, me, loc)?;
-            Some((result, accessed(run, me), loc))
-        });
-        // The get_mut accesses to this atomic before this access (the exploration usually
-        // also runs them after it, in a graph where this reads or writes around them, but not
-        // always: a run replays a graph that is no interleaving in an order of its own).
-        let non_atomic: Vec<EventId> = {
-            let shared = self.place.shared().lock();
-            let on_loc = shared.non_atomic.iter().filter(|&&(l, _)| l == loc);
-            on_loc.map(|&(_, id)| id).collect()
-        };
-        if !non_atomic.is_empty() {
-            let raced = with_run(self.place.shared(), |run, me| {
-                let access = run.last_event(me)?;
-                run.race_with_any_of(access, &non_atomic)
-            });
-            if let Some(other) = raced {
-                data_race(
-                    self.place.shared(),
-                    other,
-                    "on an atomic: this thread accesses it atomically",
-                    "accessed it without an atomic operation (through `get_mut` or `into_inner`)",
-                );
-            }
-        }
-        if let Some(step) = rt::next_step() {
-            let mut shared = self.place.shared().lock();
-            if let Some(write) = wrote {
-                shared.steps.insert(write, step);
-            }
-            let from = read.and_then(|rf| match rf.is_init() {
-                true => Some(None),
-                false => shared.steps.get(&rf).map(|&step| Some(step)),
-            });
-            drop(shared);
-            if let Some(from) = from {
-                rt::note_read_from(step, from);
-            }
-        }
-        result
-    }
-
-    /// A non-atomic access of the running thread, `op` (see [`C11Atomic`]): fails the
-    /// execution with a data race if another thread's conflicting access is unordered with it.
-    fn exclusive<R>(
-        &self,
-        op: impl FnOnce(&mut Run<'_>, Tid, Loc) -> Option<(R, Option<EventId>)>,
-    ) -> R {
-        let (result, raced, access) = self.place.event(|run, me, loc| {
-            let (result, raced) = op(run, me, loc)?;
-            let access = run.last_event(me).expect("the access just added");
-            Some((result, raced, (loc, access)))
-        });
-        self.place.shared().lock().non_atomic.push(access);
-        if let Some(other) = raced {
-            data_race(
-                self.place.shared(),
-                other,
-                "on an atomic: this thread accesses it without an atomic operation (through \
-                 `get_mut` or `into_inner`)",
-                "accesses it",
-            );
-        }
-        result
-    }
-
-    /// Writes back what the program wrote through `get_mut`, and ends the lending: before an
-    /// operation on the atomic (see [`Lent::end`]).
-    #[inline]
-    fn end_lending(&self) {
-        self.lent.end(self);
-    }
-
-    /// A read-modify-write that writes `change(old)`; returns `old`.
-    fn rmw(
-        &self,
-        order: Ordering,
-        failure: Option<Ordering>,
-        change: impl Fn(Val) -> Option<Val> + Send + Sync + 'static,
-    ) -> u64 {
-        self.end_lending();
-        if gone() {
-            return self.peek();
-        }
-        let (ord, fail_ord) = (ordering(order), failure.map(ordering));
-        self.access(|run, me, loc| run.rmw(me, loc, ord, fail_ord, change))
-    }
-}
-
-impl RawAtomic for C11Atomic {
-    fn load(&self, order: Ordering) -> u64 {
-        self.end_lending();
-        if gone() {
-            return self.peek();
-        }
-        self.access(|run, me, loc| run.load(me, loc, ordering(order)))
-    }
-
-    fn store(&self, bits: u64, order: Ordering) {
-        self.end_lending();
-        if gone() {
-            return;
-        }
-        self.access(|run, me, loc| run.store(me, loc, bits, ordering(order)));
-    }
-
-    fn swap(&self, bits: u64, order: Ordering) -> u64 {
-        self.rmw(order, None, move |_| Some(bits))
-    }
-
-    fn compare_exchange(
-        &self,
-        current: u64,
-        new: u64,
-        success: Ordering,
-        failure: Ordering,
-        _weak: bool,
-    ) -> Result<u64, u64> {
-        let old = self.rmw(success, Some(failure), move |old| {
-            (old == current).then_some(new)
-        });
-        if old == current { Ok(old) } else { Err(old) }
-    }
-
-    fn fetch(&self, op: RmwOp, bits: u64, order: Ordering) -> u64 {
-        let repr = self.repr;
-        self.rmw(order, None, move |old| Some(op.apply(repr, old, bits)))
-    }
-
-    fn get_mut(&mut self) -> *mut u8 {
-        // Once the execution has failed and this thread unwinds (a destructor reading what it
-        // owns, say): the latest value, and no event, nor a panic, which would abort the
-        // process. What is written there then is not written back.
-        let (this, gone) = (&*self, gone());
-        this.lent
-            .lend(this.repr, this as &dyn WriteBack, !gone, || match gone {
-                true => this.place.latest(),
-                false => this.exclusive(|run, me, loc| run.exclusive_load(me, loc)),
-            })
-    }
-
-    fn peek(&self) -> u64 {
-        let lent = self.lent.peek(self.repr);
-        lent.unwrap_or_else(|| self.place.latest())
-    }
-}
-
-impl WriteBack for C11Atomic {
-    fn write_back(&self) {
-        if gone() {
-            return;
-        }
-        if let Some(bits) = self.lent.changed(self.repr) {
-            self.exclusive(|run, me, loc| Some(((), run.exclusive_store(me, loc, bits)?)));
-        }
-    }
-}
-
-impl Drop for C11Atomic {
-    fn drop(&mut self) {
-        self.lent.forget(self);
     }
 }

@@ -24,6 +24,7 @@
 //! A failure replays as `c11 execution=N`: the exploration is deterministic, so running it
 //! again to its `N`th execution reproduces the failing one.
 
+mod atomic;
 mod backend;
 mod locks;
 mod waits;
@@ -82,6 +83,11 @@ pub(crate) struct Shared {
     steps_unchecked: u32,
     /// The deadline passed: the run under way was abandoned, and no other starts.
     out_of_time: bool,
+    /// Steps of the run under way, against the step limit of every run (`Limits::max_steps`):
+    /// a thread unwinding out of an abandoned run yields only while that leaves room
+    /// ([`Shared::may_yield_unwinding`]), since a run that reached the limit would fail.
+    run_steps: u64,
+    max_steps: u64,
 }
 
 pub(crate) type SharedState = Arc<Mutex<Shared>>;
@@ -104,7 +110,16 @@ impl Shared {
             deadline: None,
             steps_unchecked: 0,
             out_of_time: false,
+            run_steps: 0,
+            max_steps: u64::MAX,
         }))
+    }
+
+    /// Whether a thread unwinding out of the abandoned run under way may yield to the others
+    /// (`LowestFirst::unwinding`): not so near the step limit that their steps could reach it.
+    pub fn may_yield_unwinding(&self) -> bool {
+        let room = 2 * self.threads.len() as u64 + 16;
+        self.waits.abandoned && self.run_steps.saturating_add(room) < self.max_steps
     }
 
     /// Stops the exploration once `time` has passed from now, even in the middle of a run.
@@ -142,6 +157,7 @@ fn run_on_graphs(
         started: false,
     };
     let backend = Box::new(C11Backend::new(shared.clone()));
+    shared.lock().max_steps = limits.max_steps;
     run_on(body, scheduler, (backend, None), limits, Some(max_time)).0
 }
 
@@ -344,9 +360,19 @@ struct LowestFirst {
 impl LowestFirst {
     /// Who runs in an abandoned run: each thread unwinds when it runs
     /// (`waits::RunWaits::abandoned`), the latest spawned first, so that a thread's scoped
-    /// threads end before it leaves their scope.
-    fn unwinding(ids: &[TaskId]) -> Option<TaskId> {
-        ids.last().copied()
+    /// threads end before it leaves their scope. A thread that yields as it unwinds (a
+    /// destructor that spins, waiting for another thread's) lets the next one down run, and
+    /// the first lets the latest.
+    fn unwinding(ids: &[TaskId], yielding: Option<TaskId>) -> Option<TaskId> {
+        match yielding {
+            Some(me) if ids.len() > 1 => ids
+                .iter()
+                .rev()
+                .find(|&&id| id < me)
+                .or_else(|| ids.iter().rev().find(|&&id| id != me))
+                .copied(),
+            _ => ids.last().copied(),
+        }
     }
 
     /// Whether the exploration's deadline has passed (looked at every 256 steps: reading the
@@ -394,6 +420,7 @@ impl Scheduler for LowestFirst {
             return None;
         }
         shared.runs += 1;
+        shared.run_steps = 0;
         shared.threads = vec![(0, 0)];
         shared.steps.clear();
         shared.non_atomic.clear();
@@ -409,7 +436,7 @@ impl Scheduler for LowestFirst {
     fn next_task(
         &mut self,
         runnable: &[&Task],
-        _current: Option<TaskId>,
+        current: Option<TaskId>,
         _is_yielding: bool,
     ) -> Option<TaskId> {
         // Small vectors: this runs at every step, and allocating here cost 10% of a run.
@@ -417,12 +444,15 @@ impl Scheduler for LowestFirst {
         ids.sort_unstable();
         let mut guard = self.shared.lock();
         let shared = &mut *guard;
+        shared.run_steps += 1;
+        let unwinding_yield = std::mem::take(&mut shared.waits.unwinding_yield);
+        let yielding = current.filter(|_| unwinding_yield);
         if shared.waits.abandoned {
-            return Self::unwinding(&ids);
+            return Self::unwinding(&ids, yielding);
         }
         if Self::out_of_time(shared) {
             shared.waits.abandoned = true;
-            return Self::unwinding(&ids);
+            return Self::unwinding(&ids, yielding);
         }
         let aside = shared.waits.stepped_aside.take();
         let idx = |id: TaskId| usize::from(id) as ThreadIdx;
@@ -467,7 +497,7 @@ impl Scheduler for LowestFirst {
                 waits::Verdict::Run(t) => Some(TaskId::from(t as usize)),
                 waits::Verdict::Abandon => {
                     shared.waits.abandoned = true;
-                    Self::unwinding(&ids)
+                    Self::unwinding(&ids, yielding)
                 }
             };
         }

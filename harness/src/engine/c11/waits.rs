@@ -72,6 +72,9 @@ pub(crate) struct RunWaits {
     /// thread unwinds at its next step ([`leave_if_abandoned`]) and the run is abandoned, not
     /// finished.
     pub abandoned: bool,
+    /// A thread unwinding out of the abandoned run yielded (a destructor that spins): the
+    /// next step runs another (`LowestFirst::unwinding`).
+    pub unwinding_yield: bool,
     /// A thread that yielded with no iteration repeated (a poll loop that takes a lock each
     /// time, say): the next step runs another thread, if one can run. Otherwise the lowest-
     /// numbered thread first would run such a loop alone to the step limit.

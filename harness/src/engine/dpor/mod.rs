@@ -191,16 +191,11 @@ fn round(
 
 fn nondeterminism(why: String, execution: u64) -> Found {
     Found {
-        record: FailureRecord {
-            kind: FailureKind::Misuse,
-            message: format!("the DPOR engine cannot explore this program: {why}"),
-            thread: 0,
-            task: None,
-            location: None,
-            blocked: Vec::new(),
-            unfinished: Vec::new(),
-            detail: None,
-        },
+        record: FailureRecord::new(
+            FailureKind::Misuse,
+            format!("the DPOR engine cannot explore this program: {why}"),
+            0,
+        ),
         recording: Default::default(),
         execution,
         replay: crate::schedule::Replay::Schedule(Default::default()),

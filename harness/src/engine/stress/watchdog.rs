@@ -149,15 +149,6 @@ fn deadlock_message(elapsed: Duration) -> String {
 
 /// Records why the iteration stopped making progress, and aborts it.
 fn fail(exec: &Execution, kind: FailureKind, message: String, thread: ThreadIdx) {
-    exec.record_failure(FailureRecord {
-        kind,
-        message,
-        thread,
-        task: None,
-        location: None,
-        blocked: Vec::new(),
-        unfinished: Vec::new(),
-        detail: None,
-    });
+    exec.record_failure(FailureRecord::new(kind, message, thread));
     exec.aborting.store(true, Relaxed);
 }

@@ -28,6 +28,23 @@ pub(crate) struct FailureRecord {
     pub detail: Option<Detail>,
 }
 
+impl FailureRecord {
+    /// A failure of `kind` on `thread`, saying `message`, with nothing more known yet (where
+    /// threads were blocked is filled in when it is recorded).
+    pub(crate) fn new(kind: FailureKind, message: String, thread: ThreadIdx) -> FailureRecord {
+        FailureRecord {
+            kind,
+            message,
+            thread,
+            task: None,
+            location: None,
+            blocked: Vec::new(),
+            unfinished: Vec::new(),
+            detail: None,
+        }
+    }
+}
+
 /// The structured finding behind a detector's failure; the explorer puts it into words.
 #[derive(Clone, Debug)]
 pub(crate) enum Detail {
@@ -99,6 +116,7 @@ impl Execution {
         }
         *slot = Some(record);
         self.failed.store(true, Relaxed);
+        self.set_over();
         true
     }
 
