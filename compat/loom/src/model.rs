@@ -133,6 +133,14 @@ impl Builder {
             .map(|kind| match kind {
                 EngineKind::Dpor => exhaustive!(Engine::dpor()),
                 EngineKind::Exhaustive => exhaustive!(Engine::exhaustive()),
+                // No preemption bound: it explores execution graphs, not interleavings.
+                EngineKind::C11 => {
+                    let mut engine = Engine::c11().unbounded().max_time(time);
+                    if let Some(n) = executions {
+                        engine = engine.max_executions(n);
+                    }
+                    Engine::from(engine)
+                }
                 EngineKind::Stress => panic!(
                     "tapestry-loom: TAPESTRY_LOOM_ENGINES names the stress engine, whose \
                      threads are real: loom's threads need not be `Send`, so loom models \
