@@ -16,9 +16,10 @@ use super::lock_order::{LockGraph, Nesting};
 use super::priority::{Inversion, InversionWatch, Priority, ThreadView};
 use super::race::{SyncClock, ThreadClocks};
 use super::threads::{Parker, ThreadTable};
-use crate::kinds::{EngineKind, FailureKind};
+use crate::kinds::EngineKind;
 
 mod async_locks;
+mod ending;
 mod failure;
 mod liveness;
 mod prediction;
@@ -232,47 +233,6 @@ impl Execution {
         if self.over.load(Relaxed) {
             self.op_after_end();
         }
-    }
-
-    /// Marks the execution over (see `over`).
-    pub(crate) fn set_over(&self) {
-        self.over.store(true, Relaxed);
-    }
-
-    /// An operation made after the execution is over: one of a thread unwinding out of it
-    /// strands that thread once they have made too many (`stranded`), since nothing else can
-    /// end a destructor that waits for another thread then. The stranded thread panics on out
-    /// of the frame that started it, and its engine ends the exploration with the failure
-    /// recorded: the execution's own, or, in a run the engine abandoned (which is no
-    /// execution), that the engine cannot go on (its OS thread now counts a panic for ever).
-    #[cold]
-    #[inline(never)]
-    fn op_after_end(&self) {
-        if !std::thread::panicking() {
-            return;
-        }
-        let made = self.ops_after_end.fetch_add(1, Relaxed) + 1;
-        // Not reset: once one thread has been stranded, the others still unwinding are at
-        // their first operation after it, rather than each spinning to the bound again.
-        if made < super::stranded::LEAVE_AFTER {
-            return;
-        }
-        if !self.has_failed() {
-            let thread = super::local().map_or(0, |l| l.running());
-            let message = format!(
-                "a destructor made {made} operations while thread `{}` unwound out of a run \
-                 this engine abandoned (a run that is no execution of the program), without \
-                 end: as a rule one that waits for another thread, which cannot run then. \
-                 tapestry left the thread there, and this engine cannot explore on after that",
-                super::thread_label(thread),
-            );
-            self.record_failure(FailureRecord::new(
-                FailureKind::Unsupported,
-                message,
-                thread,
-            ));
-        }
-        super::stranded::strand();
     }
 
     /// Facade operations of a model engine so far, and executions begun: the watchdog sees
@@ -648,26 +608,6 @@ impl Execution {
     /// what it was.
     pub(crate) fn forbid_waiting(&self, idx: ThreadIdx, forbid: bool) -> bool {
         self.threads.slot(idx).forbids_waiting.swap(forbid, Relaxed)
-    }
-
-    /// Notes whether thread `idx`'s panic is unwinding (see `rt::panicking`).
-    pub(crate) fn set_unwinding(&self, idx: ThreadIdx, unwinding: bool) {
-        self.threads.slot(idx).unwinding.store(unwinding, Relaxed);
-    }
-
-    /// Notes that thread `idx` unwinds out of this execution, which its engine abandoned.
-    pub(crate) fn set_abandoning(&self, idx: ThreadIdx) {
-        self.threads.slot(idx).abandoning.store(true, Relaxed);
-    }
-
-    /// Whether thread `idx` has begun to unwind out of this execution, abandoned.
-    pub(crate) fn is_abandoning(&self, idx: ThreadIdx) -> bool {
-        self.threads.slot(idx).abandoning.load(Relaxed)
-    }
-
-    /// Whether thread `idx`'s panic is unwinding, as far as the runtime saw it start and end.
-    pub(crate) fn is_unwinding(&self, idx: ThreadIdx) -> bool {
-        self.threads.slot(idx).unwinding.load(Relaxed)
     }
 
     /// Notes whether thread `idx`'s condition-variable wait ended spuriously.
