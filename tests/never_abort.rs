@@ -260,16 +260,6 @@ fn threads_that_never_start_in_a_stopped_execution_do_not_abort_the_process() {
 /// engine the failed execution's destructors run with loom out of the way (yields are no-ops,
 /// loads return the last value), so the spin never ended and the test binary hung.
 fn panics_holding_a_guard_that_spins() {
-    struct SpinsUntilRaised(Arc<AtomicUsize>);
-
-    impl Drop for SpinsUntilRaised {
-        fn drop(&mut self) {
-            while self.0.load(Ordering::Acquire) == 0 {
-                tapestry::hint::spin_loop();
-            }
-        }
-    }
-
     let flag = Arc::new(AtomicUsize::new(0));
     let guard = SpinsUntilRaised(flag.clone());
     let t = thread::spawn(move || {

@@ -67,9 +67,10 @@ pub(crate) fn run_on(size: usize, f: impl FnOnce()) {
     // Given back to the pool however `f` ends, unwinding included; not if it is stranded.
     let mut lent = Lent(Some(stack));
     let stack = lent.0.as_mut().expect("just lent");
-    let _running = stranded::running_on(stack.limit().get()..stack.base().get());
+    let range = stack.limit().get()..stack.base().get();
+    let start = range.start;
     let body = move |yielder: &stranded::Yielder, ()| {
-        stranded::started(yielder);
+        let _running = stranded::running_on(range, yielder);
         f()
     };
     // SAFETY: the coroutine is resumed only here, and either runs to its end (or panics out
@@ -79,6 +80,7 @@ pub(crate) fn run_on(size: usize, f: impl FnOnce()) {
     match coroutine.resume(()) {
         CoroutineResult::Return(()) => {}
         CoroutineResult::Yield(()) => {
+            stranded::left(start);
             std::mem::forget(coroutine);
             std::mem::forget(lent.0.take());
             std::panic::resume_unwind(Box::new(Stranded))

@@ -31,39 +31,32 @@ pub(crate) type Yielder = corosensei::Yielder<(), ()>;
 
 thread_local! {
     /// The stacks of this OS thread's running model threads (as address ranges) and their
-    /// coroutines' yielders (null until the coroutine has started).
+    /// coroutines' yielders.
     static STACKS: RefCell<Vec<(Range<usize>, *const Yielder)>> = const { RefCell::new(Vec::new()) };
 }
 
-/// A model thread's stack, known here while the guard lives; dropped by the frame that runs
-/// the thread's coroutine, however the coroutine ends.
+/// A model thread's stack, known here while the guard lives: made first thing in the thread's
+/// coroutine and dropped as its body ends, by returning or unwinding. A stranded thread's never
+/// is: the frame that ran its coroutine calls [`left`] instead.
 pub(crate) struct Running(usize);
 
 impl Drop for Running {
     fn drop(&mut self) {
-        let _ = STACKS.try_with(|stacks| stacks.borrow_mut().retain(|(s, _)| s.start != self.0));
+        left(self.0);
     }
 }
 
-/// Notes that a model thread is about to run on `stack` (its addresses).
-pub(crate) fn running_on(stack: Range<usize>) -> Running {
+/// Notes that a model thread runs on `stack` (its addresses), in the coroutine `yielder`
+/// leaves.
+pub(crate) fn running_on(stack: Range<usize>, yielder: &Yielder) -> Running {
     let start = stack.start;
-    STACKS.with(|stacks| stacks.borrow_mut().push((stack, std::ptr::null())));
+    STACKS.with(|stacks| stacks.borrow_mut().push((stack, yielder)));
     Running(start)
 }
 
-/// Called first thing in a thread's coroutine: `yielder` leaves the stack it runs on.
-pub(crate) fn started(yielder: &Yielder) {
-    let here = here();
-    STACKS.with(|stacks| {
-        if let Some(entry) = stacks
-            .borrow_mut()
-            .iter_mut()
-            .find(|(s, _)| s.contains(&here))
-        {
-            entry.1 = yielder;
-        }
-    });
+/// Forgets the stack that starts at `start`: its thread has ended, or was stranded.
+pub(crate) fn left(start: usize) {
+    let _ = STACKS.try_with(|stacks| stacks.borrow_mut().retain(|(s, _)| s.start != start));
 }
 
 /// Strands the running model thread (see the module's doc): does not return, unless the
@@ -73,7 +66,7 @@ pub(crate) fn strand() {
     let yielder = STACKS.with(|stacks| {
         let stacks = stacks.borrow();
         let found = stacks.iter().find(|(s, _)| s.contains(&here));
-        found.map(|&(_, y)| y).filter(|y| !y.is_null())
+        found.map(|&(_, y)| y)
     });
     let Some(yielder) = yielder else { return };
     // SAFETY: the yielder of the coroutine running on this stack (the one `here` is on), which

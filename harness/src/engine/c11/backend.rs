@@ -221,15 +221,20 @@ impl Backend for C11Backend {
 
     fn yield_now(&self) {
         if !gone() {
-            super::waits::after_yield(&self.shared);
-        } else if !rt::teardown() && {
+            return super::waits::after_yield(&self.shared);
+        }
+        if rt::teardown() {
+            return;
+        }
+        // A destructor that spins as its thread unwinds out of an abandoned run may wait for
+        // another thread's destructor: the scheduler lets the others run then
+        // (`LowestFirst::unwinding`), and what they write is seen (`C11Atomic`).
+        let yields = {
             let mut shared = self.shared.lock();
             shared.waits.unwinding_yield = shared.may_yield_unwinding();
             shared.waits.unwinding_yield
-        } {
-            // A destructor that spins as its thread unwinds out of an abandoned run may wait
-            // for another thread's destructor: the scheduler lets the others run then
-            // (`LowestFirst::unwinding`), and what they write is seen (`C11Atomic`).
+        };
+        if yields {
             rt::engine_call(shuttle::thread::yield_now);
         }
     }
