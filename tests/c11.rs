@@ -547,19 +547,48 @@ fn an_estimate_stops_at_its_time_in_the_middle_of_a_path() {
     );
 }
 
-/// So does a c11 exploration: its time is up in the middle of its first run.
+/// A c11 exploration whose time is up in the middle of its first run stops there, and says
+/// it tested nothing rather than pass: each run of [`takes_a_second`] takes a second (its
+/// thread sleeps a millisecond between increments), twenty times the budget.
 #[test]
-fn a_c11_exploration_stops_at_its_time_in_the_middle_of_a_run() {
+fn a_c11_exploration_stopped_before_one_run_ends_says_it_ran_none() {
     let report = Explorer::new()
         .engine(Engine::c11().max_time(std::time::Duration::from_millis(50)))
-        .run(then_counts_long);
+        .run(takes_a_second);
     let engine = &report.engines()[0];
-    assert_eq!(
-        engine.outcome(),
-        &Outcome::Passed { complete: false },
+    assert_eq!(engine.executions(), 0, "{report}");
+    let Outcome::Unsupported { reason } = engine.outcome() else {
+        panic!("not unsupported: {report}");
+    };
+    assert!(
+        reason.starts_with("not one execution finished within its budget")
+            && reason.contains("Raise the budget"),
         "{report}"
     );
-    assert_eq!(engine.executions(), 0, "{report}");
+    assert!(!report.is_clean() && !report.ran_any(), "{report}");
+}
+
+/// A run that takes a second of real time, whatever the engine's speed.
+fn takes_a_second() {
+    let x = AtomicUsize::new(0);
+    for _ in 0..1000 {
+        x.fetch_add(1, Relaxed);
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+}
+
+/// The c11 engine walks back over no long run at each event (it did: 15,000 increments
+/// took seconds, a run a thousand times longer than another took a million times as long):
+/// within a budget that [`then_counts_long`]'s two runs took tens of seconds of before, they
+/// end and the search is complete.
+#[test]
+fn a_long_run_costs_the_c11_engine_its_length_not_its_square() {
+    let report = Explorer::new()
+        .max_steps(20_000)
+        .engine(Engine::c11().max_time(std::time::Duration::from_secs(60)))
+        .run(then_counts_long);
+    tapestry_tests::assert_complete(&report, "then_counts_long under c11");
+    assert_eq!(report.engines()[0].executions(), 2, "{report}");
 }
 
 /// [`polls_a_channel`] under the c11 engine: its consumer's yields let the producers run (it

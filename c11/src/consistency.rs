@@ -76,43 +76,27 @@ pub fn judge(graph: &Graph, model: Model) -> Verdict {
 /// Whether every atomic access and fence of `graph` is `SeqCst` (a read-modify-write's read
 /// that did not write has its failure ordering).
 fn all_seq_cst(graph: &Graph) -> bool {
-    graph
-        .events()
-        .all(|(id, _)| ordering_of_event(graph, id).is_none_or(Ordering::is_seq_cst))
+    let all = graph.all_seq_cst();
+    if graph.checks_derived() {
+        assert_eq!(
+            all,
+            graph
+                .events()
+                .all(|(id, _)| ordering_of_event(graph, id).is_none_or(Ordering::is_seq_cst))
+        );
+    }
+    all
 }
 
-/// The ordering event `id` of `graph` has ([`ordering_of`]).
+/// The ordering event `id` of `graph` has ([`Label::ordering`]).
 pub(crate) fn ordering_of_event(graph: &Graph, id: EventId) -> Option<Ordering> {
-    ordering_of(graph.label(id), graph.wrote(id))
+    graph.label(id).ordering(graph.wrote(id))
 }
 
 /// The strongest ordering a new read with `ord` and failure ordering `fail_ord` may have:
 /// whether it fails is not known before the write it reads is chosen.
 pub(crate) fn strongest(ord: Ordering, fail_ord: Option<Ordering>) -> Ordering {
     fail_ord.filter(|&f| f == Ordering::SeqCst).unwrap_or(ord)
-}
-
-/// The ordering an event with `label` has (none: not an atomic access or fence); the read
-/// of a read-modify-write that did not write (`wrote`) failed, and has its failure ordering.
-fn ordering_of(label: Label, wrote: bool) -> Option<Ordering> {
-    match label {
-        Label::Read {
-            ord,
-            fail_ord,
-            exclusive,
-            ..
-        } => Some(if exclusive && !wrote {
-            fail_ord.unwrap_or(ord)
-        } else {
-            ord
-        }),
-        Label::Write { ord, .. } | Label::Fence { ord } => Some(ord),
-        Label::Spawn { .. }
-        | Label::Join { .. }
-        | Label::GiveUp { .. }
-        | Label::TakeOver { .. }
-        | Label::Plain { .. } => None,
-    }
 }
 
 /// Sequential consistency: `po ∪ asw ∪ rf ∪ co ∪ fr` is acyclic, searched on the transitive
@@ -283,10 +267,16 @@ pub fn check_for(graph: &Graph, model: Model, ord: Ordering) -> Check {
         // So an event that is not `SeqCst`, in a graph with no `SeqCst` fence, can close no
         // `psc` cycle: coherence is all it can break, checked as with no `SeqCst` at all.
         Model::Rc11 => {
-            let seq_cst_fence = graph.events().any(|(id, event)| {
-                matches!(event.label, Label::Fence { .. })
-                    && ordering_of_event(graph, id).is_some_and(Ordering::is_seq_cst)
-            });
+            let seq_cst_fence = graph.has_seq_cst_fence();
+            if graph.checks_derived() {
+                assert_eq!(
+                    seq_cst_fence,
+                    graph.events().any(|(id, event)| {
+                        matches!(event.label, Label::Fence { .. })
+                            && ordering_of_event(graph, id).is_some_and(Ordering::is_seq_cst)
+                    })
+                );
+            }
             if seq_cst_fence {
                 Check::Full
             } else {
@@ -305,7 +295,7 @@ pub fn rmw_follows(graph: &Graph, write: EventId) -> bool {
     };
     let co = graph.co(loc);
     co.iter()
-        .position(|&w| w == write)
+        .rposition(|&w| w == write)
         .and_then(|at| co.get(at + 1))
         .is_some_and(|&next| matches!(graph.label(next), Label::Write { rmw: true, .. }))
 }
@@ -362,6 +352,49 @@ fn race_among(
     candidate: impl Fn(EventId) -> bool,
 ) -> Option<EventId> {
     let (memory, write) = memory_of(graph.label(access))?;
+    let conflicts = |(other, event): (EventId, &crate::graph::Event)| {
+        other.thread != access.thread
+            && memory_of(event.label).is_some_and(|(m, w)| m == memory && (w || write))
+            && candidate(other)
+    };
+    // Most accesses have no conflicting one in another thread: one look at the events, not
+    // the relations of the whole graph (the square of its size), at every access.
+    if !graph.events().any(conflicts) {
+        return None;
+    }
+    let view = |id| match model {
+        Model::Rc11 => graph.hb_view(id),
+        // Every access `SeqCst`: each read synchronises with the write it reads.
+        Model::Sc => graph.porf_view(id),
+    };
+    if let Some(at) = view(access) {
+        let before =
+            |a: EventId, view: &[u32]| view.get(a.thread as usize).is_some_and(|&n| a.index < n);
+        let race = graph.events().find_map(|(other, event)| {
+            let ordered = before(other, at) || view(other).is_some_and(|v| before(access, v));
+            (conflicts((other, event)) && !ordered).then_some(other)
+        });
+        if graph.checks_derived() {
+            assert_eq!(
+                race,
+                race_by_relations(graph, model, access, memory, write, candidate),
+                "{access}"
+            );
+        }
+        return race;
+    }
+    race_by_relations(graph, model, access, memory, write, candidate)
+}
+
+/// [`race_among`] by the relations of the whole graph.
+fn race_by_relations(
+    graph: &Graph,
+    model: Model,
+    access: EventId,
+    memory: Result<u32, Loc>,
+    write: bool,
+    candidate: impl Fn(EventId) -> bool,
+) -> Option<EventId> {
     let relations = Relations::of(graph, model);
     let hb = relations.happens_before()?;
     let at = relations.ids.iter().position(|&id| id == access)?;

@@ -288,15 +288,19 @@ fn kept_by(graph: &Graph, read: EventId, write: EventId) -> Vec<u32> {
 pub(crate) fn backward_revisits(graph: &Graph, write: EventId) -> Vec<Revisit> {
     let loc = graph.label(write).loc().expect("a write");
     let prefix = graph.porf_prefix(write);
-    graph
-        .events()
-        .filter(|&(id, e)| {
-            e.revisitable
-                && e.label.is_read()
-                && e.label.loc() == Some(loc)
-                && !in_view(&prefix, id)
+    // Per thread, its accesses to the location past the prefix, in program order: not a
+    // look at every event of the graph for each write (a long run's square).
+    let reads = prefix.iter().enumerate().flat_map(|(t, &from)| {
+        let mut accesses: Vec<EventId> = graph.accesses_from(t as Tid, loc, from).collect();
+        accesses.reverse();
+        accesses
+    });
+    reads
+        .filter(|&read| {
+            graph
+                .event(read)
+                .is_some_and(|e| e.revisitable && e.label.is_read())
         })
-        .map(|(read, _)| read)
         .filter(|&read| is_maximal_extension(graph, read, write))
         .map(|read| Revisit::Backward { read, write })
         .collect()

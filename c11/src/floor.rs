@@ -20,7 +20,7 @@
 use std::collections::HashMap;
 
 use crate::consistency::{Model, ordering_of_event};
-use crate::graph::{EventId, Graph, Label, Loc};
+use crate::graph::{EventId, Graph, Label, Loc, Tid};
 
 /// The position (in [`Graph::co`]) of the latest write to `loc` that happens before `event`
 /// under RC11
@@ -29,13 +29,33 @@ use crate::graph::{EventId, Graph, Label, Loc};
 /// `event`'s thread reads, and before its later writes, so the exploration tries no earlier
 /// place.
 pub fn co_floor(graph: &Graph, loc: Loc, event: EventId) -> usize {
-    let floor = Walk::new(graph, None).floor(loc, event);
-    debug_assert_eq!(
-        floor,
-        crate::consistency::co_floor_by_relations(graph, Model::Rc11, loc, event),
-        "{event:?} at {loc}"
-    );
+    let floor = match graph.hb_view(event) {
+        Some(view) => floor_in(graph, loc, view),
+        None => Walk::new(graph, None).floor(loc, event),
+    };
+    if graph.checks_derived() {
+        assert_eq!(
+            floor,
+            crate::consistency::co_floor_by_relations(graph, Model::Rc11, loc, event),
+            "{event:?} at {loc}"
+        );
+    }
     floor
+}
+
+/// The position of the latest write to `loc` that an event in `view` writes or reads:
+/// coherence orders the writes a thread's accesses to a location write or read as the
+/// accesses (`po|loc`), so each thread's latest access in the view has its last.
+fn floor_in(graph: &Graph, loc: Loc, view: &[u32]) -> usize {
+    let latest: Vec<EventId> = (0..view.len() as Tid)
+        .filter_map(|t| graph.latest_access(t, loc, view[t as usize]))
+        .map(|id| match graph.label(id) {
+            Label::Read { rf, .. } => rf,
+            _ => id,
+        })
+        .collect();
+    let co = graph.co(loc);
+    co.iter().rposition(|w| latest.contains(w)).unwrap_or(0)
 }
 
 /// [`co_floor`] under sequential consistency: the position of the latest write to `loc`
@@ -61,6 +81,11 @@ struct Walk<'g> {
     reached: Vec<u32>,
     /// Events still to take, each with its program-order prefix.
     todo: Vec<EventId>,
+    /// The read-modify-writes whose `rf; rmw` chain back is queued
+    /// ([`Walk::synchronised_by`]): each chain is walked once, not once per read of a write
+    /// on it (a counter's increments read each other: the square of their number, per
+    /// event).
+    chained: Marks,
 }
 
 impl<'g> Walk<'g> {
@@ -70,13 +95,15 @@ impl<'g> Walk<'g> {
             readers,
             reached: vec![0; graph.thread_count()],
             todo: Vec::new(),
+            chained: Marks::default(),
         }
     }
 
     fn floor(mut self, loc: Loc, event: EventId) -> usize {
-        let co = self.graph.co(loc);
-        let place: HashMap<EventId, usize> = co.iter().enumerate().map(|(i, &w)| (w, i)).collect();
-        let mut floor = 0;
+        // Per thread, its latest event at `loc` the walk reaches: coherence orders the
+        // writes a thread's accesses to a location write or read as the accesses (`po|loc`),
+        // so the latest one's write is its thread's last in coherence order.
+        let mut latest = vec![None; self.graph.thread_count()];
         self.todo.push(event);
         while let Some(last) = self.todo.pop() {
             let t = last.thread as usize;
@@ -96,12 +123,16 @@ impl<'g> Walk<'g> {
                         Label::Read { rf, .. } => rf,
                         _ => id,
                     };
-                    floor = floor.max(place.get(&write).copied().unwrap_or(0));
+                    latest[t] = Some(write);
                 }
                 self.predecessors(id, label);
             }
         }
-        floor
+        // The latest of those writes: looked for from the end, where it usually is.
+        let co = self.graph.co(loc);
+        co.iter()
+            .rposition(|w| latest.contains(&Some(*w)))
+            .unwrap_or(0)
     }
 
     /// Queues the immediate happens-before predecessors of `id` other than its thread's
@@ -147,7 +178,7 @@ impl<'g> Walk<'g> {
             Label::Read { rf, .. } if !rf.is_init() => self.todo.push(rf),
             Label::Write { loc, .. } => {
                 let co = self.graph.co(loc);
-                let Some(at) = co.iter().position(|&w| w == id) else {
+                let Some(at) = co.iter().rposition(|&w| w == id) else {
                     return;
                 };
                 let Some(&before) = at.checked_sub(1).and_then(|b| co.get(b)) else {
@@ -168,12 +199,15 @@ impl<'g> Walk<'g> {
     fn synchronised_by(&mut self, write: EventId) {
         let mut at = write;
         while !at.is_init() {
-            if let Some(release) = self.release_before(at) {
+            if let Some(release) = self.graph.release_before(at) {
                 self.todo.push(release);
             }
             let Label::Write { rmw: true, .. } = self.graph.label(at) else {
                 break;
             };
+            if !self.chained.insert(at) {
+                break;
+            }
             let read = EventId {
                 thread: at.thread,
                 index: at.index - 1,
@@ -185,31 +219,30 @@ impl<'g> Walk<'g> {
         }
     }
 
-    /// The latest releasing event of `write`'s thread that heads a release sequence holding
-    /// `write`: `write` itself or an earlier releasing write to its location, or a releasing
-    /// fence before it.
-    fn release_before(&self, write: EventId) -> Option<EventId> {
-        let loc = self.graph.label(write).loc();
-        (0..=write.index).rev().find_map(|index| {
-            let id = EventId {
-                thread: write.thread,
-                index,
-            };
-            let label = self.graph.label(id);
-            let heads = match label {
-                Label::Write { .. } => label.loc() == loc,
-                Label::Fence { .. } => index < write.index,
-                _ => false,
-            };
-            (heads && self.releases(id)).then_some(id)
-        })
-    }
-
     fn acquires(&self, id: EventId) -> bool {
         ordering_of_event(self.graph, id).is_some_and(|o| o.acquires())
     }
+}
 
-    fn releases(&self, id: EventId) -> bool {
-        ordering_of_event(self.graph, id).is_some_and(|o| o.releases())
+/// A set of events as a bit per event, per thread: a walk marks thousands (a hash set's
+/// inserts were most of a long run's time).
+#[derive(Default)]
+struct Marks(Vec<Vec<u64>>);
+
+impl Marks {
+    /// Marks `id`; whether it was not marked before.
+    fn insert(&mut self, id: EventId) -> bool {
+        let (t, i) = (id.thread as usize, id.index as usize);
+        if self.0.len() <= t {
+            self.0.resize(t + 1, Vec::new());
+        }
+        let words = &mut self.0[t];
+        if words.len() <= i / 64 {
+            words.resize(i / 64 + 1, 0);
+        }
+        let bit = 1 << (i % 64);
+        let new = words[i / 64] & bit == 0;
+        words[i / 64] |= bit;
+        new
     }
 }

@@ -9,6 +9,10 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
+use self::derived::{Derived, Index};
+
+mod derived;
+
 /// A thread: `0..` in the order the threads were created.
 pub type Tid = u32;
 /// A memory location (an atomic), named by its user.
@@ -157,6 +161,29 @@ impl Label {
         matches!(self, Label::Read { .. })
     }
 
+    /// The ordering it has (none: not an atomic access or fence); the read of a
+    /// read-modify-write that did not write (`wrote`) failed, and has its failure ordering.
+    pub fn ordering(&self, wrote: bool) -> Option<Ordering> {
+        match *self {
+            Label::Read {
+                ord,
+                fail_ord,
+                exclusive,
+                ..
+            } => Some(if exclusive && !wrote {
+                fail_ord.unwrap_or(ord)
+            } else {
+                ord
+            }),
+            Label::Write { ord, .. } | Label::Fence { ord } => Some(ord),
+            Label::Spawn { .. }
+            | Label::Join { .. }
+            | Label::GiveUp { .. }
+            | Label::TakeOver { .. }
+            | Label::Plain { .. } => None,
+        }
+    }
+
     pub fn is_write(&self) -> bool {
         matches!(self, Label::Write { .. })
     }
@@ -181,6 +208,8 @@ pub struct Event {
     /// Whether a write added later may make it read from that write (a backward revisit);
     /// not for events that a backward revisit kept as the prefix of its write.
     pub revisitable: bool,
+    /// What the graph derives from the events before it (see [`derived`]).
+    derived: Derived,
 }
 
 impl fmt::Debug for Event {
@@ -202,6 +231,10 @@ pub struct Graph {
     /// first.
     locs: BTreeMap<Loc, Location>,
     next_stamp: u32,
+    /// Per thread, the `Spawn` event that names it, if the graph has one (asked for at every
+    /// walk back through a thread's first event).
+    spawns: Vec<Option<EventId>>,
+    index: Index,
 }
 
 #[derive(Clone, Debug)]
@@ -229,6 +262,8 @@ impl Graph {
                 })
                 .collect(),
             next_stamp: 0,
+            spawns: vec![None; threads],
+            index: Index::default(),
         }
     }
 
@@ -250,6 +285,7 @@ impl Graph {
             .find(|t| !spawned.contains(t) && self.threads[*t as usize].is_empty());
         free.unwrap_or_else(|| {
             self.threads.push(Vec::new());
+            self.spawns.push(None);
             self.threads.len() as Tid - 1
         })
     }
@@ -271,9 +307,16 @@ impl Graph {
 
     /// Where thread `child` was spawned: the `Spawn` event that names it.
     pub fn spawned_at(&self, child: Tid) -> Option<EventId> {
-        self.events()
-            .find(|(_, e)| e.label == Label::Spawn { child })
-            .map(|(id, _)| id)
+        self.spawns.get(child as usize).copied().flatten()
+    }
+
+    /// Forgets the spawns of events no longer in the graph.
+    fn forget_spawns(&mut self) {
+        for t in 0..self.spawns.len() {
+            if self.spawns[t].is_some_and(|spawn| self.event(spawn).is_none()) {
+                self.spawns[t] = None;
+            }
+        }
     }
 
     /// The events of other threads that event `id` (with `label`) waits for, besides its
@@ -393,14 +436,22 @@ impl Graph {
             thread: t,
             index: self.threads[t as usize].len() as u32,
         };
+        let derived = self.derive(id, label);
         self.threads[t as usize].push(Event {
             label,
             change: None,
             stamp: self.next_stamp,
             added_max: true,
             revisitable: true,
+            derived,
         });
         self.next_stamp += 1;
+        if let Label::Spawn { child } = label {
+            if self.spawns.len() <= child as usize {
+                self.spawns.resize(child as usize + 1, None);
+            }
+            self.spawns[child as usize] = Some(id);
+        }
         if let Label::Write { loc, .. } = label {
             self.locs
                 .get_mut(&loc)
@@ -414,13 +465,20 @@ impl Graph {
     /// Takes back what was pushed since thread `t` had `len` events and the next stamp was
     /// `stamp` (only thread `t`'s events were pushed): a trial undone.
     pub(crate) fn undo_to(&mut self, t: Tid, len: usize, stamp: u32) {
-        for event in self.threads[t as usize].drain(len..) {
-            if let Label::Write { loc, .. } = event.label {
-                let co = &mut self.locs.get_mut(&loc).expect("a known location").co;
-                co.retain(|id| id.thread != t || (id.index as usize) < len);
-            }
+        let written: Vec<Loc> = self.threads[t as usize][len..]
+            .iter()
+            .filter_map(|e| match e.label {
+                Label::Write { loc, .. } => Some(loc),
+                _ => None,
+            })
+            .collect();
+        for loc in written {
+            let co = &mut self.locs.get_mut(&loc).expect("a known location").co;
+            co.retain(|id| id.thread != t || (id.index as usize) < len);
         }
+        self.truncate(t, len);
         self.next_stamp = stamp;
+        self.forget_spawns();
     }
 
     pub(crate) fn next_stamp(&self) -> u32 {
@@ -431,8 +489,11 @@ impl Graph {
     pub fn place_after(&mut self, w: EventId, after: EventId) {
         let loc = self.label(w).loc().expect("a write");
         let co = &mut self.locs.get_mut(&loc).expect("a known location").co;
-        co.retain(|&x| x != w);
-        let at = co.iter().position(|&x| x == after).expect("in co") + 1;
+        // Looked for from the end, where a new write and its place usually are.
+        if let Some(at) = co.iter().rposition(|&x| x == w) {
+            co.remove(at);
+        }
+        let at = co.iter().rposition(|&x| x == after).expect("in co") + 1;
         co.insert(at, w);
     }
 
@@ -440,13 +501,14 @@ impl Graph {
     pub fn set_rf(&mut self, r: EventId, w: EventId) {
         if let Label::Read { rf, .. } = &mut self.event_mut(r).label {
             *rf = w;
+            self.rederive_read(r);
         }
     }
 
     /// Keeps only the events `keep` says to keep, which must hold, per thread, a prefix.
     pub(crate) fn retain(&mut self, keep: impl Fn(EventId, &Event) -> bool) {
-        for (t, events) in self.threads.iter_mut().enumerate() {
-            let kept = events
+        for t in 0..self.threads.len() {
+            let kept = self.threads[t]
                 .iter()
                 .enumerate()
                 .take_while(|&(i, e)| {
@@ -459,7 +521,7 @@ impl Graph {
                     )
                 })
                 .count();
-            events.truncate(kept);
+            self.truncate(t as Tid, kept);
         }
         let lens: Vec<u32> = self.threads.iter().map(|t| t.len() as u32).collect();
         for location in self.locs.values_mut() {
@@ -467,11 +529,25 @@ impl Graph {
                 .co
                 .retain(|id| id.is_init() || id.index < lens[id.thread as usize]);
         }
+        self.forget_spawns();
     }
 
     /// The events that happen before `e` through program order, reads-from, spawns, joins and
     /// take-overs, `e` included: per thread, how many of its first events (its `porf` prefix).
     pub fn porf_prefix(&self, e: EventId) -> Vec<u32> {
+        let Some(view) = self.porf_view(e) else {
+            return self.porf_walk(e);
+        };
+        let mut view = view.to_vec();
+        view.resize(self.threads.len(), 0);
+        if self.checks_derived() {
+            assert_eq!(view, self.porf_walk(e), "{e}");
+        }
+        view
+    }
+
+    /// [`Graph::porf_prefix`] by a walk back from `e`.
+    fn porf_walk(&self, e: EventId) -> Vec<u32> {
         let mut view = vec![0u32; self.threads.len()];
         let mut todo = vec![e];
         while let Some(id) = todo.pop() {

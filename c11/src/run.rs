@@ -267,7 +267,6 @@ impl<'e> Execution<'e> {
         // Which writes it can read from: consistently, or but for atomicity (another
         // read-modify-write read it too, which a backward revisit of this one's write
         // repairs), co-latest first.
-        let co = self.graph().co(loc).to_vec();
         let (mut consistent, mut atomicity_only) = (Vec::new(), Vec::new());
         let graph = &mut self.state().graph;
         let (len, stamp) = (graph.thread(t).len(), graph.next_stamp());
@@ -275,7 +274,8 @@ impl<'e> Execution<'e> {
         let fast = check != Check::Full;
         // No write before those coherence puts before what the thread did so far.
         let floor = floor(graph, loc, t, len as u32, check);
-        for &w in co[floor..].iter().rev() {
+        let co = graph.co(loc)[floor..].to_vec();
+        for &w in co.iter().rev() {
             if fast {
                 // Only atomicity left: a write of this read-modify-write's would come between
                 // another one's write and the write that one read.
@@ -376,10 +376,11 @@ impl<'e> Execution<'e> {
         }
         // Its consistent places in coherence order: last first; none before the writes
         // coherence puts before it.
-        let co = graph.co(loc).to_vec();
         let floor = floor(graph, loc, t, write.index, check);
+        let all = graph.co(loc);
+        let co = all[floor.min(all.len() - 2)..].to_vec();
         let mut places = vec![co[co.len() - 2]];
-        for &after in &co[floor.min(co.len() - 2)..co.len() - 2] {
+        for &after in &co[..co.len() - 2] {
             if fast {
                 // Not between a read-modify-write's write and the write its read read.
                 if !rmw_follows(graph, after) {

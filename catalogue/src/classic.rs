@@ -19,7 +19,7 @@ use tapestry::thread;
 /// A classic program at one size.
 #[derive(Clone)]
 pub struct Classic {
-    /// `readers`, `lastzero` or `counter`.
+    /// `readers`, `lastzero`, `counter` or `long_run`.
     pub name: &'static str,
     /// The size `n` it was built with.
     pub size: usize,
@@ -163,6 +163,32 @@ pub fn counter_with(n: usize, ordering: Ordering) -> Classic {
         program: Arc::new(program),
         ordering,
         optimum: (1..=n as u64).product(),
+    }
+}
+
+/// A thread and the body each increment one counter once, then the body increments
+/// another `n` times alone: two traces (two orders of the first increments; with `Relaxed`,
+/// two coherence orders), each a run of about `n` events. What a search pays per event of a
+/// long run: an engine that walks back over the run at each event pays its square.
+pub fn long_run_with(n: usize, ordering: Ordering) -> Classic {
+    let program = move || {
+        let counters = shared(2);
+        let other = counters.clone();
+        let thread = thread::spawn(move || other[0].fetch_add(1, ordering));
+        counters[0].fetch_add(1, ordering);
+        thread.join().unwrap();
+        for _ in 0..n {
+            counters[1].fetch_add(1, ordering);
+        }
+        assert_eq!(counters[0].load(ordering), 2, "an increment was lost");
+        assert_eq!(counters[1].load(ordering), n as u64);
+    };
+    Classic {
+        name: "long_run",
+        size: n,
+        program: Arc::new(program),
+        ordering,
+        optimum: 2,
     }
 }
 

@@ -402,6 +402,19 @@ fn engine_report(engine: EngineKind, run: EngineRun) -> EngineReport {
     // A real failure outranks a prediction.
     let found = found.or(predicted);
     let (outcome, failure) = match found {
+        // Stopped before one execution finished, it saw nothing: not a pass.
+        None if executions == 0 && !complete => (
+            Outcome::Unsupported {
+                reason: format!(
+                    "not one execution finished within its budget (it ran {:.2} s): one run of \
+                     this program takes this engine longer than that. Raise the budget \
+                     (TAPESTRY_BUDGET=10 gives every engine ten times as long; \
+                     LOOM_MAX_DURATION under tapestry-loom), or make the run shorter",
+                    elapsed.as_secs_f64()
+                ),
+            },
+            None,
+        ),
         None => (Outcome::Passed { complete }, None),
         Some(found) if found.record.kind == FailureKind::Unsupported => (
             Outcome::Unsupported {

@@ -165,7 +165,9 @@ impl Relations {
     /// failed, and has its failure ordering.
     pub(super) fn ordering(&self, a: usize) -> Option<Ordering> {
         let wrote = self.rmw.iter().any(|&(r, _)| r == a);
-        ordering_of(self.labels[a], wrote).filter(|_| !self.ids[a].is_init())
+        self.labels[a]
+            .ordering(wrote)
+            .filter(|_| !self.ids[a].is_init())
     }
 
     pub(super) fn is_fence(&self, a: usize) -> bool {
