@@ -531,14 +531,24 @@ fn then_counts_long() {
 }
 
 /// The estimate of a search stopped by its budget takes at most its time (0.2 s to 2 s), even
-/// in the middle of a path: here each path is a long run. (A path that ran to the step limit
-/// took 5 minutes before: a poll loop's, see [`polls_a_channel`].)
+/// in the middle of a path: here each path takes three seconds (its thread sleeps a
+/// millisecond between increments). (A path that ran to the step limit took 5 minutes
+/// before: a poll loop's, see [`polls_a_channel`].)
 #[test]
 fn an_estimate_stops_at_its_time_in_the_middle_of_a_path() {
     let report = Explorer::new()
-        .max_steps(20_000)
         .engine(Engine::dpor().max_executions(1))
-        .run(then_counts_long);
+        .run(|| {
+            let x = Arc::new(AtomicUsize::new(0));
+            let y = x.clone();
+            let t = thread::spawn(move || y.fetch_add(1, Relaxed));
+            x.fetch_add(1, Relaxed);
+            t.join().unwrap();
+            for _ in 0..3000 {
+                x.fetch_add(1, Relaxed);
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
+        });
     assert!(report.failure().is_none(), "{report}");
     let estimate = report.engines()[0].estimate().expect("an estimate");
     assert!(

@@ -63,6 +63,28 @@ fn floor_in(graph: &Graph, loc: Loc, view: &[u32]) -> usize {
 /// sequential consistency is; a new event after `event` that reads from or is placed before
 /// it would close a cycle through it.
 pub fn sc_floor(graph: &Graph, loc: Loc, event: EventId) -> usize {
+    // A small graph is walked faster than its views are computed: they are computed again
+    // after each revisit, where a small program's runs are short.
+    const VIEWS_FROM: usize = 64;
+    if graph.event_count() < VIEWS_FROM {
+        return sc_floor_by_walk(graph, loc, event);
+    }
+    let Some(view) = graph.sc_view(event) else {
+        return sc_floor_by_walk(graph, loc, event);
+    };
+    let floor = floor_in(graph, loc, &view);
+    if graph.checks_derived() {
+        assert_eq!(
+            floor,
+            sc_floor_by_walk(graph, loc, event),
+            "{event:?} at {loc}"
+        );
+    }
+    floor
+}
+
+/// [`sc_floor`] by a walk back from `event`.
+fn sc_floor_by_walk(graph: &Graph, loc: Loc, event: EventId) -> usize {
     let mut readers: HashMap<EventId, Vec<EventId>> = HashMap::new();
     for (id, e) in graph.events() {
         if let Label::Read { rf, .. } = e.label {

@@ -10,8 +10,10 @@ use std::fmt;
 use std::sync::Arc;
 
 use self::derived::{Derived, Index};
+use self::sc_views::ScViews;
 
 mod derived;
+mod sc_views;
 
 /// A thread: `0..` in the order the threads were created.
 pub type Tid = u32;
@@ -235,6 +237,7 @@ pub struct Graph {
     /// walk back through a thread's first event).
     spawns: Vec<Option<EventId>>,
     index: Index,
+    sc: ScViews,
 }
 
 #[derive(Clone, Debug)]
@@ -264,6 +267,7 @@ impl Graph {
             next_stamp: 0,
             spawns: vec![None; threads],
             index: Index::default(),
+            sc: ScViews::default(),
         }
     }
 
@@ -459,6 +463,12 @@ impl Graph {
                 .co
                 .push(id);
         }
+        if let Label::Read { loc, rf, .. } = label {
+            self.sc.add_reader(rf, id);
+            if self.co(loc).last() != Some(&rf) {
+                self.sc.changed();
+            }
+        }
         id
     }
 
@@ -489,18 +499,24 @@ impl Graph {
     pub fn place_after(&mut self, w: EventId, after: EventId) {
         let loc = self.label(w).loc().expect("a write");
         let co = &mut self.locs.get_mut(&loc).expect("a known location").co;
+        let was_last = co.last() == Some(&w);
         // Looked for from the end, where a new write and its place usually are.
         if let Some(at) = co.iter().rposition(|&x| x == w) {
             co.remove(at);
         }
         let at = co.iter().rposition(|&x| x == after).expect("in co") + 1;
         co.insert(at, w);
+        if !(was_last && at + 1 == co.len()) {
+            self.sc.changed();
+        }
     }
 
     /// Makes read `r` read from `w`.
     pub fn set_rf(&mut self, r: EventId, w: EventId) {
         if let Label::Read { rf, .. } = &mut self.event_mut(r).label {
-            *rf = w;
+            let old = std::mem::replace(rf, w);
+            self.sc.forget_reader(old, r);
+            self.sc.add_reader(w, r);
             self.rederive_read(r);
         }
     }

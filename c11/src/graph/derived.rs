@@ -218,7 +218,7 @@ impl Graph {
 
     /// The event right before `id` in happens-before's program order: its thread's previous
     /// one, or for its first the spawn that started it.
-    fn before(&self, id: EventId) -> Option<EventId> {
+    pub(super) fn before(&self, id: EventId) -> Option<EventId> {
         match id.index.checked_sub(1) {
             Some(index) => Some(EventId {
                 thread: id.thread,
@@ -374,6 +374,13 @@ impl Graph {
             let Some(loc) = event.label.loc() else {
                 continue;
             };
+            if let Label::Read { rf, .. } = event.label {
+                let read = EventId {
+                    thread: t,
+                    index: index as u32,
+                };
+                self.sc.forget_reader(rf, read);
+            }
             let last = match event.derived.prev_access {
                 Some(prev) => self.index.last_access.insert((t, loc), prev),
                 None => self.index.last_access.remove(&(t, loc)),
@@ -381,6 +388,9 @@ impl Graph {
             debug_assert_eq!(last, Some(index as u32));
         }
         let cut = len < events.len();
+        if cut {
+            self.sc.changed();
+        }
         self.threads[t as usize].truncate(len);
         // A read-modify-write's read whose write was cut off failed after all.
         if let Some(last) = len.checked_sub(1).filter(|_| cut) {
@@ -448,7 +458,12 @@ impl Graph {
     /// every event, which would make a long run's test take hours).
     pub fn checks_derived(&self) -> bool {
         const CHECKED_UP_TO: usize = 400;
-        cfg!(debug_assertions) && self.threads.iter().map(Vec::len).sum::<usize>() <= CHECKED_UP_TO
+        cfg!(debug_assertions) && self.event_count() <= CHECKED_UP_TO
+    }
+
+    /// How many events the graph has (initial writes aside).
+    pub fn event_count(&self) -> usize {
+        self.threads.iter().map(Vec::len).sum()
     }
 
     /// Thread `t`'s accesses to `loc` from its `from`-th event on, the latest first.
