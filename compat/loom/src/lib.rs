@@ -38,6 +38,10 @@
 //! - **Failures are kept.** A failing model's schedule is saved beside the tests and replayed
 //!   first by every later run, as a `#[tapestry::test]`'s (see [`model`]); loom's checkpoint
 //!   files are not used.
+//! - **Crashes are described.** A model runs in the test's process, as loom's: a thread that
+//!   overflows its stack ends the test binary, but a line on standard error says which thread,
+//!   in which execution of which engine. ([`thread::Builder::stack_size`] counts words, as
+//!   loom's does.)
 //! - **Not emulated.** `unsync_load` is a `Relaxed` load, not a check that no store is
 //!   concurrent with it; `cell::ConstPtr` and `cell::MutPtr` record their access when they are
 //!   made, not for as long as they live.

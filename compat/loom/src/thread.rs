@@ -68,9 +68,14 @@ impl Builder {
         Builder(self.0.name(name))
     }
 
-    /// The thread's stack size.
+    /// The thread's stack size in `usize` words, as loom counts it (loom hands the number to
+    /// its coroutine library, which counts words, not bytes): `size` words are
+    /// `size * size_of::<usize>()` bytes, what a loom test that asks for them gets under loom.
     pub fn stack_size(self, size: usize) -> Builder {
-        Builder(self.0.stack_size(size))
+        Builder(
+            self.0
+                .stack_size(size.saturating_mul(std::mem::size_of::<usize>())),
+        )
     }
 
     /// Starts the thread.

@@ -39,6 +39,10 @@ where
     F: Fn() + Send + Sync + 'static,
 {
     let knobs = Knobs::from_env().map_err(|e| format!("tapestry: {e}"))?;
+    // Not in a process of its own, as a `#[tapestry::test]` is: a crash or a hang ends the
+    // test binary, but says where (a thread that overflowed its stack, in which execution of
+    // which engine) on standard error rather than leave a bare signal.
+    super::crash::install(None);
     let spec = spec_of_running_test(next_ordinal(), Location::caller());
     let run = TestRun::new(&spec, knobs);
     if let Some(file) = &run.knobs.replay
@@ -68,6 +72,8 @@ impl InputTest {
     #[track_caller]
     pub fn of_running_test() -> Result<InputTest, String> {
         let knobs = Knobs::from_env().map_err(|e| format!("tapestry: {e}"))?;
+        // As `run_model`'s.
+        super::crash::install(None);
         // Leaked, as `run_model`'s spec: one per check run.
         let spec = Box::leak(Box::new(spec_of_running_test(
             next_ordinal(),
