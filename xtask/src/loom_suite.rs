@@ -265,7 +265,9 @@ fn verdicts(stdout: &str) -> BTreeMap<String, String> {
             && let Some((name, verdict)) = rest.split_once(" ... ")
         {
             let name = name.trim_end_matches(" - should panic").to_owned();
-            match verdict.trim() {
+            // A model's own line may come first on the verdict's line: thingbuf's
+            // `(240000 iterations) ok`.
+            match verdict.trim().rsplit(' ').next().unwrap_or("") {
                 verdict @ ("ok" | "FAILED" | "ignored") => {
                     verdicts.insert(name, verdict.to_owned());
                 }
@@ -366,4 +368,28 @@ fn section(table: &str) -> String {
          it reports for models that completed (a model that failed reports none). Times are of \
          `cargo test` on the file, the build excluded.\n\n{table}"
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::verdicts;
+
+    #[test]
+    fn verdicts_are_read_alone_after_output_and_after_a_models_own_line() {
+        let stdout = "test a ... ok\n\
+                      test b ... (240000 iterations) ok\n\
+                      test c ... printed something\n\
+                      Completed in 12 iterations\n\
+                      FAILED\n\
+                      test d ... ignored\n";
+        let found = verdicts(stdout);
+        let expected = [("a", "ok"), ("b", "ok"), ("c", "FAILED"), ("d", "ignored")];
+        assert_eq!(
+            found
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect::<Vec<_>>(),
+            expected
+        );
+    }
 }
