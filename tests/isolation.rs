@@ -206,6 +206,23 @@ mod fixtures {
         let n = AtomicUsize::new(0);
         n.fetch_add(1, Ordering::SeqCst);
     }
+
+    /// A thread that asks for 64 KiB and puts 512 KiB on it, after another thread's 2 MiB
+    /// stack went back to the pool: it overflows, as under std (it ran on that free 2 MiB
+    /// stack and passed before).
+    #[tapestry::test(engines = "dpor")]
+    #[ignore]
+    fn overflows_the_stack_it_asked_for() {
+        thread::spawn(|| ()).join().unwrap();
+        thread::Builder::new()
+            .stack_size(64 << 10)
+            .spawn(|| {
+                std::hint::black_box(&mut [0u8; 512 << 10]);
+            })
+            .unwrap()
+            .join()
+            .unwrap();
+    }
 }
 
 /// What libtest must report for a fixture.
@@ -237,6 +254,14 @@ const FIXTURES: &[(&str, Expect)] = &[
             "thread `T1` overflowed its stack",
             "of the dpor engine",
             "tests/isolation.rs:",
+        ]),
+    ),
+    (
+        "overflows_the_stack_it_asked_for",
+        Fail(&[
+            "tapestry found a stack overflow",
+            "thread `T2` overflowed its stack",
+            "of the dpor engine",
         ]),
     ),
     (

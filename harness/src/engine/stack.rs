@@ -11,7 +11,8 @@
 //! Memory is reserved, not committed: the kernel maps a page when it is first touched, so a
 //! large stack costs only what the thread uses. Stacks are pooled per OS thread (every model
 //! thread of a loom or shuttle execution runs on the exploration's OS thread), so an execution
-//! reuses the previous one's stacks and makes no system call for them. Each stack has a guard
+//! reuses the previous one's stacks, each by a thread of the size it was made for, and makes
+//! no system call for them. Each stack has a guard
 //! page below it: an overflow faults there, and [`guard_of`] tells the crash handler so.
 
 use std::cell::RefCell;
@@ -43,8 +44,11 @@ pub(crate) fn for_spawned(asked: Option<usize>) -> usize {
 }
 
 thread_local! {
-    /// Stacks free for the next model thread run on this OS thread.
-    static POOL: RefCell<Vec<DefaultStack>> = const { RefCell::new(Vec::new()) };
+    /// Stacks free for the next model thread run on this OS thread, each with the size it was
+    /// made for: a thread gets one of exactly its size, never a larger one, or a thread that
+    /// overflows the stack it asked for would pass whenever a larger one was free (as it did
+    /// under the engines whose explorations share an OS thread).
+    static POOL: RefCell<Vec<(usize, DefaultStack)>> = const { RefCell::new(Vec::new()) };
 }
 
 /// The guard pages of every stack made here, as (lowest address, end): a fault in one is a
@@ -60,13 +64,13 @@ static GUARDS_LEN: AtomicUsize = AtomicUsize::new(0);
 pub(crate) fn run_on(size: usize, f: impl FnOnce()) {
     let stack = POOL.with(|pool| {
         let mut pool = pool.borrow_mut();
-        let fits = pool.iter().position(|s| len(s) >= size);
-        fits.map(|i| pool.swap_remove(i))
+        let fits = pool.iter().position(|&(made_for, _)| made_for == size);
+        fits.map(|i| pool.swap_remove(i).1)
     });
     let stack = stack.unwrap_or_else(|| make(size));
     // Given back to the pool however `f` ends, unwinding included; not if it is stranded.
-    let mut lent = Lent(Some(stack));
-    let stack = lent.0.as_mut().expect("just lent");
+    let mut lent = Lent(size, Some(stack));
+    let stack = lent.1.as_mut().expect("just lent");
     let range = stack.limit().get()..stack.base().get();
     let start = range.start;
     let body = move |yielder: &stranded::Yielder, ()| {
@@ -82,7 +86,7 @@ pub(crate) fn run_on(size: usize, f: impl FnOnce()) {
         CoroutineResult::Yield(()) => {
             stranded::left(start);
             std::mem::forget(coroutine);
-            std::mem::forget(lent.0.take());
+            std::mem::forget(lent.1.take());
             std::panic::resume_unwind(Box::new(Stranded))
         }
     }
@@ -101,20 +105,16 @@ pub(crate) fn wrap(
     Box::new(move || run_on(size, body))
 }
 
-struct Lent(Option<DefaultStack>);
+/// A stack lent to a thread, with the size it was made for.
+struct Lent(usize, Option<DefaultStack>);
 
 impl Drop for Lent {
     fn drop(&mut self) {
-        if let Some(stack) = self.0.take() {
+        if let Some(stack) = self.1.take() {
             // During thread exit the pool may be gone: the stack is then simply freed.
-            let _ = POOL.try_with(|pool| pool.borrow_mut().push(stack));
+            let _ = POOL.try_with(|pool| pool.borrow_mut().push((self.0, stack)));
         }
     }
-}
-
-/// The usable size of `stack`: its mapping less the guard page.
-fn len(stack: &DefaultStack) -> usize {
-    stack.base().get() - stack.limit().get() - page_size()
 }
 
 fn make(size: usize) -> DefaultStack {

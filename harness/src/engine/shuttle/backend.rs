@@ -54,10 +54,12 @@ impl Backend for ShuttleBackend {
         stack_size: Option<usize>,
     ) -> Box<dyn RawJoin> {
         // shuttle's stacks are all one size, reused whatever a thread asks for: a thread that
-        // asks for more runs on one of ours. (Switching to ours costs about 2% of a small
-        // execution's time, so a thread that fits shuttle's stays on it.)
+        // asks for another size runs on one of ours, so that one that overflows what it asked
+        // for overflows here as under std. (Switching to ours costs about 2% of a small
+        // execution's time, so a thread of shuttle's size, every thread that asks for none,
+        // stays on it.)
         let size = stack::for_spawned(stack_size);
-        let body = if size > shuttle_stack() {
+        let body = if size != shuttle_stack() {
             stack::wrap(size, body)
         } else {
             body
