@@ -515,19 +515,26 @@ fn polls_a_channel() {
     });
 }
 
-/// Two threads increment a counter, then main increments another 15,000 times: two
-/// executions under sequential consistency, each a long run whose graph grows at every step
-/// (and each step of the c11 engine walks back over it: seconds).
-fn then_counts_long() {
+/// Two threads increment a counter once each with `ordering` (two executions: which came
+/// first), then main does `then` with the counter: a long run, in the tests that use it.
+fn two_increments_then(ordering: Ordering, then: impl FnOnce(&AtomicUsize)) {
     let x = Arc::new(AtomicUsize::new(0));
     let y = x.clone();
-    let t = thread::spawn(move || y.fetch_add(1, Relaxed));
-    x.fetch_add(1, Relaxed);
+    let t = thread::spawn(move || y.fetch_add(1, ordering));
+    x.fetch_add(1, ordering);
     t.join().unwrap();
-    let long = AtomicUsize::new(0);
-    for _ in 0..15_000 {
-        long.fetch_add(1, Relaxed);
-    }
+    then(&x);
+}
+
+/// [`two_increments_then`], then main increments another counter 15,000 times: two
+/// executions, each a long run whose graph grows at every step.
+fn then_counts_long() {
+    two_increments_then(Relaxed, |_| {
+        let long = AtomicUsize::new(0);
+        for _ in 0..15_000 {
+            long.fetch_add(1, Relaxed);
+        }
+    });
 }
 
 /// The estimate of a search stopped by its budget takes at most its time (0.2 s to 2 s), even
@@ -539,15 +546,12 @@ fn an_estimate_stops_at_its_time_in_the_middle_of_a_path() {
     let report = Explorer::new()
         .engine(Engine::dpor().max_executions(1))
         .run(|| {
-            let x = Arc::new(AtomicUsize::new(0));
-            let y = x.clone();
-            let t = thread::spawn(move || y.fetch_add(1, Relaxed));
-            x.fetch_add(1, Relaxed);
-            t.join().unwrap();
-            for _ in 0..3000 {
-                x.fetch_add(1, Relaxed);
-                std::thread::sleep(std::time::Duration::from_millis(1));
-            }
+            two_increments_then(Relaxed, |x| {
+                for _ in 0..3000 {
+                    x.fetch_add(1, Relaxed);
+                    std::thread::sleep(std::time::Duration::from_millis(1));
+                }
+            });
         });
     assert!(report.failure().is_none(), "{report}");
     let estimate = report.engines()[0].estimate().expect("an estimate");
@@ -608,17 +612,14 @@ fn a_long_run_ends_under_the_c11_engine() {
 #[test]
 fn a_long_run_mixing_seq_cst_with_weaker_orderings_ends_under_the_c11_engine() {
     let report = Explorer::new().engine(Engine::c11()).run(|| {
-        let x = Arc::new(AtomicUsize::new(0));
-        let y = x.clone();
-        let t = thread::spawn(move || y.fetch_add(1, SeqCst));
-        x.fetch_add(1, SeqCst);
-        t.join().unwrap();
-        let flag = AtomicUsize::new(0);
-        for i in 0..2000 {
-            x.fetch_add(1, SeqCst);
-            flag.store(i, Release);
-            assert_eq!(flag.load(Acquire), i);
-        }
+        two_increments_then(SeqCst, |x| {
+            let flag = AtomicUsize::new(0);
+            for i in 0..2000 {
+                x.fetch_add(1, SeqCst);
+                flag.store(i, Release);
+                assert_eq!(flag.load(Acquire), i);
+            }
+        });
     });
     tapestry_tests::assert_complete(&report, "a long mixed run under c11");
     assert_eq!(report.engines()[0].executions(), 2, "{report}");

@@ -33,7 +33,7 @@ mod relations;
 pub use definition::{by_relations, co_floor_by_relations};
 
 use self::relations::Relations;
-use crate::graph::{EventId, Graph, Label, Loc, Ordering, Tid};
+use crate::graph::{EventId, Graph, Label, Loc, Ordering, Tid, in_view};
 
 /// Which memory model a graph is judged by.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
@@ -357,8 +357,8 @@ fn race_among(
             && memory_of(event.label).is_some_and(|(m, w)| m == memory && (w || write))
             && candidate(other)
     };
-    // Most accesses have no conflicting one in another thread: one look at the events, not
-    // the relations of the whole graph (the square of its size), at every access.
+    // Most accesses have no conflicting one in another thread: one look at the events,
+    // before computing views or the relations of the whole graph (the square of its size).
     if !graph.events().any(conflicts) {
         return None;
     }
@@ -368,10 +368,8 @@ fn race_among(
         Model::Sc => graph.porf_view(id),
     };
     if let Some(at) = view(access) {
-        let before =
-            |a: EventId, view: &[u32]| view.get(a.thread as usize).is_some_and(|&n| a.index < n);
         let race = graph.events().find_map(|(other, event)| {
-            let ordered = before(other, at) || view(other).is_some_and(|v| before(access, v));
+            let ordered = in_view(at, other) || view(other).is_some_and(|v| in_view(v, access));
             (conflicts((other, event)) && !ordered).then_some(other)
         });
         if graph.checks_derived() {

@@ -1,21 +1,24 @@
 //! How far back in a location's coherence order a new event may read or be placed
-//! ([`co_floor`]), found by walking back from the event before it along happens-before's
-//! immediate edges, instead of computing happens-before for the whole graph: the exploration
-//! asks it for every event it adds to a graph without `SeqCst` events
-//! ([`crate::consistency::check_for`]), so it must cost what the walk reaches, not the
-//! square of the graph.
+//! ([`co_floor`]): the latest write to the location that the event before it (its
+//! thread's previous one, or its spawn) has in its happens-before view
+//! ([`Graph::hb_view`]), each thread's latest access in the view giving that thread's last
+//! write. The exploration asks it for every event it adds to a graph without `SeqCst`
+//! events ([`crate::consistency::check_for`]), so it costs about the number of threads, not
+//! the size of the graph.
 //!
-//! The edges are those [`crate::consistency`]'s happens-before is built from: program order
-//! (a thread's previous event), a spawn before the child's first event, a child's last event
-//! before its join, and synchronisation: into an acquiring read from the latest releasing
-//! event before each write of its release sequence's chain (that write itself or an earlier
-//! releasing write of its thread to the location, or a releasing fence before it), and into
-//! an acquiring fence likewise for the reads before it since the thread's previous acquiring
-//! fence. A debug build checks every answer against the relations.
+//! Where the graph's views are not exact (a graph built by hand that gave a read in the
+//! middle of its thread another write), the floor is found by walking back from the event
+//! along happens-before's immediate edges: program order, a spawn before the child's first
+//! event, a child's last event before its join, and synchronisation: into an acquiring read
+//! from the latest releasing event before each write of its release sequence's chain
+//! ([`Graph::release_before`]), and into an acquiring fence likewise for the reads before it
+//! since the thread's previous acquiring fence. A debug build checks every answer on a small
+//! graph against the relations.
 //!
-//! Under sequential consistency ([`sc_floor`]) the walk follows `po ∪ asw ∪ rf ∪ co ∪ fr`
-//! instead, by their immediate edges: the write a read reads, a write's predecessor in
-//! coherence order and that predecessor's reads.
+//! Under sequential consistency ([`sc_floor`]) the order is `po ∪ asw ∪ rf ∪ co ∪ fr`:
+//! from the views of [`Graph::sc_view`] on graphs of 64 events or more, else by a walk along
+//! its immediate edges (the write a read reads, a write's predecessor in coherence order and
+//! that predecessor's reads).
 
 use std::collections::HashMap;
 
@@ -103,11 +106,6 @@ struct Walk<'g> {
     reached: Vec<u32>,
     /// Events still to take, each with its program-order prefix.
     todo: Vec<EventId>,
-    /// The read-modify-writes whose `rf; rmw` chain back is queued
-    /// ([`Walk::synchronised_by`]): each chain is walked once, not once per read of a write
-    /// on it (a counter's increments read each other: the square of their number, per
-    /// event).
-    chained: Marks,
 }
 
 impl<'g> Walk<'g> {
@@ -117,7 +115,6 @@ impl<'g> Walk<'g> {
             readers,
             reached: vec![0; graph.thread_count()],
             todo: Vec::new(),
-            chained: Marks::default(),
         }
     }
 
@@ -227,9 +224,6 @@ impl<'g> Walk<'g> {
             let Label::Write { rmw: true, .. } = self.graph.label(at) else {
                 break;
             };
-            if !self.chained.insert(at) {
-                break;
-            }
             let read = EventId {
                 thread: at.thread,
                 index: at.index - 1,
@@ -243,28 +237,5 @@ impl<'g> Walk<'g> {
 
     fn acquires(&self, id: EventId) -> bool {
         ordering_of_event(self.graph, id).is_some_and(|o| o.acquires())
-    }
-}
-
-/// A set of events as a bit per event, per thread: a walk marks thousands (a hash set's
-/// inserts were most of a long run's time).
-#[derive(Default)]
-struct Marks(Vec<Vec<u64>>);
-
-impl Marks {
-    /// Marks `id`; whether it was not marked before.
-    fn insert(&mut self, id: EventId) -> bool {
-        let (t, i) = (id.thread as usize, id.index as usize);
-        if self.0.len() <= t {
-            self.0.resize(t + 1, Vec::new());
-        }
-        let words = &mut self.0[t];
-        if words.len() <= i / 64 {
-            words.resize(i / 64 + 1, 0);
-        }
-        let bit = 1 << (i % 64);
-        let new = words[i / 64] & bit == 0;
-        words[i / 64] |= bit;
-        new
     }
 }

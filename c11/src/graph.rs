@@ -278,15 +278,8 @@ impl Graph {
     /// A thread for a new spawn: the lowest-numbered one no `Spawn` of the graph names and
     /// that has no events (a revisit deleted the spawn that made it), or a new one.
     pub fn add_thread(&mut self) -> Tid {
-        let spawned: Vec<Tid> = self
-            .events()
-            .filter_map(|(_, e)| match e.label {
-                Label::Spawn { child } => Some(child),
-                _ => None,
-            })
-            .collect();
         let free = (1..self.threads.len() as Tid)
-            .find(|t| !spawned.contains(t) && self.threads[*t as usize].is_empty());
+            .find(|&t| self.spawned_at(t).is_none() && self.threads[t as usize].is_empty());
         free.unwrap_or_else(|| {
             self.threads.push(Vec::new());
             self.spawns.push(None);
@@ -312,15 +305,6 @@ impl Graph {
     /// Where thread `child` was spawned: the `Spawn` event that names it.
     pub fn spawned_at(&self, child: Tid) -> Option<EventId> {
         self.spawns.get(child as usize).copied().flatten()
-    }
-
-    /// Forgets the spawns of events no longer in the graph.
-    fn forget_spawns(&mut self) {
-        for t in 0..self.spawns.len() {
-            if self.spawns[t].is_some_and(|spawn| self.event(spawn).is_none()) {
-                self.spawns[t] = None;
-            }
-        }
     }
 
     /// The events of other threads that event `id` (with `label`) waits for, besides its
@@ -488,7 +472,6 @@ impl Graph {
         }
         self.truncate(t, len);
         self.next_stamp = stamp;
-        self.forget_spawns();
     }
 
     pub(crate) fn next_stamp(&self) -> u32 {
@@ -517,6 +500,7 @@ impl Graph {
             let old = std::mem::replace(rf, w);
             self.sc.forget_reader(old, r);
             self.sc.add_reader(w, r);
+            self.sc.changed();
             self.rederive_read(r);
         }
     }
@@ -545,7 +529,6 @@ impl Graph {
                 .co
                 .retain(|id| id.is_init() || id.index < lens[id.thread as usize]);
         }
-        self.forget_spawns();
     }
 
     /// The events that happen before `e` through program order, reads-from, spawns, joins and
@@ -594,5 +577,5 @@ impl Graph {
 
 /// Whether `id` is within `view` (per thread, a prefix length); initial writes always are.
 pub fn in_view(view: &[u32], id: EventId) -> bool {
-    id.is_init() || id.index < view[id.thread as usize]
+    id.is_init() || view.get(id.thread as usize).is_some_and(|&n| id.index < n)
 }

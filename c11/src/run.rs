@@ -422,7 +422,8 @@ impl<'e> Execution<'e> {
         self.branch(backward, true).then_some(())
     }
 
-    /// Thread `t`'s fence of `ord`; `None` if the run is blocked.
+    /// Thread `t`'s fence of `ord`: never blocks the run (a new fence keeps a consistent graph
+    /// consistent), `Option` as the other operations.
     pub fn fence(&mut self, t: Tid, ord: Ordering) -> Option<()> {
         if self.replayed(t, |l| *l == Label::Fence { ord }).is_some() {
             return Some(());

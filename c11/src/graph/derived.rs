@@ -366,21 +366,23 @@ impl Graph {
         }
     }
 
-    /// Forgets thread `t`'s events from the `len`-th on (their writes' places in coherence
-    /// order and the spawns they made are the caller's).
+    /// Forgets thread `t`'s events from the `len`-th on, with the spawns they made (their
+    /// writes' places in coherence order are the caller's).
     pub(super) fn truncate(&mut self, t: Tid, len: usize) {
         let events = &self.threads[t as usize];
         for (index, event) in events.iter().enumerate().skip(len).rev() {
+            let id = EventId {
+                thread: t,
+                index: index as u32,
+            };
+            match event.label {
+                Label::Spawn { child } => self.spawns[child as usize] = None,
+                Label::Read { rf, .. } => self.sc.forget_reader(rf, id),
+                _ => {}
+            }
             let Some(loc) = event.label.loc() else {
                 continue;
             };
-            if let Label::Read { rf, .. } = event.label {
-                let read = EventId {
-                    thread: t,
-                    index: index as u32,
-                };
-                self.sc.forget_reader(rf, read);
-            }
             let last = match event.derived.prev_access {
                 Some(prev) => self.index.last_access.insert((t, loc), prev),
                 None => self.index.last_access.remove(&(t, loc)),

@@ -43,8 +43,8 @@ impl ScViews {
         self.readers.entry(rf).or_default().push(read);
     }
 
-    /// Read `read` no longer reads `rf` (it was cut, or given another write): the order
-    /// changed.
+    /// Read `read` no longer reads `rf` (it was cut, or given another write; the caller
+    /// says the order [`changed`](Self::changed)).
     pub(super) fn forget_reader(&mut self, rf: EventId, read: EventId) {
         if let Some(readers) = self.readers.get_mut(&rf) {
             readers.retain(|r| *r != read);
@@ -52,7 +52,6 @@ impl ScViews {
                 self.readers.remove(&rf);
             }
         }
-        self.changed();
     }
 
     /// The graph changed otherwise than by an event added the latest way.
