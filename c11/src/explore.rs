@@ -25,7 +25,7 @@
 //! on top): the latest is taken first, after deleting what was added after its event. A backward revisit starts a
 //! new graph on a stack, which is explored to the end before the graph under it goes on.
 
-use crate::consistency::{Model, is_consistent, is_consistent_but_atomicity, still_consistent};
+use crate::consistency::{Model, Verdict, judge_added, still_consistent};
 use crate::estimate::{Estimate, Sampler};
 use crate::graph::{EventId, Graph, Label, Loc, Tid, Val, in_view};
 use crate::run::Execution;
@@ -133,6 +133,13 @@ impl Explorer {
         self.stats
     }
 
+    /// How many graphs the exploration keeps now: the one being run and those it will
+    /// revisit. TruSt's memory is this many graphs, each as large as the program's runs,
+    /// however many executions there are.
+    pub fn graphs_kept(&self) -> usize {
+        self.stack.len()
+    }
+
     /// The next run, or `None` once every consistent graph has been run.
     pub fn next_execution(&mut self) -> Option<Execution<'_>> {
         if let Some(sampler) = &mut self.sampler {
@@ -211,10 +218,17 @@ impl Explorer {
                 let mut view = kept_by(graph, read, write);
                 view[read.thread as usize] = read.index + 1;
                 let prefix = graph.porf_prefix(write);
-                let mut next = graph.clone();
+                // A graph with no revisit left is done with once the new one is made from it:
+                // taken rather than copied, or a chain of backward revisits, each graph's
+                // last, would keep a graph per execution on the stack.
+                let mut next = if state.work.is_empty() {
+                    self.stack.pop().expect("a state").graph
+                } else {
+                    graph.clone()
+                };
                 next.retain(|id, _| in_view(&view, id));
                 next.set_rf(read, write);
-                let loc = graph.label(write).loc().expect("a write");
+                let loc = next.label(write).loc().expect("a write");
                 let co_last = next.co(loc).last() == Some(&write);
                 next.event_mut(read).added_max = co_last;
                 let ids: Vec<EventId> = next.events().map(|(id, _)| id).collect();
@@ -223,11 +237,14 @@ impl Explorer {
                         next.event_mut(id).revisitable = false;
                     }
                 }
-                if !is_consistent_but_atomicity(&next, model) {
+                // What stays of the graph is a `porf`-closed part of a consistent graph, so
+                // consistent itself, and `read`, its thread's last event, has no successor:
+                // judged as an event added to it.
+                if judge_added(&next, model, read) == Verdict::Inconsistent {
                     return false;
                 }
                 let work = add_rmw_write(&mut next, read);
-                let consistent = is_consistent(&next, model);
+                let consistent = judge_added(&next, model, read) == Verdict::Consistent;
                 self.stack.push(State { graph: next, work });
                 consistent
             }

@@ -4,7 +4,9 @@
 use std::ops::Range;
 use std::sync::Arc;
 
-use crate::consistency::{Check, Verdict, check_for, is_consistent, judge, rmw_follows, strongest};
+use crate::consistency::{
+    Check, Verdict, check_for, is_consistent, judge_added, rmw_follows, strongest,
+};
 use crate::explore::{
     Explorer, Revisit, RunState, State, add_rmw_write, backward_revisits, push_rmw_write,
 };
@@ -300,7 +302,7 @@ impl<'e> Execution<'e> {
             let read = graph.push(t, label(w));
             graph.event_mut(read).change = change.clone();
             push_rmw_write(graph, read);
-            match judge(graph, model) {
+            match judge_added(graph, model, read) {
                 Verdict::Consistent => consistent.push(w),
                 Verdict::AtomicityOnly => atomicity_only.push(w),
                 Verdict::Inconsistent => {}
@@ -348,7 +350,7 @@ impl<'e> Execution<'e> {
             let consistent = if fast || rf == latest {
                 consistent.contains(&rf)
             } else {
-                is_consistent(self.graph(), model)
+                judge_added(self.graph(), model, read) == Verdict::Consistent
             };
             if rf == latest && self.graph().checks_derived() {
                 assert!(
@@ -404,7 +406,7 @@ impl<'e> Execution<'e> {
                 continue;
             }
             graph.place_after(write, after);
-            if is_consistent(graph, model) {
+            if judge_added(graph, model, write) == Verdict::Consistent {
                 places.push(after);
             }
         }

@@ -153,3 +153,26 @@ fn give_ups_order_plain_accesses_only_before_the_take_over() {
     }
     assert_eq!(explorer.stats().complete, 1);
 }
+
+#[test]
+fn the_graphs_kept_do_not_grow_with_the_executions() {
+    // The parent's load comes first, so each of the child's stores revisits it backwards:
+    // one graph per store, each made from the one before, which has nothing left to revisit
+    // once it has. Kept on the stack, those graphs were one per execution.
+    let n = 50;
+    let mut explorer = Explorer::new(1, &[], Model::Rc11);
+    let (mut executions, mut most_kept) = (0, 0);
+    while let Some(mut run) = explorer.next_execution() {
+        let child = run.spawn(0);
+        let x = run.location_for(0, 0);
+        run.load(0, x, Relaxed).unwrap();
+        for value in 1..=n {
+            run.store(child, x, value, Relaxed).unwrap();
+        }
+        assert!(run.finish());
+        executions += 1;
+        most_kept = most_kept.max(explorer.graphs_kept());
+    }
+    assert_eq!(executions, n + 1, "the load reads one of the n + 1 values");
+    assert!(most_kept <= 2, "{most_kept} graphs kept at once");
+}

@@ -19,7 +19,7 @@ use tapestry::thread;
 /// A classic program at one size.
 #[derive(Clone)]
 pub struct Classic {
-    /// `readers`, `lastzero`, `counter` or `long_run`.
+    /// `readers`, `lastzero`, `counter`, `long_run` or `locked_reads`.
     pub name: &'static str,
     /// The size `n` it was built with.
     pub size: usize,
@@ -189,6 +189,38 @@ pub fn long_run_with(n: usize, ordering: Ordering) -> Classic {
         program: Arc::new(program),
         ordering,
         optimum: 2,
+    }
+}
+
+/// A thread increments a counter `n` times, each time under a lock, while the body loads the
+/// counter once: `n + 1` traces (the load reads one of the `n + 1` values; the lock is the
+/// writer's alone, so it orders nothing else), and as many RC11 graphs. With `SeqCst`
+/// increments the graph mixes them with the lock's acquires and releases, so a memory-model
+/// checker cannot judge the load's choices as under sequential consistency alone: what it
+/// pays per choice in a graph of about `5n` events.
+pub fn locked_reads_with(n: usize, ordering: Ordering) -> Classic {
+    let program = move || {
+        let counter = shared(1);
+        let lock = tapestry::sync::Arc::new(tapestry::sync::Mutex::new(()));
+        let (writer_counter, writer_lock) = (counter.clone(), lock.clone());
+        let writer = thread::spawn(move || {
+            for _ in 0..n {
+                let _held = writer_lock.lock().unwrap();
+                writer_counter[0].fetch_add(1, ordering);
+            }
+        });
+        assert!(
+            counter[0].load(ordering) <= n as u64,
+            "a value nobody wrote"
+        );
+        writer.join().unwrap();
+    };
+    Classic {
+        name: "locked_reads",
+        size: n,
+        program: Arc::new(program),
+        ordering,
+        optimum: n as u64 + 1,
     }
 }
 

@@ -100,6 +100,31 @@ impl Graph {
         self.sc.views.borrow().get(&id).cloned()
     }
 
+    /// Whether the order has a cycle through thread `first.thread`'s events from `first` on
+    /// (the newest ones: a read with its read-modify-write's write, or a write), found by a
+    /// walk back from the events right before them that looks at each event once: the
+    /// length of the graph, where judging it whole costs its square (see
+    /// [`crate::consistency::judge_added`]).
+    pub fn sc_cycle_through(&self, first: EventId) -> bool {
+        let mut walk = CycleWalk {
+            graph: self,
+            first,
+            reached: vec![0; self.threads.len()],
+            co_reached: FxHashMap::default(),
+            todo: self.before(first).into_iter().collect(),
+        };
+        for index in first.index..self.thread(first.thread).len() as u32 {
+            walk.predecessors(EventId {
+                thread: first.thread,
+                index,
+            });
+        }
+        // Edges among the new events close no cycle through them on their own.
+        let is_new = |id: EventId| id.thread == first.thread && id.index >= first.index;
+        walk.todo.retain(|&id| !is_new(id));
+        walk.reaches_new()
+    }
+
     /// The immediate predecessors of `id` in the order: its thread's previous event (or the
     /// spawn before its first), the events it waits for, the write it reads; for a write,
     /// the write before it in coherence order and the reads of that one.
@@ -138,5 +163,78 @@ impl Graph {
         }
         view[id.thread as usize] = id.index + 1;
         view.into()
+    }
+}
+
+/// [`Graph::sc_cycle_through`]'s walk back through the order. Per thread it has reached a
+/// prefix (`po` is in the order); per location, a prefix of coherence order, with the reads
+/// of its writes (a write comes after every write before it in coherence order and every
+/// read of one of those: `co` and `fr`).
+struct CycleWalk<'g> {
+    graph: &'g Graph,
+    first: EventId,
+    reached: Vec<u32>,
+    /// Per location, each write's place in coherence order (made when the walk first meets
+    /// the location), and how many of its first writes the walk has reached.
+    co_reached: FxHashMap<super::Loc, (FxHashMap<EventId, usize>, usize)>,
+    todo: Vec<EventId>,
+}
+
+impl CycleWalk<'_> {
+    fn is_new(&self, id: EventId) -> bool {
+        id.thread == self.first.thread && id.index >= self.first.index
+    }
+
+    fn reaches_new(&mut self) -> bool {
+        while let Some(id) = self.todo.pop() {
+            if id.is_init() {
+                continue;
+            }
+            if self.is_new(id) {
+                return true;
+            }
+            let from = self.reached[id.thread as usize];
+            if from > id.index {
+                continue;
+            }
+            self.reached[id.thread as usize] = id.index + 1;
+            if from == 0 {
+                self.todo.extend(self.graph.spawned_at(id.thread));
+            }
+            for index in from..=id.index {
+                self.predecessors(EventId {
+                    thread: id.thread,
+                    index,
+                });
+            }
+        }
+        false
+    }
+
+    /// Queues what comes right before `id` in the order, but its thread's previous event.
+    fn predecessors(&mut self, id: EventId) {
+        let graph = self.graph;
+        match graph.label(id) {
+            Label::Read { rf, .. } => self.todo.push(rf),
+            label @ (Label::Join { .. } | Label::TakeOver { .. }) => {
+                self.todo.extend(graph.awaited_by(id, label));
+            }
+            Label::Write { loc, .. } => {
+                let co = graph.co(loc);
+                let (places, done) = self.co_reached.entry(loc).or_insert_with(|| {
+                    let places = co.iter().enumerate().map(|(at, &w)| (w, at)).collect();
+                    (places, 0)
+                });
+                let place = places[&id];
+                for &before in co.get(*done..place).unwrap_or_default() {
+                    self.todo.push(before);
+                    if let Some(readers) = graph.sc.readers.get(&before) {
+                        self.todo.extend(readers.iter().copied());
+                    }
+                }
+                *done = (*done).max(place);
+            }
+            _ => {}
+        }
     }
 }

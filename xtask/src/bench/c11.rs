@@ -52,6 +52,7 @@ fn programs() -> Vec<(&'static str, Ordering, Vec<usize>)> {
         ("counter", Relaxed, (2..=9).collect()),
         ("long_run", SeqCst, vec![1_000, 2_000, 4_000, 8_000]),
         ("long_run", Relaxed, vec![1_000, 2_000, 4_000, 8_000]),
+        ("locked_reads", SeqCst, vec![100, 200, 400, 800]),
     ]
 }
 
@@ -61,6 +62,7 @@ fn build(family: &str, n: usize, ordering: Ordering) -> Result<Classic> {
         "lastzero" => classic::lastzero_with(n, ordering),
         "counter" => classic::counter_with(n, ordering),
         "long_run" => classic::long_run_with(n, ordering),
+        "locked_reads" => classic::locked_reads_with(n, ordering),
         other => bail!("no classic program `{other}`"),
     })
 }
@@ -86,7 +88,7 @@ pub fn c11(_args: &Args) -> Result<Section> {
                 // loom's limit: the body and four spawned threads.
                 let threads = match family {
                     "lastzero" => n + 1,
-                    "long_run" => 2,
+                    "long_run" | "locked_reads" => 2,
                     _ => n,
                 };
                 if engine == "loom" && threads > 5 {
@@ -111,7 +113,7 @@ pub fn c11(_args: &Args) -> Result<Section> {
     }
     let mut md = String::from("## The c11 engine: weak memory against the optimum\n\n");
     md += &format!(
-        "Executions to exhaust the classic programs (`tapestry_catalogue::classic`) with every access `SeqCst` and with every access `Relaxed`, each search in a process of its own (peak: its peak resident memory). **c11** is the c11 engine (RC11, TruSt); **dpor** the DPOR engine, sequential consistency only, so on the `SeqCst` programs alone, whose optimum is the same for both; **loom** the exhaustive engine, loom's DFS with no preemption bound, up to its five threads. Optimum: for `SeqCst`, the Mazurkiewicz traces; for `Relaxed`, the RC11 execution graphs, derived in `classic` (readers 2^n, lastzero (n+1) 2^(n-1), counter n!). A search stops after {} s (`>`: a lower bound) and that engine skips the family's larger sizes. GenMC 0.11 on this kind of machine, for scale: readers(16) 65,536 executions in 2.3 s (28k/s), lastzero(14) 69,632 in 9.4 s SC / 10.6 s RC11 (7k/s), counter(9) 362,880 in 26 s SC / 28 s RC11 (13–14k/s), about 95 MB. long_run(n): two executions of about n events each; its time should grow as n, not as its square.\n\n",
+        "Executions to exhaust the classic programs (`tapestry_catalogue::classic`) with every access `SeqCst` and with every access `Relaxed`, each search in a process of its own (peak: its peak resident memory). **c11** is the c11 engine (RC11, TruSt); **dpor** the DPOR engine, sequential consistency only, so on the `SeqCst` programs alone, whose optimum is the same for both; **loom** the exhaustive engine, loom's DFS with no preemption bound, up to its five threads. Optimum: for `SeqCst`, the Mazurkiewicz traces; for `Relaxed`, the RC11 execution graphs, derived in `classic` (readers 2^n, lastzero (n+1) 2^(n-1), counter n!). A search stops after {} s (`>`: a lower bound) and that engine skips the family's larger sizes. GenMC 0.11 on this kind of machine, for scale: readers(16) 65,536 executions in 2.3 s (28k/s), lastzero(14) 69,632 in 9.4 s SC / 10.6 s RC11 (7k/s), counter(9) 362,880 in 26 s SC / 28 s RC11 (13–14k/s), about 95 MB. long_run(n): two executions of about n events each; its time should grow as n, not as its square. locked_reads(n): n + 1 executions of about 5n events, each `SeqCst` increment under a lock (a graph mixing `SeqCst` with acquires and releases); the load's choices are judged per choice.\n\n",
         MAX_TIME.as_secs()
     );
     md += "| program | optimum | engine | executions | ratio | time | exec/s | peak |\n|---|---:|---|---:|---:|---:|---:|---:|\n";
