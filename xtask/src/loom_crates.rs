@@ -130,6 +130,18 @@ const SUBJECTS: &[Subject] = &[
         features: "",
     },
     Subject {
+        name: "parking",
+        version: "2.2.1",
+        cfg: "loom",
+        rustflags: "",
+        test: Target::Test("loom"),
+        // smol-rs's CI runs its loom tests with at most two preemptions.
+        max_duration: None,
+        filter: None,
+        preemptions: Some("2"),
+        features: "loom",
+    },
+    Subject {
         name: "sharded-slab",
         version: "0.1.7",
         cfg: "loom",
@@ -140,6 +152,21 @@ const SUBJECTS: &[Subject] = &[
         max_duration: None,
         filter: None,
         preemptions: Some("2"),
+        features: "",
+    },
+    Subject {
+        name: "st3",
+        version: "0.4.1",
+        cfg: "st3_loom",
+        rustflags: "",
+        // Its CI (shipped): `RUSTFLAGS="--cfg st3_loom" cargo test --tests --release` with
+        // `LOOM_MAX_PREEMPTIONS=3`. Its one test target, `integration`, holds its loom models
+        // under the cfg (`tests/loom.rs`, ported from tokio's work-stealing queue tests, on
+        // loom 0.5) and its other tests without it.
+        test: Target::Test("integration"),
+        max_duration: None,
+        filter: None,
+        preemptions: Some("3"),
         features: "",
     },
     Subject {
@@ -296,8 +323,8 @@ pub fn run(args: &Args) -> Result<()> {
                  loom-crates`: each crate's published source, fetched by cargo, built with its \
                  loom `--cfg` (and the other `RUSTFLAGS`, features and target its CI's loom run \
                  uses: see `SUBJECTS` in xtask/src/loom_crates.rs), run with the \
-                 `LOOM_MAX_PREEMPTIONS` its CI uses (concurrent-queue, sharded-slab, thingbuf: \
-                 2), once as published and once with its `loom` dependency renamed to \
+                 `LOOM_MAX_PREEMPTIONS` its CI uses (concurrent-queue, parking, sharded-slab, \
+                 thingbuf: 2; st3: 3), once as published and once with its `loom` dependency renamed to \
                  `tapestry-loom` (the only edit); tests run one at a time, release profile. \
                  Times are of `cargo test` on the target, the build \
                  excluded.\n\n{table}"
