@@ -9,6 +9,10 @@
 //! events the latest way (a read of the latest write, a write placed last: no edge out of
 //! the new event), which is how every run of an exploration adds them; any other change
 //! drops them all.
+//!
+//! The same order, walked back from a thread's newest events, says whether it has a cycle
+//! through them ([`Graph::sc_cycle_through`]): what judges a choice that is not the latest
+//! one without the whole graph's relations.
 
 use std::cell::RefCell;
 use std::sync::Arc;
