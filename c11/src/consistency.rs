@@ -154,8 +154,7 @@ pub(crate) fn strongest(ord: Ordering, fail_ord: Option<Ordering>) -> Ordering {
 
 /// Sequential consistency: `po ∪ asw ∪ rf ∪ co ∪ fr` is acyclic, searched on the transitive
 /// reduction of each (a thread's next event, a location's next write, a read to the write
-/// after the one it reads), one edge or two per event; and atomicity: each
-/// read-modify-write's write comes right after the write its read reads.
+/// after the one it reads), one edge or two per event; and atomicity ([`atomic`]).
 fn judge_sc(graph: &Graph) -> Verdict {
     let threads = graph.thread_count();
     let mut first = Vec::with_capacity(threads + 1);
@@ -179,7 +178,6 @@ fn judge_sc(graph: &Graph) -> Verdict {
     let mut edges: Vec<(usize, usize)> = Vec::with_capacity(3 * total);
     // The write after each write in coherence order.
     let mut co_next = vec![usize::MAX; total];
-    let mut atomic = true;
     for (_, order) in &locations {
         for pair in order.windows(2) {
             let (a, b) = (index(pair[0]), index(pair[1]));
@@ -201,10 +199,6 @@ fn judge_sc(graph: &Graph) -> Verdict {
                     if co_next[w] != usize::MAX {
                         edges.push((at, co_next[w]));
                     }
-                    if let Some(Label::Write { rmw: true, .. }) = events.get(i + 1).map(|e| e.label)
-                    {
-                        atomic &= co_next[w] == at + 1;
-                    }
                 }
                 Label::Spawn { child } if !graph.thread(child).is_empty() => {
                     edges.push((at, first[child as usize]));
@@ -222,7 +216,7 @@ fn judge_sc(graph: &Graph) -> Verdict {
             }
         }
     }
-    match (acyclic(total, &edges), atomic) {
+    match (acyclic(total, &edges), atomic(graph)) {
         (false, _) => Verdict::Inconsistent,
         (true, true) => Verdict::Consistent,
         (true, false) => Verdict::AtomicityOnly,

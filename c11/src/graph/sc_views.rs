@@ -124,8 +124,9 @@ impl Graph {
             });
         }
         // Edges among the new events close no cycle through them on their own.
-        let is_new = |id: EventId| id.thread == first.thread && id.index >= first.index;
-        walk.todo.retain(|&id| !is_new(id));
+        let mut todo = std::mem::take(&mut walk.todo);
+        todo.retain(|&id| !walk.is_new(id));
+        walk.todo = todo;
         walk.reaches_new()
     }
 
