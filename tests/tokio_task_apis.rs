@@ -125,6 +125,21 @@ as_tokios! {
 }
 
 as_tokios! {
+    /// A `JoinError` is `Send` and `Sync`, as tokio's: `?` turns it into a `Box<dyn Error +
+    /// Send + Sync>` (what `anyhow::Error` takes), which keeps its message.
+    a_join_error_becomes_a_sendable_error, |tokio| {
+        let failing = tokio::spawn(async { panic!("the task failed") });
+        let id = failing.id();
+        let joined = async move {
+            let value: () = failing.await?;
+            Ok::<(), Box<dyn std::error::Error + Send + Sync>>(value)
+        };
+        let error = joined.await.unwrap_err();
+        assert_eq!(error.to_string(), format!("task {id} panicked with message \"the task failed\""));
+    }
+}
+
+as_tokios! {
     /// `spawn_blocking` returns the closure's output, and its panic as a `JoinError` that
     /// names the task, as tokio's.
     spawn_blocking_returns_the_closures_output_or_panic, |tokio| {

@@ -20,7 +20,7 @@ use tapestry::cell::UnsafeCell;
 use tapestry::sync::atomic::{AtomicBool, AtomicUsize};
 use tapestry::sync::mpsc::{self, RecvTimeoutError, TrySendError};
 use tapestry::sync::{Arc, Condvar, Mutex};
-use tapestry::{EngineKind, Explorer, FailureKind, Outcome, hint, thread};
+use tapestry::{Engine, EngineKind, Explorer, FailureKind, Outcome, hint, thread};
 
 /// What the default engines must say of a program.
 #[derive(Clone, Copy, Debug)]
@@ -651,17 +651,46 @@ fn spinners_wait_for_a_third_thread() {
     }
 }
 
+/// (With a step limit loom can count to: past 60,000 steps the exhaustive engine says it
+/// cannot run the program, `tests/long_runs.rs`.)
 #[test]
 fn spinners_waiting_for_nobody_hit_the_step_limit() {
     for (name, pause) in PAUSES {
         let report = Explorer::new()
             .engine(EngineKind::Exhaustive)
+            .max_steps(20_000)
             .run(move || gate(2, pause, Raise::Nobody));
         let failure = report
             .failure()
             .unwrap_or_else(|| panic!("{name}: a livelock passed\n{report}"));
         assert_eq!(failure.kind(), FailureKind::StepLimit, "{name}\n{report}");
     }
+}
+
+/// A livelock's report shows the start of its long schedule, not all of it (a million steps
+/// are megabytes of text in the test's output); `Failure::replay` has it whole.
+#[test]
+fn a_long_schedule_is_cut_in_the_report() {
+    let report = Explorer::new()
+        .engine(Engine::random().schedules(10))
+        .max_steps(20_000)
+        .run(|| gate(2, thread::yield_now, Raise::Nobody));
+    let failure = report.failure().expect("a livelock");
+    assert_eq!(failure.kind(), FailureKind::StepLimit, "{report}");
+    let whole = failure.replay().to_string();
+    let shown = failure.to_string();
+    let line = shown
+        .lines()
+        .find(|l| l.trim_start().starts_with("replay: "))
+        .expect("a replay line");
+    assert!(whole.len() > 1000 && line.len() < 500, "{line}");
+    assert!(
+        line.contains(&format!("({} characters in all", whole.len())),
+        "{line}"
+    );
+    let kept = line.trim_start().trim_start_matches("replay: ");
+    let kept = kept.split(" ...").next().unwrap();
+    assert!(whole.starts_with(kept), "{line}");
 }
 
 /// The gate again, with the flag raised by a third thread that first takes a lock of its

@@ -1,6 +1,6 @@
 //! What the catalogue knows about each program, and the lesson and code it shows.
 
-use tapestry::{EngineKind, Explorer, Failure, FailureKind};
+use tapestry::{EngineKind, Failure, FailureKind};
 
 /// A bug class.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -141,13 +141,7 @@ impl Entry {
         self.found_by
             .iter()
             .filter(|&&k| k != EngineKind::Stress && k != EngineKind::C11)
-            .filter_map(|&k| {
-                Explorer::new()
-                    .engine(settings.engine(k))
-                    .run(self.buggy)
-                    .failure()
-                    .cloned()
-            })
+            .filter_map(|&k| settings.explorer(k).run(self.buggy).failure().cloned())
             .min_by_key(|f| {
                 (
                     f.engine() == EngineKind::Exhaustive,

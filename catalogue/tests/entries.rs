@@ -4,7 +4,7 @@
 //! minimal failing interleaving is snapshotted. `TAPESTRY_BUDGET=10` scales the budgets (what
 //! `cargo xtask soak` runs).
 
-use tapestry::{EngineKind, Explorer, FailureKind, Report};
+use tapestry::{EngineKind, FailureKind, Report};
 use tapestry_catalogue::hunt::Settings;
 use tapestry_catalogue::{ENTRIES, Entry};
 
@@ -33,7 +33,7 @@ fn settings() -> Settings {
 }
 
 fn explore(program: fn(), kind: EngineKind) -> Report {
-    Explorer::new().engine(settings().engine(kind)).run(program)
+    settings().explorer(kind).run(program)
 }
 
 fn buggy_is_found(name: &str) {
@@ -48,9 +48,7 @@ fn buggy_is_found(name: &str) {
                     budget: settings().budget * 10.0,
                     ..settings()
                 };
-                Explorer::new()
-                    .engine(settings.engine(kind))
-                    .run(entry.buggy)
+                settings.explorer(kind).run(entry.buggy)
             }
             _ => explore(entry.buggy, kind),
         };

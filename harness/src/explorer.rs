@@ -10,10 +10,6 @@ use crate::report::{EngineReport, Outcome, Report};
 use crate::schedule::Replay;
 use crate::trace::{Ending, Labels, Trace};
 
-/// Default step limit of an execution: scheduling points for model engines, facade operations
-/// per thread for the stress engine.
-const DEFAULT_MAX_STEPS: u64 = 20_000;
-
 /// Runs a test body under engines and reports what they found.
 ///
 /// ```
@@ -66,7 +62,7 @@ impl Default for Explorer {
         Explorer {
             engines: Vec::new(),
             keep_going: false,
-            max_steps: DEFAULT_MAX_STEPS,
+            max_steps: Explorer::DEFAULT_MAX_STEPS,
             shrink: true,
             tracing: true,
             jobs: 1,
@@ -82,6 +78,11 @@ impl Default for Explorer {
 }
 
 impl Explorer {
+    /// The default step limit of an execution ([`Explorer::max_steps`]): shuttle's. A
+    /// correct program that is merely long must not fail: one hundred tasks sharing a rate
+    /// limiter take some 30,000 scheduling points in one execution.
+    pub const DEFAULT_MAX_STEPS: u64 = 1_000_000;
+
     /// An explorer with no engine chosen yet; if none is added, all seven run with their default
     /// settings ([`Engine::defaults`]).
     pub fn new() -> Self {
@@ -110,7 +111,7 @@ impl Explorer {
     /// Fails an execution with [`FailureKind::StepLimit`] after this many steps: scheduling
     /// points under the model engines, facade operations of one thread under the stress engine
     /// (which then waits a grace period before failing, so that a thread the OS has not run yet
-    /// is not taken for a livelock) (default 20,000).
+    /// is not taken for a livelock) (default [`Explorer::DEFAULT_MAX_STEPS`], 1,000,000).
     pub fn max_steps(mut self, steps: u64) -> Self {
         self.max_steps = steps;
         self

@@ -83,6 +83,31 @@ impl fmt::Display for Failure {
         if let Some(preemptions) = self.preemptions {
             write!(f, "\n  preemptions: {preemptions}")?;
         }
-        write!(f, "\n  replay: {}\n\n{}", self.replay, self.trace)
+        write!(f, "\n  replay: ")?;
+        write_abbreviated(f, &self.replay.to_string())?;
+        write!(f, "\n\n{}", self.trace)
     }
+}
+
+/// Characters of a replay shown in a report; a longer one (a schedule of a long execution,
+/// such as a livelock's million steps) is cut, so that the report stays readable.
+const REPLAY_SHOWN: usize = 240;
+
+fn write_abbreviated(f: &mut fmt::Formatter<'_>, replay: &str) -> fmt::Result {
+    if replay.len() <= REPLAY_SHOWN {
+        return f.write_str(replay);
+    }
+    let mut end = REPLAY_SHOWN;
+    while !replay.is_char_boundary(end) {
+        end -= 1;
+    }
+    // Cut after a whole token: a shown number is never a prefix of the real one.
+    let cut = replay[..end].rfind(' ').unwrap_or(end);
+    write!(
+        f,
+        "{} ... ({} characters in all: `Failure::replay` has it whole, and `#[tapestry::test]` \
+         saves it in the test's schedule file)",
+        &replay[..cut],
+        replay.len()
+    )
 }

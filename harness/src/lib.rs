@@ -174,7 +174,7 @@
 //! | `pct_depth = 3` | the bug depth PCT aims at |
 //! | `inversion_bound = 20` | steps of intermediate-priority threads after which the priority engine reports a priority inversion |
 //! | `stress_iterations = 100000`, `stress_time = "1s"` | the stress engine's budget |
-//! | `max_steps = 20000` | an execution longer than this fails with `StepLimit` |
+//! | `max_steps = 20000` | an execution longer than this fails with `StepLimit` (default 1,000,000, shuttle's: a correct program is never failed for being long; the exhaustive engine runs at most 60,000 steps of an execution, loom's limit, and says so past it) |
 //! | `workers = 1` | models an async runtime with this many worker threads: at most that many task polls run at once, so a task blocked inside its poll starves the others (see [`Explorer::workers`]; default: a thread per task) |
 //! | `timeouts = "when_idle"` | a `timeout` of `tapestry::tokio::time` fires only when nothing else can run, as a sleep: for timeouts that guard against a hang (default `"early"`: at any await point of the work it guards; see [`Explorer::timeouts`]) |
 //! | `lock_order = false` | no lock-order prediction: only a deadlock an engine runs into fails the test, not a `PotentialDeadlock` (default `true`; see [`Explorer::lock_order`]) |

@@ -6,10 +6,12 @@
 //! tokio = { package = "tapestry-tokio", git = "https://github.com/tapestry-rs/tapestry" }
 //! ```
 //!
-//! and `tokio::spawn`, `tokio::select!`, `tokio::join!`, `tokio::try_join!`, `tokio::pin!`,
-//! `tokio::task_local!`, `tokio::sync::*`, `tokio::task::*` (`spawn`, `JoinHandle`,
-//! `AbortHandle`, `JoinSet`, `Id`, `id`, `try_id`, `spawn_blocking`, `block_in_place`,
-//! `yield_now`, `LocalKey`), `tokio::time::*`, `tokio::runtime::{Builder, Runtime, Handle}` and
+//! keeping its `features` list if it has one (`sync`, `rt`, `rt-multi-thread`, `macros`,
+//! `time`, `test-util` and `full` are accepted and change nothing; the features of what is not
+//! provided, below, are errors that name them), and `tokio::spawn`, `tokio::select!`,
+//! `tokio::join!`, `tokio::try_join!`, `tokio::pin!`, `tokio::task_local!`, `tokio::sync::*`,
+//! `tokio::task::*` (`spawn`, `JoinHandle`, `AbortHandle`, `JoinSet`, `Id`, `id`, `try_id`,
+//! `spawn_blocking`, `block_in_place`, `yield_now`, `LocalKey`), `tokio::time::*`, `tokio::runtime::{Builder, Runtime, Handle}` and
 //! `#[tokio::test]` are tapestry's (see `tapestry::tokio` for each one's semantics).
 //! `tokio::sync` has `Mutex`, `RwLock`, `Semaphore`, `Notify`, `Barrier`, `OnceCell`,
 //! `oneshot`, `mpsc`, `watch` and `broadcast`. `#[tokio::test]` is `#[tapestry::test]` on tokio's runtime: the default

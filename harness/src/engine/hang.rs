@@ -18,6 +18,7 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, OnceLock};
 
 use parking_lot::{Condvar, Mutex};
+use shuttle::scheduler::{Schedule, Scheduler, Task, TaskId};
 use std::time::{Duration, Instant};
 
 use crate::kinds::EngineKind;
@@ -181,7 +182,7 @@ fn patrol() {
         let mut stuck = Vec::new();
         for entry in entries.iter_mut() {
             let beat = entry.exec.heartbeat();
-            if beat != entry.last {
+            if beat != entry.last || entry.exec.engine_working.load(Relaxed) {
                 entry.last = beat;
                 entry.since = Instant::now();
             } else if !entry.fired && entry.since.elapsed() >= entry.bound {
@@ -205,6 +206,58 @@ fn patrol() {
             }
         }
         entries = registry.entries.lock();
+    }
+}
+
+/// A scheduler whose work between executions ([`Scheduler::new_execution`]: a DPOR search's
+/// analysis of the execution that ended, the c11 engine's revisits) is the engine's, not the
+/// program's: however long it takes on a long execution, the watchdog does not take it for a
+/// hang and end the process.
+pub(crate) struct Working<S> {
+    pub scheduler: S,
+    pub exec: Arc<Execution>,
+}
+
+impl<S: Scheduler> Scheduler for Working<S> {
+    fn new_execution(&mut self) -> Option<Schedule> {
+        self.exec.engine_working.store(true, Relaxed);
+        let schedule = self.scheduler.new_execution();
+        self.exec.engine_working.store(false, Relaxed);
+        schedule
+    }
+
+    fn next_task(
+        &mut self,
+        runnable: &[&Task],
+        current: Option<TaskId>,
+        is_yielding: bool,
+    ) -> Option<TaskId> {
+        self.scheduler.next_task(runnable, current, is_yielding)
+    }
+
+    fn next_u64(&mut self) -> u64 {
+        self.scheduler.next_u64()
+    }
+}
+
+/// The engine's own work inside a facade operation (the c11 engine's judgement of a choice,
+/// whose cost grows with the graph) is under way until the guard drops: the watchdog does
+/// not take a long one for the program's hang.
+pub(crate) struct AtWork(Option<&'static crate::rt::Local>);
+
+pub(crate) fn at_work() -> AtWork {
+    let local = crate::rt::local();
+    if let Some(local) = local {
+        local.exec.engine_working.store(true, Relaxed);
+    }
+    AtWork(local)
+}
+
+impl Drop for AtWork {
+    fn drop(&mut self) {
+        if let Some(local) = self.0 {
+            local.exec.engine_working.store(false, Relaxed);
+        }
     }
 }
 

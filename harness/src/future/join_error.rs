@@ -7,9 +7,14 @@ use super::context::Id;
 
 /// Why a task gave no output: it was aborted, or it panicked. It names the task by its
 /// [`Id`], in its `Debug` and `Display` forms too, as tokio's: `JoinError::Panic(Id(3),
-/// "the message", ...)`, `task 3 panicked with message "the message"`.
+/// "the message", ...)`, `task 3 panicked with message "the message"`. It is `Send` and
+/// `Sync`, as tokio's, so that `?` turns it into an `anyhow::Error` or a `Box<dyn Error + Send
+/// + Sync>`.
 pub struct JoinError {
-    pub(super) panic: Option<Box<dyn Any + Send + 'static>>,
+    panic: Option<Payload>,
+    /// The panic's message, if its payload is a string (as `panic!`'s is): read when the
+    /// error is made, since the payload itself is never shared.
+    message: Option<String>,
     /// A panic's note in its execution, until a handle returns it (`rt::TaskPanic::noted`).
     pub(super) noted: Option<(u64, u64)>,
     pub(super) id: Id,
@@ -19,6 +24,7 @@ impl JoinError {
     pub(super) fn cancelled(id: Id) -> JoinError {
         JoinError {
             panic: None,
+            message: None,
             noted: None,
             id,
         }
@@ -26,8 +32,14 @@ impl JoinError {
 
     /// The error of a task whose poll (or blocking closure) panicked.
     pub(super) fn panicked(id: Id, panic: crate::rt::TaskPanic) -> JoinError {
+        let payload = panic.payload;
+        let message = payload
+            .downcast_ref::<&str>()
+            .map(|message| (*message).to_owned())
+            .or_else(|| payload.downcast_ref::<String>().cloned());
         JoinError {
-            panic: Some(panic.payload),
+            panic: Some(Payload(payload)),
+            message,
             noted: panic.noted,
             id,
         }
@@ -54,25 +66,29 @@ impl JoinError {
     pub fn into_panic(self) -> Box<dyn Any + Send + 'static> {
         self.panic
             .expect("`JoinError::into_panic` on a task that was cancelled, not panicked")
+            .0
     }
 
     /// The panic's payload, or the error back if the task was aborted.
     pub fn try_into_panic(self) -> Result<Box<dyn Any + Send + 'static>, JoinError> {
         match self.panic {
-            Some(panic) => Ok(panic),
+            Some(panic) => Ok(panic.0),
             None => Err(self),
         }
     }
 
-    /// The panic's message, if its payload is a string (as `panic!`'s is).
     fn message(&self) -> Option<&str> {
-        let panic = self.panic.as_deref()?;
-        panic
-            .downcast_ref::<&str>()
-            .copied()
-            .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+        self.message.as_deref()
     }
 }
+
+/// A panic's payload, which is `Send` but perhaps not `Sync`, kept where no shared reference
+/// reaches it: it only leaves by value ([`JoinError::into_panic`]).
+struct Payload(Box<dyn Any + Send + 'static>);
+
+// SAFETY: no `&Payload` gives access to the payload (the field is private to this module and
+// read only by value), so sharing a `&Payload` between threads shares nothing of it.
+unsafe impl Sync for Payload {}
 
 impl fmt::Debug for JoinError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

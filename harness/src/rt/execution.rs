@@ -110,6 +110,10 @@ pub(crate) struct Execution {
     /// Facade operations so far, counted under model engines for the watchdog
     /// (`engine::hang`); the stress engine counts its own, per worker.
     heartbeat: AtomicU64,
+    /// The engine's own work between executions is under way (a DPOR search's analysis of the
+    /// execution that ended, the c11 engine's revisits): no program code runs, so the
+    /// watchdog sees no hang however long it takes (`engine::hang::Working`).
+    pub(crate) engine_working: AtomicBool,
     /// The execution is over while its threads may still run: it failed, or its engine
     /// abandoned it. Operations made then are counted (`op_after_end`).
     over: AtomicBool,
@@ -197,6 +201,7 @@ impl Execution {
             lock_order: true,
             before_ops: backend.acts_before_ops(),
             heartbeat: AtomicU64::new(0),
+            engine_working: AtomicBool::new(false),
             over: AtomicBool::new(false),
             ops_after_end: AtomicU64::new(0),
             engine: None,

@@ -220,7 +220,11 @@ impl<'a> TestRun<'a> {
             None => knobs.stress_time.unwrap_or(Stress::DEFAULT_TIME),
         };
         let mut explorer = Explorer::new()
-            .max_steps(spec.max_steps.or(knobs.max_steps).unwrap_or(20_000))
+            .max_steps(
+                spec.max_steps
+                    .or(knobs.max_steps)
+                    .unwrap_or(Explorer::DEFAULT_MAX_STEPS),
+            )
             .jobs(knobs.jobs.unwrap_or(1))
             .shard(knobs.shard.unwrap_or_default())
             .tracing(knobs.tracing)

@@ -412,7 +412,10 @@ fn replay(paths: &[PathBuf]) -> Result<ExitCode> {
                 file.display()
             );
             match catalogue_program(&failure.test)? {
-                Some(program) => match tapestry::Explorer::new().replay(&failure.replay, program) {
+                Some(program) => match tapestry::Explorer::new()
+                    .max_steps(tapestry_catalogue::hunt::MAX_STEPS)
+                    .replay(&failure.replay, program)
+                {
                     Err(diverged) => println!("{diverged}\n"),
                     Ok(report) => match report.failure() {
                         Some(found) => println!("{}\n", found.trace()),

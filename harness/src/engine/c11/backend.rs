@@ -13,7 +13,7 @@ use super::atomic::C11Atomic;
 use super::locks::{C11Condvar, C11Mutex, C11RwLock};
 use super::{Shared, SharedState};
 use crate::engine::shuttle::ShuttleBackend;
-use crate::engine::stack;
+use crate::engine::{hang, stack};
 use crate::kinds::FailureKind;
 use crate::rt::{
     self, ArcOperations, AtomicRepr, Backend, Execution, RawAtomic, RawCell, RawCondvar,
@@ -82,6 +82,7 @@ fn with_run_unless_dropped<R>(
         .tid_of(me)
         .expect("every model thread is spawned through the backend");
     let mut run = shared.explorer.execution().expect("a run under way");
+    let _at_work = hang::at_work();
     op(&mut run, tid)
 }
 

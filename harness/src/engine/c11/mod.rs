@@ -269,7 +269,8 @@ pub(crate) fn describe_estimate(estimate: &tapestry_c11::Estimate, ran: u64) -> 
     if estimate.paths == 0 {
         format!(
             "its budget stopped it after {ran} executions: a complete exploration would run \
-             more, how many more is unknown (no random path of the estimate ended in its time)"
+             more, how many more is unknown (no random path of the estimate ended in its time \
+             and within {ESTIMATE_MAX_STEPS} steps)"
         )
     } else if estimate.executions + 2.0 * estimate.std_error < ran as f64 {
         format!(
@@ -286,8 +287,16 @@ pub(crate) fn describe_estimate(estimate: &tapestry_c11::Estimate, ran: u64) -> 
 /// Paths sampled for an estimate, at most.
 const ESTIMATE_PATHS: usize = 1_000;
 
+/// The longest path the estimate samples: a step of the c11 exploration costs more the larger
+/// its graph (a write looks at every read of its location it could revisit, and at what a
+/// revisit would delete), so that one step of a path tens of thousands of steps long took
+/// over ten seconds (two threads incrementing one counter 8,000 times each). A search whose
+/// executions are longer gets no estimate, and says so.
+const ESTIMATE_MAX_STEPS: u64 = 2_000;
+
 /// The estimate of no path: none ended within the estimate's time (a path that runs to the
-/// step limit, its graph growing at every step, takes long).
+/// step limit, its graph growing at every step, takes long), or one was longer than
+/// [`ESTIMATE_MAX_STEPS`].
 const NO_PATH: tapestry_c11::Estimate = tapestry_c11::Estimate {
     executions: 0.0,
     std_error: 0.0,
@@ -319,6 +328,7 @@ pub(crate) fn estimate(
     Shared::stop_after(&shared, time);
     let quiet = Limits {
         tracing: false,
+        max_steps: limits.max_steps.min(ESTIMATE_MAX_STEPS),
         ..limits.clone()
     };
     let start = std::time::Instant::now();
@@ -340,12 +350,11 @@ pub(crate) fn estimate(
         }
         let left = time.saturating_sub(start.elapsed());
         let run = run_on_graphs(body, &shared, &quiet, left);
-        // The body uses what this engine lacks.
-        if run
-            .found
-            .is_some_and(|f| f.record.kind == FailureKind::Unsupported)
-        {
-            return None;
+        match run.found.map(|f| f.record.kind) {
+            // The body uses what this engine lacks.
+            Some(FailureKind::Unsupported) => return None,
+            Some(FailureKind::StepLimit) => return Some(NO_PATH),
+            _ => {}
         }
     }
 }
@@ -555,7 +564,8 @@ mod estimate_tests {
         let text = describe_estimate(&none, 20);
         assert!(
             text.ends_with(
-                "how many more is unknown (no random path of the estimate ended in its time)"
+                "how many more is unknown (no random path of the estimate ended in its time \
+                 and within 2000 steps)"
             ),
             "{text}"
         );

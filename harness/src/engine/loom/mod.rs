@@ -17,6 +17,7 @@ use self::backend::LoomBackend;
 use super::choices::{Given, given, next_rounds, public};
 use super::{Body, EngineRun, Exhaustive, Found, Limits, failure_of, on_fresh_thread, predicted};
 use super::{hang, stack};
+use crate::kinds::FailureKind;
 use crate::rt::{self, Execution, Local};
 use crate::schedule::Replay;
 
@@ -130,7 +131,17 @@ fn explore_here(
             spent += ran;
             match result {
                 Err(payload) => {
-                    let record = failure_of(&exec, &*payload);
+                    let mut record = failure_of(&exec, &*payload);
+                    if record.kind == FailureKind::StepLimit && limits.max_steps > MAX_BRANCHES {
+                        // Not the program's step limit: loom's own.
+                        record.kind = FailureKind::Unsupported;
+                        record.message = format!(
+                            "this engine runs at most {MAX_BRANCHES} steps per execution (loom \
+                             counts a thread's operations in 16 bits) and this execution ran \
+                             more; the other engines run each execution to the step limit, {}",
+                            limits.max_steps
+                        );
+                    }
                     return EngineRun {
                         executions: exec.executions(),
                         elapsed: start.elapsed(),
@@ -187,6 +198,12 @@ fn explore_here(
     }
 }
 
+/// The most steps loom runs in one execution: it counts each thread's operations in a `u16`
+/// (its `VersionVec`), which overflows past 65,535 (a panic in a debug build, a wrong search
+/// in a release one). A longer execution is beyond this engine, not a failure of the program:
+/// the step limit of the other engines is far higher ([`crate::Explorer::DEFAULT_MAX_STEPS`]).
+const MAX_BRANCHES: u64 = 60_000;
+
 /// How often one exploration may start loom's search over (see `pool`).
 const MAX_RESTARTS: u32 = 8;
 
@@ -198,7 +215,7 @@ fn builder(
 ) -> loom::model::Builder {
     let mut builder = loom::model::Builder::new();
     builder.preemption_bound = bound;
-    builder.max_branches = limits.max_steps as usize;
+    builder.max_branches = limits.max_steps.min(MAX_BRANCHES) as usize;
     // loom checks its execution and time budgets only every `checkpoint_interval` executions;
     // with no checkpoint file, checking every time costs nothing.
     builder.checkpoint_interval = 1;
