@@ -183,3 +183,26 @@ fn the_exhaustive_engine_says_an_execution_past_its_steps_is_beyond_it() {
     );
     assert!(report.failure().is_none(), "{report}");
 }
+
+/// An execution past the step limit in which no round of steps repeats (each step stores to
+/// an atomic of its own) may be a program that is simply that long: the report says so, and
+/// how to raise the limit, instead of only suggesting a spin loop.
+#[test]
+fn a_step_limit_with_no_repeating_round_suggests_raising_the_limit() {
+    let report = Explorer::new()
+        .engine(Engine::random().schedules(1))
+        .max_steps(500)
+        .run(|| {
+            let cells: Vec<AtomicUsize> = (0..1000).map(AtomicUsize::new).collect();
+            for cell in &cells {
+                cell.store(0, Relaxed);
+            }
+        });
+    let failure = report.failure().expect("the step limit");
+    assert!(
+        failure
+            .message()
+            .ends_with("so the program may just be this long: if so, raise `max_steps` (or `TAPESTRY_MAX_STEPS`)"),
+        "{report}"
+    );
+}

@@ -496,3 +496,38 @@ fn a_task_is_finished_before_the_joiner_it_woke_runs_on_a_one_worker_runtime() {
         );
     }
 }
+
+/// A task that loops on resources that are always ready (deadpool's cancellation test: a
+/// `timeout` of zero around taking a permit, then a sleep of zero), until another task sets a
+/// flag: on tokio its cooperative budget (128 operations a poll) makes it yield, so the other
+/// task runs; without one, an engine that lets a task run as long as it can (dpor, exhaustive,
+/// PCT) ran it to the step limit.
+fn spins_on_ready_resources() {
+    block_on(async {
+        let done = Arc::new(AtomicUsize::new(0));
+        let permits = Arc::new(tokio::sync::Semaphore::new(1));
+        let spinner = {
+            let (done, permits) = (done.clone(), permits.clone());
+            tokio::spawn(async move {
+                let mut rounds = 0u64;
+                while done.load(SeqCst) == 0 {
+                    let zero = tokio::time::Duration::ZERO;
+                    let _permit = tokio::time::timeout(zero, permits.acquire()).await;
+                    tokio::time::sleep(zero).await;
+                    rounds += 1;
+                }
+                rounds
+            })
+        };
+        let setter = tokio::spawn(async move { done.store(1, SeqCst) });
+        setter.await.unwrap();
+        assert!(spinner.await.unwrap() < 1_000);
+    });
+}
+
+#[test]
+fn a_task_looping_on_ready_resources_yields_on_its_budget() {
+    let report = tapestry_tests::model_engines().run(spins_on_ready_resources);
+    assert!(report.failure().is_none(), "{report}");
+    assert_eq!(report.skipped().count(), 0, "{report}");
+}

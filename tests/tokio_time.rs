@@ -108,6 +108,32 @@ fn the_virtual_clock_moves_by_the_sleeps() {
     assert!(report.failure().is_none(), "{report}");
 }
 
+/// Timers tick in milliseconds, as tokio's: a sleep of a nanosecond lasts until the next
+/// millisecond, so a task that sleeps for nanoseconds in a loop (deadpool's cancellation test)
+/// runs a round per millisecond of virtual time, not a million, under every model engine.
+#[test]
+fn timers_tick_in_milliseconds_as_tokios() {
+    let report = model_engines().run(|| {
+        block_on(async {
+            let start = Instant::now();
+            time::sleep(Duration::from_nanos(1)).await;
+            assert_eq!(start.elapsed(), Duration::from_millis(1));
+            let mut rounds = 0;
+            while start.elapsed() < Duration::from_millis(5) {
+                time::sleep(Duration::from_nanos(3)).await;
+                rounds += 1;
+            }
+            assert_eq!(rounds, 4);
+            let work = time::sleep(Duration::from_secs(1));
+            let err = time::timeout(Duration::from_micros(1), work).await;
+            assert!(err.is_err());
+            assert_eq!(start.elapsed(), Duration::from_millis(6));
+        });
+    });
+    assert!(report.failure().is_none(), "{report}");
+    assert_eq!(report.skipped().count(), 0, "{report}");
+}
+
 #[test]
 fn outside_explorations_timers_are_real() {
     let start = std::time::Instant::now();

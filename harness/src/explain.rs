@@ -127,7 +127,16 @@ pub(crate) fn explain(record: &FailureRecord, recording: &Recording, labels: &La
                     format!("step limit: {what}.\n{verdict} (the execution ran {steps} steps)"),
                 )
             }
-            None => (record.message.clone(), fallback()),
+            // No round repeats: a livelock whose rounds differ, or a program that is simply
+            // this long.
+            None => {
+                let message = format!(
+                    "{}; no round of steps repeats at its end, so the program may just be this \
+                     long: if so, raise `max_steps` (or `TAPESTRY_MAX_STEPS`)",
+                    record.message.trim_end_matches('?')
+                );
+                (message, fallback())
+            }
         },
         // Waker notes come only with lost wakeups.
         (None | Some(Detail::Wakers(_)), _) => (record.message.clone(), fallback()),

@@ -123,6 +123,20 @@ impl Instant {
         }))
     }
 
+    /// On the virtual clock, the first whole millisecond at or after `self` (itself on a
+    /// real clock): when a tokio timer due at `self` fires, since tokio's timers tick in
+    /// milliseconds (a `sleep` of a nanosecond lasts until the next tick).
+    pub(crate) fn ceil_to_millis(self) -> Instant {
+        match self.0 {
+            Clock::Real(_) => self,
+            Clock::Virtual(at) => {
+                let millis = at.as_nanos().div_ceil(1_000_000);
+                let at = u64::try_from(millis).map_or(at, Duration::from_millis);
+                Instant(Clock::Virtual(at))
+            }
+        }
+    }
+
     /// `self - duration`, or `None` if the clock cannot represent it.
     pub fn checked_sub(&self, duration: Duration) -> Option<Instant> {
         Some(Instant(match self.0 {

@@ -61,6 +61,42 @@ struct Entered {
     task: Option<Id>,
     /// The timers a poll asked for so far (`timer::want`); none for [`Kind::Entered`].
     wanted: Wanted,
+    /// What is left of the poll's cooperative budget ([`spend_budget`]).
+    budget: u8,
+}
+
+/// tokio's cooperative budget (`tokio::task::coop`): how many operations on the runtime's
+/// resources (a lock taken, a message received, a sleep that has elapsed, ...) one poll of a
+/// task may complete. Past it each such operation says `Pending` and wakes its task, which so
+/// yields: a task that loops on resources that are always ready (`sleep(Duration::ZERO)`, a
+/// `timeout` of zero around a lock that is free) lets the others run, as on tokio, instead of
+/// running alone until the step limit under an engine that lets it.
+pub(crate) const BUDGET: u8 = 128;
+
+/// Gives back the unit an operation spent ([`spend_budget`]) when it then was not ready, as
+/// tokio counts only the operations that complete.
+pub(crate) fn refund_budget() {
+    let poll = |entry: &Entered| entry.kind == Kind::Poll;
+    let refund = |entry: &mut Entered| entry.budget = entry.budget.saturating_add(1).min(BUDGET);
+    let _ = CONTEXT.try_with(|entries| entries.innermost(rt::current_thread(), poll, refund));
+}
+
+/// Spends one unit of the running poll's budget; `false`, spending nothing, if none is left
+/// (and `true` outside polls of ours, which have no budget).
+pub(crate) fn spend_budget() -> bool {
+    let poll = |entry: &Entered| entry.kind == Kind::Poll;
+    let spent = |entry: &mut Entered| match entry.budget {
+        0 => false,
+        left => {
+            entry.budget = left - 1;
+            true
+        }
+    };
+    CONTEXT
+        .try_with(|entries| entries.innermost(rt::current_thread(), poll, spent))
+        .ok()
+        .flatten()
+        .unwrap_or(true)
 }
 
 std::thread_local! {
@@ -77,7 +113,13 @@ pub(crate) struct Enter(Option<(u64, ThreadIdx)>);
 /// Enters the runtime context `kind` on `thread` (the running one), for `task`.
 pub(crate) fn enter(thread: Option<(u64, ThreadIdx)>, kind: Kind, task: Option<Id>) -> Enter {
     let wanted = Wanted::default();
-    CONTEXT.with(|entries| entries.push(thread, Entered { kind, task, wanted }));
+    let entered = Entered {
+        kind,
+        task,
+        wanted,
+        budget: BUDGET,
+    };
+    CONTEXT.with(|entries| entries.push(thread, entered));
     Enter(thread)
 }
 

@@ -83,6 +83,7 @@ pub use context::Id;
 pub(crate) use context::{
     Enter, Kind as ContextKind, current as context, enter_if_outside, task_id,
 };
+pub(crate) use context::{refund_budget, spend_budget};
 pub use join_error::JoinError;
 pub use task::{AbortHandle, JoinHandle, spawn};
 
@@ -219,12 +220,26 @@ impl<F: Future> Future for AwaitPoint<F> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let this = self.project();
+        if !context::spend_budget() {
+            return out_of_budget(this.site, cx);
+        }
         let result = this.future.poll(cx);
         if result.is_pending() {
+            context::refund_budget();
             waiting_at(this.site);
         }
         result
     }
+}
+
+/// What an operation on a runtime resource does when its poll's cooperative budget is spent
+/// ([`context::BUDGET`]): it yields, as a `yield_now` (a yield point of its thread, and a wake
+/// of its own task), and says `Pending`.
+pub(crate) fn out_of_budget<T>(site: &'static Location<'static>, cx: &mut Context<'_>) -> Poll<T> {
+    crate::thread::yield_at(site);
+    cx.waker().wake_by_ref();
+    waiting_at(site);
+    Poll::Pending
 }
 
 pin_project_lite::pin_project! {

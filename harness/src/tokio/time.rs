@@ -6,7 +6,11 @@
 //! after other tasks' steps, or when nothing else can run), in deadline order among the tasks'
 //! timers. So no test waits for real time, and whether a [`timeout`] fires before the work it
 //! guards is done is explored at every await point of that work; the guarded future is then
-//! dropped there. Under the stress engine and outside explorations these are real-time timers.
+//! dropped there. Timers tick in milliseconds, as tokio's: a timer fires at the first whole
+//! millisecond of the clock at or after its deadline (a `sleep` of a nanosecond lasts a
+//! millisecond), so a loop that sleeps for nanoseconds runs a thousand rounds a millisecond of
+//! virtual time, not a million. Under the stress engine and outside explorations these are
+//! real-time timers.
 //!
 //! ```
 //! use tapestry::tokio::time::{self, Duration, Instant};
@@ -82,10 +86,14 @@ impl Future for Sleep {
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if !crate::future::spend_budget() {
+            return crate::future::out_of_budget(self.site, cx);
+        }
         if self.is_elapsed() {
             return Poll::Ready(());
         }
-        timer::wake_at(self.deadline, cx.waker());
+        crate::future::refund_budget();
+        timer::wake_at(self.deadline.ceil_to_millis(), cx.waker());
         crate::future::waiting_at(self.site);
         Poll::Pending
     }
@@ -190,7 +198,7 @@ impl<F: Future> Future for Timeout<F> {
             crate::future::dropped_by_timeout(this.site, waiting_at);
             return Poll::Ready(Err(error::Elapsed(())));
         }
-        timer::expire_at(*this.deadline, cx.waker());
+        timer::expire_at(this.deadline.ceil_to_millis(), cx.waker());
         Poll::Pending
     }
 }
@@ -250,7 +258,7 @@ impl Interval {
     pub fn poll_tick(&mut self, cx: &mut Context<'_>) -> Poll<Instant> {
         let now = Instant::now();
         if now < self.next {
-            timer::wake_at(self.next, cx.waker());
+            timer::wake_at(self.next.ceil_to_millis(), cx.waker());
             return Poll::Pending;
         }
         let due = self.next;
