@@ -531,3 +531,43 @@ fn a_task_looping_on_ready_resources_yields_on_its_budget() {
     assert!(report.failure().is_none(), "{report}");
     assert_eq!(report.skipped().count(), 0, "{report}");
 }
+
+/// The body spawns two tasks and yields once, then asserts both have run: true on tokio's
+/// `current_thread` runtime, where a yield puts the task behind the tasks already queued
+/// (three of deadpool's tests count on it), and not promised by a many-worker one.
+fn yield_lets_the_queued_tasks_run() {
+    block_on(async {
+        let ran = Arc::new(AtomicUsize::new(0));
+        let tasks: Vec<_> = (0..2)
+            .map(|_| {
+                let ran = ran.clone();
+                tokio::spawn(async move { ran.fetch_add(1, SeqCst) })
+            })
+            .collect();
+        tokio::task::yield_now().await;
+        assert_eq!(ran.load(SeqCst), 2, "a queued task has not run");
+        for task in tasks {
+            task.await.unwrap();
+        }
+    });
+}
+
+#[test]
+fn a_yield_on_one_worker_lets_the_queued_tasks_run_first() {
+    let report = tapestry_tests::model_engines()
+        .workers(1)
+        .run(yield_lets_the_queued_tasks_run);
+    assert!(report.failure().is_none(), "{report}");
+    assert_eq!(report.skipped().count(), 0, "{report}");
+    // With a thread per task, no order is promised: the assertion fails in some schedule.
+    let report = Explorer::new()
+        .engine(EngineKind::Dpor)
+        .run(yield_lets_the_queued_tasks_run);
+    let failure = report
+        .failure()
+        .expect("a schedule where a task has not run");
+    assert!(
+        failure.message().contains("a queued task has not run"),
+        "{report}"
+    );
+}

@@ -136,6 +136,7 @@ fn drive<T, R>(
                 // tokio stores a task's output.
                 drop(step);
                 timer.release();
+                workers::ended(thread);
                 return done(output);
             }
             wanted

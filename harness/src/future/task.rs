@@ -239,6 +239,9 @@ where
     // Under an exploration the task's thread is the next one the execution starts.
     let thread = rt::thread_count();
     let target = Target::model(thread);
+    if target.is_some() {
+        super::workers::queue(thread);
+    }
     let shared = Shared::new(target.clone().map(Wakes::Thread));
     let task = shared.clone();
     let name = match target {

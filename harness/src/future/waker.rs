@@ -135,11 +135,15 @@ impl Target {
 
     fn wake_by_ref(&self) {
         match &self.on {
-            On::Model { .. } if self.is_current() => {
+            On::Model { thread, .. } if self.is_current() => {
+                super::workers::queue(*thread);
                 self.self_woken.store(true, Ordering::Relaxed);
             }
             On::Model { exec, thread } => {
                 rt::waker_note(*exec, *thread, WakerEvent::Woken);
+                if rt::current_thread().is_some_and(|(running, _)| running == *exec) {
+                    super::workers::queue(*thread);
+                }
                 crate::thread::wake(*exec, *thread, Location::caller());
             }
             On::Std { thread, woken } => {

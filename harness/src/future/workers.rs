@@ -17,10 +17,10 @@ use super::per_execution::PerExecution;
 use crate::rt::{self, BlockReason, ThreadStack};
 use crate::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 
-/// The free workers of an execution (a bit each, set while free), and the condition their
-/// release signals.
+/// The free workers of an execution (a bit each, set while free), the polls queued for a
+/// one-worker runtime, and the condition their release signals.
 struct Pool {
-    free: Mutex<u64>,
+    free: Mutex<Slots>,
     released: Condvar,
     /// How many polls wait for a worker, and whether one is free, as of the last change of
     /// `free`: read by the timers (`waiting_for_a_free_worker`) without taking its lock.
@@ -29,6 +29,21 @@ struct Pool {
     /// How many workers.
     #[cfg_attr(loom, allow(dead_code))]
     count: usize,
+}
+
+/// What a pool's lock guards.
+struct Slots {
+    /// The free workers, a bit each.
+    free: u64,
+    /// On a one-worker runtime, the poll loops tokio would have in its run queue, in the order
+    /// they joined it: spawned, or woken (by another task, a timer's wake, or themselves, as a
+    /// `yield_now` does), and not yet polling. A poll goes only when every loop queued before
+    /// it has had the worker, so a task that yields runs again after the tasks already
+    /// queued, as on tokio's `current_thread` runtime. (A many-worker runtime promises no
+    /// order: its polls take any free worker.)
+    queued: Vec<rt::ThreadIdx>,
+    /// Poll loops that ended: a later wake of one queues nothing.
+    ended: Vec<rt::ThreadIdx>,
 }
 
 /// At most this many workers: one bit each.
@@ -56,7 +71,11 @@ std::thread_local! {
 fn pool(workers: usize) -> Pool {
     let workers = workers.clamp(1, MAX_WORKERS);
     Pool {
-        free: Mutex::new(u64::MAX >> (MAX_WORKERS - workers)),
+        free: Mutex::new(Slots {
+            free: u64::MAX >> (MAX_WORKERS - workers),
+            queued: Vec::new(),
+            ended: Vec::new(),
+        }),
         released: Condvar::new(),
         waiting: AtomicUsize::new(0),
         any_free: AtomicBool::new(true),
@@ -86,6 +105,47 @@ pub(super) fn count() -> Option<usize> {
     })
 }
 
+/// The running execution's pool, if its polls are limited; `thread` is the running one.
+fn limited_pool(thread: Option<(u64, rt::ThreadIdx)>) -> Option<Arc<Pool>> {
+    thread?;
+    let configured = rt::workers();
+    if configured.is_none() && !LIMITED.load(Relaxed) {
+        return None;
+    }
+    POOLS.get_or(|| configured.map(|n| pool(n.get())))
+}
+
+/// The running execution's pool if it keeps a run queue: one worker, under a model engine
+/// (the stress engine's real threads keep no order to model).
+fn queued_pool(thread: Option<(u64, rt::ThreadIdx)>) -> Option<Arc<Pool>> {
+    limited_pool(thread).filter(|pool| pool.count == 1 && !rt::real_threads())
+}
+
+/// The poll loop of model thread `loop_thread` will poll again (its task was just spawned, or
+/// woken): on a one-worker runtime it joins the run queue ([`Slots::queued`]).
+pub(super) fn queue(loop_thread: rt::ThreadIdx) {
+    let Some(pool) = queued_pool(rt::current_thread()) else {
+        return;
+    };
+    let mut slots = lock(&pool.free);
+    if !slots.ended.contains(&loop_thread) && !slots.queued.contains(&loop_thread) {
+        slots.queued.push(loop_thread);
+    }
+}
+
+/// The poll loop of the running thread ended: it leaves the run queue for good.
+pub(super) fn ended(thread: Option<(u64, rt::ThreadIdx)>) {
+    let Some((_, me)) = thread else { return };
+    let Some(pool) = queued_pool(thread) else {
+        return;
+    };
+    let mut slots = lock(&pool.free);
+    slots.queued.retain(|&t| t != me);
+    slots.ended.push(me);
+    drop(slots);
+    pool.released.notify_all();
+}
+
 /// Takes a worker for a poll whose loop runs at `site` (the lowest free one, waiting for one
 /// if all are busy), and notes it in the trace; holds nothing when the runtime's workers are
 /// not limited.
@@ -94,36 +154,46 @@ pub(super) fn claim(
     thread: Option<(u64, rt::ThreadIdx)>,
     site: &'static std::panic::Location<'static>,
 ) -> Worker {
-    if thread.is_none() {
-        return Worker(None);
-    }
-    let configured = rt::workers();
-    if configured.is_none() && !LIMITED.load(Relaxed) {
-        return Worker(None);
-    }
-    let Some(pool) = POOLS.get_or(|| configured.map(|n| pool(n.get()))) else {
+    let Some(pool) = limited_pool(thread) else {
         return Worker(None);
     };
-    let mut free = lock(&pool.free);
-    // Polls already waiting go first, as on tokio's queue: one that released its worker and
-    // claims it again at once (after a `yield_now`) waits behind them, or a task spinning on
-    // a one-worker runtime would keep the worker from the task it waits for.
-    let mut behind = pool.waiting.load(Relaxed) > 0;
-    if *free == 0 || behind {
+    let me = thread.map(|(_, t)| t);
+    let mut slots = lock(&pool.free);
+    // On one worker, a queued loop goes once the loops queued before it have; one not queued
+    // (a `block_on`'s first poll, which tokio's `current_thread` runtime polls before its
+    // queue; a loop whose timer fired) goes if the worker is free. On more, polls
+    // already waiting go first, as on tokio's queue: one that released its worker and claims
+    // it again at once (after a `yield_now`) waits behind them, or a task spinning on a
+    // one-worker runtime would keep the worker from the task it waits for.
+    let one = pool.count == 1 && !rt::real_threads();
+    // One not queued that finds the worker busy joins the back, as tokio's timer wakes its
+    // task into the queue: a task that yields again and again must not keep it from the worker.
+    if one && slots.free == 0 && me.is_some_and(|me| !slots.queued.contains(&me)) {
+        slots.queued.extend(me);
+    }
+    let ahead = |slots: &Slots| {
+        one && me.is_some_and(|me| slots.queued.contains(&me))
+            && slots.queued.first().copied() != me
+    };
+    let mut behind = !one && pool.waiting.load(Relaxed) > 0;
+    if slots.free == 0 || behind || ahead(&slots) {
         pool.waiting.fetch_add(1, Relaxed);
-        while *free == 0 || behind {
+        while slots.free == 0 || behind || ahead(&slots) {
             behind = false;
-            free = pool
+            slots = pool
                 .released
-                .wait_notified(free, BlockReason::Worker)
+                .wait_notified(slots, BlockReason::Worker)
                 .unwrap_or_else(PoisonError::into_inner);
         }
         pool.waiting.fetch_sub(1, Relaxed);
     }
-    let worker = free.trailing_zeros() as usize;
-    *free &= !(1 << worker);
-    pool.any_free.store(*free != 0, Relaxed);
-    drop(free);
+    if one {
+        slots.queued.retain(|&t| Some(t) != me);
+    }
+    let worker = slots.free.trailing_zeros() as usize;
+    slots.free &= !(1 << worker);
+    pool.any_free.store(slots.free != 0, Relaxed);
+    drop(slots);
     rt::polled_by(worker, site);
     HELD.with(|held| held.push(thread, (pool, worker)));
     Worker(Some(thread))
@@ -140,9 +210,10 @@ pub(crate) fn release_held() {
 fn release(thread: Option<(u64, rt::ThreadIdx)>) {
     let held = HELD.try_with(|held| held.pop(thread)).ok().flatten();
     if let Some((pool, worker)) = held {
-        *lock(&pool.free) |= 1 << worker;
+        lock(&pool.free).free |= 1 << worker;
         pool.any_free.store(true, Relaxed);
-        pool.released.notify_one();
+        // Every waiter: on one worker only the head of the queue may take it.
+        pool.released.notify_all();
     }
 }
 
@@ -156,7 +227,7 @@ pub(super) fn waiting_for_a_free_worker() -> bool {
             .is_some_and(|pool| pool.waiting.load(Relaxed) > 0 && pool.any_free.load(Relaxed))
 }
 
-fn lock(free: &Mutex<u64>) -> MutexGuard<'_, u64> {
+fn lock(free: &Mutex<Slots>) -> MutexGuard<'_, Slots> {
     free.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
