@@ -212,18 +212,18 @@ fn patrol() {
 /// A scheduler whose work between executions ([`Scheduler::new_execution`]: a DPOR search's
 /// analysis of the execution that ended, the c11 engine's revisits) is the engine's, not the
 /// program's: however long it takes on a long execution, the watchdog does not take it for a
-/// hang and end the process.
-pub(crate) struct Working<S> {
-    pub scheduler: S,
-    pub exec: Arc<Execution>,
-}
+/// hang and end the process. (It runs on the exploration's OS thread, whose `Local` names
+/// the execution: [`at_work`] finds it.)
+pub(crate) struct Working<S>(pub S);
 
 impl<S: Scheduler> Scheduler for Working<S> {
     fn new_execution(&mut self) -> Option<Schedule> {
-        self.exec.engine_working.store(true, Relaxed);
-        let schedule = self.scheduler.new_execution();
-        self.exec.engine_working.store(false, Relaxed);
-        schedule
+        debug_assert!(
+            crate::rt::local().is_some(),
+            "an exploration without its Local"
+        );
+        let _at_work = at_work();
+        self.0.new_execution()
     }
 
     fn next_task(
@@ -232,17 +232,18 @@ impl<S: Scheduler> Scheduler for Working<S> {
         current: Option<TaskId>,
         is_yielding: bool,
     ) -> Option<TaskId> {
-        self.scheduler.next_task(runnable, current, is_yielding)
+        self.0.next_task(runnable, current, is_yielding)
     }
 
     fn next_u64(&mut self) -> u64 {
-        self.scheduler.next_u64()
+        self.0.next_u64()
     }
 }
 
-/// The engine's own work inside a facade operation (the c11 engine's judgement of a choice,
-/// whose cost grows with the graph) is under way until the guard drops: the watchdog does
-/// not take a long one for the program's hang.
+/// The engine's own work (between executions, or inside a facade operation: the c11
+/// engine's judgement of a choice, whose cost grows with the graph) is under way on this OS
+/// thread's exploration until the guard drops: the watchdog does not take a long one for the
+/// program's hang.
 pub(crate) struct AtWork(Option<&'static crate::rt::Local>);
 
 pub(crate) fn at_work() -> AtWork {

@@ -76,15 +76,13 @@ pub(crate) const BUDGET: u8 = 128;
 /// Gives back the unit an operation spent ([`spend_budget`]) when it then was not ready, as
 /// tokio counts only the operations that complete.
 pub(crate) fn refund_budget() {
-    let poll = |entry: &Entered| entry.kind == Kind::Poll;
     let refund = |entry: &mut Entered| entry.budget = entry.budget.saturating_add(1).min(BUDGET);
-    let _ = CONTEXT.try_with(|entries| entries.innermost(rt::current_thread(), poll, refund));
+    let _ = CONTEXT.try_with(|entries| entries.innermost(rt::current_thread(), is_poll, refund));
 }
 
 /// Spends one unit of the running poll's budget; `false`, spending nothing, if none is left
 /// (and `true` outside polls of ours, which have no budget).
 pub(crate) fn spend_budget() -> bool {
-    let poll = |entry: &Entered| entry.kind == Kind::Poll;
     let spent = |entry: &mut Entered| match entry.budget {
         0 => false,
         left => {
@@ -93,7 +91,7 @@ pub(crate) fn spend_budget() -> bool {
         }
     };
     CONTEXT
-        .try_with(|entries| entries.innermost(rt::current_thread(), poll, spent))
+        .try_with(|entries| entries.innermost(rt::current_thread(), is_poll, spent))
         .ok()
         .flatten()
         .unwrap_or(true)
@@ -151,8 +149,12 @@ fn leave(thread: Option<(u64, ThreadIdx)>) -> Option<Wanted> {
 /// Lets `ask` change the timers wanted by `thread`'s innermost poll (skipping the contexts
 /// of blocking closures entered inside it); `None` if the thread runs no poll of ours.
 pub(super) fn want(thread: Option<(u64, ThreadIdx)>, ask: impl FnOnce(&mut Wanted)) -> Option<()> {
-    let poll = |entry: &Entered| entry.kind == Kind::Poll;
-    CONTEXT.with(|entries| entries.innermost(thread, poll, |entry| ask(&mut entry.wanted)))
+    CONTEXT.with(|entries| entries.innermost(thread, is_poll, |entry| ask(&mut entry.wanted)))
+}
+
+/// Whether a context entry is a poll's (not a blocking closure's, entered inside one).
+fn is_poll(entry: &Entered) -> bool {
+    entry.kind == Kind::Poll
 }
 
 /// The running thread's innermost context: what it does, and for which task.

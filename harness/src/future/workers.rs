@@ -20,10 +20,10 @@ use crate::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 /// The free workers of an execution (a bit each, set while free), the polls queued for a
 /// one-worker runtime, and the condition their release signals.
 struct Pool {
-    free: Mutex<Slots>,
+    slots: Mutex<Slots>,
     released: Condvar,
     /// How many polls wait for a worker, and whether one is free, as of the last change of
-    /// `free`: read by the timers (`waiting_for_a_free_worker`) without taking its lock.
+    /// `slots`: read by the timers (`waiting_for_a_free_worker`) without taking its lock.
     waiting: AtomicUsize,
     any_free: AtomicBool,
     /// How many workers.
@@ -71,7 +71,7 @@ std::thread_local! {
 fn pool(workers: usize) -> Pool {
     let workers = workers.clamp(1, MAX_WORKERS);
     Pool {
-        free: Mutex::new(Slots {
+        slots: Mutex::new(Slots {
             free: u64::MAX >> (MAX_WORKERS - workers),
             queued: Vec::new(),
             ended: Vec::new(),
@@ -127,7 +127,7 @@ pub(super) fn queue(loop_thread: rt::ThreadIdx) {
     let Some(pool) = queued_pool(rt::current_thread()) else {
         return;
     };
-    let mut slots = lock(&pool.free);
+    let mut slots = lock(&pool.slots);
     if !slots.ended.contains(&loop_thread) && !slots.queued.contains(&loop_thread) {
         slots.queued.push(loop_thread);
     }
@@ -139,7 +139,7 @@ pub(super) fn ended(thread: Option<(u64, rt::ThreadIdx)>) {
     let Some(pool) = queued_pool(thread) else {
         return;
     };
-    let mut slots = lock(&pool.free);
+    let mut slots = lock(&pool.slots);
     slots.queued.retain(|&t| t != me);
     slots.ended.push(me);
     drop(slots);
@@ -158,7 +158,7 @@ pub(super) fn claim(
         return Worker(None);
     };
     let me = thread.map(|(_, t)| t);
-    let mut slots = lock(&pool.free);
+    let mut slots = lock(&pool.slots);
     // On one worker, a queued loop goes once the loops queued before it have; one not queued
     // (a `block_on`'s first poll, which tokio's `current_thread` runtime polls before its
     // queue; a loop whose timer fired) goes if the worker is free. On more, polls
@@ -210,7 +210,7 @@ pub(crate) fn release_held() {
 fn release(thread: Option<(u64, rt::ThreadIdx)>) {
     let held = HELD.try_with(|held| held.pop(thread)).ok().flatten();
     if let Some((pool, worker)) = held {
-        lock(&pool.free).free |= 1 << worker;
+        lock(&pool.slots).free |= 1 << worker;
         pool.any_free.store(true, Relaxed);
         // Every waiter: on one worker only the head of the queue may take it.
         pool.released.notify_all();
@@ -227,8 +227,8 @@ pub(super) fn waiting_for_a_free_worker() -> bool {
             .is_some_and(|pool| pool.waiting.load(Relaxed) > 0 && pool.any_free.load(Relaxed))
 }
 
-fn lock(free: &Mutex<Slots>) -> MutexGuard<'_, Slots> {
-    free.lock().unwrap_or_else(PoisonError::into_inner)
+fn lock(slots: &Mutex<Slots>) -> MutexGuard<'_, Slots> {
+    slots.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl Drop for Worker {

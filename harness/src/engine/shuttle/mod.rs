@@ -339,11 +339,7 @@ fn run_with_log<S: Scheduler + 'static>(
     // shuttle's stacks (pooled, committed as touched) are a spawned thread's default size; the
     // test body and threads that ask for more run on stacks of ours (`engine::stack`).
     config.stack_size = backend::shuttle_stack();
-    let scheduler = hang::Working {
-        scheduler,
-        exec: exec.clone(),
-    };
-    let runner = Runner::new(scheduler, config);
+    let runner = Runner::new(hang::Working(scheduler), config);
     let program = body.clone();
     let result = catch_unwind(AssertUnwindSafe(|| {
         runner.run(move || {
